@@ -1,0 +1,378 @@
+//! `Sender`/`Receiver` handles over a shared [`Mailbox`], for use outside an actor runtime.
+//!
+//! The receiver is "scheduled" the way an actor is: when it runs dry it registers a waker and
+//! offers to go idle; the one sender whose push returns [`Push::Schedule`] wakes it. Waking
+//! therefore costs nothing while the receiver is busy, and one lock plus one wake per idle period
+//! otherwise. The blocking [`Receiver::recv`] spins briefly before it parks, like
+//! crossbeam-channel, because waking a parked thread costs microseconds.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+
+use crossbeam_utils::Backoff;
+
+use crate::error::{SendError, TryRecvError, TrySendError};
+use crate::loom::{AtomicUsize, Mutex, Ordering::*};
+use crate::mailbox::{Mailbox, Pop, Push, PushFuture};
+
+/// What a [`Receiver`] receives: a system signal or a user message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Item<T, S> {
+    /// From [`Sender::send_system`]; received before any user message.
+    System(S),
+    /// From [`Sender::try_send`] or [`Sender::send`].
+    User(T),
+}
+
+impl<T, S> Item<T, S> {
+    /// The user message, if this is one.
+    pub fn user(self) -> Option<T> {
+        match self {
+            Item::User(msg) => Some(msg),
+            Item::System(_) => None,
+        }
+    }
+}
+
+struct Chan<T, S> {
+    mailbox: Mailbox<T, S>,
+    /// The receiver's waker while it is idle. Touched once per idle period on each side.
+    waker: Mutex<Option<Waker>>,
+    senders: AtomicUsize,
+}
+
+impl<T, S> Chan<T, S> {
+    fn notify(&self, push: Push) {
+        if push == Push::Schedule {
+            let waker = self.waker.lock().take();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+}
+
+/// Creates a channel with an unbounded user lane.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, mut rx) = actor12_mailbox::unbounded::<u32>();
+/// std::thread::spawn(move || tx.try_send(42).unwrap());
+/// assert_eq!(rx.recv().and_then(|item| item.user()), Some(42));
+/// ```
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    channel(Mailbox::unbounded())
+}
+
+/// Creates a channel whose user lane holds at most `capacity` messages.
+///
+/// # Panics
+/// If `capacity` is 0.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, _rx) = actor12_mailbox::bounded::<u32>(1);
+/// tx.try_send(1).unwrap();
+/// assert!(tx.try_send(2).unwrap_err().is_full());
+/// ```
+pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    channel(Mailbox::bounded(capacity))
+}
+
+/// Creates a channel over a mailbox made with [`Mailbox::unbounded`] or [`Mailbox::bounded`],
+/// for a system lane of a type other than `()`.
+///
+/// # Examples
+///
+/// ```
+/// use actor12_mailbox::{Item, Mailbox, channel};
+///
+/// let (tx, mut rx) = channel::<u32, &str>(Mailbox::unbounded());
+/// tx.try_send(1).unwrap();
+/// tx.send_system("stop").unwrap();
+/// assert_eq!(rx.recv(), Some(Item::System("stop")));
+/// ```
+pub fn channel<T, S>(mailbox: Mailbox<T, S>) -> (Sender<T, S>, Receiver<T, S>) {
+    let chan =
+        Arc::new(Chan { mailbox, waker: Mutex::new(None), senders: AtomicUsize::new(1) });
+    (Sender { chan: chan.clone() }, Receiver { chan, parker: None })
+}
+
+/// The sending half. Cheap to clone; usable from any thread. When the last sender is dropped the
+/// channel closes, and the receiver sees [`None`] once it has received everything.
+pub struct Sender<T, S = ()> {
+    chan: Arc<Chan<T, S>>,
+}
+
+impl<T, S> Sender<T, S> {
+    /// Sends without waiting; hands the message back if the channel is full or closed.
+    pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        let push = self.chan.mailbox.try_push(msg)?;
+        self.chan.notify(push);
+        Ok(())
+    }
+
+    /// Sends, waiting for room if the channel is bounded and full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v } }
+    /// # }
+    /// let (tx, mut rx) = actor12_mailbox::bounded::<u32>(4);
+    /// block_on(tx.send(7)).unwrap();
+    /// assert_eq!(rx.try_recv().unwrap().user(), Some(7));
+    /// ```
+    pub fn send(&self, msg: T) -> SendFuture<'_, T, S> {
+        SendFuture { chan: &self.chan, push: self.chan.mailbox.push(msg) }
+    }
+
+    /// Sends a system signal: received before user messages, never refused for lack of room,
+    /// and accepted after [`close`](Self::close) until the receiver is gone.
+    pub fn send_system(&self, signal: S) -> Result<(), SendError<S>> {
+        let push = self.chan.mailbox.push_system(signal)?;
+        self.chan.notify(push);
+        Ok(())
+    }
+
+    /// Closes the user lane for every sender.
+    pub fn close(&self) {
+        self.chan.notify(self.chan.mailbox.close());
+    }
+
+    /// True once the channel is closed.
+    pub fn is_closed(&self) -> bool {
+        self.chan.mailbox.is_closed()
+    }
+
+    /// User messages waiting in the channel.
+    pub fn len(&self) -> usize {
+        self.chan.mailbox.len()
+    }
+
+    /// True if no user message is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.chan.mailbox.is_empty()
+    }
+}
+
+impl<T, S> Clone for Sender<T, S> {
+    fn clone(&self) -> Self {
+        // Relaxed: as for `Arc`, a new handle can only come from an existing one.
+        self.chan.senders.fetch_add(1, Relaxed);
+        Sender { chan: self.chan.clone() }
+    }
+}
+
+impl<T, S> Drop for Sender<T, S> {
+    fn drop(&mut self) {
+        // AcqRel: the last sender closes after every other sender's pushes.
+        if self.chan.senders.fetch_sub(1, AcqRel) == 1 {
+            self.close();
+        }
+    }
+}
+
+/// The future of [`Sender::send`].
+#[must_use = "futures do nothing unless polled"]
+pub struct SendFuture<'a, T, S = ()> {
+    chan: &'a Chan<T, S>,
+    push: PushFuture<'a, T, S>,
+}
+
+impl<T, S> Future for SendFuture<'_, T, S> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        Pin::new(&mut this.push).poll(cx).map(|result| {
+            this.chan.notify(result?);
+            Ok(())
+        })
+    }
+}
+
+/// The receiving half. Only one exists per channel; dropping it closes the channel.
+pub struct Receiver<T, S = ()> {
+    chan: Arc<Chan<T, S>>,
+    /// A waker that unparks the thread blocked in `recv`, kept to avoid allocating per wait.
+    parker: Option<(thread::ThreadId, Waker)>,
+}
+
+struct Unpark(Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+impl<T, S> Receiver<T, S> {
+    /// Receives without waiting.
+    pub fn try_recv(&mut self) -> Result<Item<T, S>, TryRecvError> {
+        loop {
+            // SAFETY: `&mut self` on the only receiver makes this the only consumer.
+            match unsafe { self.chan.mailbox.pop() } {
+                Pop::System(s) => return Ok(Item::System(s)),
+                Pop::User(m) => return Ok(Item::User(m)),
+                Pop::Empty => return Err(TryRecvError::Empty),
+                Pop::Closed => return Err(TryRecvError::Closed),
+                // The message is moments away; it was sent before this call.
+                Pop::Busy => crate::loom::spin_loop(),
+            }
+        }
+    }
+
+    /// Receives, blocking the thread until something arrives. `None` once the channel is closed
+    /// and drained.
+    pub fn recv(&mut self) -> Option<Item<T, S>> {
+        let backoff = Backoff::new();
+        loop {
+            // SAFETY: `&mut self` on the only receiver makes this the only consumer.
+            match unsafe { self.chan.mailbox.pop() } {
+                Pop::System(s) => return Some(Item::System(s)),
+                Pop::User(m) => return Some(Item::User(m)),
+                Pop::Closed => return None,
+                Pop::Busy => backoff.snooze(),
+                Pop::Empty if !backoff.is_completed() => backoff.snooze(),
+                Pop::Empty => {
+                    let waker = self.thread_waker();
+                    if self.idle(&waker) {
+                        thread::park();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Receives asynchronously. `None` once the channel is closed and drained.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v } }
+    /// # }
+    /// let (tx, mut rx) = actor12_mailbox::unbounded::<u32>();
+    /// tx.try_send(5).unwrap();
+    /// drop(tx);
+    /// assert_eq!(block_on(rx.recv_async()).and_then(|i| i.user()), Some(5));
+    /// assert_eq!(block_on(rx.recv_async()), None);
+    /// ```
+    pub fn recv_async(&mut self) -> RecvFuture<'_, T, S> {
+        RecvFuture { rx: self }
+    }
+
+    /// Polls for the next item; registers `cx`'s waker when there is none.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Item<T, S>>> {
+        loop {
+            // SAFETY: `&mut self` on the only receiver makes this the only consumer.
+            match unsafe { self.chan.mailbox.pop() } {
+                Pop::System(s) => return Poll::Ready(Some(Item::System(s))),
+                Pop::User(m) => return Poll::Ready(Some(Item::User(m))),
+                Pop::Closed => return Poll::Ready(None),
+                Pop::Busy => {
+                    // Never park on a half-written slot: ask to be polled again.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Pop::Empty => {
+                    if self.idle(cx.waker()) {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes the channel; messages already sent can still be received.
+    pub fn close(&mut self) {
+        let _ = self.chan.mailbox.close();
+    }
+
+    /// Registers `waker` and offers to go idle; true if idle (the next send wakes `waker`).
+    fn idle(&self, waker: &Waker) -> bool {
+        {
+            let mut slot = self.chan.waker.lock();
+            match &*slot {
+                Some(w) if w.will_wake(waker) => {}
+                _ => *slot = Some(waker.clone()),
+            }
+        }
+        // SAFETY: only the receiver consumes.
+        unsafe { self.chan.mailbox.try_idle() }
+    }
+
+    fn thread_waker(&mut self) -> Waker {
+        let me = thread::current();
+        match &self.parker {
+            Some((id, waker)) if *id == me.id() => waker.clone(),
+            _ => {
+                let waker = Waker::from(Arc::new(Unpark(me.clone())));
+                self.parker = Some((me.id(), waker.clone()));
+                waker
+            }
+        }
+    }
+}
+
+impl<T, S> Drop for Receiver<T, S> {
+    fn drop(&mut self) {
+        let _ = self.chan.mailbox.close();
+        // SAFETY: the receiver is the only consumer, and it is going away.
+        unsafe { self.chan.mailbox.close_system() };
+    }
+}
+
+/// The future of [`Receiver::recv_async`].
+#[must_use = "futures do nothing unless polled"]
+pub struct RecvFuture<'a, T, S = ()> {
+    rx: &'a mut Receiver<T, S>,
+}
+
+impl<T, S> Future for RecvFuture<'_, T, S> {
+    type Output = Option<Item<T, S>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut().rx.poll_recv(cx)
+    }
+}
+
+impl<T, S> fmt::Debug for Sender<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").field("mailbox", &self.chan.mailbox).finish()
+    }
+}
+
+impl<T, S> fmt::Debug for Receiver<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver").field("mailbox", &self.chan.mailbox).finish()
+    }
+}
+
+impl<T, S> fmt::Debug for SendFuture<'_, T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture").finish_non_exhaustive()
+    }
+}
+
+impl<T, S> fmt::Debug for RecvFuture<'_, T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvFuture").finish_non_exhaustive()
+    }
+}

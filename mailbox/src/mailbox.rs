@@ -1,0 +1,473 @@
+//! The mailbox: a user lane (the block list) and a system lane, sharing one state word that also
+//! says whether the consumer is idle.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::error::{SendError, TrySendError};
+use crate::list::{Rx, Tx};
+use crate::loom::{AtomicUsize, Ordering::*, UnsafeCell, fence};
+use crate::system::{SystemLane, SystemRx};
+use crate::waiters::Waiters;
+
+/// What a push (or a close) means for the consumer.
+///
+/// Exactly one push per idle period returns [`Push::Schedule`]: the one that took the mailbox from
+/// idle to non-empty. The caller that receives it must arrange for the consumer to run (put the
+/// actor on a run queue, wake the receiving thread); everyone else does nothing.
+#[must_use = "a push that returns `Push::Schedule` must schedule the consumer, or it never runs"]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Push {
+    /// The consumer was idle; the caller must schedule it.
+    Schedule,
+    /// The consumer is already running or scheduled.
+    Queued,
+}
+
+/// What the consumer found in [`Mailbox::pop`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pop<T, S> {
+    /// A system signal. Signals are always popped before user messages.
+    System(S),
+    /// A user message.
+    User(T),
+    /// Nothing to do: the consumer may call [`Mailbox::try_idle`].
+    Empty,
+    /// A producer has claimed the next slot but not finished writing it. Do not park on this:
+    /// run something else (or spin briefly) and pop again.
+    Busy,
+    /// The user lane is closed and everything accepted before closing has been popped.
+    Closed,
+}
+
+/// A lock-free multi-producer, single-consumer mailbox with scheduling fused into the queue.
+///
+/// * Producers push from any thread with [`try_push`](Self::try_push), [`push`](Self::push) (waits
+///   for room in a bounded mailbox) or [`push_system`](Self::push_system).
+/// * One consumer at a time drains it with [`pop`](Self::pop) and, when it runs out of work,
+///   offers to go idle with [`try_idle`](Self::try_idle). Those methods are `unsafe`: the caller
+///   promises a single consumer (an actor runtime runs each actor on one worker at a time; the
+///   [`Receiver`](crate::Receiver) handle enforces it with `&mut self`).
+///
+/// A new mailbox is idle, so its first push returns [`Push::Schedule`].
+///
+/// Messages are stored inline in blocks of 32 slots that are recycled once consumed: in steady
+/// state neither a push nor a pop allocates. A push is one atomic read-modify-write on the state
+/// word (two on the idle-to-scheduled edge); a pop is plain loads and stores.
+///
+/// # Examples
+///
+/// ```
+/// use actor12_mailbox::{Mailbox, Pop, Push};
+///
+/// let mailbox: Mailbox<&str, &str> = Mailbox::unbounded();
+/// assert_eq!(mailbox.try_push("hello"), Ok(Push::Schedule)); // idle -> scheduled
+/// assert_eq!(mailbox.try_push("world"), Ok(Push::Queued));
+/// assert_eq!(mailbox.push_system("stop"), Ok(Push::Queued));
+///
+/// // SAFETY: this thread is the only consumer.
+/// unsafe {
+///     assert_eq!(mailbox.pop(), Pop::System("stop")); // the system lane goes first
+///     assert_eq!(mailbox.pop(), Pop::User("hello"));
+///     assert_eq!(mailbox.pop(), Pop::User("world"));
+///     assert_eq!(mailbox.pop(), Pop::Empty);
+///     assert!(mailbox.try_idle());
+/// }
+/// assert_eq!(mailbox.try_push("again"), Ok(Push::Schedule));
+/// ```
+pub struct Mailbox<T, S = ()> {
+    /// Producers' line. 64-byte alignment keeps the hot state word off the consumer's line;
+    /// a full 128-byte pair (for the adjacent-line prefetcher) would double the memory of every
+    /// idle actor, and the consumer touches this line only when it runs out of messages.
+    tx: CacheLine<Tx<T>>,
+    /// The bound, or `usize::MAX`.
+    capacity: usize,
+    /// The consumer's index, published for `len` and the bounded check.
+    head: AtomicUsize,
+    /// The index at which the user lane was closed; valid once CLOSED is seen with acquire.
+    close_pos: AtomicUsize,
+    rx: UnsafeCell<Consumer<T, S>>,
+    system: SystemLane<S>,
+    waiters: Waiters,
+}
+
+#[repr(align(64))]
+struct CacheLine<T>(T);
+
+struct Consumer<T, S> {
+    list: Rx<T>,
+    system: SystemRx<S>,
+}
+
+// SAFETY: the mailbox moves `T`s and `S`s from producer threads to the consumer thread, so both
+// must be `Send`; it never hands out shared references to them, so `Sync` is not required.
+// Consumer-side state is touched only under the single-consumer contract of the `unsafe` methods.
+unsafe impl<T: Send, S: Send> Send for Mailbox<T, S> {}
+// SAFETY: as above; every shared field is atomic or behind a lock.
+unsafe impl<T: Send, S: Send> Sync for Mailbox<T, S> {}
+
+impl<T, S> Mailbox<T, S> {
+    /// A mailbox with no bound on its user lane.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mailbox: actor12_mailbox::Mailbox<u64> = actor12_mailbox::Mailbox::unbounded();
+    /// assert_eq!(mailbox.capacity(), None);
+    /// ```
+    pub fn unbounded() -> Self {
+        Self::with_capacity(usize::MAX)
+    }
+
+    /// A mailbox whose user lane holds at most `capacity` messages. The system lane is not
+    /// counted.
+    ///
+    /// # Panics
+    /// If `capacity` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mailbox: actor12_mailbox::Mailbox<u64> = actor12_mailbox::Mailbox::bounded(64);
+    /// assert_eq!(mailbox.capacity(), Some(64));
+    /// ```
+    pub fn bounded(capacity: usize) -> Self {
+        assert!(capacity > 0, "a bounded mailbox needs a capacity of at least 1");
+        Self::with_capacity(capacity)
+    }
+
+    fn with_capacity(capacity: usize) -> Self {
+        Mailbox {
+            tx: CacheLine(Tx::new()),
+            capacity,
+            head: AtomicUsize::new(0),
+            close_pos: AtomicUsize::new(0),
+            rx: UnsafeCell::new(Consumer { list: Rx::new(), system: SystemRx::new() }),
+            system: SystemLane::new(),
+            waiters: Waiters::new(),
+        }
+    }
+
+    /// The bound of a bounded mailbox.
+    pub fn capacity(&self) -> Option<usize> {
+        (self.capacity != usize::MAX).then_some(self.capacity)
+    }
+
+    /// User messages accepted and not yet popped. Exact when read by the consumer; a snapshot
+    /// otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mailbox: actor12_mailbox::Mailbox<u8> = actor12_mailbox::Mailbox::unbounded();
+    /// let _ = mailbox.try_push(1);
+    /// assert_eq!(mailbox.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        let state = self.tx.0.state.load();
+        let end = if state.is_closed() { self.close_pos.load(Relaxed) } else { state.index() };
+        // Relaxed: a snapshot; the consumer's own reads are exact because it wrote `head`.
+        end.saturating_sub(self.head.load(Relaxed))
+    }
+
+    /// True if [`len`](Self::len) is 0.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True once [`close`](Self::close) has been called.
+    pub fn is_closed(&self) -> bool {
+        self.tx.0.state.load().is_closed()
+    }
+
+    /// Pushes a user message without waiting.
+    ///
+    /// Fails with [`TrySendError::Full`] if a bounded mailbox is full and with
+    /// [`TrySendError::Closed`] once closed; either way the message comes back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12_mailbox::{Mailbox, Push};
+    ///
+    /// let mailbox: Mailbox<u32> = Mailbox::unbounded();
+    /// assert_eq!(mailbox.try_push(1), Ok(Push::Schedule));
+    /// ```
+    #[inline]
+    pub fn try_push(&self, msg: T) -> Result<Push, TrySendError<T>> {
+        let tx = &self.tx.0;
+        if self.capacity == usize::MAX {
+            let before = tx.state.claim();
+            if before.is_closed() {
+                return Err(TrySendError::Closed(msg));
+            }
+            // SAFETY: the claim gave us slot `before.index()`.
+            unsafe { tx.write(before.index(), msg) };
+            if before.is_idle() && tx.state.claim_schedule() {
+                return Ok(Push::Schedule);
+            }
+            Ok(Push::Queued)
+        } else {
+            // Relaxed: a stale head only makes the check stricter.
+            match tx.state.claim_bounded(self.capacity, || self.head.load(Relaxed)) {
+                Ok(before) => {
+                    // SAFETY: the claim gave us slot `before.index()`.
+                    unsafe { tx.write(before.index(), msg) };
+                    // The claim itself cleared IDLE (see `TailState::claim_bounded`).
+                    Ok(if before.is_idle() { Push::Schedule } else { Push::Queued })
+                }
+                Err(now) if now.is_closed() => Err(TrySendError::Closed(msg)),
+                Err(_) => Err(TrySendError::Full(msg)),
+            }
+        }
+    }
+
+    /// Pushes a user message, waiting for room if a bounded mailbox is full.
+    ///
+    /// Waiting producers are woken in the order they started waiting. Closing the mailbox wakes
+    /// them all and hands their messages back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::future::Future;
+    /// # fn block_on<F: Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v } }
+    /// # }
+    /// use actor12_mailbox::{Mailbox, Push};
+    ///
+    /// let mailbox: Mailbox<u32> = Mailbox::bounded(8);
+    /// assert_eq!(block_on(mailbox.push(1)), Ok(Push::Schedule));
+    /// ```
+    pub fn push(&self, msg: T) -> PushFuture<'_, T, S> {
+        PushFuture { mailbox: self, msg: Some(msg), ticket: None }
+    }
+
+    /// Pushes a system signal. Signals ignore the bound and are accepted after [`close`]; they
+    /// are refused only once the consumer has closed the system lane
+    /// ([`close_system`](Self::close_system)).
+    ///
+    /// [`close`]: Self::close
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12_mailbox::{Mailbox, Push};
+    ///
+    /// let mailbox: Mailbox<u32, &str> = Mailbox::bounded(1);
+    /// let _ = mailbox.try_push(1).unwrap();
+    /// assert!(mailbox.try_push(2).is_err()); // full
+    /// assert_eq!(mailbox.push_system("kill"), Ok(Push::Queued)); // still accepted
+    /// ```
+    pub fn push_system(&self, signal: S) -> Result<Push, SendError<S>> {
+        self.system.push(signal).map_err(SendError)?;
+        let before = self.tx.0.state.flag_system();
+        if before.is_idle() && self.tx.0.state.claim_schedule() {
+            return Ok(Push::Schedule);
+        }
+        Ok(Push::Queued)
+    }
+
+    /// Stops accepting user messages. Messages accepted before stay to be popped; later pushes
+    /// fail with their message handed back; producers waiting for room are woken and get theirs
+    /// back.
+    ///
+    /// Returns [`Push::Schedule`] if the consumer was idle: it must run to see the close. Closing
+    /// twice is harmless (the second call returns [`Push::Queued`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12_mailbox::{Mailbox, Pop};
+    ///
+    /// let mailbox: Mailbox<u32> = Mailbox::unbounded();
+    /// let _ = mailbox.try_push(1);
+    /// let _ = mailbox.close();
+    /// assert!(mailbox.try_push(2).is_err());
+    /// // SAFETY: the only consumer.
+    /// unsafe {
+    ///     assert_eq!(mailbox.pop(), Pop::User(1));
+    ///     assert_eq!(mailbox.pop(), Pop::Closed);
+    /// }
+    /// ```
+    pub fn close(&self) -> Push {
+        // The waiter lock serialises closers, so `close_pos` is written by one of them only.
+        let before = self.waiters.locked(|| {
+            // Relaxed: published by the release CAS in `TailState::close`.
+            self.tx.0.state.close(|index| self.close_pos.store(index, Relaxed))
+        });
+        self.waiters.wake_all();
+        if before.is_idle() { Push::Schedule } else { Push::Queued }
+    }
+
+    /// Takes the next signal or message.
+    ///
+    /// # Safety
+    /// Only one thread at a time may call the consumer methods (`pop`, `try_idle`,
+    /// `close_system`), and calls must not overlap.
+    #[inline]
+    pub unsafe fn pop(&self) -> Pop<T, S> {
+        // SAFETY: the caller is the only consumer, so nobody else touches the consumer state.
+        let rx = self.rx.with_mut(|p| unsafe { &mut *p });
+        if let Some(signal) = rx.system.pop(&self.system) {
+            return Pop::System(signal);
+        }
+        // SAFETY: single consumer, per the contract.
+        if let Some(msg) = unsafe { rx.list.pop(&self.tx.0) } {
+            // Relaxed: only a count for `len` and the bounded check; see `Waiters` for the fence.
+            self.head.store(rx.list.index, Relaxed);
+            if self.capacity != usize::MAX {
+                // SeqCst: pairs with the fence in `Waiters::wait` (Dekker: head store, then
+                // waiter count load).
+                fence(SeqCst);
+                if self.waiters.any() {
+                    self.waiters.wake_one();
+                }
+            }
+            return Pop::User(msg);
+        }
+        let state = self.tx.0.state.load();
+        let index = rx.list.index;
+        if state.is_closed() && self.close_pos.load(Relaxed) == index {
+            // Relaxed: `close_pos` was published with CLOSED, which we acquired.
+            Pop::Closed
+        } else if state.index() == index {
+            Pop::Empty
+        } else {
+            Pop::Busy
+        }
+    }
+
+    /// Offers to go idle: true if the mailbox is now idle (the next push will return
+    /// [`Push::Schedule`]), false if anything arrived, or the mailbox was closed, since the last
+    /// pop: keep popping.
+    ///
+    /// # Safety
+    /// As for [`pop`](Self::pop).
+    pub unsafe fn try_idle(&self) -> bool {
+        // SAFETY: single consumer.
+        let rx = self.rx.with_mut(|p| unsafe { &mut *p });
+        let mut state = self.tx.0.state.load();
+        loop {
+            if state.is_idle() {
+                // Already idle (the consumer ran without being scheduled): nothing changes.
+                return true;
+            }
+            if state.index() != rx.list.index || state.is_closed() || !rx.system.is_empty() {
+                return false;
+            }
+            if state.has_system() {
+                // Clear the flag first, then look at the lane: a signal pushed before the clear
+                // is visible to the look (acquire/release on the state word); one pushed after
+                // sets the flag again and fails the CAS below.
+                state = self.tx.0.state.clear_system().without_system();
+                if self.system.has_pushed() {
+                    return false;
+                }
+                continue;
+            }
+            match self.tx.0.state.try_idle(state) {
+                Ok(()) => return true,
+                Err(now) => state = now,
+            }
+        }
+    }
+
+    /// Closes the system lane and drops every signal in it; later
+    /// [`push_system`](Self::push_system) calls fail. For a consumer that has finished for good.
+    ///
+    /// # Safety
+    /// As for [`pop`](Self::pop).
+    pub unsafe fn close_system(&self) {
+        // SAFETY: single consumer.
+        let rx = self.rx.with_mut(|p| unsafe { &mut *p });
+        self.system.close(&mut rx.system);
+    }
+}
+
+impl<T, S> Drop for Mailbox<T, S> {
+    fn drop(&mut self) {
+        let tx = &self.tx.0;
+        // SAFETY: `&mut self`: no producer or consumer is running; each value is dropped once.
+        self.rx.with_mut(|p| unsafe { (*p).list.drop_all(tx) });
+    }
+}
+
+impl<T, S> fmt::Debug for Mailbox<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mailbox")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Mailbox::push`]: resolves once the message is in, or handed back on close.
+#[must_use = "futures do nothing unless polled"]
+pub struct PushFuture<'a, T, S = ()> {
+    mailbox: &'a Mailbox<T, S>,
+    msg: Option<T>,
+    ticket: Option<u64>,
+}
+
+impl<T, S> Unpin for PushFuture<'_, T, S> {}
+
+impl<T, S> Future for PushFuture<'_, T, S> {
+    type Output = Result<Push, SendError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let msg = this.msg.take().expect("`PushFuture` polled after it completed");
+        let mailbox = this.mailbox;
+        let msg = match mailbox.try_push(msg) {
+            Ok(push) => return Poll::Ready(this.finish(Ok(push))),
+            Err(TrySendError::Closed(msg)) => return Poll::Ready(this.finish(Err(SendError(msg)))),
+            Err(TrySendError::Full(msg)) => msg,
+        };
+        let mut held = Some(msg);
+        let done = mailbox.waiters.wait(&mut this.ticket, cx.waker(), || {
+            match mailbox.try_push(held.take().expect("message present")) {
+                Ok(push) => Some(Ok(push)),
+                Err(TrySendError::Closed(msg)) => Some(Err(SendError(msg))),
+                Err(TrySendError::Full(msg)) => {
+                    held = Some(msg);
+                    None
+                }
+            }
+        });
+        match done {
+            Some(result) => Poll::Ready(result),
+            None => {
+                this.msg = held;
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T, S> PushFuture<'_, T, S> {
+    fn finish(&mut self, result: Result<Push, SendError<T>>) -> Result<Push, SendError<T>> {
+        // Completed without waiting this time; if we had been queued, leave the queue.
+        self.mailbox.waiters.cancel_quietly(self.ticket.take());
+        result
+    }
+}
+
+impl<T, S> Drop for PushFuture<'_, T, S> {
+    fn drop(&mut self) {
+        if self.msg.is_some() {
+            self.mailbox.waiters.cancel(self.ticket.take());
+        }
+    }
+}
+
+impl<T, S> fmt::Debug for PushFuture<'_, T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PushFuture").field("waiting", &self.ticket.is_some()).finish()
+    }
+}

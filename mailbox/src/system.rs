@@ -1,0 +1,140 @@
+//! The system lane: a small lock-free stack for control signals, drained in arrival order.
+//!
+//! Signals (stop, kill, supervision events) are rare and must never wait behind user messages,
+//! nor fail because the user lane is full or closed. Producers push with one CAS onto a Treiber
+//! stack; the consumer takes the whole stack with one swap and reverses it into a private FIFO
+//! list, so signals come out in the order their pushes took effect. The consumer takes whole
+//! stacks only, never single nodes, so there is no ABA. One allocation per signal is accepted:
+//! signals are not the hot path.
+//!
+//! Closing the lane swaps in a sentinel; a push that finds it gives the signal back.
+
+use std::ptr;
+
+use crate::loom::{AtomicPtr, Ordering::*};
+
+struct Node<S> {
+    value: S,
+    next: *mut Node<S>,
+}
+
+/// The producers' side of the lane.
+pub(crate) struct SystemLane<S> {
+    head: AtomicPtr<Node<S>>,
+}
+
+/// The consumer's private list of taken signals, oldest first.
+pub(crate) struct SystemRx<S> {
+    pending: *mut Node<S>,
+}
+
+fn closed<S>() -> *mut Node<S> {
+    // A non-null address no allocation can have: nodes hold a pointer, so they are at least
+    // pointer-aligned and never live at address 1.
+    ptr::without_provenance_mut(1)
+}
+
+impl<S> SystemLane<S> {
+    pub(crate) fn new() -> Self {
+        SystemLane { head: AtomicPtr::new(ptr::null_mut()) }
+    }
+
+    /// Pushes a signal; gives it back if the lane is closed.
+    pub(crate) fn push(&self, value: S) -> Result<(), S> {
+        let node = Box::into_raw(Box::new(Node { value, next: ptr::null_mut() }));
+        // Relaxed: the CAS below decides.
+        let mut head = self.head.load(Relaxed);
+        loop {
+            if head == closed() {
+                // SAFETY: `node` was never published.
+                let node = unsafe { Box::from_raw(node) };
+                return Err(node.value);
+            }
+            // SAFETY: `node` is unpublished, ours alone.
+            unsafe { (*node).next = head };
+            // Release on success: pairs with the acquire swap in `take`, publishing the node.
+            match self.head.compare_exchange_weak(head, node, Release, Relaxed) {
+                Ok(_) => return Ok(()),
+                Err(actual) => head = actual,
+            }
+        }
+    }
+
+    /// True if the lane holds signals the consumer has not taken.
+    pub(crate) fn has_pushed(&self) -> bool {
+        // Acquire: pairs with the release in `push`, so a later `take` finds the node.
+        let head = self.head.load(Acquire);
+        !head.is_null() && head != closed()
+    }
+
+    /// Closes the lane and drops every signal in it, taken or not (consumer only).
+    pub(crate) fn close(&self, rx: &mut SystemRx<S>) {
+        // Acquire: pairs with `push`, so the nodes we free are fully written.
+        let head = self.head.swap(closed(), Acquire);
+        if head != closed() {
+            drop_list(head);
+        }
+        drop_list(std::mem::replace(&mut rx.pending, ptr::null_mut()));
+    }
+}
+
+impl<S> SystemRx<S> {
+    pub(crate) fn new() -> Self {
+        SystemRx { pending: ptr::null_mut() }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending.is_null()
+    }
+
+    /// The oldest signal, taking a new batch from the lane when the private list is empty.
+    pub(crate) fn pop(&mut self, lane: &SystemLane<S>) -> Option<S> {
+        if self.pending.is_null() {
+            if !lane.has_pushed() {
+                return None;
+            }
+            // Acquire: pairs with the release in `push`. The check above ruled out `closed`, and
+            // only the consumer (us) closes the lane.
+            let mut stack = lane.head.swap(ptr::null_mut(), Acquire);
+            // Reverse the newest-first stack into an oldest-first list.
+            let mut list = ptr::null_mut();
+            while !stack.is_null() {
+                // SAFETY: taken nodes belong to the consumer alone.
+                let next = unsafe { (*stack).next };
+                // SAFETY: as above.
+                unsafe { (*stack).next = list };
+                list = stack;
+                stack = next;
+            }
+            self.pending = list;
+        }
+        // SAFETY: `pending` is non-null here and owned by the consumer.
+        let node = unsafe { Box::from_raw(self.pending) };
+        self.pending = node.next;
+        Some(node.value)
+    }
+}
+
+fn drop_list<S>(mut node: *mut Node<S>) {
+    while !node.is_null() {
+        // SAFETY: every node of a taken list is owned by the caller and freed once.
+        let boxed = unsafe { Box::from_raw(node) };
+        node = boxed.next;
+    }
+}
+
+impl<S> Drop for SystemLane<S> {
+    fn drop(&mut self) {
+        // Relaxed: `&mut self`, no other thread.
+        let head = self.head.load(Relaxed);
+        if head != closed() {
+            drop_list(head);
+        }
+    }
+}
+
+impl<S> Drop for SystemRx<S> {
+    fn drop(&mut self) {
+        drop_list(std::mem::replace(&mut self.pending, ptr::null_mut()));
+    }
+}

@@ -1,0 +1,146 @@
+//! Producers waiting for room in a bounded mailbox, woken one at a time in arrival order.
+//!
+//! # Protocol
+//!
+//! A producer that finds the mailbox full registers under the lock (incrementing `count`), issues
+//! a `SeqCst` fence and tries again. The consumer, after every pop of a bounded mailbox, publishes
+//! its new head, issues a `SeqCst` fence and reads `count`. The two fences form a Dekker pair:
+//! either the producer's retry sees the freed slot, or the consumer sees the registration and
+//! wakes the first waiter. A woken waiter that loses the freed slot to another producer goes back
+//! to the front of the queue, so waking order is FIFO; a woken waiter that is dropped passes the
+//! wake-up on. Closing wakes everyone; their retries find the mailbox closed and hand their
+//! messages back.
+//!
+//! The queue is a `VecDeque` that keeps its capacity, so waiting allocates nothing once the queue
+//! has grown to the number of concurrent waiters.
+
+use std::collections::VecDeque;
+use std::task::Waker;
+
+use crate::loom::{AtomicUsize, Mutex, Ordering::*, fence};
+
+pub(crate) struct Waiters {
+    /// Waiters in `queue`. Read without the lock by the consumer, behind a `SeqCst` fence.
+    count: AtomicUsize,
+    list: Mutex<List>,
+}
+
+struct List {
+    queue: VecDeque<(u64, Waker)>,
+    next_id: u64,
+}
+
+impl Waiters {
+    pub(crate) fn new() -> Self {
+        Waiters {
+            count: AtomicUsize::new(0),
+            list: Mutex::new(List { queue: VecDeque::new(), next_id: 0 }),
+        }
+    }
+
+    /// Queues the caller (or refreshes its waker), then calls `retry` once.
+    ///
+    /// `entry` is the caller's ticket: `None` before it first waited, `Some(id)` after. A caller
+    /// whose ticket is no longer queued was woken, and is requeued at the front. If `retry`
+    /// returns `Some`, the caller is dequeued and its ticket cleared.
+    pub(crate) fn wait<R>(
+        &self,
+        entry: &mut Option<u64>,
+        waker: &Waker,
+        retry: impl FnOnce() -> Option<R>,
+    ) -> Option<R> {
+        let mut list = self.list.lock();
+        let queued = entry.and_then(|id| list.queue.iter_mut().find(|(i, _)| *i == id));
+        match queued {
+            Some((_, w)) => {
+                if !w.will_wake(waker) {
+                    *w = waker.clone();
+                }
+            }
+            None => {
+                let id = list.next_id;
+                list.next_id += 1;
+                if entry.is_some() {
+                    // Woken, then beaten to the slot: keep our turn.
+                    list.queue.push_front((id, waker.clone()));
+                } else {
+                    list.queue.push_back((id, waker.clone()));
+                }
+                *entry = Some(id);
+                // Relaxed: ordered before the retry's reads by the fence below.
+                self.count.fetch_add(1, Relaxed);
+            }
+        }
+        // SeqCst: pairs with the fence in `Mailbox::pop` (see the module documentation).
+        fence(SeqCst);
+        let done = retry()?;
+        if let Some(id) = entry.take()
+            && let Some(pos) = list.queue.iter().position(|(i, _)| *i == id)
+        {
+            list.queue.remove(pos);
+            // Relaxed: only a hint for the consumer, which re-checks under the lock.
+            self.count.fetch_sub(1, Relaxed);
+        }
+        Some(done)
+    }
+
+    /// True if some producer may be waiting. The caller has issued a `SeqCst` fence since it
+    /// made room.
+    pub(crate) fn any(&self) -> bool {
+        // Relaxed: ordered by the caller's fence.
+        self.count.load(Relaxed) != 0
+    }
+
+    /// Wakes the first waiter, if any.
+    pub(crate) fn wake_one(&self) {
+        let mut list = self.list.lock();
+        let first = list.queue.pop_front();
+        if first.is_some() {
+            self.count.fetch_sub(1, Relaxed);
+        }
+        drop(list);
+        if let Some((_, waker)) = first {
+            waker.wake();
+        }
+    }
+
+    /// Wakes every waiter.
+    pub(crate) fn wake_all(&self) {
+        let mut list = self.list.lock();
+        let all = std::mem::take(&mut list.queue);
+        self.count.store(0, Relaxed);
+        drop(list);
+        for (_, waker) in all {
+            waker.wake();
+        }
+    }
+
+    /// Runs `f` under the waiter lock (used to serialise closers).
+    pub(crate) fn locked<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _list = self.list.lock();
+        f()
+    }
+
+    /// A producer that was queued finished without needing its turn: leave the queue.
+    pub(crate) fn cancel_quietly(&self, entry: Option<u64>) {
+        let Some(id) = entry else { return };
+        let mut list = self.list.lock();
+        if let Some(pos) = list.queue.iter().position(|(i, _)| *i == id) {
+            list.queue.remove(pos);
+            self.count.fetch_sub(1, Relaxed);
+        }
+    }
+
+    /// A waiting producer gives up. If it had been woken, its wake-up goes to the next waiter.
+    pub(crate) fn cancel(&self, entry: Option<u64>) {
+        let Some(id) = entry else { return };
+        let mut list = self.list.lock();
+        if let Some(pos) = list.queue.iter().position(|(i, _)| *i == id) {
+            list.queue.remove(pos);
+            self.count.fetch_sub(1, Relaxed);
+        } else {
+            drop(list);
+            self.wake_one();
+        }
+    }
+}
