@@ -47,7 +47,8 @@ fn push_versus_close() {
                 Pop::System(()) => unreachable!(),
             }
         }
-        let mut returned: Vec<u32> = producers.into_iter().filter_map(|p| p.join().unwrap()).collect();
+        let mut returned: Vec<u32> =
+            producers.into_iter().filter_map(|p| p.join().unwrap()).collect();
         closer.join().unwrap();
         let mut all: Vec<u32> = delivered.iter().copied().chain(returned.drain(..)).collect();
         all.sort_unstable();

@@ -57,7 +57,11 @@ fn two_producers_and_an_idling_consumer() {
         }
         received.sort_unstable();
         assert_eq!(received, [1, 2]);
-        assert_eq!(tokens.load(SeqCst), taken, "a token was issued for an idle period that had one");
+        assert_eq!(
+            tokens.load(SeqCst),
+            taken,
+            "a token was issued for an idle period that had one"
+        );
         assert_eq!(taken, idles);
     });
 }
@@ -90,7 +94,11 @@ fn signal_versus_idle() {
         let push = signaller.join().unwrap();
         assert_eq!(messages, 1);
         if signals == 0 {
-            assert_eq!(push, Push::Schedule, "the consumer went idle and the signal did not wake it");
+            assert_eq!(
+                push,
+                Push::Schedule,
+                "the consumer went idle and the signal did not wake it"
+            );
             // SAFETY: scheduled by that push; the only consumer.
             assert_eq!(unsafe { mailbox.pop() }, Pop::System(7));
         } else if push == Push::Schedule {
