@@ -1,146 +1,166 @@
-//! The lock-free list of blocks: producers claim and fill slots, the consumer drains and recycles.
+//! The lock-free list of blocks: producers claim slots and link blocks, the consumer drains and
+//! recycles them.
+//!
+//! # Positions
+//!
+//! The state word counts *positions*. Block `k` covers positions `k * LAP ..= k * LAP + BLOCK_CAP`:
+//! `BLOCK_CAP` slot positions and one *link position*. While the word sits on a link position the
+//! next block is being linked, and producers wait (briefly) for it.
 //!
 //! # Ground rules
 //!
-//! 1. A producer owns slot `i` once its claim on the state word returned index `i` (and no
-//!    CLOSED). It finds the block for `i` by walking from `block_tail`, linking new blocks at the
-//!    end when the list is too short, then writes the slot and sets its `ready` flag.
-//! 2. `block_tail` only moves forward, and only past a block whose slots are all ready
-//!    ([`Block::is_final`]). The producer that moves it reads the state word with an RMW
-//!    ([`TailState::observe`]) and records that index in the block ([`Block::release`]). Either
-//!    a producer's claim is ordered before that RMW (its index is below the recorded one), or it
-//!    is ordered after it and, by acquire/release on the state word, sees the moved
-//!    `block_tail` and never enters the block. So every producer that can still touch a released
-//!    block holds an index below `released_at`.
-//! 3. The consumer reuses a block only when it is released and every index below `released_at`
-//!    has been consumed: by then every producer that could touch it has finished (its `ready`
-//!    store was the last thing it did there, and the consumer acquired it).
-//! 4. Reused blocks are reset by the consumer while no one else can reach them, then linked at
-//!    the end of the list with a release CAS. Only when three attempts to link lose races is a
-//!    block freed; in steady state nothing is allocated or freed.
-//! 5. The very first block is allocated by the first producer (mailboxes that never receive a
-//!    message hold no block) and is recorded in `first`, the root the consumer and `Drop` start
-//!    from.
+//! 1. `Tx::block` is the block holding the word's position. A producer reads the word, then
+//!    `block`, then claims the position with a CAS that expects the word unchanged. Positions only
+//!    grow, so a successful CAS proves `block` was still the right block; a producer never
+//!    dereferences a block before its claim succeeds.
+//! 2. The producer that claims a block's last slot links the next one: it takes a spare block (or
+//!    allocates one), makes it `Tx::block`, moves the word past the link position, sets the old
+//!    block's `next`, and only then writes its slot. Claims are CASes on one word, so link steps
+//!    happen one block at a time, in order.
+//! 3. The consumer takes slots in order. When it has taken a block's last slot, that block's
+//!    `next` is set (rule 2 orders it before the slot's `ready`), and no producer can touch the old
+//!    block any more: every slot was written, the linker is done with it, and any producer still
+//!    holding a pointer to it will fail its claim (the position has moved on) without
+//!    dereferencing it. So the consumer resets it at once and offers it to the spare ring.
+//! 4. The spare ring has one writer (the consumer) and one reader at a time (the producer linking
+//!    a block; rule 2 orders successive linkers through the state word). It holds a few blocks;
+//!    a recycled block that does not fit is freed, so a drained burst gives its memory back. In
+//!    steady state nothing is allocated or freed.
+//! 5. The very first block is linked by the first producer *before* it claims position 0, and is
+//!    recorded in `first` for the consumer and `Drop`. A mailbox that never receives a message
+//!    holds no block.
 
 use std::ptr;
 
+use crossbeam_utils::Backoff;
+
 use crate::block::Block;
-use crate::loom::{AtomicPtr, BLOCK_CAP, Ordering::*};
+use crate::loom::{AtomicPtr, AtomicUsize, BLOCK_CAP, LAP, Ordering::*, snooze};
 use crate::state::TailState;
 
-/// The producers' side: the state word and the way to the last block.
+/// Spare blocks kept for reuse.
+#[cfg(not(actor12_loom))]
+const SPARES: usize = 4;
+#[cfg(actor12_loom)]
+const SPARES: usize = 1;
+
+/// Messages that fit below `pos`: slot positions, not link positions.
+pub(crate) fn messages_below(pos: usize) -> usize {
+    (pos / LAP) * BLOCK_CAP + (pos % LAP).min(BLOCK_CAP)
+}
+
+/// Why a push was refused.
+pub(crate) enum Refused {
+    Full,
+    Closed,
+}
+
+/// The producers' side.
 pub(crate) struct Tx<T> {
     pub(crate) state: TailState,
-    /// A block at or before the one holding the next claimed index; null until the first block
-    /// is linked.
-    block_tail: AtomicPtr<Block<T>>,
+    /// The block holding the state word's position; null before the first message.
+    block: AtomicPtr<Block<T>>,
     /// The first block ever linked, or null. Written once.
     first: AtomicPtr<Block<T>>,
+    spares: Spares<T>,
 }
 
 /// The consumer's side. Lives in an `UnsafeCell`; only the consumer touches it.
 pub(crate) struct Rx<T> {
-    /// The block holding `index`, once the consumer has one.
-    head: *mut Block<T>,
-    /// The oldest block not yet recycled; blocks from here to `head` are consumed.
-    free_head: *mut Block<T>,
-    /// The next index to consume.
-    pub(crate) index: usize,
-    /// The block the consumer last linked at the end of the list, or null: where the next
-    /// recycled block most likely goes. Never a recycled block (cleared when that one is).
-    last_linked: *mut Block<T>,
-}
-
-/// How many empty blocks the list may hold beyond the one producers are filling. Recycled blocks
-/// past this are freed, so a burst's memory is returned once it has been drained.
-const SPARE_BLOCKS: usize = 4;
-
-/// How far the consumer walks to find the end of the list before it frees a block instead.
-const MAX_RECYCLE_HOPS: usize = 8;
-
-fn block_start(index: usize) -> usize {
-    index & !(BLOCK_CAP - 1)
+    /// The block holding `pos`, once the consumer has one.
+    block: *mut Block<T>,
+    /// The next position to consume; never a link position.
+    pub(crate) pos: usize,
+    /// Messages taken so far.
+    pub(crate) taken: usize,
 }
 
 impl<T> Tx<T> {
     pub(crate) fn new() -> Self {
         Tx {
             state: TailState::new(),
-            block_tail: AtomicPtr::new(ptr::null_mut()),
+            block: AtomicPtr::new(ptr::null_mut()),
             first: AtomicPtr::new(ptr::null_mut()),
+            spares: Spares::new(),
         }
     }
 
-    /// Writes `value` into slot `index`.
-    ///
-    /// # Safety
-    /// The caller owns slot `index` (rule 1).
+    /// Pushes `value` if fewer than `capacity` messages are in the mailbox (`taken` reports how
+    /// many the consumer has taken; a stale value only makes the check stricter). `Ok(true)` if
+    /// this push took the consumer out of idle.
     #[inline]
-    pub(crate) unsafe fn write(&self, index: usize, value: T) {
-        let block = self.find_block(index);
-        // SAFETY: `find_block` returns the live block holding `index` (rules 2-3 keep it from being
-        // recycled while we hold a claim below its `released_at`); the caller owns the slot.
-        unsafe { (*block).write(index % BLOCK_CAP, value) }
-    }
-
-    fn find_block(&self, index: usize) -> *mut Block<T> {
-        let start = block_start(index);
-        let offset = index % BLOCK_CAP;
-        // Acquire: pairs with the release CAS that moved `block_tail`, making the block's fields
-        // visible.
-        let mut block = self.block_tail.load(Acquire);
-        if block.is_null() {
-            block = self.first_block();
-        }
-        // SAFETY: blocks reachable from `block_tail` (or `first`) are live, and cannot be
-        // recycled while this producer holds a claim (rules 2-3).
-        let tail_start = unsafe { (*block).start() };
-        let distance = start.wrapping_sub(tail_start) / BLOCK_CAP;
-        // Only a producer whose slot lies further on than its offset tries to move `block_tail`:
-        // the ones near the start of a block would mostly find the previous block still filling.
-        let mut try_move_tail = distance > offset;
+    pub(crate) fn push(
+        &self,
+        value: T,
+        capacity: usize,
+        taken: impl Fn() -> usize,
+    ) -> Result<bool, (Refused, T)> {
+        let backoff = Backoff::new();
+        let mut state = self.state.load();
         loop {
-            // SAFETY: see above.
-            let b = unsafe { &*block };
-            if b.start() == start {
-                return block;
+            if state.is_closed() {
+                return Err((Refused::Closed, value));
             }
-            debug_assert!(
-                start.wrapping_sub(b.start()) < usize::MAX / 2,
-                "block list went past a claim"
-            );
-            let mut next = b.next();
-            if next.is_null() {
-                next = Self::grow(b);
+            let pos = state.pos();
+            let offset = pos % LAP;
+            if offset == BLOCK_CAP {
+                // Another producer is linking the next block (rule 2); it is a few stores away.
+                snooze(&backoff);
+                state = self.state.load();
+                continue;
             }
-            if try_move_tail && b.is_final() {
-                // Release: pairs with the acquire load above in other producers. Relaxed on
-                // failure: someone else moved it, we stop trying.
-                match self.block_tail.compare_exchange(block, next, Release, Relaxed) {
-                    Ok(_) => b.release(self.state.observe().index()),
-                    Err(_) => try_move_tail = false,
+            if capacity != usize::MAX && messages_below(pos).wrapping_sub(taken()) >= capacity {
+                return Err((Refused::Full, value));
+            }
+            // Acquire: pairs with the release store in the link step (or `first_block`).
+            let mut block = self.block.load(Acquire);
+            if block.is_null() {
+                block = self.first_block();
+            }
+            match self.state.try_claim(state) {
+                Ok(()) => {
+                    if offset + 1 == BLOCK_CAP {
+                        // SAFETY: we claimed the last slot of `block` (rule 1), so we link.
+                        unsafe { self.link_next(block) };
+                    }
+                    // SAFETY: the claim makes us the only writer of this slot, and `block` is the
+                    // block holding it (rule 1).
+                    unsafe { (*block).write(offset, value) };
+                    return Ok(state.is_idle());
+                }
+                Err(now) => {
+                    state = now;
+                    backoff.spin();
                 }
             }
-            block = next;
         }
     }
 
-    /// The first block, allocating it if this is the first message ever.
+    /// Rule 2: makes a new block current, moves past the link position, links it after `block`.
+    ///
+    /// # Safety
+    /// The caller claimed the last slot of `block`, which is live.
+    #[cold]
+    unsafe fn link_next(&self, block: *mut Block<T>) {
+        let next = self.spares.take().unwrap_or_else(Block::alloc);
+        // Release: pairs with the acquire load in `push`; the state word's release below carries
+        // it to every later claim.
+        self.block.store(next, Release);
+        self.state.skip_link_position();
+        // SAFETY: `block` is live until the consumer takes its last slot, which we have not
+        // written yet.
+        unsafe { (*block).set_next(next) };
+    }
+
+    /// Links the first block (rule 5), or returns the one another producer linked.
     #[cold]
     fn first_block(&self) -> *mut Block<T> {
-        // Acquire: pairs with the release CAS below.
-        let first = self.first.load(Acquire);
-        if !first.is_null() {
-            return first;
-        }
-        let new = Block::alloc(0);
-        // AcqRel: release publishes the block, acquire reads a competitor's.
-        match self.first.compare_exchange(ptr::null_mut(), new, AcqRel, Acquire) {
+        let new = Block::alloc();
+        // AcqRel: release publishes the empty block, acquire reads a competitor's.
+        match self.block.compare_exchange(ptr::null_mut(), new, AcqRel, Acquire) {
             Ok(_) => {
-                // Only the winner of `first` writes `block_tail` while it is null; everyone else
-                // CASes it from a non-null value, so a plain store cannot lose a move. Release:
-                // pairs with the acquire in `find_block`.
-                self.block_tail.store(new, Release);
+                // Release: pairs with the consumer's acquire in `Rx::pop`.
+                self.first.store(new, Release);
                 new
             }
             Err(actual) => {
@@ -150,146 +170,54 @@ impl<T> Tx<T> {
             }
         }
     }
-
-    /// Links a new block after `b` (or after whatever won the race to be there) and returns the
-    /// block that follows `b`.
-    #[cold]
-    fn grow(b: &Block<T>) -> *mut Block<T> {
-        let new = Block::<T>::alloc(b.start().wrapping_add(BLOCK_CAP));
-        let mut after = match b.try_link(new) {
-            Ok(()) => return new,
-            Err(actual) => actual,
-        };
-        let next = after;
-        // Someone else grew the list first. Rather than free our block, link it further on:
-        // the list will need it soon.
-        loop {
-            // SAFETY: `after` is linked, so live (rule 2: it is at or after our block).
-            let a = unsafe { &*after };
-            // SAFETY: `new` is still ours alone.
-            unsafe { (*new).set_start(a.start().wrapping_add(BLOCK_CAP)) };
-            match a.try_link(new) {
-                Ok(()) => return next,
-                Err(actual) => after = actual,
-            }
-        }
-    }
 }
 
 impl<T> Rx<T> {
     pub(crate) fn new() -> Self {
-        Rx {
-            head: ptr::null_mut(),
-            free_head: ptr::null_mut(),
-            index: 0,
-            last_linked: ptr::null_mut(),
-        }
+        Rx { block: ptr::null_mut(), pos: 0, taken: 0 }
     }
 
-    /// Takes the value at `self.index` if it has been written, advancing the index.
+    /// Takes the value at `pos` if it has been written.
     ///
     /// # Safety
     /// Only the consumer calls this, with the `Tx` of the same mailbox.
     #[inline]
     pub(crate) unsafe fn pop(&mut self, tx: &Tx<T>) -> Option<T> {
-        let start = block_start(self.index);
-        // SAFETY: `head` is live while the consumer has not recycled it, and it never recycles
-        // `head` itself.
-        if self.head.is_null() || unsafe { (*self.head).start() } != start {
-            // SAFETY: forwarded from the caller.
-            if !unsafe { self.advance(tx, start) } {
+        if self.block.is_null() {
+            // Acquire: pairs with the release in `first_block`.
+            self.block = tx.first.load(Acquire);
+            if self.block.is_null() {
                 return None;
             }
         }
-        // SAFETY: `head` holds `index`; the consumer takes each slot once.
-        let value = unsafe { (*self.head).take(self.index % BLOCK_CAP) }?;
-        self.index = self.index.wrapping_add(1);
+        let offset = self.pos % LAP;
+        // SAFETY: `block` holds `pos` and is live (the consumer recycles a block only after
+        // leaving it); each slot is taken once.
+        let value = unsafe { (*self.block).take(offset) }?;
+        self.pos += 1;
+        self.taken += 1;
+        if offset + 1 == BLOCK_CAP {
+            // SAFETY: rule 3: `next` was linked before the slot we just took was written, and
+            // nobody else can touch the finished block.
+            unsafe { self.leave_block(tx) };
+        }
         Some(value)
     }
 
-    /// Moves `head` to the block starting at `start`, recycling what it leaves behind. False if
-    /// that block is not linked yet.
+    /// Moves to the next block and recycles the finished one (rule 3).
     #[cold]
-    unsafe fn advance(&mut self, tx: &Tx<T>, start: usize) -> bool {
-        if self.head.is_null() {
-            // Acquire: pairs with the release CAS in `first_block`.
-            let first = tx.first.load(Acquire);
-            if first.is_null() {
-                return false;
-            }
-            self.head = first;
-            self.free_head = first;
+    unsafe fn leave_block(&mut self, tx: &Tx<T>) {
+        let old = self.block;
+        // SAFETY: the caller's guarantee: `old` is live and finished.
+        let old_ref = unsafe { &*old };
+        self.block = old_ref.next();
+        debug_assert!(!self.block.is_null(), "a finished block has its successor linked");
+        self.pos += 1; // the link position
+        old_ref.reset();
+        if let Err(block) = tx.spares.put(old) {
+            // SAFETY: finished and unreachable (rule 3), not in the ring.
+            unsafe { Block::free(block) };
         }
-        loop {
-            // SAFETY: `head` is live (see `pop`).
-            let head = unsafe { &*self.head };
-            if head.start() == start {
-                break;
-            }
-            let next = head.next();
-            if next.is_null() {
-                return false;
-            }
-            self.head = next;
-        }
-        // SAFETY: forwarded.
-        unsafe { self.reclaim(tx) };
-        true
-    }
-
-    /// Recycles consumed blocks that no producer can still touch (rule 3).
-    unsafe fn reclaim(&mut self, tx: &Tx<T>) {
-        while self.free_head != self.head {
-            // SAFETY: blocks from `free_head` to `head` are linked and not yet recycled.
-            let block = unsafe { &*self.free_head };
-            if !block.is_reclaimable(self.index) {
-                return;
-            }
-            let next = block.next();
-            let old = self.free_head;
-            self.free_head = next;
-            if old == self.last_linked {
-                self.last_linked = ptr::null_mut();
-            }
-            block.reset();
-            // SAFETY: released and fully consumed, so no producer can reach it (rule 3).
-            unsafe { self.recycle(tx, old) };
-        }
-    }
-
-    /// Links a consumed, reset block at the end of the list, or frees it if the list already
-    /// holds enough spare blocks or its end is far away.
-    ///
-    /// # Safety
-    /// `block` is unreachable by anyone else (rule 3).
-    unsafe fn recycle(&mut self, tx: &Tx<T>, block: *mut Block<T>) {
-        let filling = block_start(tx.state.load().index());
-        let mut curr = if self.last_linked.is_null() {
-            // Acquire: as in `find_block`. Non-null: a block was released, so it moved.
-            tx.block_tail.load(Acquire)
-        } else {
-            self.last_linked
-        };
-        for _ in 0..MAX_RECYCLE_HOPS {
-            // SAFETY: `curr` is linked and not recycled (`block_tail` never points at a released
-            // block; `last_linked` is cleared when its block is recycled), so it is live.
-            let c = unsafe { &*curr };
-            let ahead = c.start().wrapping_sub(filling) as isize;
-            if ahead >= (SPARE_BLOCKS * BLOCK_CAP) as isize {
-                break;
-            }
-            // SAFETY: `block` is ours alone until linked.
-            unsafe { (*block).set_start(c.start().wrapping_add(BLOCK_CAP)) };
-            match c.try_link(block) {
-                Ok(()) => {
-                    self.last_linked = block;
-                    return;
-                }
-                Err(next) => curr = next,
-            }
-        }
-        // SAFETY: not linked, so still ours alone.
-        unsafe { Block::free(block) };
     }
 
     /// Drops every written, unread value and frees every block.
@@ -297,22 +225,82 @@ impl<T> Rx<T> {
     /// # Safety
     /// Called once, from the mailbox's `Drop`, when no other thread can touch the list.
     pub(crate) unsafe fn drop_all(&mut self, tx: &Tx<T>) {
-        let mut block =
-            if self.free_head.is_null() { tx.first.load(Relaxed) } else { self.free_head };
+        let (mut block, mut from) = if self.block.is_null() {
+            (tx.first.load(Relaxed), 0)
+        } else {
+            (self.block, self.pos % LAP)
+        };
         while !block.is_null() {
-            // SAFETY: every block is reachable exactly once from the root; we own them all now.
+            // SAFETY: we own every block now; each is reached once.
             let b = unsafe { &*block };
-            let start = b.start();
-            for offset in 0..BLOCK_CAP {
-                if start.wrapping_add(offset).wrapping_sub(self.index) < usize::MAX / 2 {
-                    // SAFETY: at or past the consumer's index, so never taken.
-                    unsafe { b.drop_unread(offset) };
-                }
+            for offset in from..BLOCK_CAP {
+                // SAFETY: at or past the consumer's position, so never taken.
+                unsafe { b.drop_unread(offset) };
             }
             let next = b.next();
             // SAFETY: reached once, freed once.
             unsafe { Block::free(block) };
             block = next;
+            from = 0;
         }
+        while let Some(spare) = tx.spares.take() {
+            // SAFETY: spares are reset blocks nobody else can reach.
+            unsafe { Block::free(spare) };
+        }
+    }
+}
+
+/// Where the word will be once a pending link step finishes.
+pub(crate) fn after_link(pos: usize) -> usize {
+    if pos % LAP == BLOCK_CAP { pos + 1 } else { pos }
+}
+
+/// A small ring of reset blocks: the consumer puts, the producer linking a block takes (rule 4).
+struct Spares<T> {
+    slots: [AtomicPtr<Block<T>>; SPARES],
+    /// Blocks taken so far; written by the taker.
+    head: AtomicUsize,
+    /// Blocks put so far; written by the consumer.
+    tail: AtomicUsize,
+}
+
+impl<T> Spares<T> {
+    fn new() -> Self {
+        Spares {
+            slots: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            head: AtomicUsize::new(0),
+            tail: AtomicUsize::new(0),
+        }
+    }
+
+    /// Consumer only: keeps `block` if there is room, else gives it back.
+    fn put(&self, block: *mut Block<T>) -> Result<(), *mut Block<T>> {
+        // Relaxed: only the consumer writes `tail`.
+        let tail = self.tail.load(Relaxed);
+        // Acquire: pairs with the taker's release, so its read of the slot is done.
+        if tail - self.head.load(Acquire) == SPARES {
+            return Err(block);
+        }
+        // Relaxed: published by the release on `tail`.
+        self.slots[tail % SPARES].store(block, Relaxed);
+        // Release: pairs with the taker's acquire, publishing the slot and the reset block.
+        self.tail.store(tail + 1, Release);
+        Ok(())
+    }
+
+    /// The linking producer (one at a time, rule 4), or `Drop`: a spare block if there is one.
+    fn take(&self) -> Option<*mut Block<T>> {
+        // Acquire: the previous taker's release (ordered before us through the state word, but
+        // a plain acquire here keeps the ring self-contained).
+        let head = self.head.load(Acquire);
+        // Acquire: pairs with the consumer's release in `put`.
+        if head == self.tail.load(Acquire) {
+            return None;
+        }
+        // Relaxed: ordered by the acquire of `tail`.
+        let block = self.slots[head % SPARES].load(Relaxed);
+        // Release: pairs with the consumer's acquire in `put`.
+        self.head.store(head + 1, Release);
+        Some(block)
     }
 }

@@ -55,9 +55,25 @@ mod imp {
 
 pub(crate) use imp::*;
 
-/// Slots per block. Small under loom so that a model with a handful of messages crosses block
-/// boundaries and exercises recycling.
+/// Message slots per block. Small under loom so that a model with a handful of messages crosses
+/// block boundaries and exercises recycling.
 #[cfg(not(actor12_loom))]
-pub(crate) const BLOCK_CAP: usize = 32;
+pub(crate) const BLOCK_CAP: usize = 31;
 #[cfg(actor12_loom)]
 pub(crate) const BLOCK_CAP: usize = 2;
+
+/// Positions per block: the slots plus one that means "the next block is being linked". 32 keeps
+/// the arithmetic on positions to shifts and masks.
+pub(crate) const LAP: usize = BLOCK_CAP + 1;
+
+/// Waits a little, for a producer that is between two steps of linking a block.
+#[cfg(not(actor12_loom))]
+pub(crate) fn snooze(backoff: &crossbeam_utils::Backoff) {
+    backoff.snooze();
+}
+
+/// Under loom a wait must yield, or the model never lets the other thread finish.
+#[cfg(actor12_loom)]
+pub(crate) fn snooze(_: &crossbeam_utils::Backoff) {
+    loom::thread::yield_now();
+}

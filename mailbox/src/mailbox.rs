@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::error::{SendError, TrySendError};
-use crate::list::{Rx, Tx};
+use crate::list::{Refused, Rx, Tx, after_link, messages_below};
 use crate::loom::{AtomicUsize, Ordering::*, UnsafeCell, fence};
 use crate::system::{SystemLane, SystemRx};
 use crate::waiters::Waiters;
@@ -84,10 +84,8 @@ pub struct Mailbox<T, S = ()> {
     tx: CacheLine<Tx<T>>,
     /// The bound, or `usize::MAX`.
     capacity: usize,
-    /// The consumer's index, published for `len` and the bounded check.
+    /// Messages the consumer has taken, published for `len` and the bounded check.
     head: AtomicUsize,
-    /// The index at which the user lane was closed; valid once CLOSED is seen with acquire.
-    close_pos: AtomicUsize,
     rx: UnsafeCell<Consumer<T, S>>,
     system: SystemLane<S>,
     waiters: Waiters,
@@ -143,7 +141,6 @@ impl<T, S> Mailbox<T, S> {
             tx: CacheLine(Tx::new()),
             capacity,
             head: AtomicUsize::new(0),
-            close_pos: AtomicUsize::new(0),
             rx: UnsafeCell::new(Consumer { list: Rx::new(), system: SystemRx::new() }),
             system: SystemLane::new(),
             waiters: Waiters::new(),
@@ -166,8 +163,7 @@ impl<T, S> Mailbox<T, S> {
     /// assert_eq!(mailbox.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        let state = self.tx.0.state.load();
-        let end = if state.is_closed() { self.close_pos.load(Relaxed) } else { state.index() };
+        let end = messages_below(after_link(self.tx.0.state.load().pos()));
         // Relaxed: a snapshot; the consumer's own reads are exact because it wrote `head`.
         end.saturating_sub(self.head.load(Relaxed))
     }
@@ -197,32 +193,12 @@ impl<T, S> Mailbox<T, S> {
     /// ```
     #[inline]
     pub fn try_push(&self, msg: T) -> Result<Push, TrySendError<T>> {
-        let tx = &self.tx.0;
-        if self.capacity == usize::MAX {
-            let before = tx.state.claim();
-            if before.is_closed() {
-                return Err(TrySendError::Closed(msg));
-            }
-            // Claim the schedule before writing: until the slot is written the consumer cannot
-            // go idle again (its index is short of ours), so an IDLE seen by our claim can only
-            // belong to the idle period our message ends. The consumer runs only after we return
-            // and the caller schedules it, by which time the slot is written.
-            let schedule = before.is_idle() && tx.state.claim_schedule();
-            // SAFETY: the claim gave us slot `before.index()`.
-            unsafe { tx.write(before.index(), msg) };
-            Ok(if schedule { Push::Schedule } else { Push::Queued })
-        } else {
-            // Relaxed: a stale head only makes the check stricter.
-            match tx.state.claim_bounded(self.capacity, || self.head.load(Relaxed)) {
-                Ok(before) => {
-                    // SAFETY: the claim gave us slot `before.index()`.
-                    unsafe { tx.write(before.index(), msg) };
-                    // The claim itself cleared IDLE (see `TailState::claim_bounded`).
-                    Ok(if before.is_idle() { Push::Schedule } else { Push::Queued })
-                }
-                Err(now) if now.is_closed() => Err(TrySendError::Closed(msg)),
-                Err(_) => Err(TrySendError::Full(msg)),
-            }
+        // Relaxed: a stale count only makes the bounded check stricter.
+        match self.tx.0.push(msg, self.capacity, || self.head.load(Relaxed)) {
+            Ok(true) => Ok(Push::Schedule),
+            Ok(false) => Ok(Push::Queued),
+            Err((Refused::Full, msg)) => Err(TrySendError::Full(msg)),
+            Err((Refused::Closed, msg)) => Err(TrySendError::Closed(msg)),
         }
     }
 
@@ -300,11 +276,8 @@ impl<T, S> Mailbox<T, S> {
     /// }
     /// ```
     pub fn close(&self) -> Push {
-        // The waiter lock serialises closers, so `close_pos` is written by one of them only.
-        let before = self.waiters.locked(|| {
-            // Relaxed: published by the release CAS in `TailState::close`.
-            self.tx.0.state.close(|index| self.close_pos.store(index, Relaxed))
-        });
+        // A producer registering to wait either sees CLOSED on its retry or is woken below.
+        let before = self.tx.0.state.close();
         self.waiters.wake_all();
         if before.is_idle() { Push::Schedule } else { Push::Queued }
     }
@@ -324,7 +297,7 @@ impl<T, S> Mailbox<T, S> {
         // SAFETY: single consumer, per the contract.
         if let Some(msg) = unsafe { rx.list.pop(&self.tx.0) } {
             // Relaxed: only a count for `len` and the bounded check; see `Waiters` for the fence.
-            self.head.store(rx.list.index, Relaxed);
+            self.head.store(rx.list.taken, Relaxed);
             if self.capacity != usize::MAX {
                 // SeqCst: pairs with the fence in `Waiters::wait` (Dekker: head store, then
                 // waiter count load).
@@ -336,13 +309,14 @@ impl<T, S> Mailbox<T, S> {
             return Pop::User(msg);
         }
         let state = self.tx.0.state.load();
-        let index = rx.list.index;
-        if state.is_closed() && self.close_pos.load(Relaxed) == index {
-            // Relaxed: `close_pos` was published with CLOSED, which we acquired.
+        let pos = rx.list.pos;
+        if state.is_closed() && after_link(state.pos()) == pos {
+            // Claims stop at CLOSED; a link step still in flight adds no message.
             Pop::Closed
-        } else if state.index() == index {
+        } else if state.pos() == pos {
             Pop::Empty
         } else {
+            // A slot claimed but not yet written, or a block being linked.
             Pop::Busy
         }
     }
@@ -362,7 +336,7 @@ impl<T, S> Mailbox<T, S> {
                 // Already idle (the consumer ran without being scheduled): nothing changes.
                 return true;
             }
-            if state.index() != rx.list.index || state.is_closed() || !rx.system.is_empty() {
+            if state.pos() != rx.list.pos || state.is_closed() || !rx.system.is_empty() {
                 return false;
             }
             if state.has_system() {

@@ -115,12 +115,6 @@ impl Waiters {
         }
     }
 
-    /// Runs `f` under the waiter lock (used to serialise closers).
-    pub(crate) fn locked<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _list = self.list.lock();
-        f()
-    }
-
     /// A producer that was queued finished without needing its turn: leave the queue.
     pub(crate) fn cancel_quietly(&self, entry: Option<u64>) {
         let Some(id) = entry else { return };
