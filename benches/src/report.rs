@@ -16,6 +16,9 @@ pub struct Machine {
     pub rustc: Option<String>,
     /// `std::env::consts::OS` and `ARCH`.
     pub os: String,
+    /// The 1, 5 and 15 minute load averages from `/proc/loadavg` when the run started: other
+    /// work on the machine skews absolute numbers (ratios less so).
+    pub load: Option<String>,
 }
 
 impl Machine {
@@ -39,7 +42,10 @@ impl Machine {
             .and_then(|out| String::from_utf8(out.stdout).ok())
             .map(|version| version.trim().to_owned());
         let os = format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH);
-        Machine { nproc, cpu, rustc, os }
+        let load = std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .map(|avg| avg.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
+        Machine { nproc, cpu, rustc, os, load }
     }
 
     /// One line: `2 threads, <cpu>, linux-x86_64, rustc ...`.
@@ -47,6 +53,9 @@ impl Machine {
         let mut line = format!("{} threads (nproc), {}, {}", self.nproc, self.cpu, self.os);
         if let Some(rustc) = &self.rustc {
             let _ = write!(line, ", {rustc}");
+        }
+        if let Some(load) = &self.load {
+            let _ = write!(line, ", load average {load} at start");
         }
         line
     }
@@ -139,14 +148,17 @@ impl Report {
         let _ = writeln!(out, "  \"command\": {},", json_str(&self.command));
         let _ = writeln!(out, "  \"rounds\": {},", self.rounds);
         let m = &self.machine;
-        let rustc = m.rustc.as_deref().map_or("null".to_owned(), json_str);
+        let optional =
+            |value: &Option<String>| value.as_deref().map_or("null".to_owned(), json_str);
         let _ = writeln!(
             out,
-            "  \"machine\": {{ \"nproc\": {}, \"cpu\": {}, \"os\": {}, \"rustc\": {} }},",
+            "  \"machine\": {{ \"nproc\": {}, \"cpu\": {}, \"os\": {}, \"rustc\": {}, \
+             \"loadavg_at_start\": {} }},",
             m.nproc,
             json_str(&m.cpu),
             json_str(&m.os),
-            rustc
+            optional(&m.rustc),
+            optional(&m.load)
         );
         out.push_str("  \"results\": [\n");
         for (i, r) in results.iter().enumerate() {
@@ -317,6 +329,7 @@ mod tests {
                 cpu: "cpu \"x\"".into(),
                 rustc: None,
                 os: "linux-x86_64".into(),
+                load: Some("0.10 0.20 0.30".into()),
             },
             date: "2026-01-01T00:00:00Z".into(),
             rounds: 3,
@@ -347,6 +360,7 @@ mod tests {
         let json = report().json("g");
         assert!(json.contains(r#""cpu": "cpu \"x\"""#), "{json}");
         assert!(json.contains(r#""rustc": null"#), "{json}");
+        assert!(json.contains(r#""loadavg_at_start": "0.10 0.20 0.30""#), "{json}");
         assert!(json.contains(r#""samples": [30.000, 40.000, 20.000]"#), "{json}");
         assert!(json.contains(r#""ratio_to_baseline": 2.000"#), "{json}");
         assert!(json.contains(r#""messages_per_run": 10"#), "{json}");

@@ -121,6 +121,7 @@ fn main() -> ExitCode {
         }
     }
 
+    let machine = Machine::detect();
     let mut progress =
         Progress { tty: std::io::stderr().is_terminal(), done: 0, total: benches.len() };
     for b in &benches {
@@ -152,7 +153,7 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .join(" ");
     let report = Report {
-        machine: Machine::detect(),
+        machine,
         date: utc_now(),
         rounds: options.rounds,
         command,
