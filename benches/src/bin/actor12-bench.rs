@@ -6,7 +6,8 @@
 //!
 //!   --rounds N     samples per benchmark (default 7)
 //!   --quick        one round of shorter runs, files not written: a smoke test
-//!   --filter TEXT  only benchmarks whose `group/workload/impl` contains TEXT
+//!   --filter TEXT  only benchmarks whose `group/workload/impl` contains TEXT; files are
+//!                  written only with an explicit --out
 //!   --out DIR      where `<group>.json` and `<group>.md` go (default: docs/benchmarks
 //!                  in the workspace)
 //!   --no-write     print the table only
@@ -36,14 +37,10 @@ struct Options {
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let mut options = Options {
-        rounds: 7,
-        quick: false,
-        filter: None,
-        out: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/benchmarks")),
-        write: true,
-    };
+    let mut options =
+        Options { rounds: 7, quick: false, filter: None, out: workspace_docs(), write: true };
     let mut rounds = None;
+    let mut out = None;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -54,7 +51,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             }
             "--quick" => options.quick = true,
             "--filter" => options.filter = Some(value("--filter")?),
-            "--out" => options.out = PathBuf::from(value("--out")?),
+            "--out" => out = Some(PathBuf::from(value("--out")?)),
             "--no-write" => options.write = false,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
@@ -64,8 +61,19 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         options.rounds = 1;
         options.write = false;
     }
+    // A filtered run would replace a group's committed results with a part of them.
+    if options.filter.is_some() && out.is_none() {
+        options.write = false;
+    }
     options.rounds = rounds.unwrap_or(options.rounds);
+    options.out = out.unwrap_or(options.out);
     Ok(options)
+}
+
+/// `docs/benchmarks` in the workspace this binary was built from.
+fn workspace_docs() -> PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).join("docs").join("benchmarks")
 }
 
 /// Shows `[done/total] id ...` in place on a terminal; stays quiet otherwise.
