@@ -61,6 +61,50 @@ impl Machine {
     }
 }
 
+/// CPU time counters, to tell how much of the machine other processes took during a run.
+///
+/// Linux only (`/proc/stat`, `/proc/self/stat`); both count in `USER_HZ` ticks, 100 a second.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuTimes {
+    /// Ticks every CPU spent busy (all but idle and iowait), summed.
+    busy: u64,
+    /// Ticks of all kinds, summed over CPUs.
+    total: u64,
+    /// Ticks this process spent on CPU, all threads, user and system.
+    own: u64,
+}
+
+impl CpuTimes {
+    /// Reads the counters now; `None` where `/proc` is missing.
+    pub fn now() -> Option<CpuTimes> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let cpu: Vec<u64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .take(8)
+            .map(|field| field.parse().unwrap_or(0))
+            .collect();
+        let total: u64 = cpu.iter().sum();
+        let idle = cpu.get(3)? + cpu.get(4)?;
+        // Fields 14 and 15 (utime, stime), counted after the parenthesised command name.
+        let own_stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let after_name = &own_stat[own_stat.rfind(')')? + 1..];
+        let mut fields = after_name.split_whitespace().skip(11);
+        let own = fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?;
+        Some(CpuTimes { busy: total - idle, total, own })
+    }
+
+    /// The share of the machine's CPU time between `self` and `later` that other processes used:
+    /// 0 on a quiet machine, 0.5 if they kept one of two cores busy throughout.
+    pub fn others_share(&self, later: &CpuTimes) -> f64 {
+        let total = later.total.saturating_sub(self.total);
+        let others = later.busy.saturating_sub(self.busy).saturating_sub(later.own - self.own);
+        if total == 0 { 0.0 } else { others as f64 / total as f64 }
+    }
+}
+
 /// The samples of one benchmark: nanoseconds per message, one per run.
 #[derive(Debug, Clone)]
 pub struct Measured {
@@ -90,6 +134,9 @@ pub struct Report {
     pub rounds: usize,
     /// The command line that produced it.
     pub command: String,
+    /// The share of CPU time that other processes used while it ran (see
+    /// [`CpuTimes::others_share`]), if known.
+    pub others_cpu: Option<f64>,
     /// Every benchmark's samples, in registry order.
     pub results: Vec<Measured>,
 }
@@ -124,6 +171,13 @@ impl Report {
         let _ = writeln!(md, "Written by `{}`; scenarios in `benches/README.md`.\n", self.command);
         let _ = writeln!(md, "- machine: {}", self.machine.summary());
         let _ = writeln!(md, "- date: {}", self.date);
+        if let Some(share) = self.others_cpu {
+            let _ = writeln!(
+                md,
+                "- other processes used {:.0}% of the CPU time during the run",
+                share * 100.0
+            );
+        }
         let _ = writeln!(
             md,
             "- median of {} runs per cell, implementations interleaved round by round\n",
@@ -147,6 +201,8 @@ impl Report {
         let _ = writeln!(out, "  \"date\": {},", json_str(&self.date));
         let _ = writeln!(out, "  \"command\": {},", json_str(&self.command));
         let _ = writeln!(out, "  \"rounds\": {},", self.rounds);
+        let others = self.others_cpu.map_or("null".to_owned(), json_num);
+        let _ = writeln!(out, "  \"others_cpu_share\": {others},");
         let m = &self.machine;
         let optional =
             |value: &Option<String>| value.as_deref().map_or("null".to_owned(), json_str);
@@ -334,6 +390,7 @@ mod tests {
             date: "2026-01-01T00:00:00Z".into(),
             rounds: 3,
             command: "bench".into(),
+            others_cpu: Some(0.25),
             results: vec![
                 measured("w", "peer", &[30.0, 40.0, 20.0]),
                 measured("w", "actor12", &[10.0, 20.0, 15.0]),
@@ -360,10 +417,24 @@ mod tests {
         let json = report().json("g");
         assert!(json.contains(r#""cpu": "cpu \"x\"""#), "{json}");
         assert!(json.contains(r#""rustc": null"#), "{json}");
+        assert!(json.contains(r#""others_cpu_share": 0.250,"#), "{json}");
         assert!(json.contains(r#""loadavg_at_start": "0.10 0.20 0.30""#), "{json}");
         assert!(json.contains(r#""samples": [30.000, 40.000, 20.000]"#), "{json}");
         assert!(json.contains(r#""ratio_to_baseline": 2.000"#), "{json}");
         assert!(json.contains(r#""messages_per_run": 10"#), "{json}");
+    }
+
+    #[test]
+    fn cpu_times_are_read_and_a_busy_thread_is_not_counted_as_others() {
+        let before = CpuTimes::now().expect("/proc is readable");
+        let end = std::time::Instant::now() + Duration::from_millis(300);
+        while std::time::Instant::now() < end {
+            std::hint::spin_loop();
+        }
+        let after = CpuTimes::now().expect("/proc is readable");
+        assert!(after.own > before.own, "{before:?} {after:?}");
+        let share = before.others_share(&after);
+        assert!((0.0..=1.0).contains(&share), "{share}");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use actor12_benches::report::{Machine, Measured, Report, utc_now};
+use actor12_benches::report::{CpuTimes, Machine, Measured, Report, utc_now};
 use actor12_benches::{Bench, all};
 
 const USAGE: &str = "usage: actor12-bench [--rounds N] [--quick] [--filter TEXT] [--out DIR] \
@@ -138,6 +138,7 @@ fn main() -> ExitCode {
         progress.done += 1;
     }
 
+    let cpu_before = CpuTimes::now();
     let mut samples = vec![Vec::with_capacity(options.rounds); benches.len()];
     progress = Progress { done: 0, total: benches.len() * options.rounds, ..progress };
     for round in 0..options.rounds {
@@ -155,6 +156,8 @@ fn main() -> ExitCode {
         }
     }
     progress.clear();
+    let others_cpu =
+        cpu_before.zip(CpuTimes::now()).map(|(before, after)| before.others_share(&after));
 
     let command = std::iter::once("actor12-bench".to_owned())
         .chain(std::env::args().skip(1))
@@ -165,6 +168,7 @@ fn main() -> ExitCode {
         date: utc_now(),
         rounds: options.rounds,
         command,
+        others_cpu,
         results: benches
             .iter()
             .zip(samples)
@@ -172,8 +176,11 @@ fn main() -> ExitCode {
             .collect(),
     };
 
+    let others = others_cpu.map_or(String::new(), |share| {
+        format!("; other processes used {:.0}% of the CPU meanwhile", share * 100.0)
+    });
     println!(
-        "median ns per message over {} rounds; {}; {}",
+        "median ns per message over {} rounds; {}; {}{others}",
         report.rounds,
         report.machine.summary(),
         report.date
