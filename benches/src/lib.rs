@@ -1,1 +1,21 @@
-//! Workloads shared by the criterion benches and the comparison binary.
+//! Workloads shared by the criterion benches and the `actor12-bench` comparison binary.
+//!
+//! Every benchmark is a [`Bench`]: one workload run on one implementation, timed by a plain
+//! function of the number of iterations. Criterion calls that function from `iter_custom`; the
+//! comparison binary calls it round after round, interleaving the implementations, and reports
+//! medians and ratios to actor12. The scenarios are defined in `benches/README.md`.
+//!
+//! A new group (the scheduler, actor-to-actor comparisons with other frameworks) plugs in as a
+//! module with a `benches()` list, chained into [`all`]; neither the binary nor the report
+//! changes.
+
+pub mod bench;
+pub mod mailbox;
+pub mod report;
+
+pub use bench::{BASELINE, Bench, median};
+
+/// Every benchmark the comparison binary knows, group by group, in report order.
+pub fn all() -> Vec<Bench> {
+    mailbox::benches()
+}
