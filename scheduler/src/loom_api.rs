@@ -12,19 +12,18 @@ use crate::inject::Inject;
 use crate::loom::{Arc, Mutex};
 use crate::task::{Header, Schedule, TaskRef};
 
-/// A scheduler that just collects notified tasks, standing in for a worker.
-#[derive(Debug, Default)]
-pub struct TestQueue {
-    queue: Mutex<Vec<TaskRef>>,
-}
+/// A scheduler that just collects notified tasks, standing in for a worker. Clones share the
+/// queue.
+#[derive(Debug, Clone)]
+pub struct TestQueue(Arc<Mutex<Vec<TaskRef>>>);
 
 /// The scheduler handle a model task carries.
 #[derive(Debug, Clone)]
-pub struct TestSchedule(pub Arc<TestQueue>);
+struct TestSchedule(TestQueue);
 
 impl Schedule for TestSchedule {
     fn schedule(&self, task: TaskRef) {
-        self.0.queue.lock().push(task);
+        self.0.0.lock().push(task);
     }
 
     fn release(&self, _task: NonNull<Header>) -> Option<TaskRef> {
@@ -32,14 +31,20 @@ impl Schedule for TestSchedule {
     }
 }
 
+impl Default for TestQueue {
+    fn default() -> Self {
+        TestQueue::new()
+    }
+}
+
 impl TestQueue {
     /// A new, empty queue.
-    pub fn new() -> Arc<TestQueue> {
-        Arc::new(TestQueue { queue: Mutex::new(Vec::new()) })
+    pub fn new() -> TestQueue {
+        TestQueue(Arc::new(Mutex::new(Vec::new())))
     }
 
     /// Spawns `future` as a task scheduled on this queue; its first notification is queued.
-    pub fn spawn<F>(self: &Arc<Self>, future: F) -> crate::JoinHandle<F::Output>
+    pub fn spawn<F>(&self, future: F) -> crate::JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -47,18 +52,18 @@ impl TestQueue {
         let ptr = crate::task::core::new_task(future, TestSchedule(self.clone()), 2, None);
         // SAFETY: two references: the join handle's and the first notification's.
         let (join, notified) = unsafe { (crate::JoinHandle::new(ptr), TaskRef::from_raw(ptr)) };
-        self.queue.lock().push(notified);
+        self.0.lock().push(notified);
         join
     }
 
     /// Runs every queued task once (as a worker would); returns how many ran. A task that asks to
     /// run again is queued again.
     pub fn run_all(&self) -> usize {
-        let tasks: Vec<TaskRef> = std::mem::take(&mut *self.queue.lock());
+        let tasks: Vec<TaskRef> = std::mem::take(&mut *self.0.lock());
         let n = tasks.len();
         for t in tasks {
             if let Some(again) = t.run() {
-                self.queue.lock().push(again);
+                self.0.lock().push(again);
             }
         }
         n
@@ -66,18 +71,12 @@ impl TestQueue {
 
     /// Queued notifications.
     pub fn len(&self) -> usize {
-        self.queue.lock().len()
+        self.0.lock().len()
     }
 
     /// True if nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Drops every queued notification without running it (runtime shutdown).
-    pub fn clear(&self) {
-        let tasks: Vec<TaskRef> = std::mem::take(&mut *self.queue.lock());
-        drop(tasks);
     }
 }
 
@@ -241,5 +240,64 @@ impl RemoteTimer {
     /// The sleep is dropped.
     pub fn cancel(&self) {
         self.0.cancel();
+    }
+}
+
+/// A worker's timer inbox with its wheel: other threads arm timers, the owner drains them.
+#[derive(Debug, Default)]
+pub struct TimerInbox {
+    inbox: crate::time::Inbox,
+}
+
+/// The owner's side: the wheel the inbox drains into.
+#[derive(Debug, Default)]
+pub struct TimerWheel {
+    wheel: crate::time::Wheel,
+    fired: Vec<crate::time::Payload>,
+}
+
+impl TimerInbox {
+    /// A new, empty inbox.
+    pub fn new() -> TimerInbox {
+        TimerInbox { inbox: crate::time::Inbox::new() }
+    }
+
+    /// Another thread arms a timer for tick `when` (as a `Sleep` polled off the workers does).
+    pub fn arm(&self, when: u64, waker: Waker) -> RemoteTimer {
+        let timer = crate::time::RemoteTimer::new(waker);
+        self.inbox.arm(when, timer.clone());
+        RemoteTimer(timer)
+    }
+
+    /// The worker's cheap check before it sleeps.
+    pub fn has_messages(&self) -> bool {
+        self.inbox.has_messages()
+    }
+
+    /// The worker takes the requests into its wheel.
+    pub fn drain_into(&self, wheel: &mut TimerWheel) {
+        self.inbox.drain_into(&mut wheel.wheel, &mut wheel.fired);
+    }
+}
+
+impl TimerWheel {
+    /// Armed entries.
+    pub fn len(&self) -> usize {
+        self.wheel.len()
+    }
+
+    /// True if nothing is armed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Advances to tick `now`, firing what is due; returns how many fired.
+    pub fn fire_until(&mut self, now: u64) -> usize {
+        self.wheel.poll(now, &mut self.fired);
+        let n = self.fired.len();
+        for p in self.fired.drain(..) {
+            p.fire();
+        }
+        n
     }
 }

@@ -79,17 +79,20 @@ unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
 impl<F: Future, S: Schedule> Cell<F, S> {
     /// Polls the future; the caller holds RUNNING.
     fn poll(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
-        let res = catch_unwind(AssertUnwindSafe(|| {
-            self.stage.with_mut(|stage| {
-                // SAFETY: rule 1: we hold RUNNING, so we have exclusive access to the stage. The
-                // future stays in place (the allocation never moves) until dropped.
-                match unsafe { &mut *stage } {
+        // The cell access stays outside `catch_unwind`, so that loom's checks on it are not
+        // swallowed; only user code runs inside.
+        let res = self.stage.with_mut(|stage| {
+            // SAFETY: rule 1: we hold RUNNING, so we have exclusive access to the stage. The
+            // future stays in place (the allocation never moves) until dropped.
+            match unsafe { &mut *stage } {
+                Stage::Running(fut) => {
                     // SAFETY: as above: the future is pinned in the task's allocation.
-                    Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(cx),
-                    _ => unreachable!("a task was polled after it finished"),
+                    let fut = unsafe { Pin::new_unchecked(fut) };
+                    catch_unwind(AssertUnwindSafe(|| fut.poll(cx)))
                 }
-            })
-        }));
+                _ => unreachable!("a task was polled after it finished"),
+            }
+        });
         match res {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
@@ -99,10 +102,8 @@ impl<F: Future, S: Schedule> Cell<F, S> {
 
     /// Drops the future and returns the cancellation error, or the panic of its destructor.
     fn cancel(&self) -> JoinError {
-        let res = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: rule 1: we hold RUNNING.
-            self.stage.with_mut(|stage| unsafe { *stage = Stage::Consumed });
-        }));
+        // SAFETY: rule 1: we hold RUNNING.
+        let res = self.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
         match res {
             Ok(()) => JoinError::cancelled(),
             Err(panic) => JoinError::panic(panic),
@@ -112,18 +113,16 @@ impl<F: Future, S: Schedule> Cell<F, S> {
     /// Stores the output, sets COMPLETE, wakes the join handle, leaves the task list. The caller
     /// holds RUNNING; on return it holds nothing but its own reference (if any).
     fn complete(&self, output: Result<F::Output, JoinError>) {
-        // A panicking destructor of the output must not unwind through the worker.
-        let _ = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: rule 1: we hold RUNNING.
-            self.stage.with_mut(|stage| unsafe { *stage = Stage::Finished(output) });
-        }));
+        // SAFETY: rule 1: we hold RUNNING. The stage is `Consumed` (after `cancel`) or holds the
+        // finished future, dropped here under the guard.
+        let _ = self.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
+        // SAFETY: as above.
+        self.stage.with_mut(|stage| unsafe { *stage = Stage::Finished(output) });
         let prev = self.header.state.transition_to_complete();
         if !prev.has_join_interest() {
             // Rule 3: nobody will read the output; it is ours to drop.
-            let _ = catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: COMPLETE is set and JOIN_INTEREST was clear: no one else touches it.
-                self.stage.with_mut(|stage| unsafe { *stage = Stage::Consumed });
-            }));
+            // SAFETY: COMPLETE is set and JOIN_INTEREST was clear: no one else touches it.
+            let _ = self.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
         } else {
             // Rule 4: COMPLETE is set, now take the waker.
             let waker = self.join_waker.lock().take();
@@ -252,14 +251,19 @@ where
     let cell = unsafe { cell::<F, S>(ptr) };
     if cell.header.state.unset_join_interest().is_err() {
         // Rule 3: already complete, so the output is ours to drop.
-        let _ = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: COMPLETE and JOIN_INTEREST held by us: exclusive access.
-            cell.stage.with_mut(|stage| unsafe { *stage = Stage::Consumed });
-        }));
+        // SAFETY: COMPLETE and JOIN_INTEREST held by us: exclusive access.
+        let _ = cell.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
     }
     drop(cell.join_waker.lock().take());
     // SAFETY: the join handle's reference.
     unsafe { super::drop_ref(ptr) };
+}
+
+/// Replaces the stage with `Consumed` and drops the old one, catching a panicking destructor so
+/// that it cannot unwind through the runtime.
+fn drop_caught<F: Future>(stage: &mut Stage<F>) -> Result<(), Panic> {
+    let old = std::mem::replace(stage, Stage::Consumed);
+    catch_unwind(AssertUnwindSafe(move || drop(old)))
 }
 
 /// Wakes a task: queues it if it was idle. Shared by all wakers of future tasks.

@@ -124,6 +124,12 @@ impl std::fmt::Debug for Inbox {
     }
 }
 
+impl Default for Inbox {
+    fn default() -> Self {
+        Inbox::new()
+    }
+}
+
 impl Inbox {
     pub(crate) fn new() -> Inbox {
         Inbox { msgs: Mutex::new(Vec::new()), pending: AtomicBool::new(false) }
@@ -133,6 +139,11 @@ impl Inbox {
         // Acquire: pairs with the release in `push`; the messages themselves are read under
         // the lock.
         self.pending.load(Acquire)
+    }
+
+    /// Arms `timer` at tick `when` (any thread).
+    pub(crate) fn arm(&self, when: u64, timer: Arc<RemoteTimer>) {
+        self.push(InboxMsg::Arm(when, timer));
     }
 
     fn push(&self, msg: InboxMsg) {
@@ -146,6 +157,8 @@ impl Inbox {
     pub(crate) fn drain_into(&self, wheel: &mut Wheel, fired: &mut Vec<Payload>) {
         let msgs = {
             let mut msgs = self.msgs.lock();
+            // Relaxed: cleared under the lock, before the messages are taken, so a push that
+            // comes later sets it again (the lock orders its store after ours).
             self.pending.store(false, Relaxed);
             std::mem::take(&mut *msgs)
         };
@@ -299,9 +312,7 @@ impl Sleep {
         let timer = RemoteTimer::new(waker.clone());
         let shared = &handle.shared;
         let w = shared.timer_worker();
-        shared.remotes[w]
-            .timers
-            .push(InboxMsg::Arm(shared.clock.tick_for(self.deadline), timer.clone()));
+        shared.remotes[w].timers.arm(shared.clock.tick_for(self.deadline), timer.clone());
         shared.remotes[w].parker.unpark();
         self.reg = Registration::Remote(timer);
     }

@@ -87,7 +87,7 @@ impl Wheel {
     }
 
     /// Armed entries.
-    #[cfg(test)]
+    #[cfg(any(test, actor12_loom))]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
