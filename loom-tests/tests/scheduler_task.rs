@@ -173,3 +173,33 @@ fn abort_vs_run() {
         }
     });
 }
+
+/// Runtime shutdown racing the poll in which a task first returns `Pending` (and so joins the
+/// task list): the future is dropped exactly once, whether the shutdown finds the task in the
+/// list or the task finds the list closed.
+#[test]
+fn shutdown_vs_first_pending() {
+    loom::model(|| {
+        let q = TestQueue::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let guard = DropCount(drops.clone());
+        let mut join = q.spawn(async move {
+            let _g = guard;
+            std::future::pending::<()>().await
+        });
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.run_all();
+            })
+        };
+        q.shutdown_all();
+        worker.join().unwrap();
+        assert_eq!(q.bound(), 0);
+        assert_eq!(drops.load(SeqCst), 1, "the future was not dropped exactly once");
+        match noop_poll(&mut join) {
+            Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+            other => panic!("expected cancelled, got {other:?}"),
+        }
+    });
+}

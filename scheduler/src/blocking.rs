@@ -56,6 +56,10 @@ impl Schedule for BlockingSchedule {
     fn release(&self, _task: std::ptr::NonNull<Header>) -> Option<TaskRef> {
         None
     }
+
+    fn bind(&self, _task: TaskRef) -> Result<(), TaskRef> {
+        unreachable!("a blocking task completes on its first poll");
+    }
 }
 
 /// A closure as a future that completes on its first poll.

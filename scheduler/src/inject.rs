@@ -2,7 +2,7 @@
 //! length, so that empty checks cost one load.
 //!
 //! Spawns and wakes from outside the runtime, and local-queue overflow, land here. Once closed
-//! (at shutdown) it refuses tasks: their notification reference is dropped at once.
+//! (at shutdown) it refuses tasks: they are cancelled at once.
 
 use std::collections::VecDeque;
 
@@ -48,7 +48,7 @@ impl Inject {
         let mut s = self.synced.lock();
         if s.closed {
             drop(s);
-            drop(task);
+            task.shutdown();
             return;
         }
         s.queue.push_back(task);
@@ -61,7 +61,9 @@ impl Inject {
         let mut s = self.synced.lock();
         if s.closed {
             drop(s);
-            drop(batch);
+            for task in batch {
+                task.shutdown();
+            }
             return;
         }
         s.queue.extend(batch);
@@ -98,7 +100,7 @@ impl Inject {
         Some(first)
     }
 
-    /// Refuses further tasks and drops the queued ones' references.
+    /// Refuses further tasks and cancels the queued ones (runtime shutdown).
     pub(crate) fn close(&self) {
         let drained: Vec<TaskRef> = {
             let mut s = self.synced.lock();
@@ -106,6 +108,9 @@ impl Inject {
             self.len.store(0, Release);
             s.queue.drain(..).collect()
         };
-        drop(drained);
+        // Outside the lock: cancelling runs destructors, which may wake (and so push) tasks.
+        for task in drained {
+            task.shutdown();
+        }
     }
 }

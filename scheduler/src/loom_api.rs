@@ -13,9 +13,9 @@ use crate::loom::{Arc, Mutex};
 use crate::task::{Header, Schedule, TaskRef};
 
 /// A scheduler that just collects notified tasks, standing in for a worker. Clones share the
-/// queue.
+/// queue (and the task list).
 #[derive(Debug, Clone)]
-pub struct TestQueue(Arc<Mutex<Vec<TaskRef>>>);
+pub struct TestQueue(Arc<Mutex<Vec<TaskRef>>>, Arc<Mutex<(Vec<TaskRef>, bool)>>);
 
 /// The scheduler handle a model task carries.
 #[derive(Debug, Clone)]
@@ -26,8 +26,19 @@ impl Schedule for TestSchedule {
         self.0.0.lock().push(task);
     }
 
-    fn release(&self, _task: NonNull<Header>) -> Option<TaskRef> {
-        None
+    fn release(&self, task: NonNull<Header>) -> Option<TaskRef> {
+        let mut list = self.0.1.lock();
+        let i = list.0.iter().position(|t| t.as_ptr() == task)?;
+        Some(list.0.swap_remove(i))
+    }
+
+    fn bind(&self, task: TaskRef) -> Result<(), TaskRef> {
+        let mut list = self.0.1.lock();
+        if list.1 {
+            return Err(task);
+        }
+        list.0.push(task);
+        Ok(())
     }
 }
 
@@ -40,7 +51,7 @@ impl Default for TestQueue {
 impl TestQueue {
     /// A new, empty queue.
     pub fn new() -> TestQueue {
-        TestQueue(Arc::new(Mutex::new(Vec::new())))
+        TestQueue(Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new((Vec::new(), false))))
     }
 
     /// Spawns `future` as a task scheduled on this queue; its first notification is queued.
@@ -67,6 +78,24 @@ impl TestQueue {
             }
         }
         n
+    }
+
+    /// Closes the task list and cancels every task in it, each once (runtime shutdown, as
+    /// `OwnedTasks::close_and_shutdown_all` does).
+    pub fn shutdown_all(&self) {
+        let list: Vec<TaskRef> = {
+            let mut list = self.1.lock();
+            list.1 = true;
+            std::mem::take(&mut list.0)
+        };
+        for t in list {
+            t.shutdown();
+        }
+    }
+
+    /// Tasks in the task list.
+    pub fn bound(&self) -> usize {
+        self.1.lock().0.len()
     }
 
     /// Queued notifications.

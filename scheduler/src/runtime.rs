@@ -394,20 +394,13 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    // Three references: the task list's, the first notification's, the join handle's.
+    // Two references: the first notification's and the join handle's. The task joins the task
+    // list only if it ever returns `Pending` (`task/mod.rs` rule 5).
     let sched = TaskSchedule { shared: shared.clone(), pinned };
-    let ptr = crate::task::core::new_task(future, sched, 3, pinned);
-    // SAFETY: each of the three references goes to exactly one owner.
-    let (join, owned, notified) =
-        unsafe { (JoinHandle::new(ptr), TaskRef::from_raw(ptr), TaskRef::from_raw(ptr)) };
-    match shared.owned.bind(owned) {
-        Ok(()) => shared.schedule(notified, pinned),
-        Err(owned) => {
-            // Shut down already: the task is cancelled without ever running.
-            owned.shutdown();
-            drop(notified);
-        }
-    }
+    let ptr = crate::task::core::new_task(future, sched, 2, pinned);
+    // SAFETY: each of the two references goes to exactly one owner.
+    let (join, notified) = unsafe { (JoinHandle::new(ptr), TaskRef::from_raw(ptr)) };
+    shared.schedule(notified, pinned);
     join
 }
 

@@ -94,6 +94,10 @@ impl Schedule for TaskSchedule {
     fn release(&self, task: std::ptr::NonNull<Header>) -> Option<TaskRef> {
         self.shared.owned.remove(task)
     }
+
+    fn bind(&self, task: TaskRef) -> Result<(), TaskRef> {
+        self.shared.owned.bind(task)
+    }
 }
 
 impl Shared {
@@ -143,8 +147,9 @@ impl Shared {
     /// pinned worker).
     pub(crate) fn schedule(self: &Arc<Self>, task: TaskRef, pinned: Option<usize>) {
         if self.is_shutdown() {
-            // The task list's shutdown cancels the task; the notification is just dropped.
-            drop(task);
+            // Cancel it here: a task that never returned `Pending` is in no task list
+            // (`task/mod.rs` rule 5), and for one that is, this is a no-op or comes first.
+            task.shutdown();
             return;
         }
         let task = crate::context::with_core(|core| match core {
@@ -256,9 +261,15 @@ pub(crate) fn run(index: usize, shared: Arc<Shared>, local: Local) {
     };
     let guard = crate::context::set_core(&core);
     core.run();
-    // Drop what is left while still marked as this worker, so that destructors that wake tasks
-    // see the runtime shutting down.
-    drop(core.lifo.take());
+    // Cancel what is queued here while still marked as this worker, so that destructors that
+    // wake tasks see the runtime shutting down (`task/mod.rs` rule 5: queued tasks may be in no
+    // task list).
+    if let Some(task) = core.lifo.take() {
+        task.shutdown();
+    }
+    while let Some(task) = core.local.pop() {
+        task.shutdown();
+    }
     drop(core.fired.take());
     drop(std::mem::take(&mut *core.wheel.borrow_mut()));
     drop(guard);
@@ -382,7 +393,9 @@ impl Core {
                     task = next;
                 }
                 Some(next) => {
-                    self.push_back(next);
+                    // Our own continuation: the back of the ring, without waking a peer for it
+                    // (tokio does the same); this worker pops it again shortly.
+                    self.local.push_back_or_overflow(next, &self.shared.inject);
                     return;
                 }
             }

@@ -26,6 +26,8 @@ pub(crate) struct Cell<F: Future, S> {
     scheduler: S,
     /// Touched only by the RUNNING holder, or by the output's owner after COMPLETE (rule 3).
     stage: UnsafeCell<Stage<F>>,
+    /// In the task list (rule 5). Touched only by the RUNNING holder.
+    bound: UnsafeCell<bool>,
     join_waker: Mutex<Option<Waker>>,
 }
 
@@ -47,6 +49,7 @@ where
         header: Header::new_task(vtable::<F, S>(), refs, pinned),
         scheduler,
         stage: UnsafeCell::new(Stage::Running(future)),
+        bound: UnsafeCell::new(false),
         join_waker: Mutex::new(None),
     });
     NonNull::from(Box::leak(cell)).cast()
@@ -130,7 +133,11 @@ impl<F: Future, S: Schedule> Cell<F, S> {
                 waker.wake();
             }
         }
-        if let Some(owned) = self.scheduler.release(NonNull::from(&self.header)) {
+        // SAFETY: rule 1: we held RUNNING until just now, and `bound` is only written by its
+        // holder; nobody writes it after COMPLETE.
+        if self.bound.with(|b| unsafe { *b })
+            && let Some(owned) = self.scheduler.release(NonNull::from(&self.header))
+        {
             drop(owned);
         }
     }
@@ -162,15 +169,40 @@ where
             cell.complete(out);
             None
         }
-        Poll::Pending => match cell.header.state.transition_to_idle() {
-            ToIdle::Idle => None,
-            ToIdle::Notified => Some(task),
-            ToIdle::Cancelled => {
-                let err = cell.cancel();
-                cell.complete(Err(err));
-                None
+        Poll::Pending => {
+            // Rule 5: join the task list before anyone else can own the task again.
+            // SAFETY: rule 1: we hold RUNNING.
+            if !cell.bound.with(|b| unsafe { *b }) {
+                if let Err(refused) = cell.scheduler.bind(task.clone_ref()) {
+                    // The runtime is shutting down: cancel now, while we hold RUNNING.
+                    drop(refused);
+                    let err = cell.cancel();
+                    cell.complete(Err(err));
+                    return None;
+                }
+                // SAFETY: as above.
+                cell.bound.with_mut(|b| unsafe { *b = true });
             }
-        },
+            idle(cell, task)
+        }
+    }
+}
+
+/// After a `Pending` poll: release RUNNING, or requeue, or cancel.
+fn idle<F, S>(cell: &Cell<F, S>, task: TaskRef) -> Option<TaskRef>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    match cell.header.state.transition_to_idle() {
+        ToIdle::Idle => None,
+        ToIdle::Notified => Some(task),
+        ToIdle::Cancelled => {
+            let err = cell.cancel();
+            cell.complete(Err(err));
+            None
+        }
     }
 }
 

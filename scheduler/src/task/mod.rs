@@ -21,8 +21,11 @@
 //! 4. The join handle's waker lives behind a small lock in the task. The completer sets COMPLETE
 //!    and then takes the waker under that lock; the join handle stores its waker under the lock
 //!    and then re-reads the state, so one of them always sees the other.
-//! 5. The runtime's task list holds one reference to every live task, so that shutdown can cancel
-//!    tasks that nobody will ever wake. A task leaves the list when it completes.
+//! 5. The runtime's task list holds one reference to every task that has returned `Pending` at
+//!    least once, so that shutdown can cancel tasks that nobody will ever wake. A task joins it
+//!    lazily, in the poll that first returns `Pending` and before RUNNING is released, and leaves
+//!    it when it completes. A task that has never returned `Pending` is queued or running, and
+//!    shutdown cancels it where it is queued: most short tasks never touch the list.
 
 pub(crate) mod core;
 pub(crate) mod join;
@@ -216,4 +219,7 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     fn schedule(&self, task: TaskRef);
     /// Removes the task from the task list, returning the list's reference if it was there.
     fn release(&self, task: NonNull<Header>) -> Option<TaskRef>;
+    /// Adds the task to the task list, taking over `task` (a reference for the list). Fails,
+    /// giving it back, once the runtime shuts down.
+    fn bind(&self, task: TaskRef) -> Result<(), TaskRef>;
 }

@@ -24,7 +24,6 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::loom::{AtomicBool, Mutex, Ordering::*};
-use crate::runtime::Handle;
 
 /// The runtime's time base: milliseconds since it started.
 #[derive(Debug)]
@@ -39,14 +38,16 @@ impl Clock {
 
     /// The current tick (rounded down).
     pub(crate) fn now_tick(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
+        let d = self.start.elapsed();
+        d.as_secs() * 1000 + u64::from(d.subsec_millis())
     }
 
-    /// The tick at which `deadline` has surely passed (rounded up).
+    /// The tick at which `deadline` has surely passed (rounded up). Plain `u64` arithmetic: this
+    /// is on the path of every timer armed.
     pub(crate) fn tick_for(&self, deadline: Instant) -> u64 {
         let d = deadline.saturating_duration_since(self.start);
-        let ms = d.as_millis() as u64;
-        if d > Duration::from_millis(ms) { ms + 1 } else { ms }
+        let nanos = d.subsec_nanos();
+        d.as_secs() * 1000 + u64::from(nanos.div_ceil(1_000_000))
     }
 
     /// How long from now until tick `when` begins.
@@ -146,6 +147,11 @@ impl Inbox {
         self.push(InboxMsg::Arm(when, timer));
     }
 
+    /// Cancels entry `key` (any thread; applied at the owner's next turn).
+    pub(crate) fn cancel(&self, key: Key) {
+        self.push(InboxMsg::Cancel(key));
+    }
+
     fn push(&self, msg: InboxMsg) {
         let mut msgs = self.msgs.lock();
         msgs.push(msg);
@@ -182,7 +188,6 @@ enum Registration {
         rt: usize,
         worker: usize,
         key: Key,
-        handle: Handle,
     },
     Remote(Arc<RemoteTimer>),
 }
@@ -251,51 +256,48 @@ impl Sleep {
     fn cancel(&mut self) {
         match std::mem::replace(&mut self.reg, Registration::None) {
             Registration::None => {}
-            Registration::Local { rt, worker, key, handle } => {
-                let done = crate::context::with_core(|core| match core {
-                    Some(core) if core.shared_id() == rt && core.index == worker => {
-                        let removed = core.wheel.borrow_mut().remove(key);
-                        drop(removed);
-                        true
-                    }
-                    _ => false,
-                });
-                if !done {
-                    handle.shared.remotes[worker].timers.push(InboxMsg::Cancel(key));
-                }
+            Registration::Local { rt, worker, key } => {
+                crate::context::with_core(|core| cancel_local(core, rt, worker, key))
             }
             Registration::Remote(timer) => timer.cancel(),
         }
     }
 
-    fn register(&mut self, cx: &mut Context<'_>) {
-        let waker = cx.waker();
-        let local = crate::context::with_core(|core| {
+    /// The poll on a worker: `None` off the workers.
+    ///
+    /// No clock read here: an entry that is gone has fired, which means its tick (the deadline
+    /// rounded up) has passed; an entry that cannot be filed is due by the wheel's clock already.
+    fn poll_on_worker(&mut self, cx: &mut Context<'_>) -> Option<Poll<()>> {
+        crate::context::with_core(|core| {
             let core = core?;
-            if let Registration::Local { rt, worker, key, .. } = &self.reg
-                && *rt == core.shared_id()
-                && *worker == core.index
-                && core.wheel.borrow_mut().update_waker(*key, waker)
-            {
-                return Some(None);
+            let here = (core.shared_id(), core.index);
+            match std::mem::replace(&mut self.reg, Registration::None) {
+                Registration::Local { rt, worker, key } if (rt, worker) == here => {
+                    if core.wheel.borrow_mut().update_waker(key, cx.waker()) {
+                        self.reg = Registration::Local { rt, worker, key };
+                        return Some(Poll::Pending);
+                    }
+                    return Some(Poll::Ready(()));
+                }
+                Registration::Local { rt, worker, key } => {
+                    cancel_local(Some(core), rt, worker, key)
+                }
+                Registration::Remote(timer) => timer.cancel(),
+                Registration::None => {}
             }
             let when = core.shared.clock.tick_for(self.deadline);
-            let res = core.wheel.borrow_mut().insert(when, Payload::Waker(waker.clone()));
-            Some(Some(res.map(|key| (core.shared_id(), core.index, key, core.handle()))))
-        });
-        match local {
-            Some(None) => {}
-            Some(Some(Ok((rt, worker, key, handle)))) => {
-                self.cancel();
-                self.reg = Registration::Local { rt, worker, key, handle };
+            let mut wheel = core.wheel.borrow_mut();
+            if when <= wheel.elapsed() {
+                return Some(Poll::Ready(()));
             }
-            Some(Some(Err(_))) => {
-                // Due by the wheel's clock already: poll again soon.
-                self.cancel();
-                waker.wake_by_ref();
+            match wheel.insert(when, Payload::Waker(cx.waker().clone())) {
+                Ok(key) => {
+                    self.reg = Registration::Local { rt: here.0, worker: here.1, key };
+                    Some(Poll::Pending)
+                }
+                Err(_) => Some(Poll::Ready(())),
             }
-            None => self.register_remote(waker),
-        }
+        })
     }
 
     fn register_remote(&mut self, waker: &Waker) {
@@ -318,16 +320,36 @@ impl Sleep {
     }
 }
 
+/// Cancels an entry of worker `worker`'s wheel: directly on that worker, through its inbox from
+/// another worker of the same runtime. Off the runtime's workers (an `abort` from a plain thread,
+/// shutdown) the entry is left to fire: a wake-up of a task that no longer waits is harmless, and
+/// the wheel is dropped with its worker.
+fn cancel_local(core: Option<&crate::worker::Core>, rt: usize, worker: usize, key: Key) {
+    let Some(core) = core else { return };
+    if core.shared_id() != rt {
+        return;
+    }
+    if core.index == worker {
+        let removed = core.wheel.borrow_mut().remove(key);
+        drop(removed);
+    } else {
+        core.shared.remotes[worker].timers.cancel(key);
+    }
+}
+
 impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        if let Some(poll) = this.poll_on_worker(cx) {
+            return poll;
+        }
         if Instant::now() >= this.deadline {
             this.cancel();
             return Poll::Ready(());
         }
-        this.register(cx);
+        this.register_remote(cx.waker());
         Poll::Pending
     }
 }

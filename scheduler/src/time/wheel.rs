@@ -86,6 +86,11 @@ impl Wheel {
         }
     }
 
+    /// The current tick: everything due at or before it has fired.
+    pub(crate) fn elapsed(&self) -> u64 {
+        self.elapsed
+    }
+
     /// Armed entries.
     #[cfg(any(test, actor12_loom))]
     pub(crate) fn len(&self) -> usize {
