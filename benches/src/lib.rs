@@ -1,1 +1,3 @@
 //! Workloads shared by the criterion benches and the comparison binary.
+
+pub mod scheduler;
