@@ -90,6 +90,14 @@ impl Idle {
         Some(worker)
     }
 
+    /// A cheap, racy look: true if a worker may sleep while nobody searches. For callers that
+    /// do not need rule 3's guarantee (see `Core::push_back`).
+    pub(crate) fn may_need_wake(&self) -> bool {
+        // Relaxed: a hint; `worker_to_notify` re-checks after its fence.
+        let s = self.state.load(Relaxed);
+        s & SEARCH_MASK == 0 && s / UNPARK_ONE < self.num_workers
+    }
+
     fn should_wake(&self) -> bool {
         // SeqCst: rule 3's load, after the fence.
         let s = self.state.load(SeqCst);

@@ -166,7 +166,9 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.0 = true;
-        cx.waker().wake_by_ref();
+        if !task::core::try_fast_yield(cx.waker()) {
+            cx.waker().wake_by_ref();
+        }
         Poll::Pending
     }
 }

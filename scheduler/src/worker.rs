@@ -327,9 +327,16 @@ impl Core {
     }
 
     /// Puts a task at the back of the ring and lets an idle worker know.
+    ///
+    /// Only a hint is needed here, not the full handshake of `idle.rs` rule 3: this worker is
+    /// awake and pops its own ring before it may sleep, so a missed notification delays the
+    /// task but never strands it. So the `SeqCst` fence is paid only when the cheap look says
+    /// a worker sleeps and nobody searches.
     fn push_back(&self, task: TaskRef) {
         self.local.push_back_or_overflow(task, &self.shared.inject);
-        self.shared.notify_parked();
+        if self.shared.idle.may_need_wake() {
+            self.shared.notify_parked();
+        }
     }
 
     /// A task that yielded: back of the ring, or of its pinned queue.

@@ -164,7 +164,10 @@ where
     let waker = std::mem::ManuallyDrop::new(super::waker::waker_ref(task.as_ptr()));
     let mut cx = Context::from_waker(&waker);
     crate::coop::reset();
-    match cell.poll(&mut cx) {
+    let _current = CurrentTask::enter(task.as_ptr());
+    let polled = cell.poll(&mut cx);
+    let yielded = _current.yielded();
+    match polled {
         Poll::Ready(out) => {
             cell.complete(out);
             None
@@ -183,19 +186,19 @@ where
                 // SAFETY: as above.
                 cell.bound.with_mut(|b| unsafe { *b = true });
             }
-            idle(cell, task)
+            idle(cell, task, yielded)
         }
     }
 }
 
 /// After a `Pending` poll: release RUNNING, or requeue, or cancel.
-fn idle<F, S>(cell: &Cell<F, S>, task: TaskRef) -> Option<TaskRef>
+fn idle<F, S>(cell: &Cell<F, S>, task: TaskRef, yielded: bool) -> Option<TaskRef>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
-    match cell.header.state.transition_to_idle() {
+    match cell.header.state.transition_to_idle(yielded) {
         ToIdle::Idle => None,
         ToIdle::Notified => Some(task),
         ToIdle::Cancelled => {
@@ -289,6 +292,48 @@ where
     drop(cell.join_waker.lock().take());
     // SAFETY: the join handle's reference.
     unsafe { super::drop_ref(ptr) };
+}
+
+thread_local! {
+    /// The future task being polled on this thread, and whether it asked for a fast yield.
+    static CURRENT: std::cell::Cell<(*const Header, bool)> =
+        const { std::cell::Cell::new((std::ptr::null(), false)) };
+}
+
+/// Marks the task being polled, for [`try_fast_yield`]; restores the previous mark on drop
+/// (polls nest when a task's poll runs another executor).
+struct CurrentTask((*const Header, bool));
+
+impl CurrentTask {
+    fn enter(ptr: NonNull<Header>) -> CurrentTask {
+        CurrentTask(CURRENT.with(|c| c.replace((ptr.as_ptr(), false))))
+    }
+
+    fn yielded(&self) -> bool {
+        CURRENT.with(|c| c.get().1)
+    }
+}
+
+impl Drop for CurrentTask {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.0));
+    }
+}
+
+/// `yield_now` without a wake-up: if `waker` is the waker of the task being polled on this
+/// thread, record the yield; `run` then sets NOTIFIED in the same CAS that releases RUNNING
+/// (exactly what the wake would have done, one atomic operation cheaper). False otherwise: the
+/// caller wakes `waker` as usual.
+pub(crate) fn try_fast_yield(waker: &Waker) -> bool {
+    CURRENT.with(|c| {
+        let (ptr, _) = c.get();
+        if !ptr.is_null() && super::waker::is_task_waker(waker, ptr) {
+            c.set((ptr, true));
+            true
+        } else {
+            false
+        }
+    })
 }
 
 /// Replaces the stage with `Consumed` and drops the old one, catching a panicking destructor so

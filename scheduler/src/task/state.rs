@@ -157,13 +157,18 @@ impl State {
     }
 
     /// A poll returned `Pending`: release RUNNING unless the task was cancelled meanwhile.
-    pub(crate) fn transition_to_idle(&self) -> ToIdle {
+    ///
+    /// `yielded`: the task woke itself during the poll without touching the word (the
+    /// `yield_now` fast path); NOTIFIED is set here, in the same CAS.
+    pub(crate) fn transition_to_idle(&self, yielded: bool) -> ToIdle {
         self.update(|cur| {
             debug_assert!(cur & RUNNING != 0);
             if cur & CANCELLED != 0 {
                 return (None, ToIdle::Cancelled);
             }
-            if cur & NOTIFIED != 0 {
+            if yielded {
+                (Some((cur & !RUNNING) | NOTIFIED), ToIdle::Notified)
+            } else if cur & NOTIFIED != 0 {
                 // The runner's own reference becomes the queued one: NOTIFIED stays set.
                 (Some(cur & !RUNNING), ToIdle::Notified)
             } else {
@@ -252,9 +257,9 @@ mod tests {
         assert_eq!(s.transition_to_running(), ToRunning::Poll);
         // A wake while running only sets NOTIFIED.
         assert_eq!(s.transition_to_notified(), Notify::Nothing);
-        assert_eq!(s.transition_to_idle(), ToIdle::Notified);
+        assert_eq!(s.transition_to_idle(false), ToIdle::Notified);
         assert_eq!(s.transition_to_running(), ToRunning::Poll);
-        assert_eq!(s.transition_to_idle(), ToIdle::Idle);
+        assert_eq!(s.transition_to_idle(false), ToIdle::Idle);
         // An idle task is submitted exactly once.
         assert_eq!(s.transition_to_notified(), Notify::Submit);
         assert_eq!(s.transition_to_notified(), Notify::Nothing);
@@ -264,6 +269,17 @@ mod tests {
         assert!(prev.has_join_interest());
         assert_eq!(s.transition_to_notified(), Notify::Nothing);
         assert!(s.unset_join_interest().is_err());
+    }
+
+    #[test]
+    fn a_fast_yield_sets_notified_in_the_idle_transition() {
+        let s = State::new_task(2);
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
+        assert_eq!(s.transition_to_idle(true), ToIdle::Notified);
+        assert!(s.load().is_notified() && !s.load().is_running());
+        // Queued already: a wake now adds nothing.
+        assert_eq!(s.transition_to_notified(), Notify::Nothing);
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
     }
 
     #[test]
@@ -281,7 +297,7 @@ mod tests {
         let s = State::new_task(3);
         assert_eq!(s.transition_to_running(), ToRunning::Poll);
         assert!(!s.transition_to_shutdown());
-        assert_eq!(s.transition_to_idle(), ToIdle::Cancelled);
+        assert_eq!(s.transition_to_idle(false), ToIdle::Cancelled);
     }
 
     #[test]

@@ -14,6 +14,11 @@ pub(crate) fn waker_ref(ptr: NonNull<Header>) -> Waker {
     unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &VTABLE)) }
 }
 
+/// True if `waker` is a future task's waker for the task at `ptr`.
+pub(crate) fn is_task_waker(waker: &Waker, ptr: *const Header) -> bool {
+    waker.data() == ptr as *const () && std::ptr::eq(waker.vtable(), &VTABLE)
+}
+
 unsafe fn clone(ptr: *const ()) -> RawWaker {
     // SAFETY: a waker holds (or borrows) a reference, so the header is live.
     let header = unsafe { &*(ptr as *const Header) };
