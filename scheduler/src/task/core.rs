@@ -9,7 +9,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 use super::join::JoinError;
-use super::state::{Notify, ToIdle, ToRunning};
+use super::state::{Notify, NotifyByVal, ToIdle, ToRunning};
 use super::{Header, Schedule, TaskRef, Vtable};
 use crate::loom::{Mutex, UnsafeCell};
 
@@ -341,6 +341,22 @@ pub(crate) fn try_fast_yield(waker: &Waker) -> bool {
 fn drop_caught<F: Future>(stage: &mut Stage<F>) -> Result<(), Panic> {
     let old = std::mem::replace(stage, Stage::Consumed);
     catch_unwind(AssertUnwindSafe(move || drop(old)))
+}
+
+/// Wakes a task with the waker's own reference, which is consumed: it becomes the queue's
+/// reference if the task was idle.
+pub(crate) fn wake_by_val(header: &Header) {
+    match header.state.transition_to_notified_by_val() {
+        NotifyByVal::Submit => {
+            // SAFETY: the waker's reference is handed to the queue.
+            let task = unsafe { TaskRef::from_raw(NonNull::from(header)) };
+            // SAFETY: the vtable belongs to this task.
+            unsafe { (header.vtable.schedule)(task) };
+        }
+        NotifyByVal::Nothing => {}
+        // SAFETY: that was the last reference: nobody else can reach the task.
+        NotifyByVal::Dealloc => unsafe { (header.vtable.dealloc)(NonNull::from(header)) },
+    }
 }
 
 /// Wakes a task: queues it if it was idle. Shared by all wakers of future tasks.

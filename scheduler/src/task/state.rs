@@ -102,6 +102,17 @@ pub(crate) enum Notify {
     Nothing,
 }
 
+/// What [`State::transition_to_notified_by_val`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotifyByVal {
+    /// The task was idle: NOTIFIED set; the waker's reference becomes the queue's.
+    Submit,
+    /// Nothing to queue; the waker's reference was dropped and others remain.
+    Nothing,
+    /// Nothing to queue, and the waker's reference was the last: free the task.
+    Dealloc,
+}
+
 /// The state word. See the module documentation for the protocol.
 pub(crate) struct State(AtomicUsize);
 
@@ -202,6 +213,25 @@ impl State {
         })
     }
 
+    /// A wake-up that consumes the waker's reference (`Waker::wake`): one CAS where
+    /// `transition_to_notified` plus a reference drop would take two.
+    pub(crate) fn transition_to_notified_by_val(&self) -> NotifyByVal {
+        self.update(|cur| {
+            debug_assert!(cur & REF_MASK >= REF_ONE);
+            if cur & (COMPLETE | NOTIFIED) != 0 {
+                let next = cur - REF_ONE;
+                let r =
+                    if next & REF_MASK == 0 { NotifyByVal::Dealloc } else { NotifyByVal::Nothing };
+                (Some(next), r)
+            } else if cur & RUNNING != 0 {
+                // The runner holds a reference, so ours is not the last.
+                (Some((cur | NOTIFIED) - REF_ONE), NotifyByVal::Nothing)
+            } else {
+                (Some(cur | NOTIFIED), NotifyByVal::Submit)
+            }
+        })
+    }
+
     /// `abort()` or shutdown. Returns true if the caller now holds RUNNING and must drop the
     /// future itself; otherwise CANCELLED is set for the current runner (or the task is done).
     pub(crate) fn transition_to_shutdown(&self) -> bool {
@@ -269,6 +299,29 @@ mod tests {
         assert!(prev.has_join_interest());
         assert_eq!(s.transition_to_notified(), Notify::Nothing);
         assert!(s.unset_join_interest().is_err());
+    }
+
+    #[test]
+    fn wake_by_value_reuses_or_drops_the_wakers_reference() {
+        let s = State::new_task(2);
+        // Queued (NOTIFIED): a wake by value just drops its reference.
+        s.ref_inc();
+        assert_eq!(s.transition_to_notified_by_val(), NotifyByVal::Nothing);
+        assert_eq!(s.load().ref_count(), 2);
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
+        assert_eq!(s.transition_to_idle(false), ToIdle::Idle);
+        // Idle: the waker's reference becomes the queue's.
+        s.ref_inc();
+        assert_eq!(s.transition_to_notified_by_val(), NotifyByVal::Submit);
+        assert_eq!(s.load().ref_count(), 3);
+        // The last reference, on a complete task: free it.
+        let done = State::new_bare(1);
+        done.ref_inc();
+        assert!(!done.ref_dec());
+        let c = State::new_task(1);
+        assert_eq!(c.transition_to_running(), ToRunning::Poll);
+        c.transition_to_complete();
+        assert_eq!(c.transition_to_notified_by_val(), NotifyByVal::Dealloc);
     }
 
     #[test]

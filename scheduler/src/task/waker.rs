@@ -27,11 +27,9 @@ unsafe fn clone(ptr: *const ()) -> RawWaker {
 }
 
 unsafe fn wake(ptr: *const ()) {
-    // SAFETY: as in `clone`; this waker's reference is dropped after the wake.
-    unsafe {
-        wake_by_ref(ptr);
-        drop_waker(ptr);
-    }
+    // SAFETY: as in `clone`; this waker's reference is consumed here.
+    let header = unsafe { &*(ptr as *const Header) };
+    super::core::wake_by_val(header);
 }
 
 unsafe fn wake_by_ref(ptr: *const ()) {
