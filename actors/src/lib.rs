@@ -1,8 +1,14 @@
 //! actor12: actors on a lock-free, work-stealing runtime.
 //!
-//! Under construction: the actor API arrives after the runtime. Today this crate re-exports the
-//! mailbox that every actor will own.
+//! Under construction: the actor API (`Actor`, `Link`, the two-step `send_message`) arrives on
+//! top of the runtime. Already here are the pieces it is built from: the [`mailbox`] every actor
+//! owns, the [`oneshot`] reply slot every ask uses, and hierarchical [`cancel`]lation.
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+#![doc(test(attr(deny(warnings))))]
+
+pub mod cancel;
+mod loom;
+pub mod oneshot;
 
 /// The lock-free MPSC mailbox (see [`actor12_mailbox`]).
 pub use actor12_mailbox as mailbox;

@@ -99,8 +99,7 @@ pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// assert_eq!(rx.recv(), Some(Item::System("stop")));
 /// ```
 pub fn channel<T, S>(mailbox: Mailbox<T, S>) -> (Sender<T, S>, Receiver<T, S>) {
-    let chan =
-        Arc::new(Chan { mailbox, waker: Mutex::new(None), senders: AtomicUsize::new(1) });
+    let chan = Arc::new(Chan { mailbox, waker: Mutex::new(None), senders: AtomicUsize::new(1) });
     (Sender { chan: chan.clone() }, Receiver { chan, parker: None })
 }
 

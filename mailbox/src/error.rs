@@ -7,12 +7,16 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use actor12_mailbox::{Mailbox, SendError};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v } }
+/// # }
+/// use actor12_mailbox::SendError;
 ///
-/// let mailbox: Mailbox<u32> = Mailbox::unbounded();
-/// let _ = mailbox.close();
-/// let err: SendError<u32> = mailbox.push_system(7).unwrap_err();
-/// # let _ = err;
+/// let (tx, rx) = actor12_mailbox::unbounded::<u32>();
+/// drop(rx); // closes the channel
+/// assert_eq!(block_on(tx.send(7)), Err(SendError(7)));
 /// ```
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub struct SendError<T>(pub T);

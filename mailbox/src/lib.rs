@@ -50,7 +50,7 @@ mod waiters;
 
 pub use channel::{Item, Receiver, RecvFuture, SendFuture, Sender, bounded, channel, unbounded};
 pub use error::{SendError, TryRecvError, TrySendError};
-pub use mailbox::{Mailbox, Pop, PushFuture, Push};
+pub use mailbox::{Mailbox, Pop, Push, PushFuture};
 
 /// Slots per block: the granularity of allocation and recycling.
 pub const BLOCK_CAPACITY: usize = loom::BLOCK_CAP;

@@ -46,7 +46,17 @@ pub(crate) struct Rx<T> {
     free_head: *mut Block<T>,
     /// The next index to consume.
     pub(crate) index: usize,
+    /// The block the consumer last linked at the end of the list, or null: where the next
+    /// recycled block most likely goes. Never a recycled block (cleared when that one is).
+    last_linked: *mut Block<T>,
 }
+
+/// How many empty blocks the list may hold beyond the one producers are filling. Recycled blocks
+/// past this are freed, so a burst's memory is returned once it has been drained.
+const SPARE_BLOCKS: usize = 4;
+
+/// How far the consumer walks to find the end of the list before it frees a block instead.
+const MAX_RECYCLE_HOPS: usize = 8;
 
 fn block_start(index: usize) -> usize {
     index & !(BLOCK_CAP - 1)
@@ -82,9 +92,10 @@ impl<T> Tx<T> {
         if block.is_null() {
             block = self.first_block();
         }
-        // SAFETY (for every dereference below): blocks reachable from `block_tail` are live, and
-        // cannot be recycled while this producer holds a claim (rules 2-3).
-        let distance = (start.wrapping_sub(unsafe { (*block).start() })) / BLOCK_CAP;
+        // SAFETY: blocks reachable from `block_tail` (or `first`) are live, and cannot be
+        // recycled while this producer holds a claim (rules 2-3).
+        let tail_start = unsafe { (*block).start() };
+        let distance = start.wrapping_sub(tail_start) / BLOCK_CAP;
         // Only a producer whose slot lies further on than its offset tries to move `block_tail`:
         // the ones near the start of a block would mostly find the previous block still filling.
         let mut try_move_tail = distance > offset;
@@ -94,7 +105,10 @@ impl<T> Tx<T> {
             if b.start() == start {
                 return block;
             }
-            debug_assert!(start.wrapping_sub(b.start()) < usize::MAX / 2, "block list went past a claim");
+            debug_assert!(
+                start.wrapping_sub(b.start()) < usize::MAX / 2,
+                "block list went past a claim"
+            );
             let mut next = b.next();
             if next.is_null() {
                 next = Self::grow(b);
@@ -160,33 +174,16 @@ impl<T> Tx<T> {
             }
         }
     }
-
-    /// Puts a consumed, reset block back at the end of the list, or frees it.
-    ///
-    /// # Safety
-    /// Called by the consumer with a block nobody else can reach (rule 3).
-    unsafe fn recycle(&self, block: *mut Block<T>) {
-        // Acquire: as in `find_block`. Non-null: a block was released, so `block_tail` moved.
-        let mut curr = self.block_tail.load(Acquire);
-        for _ in 0..3 {
-            // SAFETY: blocks reachable from `block_tail` are live (it only points at unreleased
-            // blocks, which the consumer does not recycle); `block` is ours alone.
-            unsafe {
-                (*block).set_start((*curr).start().wrapping_add(BLOCK_CAP));
-                match (*curr).try_link(block) {
-                    Ok(()) => return,
-                    Err(next) => curr = next,
-                }
-            }
-        }
-        // SAFETY: not linked, so still ours alone.
-        unsafe { Block::free(block) };
-    }
 }
 
 impl<T> Rx<T> {
     pub(crate) fn new() -> Self {
-        Rx { head: ptr::null_mut(), free_head: ptr::null_mut(), index: 0 }
+        Rx {
+            head: ptr::null_mut(),
+            free_head: ptr::null_mut(),
+            index: 0,
+            last_linked: ptr::null_mut(),
+        }
     }
 
     /// Takes the value at `self.index` if it has been written, advancing the index.
@@ -251,10 +248,48 @@ impl<T> Rx<T> {
             let next = block.next();
             let old = self.free_head;
             self.free_head = next;
+            if old == self.last_linked {
+                self.last_linked = ptr::null_mut();
+            }
             block.reset();
             // SAFETY: released and fully consumed, so no producer can reach it (rule 3).
-            unsafe { tx.recycle(old) };
+            unsafe { self.recycle(tx, old) };
         }
+    }
+
+    /// Links a consumed, reset block at the end of the list, or frees it if the list already
+    /// holds enough spare blocks or its end is far away.
+    ///
+    /// # Safety
+    /// `block` is unreachable by anyone else (rule 3).
+    unsafe fn recycle(&mut self, tx: &Tx<T>, block: *mut Block<T>) {
+        let filling = block_start(tx.state.load().index());
+        let mut curr = if self.last_linked.is_null() {
+            // Acquire: as in `find_block`. Non-null: a block was released, so it moved.
+            tx.block_tail.load(Acquire)
+        } else {
+            self.last_linked
+        };
+        for _ in 0..MAX_RECYCLE_HOPS {
+            // SAFETY: `curr` is linked and not recycled (`block_tail` never points at a released
+            // block; `last_linked` is cleared when its block is recycled), so it is live.
+            let c = unsafe { &*curr };
+            let ahead = c.start().wrapping_sub(filling) as isize;
+            if ahead >= (SPARE_BLOCKS * BLOCK_CAP) as isize {
+                break;
+            }
+            // SAFETY: `block` is ours alone until linked.
+            unsafe { (*block).set_start(c.start().wrapping_add(BLOCK_CAP)) };
+            match c.try_link(block) {
+                Ok(()) => {
+                    self.last_linked = block;
+                    return;
+                }
+                Err(next) => curr = next,
+            }
+        }
+        // SAFETY: not linked, so still ours alone.
+        unsafe { Block::free(block) };
     }
 
     /// Drops every written, unread value and frees every block.

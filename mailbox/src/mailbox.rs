@@ -203,12 +203,14 @@ impl<T, S> Mailbox<T, S> {
             if before.is_closed() {
                 return Err(TrySendError::Closed(msg));
             }
+            // Claim the schedule before writing: until the slot is written the consumer cannot
+            // go idle again (its index is short of ours), so an IDLE seen by our claim can only
+            // belong to the idle period our message ends. The consumer runs only after we return
+            // and the caller schedules it, by which time the slot is written.
+            let schedule = before.is_idle() && tx.state.claim_schedule();
             // SAFETY: the claim gave us slot `before.index()`.
             unsafe { tx.write(before.index(), msg) };
-            if before.is_idle() && tx.state.claim_schedule() {
-                return Ok(Push::Schedule);
-            }
-            Ok(Push::Queued)
+            Ok(if schedule { Push::Schedule } else { Push::Queued })
         } else {
             // Relaxed: a stale head only makes the check stricter.
             match tx.state.claim_bounded(self.capacity, || self.head.load(Relaxed)) {
@@ -265,8 +267,11 @@ impl<T, S> Mailbox<T, S> {
     /// ```
     pub fn push_system(&self, signal: S) -> Result<Push, SendError<S>> {
         self.system.push(signal).map_err(SendError)?;
-        let before = self.tx.0.state.flag_system();
-        if before.is_idle() && self.tx.0.state.claim_schedule() {
+        // The signal is in the lane before the flag goes up, so a consumer that clears the flag
+        // and then looks finds it. In a narrow race the consumer takes the signal and goes idle
+        // before the flag is raised; the flag then schedules a run that finds nothing. Never
+        // more than one run per idle period, and never a signal left without one.
+        if self.tx.0.state.flag_system() {
             return Ok(Push::Schedule);
         }
         Ok(Push::Queued)

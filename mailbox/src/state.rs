@@ -12,9 +12,12 @@
 //!   head` means every claimed slot has been consumed.
 //! * **IDLE** is set by the consumer, and only by the consumer, when it stops running with nothing
 //!   left to do ([`TailState::try_idle`]). It is cleared by the one producer whose
-//!   [`TailState::claim_schedule`] observes it set; that producer, and no other, schedules the
-//!   consumer. Because the consumer sets IDLE with a compare-and-swap that expects `index == head`,
-//!   a message claimed at any time before that CAS makes it fail: no wake-up is ever lost.
+//!   [`TailState::claim_schedule`] (or bounded claim, or [`TailState::flag_system`]) observes it
+//!   set; that producer, and no other, schedules the consumer. Because the consumer sets IDLE with
+//!   a compare-and-swap that expects `index == head`, a message claimed at any time before that
+//!   CAS makes it fail: no wake-up is ever lost. A user push clears IDLE before it writes its
+//!   slot, while the consumer cannot yet idle again, so the IDLE it clears is always the one its
+//!   own message ends.
 //! * **CLOSED** is set once, by [`TailState::close`]. A producer whose claim observes it gives its
 //!   message back; its claimed index is never written. The index at the moment of closing is kept
 //!   beside the word (`close_pos` in the mailbox) so that the consumer knows where the accepted
@@ -154,12 +157,20 @@ impl TailState {
         self.0.fetch_and(!IDLE, AcqRel) & IDLE != 0
     }
 
-    /// Marks the system lane as non-empty and returns the word as it was before.
+    /// Marks the system lane as non-empty and clears IDLE, in one step; true if the consumer was
+    /// idle, so that this caller must schedule it.
     ///
     /// AcqRel: release pairs with the acquire of [`clear_system`](Self::clear_system), so a
-    /// consumer that clears the bit after this sees the signal pushed before it.
-    pub(crate) fn flag_system(&self) -> Snapshot {
-        Snapshot(self.0.fetch_or(SYSTEM, AcqRel))
+    /// consumer that clears the bit after this sees the signal pushed before it; acquire and the
+    /// IDLE hand-over as in [`claim_schedule`](Self::claim_schedule).
+    pub(crate) fn flag_system(&self) -> bool {
+        let mut cur = self.0.load(Relaxed);
+        loop {
+            match self.0.compare_exchange_weak(cur, (cur | SYSTEM) & !IDLE, AcqRel, Relaxed) {
+                Ok(before) => return before & IDLE != 0,
+                Err(actual) => cur = actual,
+            }
+        }
     }
 
     /// Clears the system bit (consumer only) and returns the word as it was before.

@@ -1,0 +1,373 @@
+//! Hierarchical cancellation: a token, its children, and the reason it was cancelled.
+//!
+//! Every actor gets a [`CancelToken`] that is a child of its spawner's, so cancelling a token
+//! cancels the whole subtree below it. A token can be awaited ([`CancelToken::cancelled`]) from
+//! any executor.
+//!
+//! # Protocol
+//!
+//! Each node has an `AtomicBool` (the lock-free fast path of
+//! [`is_cancelled`](CancelToken::is_cancelled)) and a mutex over its reason, its children and
+//! the wakers of futures waiting on it.
+//!
+//! 1. `cancel` locks the node; if it is not cancelled yet it stores the reason, sets the flag
+//!    (release), takes the children and the wakers, and unlocks. Only then does it wake the
+//!    waiters and cancel each child, so no two node locks are ever held together: no lock order
+//!    to get wrong.
+//! 2. `child` locks the parent: under the lock it either sees the reason (the child starts
+//!    cancelled with it) or registers the child, which step 1 will then find. A child is never
+//!    missed.
+//! 3. A waiting future registers its waker under the node's lock after checking the reason
+//!    under the same lock, so a cancel either precedes the check or finds the waker.
+//! 4. Parents hold their children weakly: a child with no token left is gone and is pruned;
+//!    a long-lived parent that spawns many short-lived children does not grow.
+//! 5. Futures hold the node weakly too. When the last token of a node goes, its waiters are
+//!    woken: [`cancelled_or_dropped`](CancelToken::cancelled_or_dropped) resolves to `None`,
+//!    [`cancelled`](CancelToken::cancelled) keeps waiting (it can never fire).
+
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll, Waker};
+
+use crate::loom::{AtomicBool, Mutex, Ordering::*};
+
+/// Why a token was cancelled: a value of the actor's `Cancel` type and where `cancel` was called.
+///
+/// # Examples
+///
+/// ```
+/// use actor12::cancel::CancelReason;
+///
+/// let reason: CancelReason<&str> = CancelReason::new("shutdown");
+/// assert_eq!(*reason.value(), "shutdown");
+/// assert!(reason.location().file().ends_with(".rs"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct CancelReason<T> {
+    value: T,
+    location: &'static Location<'static>,
+}
+
+impl<T> CancelReason<T> {
+    /// A reason recorded at the caller's location.
+    #[track_caller]
+    pub fn new<V: Into<T>>(value: V) -> Self {
+        CancelReason { value: value.into(), location: Location::caller() }
+    }
+
+    /// A reason with an explicit location.
+    pub fn new_with_loc(value: T, location: &'static Location<'static>) -> Self {
+        CancelReason { value, location }
+    }
+
+    /// The reason's value.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// Takes the value out.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+
+    /// Where the cancellation was requested.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+}
+
+impl<T: Default> Default for CancelReason<T> {
+    #[track_caller]
+    fn default() -> Self {
+        CancelReason { value: T::default(), location: Location::caller() }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for CancelReason<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} at {}", self.value, self.location)
+    }
+}
+
+struct Node<T> {
+    cancelled: AtomicBool,
+    inner: Mutex<Inner<T>>,
+}
+
+struct Inner<T> {
+    reason: Option<CancelReason<T>>,
+    children: Vec<Weak<Node<T>>>,
+    waiters: Vec<(u64, Waker)>,
+    next_waiter: u64,
+}
+
+/// A cancellation token: cheap to clone (clones share one node), cancellable once with a reason,
+/// and the root of a subtree of [`child`](Self::child) tokens.
+///
+/// # Examples
+///
+/// ```
+/// use actor12::cancel::CancelToken;
+///
+/// let parent: CancelToken<&str> = CancelToken::new();
+/// let child = parent.child();
+/// parent.cancel("stop");
+/// assert!(child.is_cancelled());
+/// assert_eq!(child.reason().map(|r| *r.value()), Some("stop"));
+/// ```
+pub struct CancelToken<T> {
+    node: Arc<Node<T>>,
+}
+
+impl<T> Clone for CancelToken<T> {
+    fn clone(&self) -> Self {
+        CancelToken { node: self.node.clone() }
+    }
+}
+
+impl<T> Default for CancelToken<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> CancelToken<T> {
+    /// A new root token.
+    pub fn new() -> Self {
+        CancelToken { node: Node::new(None) }
+    }
+
+    /// A token that is cancelled when this one is (and can be cancelled on its own).
+    pub fn child(&self) -> Self
+    where
+        T: Clone,
+    {
+        let mut inner = self.node.inner.lock();
+        let child = Node::new(inner.reason.clone());
+        if inner.reason.is_none() {
+            // Prune children whose tokens are all gone before the vector would grow.
+            if inner.children.len() == inner.children.capacity() {
+                inner.children.retain(|c| c.strong_count() > 0);
+            }
+            inner.children.push(Arc::downgrade(&child));
+        }
+        CancelToken { node: child }
+    }
+
+    /// Cancels this token and its subtree, recording the caller's location. Cancelling twice
+    /// keeps the first reason.
+    #[track_caller]
+    pub fn cancel<V: Into<T>>(&self, reason: V)
+    where
+        T: Clone,
+    {
+        self.cancel_with_reason(CancelReason::new_with_loc(reason.into(), Location::caller()));
+    }
+
+    /// Cancels this token and its subtree with a prepared reason.
+    pub fn cancel_with_reason(&self, reason: CancelReason<T>)
+    where
+        T: Clone,
+    {
+        self.node.cancel(reason);
+    }
+
+    /// True once cancelled. One atomic load.
+    pub fn is_cancelled(&self) -> bool {
+        // Acquire: pairs with the release in `Node::cancel`, so a following `reason()` sees it.
+        self.node.cancelled.load(Acquire)
+    }
+
+    /// The reason, once cancelled.
+    pub fn reason(&self) -> Option<CancelReason<T>>
+    where
+        T: Clone,
+    {
+        if !self.is_cancelled() {
+            return None;
+        }
+        self.node.inner.lock().reason.clone()
+    }
+
+    /// Makes a cancelled token usable again: clears the reason and forgets the children (they
+    /// stay cancelled).
+    pub fn reset(&self) {
+        let mut inner = self.node.inner.lock();
+        inner.reason = None;
+        inner.children.clear();
+        // Relaxed: under the lock, which later readers of the reason take.
+        self.node.cancelled.store(false, Relaxed);
+    }
+
+    /// Resolves with the reason once cancelled. Never resolves if every token of this node is
+    /// dropped uncancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v } }
+    /// # }
+    /// let token = actor12::cancel::CancelToken::<u8>::new();
+    /// let waiter = token.clone();
+    /// std::thread::spawn(move || token.cancel(7));
+    /// assert_eq!(*block_on(waiter.cancelled()).value(), 7);
+    /// ```
+    pub fn cancelled(&self) -> Cancelled<T> {
+        Cancelled { wait: Wait::new(&self.node) }
+    }
+
+    /// Resolves with the reason once cancelled, or `None` once every token of this node is
+    /// dropped uncancelled.
+    pub fn cancelled_or_dropped(&self) -> CancelledOrDropped<T> {
+        CancelledOrDropped(Cancelled { wait: Wait::new(&self.node) })
+    }
+}
+
+impl<T> Node<T> {
+    fn new(reason: Option<CancelReason<T>>) -> Arc<Self> {
+        Arc::new(Node {
+            cancelled: AtomicBool::new(reason.is_some()),
+            inner: Mutex::new(Inner {
+                reason,
+                children: Vec::new(),
+                waiters: Vec::new(),
+                next_waiter: 0,
+            }),
+        })
+    }
+
+    fn cancel(&self, reason: CancelReason<T>)
+    where
+        T: Clone,
+    {
+        let (children, waiters) = {
+            let mut inner = self.inner.lock();
+            if inner.reason.is_some() {
+                return;
+            }
+            inner.reason = Some(reason.clone());
+            // Release: pairs with the acquire in `is_cancelled`.
+            self.cancelled.store(true, Release);
+            (std::mem::take(&mut inner.children), std::mem::take(&mut inner.waiters))
+        };
+        for (_, waker) in waiters {
+            waker.wake();
+        }
+        for child in children.iter().filter_map(Weak::upgrade) {
+            child.cancel(reason.clone());
+        }
+    }
+}
+
+impl<T> Drop for Node<T> {
+    fn drop(&mut self) {
+        // The last token is gone: wake `cancelled_or_dropped` waiters so they see `None`.
+        for (_, waker) in std::mem::take(&mut self.inner.lock().waiters) {
+            waker.wake();
+        }
+    }
+}
+
+/// A registration on a node's waiter list, removed when the future is dropped.
+struct Wait<T> {
+    node: Weak<Node<T>>,
+    id: Option<u64>,
+}
+
+impl<T> Wait<T> {
+    fn new(node: &Arc<Node<T>>) -> Self {
+        Wait { node: Arc::downgrade(node), id: None }
+    }
+
+    /// `Ready(Some(reason))` once cancelled, `Ready(None)` once the node is gone.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<CancelReason<T>>>
+    where
+        T: Clone,
+    {
+        let Some(node) = self.node.upgrade() else { return Poll::Ready(None) };
+        let mut inner = node.inner.lock();
+        if let Some(reason) = &inner.reason {
+            return Poll::Ready(Some(reason.clone()));
+        }
+        match self.id.and_then(|id| inner.waiters.iter_mut().find(|(i, _)| *i == id)) {
+            Some((_, waker)) => {
+                if !waker.will_wake(cx.waker()) {
+                    *waker = cx.waker().clone();
+                }
+            }
+            None => {
+                let id = inner.next_waiter;
+                inner.next_waiter += 1;
+                inner.waiters.push((id, cx.waker().clone()));
+                self.id = Some(id);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Wait<T> {
+    fn drop(&mut self) {
+        if let (Some(id), Some(node)) = (self.id, self.node.upgrade()) {
+            let mut inner = node.inner.lock();
+            if let Some(pos) = inner.waiters.iter().position(|(i, _)| *i == id) {
+                inner.waiters.swap_remove(pos);
+            }
+        }
+    }
+}
+
+/// The future of [`CancelToken::cancelled`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Cancelled<T> {
+    wait: Wait<T>,
+}
+
+impl<T: Clone> Future for Cancelled<T> {
+    type Output = CancelReason<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match this.wait.poll(cx) {
+            Poll::Ready(Some(reason)) => Poll::Ready(reason),
+            // The node is gone uncancelled: this future can never resolve.
+            Poll::Ready(None) | Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The future of [`CancelToken::cancelled_or_dropped`].
+#[must_use = "futures do nothing unless polled"]
+pub struct CancelledOrDropped<T>(Cancelled<T>);
+
+impl<T: Clone> Future for CancelledOrDropped<T> {
+    type Output = Option<CancelReason<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut().0.wait.poll(cx)
+    }
+}
+
+impl<T: fmt::Debug + Clone> fmt::Debug for CancelToken<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelToken").field("reason", &self.reason()).finish()
+    }
+}
+
+impl<T> fmt::Debug for Cancelled<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cancelled").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for CancelledOrDropped<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelledOrDropped").finish_non_exhaustive()
+    }
+}

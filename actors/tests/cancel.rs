@@ -1,0 +1,140 @@
+//! Hierarchical cancellation tokens.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread;
+
+use actor12::cancel::{CancelReason, CancelToken};
+
+#[derive(Default)]
+struct Count(AtomicUsize);
+
+impl Wake for Count {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+fn waker() -> (Arc<Count>, Waker) {
+    let count = Arc::new(Count::default());
+    (count.clone(), Waker::from(count))
+}
+
+fn poll<F: Future + Unpin>(fut: &mut F, waker: &Waker) -> Poll<F::Output> {
+    Pin::new(fut).poll(&mut Context::from_waker(waker))
+}
+
+#[test]
+fn cancelling_a_parent_cancels_the_whole_subtree_with_its_reason() {
+    let root: CancelToken<String> = CancelToken::new();
+    let child = root.child();
+    let grandchild = child.child();
+    let sibling = root.child();
+    root.cancel("shutdown");
+    for token in [&root, &child, &grandchild, &sibling] {
+        assert!(token.is_cancelled());
+        assert_eq!(token.reason().unwrap().value(), "shutdown");
+    }
+}
+
+#[test]
+fn cancelling_a_child_leaves_the_parent_running() {
+    let root: CancelToken<u8> = CancelToken::new();
+    let child = root.child();
+    child.cancel(1);
+    assert!(child.is_cancelled());
+    assert!(!root.is_cancelled());
+    root.cancel(2);
+    assert_eq!(*child.reason().unwrap().value(), 1, "the first reason stays");
+}
+
+#[test]
+fn the_reason_records_where_cancel_was_called() {
+    let token: CancelToken<()> = CancelToken::new();
+    let line = line!() + 1;
+    token.cancel(());
+    let reason = token.reason().unwrap();
+    assert_eq!(reason.location().file(), file!());
+    assert_eq!(reason.location().line(), line);
+}
+
+#[test]
+fn a_child_of_a_cancelled_token_starts_cancelled() {
+    let root: CancelToken<&str> = CancelToken::new();
+    root.cancel("gone");
+    let child = root.child();
+    assert_eq!(child.reason().map(|r| *r.value()), Some("gone"));
+}
+
+#[test]
+fn waiters_are_woken_and_resolve_with_the_reason() {
+    let token: CancelToken<u32> = CancelToken::new();
+    let child = token.child();
+    let (count, w) = waker();
+    let mut on_parent = token.cancelled();
+    let mut on_child = child.cancelled_or_dropped();
+    assert!(poll(&mut on_parent, &w).is_pending());
+    assert!(poll(&mut on_child, &w).is_pending());
+    token.cancel(9u32);
+    assert_eq!(count.0.load(SeqCst), 2);
+    assert!(matches!(poll(&mut on_parent, &w), Poll::Ready(r) if *r.value() == 9));
+    assert!(matches!(poll(&mut on_child, &w), Poll::Ready(Some(r)) if *r.value() == 9));
+}
+
+#[test]
+fn dropping_every_token_resolves_cancelled_or_dropped_to_none() {
+    let token: CancelToken<u32> = CancelToken::new();
+    let (count, w) = waker();
+    let mut or_dropped = token.cancelled_or_dropped();
+    let mut cancelled = token.cancelled();
+    assert!(poll(&mut or_dropped, &w).is_pending());
+    assert!(poll(&mut cancelled, &w).is_pending());
+    drop(token);
+    assert_eq!(count.0.load(SeqCst), 2);
+    assert_eq!(poll(&mut or_dropped, &w), Poll::Ready(None));
+    assert!(poll(&mut cancelled, &w).is_pending(), "it can never fire now");
+}
+
+#[test]
+fn dropped_waiters_leave_no_registration_behind() {
+    let token: CancelToken<u32> = CancelToken::new();
+    let (count, w) = waker();
+    for _ in 0..1000 {
+        let mut fut = token.cancelled();
+        assert!(poll(&mut fut, &w).is_pending());
+    }
+    token.cancel(1u32);
+    assert_eq!(count.0.load(SeqCst), 0, "no stale waker was woken");
+}
+
+#[test]
+fn reset_makes_a_token_usable_again() {
+    let token: CancelToken<u8> = CancelToken::new();
+    let old_child = token.child();
+    token.cancel(1);
+    token.reset();
+    assert!(!token.is_cancelled());
+    assert_eq!(token.reason(), None);
+    assert!(old_child.is_cancelled(), "children stay cancelled");
+    let new_child = token.child();
+    token.cancel_with_reason(CancelReason::new(2));
+    assert_eq!(*new_child.reason().unwrap().value(), 2);
+}
+
+#[test]
+fn cancel_races_child_creation_without_missing_a_child() {
+    for _ in 0..200 {
+        let root: CancelToken<u8> = CancelToken::new();
+        let spawner = {
+            let root = root.clone();
+            thread::spawn(move || (0..50).map(|_| root.child()).collect::<Vec<_>>())
+        };
+        root.cancel(1);
+        for child in spawner.join().unwrap() {
+            assert!(child.is_cancelled(), "a child created around the cancel was missed");
+        }
+    }
+}

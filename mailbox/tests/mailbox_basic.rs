@@ -1,0 +1,338 @@
+//! Single-threaded behaviour of the mailbox: order, scheduling, the system lane, close, bounds,
+//! waiters and drops.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::task::Poll;
+
+use actor12_mailbox::{BLOCK_CAPACITY, Mailbox, Pop, Push, SendError, TrySendError};
+use support::{CountingWaker, Tracked, poll_once};
+
+/// Pops everything currently available as user messages (the caller is the only consumer).
+fn drain<T: std::fmt::Debug, S: std::fmt::Debug>(mailbox: &Mailbox<T, S>) -> Vec<T> {
+    let mut out = Vec::new();
+    loop {
+        // SAFETY: the tests are single-consumer.
+        match unsafe { mailbox.pop() } {
+            Pop::User(m) => out.push(m),
+            Pop::System(s) => panic!("unexpected signal {s:?}"),
+            _ => return out,
+        }
+    }
+}
+
+#[test]
+fn fifo_across_many_blocks() {
+    let mailbox: Mailbox<usize> = Mailbox::unbounded();
+    let n = BLOCK_CAPACITY * 10 + 7;
+    for i in 0..n {
+        let _ = mailbox.try_push(i).unwrap();
+    }
+    assert_eq!(mailbox.len(), n);
+    assert_eq!(drain(&mailbox), (0..n).collect::<Vec<_>>());
+    assert!(mailbox.is_empty());
+}
+
+#[test]
+fn interleaved_push_pop_keeps_order_while_recycling() {
+    let mailbox: Mailbox<usize> = Mailbox::unbounded();
+    let mut next_in = 0;
+    let mut next_out = 0;
+    for round in 0..200 {
+        for _ in 0..(round % 70) {
+            let _ = mailbox.try_push(next_in).unwrap();
+            next_in += 1;
+        }
+        for m in drain(&mailbox) {
+            assert_eq!(m, next_out);
+            next_out += 1;
+        }
+    }
+    assert_eq!(next_in, next_out);
+}
+
+#[test]
+fn exactly_one_push_per_idle_period_schedules() {
+    let mailbox: Mailbox<u8> = Mailbox::unbounded();
+    assert_eq!(mailbox.try_push(1), Ok(Push::Schedule), "a new mailbox is idle");
+    assert_eq!(mailbox.try_push(2), Ok(Push::Queued));
+    assert_eq!(drain(&mailbox), [1, 2]);
+    // Not idle until the consumer says so: pushes while it runs schedule nothing.
+    assert_eq!(mailbox.try_push(3), Ok(Push::Queued));
+    // SAFETY: single consumer.
+    unsafe {
+        assert!(!mailbox.try_idle(), "a message arrived since the last pop");
+        assert_eq!(drain(&mailbox), [3]);
+        assert!(mailbox.try_idle());
+        assert!(mailbox.try_idle(), "idling twice is harmless");
+    }
+    assert_eq!(mailbox.try_push(4), Ok(Push::Schedule));
+    assert_eq!(mailbox.try_push(5), Ok(Push::Queued));
+}
+
+#[test]
+fn bounded_claims_schedule_in_the_same_step() {
+    let mailbox: Mailbox<u8> = Mailbox::bounded(4);
+    assert_eq!(mailbox.try_push(1), Ok(Push::Schedule));
+    assert_eq!(mailbox.try_push(2), Ok(Push::Queued));
+    assert_eq!(drain(&mailbox), [1, 2]);
+    // SAFETY: single consumer.
+    assert!(unsafe { mailbox.try_idle() });
+    assert_eq!(mailbox.try_push(3), Ok(Push::Schedule));
+}
+
+#[test]
+fn system_lane_goes_first_in_arrival_order() {
+    let mailbox: Mailbox<u32, &str> = Mailbox::unbounded();
+    let _ = mailbox.try_push(1).unwrap();
+    let _ = mailbox.push_system("a").unwrap();
+    let _ = mailbox.try_push(2).unwrap();
+    let _ = mailbox.push_system("b").unwrap();
+    // SAFETY: single consumer.
+    unsafe {
+        assert_eq!(mailbox.pop(), Pop::System("a"));
+        let _ = mailbox.push_system("c").unwrap();
+        assert_eq!(mailbox.pop(), Pop::System("b"));
+        assert_eq!(mailbox.pop(), Pop::System("c"));
+        assert_eq!(mailbox.pop(), Pop::User(1));
+        assert_eq!(mailbox.pop(), Pop::User(2));
+        assert_eq!(mailbox.pop(), Pop::Empty);
+    }
+}
+
+#[test]
+fn a_signal_schedules_an_idle_consumer_and_blocks_idling() {
+    let mailbox: Mailbox<u32, u32> = Mailbox::unbounded();
+    // SAFETY: single consumer throughout.
+    unsafe {
+        assert!(mailbox.try_idle());
+        assert_eq!(mailbox.push_system(7), Ok(Push::Schedule));
+        assert_eq!(mailbox.push_system(8), Ok(Push::Queued));
+        assert_eq!(mailbox.pop(), Pop::System(7));
+        assert!(!mailbox.try_idle(), "signal 8 is still pending");
+        assert_eq!(mailbox.pop(), Pop::System(8));
+        assert!(mailbox.try_idle());
+        assert_eq!(mailbox.push_system(9), Ok(Push::Schedule));
+        // A signal pushed after the pop made the lane look empty still blocks idling.
+        assert_eq!(mailbox.pop(), Pop::System(9));
+        assert_eq!(mailbox.pop(), Pop::Empty);
+        let _ = mailbox.push_system(10).unwrap();
+        assert!(!mailbox.try_idle());
+        assert_eq!(mailbox.pop(), Pop::System(10));
+        assert!(mailbox.try_idle());
+    }
+}
+
+#[test]
+fn signals_pass_a_full_or_closed_user_lane_until_the_lane_closes() {
+    let mailbox: Mailbox<u32, &str> = Mailbox::bounded(1);
+    let _ = mailbox.try_push(1).unwrap();
+    assert_eq!(mailbox.try_push(2), Err(TrySendError::Full(2)));
+    assert!(mailbox.push_system("while full").is_ok());
+    let _ = mailbox.close();
+    assert!(mailbox.push_system("while closed").is_ok());
+    // SAFETY: single consumer.
+    unsafe {
+        assert_eq!(mailbox.pop(), Pop::System("while full"));
+        assert_eq!(mailbox.pop(), Pop::System("while closed"));
+        assert_eq!(mailbox.pop(), Pop::User(1));
+        assert_eq!(mailbox.pop(), Pop::Closed);
+        mailbox.close_system();
+    }
+    assert_eq!(mailbox.push_system("after"), Err(SendError("after")));
+}
+
+#[test]
+fn close_hands_messages_back_and_keeps_what_was_accepted() {
+    let mailbox: Mailbox<u32> = Mailbox::unbounded();
+    for i in 0..40 {
+        let _ = mailbox.try_push(i).unwrap();
+    }
+    assert_eq!(mailbox.close(), Push::Queued, "the consumer is not idle");
+    assert_eq!(mailbox.close(), Push::Queued, "closing twice is harmless");
+    assert!(mailbox.is_closed());
+    assert_eq!(mailbox.try_push(99), Err(TrySendError::Closed(99)));
+    assert_eq!(mailbox.len(), 40);
+    assert_eq!(drain(&mailbox), (0..40).collect::<Vec<_>>());
+    // SAFETY: single consumer.
+    unsafe {
+        assert_eq!(mailbox.pop(), Pop::Closed);
+        assert!(!mailbox.try_idle(), "a closed mailbox never idles");
+    }
+}
+
+#[test]
+fn closing_an_idle_mailbox_schedules_its_consumer() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(2);
+    // SAFETY: single consumer.
+    assert!(unsafe { mailbox.try_idle() });
+    assert_eq!(mailbox.close(), Push::Schedule);
+    assert_eq!(mailbox.try_push(1), Err(TrySendError::Closed(1)));
+    // SAFETY: single consumer.
+    assert_eq!(unsafe { mailbox.pop() }, Pop::Closed);
+}
+
+#[test]
+fn bounded_refuses_at_capacity_and_accepts_after_a_pop() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(3);
+    for i in 0..3 {
+        let _ = mailbox.try_push(i).unwrap();
+    }
+    assert_eq!(mailbox.len(), 3);
+    assert_eq!(mailbox.try_push(3), Err(TrySendError::Full(3)));
+    // SAFETY: single consumer.
+    assert_eq!(unsafe { mailbox.pop() }, Pop::User(0));
+    let _ = mailbox.try_push(3).unwrap();
+    assert_eq!(mailbox.try_push(4), Err(TrySendError::Full(4)));
+    assert_eq!(drain(&mailbox), [1, 2, 3]);
+}
+
+#[test]
+#[should_panic(expected = "capacity of at least 1")]
+fn zero_capacity_is_refused() {
+    let _ = Mailbox::<u8>::bounded(0);
+}
+
+#[test]
+fn waiters_are_woken_one_per_pop_in_fifo_order() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(1);
+    let _ = mailbox.try_push(0).unwrap();
+    let wakers: Vec<_> = (0..3).map(|_| CountingWaker::new()).collect();
+    let mut pushes: Vec<_> = (1..=3).map(|i| mailbox.push(i)).collect();
+    for (push, (_, waker)) in pushes.iter_mut().zip(&wakers) {
+        assert!(poll_once(push, waker).is_pending());
+    }
+    for turn in 0..3 {
+        // SAFETY: single consumer.
+        assert_eq!(unsafe { mailbox.pop() }, Pop::User(turn as u32));
+        let woken: Vec<usize> = wakers.iter().map(|(c, _)| c.count()).collect();
+        let expected: Vec<usize> = (0..3).map(|i| usize::from(i <= turn)).collect();
+        assert_eq!(woken, expected, "after pop {turn}");
+        assert_eq!(poll_once(&mut pushes[turn], &wakers[turn].1), Poll::Ready(Ok(Push::Queued)));
+    }
+    assert_eq!(drain(&mailbox), [3]);
+}
+
+#[test]
+fn a_woken_waiter_that_loses_the_slot_keeps_its_turn() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(1);
+    let _ = mailbox.try_push(0).unwrap();
+    let (first_count, first) = CountingWaker::new();
+    let (second_count, second) = CountingWaker::new();
+    let mut a = mailbox.push(1);
+    let mut b = mailbox.push(2);
+    assert!(poll_once(&mut a, &first).is_pending());
+    assert!(poll_once(&mut b, &second).is_pending());
+    // SAFETY: single consumer.
+    assert_eq!(unsafe { mailbox.pop() }, Pop::User(0));
+    assert_eq!(first_count.count(), 1);
+    // Someone barges in before the woken waiter runs.
+    let _ = mailbox.try_push(9).unwrap();
+    assert!(poll_once(&mut a, &first).is_pending());
+    // SAFETY: single consumer.
+    assert_eq!(unsafe { mailbox.pop() }, Pop::User(9));
+    assert_eq!((first_count.count(), second_count.count()), (2, 0), "a is still first in line");
+    assert_eq!(poll_once(&mut a, &first), Poll::Ready(Ok(Push::Queued)));
+}
+
+#[test]
+fn a_woken_waiter_that_is_dropped_passes_the_wake_on() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(1);
+    let _ = mailbox.try_push(0).unwrap();
+    let (_, first) = CountingWaker::new();
+    let (second_count, second) = CountingWaker::new();
+    let mut a = mailbox.push(1);
+    let mut b = mailbox.push(2);
+    assert!(poll_once(&mut a, &first).is_pending());
+    assert!(poll_once(&mut b, &second).is_pending());
+    // SAFETY: single consumer.
+    assert_eq!(unsafe { mailbox.pop() }, Pop::User(0));
+    assert_eq!(second_count.count(), 0);
+    drop(a);
+    assert_eq!(second_count.count(), 1);
+    assert_eq!(poll_once(&mut b, &second), Poll::Ready(Ok(Push::Queued)));
+    assert_eq!(drain(&mailbox), [2]);
+}
+
+#[test]
+fn close_wakes_every_waiter_and_hands_back_its_message() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(1);
+    let _ = mailbox.try_push(0).unwrap();
+    let wakers: Vec<_> = (0..4).map(|_| CountingWaker::new()).collect();
+    let mut pushes: Vec<_> = (1..=4).map(|i| mailbox.push(i)).collect();
+    for (push, (_, waker)) in pushes.iter_mut().zip(&wakers) {
+        assert!(poll_once(push, waker).is_pending());
+    }
+    let _ = mailbox.close();
+    for (i, (push, (count, waker))) in pushes.iter_mut().zip(&wakers).enumerate() {
+        assert_eq!(count.count(), 1);
+        assert_eq!(poll_once(push, waker), Poll::Ready(Err(SendError(i as u32 + 1))));
+    }
+}
+
+#[test]
+fn dropping_a_mailbox_drops_each_remaining_message_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mailbox: Mailbox<Tracked, Tracked> = Mailbox::unbounded();
+    let total = BLOCK_CAPACITY * 5 + 3;
+    for i in 0..total as u64 {
+        let _ = mailbox.try_push(Tracked::new(i, &drops)).unwrap();
+    }
+    // Consume part of the messages, crossing a block boundary.
+    let consumed = BLOCK_CAPACITY + 5;
+    // SAFETY: single consumer.
+    unsafe {
+        for i in 0..consumed as u64 {
+            assert!(matches!(mailbox.pop(), Pop::User(t) if t.id == i));
+        }
+    }
+    // Signals: one consumed, two left in the consumer's taken list, one never taken.
+    for i in 0..3 {
+        let _ = mailbox.push_system(Tracked::new(1000 + i, &drops)).unwrap();
+    }
+    // SAFETY: single consumer.
+    assert!(matches!(unsafe { mailbox.pop() }, Pop::System(t) if t.id == 1000));
+    let _ = mailbox.push_system(Tracked::new(1003, &drops)).unwrap();
+    assert_eq!(drops.load(SeqCst), consumed + 1);
+    drop(mailbox);
+    assert_eq!(drops.load(SeqCst), total + 4);
+}
+
+#[test]
+fn a_refused_message_is_dropped_by_the_caller_not_the_mailbox() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mailbox: Mailbox<Tracked> = Mailbox::bounded(1);
+    let _ = mailbox.try_push(Tracked::new(0, &drops)).unwrap();
+    let back = mailbox.try_push(Tracked::new(1, &drops)).unwrap_err().into_inner();
+    assert_eq!(back.id, 1);
+    let _ = mailbox.close();
+    let back = mailbox.try_push(Tracked::new(2, &drops)).unwrap_err().into_inner();
+    assert_eq!(back.id, 2);
+    assert_eq!(drops.load(SeqCst), 0);
+    drop(mailbox);
+    assert_eq!(drops.load(SeqCst), 1);
+}
+
+#[test]
+fn an_untouched_mailbox_allocates_no_block() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mailbox: Mailbox<Tracked> = Mailbox::unbounded();
+    // SAFETY: single consumer.
+    unsafe {
+        assert!(matches!(mailbox.pop(), Pop::Empty));
+        assert!(mailbox.try_idle());
+    }
+    drop(mailbox);
+    assert_eq!(drops.load(SeqCst), 0);
+}
+
+#[test]
+fn zero_sized_messages_work() {
+    let mailbox: Mailbox<()> = Mailbox::unbounded();
+    for _ in 0..100 {
+        let _ = mailbox.try_push(()).unwrap();
+    }
+    assert_eq!(drain(&mailbox).len(), 100);
+}
