@@ -10,8 +10,8 @@
 //! # Rules of the future task (see `state.rs` for the bits)
 //!
 //! 1. Only the holder of RUNNING touches the future or writes the output. RUNNING is taken by a
-//!    worker that pops a notification ([`State::transition_to_running`]), or by a thread that
-//!    cancels an idle task ([`State::transition_to_shutdown`]).
+//!    worker that pops a notification (`State::transition_to_running`), or by a thread that
+//!    cancels an idle task (`State::transition_to_shutdown`).
 //! 2. A wake-up enqueues the task only on the idle -> notified edge, with a fresh reference; a
 //!    wake during a poll sets NOTIFIED and the poller requeues the task (at the back of its queue,
 //!    which is what makes `yield_now` fair).

@@ -7,7 +7,7 @@
 //! that worker's wheel (O(1), no lock, no atomic); dropped or re-polled on the same worker, it
 //! cancels or updates that entry in place, so a cancelled timer never wakes anyone. Polled
 //! somewhere else (on `block_on`'s thread, or after its task was stolen), it arms through a
-//! worker's [`Inbox`], holding an `Arc` that the wheel fires and the sleep can mark cancelled. A
+//! worker's `Inbox`, holding an `Arc` that the wheel fires and the sleep can mark cancelled. A
 //! sleep dropped on another thread than its wheel's sends the cancel through the same inbox.
 //!
 //! Deadlines are rounded up to the next 1 ms tick, so a timer never fires early; `Sleep` also
