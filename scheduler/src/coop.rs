@@ -2,7 +2,7 @@
 //! back after a while.
 //!
 //! Each poll of a task starts with [`BUDGET`] units. The runtime's own leaf futures (join
-//! handles, timers) spend one unit each time they would return `Ready`; with the budget spent they
+//! handles, timers) spend one unit each time they are polled; with the budget spent they
 //! wake the task and return `Pending` instead, so it goes to the back of the run queue. Code that
 //! never touches a runtime resource is not limited (it cannot be, without preemption).
 
@@ -26,7 +26,9 @@ pub(crate) fn proceed(cx: &mut Context<'_>) -> bool {
     LEFT.with(|l| {
         let left = l.get();
         if left == 0 {
-            cx.waker().wake_by_ref();
+            if !crate::task::core::try_fast_yield(cx.waker()) {
+                cx.waker().wake_by_ref();
+            }
             false
         } else {
             l.set(left - 1);

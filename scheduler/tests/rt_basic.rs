@@ -358,3 +358,30 @@ fn runtime_dropped_from_a_worker_does_not_deadlock() {
     let inner = rt(1);
     outer.block_on(outer.spawn(async move { drop(inner) })).unwrap();
 }
+
+/// A task whose awaits are always ready (here: sleeps that are already due, which are ready at
+/// once) still gives its worker back: the cooperative budget makes a runtime future return `Pending` once in a while.
+/// Without it, the task below would spin forever and the task it spawned would never run.
+#[test]
+fn the_budget_stops_a_task_that_never_waits() {
+    let rt = rt(1);
+    let busy = rt.spawn(async move {
+        let stop = Arc::new(AtomicBool::new(false));
+        // Queued on this (only) worker while this task keeps it busy.
+        let stopper = spawn({
+            let stop = stop.clone();
+            async move { stop.store(true, SeqCst) }
+        });
+        let mut n = 0u64;
+        while !stop.load(SeqCst) {
+            actor12_scheduler::time::sleep(Duration::ZERO).await;
+            n += 1;
+        }
+        stopper.await.unwrap();
+        n
+    });
+    // The budget is 128 polls of runtime futures per task poll: the stopper runs as soon as
+    // the busy task has spent it (without the budget: hundreds of thousands of iterations).
+    let n = rt.block_on(busy).unwrap();
+    assert!((1..=256).contains(&n), "{n} iterations before the stopper ran");
+}

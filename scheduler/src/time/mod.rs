@@ -181,6 +181,10 @@ impl Inbox {
     }
 }
 
+/// Deadlines this close to a worker wheel's clock are checked against the real clock before they
+/// are armed (one level-0 rotation).
+const NEAR_TICKS: u64 = 64;
+
 enum Registration {
     None,
     /// In the wheel of worker `worker` of the runtime whose shared state is at address `rt`.
@@ -265,8 +269,9 @@ impl Sleep {
 
     /// The poll on a worker: `None` off the workers.
     ///
-    /// No clock read here: an entry that is gone has fired, which means its tick (the deadline
-    /// rounded up) has passed; an entry that cannot be filed is due by the wheel's clock already.
+    /// An entry that is gone has fired, which means its tick (the deadline rounded up) has
+    /// passed; an entry that cannot be filed is due by the wheel's clock already. The real clock
+    /// is read only for deadlines within [`NEAR_TICKS`] of the wheel's clock.
     fn poll_on_worker(&mut self, cx: &mut Context<'_>) -> Option<Poll<()>> {
         crate::context::with_core(|core| {
             let core = core?;
@@ -288,6 +293,12 @@ impl Sleep {
             let when = core.shared.clock.tick_for(self.deadline);
             let mut wheel = core.wheel.borrow_mut();
             if when <= wheel.elapsed() {
+                return Some(Poll::Ready(()));
+            }
+            // The wheel's clock lags the real one by up to a maintenance interval: for a deadline
+            // that close, ask the real clock, so that an already-due sleep (`sleep(ZERO)`) is
+            // ready at once. Far deadlines (most timeouts) skip the clock read.
+            if when <= wheel.elapsed() + NEAR_TICKS && Instant::now() >= self.deadline {
                 return Some(Poll::Ready(()));
             }
             match wheel.insert(when, Payload::Waker(cx.waker().clone())) {
@@ -341,6 +352,10 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // The cooperative budget: a loop over sleeps that are already due still yields.
+        if !crate::coop::proceed(cx) {
+            return Poll::Pending;
+        }
         let this = self.get_mut();
         if let Some(poll) = this.poll_on_worker(cx) {
             return poll;
