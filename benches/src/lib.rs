@@ -12,10 +12,11 @@
 pub mod bench;
 pub mod mailbox;
 pub mod report;
+pub mod scheduler;
 
 pub use bench::{BASELINE, Bench, median};
 
 /// Every benchmark the comparison binary knows, group by group, in report order.
 pub fn all() -> Vec<Bench> {
-    mailbox::benches()
+    mailbox::benches().into_iter().chain(scheduler::benches()).collect()
 }

@@ -1,0 +1,76 @@
+//! loom models of a worker's local run queue (`scheduler/src/queue.rs`, capacity 4 under loom):
+//! owner push/pop racing a steal of half, and overflow into the global queue.
+#![cfg(actor12_loom)]
+
+use actor12_scheduler::loom_api::{LocalQueue, local_queue};
+use loom::thread;
+
+/// Pops everything left in a queue and its overflow, recording ids.
+fn drain(q: &LocalQueue, seen: &mut Vec<usize>) {
+    while let Some(t) = q.pop() {
+        seen.push(t.id());
+    }
+    while let Some(t) = q.pop_overflow() {
+        seen.push(t.id());
+    }
+}
+
+fn assert_each_once(mut seen: Vec<usize>, n: usize) {
+    seen.sort();
+    assert_eq!(seen, (0..n).collect::<Vec<_>>(), "a task was lost or duplicated");
+}
+
+/// The owner pushes and pops while another worker steals half: every task comes out once.
+#[test]
+fn pop_vs_steal() {
+    loom::model(|| {
+        let (local, steal) = local_queue();
+        for i in 0..3 {
+            local.push(i);
+        }
+        let stealer = thread::spawn(move || {
+            let (mine, _) = local_queue();
+            let mut seen = Vec::new();
+            if let Some(t) = steal.steal_into(&mine) {
+                seen.push(t.id());
+            }
+            drain(&mine, &mut seen);
+            seen
+        });
+        let mut seen = Vec::new();
+        if let Some(t) = local.pop() {
+            seen.push(t.id());
+        }
+        local.push(3);
+        drain(&local, &mut seen);
+        seen.extend(stealer.join().unwrap());
+        assert_each_once(seen, 4);
+    });
+}
+
+/// The owner fills the ring past its capacity (moving half to the global queue) while a steal is
+/// in flight: every task comes out once.
+#[test]
+fn overflow_vs_steal() {
+    loom::model(|| {
+        let (local, steal) = local_queue();
+        for i in 0..4 {
+            local.push(i);
+        }
+        let stealer = thread::spawn(move || {
+            let (mine, _) = local_queue();
+            let mut seen = Vec::new();
+            if let Some(t) = steal.steal_into(&mine) {
+                seen.push(t.id());
+            }
+            drain(&mine, &mut seen);
+            seen
+        });
+        local.push(4);
+        local.push(5);
+        let mut seen = Vec::new();
+        drain(&local, &mut seen);
+        seen.extend(stealer.join().unwrap());
+        assert_each_once(seen, 6);
+    });
+}

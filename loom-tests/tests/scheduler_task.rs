@@ -1,0 +1,205 @@
+//! loom models of the task state machine (`scheduler/src/task/`): schedule, run, wake while
+//! running, complete, abort, and the join handle racing completion.
+#![cfg(actor12_loom)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use actor12_scheduler::loom_api::TestQueue;
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use loom::sync::{Arc, Mutex};
+use loom::thread;
+
+/// A one-slot wake-up: `notify` sets the flag and wakes the stored waker.
+#[derive(Default)]
+struct Signal {
+    set: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Signal {
+    fn notify(&self) {
+        self.set.store(true, SeqCst);
+        let w = self.waker.lock().unwrap().take();
+        if let Some(w) = w {
+            w.wake();
+        }
+    }
+}
+
+/// Completes with 42 once the signal is set.
+struct WaitSignal(Arc<Signal>);
+
+impl Future for WaitSignal {
+    type Output = usize;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        if self.0.set.load(SeqCst) {
+            return Poll::Ready(42);
+        }
+        *self.0.waker.lock().unwrap() = Some(cx.waker().clone());
+        if self.0.set.load(SeqCst) { Poll::Ready(42) } else { Poll::Pending }
+    }
+}
+
+fn noop_poll<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+    let mut cx = Context::from_waker(Waker::noop());
+    Pin::new(f).poll(&mut cx)
+}
+
+/// Runs queued tasks until none is left; returns how many runs that took.
+fn drain(q: &TestQueue) -> usize {
+    let mut runs = 0;
+    while !q.is_empty() {
+        runs += q.run_all();
+    }
+    runs
+}
+
+/// A wake from another thread, racing the task's poll, is never lost, and the task is queued at
+/// most once at a time.
+#[test]
+fn wake_while_running_is_not_lost() {
+    loom::model(|| {
+        let q = TestQueue::new();
+        let signal = Arc::new(Signal::default());
+        let mut join = q.spawn(WaitSignal(signal.clone()));
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.run_all();
+            })
+        };
+        let waker = thread::spawn(move || signal.notify());
+        worker.join().unwrap();
+        waker.join().unwrap();
+        assert!(q.len() <= 1, "a task is queued at most once");
+        drain(&q);
+        match noop_poll(&mut join) {
+            Poll::Ready(Ok(42)) => {}
+            other => panic!("the wake-up was lost: {other:?}"),
+        }
+    });
+}
+
+/// Counts drops of the value that owns it.
+struct DropCount(Arc<AtomicUsize>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// Dropping the join handle while the task completes: the output is dropped exactly once, by
+/// whichever side comes second.
+#[test]
+fn join_handle_drop_vs_completion() {
+    loom::model(|| {
+        let q = TestQueue::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let out = DropCount(drops.clone());
+        let join = q.spawn(async move { out });
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.run_all();
+            })
+        };
+        drop(join);
+        worker.join().unwrap();
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// The join handle waits while the task completes on another thread: it is either ready at once
+/// or woken.
+#[test]
+fn join_waker_vs_completion() {
+    loom::model(|| {
+        let q = TestQueue::new();
+        let mut join = q.spawn(async { 7 });
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.run_all();
+            })
+        };
+        let woken = Arc::new(AtomicBool::new(false));
+        struct Flag(Arc<AtomicBool>);
+        impl std::task::Wake for Flag {
+            fn wake(self: std::sync::Arc<Self>) {
+                self.0.store(true, SeqCst);
+            }
+        }
+        let waker = Waker::from(std::sync::Arc::new(Flag(woken.clone())));
+        let mut cx = Context::from_waker(&waker);
+        let first = Pin::new(&mut join).poll(&mut cx);
+        worker.join().unwrap();
+        match first {
+            Poll::Ready(r) => assert_eq!(r.unwrap(), 7),
+            Poll::Pending => {
+                assert!(woken.load(SeqCst), "the join handle was not woken");
+                assert_eq!(noop_poll(&mut join).map(Result::unwrap), Poll::Ready(7));
+            }
+        }
+    });
+}
+
+/// `abort` racing a poll: the future is dropped exactly once and the handle reports cancelled.
+#[test]
+fn abort_vs_run() {
+    loom::model(|| {
+        let q = TestQueue::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let guard = DropCount(drops.clone());
+        let mut join = q.spawn(async move {
+            let _g = guard;
+            std::future::pending::<()>().await
+        });
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.run_all();
+            })
+        };
+        join.abort();
+        worker.join().unwrap();
+        drain(&q);
+        assert_eq!(drops.load(SeqCst), 1);
+        match noop_poll(&mut join) {
+            Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+            other => panic!("expected cancelled, got {other:?}"),
+        }
+    });
+}
+
+/// Runtime shutdown racing the poll in which a task first returns `Pending` (and so joins the
+/// task list): the future is dropped exactly once, whether the shutdown finds the task in the
+/// list or the task finds the list closed.
+#[test]
+fn shutdown_vs_first_pending() {
+    loom::model(|| {
+        let q = TestQueue::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let guard = DropCount(drops.clone());
+        let mut join = q.spawn(async move {
+            let _g = guard;
+            std::future::pending::<()>().await
+        });
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.run_all();
+            })
+        };
+        q.shutdown_all();
+        worker.join().unwrap();
+        assert_eq!(q.bound(), 0);
+        assert_eq!(drops.load(SeqCst), 1, "the future was not dropped exactly once");
+        match noop_poll(&mut join) {
+            Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+            other => panic!("expected cancelled, got {other:?}"),
+        }
+    });
+}

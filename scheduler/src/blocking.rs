@@ -1,0 +1,198 @@
+//! The blocking pool: threads for closures that block (file I/O, locks, CPU-heavy work), so that
+//! they never hold up a worker.
+//!
+//! A blocking closure is a future task that completes on its first poll; it is queued here
+//! instead of on a worker, so it has the same `JoinHandle` and `JoinError` as any task. Threads are
+//! started on demand up to a cap and leave after a while without work. Shutdown cancels closures
+//! that have not started, and waits (up to its timeout) for those that have.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::JoinHandle;
+use crate::runtime::Handle;
+use crate::task::{Header, Schedule, TaskRef};
+use std::sync::{Condvar, Mutex as StdMutex};
+
+struct State {
+    queue: VecDeque<TaskRef>,
+    idle: usize,
+    threads: usize,
+    shutdown: bool,
+    handles: Vec<std::thread::JoinHandle<()>>,
+    next_id: usize,
+}
+
+struct Inner {
+    state: StdMutex<State>,
+    work: Condvar,
+    exited: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+    name: String,
+}
+
+/// See the module documentation.
+#[derive(Clone)]
+pub(crate) struct Pool(Arc<Inner>);
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool").field("max_threads", &self.0.max_threads).finish_non_exhaustive()
+    }
+}
+
+struct BlockingSchedule;
+
+impl Schedule for BlockingSchedule {
+    fn schedule(&self, _task: TaskRef) {
+        unreachable!("a blocking task completes on its first poll and is never woken");
+    }
+
+    fn release(&self, _task: std::ptr::NonNull<Header>) -> Option<TaskRef> {
+        None
+    }
+
+    fn bind(&self, _task: TaskRef) -> Result<(), TaskRef> {
+        unreachable!("a blocking task completes on its first poll");
+    }
+}
+
+/// A closure as a future that completes on its first poll.
+struct BlockingTask<F>(Option<F>);
+
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self.0.take().expect("blocking task polled twice");
+        crate::coop::unlimited();
+        Poll::Ready(f())
+    }
+}
+
+impl Pool {
+    pub(crate) fn new(name: String, max_threads: usize) -> Pool {
+        Pool(Arc::new(Inner {
+            state: StdMutex::new(State {
+                queue: VecDeque::new(),
+                idle: 0,
+                threads: 0,
+                shutdown: false,
+                handles: Vec::new(),
+                next_id: 0,
+            }),
+            work: Condvar::new(),
+            exited: Condvar::new(),
+            max_threads: max_threads.max(1),
+            keep_alive: Duration::from_secs(10),
+            name,
+        }))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on a pool thread.
+    pub(crate) fn spawn<F, R>(&self, handle: &Handle, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        // Two references: the queue's and the join handle's.
+        let ptr = crate::task::core::new_task(BlockingTask(Some(f)), BlockingSchedule, 2, None);
+        // SAFETY: each of the two references goes to one owner.
+        let (join, task) = unsafe { (JoinHandle::new(ptr), TaskRef::from_raw(ptr)) };
+        let mut st = self.lock();
+        if st.shutdown {
+            drop(st);
+            task.shutdown();
+            return join;
+        }
+        st.queue.push_back(task);
+        if st.idle > 0 {
+            drop(st);
+            self.0.work.notify_one();
+        } else if st.threads < self.0.max_threads {
+            st.threads += 1;
+            let id = st.next_id;
+            st.next_id += 1;
+            let pool = self.clone();
+            let handle = handle.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("{}-blocking-{id}", self.0.name))
+                .spawn(move || pool.thread_main(handle));
+            match spawned {
+                Ok(h) => st.handles.push(h),
+                // No thread: an existing one (if any) will get to it; with none, the task waits
+                // for the next spawn to try again.
+                Err(_) => st.threads -= 1,
+            }
+        }
+        join
+    }
+
+    fn thread_main(&self, handle: Handle) {
+        let _enter = crate::context::enter(handle);
+        let mut st = self.lock();
+        loop {
+            if let Some(task) = st.queue.pop_front() {
+                drop(st);
+                let again = task.run();
+                debug_assert!(again.is_none());
+                st = self.lock();
+                continue;
+            }
+            if st.shutdown {
+                break;
+            }
+            st.idle += 1;
+            let (guard, res) =
+                self.0.work.wait_timeout(st, self.0.keep_alive).unwrap_or_else(|e| e.into_inner());
+            st = guard;
+            st.idle -= 1;
+            if res.timed_out() && st.queue.is_empty() && !st.shutdown {
+                break;
+            }
+        }
+        st.threads -= 1;
+        drop(st);
+        self.0.exited.notify_all();
+    }
+
+    /// Cancels queued closures and waits for running ones until `deadline`. True if every
+    /// thread left.
+    pub(crate) fn shutdown(&self, deadline: Instant) -> bool {
+        let queued: Vec<TaskRef> = {
+            let mut st = self.lock();
+            st.shutdown = true;
+            st.queue.drain(..).collect()
+        };
+        self.0.work.notify_all();
+        for task in queued {
+            task.shutdown();
+        }
+        let mut st = self.lock();
+        while st.threads > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            st =
+                self.0.exited.wait_timeout(st, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        let handles = std::mem::take(&mut st.handles);
+        drop(st);
+        for h in handles {
+            let _ = h.join();
+        }
+        true
+    }
+}

@@ -1,0 +1,72 @@
+//! Thread-local context: which worker (if any) this thread is, and which runtime `spawn` and the
+//! timers use here.
+
+use std::cell::{Cell, RefCell};
+
+use crate::runtime::Handle;
+use crate::worker::Core;
+
+thread_local! {
+    /// The worker running on this thread, while it runs.
+    static CORE: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
+    /// The runtime entered by `block_on` or a blocking-pool thread.
+    static ENTERED: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's worker, if it is one.
+pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
+    CORE.with(|c| {
+        let ptr = c.get();
+        // SAFETY: `CORE` is set only by `set_core` for the duration of the worker's run loop,
+        // which keeps the `Core` alive and on this thread.
+        f(unsafe { ptr.as_ref() })
+    })
+}
+
+/// Marks this thread as `core`'s worker until the guard drops.
+pub(crate) fn set_core(core: &Core) -> CoreGuard {
+    CORE.with(|c| c.set(core));
+    CoreGuard(())
+}
+
+/// Clears the worker mark.
+#[derive(Debug)]
+pub(crate) struct CoreGuard(());
+
+impl Drop for CoreGuard {
+    fn drop(&mut self) {
+        CORE.with(|c| c.set(std::ptr::null()));
+    }
+}
+
+/// True on a worker thread.
+pub(crate) fn on_worker() -> bool {
+    with_core(|c| c.is_some())
+}
+
+/// The runtime of this thread: its worker's, or the one entered.
+pub(crate) fn current() -> Option<Handle> {
+    if let Some(h) = with_core(|c| c.map(|c| c.handle())) {
+        return Some(h);
+    }
+    ENTERED.with(|e| e.borrow().clone())
+}
+
+/// Enters `handle` until the guard drops (restoring what was entered before).
+pub(crate) fn enter(handle: Handle) -> EnterGuard {
+    let prev = ENTERED.with(|e| e.borrow_mut().replace(handle));
+    EnterGuard { prev }
+}
+
+/// Restores the previously entered runtime.
+#[derive(Debug)]
+pub(crate) struct EnterGuard {
+    prev: Option<Handle>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        ENTERED.with(|e| *e.borrow_mut() = prev);
+    }
+}

@@ -1,0 +1,43 @@
+//! The cooperative budget: a task that keeps finding its resources ready still gives its worker
+//! back after a while.
+//!
+//! Each poll of a task starts with [`BUDGET`] units. The runtime's own leaf futures (join
+//! handles, timers) spend one unit each time they are polled; with the budget spent they
+//! wake the task and return `Pending` instead, so it goes to the back of the run queue. Code that
+//! never touches a runtime resource is not limited (it cannot be, without preemption).
+
+use std::cell::Cell;
+use std::task::Context;
+
+/// Units per task poll (tokio uses the same number).
+pub(crate) const BUDGET: u32 = 128;
+
+thread_local! {
+    static LEFT: Cell<u32> = const { Cell::new(u32::MAX) };
+}
+
+/// Starts a task poll with a full budget.
+pub(crate) fn reset() {
+    LEFT.with(|l| l.set(BUDGET));
+}
+
+/// Spends one unit; false (after waking the task) if the budget is spent.
+pub(crate) fn proceed(cx: &mut Context<'_>) -> bool {
+    LEFT.with(|l| {
+        let left = l.get();
+        if left == 0 {
+            if !crate::task::core::try_fast_yield(cx.waker()) {
+                cx.waker().wake_by_ref();
+            }
+            false
+        } else {
+            l.set(left - 1);
+            true
+        }
+    })
+}
+
+/// Leaves the budget unlimited, for code polled outside a task (`block_on`).
+pub(crate) fn unlimited() {
+    LEFT.with(|l| l.set(u32::MAX));
+}

@@ -1,0 +1,332 @@
+//! Entry points for the loom models in `loom-tests/` (compiled only under `--cfg actor12_loom`).
+//!
+//! Thin public wrappers around the crate-private protocols, so that the models drive the real
+//! code: the task state machine with its join handle and wakers, the local run queue, the parker,
+//! the idle/searching protocol and the cross-thread timer handoff.
+
+use std::future::Future;
+use std::ptr::NonNull;
+use std::task::Waker;
+
+use crate::inject::Inject;
+use crate::loom::{Arc, Mutex};
+use crate::task::{Header, Schedule, TaskRef};
+
+/// A scheduler that just collects notified tasks, standing in for a worker. Clones share the
+/// queue (and the task list).
+#[derive(Debug, Clone)]
+pub struct TestQueue(Arc<Mutex<Vec<TaskRef>>>, Arc<Mutex<(Vec<TaskRef>, bool)>>);
+
+/// The scheduler handle a model task carries.
+#[derive(Debug, Clone)]
+struct TestSchedule(TestQueue);
+
+impl Schedule for TestSchedule {
+    fn schedule(&self, task: TaskRef) {
+        self.0.0.lock().push(task);
+    }
+
+    fn release(&self, task: NonNull<Header>) -> Option<TaskRef> {
+        let mut list = self.0.1.lock();
+        let i = list.0.iter().position(|t| t.as_ptr() == task)?;
+        Some(list.0.swap_remove(i))
+    }
+
+    fn bind(&self, task: TaskRef) -> Result<(), TaskRef> {
+        let mut list = self.0.1.lock();
+        if list.1 {
+            return Err(task);
+        }
+        list.0.push(task);
+        Ok(())
+    }
+}
+
+impl Default for TestQueue {
+    fn default() -> Self {
+        TestQueue::new()
+    }
+}
+
+impl TestQueue {
+    /// A new, empty queue.
+    pub fn new() -> TestQueue {
+        TestQueue(Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new((Vec::new(), false))))
+    }
+
+    /// Spawns `future` as a task scheduled on this queue; its first notification is queued.
+    pub fn spawn<F>(&self, future: F) -> crate::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let ptr = crate::task::core::new_task(future, TestSchedule(self.clone()), 2, None);
+        // SAFETY: two references: the join handle's and the first notification's.
+        let (join, notified) = unsafe { (crate::JoinHandle::new(ptr), TaskRef::from_raw(ptr)) };
+        self.0.lock().push(notified);
+        join
+    }
+
+    /// Runs every queued task once (as a worker would); returns how many ran. A task that asks to
+    /// run again is queued again.
+    pub fn run_all(&self) -> usize {
+        let tasks: Vec<TaskRef> = std::mem::take(&mut *self.0.lock());
+        let n = tasks.len();
+        for t in tasks {
+            if let Some(again) = t.run() {
+                self.0.lock().push(again);
+            }
+        }
+        n
+    }
+
+    /// Closes the task list and cancels every task in it, each once (runtime shutdown, as
+    /// `OwnedTasks::close_and_shutdown_all` does).
+    pub fn shutdown_all(&self) {
+        let list: Vec<TaskRef> = {
+            let mut list = self.1.lock();
+            list.1 = true;
+            std::mem::take(&mut list.0)
+        };
+        for t in list {
+            t.shutdown();
+        }
+    }
+
+    /// Tasks in the task list.
+    pub fn bound(&self) -> usize {
+        self.1.lock().0.len()
+    }
+
+    /// Queued notifications.
+    pub fn len(&self) -> usize {
+        self.0.lock().len()
+    }
+
+    /// True if nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A task with no future, to fill run queues: its id is readable from the queue's output.
+fn dummy_task(id: usize) -> TaskRef {
+    struct Id(#[allow(dead_code)] usize);
+    impl Future for Id {
+        type Output = ();
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            std::task::Poll::Ready(())
+        }
+    }
+    let q = TestQueue::new();
+    let ptr = crate::task::core::new_task(Id(id), TestSchedule(q), 1, Some(id));
+    // SAFETY: the one reference.
+    unsafe { TaskRef::from_raw(ptr) }
+}
+
+/// A task taken out of a model queue; `id` is what it was made with.
+#[derive(Debug)]
+pub struct QueuedTask(TaskRef);
+
+impl QueuedTask {
+    /// The id given to [`LocalQueue::push`].
+    pub fn id(&self) -> usize {
+        self.0.header().pinned().expect("model tasks carry their id")
+    }
+}
+
+/// The owner side of a worker's run queue (capacity 4 under loom), with its overflow queue.
+#[derive(Debug)]
+pub struct LocalQueue {
+    local: crate::queue::Local,
+    inject: Inject,
+}
+
+/// The stealer side.
+#[derive(Debug, Clone)]
+pub struct StealQueue(crate::queue::Steal);
+
+// SAFETY: used only by loom models, where `LocalQueue` moves once into the owner's thread; the
+// queue's owner methods are then only called from there.
+unsafe impl Send for LocalQueue {}
+
+/// A new run queue.
+pub fn local_queue() -> (LocalQueue, StealQueue) {
+    let (local, steal) = crate::queue::local();
+    (LocalQueue { local, inject: Inject::new() }, StealQueue(steal))
+}
+
+impl LocalQueue {
+    /// Pushes a task with this id (overflowing half the queue to the global queue when full).
+    pub fn push(&self, id: usize) {
+        self.local.push_back_or_overflow(dummy_task(id), &self.inject);
+    }
+
+    /// Pops from the front.
+    pub fn pop(&self) -> Option<QueuedTask> {
+        self.local.pop().map(QueuedTask)
+    }
+
+    /// Pops from the overflow (global) queue.
+    pub fn pop_overflow(&self) -> Option<QueuedTask> {
+        self.inject.pop().map(QueuedTask)
+    }
+}
+
+impl StealQueue {
+    /// Steals half into `dst`, returning one task to run.
+    pub fn steal_into(&self, dst: &LocalQueue) -> Option<QueuedTask> {
+        self.0.steal_into(&dst.local).map(QueuedTask)
+    }
+
+    /// True if the queue looks empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The worker parker.
+#[derive(Debug)]
+pub struct Parker(crate::park::Parker);
+
+impl Default for Parker {
+    fn default() -> Self {
+        Parker(crate::park::Parker::new())
+    }
+}
+
+impl Parker {
+    /// Blocks until a token is there (consuming it).
+    pub fn park(&self) {
+        self.0.park(None);
+    }
+
+    /// Sets the token, waking the parked thread.
+    pub fn unpark(&self) {
+        self.0.unpark();
+    }
+}
+
+/// The idle/searching bookkeeping (`idle.rs`).
+#[derive(Debug)]
+pub struct Idle(crate::idle::Idle);
+
+impl Idle {
+    /// For `n` workers, all awake.
+    pub fn new(n: usize) -> Idle {
+        Idle(crate::idle::Idle::new(n))
+    }
+
+    /// Rule 1.
+    pub fn try_transition_to_searching(&self) -> bool {
+        self.0.try_transition_to_searching()
+    }
+
+    /// Rule 2.
+    pub fn transition_from_searching(&self) -> bool {
+        self.0.transition_from_searching()
+    }
+
+    /// Rule 3.
+    pub fn worker_to_notify(&self) -> Option<usize> {
+        self.0.worker_to_notify()
+    }
+
+    /// Rule 4 (first half, including its fence).
+    pub fn transition_worker_to_parked(&self, worker: usize, searching: bool) {
+        self.0.transition_worker_to_parked(worker, searching)
+    }
+
+    /// Rule 5.
+    pub fn unpark_self(&self, worker: usize) -> bool {
+        self.0.unpark_self(worker)
+    }
+
+    /// Registered sleepers.
+    pub fn num_sleepers(&self) -> usize {
+        self.0.num_sleepers()
+    }
+}
+
+/// The timer shared between a sleep polled off its wheel's worker and that wheel.
+#[derive(Debug, Clone)]
+pub struct RemoteTimer(std::sync::Arc<crate::time::RemoteTimer>);
+
+impl RemoteTimer {
+    /// Armed with `waker`.
+    pub fn new(waker: Waker) -> RemoteTimer {
+        RemoteTimer(crate::time::RemoteTimer::new(waker))
+    }
+
+    /// The wheel fires it.
+    pub fn fire(&self) {
+        crate::time::Payload::Remote(self.0.clone()).fire();
+    }
+
+    /// The sleep is dropped.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+}
+
+/// A worker's timer inbox with its wheel: other threads arm timers, the owner drains them.
+#[derive(Debug, Default)]
+pub struct TimerInbox {
+    inbox: crate::time::Inbox,
+}
+
+/// The owner's side: the wheel the inbox drains into.
+#[derive(Debug, Default)]
+pub struct TimerWheel {
+    wheel: crate::time::Wheel,
+    fired: Vec<crate::time::Payload>,
+}
+
+impl TimerInbox {
+    /// A new, empty inbox.
+    pub fn new() -> TimerInbox {
+        TimerInbox { inbox: crate::time::Inbox::new() }
+    }
+
+    /// Another thread arms a timer for tick `when` (as a `Sleep` polled off the workers does).
+    pub fn arm(&self, when: u64, waker: Waker) -> RemoteTimer {
+        let timer = crate::time::RemoteTimer::new(waker);
+        self.inbox.arm(when, timer.clone());
+        RemoteTimer(timer)
+    }
+
+    /// The worker's cheap check before it sleeps.
+    pub fn has_messages(&self) -> bool {
+        self.inbox.has_messages()
+    }
+
+    /// The worker takes the requests into its wheel.
+    pub fn drain_into(&self, wheel: &mut TimerWheel) {
+        self.inbox.drain_into(&mut wheel.wheel, &mut wheel.fired);
+    }
+}
+
+impl TimerWheel {
+    /// Armed entries.
+    pub fn len(&self) -> usize {
+        self.wheel.len()
+    }
+
+    /// True if nothing is armed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Advances to tick `now`, firing what is due; returns how many fired.
+    pub fn fire_until(&mut self, now: u64) -> usize {
+        self.wheel.poll(now, &mut self.fired);
+        let n = self.fired.len();
+        for p in self.fired.drain(..) {
+            p.fire();
+        }
+        n
+    }
+}

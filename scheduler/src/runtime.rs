@@ -1,0 +1,416 @@
+//! `Runtime`, its `Builder` and `Handle`, and the free functions that find the current runtime.
+
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use crate::JoinHandle;
+use crate::blocking;
+use crate::park::Parker;
+use crate::task::TaskRef;
+use crate::worker::{Shared, TaskSchedule};
+
+/// How long `Drop` waits for workers and blocking threads before it leaves them behind.
+const DROP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Configures and starts a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = actor12_scheduler::Runtime::builder()
+///     .worker_threads(2)
+///     .thread_name("my-worker")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    workers: Option<usize>,
+    pin: bool,
+    name: String,
+    max_blocking: usize,
+}
+
+impl Builder {
+    fn new() -> Builder {
+        Builder { workers: None, pin: false, name: "actor12-worker".into(), max_blocking: 512 }
+    }
+
+    /// Number of worker threads (default: one per core).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero.
+    pub fn worker_threads(&mut self, n: usize) -> &mut Builder {
+        assert!(n > 0, "a runtime needs at least one worker thread");
+        self.workers = Some(n);
+        self
+    }
+
+    /// Pins worker `i` to core `i` (modulo the number of cores). Where the OS refuses, the worker
+    /// runs unpinned; [`Runtime::worker_cores`] reports what happened.
+    pub fn pin_to_cores(&mut self, pin: bool) -> &mut Builder {
+        self.pin = pin;
+        self
+    }
+
+    /// Prefix of the worker threads' names (`{name}-{index}`).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
+        self.name = name.into();
+        self
+    }
+
+    /// Most threads of the blocking pool (default 512).
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Builder {
+        self.max_blocking = n;
+        self
+    }
+
+    /// Starts the runtime.
+    pub fn build(&self) -> io::Result<Runtime> {
+        let workers = self
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let pool = blocking::Pool::new(self.name.clone(), self.max_blocking);
+        let (shared, locals) = Shared::new(workers, pool);
+        let cores =
+            if self.pin { core_affinity::get_core_ids().unwrap_or_default() } else { Vec::new() };
+        let mut threads = Vec::with_capacity(workers);
+        for (index, local) in locals.into_iter().enumerate() {
+            let s = shared.clone();
+            let core = if cores.is_empty() { None } else { Some(cores[index % cores.len()]) };
+            let spawned = std::thread::Builder::new().name(format!("{}-{index}", self.name)).spawn(
+                move || {
+                    if let Some(core) = core
+                        && core_affinity::set_for_current(core)
+                    {
+                        s.cores.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(core.id);
+                    }
+                    crate::worker::run(index, s, local)
+                },
+            );
+            match spawned {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    // Stop the workers already started; the rest never run.
+                    let rt = Runtime { shared, threads, done: false };
+                    drop(rt);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Runtime { shared, threads, done: false })
+    }
+}
+
+/// A work-stealing runtime: one worker thread per core, each with its own run queue and timer
+/// wheel, and a pool for blocking calls.
+///
+/// Dropping it shuts it down: unfinished tasks are dropped (their destructors run) and its
+/// threads are joined.
+///
+/// # Examples
+///
+/// ```
+/// use actor12_scheduler::Runtime;
+/// let rt = Runtime::new().unwrap();
+/// let sum = rt.block_on(async {
+///     let tasks: Vec<_> = (0..10u64).map(|i| actor12_scheduler::spawn(async move { i * i })).collect();
+///     let mut sum = 0;
+///     for t in tasks {
+///         sum += t.await.unwrap();
+///     }
+///     sum
+/// });
+/// assert_eq!(sum, 285);
+/// ```
+#[derive(Debug)]
+pub struct Runtime {
+    shared: Arc<Shared>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    done: bool,
+}
+
+/// A cheap, cloneable reference to a runtime, usable from any thread.
+///
+/// # Examples
+///
+/// ```
+/// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+/// let handle = rt.handle();
+/// let t = std::thread::spawn(move || handle.spawn(async { 3 }));
+/// let join = t.join().unwrap();
+/// assert_eq!(rt.block_on(join).unwrap(), 3);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Runtime {
+    /// A runtime with one worker per core.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure one.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// A handle to this runtime.
+    pub fn handle(&self) -> Handle {
+        Handle { shared: self.shared.clone() }
+    }
+
+    /// Spawns a task on this runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn(async { "hi" })).unwrap(), "hi");
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_on(&self.shared, future, None)
+    }
+
+    /// Runs `future` to completion on the current thread, which meanwhile counts as inside this
+    /// runtime (`spawn`, `Handle::current` and timers use it).
+    ///
+    /// # Panics
+    ///
+    /// If called on a worker thread of any actor12 runtime: that would block the worker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+    /// assert_eq!(rt.block_on(async { 7 }), 7);
+    /// ```
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle().block_on(future)
+    }
+
+    /// Which core each worker was pinned to: `Some(core id)`, or `None` where pinning was not
+    /// asked for or the OS refused it.
+    pub fn worker_cores(&self) -> Vec<Option<usize>> {
+        self.shared.cores.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Number of worker threads.
+    pub fn num_workers(&self) -> usize {
+        self.shared.num_workers()
+    }
+
+    /// Shuts down, waiting at most `timeout` for workers and blocking threads to stop.
+    ///
+    /// Every task that has not finished is cancelled: its future is dropped, exactly once, and
+    /// its `JoinHandle` reports a cancelled [`JoinError`](crate::JoinError). A worker stuck in a
+    /// task that never returns, or a blocking closure still running at the deadline, is left
+    /// behind (detached) instead of hanging the caller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let handle = rt.spawn(std::future::pending::<()>());
+    /// rt.shutdown_timeout(Duration::from_secs(1));
+    /// assert!(handle.is_finished());
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown(timeout);
+    }
+
+    fn shutdown(&mut self, timeout: Duration) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        let deadline = Instant::now() + timeout;
+        let shared = &self.shared;
+        shared.begin_shutdown();
+        let all_exited = shared.wait_workers(deadline);
+        shared.owned.close_and_shutdown_all();
+        shared.inject.close();
+        for r in shared.remotes.iter() {
+            r.pinned.close();
+        }
+        let pool_done = shared.blocking.shutdown(deadline);
+        let threads = std::mem::take(&mut self.threads);
+        if all_exited {
+            for t in threads {
+                let _ = t.join();
+            }
+        }
+        let _ = pool_done;
+    }
+
+    /// Live tasks: spawned and not yet finished (for tests).
+    #[doc(hidden)]
+    pub fn live_tasks(&self) -> usize {
+        self.shared.owned.len()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if crate::context::on_worker() {
+            // Joining from one of our own workers would wait for ourselves.
+            self.shared.begin_shutdown();
+            return;
+        }
+        self.shutdown(DROP_TIMEOUT);
+    }
+}
+
+/// Wakes a thread blocked in `block_on`.
+struct ThreadWaker(Parker);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+impl Handle {
+    /// The runtime of the current thread: the worker's, or the one entered by `block_on`.
+    ///
+    /// # Panics
+    ///
+    /// Outside any runtime; see [`try_current`](Self::try_current).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+    /// rt.block_on(async {
+    ///     let h = actor12_scheduler::Handle::current();
+    ///     assert_eq!(h.spawn(async { 1 }).await.unwrap(), 1);
+    /// });
+    /// ```
+    pub fn current() -> Handle {
+        Handle::try_current().expect("`Handle::current` called outside an actor12 runtime")
+    }
+
+    /// The runtime of the current thread, if any.
+    pub fn try_current() -> Option<Handle> {
+        crate::context::current()
+    }
+
+    /// Spawns a task on this runtime, from any thread.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_on(&self.shared, future, None)
+    }
+
+    /// Spawns a task that runs only on worker `worker` and is never stolen.
+    ///
+    /// # Panics
+    ///
+    /// If `worker` is not below the number of workers.
+    pub fn spawn_pinned<F>(&self, worker: usize, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let n = self.shared.num_workers();
+        assert!(worker < n, "spawn_pinned: worker {worker} does not exist (the runtime has {n})");
+        spawn_on(&self.shared, future, Some(worker))
+    }
+
+    /// Runs `f` on this runtime's blocking pool.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.shared.blocking.spawn(self, f)
+    }
+
+    /// As [`Runtime::block_on`].
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        assert!(
+            !crate::context::on_worker(),
+            "`block_on` called on a worker thread of an actor12 runtime: it would block the worker \
+             and could deadlock it. Use `.await`, or `spawn_blocking` for blocking work."
+        );
+        let _enter = crate::context::enter(self.clone());
+        let waker_state = Arc::new(ThreadWaker(Parker::new()));
+        let waker = Waker::from(waker_state.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            crate::coop::unlimited();
+            if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                return v;
+            }
+            waker_state.0.park(None);
+        }
+    }
+
+    /// Number of worker threads.
+    pub fn num_workers(&self) -> usize {
+        self.shared.num_workers()
+    }
+
+    /// Low-level API for the actor runtime: registers a task in the runtime's task list, so that
+    /// shutdown calls its vtable's `shutdown`. Gives the reference back if the runtime is shut down.
+    #[doc(hidden)]
+    pub fn bind_task(&self, task: TaskRef) -> Result<(), TaskRef> {
+        self.shared.owned.bind(task)
+    }
+
+    /// Low-level API for the actor runtime: removes a task from the task list (when it finishes),
+    /// returning the list's reference.
+    #[doc(hidden)]
+    pub fn release_task(&self, task: std::ptr::NonNull<crate::task::Header>) -> Option<TaskRef> {
+        self.shared.owned.remove(task)
+    }
+}
+
+pub(crate) fn spawn_on<F>(
+    shared: &Arc<Shared>,
+    future: F,
+    pinned: Option<usize>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    // Two references: the first notification's and the join handle's. The task joins the task
+    // list only if it ever returns `Pending` (`task/mod.rs` rule 5).
+    let sched = TaskSchedule { shared: shared.clone(), pinned };
+    let ptr = crate::task::core::new_task(future, sched, 2, pinned);
+    // SAFETY: each of the two references goes to exactly one owner.
+    let (join, notified) = unsafe { (JoinHandle::new(ptr), TaskRef::from_raw(ptr)) };
+    shared.schedule(notified, pinned);
+    join
+}
+
+static DEFAULT: OnceLock<Runtime> = OnceLock::new();
+
+/// The current runtime, or the process-wide default one (started on first use).
+pub(crate) fn current_or_default() -> Handle {
+    Handle::try_current().unwrap_or_else(|| {
+        DEFAULT
+            .get_or_init(|| Runtime::new().expect("failed to start the default actor12 runtime"))
+            .handle()
+    })
+}

@@ -1,0 +1,374 @@
+//! The future task: a [`Header`] followed by the scheduler handle, the future (later its output)
+//! and the join handle's waker, in one allocation.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use super::join::JoinError;
+use super::state::{Notify, NotifyByVal, ToIdle, ToRunning};
+use super::{Header, Schedule, TaskRef, Vtable};
+use crate::loom::{Mutex, UnsafeCell};
+
+/// What the task holds: the future, then its output, then nothing.
+enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+#[repr(C)]
+pub(crate) struct Cell<F: Future, S> {
+    header: Header,
+    scheduler: S,
+    /// Touched only by the RUNNING holder, or by the output's owner after COMPLETE (rule 3).
+    stage: UnsafeCell<Stage<F>>,
+    /// In the task list (rule 5). Touched only by the RUNNING holder.
+    bound: UnsafeCell<bool>,
+    join_waker: Mutex<Option<Waker>>,
+}
+
+/// Allocates a future task with `refs` references (one per initial owner) and returns a pointer
+/// to it. The caller distributes the references: usually the task list, the first notification
+/// and the join handle.
+pub(crate) fn new_task<F, S>(
+    future: F,
+    scheduler: S,
+    refs: usize,
+    pinned: Option<usize>,
+) -> NonNull<Header>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let cell = Box::new(Cell {
+        header: Header::new_task(vtable::<F, S>(), refs, pinned),
+        scheduler,
+        stage: UnsafeCell::new(Stage::Running(future)),
+        bound: UnsafeCell::new(false),
+        join_waker: Mutex::new(None),
+    });
+    NonNull::from(Box::leak(cell)).cast()
+}
+
+fn vtable<F, S>() -> &'static Vtable
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    &Vtable {
+        run: run::<F, S>,
+        schedule: schedule::<F, S>,
+        shutdown: shutdown::<F, S>,
+        dealloc: dealloc::<F, S>,
+        try_read_output: try_read_output::<F, S>,
+        drop_join_handle: drop_join_handle::<F, S>,
+    }
+}
+
+/// # Safety
+///
+/// `ptr` is a live task made by `new_task::<F, S>`.
+unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
+    // SAFETY: `Cell` is `repr(C)` with the header first, and the caller vouches for the type.
+    unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
+}
+
+impl<F: Future, S: Schedule> Cell<F, S> {
+    /// Polls the future; the caller holds RUNNING.
+    fn poll(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
+        // The cell access stays outside `catch_unwind`, so that loom's checks on it are not
+        // swallowed; only user code runs inside.
+        let res = self.stage.with_mut(|stage| {
+            // SAFETY: rule 1: we hold RUNNING, so we have exclusive access to the stage. The
+            // future stays in place (the allocation never moves) until dropped.
+            match unsafe { &mut *stage } {
+                Stage::Running(fut) => {
+                    // SAFETY: as above: the future is pinned in the task's allocation.
+                    let fut = unsafe { Pin::new_unchecked(fut) };
+                    catch_unwind(AssertUnwindSafe(|| fut.poll(cx)))
+                }
+                _ => unreachable!("a task was polled after it finished"),
+            }
+        });
+        match res {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
+            Err(panic) => Poll::Ready(Err(JoinError::panic(panic))),
+        }
+    }
+
+    /// Drops the future and returns the cancellation error, or the panic of its destructor.
+    fn cancel(&self) -> JoinError {
+        // SAFETY: rule 1: we hold RUNNING.
+        let res = self.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
+        match res {
+            Ok(()) => JoinError::cancelled(),
+            Err(panic) => JoinError::panic(panic),
+        }
+    }
+
+    /// Stores the output, sets COMPLETE, wakes the join handle, leaves the task list. The caller
+    /// holds RUNNING; on return it holds nothing but its own reference (if any).
+    fn complete(&self, output: Result<F::Output, JoinError>) {
+        // SAFETY: rule 1: we hold RUNNING. The stage is `Consumed` (after `cancel`) or holds the
+        // finished future, dropped here under the guard.
+        let _ = self.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
+        // SAFETY: as above.
+        self.stage.with_mut(|stage| unsafe { *stage = Stage::Finished(output) });
+        let prev = self.header.state.transition_to_complete();
+        if !prev.has_join_interest() {
+            // Rule 3: nobody will read the output; it is ours to drop.
+            // SAFETY: COMPLETE is set and JOIN_INTEREST was clear: no one else touches it.
+            let _ = self.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
+        } else {
+            // Rule 4: COMPLETE is set, now take the waker.
+            let waker = self.join_waker.lock().take();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+        // SAFETY: rule 1: we held RUNNING until just now, and `bound` is only written by its
+        // holder; nobody writes it after COMPLETE.
+        if self.bound.with(|b| unsafe { *b })
+            && let Some(owned) = self.scheduler.release(NonNull::from(&self.header))
+        {
+            drop(owned);
+        }
+    }
+}
+
+unsafe fn run<F, S>(task: TaskRef) -> Option<TaskRef>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: this vtable entry is only reachable from tasks made by `new_task::<F, S>`.
+    let cell = unsafe { cell::<F, S>(task.as_ptr()) };
+    match cell.header.state.transition_to_running() {
+        ToRunning::Skip => return None,
+        ToRunning::Cancel => {
+            let err = cell.cancel();
+            cell.complete(Err(err));
+            return None;
+        }
+        ToRunning::Poll => {}
+    }
+    // The waker borrows our reference: it is only cloned (with a new reference) if kept.
+    let waker = std::mem::ManuallyDrop::new(super::waker::waker_ref(task.as_ptr()));
+    let mut cx = Context::from_waker(&waker);
+    crate::coop::reset();
+    let _current = CurrentTask::enter(task.as_ptr());
+    let polled = cell.poll(&mut cx);
+    let yielded = _current.yielded();
+    match polled {
+        Poll::Ready(out) => {
+            cell.complete(out);
+            None
+        }
+        Poll::Pending => {
+            // Rule 5: join the task list before anyone else can own the task again.
+            // SAFETY: rule 1: we hold RUNNING.
+            if !cell.bound.with(|b| unsafe { *b }) {
+                if let Err(refused) = cell.scheduler.bind(task.clone_ref()) {
+                    // The runtime is shutting down: cancel now, while we hold RUNNING.
+                    drop(refused);
+                    let err = cell.cancel();
+                    cell.complete(Err(err));
+                    return None;
+                }
+                // SAFETY: as above.
+                cell.bound.with_mut(|b| unsafe { *b = true });
+            }
+            idle(cell, task, yielded)
+        }
+    }
+}
+
+/// After a `Pending` poll: release RUNNING, or requeue, or cancel.
+fn idle<F, S>(cell: &Cell<F, S>, task: TaskRef, yielded: bool) -> Option<TaskRef>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    match cell.header.state.transition_to_idle(yielded) {
+        ToIdle::Idle => None,
+        ToIdle::Notified => Some(task),
+        ToIdle::Cancelled => {
+            let err = cell.cancel();
+            cell.complete(Err(err));
+            None
+        }
+    }
+}
+
+unsafe fn schedule<F, S>(task: TaskRef)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: as in `run`.
+    let cell = unsafe { cell::<F, S>(task.as_ptr()) };
+    cell.scheduler.schedule(task);
+}
+
+unsafe fn shutdown<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: as in `run`; the caller holds a reference.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    if cell.header.state.transition_to_shutdown() {
+        let err = cell.cancel();
+        cell.complete(Err(err));
+    }
+}
+
+unsafe fn dealloc<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: the last reference is gone; the box was made by `new_task::<F, S>`. A panicking
+    // destructor here (of a leftover future or output) is caught so the dropping thread survives.
+    let boxed = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(boxed)));
+}
+
+unsafe fn try_read_output<F, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: as in `run`; the join handle holds a reference.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
+    if !cell.header.state.load().is_complete() {
+        {
+            let mut slot = cell.join_waker.lock();
+            match &*slot {
+                Some(w) if w.will_wake(waker) => {}
+                _ => *slot = Some(waker.clone()),
+            }
+        }
+        // Rule 4: the waker is stored; re-read the state.
+        if !cell.header.state.load().is_complete() {
+            return;
+        }
+    }
+    // SAFETY: COMPLETE is set and we hold JOIN_INTEREST: the output is ours (rule 3).
+    let stage =
+        cell.stage.with_mut(|stage| unsafe { std::mem::replace(&mut *stage, Stage::Consumed) });
+    let Stage::Finished(out) = stage else { panic!("JoinHandle polled after completion") };
+    // SAFETY: the caller passes a valid `Poll<Result<F::Output, JoinError>>` slot.
+    unsafe { *dst = Poll::Ready(out) };
+}
+
+unsafe fn drop_join_handle<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: as in `run`; the join handle gives up its reference at the end.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    if cell.header.state.unset_join_interest().is_err() {
+        // Rule 3: already complete, so the output is ours to drop.
+        // SAFETY: COMPLETE and JOIN_INTEREST held by us: exclusive access.
+        let _ = cell.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
+    }
+    drop(cell.join_waker.lock().take());
+    // SAFETY: the join handle's reference.
+    unsafe { super::drop_ref(ptr) };
+}
+
+thread_local! {
+    /// The future task being polled on this thread, and whether it asked for a fast yield.
+    static CURRENT: std::cell::Cell<(*const Header, bool)> =
+        const { std::cell::Cell::new((std::ptr::null(), false)) };
+}
+
+/// Marks the task being polled, for [`try_fast_yield`]; restores the previous mark on drop
+/// (polls nest when a task's poll runs another executor).
+struct CurrentTask((*const Header, bool));
+
+impl CurrentTask {
+    fn enter(ptr: NonNull<Header>) -> CurrentTask {
+        CurrentTask(CURRENT.with(|c| c.replace((ptr.as_ptr(), false))))
+    }
+
+    fn yielded(&self) -> bool {
+        CURRENT.with(|c| c.get().1)
+    }
+}
+
+impl Drop for CurrentTask {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.0));
+    }
+}
+
+/// `yield_now` without a wake-up: if `waker` is the waker of the task being polled on this
+/// thread, record the yield; `run` then sets NOTIFIED in the same CAS that releases RUNNING
+/// (exactly what the wake would have done, one atomic operation cheaper). False otherwise: the
+/// caller wakes `waker` as usual.
+pub(crate) fn try_fast_yield(waker: &Waker) -> bool {
+    CURRENT.with(|c| {
+        let (ptr, _) = c.get();
+        if !ptr.is_null() && super::waker::is_task_waker(waker, ptr) {
+            c.set((ptr, true));
+            true
+        } else {
+            false
+        }
+    })
+}
+
+/// Replaces the stage with `Consumed` and drops the old one, catching a panicking destructor so
+/// that it cannot unwind through the runtime.
+fn drop_caught<F: Future>(stage: &mut Stage<F>) -> Result<(), Panic> {
+    let old = std::mem::replace(stage, Stage::Consumed);
+    catch_unwind(AssertUnwindSafe(move || drop(old)))
+}
+
+/// Wakes a task with the waker's own reference, which is consumed: it becomes the queue's
+/// reference if the task was idle.
+pub(crate) fn wake_by_val(header: &Header) {
+    match header.state.transition_to_notified_by_val() {
+        NotifyByVal::Submit => {
+            // SAFETY: the waker's reference is handed to the queue.
+            let task = unsafe { TaskRef::from_raw(NonNull::from(header)) };
+            // SAFETY: the vtable belongs to this task.
+            unsafe { (header.vtable.schedule)(task) };
+        }
+        NotifyByVal::Nothing => {}
+        // SAFETY: that was the last reference: nobody else can reach the task.
+        NotifyByVal::Dealloc => unsafe { (header.vtable.dealloc)(NonNull::from(header)) },
+    }
+}
+
+/// Wakes a task: queues it if it was idle. Shared by all wakers of future tasks.
+pub(crate) fn wake_by_ref(header: &Header) {
+    if header.state.transition_to_notified() == Notify::Submit {
+        // SAFETY: `transition_to_notified` took a reference for the queue, which `schedule`
+        // consumes.
+        let task = unsafe { TaskRef::from_raw(NonNull::from(header)) };
+        // SAFETY: the vtable belongs to this task.
+        unsafe { (header.vtable.schedule)(task) };
+    }
+}
+
+/// The payload of a caught panic, as `JoinError` keeps it.
+pub(crate) type Panic = Box<dyn Any + Send + 'static>;

@@ -1,0 +1,202 @@
+//! `JoinHandle` and `JoinError`: the spawner's side of a task.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll};
+
+use super::Header;
+use super::core::Panic;
+
+/// An owned permission to await a spawned task's output.
+///
+/// Awaiting it gives `Ok(output)`, or a [`JoinError`] if the task panicked or was cancelled.
+/// Dropping it detaches the task, which keeps running.
+///
+/// # Examples
+///
+/// ```
+/// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+/// let handle = rt.spawn(async { 6 * 7 });
+/// assert_eq!(rt.block_on(handle).unwrap(), 42);
+/// ```
+pub struct JoinHandle<T> {
+    raw: NonNull<Header>,
+    _output: PhantomData<T>,
+}
+
+// SAFETY: the handle only moves the output (`T: Send`) between threads.
+unsafe impl<T: Send> Send for JoinHandle<T> {}
+// SAFETY: `&JoinHandle` only allows `abort`/`is_finished`, which are atomic.
+unsafe impl<T: Send> Sync for JoinHandle<T> {}
+
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T> JoinHandle<T> {
+    /// # Safety
+    ///
+    /// `raw` is a future task with output `T`, and the caller gives the handle the join
+    /// handle's reference.
+    pub(crate) unsafe fn new(raw: NonNull<Header>) -> JoinHandle<T> {
+        JoinHandle { raw, _output: PhantomData }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: the handle holds a reference.
+        unsafe { self.raw.as_ref() }
+    }
+
+    /// Cancels the task: its future is dropped (now if it is idle, after its current poll if it
+    /// is running), and awaiting the handle gives a cancelled [`JoinError`]. No effect on a
+    /// finished task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let handle = rt.spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// assert!(rt.block_on(handle).unwrap_err().is_cancelled());
+    /// ```
+    pub fn abort(&self) {
+        // SAFETY: the handle holds a reference; `shutdown` borrows it.
+        unsafe { (self.header().vtable.shutdown)(self.raw) }
+    }
+
+    /// True once the task has finished (completed, panicked or been cancelled).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let handle = rt.spawn(async {});
+    /// while !handle.is_finished() {
+    ///     std::thread::yield_now();
+    /// }
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.header().state.load().is_complete()
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if !crate::coop::proceed(cx) {
+            return Poll::Pending;
+        }
+        let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
+        // SAFETY: `out` has the type this task's vtable writes; the handle holds a reference.
+        unsafe {
+            (self.header().vtable.try_read_output)(
+                self.raw,
+                &mut out as *mut _ as *mut (),
+                cx.waker(),
+            )
+        };
+        out
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        // SAFETY: the handle's reference is given up here.
+        unsafe { (self.header().vtable.drop_join_handle)(self.raw) }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").field("state", &self.header().state).finish()
+    }
+}
+
+enum Repr {
+    Cancelled,
+    Panic(Panic),
+}
+
+/// Why a task gave no output: it panicked, or it was cancelled (by `abort` or shutdown).
+pub struct JoinError {
+    repr: Repr,
+}
+
+impl JoinError {
+    pub(crate) fn cancelled() -> JoinError {
+        JoinError { repr: Repr::Cancelled }
+    }
+
+    pub(crate) fn panic(payload: Panic) -> JoinError {
+        JoinError { repr: Repr::Panic(payload) }
+    }
+
+    /// True if the task was cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let handle = rt.spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// assert!(rt.block_on(handle).unwrap_err().is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// True if the task panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let err = rt.block_on(rt.spawn(async { panic!("boom") })).unwrap_err();
+    /// assert!(err.is_panic());
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// The panic payload, to resume it with `std::panic::resume_unwind`.
+    ///
+    /// # Panics
+    ///
+    /// If the task was cancelled, not panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let err = rt.block_on(rt.spawn(async { std::panic::panic_any(7u32) })).unwrap_err();
+    /// assert_eq!(*err.into_panic().downcast::<u32>().unwrap(), 7);
+    /// ```
+    pub fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
+        match self.repr {
+            Repr::Panic(p) => p,
+            Repr::Cancelled => panic!("`JoinError::into_panic` called on a cancelled task"),
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => f.write_str("JoinError::Cancelled"),
+            Repr::Panic(_) => f.write_str("JoinError::Panic(..)"),
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => f.write_str("task was cancelled"),
+            Repr::Panic(_) => f.write_str("task panicked"),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}

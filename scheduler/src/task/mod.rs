@@ -1,0 +1,225 @@
+//! Tasks: the unit a worker schedules, and the low-level API to define new kinds of them.
+//!
+//! A task is a heap allocation that starts with a [`Header`]: the state word
+//! (`state.rs`), a pointer to a [`Vtable`] and the links of the runtime's task list. Run queues,
+//! wakers and join handles hold [`TaskRef`]s, one counted reference each, and know nothing else
+//! about the task: the vtable says how to run, cancel and free it. A plain future is one
+//! implementation (`core.rs`); an actor (mailbox + state, scheduled when a push returns
+//! `Push::Schedule`) is meant to be another, with no waker or channel in between.
+//!
+//! # Rules of the future task (see `state.rs` for the bits)
+//!
+//! 1. Only the holder of RUNNING touches the future or writes the output. RUNNING is taken by a
+//!    worker that pops a notification (`State::transition_to_running`), or by a thread that
+//!    cancels an idle task (`State::transition_to_shutdown`).
+//! 2. A wake-up enqueues the task only on the idle -> notified edge, with a fresh reference; a
+//!    wake during a poll sets NOTIFIED and the poller requeues the task (at the back of its queue,
+//!    which is what makes `yield_now` fair).
+//! 3. After COMPLETE the output belongs to the join handle if JOIN_INTEREST was set at that
+//!    moment, else to the completer. A join handle that goes away before COMPLETE clears
+//!    JOIN_INTEREST, and the completer drops the output.
+//! 4. The join handle's waker lives behind a small lock in the task. The completer sets COMPLETE
+//!    and then takes the waker under that lock; the join handle stores its waker under the lock
+//!    and then re-reads the state, so one of them always sees the other.
+//! 5. The runtime's task list holds one reference to every task that has returned `Pending` at
+//!    least once, so that shutdown can cancel tasks that nobody will ever wake. A task joins it
+//!    lazily, in the poll that first returns `Pending` and before RUNNING is released, and leaves
+//!    it when it completes. A task that has never returned `Pending` is queued or running, and
+//!    shutdown cancels it where it is queued: most short tasks never touch the list.
+
+pub(crate) mod core;
+pub(crate) mod join;
+pub(crate) mod list;
+pub(crate) mod state;
+pub(crate) mod waker;
+
+use std::ptr::NonNull;
+use std::task::Waker;
+
+use crate::loom::UnsafeCell;
+use state::State;
+
+/// The first field of every task allocation.
+///
+/// Low-level API for the actor runtime; ordinary users want [`spawn`](crate::spawn).
+#[repr(C)]
+pub struct Header {
+    pub(crate) state: State,
+    pub(crate) vtable: &'static Vtable,
+    /// The worker this task is pinned to, if any: it is then never put where others steal.
+    pub(crate) pinned: Option<u32>,
+    /// Links in the runtime's task list; touched only under that list's shard lock.
+    pub(crate) owned: UnsafeCell<list::Pointers>,
+}
+
+// SAFETY: the state word is atomic; `owned` is only accessed under the task list's lock; the
+// vtable is immutable.
+unsafe impl Send for Header {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Header {}
+
+impl std::fmt::Debug for Header {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Header").field("state", &self.state).finish_non_exhaustive()
+    }
+}
+
+impl Header {
+    /// A header for a scheduled unit that is not a future (an actor): `refs` references, no
+    /// flags. The implementation uses the reference count through [`TaskRef`] and keeps its own
+    /// scheduling state (for an actor: the mailbox's idle bit).
+    ///
+    /// `pinned` names the worker it must always run on (see [`spawn_pinned`](crate::spawn_pinned)).
+    pub fn new_bare(vtable: &'static Vtable, refs: usize, pinned: Option<usize>) -> Header {
+        Header {
+            state: State::new_bare(refs),
+            vtable,
+            pinned: pinned.map(|w| w as u32),
+            owned: UnsafeCell::new(list::Pointers::new()),
+        }
+    }
+
+    pub(crate) fn new_task(vtable: &'static Vtable, refs: usize, pinned: Option<usize>) -> Header {
+        Header {
+            state: State::new_task(refs),
+            vtable,
+            pinned: pinned.map(|w| w as u32),
+            owned: UnsafeCell::new(list::Pointers::new()),
+        }
+    }
+
+    /// The worker this task is pinned to.
+    pub fn pinned(&self) -> Option<usize> {
+        self.pinned.map(|w| w as usize)
+    }
+}
+
+/// How a worker drives a kind of task. Every function gets a pointer to the task's [`Header`].
+///
+/// Low-level API for the actor runtime. The functions are called by the scheduler as follows:
+/// `run` by the worker that popped the task (it consumes that reference and may hand one back to
+/// be queued again at the back of the run queue), `schedule` by a waker (with a reference to
+/// queue), `shutdown` once per task by runtime shutdown or `abort` (borrowing a reference),
+/// `dealloc` when the last reference goes. `try_read_output` and `drop_join_handle` are called
+/// only by `JoinHandle`, which only future tasks have; other kinds may make them unreachable.
+#[derive(Debug)]
+pub struct Vtable {
+    /// Runs the task once. Returns the reference back if the task wants to run again later.
+    pub run: unsafe fn(TaskRef) -> Option<TaskRef>,
+    /// Puts the task in a run queue (of the runtime it belongs to).
+    pub schedule: unsafe fn(TaskRef),
+    /// Cancels the task: drops what it holds, so that its destructors run.
+    pub shutdown: unsafe fn(NonNull<Header>),
+    /// Frees the allocation. Called once, when the reference count reaches zero.
+    pub dealloc: unsafe fn(NonNull<Header>),
+    /// Writes `Poll<Result<T, JoinError>>` to the `*mut ()` if complete, else registers the waker.
+    pub try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    /// The join handle is dropped.
+    pub drop_join_handle: unsafe fn(NonNull<Header>),
+}
+
+/// One counted reference to a task. Dropping it drops the reference.
+///
+/// Low-level API for the actor runtime.
+pub struct TaskRef(NonNull<Header>);
+
+// SAFETY: a task is shared between threads by design: its header is Sync, and the vtable
+// functions are written for any thread (the future itself is `Send`).
+unsafe impl Send for TaskRef {}
+
+impl std::fmt::Debug for TaskRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("TaskRef").field(&self.0).finish()
+    }
+}
+
+impl TaskRef {
+    /// Adopts one reference.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points to a live task header and the caller owns one of its references, which the
+    /// new `TaskRef` takes over.
+    pub unsafe fn from_raw(ptr: NonNull<Header>) -> TaskRef {
+        TaskRef(ptr)
+    }
+
+    /// Gives the reference up without dropping it.
+    pub fn into_raw(self) -> NonNull<Header> {
+        let ptr = self.0;
+        std::mem::forget(self);
+        ptr
+    }
+
+    /// The header.
+    pub fn header(&self) -> &Header {
+        // SAFETY: we hold a reference, so the allocation is live.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// The raw pointer, still owned by `self`.
+    pub fn as_ptr(&self) -> NonNull<Header> {
+        self.0
+    }
+
+    /// A second reference to the same task.
+    pub fn clone_ref(&self) -> TaskRef {
+        self.header().state.ref_inc();
+        TaskRef(self.0)
+    }
+
+    /// Runs the task through its vtable.
+    pub(crate) fn run(self) -> Option<TaskRef> {
+        let run = self.header().vtable.run;
+        // SAFETY: the vtable belongs to this task, and `run` takes over our reference.
+        unsafe { run(self) }
+    }
+
+    /// Cancels the task (borrowing this reference).
+    pub(crate) fn shutdown(&self) {
+        // SAFETY: we hold a reference, so the task is live; `shutdown` borrows it.
+        unsafe { (self.header().vtable.shutdown)(self.0) }
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        // SAFETY: we own one reference.
+        unsafe { drop_ref(self.0) }
+    }
+}
+
+/// Drops one reference, freeing the task if it was the last.
+///
+/// # Safety
+///
+/// The caller owns one reference to the live task at `ptr`, and gives it up.
+pub(crate) unsafe fn drop_ref(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the header live until `ref_dec`.
+    let header = unsafe { ptr.as_ref() };
+    if header.state.ref_dec() {
+        // SAFETY: that was the last reference: nobody else can reach the task.
+        unsafe { (header.vtable.dealloc)(ptr) }
+    }
+}
+
+/// Schedules `task` on the current worker (its LIFO slot) when called on a worker of a runtime,
+/// or on `handle`'s global queue otherwise.
+///
+/// Low-level API for the actor runtime: an actor whose mailbox push returned `Push::Schedule`
+/// calls this with a new reference to itself.
+pub fn schedule(handle: &crate::Handle, task: TaskRef) {
+    let pinned = task.header().pinned();
+    handle.shared.schedule(task, pinned);
+}
+
+/// Where a task goes when it is woken, and how it leaves the runtime's task list.
+pub(crate) trait Schedule: Send + Sync + 'static {
+    /// Queues a notified task.
+    fn schedule(&self, task: TaskRef);
+    /// Removes the task from the task list, returning the list's reference if it was there.
+    fn release(&self, task: NonNull<Header>) -> Option<TaskRef>;
+    /// Adds the task to the task list, taking over `task` (a reference for the list). Fails,
+    /// giving it back, once the runtime shuts down.
+    fn bind(&self, task: TaskRef) -> Result<(), TaskRef>;
+}

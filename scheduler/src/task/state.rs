@@ -1,0 +1,363 @@
+//! The task state word: lifecycle flags and the reference count in one `AtomicUsize`.
+//!
+//! ```text
+//!  usize bits:  [ reference count ........ | - | CANCELLED | JOIN_INTEREST | NOTIFIED | COMPLETE | RUNNING ]
+//!                 bits 6..                  5    bit 4       bit 3           bit 2      bit 1      bit 0
+//! ```
+//!
+//! * **RUNNING**: someone owns the future right now: a worker polling it, or a thread cancelling
+//!   it. Only the RUNNING holder touches the future or writes the output.
+//! * **COMPLETE**: the output (or the cancellation error) is stored; the future is gone. Terminal.
+//! * **NOTIFIED**: a wake-up is pending. While the task is idle, NOTIFIED means that exactly one
+//!   reference to the task sits in a run queue; while it runs, NOTIFIED means "poll again", and the
+//!   poller reschedules it itself. A wake that finds NOTIFIED already set does nothing: this is the
+//!   exactly-once-enqueue rule.
+//! * **JOIN_INTEREST**: a `JoinHandle` exists. Whoever clears it or sets COMPLETE second drops the
+//!   output (see [`State::unset_join_interest`] and [`State::transition_to_complete`]).
+//! * **CANCELLED**: `abort()` or runtime shutdown asked the task to stop. The holder of RUNNING
+//!   drops the future instead of polling it again.
+//! * **reference count**: one reference per owner: the runtime's task list, each queued
+//!   notification, the `JoinHandle`, each `Waker`. The last one frees the memory.
+//!
+//! No code outside this file does bit arithmetic on the word: reads return a [`Snapshot`], writes
+//! are named transitions.
+
+use crate::loom::{AtomicUsize, Ordering::*};
+
+const RUNNING: usize = 1;
+const COMPLETE: usize = 1 << 1;
+const NOTIFIED: usize = 1 << 2;
+const JOIN_INTEREST: usize = 1 << 3;
+const CANCELLED: usize = 1 << 4;
+const REF_ONE: usize = 1 << 6;
+const REF_MASK: usize = !(REF_ONE - 1);
+
+/// A value read from the state word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Snapshot(usize);
+
+impl Snapshot {
+    pub(crate) fn is_running(self) -> bool {
+        self.0 & RUNNING != 0
+    }
+    pub(crate) fn is_complete(self) -> bool {
+        self.0 & COMPLETE != 0
+    }
+    pub(crate) fn is_notified(self) -> bool {
+        self.0 & NOTIFIED != 0
+    }
+    pub(crate) fn has_join_interest(self) -> bool {
+        self.0 & JOIN_INTEREST != 0
+    }
+    pub(crate) fn is_cancelled(self) -> bool {
+        self.0 & CANCELLED != 0
+    }
+    pub(crate) fn ref_count(self) -> usize {
+        (self.0 & REF_MASK) / REF_ONE
+    }
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("running", &self.is_running())
+            .field("complete", &self.is_complete())
+            .field("notified", &self.is_notified())
+            .field("join_interest", &self.has_join_interest())
+            .field("cancelled", &self.is_cancelled())
+            .field("refs", &self.ref_count())
+            .finish()
+    }
+}
+
+/// What [`State::transition_to_running`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ToRunning {
+    /// The caller now holds RUNNING and polls the future.
+    Poll,
+    /// The caller now holds RUNNING, but the task was cancelled: drop the future.
+    Cancel,
+    /// Someone else holds RUNNING, or the task is complete: just drop the notification.
+    Skip,
+}
+
+/// What [`State::transition_to_idle`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ToIdle {
+    /// RUNNING released; nobody woke the task meanwhile.
+    Idle,
+    /// RUNNING released, but a wake came during the poll: reschedule the task.
+    Notified,
+    /// RUNNING kept: the task was cancelled during the poll; drop the future now.
+    Cancelled,
+}
+
+/// What [`State::transition_to_notified`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notify {
+    /// The task was idle: NOTIFIED set and one reference added; the caller must submit that
+    /// reference to a run queue.
+    Submit,
+    /// Already notified, running (the runner will see NOTIFIED) or complete.
+    Nothing,
+}
+
+/// What [`State::transition_to_notified_by_val`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotifyByVal {
+    /// The task was idle: NOTIFIED set; the waker's reference becomes the queue's.
+    Submit,
+    /// Nothing to queue; the waker's reference was dropped and others remain.
+    Nothing,
+    /// Nothing to queue, and the waker's reference was the last: free the task.
+    Dealloc,
+}
+
+/// The state word. See the module documentation for the protocol.
+pub(crate) struct State(AtomicUsize);
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.load().fmt(f)
+    }
+}
+
+impl State {
+    /// A new future task: notified (its first queue entry exists), a join handle, `refs`
+    /// references.
+    pub(crate) fn new_task(refs: usize) -> State {
+        State(AtomicUsize::new(NOTIFIED | JOIN_INTEREST | (refs * REF_ONE)))
+    }
+
+    /// A bare word with `refs` references and no flags, for other kinds of scheduled units.
+    pub(crate) fn new_bare(refs: usize) -> State {
+        State(AtomicUsize::new(refs * REF_ONE))
+    }
+
+    /// Acquire: pairs with the release of every transition below, so a reader that sees COMPLETE
+    /// also sees the output written before it.
+    pub(crate) fn load(&self) -> Snapshot {
+        Snapshot(self.0.load(Acquire))
+    }
+
+    fn update<R>(&self, mut f: impl FnMut(usize) -> (Option<usize>, R)) -> R {
+        // Relaxed first read: the CAS below re-reads with AcqRel.
+        let mut cur = self.0.load(Relaxed);
+        loop {
+            let (next, r) = f(cur);
+            let Some(next) = next else { return r };
+            // AcqRel: every transition hands the future (or output) from one owner to the next;
+            // acquire takes what the previous owner wrote, release publishes ours.
+            match self.0.compare_exchange_weak(cur, next, AcqRel, Acquire) {
+                Ok(_) => return r,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// A worker took a queued notification and wants to poll: clear NOTIFIED, set RUNNING.
+    pub(crate) fn transition_to_running(&self) -> ToRunning {
+        self.update(|cur| {
+            if cur & (RUNNING | COMPLETE) != 0 {
+                return (None, ToRunning::Skip);
+            }
+            let next = (cur | RUNNING) & !NOTIFIED;
+            let r = if cur & CANCELLED != 0 { ToRunning::Cancel } else { ToRunning::Poll };
+            (Some(next), r)
+        })
+    }
+
+    /// A poll returned `Pending`: release RUNNING unless the task was cancelled meanwhile.
+    ///
+    /// `yielded`: the task woke itself during the poll without touching the word (the
+    /// `yield_now` fast path); NOTIFIED is set here, in the same CAS.
+    pub(crate) fn transition_to_idle(&self, yielded: bool) -> ToIdle {
+        self.update(|cur| {
+            debug_assert!(cur & RUNNING != 0);
+            if cur & CANCELLED != 0 {
+                return (None, ToIdle::Cancelled);
+            }
+            if yielded {
+                (Some((cur & !RUNNING) | NOTIFIED), ToIdle::Notified)
+            } else if cur & NOTIFIED != 0 {
+                // The runner's own reference becomes the queued one: NOTIFIED stays set.
+                (Some(cur & !RUNNING), ToIdle::Notified)
+            } else {
+                (Some(cur & !RUNNING), ToIdle::Idle)
+            }
+        })
+    }
+
+    /// The RUNNING holder stored the output: set COMPLETE, clear RUNNING. Returns the word before,
+    /// whose JOIN_INTEREST says whether a join handle will read the output (else the caller drops
+    /// it).
+    pub(crate) fn transition_to_complete(&self) -> Snapshot {
+        // AcqRel: release publishes the output to the join handle's acquire load; acquire pairs
+        // with `unset_join_interest`, after which we own the output.
+        let prev = Snapshot(self.0.fetch_xor(RUNNING | COMPLETE, AcqRel));
+        debug_assert!(prev.is_running() && !prev.is_complete());
+        prev
+    }
+
+    /// A wake-up. Sets NOTIFIED; if the task was idle, also takes a reference for the run queue.
+    pub(crate) fn transition_to_notified(&self) -> Notify {
+        self.update(|cur| {
+            if cur & (COMPLETE | NOTIFIED) != 0 {
+                (None, Notify::Nothing)
+            } else if cur & RUNNING != 0 {
+                (Some(cur | NOTIFIED), Notify::Nothing)
+            } else {
+                assert!(cur <= isize::MAX as usize, "task reference count overflow");
+                (Some((cur | NOTIFIED) + REF_ONE), Notify::Submit)
+            }
+        })
+    }
+
+    /// A wake-up that consumes the waker's reference (`Waker::wake`): one CAS where
+    /// `transition_to_notified` plus a reference drop would take two.
+    pub(crate) fn transition_to_notified_by_val(&self) -> NotifyByVal {
+        self.update(|cur| {
+            debug_assert!(cur & REF_MASK >= REF_ONE);
+            if cur & (COMPLETE | NOTIFIED) != 0 {
+                let next = cur - REF_ONE;
+                let r =
+                    if next & REF_MASK == 0 { NotifyByVal::Dealloc } else { NotifyByVal::Nothing };
+                (Some(next), r)
+            } else if cur & RUNNING != 0 {
+                // The runner holds a reference, so ours is not the last.
+                (Some((cur | NOTIFIED) - REF_ONE), NotifyByVal::Nothing)
+            } else {
+                (Some(cur | NOTIFIED), NotifyByVal::Submit)
+            }
+        })
+    }
+
+    /// `abort()` or shutdown. Returns true if the caller now holds RUNNING and must drop the
+    /// future itself; otherwise CANCELLED is set for the current runner (or the task is done).
+    pub(crate) fn transition_to_shutdown(&self) -> bool {
+        self.update(|cur| {
+            if cur & COMPLETE != 0 {
+                (None, false)
+            } else if cur & RUNNING != 0 {
+                (Some(cur | CANCELLED), false)
+            } else {
+                (Some(cur | CANCELLED | RUNNING), true)
+            }
+        })
+    }
+
+    /// The join handle goes away. Fails if the task already completed: then the join handle owns
+    /// the output and must drop it.
+    pub(crate) fn unset_join_interest(&self) -> Result<(), Snapshot> {
+        self.update(|cur| {
+            debug_assert!(cur & JOIN_INTEREST != 0);
+            if cur & COMPLETE != 0 {
+                (None, Err(Snapshot(cur)))
+            } else {
+                (Some(cur & !JOIN_INTEREST), Ok(()))
+            }
+        })
+    }
+
+    /// Adds a reference. Relaxed: as in `Arc::clone`, the new reference is derived from an
+    /// existing one, which already orders everything it needs.
+    pub(crate) fn ref_inc(&self) {
+        let prev = self.0.fetch_add(REF_ONE, Relaxed);
+        assert!(prev <= isize::MAX as usize, "task reference count overflow");
+    }
+
+    /// Drops a reference; true if it was the last, and the caller must free the task.
+    ///
+    /// AcqRel: release orders this owner's uses before the free; acquire makes the last owner see
+    /// every other owner's uses (as `Arc::drop` does with a fence).
+    pub(crate) fn ref_dec(&self) -> bool {
+        let prev = Snapshot(self.0.fetch_sub(REF_ONE, AcqRel));
+        debug_assert!(prev.ref_count() >= 1);
+        prev.ref_count() == 1
+    }
+}
+
+#[cfg(all(test, not(actor12_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_of_a_task_that_yields_once() {
+        let s = State::new_task(3);
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
+        // A wake while running only sets NOTIFIED.
+        assert_eq!(s.transition_to_notified(), Notify::Nothing);
+        assert_eq!(s.transition_to_idle(false), ToIdle::Notified);
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
+        assert_eq!(s.transition_to_idle(false), ToIdle::Idle);
+        // An idle task is submitted exactly once.
+        assert_eq!(s.transition_to_notified(), Notify::Submit);
+        assert_eq!(s.transition_to_notified(), Notify::Nothing);
+        assert_eq!(s.load().ref_count(), 4);
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
+        let prev = s.transition_to_complete();
+        assert!(prev.has_join_interest());
+        assert_eq!(s.transition_to_notified(), Notify::Nothing);
+        assert!(s.unset_join_interest().is_err());
+    }
+
+    #[test]
+    fn wake_by_value_reuses_or_drops_the_wakers_reference() {
+        let s = State::new_task(2);
+        // Queued (NOTIFIED): a wake by value just drops its reference.
+        s.ref_inc();
+        assert_eq!(s.transition_to_notified_by_val(), NotifyByVal::Nothing);
+        assert_eq!(s.load().ref_count(), 2);
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
+        assert_eq!(s.transition_to_idle(false), ToIdle::Idle);
+        // Idle: the waker's reference becomes the queue's.
+        s.ref_inc();
+        assert_eq!(s.transition_to_notified_by_val(), NotifyByVal::Submit);
+        assert_eq!(s.load().ref_count(), 3);
+        // The last reference, on a complete task: free it.
+        let done = State::new_bare(1);
+        done.ref_inc();
+        assert!(!done.ref_dec());
+        let c = State::new_task(1);
+        assert_eq!(c.transition_to_running(), ToRunning::Poll);
+        c.transition_to_complete();
+        assert_eq!(c.transition_to_notified_by_val(), NotifyByVal::Dealloc);
+    }
+
+    #[test]
+    fn a_fast_yield_sets_notified_in_the_idle_transition() {
+        let s = State::new_task(2);
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
+        assert_eq!(s.transition_to_idle(true), ToIdle::Notified);
+        assert!(s.load().is_notified() && !s.load().is_running());
+        // Queued already: a wake now adds nothing.
+        assert_eq!(s.transition_to_notified(), Notify::Nothing);
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
+    }
+
+    #[test]
+    fn abort_of_an_idle_task_takes_running() {
+        let s = State::new_task(3);
+        assert!(s.transition_to_shutdown());
+        // The queued notification then finds the task owned by the canceller.
+        assert_eq!(s.transition_to_running(), ToRunning::Skip);
+        s.transition_to_complete();
+        assert!(!s.transition_to_shutdown());
+    }
+
+    #[test]
+    fn abort_while_running_is_seen_by_the_runner() {
+        let s = State::new_task(3);
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
+        assert!(!s.transition_to_shutdown());
+        assert_eq!(s.transition_to_idle(false), ToIdle::Cancelled);
+    }
+
+    #[test]
+    fn references() {
+        let s = State::new_bare(1);
+        s.ref_inc();
+        assert!(!s.ref_dec());
+        assert!(s.ref_dec());
+    }
+}

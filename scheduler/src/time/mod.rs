@@ -1,0 +1,497 @@
+//! Timers: `sleep`, `sleep_until`, `timeout` and `interval`, on a timer wheel per worker.
+//!
+//! # Where a timer lives
+//!
+//! A [`Sleep`] registers lazily, on its first poll that finds it not yet due: a timeout around a
+//! future that is ready at once never touches a wheel. Polled on a worker, it arms an entry in
+//! that worker's wheel (O(1), no lock, no atomic); dropped or re-polled on the same worker, it
+//! cancels or updates that entry in place, so a cancelled timer never wakes anyone. Polled
+//! somewhere else (on `block_on`'s thread, or after its task was stolen), it arms through a
+//! worker's `Inbox`, holding an `Arc` that the wheel fires and the sleep can mark cancelled. A
+//! sleep dropped on another thread than its wheel's sends the cancel through the same inbox.
+//!
+//! Deadlines are rounded up to the next 1 ms tick, so a timer never fires early; `Sleep` also
+//! checks the clock itself before it reports `Ready`.
+
+mod wheel;
+
+pub(crate) use wheel::{Key, Wheel};
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::loom::{AtomicBool, Mutex, Ordering::*};
+
+/// The runtime's time base: milliseconds since it started.
+#[derive(Debug)]
+pub(crate) struct Clock {
+    start: Instant,
+}
+
+impl Clock {
+    pub(crate) fn new() -> Clock {
+        Clock { start: Instant::now() }
+    }
+
+    /// The current tick (rounded down).
+    pub(crate) fn now_tick(&self) -> u64 {
+        let d = self.start.elapsed();
+        d.as_secs() * 1000 + u64::from(d.subsec_millis())
+    }
+
+    /// The tick at which `deadline` has surely passed (rounded up). Plain `u64` arithmetic: this
+    /// is on the path of every timer armed.
+    pub(crate) fn tick_for(&self, deadline: Instant) -> u64 {
+        let d = deadline.saturating_duration_since(self.start);
+        let nanos = d.subsec_nanos();
+        d.as_secs() * 1000 + u64::from(nanos.div_ceil(1_000_000))
+    }
+
+    /// How long from now until tick `when` begins.
+    pub(crate) fn until(&self, when: u64) -> Duration {
+        (self.start + Duration::from_millis(when)).saturating_duration_since(Instant::now())
+    }
+}
+
+/// What a wheel entry does when it fires.
+#[derive(Debug)]
+pub(crate) enum Payload {
+    /// Wake a task polled on the wheel's own worker.
+    Waker(Waker),
+    /// A timer armed from another thread.
+    Remote(Arc<RemoteTimer>),
+}
+
+impl Payload {
+    pub(crate) fn fire(self) {
+        match self {
+            Payload::Waker(w) => w.wake(),
+            Payload::Remote(r) => r.fire(),
+        }
+    }
+}
+
+/// A timer armed from off the wheel's worker: the sleep and the wheel share it.
+#[derive(Debug)]
+pub(crate) struct RemoteTimer {
+    /// Set by the sleep when it is dropped; the wheel then discards the entry.
+    cancelled: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl RemoteTimer {
+    pub(crate) fn new(waker: Waker) -> Arc<RemoteTimer> {
+        Arc::new(RemoteTimer { cancelled: AtomicBool::new(false), waker: Mutex::new(Some(waker)) })
+    }
+
+    /// The sleep went away: no wake-up after this returns.
+    pub(crate) fn cancel(&self) {
+        // Relaxed: the flag only lets the wheel skip the lock; the guarantee comes from taking
+        // the waker under the lock, which `fire` also takes.
+        self.cancelled.store(true, Relaxed);
+        let waker = self.waker.lock().take();
+        drop(waker);
+    }
+
+    fn fire(&self) {
+        // Relaxed: a stale false only costs one spurious wake-up.
+        if self.cancelled.load(Relaxed) {
+            return;
+        }
+        let waker = self.waker.lock().take();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+enum InboxMsg {
+    Arm(u64, Arc<RemoteTimer>),
+    Cancel(Key),
+}
+
+/// Timer requests from other threads to one worker's wheel.
+pub(crate) struct Inbox {
+    msgs: Mutex<Vec<InboxMsg>>,
+    pending: AtomicBool,
+}
+
+impl std::fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbox").field("pending", &self.has_messages()).finish()
+    }
+}
+
+impl Default for Inbox {
+    fn default() -> Self {
+        Inbox::new()
+    }
+}
+
+impl Inbox {
+    pub(crate) fn new() -> Inbox {
+        Inbox { msgs: Mutex::new(Vec::new()), pending: AtomicBool::new(false) }
+    }
+
+    pub(crate) fn has_messages(&self) -> bool {
+        // Acquire: pairs with the release in `push`; the messages themselves are read under
+        // the lock.
+        self.pending.load(Acquire)
+    }
+
+    /// Arms `timer` at tick `when` (any thread).
+    pub(crate) fn arm(&self, when: u64, timer: Arc<RemoteTimer>) {
+        self.push(InboxMsg::Arm(when, timer));
+    }
+
+    /// Cancels entry `key` (any thread; applied at the owner's next turn).
+    pub(crate) fn cancel(&self, key: Key) {
+        self.push(InboxMsg::Cancel(key));
+    }
+
+    fn push(&self, msg: InboxMsg) {
+        let mut msgs = self.msgs.lock();
+        msgs.push(msg);
+        // Release: pairs with the acquire in `has_messages`.
+        self.pending.store(true, Release);
+    }
+
+    /// Applies the requests (owner worker only).
+    pub(crate) fn drain_into(&self, wheel: &mut Wheel, fired: &mut Vec<Payload>) {
+        let msgs = {
+            let mut msgs = self.msgs.lock();
+            // Relaxed: cleared under the lock, before the messages are taken, so a push that
+            // comes later sets it again (the lock orders its store after ours).
+            self.pending.store(false, Relaxed);
+            std::mem::take(&mut *msgs)
+        };
+        for msg in msgs {
+            match msg {
+                InboxMsg::Arm(when, timer) => {
+                    if let Err(p) = wheel.insert(when, Payload::Remote(timer)) {
+                        fired.push(p);
+                    }
+                }
+                InboxMsg::Cancel(key) => drop(wheel.remove(key)),
+            }
+        }
+    }
+}
+
+/// Deadlines this close to a worker wheel's clock are checked against the real clock before they
+/// are armed (one level-0 rotation).
+const NEAR_TICKS: u64 = 64;
+
+enum Registration {
+    None,
+    /// In the wheel of worker `worker` of the runtime whose shared state is at address `rt`.
+    Local {
+        rt: usize,
+        worker: usize,
+        key: Key,
+    },
+    Remote(Arc<RemoteTimer>),
+}
+
+/// A future that completes at a deadline. Made by [`sleep`] and [`sleep_until`].
+///
+/// Dropping it cancels the timer.
+pub struct Sleep {
+    deadline: Instant,
+    reg: Registration,
+}
+
+impl std::fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sleep").field("deadline", &self.deadline).finish()
+    }
+}
+
+/// Waits until `duration` has passed.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+/// let start = Instant::now();
+/// rt.block_on(actor12_scheduler::time::sleep(Duration::from_millis(5)));
+/// assert!(start.elapsed() >= Duration::from_millis(5));
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    let deadline = Instant::now().checked_add(duration).unwrap_or_else(far_future);
+    sleep_until(deadline)
+}
+
+/// Waits until `deadline`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+/// let deadline = Instant::now() + Duration::from_millis(3);
+/// rt.block_on(actor12_scheduler::time::sleep_until(deadline));
+/// assert!(Instant::now() >= deadline);
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep { deadline, reg: Registration::None }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86400 * 365 * 30)
+}
+
+impl Sleep {
+    /// The instant it completes at.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Moves the deadline (the timer is re-armed on the next poll).
+    pub fn reset(&mut self, deadline: Instant) {
+        self.cancel();
+        self.deadline = deadline;
+    }
+
+    fn cancel(&mut self) {
+        match std::mem::replace(&mut self.reg, Registration::None) {
+            Registration::None => {}
+            Registration::Local { rt, worker, key } => {
+                crate::context::with_core(|core| cancel_local(core, rt, worker, key))
+            }
+            Registration::Remote(timer) => timer.cancel(),
+        }
+    }
+
+    /// The poll on a worker: `None` off the workers.
+    ///
+    /// An entry that is gone has fired, which means its tick (the deadline rounded up) has
+    /// passed; an entry that cannot be filed is due by the wheel's clock already. The real clock
+    /// is read only for deadlines within [`NEAR_TICKS`] of the wheel's clock.
+    fn poll_on_worker(&mut self, cx: &mut Context<'_>) -> Option<Poll<()>> {
+        crate::context::with_core(|core| {
+            let core = core?;
+            let here = (core.shared_id(), core.index);
+            match std::mem::replace(&mut self.reg, Registration::None) {
+                Registration::Local { rt, worker, key } if (rt, worker) == here => {
+                    if core.wheel.borrow_mut().update_waker(key, cx.waker()) {
+                        self.reg = Registration::Local { rt, worker, key };
+                        return Some(Poll::Pending);
+                    }
+                    return Some(Poll::Ready(()));
+                }
+                Registration::Local { rt, worker, key } => {
+                    cancel_local(Some(core), rt, worker, key)
+                }
+                Registration::Remote(timer) => timer.cancel(),
+                Registration::None => {}
+            }
+            let when = core.shared.clock.tick_for(self.deadline);
+            let mut wheel = core.wheel.borrow_mut();
+            if when <= wheel.elapsed() {
+                return Some(Poll::Ready(()));
+            }
+            // The wheel's clock lags the real one by up to a maintenance interval: for a deadline
+            // that close, ask the real clock, so that an already-due sleep (`sleep(ZERO)`) is
+            // ready at once. Far deadlines (most timeouts) skip the clock read.
+            if when <= wheel.elapsed() + NEAR_TICKS && Instant::now() >= self.deadline {
+                return Some(Poll::Ready(()));
+            }
+            match wheel.insert(when, Payload::Waker(cx.waker().clone())) {
+                Ok(key) => {
+                    self.reg = Registration::Local { rt: here.0, worker: here.1, key };
+                    Some(Poll::Pending)
+                }
+                Err(_) => Some(Poll::Ready(())),
+            }
+        })
+    }
+
+    fn register_remote(&mut self, waker: &Waker) {
+        if let Registration::Remote(timer) = &self.reg {
+            let mut slot = timer.waker.lock();
+            match &*slot {
+                Some(w) if w.will_wake(waker) => {}
+                _ => *slot = Some(waker.clone()),
+            }
+            return;
+        }
+        self.cancel();
+        let handle = crate::runtime::current_or_default();
+        let timer = RemoteTimer::new(waker.clone());
+        let shared = &handle.shared;
+        let w = shared.timer_worker();
+        shared.remotes[w].timers.arm(shared.clock.tick_for(self.deadline), timer.clone());
+        shared.remotes[w].parker.unpark();
+        self.reg = Registration::Remote(timer);
+    }
+}
+
+/// Cancels an entry of worker `worker`'s wheel: directly on that worker, through its inbox from
+/// another worker of the same runtime. Off the runtime's workers (an `abort` from a plain thread,
+/// shutdown) the entry is left to fire: a wake-up of a task that no longer waits is harmless, and
+/// the wheel is dropped with its worker.
+fn cancel_local(core: Option<&crate::worker::Core>, rt: usize, worker: usize, key: Key) {
+    let Some(core) = core else { return };
+    if core.shared_id() != rt {
+        return;
+    }
+    if core.index == worker {
+        let removed = core.wheel.borrow_mut().remove(key);
+        drop(removed);
+    } else {
+        core.shared.remotes[worker].timers.cancel(key);
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // The cooperative budget: a loop over sleeps that are already due still yields.
+        if !crate::coop::proceed(cx) {
+            return Poll::Pending;
+        }
+        let this = self.get_mut();
+        if let Some(poll) = this.poll_on_worker(cx) {
+            return poll;
+        }
+        if Instant::now() >= this.deadline {
+            this.cancel();
+            return Poll::Ready(());
+        }
+        this.register_remote(cx.waker());
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+/// The error of [`timeout`]: the deadline came first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed(());
+
+impl std::fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+/// A future with a deadline. Made by [`timeout`].
+#[derive(Debug)]
+pub struct Timeout<F> {
+    future: F,
+    sleep: Sleep,
+}
+
+/// Runs `future` until it completes or `duration` passes, whichever comes first.
+///
+/// The timer is armed only if the future is not ready on its first poll, and is cancelled when
+/// the future completes: a timeout that does not fire costs no wake-up.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use actor12_scheduler::time::timeout;
+/// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+/// assert_eq!(rt.block_on(timeout(Duration::from_secs(1), async { 5 })), Ok(5));
+/// assert!(rt.block_on(timeout(Duration::from_millis(2), std::future::pending::<()>())).is_err());
+/// ```
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout { future, sleep: sleep(duration) }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `future` is structurally pinned (never moved out of `self`); `sleep` is Unpin
+        // and not pinned.
+        let (future, sleep) = unsafe {
+            let this = self.get_unchecked_mut();
+            (Pin::new_unchecked(&mut this.future), &mut this.sleep)
+        };
+        if let Poll::Ready(v) = future.poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        match Pin::new(sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Ticks at a fixed period. Made by [`interval`].
+///
+/// A tick that comes late (the task was busy) is delivered at once, and the following ticks keep
+/// the period from then on (missed ticks are skipped, not burst).
+#[derive(Debug)]
+pub struct Interval {
+    next: Instant,
+    period: Duration,
+    sleep: Option<Sleep>,
+}
+
+/// A ticker whose first tick completes at once, then every `period`.
+///
+/// # Panics
+///
+/// If `period` is zero.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+/// rt.block_on(async {
+///     let mut ticker = actor12_scheduler::time::interval(Duration::from_millis(1));
+///     for _ in 0..3 {
+///         ticker.tick().await;
+///     }
+/// });
+/// ```
+pub fn interval(period: Duration) -> Interval {
+    assert!(period > Duration::ZERO, "`interval` period must be non-zero");
+    Interval { next: Instant::now(), period, sleep: None }
+}
+
+impl Interval {
+    /// Completes at the next tick and returns its scheduled instant.
+    pub async fn tick(&mut self) -> Instant {
+        std::future::poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// The poll function behind [`tick`](Self::tick).
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        let sleep = self.sleep.get_or_insert_with(|| sleep_until(self.next));
+        if sleep.deadline != self.next {
+            sleep.reset(self.next);
+        }
+        if Pin::new(sleep).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let tick = self.next;
+        let now = Instant::now();
+        self.next = tick + self.period;
+        if self.next <= now {
+            self.next = now + self.period;
+        }
+        Poll::Ready(tick)
+    }
+
+    /// The period.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+}

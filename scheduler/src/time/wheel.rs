@@ -1,0 +1,369 @@
+//! A hierarchical timer wheel, owned by one worker: 6 levels of 64 slots, 1 ms per level-0 slot.
+//!
+//! Level `k` slots are `64^k` ms wide, so the levels cover about 64 ms, 4 s, 4 min, 4.6 h,
+//! 12 days and 2.2 years. An entry due at tick `when` lives on the level of the highest 6-bit
+//! group in which `when` differs from `elapsed` (the wheel's current tick), in the slot that group
+//! names. Each level keeps an `occupied` bitmap, so the next due slot is found with a rotate and a
+//! trailing-zeros count, and empty slots are never visited. When a higher-level slot comes due,
+//! its entries are filed again, now on lower levels (cascading) or fired.
+//!
+//! Entries live in a slab; a slot is a doubly linked list of slab indices; a [`Key`] is (index,
+//! generation), so arming and cancelling are O(1) and a stale key is harmless.
+//!
+//! The wheel is single-threaded: other threads reach it through the worker's [`Inbox`](super::Inbox).
+
+use std::task::Waker;
+
+use super::Payload;
+
+const LEVELS: usize = 6;
+const SLOT_BITS: u32 = 6;
+const SLOTS: usize = 1 << SLOT_BITS;
+const SLOT_MASK: u64 = SLOTS as u64 - 1;
+/// Ticks the wheel can see ahead; later deadlines are filed at the horizon and re-armed by their
+/// owner when they come early.
+const MAX_TICKS: u64 = (1 << (SLOT_BITS * LEVELS as u32)) - 1;
+const NIL: u32 = u32::MAX;
+
+/// Identifies an armed entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Key {
+    index: u32,
+    generation: u32,
+}
+
+#[derive(Debug)]
+struct Entry {
+    when: u64,
+    prev: u32,
+    next: u32,
+    generation: u32,
+    level: u8,
+    slot: u8,
+    payload: Option<Payload>,
+}
+
+#[derive(Debug)]
+struct Level {
+    occupied: u64,
+    heads: [u32; SLOTS],
+}
+
+/// See the module documentation.
+#[derive(Debug)]
+pub(crate) struct Wheel {
+    elapsed: u64,
+    levels: Box<[Level; LEVELS]>,
+    slab: Vec<Entry>,
+    free: u32,
+    len: usize,
+}
+
+impl Default for Wheel {
+    fn default() -> Self {
+        Wheel::new()
+    }
+}
+
+fn level_for(elapsed: u64, when: u64) -> usize {
+    let masked = (elapsed ^ when) | SLOT_MASK;
+    let significant = 63 - masked.leading_zeros();
+    (significant / SLOT_BITS) as usize
+}
+
+fn slot_for(when: u64, level: usize) -> usize {
+    ((when >> (level as u32 * SLOT_BITS)) & SLOT_MASK) as usize
+}
+
+impl Wheel {
+    pub(crate) fn new() -> Wheel {
+        Wheel {
+            elapsed: 0,
+            levels: Box::new(std::array::from_fn(|_| Level { occupied: 0, heads: [NIL; SLOTS] })),
+            slab: Vec::new(),
+            free: NIL,
+            len: 0,
+        }
+    }
+
+    /// The current tick: everything due at or before it has fired.
+    pub(crate) fn elapsed(&self) -> u64 {
+        self.elapsed
+    }
+
+    /// Armed entries.
+    #[cfg(any(test, actor12_loom))]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Arms `payload` for tick `when`. Gives it back if `when` is not in the future.
+    pub(crate) fn insert(&mut self, when: u64, payload: Payload) -> Result<Key, Payload> {
+        if when <= self.elapsed {
+            return Err(payload);
+        }
+        let index = if self.free != NIL {
+            let i = self.free;
+            self.free = self.slab[i as usize].next;
+            i
+        } else {
+            self.slab.push(Entry {
+                when: 0,
+                prev: NIL,
+                next: NIL,
+                generation: 0,
+                level: 0,
+                slot: 0,
+                payload: None,
+            });
+            (self.slab.len() - 1) as u32
+        };
+        let e = &mut self.slab[index as usize];
+        e.when = when;
+        e.payload = Some(payload);
+        let generation = e.generation;
+        self.link(index);
+        self.len += 1;
+        Ok(Key { index, generation })
+    }
+
+    /// Files entry `index` (not in any list) by its `when`.
+    fn link(&mut self, index: u32) {
+        let when = self.slab[index as usize].when.min(self.elapsed + MAX_TICKS);
+        let level = level_for(self.elapsed, when);
+        let slot = slot_for(when, level);
+        let head = self.levels[level].heads[slot];
+        {
+            let e = &mut self.slab[index as usize];
+            e.level = level as u8;
+            e.slot = slot as u8;
+            e.prev = NIL;
+            e.next = head;
+        }
+        if head != NIL {
+            self.slab[head as usize].prev = index;
+        }
+        self.levels[level].heads[slot] = index;
+        self.levels[level].occupied |= 1 << slot;
+    }
+
+    fn unlink(&mut self, index: u32) {
+        let (prev, next, level, slot) = {
+            let e = &self.slab[index as usize];
+            (e.prev, e.next, e.level as usize, e.slot as usize)
+        };
+        if prev != NIL {
+            self.slab[prev as usize].next = next;
+        } else {
+            self.levels[level].heads[slot] = next;
+            if next == NIL {
+                self.levels[level].occupied &= !(1 << slot);
+            }
+        }
+        if next != NIL {
+            self.slab[next as usize].prev = prev;
+        }
+    }
+
+    fn release(&mut self, index: u32) -> Option<Payload> {
+        let e = &mut self.slab[index as usize];
+        let payload = e.payload.take();
+        e.generation = e.generation.wrapping_add(1);
+        e.next = self.free;
+        self.free = index;
+        self.len -= 1;
+        payload
+    }
+
+    fn is_live(&self, key: Key) -> bool {
+        self.slab
+            .get(key.index as usize)
+            .is_some_and(|e| e.generation == key.generation && e.payload.is_some())
+    }
+
+    /// Cancels an entry; `None` if it already fired or was cancelled.
+    pub(crate) fn remove(&mut self, key: Key) -> Option<Payload> {
+        if !self.is_live(key) {
+            return None;
+        }
+        self.unlink(key.index);
+        self.release(key.index)
+    }
+
+    /// Replaces the waker of a live entry; false if the entry is gone.
+    pub(crate) fn update_waker(&mut self, key: Key, waker: &Waker) -> bool {
+        if !self.is_live(key) {
+            return false;
+        }
+        if let Some(Payload::Waker(w)) = &mut self.slab[key.index as usize].payload
+            && !w.will_wake(waker)
+        {
+            *w = waker.clone();
+        }
+        true
+    }
+
+    /// The earliest due slot: (level, slot, its first tick).
+    fn next_expiration(&self) -> Option<(usize, usize, u64)> {
+        for (level, lvl) in self.levels.iter().enumerate() {
+            if lvl.occupied == 0 {
+                continue;
+            }
+            let shift = level as u32 * SLOT_BITS;
+            let now_slot = ((self.elapsed >> shift) & SLOT_MASK) as u32;
+            let slot =
+                (lvl.occupied.rotate_right(now_slot).trailing_zeros() + now_slot) as usize % SLOTS;
+            let level_range = 1u64 << (shift + SLOT_BITS);
+            let slot_range = 1u64 << shift;
+            let level_start = self.elapsed & !(level_range - 1);
+            let mut deadline = level_start + slot as u64 * slot_range;
+            if deadline <= self.elapsed {
+                // Only the top level wraps around (deadlines filed at the horizon).
+                deadline += level_range;
+            }
+            return Some((level, slot, deadline));
+        }
+        None
+    }
+
+    /// The tick of the next entry to fire (or to cascade), if any.
+    pub(crate) fn next_deadline(&self) -> Option<u64> {
+        self.next_expiration().map(|(_, _, d)| d)
+    }
+
+    /// Advances to tick `now`, moving the payloads of due entries into `fired`.
+    pub(crate) fn poll(&mut self, now: u64, fired: &mut Vec<Payload>) {
+        while let Some((level, slot, deadline)) = self.next_expiration() {
+            if deadline > now {
+                break;
+            }
+            self.elapsed = self.elapsed.max(deadline);
+            let mut index = std::mem::replace(&mut self.levels[level].heads[slot], NIL);
+            self.levels[level].occupied &= !(1 << slot);
+            while index != NIL {
+                let next = self.slab[index as usize].next;
+                if self.slab[index as usize].when <= self.elapsed {
+                    fired.extend(self.release(index));
+                } else {
+                    self.link(index);
+                }
+                index = next;
+            }
+        }
+        self.elapsed = self.elapsed.max(now);
+    }
+}
+
+#[cfg(all(test, not(actor12_loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn payload(tag: &Arc<Count>) -> Payload {
+        Payload::Waker(Waker::from(tag.clone()))
+    }
+
+    fn fire_until(w: &mut Wheel, now: u64) -> usize {
+        let mut fired = Vec::new();
+        w.poll(now, &mut fired);
+        let n = fired.len();
+        for p in fired {
+            p.fire();
+        }
+        n
+    }
+
+    #[test]
+    fn fires_each_entry_at_its_tick_on_every_level() {
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        let mut w = Wheel::new();
+        let whens = [1u64, 2, 63, 64, 65, 100, 4095, 4096, 5000, 262_143, 262_144, 1 << 30];
+        for &t in &whens {
+            w.insert(t, payload(&c)).unwrap();
+        }
+        assert_eq!(w.len(), whens.len());
+        for (i, &t) in whens.iter().enumerate() {
+            // Nothing fires a tick early.
+            assert_eq!(fire_until(&mut w, t - 1), 0, "early at {t}");
+            assert_eq!(w.next_deadline().map(|d| d <= t), Some(true));
+            assert_eq!(fire_until(&mut w, t), 1, "entry {i} due at {t}");
+        }
+        assert_eq!(w.len(), 0);
+        assert_eq!(w.next_deadline(), None);
+        assert_eq!(c.0.load(Ordering::SeqCst), whens.len());
+    }
+
+    #[test]
+    fn a_jump_fires_everything_due() {
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        let mut w = Wheel::new();
+        for t in 1..1000u64 {
+            w.insert(t * 7, payload(&c)).unwrap();
+        }
+        assert_eq!(fire_until(&mut w, 3500), 500);
+        assert_eq!(fire_until(&mut w, 100_000), 499);
+    }
+
+    #[test]
+    fn cancel_is_exact_and_stale_keys_are_harmless() {
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        let mut w = Wheel::new();
+        let a = w.insert(10, payload(&c)).unwrap();
+        let b = w.insert(10, payload(&c)).unwrap();
+        let d = w.insert(5000, payload(&c)).unwrap();
+        assert!(w.remove(a).is_some());
+        assert!(w.remove(a).is_none());
+        assert!(w.remove(d).is_some());
+        // The freed slot is reused with a new generation; the old key does not reach it.
+        let e = w.insert(20, payload(&c)).unwrap();
+        assert!(w.remove(a).is_none());
+        assert_eq!(fire_until(&mut w, 100), 2);
+        assert!(w.remove(b).is_none());
+        assert!(w.remove(e).is_none());
+        assert!(w.insert(100, payload(&c)).is_err());
+    }
+
+    #[test]
+    fn random_arm_cancel_matches_a_model() {
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        let mut w = Wheel::new();
+        let mut live: Vec<(Key, u64)> = Vec::new();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut now = 0u64;
+        let mut expected = 0usize;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            match x % 4 {
+                0 | 1 => {
+                    let when = now + 1 + (x >> 8) % (1 << (x % 24));
+                    live.push((w.insert(when, payload(&c)).unwrap(), when));
+                }
+                2 if !live.is_empty() => {
+                    let i = (x >> 16) as usize % live.len();
+                    let (k, _) = live.swap_remove(i);
+                    assert!(w.remove(k).is_some());
+                }
+                _ => {
+                    now += (x >> 20) % 300;
+                    let due = live.iter().filter(|(_, t)| *t <= now).count();
+                    live.retain(|(_, t)| *t > now);
+                    expected += due;
+                    assert_eq!(fire_until(&mut w, now), due);
+                }
+            }
+        }
+        assert_eq!(w.len(), live.len());
+        assert_eq!(c.0.load(Ordering::SeqCst), expected);
+    }
+}

@@ -1,0 +1,507 @@
+//! The workers: one OS thread each, a local ring, a LIFO slot, a timer wheel, and the run loop.
+//!
+//! # The run loop
+//!
+//! Each turn of the loop is a *tick*. A worker takes its next task from, in order: the LIFO slot
+//! (the task woken last by this worker), its ring, its queue of pinned tasks, the global queue;
+//! every [`GLOBAL_INTERVAL`] ticks it looks at the pinned and global queues first, so that they
+//! are never starved by local work, and every [`EVENT_INTERVAL`] ticks it fires due timers.
+//! After a task runs, the task it put in the LIFO slot runs next, at most [`MAX_LIFO_HOPS`] times
+//! in a row; then the LIFO task goes to the back of the ring, so that two tasks waking each other
+//! cannot starve the rest.
+//!
+//! Out of local work, the worker fires timers, then searches (steals half of another ring, or
+//! takes a batch from the global queue) if the throttle in `idle.rs` lets it, spins briefly, and
+//! finally parks until its next timer or a wake-up (protocol in `idle.rs`).
+//!
+//! Placement: a task spawned or woken on a worker goes to that worker (the LIFO slot). A task
+//! spawned or woken elsewhere goes to the global queue and wakes a sleeping worker. Pinned tasks
+//! go to their worker's own queue, which nobody steals from.
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use crate::idle::Idle;
+use crate::inject::Inject;
+use std::sync::{Condvar, Mutex as StdMutex};
+
+use crate::loom::{AtomicBool, AtomicUsize, Ordering::*, spin_loop};
+use crate::park::Parker;
+use crate::queue::{self, Local, Steal};
+use crate::runtime::Handle;
+use crate::task::list::OwnedTasks;
+use crate::task::{Header, Schedule, TaskRef};
+use crate::time::{Clock, Inbox, Wheel};
+
+/// Ticks between two looks at the global and pinned queues before the local ones (Go's and
+/// tokio's number).
+pub(crate) const GLOBAL_INTERVAL: u32 = 61;
+/// Ticks between two timer checks while the worker is busy.
+pub(crate) const EVENT_INTERVAL: u32 = 61;
+/// Consecutive runs of the LIFO slot's task before it goes to the back of the ring.
+pub(crate) const MAX_LIFO_HOPS: u32 = 3;
+/// Queue checks before parking.
+const SPINS: u32 = 64;
+
+/// What the other threads know about one worker.
+pub(crate) struct Remote {
+    pub(crate) steal: Steal,
+    pub(crate) parker: Parker,
+    /// Tasks pinned to this worker; only it pops them.
+    pub(crate) pinned: Inject,
+    /// Timers armed or cancelled by other threads for this worker's wheel.
+    pub(crate) timers: Inbox,
+}
+
+/// State shared by all workers and handles of one runtime.
+pub(crate) struct Shared {
+    pub(crate) remotes: Box<[Remote]>,
+    pub(crate) inject: Inject,
+    pub(crate) idle: Idle,
+    pub(crate) owned: OwnedTasks,
+    pub(crate) shutdown: AtomicBool,
+    pub(crate) clock: Clock,
+    pub(crate) blocking: crate::blocking::Pool,
+    next_timer_worker: AtomicUsize,
+    /// Workers that have left their run loop, for `shutdown_timeout`.
+    exited: StdMutex<usize>,
+    exited_cv: Condvar,
+    /// Which core each worker got pinned to (`None`: not pinned, or refused).
+    pub(crate) cores: StdMutex<Vec<Option<usize>>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("workers", &self.remotes.len())
+            .field("inject", &self.inject)
+            .field("idle", &self.idle)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The scheduler a spawned future task carries: its runtime, and its worker if pinned.
+pub(crate) struct TaskSchedule {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) pinned: Option<usize>,
+}
+
+impl Schedule for TaskSchedule {
+    fn schedule(&self, task: TaskRef) {
+        self.shared.schedule(task, self.pinned);
+    }
+
+    fn release(&self, task: std::ptr::NonNull<Header>) -> Option<TaskRef> {
+        self.shared.owned.remove(task)
+    }
+
+    fn bind(&self, task: TaskRef) -> Result<(), TaskRef> {
+        self.shared.owned.bind(task)
+    }
+}
+
+impl Shared {
+    /// Builds the shared state and the workers' owner-side queues.
+    pub(crate) fn new(
+        workers: usize,
+        blocking: crate::blocking::Pool,
+    ) -> (Arc<Shared>, Vec<Local>) {
+        let mut locals = Vec::with_capacity(workers);
+        let mut remotes = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (local, steal) = queue::local();
+            locals.push(local);
+            remotes.push(Remote {
+                steal,
+                parker: Parker::new(),
+                pinned: Inject::new(),
+                timers: Inbox::new(),
+            });
+        }
+        let shared = Arc::new(Shared {
+            remotes: remotes.into_boxed_slice(),
+            inject: Inject::new(),
+            idle: Idle::new(workers),
+            owned: OwnedTasks::new(),
+            shutdown: AtomicBool::new(false),
+            clock: Clock::new(),
+            blocking,
+            next_timer_worker: AtomicUsize::new(0),
+            exited: StdMutex::new(0),
+            exited_cv: Condvar::new(),
+            cores: StdMutex::new(vec![None; workers]),
+        });
+        (shared, locals)
+    }
+
+    pub(crate) fn num_workers(&self) -> usize {
+        self.remotes.len()
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        // Acquire: pairs with the release in `begin_shutdown`.
+        self.shutdown.load(Acquire)
+    }
+
+    /// Queues a notified task: on this worker if called on one of ours, else globally (or on its
+    /// pinned worker).
+    pub(crate) fn schedule(self: &Arc<Self>, task: TaskRef, pinned: Option<usize>) {
+        if self.is_shutdown() {
+            // Cancel it here: a task that never returned `Pending` is in no task list
+            // (`task/mod.rs` rule 5), and for one that is, this is a no-op or comes first.
+            task.shutdown();
+            return;
+        }
+        let task = crate::context::with_core(|core| match core {
+            Some(core) if Arc::ptr_eq(&core.shared, self) => {
+                core.schedule_local(task, pinned);
+                None
+            }
+            _ => Some(task),
+        });
+        let Some(task) = task else { return };
+        match pinned {
+            Some(w) => {
+                self.remotes[w].pinned.push(task);
+                self.remotes[w].parker.unpark();
+            }
+            None => {
+                self.inject.push(task);
+                self.notify_parked();
+            }
+        }
+    }
+
+    /// Wakes a sleeping worker to search, if nobody searches (`idle.rs`, rule 3).
+    pub(crate) fn notify_parked(&self) {
+        if let Some(w) = self.idle.worker_to_notify() {
+            self.remotes[w].parker.unpark();
+        }
+    }
+
+    /// A worker for a timer armed off the workers.
+    pub(crate) fn timer_worker(&self) -> usize {
+        // Relaxed: only spreads the load.
+        self.next_timer_worker.fetch_add(1, Relaxed) % self.num_workers()
+    }
+
+    /// Tells every worker to stop.
+    pub(crate) fn begin_shutdown(&self) {
+        // Release: pairs with the acquire in `is_shutdown`.
+        self.shutdown.store(true, Release);
+        for r in self.remotes.iter() {
+            r.parker.unpark();
+        }
+    }
+
+    /// Waits until every worker has left its run loop, or `deadline`. True if all did.
+    pub(crate) fn wait_workers(&self, deadline: std::time::Instant) -> bool {
+        let mut exited = self.exited.lock().unwrap_or_else(|e| e.into_inner());
+        while *exited < self.num_workers() {
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            exited = self
+                .exited_cv
+                .wait_timeout(exited, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
+    }
+
+    fn worker_exited(&self) {
+        *self.exited.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.exited_cv.notify_all();
+    }
+}
+
+/// A worker's own state; lives on its thread.
+pub(crate) struct Core {
+    pub(crate) index: usize,
+    pub(crate) shared: Arc<Shared>,
+    local: Local,
+    lifo: Cell<Option<TaskRef>>,
+    pub(crate) wheel: RefCell<Wheel>,
+    fired: RefCell<Vec<crate::time::Payload>>,
+    tick: Cell<u32>,
+    searching: Cell<bool>,
+    rng: Cell<u32>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core").field("index", &self.index).finish_non_exhaustive()
+    }
+}
+
+/// Counts the worker out when it leaves its thread, even by a panic.
+struct ExitGuard(Arc<Shared>);
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        self.0.worker_exited();
+    }
+}
+
+/// The body of worker thread `index`.
+pub(crate) fn run(index: usize, shared: Arc<Shared>, local: Local) {
+    let _exit = ExitGuard(shared.clone());
+    let core = Core {
+        index,
+        wheel: RefCell::new(Wheel::new()),
+        shared,
+        local,
+        lifo: Cell::new(None),
+        fired: RefCell::new(Vec::new()),
+        tick: Cell::new(0),
+        searching: Cell::new(false),
+        rng: Cell::new(index as u32 * 0x9E37_79B9 + 1),
+    };
+    let guard = crate::context::set_core(&core);
+    core.run();
+    // Cancel what is queued here while still marked as this worker, so that destructors that
+    // wake tasks see the runtime shutting down (`task/mod.rs` rule 5: queued tasks may be in no
+    // task list).
+    if let Some(task) = core.lifo.take() {
+        task.shutdown();
+    }
+    while let Some(task) = core.local.pop() {
+        task.shutdown();
+    }
+    drop(core.fired.take());
+    drop(std::mem::take(&mut *core.wheel.borrow_mut()));
+    drop(guard);
+}
+
+impl Core {
+    /// Identifies the runtime (the address of its shared state).
+    pub(crate) fn shared_id(&self) -> usize {
+        Arc::as_ptr(&self.shared) as usize
+    }
+
+    pub(crate) fn handle(&self) -> Handle {
+        Handle { shared: self.shared.clone() }
+    }
+
+    fn run(&self) {
+        while !self.shared.is_shutdown() {
+            let tick = self.tick.get().wrapping_add(1);
+            self.tick.set(tick);
+            if tick.is_multiple_of(EVENT_INTERVAL) {
+                self.maintenance();
+            }
+            if let Some(task) = self.next_task(tick) {
+                self.run_task(task);
+                continue;
+            }
+            self.maintenance();
+            if let Some(task) = self.next_task(tick) {
+                self.run_task(task);
+                continue;
+            }
+            if let Some(task) = self.steal_work() {
+                self.run_task(task);
+                continue;
+            }
+            self.park();
+        }
+    }
+
+    /// Schedules a task from this worker (`Shared::schedule`).
+    fn schedule_local(&self, task: TaskRef, pinned: Option<usize>) {
+        match pinned {
+            Some(w) => {
+                self.shared.remotes[w].pinned.push(task);
+                if w != self.index {
+                    self.shared.remotes[w].parker.unpark();
+                }
+            }
+            None => {
+                if let Some(prev) = self.lifo.replace(Some(task)) {
+                    self.push_back(prev);
+                }
+            }
+        }
+    }
+
+    /// Puts a task at the back of the ring and lets an idle worker know.
+    ///
+    /// Only a hint is needed here, not the full handshake of `idle.rs` rule 3: this worker is
+    /// awake and pops its own ring before it may sleep, so a missed notification delays the
+    /// task but never strands it. So the `SeqCst` fence is paid only when the cheap look says
+    /// a worker sleeps and nobody searches.
+    fn push_back(&self, task: TaskRef) {
+        self.local.push_back_or_overflow(task, &self.shared.inject);
+        if self.shared.idle.may_need_wake() {
+            self.shared.notify_parked();
+        }
+    }
+
+    /// A task that yielded: back of the ring, or of its pinned queue.
+    fn requeue(&self, task: TaskRef) {
+        match task.header().pinned() {
+            Some(w) => self.schedule_local(task, Some(w)),
+            None => self.push_back(task),
+        }
+    }
+
+    fn next_task(&self, tick: u32) -> Option<TaskRef> {
+        let pinned = &self.shared.remotes[self.index].pinned;
+        if tick.is_multiple_of(GLOBAL_INTERVAL)
+            && let Some(t) = pinned.pop().or_else(|| self.shared.inject.pop())
+        {
+            return Some(t);
+        }
+        if let Some(t) = self.lifo.take() {
+            return Some(t);
+        }
+        if let Some(t) = self.local.pop() {
+            return Some(t);
+        }
+        if let Some(t) = pinned.pop() {
+            return Some(t);
+        }
+        self.pop_global()
+    }
+
+    /// Takes a fair share of the global queue: one to run, the rest into the ring.
+    fn pop_global(&self) -> Option<TaskRef> {
+        let inject = &self.shared.inject;
+        if inject.is_empty() {
+            return None;
+        }
+        let share = inject.len() / self.shared.num_workers() + 1;
+        let half = crate::loom::LOCAL_QUEUE_CAPACITY / 2;
+        let room = half.saturating_sub(self.local.len() + 1);
+        let max = share.min(room + 1);
+        // The ring has room for `max - 1` more, so these pushes never overflow back into the
+        // global queue (whose lock we hold meanwhile).
+        inject.pop_n(max, |t| self.local.push_back_or_overflow(t, &self.shared.inject))
+    }
+
+    fn run_task(&self, task: TaskRef) {
+        if self.searching.replace(false) && self.shared.idle.transition_from_searching() {
+            // `idle.rs` rule 2: the last searcher found work; get another one searching.
+            self.shared.notify_parked();
+        }
+        let mut task = task;
+        let mut hops = 0;
+        loop {
+            if let Some(again) = task.run() {
+                // It yielded (or was woken while running): back of the queue.
+                self.requeue(again);
+            }
+            match self.lifo.take() {
+                None => return,
+                Some(next) if hops < MAX_LIFO_HOPS => {
+                    hops += 1;
+                    task = next;
+                }
+                Some(next) => {
+                    // Our own continuation: the back of the ring, without waking a peer for it
+                    // (tokio does the same); this worker pops it again shortly.
+                    self.local.push_back_or_overflow(next, &self.shared.inject);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn random(&self) -> u32 {
+        // xorshift32: only spreads the victims.
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng.set(x);
+        x
+    }
+
+    fn steal_work(&self) -> Option<TaskRef> {
+        if !self.searching.get() {
+            if !self.shared.idle.try_transition_to_searching() {
+                return None;
+            }
+            self.searching.set(true);
+        }
+        let n = self.shared.num_workers();
+        let start = self.random() as usize % n;
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim == self.index {
+                continue;
+            }
+            if let Some(t) = self.shared.remotes[victim].steal.steal_into(&self.local) {
+                return Some(t);
+            }
+        }
+        self.pop_global()
+    }
+
+    /// Work this worker could run (checked before it sleeps).
+    fn has_work(&self) -> bool {
+        let me = &self.shared.remotes[self.index];
+        !self.local.is_empty()
+            || !self.shared.inject.is_empty()
+            || !me.pinned.is_empty()
+            || me.timers.has_messages()
+            || self
+                .shared
+                .remotes
+                .iter()
+                .enumerate()
+                .any(|(i, r)| i != self.index && !r.steal.is_empty())
+    }
+
+    /// Fires due timers and takes in timers armed by other threads.
+    fn maintenance(&self) {
+        let me = &self.shared.remotes[self.index];
+        let now = self.shared.clock.now_tick();
+        {
+            let mut wheel = self.wheel.borrow_mut();
+            let mut fired = self.fired.borrow_mut();
+            if me.timers.has_messages() {
+                me.timers.drain_into(&mut wheel, &mut fired);
+            }
+            wheel.poll(now, &mut fired);
+        }
+        // Wake outside the borrows: a waker may drop a `Sleep`, which touches the wheel.
+        loop {
+            let next = self.fired.borrow_mut().pop();
+            match next {
+                Some(p) => p.fire(),
+                None => break,
+            }
+        }
+    }
+
+    fn park(&self) {
+        for i in 0..SPINS {
+            if self.has_work() || self.shared.is_shutdown() {
+                return;
+            }
+            if i % 16 == 15 {
+                std::thread::yield_now();
+            } else {
+                spin_loop();
+            }
+        }
+        let searching = self.searching.replace(false);
+        self.shared.idle.transition_worker_to_parked(self.index, searching);
+        // `idle.rs` rule 4: registered and fenced; now re-check everything.
+        if !(self.has_work() || self.shared.is_shutdown()) {
+            let timeout =
+                self.wheel.borrow().next_deadline().map(|when| self.shared.clock.until(when));
+            self.shared.remotes[self.index].parker.park(timeout);
+            if self.shared.is_shutdown() {
+                return;
+            }
+        }
+        // Rule 5.
+        if !self.shared.idle.unpark_self(self.index) {
+            self.searching.set(true);
+        }
+    }
+}

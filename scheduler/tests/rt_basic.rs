@@ -1,0 +1,387 @@
+//! The runtime's behaviour that users rely on: spawning, joining, panics, placement, pinning,
+//! fairness, abort and shutdown.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Barrier, Mutex, mpsc};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use actor12_scheduler::{Handle, Runtime, current_worker, spawn, spawn_pinned, yield_now};
+
+fn rt(workers: usize) -> Runtime {
+    Runtime::builder().worker_threads(workers).build().unwrap()
+}
+
+/// Counts drops of the future that owns it.
+struct DropCount(Arc<AtomicUsize>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// A minimal executor for a plain thread, to show that `spawn` works outside any runtime.
+fn wait<F: Future>(f: F) -> F::Output {
+    struct ThreadWaker(std::thread::Thread);
+    impl std::task::Wake for ThreadWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
+
+#[test]
+fn spawn_and_join_many() {
+    let rt = rt(2);
+    let sum = rt.block_on(async {
+        let handles: Vec<_> = (0..1000u64).map(|i| spawn(async move { i })).collect();
+        let mut sum = 0;
+        for h in handles {
+            sum += h.await.unwrap();
+        }
+        sum
+    });
+    assert_eq!(sum, 999 * 1000 / 2);
+}
+
+#[test]
+fn a_panicking_task_gives_a_join_error_and_the_worker_goes_on() {
+    let rt = rt(1);
+    let bad = rt.spawn(async { panic!("task failed on purpose") });
+    let good = rt.spawn(async { 7 });
+    let err = rt.block_on(bad).unwrap_err();
+    assert!(err.is_panic());
+    assert!(!err.is_cancelled());
+    assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "task failed on purpose");
+    assert_eq!(rt.block_on(good).unwrap(), 7);
+    // The single worker survived and still runs new tasks.
+    assert_eq!(rt.block_on(rt.spawn(async { current_worker() })).unwrap(), Some(0));
+}
+
+#[test]
+fn pinned_tasks_run_only_on_their_worker() {
+    let rt = rt(2);
+    for w in 0..2 {
+        let seen = rt.block_on(rt.handle().spawn_pinned(w, async {
+            let mut seen = Vec::new();
+            for _ in 0..200 {
+                seen.push(current_worker());
+                yield_now().await;
+            }
+            seen
+        }));
+        assert!(seen.unwrap().iter().all(|&s| s == Some(w)));
+    }
+}
+
+#[test]
+// The parent returns the child's join handle unawaited on purpose: the child must run after it.
+#[allow(clippy::async_yields_async)]
+fn a_task_spawned_on_a_worker_starts_there() {
+    let rt = rt(2);
+    for w in 0..2 {
+        let child_on = rt.block_on(async move {
+            spawn_pinned(w, async { spawn(async { current_worker() }) }).await
+        });
+        assert_eq!(rt.block_on(child_on.unwrap()).unwrap(), Some(w));
+    }
+}
+
+#[test]
+fn idle_workers_steal() {
+    // Both tasks are spawned on worker 0 and block until both run: only a steal by worker 1 lets
+    // them meet.
+    let rt = rt(2);
+    let barrier = Arc::new(Barrier::new(2));
+    let parent = rt.handle().spawn_pinned(0, {
+        let barrier = barrier.clone();
+        async move {
+            let a = spawn({
+                let b = barrier.clone();
+                async move {
+                    b.wait();
+                    current_worker()
+                }
+            });
+            let b = spawn(async move {
+                barrier.wait();
+                current_worker()
+            });
+            (a, b)
+        }
+    });
+    let (a, b) = rt.block_on(parent).unwrap();
+    let (a, b) = (rt.block_on(a).unwrap(), rt.block_on(b).unwrap());
+    let mut on = [a.unwrap(), b.unwrap()];
+    on.sort();
+    assert_eq!(on, [0, 1]);
+}
+
+#[test]
+fn block_on_inside_a_worker_is_refused() {
+    let rt = rt(1);
+    let err = rt.block_on(rt.spawn(async { Handle::current().block_on(async {}) })).unwrap_err();
+    let msg = err.into_panic();
+    let msg = msg
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or(msg.downcast_ref::<&str>().copied())
+        .unwrap();
+    assert!(msg.contains("block_on"), "{msg}");
+}
+
+#[test]
+fn handles_spawn_from_other_threads() {
+    let rt = rt(2);
+    let handle = rt.handle();
+    let joins: Vec<_> = (0..4)
+        .map(|t| {
+            let h = handle.clone();
+            std::thread::spawn(move || {
+                (0..100).map(|i| h.spawn(async move { t * 100 + i })).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for j in joins {
+        for h in j.join().unwrap() {
+            all.push(rt.block_on(h).unwrap());
+        }
+    }
+    all.sort();
+    assert_eq!(all, (0..400).collect::<Vec<_>>());
+}
+
+#[test]
+fn spawn_outside_any_runtime_uses_the_default_one() {
+    assert!(Handle::try_current().is_none());
+    let (worker, handle_inside) =
+        wait(spawn(async { (current_worker(), Handle::try_current().is_some()) })).unwrap();
+    assert!(worker.is_some());
+    assert!(handle_inside);
+}
+
+#[test]
+fn a_dropped_join_handle_detaches_the_task() {
+    let rt = rt(1);
+    let (tx, rx) = mpsc::channel();
+    drop(rt.spawn(async move {
+        yield_now().await;
+        tx.send(5).unwrap();
+    }));
+    assert_eq!(rx.recv().unwrap(), 5);
+}
+
+#[test]
+fn abort_cancels_and_runs_destructors() {
+    let rt = rt(2);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let guard = DropCount(drops.clone());
+    let h = rt.spawn(async move {
+        let _g = guard;
+        std::future::pending::<()>().await
+    });
+    h.abort();
+    let err = rt.block_on(h).unwrap_err();
+    assert!(err.is_cancelled());
+    assert_eq!(drops.load(SeqCst), 1);
+    // Aborting a finished task changes nothing.
+    let done = rt.spawn(async { 1 });
+    while !done.is_finished() {
+        std::thread::yield_now();
+    }
+    done.abort();
+    assert_eq!(rt.block_on(done).unwrap(), 1);
+}
+
+#[test]
+fn a_task_that_keeps_yielding_does_not_starve_the_global_queue() {
+    let rt = rt(1);
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinner = rt.spawn({
+        let stop = stop.clone();
+        async move {
+            let mut n = 0u64;
+            while !stop.load(SeqCst) {
+                yield_now().await;
+                n += 1;
+            }
+            n
+        }
+    });
+    // Spawned from outside: goes to the global queue, which the busy worker still polls.
+    let stopper = rt.handle().spawn(async move { stop.store(true, SeqCst) });
+    rt.block_on(stopper).unwrap();
+    assert!(rt.block_on(spinner).unwrap() > 0);
+}
+
+/// Two tasks that wake each other forever must not starve a third one (LIFO hop cap).
+#[test]
+fn a_ping_pong_pair_does_not_starve_others() {
+    struct PingPong {
+        me: usize,
+        wakers: Arc<Mutex<[Option<Waker>; 2]>>,
+        stop: Arc<AtomicBool>,
+    }
+    impl Future for PingPong {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.stop.load(SeqCst) {
+                return Poll::Ready(());
+            }
+            let mut w = self.wakers.lock().unwrap();
+            w[self.me] = Some(cx.waker().clone());
+            if let Some(other) = w[1 - self.me].take() {
+                other.wake();
+            }
+            Poll::Pending
+        }
+    }
+    let rt = rt(1);
+    let stop = Arc::new(AtomicBool::new(false));
+    let wakers = Arc::new(Mutex::new([None, None]));
+    let joined = rt.block_on(rt.handle().spawn_pinned(0, {
+        let stop = stop.clone();
+        async move {
+            let a = spawn(PingPong { me: 0, wakers: wakers.clone(), stop: stop.clone() });
+            let b = spawn(PingPong { me: 1, wakers: wakers.clone(), stop: stop.clone() });
+            let c = spawn(async move { stop.store(true, SeqCst) });
+            (a, b, c)
+        }
+    }));
+    let (a, b, c) = joined.unwrap();
+    rt.block_on(c).unwrap();
+    // Wake both once more so they observe `stop`.
+    for w in wakers_take(&rt, a, b) {
+        w.unwrap();
+    }
+
+    fn wakers_take(
+        rt: &Runtime,
+        a: actor12_scheduler::JoinHandle<()>,
+        b: actor12_scheduler::JoinHandle<()>,
+    ) -> Vec<Result<(), actor12_scheduler::JoinError>> {
+        vec![rt.block_on(a), rt.block_on(b)]
+    }
+}
+
+#[test]
+fn shutdown_drops_every_unfinished_task_once() {
+    let rt = rt(2);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut handles = Vec::new();
+    for i in 0..1000 {
+        let g = DropCount(drops.clone());
+        handles.push(rt.spawn(async move {
+            let _g = g;
+            if i % 2 == 0 {
+                yield_now().await;
+            }
+            std::future::pending::<()>().await
+        }));
+    }
+    // Some tasks wait on each other's join handles: shutdown must not loop on them.
+    let waiter = {
+        let h = handles.pop().unwrap();
+        let g = DropCount(drops.clone());
+        rt.spawn(async move {
+            let _g = g;
+            let _ = h.await;
+        })
+    };
+    handles.push(waiter);
+    rt.shutdown_timeout(Duration::from_secs(10));
+    assert_eq!(drops.load(SeqCst), 1001);
+    for h in handles {
+        assert!(h.is_finished());
+        assert!(wait(h).unwrap_err().is_cancelled());
+    }
+}
+
+#[test]
+fn spawn_after_shutdown_is_cancelled() {
+    let rt = rt(1);
+    let handle = rt.handle();
+    drop(rt);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let g = DropCount(drops.clone());
+    let h = handle.spawn(async move {
+        let _g = g;
+    });
+    assert!(wait(h).unwrap_err().is_cancelled());
+    assert_eq!(drops.load(SeqCst), 1);
+}
+
+#[test]
+fn shutdown_never_hangs_on_a_stuck_worker() {
+    let rt = rt(1);
+    let (tx, rx) = mpsc::channel::<()>();
+    let (started_tx, started_rx) = mpsc::channel();
+    let _stuck = rt.spawn(async move {
+        started_tx.send(()).unwrap();
+        // Blocks the worker thread until the test lets go.
+        let _ = rx.recv();
+    });
+    started_rx.recv().unwrap();
+    rt.shutdown_timeout(Duration::from_millis(50));
+    drop(tx);
+}
+
+#[test]
+fn pinning_reports_instead_of_failing() {
+    let rt = Runtime::builder().worker_threads(2).pin_to_cores(true).build().unwrap();
+    assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+    assert_eq!(rt.worker_cores().len(), 2);
+    let plain = rt_unpinned();
+    assert_eq!(plain.worker_cores(), vec![None]);
+
+    fn rt_unpinned() -> Runtime {
+        Runtime::builder().worker_threads(1).build().unwrap()
+    }
+}
+
+#[test]
+fn runtime_dropped_from_a_worker_does_not_deadlock() {
+    let outer = rt(1);
+    let inner = rt(1);
+    outer.block_on(outer.spawn(async move { drop(inner) })).unwrap();
+}
+
+/// A task whose awaits are always ready (here: sleeps that are already due, which are ready at
+/// once) still gives its worker back: the cooperative budget makes a runtime future return `Pending` once in a while.
+/// Without it, the task below would spin forever and the task it spawned would never run.
+#[test]
+fn the_budget_stops_a_task_that_never_waits() {
+    let rt = rt(1);
+    let busy = rt.spawn(async move {
+        let stop = Arc::new(AtomicBool::new(false));
+        // Queued on this (only) worker while this task keeps it busy.
+        let stopper = spawn({
+            let stop = stop.clone();
+            async move { stop.store(true, SeqCst) }
+        });
+        let mut n = 0u64;
+        while !stop.load(SeqCst) {
+            actor12_scheduler::time::sleep(Duration::ZERO).await;
+            n += 1;
+        }
+        stopper.await.unwrap();
+        n
+    });
+    // The budget is 128 polls of runtime futures per task poll: the stopper runs as soon as
+    // the busy task has spent it (without the budget: hundreds of thousands of iterations).
+    let n = rt.block_on(busy).unwrap();
+    assert!((1..=256).contains(&n), "{n} iterations before the stopper ran");
+}

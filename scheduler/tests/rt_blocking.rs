@@ -1,0 +1,63 @@
+//! The blocking pool.
+
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use actor12_scheduler::{Handle, Runtime, spawn_blocking};
+
+#[test]
+fn blocking_closures_return_and_panic_like_tasks() {
+    let rt = Runtime::builder().worker_threads(1).build().unwrap();
+    rt.block_on(async {
+        assert_eq!(spawn_blocking(|| 40 + 2).await.unwrap(), 42);
+        assert!(spawn_blocking(|| panic!("blocking panic")).await.unwrap_err().is_panic());
+        // Inside the pool, the runtime is current.
+        let h = spawn_blocking(|| Handle::current().spawn(async { 5 })).await.unwrap();
+        assert_eq!(h.await.unwrap(), 5);
+    });
+}
+
+#[test]
+fn blocking_closures_run_beside_each_other_and_the_workers() {
+    let rt = Runtime::builder().worker_threads(1).build().unwrap();
+    let n = 8;
+    let barrier = Arc::new(Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let b = barrier.clone();
+            rt.handle().spawn_blocking(move || b.wait().is_leader())
+        })
+        .collect();
+    // The worker still runs tasks while all pool threads block.
+    assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+    let leaders = handles
+        .into_iter()
+        .filter(|_| true)
+        .map(|h| rt.block_on(h).unwrap())
+        .filter(|&l| l)
+        .count();
+    assert_eq!(leaders, 1);
+}
+
+#[test]
+fn shutdown_cancels_queued_blocking_closures() {
+    let rt = Runtime::builder().worker_threads(1).max_blocking_threads(1).build().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let running = rt.handle().spawn_blocking(move || {
+        started_tx.send(()).unwrap();
+        let _ = rx.recv();
+        1
+    });
+    started_rx.recv().unwrap();
+    // The only pool thread is busy: this one waits in the queue.
+    let queued = rt.handle().spawn_blocking(|| 2);
+    // The running closure is still blocked: shutdown cancels the queued one and leaves the
+    // running one behind when its timeout passes.
+    rt.shutdown_timeout(Duration::from_millis(50));
+    assert!(queued.is_finished());
+    drop(tx);
+    let rt2 = Runtime::builder().worker_threads(1).build().unwrap();
+    assert_eq!(rt2.block_on(running).unwrap(), 1);
+    assert!(rt2.block_on(queued).unwrap_err().is_cancelled());
+}

@@ -1,0 +1,181 @@
+//! Timers: sleeps never end early, timeouts, intervals, cancellation, and timers used from off
+//! the workers.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use actor12_scheduler::time::{interval, sleep, sleep_until, timeout};
+use actor12_scheduler::{Runtime, spawn};
+
+fn rt(workers: usize) -> Runtime {
+    Runtime::builder().worker_threads(workers).build().unwrap()
+}
+
+#[test]
+fn sleeps_never_end_early() {
+    let rt = rt(2);
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..200u64)
+            .map(|i| {
+                spawn(async move {
+                    let d = Duration::from_micros(i * 97 % 20_000);
+                    let start = Instant::now();
+                    sleep(d).await;
+                    start.elapsed() >= d
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.unwrap());
+        }
+    });
+}
+
+#[test]
+fn sleep_until_and_on_block_on_thread() {
+    let rt = rt(1);
+    let deadline = Instant::now() + Duration::from_millis(3);
+    // Polled on the block_on thread: armed through a worker's inbox.
+    rt.block_on(sleep_until(deadline));
+    assert!(Instant::now() >= deadline);
+    // Already due: completes at once.
+    rt.block_on(sleep_until(Instant::now() - Duration::from_millis(1)));
+}
+
+#[test]
+fn timeout_passes_results_and_reports_elapsed() {
+    let rt = rt(2);
+    rt.block_on(async {
+        assert_eq!(timeout(Duration::from_secs(5), async { 3 }).await, Ok(3));
+        let start = Instant::now();
+        let r = timeout(Duration::from_millis(5), std::future::pending::<()>()).await;
+        assert!(r.is_err());
+        assert!(start.elapsed() >= Duration::from_millis(5));
+        // Inside a task too.
+        let r =
+            spawn(timeout(Duration::from_millis(2), std::future::pending::<()>())).await.unwrap();
+        assert_eq!(r.unwrap_err().to_string(), "deadline has elapsed");
+    });
+}
+
+#[test]
+fn interval_ticks_at_the_period() {
+    let rt = rt(1);
+    let start = Instant::now();
+    let ticks = rt.block_on(spawn(async {
+        let mut i = interval(Duration::from_millis(2));
+        let mut ticks = Vec::new();
+        for _ in 0..5 {
+            ticks.push(i.tick().await);
+        }
+        ticks
+    }));
+    let ticks = ticks.unwrap();
+    assert!(start.elapsed() >= Duration::from_millis(8));
+    for w in ticks.windows(2) {
+        assert!(w[1] >= w[0] + Duration::from_millis(2));
+    }
+}
+
+/// Counts its polls; armed once, then waits forever.
+struct ArmThenDrop {
+    polls: Arc<AtomicUsize>,
+    sleep: Option<Pin<Box<actor12_scheduler::time::Sleep>>>,
+}
+
+impl Future for ArmThenDrop {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.polls.fetch_add(1, SeqCst);
+        if let Some(mut s) = self.sleep.take() {
+            // Arms the timer on this worker's wheel, then drops (cancels) it.
+            assert!(s.as_mut().poll(cx).is_pending());
+        }
+        Poll::Pending
+    }
+}
+
+#[test]
+fn a_dropped_sleep_never_wakes_its_task() {
+    let rt = rt(1);
+    let polls = Arc::new(AtomicUsize::new(0));
+    let _task = rt.spawn(ArmThenDrop {
+        polls: polls.clone(),
+        sleep: Some(Box::pin(sleep(Duration::from_millis(2)))),
+    });
+    // Let the cancelled timer's deadline pass by a wide margin, on the same worker.
+    rt.block_on(rt.spawn(sleep(Duration::from_millis(30)))).unwrap();
+    assert_eq!(polls.load(SeqCst), 1);
+}
+
+#[test]
+fn a_timeout_that_does_not_fire_costs_no_wake_up() {
+    let rt = rt(1);
+    let polls = Arc::new(AtomicUsize::new(0));
+    let p = polls.clone();
+    let _task = rt.spawn(async move {
+        // The inner future needs one wake-up (yield) and then finishes: the timer is armed,
+        // then cancelled when `timeout` completes.
+        timeout(Duration::from_millis(2), actor12_scheduler::yield_now()).await.unwrap();
+        std::future::poll_fn(move |_| {
+            p.fetch_add(1, SeqCst);
+            Poll::<()>::Pending
+        })
+        .await
+    });
+    rt.block_on(rt.spawn(sleep(Duration::from_millis(30)))).unwrap();
+    assert_eq!(polls.load(SeqCst), 1);
+}
+
+#[test]
+fn many_timers_across_workers_all_fire() {
+    let rt = rt(2);
+    let fired = Arc::new(AtomicUsize::new(0));
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..5000u64)
+            .map(|i| {
+                let fired = fired.clone();
+                spawn(async move {
+                    // Half of them are cancelled by a timeout that fires first.
+                    if i % 2 == 0 {
+                        sleep(Duration::from_millis(i % 15)).await;
+                        fired.fetch_add(1, SeqCst);
+                    } else {
+                        let r =
+                            timeout(Duration::from_millis(i % 7), sleep(Duration::from_secs(60)))
+                                .await;
+                        assert!(r.is_err());
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    assert_eq!(fired.load(SeqCst), 2500);
+}
+
+#[test]
+fn sleep_outside_any_runtime_uses_the_default_one() {
+    struct ThreadWaker(std::thread::Thread);
+    impl std::task::Wake for ThreadWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    // A plain thread with no runtime entered, polling by hand: the sleep is armed on the
+    // process-wide default runtime, whose worker wakes this thread.
+    let start = Instant::now();
+    let waker = std::task::Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut s = Box::pin(sleep(Duration::from_millis(2)));
+    while s.as_mut().poll(&mut cx).is_pending() {
+        std::thread::park();
+    }
+    assert!(start.elapsed() >= Duration::from_millis(2));
+}
