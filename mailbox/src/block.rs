@@ -82,6 +82,12 @@ impl<T> Block<T> {
         Some(slot.value.with(|p| unsafe { (*p).assume_init_read() }))
     }
 
+    /// True if slot `offset` has been written. A hint: `take` re-checks with acquire.
+    pub(crate) fn is_ready(&self, offset: usize) -> bool {
+        // Relaxed: only decides whether to call `take`, which acquires.
+        self.slots[offset].ready.load(Relaxed)
+    }
+
     /// Drops the value in slot `offset` if it was written and not taken.
     ///
     /// # Safety

@@ -13,8 +13,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 
-use crossbeam_utils::Backoff;
-
 use crate::error::{SendError, TryRecvError, TrySendError};
 use crate::loom::{AtomicUsize, Mutex, Ordering::*};
 use crate::mailbox::{Mailbox, Pop, Push, PushFuture};
@@ -207,6 +205,33 @@ pub struct Receiver<T, S = ()> {
     parker: Option<(thread::ThreadId, Waker)>,
 }
 
+/// How a blocked receiver waits before it parks: a few short spins (a producer on the other
+/// core is moments away), then yields (a producer may need this core to finish), then park.
+/// Yielding early matters when threads outnumber cores: a long spin only burns the time slice a
+/// producer needs.
+#[derive(Default)]
+struct Wait(u32);
+
+impl Wait {
+    const SPINS: u32 = 4;
+    const YIELDS: u32 = 16;
+
+    fn step(&mut self) {
+        if self.0 < Self::SPINS {
+            for _ in 0..1 << self.0 {
+                crate::loom::spin_loop();
+            }
+        } else {
+            thread::yield_now();
+        }
+        self.0 += 1;
+    }
+
+    fn is_over(&self) -> bool {
+        self.0 >= Self::SPINS + Self::YIELDS
+    }
+}
+
 struct Unpark(Thread);
 
 impl Wake for Unpark {
@@ -238,20 +263,27 @@ impl<T, S> Receiver<T, S> {
     /// Receives, blocking the thread until something arrives. `None` once the channel is closed
     /// and drained.
     pub fn recv(&mut self) -> Option<Item<T, S>> {
-        let backoff = Backoff::new();
+        let mut wait = Wait::default();
         loop {
             // SAFETY: `&mut self` on the only receiver makes this the only consumer.
             match unsafe { self.chan.mailbox.pop() } {
                 Pop::System(s) => return Some(Item::System(s)),
                 Pop::User(m) => return Some(Item::User(m)),
                 Pop::Closed => return None,
-                Pop::Busy => backoff.snooze(),
-                Pop::Empty if !backoff.is_completed() => backoff.snooze(),
+                Pop::Busy | Pop::Empty if !wait.is_over() => {
+                    // Wait on our own slot, not on the state word the producers contend on.
+                    // SAFETY: as above.
+                    while !unsafe { self.chan.mailbox.has_next() } && !wait.is_over() {
+                        wait.step();
+                    }
+                }
+                Pop::Busy => thread::yield_now(),
                 Pop::Empty => {
                     let waker = self.thread_waker();
                     if self.idle(&waker) {
                         thread::park();
                     }
+                    wait = Wait::default();
                 }
             }
         }

@@ -78,21 +78,14 @@ pub enum Pop<T, S> {
 /// assert_eq!(mailbox.try_push("again"), Ok(Push::Schedule));
 /// ```
 pub struct Mailbox<T, S = ()> {
-    /// Producers' line. 64-byte alignment keeps the hot state word off the consumer's line;
-    /// a full 128-byte pair (for the adjacent-line prefetcher) would double the memory of every
-    /// idle actor, and the consumer touches this line only when it runs out of messages.
-    tx: CacheLine<Tx<T>>,
-    /// The bound, or `usize::MAX`.
-    capacity: usize,
+    /// Producers' side; its hot part has a cache line of its own.
+    tx: Tx<T>,
     /// Messages the consumer has taken, published for `len` and the bounded check.
     head: AtomicUsize,
     rx: UnsafeCell<Consumer<T, S>>,
     system: SystemLane<S>,
     waiters: Waiters,
 }
-
-#[repr(align(64))]
-struct CacheLine<T>(T);
 
 struct Consumer<T, S> {
     list: Rx<T>,
@@ -138,8 +131,7 @@ impl<T, S> Mailbox<T, S> {
 
     fn with_capacity(capacity: usize) -> Self {
         Mailbox {
-            tx: CacheLine(Tx::new()),
-            capacity,
+            tx: Tx::new(capacity),
             head: AtomicUsize::new(0),
             rx: UnsafeCell::new(Consumer { list: Rx::new(), system: SystemRx::new() }),
             system: SystemLane::new(),
@@ -149,7 +141,8 @@ impl<T, S> Mailbox<T, S> {
 
     /// The bound of a bounded mailbox.
     pub fn capacity(&self) -> Option<usize> {
-        (self.capacity != usize::MAX).then_some(self.capacity)
+        let capacity = self.tx.capacity();
+        (capacity != usize::MAX).then_some(capacity)
     }
 
     /// User messages accepted and not yet popped. Exact when read by the consumer; a snapshot
@@ -163,7 +156,7 @@ impl<T, S> Mailbox<T, S> {
     /// assert_eq!(mailbox.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        let end = messages_below(after_link(self.tx.0.state.load().pos()));
+        let end = messages_below(after_link(self.tx.state().load().pos()));
         // Relaxed: a snapshot; the consumer's own reads are exact because it wrote `head`.
         end.saturating_sub(self.head.load(Relaxed))
     }
@@ -175,7 +168,7 @@ impl<T, S> Mailbox<T, S> {
 
     /// True once [`close`](Self::close) has been called.
     pub fn is_closed(&self) -> bool {
-        self.tx.0.state.load().is_closed()
+        self.tx.state().load().is_closed()
     }
 
     /// Pushes a user message without waiting.
@@ -194,7 +187,7 @@ impl<T, S> Mailbox<T, S> {
     #[inline]
     pub fn try_push(&self, msg: T) -> Result<Push, TrySendError<T>> {
         // Relaxed: a stale count only makes the bounded check stricter.
-        match self.tx.0.push(msg, self.capacity, || self.head.load(Relaxed)) {
+        match self.tx.push(msg, || self.head.load(Relaxed)) {
             Ok(true) => Ok(Push::Schedule),
             Ok(false) => Ok(Push::Queued),
             Err((Refused::Full, msg)) => Err(TrySendError::Full(msg)),
@@ -247,7 +240,7 @@ impl<T, S> Mailbox<T, S> {
         // and then looks finds it. In a narrow race the consumer takes the signal and goes idle
         // before the flag is raised; the flag then schedules a run that finds nothing. Never
         // more than one run per idle period, and never a signal left without one.
-        if self.tx.0.state.flag_system() {
+        if self.tx.state().flag_system() {
             return Ok(Push::Schedule);
         }
         Ok(Push::Queued)
@@ -277,7 +270,7 @@ impl<T, S> Mailbox<T, S> {
     /// ```
     pub fn close(&self) -> Push {
         // A producer registering to wait either sees CLOSED on its retry or is woken below.
-        let before = self.tx.0.state.close();
+        let before = self.tx.state().close();
         self.waiters.wake_all();
         if before.is_idle() { Push::Schedule } else { Push::Queued }
     }
@@ -295,10 +288,10 @@ impl<T, S> Mailbox<T, S> {
             return Pop::System(signal);
         }
         // SAFETY: single consumer, per the contract.
-        if let Some(msg) = unsafe { rx.list.pop(&self.tx.0) } {
+        if let Some(msg) = unsafe { rx.list.pop(&self.tx) } {
             // Relaxed: only a count for `len` and the bounded check; see `Waiters` for the fence.
             self.head.store(rx.list.taken, Relaxed);
-            if self.capacity != usize::MAX {
+            if self.tx.capacity() != usize::MAX {
                 // SeqCst: pairs with the fence in `Waiters::wait` (Dekker: head store, then
                 // waiter count load).
                 fence(SeqCst);
@@ -308,7 +301,7 @@ impl<T, S> Mailbox<T, S> {
             }
             return Pop::User(msg);
         }
-        let state = self.tx.0.state.load();
+        let state = self.tx.state().load();
         let pos = rx.list.pos;
         if state.is_closed() && after_link(state.pos()) == pos {
             // Claims stop at CLOSED; a link step still in flight adds no message.
@@ -321,6 +314,19 @@ impl<T, S> Mailbox<T, S> {
         }
     }
 
+    /// True if the next [`pop`](Self::pop) would return something. Unlike `pop` on an empty
+    /// mailbox it does not read the state word that producers update, so a consumer waiting for
+    /// a message can spin on it without slowing the producers down.
+    ///
+    /// # Safety
+    /// As for [`pop`](Self::pop).
+    #[inline]
+    pub unsafe fn has_next(&self) -> bool {
+        // SAFETY: single consumer.
+        let rx = self.rx.with_mut(|p| unsafe { &*p });
+        !rx.system.is_empty() || self.system.has_pushed() || rx.list.next_is_ready(&self.tx)
+    }
+
     /// Offers to go idle: true if the mailbox is now idle (the next push will return
     /// [`Push::Schedule`]), false if anything arrived, or the mailbox was closed, since the last
     /// pop: keep popping.
@@ -330,7 +336,7 @@ impl<T, S> Mailbox<T, S> {
     pub unsafe fn try_idle(&self) -> bool {
         // SAFETY: single consumer.
         let rx = self.rx.with_mut(|p| unsafe { &mut *p });
-        let mut state = self.tx.0.state.load();
+        let mut state = self.tx.state().load();
         loop {
             if state.is_idle() {
                 // Already idle (the consumer ran without being scheduled): nothing changes.
@@ -343,13 +349,13 @@ impl<T, S> Mailbox<T, S> {
                 // Clear the flag first, then look at the lane: a signal pushed before the clear
                 // is visible to the look (acquire/release on the state word); one pushed after
                 // sets the flag again and fails the CAS below.
-                state = self.tx.0.state.clear_system().without_system();
+                state = self.tx.state().clear_system().without_system();
                 if self.system.has_pushed() {
                     return false;
                 }
                 continue;
             }
-            match self.tx.0.state.try_idle(state) {
+            match self.tx.state().try_idle(state) {
                 Ok(()) => return true,
                 Err(now) => state = now,
             }
@@ -370,7 +376,7 @@ impl<T, S> Mailbox<T, S> {
 
 impl<T, S> Drop for Mailbox<T, S> {
     fn drop(&mut self) {
-        let tx = &self.tx.0;
+        let tx = &self.tx;
         // SAFETY: `&mut self`: no producer or consumer is running; each value is dropped once.
         self.rx.with_mut(|p| unsafe { (*p).list.drop_all(tx) });
     }
