@@ -265,18 +265,19 @@ impl<T, S> Receiver<T, S> {
     pub fn recv(&mut self) -> Option<Item<T, S>> {
         let mut wait = Wait::default();
         loop {
+            // Wait on our own next slot first: `pop` on an empty mailbox reads the state word the
+            // producers CAS, and a consumer that keeps up would otherwise pull that line away
+            // from them once per message.
             // SAFETY: `&mut self` on the only receiver makes this the only consumer.
+            while !unsafe { self.chan.mailbox.has_next() } && !wait.is_over() {
+                wait.step();
+            }
+            // SAFETY: as above.
             match unsafe { self.chan.mailbox.pop() } {
                 Pop::System(s) => return Some(Item::System(s)),
                 Pop::User(m) => return Some(Item::User(m)),
                 Pop::Closed => return None,
-                Pop::Busy | Pop::Empty if !wait.is_over() => {
-                    // Wait on our own slot, not on the state word the producers contend on.
-                    // SAFETY: as above.
-                    while !unsafe { self.chan.mailbox.has_next() } && !wait.is_over() {
-                        wait.step();
-                    }
-                }
+                // A slot claimed but not written: the producer needs a moment (and maybe a core).
                 Pop::Busy => thread::yield_now(),
                 Pop::Empty => {
                     let waker = self.thread_waker();
