@@ -5,50 +5,21 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc as StdArc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use actor12::oneshot;
+use actor12_loom_tests::{Tracked, block_on};
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
-
-struct Flag(AtomicBool);
-
-impl Wake for Flag {
-    fn wake(self: StdArc<Self>) {
-        self.0.store(true, SeqCst);
-    }
-}
-
-struct Tracked(Arc<AtomicUsize>);
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
 
 /// The asker waits for the answer: woken, and gets it.
 #[test]
 fn reply_versus_waiting_asker() {
     loom::model(|| {
-        let (tx, mut rx) = oneshot::channel::<u32>();
+        let (tx, rx) = oneshot::channel::<u32>();
         let answer = thread::spawn(move || tx.send(7).unwrap());
-        let flag = StdArc::new(Flag(AtomicBool::new(false)));
-        let waker = Waker::from(flag.clone());
-        let got = loop {
-            flag.0.store(false, SeqCst);
-            match Pin::new(&mut rx).poll(&mut Context::from_waker(&waker)) {
-                Poll::Ready(v) => break v,
-                Poll::Pending => {
-                    while !flag.0.load(SeqCst) {
-                        thread::yield_now();
-                    }
-                }
-            }
-        };
-        assert_eq!(got, Ok(7));
+        assert_eq!(block_on(rx), Ok(7));
         answer.join().unwrap();
     });
 }
@@ -62,17 +33,9 @@ fn reply_versus_timeout_versus_drop() {
         let (tx, mut rx) = oneshot::channel::<Tracked>();
         let handler = {
             let drops = drops.clone();
-            thread::spawn(move || match tx.send(Tracked(drops)) {
-                Ok(()) => true,
-                Err(back) => {
-                    drop(back);
-                    false
-                }
-            })
+            thread::spawn(move || tx.send(Tracked(7, drops)).is_ok())
         };
-        let flag = StdArc::new(Flag(AtomicBool::new(false)));
-        let waker = Waker::from(flag.clone());
-        let early = Pin::new(&mut rx).poll(&mut Context::from_waker(&waker));
+        let early = Pin::new(&mut rx).poll(&mut Context::from_waker(Waker::noop()));
         let took = matches!(early, Poll::Ready(Ok(_)));
         drop(early);
         drop(rx); // the timeout fires: the asker gives up
@@ -87,22 +50,9 @@ fn reply_versus_timeout_versus_drop() {
 #[test]
 fn sender_dropped_versus_waiting_asker() {
     loom::model(|| {
-        let (tx, mut rx) = oneshot::channel::<u32>();
+        let (tx, rx) = oneshot::channel::<u32>();
         let handler = thread::spawn(move || drop(tx));
-        let flag = StdArc::new(Flag(AtomicBool::new(false)));
-        let waker = Waker::from(flag.clone());
-        let got = loop {
-            flag.0.store(false, SeqCst);
-            match Pin::new(&mut rx).poll(&mut Context::from_waker(&waker)) {
-                Poll::Ready(v) => break v,
-                Poll::Pending => {
-                    while !flag.0.load(SeqCst) {
-                        thread::yield_now();
-                    }
-                }
-            }
-        };
-        assert_eq!(got, Err(oneshot::RecvError));
+        assert_eq!(block_on(rx), Err(oneshot::RecvError));
         handler.join().unwrap();
     });
 }

@@ -2,23 +2,10 @@
 //! the producer's retry or wake it; otherwise the producer waits forever (loom reports it).
 #![cfg(actor12_loom)]
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc as StdArc;
-use std::task::{Context, Poll, Wake, Waker};
-
+use actor12_loom_tests::block_on;
 use actor12_mailbox::{Mailbox, Pop};
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use loom::thread;
-
-struct Flag(AtomicBool);
-
-impl Wake for Flag {
-    fn wake(self: StdArc<Self>) {
-        self.0.store(true, SeqCst);
-    }
-}
 
 #[test]
 fn waiter_versus_pop() {
@@ -27,22 +14,7 @@ fn waiter_versus_pop() {
         let _ = mailbox.try_push(1).unwrap();
         let producer = {
             let mailbox = mailbox.clone();
-            thread::spawn(move || {
-                let flag = StdArc::new(Flag(AtomicBool::new(false)));
-                let waker = Waker::from(flag.clone());
-                let mut push = mailbox.push(2);
-                loop {
-                    flag.0.store(false, SeqCst);
-                    match Pin::new(&mut push).poll(&mut Context::from_waker(&waker)) {
-                        Poll::Ready(result) => return result.is_ok(),
-                        Poll::Pending => {
-                            while !flag.0.load(SeqCst) {
-                                thread::yield_now();
-                            }
-                        }
-                    }
-                }
-            })
+            thread::spawn(move || block_on(mailbox.push(2)).is_ok())
         };
         let mut got = Vec::new();
         while got.len() < 2 {
@@ -66,22 +38,7 @@ fn waiter_versus_close() {
         let _ = mailbox.try_push(1).unwrap();
         let producer = {
             let mailbox = mailbox.clone();
-            thread::spawn(move || {
-                let flag = StdArc::new(Flag(AtomicBool::new(false)));
-                let waker = Waker::from(flag.clone());
-                let mut push = mailbox.push(2);
-                loop {
-                    flag.0.store(false, SeqCst);
-                    match Pin::new(&mut push).poll(&mut Context::from_waker(&waker)) {
-                        Poll::Ready(result) => return result.map_err(|e| e.0),
-                        Poll::Pending => {
-                            while !flag.0.load(SeqCst) {
-                                thread::yield_now();
-                            }
-                        }
-                    }
-                }
-            })
+            thread::spawn(move || block_on(mailbox.push(2)).map(drop).map_err(|e| e.0))
         };
         let _ = mailbox.close();
         let result = producer.join().unwrap();

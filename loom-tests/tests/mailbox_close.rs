@@ -2,18 +2,11 @@
 //! to its producer, never both, never neither, and dropped exactly once.
 #![cfg(actor12_loom)]
 
+use actor12_loom_tests::Tracked;
 use actor12_mailbox::{Mailbox, Pop, TrySendError};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
-
-struct Tracked(u32, Arc<AtomicUsize>);
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.1.fetch_add(1, SeqCst);
-    }
-}
 
 #[test]
 fn push_versus_close() {

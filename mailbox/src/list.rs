@@ -43,7 +43,7 @@ use crate::state::TailState;
 #[cfg(not(actor12_loom))]
 const SPARES: usize = 8;
 #[cfg(actor12_loom)]
-const SPARES: usize = 1;
+const SPARES: usize = 2;
 
 /// Messages that fit below `pos`: slot positions, not link positions.
 pub(crate) fn messages_below(pos: usize) -> usize {
