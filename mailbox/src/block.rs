@@ -41,6 +41,11 @@ impl<T> Block<T> {
         drop(unsafe { Box::from_raw(block) });
     }
 
+    /// The size of one slot (message and ready flag).
+    pub(crate) fn slot_size() -> usize {
+        std::mem::size_of::<Slot<T>>()
+    }
+
     /// The next block, or null.
     pub(crate) fn next(&self) -> *mut Block<T> {
         // Acquire: pairs with the release in `set_next`.

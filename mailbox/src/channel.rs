@@ -98,7 +98,7 @@ pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// ```
 pub fn channel<T, S>(mailbox: Mailbox<T, S>) -> (Sender<T, S>, Receiver<T, S>) {
     let chan = Arc::new(Chan { mailbox, waker: Mutex::new(None), senders: AtomicUsize::new(1) });
-    (Sender { chan: chan.clone() }, Receiver { chan, parker: None })
+    (Sender { chan: chan.clone() }, Receiver { chan, parker: None, run: 0 })
 }
 
 /// The sending half. Cheap to clone; usable from any thread. When the last sender is dropped the
@@ -203,7 +203,14 @@ pub struct Receiver<T, S = ()> {
     chan: Arc<Chan<T, S>>,
     /// A waker that unparks the thread blocked in `recv`, kept to avoid allocating per wait.
     parker: Option<(thread::ThreadId, Waker)>,
+    /// Messages `recv` may still pop before it checks again that it is a cache line behind the
+    /// producers (see `lag_behind_producers`).
+    run: usize,
 }
+
+/// How long `recv` waits for a producer to move past the cache line it is about to read: this
+/// many rounds of 32 spin hints, each followed by a look at the next line.
+const LINE_WAIT: u32 = 4;
 
 /// How a blocked receiver waits before it parks: a few short spins (a producer on the other
 /// core is moments away), then yields (a producer may need this core to finish), then park.
@@ -269,8 +276,19 @@ impl<T, S> Receiver<T, S> {
             // producers CAS, and a consumer that keeps up would otherwise pull that line away
             // from them once per message.
             // SAFETY: `&mut self` on the only receiver makes this the only consumer.
+            let keeping_pace = unsafe { self.chan.mailbox.has_next() };
+            // SAFETY: as above.
             while !unsafe { self.chan.mailbox.has_next() } && !wait.is_over() {
                 wait.step();
+            }
+            if !keeping_pace {
+                // We waited for this message: the producers are slower than us, nothing to
+                // lag behind, and a lone message must not wait.
+                self.run = 0;
+            } else if self.run == 0 {
+                self.run = self.lag_behind_producers() - 1;
+            } else {
+                self.run -= 1;
             }
             // SAFETY: as above.
             match unsafe { self.chan.mailbox.pop() } {
@@ -335,6 +353,27 @@ impl<T, S> Receiver<T, S> {
     /// Closes the channel; messages already sent can still be received.
     pub fn close(&mut self) {
         let _ = self.chan.mailbox.close();
+    }
+
+    /// Keeps a receiver that keeps pace with its producers one cache line behind them: if it
+    /// read each line while a producer was still writing it, the line would cross cores once per
+    /// message, slowing both sides (on the 2-vCPU test machine this took SPSC from about 50 to
+    /// about 110 ns per message). Waits, briefly and without touching the producers' lines,
+    /// until a slot in the line after the next one is written; returns how many messages may be
+    /// popped before checking again.
+    fn lag_behind_producers(&self) -> usize {
+        let line = Mailbox::<T, S>::messages_per_line();
+        for _ in 0..LINE_WAIT {
+            // SAFETY: `&mut self` (our caller's) on the only receiver: the only consumer.
+            if unsafe { self.chan.mailbox.is_written_ahead(2 * line - 1) } {
+                return line;
+            }
+            for _ in 0..32 {
+                crate::loom::spin_loop();
+            }
+        }
+        // The producers have stopped, or are slow: take what there is, one message at a time.
+        1
     }
 
     /// Registers `waker` and offers to go idle; true if idle (the next send wakes `waker`).

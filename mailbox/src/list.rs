@@ -226,10 +226,11 @@ impl<T> Rx<T> {
 
     /// True if the next `pop` would find a value. Reads only the consumer's current slot, not the
     /// state word the producers contend on, so a consumer can spin on it without slowing them.
-    pub(crate) fn next_is_ready(&self, tx: &Tx<T>) -> bool {
+    pub(crate) fn next_is_ready(&self, tx: &Tx<T>, ahead: usize) -> bool {
         let block = if self.block.is_null() { tx.first.load(Acquire) } else { self.block };
+        let offset = (self.pos % LAP + ahead).min(BLOCK_CAP - 1);
         // SAFETY: as in `pop`: the current block (or the first one) is live.
-        !block.is_null() && unsafe { (*block).is_ready(self.pos % LAP) }
+        !block.is_null() && unsafe { (*block).is_ready(offset) }
     }
 
     /// Moves to the next block and recycles the finished one (rule 3).

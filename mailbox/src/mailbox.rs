@@ -324,7 +324,24 @@ impl<T, S> Mailbox<T, S> {
     pub unsafe fn has_next(&self) -> bool {
         // SAFETY: single consumer.
         let rx = self.rx.with_mut(|p| unsafe { &*p });
-        !rx.system.is_empty() || self.system.has_pushed() || rx.list.next_is_ready(&self.tx)
+        !rx.system.is_empty() || self.system.has_pushed() || rx.list.next_is_ready(&self.tx, 0)
+    }
+
+    /// True if the user message `ahead` places after the next one has been written (capped at
+    /// the end of the next message's block).
+    ///
+    /// # Safety
+    /// As for [`pop`](Self::pop).
+    #[inline]
+    pub unsafe fn is_written_ahead(&self, ahead: usize) -> bool {
+        // SAFETY: single consumer.
+        let rx = self.rx.with_mut(|p| unsafe { &*p });
+        rx.list.next_is_ready(&self.tx, ahead)
+    }
+
+    /// How many consecutive messages share a 64-byte cache line in this mailbox's blocks.
+    pub(crate) fn messages_per_line() -> usize {
+        (64 / crate::block::Block::<T>::slot_size()).max(1)
     }
 
     /// Offers to go idle: true if the mailbox is now idle (the next push will return
