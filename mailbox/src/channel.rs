@@ -209,7 +209,8 @@ pub struct Receiver<T, S = ()> {
 }
 
 /// How long `recv` waits for a producer to move past the cache line it is about to read: this
-/// many rounds of 32 spin hints, each followed by a look at the next line.
+/// many yields, each followed by a look at the next line. Yielding rather than spinning leaves
+/// the core to a producer when threads outnumber cores.
 const LINE_WAIT: u32 = 4;
 
 /// How a blocked receiver waits before it parks: a few short spins (a producer on the other
@@ -358,9 +359,9 @@ impl<T, S> Receiver<T, S> {
     /// Keeps a receiver that keeps pace with its producers one cache line behind them: if it
     /// read each line while a producer was still writing it, the line would cross cores once per
     /// message, slowing both sides (on the 2-vCPU test machine this took SPSC from about 50 to
-    /// about 110 ns per message). Waits, briefly and without touching the producers' lines,
-    /// until a slot in the line after the next one is written; returns how many messages may be
-    /// popped before checking again.
+    /// about 110 ns per message). Waits, briefly (a few yields) and without touching the
+    /// producers' lines, until a slot in the line after the next one is written; returns how
+    /// many messages may be popped before checking again.
     fn lag_behind_producers(&self) -> usize {
         let line = Mailbox::<T, S>::messages_per_line();
         for _ in 0..LINE_WAIT {
@@ -368,9 +369,7 @@ impl<T, S> Receiver<T, S> {
             if unsafe { self.chan.mailbox.is_written_ahead(2 * line - 1) } {
                 return line;
             }
-            for _ in 0..32 {
-                crate::loom::spin_loop();
-            }
+            thread::yield_now();
         }
         // The producers have stopped, or are slow: take what there is, one message at a time.
         1
