@@ -109,6 +109,18 @@ pub struct Sender<T, S = ()> {
 
 impl<T, S> Sender<T, S> {
     /// Sends without waiting; hands the message back if the channel is full or closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12_mailbox::TrySendError;
+    ///
+    /// let (tx, rx) = actor12_mailbox::bounded::<u8>(1);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+    /// drop(rx);
+    /// assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
+    /// ```
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         let push = self.chan.mailbox.try_push(msg)?;
         self.chan.notify(push);
@@ -254,17 +266,28 @@ impl Wake for Unpark {
 
 impl<T, S> Receiver<T, S> {
     /// Receives without waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12_mailbox::{Item, TryRecvError};
+    ///
+    /// let (tx, mut rx) = actor12_mailbox::unbounded::<u8>();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(Item::User(1)));
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
     pub fn try_recv(&mut self) -> Result<Item<T, S>, TryRecvError> {
-        loop {
-            // SAFETY: `&mut self` on the only receiver makes this the only consumer.
-            match unsafe { self.chan.mailbox.pop() } {
-                Pop::System(s) => return Ok(Item::System(s)),
-                Pop::User(m) => return Ok(Item::User(m)),
-                Pop::Empty => return Err(TryRecvError::Empty),
-                Pop::Closed => return Err(TryRecvError::Closed),
-                // The message is moments away; it was sent before this call.
-                Pop::Busy => crate::loom::spin_loop(),
-            }
+        // SAFETY: `&mut self` on the only receiver makes this the only consumer.
+        match unsafe { self.chan.mailbox.pop() } {
+            Pop::System(s) => Ok(Item::System(s)),
+            Pop::User(m) => Ok(Item::User(m)),
+            // A message being written is not there yet; waiting for it (its producer may have
+            // been preempted) would make `try_recv` block.
+            Pop::Empty | Pop::Busy => Err(TryRecvError::Empty),
+            Pop::Closed => Err(TryRecvError::Closed),
         }
     }
 

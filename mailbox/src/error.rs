@@ -77,7 +77,7 @@ impl<T> From<SendError<T>> for TrySendError<T> {
 /// Why [`Receiver::try_recv`](crate::Receiver::try_recv) returned nothing.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum TryRecvError {
-    /// Nothing to receive right now.
+    /// Nothing to receive right now (a message may be in the middle of being sent).
     Empty,
     /// Closed, and everything accepted before closing has been received.
     Closed,
