@@ -21,6 +21,9 @@ use std::sync::{Condvar, Mutex as StdMutex};
 struct State {
     queue: VecDeque<TaskRef>,
     idle: usize,
+    /// Idle threads already notified for a queued closure and not yet awake: a later spawn
+    /// must not count on them.
+    notified: usize,
     threads: usize,
     shutdown: bool,
     handles: Vec<std::thread::JoinHandle<()>>,
@@ -83,6 +86,7 @@ impl Pool {
             state: StdMutex::new(State {
                 queue: VecDeque::new(),
                 idle: 0,
+                notified: 0,
                 threads: 0,
                 shutdown: false,
                 handles: Vec::new(),
@@ -117,7 +121,8 @@ impl Pool {
             return join;
         }
         st.queue.push_back(task);
-        if st.idle > 0 {
+        if st.idle > st.notified {
+            st.notified += 1;
             drop(st);
             self.0.work.notify_one();
         } else if st.threads < self.0.max_threads {
@@ -158,6 +163,8 @@ impl Pool {
                 self.0.work.wait_timeout(st, self.0.keep_alive).unwrap_or_else(|e| e.into_inner());
             st = guard;
             st.idle -= 1;
+            // Whether woken by a spawn or not, this thread now looks at the queue.
+            st.notified = st.notified.saturating_sub(1);
             if res.timed_out() && st.queue.is_empty() && !st.shutdown {
                 break;
             }

@@ -349,8 +349,10 @@ impl Core {
 
     fn next_task(&self, tick: u32) -> Option<TaskRef> {
         let pinned = &self.shared.remotes[self.index].pinned;
+        // The global queue first on these ticks: a pinned task that keeps yielding refills the
+        // pinned queue, and must not starve tasks spawned from outside.
         if tick.is_multiple_of(GLOBAL_INTERVAL)
-            && let Some(t) = pinned.pop().or_else(|| self.shared.inject.pop())
+            && let Some(t) = self.shared.inject.pop().or_else(|| pinned.pop())
         {
             return Some(t);
         }

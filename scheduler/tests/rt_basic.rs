@@ -385,3 +385,23 @@ fn the_budget_stops_a_task_that_never_waits() {
     let n = rt.block_on(busy).unwrap();
     assert!((1..=256).contains(&n), "{n} iterations before the stopper ran");
 }
+
+#[test]
+fn a_yielding_pinned_task_does_not_starve_the_global_queue() {
+    let rt = rt(1);
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinner = {
+        let stop = stop.clone();
+        rt.handle().spawn_pinned(0, async move {
+            while !stop.load(SeqCst) {
+                yield_now().await;
+            }
+        })
+    };
+    // Spawned from outside the runtime: it goes to the global queue.
+    let outside = rt.spawn(async { 7 });
+    let got = rt.block_on(actor12_scheduler::time::timeout(Duration::from_secs(30), outside));
+    stop.store(true, SeqCst);
+    assert_eq!(got.map(Result::unwrap), Ok(7), "the global queue was starved");
+    rt.block_on(spinner).unwrap();
+}

@@ -61,3 +61,20 @@ fn shutdown_cancels_queued_blocking_closures() {
     assert_eq!(rt2.block_on(running).unwrap(), 1);
     assert!(rt2.block_on(queued).unwrap_err().is_cancelled());
 }
+
+#[test]
+fn closures_spawned_together_do_not_share_one_idle_thread() {
+    let rt = Runtime::builder().worker_threads(1).build().unwrap();
+    for round in 0..20 {
+        // Let a pool thread finish and go idle (it usually has by the time A and B arrive).
+        rt.block_on(spawn_blocking(|| ())).unwrap();
+        // A waits for B. Had both been handed to one idle thread, A would hold it until its
+        // wait ran out, and B would not run beside it.
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let a =
+            rt.handle().spawn_blocking(move || rx.recv_timeout(Duration::from_secs(10)).is_ok());
+        let b = rt.handle().spawn_blocking(move || tx.send(()).unwrap());
+        assert!(rt.block_on(a).unwrap(), "round {round}: B never ran while A waited for it");
+        rt.block_on(b).unwrap();
+    }
+}

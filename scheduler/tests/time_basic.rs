@@ -179,3 +179,18 @@ fn sleep_outside_any_runtime_uses_the_default_one() {
     }
     assert!(start.elapsed() >= Duration::from_millis(2));
 }
+
+#[test]
+fn a_far_deadline_is_armed_without_harm() {
+    let rt = rt(1);
+    // On a worker, so that the sleep is filed in that worker's wheel.
+    let on_worker = rt.spawn(async {
+        // Move the wheel's clock past zero, then arm a 30-year sleep beside a short timeout.
+        sleep(Duration::from_millis(2)).await;
+        let far = timeout(Duration::from_millis(5), sleep(Duration::MAX)).await;
+        assert!(far.is_err(), "a 30-year sleep finished early");
+        // The worker still serves timers.
+        sleep(Duration::from_millis(1)).await;
+    });
+    rt.block_on(on_worker).unwrap();
+}

@@ -66,7 +66,9 @@ impl Default for Wheel {
 }
 
 fn level_for(elapsed: u64, when: u64) -> usize {
-    let masked = (elapsed ^ when) | SLOT_MASK;
+    // Capped: `when` may be up to `elapsed + MAX_TICKS`, whose top bit can lie above the last
+    // level once `elapsed > 0`.
+    let masked = ((elapsed ^ when) | SLOT_MASK).min(MAX_TICKS);
     let significant = 63 - masked.leading_zeros();
     (significant / SLOT_BITS) as usize
 }
