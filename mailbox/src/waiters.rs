@@ -74,12 +74,8 @@ impl Waiters {
         // SeqCst: pairs with the fence in `Mailbox::pop` (see the module documentation).
         fence(SeqCst);
         let done = retry()?;
-        if let Some(id) = entry.take()
-            && let Some(pos) = list.queue.iter().position(|(i, _)| *i == id)
-        {
-            list.queue.remove(pos);
-            // Relaxed: only a hint for the consumer, which re-checks under the lock.
-            self.count.fetch_sub(1, Relaxed);
+        if let Some(id) = entry.take() {
+            self.dequeue(&mut list, id);
         }
         Some(done)
     }
@@ -118,23 +114,25 @@ impl Waiters {
     /// A producer that was queued finished without needing its turn: leave the queue.
     pub(crate) fn cancel_quietly(&self, entry: Option<u64>) {
         let Some(id) = entry else { return };
-        let mut list = self.list.lock();
-        if let Some(pos) = list.queue.iter().position(|(i, _)| *i == id) {
-            list.queue.remove(pos);
-            self.count.fetch_sub(1, Relaxed);
-        }
+        self.dequeue(&mut self.list.lock(), id);
     }
 
     /// A waiting producer gives up. If it had been woken, its wake-up goes to the next waiter.
     pub(crate) fn cancel(&self, entry: Option<u64>) {
         let Some(id) = entry else { return };
         let mut list = self.list.lock();
-        if let Some(pos) = list.queue.iter().position(|(i, _)| *i == id) {
-            list.queue.remove(pos);
-            self.count.fetch_sub(1, Relaxed);
-        } else {
+        if !self.dequeue(&mut list, id) {
             drop(list);
             self.wake_one();
         }
+    }
+
+    /// Takes ticket `id` out of the queue; false if it was not queued (it had been woken).
+    fn dequeue(&self, list: &mut List, id: u64) -> bool {
+        let Some(pos) = list.queue.iter().position(|(i, _)| *i == id) else { return false };
+        list.queue.remove(pos);
+        // Relaxed: only a hint for the consumer, which re-checks under the lock.
+        self.count.fetch_sub(1, Relaxed);
+        true
     }
 }
