@@ -359,7 +359,11 @@ impl<T, S> Mailbox<T, S> {
                 // Already idle (the consumer ran without being scheduled): nothing changes.
                 return true;
             }
-            if state.pos() != rx.list.pos || state.is_closed() || !rx.system.is_empty() {
+            if state.pos() != rx.list.pos
+                || state.is_closed()
+                || state.is_notified()
+                || !rx.system.is_empty()
+            {
                 return false;
             }
             if state.has_system() {
@@ -377,6 +381,54 @@ impl<T, S> Mailbox<T, S> {
                 Err(now) => state = now,
             }
         }
+    }
+
+    /// Offers to go idle while user messages may still be waiting: for a consumer that is busy
+    /// with something else (an actor whose handler awaits a reply) and wants to run again only
+    /// when [`notify`](Self::notify) is called. Messages pushed meanwhile still schedule it (the
+    /// first push after this returns [`Push::Schedule`]); the consumer decides what to do with
+    /// such a run. False if a notification arrived since [`take_notified`](Self::take_notified):
+    /// run again.
+    ///
+    /// # Safety
+    /// As for [`pop`](Self::pop).
+    pub unsafe fn try_idle_unless_notified(&self) -> bool {
+        self.tx.state().try_idle_unless_notified()
+    }
+
+    /// Clears the notification flag set by [`notify`](Self::notify); true if it was set. Call it
+    /// before polling whatever the notification was about, so that a notification arriving
+    /// during the poll is kept and fails the next `try_idle`.
+    ///
+    /// # Safety
+    /// As for [`pop`](Self::pop).
+    pub unsafe fn take_notified(&self) -> bool {
+        let state = self.tx.state();
+        state.load().is_notified() && state.take_notify()
+    }
+
+    /// Asks the consumer to run again without a message (a wake-up for an actor whose handler
+    /// awaits something). Returns [`Push::Schedule`] if the consumer was idle: the caller must
+    /// schedule it. Costs one atomic read-modify-write.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12_mailbox::{Mailbox, Pop, Push};
+    ///
+    /// let mailbox: Mailbox<u32> = Mailbox::unbounded();
+    /// assert_eq!(mailbox.notify(), Push::Schedule);
+    /// assert_eq!(mailbox.notify(), Push::Queued);
+    /// // SAFETY: the only consumer.
+    /// unsafe {
+    ///     assert!(!mailbox.try_idle()); // the notification is pending
+    ///     assert!(mailbox.take_notified());
+    ///     assert_eq!(mailbox.pop(), Pop::Empty);
+    ///     assert!(mailbox.try_idle());
+    /// }
+    /// ```
+    pub fn notify(&self) -> Push {
+        if self.tx.state().notify() { Push::Schedule } else { Push::Queued }
     }
 
     /// Closes the system lane and drops every signal in it; later

@@ -3,8 +3,8 @@
 //! One `AtomicUsize` carries everything a producer must learn from its single compare-and-swap:
 //!
 //! ```text
-//!  usize bits:  [ position of the next slot to claim ...... | SYSTEM | CLOSED | IDLE ]
-//!                                                             bit 2    bit 1    bit 0
+//!  usize bits:  [ position of the next slot to claim ... | NOTIFY | SYSTEM | CLOSED | IDLE ]
+//!                                                          bit 3    bit 2    bit 1    bit 0
 //! ```
 //!
 //! * **position** counts positions handed out since the mailbox was made: each block has
@@ -23,6 +23,10 @@
 //! * **SYSTEM** says that the system lane may hold a signal. Setting it makes the consumer's idle
 //!   CAS fail, exactly as a user message would; the consumer clears it before it looks at the lane
 //!   for the last time (see `Mailbox::try_idle`).
+//! * **NOTIFY** says that something other than a message wants the consumer to run again: an
+//!   actor whose handler awaits a reply or a timer is woken this way ([`TailState::notify`]). It
+//!   clears IDLE like a claim does, fails the idle CAS, and is cleared by the consumer alone
+//!   ([`TailState::take_notify`]) before it polls whatever was waiting.
 //!
 //! No code outside this file does bit arithmetic on the word: reads return a [`Snapshot`], writes
 //! are named transitions.
@@ -35,8 +39,10 @@ const IDLE: usize = 1;
 const CLOSED: usize = 1 << 1;
 /// A system signal may be waiting in the system lane.
 const SYSTEM: usize = 1 << 2;
+/// The consumer was woken for a reason other than a message.
+const NOTIFY: usize = 1 << 3;
 /// One position in the word.
-const ONE: usize = 1 << 3;
+const ONE: usize = 1 << 4;
 
 /// A value read from the state word.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -61,6 +67,10 @@ impl Snapshot {
     }
 
     /// The same word with the system bit cleared, as [`TailState::clear_system`] leaves it.
+    pub(crate) fn is_notified(self) -> bool {
+        self.0 & NOTIFY != 0
+    }
+
     pub(crate) fn without_system(self) -> Snapshot {
         Snapshot(self.0 & !SYSTEM)
     }
@@ -73,6 +83,7 @@ impl std::fmt::Debug for Snapshot {
             .field("idle", &self.is_idle())
             .field("closed", &self.is_closed())
             .field("system", &self.has_system())
+            .field("notify", &self.is_notified())
             .finish()
     }
 }
@@ -135,6 +146,34 @@ impl TailState {
     /// Clears the system bit (consumer only) and returns the word as it was before.
     ///
     /// AcqRel: acquire pairs with [`flag_system`](Self::flag_system), see there.
+    /// Sets NOTIFY and clears IDLE; true if the consumer was idle (the caller schedules it).
+    pub(crate) fn notify(&self) -> bool {
+        self.update(|w| (w | NOTIFY) & !IDLE).is_idle()
+    }
+
+    /// Clears NOTIFY; true if it was set. Consumer only.
+    pub(crate) fn take_notify(&self) -> bool {
+        Snapshot(self.0.fetch_and(!NOTIFY, AcqRel)).is_notified()
+    }
+
+    /// Sets IDLE unless NOTIFY is set, whatever the position: for a consumer that is waiting for
+    /// something other than a message. Consumer only.
+    pub(crate) fn try_idle_unless_notified(&self) -> bool {
+        let mut cur = self.0.load(Acquire);
+        loop {
+            if cur & NOTIFY != 0 {
+                return false;
+            }
+            if cur & IDLE != 0 {
+                return true;
+            }
+            match self.0.compare_exchange_weak(cur, cur | IDLE, AcqRel, Acquire) {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
     pub(crate) fn clear_system(&self) -> Snapshot {
         Snapshot(self.0.fetch_and(!SYSTEM, AcqRel))
     }
