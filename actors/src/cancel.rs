@@ -229,6 +229,22 @@ impl<T> CancelToken<T> {
     }
 }
 
+impl<T> CancelToken<T> {
+    /// Registers a waker for good: woken (and dropped) when this token is cancelled, or when its
+    /// last clone is dropped. For an actor, whose own waker is its cancellation hook. Returns
+    /// false (and drops the waker) if the token is already cancelled.
+    pub(crate) fn register_waker(&self, waker: Waker) -> bool {
+        let mut inner = self.node.inner.lock();
+        if inner.reason.is_some() {
+            return false;
+        }
+        let id = inner.next_waiter;
+        inner.next_waiter += 1;
+        inner.waiters.push((id, waker));
+        true
+    }
+}
+
 impl<T> Node<T> {
     fn new(reason: Option<CancelReason<T>>) -> Arc<Self> {
         Arc::new(Node {

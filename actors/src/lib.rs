@@ -1,9 +1,72 @@
 //! actor12: actors on a lock-free, work-stealing runtime.
 //!
-//! Under construction: the actor API (`Actor`, `Link`, the two-step `send_message`) arrives on
-//! top of the runtime. Already here are the pieces it is built from: the runtime ([`rt`],
-//! [`time`]), the [`mailbox`] every actor owns, the [`oneshot`] reply slot every ask uses, and
-//! hierarchical [`cancel`]lation.
+//! An actor owns its state and changes it only by handling messages, one at a time. actor12
+//! runs each actor as the scheduled unit of its own runtime ([`rt`]): a message is one atomic
+//! read-modify-write into the actor's lock-free mailbox, and the one sender that finds the actor
+//! idle puts it on its own worker's run queue. No tokio inside; a `tokio` feature bridges to the
+//! tokio ecosystem.
+//!
+//! # A tour
+//!
+//! ```
+//! use actor12::prelude::*;
+//! use actor12::{Call, HandlerMessage, MpscChannel, Multi};
+//!
+//! // An actor: its state, and the five associated types.
+//! struct Counter {
+//!     count: u64,
+//! }
+//!
+//! impl Actor for Counter {
+//!     type Message = Multi<Self>; // handler style: any type with a `Handler` impl
+//!     type Spec = u64; // what `spawn` takes
+//!     type Channel = MpscChannel<Self::Message>;
+//!     type Cancel = (); // the stop reason
+//!     type State = (); // shared with every link
+//!
+//!     fn state(_: &u64) {}
+//!
+//!     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+//!         std::future::ready(Ok(Counter { count: ctx.spec }))
+//!     }
+//! }
+//!
+//! struct Increment;
+//! struct Get;
+//!
+//! impl Handler<Increment> for Counter {
+//!     type Reply = anyhow::Result<()>;
+//!     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Increment) -> Self::Reply {
+//!         self.count += 1;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! impl Handler<Get> for Counter {
+//!     type Reply = anyhow::Result<u64>;
+//!     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+//!         Ok(self.count)
+//!     }
+//! }
+//!
+//! actor12::rt::Runtime::new().unwrap().block_on(async {
+//!     let counter = actor12::spawn::<Counter>(10);
+//!     counter.tell_dyn(Increment).await; // fire and forget
+//!     assert_eq!(counter.ask_dyn(Get).await.unwrap(), 11); // request/reply
+//!
+//!     // The two-step API: deliver, then decide what to do with the answer.
+//!     let handle = counter.send_message(HandlerMessage::new(Get)).await;
+//!     assert_eq!(handle.reply().await.unwrap().unwrap(), 11);
+//!
+//!     counter.cancel_and_wait(()).await; // or drop the last link
+//! });
+//! ```
+//!
+//! * [`Actor`], [`Handler`], [`Multi`], [`Envelope`]: defining actors and messages.
+//! * [`Link`], [`WeakLink`], [`DynLink`]: talking to them; [`MessageHandle`] for the two-step
+//!   API.
+//! * [`cancel`]: hierarchical cancellation; [`count`]: instance counters.
+//! * [`rt`], [`time`]: the runtime (workers, pinning, `spawn_pinned`) and timers.
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![doc(test(attr(deny(warnings))))]
 
@@ -11,12 +74,79 @@ pub mod cancel;
 mod loom;
 pub mod oneshot;
 
+#[cfg(not(actor12_loom))]
+mod actor;
+#[cfg(not(actor12_loom))]
+mod channel;
+#[cfg(not(actor12_loom))]
+pub mod count;
+#[cfg(not(actor12_loom))]
+mod drop;
+#[cfg(not(actor12_loom))]
+mod envelope;
+#[cfg(not(actor12_loom))]
+mod error;
+#[cfg(not(actor12_loom))]
+mod handler;
+#[cfg(not(actor12_loom))]
+mod link;
+#[cfg(not(actor12_loom))]
+mod message;
+#[cfg(not(actor12_loom))]
+mod multi;
+#[cfg(not(actor12_loom))]
+mod runtime;
+#[cfg(not(actor12_loom))]
+mod task;
+#[cfg(not(actor12_loom))]
+mod weak;
+
 /// The lock-free MPSC mailbox (see [`actor12_mailbox`]).
 pub use actor12_mailbox as mailbox;
 /// The runtime: workers, spawning, blocking pool (see [`actor12_scheduler`]).
 pub use actor12_scheduler as rt;
 /// Timers on the runtime's per-worker wheels: `sleep`, `timeout`, `interval`.
 pub use actor12_scheduler::time;
+
+#[cfg(not(actor12_loom))]
+pub use crate::{
+    actor::{Actor, ActorContext, ActorMessage, Init, InitFuture, TaskSet, Terminate},
+    channel::{ActorChannel, ActorReceiver, MpscChannel},
+    drop::DropHandle,
+    envelope::{Envelope, NoReply},
+    error::{ActorError, ActorSendError, FromError, MessageError, SendError},
+    handler::{Call, Exec, Handler},
+    link::{BoxFuture, DynLink, Link},
+    message::{
+        EnvelopeMessage, HandlerMessage, MessageHandle, RawMessage, RelayMessage, SendableMessage,
+        WeakSendableMessage,
+    },
+    multi::Multi,
+    weak::WeakLink,
+};
+#[cfg(all(not(actor12_loom), feature = "tokio"))]
+pub use runtime::tokio_bridge;
+
+/// What most actor code imports: `use actor12::prelude::*;`.
+#[cfg(not(actor12_loom))]
+pub mod prelude {
+    pub use crate::actor::{Actor, Init, InitFuture};
+    pub use crate::handler::{Exec, Handler};
+    pub use crate::link::Link;
+}
+
+/// Spawns an actor and returns the link that keeps it alive.
+///
+/// Works from anywhere: inside an actor or a task (same runtime), inside
+/// [`Runtime::block_on`](rt::Runtime::block_on), inside a tokio task or `#[tokio::test]`, or from a
+/// plain thread. Outside an actor12 runtime it uses the process-wide default runtime, started on
+/// first use with one worker per core.
+///
+/// `A::init` runs here, in the caller; the future it returns runs on the actor's worker.
+#[cfg(not(actor12_loom))]
+pub fn spawn<A: Actor>(spec: A::Spec) -> Link<A> {
+    A::spawn(spec)
+}
 
 /// The README's code listings, compiled and run as doctests so they cannot rot.
 #[doc = include_str!("../../README.md")]

@@ -28,17 +28,63 @@ const DROP_TIMEOUT: Duration = Duration::from_secs(10);
 ///     .unwrap();
 /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Builder {
     workers: Option<usize>,
     pin: bool,
     name: String,
     max_blocking: usize,
+    on_thread_start: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("workers", &self.workers)
+            .field("pin", &self.pin)
+            .field("name", &self.name)
+            .field("max_blocking", &self.max_blocking)
+            .field("on_thread_start", &self.on_thread_start.is_some())
+            .finish()
+    }
 }
 
 impl Builder {
     fn new() -> Builder {
-        Builder { workers: None, pin: false, name: "actor12-worker".into(), max_blocking: 512 }
+        Builder {
+            workers: None,
+            pin: false,
+            name: "actor12-worker".into(),
+            max_blocking: 512,
+            on_thread_start: None,
+        }
+    }
+
+    /// Runs `f` on each worker thread when it starts, before it runs any task: to enter another
+    /// runtime's context (the tokio bridge does), set thread-locals, or name the thread for a
+    /// profiler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// static STARTED: AtomicUsize = AtomicUsize::new(0);
+    /// let rt = actor12_scheduler::Runtime::builder()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(|| {
+    ///         STARTED.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// // Every worker has started once the runtime answers on each of them.
+    /// for w in 0..2 {
+    ///     rt.block_on(rt.handle().spawn_pinned(w, async {})).unwrap();
+    /// }
+    /// assert_eq!(STARTED.load(Ordering::SeqCst), 2);
+    /// ```
+    pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Builder {
+        self.on_thread_start = Some(Arc::new(f));
+        self
     }
 
     /// Number of worker threads (default: one per core).
@@ -84,12 +130,16 @@ impl Builder {
         for (index, local) in locals.into_iter().enumerate() {
             let s = shared.clone();
             let core = if cores.is_empty() { None } else { Some(cores[index % cores.len()]) };
+            let on_start = self.on_thread_start.clone();
             let spawned = std::thread::Builder::new().name(format!("{}-{index}", self.name)).spawn(
                 move || {
                     if let Some(core) = core
                         && core_affinity::set_for_current(core)
                     {
                         s.cores.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(core.id);
+                    }
+                    if let Some(f) = on_start {
+                        f();
                     }
                     crate::worker::run(index, s, local)
                 },
@@ -370,17 +420,36 @@ impl Handle {
         self.shared.num_workers()
     }
 
+    /// The current runtime (inside one of its tasks, or inside its `block_on`), else the
+    /// process-wide default runtime, started on first use with one worker per core (see
+    /// [`configure_default`](crate::configure_default)).
+    pub fn current_or_default() -> Handle {
+        current_or_default()
+    }
+
     /// Low-level API for the actor runtime: registers a task in the runtime's task list, so that
     /// shutdown calls its vtable's `shutdown`. Gives the reference back if the runtime is shut down.
+    ///
+    /// # Safety
+    /// `task`'s header is not in any runtime's task list (binding it twice corrupts the list),
+    /// and stays valid while the list holds the reference; it leaves the list through
+    /// [`release_task`](Self::release_task) on this same handle, or through shutdown.
     #[doc(hidden)]
-    pub fn bind_task(&self, task: TaskRef) -> Result<(), TaskRef> {
+    pub unsafe fn bind_task(&self, task: TaskRef) -> Result<(), TaskRef> {
         self.shared.owned.bind(task)
     }
 
     /// Low-level API for the actor runtime: removes a task from the task list (when it finishes),
     /// returning the list's reference.
+    ///
+    /// # Safety
+    /// `task` points at a live header that was bound with [`bind_task`](Self::bind_task) on this
+    /// runtime (it may since have been removed by shutdown: then this returns `None`).
     #[doc(hidden)]
-    pub fn release_task(&self, task: std::ptr::NonNull<crate::task::Header>) -> Option<TaskRef> {
+    pub unsafe fn release_task(
+        &self,
+        task: std::ptr::NonNull<crate::task::Header>,
+    ) -> Option<TaskRef> {
         self.shared.owned.remove(task)
     }
 }
@@ -405,12 +474,43 @@ where
 }
 
 static DEFAULT: OnceLock<Runtime> = OnceLock::new();
+type Configure = Box<dyn Fn(&mut Builder) + Send + Sync>;
+static CONFIGURE: OnceLock<Configure> = OnceLock::new();
+
+/// Sets how the process-wide default runtime (the one `spawn` uses outside any runtime) is
+/// built. Must be called before its first use; returns false if it is too late (the default
+/// runtime exists, or another configuration was set first).
+///
+/// # Examples
+///
+/// ```
+/// // Before anything spawned on the default runtime:
+/// assert!(actor12_scheduler::configure_default(|b| {
+///     b.thread_name("app-worker");
+/// }));
+/// let name = actor12_scheduler::Handle::current_or_default()
+///     .block_on(actor12_scheduler::spawn(async { std::thread::current().name().map(String::from) }))
+///     .unwrap();
+/// assert!(name.unwrap().starts_with("app-worker"));
+/// ```
+pub fn configure_default(f: impl Fn(&mut Builder) + Send + Sync + 'static) -> bool {
+    if DEFAULT.get().is_some() {
+        return false;
+    }
+    CONFIGURE.set(Box::new(f)).is_ok() && DEFAULT.get().is_none()
+}
 
 /// The current runtime, or the process-wide default one (started on first use).
 pub(crate) fn current_or_default() -> Handle {
     Handle::try_current().unwrap_or_else(|| {
         DEFAULT
-            .get_or_init(|| Runtime::new().expect("failed to start the default actor12 runtime"))
+            .get_or_init(|| {
+                let mut builder = Runtime::builder();
+                if let Some(f) = CONFIGURE.get() {
+                    f(&mut builder);
+                }
+                builder.build().expect("failed to start the default actor12 runtime")
+            })
             .handle()
     })
 }

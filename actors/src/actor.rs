@@ -1,0 +1,420 @@
+//! The `Actor` trait, its contexts, and what `spawn` does.
+
+use std::any::Any;
+use std::fmt::Debug;
+use std::future::{Future, poll_fn};
+use std::ops::ControlFlow;
+use std::pin::{Pin, pin};
+use std::task::Poll;
+
+use crate::cancel::{CancelReason, CancelToken};
+use crate::channel::{ActorChannel, ActorReceiver};
+use crate::handler::Exec;
+use crate::link::Link;
+use crate::task::{self, CoreRef};
+use crate::weak::WeakLink;
+
+/// An actor: state owned by one task, changed only by the messages it handles, one at a time.
+///
+/// Implement the five associated types, [`state`](Actor::state) and [`init`](Actor::init); the
+/// rest has defaults. See the crate documentation for a complete example.
+///
+/// * `Message`: what the mailbox carries. [`Multi<Self>`](crate::Multi) lets the actor handle
+///   any type `M` it implements [`Handler<M>`](crate::Handler) for (handler style);
+///   [`Envelope<T, R>`](crate::Envelope) is one request type with a reply (envelope style, handled
+///   in [`handle`](Actor::handle)); any type of your own works too (raw style: implement
+///   [`ActorMessage`] for it, usually with an empty `impl`, and override `handle`).
+/// * `Spec`: what [`spawn`](crate::spawn) takes to build the actor.
+/// * `Channel`: the mailbox flavour; write `MpscChannel<Self::Message>`.
+/// * `Cancel`: the stop reason carried by the actor's [`CancelToken`].
+/// * `State`: a value shared with every [`Link`] (read with [`Link::state`]) without a message.
+pub trait Actor: Sized + Send + 'static {
+    /// What the mailbox carries.
+    type Message: ActorMessage<Self>;
+    /// What `spawn` takes.
+    type Spec: Send;
+    /// The mailbox flavour: [`MpscChannel<Self::Message>`](crate::MpscChannel).
+    type Channel: ActorChannel<Message = Self::Message>;
+    /// The stop reason.
+    type Cancel: Clone + Debug + Default + Send + Sync + 'static;
+    /// A value readable through every link.
+    type State: Send + Sync + 'static;
+
+    /// The tracing span the actor's lifecycle runs in.
+    fn span(_spec: &Self::Spec) -> tracing::Span {
+        tracing::Span::none()
+    }
+
+    /// Capacity of the actor's mailbox: senders wait (or `try_send` fails) when it is full.
+    /// Defaults to 64, as in actor12 0.0.11.
+    fn mailbox_capacity() -> usize {
+        64
+    }
+
+    /// The shared [`State`](Actor::State), built from the spec before `init`.
+    fn state(spec: &Self::Spec) -> Self::State;
+
+    /// What to do with messages still queued when the actor is asked to stop: handle them
+    /// ([`Terminate::ProcessAll`]) or drop them, their askers getting an error
+    /// ([`Terminate::Exit`], the default).
+    fn termination_strategy(&mut self) -> Terminate {
+        Terminate::Exit
+    }
+
+    /// Runs once after the actor stopped for `reason`, with its context.
+    fn terminate(
+        self,
+        _ctx: ActorContext<Self>,
+        _reason: CancelReason<Self::Cancel>,
+    ) -> impl Future<Output = ()> + Send {
+        std::future::ready(())
+    }
+
+    /// Work that is not a message, raced with the mailbox on every cycle (a periodic flush, a
+    /// socket). `Break(reason)` stops the actor. Never resolves by default.
+    fn tick(&mut self) -> impl Future<Output = ControlFlow<Self::Cancel>> + Send {
+        std::future::pending()
+    }
+
+    /// One step of the actor's life: by default the first of cancellation, [`tick`](Actor::tick)
+    /// and the next message (handled with [`handle`](Actor::handle)). Override it to run your own
+    /// loop with `ctx.rx.recv()`.
+    fn cycle(
+        &mut self,
+        ctx: &mut ActorContext<Self>,
+    ) -> impl Future<Output = ControlFlow<CancelReason<Self::Cancel>, ()>> + Send {
+        async move {
+            let event = {
+                let mut tick = pin!(self.tick());
+                poll_fn(|cx| {
+                    if let Some(reason) = ctx.token.reason() {
+                        return Poll::Ready(Event::Cancelled(reason));
+                    }
+                    if let Poll::Ready(flow) = tick.as_mut().poll(cx) {
+                        return Poll::Ready(Event::Tick(flow));
+                    }
+                    ctx.rx.poll_recv(cx).map(Event::Message)
+                })
+                .await
+            };
+            match event {
+                Event::Cancelled(reason) => ControlFlow::Break(reason),
+                Event::Tick(flow) => flow.map_break(CancelReason::new),
+                Event::Message(Some(msg)) => {
+                    self.handle(Exec::new(ctx), msg).await;
+                    ControlFlow::Continue(())
+                }
+                Event::Message(None) => ControlFlow::Break(CancelReason::default()),
+            }
+        }
+    }
+
+    /// A handler panicked. The actor is already stopped (its state dropped, queued messages
+    /// dropped, their askers answered with an error); this reports the panic. The default logs
+    /// it with `tracing` (actor12 0.0.11 exited the process here).
+    fn crash(payload: Box<dyn Any + Send>) -> impl Future<Output = ()> + Send {
+        let msg = panic_message(&*payload);
+        tracing::error!(actor = std::any::type_name::<Self>(), "actor panicked: {msg}");
+        std::future::ready(())
+    }
+
+    /// Handles one message. The default dispatches [`Multi`](crate::Multi) messages to their
+    /// [`Handler`](crate::Handler); override it for envelope or raw style.
+    fn handle<'a>(
+        &'a mut self,
+        ctx: Exec<'a, Self>,
+        msg: Self::Message,
+    ) -> impl Future<Output = ()> + Send + 'a {
+        msg.handle(self, ctx)
+    }
+
+    /// Builds the actor. Runs in `spawn`'s caller (the returned future runs on the actor's
+    /// worker); `Err(reason)` stops the actor before it handles anything.
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self>;
+
+    /// Spawns an actor of this type: see [`spawn`](crate::spawn).
+    fn spawn(spec: Self::Spec) -> Link<Self> {
+        spawn_on::<Self>(spec, crate::runtime::handle())
+    }
+}
+
+enum Event<C, M> {
+    Cancelled(CancelReason<C>),
+    Tick(ControlFlow<C>),
+    Message(Option<M>),
+}
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}
+
+/// A message type an actor's default [`handle`](Actor::handle) knows how to run.
+///
+/// [`Multi`](crate::Multi) dispatches to a [`Handler`](crate::Handler);
+/// [`Envelope`](crate::Envelope) and [`NoReply`](crate::NoReply) do nothing by default (the actor
+/// overrides `handle`). For a raw message type of your own, an empty impl is enough:
+///
+/// ```
+/// # #![allow(dead_code)]
+/// # use actor12::{Actor, ActorMessage};
+/// # struct MyActor;
+/// enum Command { Start, Stop }
+/// impl ActorMessage<MyActor> for Command {}
+/// # impl Actor for MyActor {
+/// #     type Message = Command;
+/// #     type Spec = ();
+/// #     type Channel = actor12::MpscChannel<Command>;
+/// #     type Cancel = ();
+/// #     type State = ();
+/// #     fn state(_: &()) {}
+/// #     fn init(_: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> { std::future::ready(Ok(MyActor)) }
+/// # }
+/// ```
+pub trait ActorMessage<A: Actor>: Send + 'static {
+    /// Runs the message against the actor. The default drops it.
+    fn handle<'a>(
+        self,
+        _actor: &'a mut A,
+        _ctx: Exec<'a, A>,
+    ) -> impl Future<Output = ()> + Send + 'a
+    where
+        Self: Sized,
+    {
+        std::future::ready(())
+    }
+}
+
+/// What [`Actor::termination_strategy`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Terminate {
+    /// Handle every message already queued, then stop.
+    ProcessAll,
+    /// Stop now; queued messages are dropped and their askers get an error.
+    Exit,
+}
+
+/// The future [`Actor::init`] returns: builds the actor, or stops it with a reason.
+pub trait InitFuture<A: Actor>:
+    Future<Output = Result<A, <A as Actor>::Cancel>> + Send + 'static
+{
+}
+
+impl<A: Actor, F: Future<Output = Result<A, <A as Actor>::Cancel>> + Send + 'static> InitFuture<A>
+    for F
+{
+}
+
+/// What [`Actor::init`] gets.
+pub struct Init<'a, A: Actor> {
+    /// The spec given to `spawn`.
+    pub spec: A::Spec,
+    /// Background tasks tied to the actor: aborted when it stops.
+    pub tasks: &'a mut TaskSet,
+    /// A link to the actor being built (keep it and the actor keeps itself alive).
+    pub link: Link<A>,
+    /// The actor's cancellation token.
+    pub token: CancelToken<A::Cancel>,
+}
+
+impl<A: Actor> Debug for Init<'_, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Init").field("link", &self.link).finish_non_exhaustive()
+    }
+}
+
+impl<A: Actor> Init<'_, A> {
+    /// Spawns a background task tied to the actor: aborted when the actor stops.
+    pub fn spawn<F>(&mut self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.spawn(future);
+    }
+}
+
+/// The running actor's context: its mailbox receiver, token, background tasks and a link to
+/// itself.
+pub struct ActorContext<A: Actor> {
+    /// The mailbox: `ctx.rx.recv().await` is the next message (`None` once it is closed). The
+    /// default [`cycle`](Actor::cycle) reads it for you.
+    pub rx: ActorReceiver<A::Message>,
+    /// The actor's cancellation token.
+    pub token: CancelToken<A::Cancel>,
+    /// Background tasks tied to the actor: aborted when it stops.
+    pub futures: TaskSet,
+    /// The actor's tracing span.
+    pub span: tracing::Span,
+    /// A weak link to the actor itself.
+    pub link: WeakLink<A>,
+}
+
+impl<A: Actor> Debug for ActorContext<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActorContext").field("link", &self.link).finish_non_exhaustive()
+    }
+}
+
+impl<A: Actor> ActorContext<A> {
+    /// Spawns a background task tied to the actor: aborted when the actor stops.
+    pub fn spawn(&mut self, future: impl Future<Output = ()> + Send + 'static) {
+        self.futures.spawn(future);
+    }
+}
+
+/// Background tasks tied to an actor (`Init::tasks`, `ActorContext::futures`): each runs on the
+/// actor's runtime, and all are aborted when the set is dropped, that is when the actor stops.
+pub struct TaskSet {
+    handle: actor12_scheduler::Handle,
+    tasks: Vec<actor12_scheduler::JoinHandle<()>>,
+}
+
+impl Debug for TaskSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskSet").field("len", &self.len()).finish()
+    }
+}
+
+impl TaskSet {
+    pub(crate) fn new(handle: actor12_scheduler::Handle) -> TaskSet {
+        TaskSet { handle, tasks: Vec::new() }
+    }
+
+    /// Spawns a task into the set.
+    pub fn spawn(&mut self, future: impl Future<Output = ()> + Send + 'static) {
+        if self.tasks.len() == self.tasks.capacity() {
+            self.tasks.retain(|t| !t.is_finished());
+        }
+        self.tasks.push(self.handle.spawn(future));
+    }
+
+    /// Tasks spawned and not yet finished.
+    pub fn len(&self) -> usize {
+        self.tasks.iter().filter(|t| !t.is_finished()).count()
+    }
+
+    /// True if no task is running.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Aborts every task in the set.
+    pub fn abort_all(&mut self) {
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for TaskSet {
+    fn drop(&mut self) {
+        self.abort_all();
+    }
+}
+
+/// The boxed future of `Actor::init` (its type is not nameable: it may borrow `Init`'s lifetime).
+type InitBox<A> = Pin<Box<dyn Future<Output = Result<A, <A as Actor>::Cancel>> + Send>>;
+
+/// Spawns an actor on the runtime behind `handle`.
+pub(crate) fn spawn_on<A: Actor>(spec: A::Spec, handle: actor12_scheduler::Handle) -> Link<A> {
+    spawn_with::<A, _>(spec, handle, lifecycle::<A>)
+}
+
+/// `spawn_on`, with the lifecycle future's type `F` inferred from `make` (so the actor's
+/// allocation holds it inline and can be made before `init` is called).
+fn spawn_with<A: Actor, F>(
+    spec: A::Spec,
+    handle: actor12_scheduler::Handle,
+    make: fn(InitBox<A>, ActorContext<A>, crate::count::Count<A>) -> F,
+) -> Link<A>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let count = crate::count::Count::<A>::new();
+    let capacity = Some(A::mailbox_capacity());
+    let core: CoreRef<A::Message> =
+        task::allocate::<A::Message, F>(handle.clone(), capacity, crash::<A>);
+    let token = CancelToken::<A::Cancel>::new();
+    let link = Link::new(core.clone(), token.clone(), A::state(&spec));
+    let span = A::span(&spec);
+    let mut tasks = TaskSet::new(handle);
+    // A panic in the user's `init` propagates to the spawner, as a panic in any called function
+    // does; the guard then tears the half-built actor down.
+    let guard = AbandonOnUnwind::<A::Message, F> { core: &core, _future: std::marker::PhantomData };
+    let init: InitBox<A> = Box::pin(A::init(Init {
+        spec,
+        tasks: &mut tasks,
+        link: link.clone(),
+        token: token.clone(),
+    }));
+    std::mem::forget(guard);
+    let ctx = ActorContext {
+        rx: ActorReceiver::new(core.clone()),
+        token: token.clone(),
+        futures: tasks,
+        span,
+        link: link.downgrade(),
+    };
+    let _ = token.register_waker(core.waker());
+    // SAFETY: `core` was allocated above for `F`, and this is its one start.
+    unsafe { task::start::<A::Message, F>(&core, make(init, ctx, count)) };
+    link
+}
+
+/// Tears down an actor whose `init` panicked before its lifecycle was written.
+struct AbandonOnUnwind<'a, M: Send + 'static, F: Future<Output = ()> + Send + 'static> {
+    core: &'a CoreRef<M>,
+    _future: std::marker::PhantomData<fn(F)>,
+}
+
+impl<M: Send + 'static, F: Future<Output = ()> + Send + 'static> Drop
+    for AbandonOnUnwind<'_, M, F>
+{
+    fn drop(&mut self) {
+        // SAFETY: reached only while unwinding out of `init`, before `start`: we still hold the
+        // run token of a core allocated for `F`.
+        unsafe { task::abandon::<M, F>(self.core) };
+    }
+}
+
+async fn lifecycle<A: Actor>(
+    init: InitBox<A>,
+    mut ctx: ActorContext<A>,
+    count: crate::count::Count<A>,
+) {
+    let _count = count;
+    let mut actor = match init.await {
+        Ok(actor) => actor,
+        Err(reason) => {
+            tracing::debug!(actor = std::any::type_name::<A>(), ?reason, "init refused");
+            ctx.token.cancel(reason);
+            return;
+        }
+    };
+    let reason = loop {
+        if let ControlFlow::Break(reason) = actor.cycle(&mut ctx).await {
+            break reason;
+        }
+    };
+    if actor.termination_strategy() == Terminate::ProcessAll {
+        ctx.rx.close();
+        while let Some(msg) = ctx.rx.recv().await {
+            actor.handle(Exec::new(&mut ctx), msg).await;
+        }
+    }
+    ctx.rx.detach();
+    let token = ctx.token.clone();
+    actor.terminate(ctx, reason.clone()).await;
+    // Children of this actor's token stop with it.
+    token.cancel_with_reason(reason);
+}
+
+fn crash<A: Actor>(payload: Box<dyn Any + Send>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    Box::pin(A::crash(payload))
+}

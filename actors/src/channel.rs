@@ -1,0 +1,106 @@
+//! The mailbox as an actor sees it: the `Channel` marker and the receiver in `ActorContext::rx`.
+
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::marker::PhantomData;
+use std::task::{Context, Poll};
+
+use crate::task::{CoreRef, RecvStep};
+
+/// The mailbox flavour of an actor (`Actor::Channel`). [`MpscChannel`] is the one there is: the
+/// lock-free MPSC mailbox of `actor12-mailbox`, fused with the actor's scheduling.
+pub trait ActorChannel: sealed::Sealed {
+    /// What the channel carries.
+    type Message: Send + 'static;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<T> Sealed for super::MpscChannel<T> {}
+}
+
+/// actor12's mailbox: lock-free, multi-producer, single-consumer, bounded by
+/// [`Actor::mailbox_capacity`](crate::Actor::mailbox_capacity). Write
+/// `type Channel = MpscChannel<Self::Message>;`.
+pub struct MpscChannel<T> {
+    _t: PhantomData<fn(T)>,
+}
+
+impl<T> fmt::Debug for MpscChannel<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MpscChannel")
+    }
+}
+
+impl<T: Send + 'static> ActorChannel for MpscChannel<T> {
+    type Message = T;
+}
+
+/// The receiving end of an actor's mailbox (`ActorContext::rx`). Only the actor itself can use
+/// it: the runtime guarantees that one actor runs on one worker at a time, and this receiver is
+/// how that actor reads its mailbox.
+pub struct ActorReceiver<M: Send + 'static> {
+    core: CoreRef<M>,
+    detached: bool,
+}
+
+impl<M: Send + 'static> fmt::Debug for ActorReceiver<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActorReceiver")
+            .field("len", &self.core.mailbox.len())
+            .field("closed", &self.core.is_closed())
+            .finish()
+    }
+}
+
+impl<M: Send + 'static> ActorReceiver<M> {
+    pub(crate) fn new(core: CoreRef<M>) -> Self {
+        ActorReceiver { core, detached: false }
+    }
+
+    /// The next message; `None` once the mailbox is closed and empty (the actor is stopping).
+    pub fn recv(&mut self) -> impl Future<Output = Option<M>> + Send + '_ {
+        poll_fn(|cx| self.poll_recv(cx))
+    }
+
+    /// Polls for the next message (see [`recv`](Self::recv)).
+    pub fn poll_recv(&mut self, _cx: &mut Context<'_>) -> Poll<Option<M>> {
+        if self.detached {
+            return Poll::Ready(None);
+        }
+        // SAFETY: the receiver lives in its actor's lifecycle (it is not constructible
+        // elsewhere, and it is detached before the context is handed to `terminate`, the only
+        // place it can escape), so it is polled only by the actor's own run, which holds the
+        // run token. Its wake-up comes from the mailbox, not from `_cx`.
+        match unsafe { self.core.poll_recv() } {
+            RecvStep::Message(msg) => Poll::Ready(Some(msg)),
+            RecvStep::Closed => Poll::Ready(None),
+            RecvStep::Pending => Poll::Pending,
+        }
+    }
+
+    /// Stops accepting messages: later sends fail; those already queued can still be received.
+    pub fn close(&mut self) {
+        let _ = self.core.mailbox.close();
+    }
+
+    /// True once the mailbox is closed.
+    pub fn is_closed(&mut self) -> bool {
+        self.core.is_closed()
+    }
+
+    /// Messages waiting.
+    pub fn len(&self) -> usize {
+        self.core.mailbox.len()
+    }
+
+    /// True if no message is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// From now on `recv` returns `None`: the context is about to leave the actor's run.
+    pub(crate) fn detach(&mut self) {
+        self.detached = true;
+    }
+}

@@ -1,0 +1,161 @@
+//! `count`: live, total and peak instances per actor type.
+//!
+//! Every spawned actor is counted from `spawn` until its lifecycle ends.
+//!
+//! ```
+//! use actor12::count;
+//! # use actor12::prelude::*;
+//! # use actor12::{MpscChannel, Multi};
+//! # struct Worker;
+//! # impl Actor for Worker {
+//! #     type Message = Multi<Self>;
+//! #     type Spec = ();
+//! #     type Channel = MpscChannel<Self::Message>;
+//! #     type Cancel = ();
+//! #     type State = ();
+//! #     fn state(_: &()) {}
+//! #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> { std::future::ready(Ok(Worker)) }
+//! # }
+//! actor12::rt::Runtime::new().unwrap().block_on(async {
+//!     let a = actor12::spawn::<Worker>(());
+//!     let b = actor12::spawn::<Worker>(());
+//!     let stats = count::stats::<Worker>();
+//!     assert_eq!((stats.live, stats.total), (2, 2));
+//!     a.cancel_and_wait(()).await;
+//!     assert_eq!(count::stats::<Worker>().live, 1);
+//!     println!("{}", count::report());
+//!     # drop(b);
+//! });
+//! ```
+
+use std::any::{TypeId, type_name};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use parking_lot::RwLock;
+
+/// The counters of one type.
+#[derive(Debug)]
+pub struct Stats {
+    /// The type's name.
+    pub type_name: &'static str,
+    /// Instances ever created.
+    pub total: AtomicUsize,
+    /// The most instances alive at once.
+    pub max_live: AtomicUsize,
+    /// Instances alive now.
+    pub live: AtomicUsize,
+}
+
+/// A snapshot of one type's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Instances ever created.
+    pub total: usize,
+    /// The most instances alive at once.
+    pub max_live: usize,
+    /// Instances alive now.
+    pub live: usize,
+}
+
+fn counts() -> &'static RwLock<HashMap<TypeId, &'static Stats>> {
+    static COUNTS: OnceLock<RwLock<HashMap<TypeId, &'static Stats>>> = OnceLock::new();
+    COUNTS.get_or_init(Default::default)
+}
+
+fn stats_of<T: 'static>() -> &'static Stats {
+    let id = TypeId::of::<T>();
+    if let Some(stats) = counts().read().get(&id) {
+        return stats;
+    }
+    counts().write().entry(id).or_insert_with(|| {
+        Box::leak(Box::new(Stats {
+            type_name: type_name::<T>(),
+            total: AtomicUsize::new(0),
+            max_live: AtomicUsize::new(0),
+            live: AtomicUsize::new(0),
+        }))
+    })
+}
+
+/// The counters of type `T` now.
+pub fn stats<T: 'static>() -> Snapshot {
+    snapshot(stats_of::<T>())
+}
+
+fn snapshot(s: &Stats) -> Snapshot {
+    Snapshot {
+        total: s.total.load(Relaxed),
+        max_live: s.max_live.load(Relaxed),
+        live: s.live.load(Relaxed),
+    }
+}
+
+/// Counts one live instance of `T` while it exists.
+#[derive(Debug)]
+pub struct Count<T: 'static> {
+    stats: &'static Stats,
+    _t: PhantomData<fn(T)>,
+}
+
+impl<T: 'static> Count<T> {
+    /// Counts a new instance.
+    pub fn new() -> Self {
+        let stats = stats_of::<T>();
+        stats.total.fetch_add(1, Relaxed);
+        let live = stats.live.fetch_add(1, Relaxed) + 1;
+        stats.max_live.fetch_max(live, Relaxed);
+        Count { stats, _t: PhantomData }
+    }
+}
+
+impl<T: 'static> Default for Count<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: 'static> Drop for Count<T> {
+    fn drop(&mut self) {
+        self.stats.live.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Every counted type's counters, sorted by name; `Display` prints a table.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// `type name -> (total, max_live, live)`.
+    pub by_type: BTreeMap<&'static str, (usize, usize, usize)>,
+}
+
+/// The counters of every type counted so far.
+pub fn report() -> Report {
+    let by_type = counts()
+        .read()
+        .values()
+        .map(|s| {
+            let n = snapshot(s);
+            (s.type_name, (n.total, n.max_live, n.live))
+        })
+        .collect();
+    Report { by_type }
+}
+
+/// [`report`] as text.
+pub fn report_string() -> String {
+    report().to_string()
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self.by_type.keys().map(|k| k.len()).max().unwrap_or(0).max(5);
+        writeln!(f, "{:<width$} {:>12} {:>12} {:>12}", "", "total", "max_live", "live")?;
+        for (name, (total, max_live, live)) in &self.by_type {
+            writeln!(f, "{name:<width$} {total:>12} {max_live:>12} {live:>12}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,102 @@
+//! Envelope style: a request and its reply slot, travelling together.
+
+use std::fmt::{self, Debug};
+use std::future::Future;
+
+use crate::actor::{Actor, ActorMessage};
+use crate::oneshot;
+
+/// A request `value` with the slot its answer goes to (`reply`). An actor whose `Message` is
+/// `Envelope<T, R>` answers with `msg.reply.send(answer)` in its
+/// [`handle`](crate::Actor::handle); callers use [`Link::send`](crate::Link::send) or the
+/// two-step [`EnvelopeMessage`](crate::EnvelopeMessage).
+///
+/// # Examples
+///
+/// ```
+/// use actor12::Envelope;
+///
+/// let (envelope, reply) = Envelope::<u32, u32>::new(20);
+/// let (value, slot) = envelope.split();
+/// slot.send(value + 1).unwrap();
+/// # actor12::rt::Runtime::new().unwrap().block_on(async move {
+/// assert_eq!(reply.await, Ok(21));
+/// # });
+/// ```
+pub struct Envelope<T, R> {
+    /// The request.
+    pub value: T,
+    /// Where the answer goes.
+    pub reply: oneshot::Sender<R>,
+}
+
+impl<T: Debug, R> Debug for Envelope<T, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Debug::fmt(&self.value, f)
+    }
+}
+
+impl<T, R> Envelope<T, R> {
+    /// A new envelope and the receiver of its answer.
+    pub fn new(value: T) -> (Self, oneshot::Receiver<R>) {
+        let (reply, rx) = oneshot::channel();
+        (Envelope { value, reply }, rx)
+    }
+
+    /// An envelope answering into an existing slot (to pass a request on).
+    pub fn relay(value: T, reply: oneshot::Sender<R>) -> Self {
+        Envelope { value, reply }
+    }
+
+    /// Answers; gives the answer back if the asker is gone.
+    pub fn send(self, value: R) -> Result<(), R> {
+        self.reply.send(value)
+    }
+
+    /// The request and its slot, apart.
+    pub fn split(self) -> (T, oneshot::Sender<R>) {
+        (self.value, self.reply)
+    }
+
+    /// The same slot with a transformed request.
+    pub fn map<U>(self, func: impl FnOnce(T) -> U) -> Envelope<U, R> {
+        Envelope { value: func(self.value), reply: self.reply }
+    }
+
+    /// Answers with the output of `fut`.
+    pub async fn reply_fut<F: Future<Output = R>>(self, fut: F) {
+        let value = fut.await;
+        let _ = self.reply.send(value);
+    }
+
+    /// Answers with the output of `func(value)`.
+    pub async fn reply<F: Future<Output = R>>(self, func: impl FnOnce(T) -> F) {
+        let value = func(self.value).await;
+        let _ = self.reply.send(value);
+    }
+}
+
+impl<T, R, A: Actor> ActorMessage<A> for Envelope<T, R>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+{
+}
+
+/// A message that expects no answer (raw style, for actors that override `handle`).
+pub struct NoReply<T>(pub T);
+
+impl<T> NoReply<T> {
+    /// Wraps a value.
+    pub fn new(value: T) -> Self {
+        NoReply(value)
+    }
+}
+
+impl<T: Debug> Debug for NoReply<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Debug::fmt(&self.0, f)
+    }
+}
+
+impl<T: Send + 'static, A: Actor> ActorMessage<A> for NoReply<T> {}

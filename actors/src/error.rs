@@ -1,0 +1,159 @@
+//! Errors: what a send, an ask or a two-step message can fail with, and how a reply type
+//! expresses those failures ([`FromError`]).
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::actor::Actor;
+use crate::oneshot::RecvError;
+
+/// A message could not be delivered: the actor has stopped. Carries the message back.
+///
+/// The message is reachable only by value ([`into_inner`](Self::into_inner)), so the error is
+/// `Sync` even when the message is not, and can travel inside `anyhow::Error`.
+pub struct SendError<T> {
+    msg: T,
+}
+
+impl<T> SendError<T> {
+    pub(crate) fn new(msg: T) -> Self {
+        SendError { msg }
+    }
+
+    /// The message that was not delivered.
+    pub fn into_inner(self) -> T {
+        self.msg
+    }
+}
+
+// SAFETY: no `&T` can be obtained from a `&SendError<T>` (the field is private and only moved
+// out by value), so sharing the error between threads never shares the message.
+unsafe impl<T: Send> Sync for SendError<T> {}
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendError").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the actor has stopped: message not delivered")
+    }
+}
+
+impl<T> std::error::Error for SendError<T> {}
+
+/// The error of pushing `A::Message` into actor `A`'s mailbox (`Link::send_raw`).
+pub type ActorSendError<A> = SendError<<A as Actor>::Message>;
+
+/// Failures of the actor machinery, as seen by a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActorError {
+    /// A type-erased send failed.
+    DynSendError(),
+    /// The actor is not running (a [`WeakLink`](crate::WeakLink) to a stopped or unset actor).
+    Dead,
+    /// The handler took the reply slot twice.
+    ReplyTaken,
+    /// The reply is being produced by a background task (`Call::reply_async`'s placeholder).
+    AsyncReply,
+}
+
+impl fmt::Display for ActorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ActorError::DynSendError() => "Dynamic send error",
+            ActorError::Dead => "Actor is already dead",
+            ActorError::ReplyTaken => "Reply taken",
+            ActorError::AsyncReply => "Async reply",
+        })
+    }
+}
+
+impl std::error::Error for ActorError {}
+
+/// Why a two-step message ([`MessageHandle`](crate::MessageHandle)) produced no reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageError {
+    /// The message was not delivered (the actor has stopped, or the link is empty).
+    SendFailed(String),
+    /// The message was delivered but the reply slot was dropped unanswered: the actor stopped
+    /// or panicked before answering.
+    RecvFailed(RecvError),
+    /// No reply within the deadline.
+    Timeout {
+        /// The deadline that passed.
+        timeout: Duration,
+    },
+    /// The reply was already taken from this handle.
+    AlreadyConsumed,
+}
+
+impl fmt::Display for MessageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MessageError::SendFailed(why) => write!(f, "failed to send message: {why}"),
+            MessageError::RecvFailed(e) => write!(f, "failed to receive reply: {e}"),
+            MessageError::Timeout { timeout } => write!(f, "no reply within {timeout:?}"),
+            MessageError::AlreadyConsumed => f.write_str("the reply was already consumed"),
+        }
+    }
+}
+
+impl std::error::Error for MessageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MessageError::RecvFailed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<RecvError> for MessageError {
+    fn from(e: RecvError) -> Self {
+        MessageError::RecvFailed(e)
+    }
+}
+
+/// Turns a transport failure into a reply value, so that an ask on a dead actor resolves to an
+/// answer (usually `Err`) instead of hanging or panicking.
+///
+/// Implemented for `anyhow::Result<T>` and every error type `E`. Implement it for your own
+/// reply types.
+pub trait FromError<E> {
+    /// The reply that stands for `err`.
+    fn from_err(err: E) -> Self
+    where
+        Self: Sized;
+}
+
+impl<T, E> FromError<E> for anyhow::Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn from_err(err: E) -> Self {
+        Err(anyhow::Error::new(err))
+    }
+}
+
+impl<T, E> FromError<E> for Result<T, MessageError>
+where
+    E: Into<MessageError>,
+{
+    fn from_err(err: E) -> Self {
+        Err(err.into())
+    }
+}
+
+impl From<ActorError> for MessageError {
+    fn from(e: ActorError) -> Self {
+        MessageError::SendFailed(e.to_string())
+    }
+}
+
+impl<T> From<SendError<T>> for MessageError {
+    fn from(e: SendError<T>) -> Self {
+        MessageError::SendFailed(e.to_string())
+    }
+}

@@ -1,0 +1,334 @@
+//! `Link<A>`: the handle to a running actor, and `DynLink<M>`, the same with the actor type
+//! erased.
+
+use std::fmt;
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::actor::Actor;
+use crate::cancel::CancelToken;
+use crate::envelope::Envelope;
+use crate::error::{ActorSendError, FromError, SendError};
+use crate::handler::Handler;
+use crate::multi::Multi;
+use crate::task::CoreRef;
+use crate::weak::WeakLink;
+
+/// A boxed, sendable future (the type `futures::future::BoxFuture` names).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What every clone of a [`Link`] shares. Dropping the last one stops the actor.
+pub(crate) struct LinkInner<A: Actor> {
+    pub(crate) core: CoreRef<A::Message>,
+    pub(crate) token: CancelToken<A::Cancel>,
+    pub(crate) state: A::State,
+}
+
+impl<A: Actor> Drop for LinkInner<A> {
+    fn drop(&mut self) {
+        self.token.cancel(A::Cancel::default());
+    }
+}
+
+/// A handle to a running actor: cheap to clone, compared and hashed by identity. The actor lives
+/// while a `Link` to it does; dropping the last one stops it with the default reason.
+///
+/// Sending (all of these fail fast, never hang, once the actor has stopped):
+///
+/// | call | style | meaning |
+/// |---|---|---|
+/// | [`ask_dyn`](Link::ask_dyn) | handler | request/reply |
+/// | [`ask_dyn_async`](Link::ask_dyn_async) | handler | send now, await the reply later |
+/// | [`tell_dyn`](Link::tell_dyn) | handler | fire and forget |
+/// | [`relay_dyn`](Link::relay_dyn) | handler | pass an envelope on; the reply goes to its asker |
+/// | [`send`](Link::send) | envelope | request/reply |
+/// | [`send_raw`](Link::send_raw) | raw | push an `A::Message` |
+/// | [`send_message`](Link::send_message) | any | the two-step API: deliver, then decide |
+///
+/// # Examples
+///
+/// ```
+/// use actor12::prelude::*;
+/// use actor12::{Call, MpscChannel, Multi};
+///
+/// struct Greeter;
+/// impl Actor for Greeter {
+///     type Message = Multi<Self>;
+///     type Spec = ();
+///     type Channel = MpscChannel<Self::Message>;
+///     type Cancel = ();
+///     type State = ();
+///     fn state(_: &()) {}
+///     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+///         std::future::ready(Ok(Greeter))
+///     }
+/// }
+/// impl Handler<String> for Greeter {
+///     type Reply = anyhow::Result<String>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, name: String) -> Self::Reply {
+///         Ok(format!("hello, {name}"))
+///     }
+/// }
+///
+/// actor12::rt::Runtime::new().unwrap().block_on(async {
+///     let greeter = actor12::spawn::<Greeter>(());
+///     assert_eq!(greeter.ask_dyn("ann".to_string()).await.unwrap(), "hello, ann");
+///     greeter.cancel_and_wait(()).await;
+///     assert!(!greeter.alive());
+///     assert!(greeter.ask_dyn("bob".to_string()).await.is_err()); // at once, no hang
+/// });
+/// ```
+pub struct Link<A: Actor> {
+    pub(crate) inner: Arc<LinkInner<A>>,
+}
+
+impl<A: Actor> Clone for Link<A> {
+    fn clone(&self) -> Self {
+        Link { inner: self.inner.clone() }
+    }
+}
+
+impl<A: Actor> PartialEq for Link<A> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl<A: Actor> Eq for Link<A> {}
+
+impl<A: Actor> Hash for Link<A> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        Arc::as_ptr(&self.inner).hash(state);
+    }
+}
+
+impl<A: Actor> fmt::Debug for Link<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Link")
+            .field("actor", &std::any::type_name::<A>())
+            .field("id", &self.inner.core.addr())
+            .field("alive", &self.alive())
+            .finish()
+    }
+}
+
+impl<A: Actor> Link<A> {
+    pub(crate) fn new(
+        core: CoreRef<A::Message>,
+        token: CancelToken<A::Cancel>,
+        state: A::State,
+    ) -> Self {
+        Link { inner: Arc::new(LinkInner { core, token, state }) }
+    }
+
+    /// True while the actor runs (until its mailbox closes).
+    pub fn alive(&self) -> bool {
+        !self.inner.core.is_closed()
+    }
+
+    /// Resolves once the actor has stopped (at once if it already has).
+    pub fn wait(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.inner.core.stopped())
+    }
+
+    /// The actor's shared [`State`](Actor::State).
+    pub fn state(&self) -> &A::State {
+        &self.inner.state
+    }
+
+    /// The actor's cancellation token.
+    pub fn token(&self) -> &CancelToken<A::Cancel> {
+        &self.inner.token
+    }
+
+    /// Asks the actor to stop with `reason`; returns at once.
+    #[track_caller]
+    pub fn cancel(&self, reason: A::Cancel) {
+        self.inner.token.cancel(reason);
+    }
+
+    /// Asks the actor to stop and waits until it has.
+    #[track_caller]
+    pub fn cancel_and_wait(&self, reason: A::Cancel) -> impl Future<Output = ()> + Send + '_ {
+        self.inner.token.cancel(reason);
+        self.inner.core.stopped()
+    }
+
+    /// A link that does not keep the actor alive.
+    pub fn downgrade(&self) -> WeakLink<A> {
+        WeakLink::from(self)
+    }
+
+    /// Pushes a raw `A::Message`, waiting for room; hands it back if the actor has stopped.
+    pub async fn send_raw(&self, message: A::Message) -> Result<(), ActorSendError<A>> {
+        self.inner.core.send(message).await.map_err(SendError::new)
+    }
+
+    /// Pushes a raw `A::Message` without waiting: fails if the mailbox is full or the actor has
+    /// stopped, handing the message back.
+    pub fn try_send_raw(
+        &self,
+        message: A::Message,
+    ) -> Result<(), actor12_mailbox::TrySendError<A::Message>> {
+        self.inner.core.try_send(message)
+    }
+
+    /// Request/reply, envelope style: for actors whose `Message` is `Envelope<T, R>`.
+    pub async fn send<T, R>(&self, message: T) -> R
+    where
+        A: Actor<Message = Envelope<T, R>>,
+        T: Send + 'static,
+        R: Send + 'static + FromError<ActorSendError<A>> + FromError<crate::oneshot::RecvError>,
+    {
+        let (envelope, rx) = Envelope::new(message);
+        if let Err(e) = self.send_raw(envelope).await {
+            return R::from_err(e);
+        }
+        rx.await.unwrap_or_else(R::from_err)
+    }
+}
+
+impl<A: Actor<Message = Multi<A>>> Link<A> {
+    /// Request/reply, handler style: sends `message` to `A`'s `Handler<T>` and awaits the reply.
+    /// A stopped actor (or one that stops before answering) yields the reply's error value.
+    pub async fn ask_dyn<T: Send + 'static>(&self, message: T) -> <A as Handler<T>>::Reply
+    where
+        A: Handler<T>,
+    {
+        let (envelope, rx) = Envelope::new(message);
+        if let Err(e) = self.send_raw(Multi::new(envelope)).await {
+            return FromError::from_err(e);
+        }
+        rx.await.unwrap_or_else(FromError::from_err)
+    }
+
+    /// Sends now; the returned future (`'static`, awaitable anywhere) is the reply.
+    pub async fn ask_dyn_async<T: Send + 'static>(
+        &self,
+        message: T,
+    ) -> BoxFuture<'static, <A as Handler<T>>::Reply>
+    where
+        A: Handler<T>,
+    {
+        let (envelope, rx) = Envelope::new(message);
+        if let Err(e) = self.send_raw(Multi::new(envelope)).await {
+            let reply: <A as Handler<T>>::Reply = FromError::from_err(e);
+            return Box::pin(std::future::ready(reply));
+        }
+        Box::pin(async move { rx.await.unwrap_or_else(FromError::from_err) })
+    }
+
+    /// Fire and forget: the reply is dropped; a stopped actor drops the message.
+    pub async fn tell_dyn<T: Send + 'static>(&self, message: T)
+    where
+        A: Handler<T>,
+    {
+        let (envelope, _) = Envelope::new(message);
+        let _ = self.send_raw(Multi::new(envelope)).await;
+    }
+
+    /// Passes an envelope on: the reply goes to the envelope's original asker.
+    pub async fn relay_dyn<T: Send + 'static>(
+        &self,
+        envelope: Envelope<T, <A as Handler<T>>::Reply>,
+    ) where
+        A: Handler<T>,
+    {
+        let _ = self.send_raw(Multi::new(envelope)).await;
+    }
+
+    /// The same actor, seen only as "something that handles `M`".
+    pub fn to_dyn<M: Send + 'static>(&self) -> DynLink<M>
+    where
+        A: Handler<M>,
+    {
+        DynLink { link: Arc::new(self.clone()) }
+    }
+}
+
+/// What a [`DynLink<M>`] can do with the actor behind it.
+trait DynamicLink<M>: Send + Sync + 'static {
+    fn cancel(&self);
+    fn tell_dyn(&self, message: M) -> BoxFuture<'_, ()>;
+    fn cancel_and_wait(&self) -> BoxFuture<'_, ()>;
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<A, M> DynamicLink<M> for Link<A>
+where
+    A: Actor<Message = Multi<A>> + Handler<M>,
+    M: Send + 'static,
+{
+    fn cancel(&self) {
+        Link::cancel(self, A::Cancel::default());
+    }
+
+    fn tell_dyn(&self, message: M) -> BoxFuture<'_, ()> {
+        Box::pin(Link::tell_dyn(self, message))
+    }
+
+    fn cancel_and_wait(&self) -> BoxFuture<'_, ()> {
+        Box::pin(Link::cancel_and_wait(self, A::Cancel::default()))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A link to any actor that handles `M`, its type erased ([`Link::to_dyn`]).
+pub struct DynLink<M: Send + 'static> {
+    link: Arc<dyn DynamicLink<M>>,
+}
+
+impl<M: Send + 'static> Clone for DynLink<M> {
+    fn clone(&self) -> Self {
+        DynLink { link: self.link.clone() }
+    }
+}
+
+impl<M: Send + 'static> fmt::Debug for DynLink<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DynLink").field("message", &std::any::type_name::<M>()).finish()
+    }
+}
+
+impl<M: Send + 'static> DynLink<M> {
+    /// True if the actor behind this link is an `A`.
+    pub fn is<A: Actor<Message = Multi<A>> + Handler<M>>(&self) -> bool {
+        self.link.as_any().is::<Link<A>>()
+    }
+
+    /// The typed link, if the actor is an `A`.
+    pub fn try_to<A: Actor<Message = Multi<A>> + Handler<M>>(&self) -> Option<Link<A>> {
+        self.link.as_any().downcast_ref::<Link<A>>().cloned()
+    }
+
+    /// The typed link.
+    ///
+    /// # Panics
+    /// If the actor is not an `A` (check with [`is`](Self::is), or use
+    /// [`try_to`](Self::try_to)).
+    pub fn to<A: Actor<Message = Multi<A>> + Handler<M>>(&self) -> Link<A> {
+        self.try_to().unwrap_or_else(|| {
+            panic!("DynLink::to: the actor is not a {}", std::any::type_name::<A>())
+        })
+    }
+
+    /// Asks the actor to stop with its default reason.
+    pub fn cancel(&self) {
+        self.link.cancel();
+    }
+
+    /// Fire and forget.
+    pub fn tell_dyn(&self, message: M) -> BoxFuture<'_, ()> {
+        self.link.tell_dyn(message)
+    }
+
+    /// Asks the actor to stop and waits until it has.
+    pub fn cancel_and_wait(&self) -> BoxFuture<'_, ()> {
+        self.link.cancel_and_wait()
+    }
+}

@@ -1,0 +1,384 @@
+//! The two-step API: `send_message(..).await` delivers and returns a [`MessageHandle`]; then the
+//! caller decides: `reply()`, `timeout(..)`, `forget()`, `try_reply()`, or `forward_to(..)`.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use crate::actor::Actor;
+use crate::envelope::Envelope;
+use crate::error::MessageError;
+use crate::handler::Handler;
+use crate::link::Link;
+use crate::multi::Multi;
+use crate::oneshot::{self, TryRecvError};
+use crate::weak::WeakLink;
+
+/// A message that can be sent to actor `A` with [`Link::send_message`]: the extension point of
+/// the two-step API. Implemented by [`HandlerMessage`], [`EnvelopeMessage`], [`RelayMessage`] and
+/// [`RawMessage`].
+pub trait SendableMessage<A: Actor>: Send + Sized {
+    /// What [`MessageHandle::reply`] resolves to.
+    type Reply: Send + 'static;
+
+    /// Delivers the message (waiting for room in a full mailbox).
+    fn send_to(self, link: &Link<A>) -> impl Future<Output = MessageHandle<Self::Reply>> + Send;
+}
+
+/// A message that can be sent through a [`WeakLink`]: every [`SendableMessage`]. To a dead or
+/// empty target it yields a handle whose [`send_error`](MessageHandle::send_error) says so.
+pub trait WeakSendableMessage<A: Actor>: SendableMessage<A> {}
+
+impl<A: Actor, M: SendableMessage<A>> WeakSendableMessage<A> for M {}
+
+/// Handler style: `M` goes to `A`'s [`Handler<M>`]; the reply is the handler's `Reply`.
+#[derive(Debug, Clone)]
+pub struct HandlerMessage<M>(pub M);
+
+impl<M> HandlerMessage<M> {
+    /// Wraps a message.
+    pub fn new(message: M) -> Self {
+        HandlerMessage(message)
+    }
+}
+
+impl<A, M> SendableMessage<A> for HandlerMessage<M>
+where
+    A: Actor<Message = Multi<A>> + Handler<M>,
+    M: Send + 'static,
+{
+    type Reply = <A as Handler<M>>::Reply;
+
+    async fn send_to(self, link: &Link<A>) -> MessageHandle<Self::Reply> {
+        let (envelope, rx) = Envelope::new(self.0);
+        match link.send_raw(Multi::new(envelope)).await {
+            Ok(()) => MessageHandle::waiting(rx),
+            Err(e) => MessageHandle::failed(e.to_string()),
+        }
+    }
+}
+
+/// Envelope style: for an actor whose `Message` is `Envelope<T, R>`; the reply is `R`.
+pub struct EnvelopeMessage<T, R> {
+    value: T,
+    _reply: PhantomData<fn() -> R>,
+}
+
+impl<T, R> EnvelopeMessage<T, R> {
+    /// Wraps a request.
+    pub fn new(value: T) -> Self {
+        EnvelopeMessage { value, _reply: PhantomData }
+    }
+}
+
+impl<T: fmt::Debug, R> fmt::Debug for EnvelopeMessage<T, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("EnvelopeMessage").field(&self.value).finish()
+    }
+}
+
+impl<A, T, R> SendableMessage<A> for EnvelopeMessage<T, R>
+where
+    A: Actor<Message = Envelope<T, R>>,
+    T: Send + 'static,
+    R: Send + 'static,
+{
+    type Reply = R;
+
+    async fn send_to(self, link: &Link<A>) -> MessageHandle<R> {
+        let (envelope, rx) = Envelope::new(self.value);
+        match link.send_raw(envelope).await {
+            Ok(()) => MessageHandle::waiting(rx),
+            Err(e) => MessageHandle::failed(e.to_string()),
+        }
+    }
+}
+
+/// Passes an envelope on to a handler-style actor: the answer goes to the envelope's original
+/// asker, so this handle's reply is `()` once delivered.
+#[derive(Debug)]
+pub struct RelayMessage<T, R>(pub Envelope<T, R>);
+
+impl<T, R> RelayMessage<T, R> {
+    /// Wraps an envelope.
+    pub fn new(envelope: Envelope<T, R>) -> Self {
+        RelayMessage(envelope)
+    }
+}
+
+impl<A, T, R> SendableMessage<A> for RelayMessage<T, R>
+where
+    A: Actor<Message = Multi<A>> + Handler<T, Reply = R>,
+    T: Send + 'static,
+    R: Send + 'static,
+{
+    type Reply = ();
+
+    async fn send_to(self, link: &Link<A>) -> MessageHandle<()> {
+        match link.send_raw(Multi::new(self.0)).await {
+            Ok(()) => MessageHandle::delivered(()),
+            Err(e) => MessageHandle::failed(e.to_string()),
+        }
+    }
+}
+
+/// A raw `A::Message` (see [`Link::send_raw_message`]); the reply is `()` once delivered.
+#[derive(Debug)]
+pub struct RawMessage<M>(pub M);
+
+impl<A: Actor> SendableMessage<A> for RawMessage<A::Message> {
+    type Reply = ();
+
+    async fn send_to(self, link: &Link<A>) -> MessageHandle<()> {
+        match link.send_raw(self.0).await {
+            Ok(()) => MessageHandle::delivered(()),
+            Err(e) => MessageHandle::failed(e.to_string()),
+        }
+    }
+}
+
+/// A delivered (or undeliverable) message, and the reply to come: step two of the two-step
+/// API.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use actor12::prelude::*;
+/// use actor12::{Call, HandlerMessage, MessageError, MpscChannel, Multi};
+///
+/// struct Slow;
+/// impl Actor for Slow {
+///     type Message = Multi<Self>;
+///     type Spec = ();
+///     type Channel = MpscChannel<Self::Message>;
+///     type Cancel = ();
+///     type State = ();
+///     fn state(_: &()) {}
+///     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+///         std::future::ready(Ok(Slow))
+///     }
+/// }
+/// impl Handler<Duration> for Slow {
+///     type Reply = anyhow::Result<()>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, d: Duration) -> Self::Reply {
+///         actor12::time::sleep(d).await;
+///         Ok(())
+///     }
+/// }
+///
+/// actor12::rt::Runtime::new().unwrap().block_on(async {
+///     let slow = actor12::spawn::<Slow>(());
+///     let handle = slow.send_message(HandlerMessage::new(Duration::from_secs(60))).await;
+///     assert!(handle.was_sent());
+///     let late = handle.timeout(Duration::from_millis(5)).reply().await;
+///     assert!(matches!(late, Err(MessageError::Timeout { .. })));
+/// });
+/// ```
+#[must_use = "a MessageHandle does nothing unless you take the reply or call `forget()`"]
+pub struct MessageHandle<R> {
+    state: State<R>,
+    timeout: Option<Duration>,
+}
+
+enum State<R> {
+    Waiting(oneshot::Receiver<R>),
+    Ready(R),
+    Failed(String),
+    Consumed,
+}
+
+impl<R> fmt::Debug for MessageHandle<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Waiting(_) => "waiting",
+            State::Ready(_) => "ready",
+            State::Failed(_) => "failed",
+            State::Consumed => "consumed",
+        };
+        f.debug_struct("MessageHandle")
+            .field("state", &state)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl<R: Send + 'static> MessageHandle<R> {
+    pub(crate) fn waiting(rx: oneshot::Receiver<R>) -> Self {
+        MessageHandle { state: State::Waiting(rx), timeout: None }
+    }
+
+    pub(crate) fn delivered(reply: R) -> Self {
+        MessageHandle { state: State::Ready(reply), timeout: None }
+    }
+
+    pub(crate) fn failed(why: String) -> Self {
+        MessageHandle { state: State::Failed(why), timeout: None }
+    }
+
+    /// True if the message was delivered to the actor's mailbox.
+    pub fn was_sent(&self) -> bool {
+        !matches!(self.state, State::Failed(_))
+    }
+
+    /// Why the message was not delivered, if it was not.
+    pub fn send_error(&self) -> Option<&str> {
+        match &self.state {
+            State::Failed(why) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// Sets a deadline for [`reply`](Self::reply) and the calls built on it (on actor12's timer
+    /// wheel; the deadline counts from when the reply is awaited).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Drops the reply: the actor still handles the message; its answer is discarded.
+    pub fn forget(self) {}
+
+    /// The reply if it is already here; never waits.
+    pub fn try_reply(&mut self) -> Result<Option<R>, MessageError> {
+        match std::mem::replace(&mut self.state, State::Consumed) {
+            State::Waiting(mut rx) => match rx.try_recv() {
+                Ok(value) => Ok(Some(value)),
+                Err(TryRecvError::Empty) => {
+                    self.state = State::Waiting(rx);
+                    Ok(None)
+                }
+                Err(TryRecvError::Closed) => Err(MessageError::RecvFailed(oneshot::RecvError)),
+            },
+            State::Ready(value) => Ok(Some(value)),
+            State::Failed(why) => {
+                let err = MessageError::SendFailed(why.clone());
+                self.state = State::Failed(why);
+                Err(err)
+            }
+            State::Consumed => Err(MessageError::AlreadyConsumed),
+        }
+    }
+
+    /// Waits for the reply (up to the [`timeout`](Self::timeout), if one is set).
+    pub async fn reply(self) -> Result<R, MessageError> {
+        match self.state {
+            State::Waiting(rx) => match self.timeout {
+                None => rx.await.map_err(MessageError::RecvFailed),
+                Some(timeout) => match crate::time::timeout(timeout, rx).await {
+                    Ok(reply) => reply.map_err(MessageError::RecvFailed),
+                    Err(_) => Err(MessageError::Timeout { timeout }),
+                },
+            },
+            State::Ready(value) => Ok(value),
+            State::Failed(why) => Err(MessageError::SendFailed(why)),
+            State::Consumed => Err(MessageError::AlreadyConsumed),
+        }
+    }
+
+    /// The reply, transformed.
+    pub async fn map_reply<U>(self, f: impl FnOnce(R) -> U) -> Result<U, MessageError> {
+        self.reply().await.map(f)
+    }
+
+    /// Runs `f` on the outcome (reply or error) and awaits what it returns.
+    pub async fn then<F, Fut>(self, f: F) -> Fut::Output
+    where
+        F: FnOnce(Result<R, MessageError>) -> Fut,
+        Fut: Future,
+    {
+        f(self.reply().await).await
+    }
+
+    /// The reply, with the error transformed.
+    pub async fn map_err<E>(self, f: impl FnOnce(MessageError) -> E) -> Result<R, E> {
+        self.reply().await.map_err(f)
+    }
+
+    /// Delivers the outcome (reply or error) as a message to another actor, from a background
+    /// task; returns at once. `B` handles `Result<R, MessageError>`.
+    pub fn forward_to<B>(self, link: &Link<B>)
+    where
+        B: Actor<Message = Multi<B>> + Handler<Result<R, MessageError>>,
+    {
+        let link = link.clone();
+        drop(crate::rt::Handle::current_or_default().spawn(async move {
+            link.tell_dyn(self.reply().await).await;
+        }));
+    }
+}
+
+impl<A: Actor> Link<A> {
+    /// Step one of the two-step API: delivers `message` and returns the handle of its reply.
+    pub async fn send_message<M: SendableMessage<A>>(&self, message: M) -> MessageHandle<M::Reply> {
+        message.send_to(self).await
+    }
+
+    /// Both steps: delivers and waits for the reply.
+    pub async fn send_and_reply<M: SendableMessage<A>>(
+        &self,
+        message: M,
+    ) -> Result<M::Reply, MessageError> {
+        self.send_message(message).await.reply().await
+    }
+
+    /// Delivers and discards the reply.
+    pub async fn send_and_forget<M: SendableMessage<A>>(&self, message: M) {
+        self.send_message(message).await.forget();
+    }
+
+    /// Both steps, with a deadline on the reply.
+    pub async fn send_with_timeout<M: SendableMessage<A>>(
+        &self,
+        message: M,
+        timeout: Duration,
+    ) -> Result<M::Reply, MessageError> {
+        self.send_message(message).await.timeout(timeout).reply().await
+    }
+
+    /// Step one for a raw `A::Message`: the handle's reply is `()` once delivered.
+    pub async fn send_raw_message(&self, message: A::Message) -> MessageHandle<()> {
+        self.send_message(RawMessage(message)).await
+    }
+}
+
+impl<A: Actor> WeakLink<A> {
+    /// [`Link::send_message`]; to a dead or empty target the handle reports the send error.
+    pub async fn send_message<M: WeakSendableMessage<A>>(
+        &self,
+        message: M,
+    ) -> MessageHandle<M::Reply> {
+        match self.upgrade() {
+            Some(link) => link.send_message(message).await,
+            None => MessageHandle::failed(crate::error::ActorError::Dead.to_string()),
+        }
+    }
+
+    /// [`Link::send_and_reply`].
+    pub async fn send_and_reply<M: WeakSendableMessage<A>>(
+        &self,
+        message: M,
+    ) -> Result<M::Reply, MessageError> {
+        self.send_message(message).await.reply().await
+    }
+
+    /// [`Link::send_and_forget`].
+    pub async fn send_and_forget<M: WeakSendableMessage<A>>(&self, message: M) {
+        self.send_message(message).await.forget();
+    }
+
+    /// [`Link::send_with_timeout`].
+    pub async fn send_with_timeout<M: WeakSendableMessage<A>>(
+        &self,
+        message: M,
+        timeout: Duration,
+    ) -> Result<M::Reply, MessageError> {
+        self.send_message(message).await.timeout(timeout).reply().await
+    }
+
+    /// [`Link::send_raw_message`].
+    pub async fn send_raw_message(&self, message: A::Message) -> MessageHandle<()> {
+        self.send_message(RawMessage(message)).await
+    }
+}

@@ -1,0 +1,53 @@
+//! Which runtime an actor runs on, and the tokio bridge.
+
+use actor12_scheduler::Handle;
+
+/// The runtime `spawn` uses: the current one (inside an actor, a task, or `Runtime::block_on`),
+/// else the process-wide default (one worker per core, started on first use). With the `tokio`
+/// feature the default runtime's workers run inside a side tokio runtime's context.
+pub(crate) fn handle() -> Handle {
+    #[cfg(feature = "tokio")]
+    tokio_bridge::configure();
+    Handle::current_or_default()
+}
+
+/// The `tokio` feature: a small tokio runtime on side threads whose context every worker of
+/// actor12's default runtime enters, so that `tokio::time::sleep`, tokio sockets and
+/// tokio-based clients work inside actors. (tokio does no scheduling of actors: it only drives
+/// its timers and I/O for the futures that use them.)
+#[cfg(feature = "tokio")]
+pub mod tokio_bridge {
+    use std::sync::OnceLock;
+
+    static SIDE: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+
+    /// The side tokio runtime (two threads, started on first use).
+    pub fn runtime() -> &'static tokio::runtime::Runtime {
+        SIDE.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("actor12-tokio-bridge")
+                .enable_all()
+                .build()
+                .expect("failed to start the tokio bridge runtime")
+        })
+    }
+
+    /// Enters the side runtime's context on the calling thread for the rest of its life.
+    pub fn enter_for_thread() {
+        std::mem::forget(runtime().enter());
+    }
+
+    /// Makes the default actor12 runtime's workers enter the side runtime (before its first use).
+    pub(crate) fn configure() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            let _ = actor12_scheduler::configure_default(|b| {
+                b.on_thread_start(enter_for_thread);
+            });
+        });
+    }
+
+    /// For a runtime you build yourself: `builder.on_thread_start(actor12::tokio_bridge::enter_for_thread)`.
+    pub use enter_for_thread as on_thread_start;
+}

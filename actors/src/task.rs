@@ -1,0 +1,632 @@
+//! The actor as the scheduled unit.
+//!
+//! One allocation per actor holds the runtime's task [`Header`], the actor's [`Mailbox`] and its
+//! lifecycle future (`init`, the `cycle` loop, `terminate`). There is no waker or channel
+//! between the mailbox and the scheduler:
+//!
+//! * The **run token** is the right to run the actor. Exactly one party holds it at a time: the
+//!   mailbox's IDLE bit (the actor is parked), a run queue, or the worker running the actor. The
+//!   sender whose push (or the waker whose notification) takes the mailbox out of IDLE gets the
+//!   token and schedules the actor (`actor12_mailbox::Push::Schedule`); the worker gives it back
+//!   to the mailbox with `try_idle` when the actor has nothing left to do. The token owns one
+//!   counted reference to the allocation, so a queued actor can never be freed.
+//! * A run polls the lifecycle future with a waker that is the actor itself: waking it sets the
+//!   mailbox's NOTIFY bit. When the future is pending, the run asks *why*: waiting for a message
+//!   (the receiver found the mailbox empty) -> `try_idle`, which fails if a message arrived;
+//!   waiting for something else (a reply, a timer) -> `try_idle_unless_notified`, which ignores
+//!   queued messages; out of budget or a message still being written -> requeue.
+//! * Once the lifecycle ends (or a handler panics and `crash` has run), the actor never goes idle
+//!   again, so nobody can schedule it; the mailbox is closed and drained (askers of the dropped
+//!   messages get their error at once), waiters of `Link::wait` are woken, and the token's
+//!   reference is dropped.
+//! * The runtime's task list (for shutdown) holds a second, tiny header inside the same
+//!   allocation (`bound`), so that its `shutdown` call can be told apart from a run-token
+//!   holder's: the list only *asks* for the token (a notification), and whoever holds it tears
+//!   the actor down, exactly once.
+
+use std::any::Any;
+use std::future::Future;
+use std::mem::{ManuallyDrop, offset_of};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, Ordering::*};
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+use actor12_mailbox::{Mailbox, Pop, Push};
+use actor12_scheduler::Handle;
+use actor12_scheduler::task::{self, Header, TaskRef, Vtable};
+use parking_lot::Mutex;
+
+/// Messages one run takes from the mailbox before it lets other actors on the worker go.
+const BATCH: u32 = 64;
+
+/// The part of an actor's allocation that does not depend on its lifecycle future's type.
+#[repr(C)]
+pub(crate) struct Core<M> {
+    /// The run token's header: must stay the first field (pointers to it are pointers to `Core`).
+    header: Header,
+    /// The task list's entry (see the module documentation).
+    bound: Header,
+    pub(crate) mailbox: Mailbox<M>,
+    pub(crate) handle: Handle,
+    stopped: Stopped,
+    /// Touched only by the run token's holder.
+    run: std::cell::UnsafeCell<RunState>,
+    waker_vtable: &'static RawWakerVTable,
+    crash: CrashFn,
+}
+
+// SAFETY: the mailbox moves `M`s between threads (`M: Send`); `run` and the stage are touched
+// only by the run token's holder, one thread at a time, with the token's hand-over (a queue push
+// and pop, or the mailbox's state word) ordering their accesses; everything else is atomic or
+// locked.
+unsafe impl<M: Send> Sync for Core<M> {}
+// SAFETY: as above.
+unsafe impl<M: Send> Send for Core<M> {}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Waiting {
+    /// The future is pending on something other than the mailbox: a reply, a timer, a lock.
+    Other,
+    /// The receiver found the mailbox empty.
+    Mailbox,
+    /// Out of budget, or a message is still being written: requeue.
+    Yield,
+}
+
+struct RunState {
+    budget: u32,
+    waiting: Waiting,
+}
+
+/// "The actor has stopped", for `Link::wait`: a flag and the wakers waiting for it.
+struct Stopped {
+    done: AtomicBool,
+    waiters: Mutex<Vec<Waker>>,
+}
+
+#[repr(C)]
+struct Task<M, F> {
+    core: Core<M>,
+    stage: std::cell::UnsafeCell<Stage<F>>,
+}
+
+enum Stage<F> {
+    /// Allocated, lifecycle not written yet (during `spawn`).
+    Empty,
+    Running(F),
+    /// A handler panicked; the actor's `crash` hook runs.
+    Crashing(Pin<Box<dyn Future<Output = ()> + Send>>),
+    Done,
+}
+
+/// A counted reference to an actor's core (what links and receivers hold).
+pub(crate) struct CoreRef<M> {
+    task: TaskRef,
+    _message: std::marker::PhantomData<fn(M)>,
+}
+
+// SAFETY: a `CoreRef` only gives `&Core<M>`, whose shared API is thread-safe for `M: Send`
+// (the mailbox moves messages between threads; everything else is atomic or locked).
+unsafe impl<M: Send> Send for CoreRef<M> {}
+// SAFETY: as above.
+unsafe impl<M: Send> Sync for CoreRef<M> {}
+
+impl<M> Clone for CoreRef<M> {
+    fn clone(&self) -> Self {
+        CoreRef { task: self.task.clone_ref(), _message: std::marker::PhantomData }
+    }
+}
+
+impl<M> std::ops::Deref for CoreRef<M> {
+    type Target = Core<M>;
+
+    fn deref(&self) -> &Core<M> {
+        // SAFETY: the reference keeps the allocation alive; `Core` is `repr(C)` with the header
+        // first, so the header pointer is the core pointer.
+        unsafe { self.task.as_ptr().cast::<Core<M>>().as_ref() }
+    }
+}
+
+impl<M> CoreRef<M> {
+    /// Identity of the actor (for `Eq`/`Hash` of links).
+    pub(crate) fn addr(&self) -> usize {
+        self.task.as_ptr().as_ptr() as usize
+    }
+}
+
+impl<M: Send + 'static> Core<M> {
+    /// Schedules the actor after a push or notification returned `Push::Schedule`: the caller
+    /// now holds the run token and hands it to the runtime.
+    pub(crate) fn schedule(&self) {
+        // SAFETY: the run token owns one counted reference (module documentation), and the
+        // caller holds the token.
+        let token = unsafe { TaskRef::from_raw(NonNull::from(&self.header)) };
+        task::schedule(&self.handle, token);
+    }
+
+    /// Pushes a message, waiting for room in a bounded mailbox; schedules the actor if it was
+    /// idle. Gives the message back if the actor has stopped.
+    pub(crate) async fn send(&self, msg: M) -> Result<(), M> {
+        let push = match self.mailbox.try_push(msg) {
+            Ok(push) => push,
+            Err(actor12_mailbox::TrySendError::Full(msg)) => {
+                self.mailbox.push(msg).await.map_err(|e| e.0)?
+            }
+            Err(actor12_mailbox::TrySendError::Closed(msg)) => return Err(msg),
+        };
+        if push == Push::Schedule {
+            self.schedule();
+        }
+        Ok(())
+    }
+
+    /// Pushes a message without waiting; gives it back if the mailbox is full or closed.
+    pub(crate) fn try_send(&self, msg: M) -> Result<(), actor12_mailbox::TrySendError<M>> {
+        if self.mailbox.try_push(msg)? == Push::Schedule {
+            self.schedule();
+        }
+        Ok(())
+    }
+
+    /// True once the actor has stopped (its mailbox is closed).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.mailbox.is_closed()
+    }
+
+    /// Resolves once the actor has stopped and been torn down.
+    pub(crate) fn stopped(&self) -> StoppedFuture<'_> {
+        StoppedFuture { stopped: &self.stopped }
+    }
+
+    /// The actor's own waker, with a reference of its own.
+    pub(crate) fn waker(&self) -> Waker {
+        let ptr = NonNull::from(&self.header);
+        // SAFETY: we hold a reference (through `&self`), so the count is at least one.
+        let extra = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) }).clone_ref();
+        // SAFETY: the raw waker owns the reference just taken; the vtable matches `M`.
+        unsafe {
+            Waker::from_raw(RawWaker::new(extra.into_raw().as_ptr().cast(), self.waker_vtable))
+        }
+    }
+}
+
+/// The future of [`Core::stopped`].
+pub(crate) struct StoppedFuture<'a> {
+    stopped: &'a Stopped,
+}
+
+impl Future for StoppedFuture<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let stopped = self.stopped;
+        // Acquire: pairs with the release in `Stopped::set`.
+        if stopped.done.load(Acquire) {
+            return Poll::Ready(());
+        }
+        let mut waiters = stopped.waiters.lock();
+        // Checked again under the lock: `set` stores the flag before it takes the lock.
+        if stopped.done.load(Acquire) {
+            return Poll::Ready(());
+        }
+        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+impl Stopped {
+    fn set(&self) {
+        // Release: pairs with the acquire in `StoppedFuture::poll`.
+        self.done.store(true, Release);
+        let waiters = std::mem::take(&mut *self.waiters.lock());
+        for waker in waiters {
+            waker.wake();
+        }
+    }
+}
+
+/// What a run found the receiver doing, recorded by [`note_empty`] and friends.
+pub(crate) enum RecvStep<M> {
+    Message(M),
+    Closed,
+    Pending,
+}
+
+impl<M: Send + 'static> Core<M> {
+    /// The consumer side of `ActorReceiver::poll_recv`.
+    ///
+    /// # Safety
+    /// Only the run token's holder may call it (the actor's own task, while it runs).
+    pub(crate) unsafe fn poll_recv(&self) -> RecvStep<M> {
+        // SAFETY: the run token's holder has exclusive use of the run state and the consumer
+        // side of the mailbox.
+        let run = unsafe { &mut *self.run.get() };
+        if run.budget == 0 {
+            run.waiting = Waiting::Yield;
+            return RecvStep::Pending;
+        }
+        loop {
+            // SAFETY: as above.
+            match unsafe { self.mailbox.pop() } {
+                Pop::User(msg) => {
+                    run.budget -= 1;
+                    return RecvStep::Message(msg);
+                }
+                Pop::System(()) => continue,
+                Pop::Closed => return RecvStep::Closed,
+                Pop::Empty => {
+                    run.waiting = Waiting::Mailbox;
+                    return RecvStep::Pending;
+                }
+                Pop::Busy => {
+                    run.waiting = Waiting::Yield;
+                    return RecvStep::Pending;
+                }
+            }
+        }
+    }
+}
+
+/// Allocates an actor whose lifecycle future is `F`. Returns the core pointer; the allocation
+/// starts with three references: the run token's (the mailbox starts out of IDLE, see
+/// [`start`]), the caller's, and the task list entry's.
+pub(crate) fn allocate<M, F>(handle: Handle, capacity: Option<usize>, crash: CrashFn) -> CoreRef<M>
+where
+    M: Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let mailbox = match capacity {
+        Some(n) => Mailbox::bounded(n.max(1)),
+        None => Mailbox::unbounded(),
+    };
+    // The new mailbox is IDLE: take the run token now, so no push can schedule the actor before
+    // its lifecycle is written.
+    let _ = mailbox.notify();
+    let task = Box::new(Task::<M, F> {
+        core: Core {
+            header: Header::new_bare(vtable::<M, F>(), 3, None),
+            bound: Header::new_bare(bound_vtable::<M, F>(), 1, None),
+            mailbox,
+            handle,
+            stopped: Stopped { done: AtomicBool::new(false), waiters: Mutex::new(Vec::new()) },
+            run: std::cell::UnsafeCell::new(RunState { budget: BATCH, waiting: Waiting::Other }),
+            waker_vtable: waker_vtable::<M>(),
+            crash,
+        },
+        stage: std::cell::UnsafeCell::new(Stage::Empty),
+    });
+    let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
+    // SAFETY: one of the three references is the caller's.
+    CoreRef { task: unsafe { TaskRef::from_raw(ptr) }, _message: std::marker::PhantomData }
+}
+
+/// Writes the lifecycle, registers the actor with its runtime and schedules its first run.
+///
+/// # Safety
+/// `core` was made by `allocate::<M, F>` and `start` is called once, by the party that called
+/// `allocate` (it holds the run token until now).
+pub(crate) unsafe fn start<M, F>(core: &CoreRef<M>, lifecycle: F)
+where
+    M: Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    // SAFETY: per the contract, `core` points into a `Task<M, F>`.
+    let task = unsafe { task_ref::<M, F>(core.task.as_ptr()) };
+    // SAFETY: we hold the run token: nobody else touches the stage.
+    unsafe { *task.stage.get() = Stage::Running(lifecycle) };
+    // SAFETY: the list entry's reference was counted in `allocate`. The bound header lives in
+    // the same allocation, which that reference keeps alive.
+    let entry = unsafe { TaskRef::from_raw(NonNull::from(&task.core.bound)) };
+    // SAFETY: `bound` is a header made for this purpose: the list calls its `shutdown` at most
+    // once per bind and we release it once, in `finish`.
+    if let Err(entry) = unsafe { task.core.handle.bind_task(entry) } {
+        // The runtime is shut down: the actor never runs.
+        drop(entry);
+        // SAFETY: we hold the run token.
+        unsafe { tear_down::<M, F>(task, false) };
+        // SAFETY: the run token's reference; nobody else will use it (never IDLE again).
+        drop(unsafe { TaskRef::from_raw(core.task.as_ptr()) });
+        return;
+    }
+    core.schedule();
+}
+
+/// Ends an actor that was allocated but never started (its `init` panicked).
+///
+/// # Safety
+/// `core` was made by `allocate::<M, F>` and not started; the caller still holds the run token.
+pub(crate) unsafe fn abandon<M, F>(core: &CoreRef<M>)
+where
+    M: Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    // SAFETY: per the contract.
+    let task = unsafe { task_ref::<M, F>(core.task.as_ptr()) };
+    // SAFETY: we hold the run token; the entry was never bound.
+    unsafe { tear_down::<M, F>(task, false) };
+    // SAFETY: the run token's and the unbound entry's references, counted in `allocate`.
+    unsafe {
+        drop(TaskRef::from_raw(core.task.as_ptr()));
+        drop(TaskRef::from_raw(core.task.as_ptr()));
+    }
+}
+
+fn vtable<M: Send + 'static, F: Future<Output = ()> + Send + 'static>() -> &'static Vtable {
+    &Vtable {
+        run: run::<M, F>,
+        schedule: schedule_token::<M>,
+        shutdown: shutdown::<M, F>,
+        dealloc: dealloc::<M, F>,
+        try_read_output: no_join_handle,
+        drop_join_handle: no_join_handle_drop,
+    }
+}
+
+fn bound_vtable<M: Send + 'static, F: Future<Output = ()> + Send + 'static>() -> &'static Vtable {
+    &Vtable {
+        run: bound_run,
+        schedule: bound_schedule,
+        shutdown: bound_shutdown::<M, F>,
+        dealloc: bound_dealloc::<M>,
+        try_read_output: no_join_handle,
+        drop_join_handle: no_join_handle_drop,
+    }
+}
+
+fn waker_vtable<M: Send + 'static>() -> &'static RawWakerVTable {
+    &RawWakerVTable::new(waker_clone::<M>, waker_wake::<M>, waker_wake_by_ref::<M>, waker_drop)
+}
+
+/// # Safety
+/// `ptr` is the header of a live `Task<M, F>`.
+unsafe fn task_ref<'a, M, F>(ptr: NonNull<Header>) -> &'a Task<M, F> {
+    // SAFETY: `Task` and `Core` are `repr(C)` with the header first.
+    unsafe { ptr.cast::<Task<M, F>>().as_ref() }
+}
+
+/// # Safety
+/// `ptr` is the header of a live `Core<M>`.
+unsafe fn core_ref<'a, M>(ptr: NonNull<Header>) -> &'a Core<M> {
+    // SAFETY: `Core` is `repr(C)` with the header first.
+    unsafe { ptr.cast::<Core<M>>().as_ref() }
+}
+
+/// The vtable's `run`: the caller hands over the run token.
+unsafe fn run<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
+    token: TaskRef,
+) -> Option<TaskRef> {
+    // SAFETY: the run token points at a live `Task<M, F>` (it owns a reference).
+    let task = unsafe { task_ref::<M, F>(token.as_ptr()) };
+    let core = &task.core;
+    // SAFETY: the run token's holder has exclusive use of the run state and the stage.
+    let (run, stage) = unsafe { (&mut *core.run.get(), &mut *task.stage.get()) };
+    if matches!(stage, Stage::Done | Stage::Empty) {
+        // Torn down by a shutdown while this entry was queued: the token's reference goes.
+        return None;
+    }
+    // A borrowed waker: it owns no reference of its own, so it is never dropped.
+    // SAFETY: the vtable matches `M`, and the run token keeps the task alive during the run.
+    let waker = ManuallyDrop::new(unsafe {
+        Waker::from_raw(RawWaker::new(token.as_ptr().as_ptr().cast(), core.waker_vtable))
+    });
+    let mut cx = Context::from_waker(&waker);
+    run.budget = BATCH;
+    // Polls without a message (a handler woken by a reply, a timer, its own `yield_now`) count
+    // against the same batch, so a chatty future cannot keep the worker.
+    let mut polls = 0;
+    loop {
+        polls += 1;
+        // SAFETY: we hold the run token (the consumer side).
+        unsafe { core.mailbox.take_notified() };
+        run.waiting = Waiting::Other;
+        let done = match stage {
+            Stage::Running(future) => {
+                // SAFETY: the future lives in the task's allocation, which never moves.
+                let future = unsafe { Pin::new_unchecked(future) };
+                match catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))) {
+                    Ok(Poll::Ready(())) => true,
+                    Ok(Poll::Pending) => false,
+                    Err(panic) => {
+                        let crash = crash_of::<M, F>(task, panic);
+                        *stage = Stage::Crashing(crash);
+                        continue;
+                    }
+                }
+            }
+            Stage::Crashing(future) => {
+                // A panic inside `crash` itself ends it: there is nobody left to report to.
+                catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))
+                    .map_or(true, |p| p.is_ready())
+            }
+            Stage::Done | Stage::Empty => unreachable!("checked above"),
+        };
+        if done {
+            // SAFETY: we hold the run token.
+            unsafe { tear_down::<M, F>(task, true) };
+            return None; // drops the token's reference
+        }
+        let idle = match run.waiting {
+            // SAFETY: we hold the run token (the consumer side).
+            Waiting::Mailbox => unsafe { core.mailbox.try_idle() },
+            // SAFETY: as above.
+            Waiting::Other => unsafe { core.mailbox.try_idle_unless_notified() },
+            Waiting::Yield => return Some(token),
+        };
+        if idle {
+            // The token's reference is parked in the IDLE bit.
+            let _ = token.into_raw();
+            return None;
+        }
+        if run.budget == 0 || polls >= BATCH {
+            return Some(token);
+        }
+    }
+}
+
+/// The stage after a panic: the lifecycle (and with it the actor's state) is dropped, and the
+/// actor's `crash` hook runs with the payload.
+fn crash_of<M, F>(
+    task: &Task<M, F>,
+    panic: Box<dyn Any + Send>,
+) -> Pin<Box<dyn Future<Output = ()> + Send>>
+where
+    M: Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    // SAFETY: called by the run token's holder, from `run`.
+    let stage = unsafe { &mut *task.stage.get() };
+    // A panicking destructor is reported the same way as the handler's panic.
+    let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Empty));
+    (task.core.crash)(panic)
+}
+
+/// How an actor type reports a panic: `Actor::crash`, boxed.
+pub(crate) type CrashFn = fn(Box<dyn Any + Send>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Ends the actor: drops what is left of its lifecycle, closes and drains the mailbox, wakes
+/// `wait`ers, leaves the task list. Runs once, by the run token's holder.
+///
+/// # Safety
+/// The caller holds the run token of `task`.
+unsafe fn tear_down<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
+    task: &Task<M, F>,
+    release: bool,
+) {
+    let core = &task.core;
+    // SAFETY: the run token's holder has exclusive use of the stage.
+    let stage = unsafe { &mut *task.stage.get() };
+    let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Done));
+    let _ = core.mailbox.close();
+    loop {
+        // SAFETY: we hold the run token (the consumer side).
+        match unsafe { core.mailbox.pop() } {
+            Pop::User(msg) => {
+                // Dropping a message drops its reply slot: its asker gets an error now.
+                let _ = catch_unwind(AssertUnwindSafe(|| drop(msg)));
+            }
+            Pop::System(()) => {}
+            // A producer claimed a slot before the close and is still writing it.
+            Pop::Busy => std::thread::yield_now(),
+            Pop::Empty | Pop::Closed => break,
+        }
+    }
+    // SAFETY: as above.
+    unsafe { core.mailbox.close_system() };
+    core.stopped.set();
+    if release {
+        // SAFETY: the bound header was bound once in `start`; this is its one release.
+        let entry = unsafe { core.handle.release_task(NonNull::from(&core.bound)) };
+        drop(entry);
+    }
+}
+
+unsafe fn schedule_token<M: Send + 'static>(token: TaskRef) {
+    // SAFETY: the scheduler calls this with a token of a live `Core<M>`.
+    let core = unsafe { core_ref::<M>(token.as_ptr()) };
+    task::schedule(&core.handle, token);
+}
+
+/// The vtable's `shutdown`, reached only with the run token (a queue being drained, or a
+/// schedule after the runtime shut down).
+unsafe fn shutdown<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
+    ptr: NonNull<Header>,
+) {
+    // SAFETY: the caller holds the run token of a live task.
+    let task = unsafe { task_ref::<M, F>(ptr) };
+    // SAFETY: as above.
+    if !matches!(unsafe { &*task.stage.get() }, Stage::Done) {
+        // SAFETY: as above.
+        unsafe { tear_down::<M, F>(task, true) };
+    }
+}
+
+unsafe fn dealloc<M, F>(ptr: NonNull<Header>) {
+    // SAFETY: the last reference is gone; the allocation was made by `allocate::<M, F>`.
+    drop(unsafe { Box::from_raw(ptr.cast::<Task<M, F>>().as_ptr()) });
+}
+
+/// The task list entry's `shutdown`: ask for the run token; if the actor was idle we get it and
+/// tear it down here, otherwise its holder will run it (and see the runtime shut down).
+unsafe fn bound_shutdown<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
+    ptr: NonNull<Header>,
+) {
+    // SAFETY: `ptr` is the `bound` field of a live `Task<M, F>` (the list holds a reference).
+    let main = unsafe { main_of::<M>(ptr) };
+    // SAFETY: as above.
+    let core = unsafe { core_ref::<M>(main) };
+    if core.mailbox.notify() == Push::Schedule {
+        // SAFETY: we hold the run token now.
+        let token = unsafe { TaskRef::from_raw(main) };
+        // SAFETY: as above. The list has already removed this entry: no release.
+        let task = unsafe { task_ref::<M, F>(main) };
+        // SAFETY: as above.
+        if !matches!(unsafe { &*task.stage.get() }, Stage::Done) {
+            // SAFETY: we hold the run token.
+            unsafe { tear_down::<M, F>(task, false) };
+        }
+        drop(token);
+    }
+}
+
+/// The list entry's last reference is gone: drop the one it stood for on the main header.
+unsafe fn bound_dealloc<M: Send + 'static>(ptr: NonNull<Header>) {
+    // SAFETY: `ptr` is the `bound` field of a live core, and the entry's reference was counted
+    // on the main header.
+    drop(unsafe { TaskRef::from_raw(main_of::<M>(ptr)) });
+}
+
+/// # Safety
+/// `bound` points at the `bound` field of a `Core<M>`.
+unsafe fn main_of<M>(bound: NonNull<Header>) -> NonNull<Header> {
+    let offset = offset_of!(Core<M>, bound);
+    // SAFETY: both fields are in the same allocation; `header` is at offset 0.
+    unsafe { NonNull::new_unchecked(bound.as_ptr().cast::<u8>().sub(offset).cast::<Header>()) }
+}
+
+unsafe fn bound_run(_: TaskRef) -> Option<TaskRef> {
+    unreachable!("an actor's task list entry is never queued")
+}
+
+unsafe fn bound_schedule(_: TaskRef) {
+    unreachable!("an actor's task list entry is never scheduled")
+}
+
+unsafe fn no_join_handle(_: NonNull<Header>, _: *mut (), _: &Waker) {
+    unreachable!("actors have no join handle")
+}
+
+unsafe fn no_join_handle_drop(_: NonNull<Header>) {
+    unreachable!("actors have no join handle")
+}
+
+unsafe fn waker_clone<M: Send + 'static>(data: *const ()) -> RawWaker {
+    // SAFETY: a waker's data is the header of a live `Core<M>` it holds a reference to.
+    let core = unsafe { core_ref::<M>(NonNull::new_unchecked(data.cast_mut().cast())) };
+    let waker = ManuallyDrop::new(core.waker());
+    RawWaker::new(waker.data(), waker.vtable())
+}
+
+unsafe fn waker_wake<M: Send + 'static>(data: *const ()) {
+    // SAFETY: as for `waker_clone`; this consumes the waker's reference.
+    unsafe {
+        waker_wake_by_ref::<M>(data);
+        waker_drop(data);
+    }
+}
+
+unsafe fn waker_wake_by_ref<M: Send + 'static>(data: *const ()) {
+    // SAFETY: as for `waker_clone`.
+    let core = unsafe { core_ref::<M>(NonNull::new_unchecked(data.cast_mut().cast())) };
+    if core.mailbox.notify() == Push::Schedule {
+        core.schedule();
+    }
+}
+
+unsafe fn waker_drop(data: *const ()) {
+    // SAFETY: the waker owns one reference to the header at `data`.
+    drop(unsafe { TaskRef::from_raw(NonNull::new_unchecked(data.cast_mut().cast())) });
+}

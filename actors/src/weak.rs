@@ -1,0 +1,233 @@
+//! `WeakLink<A>`: a link that does not keep the actor alive, and may point at nothing.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Weak};
+
+use crate::actor::Actor;
+use crate::envelope::Envelope;
+use crate::error::{ActorError, ActorSendError, FromError};
+use crate::handler::Handler;
+use crate::link::{BoxFuture, Link, LinkInner};
+use crate::multi::Multi;
+
+/// A non-owning handle to an actor ([`Link::downgrade`]).
+///
+/// It can start empty ([`new`](Self::new), [`Default`]) and be pointed at an actor later
+/// ([`set`](Self::set), [`try_set`](Self::try_set)). An empty link behaves like a link to a
+/// stopped actor: [`upgrade`](Self::upgrade) returns `None`, asks resolve at once to
+/// [`ActorError::Dead`], tells and cancels do nothing. Compared and hashed by identity; all empty
+/// links are equal.
+///
+/// # Examples
+///
+/// ```
+/// use actor12::prelude::*;
+/// use actor12::{Call, MpscChannel, Multi, WeakLink};
+///
+/// struct Echo;
+/// impl Actor for Echo {
+///     type Message = Multi<Self>;
+///     type Spec = ();
+///     type Channel = MpscChannel<Self::Message>;
+///     type Cancel = ();
+///     type State = ();
+///     fn state(_: &()) {}
+///     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+///         std::future::ready(Ok(Echo))
+///     }
+/// }
+/// impl Handler<u32> for Echo {
+///     type Reply = anyhow::Result<u32>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, n: u32) -> Self::Reply {
+///         Ok(n)
+///     }
+/// }
+///
+/// actor12::rt::Runtime::new().unwrap().block_on(async {
+///     let echo = actor12::spawn::<Echo>(());
+///     let weak: WeakLink<Echo> = echo.downgrade();
+///     assert_eq!(weak.ask_dyn(7).await.unwrap(), 7);
+///     drop(echo); // the last link: the actor stops
+///     assert!(weak.upgrade().is_none());
+///     assert!(weak.ask_dyn(8).await.is_err()); // fails at once
+/// });
+/// ```
+pub struct WeakLink<A: Actor> {
+    inner: Weak<LinkInner<A>>,
+}
+
+impl<A: Actor> WeakLink<A> {
+    /// An empty link. Does not allocate.
+    pub fn new() -> Self {
+        WeakLink { inner: Weak::new() }
+    }
+
+    /// True if the link was pointed at an actor (even one that has stopped since).
+    pub fn is_set(&self) -> bool {
+        !self.inner.ptr_eq(&Weak::new())
+    }
+
+    /// Points the link at `link`'s actor.
+    pub fn set(&mut self, link: &Link<A>) {
+        self.inner = Arc::downgrade(&link.inner);
+    }
+
+    /// Points the link at `link`'s actor if it is empty; false (and unchanged) otherwise.
+    pub fn try_set(&mut self, link: &Link<A>) -> bool {
+        if self.is_set() {
+            return false;
+        }
+        self.set(link);
+        true
+    }
+
+    /// Empties the link.
+    pub fn clear(&mut self) {
+        self.inner = Weak::new();
+    }
+
+    /// Takes the target out, leaving the link empty.
+    pub fn take(&mut self) -> Self {
+        std::mem::take(self)
+    }
+
+    /// A strong link, if the actor's links are still alive.
+    pub fn upgrade(&self) -> Option<Link<A>> {
+        self.inner.upgrade().map(|inner| Link { inner })
+    }
+
+    /// Asks the actor to stop (nothing if it is gone).
+    #[track_caller]
+    pub fn cancel(&self, reason: A::Cancel) {
+        if let Some(link) = self.upgrade() {
+            link.cancel(reason);
+        }
+    }
+
+    /// Asks the actor to stop and waits until it has (at once if it is gone).
+    pub async fn cancel_and_wait(&self, reason: A::Cancel) {
+        if let Some(link) = self.upgrade() {
+            link.cancel_and_wait(reason).await;
+        }
+    }
+
+    /// Envelope-style request/reply; [`ActorError::Dead`] at once if the actor is gone.
+    pub async fn send<T, R>(&self, message: T) -> R
+    where
+        A: Actor<Message = Envelope<T, R>>,
+        T: Send + 'static,
+        R: Send
+            + 'static
+            + FromError<ActorSendError<A>>
+            + FromError<crate::oneshot::RecvError>
+            + FromError<ActorError>,
+    {
+        match self.upgrade() {
+            Some(link) => link.send(message).await,
+            None => R::from_err(ActorError::Dead),
+        }
+    }
+
+    /// Pushes a raw message; hands it back if the actor is gone.
+    pub async fn send_raw(&self, message: A::Message) -> Result<(), ActorSendError<A>> {
+        match self.upgrade() {
+            Some(link) => link.send_raw(message).await,
+            None => Err(crate::error::SendError::new(message)),
+        }
+    }
+}
+
+impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
+    /// [`Link::ask_dyn`]; [`ActorError::Dead`] at once if the actor is gone.
+    pub async fn ask_dyn<T: Send + 'static>(&self, message: T) -> <A as Handler<T>>::Reply
+    where
+        A: Handler<T>,
+    {
+        match self.upgrade() {
+            Some(link) => link.ask_dyn(message).await,
+            None => FromError::from_err(ActorError::Dead),
+        }
+    }
+
+    /// [`Link::ask_dyn_async`]; a ready [`ActorError::Dead`] if the actor is gone.
+    pub async fn ask_dyn_async<T: Send + 'static>(
+        &self,
+        message: T,
+    ) -> BoxFuture<'static, <A as Handler<T>>::Reply>
+    where
+        A: Handler<T>,
+    {
+        match self.upgrade() {
+            Some(link) => link.ask_dyn_async(message).await,
+            None => {
+                let reply: <A as Handler<T>>::Reply = FromError::from_err(ActorError::Dead);
+                Box::pin(std::future::ready(reply))
+            }
+        }
+    }
+
+    /// [`Link::tell_dyn`]; nothing if the actor is gone.
+    pub async fn tell_dyn<T: Send + 'static>(&self, message: T)
+    where
+        A: Handler<T>,
+    {
+        if let Some(link) = self.upgrade() {
+            link.tell_dyn(message).await;
+        }
+    }
+
+    /// [`Link::relay_dyn`]; if the actor is gone the envelope is dropped and its asker gets an
+    /// error at once.
+    pub async fn relay_dyn<T: Send + 'static>(
+        &self,
+        envelope: Envelope<T, <A as Handler<T>>::Reply>,
+    ) where
+        A: Handler<T>,
+    {
+        if let Some(link) = self.upgrade() {
+            link.relay_dyn(envelope).await;
+        }
+    }
+}
+
+impl<A: Actor> Default for WeakLink<A> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<A: Actor> Clone for WeakLink<A> {
+    fn clone(&self) -> Self {
+        WeakLink { inner: self.inner.clone() }
+    }
+}
+
+impl<A: Actor> From<&Link<A>> for WeakLink<A> {
+    fn from(link: &Link<A>) -> Self {
+        WeakLink { inner: Arc::downgrade(&link.inner) }
+    }
+}
+
+impl<A: Actor> PartialEq for WeakLink<A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner.ptr_eq(&other.inner)
+    }
+}
+
+impl<A: Actor> Eq for WeakLink<A> {}
+
+impl<A: Actor> Hash for WeakLink<A> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.inner.as_ptr().hash(state);
+    }
+}
+
+impl<A: Actor> fmt::Debug for WeakLink<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakLink")
+            .field("set", &self.is_set())
+            .field("alive", &(self.inner.strong_count() > 0))
+            .finish()
+    }
+}
