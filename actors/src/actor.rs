@@ -323,7 +323,61 @@ type InitBox<A> = Pin<Box<dyn Future<Output = Result<A, <A as Actor>::Cancel>> +
 
 /// Spawns an actor on the runtime behind `handle`.
 pub(crate) fn spawn_on<A: Actor>(spec: A::Spec, handle: actor12_scheduler::Handle) -> Link<A> {
-    spawn_with::<A, _>(spec, handle, lifecycle::<A>)
+    spawn_with::<A, _>(spec, handle, scoped_lifecycle::<A>)
+}
+
+thread_local! {
+    /// The token of the actor whose lifecycle is being polled on this thread: actors spawned
+    /// from it get a child of it (when their `Cancel` types match), so stopping an actor stops
+    /// the actors it spawned.
+    static PARENT: std::cell::Cell<Option<*const dyn Any>> = const { std::cell::Cell::new(None) };
+}
+
+/// A child of the current actor's token if it has the same reason type, else a new root.
+fn token_for<C: Clone + Send + Sync + 'static>() -> CancelToken<C> {
+    PARENT.with(|p| match p.get() {
+        // SAFETY: the pointer is set only while `Scoped::poll` runs on this thread, and points at
+        // that future's token, which outlives the poll.
+        Some(parent) => match unsafe { &*parent }.downcast_ref::<CancelToken<C>>() {
+            Some(parent) => parent.child(),
+            None => CancelToken::new(),
+        },
+        None => CancelToken::new(),
+    })
+}
+
+/// The lifecycle, with its actor's token published in `PARENT` while it is polled.
+struct Scoped<C: 'static, F> {
+    token: CancelToken<C>,
+    future: F,
+}
+
+impl<C: Send + Sync + 'static, F: Future> Future for Scoped<C, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is structurally pinned (never moved out); `token` is not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        let token: &dyn Any = &this.token;
+        let prev = PARENT.with(|p| p.replace(Some(token as *const dyn Any)));
+        struct Restore(Option<*const dyn Any>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                PARENT.with(|p| p.set(self.0));
+            }
+        }
+        let _restore = Restore(prev);
+        // SAFETY: see above.
+        unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx)
+    }
+}
+
+fn scoped_lifecycle<A: Actor>(
+    init: InitBox<A>,
+    ctx: ActorContext<A>,
+    count: crate::count::Count<A>,
+) -> Scoped<A::Cancel, impl Future<Output = ()> + Send + 'static> {
+    Scoped { token: ctx.token.clone(), future: lifecycle::<A>(init, ctx, count) }
 }
 
 /// `spawn_on`, with the lifecycle future's type `F` inferred from `make` (so the actor's
@@ -340,7 +394,7 @@ where
     let capacity = Some(A::mailbox_capacity());
     let core: CoreRef<A::Message> =
         task::allocate::<A::Message, F>(handle.clone(), capacity, crash::<A>);
-    let token = CancelToken::<A::Cancel>::new();
+    let token = token_for::<A::Cancel>();
     let link = Link::new(core.clone(), token.clone(), A::state(&spec));
     let span = A::span(&spec);
     let mut tasks = TaskSet::new(handle);

@@ -1,0 +1,453 @@
+//! The guarantees of API.md section 3, each as a test.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use actor12::prelude::*;
+use actor12::{Call, EnvelopeMessage, HandlerMessage, MessageError, MpscChannel, Multi, WeakLink};
+use support::*;
+
+#[test]
+fn one_sender_mixed_call_styles_keep_order() {
+    let rt = runtime();
+    rt.block_on(async {
+        let probe = Probe::default();
+        let actor = actor12::spawn::<Recorder>(probe.clone());
+        let weak = actor.downgrade();
+        let mut replies = Vec::new();
+        for n in 0..400u32 {
+            match n % 6 {
+                0 => actor.tell_dyn(Note(0, n)).await,
+                1 => assert!(actor.ask_dyn(Note(0, n)).await.unwrap() > 0),
+                2 => replies.push(actor.ask_dyn_async(Note(0, n)).await),
+                3 => actor.send_message(HandlerMessage::new(Note(0, n))).await.forget(),
+                4 => actor.send_and_forget(HandlerMessage::new(Note(0, n))).await,
+                _ => weak.tell_dyn(Note(0, n)).await,
+            }
+        }
+        for r in replies {
+            r.await.unwrap();
+        }
+        let seen = actor.ask_dyn(Dump).await.unwrap();
+        assert_in_order(&seen, 1, 400);
+    });
+}
+
+#[test]
+fn many_senders_on_all_workers_lose_and_duplicate_nothing() {
+    const SENDERS: u32 = 8;
+    const PER_SENDER: u32 = 5_000;
+    let rt = runtime();
+    let actors: Vec<_> = (0..4)
+        .map(|_| rt.block_on(async { actor12::spawn::<Recorder>(Probe::default()) }))
+        .collect();
+    let handle = rt.handle();
+    // Half the senders are tasks on the runtime, half are plain threads.
+    let tasks: Vec<_> = (0..SENDERS / 2)
+        .map(|s| {
+            let actors = actors.clone();
+            handle.spawn(async move {
+                for n in 0..PER_SENDER {
+                    actors[(n % 4) as usize].tell_dyn(Note(s, n / 4 + (n % 4) * PER_SENDER)).await;
+                }
+            })
+        })
+        .collect();
+    let threads: Vec<_> = (SENDERS / 2..SENDERS)
+        .map(|s| {
+            let actors = actors.clone();
+            let handle = handle.clone();
+            std::thread::spawn(move || {
+                handle.block_on(async {
+                    for n in 0..PER_SENDER {
+                        actors[(n % 4) as usize]
+                            .tell_dyn(Note(s, n / 4 + (n % 4) * PER_SENDER))
+                            .await;
+                    }
+                })
+            })
+        })
+        .collect();
+    rt.block_on(async {
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    for t in threads {
+        t.join().unwrap();
+    }
+    rt.block_on(async {
+        let mut total = 0;
+        for (i, actor) in actors.iter().enumerate() {
+            let seen = actor.ask_dyn(Dump).await.unwrap();
+            total += seen.len();
+            // Each actor got, from each sender, the sequence base..base+PER_SENDER/4 in order.
+            let mut next = vec![i as u32 * PER_SENDER; SENDERS as usize];
+            for (s, n) in seen {
+                assert_eq!(n, next[s as usize], "actor {i}, sender {s}");
+                next[s as usize] += 1;
+            }
+        }
+        assert_eq!(total, (SENDERS * PER_SENDER) as usize);
+    });
+}
+
+#[test]
+fn replies_resolve_with_answer_timeout_or_error_when_the_actor_dies() {
+    let rt = runtime();
+    rt.block_on(async {
+        let probe = Probe::default();
+        let actor = actor12::spawn::<Recorder>(probe.clone());
+
+        // An answer.
+        assert_eq!(actor.ask_dyn(Note(0, 0)).await.unwrap(), 1);
+
+        // A timeout: the handler waits on a gate that opens only later.
+        let (open, gate) = actor12::oneshot::channel();
+        let slow = actor.send_message(HandlerMessage::new(Hold(gate))).await;
+        let queued = actor.send_message(HandlerMessage::new(Note(0, 1))).await;
+        let err = slow.timeout(Duration::from_millis(10)).reply().await.unwrap_err();
+        assert_eq!(err, MessageError::Timeout { timeout: Duration::from_millis(10) });
+
+        // A reply slot dropped unanswered is an error at once, not a hang.
+        open.send(()).unwrap();
+        assert_eq!(queued.reply().await.unwrap().unwrap(), 2);
+        assert!(actor.ask_dyn(Ghost).await.is_err());
+
+        // The actor dies with asks queued behind a blocked handler: every one gets an error.
+        let (_never, gate) = actor12::oneshot::channel::<()>();
+        let blocked = actor.send_message(HandlerMessage::new(Hold(gate))).await;
+        let mut queued = Vec::new();
+        for n in 0..10 {
+            queued.push(actor.send_message(HandlerMessage::new(Note(1, n))).await);
+        }
+        actor.cancel_and_wait(()).await;
+        assert!(matches!(blocked.reply().await, Err(MessageError::RecvFailed(_))));
+        for q in queued {
+            assert!(matches!(q.reply().await, Err(MessageError::RecvFailed(_))));
+        }
+        // And a send after the end fails at once.
+        let late = actor.send_message(HandlerMessage::new(Note(2, 0))).await;
+        assert!(!late.was_sent());
+        assert!(matches!(late.reply().await, Err(MessageError::SendFailed(_))));
+        assert!(actor.ask_dyn(Note(2, 1)).await.is_err());
+        assert_eq!(probe.drops(), 1);
+        assert_eq!(probe.terminates(), 1);
+    });
+}
+
+#[test]
+fn a_panicking_handler_stops_only_its_actor() {
+    let rt = runtime();
+    rt.block_on(async {
+        let (a, b) = (Probe::default(), Probe::default());
+        let victim = actor12::spawn::<Recorder>(a.clone());
+        let bystander = actor12::spawn::<Recorder>(b.clone());
+        let (_never, gate) = actor12::oneshot::channel::<()>();
+        // An ask queued behind the panic also gets an error.
+        let boom = victim.send_message(HandlerMessage::new(Boom)).await;
+        let behind = victim.send_message(HandlerMessage::new(Hold(gate))).await;
+        assert!(matches!(boom.reply().await, Err(MessageError::RecvFailed(_))));
+        assert!(matches!(behind.reply().await, Err(MessageError::RecvFailed(_))));
+        victim.wait().await;
+        assert!(!victim.alive());
+        assert_eq!(a.drops(), 1, "the actor's state is dropped");
+        assert_eq!(a.terminates(), 0, "terminate does not run after a panic");
+        assert!(victim.ask_dyn(Note(0, 0)).await.is_err());
+        // The worker and the other actor go on.
+        assert_eq!(bystander.ask_dyn(Note(0, 0)).await.unwrap(), 1);
+        assert!(bystander.alive());
+    });
+}
+
+#[test]
+fn dropping_the_last_link_stops_the_actor_and_terminates_once() {
+    let rt = runtime();
+    let probe = Probe::default();
+    let weak = rt.block_on(async {
+        let actor = actor12::spawn::<Recorder>(probe.clone());
+        let clone = actor.clone();
+        actor.tell_dyn(Note(0, 0)).await;
+        let weak = actor.downgrade();
+        drop(actor);
+        assert!(clone.alive(), "a clone keeps it alive");
+        assert_eq!(clone.ask_dyn(Dump).await.unwrap(), [(0, 0)]);
+        drop(clone); // the last link
+        weak
+    });
+    probe.wait_dropped();
+    assert!(weak.upgrade().is_none());
+    assert_eq!(probe.terminates(), 1);
+    drop(rt);
+    assert_eq!(probe.drops(), 1);
+    assert_eq!(probe.terminates(), 1);
+}
+
+#[test]
+fn a_weak_link_to_a_dead_actor_fails_at_once() {
+    let rt = runtime();
+    rt.block_on(async {
+        let actor = actor12::spawn::<Recorder>(Probe::default());
+        let weak = actor.downgrade();
+        actor.cancel_and_wait(()).await;
+        drop(actor);
+        assert!(weak.upgrade().is_none());
+        assert!(weak.ask_dyn(Note(0, 0)).await.is_err());
+        weak.tell_dyn(Note(0, 0)).await;
+        let handle = weak.send_message(HandlerMessage::new(Note(0, 1))).await;
+        assert!(handle.send_error().is_some());
+        assert!(weak.ask_dyn_async(Note(0, 2)).await.await.is_err());
+        let empty = WeakLink::<Recorder>::new();
+        assert!(empty.ask_dyn(Note(0, 0)).await.is_err());
+        assert!(empty.send_and_reply(HandlerMessage::new(Dump)).await.is_err());
+    });
+}
+
+/// A parent whose handler spawns a child actor of the same cancel type.
+struct Parent {
+    children: Vec<actor12::Link<Recorder>>,
+}
+
+impl Actor for Parent {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Parent { children: Vec::new() }))
+    }
+}
+
+struct SpawnChild(Probe);
+
+impl Handler<SpawnChild> for Parent {
+    type Reply = anyhow::Result<WeakLink<Recorder>>;
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        SpawnChild(p): SpawnChild,
+    ) -> Self::Reply {
+        let child = actor12::spawn::<Recorder>(p);
+        let weak = child.downgrade();
+        self.children.push(child);
+        Ok(weak)
+    }
+}
+
+#[test]
+fn cancelling_a_parent_stops_the_actors_it_spawned() {
+    let rt = runtime();
+    rt.block_on(async {
+        let parent = actor12::spawn::<Parent>(());
+        let probes: Vec<Probe> = (0..3).map(|_| Probe::default()).collect();
+        let mut children = Vec::new();
+        for p in &probes {
+            children.push(parent.ask_dyn(SpawnChild(p.clone())).await.unwrap().upgrade().unwrap());
+        }
+        assert!(children.iter().all(|c| c.alive()));
+        // The children hold strong links to nothing but themselves here: only the parent's
+        // token can stop them.
+        parent.cancel_and_wait(()).await;
+        for c in &children {
+            c.wait().await;
+            assert!(!c.alive());
+        }
+        assert!(probes.iter().all(|p| p.terminates() == 1));
+    });
+}
+
+/// An actor whose init refuses to start.
+struct Refuses;
+
+impl Actor for Refuses {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = String;
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Err("no".to_string()))
+    }
+}
+
+impl Handler<u8> for Refuses {
+    type Reply = anyhow::Result<u8>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, n: u8) -> Self::Reply {
+        Ok(n)
+    }
+}
+
+#[test]
+fn init_refusing_stops_the_actor_with_its_reason() {
+    let rt = runtime();
+    rt.block_on(async {
+        let link = actor12::spawn::<Refuses>(());
+        link.wait().await;
+        assert!(!link.alive());
+        assert_eq!(link.token().reason().map(|r| r.into_value()), Some("no".to_string()));
+        assert!(link.ask_dyn(1u8).await.is_err());
+    });
+}
+
+/// Envelope style, with a small mailbox so senders wait for room.
+struct Doubler {
+    handled: Arc<AtomicUsize>,
+}
+
+impl Actor for Doubler {
+    type Message = actor12::Envelope<u64, anyhow::Result<u64>>;
+    type Spec = Arc<AtomicUsize>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn mailbox_capacity() -> usize {
+        2
+    }
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Doubler { handled: ctx.spec }))
+    }
+    fn termination_strategy(&mut self) -> actor12::Terminate {
+        actor12::Terminate::ProcessAll
+    }
+    async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+        self.handled.fetch_add(1, SeqCst);
+        // Yield inside the handler: the actor is woken through its own waker.
+        actor12::rt::yield_now().await;
+        let _ = msg.reply.send(Ok(msg.value * 2));
+    }
+}
+
+#[test]
+fn a_full_mailbox_makes_senders_wait_and_process_all_drains_it() {
+    let rt = runtime();
+    rt.block_on(async {
+        let handled = Arc::new(AtomicUsize::new(0));
+        let link = actor12::spawn::<Doubler>(handled.clone());
+        let mut pending = Vec::new();
+        for n in 0..50u64 {
+            pending.push(link.send_message(EnvelopeMessage::new(n)).await);
+        }
+        assert_eq!(link.send::<u64, anyhow::Result<u64>>(21).await.unwrap(), 42);
+        // Queue more, then stop: ProcessAll answers them before the actor ends.
+        for n in 0..5u64 {
+            pending.push(link.send_message(EnvelopeMessage::new(100 + n)).await);
+        }
+        link.cancel(());
+        for (i, p) in pending.into_iter().enumerate() {
+            let n = if i < 50 { i as u64 } else { 100 + (i - 50) as u64 };
+            assert_eq!(p.reply().await.unwrap().unwrap(), n * 2);
+        }
+        link.wait().await;
+        assert_eq!(handled.load(SeqCst), 56);
+    });
+}
+
+/// Pings a peer and waits for its answer inside the handler (the handler awaits while messages
+/// queue behind it).
+struct Pinger {
+    peer: actor12::Link<Recorder>,
+}
+
+impl Actor for Pinger {
+    type Message = Multi<Self>;
+    type Spec = actor12::Link<Recorder>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Pinger { peer: ctx.spec }))
+    }
+}
+
+impl Handler<u32> for Pinger {
+    type Reply = anyhow::Result<usize>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, n: u32) -> Self::Reply {
+        actor12::time::sleep(Duration::from_micros(50)).await;
+        self.peer.ask_dyn(Note(0, n)).await
+    }
+}
+
+#[test]
+fn handlers_that_await_other_actors_and_timers_while_messages_queue() {
+    let rt = runtime();
+    rt.block_on(async {
+        let recorder = actor12::spawn::<Recorder>(Probe::default());
+        let pinger = actor12::spawn::<Pinger>(recorder.clone());
+        let mut replies = Vec::new();
+        for n in 0..200 {
+            replies.push(pinger.ask_dyn_async(n).await);
+        }
+        for (i, r) in replies.into_iter().enumerate() {
+            assert_eq!(r.await.unwrap(), i + 1);
+        }
+        assert_in_order(&recorder.ask_dyn(Dump).await.unwrap(), 1, 200);
+    });
+}
+
+#[test]
+fn ping_pong_between_actors_on_both_workers() {
+    let rt = runtime();
+    rt.block_on(async {
+        let recorder = actor12::spawn::<Recorder>(Probe::default());
+        let pingers: Vec<_> = (0..4).map(|_| actor12::spawn::<Pinger>(recorder.clone())).collect();
+        let mut total = 0;
+        for round in 0..50 {
+            for p in &pingers {
+                total = p.ask_dyn(round).await.unwrap();
+            }
+        }
+        assert_eq!(total, 200);
+    });
+}
+
+#[test]
+fn spawn_works_outside_any_runtime_and_from_tokio() {
+    // A plain thread: the default runtime.
+    let link = actor12::spawn::<Recorder>(Probe::default());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let l = link.clone();
+    actor12::rt::spawn(async move { tx.send(l.ask_dyn(Note(0, 0)).await.unwrap()).unwrap() });
+    assert_eq!(rx.recv().unwrap(), 1);
+    // A tokio runtime: its tasks await actor12 replies like any future.
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let n = tokio.block_on(async {
+        let other = actor12::spawn::<Recorder>(Probe::default());
+        other.ask_dyn(Note(0, 0)).await.unwrap() + link.ask_dyn(Note(0, 1)).await.unwrap()
+    });
+    assert_eq!(n, 3);
+}
+
+#[test]
+fn shutting_the_runtime_down_drops_idle_and_busy_actors_once() {
+    let rt = runtime();
+    let probes: Vec<Probe> = (0..6).map(|_| Probe::default()).collect();
+    let links: Vec<_> = rt.block_on(async {
+        let mut links = Vec::new();
+        for (i, p) in probes.iter().enumerate() {
+            let link = actor12::spawn::<Recorder>(p.clone());
+            if i % 2 == 0 {
+                // Busy: blocked inside a handler on a gate nobody opens.
+                let (tx, gate) = actor12::oneshot::channel::<()>();
+                std::mem::forget(tx);
+                link.send_message(HandlerMessage::new(Hold(gate))).await.forget();
+            } else {
+                link.ask_dyn(Note(0, 0)).await.unwrap();
+            }
+            links.push(link);
+        }
+        links
+    });
+    drop(rt);
+    for p in &probes {
+        assert_eq!(p.drops(), 1, "each actor's state dropped exactly once at shutdown");
+    }
+    assert!(links.iter().all(|l| !l.alive()));
+}

@@ -1,0 +1,139 @@
+//! Actors shared by the integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Condvar, Mutex};
+
+use actor12::prelude::*;
+use actor12::{Call, MpscChannel, Multi};
+
+pub fn runtime() -> actor12::rt::Runtime {
+    actor12::rt::Runtime::builder().worker_threads(2).build().unwrap()
+}
+
+/// Counts its own drops and `terminate` calls, so tests can see the actor go away.
+#[derive(Default, Clone)]
+pub struct Probe {
+    drops: Arc<(Mutex<usize>, Condvar)>,
+    pub terminates: Arc<AtomicUsize>,
+}
+
+impl Probe {
+    pub fn drops(&self) -> usize {
+        *self.drops.0.lock().unwrap()
+    }
+
+    /// Blocks the calling thread (not a worker) until the actor's state has been dropped.
+    pub fn wait_dropped(&self) {
+        let (lock, cvar) = &*self.drops;
+        let _unused = cvar.wait_while(lock.lock().unwrap(), |n| *n == 0).unwrap();
+    }
+
+    pub fn terminates(&self) -> usize {
+        self.terminates.load(SeqCst)
+    }
+}
+
+/// Records every `(sender, seq)` it is told, answers asks with the count so far.
+pub struct Recorder {
+    pub seen: Vec<(u32, u32)>,
+    pub probe: Probe,
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let (lock, cvar) = &*self.probe.drops;
+        *lock.lock().unwrap() += 1;
+        cvar.notify_all();
+    }
+}
+
+impl Actor for Recorder {
+    type Message = Multi<Self>;
+    type Spec = Probe;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &Probe) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Recorder { seen: Vec::new(), probe: ctx.spec }))
+    }
+
+    async fn terminate(
+        self,
+        _ctx: actor12::ActorContext<Self>,
+        _reason: actor12::cancel::CancelReason<()>,
+    ) {
+        self.probe.terminates.fetch_add(1, SeqCst);
+    }
+}
+
+/// `(sender, seq)`: recorded, answered with how many messages were seen.
+pub struct Note(pub u32, pub u32);
+
+impl Handler<Note> for Recorder {
+    type Reply = anyhow::Result<usize>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Note(s, n): Note) -> Self::Reply {
+        self.seen.push((s, n));
+        Ok(self.seen.len())
+    }
+}
+
+/// Returns everything recorded so far.
+pub struct Dump;
+
+impl Handler<Dump> for Recorder {
+    type Reply = anyhow::Result<Vec<(u32, u32)>>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Dump) -> Self::Reply {
+        Ok(self.seen.clone())
+    }
+}
+
+/// Panics in the handler.
+pub struct Boom;
+
+impl Handler<Boom> for Recorder {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Boom) -> Self::Reply {
+        panic!("boom");
+    }
+}
+
+/// Waits (inside the handler) until the given gate opens, then answers.
+pub struct Hold(pub actor12::oneshot::Receiver<()>);
+
+impl Handler<Hold> for Recorder {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Hold(gate): Hold) -> Self::Reply {
+        let _ = gate.await;
+        Ok(())
+    }
+}
+
+/// Takes the reply slot and drops it unanswered.
+pub struct Ghost;
+
+impl Handler<Ghost> for Recorder {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, mut ctx: Call<'_, Self, Self::Reply>, _: Ghost) -> Self::Reply {
+        drop(ctx.take_reply());
+        Ok(())
+    }
+}
+
+/// Checks that each sender's sequence numbers arrived in order, without gaps or duplicates.
+pub fn assert_in_order(seen: &[(u32, u32)], senders: u32, per_sender: u32) {
+    let mut next = vec![0u32; senders as usize];
+    for &(s, n) in seen {
+        assert_eq!(n, next[s as usize], "sender {s}: got {n}, expected {}", next[s as usize]);
+        next[s as usize] += 1;
+    }
+    assert!(next.iter().all(|&n| n == per_sender), "missing messages: {next:?}");
+}
