@@ -225,8 +225,7 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
     where
         A: Handler<T>,
     {
-        let (envelope, _) = Envelope::new(message);
-        let _ = self.send_raw(Multi::new(envelope)).await;
+        let _ = self.send_raw(Multi::tell(message)).await;
     }
 
     /// Passes an envelope on: the reply goes to the envelope's original asker.

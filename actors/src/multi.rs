@@ -1,7 +1,7 @@
 //! `Multi<A>`: a type-erased message for handler-style actors, one allocation each.
 //!
 //! `Multi::new` boxes the envelope together with room for the future that will handle it: the
-//! box holds `Slot::Start(envelope)` and, once the actor takes the message, the handler's future
+//! box holds `Slot::Start(message, reply slot)` and, once the actor takes the message, the handler's future
 //! in place (`Slot::Running`). So handling a `Multi` message allocates nothing beyond the one box.
 //! The future's type is named through a function pointer (`run::<A, M>`) whose arguments are raw
 //! pointers to the actor and its context, valid for the duration of the `handle` call that
@@ -38,7 +38,17 @@ impl<A: Actor> Multi<A> {
     where
         A: Handler<M>,
     {
-        Multi { handler: Box::pin(new_slot::<A, M, _>(envelope, run::<A, M>)) }
+        let (msg, reply) = envelope.split();
+        Multi { handler: Box::pin(new_slot::<A, M, _>(msg, Some(reply), run::<A, M>)) }
+    }
+
+    /// A message for `A`'s `Handler<M>` whose reply nobody waits for (what
+    /// [`Link::tell_dyn`](crate::Link::tell_dyn) sends): one allocation, no reply slot.
+    pub fn tell<M: Send + 'static>(message: M) -> Self
+    where
+        A: Handler<M>,
+    {
+        Multi { handler: Box::pin(new_slot::<A, M, _>(message, None, run::<A, M>)) }
     }
 }
 
@@ -91,7 +101,8 @@ trait Erased<A: Actor>: Send {
 }
 
 type Reply<A, M> = <A as Handler<M>>::Reply;
-type RunFn<A, M, Fut> = fn(Raw<A>, Raw<ActorContext<A>>, M, oneshot::Sender<Reply<A, M>>) -> Fut;
+type RunFn<A, M, Fut> =
+    fn(Raw<A>, Raw<ActorContext<A>>, M, Option<oneshot::Sender<Reply<A, M>>>) -> Fut;
 
 /// The boxed part of a `Multi`: the envelope, then the handler's future in its place.
 struct Typed<A: Handler<M>, M: Send + 'static, Fut> {
@@ -100,20 +111,21 @@ struct Typed<A: Handler<M>, M: Send + 'static, Fut> {
 }
 
 enum Slot<M, R, Fut> {
-    Start(Envelope<M, R>),
+    Start(M, Option<oneshot::Sender<R>>),
     Running(Fut),
     Done,
 }
 
 fn new_slot<A, M, Fut>(
-    envelope: Envelope<M, Reply<A, M>>,
+    msg: M,
+    reply: Option<oneshot::Sender<Reply<A, M>>>,
     run: RunFn<A, M, Fut>,
 ) -> Typed<A, M, Fut>
 where
     A: Handler<M>,
     M: Send + 'static,
 {
-    Typed { run, slot: Slot::Start(envelope) }
+    Typed { run, slot: Slot::Start(msg, reply) }
 }
 
 impl<A, M, Fut> Erased<A> for Typed<A, M, Fut>
@@ -131,11 +143,10 @@ where
         // SAFETY: the slot is structurally pinned: `Running(fut)` is never moved out, only
         // replaced by `Done` in place (which drops it there).
         let this = unsafe { self.get_unchecked_mut() };
-        if let Slot::Start(_) = this.slot {
-            let Slot::Start(envelope) = std::mem::replace(&mut this.slot, Slot::Done) else {
+        if let Slot::Start(..) = this.slot {
+            let Slot::Start(msg, reply) = std::mem::replace(&mut this.slot, Slot::Done) else {
                 unreachable!()
             };
-            let (msg, reply) = envelope.split();
             this.slot = Slot::Running((this.run)(actor, ctx, msg, reply));
         }
         let Slot::Running(fut) = &mut this.slot else { return Poll::Ready(()) };
@@ -154,12 +165,14 @@ async fn run<A: Handler<M>, M: Send + 'static>(
     actor: Raw<A>,
     ctx: Raw<ActorContext<A>>,
     msg: M,
-    reply: oneshot::Sender<Reply<A, M>>,
+    reply: Option<oneshot::Sender<Reply<A, M>>>,
 ) {
     // SAFETY: `Erased::poll_handle`'s contract: exclusive and valid while this future lives
     // (it lives inside the `Handling` future that holds the borrows).
     let (actor, ctx) = unsafe { (&mut *actor.0, &mut *ctx.0) };
-    let mut slot = Some(reply);
+    // A tell has no slot; a detached sender lets `take_reply` work the same (and allocates
+    // nothing).
+    let mut slot = Some(reply.unwrap_or_else(oneshot::Sender::detached));
     let value =
         <A as Handler<M>>::handle(actor, Call { reply: &mut slot, ctx: Exec::new(ctx) }, msg).await;
     if let Some(reply) = slot {

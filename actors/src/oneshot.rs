@@ -98,6 +98,12 @@ pub enum TryRecvError {
 }
 
 impl<T> Sender<T> {
+    /// A sender with no receiver (for a message nobody awaits the answer to): `send` hands the
+    /// value back, and it allocates nothing.
+    pub(crate) fn detached() -> Sender<T> {
+        Sender { slot: None }
+    }
+
     /// Sends the answer; gives it back if the receiver is gone.
     ///
     /// # Examples
@@ -108,7 +114,10 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.send("late"), Err("late"));
     /// ```
     pub fn send(mut self, value: T) -> Result<(), T> {
-        let slot = self.slot.take().expect("a sender holds its slot until it sends");
+        let Some(slot) = self.slot.take() else {
+            // A detached sender: nobody asked.
+            return Err(value);
+        };
         // SAFETY: until SENT is set, only the sender touches the value cell, and it sends once.
         slot.value.with_mut(|p| unsafe { *p = Some(value) });
         // AcqRel: release publishes the value to the receiver's acquire; acquire orders our

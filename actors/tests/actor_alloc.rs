@@ -1,0 +1,178 @@
+//! Allocations per message, counted by a global allocator over every thread: a raw message
+//! allocates nothing in steady state, a `Multi` tell one box, an ask one more (the reply slot).
+//!
+//! Each case warms up first (mailbox blocks, run queues and the actor's allocation reach their
+//! steady size), then counts allocations over `N` messages. The bound allows a handful of
+//! one-time allocations (a worker's queue growing the first time it sees a deeper backlog), far
+//! below one per message.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+use actor12::prelude::*;
+use actor12::{ActorMessage, Call, Envelope, MpscChannel, Multi};
+
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, SeqCst);
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, SeqCst);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const N: usize = 20_000;
+/// One-time allocations tolerated per measured window.
+const SLACK: usize = 8;
+
+/// Counts what it receives, in every style.
+struct Sink {
+    seen: Arc<AtomicUsize>,
+}
+
+#[derive(Clone, Copy)]
+struct Tick;
+
+impl ActorMessage<Sink> for Tick {}
+
+impl Actor for Sink {
+    type Message = Tick;
+    type Spec = Arc<AtomicUsize>;
+    type Channel = MpscChannel<Tick>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Sink { seen: ctx.spec }))
+    }
+    async fn handle(&mut self, _: Exec<'_, Self>, _: Tick) {
+        self.seen.fetch_add(1, SeqCst);
+    }
+}
+
+struct Asked {
+    seen: Arc<AtomicUsize>,
+}
+
+impl Actor for Asked {
+    type Message = Envelope<u64, anyhow::Result<u64>>;
+    type Spec = Arc<AtomicUsize>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Asked { seen: ctx.spec }))
+    }
+    async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+        self.seen.fetch_add(1, SeqCst);
+        let _ = msg.reply.send(Ok(msg.value));
+    }
+}
+
+struct Multi1 {
+    seen: Arc<AtomicUsize>,
+}
+
+impl Actor for Multi1 {
+    type Message = Multi<Self>;
+    type Spec = Arc<AtomicUsize>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Multi1 { seen: ctx.spec }))
+    }
+}
+
+impl Handler<u64> for Multi1 {
+    type Reply = anyhow::Result<u64>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, n: u64) -> Self::Reply {
+        self.seen.fetch_add(1, SeqCst);
+        Ok(n)
+    }
+}
+
+/// Runs `round` twice (warm-up, then measured) and returns allocations per message of the second.
+fn measure(seen: &AtomicUsize, mut round: impl FnMut()) -> usize {
+    round();
+    let before_seen = seen.load(SeqCst);
+    let before = ALLOCS.load(SeqCst);
+    round();
+    // Every message handled: the actor's counter is the synchronisation.
+    while seen.load(SeqCst) < before_seen + N {
+        std::thread::yield_now();
+    }
+    let allocs = ALLOCS.load(SeqCst) - before;
+    eprintln!("{allocs} allocations for {N} messages");
+    allocs
+}
+
+#[test]
+fn messages_allocate_nothing_beyond_their_box_and_reply_slot() {
+    let rt = actor12::rt::Runtime::builder().worker_threads(2).build().unwrap();
+
+    // Raw style: a user type goes into the mailbox as is.
+    let seen = Arc::new(AtomicUsize::new(0));
+    let sink = rt.block_on(async { actor12::spawn::<Sink>(seen.clone()) });
+    let allocs = measure(&seen, || {
+        rt.block_on(async {
+            for _ in 0..N {
+                sink.send_raw(Tick).await.unwrap();
+            }
+        })
+    });
+    assert!(allocs <= SLACK, "raw messages: {allocs} allocations for {N} messages");
+
+    // Envelope style: the reply slot is the only allocation of an ask.
+    let seen = Arc::new(AtomicUsize::new(0));
+    let asked = rt.block_on(async { actor12::spawn::<Asked>(seen.clone()) });
+    let allocs = measure(&seen, || {
+        rt.block_on(async {
+            for n in 0..N as u64 {
+                assert_eq!(asked.send::<u64, anyhow::Result<u64>>(n).await.unwrap(), n);
+            }
+        })
+    });
+    assert!(allocs <= N + SLACK, "envelope asks: {allocs} allocations for {N} asks");
+
+    // Handler style: a tell is one box, an ask one more.
+    let seen = Arc::new(AtomicUsize::new(0));
+    let multi = rt.block_on(async { actor12::spawn::<Multi1>(seen.clone()) });
+    let allocs = measure(&seen, || {
+        rt.block_on(async {
+            for n in 0..N as u64 {
+                multi.tell_dyn(n).await;
+            }
+        })
+    });
+    assert!(allocs <= N + SLACK, "Multi tells: {allocs} allocations for {N} tells");
+    let allocs = measure(&seen, || {
+        rt.block_on(async {
+            for n in 0..N as u64 {
+                assert_eq!(multi.ask_dyn(n).await.unwrap(), n);
+            }
+        })
+    });
+    assert!(allocs <= 2 * N + SLACK, "Multi asks: {allocs} allocations for {N} asks");
+}
