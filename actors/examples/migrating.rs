@@ -47,6 +47,7 @@ impl Handler<Get> for Counter {
     }
 }
 
+// ANCHOR: envelope_actor
 enum Op {
     Inc,
     Get,
@@ -82,6 +83,7 @@ impl Actor for StaticCounter {
         let _ = msg.reply.send(reply);
     }
 }
+// ANCHOR_END: envelope_actor
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -15,6 +15,7 @@ struct PingPong {
     count: u8,
 }
 
+// ANCHOR: message
 /// The messages `PingPong` supports: raw style, its own enum as the mailbox type.
 #[derive(Debug, Clone)]
 enum Message {
@@ -23,6 +24,7 @@ enum Message {
 }
 
 impl ActorMessage<PingPong> for Message {}
+// ANCHOR_END: message
 
 impl Message {
     /// The next message in the sequence.

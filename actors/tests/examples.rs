@@ -1,5 +1,6 @@
-//! Runs every example in `actors/examples/` and compares what it prints with what the example
-//! promises, so the examples (and the book chapters that include them) cannot rot.
+//! Runs every example in `actors/examples/` and compares what it prints, exactly, with
+//! `actors/examples/expected/<name>.txt`: the same file the user guide (`docs/book/`) shows as
+//! the example's output. So neither the examples nor the guide's listings can rot.
 //!
 //! `cargo test` builds the examples along with the tests; they sit next to this test's binary, in
 //! `target/<profile>/examples/`. An example that is missing or older than this test binary (only
@@ -54,87 +55,57 @@ fn run(name: &str) -> String {
     stdout
 }
 
-#[test]
-fn quick_start() {
-    assert_eq!(
-        run("quick_start"),
-        "after Increment(5): 5\n\
-         GetValue: 5\n\
-         GetValue after a forgotten Increment(10): 15\n\
-         stopped; alive: false\n"
-    );
+/// One test per example: run it, compare its output with `examples/expected/<name>.txt`.
+macro_rules! examples {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let expected = include_str!(concat!(
+                    "../examples/expected/",
+                    stringify!($name),
+                    ".txt"
+                ));
+                assert_eq!(run(stringify!($name)), expected);
+            }
+        )*
+
+        /// The names above, to check that no example is left out.
+        const CHECKED: &[&str] = &[$(stringify!($name)),*];
+    };
 }
 
-#[test]
-fn calculator() {
-    assert_eq!(run("calculator"), "Sum: 3\nboth stopped\n");
+examples! {
+    // The seeds' examples: the two-step quick start, the article's calculator, ractor's
+    // ping-pong (five rounds, then the actor stops itself; the newline is `main`'s).
+    quick_start,
+    calculator,
+    ping_pong,
+    // The user guide's chapters.
+    two_step,
+    timeouts,
+    weak_links,
+    cancellation,
+    runtime,
+    migrating,
 }
 
+/// Every `examples/*.rs` has a test above, and every expected output an example.
 #[test]
-fn ping_pong() {
-    // ractor's output: five rounds, then the actor stops itself (the newline is `main`'s).
-    assert_eq!(run("ping_pong"), "ping..pong..ping..pong..ping..pong..ping..pong..ping..pong..\n");
-}
-
-#[test]
-fn timeouts() {
-    assert_eq!(
-        run("timeouts"),
-        "Now: now\n\
-         Later: no reply within 20ms\n\
-         try_reply before Release: false\n\
-         Release answered 2 parked request(s)\n\
-         reply after Release: later\n\
-         a pending future under a 5 ms timeout timed out: true\n"
-    );
-}
-
-#[test]
-fn weak_links() {
-    assert_eq!(
-        run("weak_links"),
-        "through the weak link: hi\n\
-         actor stopped; upgrade: None\n\
-         was_sent: false, send_error: Some(\"Actor is already dead\")\n\
-         send_and_reply: failed to send message: Actor is already dead\n\
-         empty: is_set false, ask: true\n\
-         set: after set\n"
-    );
-}
-
-#[test]
-fn cancellation() {
-    assert_eq!(
-        run("cancellation"),
-        "root false, child true, grandchild true, sibling false\n\
-         grandchild's reason: Shutdown, cancelled in Some(\"cancellation.rs\")\n\
-         a stopped: Shutdown\n\
-         b stopped: Failed(\"disk full\")\n\
-         c's token was cancelled: Dropped\n\
-         c stopped: Dropped\n"
-    );
-}
-
-#[test]
-fn runtime() {
-    assert_eq!(
-        run("runtime"),
-        "workers: 2\n\
-         the actor ran on one of our workers: true\n\
-         spawn: 42, spawn_pinned(1) ran on worker Some(1)\n\
-         spawn_blocking ran on worker None\n\
-         from another thread: 7\n\
-         pinned runtime: 2 workers, 2 core assignments reported\n"
-    );
-}
-
-#[test]
-fn migrating() {
-    assert_eq!(
-        run("migrating"),
-        "handler style: 1\n\
-         envelope style: 1\n\
-         handler style, two steps: 1\n\
-         envelope style, with a deadline: 1\n"
-    );
+fn every_example_is_checked() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let names = |sub: &str, ext: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir.join(sub))
+            .expect("examples directory")
+            .map(|entry| entry.expect("directory entry").path())
+            .filter(|path| path.extension().is_some_and(|e| e == ext))
+            .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let mut checked: Vec<String> = CHECKED.iter().map(|s| s.to_string()).collect();
+    checked.sort();
+    assert_eq!(names("", "rs"), checked, "an example without a test in tests/examples.rs");
+    assert_eq!(names("expected", "txt"), checked, "examples/expected/ does not match the examples");
 }
