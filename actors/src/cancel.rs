@@ -136,11 +136,36 @@ impl<T> Default for CancelToken<T> {
 
 impl<T> CancelToken<T> {
     /// A new root token.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::cancel::CancelToken;
+    ///
+    /// let token: CancelToken<&str> = CancelToken::new();
+    /// assert!(!token.is_cancelled());
+    /// assert!(token.reason().is_none());
+    /// ```
     pub fn new() -> Self {
         CancelToken { node: Node::new(None) }
     }
 
     /// A token that is cancelled when this one is (and can be cancelled on its own).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::cancel::CancelToken;
+    ///
+    /// let parent = CancelToken::<u8>::new();
+    /// let (a, b) = (parent.child(), parent.child());
+    /// a.cancel(1); // a child alone: the parent and the sibling go on
+    /// assert!(!parent.is_cancelled() && !b.is_cancelled());
+    /// parent.cancel(2); // the parent: its whole subtree
+    /// assert_eq!(b.reason().map(|r| *r.value()), Some(2));
+    /// assert_eq!(a.reason().map(|r| *r.value()), Some(1)); // the first reason stays
+    /// assert!(parent.child().is_cancelled()); // a child of a cancelled token starts cancelled
+    /// ```
     pub fn child(&self) -> Self
     where
         T: Clone,
@@ -159,6 +184,19 @@ impl<T> CancelToken<T> {
 
     /// Cancels this token and its subtree, recording the caller's location. Cancelling twice
     /// keeps the first reason.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::cancel::CancelToken;
+    ///
+    /// let token = CancelToken::<String>::new();
+    /// token.cancel("first"); // anything `Into<T>`
+    /// token.cancel("second"); // ignored: cancelled once
+    /// let reason = token.reason().unwrap();
+    /// assert_eq!(reason.value(), "first");
+    /// assert!(reason.location().file().ends_with(".rs")); // where `cancel` was called
+    /// ```
     #[track_caller]
     pub fn cancel<V: Into<T>>(&self, reason: V)
     where
@@ -168,6 +206,18 @@ impl<T> CancelToken<T> {
     }
 
     /// Cancels this token and its subtree with a prepared reason.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::cancel::{CancelReason, CancelToken};
+    ///
+    /// let (a, b) = (CancelToken::<&str>::new(), CancelToken::<&str>::new());
+    /// a.cancel("shutdown");
+    /// let reason: CancelReason<&str> = a.reason().unwrap();
+    /// b.cancel_with_reason(reason.clone()); // passes the reason on, location included
+    /// assert_eq!(b.reason(), Some(reason));
+    /// ```
     pub fn cancel_with_reason(&self, reason: CancelReason<T>)
     where
         T: Clone,
@@ -176,12 +226,35 @@ impl<T> CancelToken<T> {
     }
 
     /// True once cancelled. One atomic load.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::cancel::CancelToken;
+    ///
+    /// let token = CancelToken::<()>::new();
+    /// let clone = token.clone(); // clones share one token
+    /// assert!(!clone.is_cancelled());
+    /// token.cancel(());
+    /// assert!(clone.is_cancelled());
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         // Acquire: pairs with the release in `Node::cancel`, so a following `reason()` sees it.
         self.node.cancelled.load(Acquire)
     }
 
     /// The reason, once cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::cancel::CancelToken;
+    ///
+    /// let token = CancelToken::<u32>::new();
+    /// assert!(token.reason().is_none());
+    /// token.cancel(3u32);
+    /// assert_eq!(token.reason().unwrap().into_value(), 3);
+    /// ```
     pub fn reason(&self) -> Option<CancelReason<T>>
     where
         T: Clone,
@@ -194,6 +267,19 @@ impl<T> CancelToken<T> {
 
     /// Makes a cancelled token usable again: clears the reason and forgets the children (they
     /// stay cancelled).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::cancel::CancelToken;
+    ///
+    /// let token = CancelToken::<u8>::new();
+    /// token.cancel(1);
+    /// token.reset();
+    /// assert!(!token.is_cancelled());
+    /// token.cancel(2);
+    /// assert_eq!(*token.reason().unwrap().value(), 2);
+    /// ```
     pub fn reset(&self) {
         let mut inner = self.node.inner.lock();
         inner.reason = None;
@@ -224,6 +310,24 @@ impl<T> CancelToken<T> {
 
     /// Resolves with the reason once cancelled, or `None` once every token of this node is
     /// dropped uncancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::cancel::CancelToken;
+    ///
+    /// let rt = actor12::rt::Runtime::new().unwrap();
+    ///
+    /// let token = CancelToken::<u8>::new();
+    /// let waiter = token.cancelled_or_dropped();
+    /// token.cancel(4);
+    /// assert_eq!(rt.block_on(waiter).map(|r| *r.value()), Some(4));
+    ///
+    /// let token = CancelToken::<u8>::new();
+    /// let waiter = token.cancelled_or_dropped();
+    /// drop(token); // the last token, never cancelled
+    /// assert!(rt.block_on(waiter).is_none());
+    /// ```
     pub fn cancelled_or_dropped(&self) -> CancelledOrDropped<T> {
         CancelledOrDropped(Cancelled { wait: Wait::new(&self.node) })
     }

@@ -124,32 +124,258 @@ impl<A: Actor> Link<A> {
     }
 
     /// True while the actor runs (until its mailbox closes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// assert!(counter.alive());
+    /// counter.cancel_and_wait(()).await;
+    /// assert!(!counter.alive());
+    /// # });
+    /// ```
     pub fn alive(&self) -> bool {
         !self.inner.core.is_closed()
     }
 
     /// Resolves once the actor has stopped (at once if it already has).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.cancel(());
+    /// counter.wait().await; // resolves once the actor has stopped (`terminate` has run)
+    /// assert!(!counter.alive());
+    /// # });
+    /// ```
     pub fn wait(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.inner.core.stopped())
     }
 
     /// The actor's shared [`State`](Actor::State).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{MpscChannel, Multi};
+    /// struct Named;
+    /// impl Actor for Named {
+    ///     // ...
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = String;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    ///     type State = String; // shared with every link
+    ///     fn state(spec: &String) -> String {
+    ///         spec.clone()
+    ///     }
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Named))
+    /// #     }
+    /// }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let named = actor12::spawn::<Named>("ann".to_string());
+    /// assert_eq!(named.state(), "ann"); // read without a message
+    /// # });
+    /// ```
     pub fn state(&self) -> &A::State {
         &self.inner.state
     }
 
     /// The actor's cancellation token.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let token = counter.token().clone();
+    /// assert!(!token.is_cancelled());
+    /// counter.cancel(());
+    /// assert!(token.is_cancelled());
+    /// # });
+    /// ```
     pub fn token(&self) -> &CancelToken<A::Cancel> {
         &self.inner.token
     }
 
     /// Asks the actor to stop with `reason`; returns at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.cancel(()); // returns at once
+    /// counter.wait().await;
+    /// assert!(counter.ask_dyn(Get).await.is_err()); // stopped: an error, at once
+    /// # });
+    /// ```
     #[track_caller]
     pub fn cancel(&self, reason: A::Cancel) {
         self.inner.token.cancel(reason);
     }
 
     /// Asks the actor to stop and waits until it has.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.cancel_and_wait(()).await;
+    /// assert!(!counter.alive());
+    /// # });
+    /// ```
     #[track_caller]
     pub fn cancel_and_wait(&self, reason: A::Cancel) -> impl Future<Output = ()> + Send + '_ {
         self.inner.token.cancel(reason);
@@ -157,17 +383,118 @@ impl<A: Actor> Link<A> {
     }
 
     /// A link that does not keep the actor alive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let weak = counter.downgrade();
+    /// assert_eq!(weak.ask_dyn(Add(1)).await.unwrap(), 1);
+    /// drop(counter); // the last strong link: the actor stops
+    /// assert!(weak.upgrade().is_none());
+    /// # });
+    /// ```
     pub fn downgrade(&self) -> WeakLink<A> {
         WeakLink::from(self)
     }
 
     /// Pushes a raw `A::Message`, waiting for room; hands it back if the actor has stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Envelope, MpscChannel};
+    /// # struct Doubler;
+    /// # impl Actor for Doubler {
+    /// #     type Message = Envelope<u64, anyhow::Result<u64>>;
+    /// #     type Spec = ();
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &()) {}
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Doubler))
+    /// #     }
+    /// #     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+    /// #         let _ = msg.reply.send(Ok(msg.value * 2));
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let doubler = actor12::spawn::<Doubler>(());
+    /// let (envelope, reply) = Envelope::new(21);
+    /// doubler.send_raw(envelope).await.unwrap();
+    /// assert_eq!(reply.await.unwrap().unwrap(), 42);
+    /// # });
+    /// ```
     pub async fn send_raw(&self, message: A::Message) -> Result<(), ActorSendError<A>> {
         self.inner.core.send(message).await.map_err(SendError::new)
     }
 
     /// Pushes a raw `A::Message` without waiting: fails if the mailbox is full or the actor has
     /// stopped, handing the message back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Envelope, MpscChannel};
+    /// # struct Doubler;
+    /// # impl Actor for Doubler {
+    /// #     type Message = Envelope<u64, anyhow::Result<u64>>;
+    /// #     type Spec = ();
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &()) {}
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Doubler))
+    /// #     }
+    /// #     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+    /// #         let _ = msg.reply.send(Ok(msg.value * 2));
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let doubler = actor12::spawn::<Doubler>(());
+    /// let (envelope, reply) = Envelope::new(4);
+    /// assert!(doubler.try_send_raw(envelope).is_ok()); // never waits
+    /// assert_eq!(reply.await.unwrap().unwrap(), 8);
+    ///
+    /// doubler.cancel_and_wait(()).await;
+    /// let (envelope, _reply) = Envelope::new(5);
+    /// assert!(doubler.try_send_raw(envelope).is_err()); // stopped: the message comes back
+    /// # });
+    /// ```
     pub fn try_send_raw(
         &self,
         message: A::Message,
@@ -176,6 +503,33 @@ impl<A: Actor> Link<A> {
     }
 
     /// Request/reply, envelope style: for actors whose `Message` is `Envelope<T, R>`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Envelope, MpscChannel};
+    /// # struct Doubler;
+    /// # impl Actor for Doubler {
+    /// #     type Message = Envelope<u64, anyhow::Result<u64>>;
+    /// #     type Spec = ();
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &()) {}
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Doubler))
+    /// #     }
+    /// #     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+    /// #         let _ = msg.reply.send(Ok(msg.value * 2));
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let doubler = actor12::spawn::<Doubler>(());
+    /// let n: u64 = doubler.send::<u64, anyhow::Result<u64>>(21).await.unwrap();
+    /// assert_eq!(n, 42);
+    /// # });
+    /// ```
     pub async fn send<T, R>(&self, message: T) -> R
     where
         A: Actor<Message = Envelope<T, R>>,
@@ -193,6 +547,46 @@ impl<A: Actor> Link<A> {
 impl<A: Actor<Message = Multi<A>>> Link<A> {
     /// Request/reply, handler style: sends `message` to `A`'s `Handler<T>` and awaits the reply.
     /// A stopped actor (or one that stops before answering) yields the reply's error value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(1);
+    /// assert_eq!(counter.ask_dyn(Add(2)).await.unwrap(), 3);
+    /// counter.cancel_and_wait(()).await;
+    /// assert!(counter.ask_dyn(Get).await.is_err()); // a stopped actor: an error, at once
+    /// # });
+    /// ```
     pub async fn ask_dyn<T: Send + 'static>(&self, message: T) -> <A as Handler<T>>::Reply
     where
         A: Handler<T>,
@@ -205,6 +599,45 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
     }
 
     /// Sends now; the returned future (`'static`, awaitable anywhere) is the reply.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let reply = counter.ask_dyn_async(Add(5)).await; // sent; the reply is a `'static` future
+    /// assert_eq!(reply.await.unwrap(), 5);
+    /// # });
+    /// ```
     pub async fn ask_dyn_async<T: Send + 'static>(
         &self,
         message: T,
@@ -221,6 +654,45 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
     }
 
     /// Fire and forget: the reply is dropped; a stopped actor drops the message.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.tell_dyn(Add(5)).await;
+    /// assert_eq!(counter.ask_dyn(Get).await.unwrap(), 5); // handled in send order
+    /// # });
+    /// ```
     pub async fn tell_dyn<T: Send + 'static>(&self, message: T)
     where
         A: Handler<T>,
@@ -229,6 +701,48 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
     }
 
     /// Passes an envelope on: the reply goes to the envelope's original asker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// use actor12::Envelope;
+    ///
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let (envelope, reply) = Envelope::new(Add(3)); // someone else's request: they hold `reply`
+    /// counter.relay_dyn(envelope).await;
+    /// assert_eq!(reply.await.unwrap().unwrap(), 3);
+    /// # });
+    /// ```
     pub async fn relay_dyn<T: Send + 'static>(
         &self,
         envelope: Envelope<T, <A as Handler<T>>::Reply>,
@@ -239,6 +753,48 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
     }
 
     /// The same actor, seen only as "something that handles `M`".
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// use actor12::DynLink;
+    ///
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let adder: DynLink<Add> = counter.to_dyn(); // any actor that handles `Add`
+    /// adder.tell_dyn(Add(2)).await;
+    /// assert_eq!(counter.ask_dyn(Get).await.unwrap(), 2);
+    /// # });
+    /// ```
     pub fn to_dyn<M: Send + 'static>(&self) -> DynLink<M>
     where
         A: Handler<M>,
@@ -296,11 +852,88 @@ impl<M: Send + 'static> fmt::Debug for DynLink<M> {
 
 impl<M: Send + 'static> DynLink<M> {
     /// True if the actor behind this link is an `A`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let adder = actor12::spawn::<Counter>(0).to_dyn::<Add>();
+    /// assert!(adder.is::<Counter>());
+    /// # });
+    /// ```
     pub fn is<A: Actor<Message = Multi<A>> + Handler<M>>(&self) -> bool {
         self.link.as_any().is::<Link<A>>()
     }
 
     /// The typed link, if the actor is an `A`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let adder = counter.to_dyn::<Add>();
+    /// assert_eq!(adder.try_to::<Counter>(), Some(counter));
+    /// # });
+    /// ```
     pub fn try_to<A: Actor<Message = Multi<A>> + Handler<M>>(&self) -> Option<Link<A>> {
         self.link.as_any().downcast_ref::<Link<A>>().cloned()
     }
@@ -310,6 +943,45 @@ impl<M: Send + 'static> DynLink<M> {
     /// # Panics
     /// If the actor is not an `A` (check with [`is`](Self::is), or use
     /// [`try_to`](Self::try_to)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let adder = counter.to_dyn::<Add>();
+    /// assert_eq!(adder.to::<Counter>(), counter);
+    /// # });
+    /// ```
     pub fn to<A: Actor<Message = Multi<A>> + Handler<M>>(&self) -> Link<A> {
         self.try_to().unwrap_or_else(|| {
             panic!("DynLink::to: the actor is not a {}", std::any::type_name::<A>())
@@ -317,16 +989,133 @@ impl<M: Send + 'static> DynLink<M> {
     }
 
     /// Asks the actor to stop with its default reason.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.to_dyn::<Add>().cancel();
+    /// counter.wait().await;
+    /// # });
+    /// ```
     pub fn cancel(&self) {
         self.link.cancel();
     }
 
     /// Fire and forget.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.to_dyn::<Add>().tell_dyn(Add(4)).await;
+    /// assert_eq!(counter.ask_dyn(Get).await.unwrap(), 4);
+    /// # });
+    /// ```
     pub fn tell_dyn(&self, message: M) -> BoxFuture<'_, ()> {
         self.link.tell_dyn(message)
     }
 
     /// Asks the actor to stop and waits until it has.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.to_dyn::<Add>().cancel_and_wait().await;
+    /// assert!(!counter.alive());
+    /// # });
+    /// ```
     pub fn cancel_and_wait(&self) -> BoxFuture<'_, ()> {
         self.link.cancel_and_wait()
     }

@@ -218,11 +218,93 @@ impl<R: Send + 'static> MessageHandle<R> {
     }
 
     /// True if the message was delivered to the actor's mailbox.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// assert!(counter.send_message(HandlerMessage::new(Get)).await.was_sent());
+    /// counter.cancel_and_wait(()).await;
+    /// assert!(!counter.send_message(HandlerMessage::new(Get)).await.was_sent());
+    /// # });
+    /// ```
     pub fn was_sent(&self) -> bool {
         !matches!(self.state, State::Failed(_))
     }
 
     /// Why the message was not delivered, if it was not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.cancel_and_wait(()).await;
+    /// let handle = counter.send_message(HandlerMessage::new(Get)).await;
+    /// assert_eq!(handle.send_error(), Some("the actor has stopped: message not delivered"));
+    /// # });
+    /// ```
     pub fn send_error(&self) -> Option<&str> {
         match &self.state {
             State::Failed(why) => Some(why),
@@ -232,15 +314,149 @@ impl<R: Send + 'static> MessageHandle<R> {
 
     /// Sets a deadline for [`reply`](Self::reply) and the calls built on it (on actor12's timer
     /// wheel; the deadline counts from when the reply is awaited).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// let counter = actor12::spawn::<Counter>(3);
+    /// let handle = counter.send_message(HandlerMessage::new(Get)).await;
+    /// // The deadline applies to `reply` and everything built on it. (A reply that misses it
+    /// // resolves to `MessageError::Timeout`: see the type's example.)
+    /// assert_eq!(handle.timeout(Duration::from_secs(10)).reply().await.unwrap().unwrap(), 3);
+    /// # });
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
     /// Drops the reply: the actor still handles the message; its answer is discarded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.send_message(HandlerMessage::new(Add(1))).await.forget();
+    /// assert_eq!(counter.ask_dyn(Get).await.unwrap(), 1); // it was still handled
+    /// # });
+    /// ```
     pub fn forget(self) {}
 
     /// The reply if it is already here; never waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// use actor12::MessageError;
+    ///
+    /// let counter = actor12::spawn::<Counter>(5);
+    /// let mut handle = counter.send_message(HandlerMessage::new(Get)).await;
+    /// let answer = loop {
+    ///     match handle.try_reply() {
+    ///         Ok(Some(answer)) => break answer.unwrap(),
+    ///         Ok(None) => actor12::rt::yield_now().await, // not yet: do something else
+    ///         Err(e) => panic!("no answer: {e}"),
+    ///     }
+    /// };
+    /// assert_eq!(answer, 5);
+    /// assert_eq!(handle.try_reply().unwrap_err(), MessageError::AlreadyConsumed);
+    /// # });
+    /// ```
     pub fn try_reply(&mut self) -> Result<Option<R>, MessageError> {
         match std::mem::replace(&mut self.state, State::Consumed) {
             State::Waiting(mut rx) => match rx.try_recv() {
@@ -262,6 +478,53 @@ impl<R: Send + 'static> MessageHandle<R> {
     }
 
     /// Waits for the reply (up to the [`timeout`](Self::timeout), if one is set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// use actor12::MessageError;
+    ///
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let handle = counter.send_message(HandlerMessage::new(Add(2))).await;
+    /// let reply: Result<anyhow::Result<u64>, MessageError> = handle.reply().await;
+    /// assert_eq!(reply.unwrap().unwrap(), 2);
+    ///
+    /// counter.cancel_and_wait(()).await;
+    /// let handle = counter.send_message(HandlerMessage::new(Get)).await;
+    /// assert!(matches!(handle.reply().await, Err(MessageError::SendFailed(_))));
+    /// # });
+    /// ```
     pub async fn reply(self) -> Result<R, MessageError> {
         match self.state {
             State::Waiting(rx) => match self.timeout {
@@ -278,11 +541,101 @@ impl<R: Send + 'static> MessageHandle<R> {
     }
 
     /// The reply, transformed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(21);
+    /// let handle = counter.send_message(HandlerMessage::new(Get)).await;
+    /// let doubled = handle.map_reply(|reply| reply.map(|n| n * 2)).await.unwrap();
+    /// assert_eq!(doubled.unwrap(), 42);
+    /// # });
+    /// ```
     pub async fn map_reply<U>(self, f: impl FnOnce(R) -> U) -> Result<U, MessageError> {
         self.reply().await.map(f)
     }
 
     /// Runs `f` on the outcome (reply or error) and awaits what it returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(1);
+    /// let handle = counter.send_message(HandlerMessage::new(Get)).await;
+    /// let text = handle
+    ///     .then(|outcome| async move {
+    ///         match outcome {
+    ///             Ok(Ok(n)) => format!("got {n}"),
+    ///             Ok(Err(e)) => format!("refused: {e}"),
+    ///             Err(e) => format!("no answer: {e}"),
+    ///         }
+    ///     })
+    ///     .await;
+    /// assert_eq!(text, "got 1");
+    /// # });
+    /// ```
     pub async fn then<F, Fut>(self, f: F) -> Fut::Output
     where
         F: FnOnce(Result<R, MessageError>) -> Fut,
@@ -292,12 +645,123 @@ impl<R: Send + 'static> MessageHandle<R> {
     }
 
     /// The reply, with the error transformed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.cancel_and_wait(()).await;
+    /// let handle = counter.send_message(HandlerMessage::new(Get)).await;
+    /// let reply: Result<_, String> = handle.map_err(|e| e.to_string()).await;
+    /// assert_eq!(reply.unwrap_err(), "failed to send message: the actor has stopped: message not delivered");
+    /// # });
+    /// ```
     pub async fn map_err<E>(self, f: impl FnOnce(MessageError) -> E) -> Result<R, E> {
         self.reply().await.map_err(f)
     }
 
     /// Delivers the outcome (reply or error) as a message to another actor, from a background
     /// task; returns at once. `B` handles `Result<R, MessageError>`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// use actor12::{HandlerMessage, MessageError, oneshot};
+    ///
+    /// /// Receives the outcome of a request someone else sent, and passes the sum on.
+    /// struct Inbox(Option<oneshot::Sender<u64>>);
+    /// # impl Actor for Inbox {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = oneshot::Sender<u64>;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &oneshot::Sender<u64>) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Inbox(Some(ctx.spec))))
+    /// #     }
+    /// # }
+    /// type Outcome = Result<anyhow::Result<u64>, MessageError>;
+    ///
+    /// impl Handler<Outcome> for Inbox {
+    ///     type Reply = anyhow::Result<()>;
+    ///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, outcome: Outcome) -> Self::Reply {
+    ///         if let Some(tx) = self.0.take() {
+    ///             let _ = tx.send(outcome??);
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let (tx, rx) = oneshot::channel();
+    /// let inbox = actor12::spawn::<Inbox>(tx);
+    /// let counter = actor12::spawn::<Counter>(41);
+    /// // Returns at once; the outcome reaches the inbox as a message.
+    /// counter.send_message(HandlerMessage::new(Add(1))).await.forward_to(&inbox);
+    /// assert_eq!(rx.await.unwrap(), 42);
+    /// # });
+    /// ```
     pub fn forward_to<B>(self, link: &Link<B>)
     where
         B: Actor<Message = Multi<B>> + Handler<Result<R, MessageError>>,
@@ -311,11 +775,91 @@ impl<R: Send + 'static> MessageHandle<R> {
 
 impl<A: Actor> Link<A> {
     /// Step one of the two-step API: delivers `message` and returns the handle of its reply.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let handle = counter.send_message(HandlerMessage::new(Add(2))).await; // step one: delivered
+    /// assert_eq!(handle.reply().await.unwrap().unwrap(), 2); // step two: the answer
+    /// # });
+    /// ```
     pub async fn send_message<M: SendableMessage<A>>(&self, message: M) -> MessageHandle<M::Reply> {
         message.send_to(self).await
     }
 
     /// Both steps: delivers and waits for the reply.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(40);
+    /// let n = counter.send_and_reply(HandlerMessage::new(Add(2))).await.unwrap().unwrap();
+    /// assert_eq!(n, 42);
+    /// # });
+    /// ```
     pub async fn send_and_reply<M: SendableMessage<A>>(
         &self,
         message: M,
@@ -324,11 +868,93 @@ impl<A: Actor> Link<A> {
     }
 
     /// Delivers and discards the reply.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.send_and_forget(HandlerMessage::new(Add(2))).await;
+    /// assert_eq!(counter.send_and_reply(HandlerMessage::new(Get)).await.unwrap().unwrap(), 2);
+    /// # });
+    /// ```
     pub async fn send_and_forget<M: SendableMessage<A>>(&self, message: M) {
         self.send_message(message).await.forget();
     }
 
     /// Both steps, with a deadline on the reply.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// let counter = actor12::spawn::<Counter>(1);
+    /// let reply = counter.send_with_timeout(HandlerMessage::new(Get), Duration::from_secs(10)).await;
+    /// assert_eq!(reply.unwrap().unwrap(), 1);
+    /// # });
+    /// ```
     pub async fn send_with_timeout<M: SendableMessage<A>>(
         &self,
         message: M,
@@ -338,6 +964,35 @@ impl<A: Actor> Link<A> {
     }
 
     /// Step one for a raw `A::Message`: the handle's reply is `()` once delivered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Envelope, MpscChannel};
+    /// # struct Doubler;
+    /// # impl Actor for Doubler {
+    /// #     type Message = Envelope<u64, anyhow::Result<u64>>;
+    /// #     type Spec = ();
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &()) {}
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Doubler))
+    /// #     }
+    /// #     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+    /// #         let _ = msg.reply.send(Ok(msg.value * 2));
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let doubler = actor12::spawn::<Doubler>(());
+    /// let (envelope, reply) = Envelope::new(21);
+    /// let handle = doubler.send_raw_message(envelope).await;
+    /// assert!(handle.was_sent());
+    /// assert_eq!(reply.await.unwrap().unwrap(), 42);
+    /// # });
+    /// ```
     pub async fn send_raw_message(&self, message: A::Message) -> MessageHandle<()> {
         self.send_message(RawMessage(message)).await
     }
@@ -345,6 +1000,51 @@ impl<A: Actor> Link<A> {
 
 impl<A: Actor> WeakLink<A> {
     /// [`Link::send_message`]; to a dead or empty target the handle reports the send error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let weak = counter.downgrade();
+    /// let handle = weak.send_message(HandlerMessage::new(Add(1))).await;
+    /// assert_eq!(handle.reply().await.unwrap().unwrap(), 1);
+    ///
+    /// drop(counter);
+    /// let handle = weak.send_message(HandlerMessage::new(Get)).await;
+    /// assert!(!handle.was_sent());
+    /// # });
+    /// ```
     pub async fn send_message<M: WeakSendableMessage<A>>(
         &self,
         message: M,
@@ -356,6 +1056,48 @@ impl<A: Actor> WeakLink<A> {
     }
 
     /// [`Link::send_and_reply`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(1);
+    /// let weak = counter.downgrade();
+    /// assert_eq!(weak.send_and_reply(HandlerMessage::new(Get)).await.unwrap().unwrap(), 1);
+    /// drop(counter);
+    /// assert!(weak.send_and_reply(HandlerMessage::new(Get)).await.is_err()); // at once
+    /// # });
+    /// ```
     pub async fn send_and_reply<M: WeakSendableMessage<A>>(
         &self,
         message: M,
@@ -364,11 +1106,94 @@ impl<A: Actor> WeakLink<A> {
     }
 
     /// [`Link::send_and_forget`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.downgrade().send_and_forget(HandlerMessage::new(Add(3))).await;
+    /// assert_eq!(counter.ask_dyn(Get).await.unwrap(), 3);
+    /// # });
+    /// ```
     pub async fn send_and_forget<M: WeakSendableMessage<A>>(&self, message: M) {
         self.send_message(message).await.forget();
     }
 
     /// [`Link::send_with_timeout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::HandlerMessage;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// let counter = actor12::spawn::<Counter>(2);
+    /// let weak = counter.downgrade();
+    /// let reply = weak.send_with_timeout(HandlerMessage::new(Get), Duration::from_secs(10)).await;
+    /// assert_eq!(reply.unwrap().unwrap(), 2);
+    /// # });
+    /// ```
     pub async fn send_with_timeout<M: WeakSendableMessage<A>>(
         &self,
         message: M,
@@ -378,6 +1203,38 @@ impl<A: Actor> WeakLink<A> {
     }
 
     /// [`Link::send_raw_message`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Envelope, MpscChannel};
+    /// # struct Doubler;
+    /// # impl Actor for Doubler {
+    /// #     type Message = Envelope<u64, anyhow::Result<u64>>;
+    /// #     type Spec = ();
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &()) {}
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Doubler))
+    /// #     }
+    /// #     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+    /// #         let _ = msg.reply.send(Ok(msg.value * 2));
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let doubler = actor12::spawn::<Doubler>(());
+    /// let weak = doubler.downgrade();
+    /// let (envelope, reply) = Envelope::new(5);
+    /// assert!(weak.send_raw_message(envelope).await.was_sent());
+    /// assert_eq!(reply.await.unwrap().unwrap(), 10);
+    /// drop(doubler);
+    /// let (envelope, _reply) = Envelope::new(5);
+    /// assert!(!weak.send_raw_message(envelope).await.was_sent());
+    /// # });
+    /// ```
     pub async fn send_raw_message(&self, message: A::Message) -> MessageHandle<()> {
         self.send_message(RawMessage(message)).await
     }

@@ -59,21 +59,189 @@ pub struct WeakLink<A: Actor> {
 
 impl<A: Actor> WeakLink<A> {
     /// An empty link. Does not allocate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::WeakLink;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let weak: WeakLink<Counter> = WeakLink::new();
+    /// assert!(!weak.is_set());
+    /// assert!(weak.upgrade().is_none());
+    /// assert!(weak.ask_dyn(Get).await.is_err()); // like a link to a stopped actor
+    /// # });
+    /// ```
     pub fn new() -> Self {
         WeakLink { inner: Weak::new() }
     }
 
     /// True if the link was pointed at an actor (even one that has stopped since).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::WeakLink;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let mut weak = WeakLink::new();
+    /// assert!(!weak.is_set());
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// weak.set(&counter);
+    /// assert!(weak.is_set());
+    /// drop(counter);
+    /// assert!(weak.is_set()); // still set, though the actor is gone
+    /// # });
+    /// ```
     pub fn is_set(&self) -> bool {
         !self.inner.ptr_eq(&Weak::new())
     }
 
     /// Points the link at `link`'s actor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::WeakLink;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(7);
+    /// let mut weak = WeakLink::new();
+    /// weak.set(&counter);
+    /// assert_eq!(weak.ask_dyn(Get).await.unwrap(), 7);
+    /// # });
+    /// ```
     pub fn set(&mut self, link: &Link<A>) {
         self.inner = Arc::downgrade(&link.inner);
     }
 
     /// Points the link at `link`'s actor if it is empty; false (and unchanged) otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # use actor12::WeakLink;
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = (actor12::spawn::<Counter>(1), actor12::spawn::<Counter>(2));
+    /// let mut weak = WeakLink::new();
+    /// assert!(weak.try_set(&a));
+    /// assert!(!weak.try_set(&b)); // already set: unchanged
+    /// assert_eq!(weak.ask_dyn(Get).await.unwrap(), 1);
+    /// # });
+    /// ```
     pub fn try_set(&mut self, link: &Link<A>) -> bool {
         if self.is_set() {
             return false;
@@ -83,21 +251,184 @@ impl<A: Actor> WeakLink<A> {
     }
 
     /// Empties the link.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let mut weak = counter.downgrade();
+    /// weak.clear();
+    /// assert!(!weak.is_set());
+    /// assert!(weak.ask_dyn(Get).await.is_err());
+    /// # });
+    /// ```
     pub fn clear(&mut self) {
         self.inner = Weak::new();
     }
 
     /// Takes the target out, leaving the link empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let mut weak = counter.downgrade();
+    /// let taken = weak.take();
+    /// assert!(!weak.is_set());
+    /// assert_eq!(taken.ask_dyn(Get).await.unwrap(), 0);
+    /// # });
+    /// ```
     pub fn take(&mut self) -> Self {
         std::mem::take(self)
     }
 
     /// A strong link, if the actor's links are still alive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let weak = counter.downgrade();
+    /// assert_eq!(weak.upgrade(), Some(counter.clone()));
+    /// drop(counter);
+    /// assert_eq!(weak.upgrade(), None); // the last strong link is gone
+    /// # });
+    /// ```
     pub fn upgrade(&self) -> Option<Link<A>> {
         self.inner.upgrade().map(|inner| Link { inner })
     }
 
     /// Asks the actor to stop (nothing if it is gone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.downgrade().cancel(());
+    /// counter.wait().await;
+    /// assert!(!counter.alive());
+    /// # });
+    /// ```
     #[track_caller]
     pub fn cancel(&self, reason: A::Cancel) {
         if let Some(link) = self.upgrade() {
@@ -106,6 +437,45 @@ impl<A: Actor> WeakLink<A> {
     }
 
     /// Asks the actor to stop and waits until it has (at once if it is gone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.downgrade().cancel_and_wait(()).await;
+    /// assert!(!counter.alive());
+    /// # });
+    /// ```
     pub async fn cancel_and_wait(&self, reason: A::Cancel) {
         if let Some(link) = self.upgrade() {
             link.cancel_and_wait(reason).await;
@@ -113,6 +483,35 @@ impl<A: Actor> WeakLink<A> {
     }
 
     /// Envelope-style request/reply; [`ActorError::Dead`] at once if the actor is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Envelope, MpscChannel};
+    /// # struct Doubler;
+    /// # impl Actor for Doubler {
+    /// #     type Message = Envelope<u64, anyhow::Result<u64>>;
+    /// #     type Spec = ();
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &()) {}
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Doubler))
+    /// #     }
+    /// #     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+    /// #         let _ = msg.reply.send(Ok(msg.value * 2));
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let doubler = actor12::spawn::<Doubler>(());
+    /// let weak = doubler.downgrade();
+    /// assert_eq!(weak.send::<u64, anyhow::Result<u64>>(2).await.unwrap(), 4);
+    /// drop(doubler);
+    /// assert!(weak.send::<u64, anyhow::Result<u64>>(2).await.is_err()); // `ActorError::Dead`
+    /// # });
+    /// ```
     pub async fn send<T, R>(&self, message: T) -> R
     where
         A: Actor<Message = Envelope<T, R>>,
@@ -130,6 +529,35 @@ impl<A: Actor> WeakLink<A> {
     }
 
     /// Pushes a raw message; hands it back if the actor is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Envelope, MpscChannel};
+    /// # struct Doubler;
+    /// # impl Actor for Doubler {
+    /// #     type Message = Envelope<u64, anyhow::Result<u64>>;
+    /// #     type Spec = ();
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &()) {}
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Doubler))
+    /// #     }
+    /// #     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+    /// #         let _ = msg.reply.send(Ok(msg.value * 2));
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let doubler = actor12::spawn::<Doubler>(());
+    /// let weak = doubler.downgrade();
+    /// let (envelope, reply) = Envelope::new(3);
+    /// weak.send_raw(envelope).await.unwrap();
+    /// assert_eq!(reply.await.unwrap().unwrap(), 6);
+    /// # });
+    /// ```
     pub async fn send_raw(&self, message: A::Message) -> Result<(), ActorSendError<A>> {
         match self.upgrade() {
             Some(link) => link.send_raw(message).await,
@@ -140,6 +568,47 @@ impl<A: Actor> WeakLink<A> {
 
 impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
     /// [`Link::ask_dyn`]; [`ActorError::Dead`] at once if the actor is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let weak = counter.downgrade();
+    /// assert_eq!(weak.ask_dyn(Add(1)).await.unwrap(), 1);
+    /// drop(counter);
+    /// assert!(weak.ask_dyn(Get).await.is_err()); // at once
+    /// # });
+    /// ```
     pub async fn ask_dyn<T: Send + 'static>(&self, message: T) -> <A as Handler<T>>::Reply
     where
         A: Handler<T>,
@@ -151,6 +620,45 @@ impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
     }
 
     /// [`Link::ask_dyn_async`]; a ready [`ActorError::Dead`] if the actor is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let reply = counter.downgrade().ask_dyn_async(Add(1)).await;
+    /// assert_eq!(reply.await.unwrap(), 1);
+    /// # });
+    /// ```
     pub async fn ask_dyn_async<T: Send + 'static>(
         &self,
         message: T,
@@ -168,6 +676,45 @@ impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
     }
 
     /// [`Link::tell_dyn`]; nothing if the actor is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// counter.downgrade().tell_dyn(Add(1)).await;
+    /// assert_eq!(counter.ask_dyn(Get).await.unwrap(), 1);
+    /// # });
+    /// ```
     pub async fn tell_dyn<T: Send + 'static>(&self, message: T)
     where
         A: Handler<T>,
@@ -179,6 +726,54 @@ impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
 
     /// [`Link::relay_dyn`]; if the actor is gone the envelope is dropped and its asker gets an
     /// error at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// use actor12::Envelope;
+    ///
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let weak = counter.downgrade();
+    /// let (envelope, reply) = Envelope::new(Add(3));
+    /// weak.relay_dyn(envelope).await;
+    /// assert_eq!(reply.await.unwrap().unwrap(), 3);
+    ///
+    /// drop(counter);
+    /// let (envelope, reply) = Envelope::new(Add(3));
+    /// weak.relay_dyn(envelope).await; // dropped: its asker gets an error at once
+    /// assert!(reply.await.is_err());
+    /// # });
+    /// ```
     pub async fn relay_dyn<T: Send + 'static>(
         &self,
         envelope: Envelope<T, <A as Handler<T>>::Reply>,
