@@ -11,10 +11,17 @@
 
 pub mod bench;
 pub mod mailbox;
+pub mod peers;
 pub mod report;
 pub mod scheduler;
 
 pub use bench::{BASELINE, Bench, median};
+
+/// The tests count allocations, as the comparison binary does, so that `spawn_stop`'s bytes per
+/// actor are exercised.
+#[cfg(test)]
+#[global_allocator]
+static ALLOC: peers::alloc::Counting = peers::alloc::Counting;
 
 /// Every benchmark the comparison binary knows, group by group, in report order.
 pub fn all() -> Vec<Bench> {
