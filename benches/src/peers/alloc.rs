@@ -2,9 +2,19 @@
 //!
 //! The comparison binary installs it:
 //!
-//! ```ignore
+//! ```
+//! use actor12_benches::peers::alloc::{Counting, start_counting, stop_counting};
+//!
 //! #[global_allocator]
-//! static ALLOC: actor12_benches::peers::alloc::Counting = actor12_benches::peers::alloc::Counting;
+//! static ALLOC: Counting = Counting;
+//!
+//! fn main() {
+//!     let before = start_counting().expect("installed");
+//!     let kept = vec![0u8; 4096];
+//!     let after = stop_counting().expect("installed");
+//!     assert!(after - before >= 4096);
+//!     drop(kept);
+//! }
 //! ```
 //!
 //! It counts only between [`start_counting`] and [`stop_counting`]; the rest of the time each

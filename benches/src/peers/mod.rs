@@ -156,28 +156,28 @@ impl Params {
     /// The sizes of a normal run: long enough to dwarf a run's fixed costs, short enough that
     /// the slowest implementation takes well under a second.
     pub const FULL: Params = Params {
-        round_trips: 20_000,
-        asks: 20_000,
+        round_trips: 100_000,
+        asks: 100_000,
         fan_in_senders: 8,
-        fan_in_messages: 400_000,
+        fan_in_messages: 800_000,
         ring_actors: 100,
-        ring_hops: 100_000,
-        spawn_actors: 10_000,
+        ring_hops: 500_000,
+        spawn_actors: 20_000,
         fork_join_actors: 64,
-        fork_join_messages: 320_000,
+        fork_join_messages: 640_000,
     };
 
     /// The sizes of `--quick`: a tenth.
     pub const QUICK: Params = Params {
-        round_trips: 2_000,
-        asks: 2_000,
+        round_trips: 10_000,
+        asks: 10_000,
         fan_in_senders: 8,
-        fan_in_messages: 40_000,
+        fan_in_messages: 80_000,
         ring_actors: 100,
-        ring_hops: 10_000,
-        spawn_actors: 1_000,
+        ring_hops: 50_000,
+        spawn_actors: 2_000,
         fork_join_actors: 64,
-        fork_join_messages: 32_000,
+        fork_join_messages: 64_000,
     };
 
     /// Tiny sizes for the tests: every code path, in milliseconds.
