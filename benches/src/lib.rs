@@ -5,9 +5,10 @@
 //! comparison binary calls it round after round, interleaving the implementations, and reports
 //! medians and ratios to actor12. The scenarios are defined in `benches/README.md`.
 //!
-//! A new group (the scheduler, actor-to-actor comparisons with other frameworks) plugs in as a
-//! module with a `benches()` list, chained into [`all`]; neither the binary nor the report
-//! changes.
+//! A new group plugs in as a module with a `benches()` list, chained into [`all`]; neither the
+//! binary nor the report changes. The [`peers`] group, actor workloads compared across actor
+//! frameworks, has a registry of its own (a run there also measures memory, and its ratios are
+//! to the best peer); the binary runs it beside the others.
 
 pub mod bench;
 pub mod mailbox;

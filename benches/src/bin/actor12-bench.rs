@@ -8,8 +8,8 @@
 //!   --quick        one round of shorter runs, files not written: a smoke test
 //!   --filter TEXT  only benchmarks whose `group/workload/impl` contains TEXT; files are
 //!                  written only with an explicit --out
-//!   --out DIR      where `<group>.json` and `<group>.md` go (default: docs/benchmarks
-//!                  in the workspace)
+//!   --out DIR      where `<group>.json` and `<group>.md` (and `peers.svg`) go (default:
+//!                  docs/benchmarks in the workspace)
 //!   --no-write     print the table only
 //! ```
 //!

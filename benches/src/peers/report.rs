@@ -304,7 +304,7 @@ impl PeerReport {
                     let m = r.median();
                     let ratio = best
                         .filter(|b| *b > 0.0)
-                        .map_or(String::new(), |b| format!("  {:.2}x", m / b));
+                        .map_or(String::new(), |b| format!(" ({:.2}x)", m / b));
                     (r.peer.imp, m, format!("{} ns{ratio}", ns(m)))
                 })
                 .collect();
@@ -320,7 +320,7 @@ impl PeerReport {
             }
         }
 
-        let height: f64 = 60.0
+        let height: f64 = 76.0
             + panels
                 .iter()
                 .map(|(_, bars)| TITLE + bars.len() as f64 * (BAR + GAP) + 10.0)
@@ -338,12 +338,23 @@ impl PeerReport {
              of {} rounds</text>",
             self.rounds
         );
-        let _ = writeln!(
-            svg,
-            "<text x=\"10\" y=\"42\" fill=\"#555\">{}</text>",
-            xml(&format!("{}; {}", self.machine.summary(), self.date))
-        );
-        let mut y = 60.0;
+        let m = &self.machine;
+        let lines = [
+            format!("{} threads (nproc), {}, {}; {}", m.nproc, m.cpu, m.os, self.date),
+            format!(
+                "{WORKERS} workers for tokio, ractor and kameo; actix on its 1-thread System; \
+                 ratios are to the best peer"
+            ),
+        ];
+        for (i, line) in lines.iter().enumerate() {
+            let _ = writeln!(
+                svg,
+                "<text x=\"10\" y=\"{}\" fill=\"#555\">{}</text>",
+                40 + 16 * i,
+                xml(line)
+            );
+        }
+        let mut y = 76.0;
         for (title, bars) in &panels {
             let _ = writeln!(
                 svg,
