@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use actix::{Actor, ActorContext, Addr, Context, Handler, Message};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, sum_below};
+use super::{
+    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, reported, sum_below,
+};
 
 /// The implementation's name.
 pub const IMPL: &str = "actix";
@@ -170,7 +172,7 @@ pub fn ping_pong(p: &Params) -> Measurement {
 
         let start = Instant::now();
         ponger.do_send(Ping(1));
-        let received = done_rx.await.expect("the pinger reports");
+        let received = reported(done_rx).await.expect("the pinger reports");
         let elapsed = start.elapsed();
 
         assert_eq!(received, n, "ping_pong: round trips");
@@ -279,7 +281,7 @@ pub fn fan_in(p: &Params) -> Measurement {
                 })
             })
             .collect();
-        let (_, count, sum) = done_rx.recv().await.expect("the receiver reports");
+        let (_, count, sum) = reported(done_rx.recv()).await.expect("the receiver reports");
         let elapsed = start.elapsed();
 
         assert_eq!((count, sum), (m, sum_below(m)), "fan_in: count and sum received");
@@ -308,7 +310,7 @@ pub fn fork_join(p: &Params) -> Measurement {
         }
         let mut sums = vec![None; actors as usize];
         for _ in 0..actors {
-            let (i, count, sum) = done_rx.recv().await.expect("an actor reports");
+            let (i, count, sum) = reported(done_rx.recv()).await.expect("an actor reports");
             assert_eq!(count, share, "fork_join: count");
             sums[i as usize] = Some(sum);
         }
@@ -373,7 +375,7 @@ pub fn ring(p: &Params) -> Measurement {
 
         let start = Instant::now();
         nodes[0].do_send(Token(hops));
-        let last = done_rx.recv().await.expect("an actor reports");
+        let last = reported(done_rx.recv()).await.expect("an actor reports");
         let elapsed = start.elapsed();
 
         assert_eq!(last, hops as usize % actors, "ring: the token stopped at the wrong place");

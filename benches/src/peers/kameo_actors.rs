@@ -16,7 +16,8 @@ use kameo::message::{Context, Message};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_workers, sum_below,
+    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_workers, reported,
+    sum_below,
 };
 
 /// The implementation's name.
@@ -118,7 +119,7 @@ pub fn ping_pong(p: &Params) -> Measurement {
 
         let start = Instant::now();
         ponger.tell(Ping(1)).await.expect("ponger alive");
-        let received = done_rx.await.expect("the pinger reports");
+        let received = reported(done_rx).await.expect("the pinger reports");
         let elapsed = start.elapsed();
 
         assert_eq!(received, n, "ping_pong: round trips");
@@ -212,7 +213,7 @@ pub fn fan_in(p: &Params) -> Measurement {
                 })
             })
             .collect();
-        let (_, count, sum) = done_rx.recv().await.expect("the receiver reports");
+        let (_, count, sum) = reported(done_rx.recv()).await.expect("the receiver reports");
         let elapsed = start.elapsed();
 
         assert_eq!((count, sum), (m, sum_below(m)), "fan_in: count and sum received");
@@ -242,7 +243,7 @@ pub fn fork_join(p: &Params) -> Measurement {
         }
         let mut sums = vec![None; actors as usize];
         for _ in 0..actors {
-            let (i, count, sum) = done_rx.recv().await.expect("an actor reports");
+            let (i, count, sum) = reported(done_rx.recv()).await.expect("an actor reports");
             assert_eq!(count, share, "fork_join: count");
             sums[i as usize] = Some(sum);
         }
@@ -303,7 +304,7 @@ pub fn ring(p: &Params) -> Measurement {
 
         let start = Instant::now();
         nodes[0].tell(Token(hops)).await.expect("ring actor alive");
-        let last = done_rx.recv().await.expect("an actor reports");
+        let last = reported(done_rx.recv()).await.expect("an actor reports");
         let elapsed = start.elapsed();
 
         assert_eq!(last, hops as usize % actors, "ring: the token stopped at the wrong place");

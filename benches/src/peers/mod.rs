@@ -295,6 +295,18 @@ where
     rt.block_on(async move { tokio::spawn(driver).await.expect("the driver task") })
 }
 
+/// How long a run may wait for its actors' report before it is taken for stalled.
+pub const STALL: Duration = Duration::from_secs(60);
+
+/// Awaits a report from a workload's actors; panics if none comes within [`STALL`], so that a
+/// lost message fails the run instead of hanging it.
+pub async fn reported<F: std::future::Future>(report: F) -> F::Output {
+    match tokio::time::timeout(STALL, report).await {
+        Ok(output) => output,
+        Err(_) => panic!("no report from the actors within {STALL:?}: a message was lost"),
+    }
+}
+
 /// The per-actor sum `fork_join` expects: actor `i` of `actors` receives the values
 /// `i, i + actors, i + 2 * actors, ...` below `messages`.
 pub fn fork_join_expected_sum(i: u64, actors: u64, messages: u64) -> u64 {

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_workers, sum_below,
+    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_workers, reported,
+    sum_below,
 };
 
 /// The implementation's name.
@@ -50,7 +51,7 @@ pub fn ping_pong(p: &Params) -> Measurement {
 
         let start = Instant::now();
         to_ponger.send(1).expect("the ponger is alive");
-        let received = done_rx.await.expect("the pinger reports");
+        let received = reported(done_rx).await.expect("the pinger reports");
         let elapsed = start.elapsed();
 
         assert_eq!(received, n, "ping_pong: round trips");
@@ -124,7 +125,7 @@ pub fn fan_in(p: &Params) -> Measurement {
                 })
             })
             .collect();
-        let (count, sum) = done_rx.await.expect("the receiver reports");
+        let (count, sum) = reported(done_rx).await.expect("the receiver reports");
         let elapsed = start.elapsed();
 
         assert_eq!((count, sum), (m, sum_below(m)), "fan_in: count and sum received");
@@ -169,7 +170,7 @@ pub fn ring(p: &Params) -> Measurement {
 
         let start = Instant::now();
         txs[0].send(hops).expect("the first task is alive");
-        let last = done_rx.recv().await.expect("a task reports");
+        let last = reported(done_rx.recv()).await.expect("a task reports");
         let elapsed = start.elapsed();
 
         assert_eq!(last, hops as usize % actors, "ring: the token stopped at the wrong place");
@@ -261,7 +262,7 @@ pub fn fork_join(p: &Params) -> Measurement {
         }
         let mut sums = vec![None; actors as usize];
         for _ in 0..actors {
-            let (i, sum) = done_rx.recv().await.expect("an actor reports");
+            let (i, sum) = reported(done_rx.recv()).await.expect("an actor reports");
             sums[i as usize] = Some(sum);
         }
         let elapsed = start.elapsed();
