@@ -5,16 +5,24 @@
 //! comparison binary calls it round after round, interleaving the implementations, and reports
 //! medians and ratios to actor12. The scenarios are defined in `benches/README.md`.
 //!
-//! A new group (the scheduler, actor-to-actor comparisons with other frameworks) plugs in as a
-//! module with a `benches()` list, chained into [`all`]; neither the binary nor the report
-//! changes.
+//! A new group plugs in as a module with a `benches()` list, chained into [`all`]; neither the
+//! binary nor the report changes. The [`peers`] group, actor workloads compared across actor
+//! frameworks, has a registry of its own (a run there also measures memory, and its ratios are
+//! to the best peer); the binary runs it beside the others.
 
 pub mod bench;
 pub mod mailbox;
+pub mod peers;
 pub mod report;
 pub mod scheduler;
 
 pub use bench::{BASELINE, Bench, median};
+
+/// The tests count allocations, as the comparison binary does, so that `spawn_stop`'s bytes per
+/// actor are exercised.
+#[cfg(test)]
+#[global_allocator]
+static ALLOC: peers::alloc::Counting = peers::alloc::Counting;
 
 /// Every benchmark the comparison binary knows, group by group, in report order.
 pub fn all() -> Vec<Bench> {

@@ -315,15 +315,15 @@ fn table(results: &[&Measured]) -> String {
 }
 
 /// Nanoseconds with one decimal, or none past 1000.
-fn ns(value: f64) -> String {
+pub(crate) fn ns(value: f64) -> String {
     if value >= 1000.0 { format!("{value:.0}") } else { format!("{value:.1}") }
 }
 
-fn json_num(value: f64) -> String {
+pub(crate) fn json_num(value: f64) -> String {
     if value.is_finite() { format!("{value:.3}") } else { "null".to_owned() }
 }
 
-fn json_str(s: &str) -> String {
+pub(crate) fn json_str(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {

@@ -8,8 +8,8 @@
 //!   --quick        one round of shorter runs, files not written: a smoke test
 //!   --filter TEXT  only benchmarks whose `group/workload/impl` contains TEXT; files are
 //!                  written only with an explicit --out
-//!   --out DIR      where `<group>.json` and `<group>.md` go (default: docs/benchmarks
-//!                  in the workspace)
+//!   --out DIR      where `<group>.json` and `<group>.md` (and `peers.svg`) go (default:
+//!                  docs/benchmarks in the workspace)
 //!   --no-write     print the table only
 //! ```
 //!
@@ -17,13 +17,27 @@
 //! workload the implementations take turns going first, so that a slow patch of a noisy machine
 //! does not always fall on the same one. The thread that measures only spawns and joins the
 //! workload's threads, so a workload gets exactly the busy threads it asks for.
+//!
+//! The `peers` group (`benches/src/peers/`) runs the same way: its cells take turns within a
+//! workload, round by round. It has tables of its own (one per workload, ratios to the best
+//! peer) and writes `peers.json`, `peers.md` and the chart `peers.svg`. `--quick` runs it at a
+//! tenth of its sizes.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::time::Instant;
+
+use actor12_benches::peers::report::{PeerReport, Sampled};
+use actor12_benches::peers::{self, Params, Peer};
 use actor12_benches::report::{CpuTimes, Machine, Measured, Report, utc_now};
 use actor12_benches::{Bench, all};
+
+/// Counts live heap bytes for `spawn_stop`'s bytes per actor; counting is off outside that
+/// measurement.
+#[global_allocator]
+static ALLOC: peers::alloc::Counting = peers::alloc::Counting;
 
 const USAGE: &str = "usage: actor12-bench [--rounds N] [--quick] [--filter TEXT] [--out DIR] \
                      [--no-write]";
@@ -76,17 +90,25 @@ fn workspace_docs() -> PathBuf {
     manifest.parent().unwrap_or(manifest).join("docs").join("benchmarks")
 }
 
-/// Shows `[done/total] id ...` in place on a terminal; stays quiet otherwise.
+/// Shows `[done/total m:ss] id ...` in place on a terminal; stays quiet otherwise.
 struct Progress {
     tty: bool,
     done: usize,
     total: usize,
+    started: Instant,
 }
 
 impl Progress {
     fn show(&self, phase: &str, id: &str) {
         if self.tty {
-            eprint!("\r\x1b[2K[{}/{}] {phase}{id} ...", self.done + 1, self.total);
+            let secs = self.started.elapsed().as_secs();
+            eprint!(
+                "\r\x1b[2K[{}/{} {}:{:02}] {phase}{id} ...",
+                self.done + 1,
+                self.total,
+                secs / 60,
+                secs % 60
+            );
             let _ = std::io::stderr().flush();
         }
     }
@@ -96,6 +118,55 @@ impl Progress {
             eprint!("\r\x1b[2K");
         }
     }
+}
+
+/// One cell of a table: a [`Bench`] of the mailbox and scheduler groups, or a [`Peer`].
+#[derive(Clone, Copy)]
+enum Job {
+    Bench(Bench),
+    Peer(Peer),
+}
+
+/// One run's result: nanoseconds per message (or operation), and bytes per actor where
+/// measured.
+struct Sample {
+    ns: f64,
+    bytes: Option<f64>,
+}
+
+impl Job {
+    fn id(&self) -> String {
+        match self {
+            Job::Bench(b) => b.id(),
+            Job::Peer(p) => p.id(),
+        }
+    }
+
+    /// Cells of one row take turns going first.
+    fn row(&self) -> String {
+        match self {
+            Job::Bench(b) => b.row(),
+            Job::Peer(p) => p.row(),
+        }
+    }
+
+    fn run(&self, options: &Options) -> Sample {
+        match self {
+            Job::Bench(b) => Sample { ns: b.ns_per_message(bench_iters(b, options)), bytes: None },
+            Job::Peer(p) => {
+                let m = (p.run)(&peer_params(options));
+                Sample { ns: m.ns_per_op(), bytes: m.bytes_per_actor }
+            }
+        }
+    }
+}
+
+fn bench_iters(b: &Bench, options: &Options) -> u64 {
+    if options.quick { (b.iters_per_run / 10).max(1) } else { b.iters_per_run }
+}
+
+fn peer_params(options: &Options) -> Params {
+    if options.quick { Params::QUICK } else { Params::FULL }
 }
 
 fn main() -> ExitCode {
@@ -109,45 +180,49 @@ fn main() -> ExitCode {
             return if message.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
         }
     };
-    let benches: Vec<Bench> = all()
+    let jobs: Vec<Job> = all()
         .into_iter()
-        .filter(|b| options.filter.as_ref().is_none_or(|f| b.id().contains(f.as_str())))
+        .map(Job::Bench)
+        .chain(peers::benches().into_iter().map(Job::Peer))
+        .filter(|job| options.filter.as_ref().is_none_or(|f| job.id().contains(f.as_str())))
         .collect();
-    if benches.is_empty() {
+    if jobs.is_empty() {
         eprintln!("actor12-bench: no benchmark matches the filter");
         return ExitCode::FAILURE;
     }
-    let iters =
-        |b: &Bench| if options.quick { (b.iters_per_run / 10).max(1) } else { b.iters_per_run };
 
-    // Benchmarks of one workload, by index, in registry order: the unit that takes turns.
-    let mut workloads: Vec<Vec<usize>> = Vec::new();
-    for (i, b) in benches.iter().enumerate() {
-        match workloads.iter_mut().find(|w| benches[w[0]].row() == b.row()) {
-            Some(w) => w.push(i),
-            None => workloads.push(vec![i]),
+    // Jobs of one row, by index, in registry order: the unit that takes turns.
+    let mut rows: Vec<Vec<usize>> = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        match rows.iter_mut().find(|r| jobs[r[0]].row() == job.row()) {
+            Some(r) => r.push(i),
+            None => rows.push(vec![i]),
         }
     }
 
     let machine = Machine::detect();
-    let mut progress =
-        Progress { tty: std::io::stderr().is_terminal(), done: 0, total: benches.len() };
-    for b in &benches {
-        progress.show("warm-up ", &b.id());
-        let _ = b.ns_per_message(iters(b));
+    let mut progress = Progress {
+        tty: std::io::stderr().is_terminal(),
+        done: 0,
+        total: jobs.len(),
+        started: Instant::now(),
+    };
+    for job in &jobs {
+        progress.show("warm-up ", &job.id());
+        let _ = job.run(&options);
         progress.done += 1;
     }
 
     let cpu_before = CpuTimes::now();
-    let mut samples = vec![Vec::with_capacity(options.rounds); benches.len()];
-    progress = Progress { done: 0, total: benches.len() * options.rounds, ..progress };
+    let mut samples: Vec<Vec<Sample>> =
+        jobs.iter().map(|_| Vec::with_capacity(options.rounds)).collect();
+    progress = Progress { done: 0, total: jobs.len() * options.rounds, ..progress };
     for round in 0..options.rounds {
-        for w in &workloads {
-            for turn in 0..w.len() {
-                let i = w[(turn + round) % w.len()];
-                let b = &benches[i];
-                progress.show("", &b.id());
-                samples[i].push(b.ns_per_message(iters(b)));
+        for r in &rows {
+            for turn in 0..r.len() {
+                let i = r[(turn + round) % r.len()];
+                progress.show("", &jobs[i].id());
+                samples[i].push(jobs[i].run(&options));
                 progress.done += 1;
             }
         }
@@ -163,44 +238,91 @@ fn main() -> ExitCode {
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
-    let report = Report {
-        machine,
-        date: utc_now(),
-        rounds: options.rounds,
-        command,
-        others_cpu,
-        results: benches
-            .iter()
-            .zip(samples)
-            .map(|(b, samples)| Measured { bench: *b, iters_per_run: iters(b), samples })
-            .collect(),
-    };
-
+    let date = utc_now();
+    let mut bench_results = Vec::new();
+    let mut peer_results = Vec::new();
+    for (job, samples) in jobs.iter().zip(samples) {
+        match job {
+            Job::Bench(b) => bench_results.push(Measured {
+                bench: *b,
+                iters_per_run: bench_iters(b, &options),
+                samples: samples.iter().map(|s| s.ns).collect(),
+            }),
+            Job::Peer(p) => peer_results.push(Sampled {
+                peer: *p,
+                ops: peer_params(&options).ops(p.workload),
+                ns: samples.iter().map(|s| s.ns).collect(),
+                bytes: samples.iter().filter_map(|s| s.bytes).collect(),
+            }),
+        }
+    }
     let others = others_cpu.map_or(String::new(), |share| {
         format!("; other processes used {:.0}% of the CPU meanwhile", share * 100.0)
     });
-    println!(
-        "median ns per message over {} rounds; {}; {}{others}",
-        report.rounds,
-        report.machine.summary(),
-        report.date
-    );
-    print!("{}", report.table());
+
+    // (file name, contents) to write.
+    let mut files: Vec<(String, String)> = Vec::new();
+    if !bench_results.is_empty() {
+        let report = Report {
+            machine: machine.clone(),
+            date: date.clone(),
+            rounds: options.rounds,
+            command: command.clone(),
+            others_cpu,
+            results: bench_results,
+        };
+        println!(
+            "median ns per message over {} rounds; {}; {}{others}",
+            report.rounds,
+            report.machine.summary(),
+            report.date
+        );
+        print!("{}", report.table());
+        for group in report.groups() {
+            files.push((format!("{group}.json"), report.json(group)));
+            files.push((format!("{group}.md"), report.markdown(group)));
+        }
+    }
+    if !peer_results.is_empty() {
+        let report = PeerReport {
+            machine,
+            date,
+            rounds: options.rounds,
+            command,
+            others_cpu,
+            params: peer_params(&options),
+            results: peer_results,
+        };
+        println!(
+            "\npeers: median ns per operation over {} rounds; {}; {}{others}",
+            report.rounds,
+            report.machine.summary(),
+            report.date
+        );
+        println!(
+            "{} workers per multi-threaded runtime (tokio, ractor, kameo); actix on its \
+             single-threaded System\n",
+            peers::WORKERS
+        );
+        print!("{}", report.summary());
+        print!("{}", report.tables());
+        files.push((format!("{}.json", peers::GROUP), report.json()));
+        files.push((format!("{}.md", peers::GROUP), report.markdown()));
+        files.push((format!("{}.svg", peers::GROUP), report.svg()));
+    }
 
     if options.write {
         if let Err(e) = std::fs::create_dir_all(&options.out) {
             eprintln!("actor12-bench: cannot create {}: {e}", options.out.display());
             return ExitCode::FAILURE;
         }
-        for group in report.groups() {
-            for (ext, text) in [("json", report.json(group)), ("md", report.markdown(group))] {
-                let path = options.out.join(format!("{group}.{ext}"));
-                if let Err(e) = std::fs::write(&path, text) {
-                    eprintln!("actor12-bench: cannot write {}: {e}", path.display());
-                    return ExitCode::FAILURE;
-                }
-                eprintln!("actor12-bench: wrote {}", path.display());
+        for (name, text) in files {
+            let path = options.out.join(name);
+            if let Err(e) = std::fs::write(&path, text) {
+                eprintln!("actor12-bench: cannot write {}: {e}", path.display());
+                return ExitCode::FAILURE;
             }
+            eprintln!("actor12-bench: wrote {}", path.display());
         }
     }
     ExitCode::SUCCESS

@@ -1,0 +1,417 @@
+//! actix: actors implement `actix::Actor` with a `Context`, one `Handler<M>` per message type;
+//! they are started with `Actor::start` on an `actix::System`, told with `Addr::do_send`, asked
+//! with `Addr::send(..).await`, and stopped by a message whose handler calls `ctx.stop()`.
+//!
+//! An actix `System` runs every actor it starts on one thread (its arbiter): that is how actix is
+//! used, and it is why actix is not given 2 workers like the tokio-based columns. The workload's
+//! driver, the client of `ask` and the senders of `fan_in` are tasks on that same thread. actix
+//! has no way to await an actor's end from outside, so each actor says it has stopped from its
+//! `stopped` hook.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use actix::{Actor, ActorContext, Addr, Context, Handler, Message};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{
+    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, reported, sum_below,
+};
+
+/// The implementation's name.
+pub const IMPL: &str = "actix";
+
+/// The six workloads.
+pub fn benches() -> Vec<Peer> {
+    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join])
+}
+
+/// Runs `driver` on a fresh actix `System` (one thread: this one) and returns its output.
+fn on_system<F: Future>(driver: F) -> F::Output {
+    actix::System::new().block_on(driver)
+}
+
+/// Tells an actor to stop: its handler calls `ctx.stop()`.
+struct Stop;
+
+impl Message for Stop {
+    type Result = ();
+}
+
+/// Where actors say they have stopped, and how the driver waits for that.
+struct Exits {
+    tx: mpsc::UnboundedSender<()>,
+    rx: mpsc::UnboundedReceiver<()>,
+}
+
+impl Exits {
+    fn new() -> Exits {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Exits { tx, rx }
+    }
+
+    /// A notifier for one actor, to call from its `stopped` hook.
+    fn notifier(&self) -> mpsc::UnboundedSender<()> {
+        self.tx.clone()
+    }
+
+    /// Sends [`Stop`] to every actor and waits until as many have said they stopped.
+    async fn stop_all<A>(&mut self, actors: &[Addr<A>])
+    where
+        A: Actor<Context = Context<A>> + Handler<Stop>,
+    {
+        for actor in actors {
+            actor.do_send(Stop);
+        }
+        for _ in actors {
+            self.rx.recv().await.expect("an actor stops");
+        }
+    }
+}
+
+/// `Actor` (that says when it has stopped through its `exit` field) and `Handler<Stop>`.
+macro_rules! stoppable_actor {
+    ($($ty:ty),*) => {$(
+        impl Actor for $ty {
+            type Context = Context<Self>;
+
+            fn stopped(&mut self, _: &mut Context<Self>) {
+                let _ = self.exit.send(());
+            }
+        }
+
+        impl Handler<Stop> for $ty {
+            type Result = ();
+
+            fn handle(&mut self, _: Stop, ctx: &mut Context<Self>) {
+                ctx.stop();
+            }
+        }
+    )*};
+}
+
+stoppable_actor!(Ponger, Pinger, Server, Counter, RingNode, Idle);
+
+/// `impl Message` with `Result = ()` for each message type told, never asked.
+macro_rules! told {
+    ($($ty:ty),*) => {$(
+        impl Message for $ty {
+            type Result = ();
+        }
+    )*};
+}
+
+told!(SetPeer, Ping, Pong, Value, Next, Token);
+
+// ---- ping_pong ----
+
+struct Ponger {
+    peer: Option<Addr<Pinger>>,
+    exit: mpsc::UnboundedSender<()>,
+}
+
+/// Who the ponger answers: sent once, before the timed part.
+struct SetPeer(Addr<Pinger>);
+struct Ping(u64);
+struct Pong(u64);
+
+impl Handler<SetPeer> for Ponger {
+    type Result = ();
+
+    fn handle(&mut self, SetPeer(pinger): SetPeer, _: &mut Context<Self>) {
+        self.peer = Some(pinger);
+    }
+}
+
+impl Handler<Ping> for Ponger {
+    type Result = ();
+
+    fn handle(&mut self, Ping(x): Ping, _: &mut Context<Self>) {
+        self.peer.as_ref().expect("peer set").do_send(Pong(x));
+    }
+}
+
+struct Pinger {
+    ponger: Addr<Ponger>,
+    n: u64,
+    received: u64,
+    done: Option<oneshot::Sender<u64>>,
+    exit: mpsc::UnboundedSender<()>,
+}
+
+impl Handler<Pong> for Pinger {
+    type Result = ();
+
+    fn handle(&mut self, Pong(x): Pong, _: &mut Context<Self>) {
+        self.received += 1;
+        assert_eq!(x, self.received, "ping_pong: a ball was lost or reordered");
+        if self.received == self.n {
+            let _ = self.done.take().expect("reported once").send(self.received);
+        } else {
+            self.ponger.do_send(Ping(x + 1));
+        }
+    }
+}
+
+/// Two actors bounce a counter; the pinger reports after the last round trip.
+pub fn ping_pong(p: &Params) -> Measurement {
+    let n = p.round_trips;
+    on_system(async move {
+        let mut exits = Exits::new();
+        let (done_tx, done_rx) = oneshot::channel();
+        let ponger = Ponger { peer: None, exit: exits.notifier() }.start();
+        let pinger = Pinger {
+            ponger: ponger.clone(),
+            n,
+            received: 0,
+            done: Some(done_tx),
+            exit: exits.notifier(),
+        }
+        .start();
+        ponger.do_send(SetPeer(pinger.clone()));
+
+        let start = Instant::now();
+        ponger.do_send(Ping(1));
+        let received = reported(done_rx).await.expect("the pinger reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!(received, n, "ping_pong: round trips");
+        exits.stop_all(&[pinger]).await;
+        exits.stop_all(&[ponger]).await;
+        Measurement::timed(elapsed, n)
+    })
+}
+
+// ---- ask ----
+
+struct Server {
+    exit: mpsc::UnboundedSender<()>,
+}
+
+struct Ask(u64);
+
+impl Message for Ask {
+    type Result = u64;
+}
+
+impl Handler<Ask> for Server {
+    type Result = u64;
+
+    fn handle(&mut self, Ask(x): Ask, _: &mut Context<Self>) -> u64 {
+        x + 1
+    }
+}
+
+/// A client task asks one actor `n` times; the actor answers each `x` with `x + 1`.
+pub fn ask(p: &Params) -> Measurement {
+    let n = p.asks;
+    on_system(async move {
+        let mut exits = Exits::new();
+        let server = Server { exit: exits.notifier() }.start();
+
+        let start = Instant::now();
+        let mut sum = 0;
+        for x in 0..n {
+            let answer = server.send(Ask(x)).await.expect("ask: no answer");
+            assert_eq!(answer, x + 1, "ask: wrong answer");
+            sum += answer;
+        }
+        let elapsed = start.elapsed();
+
+        assert_eq!(sum, sum_below(n) + n, "ask: answers");
+        exits.stop_all(&[server]).await;
+        Measurement::timed(elapsed, n)
+    })
+}
+
+// ---- fan_in and fork_join: an actor that counts and sums, reporting when it has all ----
+
+struct Counter {
+    id: u64,
+    expected: u64,
+    count: u64,
+    sum: u64,
+    done: mpsc::UnboundedSender<(u64, u64, u64)>,
+    exit: mpsc::UnboundedSender<()>,
+}
+
+struct Value(u64);
+
+impl Handler<Value> for Counter {
+    type Result = ();
+
+    fn handle(&mut self, Value(x): Value, _: &mut Context<Self>) {
+        self.count += 1;
+        self.sum += x;
+        if self.count == self.expected {
+            let _ = self.done.send((self.id, self.count, self.sum));
+        }
+    }
+}
+
+impl Counter {
+    fn new(
+        id: u64,
+        expected: u64,
+        done: &mpsc::UnboundedSender<(u64, u64, u64)>,
+        exits: &Exits,
+    ) -> Counter {
+        Counter { id, expected, count: 0, sum: 0, done: done.clone(), exit: exits.notifier() }
+    }
+}
+
+/// Eight sender tasks tell one actor; it reports count and sum after the last message.
+pub fn fan_in(p: &Params) -> Measurement {
+    let (senders, m) = (p.fan_in_senders, p.fan_in_messages);
+    let per_sender = m / senders;
+    assert_eq!(per_sender * senders, m, "fan_in: messages must divide among the senders");
+    on_system(async move {
+        let mut exits = Exits::new();
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let receiver = Counter::new(0, m, &done_tx, &exits).start();
+
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..senders)
+            .map(|s| {
+                let actor = receiver.clone();
+                actix::spawn(async move {
+                    for x in s * per_sender..(s + 1) * per_sender {
+                        actor.do_send(Value(x));
+                    }
+                })
+            })
+            .collect();
+        let (_, count, sum) = reported(done_rx.recv()).await.expect("the receiver reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!((count, sum), (m, sum_below(m)), "fan_in: count and sum received");
+        for task in tasks {
+            task.await.expect("sender");
+        }
+        exits.stop_all(&[receiver]).await;
+        Measurement::timed(elapsed, m)
+    })
+}
+
+/// One sender tells `m` messages round-robin to 64 actors; each reports when it has its share.
+pub fn fork_join(p: &Params) -> Measurement {
+    let (actors, m) = (p.fork_join_actors, p.fork_join_messages);
+    let share = m / actors;
+    assert_eq!(share * actors, m, "fork_join: messages must divide among the actors");
+    on_system(async move {
+        let mut exits = Exits::new();
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let workers: Vec<_> =
+            (0..actors).map(|i| Counter::new(i, share, &done_tx, &exits).start()).collect();
+
+        let start = Instant::now();
+        for x in 0..m {
+            workers[(x % actors) as usize].do_send(Value(x));
+        }
+        let mut sums = vec![None; actors as usize];
+        for _ in 0..actors {
+            let (i, count, sum) = reported(done_rx.recv()).await.expect("an actor reports");
+            assert_eq!(count, share, "fork_join: count");
+            sums[i as usize] = Some(sum);
+        }
+        let elapsed = start.elapsed();
+
+        for (i, sum) in sums.into_iter().enumerate() {
+            assert_eq!(sum, Some(fork_join_expected_sum(i as u64, actors, m)), "fork_join: sum");
+        }
+        exits.stop_all(&workers).await;
+        Measurement::timed(elapsed, m)
+    })
+}
+
+// ---- ring ----
+
+struct RingNode {
+    place: usize,
+    next: Option<Addr<RingNode>>,
+    done: mpsc::UnboundedSender<usize>,
+    exit: mpsc::UnboundedSender<()>,
+}
+
+/// The next actor of the ring: sent once, before the timed part.
+struct Next(Addr<RingNode>);
+struct Token(u64);
+
+impl Handler<Next> for RingNode {
+    type Result = ();
+
+    fn handle(&mut self, Next(next): Next, _: &mut Context<Self>) {
+        self.next = Some(next);
+    }
+}
+
+impl Handler<Token> for RingNode {
+    type Result = ();
+
+    fn handle(&mut self, Token(k): Token, _: &mut Context<Self>) {
+        if k == 0 {
+            let _ = self.done.send(self.place);
+        } else {
+            self.next.as_ref().expect("next set").do_send(Token(k - 1));
+        }
+    }
+}
+
+/// A token counts down round a ring of actors; whoever receives 0 reports its place.
+pub fn ring(p: &Params) -> Measurement {
+    let (actors, hops) = (p.ring_actors as usize, p.ring_hops);
+    on_system(async move {
+        let mut exits = Exits::new();
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let nodes: Vec<_> = (0..actors)
+            .map(|place| {
+                RingNode { place, next: None, done: done_tx.clone(), exit: exits.notifier() }
+                    .start()
+            })
+            .collect();
+        for (i, node) in nodes.iter().enumerate() {
+            node.do_send(Next(nodes[(i + 1) % actors].clone()));
+        }
+
+        let start = Instant::now();
+        nodes[0].do_send(Token(hops));
+        let last = reported(done_rx.recv()).await.expect("an actor reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!(last, hops as usize % actors, "ring: the token stopped at the wrong place");
+        exits.stop_all(&nodes).await;
+        Measurement::timed(elapsed, hops)
+    })
+}
+
+// ---- spawn_stop ----
+
+struct Idle {
+    exit: mpsc::UnboundedSender<()>,
+}
+
+/// Spawns `n` idle actors, then stops them all and waits; then again, counting live bytes.
+pub fn spawn_stop(p: &Params) -> Measurement {
+    let n = p.spawn_actors;
+    on_system(async move {
+        let mut exits = Exits::new();
+        let mut actors = Vec::with_capacity(n as usize);
+        let start = Instant::now();
+        for _ in 0..n {
+            actors.push(Idle { exit: exits.notifier() }.start());
+        }
+        exits.stop_all(&actors).await;
+        let elapsed = start.elapsed();
+        drop(actors);
+
+        let mut actors = Vec::with_capacity(n as usize);
+        let window = BytesWindow::open();
+        for _ in 0..n {
+            actors.push(Idle { exit: exits.notifier() }.start());
+        }
+        actix::clock::sleep(Duration::from_millis(20)).await;
+        let bytes_per_actor = window.close(n);
+        exits.stop_all(&actors).await;
+        Measurement { elapsed, ops: n, bytes_per_actor }
+    })
+}

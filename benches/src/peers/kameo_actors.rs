@@ -1,0 +1,345 @@
+//! kameo: an actor is its own state, implements `kameo::Actor` and one `Message<M>` per message
+//! type; it is spawned with an unbounded mailbox (`Spawn::spawn_with_mailbox`, the same kind of
+//! queue as every other column; kameo's default is bounded to 64), told with `tell(..).await`,
+//! asked with `ask(..).await`, and stopped with `stop_gracefully` plus `wait_for_shutdown`.
+//!
+//! kameo runs on tokio: the same 2-worker runtime as the raw tokio column. Tasks that are not
+//! actors (the client of `ask`, the senders of `fan_in`) are plain tokio tasks.
+
+use std::time::{Duration, Instant};
+
+use kameo::Actor;
+use kameo::actor::{ActorRef, Spawn};
+use kameo::error::Infallible;
+use kameo::mailbox;
+use kameo::message::{Context, Message};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{
+    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_workers, reported,
+    sum_below,
+};
+
+/// The implementation's name.
+pub const IMPL: &str = "kameo";
+
+/// The six workloads.
+pub fn benches() -> Vec<Peer> {
+    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join])
+}
+
+/// Spawns `actor` with an unbounded mailbox.
+fn spawn<A: Actor<Args = A>>(actor: A) -> ActorRef<A> {
+    A::spawn_with_mailbox(actor, mailbox::unbounded())
+}
+
+/// Stops the actors gracefully and waits until each has shut down.
+async fn stop_all<A: Actor>(actors: Vec<ActorRef<A>>) {
+    for actor in &actors {
+        actor.stop_gracefully().await.expect("kameo actor running");
+    }
+    for actor in &actors {
+        actor.wait_for_shutdown().await;
+    }
+}
+
+/// `impl Actor` for a type that is its own start argument and cannot fail to start.
+macro_rules! plain_actor {
+    ($($ty:ty),*) => {$(
+        impl Actor for $ty {
+            type Args = Self;
+            type Error = Infallible;
+
+            async fn on_start(state: Self, _: ActorRef<Self>) -> Result<Self, Infallible> {
+                Ok(state)
+            }
+        }
+    )*};
+}
+
+plain_actor!(Ponger, Pinger, Server, Counter, RingNode, Idle);
+
+// ---- ping_pong ----
+
+struct Ponger {
+    peer: Option<ActorRef<Pinger>>,
+}
+
+/// Who the ponger answers: sent once, before the timed part.
+struct SetPeer(ActorRef<Pinger>);
+struct Ping(u64);
+struct Pong(u64);
+
+impl Message<SetPeer> for Ponger {
+    type Reply = ();
+
+    async fn handle(&mut self, SetPeer(pinger): SetPeer, _: &mut Context<Self, ()>) {
+        self.peer = Some(pinger);
+    }
+}
+
+impl Message<Ping> for Ponger {
+    type Reply = ();
+
+    async fn handle(&mut self, Ping(x): Ping, _: &mut Context<Self, ()>) {
+        let peer = self.peer.as_ref().expect("peer set");
+        peer.tell(Pong(x)).await.expect("the pinger is alive");
+    }
+}
+
+struct Pinger {
+    ponger: ActorRef<Ponger>,
+    n: u64,
+    received: u64,
+    done: Option<oneshot::Sender<u64>>,
+}
+
+impl Message<Pong> for Pinger {
+    type Reply = ();
+
+    async fn handle(&mut self, Pong(x): Pong, _: &mut Context<Self, ()>) {
+        self.received += 1;
+        assert_eq!(x, self.received, "ping_pong: a ball was lost or reordered");
+        if self.received == self.n {
+            let _ = self.done.take().expect("reported once").send(self.received);
+        } else {
+            self.ponger.tell(Ping(x + 1)).await.expect("the ponger is alive");
+        }
+    }
+}
+
+/// Two actors bounce a counter; the pinger reports after the last round trip.
+pub fn ping_pong(p: &Params) -> Measurement {
+    let n = p.round_trips;
+    on_workers(async move {
+        let (done_tx, done_rx) = oneshot::channel();
+        let ponger = spawn(Ponger { peer: None });
+        let pinger = spawn(Pinger { ponger: ponger.clone(), n, received: 0, done: Some(done_tx) });
+        ponger.tell(SetPeer(pinger.clone())).await.expect("ponger alive");
+
+        let start = Instant::now();
+        ponger.tell(Ping(1)).await.expect("ponger alive");
+        let received = reported(done_rx).await.expect("the pinger reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!(received, n, "ping_pong: round trips");
+        stop_all(vec![pinger]).await;
+        stop_all(vec![ponger]).await;
+        Measurement::timed(elapsed, n)
+    })
+}
+
+// ---- ask ----
+
+struct Server;
+
+struct Ask(u64);
+
+impl Message<Ask> for Server {
+    type Reply = u64;
+
+    async fn handle(&mut self, Ask(x): Ask, _: &mut Context<Self, u64>) -> u64 {
+        x + 1
+    }
+}
+
+/// A client task asks one actor `n` times; the actor answers each `x` with `x + 1`.
+pub fn ask(p: &Params) -> Measurement {
+    let n = p.asks;
+    on_workers(async move {
+        let server = spawn(Server);
+
+        let start = Instant::now();
+        let mut sum = 0;
+        for x in 0..n {
+            let answer = server.ask(Ask(x)).await.expect("ask: no answer");
+            assert_eq!(answer, x + 1, "ask: wrong answer");
+            sum += answer;
+        }
+        let elapsed = start.elapsed();
+
+        assert_eq!(sum, sum_below(n) + n, "ask: answers");
+        stop_all(vec![server]).await;
+        Measurement::timed(elapsed, n)
+    })
+}
+
+// ---- fan_in and fork_join: an actor that counts and sums, reporting when it has all ----
+
+struct Counter {
+    id: u64,
+    expected: u64,
+    count: u64,
+    sum: u64,
+    done: mpsc::UnboundedSender<(u64, u64, u64)>,
+}
+
+struct Value(u64);
+
+impl Message<Value> for Counter {
+    type Reply = ();
+
+    async fn handle(&mut self, Value(x): Value, _: &mut Context<Self, ()>) {
+        self.count += 1;
+        self.sum += x;
+        if self.count == self.expected {
+            let _ = self.done.send((self.id, self.count, self.sum));
+        }
+    }
+}
+
+fn counter(id: u64, expected: u64, done: &mpsc::UnboundedSender<(u64, u64, u64)>) -> Counter {
+    Counter { id, expected, count: 0, sum: 0, done: done.clone() }
+}
+
+/// Eight sender tasks tell one actor; it reports count and sum after the last message.
+pub fn fan_in(p: &Params) -> Measurement {
+    let (senders, m) = (p.fan_in_senders, p.fan_in_messages);
+    let per_sender = m / senders;
+    assert_eq!(per_sender * senders, m, "fan_in: messages must divide among the senders");
+    on_workers(async move {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let receiver = spawn(counter(0, m, &done_tx));
+        receiver.wait_for_startup().await;
+
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..senders)
+            .map(|s| {
+                let actor = receiver.clone();
+                tokio::spawn(async move {
+                    for x in s * per_sender..(s + 1) * per_sender {
+                        actor.tell(Value(x)).await.expect("the receiver is alive");
+                    }
+                })
+            })
+            .collect();
+        let (_, count, sum) = reported(done_rx.recv()).await.expect("the receiver reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!((count, sum), (m, sum_below(m)), "fan_in: count and sum received");
+        for task in tasks {
+            task.await.expect("sender");
+        }
+        stop_all(vec![receiver]).await;
+        Measurement::timed(elapsed, m)
+    })
+}
+
+/// One sender tells `m` messages round-robin to 64 actors; each reports when it has its share.
+pub fn fork_join(p: &Params) -> Measurement {
+    let (actors, m) = (p.fork_join_actors, p.fork_join_messages);
+    let share = m / actors;
+    assert_eq!(share * actors, m, "fork_join: messages must divide among the actors");
+    on_workers(async move {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let workers: Vec<_> = (0..actors).map(|i| spawn(counter(i, share, &done_tx))).collect();
+        for worker in &workers {
+            worker.wait_for_startup().await;
+        }
+
+        let start = Instant::now();
+        for x in 0..m {
+            workers[(x % actors) as usize].tell(Value(x)).await.expect("the actor is alive");
+        }
+        let mut sums = vec![None; actors as usize];
+        for _ in 0..actors {
+            let (i, count, sum) = reported(done_rx.recv()).await.expect("an actor reports");
+            assert_eq!(count, share, "fork_join: count");
+            sums[i as usize] = Some(sum);
+        }
+        let elapsed = start.elapsed();
+
+        for (i, sum) in sums.into_iter().enumerate() {
+            assert_eq!(sum, Some(fork_join_expected_sum(i as u64, actors, m)), "fork_join: sum");
+        }
+        stop_all(workers).await;
+        Measurement::timed(elapsed, m)
+    })
+}
+
+// ---- ring ----
+
+struct RingNode {
+    place: usize,
+    next: Option<ActorRef<RingNode>>,
+    done: mpsc::UnboundedSender<usize>,
+}
+
+/// The next actor of the ring: sent once, before the timed part.
+struct Next(ActorRef<RingNode>);
+struct Token(u64);
+
+impl Message<Next> for RingNode {
+    type Reply = ();
+
+    async fn handle(&mut self, Next(next): Next, _: &mut Context<Self, ()>) {
+        self.next = Some(next);
+    }
+}
+
+impl Message<Token> for RingNode {
+    type Reply = ();
+
+    async fn handle(&mut self, Token(k): Token, _: &mut Context<Self, ()>) {
+        if k == 0 {
+            let _ = self.done.send(self.place);
+        } else {
+            let next = self.next.as_ref().expect("next set");
+            next.tell(Token(k - 1)).await.expect("the next actor is alive");
+        }
+    }
+}
+
+/// A token counts down round a ring of actors; whoever receives 0 reports its place.
+pub fn ring(p: &Params) -> Measurement {
+    let (actors, hops) = (p.ring_actors as usize, p.ring_hops);
+    on_workers(async move {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let nodes: Vec<_> = (0..actors)
+            .map(|place| spawn(RingNode { place, next: None, done: done_tx.clone() }))
+            .collect();
+        for (i, node) in nodes.iter().enumerate() {
+            node.tell(Next(nodes[(i + 1) % actors].clone())).await.expect("ring actor alive");
+        }
+
+        let start = Instant::now();
+        nodes[0].tell(Token(hops)).await.expect("ring actor alive");
+        let last = reported(done_rx.recv()).await.expect("an actor reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!(last, hops as usize % actors, "ring: the token stopped at the wrong place");
+        stop_all(nodes).await;
+        Measurement::timed(elapsed, hops)
+    })
+}
+
+// ---- spawn_stop ----
+
+struct Idle;
+
+/// Spawns `n` idle actors, then stops them all and waits; then again, counting live bytes.
+pub fn spawn_stop(p: &Params) -> Measurement {
+    let n = p.spawn_actors;
+    on_workers(async move {
+        let mut actors = Vec::with_capacity(n as usize);
+        let start = Instant::now();
+        for _ in 0..n {
+            actors.push(spawn(Idle));
+        }
+        stop_all(actors).await;
+        let elapsed = start.elapsed();
+
+        let mut actors = Vec::with_capacity(n as usize);
+        let window = BytesWindow::open();
+        for _ in 0..n {
+            actors.push(spawn(Idle));
+        }
+        for actor in &actors {
+            actor.wait_for_startup().await;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let bytes_per_actor = window.close(n);
+        stop_all(actors).await;
+        Measurement { elapsed, ops: n, bytes_per_actor }
+    })
+}

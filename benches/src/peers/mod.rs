@@ -1,0 +1,386 @@
+//! The `peers` group: the same actor workloads on actor12 and on other actor frameworks.
+//!
+//! Savina-style workloads, each written once per implementation in that implementation's own
+//! idiom (one file per implementation):
+//!
+//! | workload | what runs | one operation |
+//! |---|---|---|
+//! | `ping_pong` | two actors bounce a message back and forth | a round trip |
+//! | `ask` | a client task asks one actor, awaiting each reply before the next request | a round trip |
+//! | `fan_in` | 8 sender tasks tell one actor, which counts | a message |
+//! | `ring` | a token goes round a ring of actors, each passing it to the next | a hop |
+//! | `spawn_stop` | spawn N idle actors, then stop them all and wait until they are gone | an actor |
+//! | `fork_join` | one sender tells 64 actors round-robin and waits until all have processed theirs | a message |
+//!
+//! Every multi-threaded runtime gets [`WORKERS`] worker threads. actix runs its actors on its
+//! `System`, one thread: that is how actix is used.
+//!
+//! A run is timed from the first message (or spawn) to the moment the workload's last actor
+//! reports completion; spawning the actors a workload needs before that, stopping them after,
+//! and the checks are not timed. Every run checks its result (counts and sums of what was
+//! received against what was sent) and panics on a mismatch.
+//!
+//! To add an implementation: a file with a `benches()` list of [`Peer`] entries, one per
+//! [`Workload`], chained into [`benches`], and its name in [`IMPLS`]. The binary, the tables,
+//! the files and the chart pick it up.
+
+pub mod actix_actors;
+pub mod alloc;
+pub mod kameo_actors;
+pub mod ractor_actors;
+pub mod report;
+pub mod tokio_tasks;
+
+use std::time::Duration;
+
+/// The group name: ids are `peers/<workload>/<impl>`, files `docs/benchmarks/peers.*`.
+pub const GROUP: &str = "peers";
+
+/// Worker threads of every multi-threaded runtime in this group.
+pub const WORKERS: usize = 2;
+
+/// Implementations in report order. Names starting with `actor12` are actor12's own; the rest
+/// are peers, and ratios are to the best (lowest) peer.
+pub const IMPLS: &[&str] = &["actor12", "actor12-envelope", "tokio", "ractor", "kameo", "actix"];
+
+/// Whether `imp` is a peer (not actor12 itself): the ratios' denominator is the best peer.
+pub fn is_peer(imp: &str) -> bool {
+    !imp.starts_with("actor12")
+}
+
+/// A scenario of the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Workload {
+    /// Two actors bounce a message [`Params::round_trips`] times.
+    PingPong,
+    /// A client asks one actor [`Params::asks`] times, one request at a time.
+    Ask,
+    /// [`Params::fan_in_senders`] senders tell one actor [`Params::fan_in_messages`] messages.
+    FanIn,
+    /// A token makes [`Params::ring_hops`] hops round [`Params::ring_actors`] actors.
+    Ring,
+    /// [`Params::spawn_actors`] idle actors are spawned, then all stopped.
+    SpawnStop,
+    /// One sender tells [`Params::fork_join_messages`] messages round-robin to
+    /// [`Params::fork_join_actors`] actors.
+    ForkJoin,
+}
+
+impl Workload {
+    /// Every workload, in report order.
+    pub const ALL: [Workload; 6] = [
+        Workload::PingPong,
+        Workload::Ask,
+        Workload::FanIn,
+        Workload::Ring,
+        Workload::SpawnStop,
+        Workload::ForkJoin,
+    ];
+
+    /// The name in ids, tables and files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::PingPong => "ping_pong",
+            Workload::Ask => "ask",
+            Workload::FanIn => "fan_in",
+            Workload::Ring => "ring",
+            Workload::SpawnStop => "spawn_stop",
+            Workload::ForkJoin => "fork_join",
+        }
+    }
+
+    /// What one operation is: the cells are nanoseconds per this.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Workload::PingPong | Workload::Ask => "round trip",
+            Workload::FanIn | Workload::ForkJoin => "message",
+            Workload::Ring => "hop",
+            Workload::SpawnStop => "actor",
+        }
+    }
+
+    /// One line saying what a run does with `params`.
+    pub fn describe(self, p: &Params) -> String {
+        match self {
+            Workload::PingPong => {
+                format!("two actors bounce a message, {} round trips", p.round_trips)
+            }
+            Workload::Ask => format!("a client asks one actor {} times, one at a time", p.asks),
+            Workload::FanIn => format!(
+                "{} senders tell one actor {} messages in all",
+                p.fan_in_senders, p.fan_in_messages
+            ),
+            Workload::Ring => {
+                format!(
+                    "a token makes {} hops round a ring of {} actors",
+                    p.ring_hops, p.ring_actors
+                )
+            }
+            Workload::SpawnStop => format!(
+                "spawn {} idle actors, then stop them all and wait; bytes are live heap per idle \
+                 actor",
+                p.spawn_actors
+            ),
+            Workload::ForkJoin => format!(
+                "one sender tells {} messages round-robin to {} actors and waits for all",
+                p.fork_join_messages, p.fork_join_actors
+            ),
+        }
+    }
+}
+
+/// Sizes of one run of each workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params {
+    /// Round trips of `ping_pong`.
+    pub round_trips: u64,
+    /// Requests of `ask`.
+    pub asks: u64,
+    /// Sender tasks of `fan_in`.
+    pub fan_in_senders: u64,
+    /// Messages of `fan_in`, all senders together (a multiple of the senders).
+    pub fan_in_messages: u64,
+    /// Actors of `ring`.
+    pub ring_actors: u64,
+    /// Hops of `ring`.
+    pub ring_hops: u64,
+    /// Actors of `spawn_stop`.
+    pub spawn_actors: u64,
+    /// Actors of `fork_join`.
+    pub fork_join_actors: u64,
+    /// Messages of `fork_join` (a multiple of the actors).
+    pub fork_join_messages: u64,
+}
+
+impl Params {
+    /// The sizes of a normal run: long enough to dwarf a run's fixed costs, short enough that
+    /// the slowest implementation takes well under a second.
+    pub const FULL: Params = Params {
+        round_trips: 100_000,
+        asks: 100_000,
+        fan_in_senders: 8,
+        fan_in_messages: 800_000,
+        ring_actors: 100,
+        ring_hops: 500_000,
+        spawn_actors: 20_000,
+        fork_join_actors: 64,
+        fork_join_messages: 640_000,
+    };
+
+    /// The sizes of `--quick`: a tenth.
+    pub const QUICK: Params = Params {
+        round_trips: 10_000,
+        asks: 10_000,
+        fan_in_senders: 8,
+        fan_in_messages: 80_000,
+        ring_actors: 100,
+        ring_hops: 50_000,
+        spawn_actors: 2_000,
+        fork_join_actors: 64,
+        fork_join_messages: 64_000,
+    };
+
+    /// Tiny sizes for the tests: every code path, in milliseconds.
+    pub const TINY: Params = Params {
+        round_trips: 50,
+        asks: 50,
+        fan_in_senders: 8,
+        fan_in_messages: 800,
+        ring_actors: 10,
+        ring_hops: 95,
+        spawn_actors: 50,
+        fork_join_actors: 64,
+        fork_join_messages: 640,
+    };
+
+    /// Operations one run of `workload` performs: the divisor of its time.
+    pub fn ops(&self, workload: Workload) -> u64 {
+        match workload {
+            Workload::PingPong => self.round_trips,
+            Workload::Ask => self.asks,
+            Workload::FanIn => self.fan_in_messages,
+            Workload::Ring => self.ring_hops,
+            Workload::SpawnStop => self.spawn_actors,
+            Workload::ForkJoin => self.fork_join_messages,
+        }
+    }
+}
+
+/// What one run measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measurement {
+    /// The timed part of the run.
+    pub elapsed: Duration,
+    /// Operations in it (see [`Workload::unit`]).
+    pub ops: u64,
+    /// `spawn_stop` only, and only where the counting allocator of [`alloc`] is the global
+    /// allocator: live heap bytes per idle actor.
+    pub bytes_per_actor: Option<f64>,
+}
+
+impl Measurement {
+    /// A run of `ops` operations that took `elapsed`, with no memory figure.
+    pub fn timed(elapsed: Duration, ops: u64) -> Measurement {
+        Measurement { elapsed, ops, bytes_per_actor: None }
+    }
+
+    /// Nanoseconds per operation.
+    pub fn ns_per_op(&self) -> f64 {
+        self.elapsed.as_nanos() as f64 / self.ops.max(1) as f64
+    }
+}
+
+/// One workload on one implementation.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    /// The scenario.
+    pub workload: Workload,
+    /// The implementation: one of [`IMPLS`].
+    pub imp: &'static str,
+    /// Runs the workload once at the given sizes, checks it, and says what it measured.
+    pub run: fn(&Params) -> Measurement,
+}
+
+impl Peer {
+    /// `peers/<workload>/<impl>`, the name used in progress lines and filters.
+    pub fn id(&self) -> String {
+        format!("{GROUP}/{}/{}", self.workload.name(), self.imp)
+    }
+
+    /// `peers/<workload>`: the implementations of one row take turns going first.
+    pub fn row(&self) -> String {
+        format!("{GROUP}/{}", self.workload.name())
+    }
+}
+
+/// The entries of one implementation: `runs` lists a function per workload, in
+/// [`Workload::ALL`] order.
+pub fn entries(imp: &'static str, runs: [fn(&Params) -> Measurement; 6]) -> Vec<Peer> {
+    Workload::ALL.into_iter().zip(runs).map(|(workload, run)| Peer { workload, imp, run }).collect()
+}
+
+/// Every entry of the group, implementation by implementation.
+pub fn benches() -> Vec<Peer> {
+    let mut all: Vec<Peer> = [
+        tokio_tasks::benches(),
+        ractor_actors::benches(),
+        kameo_actors::benches(),
+        actix_actors::benches(),
+    ]
+    .concat();
+    all.sort_by_key(|p| {
+        let imp = IMPLS.iter().position(|&i| i == p.imp).unwrap_or(IMPLS.len());
+        (Workload::ALL.iter().position(|&w| w == p.workload), imp)
+    });
+    all
+}
+
+/// A multi-threaded tokio runtime with [`WORKERS`] workers, as tokio, ractor and kameo get.
+pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKERS)
+        .enable_time()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// Runs `driver` as a task of a fresh [`tokio_runtime`] and returns its output: the driver runs
+/// on the workers, like the actors, not on the thread that measures.
+pub fn on_workers<F>(driver: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let rt = tokio_runtime();
+    rt.block_on(async move { tokio::spawn(driver).await.expect("the driver task") })
+}
+
+/// How long a run may wait for its actors' report before it is taken for stalled.
+pub const STALL: Duration = Duration::from_secs(60);
+
+/// Awaits a report from a workload's actors; panics if none comes within [`STALL`], so that a
+/// lost message fails the run instead of hanging it.
+pub async fn reported<F: std::future::Future>(report: F) -> F::Output {
+    match tokio::time::timeout(STALL, report).await {
+        Ok(output) => output,
+        Err(_) => panic!("no report from the actors within {STALL:?}: a message was lost"),
+    }
+}
+
+/// The per-actor sum `fork_join` expects: actor `i` of `actors` receives the values
+/// `i, i + actors, i + 2 * actors, ...` below `messages`.
+pub fn fork_join_expected_sum(i: u64, actors: u64, messages: u64) -> u64 {
+    (i..messages).step_by(actors as usize).sum()
+}
+
+/// `0 + 1 + ... + (n - 1)`: what a receiver of the values `0..n` sums to.
+pub fn sum_below(n: u64) -> u64 {
+    n * n.saturating_sub(1) / 2
+}
+
+/// Where a `spawn_stop` run measures memory: wraps the part that spawns the actors, from
+/// before the first spawn to when all are idle, and returns live bytes per actor.
+///
+/// Counting is switched on only for this window, so that the timed runs pay nothing for it.
+#[derive(Debug)]
+pub struct BytesWindow {
+    before: Option<isize>,
+}
+
+impl BytesWindow {
+    /// Starts counting (when the counting allocator is installed).
+    pub fn open() -> BytesWindow {
+        BytesWindow { before: alloc::start_counting() }
+    }
+
+    /// Stops counting; live bytes grown since [`open`](Self::open), divided by `actors`.
+    pub fn close(self, actors: u64) -> Option<f64> {
+        let before = self.before?;
+        let after = alloc::stop_counting();
+        Some((after - before) as f64 / actors.max(1) as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_implementation_passes_every_workload_at_tiny_sizes() {
+        let all = benches();
+        assert_eq!(all.len(), 4 * Workload::ALL.len());
+        for peer in all {
+            let m = (peer.run)(&Params::TINY);
+            assert_eq!(m.ops, Params::TINY.ops(peer.workload), "{}", peer.id());
+            assert!(m.elapsed > Duration::ZERO, "{}", peer.id());
+            if peer.workload == Workload::SpawnStop {
+                let bytes = m.bytes_per_actor.expect("the tests install the counting allocator");
+                assert!(bytes > 0.0, "{}: {bytes} bytes per actor", peer.id());
+            } else {
+                assert_eq!(m.bytes_per_actor, None, "{}", peer.id());
+            }
+        }
+    }
+
+    #[test]
+    fn registry_is_in_report_order() {
+        let ids: Vec<String> = benches().iter().take(4).map(Peer::id).collect();
+        assert_eq!(
+            ids,
+            [
+                "peers/ping_pong/tokio",
+                "peers/ping_pong/ractor",
+                "peers/ping_pong/kameo",
+                "peers/ping_pong/actix"
+            ]
+        );
+        assert!(is_peer("ractor") && !is_peer("actor12") && !is_peer("actor12-envelope"));
+    }
+
+    #[test]
+    fn expected_sums() {
+        assert_eq!(sum_below(5), 10);
+        assert_eq!(sum_below(0), 0);
+        assert_eq!(fork_join_expected_sum(1, 4, 10), 1 + 5 + 9);
+    }
+}

@@ -1,0 +1,383 @@
+//! ractor: actors implement `ractor::Actor` (one message type, state returned by `pre_start`),
+//! are spawned with `Actor::spawn`, told with `ActorRef::cast`, asked with `ActorRef::call` and
+//! an `RpcReplyPort`, and stopped with `ActorRef::stop` plus the spawn's join handle.
+//!
+//! ractor runs on tokio: the same 2-worker runtime as the raw tokio column. Tasks that are not
+//! actors (the client of `ask`, the senders of `fan_in`) are plain tokio tasks.
+
+use std::time::{Duration, Instant};
+
+use ractor::concurrency::JoinHandle;
+use ractor::rpc::CallResult;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{
+    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_workers, reported,
+    sum_below,
+};
+
+/// The implementation's name.
+pub const IMPL: &str = "ractor";
+
+/// The six workloads.
+pub fn benches() -> Vec<Peer> {
+    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join])
+}
+
+type Err = ActorProcessingErr;
+
+/// Spawns an unnamed actor; panics if it fails to start.
+async fn spawn<A: Actor>(actor: A, args: A::Arguments) -> (ActorRef<A::Msg>, JoinHandle<()>) {
+    Actor::spawn(None, actor, args).await.expect("ractor spawn")
+}
+
+/// Stops the actors and waits until each has finished.
+async fn stop_all<M>(actors: Vec<(ActorRef<M>, JoinHandle<()>)>) {
+    let (refs, handles): (Vec<_>, Vec<_>) = actors.into_iter().unzip();
+    for actor in &refs {
+        actor.stop(None);
+    }
+    for handle in handles {
+        handle.await.expect("ractor actor task");
+    }
+}
+
+// ---- ping_pong ----
+
+struct Ponger;
+
+enum PongerMsg {
+    /// Who to answer: sent once, before the timed part.
+    Peer(ActorRef<u64>),
+    Ping(u64),
+}
+
+impl Actor for Ponger {
+    type Msg = PongerMsg;
+    type State = Option<ActorRef<u64>>;
+    type Arguments = ();
+
+    async fn pre_start(&self, _: ActorRef<PongerMsg>, _: ()) -> Result<Self::State, Err> {
+        Ok(None)
+    }
+
+    async fn handle(
+        &self,
+        _: ActorRef<PongerMsg>,
+        msg: PongerMsg,
+        peer: &mut Self::State,
+    ) -> Result<(), Err> {
+        match msg {
+            PongerMsg::Peer(pinger) => *peer = Some(pinger),
+            PongerMsg::Ping(x) => peer.as_ref().expect("peer set").cast(x)?,
+        }
+        Ok(())
+    }
+}
+
+struct Pinger;
+
+struct PingerState {
+    ponger: ActorRef<PongerMsg>,
+    n: u64,
+    received: u64,
+    done: Option<oneshot::Sender<u64>>,
+}
+
+impl Actor for Pinger {
+    type Msg = u64;
+    type State = PingerState;
+    type Arguments = PingerState;
+
+    async fn pre_start(&self, _: ActorRef<u64>, state: PingerState) -> Result<PingerState, Err> {
+        Ok(state)
+    }
+
+    async fn handle(&self, _: ActorRef<u64>, x: u64, s: &mut PingerState) -> Result<(), Err> {
+        s.received += 1;
+        assert_eq!(x, s.received, "ping_pong: a ball was lost or reordered");
+        if s.received == s.n {
+            let _ = s.done.take().expect("reported once").send(s.received);
+        } else {
+            s.ponger.cast(PongerMsg::Ping(x + 1))?;
+        }
+        Ok(())
+    }
+}
+
+/// Two actors bounce a counter; the pinger reports after the last round trip.
+pub fn ping_pong(p: &Params) -> Measurement {
+    let n = p.round_trips;
+    on_workers(async move {
+        let (done_tx, done_rx) = oneshot::channel();
+        let ponger = spawn(Ponger, ()).await;
+        let state = PingerState { ponger: ponger.0.clone(), n, received: 0, done: Some(done_tx) };
+        let pinger = spawn(Pinger, state).await;
+        ponger.0.cast(PongerMsg::Peer(pinger.0.clone())).expect("ponger alive");
+
+        let start = Instant::now();
+        ponger.0.cast(PongerMsg::Ping(1)).expect("ponger alive");
+        let received = reported(done_rx).await.expect("the pinger reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!(received, n, "ping_pong: round trips");
+        stop_all(vec![pinger]).await;
+        stop_all(vec![ponger]).await;
+        Measurement::timed(elapsed, n)
+    })
+}
+
+// ---- ask ----
+
+struct Server;
+
+struct Ask(u64, RpcReplyPort<u64>);
+
+impl Actor for Server {
+    type Msg = Ask;
+    type State = ();
+    type Arguments = ();
+
+    async fn pre_start(&self, _: ActorRef<Ask>, _: ()) -> Result<(), Err> {
+        Ok(())
+    }
+
+    async fn handle(&self, _: ActorRef<Ask>, Ask(x, reply): Ask, _: &mut ()) -> Result<(), Err> {
+        let _ = reply.send(x + 1);
+        Ok(())
+    }
+}
+
+/// A client task asks one actor `n` times; the actor answers each `x` with `x + 1`.
+pub fn ask(p: &Params) -> Measurement {
+    let n = p.asks;
+    on_workers(async move {
+        let server = spawn(Server, ()).await;
+
+        let start = Instant::now();
+        let mut sum = 0;
+        for x in 0..n {
+            let answer = match server.0.call(|reply| Ask(x, reply), None).await {
+                Ok(CallResult::Success(answer)) => answer,
+                _ => panic!("ask: no answer"),
+            };
+            assert_eq!(answer, x + 1, "ask: wrong answer");
+            sum += answer;
+        }
+        let elapsed = start.elapsed();
+
+        assert_eq!(sum, sum_below(n) + n, "ask: answers");
+        stop_all(vec![server]).await;
+        Measurement::timed(elapsed, n)
+    })
+}
+
+// ---- fan_in and fork_join: an actor that counts and sums, reporting when it has all ----
+
+struct Counter;
+
+struct CounterState {
+    id: u64,
+    expected: u64,
+    count: u64,
+    sum: u64,
+    done: mpsc::UnboundedSender<(u64, u64, u64)>,
+}
+
+impl Actor for Counter {
+    type Msg = u64;
+    type State = CounterState;
+    type Arguments = CounterState;
+
+    async fn pre_start(&self, _: ActorRef<u64>, state: CounterState) -> Result<CounterState, Err> {
+        Ok(state)
+    }
+
+    async fn handle(&self, _: ActorRef<u64>, x: u64, s: &mut CounterState) -> Result<(), Err> {
+        s.count += 1;
+        s.sum += x;
+        if s.count == s.expected {
+            let _ = s.done.send((s.id, s.count, s.sum));
+        }
+        Ok(())
+    }
+}
+
+fn counter(id: u64, expected: u64, done: &mpsc::UnboundedSender<(u64, u64, u64)>) -> CounterState {
+    CounterState { id, expected, count: 0, sum: 0, done: done.clone() }
+}
+
+/// Eight sender tasks tell one actor; it reports count and sum after the last message.
+pub fn fan_in(p: &Params) -> Measurement {
+    let (senders, m) = (p.fan_in_senders, p.fan_in_messages);
+    let per_sender = m / senders;
+    assert_eq!(per_sender * senders, m, "fan_in: messages must divide among the senders");
+    on_workers(async move {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let receiver = spawn(Counter, counter(0, m, &done_tx)).await;
+
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..senders)
+            .map(|s| {
+                let actor = receiver.0.clone();
+                tokio::spawn(async move {
+                    for x in s * per_sender..(s + 1) * per_sender {
+                        actor.cast(x).expect("the receiver is alive");
+                    }
+                })
+            })
+            .collect();
+        let (_, count, sum) = reported(done_rx.recv()).await.expect("the receiver reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!((count, sum), (m, sum_below(m)), "fan_in: count and sum received");
+        for task in tasks {
+            task.await.expect("sender");
+        }
+        stop_all(vec![receiver]).await;
+        Measurement::timed(elapsed, m)
+    })
+}
+
+/// One sender tells `m` messages round-robin to 64 actors; each reports when it has its share.
+pub fn fork_join(p: &Params) -> Measurement {
+    let (actors, m) = (p.fork_join_actors, p.fork_join_messages);
+    let share = m / actors;
+    assert_eq!(share * actors, m, "fork_join: messages must divide among the actors");
+    on_workers(async move {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let mut workers = Vec::with_capacity(actors as usize);
+        for i in 0..actors {
+            workers.push(spawn(Counter, counter(i, share, &done_tx)).await);
+        }
+
+        let start = Instant::now();
+        for x in 0..m {
+            workers[(x % actors) as usize].0.cast(x).expect("the actor is alive");
+        }
+        let mut sums = vec![None; actors as usize];
+        for _ in 0..actors {
+            let (i, count, sum) = reported(done_rx.recv()).await.expect("an actor reports");
+            assert_eq!(count, share, "fork_join: count");
+            sums[i as usize] = Some(sum);
+        }
+        let elapsed = start.elapsed();
+
+        for (i, sum) in sums.into_iter().enumerate() {
+            assert_eq!(sum, Some(fork_join_expected_sum(i as u64, actors, m)), "fork_join: sum");
+        }
+        stop_all(workers).await;
+        Measurement::timed(elapsed, m)
+    })
+}
+
+// ---- ring ----
+
+struct RingNode;
+
+enum RingMsg {
+    /// The next actor of the ring: sent once, before the timed part.
+    Next(ActorRef<RingMsg>),
+    Token(u64),
+}
+
+struct RingState {
+    place: usize,
+    next: Option<ActorRef<RingMsg>>,
+    done: mpsc::UnboundedSender<usize>,
+}
+
+impl Actor for RingNode {
+    type Msg = RingMsg;
+    type State = RingState;
+    type Arguments = RingState;
+
+    async fn pre_start(&self, _: ActorRef<RingMsg>, state: RingState) -> Result<RingState, Err> {
+        Ok(state)
+    }
+
+    async fn handle(
+        &self,
+        _: ActorRef<RingMsg>,
+        msg: RingMsg,
+        s: &mut RingState,
+    ) -> Result<(), Err> {
+        match msg {
+            RingMsg::Next(next) => s.next = Some(next),
+            RingMsg::Token(0) => {
+                let _ = s.done.send(s.place);
+            }
+            RingMsg::Token(k) => s.next.as_ref().expect("next set").cast(RingMsg::Token(k - 1))?,
+        }
+        Ok(())
+    }
+}
+
+/// A token counts down round a ring of actors; whoever receives 0 reports its place.
+pub fn ring(p: &Params) -> Measurement {
+    let (actors, hops) = (p.ring_actors as usize, p.ring_hops);
+    on_workers(async move {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let mut nodes = Vec::with_capacity(actors);
+        for place in 0..actors {
+            let state = RingState { place, next: None, done: done_tx.clone() };
+            nodes.push(spawn(RingNode, state).await);
+        }
+        for (i, node) in nodes.iter().enumerate() {
+            let next = nodes[(i + 1) % actors].0.clone();
+            node.0.cast(RingMsg::Next(next)).expect("ring actor alive");
+        }
+
+        let start = Instant::now();
+        nodes[0].0.cast(RingMsg::Token(hops)).expect("ring actor alive");
+        let last = reported(done_rx.recv()).await.expect("an actor reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!(last, hops as usize % actors, "ring: the token stopped at the wrong place");
+        stop_all(nodes).await;
+        Measurement::timed(elapsed, hops)
+    })
+}
+
+// ---- spawn_stop ----
+
+struct Idle;
+
+impl Actor for Idle {
+    type Msg = u64;
+    type State = ();
+    type Arguments = ();
+
+    async fn pre_start(&self, _: ActorRef<u64>, _: ()) -> Result<(), Err> {
+        Ok(())
+    }
+
+    async fn handle(&self, _: ActorRef<u64>, _: u64, _: &mut ()) -> Result<(), Err> {
+        panic!("spawn_stop: an idle actor got a message");
+    }
+}
+
+/// Spawns `n` idle actors, then stops them all and waits; then again, counting live bytes.
+pub fn spawn_stop(p: &Params) -> Measurement {
+    let n = p.spawn_actors;
+    on_workers(async move {
+        let mut actors = Vec::with_capacity(n as usize);
+        let start = Instant::now();
+        for _ in 0..n {
+            actors.push(spawn(Idle, ()).await);
+        }
+        stop_all(actors).await;
+        let elapsed = start.elapsed();
+
+        let mut actors = Vec::with_capacity(n as usize);
+        let window = BytesWindow::open();
+        for _ in 0..n {
+            actors.push(spawn(Idle, ()).await);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let bytes_per_actor = window.close(n);
+        stop_all(actors).await;
+        Measurement { elapsed, ops: n, bytes_per_actor }
+    })
+}

@@ -1,0 +1,279 @@
+//! Raw tokio: an "actor" is a task that owns the receiving end of a `tokio::sync::mpsc`
+//! unbounded channel and loops on `recv`; a reply travels on a `tokio::sync::oneshot`. No
+//! framework: the floor that tokio-based frameworks build on.
+//!
+//! The workload's driver runs as a task on the runtime's workers, like the actors.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{
+    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_workers, reported,
+    sum_below,
+};
+
+/// The implementation's name.
+pub const IMPL: &str = "tokio";
+
+/// The six workloads.
+pub fn benches() -> Vec<Peer> {
+    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join])
+}
+
+/// Two tasks bounce a counter; the pinger reports after the last round trip.
+pub fn ping_pong(p: &Params) -> Measurement {
+    let n = p.round_trips;
+    on_workers(async move {
+        let (to_ponger, mut ponger_rx) = mpsc::unbounded_channel::<u64>();
+        let (to_pinger, mut pinger_rx) = mpsc::unbounded_channel::<u64>();
+        let (done_tx, done_rx) = oneshot::channel::<u64>();
+        let ponger = tokio::spawn(async move {
+            while let Some(x) = ponger_rx.recv().await {
+                if to_pinger.send(x).is_err() {
+                    break;
+                }
+            }
+        });
+        let serve = to_ponger.clone();
+        let pinger = tokio::spawn(async move {
+            let mut received = 0;
+            while let Some(x) = pinger_rx.recv().await {
+                received += 1;
+                assert_eq!(x, received, "ping_pong: a ball was lost or reordered");
+                if received == n {
+                    break;
+                }
+                serve.send(x + 1).expect("the ponger is alive");
+            }
+            done_tx.send(received).expect("the driver waits");
+        });
+
+        let start = Instant::now();
+        to_ponger.send(1).expect("the ponger is alive");
+        let received = reported(done_rx).await.expect("the pinger reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!(received, n, "ping_pong: round trips");
+        drop(to_ponger);
+        pinger.await.expect("pinger");
+        ponger.await.expect("ponger");
+        Measurement::timed(elapsed, n)
+    })
+}
+
+/// A client asks one task `n` times; the task answers each `x` with `x + 1`.
+pub fn ask(p: &Params) -> Measurement {
+    let n = p.asks;
+    on_workers(async move {
+        let (tx, mut rx) = mpsc::unbounded_channel::<(u64, oneshot::Sender<u64>)>();
+        let server = tokio::spawn(async move {
+            let mut served = 0u64;
+            while let Some((x, reply)) = rx.recv().await {
+                served += 1;
+                let _ = reply.send(x + 1);
+            }
+            served
+        });
+
+        let start = Instant::now();
+        let mut sum = 0;
+        for x in 0..n {
+            let (reply_tx, reply_rx) = oneshot::channel();
+            tx.send((x, reply_tx)).expect("the server is alive");
+            let answer = reply_rx.await.expect("the server answers");
+            assert_eq!(answer, x + 1, "ask: wrong answer");
+            sum += answer;
+        }
+        let elapsed = start.elapsed();
+
+        assert_eq!(sum, sum_below(n) + n, "ask: answers");
+        drop(tx);
+        assert_eq!(server.await.expect("server"), n, "ask: requests served");
+        Measurement::timed(elapsed, n)
+    })
+}
+
+/// Eight sender tasks tell one receiving task; it reports count and sum after the last one.
+pub fn fan_in(p: &Params) -> Measurement {
+    let (senders, m) = (p.fan_in_senders, p.fan_in_messages);
+    let per_sender = m / senders;
+    assert_eq!(per_sender * senders, m, "fan_in: messages must divide among the senders");
+    on_workers(async move {
+        let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
+        let (done_tx, done_rx) = oneshot::channel::<(u64, u64)>();
+        let receiver = tokio::spawn(async move {
+            let (mut count, mut sum) = (0, 0);
+            while let Some(x) = rx.recv().await {
+                count += 1;
+                sum += x;
+                if count == m {
+                    break;
+                }
+            }
+            done_tx.send((count, sum)).expect("the driver waits");
+        });
+
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..senders)
+            .map(|s| {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    for x in s * per_sender..(s + 1) * per_sender {
+                        tx.send(x).expect("the receiver is alive");
+                    }
+                })
+            })
+            .collect();
+        let (count, sum) = reported(done_rx).await.expect("the receiver reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!((count, sum), (m, sum_below(m)), "fan_in: count and sum received");
+        for task in tasks {
+            task.await.expect("sender");
+        }
+        receiver.await.expect("receiver");
+        Measurement::timed(elapsed, m)
+    })
+}
+
+/// The token that stops a ring task; real tokens count down from the hops to 0.
+const STOP: u64 = u64::MAX;
+
+/// A token counts down round a ring of tasks; whoever receives 0 reports its place.
+pub fn ring(p: &Params) -> Measurement {
+    let (actors, hops) = (p.ring_actors as usize, p.ring_hops);
+    on_workers(async move {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<usize>();
+        let (txs, rxs): (Vec<_>, Vec<_>) =
+            (0..actors).map(|_| mpsc::unbounded_channel::<u64>()).unzip();
+        let tasks: Vec<_> = rxs
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut rx)| {
+                let next = txs[(i + 1) % actors].clone();
+                let done = done_tx.clone();
+                tokio::spawn(async move {
+                    while let Some(token) = rx.recv().await {
+                        match token {
+                            STOP => {
+                                let _ = next.send(STOP);
+                                break;
+                            }
+                            0 => done.send(i).expect("the driver waits"),
+                            k => next.send(k - 1).expect("the next task is alive"),
+                        }
+                    }
+                })
+            })
+            .collect();
+
+        let start = Instant::now();
+        txs[0].send(hops).expect("the first task is alive");
+        let last = reported(done_rx.recv()).await.expect("a task reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!(last, hops as usize % actors, "ring: the token stopped at the wrong place");
+        txs[0].send(STOP).expect("the first task is alive");
+        for task in tasks {
+            task.await.expect("ring task");
+        }
+        Measurement::timed(elapsed, hops)
+    })
+}
+
+/// An idle task: counts what it receives until its channel closes.
+fn spawn_idle(actors: &mut Vec<(mpsc::UnboundedSender<u64>, tokio::task::JoinHandle<u64>)>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
+    let task = tokio::spawn(async move {
+        let mut received = 0;
+        while rx.recv().await.is_some() {
+            received += 1;
+        }
+        received
+    });
+    actors.push((tx, task));
+}
+
+/// Stops the tasks (closes their channels) and waits for each to finish.
+async fn stop_all(actors: Vec<(mpsc::UnboundedSender<u64>, tokio::task::JoinHandle<u64>)>) {
+    let (txs, tasks): (Vec<_>, Vec<_>) = actors.into_iter().unzip();
+    drop(txs);
+    for task in tasks {
+        assert_eq!(task.await.expect("idle task"), 0, "spawn_stop: an idle task got a message");
+    }
+}
+
+/// Spawns `n` idle tasks, then stops them all and waits; then again, counting live bytes.
+pub fn spawn_stop(p: &Params) -> Measurement {
+    let n = p.spawn_actors;
+    on_workers(async move {
+        let mut actors = Vec::with_capacity(n as usize);
+        let start = Instant::now();
+        for _ in 0..n {
+            spawn_idle(&mut actors);
+        }
+        stop_all(actors).await;
+        let elapsed = start.elapsed();
+
+        let mut actors = Vec::with_capacity(n as usize);
+        let window = BytesWindow::open();
+        for _ in 0..n {
+            spawn_idle(&mut actors);
+        }
+        // Let every task reach its first `recv` and park.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let bytes_per_actor = window.close(n);
+        stop_all(actors).await;
+        Measurement { elapsed, ops: n, bytes_per_actor }
+    })
+}
+
+/// One sender tells `m` messages round-robin to 64 tasks; each reports its sum when it has all
+/// of its share.
+pub fn fork_join(p: &Params) -> Measurement {
+    let (actors, m) = (p.fork_join_actors, p.fork_join_messages);
+    let share = m / actors;
+    assert_eq!(share * actors, m, "fork_join: messages must divide among the actors");
+    on_workers(async move {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(u64, u64)>();
+        let (txs, tasks): (Vec<_>, Vec<_>) = (0..actors)
+            .map(|i| {
+                let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
+                let done = done_tx.clone();
+                let task = tokio::spawn(async move {
+                    let (mut count, mut sum) = (0, 0);
+                    while let Some(x) = rx.recv().await {
+                        count += 1;
+                        sum += x;
+                        if count == share {
+                            done.send((i, sum)).expect("the driver waits");
+                        }
+                    }
+                    count
+                });
+                (tx, task)
+            })
+            .unzip();
+
+        let start = Instant::now();
+        for x in 0..m {
+            txs[(x % actors) as usize].send(x).expect("the actor is alive");
+        }
+        let mut sums = vec![None; actors as usize];
+        for _ in 0..actors {
+            let (i, sum) = reported(done_rx.recv()).await.expect("an actor reports");
+            sums[i as usize] = Some(sum);
+        }
+        let elapsed = start.elapsed();
+
+        for (i, sum) in sums.into_iter().enumerate() {
+            assert_eq!(sum, Some(fork_join_expected_sum(i as u64, actors, m)), "fork_join: sum");
+        }
+        drop(txs);
+        for task in tasks {
+            assert_eq!(task.await.expect("fork_join task"), share, "fork_join: count");
+        }
+        Measurement::timed(elapsed, m)
+    })
+}
