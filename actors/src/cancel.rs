@@ -337,6 +337,8 @@ impl<T> CancelToken<T> {
     /// Registers a waker for good: woken (and dropped) when this token is cancelled, or when its
     /// last clone is dropped. For an actor, whose own waker is its cancellation hook. Returns
     /// false (and drops the waker) if the token is already cancelled.
+    // Unused in the loom build, which has no actors.
+    #[cfg_attr(actor12_loom, allow(dead_code))]
     pub(crate) fn register_waker(&self, waker: Waker) -> bool {
         let mut inner = self.node.inner.lock();
         if inner.reason.is_some() {

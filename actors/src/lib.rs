@@ -95,6 +95,8 @@ mod message;
 #[cfg(not(actor12_loom))]
 mod multi;
 #[cfg(not(actor12_loom))]
+mod proxy;
+#[cfg(not(actor12_loom))]
 mod runtime;
 #[cfg(not(actor12_loom))]
 mod task;
@@ -122,6 +124,7 @@ pub use crate::{
         WeakSendableMessage,
     },
     multi::Multi,
+    proxy::Proxy,
     weak::WeakLink,
 };
 #[cfg(all(not(actor12_loom), feature = "tokio"))]

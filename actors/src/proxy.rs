@@ -1,0 +1,297 @@
+//! `Proxy<A>`: a stable link in front of an actor that can be stopped and started again.
+
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+
+use parking_lot::Mutex;
+
+use crate::actor::Actor;
+use crate::cancel::CancelToken;
+use crate::channel::ActorReceiver;
+use crate::link::Link;
+use crate::task;
+
+/// A stable [`Link`] in front of a restartable actor (actor12 0.0.11's `Proxy`).
+///
+/// [`Proxy::new`] returns the proxy and the *outer* link: a `Link<A>` like any other, whose
+/// messages a small relay passes on, in order, to the current incarnation of the actor. Start
+/// the first incarnation with [`init`](Self::init), stop it with [`shutdown`](Self::shutdown) and
+/// start a fresh one from the same spec with [`reset`](Self::reset): holders of the outer link
+/// never see the change. While no incarnation runs (before `init`, between `shutdown` and
+/// `reset`, or after the actor stopped on its own) messages wait in the outer link's mailbox and
+/// go to the next incarnation.
+///
+/// Cancelling the outer link (or dropping every clone of it) stops the relay and the current
+/// incarnation; so does dropping the `Proxy`. Either way the outer link is then dead: sends to it
+/// fail at once.
+///
+/// # Examples
+///
+/// ```
+/// use actor12::prelude::*;
+/// use actor12::{Call, MpscChannel, Multi, Proxy};
+///
+/// struct Counter(u64);
+/// impl Actor for Counter {
+///     type Message = Multi<Self>;
+///     type Spec = u64; // the starting count
+///     type Channel = MpscChannel<Self::Message>;
+///     type Cancel = ();
+///     type State = ();
+///     fn state(_: &u64) {}
+///     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+///         std::future::ready(Ok(Counter(ctx.spec)))
+///     }
+/// }
+/// struct Bump;
+/// impl Handler<Bump> for Counter {
+///     type Reply = anyhow::Result<u64>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Bump) -> Self::Reply {
+///         self.0 += 1;
+///         Ok(self.0)
+///     }
+/// }
+///
+/// actor12::rt::Runtime::new().unwrap().block_on(async {
+///     let (proxy, link) = Proxy::<Counter>::new(10);
+///     proxy.init(); // the first incarnation
+///     assert_eq!(link.ask_dyn(Bump).await.unwrap(), 11);
+///     assert_eq!(link.ask_dyn(Bump).await.unwrap(), 12);
+///
+///     proxy.shutdown().await; // stops it; the outer link stays usable
+///     proxy.reset(); // a fresh incarnation from the same spec
+///     assert_eq!(link.ask_dyn(Bump).await.unwrap(), 11);
+/// });
+/// ```
+pub struct Proxy<A: Actor> {
+    /// The spec every incarnation is spawned from.
+    pub spec: A::Spec,
+    shared: Arc<Shared<A>>,
+}
+
+/// What the proxy and its relay share.
+struct Shared<A: Actor> {
+    target: Mutex<Target<A>>,
+}
+
+struct Target<A: Actor> {
+    /// The current incarnation (`None` before `init`).
+    link: Option<Link<A>>,
+    /// Cancelled by `shutdown`: the relay holds messages back until `reset`.
+    token: CancelToken<A::Cancel>,
+    /// The proxy was dropped: the relay ends.
+    closed: bool,
+    /// The relay's waker, while it waits for a change of target.
+    waker: Option<Waker>,
+}
+
+impl<A: Actor> Target<A> {
+    /// The incarnation messages go to now, if one is running.
+    fn forwarding(&self) -> Option<&Link<A>> {
+        self.link.as_ref().filter(|link| !self.token.is_cancelled() && link.alive())
+    }
+
+    fn wake(&mut self) {
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+impl<A: Actor> fmt::Debug for Proxy<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let target = self.shared.target.lock();
+        f.debug_struct("Proxy")
+            .field("actor", &std::any::type_name::<A>())
+            .field("current", &target.link)
+            .field("shut_down", &target.token.is_cancelled())
+            .finish()
+    }
+}
+
+impl<A: Actor> Proxy<A> {
+    /// A proxy for actors built from `spec`, and its outer link. No actor runs yet: call
+    /// [`init`](Self::init). Works from anywhere [`spawn`](crate::spawn) does.
+    pub fn new(spec: A::Spec) -> (Self, Link<A>) {
+        let shared = Arc::new(Shared {
+            target: Mutex::new(Target {
+                link: None,
+                token: CancelToken::new(),
+                closed: false,
+                waker: None,
+            }),
+        });
+        let state = A::state(&spec);
+        let link = start_relay::<A, _>(state, shared.clone(), relay::<A>);
+        (Proxy { spec, shared }, link)
+    }
+
+    /// Starts the first incarnation.
+    ///
+    /// # Panics
+    /// If the proxy was already initialized (use [`reset`](Self::reset) to restart).
+    pub fn init(&self)
+    where
+        A::Spec: Clone,
+    {
+        assert!(self.shared.target.lock().link.is_none(), "Proxy is already initialized");
+        self.start();
+    }
+
+    /// Stops the current incarnation and waits until it has. Messages sent to the outer link
+    /// meanwhile wait for [`reset`](Self::reset).
+    pub async fn shutdown(&self) {
+        let link = {
+            let mut target = self.shared.target.lock();
+            target.token.cancel(A::Cancel::default());
+            target.wake();
+            target.link.clone()
+        };
+        if let Some(link) = link {
+            link.cancel_and_wait(A::Cancel::default()).await;
+        }
+    }
+
+    /// Starts a fresh incarnation from the spec, after [`shutdown`](Self::shutdown) or once the
+    /// current one has stopped on its own (a panic, a `tick` that broke). Messages waiting in
+    /// the outer link go to it.
+    ///
+    /// # Panics
+    /// If the current incarnation is running and was not shut down.
+    pub fn reset(&self)
+    where
+        A::Spec: Clone,
+    {
+        {
+            let target = self.shared.target.lock();
+            assert!(target.forwarding().is_none(), "Proxy is not cancelled");
+        }
+        self.start();
+    }
+
+    /// The link to the current incarnation, if one was started (it may have stopped since).
+    pub fn current(&self) -> Option<Link<A>> {
+        self.shared.target.lock().link.clone()
+    }
+
+    fn start(&self)
+    where
+        A::Spec: Clone,
+    {
+        // Spawned outside the lock: the actor's `init` is user code.
+        let link = A::spawn(self.spec.clone());
+        let old = {
+            let mut target = self.shared.target.lock();
+            target.token = CancelToken::new();
+            let old = target.link.replace(link);
+            target.wake();
+            old
+        };
+        if let Some(old) = old {
+            old.cancel(A::Cancel::default());
+        }
+    }
+}
+
+impl<A: Actor> Drop for Proxy<A> {
+    fn drop(&mut self) {
+        let link = {
+            let mut target = self.shared.target.lock();
+            target.closed = true;
+            target.token.cancel(A::Cancel::default());
+            target.wake();
+            target.link.take()
+        };
+        if let Some(link) = link {
+            link.cancel(A::Cancel::default());
+        }
+    }
+}
+
+/// Builds the relay future from the outer mailbox's receiver, the outer link's token and the
+/// shared target.
+type MakeRelay<A, F> = fn(
+    ActorReceiver<<A as Actor>::Message>,
+    CancelToken<<A as Actor>::Cancel>,
+    Arc<Shared<A>>,
+) -> F;
+
+/// Starts the relay as the lifecycle of the outer link's core: the outer link is a real actor
+/// link (same mailbox, same sends), only its "actor" passes messages on. `make` names the relay
+/// future's type for the allocation.
+fn start_relay<A: Actor, F>(
+    state: A::State,
+    shared: Arc<Shared<A>>,
+    make: MakeRelay<A, F>,
+) -> Link<A>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let handle = crate::runtime::handle();
+    let core = task::allocate::<A::Message, F>(handle, Some(A::mailbox_capacity()), relay_crash);
+    let token = CancelToken::<A::Cancel>::new();
+    let link = Link::new(core.clone(), token.clone(), state);
+    // The relay's own waker is its cancellation hook, as for an actor.
+    let _ = token.register_waker(core.waker());
+    let relay = make(ActorReceiver::new(core.clone()), token, shared);
+    // SAFETY: `core` was allocated above for `F`, and this is its one start. Nothing between
+    // the two can unwind (the user's `state` ran before `allocate`).
+    unsafe { task::start::<A::Message, F>(&core, relay) };
+    link
+}
+
+/// The relay: passes each message of the outer mailbox to the current incarnation, in order;
+/// holds them back while none runs. Ends when the outer link is cancelled or dropped, or the
+/// proxy is dropped, and then stops the current incarnation.
+async fn relay<A: Actor>(
+    mut rx: ActorReceiver<A::Message>,
+    token: CancelToken<A::Cancel>,
+    shared: Arc<Shared<A>>,
+) {
+    loop {
+        let next = poll_fn(|cx| {
+            if token.is_cancelled() {
+                return Poll::Ready(None);
+            }
+            let mut target = shared.target.lock();
+            if target.closed {
+                return Poll::Ready(None);
+            }
+            if let Some(link) = target.forwarding() {
+                // Only while an incarnation runs: otherwise messages stay queued, and the
+                // runtime does not wake the relay for them.
+                match rx.poll_recv(cx) {
+                    Poll::Ready(Some(msg)) => return Poll::Ready(Some((msg, link.clone()))),
+                    Poll::Ready(None) => return Poll::Ready(None),
+                    Poll::Pending => {}
+                }
+            }
+            if !target.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                target.waker = Some(cx.waker().clone());
+            }
+            Poll::Pending
+        })
+        .await;
+        let Some((msg, link)) = next else { break };
+        // A failed send drops the message: its asker gets an error at once.
+        let _ = link.send_raw(msg).await;
+    }
+    let link = {
+        let mut target = shared.target.lock();
+        target.waker = None;
+        target.link.clone()
+    };
+    if let (Some(link), Some(reason)) = (link, token.reason()) {
+        link.token().cancel_with_reason(reason);
+    }
+}
+
+fn relay_crash(
+    payload: Box<dyn std::any::Any + Send>,
+) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+    let msg = crate::actor::panic_message(&*payload);
+    tracing::error!("actor12 proxy relay panicked: {msg}");
+    Box::pin(std::future::ready(()))
+}

@@ -1,0 +1,181 @@
+//! actor12 0.0.11 behaviour, handler style: several message types on one actor, replies
+//! returned, taken by hand or produced by a background task (`reply_async`), and the calls
+//! 0.0.11 users make from `#[tokio::test]` (a tokio thread spawning actor12 actors).
+
+use std::future::Future;
+
+use actor12::oneshot;
+use actor12::prelude::*;
+use actor12::{ActorError, Call, Envelope, MpscChannel, Multi};
+
+/// Handles strings, numbers, a gated async reply and a reply taken by hand.
+struct Desk {
+    seen: Vec<String>,
+    parked: Option<oneshot::Sender<anyhow::Result<u32>>>,
+}
+
+impl Actor for Desk {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    // 0.0.11's long spelling of the init signature.
+    fn init(
+        _: Init<'_, Self>,
+    ) -> impl Future<Output = Result<Self, Self::Cancel>> + Send + 'static {
+        std::future::ready(Ok(Desk { seen: Vec::new(), parked: None }))
+    }
+}
+
+impl Handler<String> for Desk {
+    type Reply = Result<String, anyhow::Error>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, text: String) -> Self::Reply {
+        self.seen.push(text.clone());
+        Ok(text.to_uppercase())
+    }
+}
+
+impl Handler<u32> for Desk {
+    type Reply = anyhow::Result<u32>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, n: u32) -> Self::Reply {
+        self.seen.push(n.to_string());
+        Ok(n * 2)
+    }
+}
+
+/// Everything the actor has seen, in order.
+struct Seen;
+
+impl Handler<Seen> for Desk {
+    type Reply = anyhow::Result<Vec<String>>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Seen) -> Self::Reply {
+        Ok(self.seen.clone())
+    }
+}
+
+/// Answered by a background task once the gate opens.
+struct Gated(oneshot::Receiver<u32>);
+
+impl Handler<Gated> for Desk {
+    type Reply = anyhow::Result<u32>;
+
+    async fn handle(&mut self, mut ctx: Call<'_, Self, Self::Reply>, gate: Gated) -> Self::Reply {
+        ctx.reply_async(async move { Ok(gate.0.await? + 1) })
+    }
+}
+
+/// Tries to answer asynchronously twice: the second attempt finds the slot taken.
+struct Twice;
+
+impl Handler<Twice> for Desk {
+    type Reply = anyhow::Result<u32>;
+
+    async fn handle(&mut self, mut ctx: Call<'_, Self, Self::Reply>, _: Twice) -> Self::Reply {
+        let _ = ctx.reply_async(async { Ok(1) });
+        let second = ctx.reply_async(async { Ok(2) });
+        let err = second.unwrap_err();
+        assert_eq!(err.downcast_ref::<ActorError>(), Some(&ActorError::ReplyTaken));
+        Ok(3) // discarded: the first background task answers
+    }
+}
+
+/// Parks its reply slot; `Release` answers it.
+struct Park;
+struct Release(u32);
+
+impl Handler<Park> for Desk {
+    type Reply = anyhow::Result<u32>;
+
+    async fn handle(&mut self, mut ctx: Call<'_, Self, Self::Reply>, _: Park) -> Self::Reply {
+        self.parked = Some(ctx.take_reply());
+        Ok(0) // discarded: the slot was taken
+    }
+}
+
+impl Handler<Release> for Desk {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, msg: Release) -> Self::Reply {
+        let parked = self.parked.take().ok_or_else(|| anyhow::anyhow!("nothing parked"))?;
+        parked.send(Ok(msg.0)).map_err(|_| anyhow::anyhow!("the asker is gone"))
+    }
+}
+
+#[tokio::test]
+async fn several_message_types_on_one_actor() {
+    let desk = actor12::spawn::<Desk>(());
+    assert_eq!(desk.ask_dyn("hi".to_string()).await.unwrap(), "HI");
+    assert_eq!(desk.ask_dyn(21u32).await.unwrap(), 42);
+    desk.tell_dyn("told".to_string()).await;
+    let later = desk.ask_dyn_async(5u32).await;
+    // The relay's reply goes to the envelope's own receiver.
+    let (envelope, relayed) = Envelope::new("relayed".to_string());
+    desk.relay_dyn(envelope).await;
+    assert_eq!(desk.ask_dyn(Seen).await.unwrap(), ["hi", "21", "told", "5", "relayed"]);
+    assert_eq!(later.await.unwrap(), 10);
+    assert_eq!(relayed.await.unwrap().unwrap(), "RELAYED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reply_async_answers_after_the_handler_returned() {
+    let desk = actor12::spawn::<Desk>(());
+    let (open, gate) = oneshot::channel();
+    let pending = desk.ask_dyn_async(Gated(gate)).await;
+    // The actor goes on with the next message while the gated reply waits in the background.
+    assert_eq!(desk.ask_dyn(1u32).await.unwrap(), 2);
+    open.send(41).unwrap();
+    assert_eq!(pending.await.unwrap(), 42);
+}
+
+#[tokio::test]
+async fn reply_async_twice_reports_reply_taken() {
+    let desk = actor12::spawn::<Desk>(());
+    assert_eq!(desk.ask_dyn(Twice).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_reply_taken_by_hand_is_answered_by_a_later_message() {
+    let desk = actor12::spawn::<Desk>(());
+    let parked = desk.ask_dyn_async(Park).await;
+    desk.ask_dyn(Release(7)).await.unwrap();
+    assert_eq!(parked.await.unwrap(), 7);
+}
+
+#[tokio::test]
+async fn an_async_reply_whose_actor_stops_resolves_to_an_error() {
+    let desk = actor12::spawn::<Desk>(());
+    let (open, gate) = oneshot::channel::<u32>();
+    let pending = desk.ask_dyn_async(Gated(gate)).await;
+    desk.ask_dyn(0u32).await.unwrap(); // the gated handler has run
+    desk.cancel_and_wait(()).await; // aborts the background task that owned the reply
+    assert!(pending.await.is_err());
+    drop(open);
+}
+
+#[tokio::test]
+async fn asks_to_a_stopped_actor_fail_at_once() {
+    let desk = actor12::spawn::<Desk>(());
+    desk.cancel_and_wait(()).await;
+    assert!(!desk.alive());
+    assert!(desk.ask_dyn(1u32).await.is_err());
+    assert!(desk.ask_dyn_async(1u32).await.await.is_err());
+    desk.tell_dyn(1u32).await; // dropped, no panic
+}
+
+#[test]
+fn spawn_from_a_plain_thread_and_from_block_on() {
+    let desk = actor12::spawn::<Desk>(());
+    let rt = actor12::rt::Runtime::new().unwrap();
+    rt.block_on(async {
+        assert_eq!(desk.ask_dyn(4u32).await.unwrap(), 8);
+        let inner = actor12::spawn::<Desk>(());
+        assert_eq!(inner.ask_dyn("x".to_string()).await.unwrap(), "X");
+    });
+}

@@ -1,0 +1,151 @@
+//! `Proxy<A>` (actor12 0.0.11's interface): one stable outer link in front of an actor that is
+//! started, shut down and restarted behind it.
+
+use actor12::prelude::*;
+use actor12::{Call, MpscChannel, Multi, Proxy};
+
+struct Counter {
+    count: u64,
+}
+
+impl Actor for Counter {
+    type Message = Multi<Self>;
+    type Spec = u64;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = u64;
+
+    fn state(spec: &u64) -> u64 {
+        *spec
+    }
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Counter { count: ctx.spec }))
+    }
+}
+
+struct Bump;
+struct Get;
+struct Boom;
+
+impl Handler<Bump> for Counter {
+    type Reply = anyhow::Result<u64>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Bump) -> Self::Reply {
+        self.count += 1;
+        Ok(self.count)
+    }
+}
+
+impl Handler<Get> for Counter {
+    type Reply = anyhow::Result<u64>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+        Ok(self.count)
+    }
+}
+
+impl Handler<Boom> for Counter {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Boom) -> Self::Reply {
+        panic!("boom (a deliberate panic in a test)");
+    }
+}
+
+#[tokio::test]
+async fn messages_reach_the_current_incarnation_in_order() {
+    let (proxy, link) = Proxy::<Counter>::new(0);
+    assert_eq!(*link.state(), 0, "the outer link carries the actor's state");
+    assert!(proxy.current().is_none());
+    // Sent before `init`: they wait for the first incarnation.
+    link.tell_dyn(Bump).await;
+    link.tell_dyn(Bump).await;
+    proxy.init();
+    for expected in 3..=50 {
+        assert_eq!(link.ask_dyn(Bump).await.unwrap(), expected);
+    }
+    assert_eq!(proxy.current().unwrap().ask_dyn(Get).await.unwrap(), 50);
+}
+
+#[tokio::test]
+async fn shutdown_and_reset_restart_behind_the_same_link() {
+    let (proxy, link) = Proxy::<Counter>::new(100);
+    proxy.init();
+    assert_eq!(link.ask_dyn(Bump).await.unwrap(), 101);
+    let first = proxy.current().unwrap();
+
+    proxy.shutdown().await;
+    assert!(!first.alive(), "shutdown waits for the incarnation to stop");
+    assert!(link.alive(), "the outer link stays usable");
+    // Queued while nothing runs, handled by the next incarnation.
+    link.tell_dyn(Bump).await;
+    let pending = link.ask_dyn_async(Get).await;
+
+    proxy.reset();
+    let second = proxy.current().unwrap();
+    assert!(second != first && second.alive());
+    assert_eq!(pending.await.unwrap(), 101, "a fresh state, then the queued bump");
+    assert_eq!(link.ask_dyn(Bump).await.unwrap(), 102);
+}
+
+#[tokio::test]
+async fn reset_after_the_actor_panicked() {
+    let (proxy, link) = Proxy::<Counter>::new(0);
+    proxy.init();
+    assert_eq!(link.ask_dyn(Bump).await.unwrap(), 1);
+    assert!(link.ask_dyn(Boom).await.is_err(), "the asker of the panicking handler gets an error");
+    proxy.current().unwrap().wait().await;
+    proxy.reset();
+    assert_eq!(link.ask_dyn(Bump).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn dropping_the_proxy_stops_the_actor_and_the_outer_link() {
+    let (proxy, link) = Proxy::<Counter>::new(0);
+    proxy.init();
+    assert_eq!(link.ask_dyn(Bump).await.unwrap(), 1);
+    let inner = proxy.current().unwrap();
+    drop(proxy);
+    inner.wait().await;
+    link.wait().await;
+    assert!(!link.alive());
+    assert!(link.ask_dyn(Bump).await.is_err());
+}
+
+#[tokio::test]
+async fn cancelling_the_outer_link_stops_the_actor() {
+    let (proxy, link) = Proxy::<Counter>::new(0);
+    proxy.init();
+    let inner = proxy.current().unwrap();
+    link.cancel_and_wait(()).await;
+    inner.wait().await;
+    assert!(!inner.alive());
+    assert!(link.ask_dyn(Get).await.is_err());
+}
+
+#[tokio::test]
+async fn dropping_every_outer_link_stops_the_actor() {
+    let (proxy, link) = Proxy::<Counter>::new(0);
+    proxy.init();
+    let inner = proxy.current().unwrap();
+    drop(link);
+    inner.wait().await;
+    assert!(!inner.alive());
+}
+
+#[test]
+#[should_panic(expected = "Proxy is already initialized")]
+fn init_twice_panics() {
+    let (proxy, _link) = Proxy::<Counter>::new(0);
+    proxy.init();
+    proxy.init();
+}
+
+#[test]
+#[should_panic(expected = "Proxy is not cancelled")]
+fn reset_of_a_running_actor_panics() {
+    let (proxy, _link) = Proxy::<Counter>::new(0);
+    proxy.init();
+    proxy.reset();
+}
