@@ -100,6 +100,7 @@ pub enum TryRecvError {
 impl<T> Sender<T> {
     /// A sender with no receiver (for a message nobody awaits the answer to): `send` hands the
     /// value back, and it allocates nothing.
+    #[cfg_attr(actor12_loom, allow(dead_code))] // used by the actor runtime, absent under loom
     pub(crate) fn detached() -> Sender<T> {
         Sender { slot: None }
     }
