@@ -305,7 +305,9 @@ impl TimerInbox {
 
     /// The worker takes the requests into its wheel.
     pub fn drain_into(&self, wheel: &mut TimerWheel) {
-        self.inbox.drain_into(&mut wheel.wheel, &mut wheel.fired);
+        let mut removed = Vec::new();
+        self.inbox.drain_into(&mut wheel.wheel, &mut wheel.fired, &mut removed);
+        drop(removed);
     }
 }
 

@@ -34,11 +34,21 @@ pub struct Builder {
     pin: bool,
     name: String,
     max_blocking: usize,
+    /// Tests: the spawn of this worker's thread fails.
+    #[cfg(test)]
+    fail_spawn_at: Option<usize>,
 }
 
 impl Builder {
     fn new() -> Builder {
-        Builder { workers: None, pin: false, name: "actor12-worker".into(), max_blocking: 512 }
+        Builder {
+            workers: None,
+            pin: false,
+            name: "actor12-worker".into(),
+            max_blocking: 512,
+            #[cfg(test)]
+            fail_spawn_at: None,
+        }
     }
 
     /// Number of worker threads (default: one per core).
@@ -84,6 +94,10 @@ impl Builder {
         for (index, local) in locals.into_iter().enumerate() {
             let s = shared.clone();
             let core = if cores.is_empty() { None } else { Some(cores[index % cores.len()]) };
+            #[cfg(test)]
+            if self.fail_spawn_at == Some(index) {
+                return Err(Runtime::abandon(shared, threads, io::Error::other("injected")));
+            }
             let spawned = std::thread::Builder::new().name(format!("{}-{index}", self.name)).spawn(
                 move || {
                     if let Some(core) = core
@@ -96,12 +110,7 @@ impl Builder {
             );
             match spawned {
                 Ok(t) => threads.push(t),
-                Err(e) => {
-                    // Stop the workers already started; the rest never run.
-                    let rt = Runtime { shared, threads, done: false };
-                    drop(rt);
-                    return Err(e);
-                }
+                Err(e) => return Err(Runtime::abandon(shared, threads, e)),
             }
         }
         Ok(Runtime { shared, threads, done: false })
@@ -229,12 +238,28 @@ impl Runtime {
     /// assert!(handle.is_finished());
     /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) {
-        self.shutdown(timeout);
+        let _ = self.shutdown(timeout);
     }
 
-    fn shutdown(&mut self, timeout: Duration) {
+    /// A `build` that failed to start worker `threads.len()`: stops the workers already started
+    /// and returns `error`. The workers that never started count as exited, so that shutdown
+    /// waits only for the others, which have no task and leave at once.
+    fn abandon(
+        shared: Arc<Shared>,
+        threads: Vec<std::thread::JoinHandle<()>>,
+        error: io::Error,
+    ) -> io::Error {
+        shared.workers_never_started(shared.num_workers() - threads.len());
+        let mut rt = Runtime { shared, threads, done: false };
+        let all_exited = rt.shutdown(DROP_TIMEOUT);
+        debug_assert!(all_exited, "the started workers of a failed build did not stop");
+        error
+    }
+
+    /// True if every worker left its loop before the deadline (and its thread was joined).
+    fn shutdown(&mut self, timeout: Duration) -> bool {
         if std::mem::replace(&mut self.done, true) {
-            return;
+            return true;
         }
         let deadline = Instant::now() + timeout;
         let shared = &self.shared;
@@ -253,6 +278,7 @@ impl Runtime {
             }
         }
         let _ = pool_done;
+        all_exited
     }
 
     /// Live tasks: spawned and not yet finished (for tests).
@@ -269,7 +295,7 @@ impl Drop for Runtime {
             self.shared.begin_shutdown();
             return;
         }
-        self.shutdown(DROP_TIMEOUT);
+        let _ = self.shutdown(DROP_TIMEOUT);
     }
 }
 
@@ -371,16 +397,36 @@ impl Handle {
     }
 
     /// Low-level API for the actor runtime: registers a task in the runtime's task list, so that
-    /// shutdown calls its vtable's `shutdown`. Gives the reference back if the runtime is shut down.
+    /// shutdown calls its vtable's `shutdown` (once). `task` is the list's reference; it is given
+    /// back if the runtime is shutting down, and the caller must then cancel the task itself.
+    ///
+    /// # Safety
+    ///
+    /// * The task is in no task list: not bound to this runtime already (checked: binding a task
+    ///   twice to the same runtime panics), nor to another runtime (not checked).
+    /// * It stays in the list until [`release_task`](Self::release_task) on this handle (or
+    ///   shutdown) takes it out; the list's reference keeps it alive meanwhile.
+    /// * Its header's `owned` links are not touched by anything but this runtime's task list.
     #[doc(hidden)]
-    pub fn bind_task(&self, task: TaskRef) -> Result<(), TaskRef> {
+    pub unsafe fn bind_task(&self, task: TaskRef) -> Result<(), TaskRef> {
         self.shared.owned.bind(task)
     }
 
     /// Low-level API for the actor runtime: removes a task from the task list (when it finishes),
-    /// returning the list's reference.
+    /// returning the list's reference, or `None` if it is not in the list (never bound, or already
+    /// taken out by shutdown).
+    ///
+    /// # Safety
+    ///
+    /// * `task` points to a live task header: the caller holds a reference to it for the whole
+    ///   call.
+    /// * The task is not bound to another runtime's task list (its links would be read as this
+    ///   list's and corrupt both).
     #[doc(hidden)]
-    pub fn release_task(&self, task: std::ptr::NonNull<crate::task::Header>) -> Option<TaskRef> {
+    pub unsafe fn release_task(
+        &self,
+        task: std::ptr::NonNull<crate::task::Header>,
+    ) -> Option<TaskRef> {
         self.shared.owned.remove(task)
     }
 }
@@ -400,7 +446,7 @@ where
     let ptr = crate::task::core::new_task(future, sched, 2, pinned);
     // SAFETY: each of the two references goes to exactly one owner.
     let (join, notified) = unsafe { (JoinHandle::new(ptr), TaskRef::from_raw(ptr)) };
-    shared.schedule(notified, pinned);
+    shared.schedule_new(notified, pinned);
     join
 }
 
@@ -413,4 +459,21 @@ pub(crate) fn current_or_default() -> Handle {
             .get_or_init(|| Runtime::new().expect("failed to start the default actor12 runtime"))
             .handle()
     })
+}
+
+#[cfg(all(test, not(actor12_loom)))]
+mod tests {
+    use super::*;
+
+    /// Review finding 4: a `build` whose thread spawn fails after some workers started stops
+    /// those workers without waiting for the ones that never started (before, it waited the
+    /// whole drop timeout, and `abandon`'s assertion fails after it).
+    #[test]
+    fn a_failed_build_stops_the_started_workers_without_waiting_for_the_others() {
+        let mut b = Builder::new();
+        b.worker_threads(3);
+        b.fail_spawn_at = Some(2);
+        let err = b.build().unwrap_err();
+        assert_eq!(err.to_string(), "injected");
+    }
 }

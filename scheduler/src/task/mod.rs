@@ -99,8 +99,11 @@ impl Header {
 /// Low-level API for the actor runtime. The functions are called by the scheduler as follows:
 /// `run` by the worker that popped the task (it consumes that reference and may hand one back to
 /// be queued again at the back of the run queue), `schedule` by a waker (with a reference to
-/// queue), `shutdown` once per task by runtime shutdown or `abort` (borrowing a reference),
-/// `dealloc` when the last reference goes. `try_read_output` and `drop_join_handle` are called
+/// queue), `shutdown` by runtime shutdown at most once per task (a task both queued and in the
+/// task list is deduplicated by a header bit; `JoinHandle::abort`, which only future tasks have,
+/// may call it again, so it must be idempotent for them), borrowing a reference, and `dealloc`
+/// when the last reference goes. A panic escaping `run` is caught by the worker, which goes on
+/// with its other tasks; the task itself is then in whatever state the panic left it. `try_read_output` and `drop_join_handle` are called
 /// only by `JoinHandle`, which only future tasks have; other kinds may make them unreachable.
 #[derive(Debug)]
 pub struct Vtable {
@@ -108,7 +111,8 @@ pub struct Vtable {
     pub run: unsafe fn(TaskRef) -> Option<TaskRef>,
     /// Puts the task in a run queue (of the runtime it belongs to).
     pub schedule: unsafe fn(TaskRef),
-    /// Cancels the task: drops what it holds, so that its destructors run.
+    /// Cancels the task: drops what it holds, so that its destructors run. Called by runtime
+    /// shutdown at most once per task.
     pub shutdown: unsafe fn(NonNull<Header>),
     /// Frees the allocation. Called once, when the reference count reaches zero.
     pub dealloc: unsafe fn(NonNull<Header>),
@@ -175,10 +179,14 @@ impl TaskRef {
         unsafe { run(self) }
     }
 
-    /// Cancels the task (borrowing this reference).
+    /// Cancels the task (borrowing this reference), once: the runtime reaches a task both through
+    /// a queue and through the task list at shutdown, and the header's SHUTDOWN bit makes the
+    /// second call a no-op.
     pub(crate) fn shutdown(&self) {
-        // SAFETY: we hold a reference, so the task is live; `shutdown` borrows it.
-        unsafe { (self.header().vtable.shutdown)(self.0) }
+        if self.header().state.claim_shutdown() {
+            // SAFETY: we hold a reference, so the task is live; `shutdown` borrows it.
+            unsafe { (self.header().vtable.shutdown)(self.0) }
+        }
     }
 }
 
@@ -208,6 +216,10 @@ pub(crate) unsafe fn drop_ref(ptr: NonNull<Header>) {
 ///
 /// Low-level API for the actor runtime: an actor whose mailbox push returned `Push::Schedule`
 /// calls this with a new reference to itself.
+///
+/// Once the runtime shuts down, the reference is dropped instead of queued: the task is not run
+/// again, and it is cancelled (its vtable's `shutdown`) only through the task list, so a task
+/// that must be cancelled at shutdown has to be bound ([`Handle::bind_task`](crate::Handle::bind_task)).
 pub fn schedule(handle: &crate::Handle, task: TaskRef) {
     let pinned = task.header().pinned();
     handle.shared.schedule(task, pinned);

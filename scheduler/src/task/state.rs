@@ -1,8 +1,8 @@
 //! The task state word: lifecycle flags and the reference count in one `AtomicUsize`.
 //!
 //! ```text
-//!  usize bits:  [ reference count ........ | - | CANCELLED | JOIN_INTEREST | NOTIFIED | COMPLETE | RUNNING ]
-//!                 bits 6..                  5    bit 4       bit 3           bit 2      bit 1      bit 0
+//!  usize bits:  [ reference count ........ | SHUTDOWN | CANCELLED | JOIN_INTEREST | NOTIFIED | COMPLETE | RUNNING ]
+//!                 bits 6..                  bit 5      bit 4       bit 3           bit 2      bit 1      bit 0
 //! ```
 //!
 //! * **RUNNING**: someone owns the future right now: a worker polling it, or a thread cancelling
@@ -16,6 +16,9 @@
 //!   output (see [`State::unset_join_interest`] and [`State::transition_to_complete`]).
 //! * **CANCELLED**: `abort()` or runtime shutdown asked the task to stop. The holder of RUNNING
 //!   drops the future instead of polling it again.
+//! * **SHUTDOWN**: the runtime called the vtable's `shutdown` for this task already
+//!   ([`State::claim_shutdown`]); it does so at most once per task, for every kind of task
+//!   (future tasks and bare ones such as actors). `JoinHandle::abort` does not use it.
 //! * **reference count**: one reference per owner: the runtime's task list, each queued
 //!   notification, the `JoinHandle`, each `Waker`. The last one frees the memory.
 //!
@@ -29,6 +32,7 @@ const COMPLETE: usize = 1 << 1;
 const NOTIFIED: usize = 1 << 2;
 const JOIN_INTEREST: usize = 1 << 3;
 const CANCELLED: usize = 1 << 4;
+const SHUTDOWN: usize = 1 << 5;
 const REF_ONE: usize = 1 << 6;
 const REF_MASK: usize = !(REF_ONE - 1);
 
@@ -259,6 +263,13 @@ impl State {
         })
     }
 
+    /// The runtime is about to call the vtable's `shutdown`: true the first time only, so that a
+    /// task both queued and in the task list at shutdown is shut down once.
+    pub(crate) fn claim_shutdown(&self) -> bool {
+        // AcqRel: the second claimer sees everything the first shutdown did before it.
+        self.0.fetch_or(SHUTDOWN, AcqRel) & SHUTDOWN == 0
+    }
+
     /// Adds a reference. Relaxed: as in `Arc::clone`, the new reference is derived from an
     /// existing one, which already orders everything it needs.
     pub(crate) fn ref_inc(&self) {
@@ -351,6 +362,18 @@ mod tests {
         assert_eq!(s.transition_to_running(), ToRunning::Poll);
         assert!(!s.transition_to_shutdown());
         assert_eq!(s.transition_to_idle(false), ToIdle::Cancelled);
+    }
+
+    #[test]
+    fn shutdown_is_claimed_once_and_leaves_the_other_bits() {
+        let s = State::new_bare(2);
+        assert!(s.claim_shutdown());
+        assert!(!s.claim_shutdown());
+        assert_eq!(s.load().ref_count(), 2);
+        let t = State::new_task(2);
+        assert!(t.claim_shutdown());
+        assert!(t.transition_to_shutdown());
+        assert_eq!(t.load().ref_count(), 2);
     }
 
     #[test]
