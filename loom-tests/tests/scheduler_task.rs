@@ -146,6 +146,67 @@ fn join_waker_vs_completion() {
     });
 }
 
+/// A waker that records its wake-up; `std::sync::Arc::strong_count` shows whether every clone
+/// the task stored was dropped exactly once.
+struct Flag(AtomicBool);
+
+impl std::task::Wake for Flag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.store(true, SeqCst);
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+/// The join handle's waker handed over through JOIN_WAKER: the handle stores one waker,
+/// replaces it with another, then goes away, while the task completes on another thread. The
+/// latest waker is woken if the handle waited, and every stored clone is dropped exactly once
+/// (by the handle, or by the completer if the handle went away while it held the waker).
+#[test]
+fn join_waker_replaced_then_dropped_vs_completion() {
+    join_waker_model(false);
+}
+
+/// As above, but the handle waits for the completion before it goes away.
+#[test]
+fn join_waker_replaced_then_woken() {
+    join_waker_model(true);
+}
+
+fn join_waker_model(wait_first: bool) {
+    loom::model(move || {
+        let q = TestQueue::new();
+        let mut join = q.spawn(async { 7 });
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.run_all();
+            })
+        };
+        let a = std::sync::Arc::new(Flag(AtomicBool::new(false)));
+        let b = std::sync::Arc::new(Flag(AtomicBool::new(false)));
+        let (wa, wb) = (Waker::from(a.clone()), Waker::from(b.clone()));
+        if Pin::new(&mut join).poll(&mut Context::from_waker(&wa)).is_pending() {
+            let second = Pin::new(&mut join).poll(&mut Context::from_waker(&wb));
+            if wait_first && second.is_pending() {
+                worker.join().unwrap();
+                assert!(b.0.load(SeqCst), "the join handle's latest waker was not woken");
+                drop(join);
+            } else {
+                drop(join);
+                worker.join().unwrap();
+            }
+        } else {
+            drop(join);
+            worker.join().unwrap();
+        }
+        drop((wa, wb));
+        assert_eq!(std::sync::Arc::strong_count(&a), 1, "join waker A leaked or dropped twice");
+        assert_eq!(std::sync::Arc::strong_count(&b), 1, "join waker B leaked or dropped twice");
+    });
+}
+
 /// `abort` racing a poll: the future is dropped exactly once and the handle reports cancelled.
 #[test]
 fn abort_vs_run() {

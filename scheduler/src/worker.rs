@@ -372,10 +372,19 @@ impl Core {
     }
 
     /// A task that yielded: back of the ring, or of its pinned queue.
+    ///
+    /// Peers are told only if the ring holds more than this task: a lone task that yields is
+    /// run by this worker next, and waking a peer to steal it would only move it (and its
+    /// timers) to another core, over and over.
     fn requeue(&self, task: TaskRef) {
         match task.header().pinned() {
             Some(w) => self.schedule_local(task, Some(w)),
-            None => self.push_back(task),
+            None => {
+                self.local.push_back_or_overflow(task, &self.shared.inject);
+                if self.local.len() > 1 && self.shared.idle.may_need_wake() {
+                    self.shared.notify_parked();
+                }
+            }
         }
     }
 

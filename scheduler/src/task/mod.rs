@@ -18,9 +18,11 @@
 //! 3. After COMPLETE the output belongs to the join handle if JOIN_INTEREST was set at that
 //!    moment, else to the completer. A join handle that goes away before COMPLETE clears
 //!    JOIN_INTEREST, and the completer drops the output.
-//! 4. The join handle's waker lives behind a small lock in the task. The completer sets COMPLETE
-//!    and then takes the waker under that lock; the join handle stores its waker under the lock
-//!    and then re-reads the state, so one of them always sees the other.
+//! 4. The join handle's waker lives in the task, handed between the join handle and the
+//!    completer by the JOIN_WAKER bit (`state.rs`): the handle writes the slot only while the
+//!    bit is clear, then sets it with a CAS that fails if the task completed; the completer
+//!    wakes the stored waker only if the bit was set when it set COMPLETE. So either the
+//!    completer wakes the handle, or the handle's CAS sees COMPLETE and reads the output.
 //! 5. The runtime's task list holds one reference to every task that has returned `Pending` at
 //!    least once, so that shutdown can cancel tasks that nobody will ever wake. A task joins it
 //!    lazily, in the poll that first returns `Pending` and before RUNNING is released, and leaves
