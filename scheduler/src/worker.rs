@@ -244,6 +244,9 @@ pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
     local: Local,
     lifo: Cell<Option<TaskRef>>,
+    /// Tasks pinned to this worker and scheduled by it (spawned, woken or yielding here): no
+    /// lock, no unpark. Pinned tasks scheduled from elsewhere go to `Remote::pinned`.
+    pinned_here: RefCell<std::collections::VecDeque<TaskRef>>,
     pub(crate) wheel: RefCell<Wheel>,
     fired: RefCell<Vec<crate::time::Payload>>,
     tick: Cell<u32>,
@@ -285,6 +288,12 @@ pub(crate) fn run(index: usize, shared: Arc<Shared>, local: Local) {
     while let Some(task) = core.local.pop() {
         task.shutdown();
     }
+    loop {
+        // Not under the borrow: a destructor may schedule a task here.
+        let next = core.pinned_here.borrow_mut().pop_front();
+        let Some(task) = next else { break };
+        task.shutdown();
+    }
     drop(core.fired.take());
     // Dropped after the borrow ends: a payload's destructor may drop a `Sleep`, which looks for
     // this wheel.
@@ -301,6 +310,7 @@ impl Core {
             shared,
             local,
             lifo: Cell::new(None),
+            pinned_here: RefCell::new(std::collections::VecDeque::new()),
             fired: RefCell::new(Vec::new()),
             tick: Cell::new(0),
             searching: Cell::new(false),
@@ -344,11 +354,10 @@ impl Core {
     /// Schedules a task from this worker (`Shared::schedule`).
     fn schedule_local(&self, task: TaskRef, pinned: Option<usize>) {
         match pinned {
+            Some(w) if w == self.index => self.pinned_here.borrow_mut().push_back(task),
             Some(w) => {
                 self.shared.remotes[w].pinned.push(task);
-                if w != self.index {
-                    self.shared.remotes[w].parker.unpark();
-                }
+                self.shared.remotes[w].parker.unpark();
             }
             None => {
                 if let Some(prev) = self.lifo.replace(Some(task)) {
@@ -389,11 +398,10 @@ impl Core {
     }
 
     fn next_task(&self, tick: u32) -> Option<TaskRef> {
-        let pinned = &self.shared.remotes[self.index].pinned;
         // The global queue first on these ticks: a pinned task that keeps yielding refills the
         // pinned queue, and must not starve tasks spawned from outside.
         if tick.is_multiple_of(GLOBAL_INTERVAL)
-            && let Some(t) = self.shared.inject.pop().or_else(|| pinned.pop())
+            && let Some(t) = self.shared.inject.pop().or_else(|| self.pop_pinned())
         {
             return Some(t);
         }
@@ -403,10 +411,19 @@ impl Core {
         if let Some(t) = self.local.pop() {
             return Some(t);
         }
-        if let Some(t) = pinned.pop() {
+        if let Some(t) = self.pop_pinned() {
             return Some(t);
         }
         self.pop_global()
+    }
+
+    /// The next pinned task: from other threads first (one look at an atomic when empty), then
+    /// those scheduled here.
+    fn pop_pinned(&self) -> Option<TaskRef> {
+        self.shared.remotes[self.index]
+            .pinned
+            .pop()
+            .or_else(|| self.pinned_here.borrow_mut().pop_front())
     }
 
     /// Takes a fair share of the global queue: one to run, the rest into the ring.
@@ -491,6 +508,7 @@ impl Core {
         !self.local.is_empty()
             || !self.shared.inject.is_empty()
             || !me.pinned.is_empty()
+            || !self.pinned_here.borrow().is_empty()
             || me.timers.has_messages()
             || ((self.searching.get() || self.shared.idle.may_search())
                 && self
