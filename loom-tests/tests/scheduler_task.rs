@@ -264,3 +264,50 @@ fn shutdown_vs_first_pending() {
         }
     });
 }
+
+/// A task that keeps yielding, so that its queue entry holds RUNNING (the fast yield, rule 6
+/// in `task/mod.rs`), while `abort` (or the task list's shutdown) comes from another thread;
+/// then the queue is drained as a worker leaving at shutdown drains its ring. The future is
+/// dropped exactly once and the handle reports cancelled.
+fn yield_vs_cancel(abort: bool) {
+    loom::model(move || {
+        let q = TestQueue::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let guard = DropCount(drops.clone());
+        let mut join = q.spawn(async move {
+            let _g = guard;
+            loop {
+                actor12_scheduler::yield_now().await;
+            }
+        });
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.run_all();
+            })
+        };
+        if abort {
+            join.abort();
+        } else {
+            q.shutdown_all();
+        }
+        worker.join().unwrap();
+        q.shutdown_all();
+        q.shutdown_queue();
+        assert_eq!(drops.load(SeqCst), 1, "the future was not dropped exactly once");
+        match noop_poll(&mut join) {
+            Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+            other => panic!("expected cancelled, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn yield_vs_abort() {
+    yield_vs_cancel(true);
+}
+
+#[test]
+fn yield_vs_shutdown() {
+    yield_vs_cancel(false);
+}

@@ -93,6 +93,15 @@ impl TestQueue {
         }
     }
 
+    /// Cancels every queued task, as a worker leaving at shutdown does with its ring
+    /// (`TaskRef::shutdown_queued`).
+    pub fn shutdown_queue(&self) {
+        let tasks: Vec<TaskRef> = std::mem::take(&mut *self.0.lock());
+        for t in tasks {
+            t.shutdown_queued();
+        }
+    }
+
     /// Tasks in the task list.
     pub fn bound(&self) -> usize {
         self.1.lock().0.len()

@@ -283,16 +283,16 @@ pub(crate) fn run(index: usize, shared: Arc<Shared>, local: Local) {
     // wake tasks see the runtime shutting down (`task/mod.rs` rule 5: queued tasks may be in no
     // task list).
     if let Some(task) = core.lifo.take() {
-        task.shutdown();
+        task.shutdown_queued();
     }
     while let Some(task) = core.local.pop() {
-        task.shutdown();
+        task.shutdown_queued();
     }
     loop {
         // Not under the borrow: a destructor may schedule a task here.
         let next = core.pinned_here.borrow_mut().pop_front();
         let Some(task) = next else { break };
-        task.shutdown();
+        task.shutdown_queued();
     }
     drop(core.fired.take());
     // Dropped after the borrow ends: a payload's destructor may drop a `Sleep`, which looks for

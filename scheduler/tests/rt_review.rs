@@ -401,3 +401,59 @@ fn join_error_is_send_and_sync() {
     let err = Arc::try_unwrap(shared).unwrap();
     assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
 }
+
+/// A task that keeps yielding holds RUNNING while it waits in the run queue (fast yield): an
+/// `abort` from another thread still cancels it (its next turn drops the future), once.
+#[test]
+fn aborting_a_task_that_keeps_yielding_cancels_it_once() {
+    let rt = rt(2);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (started_tx, started_rx) = mpsc::channel();
+    let d = drops.clone();
+    let join = rt.spawn(async move {
+        let _guard = DropCount(d);
+        started_tx.send(()).unwrap();
+        loop {
+            actor12_scheduler::yield_now().await;
+        }
+    });
+    started_rx.recv().unwrap();
+    join.abort();
+    let h = rt.handle();
+    let res = within("abort of a yielding task", move || h.block_on(join));
+    assert!(res.unwrap_err().is_cancelled());
+    assert_eq!(drops.load(SeqCst), 1);
+}
+
+/// Shutdown while tasks keep yielding (so their queue entries hold RUNNING): every future is
+/// dropped exactly once and every handle reports cancelled.
+#[test]
+fn shutdown_cancels_tasks_that_keep_yielding_once() {
+    let rt = rt(2);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (started_tx, started_rx) = mpsc::channel();
+    let joins: Vec<_> = (0..64)
+        .map(|i| {
+            let d = drops.clone();
+            let started = started_tx.clone();
+            let body = async move {
+                let _guard = DropCount(d);
+                started.send(()).unwrap();
+                loop {
+                    actor12_scheduler::yield_now().await;
+                }
+            };
+            if i % 4 == 0 { rt.handle().spawn_pinned(i % 2, body) } else { rt.spawn(body) }
+        })
+        .collect();
+    for _ in 0..64 {
+        started_rx.recv().unwrap();
+    }
+    let handle = rt.handle();
+    rt.shutdown_timeout(Duration::from_secs(60));
+    assert_eq!(drops.load(SeqCst), 64);
+    for j in joins {
+        assert!(j.is_finished());
+        assert!(handle.block_on(j).unwrap_err().is_cancelled());
+    }
+}

@@ -161,14 +161,26 @@ where
 {
     // SAFETY: this vtable entry is only reachable from tasks made by `new_task::<F, S>`.
     let cell = unsafe { cell::<F, S>(task.as_ptr()) };
-    match cell.header.state.transition_to_running() {
-        ToRunning::Skip => return None,
-        ToRunning::Cancel => {
+    // SAFETY: rule 6: if `held` is set, our entry holds RUNNING and we are the only one to touch
+    // it; if it is clear, nobody writes it now (no one else polls the task, rule 2).
+    if cell.header.held.with(|h| unsafe { *h }) {
+        // SAFETY: as above: we hold RUNNING.
+        cell.header.held.with_mut(|h| unsafe { *h = false });
+        if cell.header.state.load().is_cancelled() {
             let err = cell.cancel();
             cell.complete(Err(err));
             return None;
         }
-        ToRunning::Poll => {}
+    } else {
+        match cell.header.state.transition_to_running() {
+            ToRunning::Skip => return None,
+            ToRunning::Cancel => {
+                let err = cell.cancel();
+                cell.complete(Err(err));
+                return None;
+            }
+            ToRunning::Poll => {}
+        }
     }
     // The waker borrows our reference: it is only cloned (with a new reference) if kept.
     let waker = std::mem::ManuallyDrop::new(super::waker::waker_ref(task.as_ptr()));
@@ -196,7 +208,14 @@ where
                 // SAFETY: as above.
                 cell.bound.with_mut(|b| unsafe { *b = true });
             }
-            idle(cell, task, yielded)
+            if yielded {
+                // Rule 6: requeued still RUNNING, without an atomic operation; the entry's next
+                // runner polls it (or cancels it, if CANCELLED is set by then).
+                // SAFETY: rule 1: we hold RUNNING, and hand it to the entry.
+                cell.header.held.with_mut(|h| unsafe { *h = true });
+                return Some(task);
+            }
+            idle(cell, task, false)
         }
     }
 }

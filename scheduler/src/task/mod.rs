@@ -28,6 +28,13 @@
 //!    lazily, in the poll that first returns `Pending` and before RUNNING is released, and leaves
 //!    it when it completes. A task that has never returned `Pending` is queued or running, and
 //!    shutdown cancels it where it is queued: most short tasks never touch the list.
+//! 6. A task that yields through the fast path (`yield_now` with its own waker) keeps RUNNING
+//!    while it waits in the run queue: the poller marks `Header::held` and requeues the task
+//!    without touching the state word, and whoever pops the entry polls it without a transition
+//!    (checking CANCELLED with a load first). Meanwhile the task looks running to everyone else:
+//!    a wake sets NOTIFIED (a spurious poll later), `abort` and shutdown set CANCELLED for the
+//!    entry's runner, and queues that drop entries at shutdown run held ones once more to cancel
+//!    them (`TaskRef::shutdown_queued`).
 
 pub(crate) mod core;
 pub(crate) mod join;
@@ -52,6 +59,10 @@ pub struct Header {
     pub(crate) pinned: Option<u32>,
     /// Links in the runtime's task list; touched only under that list's shard lock.
     pub(crate) owned: UnsafeCell<list::Pointers>,
+    /// The task's queue entry holds RUNNING: the task yielded through the fast path and was
+    /// requeued without releasing it (`core.rs`). Touched only by the RUNNING holder: the poller
+    /// that sets it, then whoever takes the entry out of its queue. Never set for bare tasks.
+    pub(crate) held: UnsafeCell<bool>,
 }
 
 // SAFETY: the state word is atomic; `owned` is only accessed under the task list's lock; the
@@ -78,6 +89,7 @@ impl Header {
             vtable,
             pinned: pinned.map(|w| w as u32),
             owned: UnsafeCell::new(list::Pointers::new()),
+            held: UnsafeCell::new(false),
         }
     }
 
@@ -87,6 +99,7 @@ impl Header {
             vtable,
             pinned: pinned.map(|w| w as u32),
             owned: UnsafeCell::new(list::Pointers::new()),
+            held: UnsafeCell::new(false),
         }
     }
 
@@ -188,6 +201,25 @@ impl TaskRef {
         if self.header().state.claim_shutdown() {
             // SAFETY: we hold a reference, so the task is live; `shutdown` borrows it.
             unsafe { (self.header().vtable.shutdown)(self.0) }
+        }
+    }
+}
+
+impl TaskRef {
+    /// Cancels a task taken out of a run queue that will never run it (a worker leaving at
+    /// shutdown, a closed global or pinned queue), and drops the entry's reference.
+    ///
+    /// An entry of a task that yielded through the fast path holds RUNNING (`Header::held`):
+    /// `shutdown` then only sets CANCELLED (it cannot tell the entry from a poller), so the
+    /// entry is run once more, and `run` sees CANCELLED and drops the future.
+    pub(crate) fn shutdown_queued(self) {
+        self.shutdown();
+        // SAFETY: a queue entry is the only one that may have set `held` and not cleared it
+        // (the task's RUNNING holder), and we own this entry now; if `held` is clear, nobody
+        // writes it while we read (no one else can poll the task: rule 2).
+        if self.header().held.with(|h| unsafe { *h }) {
+            let again = self.run();
+            debug_assert!(again.is_none(), "a cancelled task asked to run again");
         }
     }
 }
