@@ -184,8 +184,9 @@ impl State {
 
     /// A poll returned `Pending`: release RUNNING unless the task was cancelled meanwhile.
     ///
-    /// `yielded`: the task woke itself during the poll without touching the word (the
-    /// `yield_now` fast path); NOTIFIED is set here, in the same CAS.
+    /// `yielded`: the task woke itself during the poll without touching the word; NOTIFIED is
+    /// set here, in the same CAS. (`run` no longer releases RUNNING on a fast yield at all: it
+    /// keeps it in the queue entry, `task/mod.rs` rule 6.)
     ///
     /// On `Idle`, the runner's reference (the one its queue entry held) is dropped in the same
     /// CAS: the caller must forget it. It is never the last one, since a task that returned
