@@ -122,6 +122,15 @@ impl<F: Future, S: Schedule> Cell<F, S> {
         let _ = self.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
         // SAFETY: as above.
         self.stage.with_mut(|stage| unsafe { *stage = Stage::Finished(output) });
+        // Leave the task list before COMPLETE is visible, so that whoever sees the task finished
+        // (its join handle, `Runtime::live_tasks`) also sees it gone from the list. The list's
+        // reference is not the last: our caller holds one.
+        // SAFETY: rule 1: we hold RUNNING, and `bound` is only written by its holder.
+        if self.bound.with(|b| unsafe { *b })
+            && let Some(owned) = self.scheduler.release(NonNull::from(&self.header))
+        {
+            drop(owned);
+        }
         let prev = self.header.state.transition_to_complete();
         if !prev.has_join_interest() {
             // Rule 3: nobody will read the output; it is ours to drop.
@@ -142,13 +151,6 @@ impl<F: Future, S: Schedule> Cell<F, S> {
                 let w = self.join_waker.with_mut(|w| unsafe { (*w).take() });
                 drop(w);
             }
-        }
-        // SAFETY: rule 1: we held RUNNING until just now, and `bound` is only written by its
-        // holder; nobody writes it after COMPLETE.
-        if self.bound.with(|b| unsafe { *b })
-            && let Some(owned) = self.scheduler.release(NonNull::from(&self.header))
-        {
-            drop(owned);
         }
     }
 }
