@@ -143,7 +143,12 @@ impl<M: Send + 'static> Core<M> {
         // SAFETY: the run token owns one counted reference (module documentation), and the
         // caller holds the token.
         let token = unsafe { TaskRef::from_raw(NonNull::from(&self.header)) };
-        task::schedule(&self.handle, token);
+        if let Err(token) = task::try_schedule(&self.handle, token) {
+            // The runtime is shut down: nobody will run the actor, and the task list may already
+            // have asked for the token in vain. Its holder (us) tears the actor down, here.
+            // SAFETY: the vtable's `shutdown` expects the run token, which we hold.
+            unsafe { (token.header().vtable().shutdown)(token.as_ptr()) };
+        }
     }
 
     /// Pushes a message, waiting for room in a bounded mailbox; schedules the actor if it was
@@ -527,7 +532,10 @@ unsafe fn tear_down<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
 unsafe fn schedule_token<M: Send + 'static>(token: TaskRef) {
     // SAFETY: the scheduler calls this with a token of a live `Core<M>`.
     let core = unsafe { core_ref::<M>(token.as_ptr()) };
-    task::schedule(&core.handle, token);
+    if let Err(token) = task::try_schedule(&core.handle, token) {
+        // SAFETY: as in `Core::schedule`: we hold the run token.
+        unsafe { (token.header().vtable().shutdown)(token.as_ptr()) };
+    }
 }
 
 /// The vtable's `shutdown`, reached only with the run token (a queue being drained, or a

@@ -146,6 +146,67 @@ fn join_waker_vs_completion() {
     });
 }
 
+/// A waker that records its wake-up; `std::sync::Arc::strong_count` shows whether every clone
+/// the task stored was dropped exactly once.
+struct Flag(AtomicBool);
+
+impl std::task::Wake for Flag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.store(true, SeqCst);
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+/// The join handle's waker handed over through JOIN_WAKER: the handle stores one waker,
+/// replaces it with another, then goes away, while the task completes on another thread. The
+/// latest waker is woken if the handle waited, and every stored clone is dropped exactly once
+/// (by the handle, or by the completer if the handle went away while it held the waker).
+#[test]
+fn join_waker_replaced_then_dropped_vs_completion() {
+    join_waker_model(false);
+}
+
+/// As above, but the handle waits for the completion before it goes away.
+#[test]
+fn join_waker_replaced_then_woken() {
+    join_waker_model(true);
+}
+
+fn join_waker_model(wait_first: bool) {
+    loom::model(move || {
+        let q = TestQueue::new();
+        let mut join = q.spawn(async { 7 });
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.run_all();
+            })
+        };
+        let a = std::sync::Arc::new(Flag(AtomicBool::new(false)));
+        let b = std::sync::Arc::new(Flag(AtomicBool::new(false)));
+        let (wa, wb) = (Waker::from(a.clone()), Waker::from(b.clone()));
+        if Pin::new(&mut join).poll(&mut Context::from_waker(&wa)).is_pending() {
+            let second = Pin::new(&mut join).poll(&mut Context::from_waker(&wb));
+            if wait_first && second.is_pending() {
+                worker.join().unwrap();
+                assert!(b.0.load(SeqCst), "the join handle's latest waker was not woken");
+                drop(join);
+            } else {
+                drop(join);
+                worker.join().unwrap();
+            }
+        } else {
+            drop(join);
+            worker.join().unwrap();
+        }
+        drop((wa, wb));
+        assert_eq!(std::sync::Arc::strong_count(&a), 1, "join waker A leaked or dropped twice");
+        assert_eq!(std::sync::Arc::strong_count(&b), 1, "join waker B leaked or dropped twice");
+    });
+}
+
 /// `abort` racing a poll: the future is dropped exactly once and the handle reports cancelled.
 #[test]
 fn abort_vs_run() {
@@ -202,4 +263,51 @@ fn shutdown_vs_first_pending() {
             other => panic!("expected cancelled, got {other:?}"),
         }
     });
+}
+
+/// A task that keeps yielding, so that its queue entry holds RUNNING (the fast yield, rule 6
+/// in `task/mod.rs`), while `abort` (or the task list's shutdown) comes from another thread;
+/// then the queue is drained as a worker leaving at shutdown drains its ring. The future is
+/// dropped exactly once and the handle reports cancelled.
+fn yield_vs_cancel(abort: bool) {
+    loom::model(move || {
+        let q = TestQueue::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let guard = DropCount(drops.clone());
+        let mut join = q.spawn(async move {
+            let _g = guard;
+            loop {
+                actor12_scheduler::yield_now().await;
+            }
+        });
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.run_all();
+            })
+        };
+        if abort {
+            join.abort();
+        } else {
+            q.shutdown_all();
+        }
+        worker.join().unwrap();
+        q.shutdown_all();
+        q.shutdown_queue();
+        assert_eq!(drops.load(SeqCst), 1, "the future was not dropped exactly once");
+        match noop_poll(&mut join) {
+            Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+            other => panic!("expected cancelled, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn yield_vs_abort() {
+    yield_vs_cancel(true);
+}
+
+#[test]
+fn yield_vs_shutdown() {
+    yield_vs_cancel(false);
 }

@@ -18,6 +18,11 @@ use crate::runtime::Handle;
 use crate::task::{Header, Schedule, TaskRef};
 use std::sync::{Condvar, Mutex as StdMutex};
 
+thread_local! {
+    /// The pool whose thread this is, if any.
+    static POOL_THREAD: std::cell::Cell<*const Inner> = const { std::cell::Cell::new(std::ptr::null()) };
+}
+
 struct State {
     queue: VecDeque<TaskRef>,
     idle: usize,
@@ -146,6 +151,7 @@ impl Pool {
 
     fn thread_main(&self, handle: Handle) {
         let _enter = crate::context::enter(handle);
+        POOL_THREAD.with(|p| p.set(Arc::as_ptr(&self.0)));
         let mut st = self.lock();
         loop {
             if let Some(task) = st.queue.pop_front() {
@@ -186,8 +192,11 @@ impl Pool {
         for task in queued {
             task.shutdown();
         }
+        // A closure that shuts its own runtime down runs on one of our threads: do not wait for
+        // it, nor join it.
+        let on_own_thread = POOL_THREAD.with(|p| std::ptr::eq(p.get(), Arc::as_ptr(&self.0)));
         let mut st = self.lock();
-        while st.threads > 0 {
+        while st.threads > usize::from(on_own_thread) {
             let now = Instant::now();
             if now >= deadline {
                 return false;
@@ -197,8 +206,11 @@ impl Pool {
         }
         let handles = std::mem::take(&mut st.handles);
         drop(st);
+        let me = std::thread::current().id();
         for h in handles {
-            let _ = h.join();
+            if h.thread().id() != me {
+                let _ = h.join();
+            }
         }
         true
     }

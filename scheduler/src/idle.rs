@@ -65,6 +65,17 @@ impl Idle {
         true
     }
 
+    /// True if a worker that does not search now would be let search (rule 1). For the check
+    /// before parking: a worker the throttle refuses must not stay awake for work in other
+    /// workers' rings, which the searchers (at least one, since the throttle refuses) cover: the
+    /// last of them to park sees no searcher here, and stays awake for that work.
+    pub(crate) fn may_search(&self) -> bool {
+        // SeqCst: read after the fence of rule 4, in the same total order as the searchers'
+        // decrements, so that the last searcher to park sees zero.
+        let s = self.state.load(SeqCst);
+        2 * (s & SEARCH_MASK) < self.num_workers
+    }
+
     /// Rule 2: true if the caller was the last searcher and must call `worker_to_notify`.
     pub(crate) fn transition_from_searching(&self) -> bool {
         // SeqCst: pairs with the load in `worker_to_notify` (rule 3).

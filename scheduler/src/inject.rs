@@ -48,7 +48,7 @@ impl Inject {
         let mut s = self.synced.lock();
         if s.closed {
             drop(s);
-            task.shutdown();
+            task.shutdown_queued();
             return;
         }
         s.queue.push_back(task);
@@ -62,7 +62,7 @@ impl Inject {
         if s.closed {
             drop(s);
             for task in batch {
-                task.shutdown();
+                task.shutdown_queued();
             }
             return;
         }
@@ -110,7 +110,7 @@ impl Inject {
         };
         // Outside the lock: cancelling runs destructors, which may wake (and so push) tasks.
         for task in drained {
-            task.shutdown();
+            task.shutdown_queued();
         }
     }
 }

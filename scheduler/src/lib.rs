@@ -76,9 +76,15 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    if let Some(res) = context::with_core(|core| core.map(|c| c.shared.clone())) {
-        return runtime::spawn_on(&res, future, None);
+    // On a worker: spawn through its runtime without cloning a handle first (the task takes the
+    // one reference it keeps).
+    let mut future = Some(future);
+    if let Some(join) = context::with_core(|core| {
+        core.map(|c| runtime::spawn_on(&c.shared, future.take().expect("taken once"), None))
+    }) {
+        return join;
     }
+    let future = future.expect("not spawned on a worker");
     runtime::current_or_default().spawn(future)
 }
 

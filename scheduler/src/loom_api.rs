@@ -93,6 +93,15 @@ impl TestQueue {
         }
     }
 
+    /// Cancels every queued task, as a worker leaving at shutdown does with its ring
+    /// (`TaskRef::shutdown_queued`).
+    pub fn shutdown_queue(&self) {
+        let tasks: Vec<TaskRef> = std::mem::take(&mut *self.0.lock());
+        for t in tasks {
+            t.shutdown_queued();
+        }
+    }
+
     /// Tasks in the task list.
     pub fn bound(&self) -> usize {
         self.1.lock().0.len()
@@ -305,7 +314,9 @@ impl TimerInbox {
 
     /// The worker takes the requests into its wheel.
     pub fn drain_into(&self, wheel: &mut TimerWheel) {
-        self.inbox.drain_into(&mut wheel.wheel, &mut wheel.fired);
+        let mut removed = Vec::new();
+        self.inbox.drain_into(&mut wheel.wheel, &mut wheel.fired, &mut removed);
+        drop(removed);
     }
 }
 

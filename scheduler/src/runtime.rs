@@ -35,6 +35,9 @@ pub struct Builder {
     name: String,
     max_blocking: usize,
     on_thread_start: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// Tests: the spawn of this worker's thread fails.
+    #[cfg(test)]
+    fail_spawn_at: Option<usize>,
 }
 
 impl std::fmt::Debug for Builder {
@@ -57,6 +60,8 @@ impl Builder {
             name: "actor12-worker".into(),
             max_blocking: 512,
             on_thread_start: None,
+            #[cfg(test)]
+            fail_spawn_at: None,
         }
     }
 
@@ -131,6 +136,10 @@ impl Builder {
             let s = shared.clone();
             let core = if cores.is_empty() { None } else { Some(cores[index % cores.len()]) };
             let on_start = self.on_thread_start.clone();
+            #[cfg(test)]
+            if self.fail_spawn_at == Some(index) {
+                return Err(Runtime::abandon(shared, threads, io::Error::other("injected")));
+            }
             let spawned = std::thread::Builder::new().name(format!("{}-{index}", self.name)).spawn(
                 move || {
                     if let Some(core) = core
@@ -146,12 +155,7 @@ impl Builder {
             );
             match spawned {
                 Ok(t) => threads.push(t),
-                Err(e) => {
-                    // Stop the workers already started; the rest never run.
-                    let rt = Runtime { shared, threads, done: false };
-                    drop(rt);
-                    return Err(e);
-                }
+                Err(e) => return Err(Runtime::abandon(shared, threads, e)),
             }
         }
         Ok(Runtime { shared, threads, done: false })
@@ -279,12 +283,28 @@ impl Runtime {
     /// assert!(handle.is_finished());
     /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) {
-        self.shutdown(timeout);
+        let _ = self.shutdown(timeout);
     }
 
-    fn shutdown(&mut self, timeout: Duration) {
+    /// A `build` that failed to start worker `threads.len()`: stops the workers already started
+    /// and returns `error`. The workers that never started count as exited, so that shutdown
+    /// waits only for the others, which have no task and leave at once.
+    fn abandon(
+        shared: Arc<Shared>,
+        threads: Vec<std::thread::JoinHandle<()>>,
+        error: io::Error,
+    ) -> io::Error {
+        shared.workers_never_started(shared.num_workers() - threads.len());
+        let mut rt = Runtime { shared, threads, done: false };
+        let all_exited = rt.shutdown(DROP_TIMEOUT);
+        debug_assert!(all_exited, "the started workers of a failed build did not stop");
+        error
+    }
+
+    /// True if every worker left its loop before the deadline (and its thread was joined).
+    fn shutdown(&mut self, timeout: Duration) -> bool {
         if std::mem::replace(&mut self.done, true) {
-            return;
+            return true;
         }
         let deadline = Instant::now() + timeout;
         let shared = &self.shared;
@@ -303,6 +323,7 @@ impl Runtime {
             }
         }
         let _ = pool_done;
+        all_exited
     }
 
     /// Live tasks: spawned and not yet finished (for tests).
@@ -319,7 +340,7 @@ impl Drop for Runtime {
             self.shared.begin_shutdown();
             return;
         }
-        self.shutdown(DROP_TIMEOUT);
+        let _ = self.shutdown(DROP_TIMEOUT);
     }
 }
 
@@ -428,23 +449,31 @@ impl Handle {
     }
 
     /// Low-level API for the actor runtime: registers a task in the runtime's task list, so that
-    /// shutdown calls its vtable's `shutdown`. Gives the reference back if the runtime is shut down.
+    /// shutdown calls its vtable's `shutdown` (once). `task` is the list's reference; it is given
+    /// back if the runtime is shutting down, and the caller must then cancel the task itself.
     ///
     /// # Safety
-    /// `task`'s header is not in any runtime's task list (binding it twice corrupts the list),
-    /// and stays valid while the list holds the reference; it leaves the list through
-    /// [`release_task`](Self::release_task) on this same handle, or through shutdown.
+    ///
+    /// * The task is in no task list: not bound to this runtime already (checked: binding a task
+    ///   twice to the same runtime panics), nor to another runtime (not checked).
+    /// * It stays in the list until [`release_task`](Self::release_task) on this handle (or
+    ///   shutdown) takes it out; the list's reference keeps it alive meanwhile.
+    /// * Its header's `owned` links are not touched by anything but this runtime's task list.
     #[doc(hidden)]
     pub unsafe fn bind_task(&self, task: TaskRef) -> Result<(), TaskRef> {
         self.shared.owned.bind(task)
     }
 
     /// Low-level API for the actor runtime: removes a task from the task list (when it finishes),
-    /// returning the list's reference.
+    /// returning the list's reference, or `None` if it is not in the list (never bound, or already
+    /// taken out by shutdown).
     ///
     /// # Safety
-    /// `task` points at a live header that was bound with [`bind_task`](Self::bind_task) on this
-    /// runtime (it may since have been removed by shutdown: then this returns `None`).
+    ///
+    /// * `task` points to a live task header: the caller holds a reference to it for the whole
+    ///   call.
+    /// * The task is not bound to another runtime's task list (its links would be read as this
+    ///   list's and corrupt both).
     #[doc(hidden)]
     pub unsafe fn release_task(
         &self,
@@ -469,7 +498,7 @@ where
     let ptr = crate::task::core::new_task(future, sched, 2, pinned);
     // SAFETY: each of the two references goes to exactly one owner.
     let (join, notified) = unsafe { (JoinHandle::new(ptr), TaskRef::from_raw(ptr)) };
-    shared.schedule(notified, pinned);
+    shared.schedule_new(notified, pinned);
     join
 }
 
@@ -513,4 +542,21 @@ pub(crate) fn current_or_default() -> Handle {
             })
             .handle()
     })
+}
+
+#[cfg(all(test, not(actor12_loom)))]
+mod tests {
+    use super::*;
+
+    /// Review finding 4: a `build` whose thread spawn fails after some workers started stops
+    /// those workers without waiting for the ones that never started (before, it waited the
+    /// whole drop timeout, and `abandon`'s assertion fails after it).
+    #[test]
+    fn a_failed_build_stops_the_started_workers_without_waiting_for_the_others() {
+        let mut b = Builder::new();
+        b.worker_threads(3);
+        b.fail_spawn_at = Some(2);
+        let err = b.build().unwrap_err();
+        assert_eq!(err.to_string(), "injected");
+    }
 }

@@ -143,14 +143,37 @@ impl Shared {
         self.shutdown.load(Acquire)
     }
 
-    /// Queues a notified task: on this worker if called on one of ours, else globally (or on its
-    /// pinned worker).
-    pub(crate) fn schedule(self: &Arc<Self>, task: TaskRef, pinned: Option<usize>) {
+    /// Queues a new task (a spawn): as [`schedule`](Self::schedule), except that during
+    /// shutdown the task is cancelled here, on the spawner's thread: it was never polled, so it
+    /// is in no task list (`task/mod.rs` rule 5) and nothing else would cancel it.
+    pub(crate) fn schedule_new(self: &Arc<Self>, task: TaskRef, pinned: Option<usize>) {
         if self.is_shutdown() {
-            // Cancel it here: a task that never returned `Pending` is in no task list
-            // (`task/mod.rs` rule 5), and for one that is, this is a no-op or comes first.
             task.shutdown();
             return;
+        }
+        self.schedule(task, pinned);
+    }
+
+    /// Queues a woken task: on this worker if called on one of ours, else globally (or on its
+    /// pinned worker).
+    ///
+    /// During shutdown the queue's reference is just dropped. A woken future task has returned
+    /// `Pending` before (only then does anyone hold its waker), so it is in the task list, which
+    /// cancels it; an actor is bound by its crate. Cancelling it here instead would run the
+    /// task's destructors on the waker's thread, maybe while the waker's caller holds a lock that
+    /// one of them takes.
+    pub(crate) fn schedule(self: &Arc<Self>, task: TaskRef, pinned: Option<usize>) {
+        drop(self.try_schedule(task, pinned));
+    }
+
+    /// As `schedule`, but hands the reference back once the runtime is shut down.
+    pub(crate) fn try_schedule(
+        self: &Arc<Self>,
+        task: TaskRef,
+        pinned: Option<usize>,
+    ) -> Result<(), TaskRef> {
+        if self.is_shutdown() {
+            return Err(task);
         }
         let task = crate::context::with_core(|core| match core {
             Some(core) if Arc::ptr_eq(&core.shared, self) => {
@@ -159,7 +182,7 @@ impl Shared {
             }
             _ => Some(task),
         });
-        let Some(task) = task else { return };
+        let Some(task) = task else { return Ok(()) };
         match pinned {
             Some(w) => {
                 self.remotes[w].pinned.push(task);
@@ -170,6 +193,7 @@ impl Shared {
                 self.notify_parked();
             }
         }
+        Ok(())
     }
 
     /// Wakes a sleeping worker to search, if nobody searches (`idle.rs`, rule 3).
@@ -211,6 +235,12 @@ impl Shared {
         true
     }
 
+    /// `n` workers whose thread never started: shutdown must not wait for them.
+    pub(crate) fn workers_never_started(&self, n: usize) {
+        *self.exited.lock().unwrap_or_else(|e| e.into_inner()) += n;
+        self.exited_cv.notify_all();
+    }
+
     fn worker_exited(&self) {
         *self.exited.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         self.exited_cv.notify_all();
@@ -223,6 +253,9 @@ pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
     local: Local,
     lifo: Cell<Option<TaskRef>>,
+    /// Tasks pinned to this worker and scheduled by it (spawned, woken or yielding here): no
+    /// lock, no unpark. Pinned tasks scheduled from elsewhere go to `Remote::pinned`.
+    pinned_here: RefCell<std::collections::VecDeque<TaskRef>>,
     pub(crate) wheel: RefCell<Wheel>,
     fired: RefCell<Vec<crate::time::Payload>>,
     tick: Cell<u32>,
@@ -248,34 +281,52 @@ impl Drop for ExitGuard {
 /// The body of worker thread `index`.
 pub(crate) fn run(index: usize, shared: Arc<Shared>, local: Local) {
     let _exit = ExitGuard(shared.clone());
-    let core = Core {
-        index,
-        wheel: RefCell::new(Wheel::new()),
-        shared,
-        local,
-        lifo: Cell::new(None),
-        fired: RefCell::new(Vec::new()),
-        tick: Cell::new(0),
-        searching: Cell::new(false),
-        rng: Cell::new(index as u32 * 0x9E37_79B9 + 1),
-    };
+    let core = Core::new(index, shared, local);
     let guard = crate::context::set_core(&core);
-    core.run();
+    // A panic that escapes the loop comes from code the worker calls but does not own: a task
+    // kind's `run` (future tasks catch their own panics), a waker woken by a timer, a destructor.
+    // The worker goes on, so that the tasks queued here are still run (or cancelled at
+    // shutdown) instead of being dropped with the ring; the panic hook has reported it already.
+    while std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| core.run())).is_err() {}
     // Cancel what is queued here while still marked as this worker, so that destructors that
     // wake tasks see the runtime shutting down (`task/mod.rs` rule 5: queued tasks may be in no
     // task list).
     if let Some(task) = core.lifo.take() {
-        task.shutdown();
+        task.shutdown_queued();
     }
     while let Some(task) = core.local.pop() {
-        task.shutdown();
+        task.shutdown_queued();
+    }
+    loop {
+        // Not under the borrow: a destructor may schedule a task here.
+        let next = core.pinned_here.borrow_mut().pop_front();
+        let Some(task) = next else { break };
+        task.shutdown_queued();
     }
     drop(core.fired.take());
-    drop(std::mem::take(&mut *core.wheel.borrow_mut()));
+    // Dropped after the borrow ends: a payload's destructor may drop a `Sleep`, which looks for
+    // this wheel.
+    let wheel = std::mem::take(&mut *core.wheel.borrow_mut());
+    drop(wheel);
     drop(guard);
 }
 
 impl Core {
+    fn new(index: usize, shared: Arc<Shared>, local: Local) -> Core {
+        Core {
+            index,
+            wheel: RefCell::new(Wheel::new()),
+            shared,
+            local,
+            lifo: Cell::new(None),
+            pinned_here: RefCell::new(std::collections::VecDeque::new()),
+            fired: RefCell::new(Vec::new()),
+            tick: Cell::new(0),
+            searching: Cell::new(false),
+            rng: Cell::new(index as u32 * 0x9E37_79B9 + 1),
+        }
+    }
+
     /// Identifies the runtime (the address of its shared state).
     pub(crate) fn shared_id(&self) -> usize {
         Arc::as_ptr(&self.shared) as usize
@@ -312,11 +363,10 @@ impl Core {
     /// Schedules a task from this worker (`Shared::schedule`).
     fn schedule_local(&self, task: TaskRef, pinned: Option<usize>) {
         match pinned {
+            Some(w) if w == self.index => self.pinned_here.borrow_mut().push_back(task),
             Some(w) => {
                 self.shared.remotes[w].pinned.push(task);
-                if w != self.index {
-                    self.shared.remotes[w].parker.unpark();
-                }
+                self.shared.remotes[w].parker.unpark();
             }
             None => {
                 if let Some(prev) = self.lifo.replace(Some(task)) {
@@ -340,19 +390,27 @@ impl Core {
     }
 
     /// A task that yielded: back of the ring, or of its pinned queue.
+    ///
+    /// Peers are told only if the ring holds more than this task: a lone task that yields is
+    /// run by this worker next, and waking a peer to steal it would only move it (and its
+    /// timers) to another core, over and over.
     fn requeue(&self, task: TaskRef) {
         match task.header().pinned() {
             Some(w) => self.schedule_local(task, Some(w)),
-            None => self.push_back(task),
+            None => {
+                self.local.push_back_or_overflow(task, &self.shared.inject);
+                if self.local.len() > 1 && self.shared.idle.may_need_wake() {
+                    self.shared.notify_parked();
+                }
+            }
         }
     }
 
     fn next_task(&self, tick: u32) -> Option<TaskRef> {
-        let pinned = &self.shared.remotes[self.index].pinned;
         // The global queue first on these ticks: a pinned task that keeps yielding refills the
         // pinned queue, and must not starve tasks spawned from outside.
         if tick.is_multiple_of(GLOBAL_INTERVAL)
-            && let Some(t) = self.shared.inject.pop().or_else(|| pinned.pop())
+            && let Some(t) = self.shared.inject.pop().or_else(|| self.pop_pinned())
         {
             return Some(t);
         }
@@ -362,10 +420,19 @@ impl Core {
         if let Some(t) = self.local.pop() {
             return Some(t);
         }
-        if let Some(t) = pinned.pop() {
+        if let Some(t) = self.pop_pinned() {
             return Some(t);
         }
         self.pop_global()
+    }
+
+    /// The next pinned task: from other threads first (one look at an atomic when empty), then
+    /// those scheduled here.
+    fn pop_pinned(&self) -> Option<TaskRef> {
+        self.shared.remotes[self.index]
+            .pinned
+            .pop()
+            .or_else(|| self.pinned_here.borrow_mut().pop_front())
     }
 
     /// Takes a fair share of the global queue: one to run, the rest into the ring.
@@ -442,33 +509,40 @@ impl Core {
         self.pop_global()
     }
 
-    /// Work this worker could run (checked before it sleeps).
+    /// Work this worker could run (checked before it sleeps). Other workers' rings count only if
+    /// this worker searches or may start to (`Idle::may_search`): otherwise it could only spin,
+    /// refused by the throttle, while the searchers are the ones to take that work.
     fn has_work(&self) -> bool {
         let me = &self.shared.remotes[self.index];
         !self.local.is_empty()
             || !self.shared.inject.is_empty()
             || !me.pinned.is_empty()
+            || !self.pinned_here.borrow().is_empty()
             || me.timers.has_messages()
-            || self
-                .shared
-                .remotes
-                .iter()
-                .enumerate()
-                .any(|(i, r)| i != self.index && !r.steal.is_empty())
+            || ((self.searching.get() || self.shared.idle.may_search())
+                && self
+                    .shared
+                    .remotes
+                    .iter()
+                    .enumerate()
+                    .any(|(i, r)| i != self.index && !r.steal.is_empty()))
     }
 
     /// Fires due timers and takes in timers armed by other threads.
     fn maintenance(&self) {
         let me = &self.shared.remotes[self.index];
         let now = self.shared.clock.now_tick();
+        let mut removed = Vec::new();
         {
             let mut wheel = self.wheel.borrow_mut();
             let mut fired = self.fired.borrow_mut();
             if me.timers.has_messages() {
-                me.timers.drain_into(&mut wheel, &mut fired);
+                me.timers.drain_into(&mut wheel, &mut fired, &mut removed);
             }
             wheel.poll(now, &mut fired);
         }
+        // Outside the borrows, as the wakes below: a destructor may drop a `Sleep`.
+        drop(removed);
         // Wake outside the borrows: a waker may drop a `Sleep`, which touches the wheel.
         loop {
             let next = self.fired.borrow_mut().pop();
@@ -505,5 +579,41 @@ impl Core {
         if !self.shared.idle.unpark_self(self.index) {
             self.searching.set(true);
         }
+    }
+}
+
+#[cfg(all(test, not(actor12_loom)))]
+mod tests {
+    use super::*;
+
+    struct NoSchedule;
+
+    impl Schedule for NoSchedule {
+        fn schedule(&self, _: TaskRef) {}
+        fn release(&self, _: std::ptr::NonNull<Header>) -> Option<TaskRef> {
+            None
+        }
+        fn bind(&self, task: TaskRef) -> Result<(), TaskRef> {
+            Err(task)
+        }
+    }
+
+    /// Review finding 5: a worker that the searching throttle refuses does not count other
+    /// workers' rings as its work, so it parks instead of spinning while the searchers take it.
+    #[test]
+    fn a_worker_refused_by_the_throttle_ignores_peer_rings() {
+        let (shared, mut locals) = Shared::new(3, crate::blocking::Pool::new("t".into(), 1));
+        let ptr = crate::task::core::new_task(async {}, NoSchedule, 1, None);
+        // SAFETY: the task's one reference.
+        let task = unsafe { TaskRef::from_raw(ptr) };
+        locals[0].push_back_or_overflow(task, &shared.inject);
+        let core = Core::new(1, shared.clone(), locals.remove(1));
+        assert!(shared.idle.try_transition_to_searching());
+        // One searcher of three workers: worker 1 may still search, so worker 0's ring counts.
+        assert!(core.has_work());
+        assert!(shared.idle.try_transition_to_searching());
+        // Two searchers: worker 1 would be refused; they take worker 0's ring.
+        assert!(!core.has_work());
+        drop(locals[0].pop());
     }
 }

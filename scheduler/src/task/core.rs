@@ -9,9 +9,9 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 use super::join::JoinError;
-use super::state::{Notify, NotifyByVal, ToIdle, ToRunning};
+use super::state::{Notify, NotifyByVal, Snapshot, ToIdle, ToRunning};
 use super::{Header, Schedule, TaskRef, Vtable};
-use crate::loom::{Mutex, UnsafeCell};
+use crate::loom::UnsafeCell;
 
 /// What the task holds: the future, then its output, then nothing.
 enum Stage<F: Future> {
@@ -28,7 +28,8 @@ pub(crate) struct Cell<F: Future, S> {
     stage: UnsafeCell<Stage<F>>,
     /// In the task list (rule 5). Touched only by the RUNNING holder.
     bound: UnsafeCell<bool>,
-    join_waker: Mutex<Option<Waker>>,
+    /// The join handle's waker. Who may touch it is decided by JOIN_WAKER (`state.rs`, rule 4).
+    join_waker: UnsafeCell<Option<Waker>>,
 }
 
 /// Allocates a future task with `refs` references (one per initial owner) and returns a pointer
@@ -50,7 +51,7 @@ where
         scheduler,
         stage: UnsafeCell::new(Stage::Running(future)),
         bound: UnsafeCell::new(false),
-        join_waker: Mutex::new(None),
+        join_waker: UnsafeCell::new(None),
     });
     NonNull::from(Box::leak(cell)).cast()
 }
@@ -121,24 +122,35 @@ impl<F: Future, S: Schedule> Cell<F, S> {
         let _ = self.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
         // SAFETY: as above.
         self.stage.with_mut(|stage| unsafe { *stage = Stage::Finished(output) });
+        // Leave the task list before COMPLETE is visible, so that whoever sees the task finished
+        // (its join handle, `Runtime::live_tasks`) also sees it gone from the list. The list's
+        // reference is not the last: our caller holds one.
+        // SAFETY: rule 1: we hold RUNNING, and `bound` is only written by its holder.
+        if self.bound.with(|b| unsafe { *b })
+            && let Some(owned) = self.scheduler.release(NonNull::from(&self.header))
+        {
+            drop(owned);
+        }
         let prev = self.header.state.transition_to_complete();
         if !prev.has_join_interest() {
             // Rule 3: nobody will read the output; it is ours to drop.
             // SAFETY: COMPLETE is set and JOIN_INTEREST was clear: no one else touches it.
             let _ = self.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
-        } else {
-            // Rule 4: COMPLETE is set, now take the waker.
-            let waker = self.join_waker.lock().take();
-            if let Some(waker) = waker {
-                waker.wake();
+        } else if prev.is_join_waker_set() {
+            // Rule 4: COMPLETE is set and the handle handed us its waker: wake it, give the slot
+            // back, and drop the waker if the handle went away meanwhile.
+            self.join_waker.with(|w| {
+                // SAFETY: JOIN_WAKER was set when we set COMPLETE: the handle no longer writes
+                // the slot until we clear the bit (it may read it, as we do).
+                if let Some(w) = unsafe { &*w } {
+                    w.wake_by_ref();
+                }
+            });
+            if !self.header.state.unset_waker_after_complete().has_join_interest() {
+                // SAFETY: the handle is gone and JOIN_WAKER is clear: nobody else touches it.
+                let w = self.join_waker.with_mut(|w| unsafe { (*w).take() });
+                drop(w);
             }
-        }
-        // SAFETY: rule 1: we held RUNNING until just now, and `bound` is only written by its
-        // holder; nobody writes it after COMPLETE.
-        if self.bound.with(|b| unsafe { *b })
-            && let Some(owned) = self.scheduler.release(NonNull::from(&self.header))
-        {
-            drop(owned);
         }
     }
 }
@@ -151,14 +163,26 @@ where
 {
     // SAFETY: this vtable entry is only reachable from tasks made by `new_task::<F, S>`.
     let cell = unsafe { cell::<F, S>(task.as_ptr()) };
-    match cell.header.state.transition_to_running() {
-        ToRunning::Skip => return None,
-        ToRunning::Cancel => {
+    // SAFETY: rule 6: if `held` is set, our entry holds RUNNING and we are the only one to touch
+    // it; if it is clear, nobody writes it now (no one else polls the task, rule 2).
+    if cell.header.held.with(|h| unsafe { *h }) {
+        // SAFETY: as above: we hold RUNNING.
+        cell.header.held.with_mut(|h| unsafe { *h = false });
+        if cell.header.state.load().is_cancelled() {
             let err = cell.cancel();
             cell.complete(Err(err));
             return None;
         }
-        ToRunning::Poll => {}
+    } else {
+        match cell.header.state.transition_to_running() {
+            ToRunning::Skip => return None,
+            ToRunning::Cancel => {
+                let err = cell.cancel();
+                cell.complete(Err(err));
+                return None;
+            }
+            ToRunning::Poll => {}
+        }
     }
     // The waker borrows our reference: it is only cloned (with a new reference) if kept.
     let waker = std::mem::ManuallyDrop::new(super::waker::waker_ref(task.as_ptr()));
@@ -186,7 +210,14 @@ where
                 // SAFETY: as above.
                 cell.bound.with_mut(|b| unsafe { *b = true });
             }
-            idle(cell, task, yielded)
+            if yielded {
+                // Rule 6: requeued still RUNNING, without an atomic operation; the entry's next
+                // runner polls it (or cancels it, if CANCELLED is set by then).
+                // SAFETY: rule 1: we hold RUNNING, and hand it to the entry.
+                cell.header.held.with_mut(|h| unsafe { *h = true });
+                return Some(task);
+            }
+            idle(cell, task, false)
         }
     }
 }
@@ -199,7 +230,11 @@ where
     S: Schedule,
 {
     match cell.header.state.transition_to_idle(yielded) {
-        ToIdle::Idle => None,
+        ToIdle::Idle => {
+            // The transition dropped our reference already.
+            let _ = task.into_raw();
+            None
+        }
         ToIdle::Notified => Some(task),
         ToIdle::Cancelled => {
             let err = cell.cancel();
@@ -255,16 +290,25 @@ where
     // SAFETY: as in `run`; the join handle holds a reference.
     let cell = unsafe { cell::<F, S>(ptr) };
     let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
-    if !cell.header.state.load().is_complete() {
-        {
-            let mut slot = cell.join_waker.lock();
-            match &*slot {
-                Some(w) if w.will_wake(waker) => {}
-                _ => *slot = Some(waker.clone()),
+    let snapshot = cell.header.state.load();
+    if !snapshot.is_complete() {
+        // Rule 4, without a lock: store the waker while JOIN_WAKER is clear, then set it; to
+        // replace a stored waker, clear it first. Any of these fails only if the task completed
+        // meanwhile: then read the output below.
+        let stored = if !snapshot.is_join_waker_set() {
+            store_join_waker(cell, waker)
+        } else {
+            // SAFETY: JOIN_WAKER is set: the completer may read the slot too, but nobody writes
+            // it until the bit is cleared.
+            let same = cell
+                .join_waker
+                .with(|w| unsafe { &*w }.as_ref().is_some_and(|w| w.will_wake(waker)));
+            if same {
+                return;
             }
-        }
-        // Rule 4: the waker is stored; re-read the state.
-        if !cell.header.state.load().is_complete() {
+            cell.header.state.unset_join_waker().and_then(|()| store_join_waker(cell, waker))
+        };
+        if stored.is_ok() {
             return;
         }
     }
@@ -284,14 +328,32 @@ where
 {
     // SAFETY: as in `run`; the join handle gives up its reference at the end.
     let cell = unsafe { cell::<F, S>(ptr) };
-    if cell.header.state.unset_join_interest().is_err() {
+    let (drop_output, drop_waker) = cell.header.state.transition_to_join_handle_dropped();
+    if drop_output {
         // Rule 3: already complete, so the output is ours to drop.
         // SAFETY: COMPLETE and JOIN_INTEREST held by us: exclusive access.
         let _ = cell.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
     }
-    drop(cell.join_waker.lock().take());
+    if drop_waker {
+        // SAFETY: rule 4: JOIN_WAKER is clear, so the slot is ours.
+        let w = cell.join_waker.with_mut(|w| unsafe { (*w).take() });
+        drop(w);
+    }
     // SAFETY: the join handle's reference.
     unsafe { super::drop_ref(ptr) };
+}
+
+/// Stores `waker` in the empty join-waker slot and hands it to the completer (JOIN_WAKER). If
+/// the task completed meanwhile, empties the slot again and fails.
+fn store_join_waker<F: Future, S>(cell: &Cell<F, S>, waker: &Waker) -> Result<(), Snapshot> {
+    // SAFETY: rule 4: JOIN_WAKER is clear and we are the join handle, so the slot is ours.
+    let old = cell.join_waker.with_mut(|w| unsafe { (*w).replace(waker.clone()) });
+    drop(old);
+    cell.header.state.set_join_waker().inspect_err(|_| {
+        // SAFETY: as above: the bit is still clear.
+        let w = cell.join_waker.with_mut(|w| unsafe { (*w).take() });
+        drop(w);
+    })
 }
 
 thread_local! {

@@ -116,8 +116,16 @@ impl<T> fmt::Debug for JoinHandle<T> {
 
 enum Repr {
     Cancelled,
-    Panic(Panic),
+    Panic(SyncPanic),
 }
+
+/// A panic payload that makes `JoinError` `Sync`: the payload (`dyn Any + Send`, not `Sync`) is
+/// only ever reached by value ([`JoinError::into_panic`]), never through a shared reference.
+struct SyncPanic(Panic);
+
+// SAFETY: no method gives out `&Panic` from `&SyncPanic` (or from `&JoinError`): the payload
+// is only moved out by value, so sharing `&SyncPanic` between threads shares nothing.
+unsafe impl Sync for SyncPanic {}
 
 /// Why a task gave no output: it panicked, or it was cancelled (by `abort` or shutdown).
 pub struct JoinError {
@@ -130,7 +138,7 @@ impl JoinError {
     }
 
     pub(crate) fn panic(payload: Panic) -> JoinError {
-        JoinError { repr: Repr::Panic(payload) }
+        JoinError { repr: Repr::Panic(SyncPanic(payload)) }
     }
 
     /// True if the task was cancelled.
@@ -175,7 +183,7 @@ impl JoinError {
     /// ```
     pub fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
         match self.repr {
-            Repr::Panic(p) => p,
+            Repr::Panic(p) => p.0,
             Repr::Cancelled => panic!("`JoinError::into_panic` called on a cancelled task"),
         }
     }

@@ -69,11 +69,24 @@ impl OwnedTasks {
 
     /// Adds a task, taking over `task`'s reference. Fails, giving it back, once the list is
     /// closed: the caller must then cancel the task.
+    ///
+    /// # Panics
+    ///
+    /// If the task is in this list already (linking it again would make a cycle).
     pub(crate) fn bind(&self, task: TaskRef) -> Result<(), TaskRef> {
         let ptr = task.as_ptr();
         let mut shard = self.shards[shard_of(ptr)].lock();
         if shard.closed {
             return Err(task);
+        }
+        // SAFETY: under the lock; `ptr` is live (we hold its reference). A task of this list is
+        // in this shard (chosen by address): the head, or a node with `prev` set.
+        let linked = shard.head == Some(ptr) || unsafe { links(ptr) }.prev.is_some();
+        if linked {
+            drop(shard);
+            // The list keeps its own reference; this one is the caller's extra.
+            drop(task);
+            panic!("a task was bound to the runtime's task list twice");
         }
         let ptr = task.into_raw();
         // SAFETY: under the lock; `ptr` is live (we hold its reference) and in no list.

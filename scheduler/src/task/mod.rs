@@ -18,14 +18,23 @@
 //! 3. After COMPLETE the output belongs to the join handle if JOIN_INTEREST was set at that
 //!    moment, else to the completer. A join handle that goes away before COMPLETE clears
 //!    JOIN_INTEREST, and the completer drops the output.
-//! 4. The join handle's waker lives behind a small lock in the task. The completer sets COMPLETE
-//!    and then takes the waker under that lock; the join handle stores its waker under the lock
-//!    and then re-reads the state, so one of them always sees the other.
+//! 4. The join handle's waker lives in the task, handed between the join handle and the
+//!    completer by the JOIN_WAKER bit (`state.rs`): the handle writes the slot only while the
+//!    bit is clear, then sets it with a CAS that fails if the task completed; the completer
+//!    wakes the stored waker only if the bit was set when it set COMPLETE. So either the
+//!    completer wakes the handle, or the handle's CAS sees COMPLETE and reads the output.
 //! 5. The runtime's task list holds one reference to every task that has returned `Pending` at
 //!    least once, so that shutdown can cancel tasks that nobody will ever wake. A task joins it
 //!    lazily, in the poll that first returns `Pending` and before RUNNING is released, and leaves
 //!    it when it completes. A task that has never returned `Pending` is queued or running, and
 //!    shutdown cancels it where it is queued: most short tasks never touch the list.
+//! 6. A task that yields through the fast path (`yield_now` with its own waker) keeps RUNNING
+//!    while it waits in the run queue: the poller marks `Header::held` and requeues the task
+//!    without touching the state word, and whoever pops the entry polls it without a transition
+//!    (checking CANCELLED with a load first). Meanwhile the task looks running to everyone else:
+//!    a wake sets NOTIFIED (a spurious poll later), `abort` and shutdown set CANCELLED for the
+//!    entry's runner, and queues that drop entries at shutdown run held ones once more to cancel
+//!    them (`TaskRef::shutdown_queued`).
 
 pub(crate) mod core;
 pub(crate) mod join;
@@ -50,6 +59,10 @@ pub struct Header {
     pub(crate) pinned: Option<u32>,
     /// Links in the runtime's task list; touched only under that list's shard lock.
     pub(crate) owned: UnsafeCell<list::Pointers>,
+    /// The task's queue entry holds RUNNING: the task yielded through the fast path and was
+    /// requeued without releasing it (`core.rs`). Touched only by the RUNNING holder: the poller
+    /// that sets it, then whoever takes the entry out of its queue. Never set for bare tasks.
+    pub(crate) held: UnsafeCell<bool>,
 }
 
 // SAFETY: the state word is atomic; `owned` is only accessed under the task list's lock; the
@@ -76,6 +89,7 @@ impl Header {
             vtable,
             pinned: pinned.map(|w| w as u32),
             owned: UnsafeCell::new(list::Pointers::new()),
+            held: UnsafeCell::new(false),
         }
     }
 
@@ -85,10 +99,16 @@ impl Header {
             vtable,
             pinned: pinned.map(|w| w as u32),
             owned: UnsafeCell::new(list::Pointers::new()),
+            held: UnsafeCell::new(false),
         }
     }
 
-    /// The worker this task is pinned to.
+    /// The task kind's vtable (for a task kind that must call its own `shutdown`).
+    pub fn vtable(&self) -> &'static Vtable {
+        self.vtable
+    }
+
+    /// The worker this task is pinned to, if any.
     pub fn pinned(&self) -> Option<usize> {
         self.pinned.map(|w| w as usize)
     }
@@ -99,8 +119,11 @@ impl Header {
 /// Low-level API for the actor runtime. The functions are called by the scheduler as follows:
 /// `run` by the worker that popped the task (it consumes that reference and may hand one back to
 /// be queued again at the back of the run queue), `schedule` by a waker (with a reference to
-/// queue), `shutdown` once per task by runtime shutdown or `abort` (borrowing a reference),
-/// `dealloc` when the last reference goes. `try_read_output` and `drop_join_handle` are called
+/// queue), `shutdown` by runtime shutdown at most once per task (a task both queued and in the
+/// task list is deduplicated by a header bit; `JoinHandle::abort`, which only future tasks have,
+/// may call it again, so it must be idempotent for them), borrowing a reference, and `dealloc`
+/// when the last reference goes. A panic escaping `run` is caught by the worker, which goes on
+/// with its other tasks; the task itself is then in whatever state the panic left it. `try_read_output` and `drop_join_handle` are called
 /// only by `JoinHandle`, which only future tasks have; other kinds may make them unreachable.
 #[derive(Debug)]
 pub struct Vtable {
@@ -108,7 +131,8 @@ pub struct Vtable {
     pub run: unsafe fn(TaskRef) -> Option<TaskRef>,
     /// Puts the task in a run queue (of the runtime it belongs to).
     pub schedule: unsafe fn(TaskRef),
-    /// Cancels the task: drops what it holds, so that its destructors run.
+    /// Cancels the task: drops what it holds, so that its destructors run. Called by runtime
+    /// shutdown at most once per task.
     pub shutdown: unsafe fn(NonNull<Header>),
     /// Frees the allocation. Called once, when the reference count reaches zero.
     pub dealloc: unsafe fn(NonNull<Header>),
@@ -175,10 +199,33 @@ impl TaskRef {
         unsafe { run(self) }
     }
 
-    /// Cancels the task (borrowing this reference).
+    /// Cancels the task (borrowing this reference), once: the runtime reaches a task both through
+    /// a queue and through the task list at shutdown, and the header's SHUTDOWN bit makes the
+    /// second call a no-op.
     pub(crate) fn shutdown(&self) {
-        // SAFETY: we hold a reference, so the task is live; `shutdown` borrows it.
-        unsafe { (self.header().vtable.shutdown)(self.0) }
+        if self.header().state.claim_shutdown() {
+            // SAFETY: we hold a reference, so the task is live; `shutdown` borrows it.
+            unsafe { (self.header().vtable.shutdown)(self.0) }
+        }
+    }
+}
+
+impl TaskRef {
+    /// Cancels a task taken out of a run queue that will never run it (a worker leaving at
+    /// shutdown, a closed global or pinned queue), and drops the entry's reference.
+    ///
+    /// An entry of a task that yielded through the fast path holds RUNNING (`Header::held`):
+    /// `shutdown` then only sets CANCELLED (it cannot tell the entry from a poller), so the
+    /// entry is run once more, and `run` sees CANCELLED and drops the future.
+    pub(crate) fn shutdown_queued(self) {
+        self.shutdown();
+        // SAFETY: a queue entry is the only one that may have set `held` and not cleared it
+        // (the task's RUNNING holder), and we own this entry now; if `held` is clear, nobody
+        // writes it while we read (no one else can poll the task: rule 2).
+        if self.header().held.with(|h| unsafe { *h }) {
+            let again = self.run();
+            debug_assert!(again.is_none(), "a cancelled task asked to run again");
+        }
     }
 }
 
@@ -208,9 +255,21 @@ pub(crate) unsafe fn drop_ref(ptr: NonNull<Header>) {
 ///
 /// Low-level API for the actor runtime: an actor whose mailbox push returned `Push::Schedule`
 /// calls this with a new reference to itself.
+///
+/// Once the runtime shuts down, the reference is dropped instead of queued: the task is not run
+/// again, and it is cancelled (its vtable's `shutdown`) only through the task list, so a task
+/// that must be cancelled at shutdown has to be bound ([`Handle::bind_task`](crate::Handle::bind_task)).
 pub fn schedule(handle: &crate::Handle, task: TaskRef) {
     let pinned = task.header().pinned();
     handle.shared.schedule(task, pinned);
+}
+
+/// As [`schedule`], but once the runtime shuts down the reference is handed back instead of
+/// dropped: for a task kind whose queued reference carries a duty (an actor's run token: its
+/// holder must tear the actor down, as nobody else can).
+pub fn try_schedule(handle: &crate::Handle, task: TaskRef) -> Result<(), TaskRef> {
+    let pinned = task.header().pinned();
+    handle.shared.try_schedule(task, pinned)
 }
 
 /// Where a task goes when it is woken, and how it leaves the runtime's task list.

@@ -1,8 +1,8 @@
 //! The task state word: lifecycle flags and the reference count in one `AtomicUsize`.
 //!
 //! ```text
-//!  usize bits:  [ reference count ........ | - | CANCELLED | JOIN_INTEREST | NOTIFIED | COMPLETE | RUNNING ]
-//!                 bits 6..                  5    bit 4       bit 3           bit 2      bit 1      bit 0
+//!  usize bits:  [ reference count | JOIN_WAKER | SHUTDOWN | CANCELLED | JOIN_INTEREST | NOTIFIED | COMPLETE | RUNNING ]
+//!                 bits 7..          bit 6        bit 5      bit 4       bit 3           bit 2      bit 1      bit 0
 //! ```
 //!
 //! * **RUNNING**: someone owns the future right now: a worker polling it, or a thread cancelling
@@ -13,9 +13,18 @@
 //!   poller reschedules it itself. A wake that finds NOTIFIED already set does nothing: this is the
 //!   exactly-once-enqueue rule.
 //! * **JOIN_INTEREST**: a `JoinHandle` exists. Whoever clears it or sets COMPLETE second drops the
-//!   output (see [`State::unset_join_interest`] and [`State::transition_to_complete`]).
+//!   output (see [`State::transition_to_join_handle_dropped`] and [`State::transition_to_complete`]).
 //! * **CANCELLED**: `abort()` or runtime shutdown asked the task to stop. The holder of RUNNING
 //!   drops the future instead of polling it again.
+//! * **SHUTDOWN**: the runtime called the vtable's `shutdown` for this task already
+//!   ([`State::claim_shutdown`]); it does so at most once per task, for every kind of task
+//!   (future tasks and bare ones such as actors). `JoinHandle::abort` does not use it.
+//! * **JOIN_WAKER**: the join handle's waker is stored in the task, and the handle gives up the
+//!   slot to the completer: while it is set, only the completer may use the waker, and only after
+//!   COMPLETE (to wake it). While it is clear, the slot is the join handle's, except that after
+//!   COMPLETE it is also the handle's to drop. The completer clears it once it has woken the
+//!   waker ([`State::unset_waker_after_complete`]); if the handle went away meanwhile, the
+//!   completer drops the waker. So storing and waking the join waker costs no lock.
 //! * **reference count**: one reference per owner: the runtime's task list, each queued
 //!   notification, the `JoinHandle`, each `Waker`. The last one frees the memory.
 //!
@@ -29,7 +38,9 @@ const COMPLETE: usize = 1 << 1;
 const NOTIFIED: usize = 1 << 2;
 const JOIN_INTEREST: usize = 1 << 3;
 const CANCELLED: usize = 1 << 4;
-const REF_ONE: usize = 1 << 6;
+const SHUTDOWN: usize = 1 << 5;
+const JOIN_WAKER: usize = 1 << 6;
+const REF_ONE: usize = 1 << 7;
 const REF_MASK: usize = !(REF_ONE - 1);
 
 /// A value read from the state word.
@@ -49,6 +60,9 @@ impl Snapshot {
     pub(crate) fn has_join_interest(self) -> bool {
         self.0 & JOIN_INTEREST != 0
     }
+    pub(crate) fn is_join_waker_set(self) -> bool {
+        self.0 & JOIN_WAKER != 0
+    }
     pub(crate) fn is_cancelled(self) -> bool {
         self.0 & CANCELLED != 0
     }
@@ -65,6 +79,7 @@ impl std::fmt::Debug for Snapshot {
             .field("notified", &self.is_notified())
             .field("join_interest", &self.has_join_interest())
             .field("cancelled", &self.is_cancelled())
+            .field("join_waker", &self.is_join_waker_set())
             .field("refs", &self.ref_count())
             .finish()
     }
@@ -169,8 +184,13 @@ impl State {
 
     /// A poll returned `Pending`: release RUNNING unless the task was cancelled meanwhile.
     ///
-    /// `yielded`: the task woke itself during the poll without touching the word (the
-    /// `yield_now` fast path); NOTIFIED is set here, in the same CAS.
+    /// `yielded`: the task woke itself during the poll without touching the word; NOTIFIED is
+    /// set here, in the same CAS. (`run` no longer releases RUNNING on a fast yield at all: it
+    /// keeps it in the queue entry, `task/mod.rs` rule 6.)
+    ///
+    /// On `Idle`, the runner's reference (the one its queue entry held) is dropped in the same
+    /// CAS: the caller must forget it. It is never the last one, since a task that returned
+    /// `Pending` is in the task list (`task/mod.rs` rule 5), which holds another.
     pub(crate) fn transition_to_idle(&self, yielded: bool) -> ToIdle {
         self.update(|cur| {
             debug_assert!(cur & RUNNING != 0);
@@ -183,7 +203,8 @@ impl State {
                 // The runner's own reference becomes the queued one: NOTIFIED stays set.
                 (Some(cur & !RUNNING), ToIdle::Notified)
             } else {
-                (Some(cur & !RUNNING), ToIdle::Idle)
+                debug_assert!(cur & REF_MASK >= 2 * REF_ONE, "the runner's reference is the last");
+                (Some((cur & !RUNNING) - REF_ONE), ToIdle::Idle)
             }
         })
     }
@@ -193,7 +214,7 @@ impl State {
     /// it).
     pub(crate) fn transition_to_complete(&self) -> Snapshot {
         // AcqRel: release publishes the output to the join handle's acquire load; acquire pairs
-        // with `unset_join_interest`, after which we own the output.
+        // with `transition_to_join_handle_dropped`, after which we own the output.
         let prev = Snapshot(self.0.fetch_xor(RUNNING | COMPLETE, AcqRel));
         debug_assert!(prev.is_running() && !prev.is_complete());
         prev
@@ -246,17 +267,63 @@ impl State {
         })
     }
 
-    /// The join handle goes away. Fails if the task already completed: then the join handle owns
-    /// the output and must drop it.
-    pub(crate) fn unset_join_interest(&self) -> Result<(), Snapshot> {
+    /// The join handle stored its waker in the empty slot and hands it to the completer. Fails
+    /// if the task completed meanwhile: the slot is then still the handle's.
+    pub(crate) fn set_join_waker(&self) -> Result<(), Snapshot> {
         self.update(|cur| {
-            debug_assert!(cur & JOIN_INTEREST != 0);
+            debug_assert!(cur & JOIN_INTEREST != 0 && cur & JOIN_WAKER == 0);
             if cur & COMPLETE != 0 {
                 (None, Err(Snapshot(cur)))
             } else {
-                (Some(cur & !JOIN_INTEREST), Ok(()))
+                (Some(cur | JOIN_WAKER), Ok(()))
             }
         })
+    }
+
+    /// The join handle takes the slot back to replace its waker. Fails if the task completed:
+    /// the completer then owns the stored waker.
+    pub(crate) fn unset_join_waker(&self) -> Result<(), Snapshot> {
+        self.update(|cur| {
+            debug_assert!(cur & JOIN_INTEREST != 0 && cur & JOIN_WAKER != 0);
+            if cur & COMPLETE != 0 {
+                (None, Err(Snapshot(cur)))
+            } else {
+                (Some(cur & !JOIN_WAKER), Ok(()))
+            }
+        })
+    }
+
+    /// The completer woke the stored join waker and gives the slot back. Returns the word
+    /// before: without JOIN_INTEREST, the handle is gone and the completer drops the waker.
+    pub(crate) fn unset_waker_after_complete(&self) -> Snapshot {
+        // AcqRel: release hands our reads of the slot to the handle that drops it; acquire takes
+        // the handle's drop of JOIN_INTEREST, after which the waker is ours.
+        let prev = Snapshot(self.0.fetch_and(!JOIN_WAKER, AcqRel));
+        debug_assert!(prev.is_complete() && prev.is_join_waker_set());
+        prev
+    }
+
+    /// The join handle goes away: clears JOIN_INTEREST, and JOIN_WAKER too if the task is not
+    /// complete. Returns `(drop_output, drop_waker)`: whether the handle must drop the output
+    /// (the task completed while it was interested, rule 3) and the stored waker (the slot is
+    /// the handle's: JOIN_WAKER is clear afterwards).
+    pub(crate) fn transition_to_join_handle_dropped(&self) -> (bool, bool) {
+        self.update(|cur| {
+            debug_assert!(cur & JOIN_INTEREST != 0);
+            let mut next = cur & !JOIN_INTEREST;
+            let complete = cur & COMPLETE != 0;
+            if !complete {
+                next &= !JOIN_WAKER;
+            }
+            (Some(next), (complete, next & JOIN_WAKER == 0))
+        })
+    }
+
+    /// The runtime is about to call the vtable's `shutdown`: true the first time only, so that a
+    /// task both queued and in the task list at shutdown is shut down once.
+    pub(crate) fn claim_shutdown(&self) -> bool {
+        // AcqRel: the second claimer sees everything the first shutdown did before it.
+        self.0.fetch_or(SHUTDOWN, AcqRel) & SHUTDOWN == 0
     }
 
     /// Adds a reference. Relaxed: as in `Arc::clone`, the new reference is derived from an
@@ -289,16 +356,41 @@ mod tests {
         assert_eq!(s.transition_to_notified(), Notify::Nothing);
         assert_eq!(s.transition_to_idle(false), ToIdle::Notified);
         assert_eq!(s.transition_to_running(), ToRunning::Poll);
+        // Going idle drops the runner's reference.
         assert_eq!(s.transition_to_idle(false), ToIdle::Idle);
+        assert_eq!(s.load().ref_count(), 2);
         // An idle task is submitted exactly once.
         assert_eq!(s.transition_to_notified(), Notify::Submit);
         assert_eq!(s.transition_to_notified(), Notify::Nothing);
-        assert_eq!(s.load().ref_count(), 4);
+        assert_eq!(s.load().ref_count(), 3);
         assert_eq!(s.transition_to_running(), ToRunning::Poll);
         let prev = s.transition_to_complete();
         assert!(prev.has_join_interest());
         assert_eq!(s.transition_to_notified(), Notify::Nothing);
-        assert!(s.unset_join_interest().is_err());
+        // Complete: the handle drops the output, and the (empty) waker slot is its own.
+        assert_eq!(s.transition_to_join_handle_dropped(), (true, true));
+    }
+
+    #[test]
+    fn the_join_waker_slot_changes_hands_through_the_word() {
+        let s = State::new_task(2);
+        assert!(s.set_join_waker().is_ok());
+        assert!(s.unset_join_waker().is_ok());
+        assert!(s.set_join_waker().is_ok());
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
+        let prev = s.transition_to_complete();
+        assert!(prev.is_join_waker_set() && prev.has_join_interest());
+        // Complete with the waker handed over: the handle can no longer take it back.
+        assert!(s.unset_join_waker().is_err());
+        // The handle goes away before the completer is done with the waker: the completer
+        // drops it.
+        assert_eq!(s.transition_to_join_handle_dropped(), (true, false));
+        assert!(!s.unset_waker_after_complete().has_join_interest());
+        // Not complete: a dropped handle takes its waker back.
+        let t = State::new_task(2);
+        assert!(t.set_join_waker().is_ok());
+        assert_eq!(t.transition_to_join_handle_dropped(), (false, true));
+        assert!(!t.load().is_join_waker_set());
     }
 
     #[test]
@@ -310,10 +402,11 @@ mod tests {
         assert_eq!(s.load().ref_count(), 2);
         assert_eq!(s.transition_to_running(), ToRunning::Poll);
         assert_eq!(s.transition_to_idle(false), ToIdle::Idle);
+        assert_eq!(s.load().ref_count(), 1);
         // Idle: the waker's reference becomes the queue's.
         s.ref_inc();
         assert_eq!(s.transition_to_notified_by_val(), NotifyByVal::Submit);
-        assert_eq!(s.load().ref_count(), 3);
+        assert_eq!(s.load().ref_count(), 2);
         // The last reference, on a complete task: free it.
         let done = State::new_bare(1);
         done.ref_inc();
@@ -351,6 +444,18 @@ mod tests {
         assert_eq!(s.transition_to_running(), ToRunning::Poll);
         assert!(!s.transition_to_shutdown());
         assert_eq!(s.transition_to_idle(false), ToIdle::Cancelled);
+    }
+
+    #[test]
+    fn shutdown_is_claimed_once_and_leaves_the_other_bits() {
+        let s = State::new_bare(2);
+        assert!(s.claim_shutdown());
+        assert!(!s.claim_shutdown());
+        assert_eq!(s.load().ref_count(), 2);
+        let t = State::new_task(2);
+        assert!(t.claim_shutdown());
+        assert!(t.transition_to_shutdown());
+        assert_eq!(t.load().ref_count(), 2);
     }
 
     #[test]

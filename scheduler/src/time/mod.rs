@@ -159,8 +159,15 @@ impl Inbox {
         self.pending.store(true, Release);
     }
 
-    /// Applies the requests (owner worker only).
-    pub(crate) fn drain_into(&self, wheel: &mut Wheel, fired: &mut Vec<Payload>) {
+    /// Applies the requests (owner worker only). Due arms go to `fired`, cancelled entries'
+    /// payloads to `removed`: the caller drops them after releasing the wheel, since a payload's
+    /// destructor may drop a `Sleep` that looks for the wheel.
+    pub(crate) fn drain_into(
+        &self,
+        wheel: &mut Wheel,
+        fired: &mut Vec<Payload>,
+        removed: &mut Vec<Payload>,
+    ) {
         let msgs = {
             let mut msgs = self.msgs.lock();
             // Relaxed: cleared under the lock, before the messages are taken, so a push that
@@ -175,7 +182,7 @@ impl Inbox {
                         fired.push(p);
                     }
                 }
-                InboxMsg::Cancel(key) => drop(wheel.remove(key)),
+                InboxMsg::Cancel(key) => removed.extend(wheel.remove(key)),
             }
         }
     }
@@ -278,11 +285,12 @@ impl Sleep {
             let here = (core.shared_id(), core.index);
             match std::mem::replace(&mut self.reg, Registration::None) {
                 Registration::Local { rt, worker, key } if (rt, worker) == here => {
-                    if core.wheel.borrow_mut().update_waker(key, cx.waker()) {
-                        self.reg = Registration::Local { rt, worker, key };
-                        return Some(Poll::Pending);
-                    }
-                    return Some(Poll::Ready(()));
+                    // The borrow ends with this statement; the replaced waker is dropped after.
+                    let updated = core.wheel.borrow_mut().update_waker(key, cx.waker());
+                    let Some(old) = updated else { return Some(Poll::Ready(())) };
+                    drop(old);
+                    self.reg = Registration::Local { rt, worker, key };
+                    return Some(Poll::Pending);
                 }
                 Registration::Local { rt, worker, key } => {
                     cancel_local(Some(core), rt, worker, key)
@@ -306,7 +314,12 @@ impl Sleep {
                     self.reg = Registration::Local { rt: here.0, worker: here.1, key };
                     Some(Poll::Pending)
                 }
-                Err(_) => Some(Poll::Ready(())),
+                Err(payload) => {
+                    // Not under the borrow (see `Wheel::update_waker`).
+                    drop(wheel);
+                    drop(payload);
+                    Some(Poll::Ready(()))
+                }
             }
         })
     }
@@ -324,6 +337,26 @@ impl Sleep {
         let handle = crate::runtime::current_or_default();
         let timer = RemoteTimer::new(waker.clone());
         let shared = &handle.shared;
+        if shared.is_shutdown() {
+            // No worker will fire it (`Handle::block_on` still runs after shutdown): a thread of
+            // its own does, so that the sleep ends instead of hanging. Rare, so not cheap.
+            let t = timer.clone();
+            let deadline = self.deadline;
+            let spawned =
+                std::thread::Builder::new().name("actor12-timer".into()).spawn(move || {
+                    let now = Instant::now();
+                    if deadline > now {
+                        std::thread::sleep(deadline - now);
+                    }
+                    t.fire();
+                });
+            if spawned.is_err() {
+                // No thread either: wake now; the next poll checks the clock and tries again.
+                timer.fire();
+            }
+            self.reg = Registration::Remote(timer);
+            return;
+        }
         let w = shared.timer_worker();
         shared.remotes[w].timers.arm(shared.clock.tick_for(self.deadline), timer.clone());
         shared.remotes[w].parker.unpark();

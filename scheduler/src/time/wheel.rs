@@ -192,17 +192,19 @@ impl Wheel {
         self.release(key.index)
     }
 
-    /// Replaces the waker of a live entry; false if the entry is gone.
-    pub(crate) fn update_waker(&mut self, key: Key, waker: &Waker) -> bool {
+    /// Replaces the waker of a live entry; `None` if the entry is gone. The replaced waker is
+    /// returned, to be dropped once the wheel is no longer borrowed (its destructor may free a
+    /// task whose `Sleep` looks for this wheel).
+    pub(crate) fn update_waker(&mut self, key: Key, waker: &Waker) -> Option<Option<Waker>> {
         if !self.is_live(key) {
-            return false;
+            return None;
         }
-        if let Some(Payload::Waker(w)) = &mut self.slab[key.index as usize].payload
-            && !w.will_wake(waker)
-        {
-            *w = waker.clone();
+        match &mut self.slab[key.index as usize].payload {
+            Some(Payload::Waker(w)) if !w.will_wake(waker) => {
+                Some(Some(std::mem::replace(w, waker.clone())))
+            }
+            _ => Some(None),
         }
-        true
     }
 
     /// The earliest due slot: (level, slot, its first tick).

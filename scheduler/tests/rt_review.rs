@@ -1,0 +1,459 @@
+//! Regression tests for the findings of the scheduler review (`docs/design/scheduler.md`, §9):
+//! the low-level task API an actor uses, shutdown, panics escaping a worker, timers whose
+//! payloads free tasks, and `JoinError`.
+//!
+//! A test that would hang without its fix runs under [`within`], which fails it after a generous
+//! bound instead (a guard against hanging, never a timing assertion).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, mpsc};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use actor12_scheduler::task::{self, Header, TaskRef, Vtable};
+use actor12_scheduler::{Handle, JoinError, Runtime, spawn, time};
+
+fn rt(workers: usize) -> Runtime {
+    Runtime::builder().worker_threads(workers).build().unwrap()
+}
+
+/// Runs `f` on a thread and fails if it has not returned after a minute (it would hang).
+fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("{what}: hung"))
+}
+
+/// Counts drops of the future that owns it.
+struct DropCount(Arc<AtomicUsize>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// Blocks until the shutdown flag of `handle`'s runtime is set: a spawn is then cancelled at
+/// once, on this thread.
+fn wait_for_shutdown_flag(handle: &Handle) {
+    loop {
+        if handle.spawn(async {}).is_finished() {
+            return;
+        }
+        std::thread::yield_now();
+    }
+}
+
+// ---- a bare task, as the actor crate will make them ----------------------------------------
+
+/// A scheduled unit that is not a future: a header, a handle, counters.
+#[repr(C)]
+struct Bare {
+    header: Header,
+    handle: Handle,
+    runs: AtomicUsize,
+    shutdowns: Arc<AtomicUsize>,
+    deallocs: Arc<AtomicUsize>,
+    panic_on_run: bool,
+}
+
+static BARE_VTABLE: Vtable = Vtable {
+    run: bare_run,
+    schedule: bare_schedule,
+    shutdown: bare_shutdown,
+    dealloc: bare_dealloc,
+    try_read_output: bare_no_join,
+    drop_join_handle: bare_no_join_drop,
+};
+
+fn bare<'a>(ptr: NonNull<Header>) -> &'a Bare {
+    // SAFETY: only tasks made by `Bare::spawn` use `BARE_VTABLE`, and the caller holds a
+    // reference.
+    unsafe { ptr.cast::<Bare>().as_ref() }
+}
+
+unsafe fn bare_run(task: TaskRef) -> Option<TaskRef> {
+    let b = bare(task.as_ptr());
+    b.runs.fetch_add(1, SeqCst);
+    assert!(!b.panic_on_run, "a task kind's run panicked");
+    None
+}
+
+unsafe fn bare_schedule(task: TaskRef) {
+    let handle = bare(task.as_ptr()).handle.clone();
+    task::schedule(&handle, task);
+}
+
+unsafe fn bare_shutdown(ptr: NonNull<Header>) {
+    bare(ptr).shutdowns.fetch_add(1, SeqCst);
+}
+
+unsafe fn bare_dealloc(ptr: NonNull<Header>) {
+    bare(ptr).deallocs.fetch_add(1, SeqCst);
+    // SAFETY: the last reference is gone; the box was leaked by `Bare::spawn`.
+    drop(unsafe { Box::from_raw(ptr.cast::<Bare>().as_ptr()) });
+}
+
+unsafe fn bare_no_join(_: NonNull<Header>, _: *mut (), _: &Waker) {
+    unreachable!("a bare task has no join handle")
+}
+
+unsafe fn bare_no_join_drop(_: NonNull<Header>) {
+    unreachable!("a bare task has no join handle")
+}
+
+struct BareCounts {
+    shutdowns: Arc<AtomicUsize>,
+    deallocs: Arc<AtomicUsize>,
+}
+
+impl Bare {
+    /// A new bare task with one reference, returned.
+    fn spawn(handle: &Handle, panic_on_run: bool) -> (TaskRef, BareCounts) {
+        let counts = BareCounts { shutdowns: Arc::default(), deallocs: Arc::default() };
+        let b = Box::new(Bare {
+            header: Header::new_bare(&BARE_VTABLE, 1, None),
+            handle: handle.clone(),
+            runs: AtomicUsize::new(0),
+            shutdowns: counts.shutdowns.clone(),
+            deallocs: counts.deallocs.clone(),
+            panic_on_run,
+        });
+        let ptr = NonNull::from(Box::leak(b)).cast::<Header>();
+        // SAFETY: the one reference the header was made with.
+        (unsafe { TaskRef::from_raw(ptr) }, counts)
+    }
+}
+
+/// Finding 1: `bind_task` is an `unsafe fn`; binding the same task twice is caught instead of
+/// linking it into the list a second time (a cycle that shutdown would loop on).
+#[test]
+fn binding_a_task_twice_panics_instead_of_corrupting_the_list() {
+    let rt = rt(1);
+    let handle = rt.handle();
+    let (task, counts) = Bare::spawn(&handle, false);
+    // SAFETY: the task is in no list.
+    unsafe { handle.bind_task(task.clone_ref()) }.unwrap();
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: deliberately broken contract (already bound), which the list detects.
+        let _ = unsafe { handle.bind_task(task.clone_ref()) };
+    }));
+    assert!(again.is_err(), "a second bind must panic");
+    // Still one entry: release gives the list's reference back once.
+    // SAFETY: we hold `task`, a reference; it is bound to this runtime only.
+    let owned = unsafe { handle.release_task(task.as_ptr()) };
+    assert!(owned.is_some());
+    // SAFETY: as above.
+    assert!(unsafe { handle.release_task(task.as_ptr()) }.is_none());
+    drop((owned, task));
+    drop(rt);
+    assert_eq!(counts.shutdowns.load(SeqCst), 0);
+    assert_eq!(counts.deallocs.load(SeqCst), 1);
+}
+
+/// Finding 8: a bound task that is also queued on a worker when the runtime shuts down has its
+/// vtable's `shutdown` called once, not once from the queue and once from the task list.
+#[test]
+fn a_bound_task_queued_at_shutdown_is_shut_down_once() {
+    let rt = rt(1);
+    let handle = rt.handle();
+    let (task, counts) = Bare::spawn(&handle, false);
+    // SAFETY: the task is in no list.
+    unsafe { handle.bind_task(task.clone_ref()) }.unwrap();
+    let (blocked_tx, blocked_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Arc::new(Mutex::new(release_rx));
+    let t = rt.spawn(async move {
+        // Into the LIFO slot; the blocker spawned next pushes it to the ring, runs next and
+        // holds the worker until shutdown has begun.
+        task::schedule(&Handle::current(), task);
+        drop(spawn(async move {
+            blocked_tx.send(()).unwrap();
+            release_rx.lock().unwrap().recv().unwrap();
+        }));
+    });
+    blocked_rx.recv().unwrap();
+    let shut = std::thread::spawn(move || rt.shutdown_timeout(Duration::from_secs(60)));
+    wait_for_shutdown_flag(&handle);
+    release_tx.send(()).unwrap();
+    shut.join().unwrap();
+    drop(t);
+    assert_eq!(counts.shutdowns.load(SeqCst), 1, "vtable.shutdown must run once");
+    assert_eq!(counts.deallocs.load(SeqCst), 1);
+}
+
+/// Finding 3: a panic escaping a worker's loop (here a task kind's `run`) does not kill the
+/// worker and drop its ring: the worker goes on, and the task queued behind the panicking one is
+/// cancelled exactly once at shutdown.
+#[test]
+fn a_panic_escaping_a_worker_leaves_its_queued_tasks_to_run_or_be_cancelled() {
+    let rt = rt(1);
+    let handle = rt.handle();
+    let (task, _counts) = Bare::spawn(&handle, true);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = drops.clone();
+    let (queued_tx, queued_rx) = mpsc::channel();
+    drop(rt.spawn(async move {
+        let queued = spawn(async move {
+            let _guard = DropCount(d);
+            std::future::pending::<()>().await
+        });
+        queued_tx.send(queued).unwrap();
+        // The panicking task goes to the LIFO slot (and `queued` to the ring) and runs next.
+        task::schedule(&Handle::current(), task);
+    }));
+    let queued = queued_rx.recv().unwrap();
+    // The only worker still runs tasks.
+    let h = handle.clone();
+    assert_eq!(
+        within("a spawn after the panic", move || h.block_on(h.spawn(async { 5 }))).unwrap(),
+        5
+    );
+    rt.shutdown_timeout(Duration::from_secs(60));
+    assert!(queued.is_finished());
+    assert_eq!(drops.load(SeqCst), 1);
+    assert!(handle.block_on(queued).unwrap_err().is_cancelled());
+}
+
+/// Finding 3, the other source: a waker that panics when its timer fires (in the worker's
+/// maintenance) does not stop the worker's timers or tasks.
+#[test]
+fn a_waker_panicking_in_a_timer_does_not_stop_the_worker() {
+    struct Panicky;
+    impl Wake for Panicky {
+        fn wake(self: Arc<Self>) {
+            panic!("a waker panicked");
+        }
+    }
+    let rt = rt(1);
+    let out = rt.spawn(async {
+        let mut s = time::sleep(Duration::from_millis(1));
+        let waker = Waker::from(Arc::new(Panicky));
+        assert!(Pin::new(&mut s).poll(&mut Context::from_waker(&waker)).is_pending());
+        // Kept armed: it fires with the panicking waker.
+        std::mem::forget(s);
+        time::sleep(Duration::from_millis(5)).await;
+        7
+    });
+    let h = rt.handle();
+    assert_eq!(within("a timer after a panicking waker", move || h.block_on(out)).unwrap(), 7);
+}
+
+/// Finding 2: a task woken during shutdown is not cancelled on the waker's thread (where the
+/// waker's caller may hold a lock the task's destructor takes); the task list cancels it.
+#[test]
+fn a_wake_during_shutdown_does_not_run_the_tasks_destructor_inline() {
+    struct Guard {
+        in_wake: Arc<AtomicBool>,
+        dropped_in_wake: Arc<Mutex<Option<bool>>>,
+    }
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            *self.dropped_in_wake.lock().unwrap() = Some(self.in_wake.load(SeqCst));
+        }
+    }
+    let rt = rt(1);
+    let handle = rt.handle();
+    let in_wake = Arc::new(AtomicBool::new(false));
+    let dropped_in_wake = Arc::new(Mutex::new(None));
+    let (waker_tx, waker_rx) = mpsc::channel::<Waker>();
+    let guard = Guard { in_wake: in_wake.clone(), dropped_in_wake: dropped_in_wake.clone() };
+    let waiting = rt.spawn(async move {
+        let _guard = guard;
+        let mut sent = false;
+        std::future::poll_fn(|cx| {
+            if !sent {
+                waker_tx.send(cx.waker().clone()).unwrap();
+                sent = true;
+            }
+            Poll::<()>::Pending
+        })
+        .await
+    });
+    let waker = waker_rx.recv().unwrap();
+    // Hold the only worker, so that shutdown waits for it before it cancels the task list.
+    let (blocked_tx, blocked_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Arc::new(Mutex::new(release_rx));
+    drop(rt.spawn(async move {
+        blocked_tx.send(()).unwrap();
+        release_rx.lock().unwrap().recv().unwrap();
+    }));
+    blocked_rx.recv().unwrap();
+    let shut = std::thread::spawn(move || rt.shutdown_timeout(Duration::from_secs(60)));
+    wait_for_shutdown_flag(&handle);
+    in_wake.store(true, SeqCst);
+    waker.wake();
+    in_wake.store(false, SeqCst);
+    release_tx.send(()).unwrap();
+    shut.join().unwrap();
+    assert_eq!(*dropped_in_wake.lock().unwrap(), Some(false), "dropped once, by the task list");
+    assert!(handle.block_on(waiting).unwrap_err().is_cancelled());
+}
+
+/// A waker that owns a value; dropping the last clone drops it.
+struct Holder(#[allow(dead_code)] Mutex<Option<time::Sleep>>, Waker);
+
+impl Wake for Holder {
+    fn wake(self: Arc<Self>) {
+        self.1.wake_by_ref();
+    }
+}
+
+/// Finding 6: re-polling a sleep with a new waker drops the old one after the wheel is released:
+/// here the old waker's last clone owns another armed `Sleep`, whose drop needs the wheel.
+#[test]
+fn a_waker_replaced_in_the_wheel_may_drop_a_sleep() {
+    let rt = rt(1);
+    let out = rt.spawn(std::future::poll_fn(|cx| {
+        let mut inner = time::sleep(Duration::from_secs(3600));
+        assert!(Pin::new(&mut inner).poll(cx).is_pending());
+        let holder = Waker::from(Arc::new(Holder(Mutex::new(Some(inner)), cx.waker().clone())));
+        let mut outer = time::sleep(Duration::from_secs(3600));
+        assert!(Pin::new(&mut outer).poll(&mut Context::from_waker(&holder)).is_pending());
+        drop(holder);
+        // The entry's waker (the holder's last clone) is replaced: its drop drops `inner`.
+        assert!(Pin::new(&mut outer).poll(cx).is_pending());
+        Poll::Ready(1)
+    }));
+    assert_eq!(rt.block_on(out).unwrap(), 1);
+}
+
+/// Finding 6, through the inbox: a sleep armed on worker 0 and dropped on worker 1 is cancelled
+/// by a message that worker 0 applies; the entry's payload (owning another armed sleep of
+/// worker 0) is dropped after worker 0 releases its wheel.
+#[test]
+fn a_timer_cancelled_through_the_inbox_may_drop_a_sleep() {
+    let rt = rt(2);
+    let (tx, rx) = mpsc::channel::<time::Sleep>();
+    let rx = Arc::new(Mutex::new(rx));
+    let armed = rt.handle().spawn_pinned(0, async move {
+        std::future::poll_fn(|cx| {
+            let mut inner = time::sleep(Duration::from_secs(3600));
+            assert!(Pin::new(&mut inner).poll(cx).is_pending());
+            let holder = Waker::from(Arc::new(Holder(Mutex::new(Some(inner)), cx.waker().clone())));
+            let mut outer = time::sleep(Duration::from_secs(3600));
+            assert!(Pin::new(&mut outer).poll(&mut Context::from_waker(&holder)).is_pending());
+            tx.send(outer).unwrap();
+            Poll::Ready(())
+        })
+        .await
+    });
+    rt.block_on(armed).unwrap();
+    // Dropped on worker 1: a cancel message to worker 0's inbox.
+    let r = rx.clone();
+    rt.block_on(rt.handle().spawn_pinned(1, async move { drop(r.lock().unwrap().recv()) }))
+        .unwrap();
+    // Worker 0 applies it at its next turn; then it still runs tasks.
+    let h = rt.handle();
+    let ok = within("worker 0 after the cancel", move || {
+        h.block_on(h.spawn_pinned(0, async {
+            time::sleep(Duration::from_millis(2)).await;
+            3
+        }))
+    });
+    assert_eq!(ok.unwrap(), 3);
+}
+
+/// Finding 7: a runtime shut down still runs `Handle::block_on`, and a sleep there ends
+/// (before, it was sent to a worker's inbox that nobody read any more).
+#[test]
+fn a_sleep_in_block_on_after_shutdown_ends() {
+    let rt = rt(1);
+    let handle = rt.handle();
+    rt.shutdown_timeout(Duration::from_secs(60));
+    within("sleep after shutdown", move || {
+        handle.block_on(time::sleep(Duration::from_millis(1)));
+        handle.block_on(time::timeout(Duration::from_millis(1), std::future::pending::<()>()))
+    })
+    .unwrap_err();
+}
+
+/// Finding 7: a runtime shut down from one of its own blocking threads does not wait for that
+/// thread (itself) until the timeout.
+#[test]
+fn a_runtime_shut_down_on_its_own_blocking_thread_does_not_wait_for_itself() {
+    let rt = rt(1);
+    let handle = rt.handle();
+    let (done_tx, done_rx) = mpsc::channel();
+    drop(handle.spawn_blocking(move || {
+        rt.shutdown_timeout(Duration::from_secs(3600));
+        done_tx.send(()).unwrap();
+    }));
+    within("shutdown on a blocking thread", move || done_rx.recv().unwrap());
+}
+
+/// Finding 9: `JoinError` is `Send` and `Sync`, as tokio's is.
+#[test]
+fn join_error_is_send_and_sync() {
+    fn send_sync<T: Send + Sync + 'static>(_: &T) {}
+    let rt = rt(1);
+    let err: JoinError = rt.block_on(rt.spawn(async { panic!("boom") })).unwrap_err();
+    send_sync(&err);
+    let shared = Arc::new(err);
+    let s = shared.clone();
+    assert!(std::thread::spawn(move || s.is_panic()).join().unwrap());
+    let err = Arc::try_unwrap(shared).unwrap();
+    assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
+}
+
+/// A task that keeps yielding holds RUNNING while it waits in the run queue (fast yield): an
+/// `abort` from another thread still cancels it (its next turn drops the future), once.
+#[test]
+fn aborting_a_task_that_keeps_yielding_cancels_it_once() {
+    let rt = rt(2);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (started_tx, started_rx) = mpsc::channel();
+    let d = drops.clone();
+    let join = rt.spawn(async move {
+        let _guard = DropCount(d);
+        started_tx.send(()).unwrap();
+        loop {
+            actor12_scheduler::yield_now().await;
+        }
+    });
+    started_rx.recv().unwrap();
+    join.abort();
+    let h = rt.handle();
+    let res = within("abort of a yielding task", move || h.block_on(join));
+    assert!(res.unwrap_err().is_cancelled());
+    assert_eq!(drops.load(SeqCst), 1);
+}
+
+/// Shutdown while tasks keep yielding (so their queue entries hold RUNNING): every future is
+/// dropped exactly once and every handle reports cancelled.
+#[test]
+fn shutdown_cancels_tasks_that_keep_yielding_once() {
+    let rt = rt(2);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (started_tx, started_rx) = mpsc::channel();
+    let joins: Vec<_> = (0..64)
+        .map(|i| {
+            let d = drops.clone();
+            let started = started_tx.clone();
+            let body = async move {
+                let _guard = DropCount(d);
+                started.send(()).unwrap();
+                loop {
+                    actor12_scheduler::yield_now().await;
+                }
+            };
+            if i % 4 == 0 { rt.handle().spawn_pinned(i % 2, body) } else { rt.spawn(body) }
+        })
+        .collect();
+    for _ in 0..64 {
+        started_rx.recv().unwrap();
+    }
+    let handle = rt.handle();
+    rt.shutdown_timeout(Duration::from_secs(60));
+    assert_eq!(drops.load(SeqCst), 64);
+    for j in joins {
+        assert!(j.is_finished());
+        assert!(handle.block_on(j).unwrap_err().is_cancelled());
+    }
+}
