@@ -300,7 +300,7 @@ fn main() -> ExitCode {
             report.date
         );
         println!(
-            "{} workers per multi-threaded runtime (tokio, ractor, kameo); actix on its \
+            "{} workers per multi-threaded runtime (actor12, tokio, ractor, kameo); actix on its \
              single-threaded System\n",
             peers::WORKERS
         );

@@ -25,6 +25,8 @@
 //! the files and the chart pick it up.
 
 pub mod actix_actors;
+pub mod actor12_envelope;
+pub mod actor12_handler;
 pub mod alloc;
 pub mod kameo_actors;
 pub mod ractor_actors;
@@ -262,6 +264,8 @@ pub fn entries(imp: &'static str, runs: [fn(&Params) -> Measurement; 6]) -> Vec<
 /// Every entry of the group, implementation by implementation.
 pub fn benches() -> Vec<Peer> {
     let mut all: Vec<Peer> = [
+        actor12_handler::benches(),
+        actor12_envelope::benches(),
         tokio_tasks::benches(),
         ractor_actors::benches(),
         kameo_actors::benches(),
@@ -293,6 +297,30 @@ where
 {
     let rt = tokio_runtime();
     rt.block_on(async move { tokio::spawn(driver).await.expect("the driver task") })
+}
+
+/// An actor12 runtime with [`WORKERS`] workers, built per run as the peers' runtimes are.
+pub fn actor12_runtime() -> actor12::rt::Runtime {
+    actor12::rt::Runtime::builder().worker_threads(WORKERS).build().expect("an actor12 runtime")
+}
+
+/// [`on_workers`] for actor12: runs `driver` as a task of a fresh [`actor12_runtime`], so that
+/// `actor12::spawn` in it puts the actors on that runtime's workers.
+pub fn on_actor12_workers<F>(driver: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let rt = actor12_runtime();
+    rt.block_on(rt.spawn(driver)).expect("the driver task")
+}
+
+/// [`reported`] on an actor12 runtime (its own timer wheel instead of tokio's).
+pub async fn reported_actor12<F: std::future::Future>(report: F) -> F::Output {
+    match actor12::time::timeout(STALL, report).await {
+        Ok(output) => output,
+        Err(_) => panic!("no report from the actors within {STALL:?}: a message was lost"),
+    }
 }
 
 /// How long a run may wait for its actors' report before it is taken for stalled.
@@ -348,7 +376,7 @@ mod tests {
     #[test]
     fn every_implementation_passes_every_workload_at_tiny_sizes() {
         let all = benches();
-        assert_eq!(all.len(), 4 * Workload::ALL.len());
+        assert_eq!(all.len(), IMPLS.len() * Workload::ALL.len());
         for peer in all {
             let m = (peer.run)(&Params::TINY);
             assert_eq!(m.ops, Params::TINY.ops(peer.workload), "{}", peer.id());
@@ -364,10 +392,12 @@ mod tests {
 
     #[test]
     fn registry_is_in_report_order() {
-        let ids: Vec<String> = benches().iter().take(4).map(Peer::id).collect();
+        let ids: Vec<String> = benches().iter().take(IMPLS.len()).map(Peer::id).collect();
         assert_eq!(
             ids,
             [
+                "peers/ping_pong/actor12",
+                "peers/ping_pong/actor12-envelope",
                 "peers/ping_pong/tokio",
                 "peers/ping_pong/ractor",
                 "peers/ping_pong/kameo",

@@ -1,0 +1,422 @@
+//! actor12, envelope style: an actor's `Message` is one type of its own (a struct or an enum
+//! with an empty [`ActorMessage`] impl, the "raw" style) or an [`Envelope<T, R>`] (a request and
+//! its reply slot), and the actor overrides [`Actor::handle`] to match on it. Tells are
+//! `send_raw(..).await` (the message goes into the mailbox as is: no box); the ask is
+//! `Link::send(..).await` on an `Envelope` actor (one allocation: the reply slot).
+//!
+//! Everything else is as in [`actor12_handler`](super::actor12_handler): a fresh runtime with
+//! [`WORKERS`](super::WORKERS) workers per run, completion reported through a reply
+//! (`actor12::oneshot` or an envelope's slot), actors stopped with `cancel` and awaited with
+//! `Link::wait`, and the counters of `fan_in` and `fork_join` with an unbounded mailbox
+//! (`mailbox_capacity` overridden to `usize::MAX`, like the peers' mailboxes; the default is 64).
+
+use std::time::{Duration, Instant};
+
+use actor12::oneshot;
+use actor12::prelude::*;
+use actor12::{ActorMessage, Envelope, MpscChannel};
+
+use super::{
+    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_actor12_workers,
+    reported_actor12, sum_below,
+};
+
+/// The implementation's name.
+pub const IMPL: &str = "actor12-envelope";
+
+/// The six workloads.
+pub fn benches() -> Vec<Peer> {
+    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join])
+}
+
+/// Cancels every actor, then waits until each has stopped.
+async fn stop_all<A: Actor<Cancel = ()>>(links: &[Link<A>]) {
+    for link in links {
+        link.cancel(());
+    }
+    for link in links {
+        link.wait().await;
+        assert!(!link.alive(), "an actor outlived its wait");
+    }
+}
+
+// ---- ping_pong ----
+
+/// Answers every `Ping` with a `Pong` to its peer.
+struct Ponger {
+    peer: Option<Link<Pinger>>,
+}
+
+/// What the ponger receives.
+enum PongerMsg {
+    /// Who the ponger answers: sent once, before the timed part.
+    SetPeer(Link<Pinger>),
+    /// The ball.
+    Ping(u64),
+}
+
+impl ActorMessage<Ponger> for PongerMsg {}
+
+impl Actor for Ponger {
+    type Message = PongerMsg;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Ponger { peer: None }))
+    }
+
+    async fn handle(&mut self, _: Exec<'_, Self>, msg: PongerMsg) {
+        match msg {
+            PongerMsg::SetPeer(peer) => self.peer = Some(peer),
+            PongerMsg::Ping(x) => {
+                let peer = self.peer.as_ref().expect("peer set");
+                peer.send_raw(Pong(x)).await.expect("the pinger is alive");
+            }
+        }
+    }
+}
+
+/// The ball, coming back to the pinger.
+struct Pong(u64);
+
+impl ActorMessage<Pinger> for Pong {}
+
+/// Counts the balls that come back and serves the next; reports after the last.
+struct Pinger {
+    ponger: Link<Ponger>,
+    n: u64,
+    received: u64,
+    done: Option<oneshot::Sender<u64>>,
+}
+
+impl Actor for Pinger {
+    type Message = Pong;
+    type Spec = (Link<Ponger>, u64, oneshot::Sender<u64>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (ponger, n, done) = ctx.spec;
+        std::future::ready(Ok(Pinger { ponger, n, received: 0, done: Some(done) }))
+    }
+
+    async fn handle(&mut self, _: Exec<'_, Self>, Pong(x): Pong) {
+        self.received += 1;
+        assert_eq!(x, self.received, "ping_pong: a ball was lost or reordered");
+        if self.received == self.n {
+            let _ = self.done.take().expect("reported once").send(self.received);
+        } else {
+            self.ponger.send_raw(PongerMsg::Ping(x + 1)).await.expect("the ponger is alive");
+        }
+    }
+}
+
+/// Two actors bounce a counter; the pinger reports after the last round trip.
+pub fn ping_pong(p: &Params) -> Measurement {
+    let n = p.round_trips;
+    on_actor12_workers(async move {
+        let (done_tx, done_rx) = oneshot::channel();
+        let ponger = actor12::spawn::<Ponger>(());
+        let pinger = actor12::spawn::<Pinger>((ponger.clone(), n, done_tx));
+        ponger.send_raw(PongerMsg::SetPeer(pinger.clone())).await.expect("ponger alive");
+
+        let start = Instant::now();
+        ponger.send_raw(PongerMsg::Ping(1)).await.expect("ponger alive");
+        let received = reported_actor12(done_rx).await.expect("the pinger reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!(received, n, "ping_pong: round trips");
+        // The two hold links to each other: stop them explicitly.
+        stop_all(&[pinger]).await;
+        stop_all(&[ponger]).await;
+        Measurement::timed(elapsed, n)
+    })
+}
+
+// ---- ask ----
+
+/// Answers every request `x` with `x + 1`.
+struct Server;
+
+impl Actor for Server {
+    type Message = Envelope<u64, anyhow::Result<u64>>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Server))
+    }
+
+    async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+        let _ = msg.reply.send(Ok(msg.value + 1));
+    }
+}
+
+/// A client task asks one actor `n` times; the actor answers each `x` with `x + 1`.
+pub fn ask(p: &Params) -> Measurement {
+    let n = p.asks;
+    on_actor12_workers(async move {
+        let server = actor12::spawn::<Server>(());
+
+        let start = Instant::now();
+        let sum = ask_n(&server, n).await;
+        let elapsed = start.elapsed();
+
+        assert_eq!(sum, sum_below(n) + n, "ask: answers");
+        stop_all(&[server]).await;
+        Measurement::timed(elapsed, n)
+    })
+}
+
+/// Asks `server` `0`, ..., `n - 1`, one at a time; checks and sums the answers.
+async fn ask_n(server: &Link<Server>, n: u64) -> u64 {
+    let mut sum = 0;
+    for x in 0..n {
+        let answer = server.send(x).await.expect("ask: no answer");
+        assert_eq!(answer, x + 1, "ask: wrong answer");
+        sum += answer;
+    }
+    sum
+}
+
+// ---- fan_in and fork_join: an actor that counts and sums, reporting when it has all ----
+
+/// Counts and sums the values it is told; reports `(count, sum)` when it has `expected`.
+struct Counter {
+    expected: u64,
+    count: u64,
+    sum: u64,
+    done: Option<oneshot::Sender<(u64, u64)>>,
+}
+
+/// A value told to a [`Counter`].
+struct Value(u64);
+
+impl ActorMessage<Counter> for Value {}
+
+impl Actor for Counter {
+    type Message = Value;
+    type Spec = (u64, Option<oneshot::Sender<(u64, u64)>>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    /// Unbounded, as the peers' mailboxes are: a sender never waits.
+    fn mailbox_capacity() -> usize {
+        usize::MAX
+    }
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (expected, done) = ctx.spec;
+        std::future::ready(Ok(Counter { expected, count: 0, sum: 0, done }))
+    }
+
+    async fn handle(&mut self, _: Exec<'_, Self>, Value(x): Value) {
+        self.count += 1;
+        self.sum += x;
+        if self.count == self.expected
+            && let Some(done) = self.done.take()
+        {
+            let _ = done.send((self.count, self.sum));
+        }
+    }
+}
+
+/// Eight sender tasks tell one actor; it reports count and sum after the last message.
+pub fn fan_in(p: &Params) -> Measurement {
+    let (senders, m) = (p.fan_in_senders, p.fan_in_messages);
+    let per_sender = m / senders;
+    assert_eq!(per_sender * senders, m, "fan_in: messages must divide among the senders");
+    on_actor12_workers(async move {
+        let (done_tx, done_rx) = oneshot::channel();
+        let receiver = actor12::spawn::<Counter>((m, Some(done_tx)));
+
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..senders)
+            .map(|s| {
+                let actor = receiver.clone();
+                actor12::rt::spawn(async move {
+                    for x in s * per_sender..(s + 1) * per_sender {
+                        actor.send_raw(Value(x)).await.expect("the receiver is alive");
+                    }
+                })
+            })
+            .collect();
+        let (count, sum) = reported_actor12(done_rx).await.expect("the receiver reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!((count, sum), (m, sum_below(m)), "fan_in: count and sum received");
+        for task in tasks {
+            task.await.expect("sender");
+        }
+        stop_all(&[receiver]).await;
+        Measurement::timed(elapsed, m)
+    })
+}
+
+/// One sender tells `m` messages round-robin to 64 actors; each reports when it has its share.
+pub fn fork_join(p: &Params) -> Measurement {
+    let (actors, m) = (p.fork_join_actors, p.fork_join_messages);
+    let share = m / actors;
+    assert_eq!(share * actors, m, "fork_join: messages must divide among the actors");
+    on_actor12_workers(async move {
+        let (workers, reports): (Vec<_>, Vec<_>) = (0..actors)
+            .map(|_| {
+                let (done_tx, done_rx) = oneshot::channel();
+                (actor12::spawn::<Counter>((share, Some(done_tx))), done_rx)
+            })
+            .unzip();
+
+        let start = Instant::now();
+        for x in 0..m {
+            workers[(x % actors) as usize].send_raw(Value(x)).await.expect("the actor is alive");
+        }
+        let mut sums = Vec::with_capacity(actors as usize);
+        for report in reports {
+            let (count, sum) = reported_actor12(report).await.expect("an actor reports");
+            assert_eq!(count, share, "fork_join: count");
+            sums.push(sum);
+        }
+        let elapsed = start.elapsed();
+
+        for (i, sum) in sums.into_iter().enumerate() {
+            assert_eq!(sum, fork_join_expected_sum(i as u64, actors, m), "fork_join: sum");
+        }
+        stop_all(&workers).await;
+        Measurement::timed(elapsed, m)
+    })
+}
+
+// ---- ring ----
+
+/// A ring member: passes the token on to `next`; answers with its place when the token
+/// reaches 0.
+struct RingNode {
+    place: usize,
+    next: Option<Link<RingNode>>,
+}
+
+/// What a ring member receives.
+enum RingMsg {
+    /// The next actor of the ring: sent once, before the timed part.
+    Next(Link<RingNode>),
+    /// The token (hops still to go) with the driver's reply slot, which travels with it.
+    Token(Envelope<u64, usize>),
+}
+
+impl ActorMessage<RingNode> for RingMsg {}
+
+impl Actor for RingNode {
+    type Message = RingMsg;
+    type Spec = usize;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &usize) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(RingNode { place: ctx.spec, next: None }))
+    }
+
+    async fn handle(&mut self, _: Exec<'_, Self>, msg: RingMsg) {
+        match msg {
+            RingMsg::Next(next) => self.next = Some(next),
+            RingMsg::Token(token) if token.value == 0 => {
+                let _ = token.send(self.place);
+            }
+            RingMsg::Token(token) => {
+                let next = self.next.as_ref().expect("next set");
+                let token = RingMsg::Token(token.map(|k| k - 1));
+                if next.send_raw(token).await.is_err() {
+                    panic!("ring: the next actor is gone");
+                }
+            }
+        }
+    }
+}
+
+/// A token counts down round a ring of actors; whoever receives 0 answers with its place.
+pub fn ring(p: &Params) -> Measurement {
+    let (actors, hops) = (p.ring_actors as usize, p.ring_hops);
+    on_actor12_workers(async move {
+        let nodes: Vec<_> = (0..actors).map(actor12::spawn::<RingNode>).collect();
+        for (i, node) in nodes.iter().enumerate() {
+            let next = nodes[(i + 1) % actors].clone();
+            node.send_raw(RingMsg::Next(next)).await.expect("ring actor alive");
+        }
+
+        let start = Instant::now();
+        let (token, answer) = Envelope::new(hops);
+        nodes[0].send_raw(RingMsg::Token(token)).await.expect("ring actor alive");
+        let last = reported_actor12(answer).await.expect("a node answers");
+        let elapsed = start.elapsed();
+
+        assert_eq!(last, hops as usize % actors, "ring: the token stopped at the wrong place");
+        // The ring holds links to itself: stop it explicitly.
+        stop_all(&nodes).await;
+        Measurement::timed(elapsed, hops)
+    })
+}
+
+// ---- spawn_stop ----
+
+/// An idle actor: it handles nothing, and is only spawned and stopped.
+struct Idle;
+
+/// The message type of [`Idle`]: there is none.
+enum Nothing {}
+
+impl ActorMessage<Idle> for Nothing {}
+
+impl Actor for Idle {
+    type Message = Nothing;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Idle))
+    }
+}
+
+/// Spawns `n` idle actors, then stops them all and waits; then again, counting live bytes.
+pub fn spawn_stop(p: &Params) -> Measurement {
+    let n = p.spawn_actors;
+    on_actor12_workers(async move {
+        let live = actor12::count::stats::<Idle>().live;
+        let mut actors = Vec::with_capacity(n as usize);
+        let start = Instant::now();
+        actors.extend((0..n).map(|_| actor12::spawn::<Idle>(())));
+        stop_all(&actors).await;
+        let elapsed = start.elapsed();
+        drop(actors);
+        assert_eq!(actor12::count::stats::<Idle>().live, live, "spawn_stop: actors left alive");
+
+        let mut actors = Vec::with_capacity(n as usize);
+        let window = BytesWindow::open();
+        actors.extend((0..n).map(|_| actor12::spawn::<Idle>(())));
+        // Let every actor reach its first receive and park (untimed; as every peer does).
+        actor12::time::sleep(Duration::from_millis(20)).await;
+        let bytes_per_actor = window.close(n);
+        stop_all(&actors).await;
+        Measurement { elapsed, ops: n, bytes_per_actor }
+    })
+}

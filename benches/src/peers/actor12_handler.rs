@@ -1,0 +1,455 @@
+//! actor12, handler style: an actor's `Message` is [`Multi<Self>`], it implements one
+//! [`Handler<M>`] per message type, and it is told with `tell_dyn(..).await` and asked with
+//! `ask_dyn(..).await` (the actor12 0.0.x API). A `Multi` message is one box; an ask adds the
+//! reply slot.
+//!
+//! Each run builds an actor12 runtime with [`WORKERS`](super::WORKERS) workers
+//! ([`on_actor12_workers`]); the driver is a task on it, and tasks that are not actors (the
+//! client of `ask`, the senders of `fan_in`) are plain tasks of that runtime. Actors report
+//! completion through a reply: the `actor12::oneshot` slot they were given, or the reply to an
+//! ask; they are stopped with `cancel` and awaited with `Link::wait`.
+//!
+//! Mailboxes: actor12's default capacity is 64 (senders wait when it is full). The counters of
+//! `fan_in` and `fork_join` override [`Actor::mailbox_capacity`] to `usize::MAX` (unbounded),
+//! as the peers' mailboxes are unbounded; the other workloads keep the default (they never have
+//! more than one message in flight per actor).
+
+use std::time::{Duration, Instant};
+
+use actor12::oneshot;
+use actor12::prelude::*;
+use actor12::{Call, Envelope, MpscChannel, Multi};
+
+use super::{
+    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_actor12_workers,
+    reported_actor12, sum_below,
+};
+
+/// The implementation's name.
+pub const IMPL: &str = "actor12";
+
+/// The six workloads.
+pub fn benches() -> Vec<Peer> {
+    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join])
+}
+
+/// Cancels every actor, then waits until each has stopped.
+async fn stop_all<A: Actor<Cancel = ()>>(links: &[Link<A>]) {
+    for link in links {
+        link.cancel(());
+    }
+    for link in links {
+        link.wait().await;
+        assert!(!link.alive(), "an actor outlived its wait");
+    }
+}
+
+// ---- ping_pong ----
+
+/// Answers every `Ping` with a `Pong` to its peer.
+struct Ponger {
+    peer: Option<Link<Pinger>>,
+}
+
+impl Actor for Ponger {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Ponger { peer: None }))
+    }
+}
+
+/// Who the ponger answers: sent once, before the timed part.
+struct SetPeer(Link<Pinger>);
+/// The ball, going to the ponger.
+struct Ping(u64);
+/// The ball, coming back.
+struct Pong(u64);
+
+impl Handler<SetPeer> for Ponger {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        SetPeer(peer): SetPeer,
+    ) -> Self::Reply {
+        self.peer = Some(peer);
+        Ok(())
+    }
+}
+
+impl Handler<Ping> for Ponger {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Ping(x): Ping) -> Self::Reply {
+        self.peer.as_ref().expect("peer set").tell_dyn(Pong(x)).await;
+        Ok(())
+    }
+}
+
+/// Counts the balls that come back and serves the next; reports after the last.
+struct Pinger {
+    ponger: Link<Ponger>,
+    n: u64,
+    received: u64,
+    done: Option<oneshot::Sender<u64>>,
+}
+
+impl Actor for Pinger {
+    type Message = Multi<Self>;
+    type Spec = (Link<Ponger>, u64, oneshot::Sender<u64>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (ponger, n, done) = ctx.spec;
+        std::future::ready(Ok(Pinger { ponger, n, received: 0, done: Some(done) }))
+    }
+}
+
+impl Handler<Pong> for Pinger {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Pong(x): Pong) -> Self::Reply {
+        self.received += 1;
+        assert_eq!(x, self.received, "ping_pong: a ball was lost or reordered");
+        if self.received == self.n {
+            let _ = self.done.take().expect("reported once").send(self.received);
+        } else {
+            self.ponger.tell_dyn(Ping(x + 1)).await;
+        }
+        Ok(())
+    }
+}
+
+/// Two actors bounce a counter; the pinger reports after the last round trip.
+pub fn ping_pong(p: &Params) -> Measurement {
+    let n = p.round_trips;
+    on_actor12_workers(async move {
+        let (done_tx, done_rx) = oneshot::channel();
+        let ponger = actor12::spawn::<Ponger>(());
+        let pinger = actor12::spawn::<Pinger>((ponger.clone(), n, done_tx));
+        ponger.tell_dyn(SetPeer(pinger.clone())).await;
+
+        let start = Instant::now();
+        ponger.tell_dyn(Ping(1)).await;
+        let received = reported_actor12(done_rx).await.expect("the pinger reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!(received, n, "ping_pong: round trips");
+        // The two hold links to each other: stop them explicitly.
+        stop_all(&[pinger]).await;
+        stop_all(&[ponger]).await;
+        Measurement::timed(elapsed, n)
+    })
+}
+
+// ---- ask ----
+
+/// Answers every `Ask(x)` with `x + 1`.
+struct Server;
+
+impl Actor for Server {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Server))
+    }
+}
+
+/// A request of `ask`.
+struct Ask(u64);
+
+impl Handler<Ask> for Server {
+    type Reply = anyhow::Result<u64>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Ask(x): Ask) -> Self::Reply {
+        Ok(x + 1)
+    }
+}
+
+/// A client task asks one actor `n` times; the actor answers each `x` with `x + 1`.
+pub fn ask(p: &Params) -> Measurement {
+    let n = p.asks;
+    on_actor12_workers(async move {
+        let server = actor12::spawn::<Server>(());
+
+        let start = Instant::now();
+        let sum = ask_n(&server, n).await;
+        let elapsed = start.elapsed();
+
+        assert_eq!(sum, sum_below(n) + n, "ask: answers");
+        stop_all(&[server]).await;
+        Measurement::timed(elapsed, n)
+    })
+}
+
+/// Asks `server` `Ask(0)`, ..., `Ask(n - 1)`, one at a time; checks and sums the answers.
+async fn ask_n(server: &Link<Server>, n: u64) -> u64 {
+    let mut sum = 0;
+    for x in 0..n {
+        let answer = server.ask_dyn(Ask(x)).await.expect("ask: no answer");
+        assert_eq!(answer, x + 1, "ask: wrong answer");
+        sum += answer;
+    }
+    sum
+}
+
+// ---- fan_in and fork_join: an actor that counts and sums, reporting when it has all ----
+
+/// Counts and sums the values it is told; reports `(count, sum)` when it has `expected`.
+struct Counter {
+    expected: u64,
+    count: u64,
+    sum: u64,
+    done: Option<oneshot::Sender<(u64, u64)>>,
+}
+
+impl Actor for Counter {
+    type Message = Multi<Self>;
+    type Spec = (u64, Option<oneshot::Sender<(u64, u64)>>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    /// Unbounded, as the peers' mailboxes are: a sender never waits.
+    fn mailbox_capacity() -> usize {
+        usize::MAX
+    }
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (expected, done) = ctx.spec;
+        std::future::ready(Ok(Counter { expected, count: 0, sum: 0, done }))
+    }
+}
+
+/// A value told to a [`Counter`].
+struct Value(u64);
+
+impl Handler<Value> for Counter {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Value(x): Value) -> Self::Reply {
+        self.count += 1;
+        self.sum += x;
+        if self.count == self.expected
+            && let Some(done) = self.done.take()
+        {
+            let _ = done.send((self.count, self.sum));
+        }
+        Ok(())
+    }
+}
+
+/// What a [`Counter`] has received so far: `(count, sum)`.
+struct Total;
+
+impl Handler<Total> for Counter {
+    type Reply = anyhow::Result<(u64, u64)>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Total) -> Self::Reply {
+        Ok((self.count, self.sum))
+    }
+}
+
+/// Eight sender tasks tell one actor; it reports count and sum after the last message.
+pub fn fan_in(p: &Params) -> Measurement {
+    let (senders, m) = (p.fan_in_senders, p.fan_in_messages);
+    let per_sender = m / senders;
+    assert_eq!(per_sender * senders, m, "fan_in: messages must divide among the senders");
+    on_actor12_workers(async move {
+        let (done_tx, done_rx) = oneshot::channel();
+        let receiver = actor12::spawn::<Counter>((m, Some(done_tx)));
+
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..senders)
+            .map(|s| {
+                let actor = receiver.clone();
+                actor12::rt::spawn(async move {
+                    for x in s * per_sender..(s + 1) * per_sender {
+                        actor.tell_dyn(Value(x)).await;
+                    }
+                })
+            })
+            .collect();
+        let (count, sum) = reported_actor12(done_rx).await.expect("the receiver reports");
+        let elapsed = start.elapsed();
+
+        assert_eq!((count, sum), (m, sum_below(m)), "fan_in: count and sum received");
+        for task in tasks {
+            task.await.expect("sender");
+        }
+        stop_all(&[receiver]).await;
+        Measurement::timed(elapsed, m)
+    })
+}
+
+/// One sender tells `m` messages round-robin to 64 actors; each reports when it has its share.
+pub fn fork_join(p: &Params) -> Measurement {
+    let (actors, m) = (p.fork_join_actors, p.fork_join_messages);
+    let share = m / actors;
+    assert_eq!(share * actors, m, "fork_join: messages must divide among the actors");
+    on_actor12_workers(async move {
+        let (workers, reports): (Vec<_>, Vec<_>) = (0..actors)
+            .map(|_| {
+                let (done_tx, done_rx) = oneshot::channel();
+                (actor12::spawn::<Counter>((share, Some(done_tx))), done_rx)
+            })
+            .unzip();
+
+        let start = Instant::now();
+        for x in 0..m {
+            workers[(x % actors) as usize].tell_dyn(Value(x)).await;
+        }
+        let mut sums = Vec::with_capacity(actors as usize);
+        for report in reports {
+            let (count, sum) = reported_actor12(report).await.expect("an actor reports");
+            assert_eq!(count, share, "fork_join: count");
+            sums.push(sum);
+        }
+        let elapsed = start.elapsed();
+
+        for (i, sum) in sums.into_iter().enumerate() {
+            assert_eq!(sum, fork_join_expected_sum(i as u64, actors, m), "fork_join: sum");
+        }
+        stop_all(&workers).await;
+        Measurement::timed(elapsed, m)
+    })
+}
+
+// ---- ring ----
+
+/// A ring member: passes the token on to `next`; answers the ask with its place when the token
+/// reaches 0.
+struct RingNode {
+    place: usize,
+    next: Option<Link<RingNode>>,
+}
+
+impl Actor for RingNode {
+    type Message = Multi<Self>;
+    type Spec = usize;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &usize) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(RingNode { place: ctx.spec, next: None }))
+    }
+}
+
+/// The next actor of the ring: sent once, before the timed part.
+struct Next(Link<RingNode>);
+/// The token: hops still to go. Asked by the driver; each hop relays the ask, reply slot and
+/// all, and the member that receives 0 answers.
+struct Token(u64);
+
+impl Handler<Next> for RingNode {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Next(next): Next) -> Self::Reply {
+        self.next = Some(next);
+        Ok(())
+    }
+}
+
+impl Handler<Token> for RingNode {
+    type Reply = anyhow::Result<usize>;
+
+    async fn handle(
+        &mut self,
+        mut call: Call<'_, Self, Self::Reply>,
+        Token(k): Token,
+    ) -> Self::Reply {
+        if k == 0 {
+            return Ok(self.place);
+        }
+        let reply = call.take_reply();
+        let next = self.next.as_ref().expect("next set");
+        next.relay_dyn(Envelope::relay(Token(k - 1), reply)).await;
+        Ok(usize::MAX) // discarded: the reply slot went on with the token
+    }
+}
+
+/// A token counts down round a ring of actors; whoever receives 0 answers with its place.
+pub fn ring(p: &Params) -> Measurement {
+    let (actors, hops) = (p.ring_actors as usize, p.ring_hops);
+    on_actor12_workers(async move {
+        let nodes: Vec<_> = (0..actors).map(actor12::spawn::<RingNode>).collect();
+        for (i, node) in nodes.iter().enumerate() {
+            node.tell_dyn(Next(nodes[(i + 1) % actors].clone())).await;
+        }
+
+        let start = Instant::now();
+        let last = reported_actor12(nodes[0].ask_dyn(Token(hops))).await.expect("a node answers");
+        let elapsed = start.elapsed();
+
+        assert_eq!(last, hops as usize % actors, "ring: the token stopped at the wrong place");
+        // The ring holds links to itself: stop it explicitly.
+        stop_all(&nodes).await;
+        Measurement::timed(elapsed, hops)
+    })
+}
+
+// ---- spawn_stop ----
+
+/// An idle actor: it handles nothing, and is only spawned and stopped.
+struct Idle;
+
+impl Actor for Idle {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Idle))
+    }
+}
+
+/// Spawns `n` idle actors, then stops them all and waits; then again, counting live bytes.
+pub fn spawn_stop(p: &Params) -> Measurement {
+    let n = p.spawn_actors;
+    on_actor12_workers(async move {
+        let live = actor12::count::stats::<Idle>().live;
+        let mut actors = Vec::with_capacity(n as usize);
+        let start = Instant::now();
+        actors.extend((0..n).map(|_| actor12::spawn::<Idle>(())));
+        stop_all(&actors).await;
+        let elapsed = start.elapsed();
+        drop(actors);
+        assert_eq!(actor12::count::stats::<Idle>().live, live, "spawn_stop: actors left alive");
+
+        let mut actors = Vec::with_capacity(n as usize);
+        let window = BytesWindow::open();
+        actors.extend((0..n).map(|_| actor12::spawn::<Idle>(())));
+        // Let every actor reach its first receive and park (untimed; as every peer does).
+        actor12::time::sleep(Duration::from_millis(20)).await;
+        let bytes_per_actor = window.close(n);
+        stop_all(&actors).await;
+        Measurement { elapsed, ops: n, bytes_per_actor }
+    })
+}
