@@ -284,11 +284,16 @@ fn table(results: &[&Measured]) -> String {
         cells.push(line);
     }
 
-    let widths: Vec<usize> = (0..cells[0].len())
-        .map(|col| cells.iter().map(|line| line[col].len()).max().unwrap_or(0))
+    markdown_table(&cells)
+}
+
+/// A Markdown table, the first column left-aligned and the others right-aligned.
+pub(crate) fn markdown_table(lines: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..lines[0].len())
+        .map(|col| lines.iter().map(|line| line[col].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    for (i, line) in cells.iter().enumerate() {
+    for (i, line) in lines.iter().enumerate() {
         out.push('|');
         for (col, cell) in line.iter().enumerate() {
             if col == 0 {
@@ -299,7 +304,6 @@ fn table(results: &[&Measured]) -> String {
         }
         out.push('\n');
         if i == 0 {
-            // `|---|` under the first column, right-aligned `|--:|` under the numbers.
             out.push('|');
             for (col, w) in widths.iter().enumerate() {
                 if col == 0 {

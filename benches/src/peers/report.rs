@@ -155,7 +155,7 @@ impl PeerReport {
             });
             lines.push(line);
         }
-        pad(&lines)
+        crate::report::markdown_table(&lines)
     }
 
     /// Workloads down, implementations across: each cell the median (and bytes for
@@ -178,7 +178,7 @@ impl PeerReport {
             }
             lines.push(line);
         }
-        pad(&lines)
+        crate::report::markdown_table(&lines)
     }
 
     /// `peers.md`: machine, date, rounds, the summary, the tables, what the numbers mean.
@@ -414,37 +414,6 @@ fn color(imp: &str) -> &'static str {
 
 fn xml(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// A Markdown table, the first column left-aligned and the others right-aligned.
-fn pad(lines: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..lines[0].len())
-        .map(|col| lines.iter().map(|line| line[col].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for (i, line) in lines.iter().enumerate() {
-        out.push('|');
-        for (col, cell) in line.iter().enumerate() {
-            if col == 0 {
-                let _ = write!(out, " {cell:<w$} |", w = widths[col]);
-            } else {
-                let _ = write!(out, " {cell:>w$} |", w = widths[col]);
-            }
-        }
-        out.push('\n');
-        if i == 0 {
-            out.push('|');
-            for (col, w) in widths.iter().enumerate() {
-                if col == 0 {
-                    let _ = write!(out, "{}|", "-".repeat(w + 2));
-                } else {
-                    let _ = write!(out, "{}:|", "-".repeat(w + 1));
-                }
-            }
-            out.push('\n');
-        }
-    }
-    out
 }
 
 #[cfg(test)]
