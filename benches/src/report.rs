@@ -22,6 +22,20 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// The machine as a JSON object (one line).
+    pub(crate) fn json(&self) -> String {
+        let optional =
+            |value: &Option<String>| value.as_deref().map_or("null".to_owned(), json_str);
+        format!(
+            "{{ \"nproc\": {}, \"cpu\": {}, \"os\": {}, \"rustc\": {}, \"loadavg_at_start\": {} }}",
+            self.nproc,
+            json_str(&self.cpu),
+            json_str(&self.os),
+            optional(&self.rustc),
+            optional(&self.load)
+        )
+    }
+
     /// Looks at the machine this process runs on.
     pub fn detect() -> Machine {
         let nproc = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -203,19 +217,7 @@ impl Report {
         let _ = writeln!(out, "  \"rounds\": {},", self.rounds);
         let others = self.others_cpu.map_or("null".to_owned(), json_num);
         let _ = writeln!(out, "  \"others_cpu_share\": {others},");
-        let m = &self.machine;
-        let optional =
-            |value: &Option<String>| value.as_deref().map_or("null".to_owned(), json_str);
-        let _ = writeln!(
-            out,
-            "  \"machine\": {{ \"nproc\": {}, \"cpu\": {}, \"os\": {}, \"rustc\": {}, \
-             \"loadavg_at_start\": {} }},",
-            m.nproc,
-            json_str(&m.cpu),
-            json_str(&m.os),
-            optional(&m.rustc),
-            optional(&m.load)
-        );
+        let _ = writeln!(out, "  \"machine\": {},", self.machine.json());
         out.push_str("  \"results\": [\n");
         for (i, r) in results.iter().enumerate() {
             let baseline = baseline_median(&results, r.bench.workload);

@@ -10,15 +10,15 @@
 //! `Link::wait`, and the counters of `fan_in` and `fork_join` with an unbounded mailbox
 //! (`mailbox_capacity` overridden to `usize::MAX`, like the peers' mailboxes; the default is 64).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actor12::oneshot;
 use actor12::prelude::*;
 use actor12::{ActorMessage, Envelope, MpscChannel};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_actor12_workers,
-    reported_actor12, sum_below,
+    Measurement, Params, Peer, actor12_spawn_stop, entries, fork_join_expected_sum,
+    on_actor12_workers, reported_actor12, stop_all, sum_below,
 };
 
 /// The implementation's name.
@@ -27,17 +27,6 @@ pub const IMPL: &str = "actor12-envelope";
 /// The six workloads.
 pub fn benches() -> Vec<Peer> {
     entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join])
-}
-
-/// Cancels every actor, then waits until each has stopped.
-async fn stop_all<A: Actor<Cancel = ()>>(links: &[Link<A>]) {
-    for link in links {
-        link.cancel(());
-    }
-    for link in links {
-        link.wait().await;
-        assert!(!link.alive(), "an actor outlived its wait");
-    }
 }
 
 // ---- ping_pong ----
@@ -399,24 +388,5 @@ impl Actor for Idle {
 
 /// Spawns `n` idle actors, then stops them all and waits; then again, counting live bytes.
 pub fn spawn_stop(p: &Params) -> Measurement {
-    let n = p.spawn_actors;
-    on_actor12_workers(async move {
-        let live = actor12::count::stats::<Idle>().live;
-        let mut actors = Vec::with_capacity(n as usize);
-        let start = Instant::now();
-        actors.extend((0..n).map(|_| actor12::spawn::<Idle>(())));
-        stop_all(&actors).await;
-        let elapsed = start.elapsed();
-        drop(actors);
-        assert_eq!(actor12::count::stats::<Idle>().live, live, "spawn_stop: actors left alive");
-
-        let mut actors = Vec::with_capacity(n as usize);
-        let window = BytesWindow::open();
-        actors.extend((0..n).map(|_| actor12::spawn::<Idle>(())));
-        // Let every actor reach its first receive and park (untimed; as every peer does).
-        actor12::time::sleep(Duration::from_millis(20)).await;
-        let bytes_per_actor = window.close(n);
-        stop_all(&actors).await;
-        Measurement { elapsed, ops: n, bytes_per_actor }
-    })
+    actor12_spawn_stop::<Idle>(p)
 }

@@ -315,6 +315,42 @@ where
     rt.block_on(rt.spawn(driver)).expect("the driver task")
 }
 
+/// Cancels every actor12 actor, then waits until each has stopped.
+pub async fn stop_all<A: actor12::Actor<Cancel = ()>>(links: &[actor12::Link<A>]) {
+    for link in links {
+        link.cancel(());
+    }
+    for link in links {
+        link.wait().await;
+        assert!(!link.alive(), "an actor outlived its wait");
+    }
+}
+
+/// `spawn_stop` for actor12, whatever the style of the idle actor `A`: spawns `n` of them, stops
+/// them all and waits; then again, counting live bytes.
+pub fn actor12_spawn_stop<A: actor12::Actor<Spec = (), Cancel = ()>>(p: &Params) -> Measurement {
+    let n = p.spawn_actors;
+    on_actor12_workers(async move {
+        let live = actor12::count::stats::<A>().live;
+        let mut actors = Vec::with_capacity(n as usize);
+        let start = std::time::Instant::now();
+        actors.extend((0..n).map(|_| actor12::spawn::<A>(())));
+        stop_all(&actors).await;
+        let elapsed = start.elapsed();
+        drop(actors);
+        assert_eq!(actor12::count::stats::<A>().live, live, "spawn_stop: actors left alive");
+
+        let mut actors = Vec::with_capacity(n as usize);
+        let window = BytesWindow::open();
+        actors.extend((0..n).map(|_| actor12::spawn::<A>(())));
+        // Let every actor reach its first receive and park (untimed; as every peer does).
+        actor12::time::sleep(Duration::from_millis(20)).await;
+        let bytes_per_actor = window.close(n);
+        stop_all(&actors).await;
+        Measurement { elapsed, ops: n, bytes_per_actor }
+    })
+}
+
 /// [`reported`] on an actor12 runtime (its own timer wheel instead of tokio's).
 pub async fn reported_actor12<F: std::future::Future>(report: F) -> F::Output {
     match actor12::time::timeout(STALL, report).await {

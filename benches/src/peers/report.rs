@@ -237,19 +237,7 @@ impl PeerReport {
         let _ = writeln!(out, "  \"single_threaded\": [\"actix\"],");
         let others = self.others_cpu.map_or("null".to_owned(), json_num);
         let _ = writeln!(out, "  \"others_cpu_share\": {others},");
-        let m = &self.machine;
-        let optional =
-            |value: &Option<String>| value.as_deref().map_or("null".to_owned(), json_str);
-        let _ = writeln!(
-            out,
-            "  \"machine\": {{ \"nproc\": {}, \"cpu\": {}, \"os\": {}, \"rustc\": {}, \
-             \"loadavg_at_start\": {} }},",
-            m.nproc,
-            json_str(&m.cpu),
-            json_str(&m.os),
-            optional(&m.rustc),
-            optional(&m.load)
-        );
+        let _ = writeln!(out, "  \"machine\": {},", self.machine.json());
         out.push_str("  \"results\": [\n");
         let rows: Vec<&Sampled> = self.workloads().into_iter().flat_map(|w| self.of(w)).collect();
         for (i, r) in rows.iter().enumerate() {
