@@ -311,3 +311,77 @@ fn yield_vs_abort() {
 fn yield_vs_shutdown() {
     yield_vs_cancel(false);
 }
+
+/// Rule 7 of `task/mod.rs`: a wake on the task's worker queues it holding RUNNING. A wake from
+/// another thread racing the poll is still not lost, and the task is queued at most once.
+#[test]
+fn held_wake_while_running_is_not_lost() {
+    loom::model(|| {
+        let q = TestQueue::holding();
+        let signal = Arc::new(Signal::default());
+        let mut join = q.spawn(WaitSignal(signal.clone()));
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.run_all();
+            })
+        };
+        let waker = thread::spawn(move || signal.notify());
+        worker.join().unwrap();
+        waker.join().unwrap();
+        assert!(q.len() <= 1, "a task is queued at most once");
+        drain(&q);
+        match noop_poll(&mut join) {
+            Poll::Ready(Ok(42)) => {}
+            other => panic!("the wake-up was lost: {other:?}"),
+        }
+    });
+}
+
+/// Rule 7: an idle task woken into an entry that holds RUNNING, while `abort` (or the task
+/// list's shutdown) comes from another thread; then the queue is run (abort) or drained as a
+/// worker leaving at shutdown drains its ring. The future is dropped exactly once; the handle
+/// reports the output or cancelled, never hangs.
+fn held_wake_vs_cancel(abort: bool) {
+    loom::model(move || {
+        let q = TestQueue::holding();
+        let signal = Arc::new(Signal::default());
+        let drops = Arc::new(AtomicUsize::new(0));
+        let guard = DropCount(drops.clone());
+        let wait = WaitSignal(signal.clone());
+        let mut join = q.spawn(async move {
+            let _g = guard;
+            wait.await
+        });
+        // First poll: the task waits, in the task list.
+        assert_eq!(q.run_all(), 1);
+        let waker = thread::spawn(move || signal.notify());
+        if abort {
+            join.abort();
+        } else {
+            q.shutdown_all();
+        }
+        waker.join().unwrap();
+        if abort {
+            drain(&q);
+        } else {
+            q.shutdown_queue();
+        }
+        assert_eq!(drops.load(SeqCst), 1, "the future was not dropped exactly once");
+        match noop_poll(&mut join) {
+            Poll::Ready(Ok(42)) => assert!(abort, "ran after shutdown"),
+            Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+            other => panic!("expected 42 or cancelled, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn held_wake_vs_abort() {
+    held_wake_vs_cancel(true);
+}
+
+#[test]
+fn held_wake_vs_shutdown() {
+    held_wake_vs_cancel(false);
+}

@@ -68,6 +68,8 @@ impl Schedule for BlockingSchedule {
     fn bind(&self, _task: TaskRef) -> Result<(), TaskRef> {
         unreachable!("a blocking task completes on its first poll");
     }
+
+    type Here = ();
 }
 
 /// A closure as a future that completes on its first poll.

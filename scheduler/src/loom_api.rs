@@ -15,7 +15,7 @@ use crate::task::{Header, Schedule, TaskRef};
 /// A scheduler that just collects notified tasks, standing in for a worker. Clones share the
 /// queue (and the task list).
 #[derive(Debug, Clone)]
-pub struct TestQueue(Arc<Mutex<Vec<TaskRef>>>, Arc<Mutex<(Vec<TaskRef>, bool)>>);
+pub struct TestQueue(Arc<Mutex<Vec<TaskRef>>>, Arc<Mutex<(Vec<TaskRef>, bool)>>, bool);
 
 /// The scheduler handle a model task carries.
 #[derive(Debug, Clone)]
@@ -40,6 +40,18 @@ impl Schedule for TestSchedule {
         list.0.push(task);
         Ok(())
     }
+
+    /// The queue itself: with [`TestQueue::holding`], every wake queues the task holding
+    /// RUNNING, as a wake on a worker does (`task/mod.rs` rule 7).
+    type Here = TestQueue;
+
+    fn hold_here(&self) -> Option<TestQueue> {
+        self.0.2.then(|| self.0.clone())
+    }
+
+    fn schedule_held(here: TestQueue, task: TaskRef) {
+        here.0.lock().push(task);
+    }
 }
 
 impl Default for TestQueue {
@@ -51,7 +63,17 @@ impl Default for TestQueue {
 impl TestQueue {
     /// A new, empty queue.
     pub fn new() -> TestQueue {
-        TestQueue(Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new((Vec::new(), false))))
+        TestQueue(
+            Arc::new(Mutex::new(Vec::new())),
+            Arc::new(Mutex::new((Vec::new(), false))),
+            false,
+        )
+    }
+
+    /// A new, empty queue whose tasks' wakes queue them holding RUNNING (rule 7 of
+    /// `task/mod.rs`).
+    pub fn holding() -> TestQueue {
+        TestQueue { 2: true, ..TestQueue::new() }
     }
 
     /// Spawns `future` as a task scheduled on this queue; its first notification is queued.

@@ -38,8 +38,9 @@ use crate::time::{Clock, Inbox, Wheel};
 pub(crate) const GLOBAL_INTERVAL: u32 = 61;
 /// Ticks between two timer checks while the worker is busy.
 pub(crate) const EVENT_INTERVAL: u32 = 61;
-/// Consecutive runs of the LIFO slot's task before it goes to the back of the ring.
-pub(crate) const MAX_LIFO_HOPS: u32 = 3;
+/// Consecutive runs of the LIFO slot's task before it goes to the back of the ring (tokio: 3;
+/// the trade-off is in `docs/design/scheduler.md` section 4).
+pub(crate) const MAX_LIFO_HOPS: u32 = 16;
 /// Queue checks before parking.
 const SPINS: u32 = 64;
 
@@ -98,7 +99,33 @@ impl Schedule for TaskSchedule {
     fn bind(&self, task: TaskRef) -> Result<(), TaskRef> {
         self.shared.owned.bind(task)
     }
+
+    /// This thread's worker.
+    type Here = Here;
+
+    fn hold_here(&self) -> Option<Here> {
+        if self.pinned.is_some() {
+            return None;
+        }
+        crate::context::with_core(|core| match core {
+            // The shutdown check is on this thread, so the worker is not past its final drain
+            // (which starts only after the same flag stopped its loop here).
+            Some(core) if Arc::ptr_eq(&core.shared, &self.shared) && !self.shared.is_shutdown() => {
+                Some(Here(core))
+            }
+            _ => None,
+        })
+    }
+
+    fn schedule_held(here: Here, task: TaskRef) {
+        // SAFETY: `hold_here` made `here` on this thread, from the worker whose loop is below us
+        // on this thread's stack, in this same wake.
+        unsafe { &*here.0 }.schedule_local(task, None);
+    }
 }
+
+/// The worker of the current thread, as `TaskSchedule::hold_here` found it.
+pub(crate) struct Here(*const Core);
 
 impl Shared {
     /// Builds the shared state and the workers' owner-side queues.
@@ -596,6 +623,7 @@ mod tests {
         fn bind(&self, task: TaskRef) -> Result<(), TaskRef> {
             Err(task)
         }
+        type Here = ();
     }
 
     /// Review finding 5: a worker that the searching throttle refuses does not count other

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, RawWakerVTable, Waker};
 
 use super::join::JoinError;
 use super::state::{Notify, NotifyByVal, Snapshot, ToIdle, ToRunning};
@@ -185,10 +185,11 @@ where
         }
     }
     // The waker borrows our reference: it is only cloned (with a new reference) if kept.
-    let waker = std::mem::ManuallyDrop::new(super::waker::waker_ref(task.as_ptr()));
+    let vtable = super::waker::vtable::<F, S>();
+    let waker = std::mem::ManuallyDrop::new(super::waker::waker_ref(task.as_ptr(), vtable));
     let mut cx = Context::from_waker(&waker);
     crate::coop::reset();
-    let _current = CurrentTask::enter(task.as_ptr());
+    let _current = CurrentTask::enter(task.as_ptr(), vtable);
     let polled = cell.poll(&mut cx);
     let yielded = _current.yielded();
     match polled {
@@ -356,23 +357,26 @@ fn store_join_waker<F: Future, S>(cell: &Cell<F, S>, waker: &Waker) -> Result<()
     })
 }
 
+/// The future task being polled on this thread: its header, its waker vtable, and whether it
+/// asked for a fast yield.
+type Current = (*const Header, *const RawWakerVTable, bool);
+
 thread_local! {
-    /// The future task being polled on this thread, and whether it asked for a fast yield.
-    static CURRENT: std::cell::Cell<(*const Header, bool)> =
-        const { std::cell::Cell::new((std::ptr::null(), false)) };
+    static CURRENT: std::cell::Cell<Current> =
+        const { std::cell::Cell::new((std::ptr::null(), std::ptr::null(), false)) };
 }
 
 /// Marks the task being polled, for [`try_fast_yield`]; restores the previous mark on drop
 /// (polls nest when a task's poll runs another executor).
-struct CurrentTask((*const Header, bool));
+struct CurrentTask(Current);
 
 impl CurrentTask {
-    fn enter(ptr: NonNull<Header>) -> CurrentTask {
-        CurrentTask(CURRENT.with(|c| c.replace((ptr.as_ptr(), false))))
+    fn enter(ptr: NonNull<Header>, vtable: &'static RawWakerVTable) -> CurrentTask {
+        CurrentTask(CURRENT.with(|c| c.replace((ptr.as_ptr(), vtable, false))))
     }
 
     fn yielded(&self) -> bool {
-        CURRENT.with(|c| c.get().1)
+        CURRENT.with(|c| c.get().2)
     }
 }
 
@@ -388,13 +392,14 @@ impl Drop for CurrentTask {
 /// caller wakes `waker` as usual.
 pub(crate) fn try_fast_yield(waker: &Waker) -> bool {
     CURRENT.with(|c| {
-        let (ptr, _) = c.get();
-        if !ptr.is_null() && super::waker::is_task_waker(waker, ptr) {
-            c.set((ptr, true));
-            true
-        } else {
-            false
+        let (ptr, vtable, _) = c.get();
+        let own = !ptr.is_null()
+            && waker.data() == ptr as *const ()
+            && std::ptr::eq(waker.vtable(), vtable);
+        if own {
+            c.set((ptr, vtable, true));
         }
+        own
     })
 }
 
@@ -407,28 +412,61 @@ fn drop_caught<F: Future>(stage: &mut Stage<F>) -> Result<(), Panic> {
 
 /// Wakes a task with the waker's own reference, which is consumed: it becomes the queue's
 /// reference if the task was idle.
-pub(crate) fn wake_by_val(header: &Header) {
-    match header.state.transition_to_notified_by_val() {
-        NotifyByVal::Submit => {
-            // SAFETY: the waker's reference is handed to the queue.
-            let task = unsafe { TaskRef::from_raw(NonNull::from(header)) };
-            // SAFETY: the vtable belongs to this task.
-            unsafe { (header.vtable.schedule)(task) };
-        }
+///
+/// On one of the task's runtime's workers, the task is queued there holding RUNNING (rule 7):
+/// its next poll then starts without a state transition.
+///
+/// # Safety
+///
+/// `ptr` is a live task made by `new_task::<F, S>`, and the caller gives up one reference to it.
+pub(crate) unsafe fn wake_by_val<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: the caller's reference keeps the task live until it is handed on or dropped below.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let here = cell.scheduler.hold_here();
+    match cell.header.state.transition_to_notified_by_val(here.is_some()) {
+        // SAFETY: the waker's reference is handed to the queue.
+        NotifyByVal::Submit => submit(cell, unsafe { TaskRef::from_raw(ptr) }, here),
         NotifyByVal::Nothing => {}
         // SAFETY: that was the last reference: nobody else can reach the task.
-        NotifyByVal::Dealloc => unsafe { (header.vtable.dealloc)(NonNull::from(header)) },
+        NotifyByVal::Dealloc => unsafe { dealloc::<F, S>(ptr) },
     }
 }
 
-/// Wakes a task: queues it if it was idle. Shared by all wakers of future tasks.
-pub(crate) fn wake_by_ref(header: &Header) {
-    if header.state.transition_to_notified() == Notify::Submit {
-        // SAFETY: `transition_to_notified` took a reference for the queue, which `schedule`
-        // consumes.
-        let task = unsafe { TaskRef::from_raw(NonNull::from(header)) };
-        // SAFETY: the vtable belongs to this task.
-        unsafe { (header.vtable.schedule)(task) };
+/// Wakes a task: queues it if it was idle (on this worker holding RUNNING, as `wake_by_val`).
+///
+/// # Safety
+///
+/// `ptr` is a live task made by `new_task::<F, S>`, and the caller holds a reference to it.
+pub(crate) unsafe fn wake_by_ref<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: the caller's reference keeps the task live.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let here = cell.scheduler.hold_here();
+    if cell.header.state.transition_to_notified(here.is_some()) == Notify::Submit {
+        // SAFETY: `transition_to_notified` took a reference for the queue.
+        submit(cell, unsafe { TaskRef::from_raw(ptr) }, here);
+    }
+}
+
+/// Queues a task a wake found idle: where `here` says, its entry holding RUNNING, else through
+/// its scheduler.
+fn submit<F: Future, S: Schedule>(cell: &Cell<F, S>, task: TaskRef, here: Option<S::Here>) {
+    match here {
+        Some(here) => {
+            // SAFETY: the wake's transition gave us RUNNING, which we hand to the entry (rule 7).
+            cell.header.held.with_mut(|h| unsafe { *h = true });
+            S::schedule_held(here, task);
+        }
+        None => cell.scheduler.schedule(task),
     }
 }
 

@@ -35,6 +35,14 @@
 //!    a wake sets NOTIFIED (a spurious poll later), `abort` and shutdown set CANCELLED for the
 //!    entry's runner, and queues that drop entries at shutdown run held ones once more to cancel
 //!    them (`TaskRef::shutdown_queued`).
+//! 7. A wake on one of the task's runtime's workers (the common case: one task wakes another
+//!    through a channel) queues an idle task there with RUNNING already taken: the wake's CAS sets
+//!    RUNNING instead of NOTIFIED, the waker marks `Header::held`, and the entry is handled as in
+//!    rule 6 (the next poll starts without a transition). Only where the scheduler says so
+//!    ([`Schedule::hold_here`]): on a worker of the task's own runtime that is not shutting down,
+//!    for a task not pinned elsewhere, so that the entry lands in a queue that the worker drains
+//!    with `shutdown_queued`; a check on the same thread as the push, so that the worker cannot
+//!    be past that drain.
 
 pub(crate) mod core;
 pub(crate) mod join;
@@ -281,4 +289,22 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     /// Adds the task to the task list, taking over `task` (a reference for the list). Fails,
     /// giving it back, once the runtime shuts down.
     fn bind(&self, task: TaskRef) -> Result<(), TaskRef>;
+
+    /// Where [`schedule_held`](Self::schedule_held) would queue a task woken on this thread.
+    type Here;
+
+    /// Asked by a wake before it changes the task's state: `Some` if a task woken on this
+    /// thread now can be queued here with its entry holding RUNNING (rule 7), in a queue whose
+    /// owner, at shutdown, runs held entries once more to cancel them
+    /// ([`TaskRef::shutdown_queued`]) instead of dropping them.
+    fn hold_here(&self) -> Option<Self::Here> {
+        None
+    }
+
+    /// Queues `task`, whose entry holds RUNNING, where `hold_here` said (same thread, same
+    /// wake).
+    fn schedule_held(here: Self::Here, task: TaskRef) {
+        let _ = (here, task);
+        unreachable!("`hold_here` said no")
+    }
 }

@@ -43,6 +43,12 @@ const JOIN_WAKER: usize = 1 << 6;
 const REF_ONE: usize = 1 << 7;
 const REF_MASK: usize = !(REF_ONE - 1);
 
+/// What a wake sets on an idle task: NOTIFIED for a plain queue entry, RUNNING for an entry that
+/// holds it (`task/mod.rs` rule 7).
+fn idle_wake_bit(hold: bool) -> usize {
+    if hold { RUNNING } else { NOTIFIED }
+}
+
 /// A value read from the state word.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Snapshot(usize);
@@ -221,7 +227,11 @@ impl State {
     }
 
     /// A wake-up. Sets NOTIFIED; if the task was idle, also takes a reference for the run queue.
-    pub(crate) fn transition_to_notified(&self) -> Notify {
+    ///
+    /// `hold`: the caller queues the task on its own worker, whose entry then holds RUNNING
+    /// (`task/mod.rs` rule 7): an idle task gets RUNNING instead of NOTIFIED, and whoever pops
+    /// the entry polls it without a transition.
+    pub(crate) fn transition_to_notified(&self, hold: bool) -> Notify {
         self.update(|cur| {
             if cur & (COMPLETE | NOTIFIED) != 0 {
                 (None, Notify::Nothing)
@@ -229,14 +239,14 @@ impl State {
                 (Some(cur | NOTIFIED), Notify::Nothing)
             } else {
                 assert!(cur <= isize::MAX as usize, "task reference count overflow");
-                (Some((cur | NOTIFIED) + REF_ONE), Notify::Submit)
+                (Some((cur | idle_wake_bit(hold)) + REF_ONE), Notify::Submit)
             }
         })
     }
 
     /// A wake-up that consumes the waker's reference (`Waker::wake`): one CAS where
-    /// `transition_to_notified` plus a reference drop would take two.
-    pub(crate) fn transition_to_notified_by_val(&self) -> NotifyByVal {
+    /// `transition_to_notified` plus a reference drop would take two. `hold` as there.
+    pub(crate) fn transition_to_notified_by_val(&self, hold: bool) -> NotifyByVal {
         self.update(|cur| {
             debug_assert!(cur & REF_MASK >= REF_ONE);
             if cur & (COMPLETE | NOTIFIED) != 0 {
@@ -248,7 +258,7 @@ impl State {
                 // The runner holds a reference, so ours is not the last.
                 (Some((cur | NOTIFIED) - REF_ONE), NotifyByVal::Nothing)
             } else {
-                (Some(cur | NOTIFIED), NotifyByVal::Submit)
+                (Some(cur | idle_wake_bit(hold)), NotifyByVal::Submit)
             }
         })
     }
@@ -353,20 +363,20 @@ mod tests {
         let s = State::new_task(3);
         assert_eq!(s.transition_to_running(), ToRunning::Poll);
         // A wake while running only sets NOTIFIED.
-        assert_eq!(s.transition_to_notified(), Notify::Nothing);
+        assert_eq!(s.transition_to_notified(false), Notify::Nothing);
         assert_eq!(s.transition_to_idle(false), ToIdle::Notified);
         assert_eq!(s.transition_to_running(), ToRunning::Poll);
         // Going idle drops the runner's reference.
         assert_eq!(s.transition_to_idle(false), ToIdle::Idle);
         assert_eq!(s.load().ref_count(), 2);
         // An idle task is submitted exactly once.
-        assert_eq!(s.transition_to_notified(), Notify::Submit);
-        assert_eq!(s.transition_to_notified(), Notify::Nothing);
+        assert_eq!(s.transition_to_notified(false), Notify::Submit);
+        assert_eq!(s.transition_to_notified(false), Notify::Nothing);
         assert_eq!(s.load().ref_count(), 3);
         assert_eq!(s.transition_to_running(), ToRunning::Poll);
         let prev = s.transition_to_complete();
         assert!(prev.has_join_interest());
-        assert_eq!(s.transition_to_notified(), Notify::Nothing);
+        assert_eq!(s.transition_to_notified(false), Notify::Nothing);
         // Complete: the handle drops the output, and the (empty) waker slot is its own.
         assert_eq!(s.transition_to_join_handle_dropped(), (true, true));
     }
@@ -398,14 +408,14 @@ mod tests {
         let s = State::new_task(2);
         // Queued (NOTIFIED): a wake by value just drops its reference.
         s.ref_inc();
-        assert_eq!(s.transition_to_notified_by_val(), NotifyByVal::Nothing);
+        assert_eq!(s.transition_to_notified_by_val(false), NotifyByVal::Nothing);
         assert_eq!(s.load().ref_count(), 2);
         assert_eq!(s.transition_to_running(), ToRunning::Poll);
         assert_eq!(s.transition_to_idle(false), ToIdle::Idle);
         assert_eq!(s.load().ref_count(), 1);
         // Idle: the waker's reference becomes the queue's.
         s.ref_inc();
-        assert_eq!(s.transition_to_notified_by_val(), NotifyByVal::Submit);
+        assert_eq!(s.transition_to_notified_by_val(false), NotifyByVal::Submit);
         assert_eq!(s.load().ref_count(), 2);
         // The last reference, on a complete task: free it.
         let done = State::new_bare(1);
@@ -414,7 +424,26 @@ mod tests {
         let c = State::new_task(1);
         assert_eq!(c.transition_to_running(), ToRunning::Poll);
         c.transition_to_complete();
-        assert_eq!(c.transition_to_notified_by_val(), NotifyByVal::Dealloc);
+        assert_eq!(c.transition_to_notified_by_val(false), NotifyByVal::Dealloc);
+    }
+
+    #[test]
+    fn a_holding_wake_takes_running_for_the_entry() {
+        let s = State::new_task(2);
+        assert_eq!(s.transition_to_running(), ToRunning::Poll);
+        assert_eq!(s.transition_to_idle(false), ToIdle::Idle);
+        // Idle: RUNNING (not NOTIFIED) and a reference for the entry.
+        assert_eq!(s.transition_to_notified(true), Notify::Submit);
+        let w = s.load();
+        assert!(w.is_running() && !w.is_notified());
+        assert_eq!(w.ref_count(), 2);
+        // Held: a second wake only asks for another poll, like a wake during a poll.
+        s.ref_inc();
+        assert_eq!(s.transition_to_notified_by_val(true), NotifyByVal::Nothing);
+        assert!(s.load().is_notified());
+        assert_eq!(s.load().ref_count(), 2);
+        // The entry's runner polls without a transition, then releases RUNNING as usual.
+        assert_eq!(s.transition_to_idle(false), ToIdle::Notified);
     }
 
     #[test]
@@ -424,7 +453,7 @@ mod tests {
         assert_eq!(s.transition_to_idle(true), ToIdle::Notified);
         assert!(s.load().is_notified() && !s.load().is_running());
         // Queued already: a wake now adds nothing.
-        assert_eq!(s.transition_to_notified(), Notify::Nothing);
+        assert_eq!(s.transition_to_notified(false), Notify::Nothing);
         assert_eq!(s.transition_to_running(), ToRunning::Poll);
     }
 

@@ -1,41 +1,63 @@
 //! `std::task::Waker` for future tasks: a pointer to the header, one counted reference per waker.
+//!
+//! The waker's vtable is made per task type, so that a wake reaches the task's scheduler
+//! directly: that is how a wake on a worker can queue the task there holding RUNNING
+//! (`task/mod.rs` rule 7).
 
+use std::future::Future;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use super::Header;
+use super::{Header, Schedule};
 
-static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
+/// The waker vtable of future tasks of type `F` scheduled by `S`.
+pub(crate) fn vtable<F, S>() -> &'static RawWakerVTable
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    &RawWakerVTable::new(clone::<F, S>, wake::<F, S>, wake_by_ref::<F, S>, drop_waker)
+}
 
 /// A waker that borrows the caller's reference: it must not be dropped (wrap it in
 /// `ManuallyDrop`); clones take their own reference.
-pub(crate) fn waker_ref(ptr: NonNull<Header>) -> Waker {
+pub(crate) fn waker_ref(ptr: NonNull<Header>, vtable: &'static RawWakerVTable) -> Waker {
     // SAFETY: the vtable's functions uphold the `RawWaker` contract for a header pointer.
-    unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &VTABLE)) }
+    unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), vtable)) }
 }
 
-/// True if `waker` is a future task's waker for the task at `ptr`.
-pub(crate) fn is_task_waker(waker: &Waker, ptr: *const Header) -> bool {
-    waker.data() == ptr as *const () && std::ptr::eq(waker.vtable(), &VTABLE)
-}
-
-unsafe fn clone(ptr: *const ()) -> RawWaker {
+unsafe fn clone<F, S>(ptr: *const ()) -> RawWaker
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
     // SAFETY: a waker holds (or borrows) a reference, so the header is live.
     let header = unsafe { &*(ptr as *const Header) };
     header.state.ref_inc();
-    RawWaker::new(ptr, &VTABLE)
+    RawWaker::new(ptr, vtable::<F, S>())
 }
 
-unsafe fn wake(ptr: *const ()) {
-    // SAFETY: as in `clone`; this waker's reference is consumed here.
-    let header = unsafe { &*(ptr as *const Header) };
-    super::core::wake_by_val(header);
+unsafe fn wake<F, S>(ptr: *const ())
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: as in `clone`; this waker's reference is consumed here. The vtable is only used
+    // for tasks made by `new_task::<F, S>`.
+    unsafe { super::core::wake_by_val::<F, S>(NonNull::new_unchecked(ptr as *mut Header)) }
 }
 
-unsafe fn wake_by_ref(ptr: *const ()) {
-    // SAFETY: as in `clone`.
-    let header = unsafe { &*(ptr as *const Header) };
-    super::core::wake_by_ref(header);
+unsafe fn wake_by_ref<F, S>(ptr: *const ())
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: as in `wake`, borrowing the waker's reference.
+    unsafe { super::core::wake_by_ref::<F, S>(NonNull::new_unchecked(ptr as *mut Header)) }
 }
 
 unsafe fn drop_waker(ptr: *const ()) {
