@@ -60,8 +60,19 @@ fn drain(q: &TestQueue) -> usize {
 /// most once at a time.
 #[test]
 fn wake_while_running_is_not_lost() {
-    loom::model(|| {
-        let q = TestQueue::new();
+    wake_while_running(TestQueue::new);
+}
+
+/// Rule 7 of `task/mod.rs`: a wake on the task's worker queues it holding RUNNING. A wake from
+/// another thread racing the poll is still not lost, and the task is queued at most once.
+#[test]
+fn held_wake_while_running_is_not_lost() {
+    wake_while_running(TestQueue::holding);
+}
+
+fn wake_while_running(queue: fn() -> TestQueue) {
+    loom::model(move || {
+        let q = queue();
         let signal = Arc::new(Signal::default());
         let mut join = q.spawn(WaitSignal(signal.clone()));
         let worker = {
@@ -310,32 +321,6 @@ fn yield_vs_abort() {
 #[test]
 fn yield_vs_shutdown() {
     yield_vs_cancel(false);
-}
-
-/// Rule 7 of `task/mod.rs`: a wake on the task's worker queues it holding RUNNING. A wake from
-/// another thread racing the poll is still not lost, and the task is queued at most once.
-#[test]
-fn held_wake_while_running_is_not_lost() {
-    loom::model(|| {
-        let q = TestQueue::holding();
-        let signal = Arc::new(Signal::default());
-        let mut join = q.spawn(WaitSignal(signal.clone()));
-        let worker = {
-            let q = q.clone();
-            thread::spawn(move || {
-                q.run_all();
-            })
-        };
-        let waker = thread::spawn(move || signal.notify());
-        worker.join().unwrap();
-        waker.join().unwrap();
-        assert!(q.len() <= 1, "a task is queued at most once");
-        drain(&q);
-        match noop_poll(&mut join) {
-            Poll::Ready(Ok(42)) => {}
-            other => panic!("the wake-up was lost: {other:?}"),
-        }
-    });
 }
 
 /// Rule 7: an idle task woken into an entry that holds RUNNING, while `abort` (or the task

@@ -410,16 +410,17 @@ fn drop_caught<F: Future>(stage: &mut Stage<F>) -> Result<(), Panic> {
     catch_unwind(AssertUnwindSafe(move || drop(old)))
 }
 
-/// Wakes a task with the waker's own reference, which is consumed: it becomes the queue's
-/// reference if the task was idle.
+/// Wakes a task: queues it if it was idle. `by_val`: the waker's own reference is consumed (it
+/// becomes the queue's if the task was idle); otherwise the queue takes a new one.
 ///
 /// On one of the task's runtime's workers, the task is queued there holding RUNNING (rule 7):
 /// its next poll then starts without a state transition.
 ///
 /// # Safety
 ///
-/// `ptr` is a live task made by `new_task::<F, S>`, and the caller gives up one reference to it.
-pub(crate) unsafe fn wake_by_val<F, S>(ptr: NonNull<Header>)
+/// `ptr` is a live task made by `new_task::<F, S>`, and the caller holds a reference to it (and
+/// gives it up if `by_val`).
+pub(crate) unsafe fn wake<F, S>(ptr: NonNull<Header>, by_val: bool)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -428,31 +429,22 @@ where
     // SAFETY: the caller's reference keeps the task live until it is handed on or dropped below.
     let cell = unsafe { cell::<F, S>(ptr) };
     let here = cell.scheduler.hold_here();
-    match cell.header.state.transition_to_notified_by_val(here.is_some()) {
-        // SAFETY: the waker's reference is handed to the queue.
-        NotifyByVal::Submit => submit(cell, unsafe { TaskRef::from_raw(ptr) }, here),
-        NotifyByVal::Nothing => {}
-        // SAFETY: that was the last reference: nobody else can reach the task.
-        NotifyByVal::Dealloc => unsafe { dealloc::<F, S>(ptr) },
-    }
-}
-
-/// Wakes a task: queues it if it was idle (on this worker holding RUNNING, as `wake_by_val`).
-///
-/// # Safety
-///
-/// `ptr` is a live task made by `new_task::<F, S>`, and the caller holds a reference to it.
-pub(crate) unsafe fn wake_by_ref<F, S>(ptr: NonNull<Header>)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-    S: Schedule,
-{
-    // SAFETY: the caller's reference keeps the task live.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    let here = cell.scheduler.hold_here();
-    if cell.header.state.transition_to_notified(here.is_some()) == Notify::Submit {
-        // SAFETY: `transition_to_notified` took a reference for the queue.
+    let state = &cell.header.state;
+    let idle = if by_val {
+        match state.transition_to_notified_by_val(here.is_some()) {
+            NotifyByVal::Submit => true,
+            NotifyByVal::Nothing => false,
+            NotifyByVal::Dealloc => {
+                // SAFETY: that was the last reference: nobody else can reach the task.
+                unsafe { dealloc::<F, S>(ptr) };
+                return;
+            }
+        }
+    } else {
+        state.transition_to_notified(here.is_some()) == Notify::Submit
+    };
+    if idle {
+        // SAFETY: the transition handed the waker's reference to the queue, or took a new one.
         submit(cell, unsafe { TaskRef::from_raw(ptr) }, here);
     }
 }

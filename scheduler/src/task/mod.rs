@@ -39,7 +39,7 @@
 //!    through a channel) queues an idle task there with RUNNING already taken: the wake's CAS sets
 //!    RUNNING instead of NOTIFIED, the waker marks `Header::held`, and the entry is handled as in
 //!    rule 6 (the next poll starts without a transition). Only where the scheduler says so
-//!    ([`Schedule::hold_here`]): on a worker of the task's own runtime that is not shutting down,
+//!    (`Schedule::hold_here`): on a worker of the task's own runtime that is not shutting down,
 //!    for a task not pinned elsewhere, so that the entry lands in a queue that the worker drains
 //!    with `shutdown_queued`; a check on the same thread as the push, so that the worker cannot
 //!    be past that drain.

@@ -47,7 +47,7 @@ where
 {
     // SAFETY: as in `clone`; this waker's reference is consumed here. The vtable is only used
     // for tasks made by `new_task::<F, S>`.
-    unsafe { super::core::wake_by_val::<F, S>(NonNull::new_unchecked(ptr as *mut Header)) }
+    unsafe { super::core::wake::<F, S>(NonNull::new_unchecked(ptr as *mut Header), true) }
 }
 
 unsafe fn wake_by_ref<F, S>(ptr: *const ())
@@ -57,7 +57,7 @@ where
     S: Schedule,
 {
     // SAFETY: as in `wake`, borrowing the waker's reference.
-    unsafe { super::core::wake_by_ref::<F, S>(NonNull::new_unchecked(ptr as *mut Header)) }
+    unsafe { super::core::wake::<F, S>(NonNull::new_unchecked(ptr as *mut Header), false) }
 }
 
 unsafe fn drop_waker(ptr: *const ()) {
