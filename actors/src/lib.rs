@@ -72,6 +72,9 @@
 
 pub mod cancel;
 mod loom;
+#[cfg(actor12_loom)]
+#[doc(hidden)]
+pub mod loom_api;
 pub mod oneshot;
 
 #[cfg(not(actor12_loom))]
@@ -98,7 +101,9 @@ mod multi;
 mod proxy;
 #[cfg(not(actor12_loom))]
 mod runtime;
-#[cfg(not(actor12_loom))]
+// Also under loom, for the actor task's models (`loom_api`), where the parts only the rest of
+// the crate uses go unused.
+#[cfg_attr(actor12_loom, allow(dead_code))]
 mod task;
 #[cfg(not(actor12_loom))]
 mod weak;

@@ -1,4 +1,4 @@
-//! The one door to atomics, cells and locks: std normally, loom under `--cfg actor12_loom`.
+//! The one door to atomics, cells, locks and spin-wait yields: std normally, loom under `--cfg actor12_loom`.
 //!
 //! As in `actor12-mailbox`: every shared access in this crate goes through these names so that
 //! the loom models in `loom-tests/` see it. `UnsafeCell` is used through `with`/`with_mut`.
@@ -7,6 +7,7 @@
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    pub(crate) use loom::thread::yield_now;
 
     /// A mutex without poisoning, so that std and loom call sites read the same.
     #[derive(Debug)]
@@ -27,6 +28,7 @@ mod imp {
 mod imp {
     pub(crate) use parking_lot::Mutex;
     pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    pub(crate) use std::thread::yield_now;
 
     /// `std::cell::UnsafeCell` with loom's closure API.
     #[derive(Debug)]

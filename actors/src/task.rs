@@ -25,18 +25,22 @@
 //!   the actor down, exactly once.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::future::Future;
 use std::mem::{ManuallyDrop, offset_of};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, Ordering::*};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use actor12_mailbox::{Mailbox, Pop, Push};
-use actor12_scheduler::Handle;
-use actor12_scheduler::task::{self, Header, TaskRef, Vtable};
-use parking_lot::Mutex;
+use actor12_scheduler::task::{Header, TaskRef, Vtable};
+#[cfg(not(actor12_loom))]
+use actor12_scheduler::{Handle, task::try_schedule};
+
+use crate::loom::{AtomicBool, Mutex, Ordering::*};
+#[cfg(actor12_loom)]
+use crate::loom_api::{Handle, try_schedule};
 
 /// Messages one run takes from the mailbox before it lets other actors on the worker go.
 const BATCH: u32 = 64;
@@ -50,9 +54,12 @@ pub(crate) struct Core<M> {
     bound: Header,
     pub(crate) mailbox: Mailbox<M>,
     pub(crate) handle: Handle,
+    /// Set by the task list at shutdown before it asks for the run token; a holder that sees it
+    /// tears the actor down instead of running it (see `bound_shutdown`).
+    kill: AtomicBool,
     stopped: Stopped,
     /// Touched only by the run token's holder.
-    run: std::cell::UnsafeCell<RunState>,
+    run: RunState,
     waker_vtable: &'static RawWakerVTable,
     crash: CrashFn,
 }
@@ -75,9 +82,10 @@ enum Waiting {
     Yield,
 }
 
+/// Cells, not a `&mut`: the run loop and the receiver it polls both use them.
 struct RunState {
-    budget: u32,
-    waiting: Waiting,
+    budget: Cell<u32>,
+    waiting: Cell<Waiting>,
 }
 
 /// "The actor has stopped", for `Link::wait`: a flag and the wakers waiting for it.
@@ -143,7 +151,7 @@ impl<M: Send + 'static> Core<M> {
         // SAFETY: the run token owns one counted reference (module documentation), and the
         // caller holds the token.
         let token = unsafe { TaskRef::from_raw(NonNull::from(&self.header)) };
-        if let Err(token) = task::try_schedule(&self.handle, token) {
+        if let Err(token) = try_schedule(&self.handle, token) {
             // The runtime is shut down: nobody will run the actor, and the task list may already
             // have asked for the token in vain. Its holder (us) tears the actor down, here.
             // SAFETY: the vtable's `shutdown` expects the run token, which we hold.
@@ -247,28 +255,27 @@ impl<M: Send + 'static> Core<M> {
     /// # Safety
     /// Only the run token's holder may call it (the actor's own task, while it runs).
     pub(crate) unsafe fn poll_recv(&self) -> RecvStep<M> {
-        // SAFETY: the run token's holder has exclusive use of the run state and the consumer
-        // side of the mailbox.
-        let run = unsafe { &mut *self.run.get() };
-        if run.budget == 0 {
-            run.waiting = Waiting::Yield;
+        let run = &self.run;
+        let budget = run.budget.get();
+        if budget == 0 {
+            run.waiting.set(Waiting::Yield);
             return RecvStep::Pending;
         }
         loop {
-            // SAFETY: as above.
+            // SAFETY: the run token's holder has the consumer side of the mailbox.
             match unsafe { self.mailbox.pop() } {
                 Pop::User(msg) => {
-                    run.budget -= 1;
+                    run.budget.set(budget - 1);
                     return RecvStep::Message(msg);
                 }
                 Pop::System(()) => continue,
                 Pop::Closed => return RecvStep::Closed,
                 Pop::Empty => {
-                    run.waiting = Waiting::Mailbox;
+                    run.waiting.set(Waiting::Mailbox);
                     return RecvStep::Pending;
                 }
                 Pop::Busy => {
-                    run.waiting = Waiting::Yield;
+                    run.waiting.set(Waiting::Yield);
                     return RecvStep::Pending;
                 }
             }
@@ -297,8 +304,9 @@ where
             bound: Header::new_bare(bound_vtable::<M, F>(), 1, None),
             mailbox,
             handle,
+            kill: AtomicBool::new(false),
             stopped: Stopped { done: AtomicBool::new(false), waiters: Mutex::new(Vec::new()) },
-            run: std::cell::UnsafeCell::new(RunState { budget: BATCH, waiting: Waiting::Other }),
+            run: RunState { budget: Cell::new(BATCH), waiting: Cell::new(Waiting::Other) },
             waker_vtable: waker_vtable::<M>(),
             crash,
         },
@@ -407,8 +415,9 @@ unsafe fn run<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
     // SAFETY: the run token points at a live `Task<M, F>` (it owns a reference).
     let task = unsafe { task_ref::<M, F>(token.as_ptr()) };
     let core = &task.core;
-    // SAFETY: the run token's holder has exclusive use of the run state and the stage.
-    let (run, stage) = unsafe { (&mut *core.run.get(), &mut *task.stage.get()) };
+    let run = &core.run;
+    // SAFETY: the run token's holder has exclusive use of the stage.
+    let stage = unsafe { &mut *task.stage.get() };
     if matches!(stage, Stage::Done | Stage::Empty) {
         // Torn down by a shutdown while this entry was queued: the token's reference goes.
         return None;
@@ -419,7 +428,7 @@ unsafe fn run<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
         Waker::from_raw(RawWaker::new(token.as_ptr().as_ptr().cast(), core.waker_vtable))
     });
     let mut cx = Context::from_waker(&waker);
-    run.budget = BATCH;
+    run.budget.set(BATCH);
     // Polls without a message (a handler woken by a reply, a timer, its own `yield_now`) count
     // against the same batch, so a chatty future cannot keep the worker.
     let mut polls = 0;
@@ -427,7 +436,14 @@ unsafe fn run<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
         polls += 1;
         // SAFETY: we hold the run token (the consumer side).
         unsafe { core.mailbox.take_notified() };
-        run.waiting = Waiting::Other;
+        // Relaxed: ordered after `take_notified`'s acquire. A notification from
+        // `bound_shutdown` that failed our last `try_idle` was released after its store.
+        if core.kill.load(Relaxed) {
+            // SAFETY: we hold the run token.
+            unsafe { tear_down::<M, F>(task, true) };
+            return None;
+        }
+        run.waiting.set(Waiting::Other);
         let done = match stage {
             Stage::Running(future) => {
                 // SAFETY: the future lives in the task's allocation, which never moves.
@@ -454,7 +470,7 @@ unsafe fn run<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
             unsafe { tear_down::<M, F>(task, true) };
             return None; // drops the token's reference
         }
-        let idle = match run.waiting {
+        let idle = match run.waiting.get() {
             // SAFETY: we hold the run token (the consumer side).
             Waiting::Mailbox => unsafe { core.mailbox.try_idle() },
             // SAFETY: as above.
@@ -466,7 +482,7 @@ unsafe fn run<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
             let _ = token.into_raw();
             return None;
         }
-        if run.budget == 0 || polls >= BATCH {
+        if run.budget.get() == 0 || polls >= BATCH {
             return Some(token);
         }
     }
@@ -515,7 +531,7 @@ unsafe fn tear_down<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
             }
             Pop::System(()) => {}
             // A producer claimed a slot before the close and is still writing it.
-            Pop::Busy => std::thread::yield_now(),
+            Pop::Busy => crate::loom::yield_now(),
             Pop::Empty | Pop::Closed => break,
         }
     }
@@ -532,7 +548,7 @@ unsafe fn tear_down<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
 unsafe fn schedule_token<M: Send + 'static>(token: TaskRef) {
     // SAFETY: the scheduler calls this with a token of a live `Core<M>`.
     let core = unsafe { core_ref::<M>(token.as_ptr()) };
-    if let Err(token) = task::try_schedule(&core.handle, token) {
+    if let Err(token) = try_schedule(&core.handle, token) {
         // SAFETY: as in `Core::schedule`: we hold the run token.
         unsafe { (token.header().vtable().shutdown)(token.as_ptr()) };
     }
@@ -558,7 +574,9 @@ unsafe fn dealloc<M, F>(ptr: NonNull<Header>) {
 }
 
 /// The task list entry's `shutdown`: ask for the run token; if the actor was idle we get it and
-/// tear it down here, otherwise its holder will run it (and see the runtime shut down).
+/// tear it down here. Otherwise its holder does: a queue being drained at shutdown cancels it,
+/// a schedule refused after shutdown tears it down, and a worker running it sees `kill` (our
+/// notification fails its `try_idle`, so it goes round its loop once more and looks).
 unsafe fn bound_shutdown<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
     ptr: NonNull<Header>,
 ) {
@@ -566,6 +584,8 @@ unsafe fn bound_shutdown<M: Send + 'static, F: Future<Output = ()> + Send + 'sta
     let main = unsafe { main_of::<M>(ptr) };
     // SAFETY: as above.
     let core = unsafe { core_ref::<M>(main) };
+    // Relaxed: the notification's read-modify-write below releases it (see the load in `run`).
+    core.kill.store(true, Relaxed);
     if core.mailbox.notify() == Push::Schedule {
         // SAFETY: we hold the run token now.
         let token = unsafe { TaskRef::from_raw(main) };

@@ -456,3 +456,27 @@ fn shutting_the_runtime_down_drops_idle_and_busy_actors_once() {
     drop(gates);
     assert!(links.iter().all(|l| !l.alive()));
 }
+
+#[test]
+fn a_shutdown_that_times_out_still_drops_an_actor_busy_on_its_worker() {
+    let rt = runtime();
+    let probe = Probe::default();
+    let (entered_tx, entered) = std::sync::mpsc::channel();
+    let (open, gate) = std::sync::mpsc::channel();
+    let link = rt.block_on(async {
+        let link = actor12::spawn::<Recorder>(probe.clone());
+        link.send_message(HandlerMessage::new(Block(entered_tx, gate))).await.forget();
+        link
+    });
+    entered.recv().unwrap();
+    // Its worker cannot leave in time, so the task list asks for the actor while it runs.
+    rt.shutdown_timeout(Duration::from_millis(1));
+    assert_eq!(probe.drops(), 0, "still inside its handler");
+    open.send(()).unwrap();
+    assert!(
+        probe.wait_dropped_for(Duration::from_secs(30)),
+        "the actor went idle after the shutdown instead of being dropped"
+    );
+    assert_eq!(probe.terminates(), 0, "a shutdown drops actors, it does not terminate them");
+    drop(link);
+}

@@ -140,6 +140,23 @@ impl TestQueue {
     }
 }
 
+/// Runs a queued task through its vtable, as a worker does: the entry's reference goes to the
+/// task, which hands back an entry to queue again if it wants another run.
+pub fn run(task: TaskRef) -> Option<TaskRef> {
+    task.run()
+}
+
+/// Cancels the task behind this reference, once (the task list's call at shutdown).
+pub fn shutdown(task: &TaskRef) {
+    task.shutdown();
+}
+
+/// Cancels a task taken out of a queue that will never run it, and drops the entry (a worker
+/// or a closed queue at shutdown).
+pub fn shutdown_queued(task: TaskRef) {
+    task.shutdown_queued();
+}
+
 /// A task with no future, to fill run queues: its id is readable from the queue's output.
 fn dummy_task(id: usize) -> TaskRef {
     struct Id(#[allow(dead_code)] usize);

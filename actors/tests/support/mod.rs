@@ -29,6 +29,14 @@ impl Probe {
         let _unused = cvar.wait_while(lock.lock().unwrap(), |n| *n == 0).unwrap();
     }
 
+    /// As [`wait_dropped`](Self::wait_dropped), giving up after `limit` (a guard against a
+    /// hang, not a timing claim): true if the state was dropped.
+    pub fn wait_dropped_for(&self, limit: std::time::Duration) -> bool {
+        let (lock, cvar) = &*self.drops;
+        let (n, _) = cvar.wait_timeout_while(lock.lock().unwrap(), limit, |n| *n == 0).unwrap();
+        *n > 0
+    }
+
     pub fn terminates(&self) -> usize {
         self.terminates.load(SeqCst)
     }
@@ -112,6 +120,23 @@ impl Handler<Hold> for Recorder {
 
     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Hold(gate): Hold) -> Self::Reply {
         let _ = gate.await;
+        Ok(())
+    }
+}
+
+/// Blocks its worker thread (not just the handler) until the gate opens; says when it starts.
+pub struct Block(pub std::sync::mpsc::Sender<()>, pub std::sync::mpsc::Receiver<()>);
+
+impl Handler<Block> for Recorder {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        Block(on, gate): Block,
+    ) -> Self::Reply {
+        on.send(()).unwrap();
+        let _ = gate.recv();
         Ok(())
     }
 }

@@ -1,0 +1,191 @@
+//! Entry points for the loom models in `loom-tests/` (compiled only under `--cfg actor12_loom`).
+//!
+//! The actor task (`task.rs`) is the real code; what stands in for the runtime is [`Handle`]: a
+//! global queue and a task list, with the contract `task.rs` relies on from
+//! `actor12_scheduler::Handle`: a schedule fails once the runtime is shut down, the task list
+//! refuses binds once closed and cancels each entry once at shutdown, and a token queued when
+//! the queue closes is cancelled (`shutdown_queued`) instead of run.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll};
+
+use actor12_scheduler::loom_api as rt;
+use actor12_scheduler::task::{Header, TaskRef};
+use loom::sync::Arc;
+
+use crate::loom::{AtomicBool, Mutex, Ordering::*};
+use crate::task::{self, CoreRef, RecvStep};
+
+/// The runtime as an actor sees it: a global queue (a worker's [`run_one`](Handle::run_one)
+/// pops it) and the task list.
+#[derive(Debug, Clone)]
+pub struct Handle(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    shut_down: AtomicBool,
+    /// Queued run tokens, and "closed".
+    queue: Mutex<(VecDeque<TaskRef>, bool)>,
+    /// Bound list entries, and "closed".
+    list: Mutex<(Vec<TaskRef>, bool)>,
+}
+
+impl Default for Handle {
+    fn default() -> Self {
+        Handle::new()
+    }
+}
+
+impl Handle {
+    /// A runtime with nothing in it.
+    pub fn new() -> Handle {
+        Handle(Arc::new(Shared {
+            shut_down: AtomicBool::new(false),
+            queue: Mutex::new((VecDeque::new(), false)),
+            list: Mutex::new((Vec::new(), false)),
+        }))
+    }
+
+    /// As `Runtime::shutdown`: the flag that makes later schedules fail, then the task list
+    /// (each entry cancelled once), then the queue (each token cancelled, later pushes too).
+    pub fn shutdown(&self) {
+        self.0.shut_down.store(true, SeqCst);
+        let entries = {
+            let mut list = self.0.list.lock();
+            list.1 = true;
+            std::mem::take(&mut list.0)
+        };
+        for entry in entries {
+            rt::shutdown(&entry);
+        }
+        let queued = {
+            let mut queue = self.0.queue.lock();
+            queue.1 = true;
+            std::mem::take(&mut queue.0)
+        };
+        for token in queued {
+            rt::shutdown_queued(token);
+        }
+    }
+
+    /// A worker's turn: runs the first queued actor, queueing it again if it asks to. False if
+    /// nothing was queued.
+    pub fn run_one(&self) -> bool {
+        let Some(token) = self.0.queue.lock().0.pop_front() else { return false };
+        if let Some(again) = rt::run(token) {
+            self.push(again);
+        }
+        true
+    }
+
+    /// Queued run tokens.
+    pub fn queued(&self) -> usize {
+        self.0.queue.lock().0.len()
+    }
+
+    /// Bound task list entries.
+    pub fn bound(&self) -> usize {
+        self.0.list.lock().0.len()
+    }
+
+    fn push(&self, token: TaskRef) {
+        let mut queue = self.0.queue.lock();
+        if queue.1 {
+            drop(queue);
+            rt::shutdown_queued(token);
+        } else {
+            queue.0.push_back(token);
+        }
+    }
+
+    /// As `actor12_scheduler::Handle::bind_task`.
+    ///
+    /// # Safety
+    /// As there: `task` is a task list entry the caller releases once.
+    pub(crate) unsafe fn bind_task(&self, task: TaskRef) -> Result<(), TaskRef> {
+        let mut list = self.0.list.lock();
+        if list.1 {
+            return Err(task);
+        }
+        list.0.push(task);
+        Ok(())
+    }
+
+    /// As `actor12_scheduler::Handle::release_task`.
+    ///
+    /// # Safety
+    /// As there: `task` points to a live header.
+    pub(crate) unsafe fn release_task(&self, task: NonNull<Header>) -> Option<TaskRef> {
+        let mut list = self.0.list.lock();
+        let i = list.0.iter().position(|t| t.as_ptr() == task)?;
+        Some(list.0.swap_remove(i))
+    }
+}
+
+/// As `actor12_scheduler::task::try_schedule`.
+pub(crate) fn try_schedule(handle: &Handle, token: TaskRef) -> Result<(), TaskRef> {
+    if handle.0.shut_down.load(SeqCst) {
+        return Err(token);
+    }
+    handle.push(token);
+    Ok(())
+}
+
+/// A link to a model actor whose lifecycle takes messages until its mailbox closes.
+#[allow(missing_debug_implementations)]
+pub struct Actor<M: Send + 'static> {
+    core: CoreRef<M>,
+}
+
+impl<M: Send + 'static> Actor<M> {
+    /// Allocates and starts the actor: its first run is queued on `handle`. `keep` lives in the
+    /// lifecycle, and is dropped with it (to count that this happens once).
+    pub fn spawn<K: Send + 'static>(handle: &Handle, keep: K) -> Actor<M> {
+        let core = task::allocate::<M, Lifecycle<M, K>>(handle.clone(), None, |_| {
+            unreachable!("model lifecycles do not panic")
+        });
+        let lifecycle = Lifecycle { rx: core.clone(), _keep: keep };
+        // SAFETY: made by `allocate::<M, Lifecycle<M, K>>` just above, started once, by us.
+        unsafe { task::start(&core, lifecycle) };
+        Actor { core }
+    }
+
+    /// Sends without waiting (the mailbox is unbounded); gives the message back if the actor has
+    /// stopped.
+    pub fn send(&self, msg: M) -> Result<(), M> {
+        self.core.try_send(msg).map_err(|e| match e {
+            actor12_mailbox::TrySendError::Full(m) | actor12_mailbox::TrySendError::Closed(m) => m,
+        })
+    }
+
+    /// Asks the actor to stop, as dropping its last link does.
+    pub fn close(&self) {
+        if self.core.mailbox.close() == actor12_mailbox::Push::Schedule {
+            self.core.schedule();
+        }
+    }
+}
+
+/// The model actor's lifecycle: drops each message it takes.
+struct Lifecycle<M: Send + 'static, K> {
+    rx: CoreRef<M>,
+    _keep: K,
+}
+
+impl<M: Send + 'static, K> Future for Lifecycle<M, K> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        loop {
+            // SAFETY: a lifecycle is polled only by its run token's holder.
+            match unsafe { self.rx.poll_recv() } {
+                RecvStep::Message(msg) => drop(msg),
+                RecvStep::Closed => return Poll::Ready(()),
+                RecvStep::Pending => return Poll::Pending,
+            }
+        }
+    }
+}

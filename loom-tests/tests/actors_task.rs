@@ -1,0 +1,97 @@
+//! loom: the actor as the scheduled unit (`actors/src/task.rs`) against runtime shutdown.
+//!
+//! The run token passes between the mailbox's IDLE bit, the run queue and the worker running
+//! the actor; at shutdown the task list only *asks* for it. Whatever the interleaving, the actor
+//! is torn down exactly once (its lifecycle dropped once), every message is dropped exactly once,
+//! and the allocation is freed: a leak would leave the model runtime's `Arc` alive inside it,
+//! which loom reports.
+#![cfg(actor12_loom)]
+
+use actor12::loom_api::{Actor, Handle};
+use actor12_loom_tests::Tracked;
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::thread;
+
+/// A spawned actor, its lifecycle's drop counter, and a message drop counter.
+fn actor(rt: &Handle) -> (Arc<Actor<Tracked>>, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let torn_down = Arc::new(AtomicUsize::new(0));
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let actor = Actor::spawn(rt, Tracked(0, torn_down.clone()));
+    (Arc::new(actor), torn_down, dropped)
+}
+
+/// A message sent to an idle actor races the runtime's shutdown (and the worker that would run
+/// the actor): the push's schedule fails after shutdown, or the token is queued and cancelled,
+/// or the task list gets it from the IDLE bit.
+#[test]
+fn send_versus_shutdown() {
+    loom::model(|| {
+        let rt = Handle::new();
+        let (actor, torn_down, dropped) = actor(&rt);
+        assert!(rt.run_one(), "the first run was queued");
+        assert_eq!(rt.queued(), 0, "the actor went idle");
+
+        let sender = {
+            let (actor, dropped) = (actor.clone(), dropped.clone());
+            thread::spawn(move || drop(actor.send(Tracked(1, dropped))))
+        };
+        let stopper = {
+            let rt = rt.clone();
+            thread::spawn(move || rt.shutdown())
+        };
+        while rt.run_one() {}
+        sender.join().unwrap();
+        stopper.join().unwrap();
+
+        assert_eq!(torn_down.load(SeqCst), 1, "torn down exactly once");
+        assert_eq!(dropped.load(SeqCst), 1, "the message dropped exactly once");
+        assert_eq!((rt.queued(), rt.bound()), (0, 0));
+    });
+}
+
+/// The task list asks for the run token while a worker is running the actor: the worker must
+/// not park the actor in its mailbox (where nobody would ask again) but tear it down.
+#[test]
+fn run_versus_shutdown() {
+    loom::model(|| {
+        let rt = Handle::new();
+        let (actor, torn_down, _) = actor(&rt);
+        let worker = {
+            let rt = rt.clone();
+            thread::spawn(move || while rt.run_one() {})
+        };
+        rt.shutdown();
+        worker.join().unwrap();
+
+        assert_eq!(torn_down.load(SeqCst), 1, "torn down exactly once");
+        assert_eq!((rt.queued(), rt.bound()), (0, 0));
+        drop(actor);
+    });
+}
+
+/// The last link closes the mailbox (the actor ends and leaves the task list) while the runtime
+/// shuts down (the list cancels its entry): one teardown, the list entry released once.
+#[test]
+fn close_versus_shutdown() {
+    loom::model(|| {
+        let rt = Handle::new();
+        let (actor, torn_down, _) = actor(&rt);
+        assert!(rt.run_one(), "the first run was queued");
+
+        let closer = {
+            let actor = actor.clone();
+            thread::spawn(move || actor.close())
+        };
+        let worker = {
+            let rt = rt.clone();
+            thread::spawn(move || while rt.run_one() {})
+        };
+        rt.shutdown();
+        closer.join().unwrap();
+        worker.join().unwrap();
+
+        assert_eq!(torn_down.load(SeqCst), 1, "torn down exactly once");
+        assert_eq!((rt.queued(), rt.bound()), (0, 0));
+    });
+}
