@@ -253,6 +253,8 @@ pub struct ActorContext<A: Actor> {
     pub span: tracing::Span,
     /// A weak link to the actor itself.
     pub link: WeakLink<A>,
+    /// Where `Multi` messages build their handlers' futures, reused from one to the next.
+    pub(crate) handler_buf: crate::multi::FutureBuf,
 }
 
 impl<A: Actor> Debug for ActorContext<A> {
@@ -414,6 +416,7 @@ where
         futures: tasks,
         span,
         link: link.downgrade(),
+        handler_buf: crate::multi::FutureBuf::EMPTY,
     };
     let _ = token.register_waker(core.waker());
     // SAFETY: `core` was allocated above for `F`, and this is its one start.

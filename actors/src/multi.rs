@@ -1,14 +1,22 @@
-//! `Multi<A>`: a type-erased message for handler-style actors, one allocation each.
+//! `Multi<A>`: a type-erased message for handler-style actors, with no allocation of its own
+//! when it is small.
 //!
-//! `Multi::new` boxes the envelope together with room for the future that will handle it: the
-//! box holds `Slot::Start(message, reply slot)` and, once the actor takes the message, the handler's future
-//! in place (`Slot::Running`). So handling a `Multi` message allocates nothing beyond the one box.
-//! The future's type is named through a function pointer (`run::<A, M>`) whose arguments are raw
-//! pointers to the actor and its context, valid for the duration of the `handle` call that
-//! polls it.
+//! A `Multi` is a vtable pointer and three words. The message (with its reply slot, for an ask)
+//! is stored in those words when it fits (24 bytes for a tell, 16 for an ask's message beside
+//! its 8-byte slot), and boxed otherwise. When the actor handles it, the handler's future is
+//! built in a buffer that the actor keeps in its [`ActorContext`] and reuses for every message
+//! (grown when a larger future comes along). So a small handler-style tell costs no allocation
+//! in steady state, and an ask only its reply slot.
+//!
+//! The future's type is named through `run::<A, M>`, whose arguments are raw pointers to the
+//! actor and its context, valid while the [`Handling`] future that polls it holds their
+//! exclusive borrows.
 
+use std::alloc::Layout;
 use std::future::Future;
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
 use crate::actor::{Actor, ActorContext, ActorMessage};
@@ -18,12 +26,24 @@ use crate::oneshot;
 
 /// A message for any [`Handler`] the actor implements: the `Message` type of handler-style
 /// actors. Built by [`Link::ask_dyn`](crate::Link::ask_dyn) and friends.
+///
+/// Cost: a message of up to 24 bytes (16 for an ask, beside its reply slot) is stored in the
+/// `Multi` itself, larger ones are boxed; the handler's future is built in a buffer the actor
+/// reuses from one message to the next. So a small tell allocates nothing once the actor has
+/// warmed up, and an ask allocates only its reply slot.
 pub struct Multi<A: Actor> {
-    handler: Pin<Box<dyn Erased<A>>>,
+    vtable: &'static Vtable<A>,
+    data: Inline,
 }
 
-// SAFETY: the boxed handler is only ever reached through `Pin<&mut>` (when the actor handles
-// the message) or moved; no `&Multi` gives access to it, so sharing a `&Multi` shares nothing.
+/// Where a message lives inside a `Multi`: the payload itself if it fits, else its box.
+type Inline = MaybeUninit<[usize; 3]>;
+
+// SAFETY: the payload is an `M: Send` with, for an ask, a reply sender (`Send`); the vtable is
+// plain function pointers.
+unsafe impl<A: Actor> Send for Multi<A> {}
+// SAFETY: no `&Multi` gives access to the payload (it is only moved out, or dropped, through
+// ownership), so sharing a `&Multi` shares nothing.
 unsafe impl<A: Actor> Sync for Multi<A> {}
 
 impl<A: Actor> std::fmt::Debug for Multi<A> {
@@ -32,6 +52,26 @@ impl<A: Actor> std::fmt::Debug for Multi<A> {
     }
 }
 
+/// What a `Multi` knows about its payload's type.
+struct Vtable<A: Actor> {
+    /// Moves the payload out of `data` and builds the handler's future in `buf`.
+    start: StartFn<A>,
+    /// Drops a payload that was never handled.
+    drop: unsafe fn(data: *mut Inline),
+}
+
+type StartFn<A> =
+    unsafe fn(data: *mut Inline, Raw<A>, Raw<ActorContext<A>>, &mut FutureBuf) -> Running;
+
+/// The erased handler future living in the actor's [`FutureBuf`].
+#[derive(Clone, Copy)]
+struct Running {
+    poll: unsafe fn(NonNull<u8>, &mut Context<'_>) -> Poll<()>,
+    drop: unsafe fn(NonNull<u8>),
+}
+
+type Reply<A, M> = <A as Handler<M>>::Reply;
+
 impl<A: Actor> Multi<A> {
     /// Wraps an envelope for `A`'s `Handler<M>`.
     pub fn new<M: Send + 'static>(envelope: Envelope<M, <A as Handler<M>>::Reply>) -> Self
@@ -39,17 +79,140 @@ impl<A: Actor> Multi<A> {
         A: Handler<M>,
     {
         let (msg, reply) = envelope.split();
-        Multi { handler: Box::pin(new_slot::<A, M, _>(msg, Some(reply), run::<A, M>)) }
+        Multi::with(
+            &Vtable {
+                start: start::<A, M, Ask<M, Reply<A, M>>>,
+                drop: drop_payload::<Ask<M, Reply<A, M>>>,
+            },
+            Ask(msg, reply),
+        )
     }
 
     /// A message for `A`'s `Handler<M>` whose reply nobody waits for (what
-    /// [`Link::tell_dyn`](crate::Link::tell_dyn) sends): one allocation, no reply slot.
+    /// [`Link::tell_dyn`](crate::Link::tell_dyn) sends): no reply slot, and no allocation if
+    /// the message fits in 24 bytes.
     pub fn tell<M: Send + 'static>(message: M) -> Self
     where
         A: Handler<M>,
     {
-        Multi { handler: Box::pin(new_slot::<A, M, _>(message, None, run::<A, M>)) }
+        Multi::with(
+            &Vtable { start: start::<A, M, Tell<M>>, drop: drop_payload::<Tell<M>> },
+            Tell(message),
+        )
     }
+
+    fn with<P: Payload>(vtable: &'static Vtable<A>, payload: P) -> Self {
+        let mut data = Inline::uninit();
+        // SAFETY: `data` is ours; `store` writes either `P` (when it fits, checked there) or a
+        // box pointer, which always fits.
+        unsafe { store(&mut data, payload) };
+        Multi { vtable, data }
+    }
+}
+
+impl<A: Actor> Drop for Multi<A> {
+    fn drop(&mut self) {
+        // SAFETY: an unconsumed `Multi` holds the payload its vtable was made for.
+        unsafe { (self.vtable.drop)(&mut self.data) }
+    }
+}
+
+/// A payload: a tell's message, or an ask's message with its reply slot.
+trait Payload: Sized + Send + 'static {
+    /// Stored in place (no box) when it fits in a `Multi`'s three words.
+    const INLINE: bool =
+        size_of::<Self>() <= size_of::<Inline>() && align_of::<Self>() <= align_of::<Inline>();
+}
+
+struct Tell<M>(M);
+struct Ask<M, R>(M, oneshot::Sender<R>);
+
+impl<M: Send + 'static> Payload for Tell<M> {}
+impl<M: Send + 'static, R: Send + 'static> Payload for Ask<M, R> {}
+
+/// # Safety
+/// `data` is writable and holds no payload.
+unsafe fn store<P: Payload>(data: &mut Inline, payload: P) {
+    let data = data.as_mut_ptr();
+    if P::INLINE {
+        // SAFETY: `P` fits in size and alignment (`INLINE`).
+        unsafe { data.cast::<P>().write(payload) }
+    } else {
+        // SAFETY: a box pointer fits in three words.
+        unsafe { data.cast::<Box<P>>().write(Box::new(payload)) }
+    }
+}
+
+/// # Safety
+/// `data` holds a payload stored by `store::<P>`; it is moved out (the caller must not drop it
+/// again).
+unsafe fn take<P: Payload>(data: *mut Inline) -> P {
+    let data = data.cast::<u8>();
+    if P::INLINE {
+        // SAFETY: per the contract.
+        unsafe { data.cast::<P>().read() }
+    } else {
+        // SAFETY: per the contract.
+        *unsafe { data.cast::<Box<P>>().read() }
+    }
+}
+
+unsafe fn drop_payload<P: Payload>(data: *mut Inline) {
+    // SAFETY: the vtable's `drop` contract: an unhandled payload of type `P`.
+    drop(unsafe { take::<P>(data) });
+}
+
+/// Splits a payload into what `run` takes.
+trait IntoRun<M, R> {
+    fn into_run(self) -> (M, Option<oneshot::Sender<R>>);
+}
+
+impl<M, R> IntoRun<M, R> for Tell<M> {
+    fn into_run(self) -> (M, Option<oneshot::Sender<R>>) {
+        (self.0, None)
+    }
+}
+
+impl<M, R> IntoRun<M, R> for Ask<M, R> {
+    fn into_run(self) -> (M, Option<oneshot::Sender<R>>) {
+        (self.0, Some(self.1))
+    }
+}
+
+unsafe fn start<A, M, P>(
+    data: *mut Inline,
+    actor: Raw<A>,
+    ctx: Raw<ActorContext<A>>,
+    buf: &mut FutureBuf,
+) -> Running
+where
+    A: Handler<M>,
+    M: Send + 'static,
+    P: Payload + IntoRun<M, Reply<A, M>>,
+{
+    // SAFETY: the vtable's `start` contract: `data` holds a `P`, consumed here.
+    let (msg, reply) = unsafe { take::<P>(data) }.into_run();
+    buf.put(run::<A, M>(actor, ctx, msg, reply))
+}
+
+/// The future of handling one `Multi` message.
+struct Handling<'a, A: Actor> {
+    msg: ManuallyDrop<Multi<A>>,
+    stage: Stage,
+    /// The handler's future lives here while it runs (taken from the context meanwhile).
+    buf: FutureBuf,
+    actor: &'a mut A,
+    ctx: &'a mut ActorContext<A>,
+}
+
+#[derive(Clone, Copy)]
+enum Stage {
+    /// `msg` holds the message.
+    Unstarted,
+    /// `msg` is consumed; `buf` holds the handler's future.
+    Running(Running),
+    /// `msg` is consumed; the future is dropped and `buf` is back in the context.
+    Done,
 }
 
 impl<A: Actor> ActorMessage<A> for Multi<A> {
@@ -58,15 +221,14 @@ impl<A: Actor> ActorMessage<A> for Multi<A> {
         actor: &'a mut A,
         ctx: Exec<'a, A>,
     ) -> impl Future<Output = ()> + Send + 'a {
-        Handling { handler: self.handler, actor, ctx: ctx.ctx }
+        Handling {
+            msg: ManuallyDrop::new(self),
+            stage: Stage::Unstarted,
+            buf: FutureBuf::EMPTY,
+            actor,
+            ctx: ctx.ctx,
+        }
     }
-}
-
-/// The future of handling one `Multi` message.
-struct Handling<'a, A: Actor> {
-    handler: Pin<Box<dyn Erased<A>>>,
-    actor: &'a mut A,
-    ctx: &'a mut ActorContext<A>,
 }
 
 impl<A: Actor> Future for Handling<'_, A> {
@@ -74,12 +236,124 @@ impl<A: Actor> Future for Handling<'_, A> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let (actor, ctx) = (Raw(&raw mut *this.actor), Raw(&raw mut *this.ctx));
-        // SAFETY: both pointers come from the exclusive borrows this future holds for 'a, and the
-        // handler's future only lives inside `this.handler`, which this future owns: it is
-        // dropped (or finished) before those borrows end.
-        unsafe { this.handler.as_mut().poll_handle(actor, ctx, cx) }
+        let running = match this.stage {
+            Stage::Running(running) => running,
+            Stage::Done => return Poll::Ready(()),
+            Stage::Unstarted => {
+                // The buffer leaves the context while the handler (which may use the context)
+                // runs, so nothing reaches it through both.
+                this.buf = std::mem::replace(&mut this.ctx.handler_buf, FutureBuf::EMPTY);
+                let (actor, ctx) = (Raw(&raw mut *this.actor), Raw(&raw mut *this.ctx));
+                // SAFETY: the message is unconsumed (`Unstarted`) and consumed here, once; the
+                // pointers come from the exclusive borrows this future holds for 'a, and the
+                // handler's future, which alone uses them, is dropped (by `finish`) before
+                // those borrows end.
+                let running = unsafe {
+                    (this.msg.vtable.start)(&mut this.msg.data, actor, ctx, &mut this.buf)
+                };
+                this.stage = Stage::Running(running);
+                running
+            }
+        };
+        // SAFETY: `buf` holds the future `running` describes, built in place and never moved.
+        let poll = unsafe { (running.poll)(this.buf.ptr, cx) };
+        if poll.is_ready() {
+            this.finish();
+        }
+        poll
     }
+}
+
+impl<A: Actor> Handling<'_, A> {
+    /// Drops the handler's future in place and gives the buffer back to the context.
+    fn finish(&mut self) {
+        if let Stage::Running(running) = std::mem::replace(&mut self.stage, Stage::Done) {
+            // SAFETY: `buf` holds the future `running` describes; dropped once (the stage
+            // moved on first).
+            unsafe { (running.drop)(self.buf.ptr) };
+            self.ctx.handler_buf = std::mem::replace(&mut self.buf, FutureBuf::EMPTY);
+        }
+    }
+}
+
+impl<A: Actor> Drop for Handling<'_, A> {
+    fn drop(&mut self) {
+        match self.stage {
+            // Dropped before its first poll: the message was never handled.
+            // SAFETY: not consumed (`Unstarted`); dropped once, here.
+            Stage::Unstarted => unsafe { ManuallyDrop::drop(&mut self.msg) },
+            Stage::Running(_) => self.finish(),
+            Stage::Done => {}
+        }
+    }
+}
+
+/// The reusable home of an actor's handler futures (one at a time): a heap block that only
+/// grows. Sixteen bytes in every actor's context.
+pub(crate) struct FutureBuf {
+    ptr: NonNull<u8>,
+    /// The block's layout; size 0 if there is no block.
+    size: u32,
+    align: u32,
+}
+
+// SAFETY: a `FutureBuf` is raw memory, and what `put` moves in is `Send`.
+unsafe impl Send for FutureBuf {}
+// SAFETY: as above; `&FutureBuf` gives no access to the memory.
+unsafe impl Sync for FutureBuf {}
+
+impl FutureBuf {
+    pub(crate) const EMPTY: FutureBuf = FutureBuf { ptr: NonNull::dangling(), size: 0, align: 1 };
+
+    fn layout(&self) -> Layout {
+        // SAFETY: made from a valid layout in `put` (or the empty one).
+        unsafe { Layout::from_size_align_unchecked(self.size as usize, self.align as usize) }
+    }
+
+    /// Moves `future` in (growing the block if it does not fit) and returns how to poll and drop
+    /// it there. The caller must drop it (with `Running::drop`) before the next `put`.
+    fn put<F: Future<Output = ()> + Send>(&mut self, future: F) -> Running {
+        let (need, have) = (Layout::new::<F>(), self.layout());
+        if need.size() > have.size() || need.align() > have.align() {
+            let layout = Layout::from_size_align(
+                need.size().max(have.size()).max(64),
+                need.align().max(have.align()),
+            )
+            .expect("a future's layout");
+            let size = u32::try_from(layout.size()).expect("a handler future under 4 GiB");
+            // SAFETY: `layout` has a non-zero size.
+            let ptr = NonNull::new(unsafe { std::alloc::alloc(layout) })
+                .unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+            // Drops the old block.
+            *self = FutureBuf { ptr, size, align: layout.align() as u32 };
+        }
+        // SAFETY: the block is large and aligned enough for `F`, and empty (the contract).
+        unsafe { self.ptr.cast::<F>().write(future) };
+        Running { poll: poll_in_place::<F>, drop: drop_in_place::<F> }
+    }
+}
+
+impl Drop for FutureBuf {
+    fn drop(&mut self) {
+        if self.size != 0 {
+            // SAFETY: allocated in `put` with this layout, and nothing lives in it any more
+            // (`Handling` drops its future before it gives the buffer back).
+            unsafe { std::alloc::dealloc(self.ptr.as_ptr(), self.layout()) };
+        }
+    }
+}
+
+unsafe fn poll_in_place<F: Future<Output = ()>>(
+    ptr: NonNull<u8>,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    // SAFETY: `Running::poll`'s contract: an `F` built in place by `put`, never moved.
+    unsafe { Pin::new_unchecked(ptr.cast::<F>().as_mut()) }.poll(cx)
+}
+
+unsafe fn drop_in_place<F>(ptr: NonNull<u8>) {
+    // SAFETY: `Running::drop`'s contract: an `F` built by `put`, dropped once.
+    unsafe { ptr.cast::<F>().drop_in_place() }
 }
 
 /// A raw pointer that may cross threads with the future holding it (see `Handling::poll`).
@@ -87,77 +361,6 @@ struct Raw<T>(*mut T);
 
 // SAFETY: a `Raw` stands for an exclusive borrow of a `T: Send`, which may be sent.
 unsafe impl<T: Send> Send for Raw<T> {}
-
-trait Erased<A: Actor>: Send {
-    /// # Safety
-    /// `actor` and `ctx` are valid and exclusively usable for the duration of this call, and of
-    /// every later call on the same slot.
-    unsafe fn poll_handle(
-        self: Pin<&mut Self>,
-        actor: Raw<A>,
-        ctx: Raw<ActorContext<A>>,
-        cx: &mut Context<'_>,
-    ) -> Poll<()>;
-}
-
-type Reply<A, M> = <A as Handler<M>>::Reply;
-type RunFn<A, M, Fut> =
-    fn(Raw<A>, Raw<ActorContext<A>>, M, Option<oneshot::Sender<Reply<A, M>>>) -> Fut;
-
-/// The boxed part of a `Multi`: the envelope, then the handler's future in its place.
-struct Typed<A: Handler<M>, M: Send + 'static, Fut> {
-    run: RunFn<A, M, Fut>,
-    slot: Slot<M, Reply<A, M>, Fut>,
-}
-
-enum Slot<M, R, Fut> {
-    Start(M, Option<oneshot::Sender<R>>),
-    Running(Fut),
-    Done,
-}
-
-fn new_slot<A, M, Fut>(
-    msg: M,
-    reply: Option<oneshot::Sender<Reply<A, M>>>,
-    run: RunFn<A, M, Fut>,
-) -> Typed<A, M, Fut>
-where
-    A: Handler<M>,
-    M: Send + 'static,
-{
-    Typed { run, slot: Slot::Start(msg, reply) }
-}
-
-impl<A, M, Fut> Erased<A> for Typed<A, M, Fut>
-where
-    A: Handler<M>,
-    M: Send + 'static,
-    Fut: Future<Output = ()> + Send,
-{
-    unsafe fn poll_handle(
-        self: Pin<&mut Self>,
-        actor: Raw<A>,
-        ctx: Raw<ActorContext<A>>,
-        cx: &mut Context<'_>,
-    ) -> Poll<()> {
-        // SAFETY: the slot is structurally pinned: `Running(fut)` is never moved out, only
-        // replaced by `Done` in place (which drops it there).
-        let this = unsafe { self.get_unchecked_mut() };
-        if let Slot::Start(..) = this.slot {
-            let Slot::Start(msg, reply) = std::mem::replace(&mut this.slot, Slot::Done) else {
-                unreachable!()
-            };
-            this.slot = Slot::Running((this.run)(actor, ctx, msg, reply));
-        }
-        let Slot::Running(fut) = &mut this.slot else { return Poll::Ready(()) };
-        // SAFETY: pinned in the box, see above.
-        let poll = unsafe { Pin::new_unchecked(fut) }.poll(cx);
-        if poll.is_ready() {
-            this.slot = Slot::Done;
-        }
-        poll
-    }
-}
 
 /// Runs `A`'s `Handler<M>` for one message and delivers the reply, unless the handler took the
 /// slot.
@@ -167,8 +370,8 @@ async fn run<A: Handler<M>, M: Send + 'static>(
     msg: M,
     reply: Option<oneshot::Sender<Reply<A, M>>>,
 ) {
-    // SAFETY: `Erased::poll_handle`'s contract: exclusive and valid while this future lives
-    // (it lives inside the `Handling` future that holds the borrows).
+    // SAFETY: `Handling::poll`'s contract: exclusive and valid while this future lives (it is
+    // dropped before the borrows `Handling` holds end).
     let (actor, ctx) = unsafe { (&mut *actor.0, &mut *ctx.0) };
     // A tell has no slot; a detached sender lets `take_reply` work the same (and allocates
     // nothing).

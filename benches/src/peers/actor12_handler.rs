@@ -1,7 +1,8 @@
 //! actor12, handler style: an actor's `Message` is [`Multi<Self>`], it implements one
 //! [`Handler<M>`] per message type, and it is told with `tell_dyn(..).await` and asked with
-//! `ask_dyn(..).await` (the actor12 0.0.x API). A `Multi` message is one box; an ask adds the
-//! reply slot.
+//! `ask_dyn(..).await` (the actor12 0.0.x API). A small `Multi` message is stored in place and
+//! its handler's future in the actor's reused buffer: a tell allocates nothing, an ask its reply
+//! slot.
 //!
 //! Each run builds an actor12 runtime with [`WORKERS`](super::WORKERS) workers
 //! ([`on_actor12_workers`]); the driver is a task on it, and tasks that are not actors (the
