@@ -74,3 +74,32 @@ fn overflow_vs_steal() {
         assert_each_once(seen, 6);
     });
 }
+
+/// A pop claims two tasks at once (`POP_BATCH` is 2 under loom) and keeps the second aside; the
+/// owner then pushes until the ring wraps over the claimed slots, while another worker steals:
+/// every task comes out once (the claimed task must be out of the ring before its slot is
+/// reused).
+#[test]
+fn claimed_pop_vs_wrap_and_steal() {
+    loom::model(|| {
+        let (local, steal) = local_queue();
+        for i in 0..4 {
+            local.push(i);
+        }
+        let mut seen = vec![local.pop().expect("four queued").id()];
+        let stealer = thread::spawn(move || {
+            let (mine, _) = local_queue();
+            let mut seen = Vec::new();
+            if let Some(t) = steal.steal_into(&mine) {
+                seen.push(t.id());
+            }
+            drain(&mine, &mut seen);
+            seen
+        });
+        local.push(4);
+        local.push(5);
+        drain(&local, &mut seen);
+        seen.extend(stealer.join().unwrap());
+        assert_each_once(seen, 6);
+    });
+}

@@ -70,3 +70,10 @@ pub(crate) use imp::*;
 pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
 #[cfg(actor12_loom)]
 pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 4;
+
+/// Tasks one `pop` claims from the ring's head with its CAS (the owner keeps the rest aside for
+/// the next pops). Two under loom, so that models claim both one and several.
+#[cfg(not(actor12_loom))]
+pub(crate) const POP_BATCH: usize = 8;
+#[cfg(actor12_loom)]
+pub(crate) const POP_BATCH: usize = 2;

@@ -6,17 +6,24 @@
 //!   starts; `steal` trails it while a steal is copying slots `steal..real` out. While
 //!   `steal != real` no second stealer may start, and the owner must not overwrite those slots:
 //!   its free space is `CAPACITY - (tail - steal)`.
-//! * The owner pops with a CAS on `head` (stealers race it). A stealer claims `n - n/2` tasks by
+//! * The owner pops with a CAS on `head` (stealers race it), claiming up to `POP_BATCH` tasks
+//!   at once: it returns the first and moves the others out of the ring into a private array
+//!   that the next pops empty without touching `head`. A stealer claims `n - n/2` tasks by
 //!   moving `real` forward with one CAS, copies them into its own ring, then sets `steal = real`.
+//!   Tasks in the private array cannot be stolen (at most `POP_BATCH - 1`, all due to run
+//!   within the next few polls).
 //! * A full ring moves half of itself, plus the new task, to the global queue in one batch, so
 //!   that other workers see it.
 //!
 //! Indices are free-running `u32`s; slots are taken modulo the capacity.
 
+use std::cell::Cell;
 use std::mem::MaybeUninit;
 
 use crate::inject::Inject;
-use crate::loom::{Arc, AtomicU32, AtomicU64, LOCAL_QUEUE_CAPACITY, Ordering::*, UnsafeCell};
+use crate::loom::{
+    Arc, AtomicU32, AtomicU64, LOCAL_QUEUE_CAPACITY, Ordering::*, POP_BATCH, UnsafeCell,
+};
 use crate::task::TaskRef;
 
 const CAP: u32 = LOCAL_QUEUE_CAPACITY as u32;
@@ -44,8 +51,11 @@ fn unpack(v: u64) -> (u32, u32) {
 /// The owner's side. One per queue; it lives on the worker's thread.
 pub(crate) struct Local {
     inner: Arc<Inner>,
-    /// `Local` is not `Sync`: only the owner pushes and pops.
-    _not_sync: std::marker::PhantomData<std::cell::Cell<()>>,
+    /// Tasks claimed by the last `pop`'s CAS and not yet returned: `claimed[next..end]`, oldest
+    /// first. The cells also make `Local` not `Sync`: only the owner pushes and pops.
+    claimed: [Cell<Option<TaskRef>>; POP_BATCH],
+    next: Cell<usize>,
+    end: Cell<usize>,
 }
 
 /// The stealers' side: any thread.
@@ -68,7 +78,9 @@ impl std::fmt::Debug for Steal {
 pub(crate) fn local() -> (Local, Steal) {
     let buffer = (0..CAP).map(|_| UnsafeCell::new(MaybeUninit::uninit())).collect();
     let inner = Arc::new(Inner { head: AtomicU64::new(0), tail: AtomicU32::new(0), buffer });
-    (Local { inner: inner.clone(), _not_sync: std::marker::PhantomData }, Steal(inner))
+    let claimed = std::array::from_fn(|_| Cell::new(None));
+    let (next, end) = (Cell::new(0), Cell::new(0));
+    (Local { inner: inner.clone(), claimed, next, end }, Steal(inner))
 }
 
 impl Inner {
@@ -98,13 +110,17 @@ impl Inner {
 }
 
 impl Local {
-    /// Tasks in the queue (a snapshot).
+    /// Tasks in the queue (a snapshot), claimed ones included.
     pub(crate) fn len(&self) -> usize {
-        self.inner.len() as usize
+        self.inner.len() as usize + self.claimed_len()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.inner.len() == 0
+        self.len() == 0
+    }
+
+    fn claimed_len(&self) -> usize {
+        self.end.get() - self.next.get()
     }
 
     /// Room left for `push_back` without overflow.
@@ -171,29 +187,47 @@ impl Local {
         Ok(())
     }
 
-    /// Pops from the front.
+    /// Pops from the front: the tasks an earlier pop claimed first (they are older than
+    /// anything in the ring), then a new claim of up to `POP_BATCH` from the ring.
     pub(crate) fn pop(&self) -> Option<TaskRef> {
+        let next = self.next.get();
+        if next < self.end.get() {
+            self.next.set(next + 1);
+            return self.claimed[next].take();
+        }
         // Acquire: pairs with the CASes of stealers (and our own release of `tail` is program
         // order).
         let mut head = self.inner.head.load(Acquire);
-        let idx = loop {
+        let (first, n) = loop {
             let (steal, real) = unpack(head);
             // Relaxed: only this thread writes `tail`.
-            if real == self.inner.tail.load(Relaxed) {
+            let avail = self.inner.tail.load(Relaxed).wrapping_sub(real);
+            if avail == 0 {
                 return None;
             }
-            let next_real = real.wrapping_add(1);
+            let n = avail.min(POP_BATCH as u32);
+            let next_real = real.wrapping_add(n);
             let next =
                 if steal == real { pack(next_real, next_real) } else { pack(steal, next_real) };
-            // AcqRel: we race stealers for slot `real`; acquire pairs with their CAS, release
-            // publishes that the slot is taken. Acquire on failure: we retry with a fresh value.
+            // AcqRel: we race stealers for slots `real..real + n`; acquire pairs with their CAS,
+            // release publishes that the slots are taken. Acquire on failure: we retry with a
+            // fresh value.
             match self.inner.head.compare_exchange(head, next, AcqRel, Acquire) {
-                Ok(_) => break real,
+                Ok(_) => break (real, n),
                 Err(actual) => head = actual,
             }
         };
-        // SAFETY: the CAS moved `real` past `idx`: the slot is ours.
-        Some(unsafe { self.inner.take(idx) })
+        // Out of the ring at once: once `steal` has moved past them, our own pushes may reuse
+        // these slots.
+        for i in 1..n {
+            // SAFETY: the CAS moved `real` past `first + i`: the slot is ours.
+            let task = unsafe { self.inner.take(first.wrapping_add(i)) };
+            self.claimed[i as usize].set(Some(task));
+        }
+        self.next.set(1);
+        self.end.set(n as usize);
+        // SAFETY: as above, for `first`.
+        Some(unsafe { self.inner.take(first) })
     }
 }
 
