@@ -357,47 +357,58 @@ fn store_join_waker<F: Future, S>(cell: &Cell<F, S>, waker: &Waker) -> Result<()
     })
 }
 
-/// The future task being polled on this thread: its header, its waker vtable, and whether it
-/// asked for a fast yield.
-type Current = (*const Header, *const RawWakerVTable, bool);
+/// The future task being polled on this thread: its header and its waker vtable; and whether it
+/// asked for a fast yield. Two cells, each written whole: a one-byte flag inside a wider cell
+/// made every restore read a word just written in part (a stalled store-to-load forward).
+struct Current {
+    task: std::cell::Cell<(*const Header, *const RawWakerVTable)>,
+    yielded: std::cell::Cell<bool>,
+}
 
 thread_local! {
-    static CURRENT: std::cell::Cell<Current> =
-        const { std::cell::Cell::new((std::ptr::null(), std::ptr::null(), false)) };
+    static CURRENT: Current = const {
+        Current {
+            task: std::cell::Cell::new((std::ptr::null(), std::ptr::null())),
+            yielded: std::cell::Cell::new(false),
+        }
+    };
 }
 
 /// Marks the task being polled, for [`try_fast_yield`]; restores the previous mark on drop
 /// (polls nest when a task's poll runs another executor).
-struct CurrentTask(Current);
+struct CurrentTask((*const Header, *const RawWakerVTable), bool);
 
 impl CurrentTask {
     fn enter(ptr: NonNull<Header>, vtable: &'static RawWakerVTable) -> CurrentTask {
-        CurrentTask(CURRENT.with(|c| c.replace((ptr.as_ptr(), vtable, false))))
+        CURRENT
+            .with(|c| CurrentTask(c.task.replace((ptr.as_ptr(), vtable)), c.yielded.replace(false)))
     }
 
     fn yielded(&self) -> bool {
-        CURRENT.with(|c| c.get().2)
+        CURRENT.with(|c| c.yielded.get())
     }
 }
 
 impl Drop for CurrentTask {
     fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.0));
+        CURRENT.with(|c| {
+            c.task.set(self.0);
+            c.yielded.set(self.1);
+        });
     }
 }
 
 /// `yield_now` without a wake-up: if `waker` is the waker of the task being polled on this
-/// thread, record the yield; `run` then sets NOTIFIED in the same CAS that releases RUNNING
-/// (exactly what the wake would have done, one atomic operation cheaper). False otherwise: the
-/// caller wakes `waker` as usual.
+/// thread, record the yield; `run` then requeues the task still holding RUNNING (rule 6), with
+/// no atomic operation. False otherwise: the caller wakes `waker` as usual.
 pub(crate) fn try_fast_yield(waker: &Waker) -> bool {
     CURRENT.with(|c| {
-        let (ptr, vtable, _) = c.get();
+        let (ptr, vtable) = c.task.get();
         let own = !ptr.is_null()
             && waker.data() == ptr as *const ()
             && std::ptr::eq(waker.vtable(), vtable);
         if own {
-            c.set((ptr, vtable, true));
+            c.yielded.set(true);
         }
         own
     })
