@@ -2,7 +2,7 @@
 //! owner push/pop racing a steal of half, and overflow into the global queue.
 #![cfg(actor12_loom)]
 
-use actor12_scheduler::loom_api::{LocalQueue, local_queue};
+use actor12_scheduler::loom_api::{LocalQueue, StealQueue, local_queue};
 use loom::thread;
 
 /// Pops everything left in a queue and its overflow, recording ids.
@@ -13,6 +13,17 @@ fn drain(q: &LocalQueue, seen: &mut Vec<usize>) {
     while let Some(t) = q.pop_overflow() {
         seen.push(t.id());
     }
+}
+
+/// Another worker: steals half into its own queue, then drains that; returns the ids it saw.
+fn steal_all(steal: &StealQueue) -> Vec<usize> {
+    let (mine, _) = local_queue();
+    let mut seen = Vec::new();
+    if let Some(t) = steal.steal_into(&mine) {
+        seen.push(t.id());
+    }
+    drain(&mine, &mut seen);
+    seen
 }
 
 fn assert_each_once(mut seen: Vec<usize>, n: usize) {
@@ -28,15 +39,7 @@ fn pop_vs_steal() {
         for i in 0..3 {
             local.push(i);
         }
-        let stealer = thread::spawn(move || {
-            let (mine, _) = local_queue();
-            let mut seen = Vec::new();
-            if let Some(t) = steal.steal_into(&mine) {
-                seen.push(t.id());
-            }
-            drain(&mine, &mut seen);
-            seen
-        });
+        let stealer = thread::spawn(move || steal_all(&steal));
         let mut seen = Vec::new();
         if let Some(t) = local.pop() {
             seen.push(t.id());
@@ -57,15 +60,7 @@ fn overflow_vs_steal() {
         for i in 0..4 {
             local.push(i);
         }
-        let stealer = thread::spawn(move || {
-            let (mine, _) = local_queue();
-            let mut seen = Vec::new();
-            if let Some(t) = steal.steal_into(&mine) {
-                seen.push(t.id());
-            }
-            drain(&mine, &mut seen);
-            seen
-        });
+        let stealer = thread::spawn(move || steal_all(&steal));
         local.push(4);
         local.push(5);
         let mut seen = Vec::new();
@@ -87,15 +82,7 @@ fn claimed_pop_vs_wrap_and_steal() {
             local.push(i);
         }
         let mut seen = vec![local.pop().expect("four queued").id()];
-        let stealer = thread::spawn(move || {
-            let (mine, _) = local_queue();
-            let mut seen = Vec::new();
-            if let Some(t) = steal.steal_into(&mine) {
-                seen.push(t.id());
-            }
-            drain(&mine, &mut seen);
-            seen
-        });
+        let stealer = thread::spawn(move || steal_all(&steal));
         local.push(4);
         local.push(5);
         drain(&local, &mut seen);
