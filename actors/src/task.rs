@@ -38,7 +38,7 @@ use actor12_scheduler::task::{Header, TaskRef, Vtable};
 #[cfg(not(actor12_loom))]
 use actor12_scheduler::{Handle, task::try_schedule};
 
-use crate::loom::{AtomicBool, Mutex, Ordering::*};
+use crate::loom::{AtomicBool, Mutex, Ordering::*, UnsafeCell};
 #[cfg(actor12_loom)]
 use crate::loom_api::{Handle, try_schedule};
 
@@ -97,7 +97,21 @@ struct Stopped {
 #[repr(C)]
 struct Task<M, F> {
     core: Core<M>,
-    stage: std::cell::UnsafeCell<Stage<F>>,
+    /// Through the loom shim, so that the actor models see every access to it.
+    stage: UnsafeCell<Stage<F>>,
+}
+
+impl<M, F> Task<M, F> {
+    /// The lifecycle's stage.
+    ///
+    /// # Safety
+    /// The caller holds the run token (whose hand-over orders the accesses of its holders), and
+    /// uses the reference only while it does.
+    #[allow(clippy::mut_from_ref, reason = "the run token, not the borrow, makes it exclusive")]
+    unsafe fn stage(&self) -> &mut Stage<F> {
+        // SAFETY: per the contract, nobody else touches the stage meanwhile.
+        self.stage.with_mut(|p| unsafe { &mut *p })
+    }
 }
 
 enum Stage<F> {
@@ -310,7 +324,7 @@ where
             waker_vtable: waker_vtable::<M>(),
             crash,
         },
-        stage: std::cell::UnsafeCell::new(Stage::Empty),
+        stage: UnsafeCell::new(Stage::Empty),
     });
     let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
     // SAFETY: one of the three references is the caller's.
@@ -330,7 +344,7 @@ where
     // SAFETY: per the contract, `core` points into a `Task<M, F>`.
     let task = unsafe { task_ref::<M, F>(core.task.as_ptr()) };
     // SAFETY: we hold the run token: nobody else touches the stage.
-    unsafe { *task.stage.get() = Stage::Running(lifecycle) };
+    unsafe { *task.stage() = Stage::Running(lifecycle) };
     // SAFETY: the list entry's reference was counted in `allocate`. The bound header lives in
     // the same allocation, which that reference keeps alive.
     let entry = unsafe { TaskRef::from_raw(NonNull::from(&task.core.bound)) };
@@ -417,7 +431,7 @@ unsafe fn run<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
     let core = &task.core;
     let run = &core.run;
     // SAFETY: the run token's holder has exclusive use of the stage.
-    let stage = unsafe { &mut *task.stage.get() };
+    let stage = unsafe { task.stage() };
     if matches!(stage, Stage::Done | Stage::Empty) {
         // Torn down by a shutdown while this entry was queued: the token's reference goes.
         return None;
@@ -499,7 +513,7 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     // SAFETY: called by the run token's holder, from `run`.
-    let stage = unsafe { &mut *task.stage.get() };
+    let stage = unsafe { task.stage() };
     // A panicking destructor is reported the same way as the handler's panic.
     let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Empty));
     (task.core.crash)(panic)
@@ -519,7 +533,7 @@ unsafe fn tear_down<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
 ) {
     let core = &task.core;
     // SAFETY: the run token's holder has exclusive use of the stage.
-    let stage = unsafe { &mut *task.stage.get() };
+    let stage = unsafe { task.stage() };
     let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Done));
     let _ = core.mailbox.close();
     loop {
@@ -562,7 +576,7 @@ unsafe fn shutdown<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
     // SAFETY: the caller holds the run token of a live task.
     let task = unsafe { task_ref::<M, F>(ptr) };
     // SAFETY: as above.
-    if !matches!(unsafe { &*task.stage.get() }, Stage::Done) {
+    if !matches!(unsafe { task.stage() }, Stage::Done) {
         // SAFETY: as above.
         unsafe { tear_down::<M, F>(task, true) };
     }
@@ -592,7 +606,7 @@ unsafe fn bound_shutdown<M: Send + 'static, F: Future<Output = ()> + Send + 'sta
         // SAFETY: as above. The list has already removed this entry: no release.
         let task = unsafe { task_ref::<M, F>(main) };
         // SAFETY: as above.
-        if !matches!(unsafe { &*task.stage.get() }, Stage::Done) {
+        if !matches!(unsafe { task.stage() }, Stage::Done) {
             // SAFETY: we hold the run token.
             unsafe { tear_down::<M, F>(task, false) };
         }
