@@ -100,6 +100,9 @@ struct Node<T> {
 struct Inner<T> {
     reason: Option<CancelReason<T>>,
     children: Vec<Weak<Node<T>>>,
+    /// The first waker registered for good (`register_waker`: an actor's own), kept out of
+    /// `waiters` so that a token with one such waker allocates nothing for it.
+    hook: Option<Waker>,
     waiters: Vec<(u64, Waker)>,
     next_waiter: u64,
 }
@@ -344,6 +347,10 @@ impl<T> CancelToken<T> {
         if inner.reason.is_some() {
             return false;
         }
+        if inner.hook.is_none() {
+            inner.hook = Some(waker);
+            return true;
+        }
         let id = inner.next_waiter;
         inner.next_waiter += 1;
         inner.waiters.push((id, waker));
@@ -358,6 +365,7 @@ impl<T> Node<T> {
             inner: Mutex::new(Inner {
                 reason,
                 children: Vec::new(),
+                hook: None,
                 waiters: Vec::new(),
                 next_waiter: 0,
             }),
@@ -368,7 +376,7 @@ impl<T> Node<T> {
     where
         T: Clone,
     {
-        let (children, waiters) = {
+        let (children, hook, waiters) = {
             let mut inner = self.inner.lock();
             if inner.reason.is_some() {
                 return;
@@ -376,8 +384,12 @@ impl<T> Node<T> {
             inner.reason = Some(reason.clone());
             // Release: pairs with the acquire in `is_cancelled`.
             self.cancelled.store(true, Release);
-            (std::mem::take(&mut inner.children), std::mem::take(&mut inner.waiters))
+            let taken = std::mem::take(&mut inner.children);
+            (taken, inner.hook.take(), std::mem::take(&mut inner.waiters))
         };
+        if let Some(waker) = hook {
+            waker.wake();
+        }
         for (_, waker) in waiters {
             waker.wake();
         }
@@ -389,8 +401,16 @@ impl<T> Node<T> {
 
 impl<T> Drop for Node<T> {
     fn drop(&mut self) {
-        // The last token is gone: wake `cancelled_or_dropped` waiters so they see `None`.
-        for (_, waker) in std::mem::take(&mut self.inner.lock().waiters) {
+        // The last token is gone: wake `cancelled_or_dropped` waiters so they see `None`, and
+        // the hook.
+        let (hook, waiters) = {
+            let mut inner = self.inner.lock();
+            (inner.hook.take(), std::mem::take(&mut inner.waiters))
+        };
+        if let Some(waker) = hook {
+            waker.wake();
+        }
+        for (_, waker) in waiters {
             waker.wake();
         }
     }
@@ -491,5 +511,60 @@ impl<T> fmt::Debug for Cancelled<T> {
 impl<T> fmt::Debug for CancelledOrDropped<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CancelledOrDropped").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(actor12_loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::task::Wake;
+
+    /// Counts its wake-ups.
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    fn counted() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        (count.clone(), Waker::from(count))
+    }
+
+    #[test]
+    fn wakers_registered_for_good_are_woken_once_by_cancel() {
+        let token = CancelToken::<u8>::new();
+        // The first goes to the hook slot, the second to the list.
+        let (first, w1) = counted();
+        let (second, w2) = counted();
+        assert!(token.register_waker(w1));
+        assert!(token.register_waker(w2));
+        token.cancel(1);
+        token.cancel(2);
+        assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (1, 1));
+        // Once cancelled, a registration is refused and the waker dropped unwoken.
+        let (late, w3) = counted();
+        assert!(!token.register_waker(w3));
+        assert_eq!(late.0.load(SeqCst), 0);
+        assert_eq!(Arc::strong_count(&late), 1);
+    }
+
+    #[test]
+    fn wakers_registered_for_good_are_woken_when_the_last_token_goes() {
+        let token = CancelToken::<u8>::new();
+        let clone = token.clone();
+        let (first, w1) = counted();
+        let (second, w2) = counted();
+        assert!(token.register_waker(w1));
+        assert!(token.register_waker(w2));
+        drop(token);
+        assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (0, 0));
+        drop(clone);
+        assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (1, 1));
+        // Woken and dropped: nothing of them is kept.
+        assert_eq!((Arc::strong_count(&first), Arc::strong_count(&second)), (1, 1));
     }
 }
