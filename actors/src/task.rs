@@ -46,13 +46,16 @@ use crate::loom_api::{Handle, try_schedule};
 const BATCH: u32 = 64;
 
 /// The part of an actor's allocation that does not depend on its lifecycle future's type.
+///
+/// `repr(C)`, and the order is the layout: the mailbox, whose first words every sender writes,
+/// comes after more than a cache line of fields that change rarely, so that senders and the
+/// worker reading `header` never write the same line (see `actor12_mailbox`'s `Hot`). The
+/// allocation needs no more than pointer alignment: an over-aligned one would take the system
+/// allocator's slow `memalign` path on every spawn.
 #[repr(C)]
 pub(crate) struct Core<M> {
     /// The run token's header: must stay the first field (pointers to it are pointers to `Core`).
     header: Header,
-    /// The task list's entry (see the module documentation).
-    bound: Header,
-    pub(crate) mailbox: Mailbox<M>,
     pub(crate) handle: Handle,
     /// Set by the task list at shutdown before it asks for the run token; a holder that sees it
     /// tears the actor down instead of running it (see `bound_shutdown`).
@@ -62,7 +65,15 @@ pub(crate) struct Core<M> {
     run: RunState,
     waker_vtable: &'static RawWakerVTable,
     crash: CrashFn,
+    /// The task list's entry (see the module documentation).
+    bound: Header,
+    pub(crate) mailbox: Mailbox<M>,
 }
+
+// The header's words (read by the worker on every run) and the mailbox's first words (written
+// by every sender) are 63 bytes or more apart, so no 64-byte cache line holds both.
+#[cfg(not(actor12_loom))]
+const _: () = assert!(offset_of!(Core<()>, mailbox) >= std::mem::size_of::<Header>() + 63);
 
 // SAFETY: the mailbox moves `M`s between threads (`M: Send`); `run` and the stage are touched
 // only by the run token's holder, one thread at a time, with the token's hand-over (a queue push

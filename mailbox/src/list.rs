@@ -38,6 +38,13 @@ use crate::block::Block;
 use crate::loom::{AtomicPtr, AtomicUsize, BLOCK_CAP, LAP, Ordering::*, snooze};
 use crate::state::TailState;
 
+/// Bytes between the end of the producers' hot words and the first word the consumer writes per
+/// message: with 63 or more, no 64-byte line holds both, wherever the allocation starts.
+pub(crate) const COLD_GAP: usize = 63;
+
+/// The size of the producers' hot words ([`Hot`]), which start the mailbox.
+pub(crate) const HOT_BYTES: usize = std::mem::size_of::<Hot<()>>();
+
 /// Spare blocks kept for reuse: a burst of up to about 250 messages beyond the current block is
 /// absorbed without allocating; a longer burst's blocks are freed once drained.
 #[cfg(not(actor12_loom))]
@@ -56,7 +63,9 @@ pub(crate) enum Refused {
     Closed,
 }
 
-/// The producers' side.
+/// The producers' side. `repr(C)`: `hot` first, then the fields pushes touch rarely, which keep
+/// it at least a cache line away from the consumer's fields that follow in [`Mailbox`](crate::Mailbox).
+#[repr(C)]
 pub(crate) struct Tx<T> {
     hot: Hot<T>,
     /// The first block ever linked, or null. Written once.
@@ -64,11 +73,15 @@ pub(crate) struct Tx<T> {
     spares: Spares<T>,
 }
 
-/// What every push reads or writes, on a cache line of its own: the consumer writes none of it
-/// per message (it touches the state word only when it runs dry), so pushes do not miss on lines
-/// the consumer keeps dirty. 64 bytes rather than crossbeam's 128 (for the adjacent-line
-/// prefetcher): every idle actor pays for this padding.
-#[repr(align(64))]
+/// What every push reads or writes: the consumer writes none of it per message (it touches the
+/// state word only when it runs dry), and no cache line holds both these words and the words the
+/// consumer writes per message, so pushes do not miss on lines the consumer keeps dirty.
+///
+/// That is kept by distance, not alignment: the cold fields after `hot` in `Tx` are at least
+/// [`COLD_GAP`] bytes long (checked at compile time in `mailbox.rs`). An alignment of 64 would
+/// make every actor's allocation over-aligned, and the system allocator serves over-aligned
+/// requests through its slow `memalign` path (a fifth of an actor's spawn-and-stop time).
+#[repr(C)]
 struct Hot<T> {
     state: TailState,
     /// The block holding the state word's position; null before the first message.

@@ -77,8 +77,9 @@ pub enum Pop<T, S> {
 /// }
 /// assert_eq!(mailbox.try_push("again"), Ok(Push::Schedule));
 /// ```
+#[repr(C)]
 pub struct Mailbox<T, S = ()> {
-    /// Producers' side; its hot part has a cache line of its own.
+    /// Producers' side, its hot words first (`repr(C)`: the field order is the layout).
     tx: Tx<T>,
     /// Messages the consumer has taken, published for `len` and the bounded check.
     head: AtomicUsize,
@@ -86,6 +87,13 @@ pub struct Mailbox<T, S = ()> {
     system: SystemLane<S>,
     waiters: Waiters,
 }
+
+// No cache line holds both the producers' hot words (at offset 0) and `head`, the first word
+// the consumer writes per message (see `list::Hot`). Loom's atomics and spare count differ.
+#[cfg(not(actor12_loom))]
+const _: () = assert!(
+    std::mem::offset_of!(Mailbox<u8>, head) >= crate::list::HOT_BYTES + crate::list::COLD_GAP
+);
 
 struct Consumer<T, S> {
     list: Rx<T>,
