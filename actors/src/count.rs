@@ -29,6 +29,7 @@
 //! ```
 
 use std::any::{TypeId, type_name};
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::marker::PhantomData;
@@ -66,8 +67,25 @@ fn counts() -> &'static RwLock<HashMap<TypeId, &'static Stats>> {
     COUNTS.get_or_init(Default::default)
 }
 
+thread_local! {
+    /// The last type this thread counted and its counters: a run of spawns of one type skips
+    /// the global map (and its lock's shared cache line).
+    static LAST: Cell<Option<(TypeId, &'static Stats)>> = const { Cell::new(None) };
+}
+
 fn stats_of<T: 'static>() -> &'static Stats {
     let id = TypeId::of::<T>();
+    if let Ok(Some((last, stats))) = LAST.try_with(Cell::get)
+        && last == id
+    {
+        return stats;
+    }
+    let stats = lookup::<T>(id);
+    let _ = LAST.try_with(|l| l.set(Some((id, stats))));
+    stats
+}
+
+fn lookup<T: 'static>(id: TypeId) -> &'static Stats {
     if let Some(stats) = counts().read().get(&id) {
         return stats;
     }
@@ -107,7 +125,10 @@ impl<T: 'static> Count<T> {
         let stats = stats_of::<T>();
         stats.total.fetch_add(1, Relaxed);
         let live = stats.live.fetch_add(1, Relaxed) + 1;
-        stats.max_live.fetch_max(live, Relaxed);
+        // Most spawns do not set a new peak: a load instead of a read-modify-write for them.
+        if live > stats.max_live.load(Relaxed) {
+            stats.max_live.fetch_max(live, Relaxed);
+        }
         Count { stats, _t: PhantomData }
     }
 }
@@ -157,5 +178,37 @@ impl fmt::Display for Report {
             writeln!(f, "{name:<width$} {total:>12} {max_live:>12} {live:>12}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct A;
+    struct B;
+
+    #[test]
+    fn counts_stay_per_type_when_types_alternate_on_one_thread() {
+        let a1 = Count::<A>::new();
+        let b1 = Count::<B>::new();
+        let a2 = Count::<A>::new();
+        assert_eq!(stats::<A>(), Snapshot { total: 2, max_live: 2, live: 2 });
+        assert_eq!(stats::<B>(), Snapshot { total: 1, max_live: 1, live: 1 });
+        drop((a1, a2));
+        let a3 = Count::<A>::new();
+        // Below the peak: the peak stays.
+        assert_eq!(stats::<A>(), Snapshot { total: 3, max_live: 2, live: 1 });
+        // Another thread starts with no cached type.
+        std::thread::spawn(|| {
+            let b2 = Count::<B>::new();
+            assert_eq!(stats::<B>(), Snapshot { total: 2, max_live: 2, live: 2 });
+            drop(b2);
+        })
+        .join()
+        .unwrap();
+        drop((a3, b1));
+        assert_eq!(stats::<A>().live, 0);
+        assert_eq!(stats::<B>(), Snapshot { total: 2, max_live: 2, live: 0 });
     }
 }
