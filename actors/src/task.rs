@@ -102,7 +102,43 @@ struct RunState {
 /// "The actor has stopped", for `Link::wait`: a flag and the wakers waiting for it.
 struct Stopped {
     done: AtomicBool,
-    waiters: Mutex<Vec<Waker>>,
+    waiters: Mutex<StopWaiters>,
+}
+
+/// The wakers of `Link::wait`: one (the usual case, `cancel_and_wait`) without an allocation.
+#[derive(Default)]
+enum StopWaiters {
+    #[default]
+    None,
+    One(Waker),
+    Many(Vec<Waker>),
+}
+
+impl StopWaiters {
+    /// Adds `waker` unless one that wakes the same task is there.
+    fn add(&mut self, waker: &Waker) {
+        match self {
+            StopWaiters::None => *self = StopWaiters::One(waker.clone()),
+            StopWaiters::One(first) if first.will_wake(waker) => {}
+            StopWaiters::One(_) => {
+                let StopWaiters::One(first) = std::mem::take(self) else { unreachable!() };
+                *self = StopWaiters::Many(vec![first, waker.clone()]);
+            }
+            StopWaiters::Many(all) => {
+                if !all.iter().any(|w| w.will_wake(waker)) {
+                    all.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    fn wake_all(self) {
+        match self {
+            StopWaiters::None => {}
+            StopWaiters::One(waker) => waker.wake(),
+            StopWaiters::Many(all) => all.into_iter().for_each(Waker::wake),
+        }
+    }
 }
 
 #[repr(C)]
@@ -249,9 +285,7 @@ impl Future for StoppedFuture<'_> {
         if stopped.done.load(Acquire) {
             return Poll::Ready(());
         }
-        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            waiters.push(cx.waker().clone());
-        }
+        waiters.add(cx.waker());
         Poll::Pending
     }
 }
@@ -261,9 +295,7 @@ impl Stopped {
         // Release: pairs with the acquire in `StoppedFuture::poll`.
         self.done.store(true, Release);
         let waiters = std::mem::take(&mut *self.waiters.lock());
-        for waker in waiters {
-            waker.wake();
-        }
+        waiters.wake_all();
     }
 }
 
@@ -330,7 +362,7 @@ where
             mailbox,
             handle,
             kill: AtomicBool::new(false),
-            stopped: Stopped { done: AtomicBool::new(false), waiters: Mutex::new(Vec::new()) },
+            stopped: Stopped { done: AtomicBool::new(false), waiters: Mutex::new(StopWaiters::None) },
             run: RunState { budget: Cell::new(BATCH), waiting: Cell::new(Waiting::Other) },
             waker_vtable: waker_vtable::<M>(),
             crash,

@@ -287,6 +287,42 @@ impl Handler<u8> for Refuses {
 }
 
 #[test]
+fn every_waiter_of_a_stopping_actor_resolves() {
+    let rt = runtime();
+    rt.block_on(async {
+        let actor = actor12::spawn::<Recorder>(Probe::default());
+        // Three tasks, three wakers: the waiter list holds one, then several.
+        let registered = Arc::new(AtomicUsize::new(0));
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let (link, registered) = (actor.clone(), registered.clone());
+                actor12::rt::spawn(async move {
+                    let mut wait = link.wait();
+                    let mut first = true;
+                    std::future::poll_fn(|cx| {
+                        let poll = wait.as_mut().poll(cx);
+                        if std::mem::take(&mut first) {
+                            registered.fetch_add(1, SeqCst);
+                        }
+                        poll
+                    })
+                    .await
+                })
+            })
+            .collect();
+        while registered.load(SeqCst) < 3 {
+            actor12::rt::yield_now().await;
+        }
+        assert!(actor.alive());
+        actor.cancel(());
+        for w in waiters {
+            w.await.unwrap();
+        }
+        assert!(!actor.alive());
+    });
+}
+
+#[test]
 fn init_refusing_stops_the_actor_with_its_reason() {
     let rt = runtime();
     rt.block_on(async {
