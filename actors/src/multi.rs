@@ -192,7 +192,7 @@ where
 {
     // SAFETY: the vtable's `start` contract: `data` holds a `P`, consumed here.
     let (msg, reply) = unsafe { take::<P>(data) }.into_run();
-    buf.put(run::<A, M>(actor, ctx, msg, reply))
+    buf.put(move || run::<A, M>(actor, ctx, msg, reply))
 }
 
 /// The future of handling one `Multi` message.
@@ -310,9 +310,16 @@ impl FutureBuf {
         unsafe { Layout::from_size_align_unchecked(self.size as usize, self.align as usize) }
     }
 
-    /// Moves `future` in (growing the block if it does not fit) and returns how to poll and drop
-    /// it there. The caller must drop it (with `Running::drop`) before the next `put`.
-    fn put<F: Future<Output = ()> + Send>(&mut self, future: F) -> Running {
+    /// Builds the future `make` returns in the block (growing it if the future does not fit) and
+    /// returns how to poll and drop it there. The caller must drop it (with `Running::drop`)
+    /// before the next `put`.
+    ///
+    /// A constructor rather than the future itself: a handler's future is as large as its
+    /// largest await point (often hundreds of bytes), and a future passed by value was built on
+    /// the stack and then copied whole into the block, for every message (`memmove`, a tenth of
+    /// handler-style ping-pong). Written from the call, it is built in the block directly.
+    #[inline(always)]
+    fn put<F: Future<Output = ()> + Send>(&mut self, make: impl FnOnce() -> F) -> Running {
         let (need, have) = (Layout::new::<F>(), self.layout());
         if need.size() > have.size() || need.align() > have.align() {
             let layout = Layout::from_size_align(
@@ -328,7 +335,7 @@ impl FutureBuf {
             *self = FutureBuf { ptr, size, align: layout.align() as u32 };
         }
         // SAFETY: the block is large and aligned enough for `F`, and empty (the contract).
-        unsafe { self.ptr.cast::<F>().write(future) };
+        unsafe { self.ptr.cast::<F>().write(make()) };
         Running { poll: poll_in_place::<F>, drop: drop_in_place::<F> }
     }
 }
