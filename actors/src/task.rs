@@ -362,7 +362,10 @@ where
             mailbox,
             handle,
             kill: AtomicBool::new(false),
-            stopped: Stopped { done: AtomicBool::new(false), waiters: Mutex::new(StopWaiters::None) },
+            stopped: Stopped {
+                done: AtomicBool::new(false),
+                waiters: Mutex::new(StopWaiters::None),
+            },
             run: RunState { budget: Cell::new(BATCH), waiting: Cell::new(Waiting::Other) },
             waker_vtable: waker_vtable::<M>(),
             crash,
