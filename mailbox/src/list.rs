@@ -40,9 +40,11 @@ use crate::state::TailState;
 
 /// Bytes between the end of the producers' hot words and the first word the consumer writes per
 /// message: with 63 or more, no 64-byte line holds both, wherever the allocation starts.
+#[cfg(not(actor12_loom))]
 pub(crate) const COLD_GAP: usize = 63;
 
 /// The size of the producers' hot words ([`Hot`]), which start the mailbox.
+#[cfg(not(actor12_loom))]
 pub(crate) const HOT_BYTES: usize = std::mem::size_of::<Hot<()>>();
 
 /// Spare blocks kept for reuse: a burst of up to about 250 messages beyond the current block is
