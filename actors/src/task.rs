@@ -48,10 +48,10 @@ const BATCH: u32 = 64;
 /// The part of an actor's allocation that does not depend on its lifecycle future's type.
 ///
 /// `repr(C)`, and the order is the layout: the mailbox, whose first words every sender writes,
-/// comes after more than a cache line of fields that change rarely, so that senders and the
-/// worker reading `header` never write the same line (see `actor12_mailbox`'s `Hot`). The
-/// allocation needs no more than pointer alignment: an over-aligned one would take the system
-/// allocator's slow `memalign` path on every spawn.
+/// comes after more than a cache line of fields that change rarely, so no line that senders
+/// write holds the header, which the worker reads on every run (see `actor12_mailbox`'s `Hot`).
+/// The allocation needs no more than pointer alignment: an over-aligned one would take the
+/// system allocator's slow `memalign` path on every spawn.
 #[repr(C)]
 pub(crate) struct Core<M> {
     /// The run token's header: must stay the first field (pointers to it are pointers to `Core`).
