@@ -66,13 +66,8 @@ pub(crate) use imp::*;
 
 /// Slots in a worker's local run queue. Four under loom, so that a model with a handful of tasks
 /// wraps around and overflows.
-///
-/// 1024 (tokio and Go use 256): a worker with more runnable tasks than this moves half of them to
-/// the global queue, from which any worker takes them, so past it tasks migrate between cores on
-/// every round and each poll starts with a cache miss on its header (`yield_many`, 500 tasks per
-/// worker: 36 ns per yield with 256 slots, 20 with 1024; `docs/design/scheduler.md` section 3).
 #[cfg(not(actor12_loom))]
-pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 1024;
+pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
 #[cfg(actor12_loom)]
 pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 4;
 
