@@ -319,8 +319,9 @@ impl<M: Send + 'static> Core<M> {
             return RecvStep::Pending;
         }
         loop {
-            // SAFETY: the run token's holder has the consumer side of the mailbox.
-            match unsafe { self.mailbox.pop() } {
+            // SAFETY: the run token's holder has the consumer side of the mailbox. Unfenced: a
+            // run ends in `try_idle` or `try_idle_unless_notified`, or is queued to pop again.
+            match unsafe { self.mailbox.pop_lazy() } {
                 Pop::User(msg) => {
                     run.budget.set(budget - 1);
                     return RecvStep::Message(msg);

@@ -516,3 +516,74 @@ fn a_shutdown_that_times_out_still_drops_an_actor_busy_on_its_worker() {
     assert_eq!(probe.terminates(), 0, "a shutdown drops actors, it does not terminate them");
     drop(link);
 }
+
+/// Receives `(sender, sequence)` pairs through a one-slot mailbox, checks each sender's order,
+/// and reports once it has them all.
+struct Tally {
+    next: Vec<u64>,
+    left: u64,
+    done: Option<actor12::oneshot::Sender<Vec<u64>>>,
+}
+
+struct Numbered(usize, u64);
+
+impl actor12::ActorMessage<Tally> for Numbered {}
+
+impl Actor for Tally {
+    type Message = Numbered;
+    type Spec = (usize, u64, actor12::oneshot::Sender<Vec<u64>>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn mailbox_capacity() -> usize {
+        1
+    }
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (senders, per_sender, done) = ctx.spec;
+        std::future::ready(Ok(Tally {
+            next: vec![0; senders],
+            left: senders as u64 * per_sender,
+            done: Some(done),
+        }))
+    }
+    async fn handle(&mut self, _: Exec<'_, Self>, Numbered(sender, seq): Numbered) {
+        assert_eq!(seq, self.next[sender], "sender {sender}: out of order");
+        self.next[sender] += 1;
+        self.left -= 1;
+        if self.left == 0 {
+            let _ = self.done.take().expect("reported once").send(self.next.clone());
+        }
+    }
+}
+
+/// Senders on every worker keep a one-slot mailbox full, so each send waits for room, and the
+/// actor's pops wake them (`Mailbox::pop_lazy`: a waiter missed by a pop is woken when the actor
+/// next goes idle). Every message arrives, in order per sender, and nobody hangs.
+#[test]
+fn many_senders_waiting_for_room_all_get_through() {
+    const SENDERS: usize = 4;
+    const EACH: u64 = 5_000;
+    let rt = runtime();
+    let counts = rt.block_on(async {
+        let (done, report) = actor12::oneshot::channel();
+        let tally = actor12::spawn::<Tally>((SENDERS, EACH, done));
+        let senders: Vec<_> = (0..SENDERS)
+            .map(|s| {
+                let tally = tally.clone();
+                actor12::rt::spawn(async move {
+                    for seq in 0..EACH {
+                        tally.send_raw(Numbered(s, seq)).await.expect("the tally is alive");
+                    }
+                })
+            })
+            .collect();
+        for s in senders {
+            s.await.unwrap();
+        }
+        let counts = report.await.expect("the tally reports");
+        tally.cancel_and_wait(()).await;
+        counts
+    });
+    assert_eq!(counts, vec![EACH; SENDERS]);
+}

@@ -45,3 +45,33 @@ fn waiter_versus_close() {
         assert_eq!(result, Err(2), "a full mailbox stays full; close hands the message back");
     });
 }
+
+/// The actor's way: pops without a fence, then goes idle when it finds nothing. A producer that
+/// registers to wait while the pop is in flight may be missed by the pop's look at the waiters;
+/// the idle transition must then find the WAITING bit and wake it.
+#[test]
+fn waiter_versus_lazy_pop_then_idle() {
+    loom::model(|| {
+        let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
+        let _ = mailbox.try_push(1).unwrap();
+        let producer = {
+            let mailbox = mailbox.clone();
+            thread::spawn(move || block_on(mailbox.push(2)).is_ok())
+        };
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            // SAFETY: this thread is the only consumer.
+            match unsafe { mailbox.pop_lazy() } {
+                Pop::User(v) => got.push(v),
+                Pop::Empty | Pop::Busy => {
+                    // SAFETY: as above.
+                    let _ = unsafe { mailbox.try_idle() };
+                    thread::yield_now();
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(producer.join().unwrap());
+        assert_eq!(got, [1, 2]);
+    });
+}

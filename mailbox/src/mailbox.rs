@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use crate::error::{SendError, TrySendError};
 use crate::list::{Refused, Rx, Tx, after_link, messages_below};
 use crate::loom::{AtomicUsize, Ordering::*, UnsafeCell, fence};
+use crate::state::Snapshot;
 use crate::system::{SystemLane, SystemRx};
 use crate::waiters::Waiters;
 
@@ -98,6 +99,9 @@ const _: () = assert!(
 struct Consumer<T, S> {
     list: Rx<T>,
     system: SystemRx<S>,
+    /// A `pop_lazy` made room without the fence that would show it to a producer registering
+    /// to wait at the same moment; the next idle transition must look for waiters.
+    unfenced_room: bool,
 }
 
 // SAFETY: the mailbox moves `T`s and `S`s from producer threads to the consumer thread, so both
@@ -141,7 +145,11 @@ impl<T, S> Mailbox<T, S> {
         Mailbox {
             tx: Tx::new(capacity),
             head: AtomicUsize::new(0),
-            rx: UnsafeCell::new(Consumer { list: Rx::new(), system: SystemRx::new() }),
+            rx: UnsafeCell::new(Consumer {
+                list: Rx::new(),
+                system: SystemRx::new(),
+                unfenced_room: false,
+            }),
             system: SystemLane::new(),
             waiters: Waiters::new(),
         }
@@ -279,7 +287,7 @@ impl<T, S> Mailbox<T, S> {
     pub fn close(&self) -> Push {
         // A producer registering to wait either sees CLOSED on its retry or is woken below.
         let before = self.tx.state().close();
-        self.waiters.wake_all();
+        self.waiters.wake_all(self.tx.state());
         if before.is_idle() { Push::Schedule } else { Push::Queued }
     }
 
@@ -290,6 +298,43 @@ impl<T, S> Mailbox<T, S> {
     /// `close_system`), and calls must not overlap.
     #[inline]
     pub unsafe fn pop(&self) -> Pop<T, S> {
+        // SAFETY: the caller's contract.
+        unsafe { self.pop_with(true) }
+    }
+
+    /// As [`pop`](Self::pop), without the `SeqCst` fence `pop` issues after each message of a
+    /// bounded mailbox: for a consumer whose every run ends in [`try_idle`](Self::try_idle) or
+    /// [`try_idle_unless_notified`](Self::try_idle_unless_notified), or pops again (an actor's
+    /// run). A producer that starts waiting for room at the moment of the pop may then be woken
+    /// only by that transition (which finds the state word's WAITING bit) instead of at once;
+    /// it is never left waiting while the consumer sleeps.
+    ///
+    /// # Safety
+    /// As for [`pop`](Self::pop).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12_mailbox::{Mailbox, Pop};
+    ///
+    /// let mailbox: Mailbox<u32> = Mailbox::bounded(1);
+    /// let _ = mailbox.try_push(7).unwrap();
+    /// // SAFETY: the only consumer.
+    /// unsafe {
+    ///     assert_eq!(mailbox.pop_lazy(), Pop::User(7));
+    ///     assert_eq!(mailbox.pop_lazy(), Pop::Empty);
+    ///     // The run ends in an idle transition, which wakes any producer the pop missed.
+    ///     assert!(mailbox.try_idle());
+    /// }
+    /// ```
+    #[inline]
+    pub unsafe fn pop_lazy(&self) -> Pop<T, S> {
+        // SAFETY: the caller's contract.
+        unsafe { self.pop_with(false) }
+    }
+
+    #[inline]
+    unsafe fn pop_with(&self, fenced: bool) -> Pop<T, S> {
         // SAFETY: the caller is the only consumer, so nobody else touches the consumer state.
         let rx = self.rx.with_mut(|p| unsafe { &mut *p });
         if let Some(signal) = rx.system.pop(&self.system) {
@@ -300,11 +345,18 @@ impl<T, S> Mailbox<T, S> {
             // Relaxed: only a count for `len` and the bounded check; see `Waiters` for the fence.
             self.head.store(rx.list.taken, Relaxed);
             if self.tx.capacity() != usize::MAX {
-                // SeqCst: pairs with the fence in `Waiters::wait` (Dekker: head store, then
-                // waiter count load).
-                fence(SeqCst);
+                if fenced {
+                    // SeqCst: pairs with the fence in `Waiters::wait` (Dekker: head store, then
+                    // waiter count load); it also covers earlier unfenced pops.
+                    fence(SeqCst);
+                    rx.unfenced_room = false;
+                } else {
+                    rx.unfenced_room = true;
+                }
+                // Without the fence, a registration in flight may be missed here; the idle
+                // transition catches it (`Waiters`).
                 if self.waiters.any() {
-                    self.waiters.wake_one();
+                    self.waiters.wake_one(self.tx.state());
                 }
             }
             return Pop::User(msg);
@@ -319,6 +371,23 @@ impl<T, S> Mailbox<T, S> {
         } else {
             // A slot claimed but not yet written, or a block being linked.
             Pop::Busy
+        }
+    }
+
+    /// After an idle transition that swapped `before` out of the state word (or, if `swapped`
+    /// is false, only read it): wakes a waiting producer that an unfenced pop may have missed.
+    fn settle_unfenced_room(&self, rx: &mut Consumer<T, S>, before: Snapshot, swapped: bool) {
+        if !std::mem::take(&mut rx.unfenced_room) {
+            return;
+        }
+        if !swapped {
+            // No read-modify-write ordered us against the producers: fall back to `pop`'s fence.
+            fence(SeqCst);
+            if self.waiters.any() {
+                self.waiters.wake_one(self.tx.state());
+            }
+        } else if before.has_waiters() {
+            self.waiters.wake_one(self.tx.state());
         }
     }
 
@@ -365,6 +434,7 @@ impl<T, S> Mailbox<T, S> {
         loop {
             if state.is_idle() {
                 // Already idle (the consumer ran without being scheduled): nothing changes.
+                self.settle_unfenced_room(rx, state, false);
                 return true;
             }
             if state.pos() != rx.list.pos
@@ -385,7 +455,10 @@ impl<T, S> Mailbox<T, S> {
                 continue;
             }
             match self.tx.state().try_idle(state) {
-                Ok(()) => return true,
+                Ok(()) => {
+                    self.settle_unfenced_room(rx, state, true);
+                    return true;
+                }
                 Err(now) => state = now,
             }
         }
@@ -401,7 +474,12 @@ impl<T, S> Mailbox<T, S> {
     /// # Safety
     /// As for [`pop`](Self::pop).
     pub unsafe fn try_idle_unless_notified(&self) -> bool {
-        self.tx.state().try_idle_unless_notified()
+        let Some(before) = self.tx.state().try_idle_unless_notified() else { return false };
+        // SAFETY: single consumer.
+        let rx = self.rx.with_mut(|p| unsafe { &mut *p });
+        // An already idle word was only read.
+        self.settle_unfenced_room(rx, before, !before.is_idle());
+        true
     }
 
     /// Clears the notification flag set by [`notify`](Self::notify); true if it was set. Call it
@@ -412,7 +490,15 @@ impl<T, S> Mailbox<T, S> {
     /// As for [`pop`](Self::pop).
     pub unsafe fn take_notified(&self) -> bool {
         let state = self.tx.state();
-        state.load().is_notified() && state.take_notify()
+        if !state.load().is_notified() {
+            return false;
+        }
+        let before = state.take_notify();
+        // SAFETY: single consumer.
+        let rx = self.rx.with_mut(|p| unsafe { &mut *p });
+        // A read-modify-write: it may stand for the idle transition a run spent on notifications.
+        self.settle_unfenced_room(rx, before, true);
+        before.is_notified()
     }
 
     /// Asks the consumer to run again without a message (a wake-up for an actor whose handler
@@ -492,16 +578,20 @@ impl<T, S> Future for PushFuture<'_, T, S> {
             Err(TrySendError::Full(msg)) => msg,
         };
         let mut held = Some(msg);
-        let done = mailbox.waiters.wait(&mut this.ticket, cx.waker(), || {
-            match mailbox.try_push(held.take().expect("message present")) {
-                Ok(push) => Some(Ok(push)),
-                Err(TrySendError::Closed(msg)) => Some(Err(SendError(msg))),
-                Err(TrySendError::Full(msg)) => {
-                    held = Some(msg);
-                    None
-                }
-            }
-        });
+        let done =
+            mailbox.waiters.wait(
+                mailbox.tx.state(),
+                &mut this.ticket,
+                cx.waker(),
+                || match mailbox.try_push(held.take().expect("message present")) {
+                    Ok(push) => Some(Ok(push)),
+                    Err(TrySendError::Closed(msg)) => Some(Err(SendError(msg))),
+                    Err(TrySendError::Full(msg)) => {
+                        held = Some(msg);
+                        None
+                    }
+                },
+            );
         match done {
             Some(result) => Poll::Ready(result),
             None => {
@@ -515,7 +605,7 @@ impl<T, S> Future for PushFuture<'_, T, S> {
 impl<T, S> PushFuture<'_, T, S> {
     fn finish(&mut self, result: Result<Push, SendError<T>>) -> Result<Push, SendError<T>> {
         // Completed without waiting this time; if we had been queued, leave the queue.
-        self.mailbox.waiters.cancel_quietly(self.ticket.take());
+        self.mailbox.waiters.cancel_quietly(self.mailbox.tx.state(), self.ticket.take());
         result
     }
 }
@@ -523,7 +613,7 @@ impl<T, S> PushFuture<'_, T, S> {
 impl<T, S> Drop for PushFuture<'_, T, S> {
     fn drop(&mut self) {
         if self.msg.is_some() {
-            self.mailbox.waiters.cancel(self.ticket.take());
+            self.mailbox.waiters.cancel(self.mailbox.tx.state(), self.ticket.take());
         }
     }
 }

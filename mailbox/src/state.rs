@@ -3,8 +3,8 @@
 //! One `AtomicUsize` carries everything a producer must learn from its single compare-and-swap:
 //!
 //! ```text
-//!  usize bits:  [ position of the next slot to claim ... | NOTIFY | SYSTEM | CLOSED | IDLE ]
-//!                                                          bit 3    bit 2    bit 1    bit 0
+//!  usize bits:  [ position ... | WAITING | NOTIFY | SYSTEM | CLOSED | IDLE ]
+//!                                 bit 4     bit 3    bit 2    bit 1    bit 0
 //! ```
 //!
 //! * **position** counts positions handed out since the mailbox was made: each block has
@@ -27,6 +27,13 @@
 //!   actor whose handler awaits a reply or a timer is woken this way ([`TailState::notify`]). It
 //!   clears IDLE like a claim does, fails the idle CAS, and is cleared by the consumer alone
 //!   ([`TailState::take_notify`]) before it polls whatever was waiting.
+//! * **WAITING** says that producers may be queued for room in a bounded mailbox. A producer sets
+//!   it when it queues and, under the waiters' lock, the last one to leave the queue clears it
+//!   ([`TailState::flag_waiting`], [`TailState::clear_waiting`]). A consumer that pops without a
+//!   fence (`Mailbox::pop_lazy`) learns of waiters from the word its idle transition swaps: both
+//!   are read-modify-writes of this word, so either the producer's flag comes first and the
+//!   consumer sees it, or the consumer's transition comes first and the producer, acquiring it,
+//!   sees the room the consumer made before it.
 //!
 //! No code outside this file does bit arithmetic on the word: reads return a [`Snapshot`], writes
 //! are named transitions.
@@ -41,8 +48,10 @@ const CLOSED: usize = 1 << 1;
 const SYSTEM: usize = 1 << 2;
 /// The consumer was woken for a reason other than a message.
 const NOTIFY: usize = 1 << 3;
+/// Producers may be waiting for room.
+const WAITING: usize = 1 << 4;
 /// One position in the word.
-const ONE: usize = 1 << 4;
+const ONE: usize = 1 << 5;
 
 /// A value read from the state word.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -71,6 +80,10 @@ impl Snapshot {
         self.0 & NOTIFY != 0
     }
 
+    pub(crate) fn has_waiters(self) -> bool {
+        self.0 & WAITING != 0
+    }
+
     pub(crate) fn without_system(self) -> Snapshot {
         Snapshot(self.0 & !SYSTEM)
     }
@@ -84,6 +97,7 @@ impl std::fmt::Debug for Snapshot {
             .field("closed", &self.is_closed())
             .field("system", &self.has_system())
             .field("notify", &self.is_notified())
+            .field("waiting", &self.has_waiters())
             .finish()
     }
 }
@@ -143,37 +157,51 @@ impl TailState {
         self.update(|w| (w | SYSTEM) & !IDLE).is_idle()
     }
 
-    /// Clears the system bit (consumer only) and returns the word as it was before.
-    ///
-    /// AcqRel: acquire pairs with [`flag_system`](Self::flag_system), see there.
     /// Sets NOTIFY and clears IDLE; true if the consumer was idle (the caller schedules it).
     pub(crate) fn notify(&self) -> bool {
         self.update(|w| (w | NOTIFY) & !IDLE).is_idle()
     }
 
-    /// Clears NOTIFY; true if it was set. Consumer only.
-    pub(crate) fn take_notify(&self) -> bool {
-        Snapshot(self.0.fetch_and(!NOTIFY, AcqRel)).is_notified()
+    /// Clears NOTIFY and returns the word as it was before. Consumer only.
+    pub(crate) fn take_notify(&self) -> Snapshot {
+        Snapshot(self.0.fetch_and(!NOTIFY, AcqRel))
     }
 
     /// Sets IDLE unless NOTIFY is set, whatever the position: for a consumer that is waiting for
-    /// something other than a message. Consumer only.
-    pub(crate) fn try_idle_unless_notified(&self) -> bool {
+    /// something other than a message. Consumer only. `None` if NOTIFY was set; else the word
+    /// the CAS replaced, or the word read if IDLE was set already (no write).
+    pub(crate) fn try_idle_unless_notified(&self) -> Option<Snapshot> {
         let mut cur = self.0.load(Acquire);
         loop {
             if cur & NOTIFY != 0 {
-                return false;
+                return None;
             }
             if cur & IDLE != 0 {
-                return true;
+                return Some(Snapshot(cur));
             }
             match self.0.compare_exchange_weak(cur, cur | IDLE, AcqRel, Acquire) {
-                Ok(_) => return true,
+                Ok(_) => return Some(Snapshot(cur)),
                 Err(actual) => cur = actual,
             }
         }
     }
 
+    /// A producer queued for room (under the waiters' lock).
+    ///
+    /// AcqRel: acquire pairs with the release of the consumer's idle transitions, so that a
+    /// producer ordered after one sees the head the consumer stored before it.
+    pub(crate) fn flag_waiting(&self) {
+        self.0.fetch_or(WAITING, AcqRel);
+    }
+
+    /// The waiters' queue is empty again (under the waiters' lock). AcqRel, as every transition.
+    pub(crate) fn clear_waiting(&self) {
+        self.0.fetch_and(!WAITING, AcqRel);
+    }
+
+    /// Clears the system bit (consumer only) and returns the word as it was before.
+    ///
+    /// AcqRel: acquire pairs with [`flag_system`](Self::flag_system), see there.
     pub(crate) fn clear_system(&self) -> Snapshot {
         Snapshot(self.0.fetch_and(!SYSTEM, AcqRel))
     }

@@ -2,14 +2,21 @@
 //!
 //! # Protocol
 //!
-//! A producer that finds the mailbox full registers under the lock (incrementing `count`), issues
-//! a `SeqCst` fence and tries again. The consumer, after every pop of a bounded mailbox, publishes
-//! its new head, issues a `SeqCst` fence and reads `count`. The two fences form a Dekker pair:
-//! either the producer's retry sees the freed slot, or the consumer sees the registration and
-//! wakes the first waiter. A woken waiter that loses the freed slot to another producer goes back
-//! to the front of the queue, so waking order is FIFO; a woken waiter that is dropped passes the
-//! wake-up on. Closing wakes everyone; their retries find the mailbox closed and hand their
-//! messages back.
+//! A producer that finds the mailbox full registers under the lock (incrementing `count` and
+//! setting the state word's WAITING bit), issues a `SeqCst` fence and tries again. The consumer
+//! learns of it in one of two ways:
+//!
+//! * `Mailbox::pop` publishes its new head, issues a `SeqCst` fence and reads `count`. The two
+//!   fences form a Dekker pair: either the producer's retry sees the freed slot, or the consumer
+//!   sees the registration and wakes the first waiter.
+//! * `Mailbox::pop_lazy` (an actor's run) publishes its head and reads `count` without a fence,
+//!   so it may miss a registration in flight. The consumer then sees WAITING in the word its next
+//!   idle transition swaps (`state.rs`): a run ends with one, or pops again, so a waiter is woken
+//!   at the latest when the consumer stops for want of messages or of something else.
+//!
+//! A woken waiter that loses the freed slot to another producer goes back to the front of the
+//! queue, so waking order is FIFO; a woken waiter that is dropped passes the wake-up on. Closing
+//! wakes everyone; their retries find the mailbox closed and hand their messages back.
 //!
 //! The queue is a `VecDeque` that keeps its capacity, so waiting allocates nothing once the queue
 //! has grown to the number of concurrent waiters.
@@ -18,6 +25,7 @@ use std::collections::VecDeque;
 use std::task::Waker;
 
 use crate::loom::{AtomicUsize, Mutex, Ordering::*, fence};
+use crate::state::TailState;
 
 pub(crate) struct Waiters {
     /// Waiters in `queue`. Read without the lock by the consumer, behind a `SeqCst` fence.
@@ -38,13 +46,15 @@ impl Waiters {
         }
     }
 
-    /// Queues the caller (or refreshes its waker), then calls `retry` once.
+    /// Queues the caller (or refreshes its waker), then calls `retry` once. `state` is the
+    /// mailbox's state word, whose WAITING bit follows whether the queue is empty.
     ///
     /// `entry` is the caller's ticket: `None` before it first waited, `Some(id)` after. A caller
     /// whose ticket is no longer queued was woken, and is requeued at the front. If `retry`
     /// returns `Some`, the caller is dequeued and its ticket cleared.
     pub(crate) fn wait<R>(
         &self,
+        state: &TailState,
         entry: &mut Option<u64>,
         waker: &Waker,
         retry: impl FnOnce() -> Option<R>,
@@ -69,30 +79,34 @@ impl Waiters {
                 *entry = Some(id);
                 // Relaxed: ordered before the retry's reads by the fence below.
                 self.count.fetch_add(1, Relaxed);
+                state.flag_waiting();
             }
         }
         // SeqCst: pairs with the fence in `Mailbox::pop` (see the module documentation).
         fence(SeqCst);
         let done = retry()?;
         if let Some(id) = entry.take() {
-            self.dequeue(&mut list, id);
+            self.dequeue(state, &mut list, id);
         }
         Some(done)
     }
 
-    /// True if some producer may be waiting. The caller has issued a `SeqCst` fence since it
-    /// made room.
+    /// True if some producer may be waiting. Exact only if the caller has issued a `SeqCst`
+    /// fence since it made room; without one it may miss a registration in flight.
     pub(crate) fn any(&self) -> bool {
-        // Relaxed: ordered by the caller's fence.
+        // Relaxed: ordered by the caller's fence, if any.
         self.count.load(Relaxed) != 0
     }
 
     /// Wakes the first waiter, if any.
-    pub(crate) fn wake_one(&self) {
+    pub(crate) fn wake_one(&self, state: &TailState) {
         let mut list = self.list.lock();
         let first = list.queue.pop_front();
         if first.is_some() {
             self.count.fetch_sub(1, Relaxed);
+            if list.queue.is_empty() {
+                state.clear_waiting();
+            }
         }
         drop(list);
         if let Some((_, waker)) = first {
@@ -101,10 +115,13 @@ impl Waiters {
     }
 
     /// Wakes every waiter.
-    pub(crate) fn wake_all(&self) {
+    pub(crate) fn wake_all(&self, state: &TailState) {
         let mut list = self.list.lock();
         let all = std::mem::take(&mut list.queue);
-        self.count.store(0, Relaxed);
+        if !all.is_empty() {
+            self.count.store(0, Relaxed);
+            state.clear_waiting();
+        }
         drop(list);
         for (_, waker) in all {
             waker.wake();
@@ -112,27 +129,30 @@ impl Waiters {
     }
 
     /// A producer that was queued finished without needing its turn: leave the queue.
-    pub(crate) fn cancel_quietly(&self, entry: Option<u64>) {
+    pub(crate) fn cancel_quietly(&self, state: &TailState, entry: Option<u64>) {
         let Some(id) = entry else { return };
-        self.dequeue(&mut self.list.lock(), id);
+        self.dequeue(state, &mut self.list.lock(), id);
     }
 
     /// A waiting producer gives up. If it had been woken, its wake-up goes to the next waiter.
-    pub(crate) fn cancel(&self, entry: Option<u64>) {
+    pub(crate) fn cancel(&self, state: &TailState, entry: Option<u64>) {
         let Some(id) = entry else { return };
         let mut list = self.list.lock();
-        if !self.dequeue(&mut list, id) {
+        if !self.dequeue(state, &mut list, id) {
             drop(list);
-            self.wake_one();
+            self.wake_one(state);
         }
     }
 
     /// Takes ticket `id` out of the queue; false if it was not queued (it had been woken).
-    fn dequeue(&self, list: &mut List, id: u64) -> bool {
+    fn dequeue(&self, state: &TailState, list: &mut List, id: u64) -> bool {
         let Some(pos) = list.queue.iter().position(|(i, _)| *i == id) else { return false };
         list.queue.remove(pos);
         // Relaxed: only a hint for the consumer, which re-checks under the lock.
         self.count.fetch_sub(1, Relaxed);
+        if list.queue.is_empty() {
+            state.clear_waiting();
+        }
         true
     }
 }
