@@ -99,9 +99,6 @@ const _: () = assert!(
 struct Consumer<T, S> {
     list: Rx<T>,
     system: SystemRx<S>,
-    /// A `pop_lazy` made room without the fence that would show it to a producer registering
-    /// to wait at the same moment; the next idle transition must look for waiters.
-    unfenced_room: bool,
 }
 
 // SAFETY: the mailbox moves `T`s and `S`s from producer threads to the consumer thread, so both
@@ -145,11 +142,7 @@ impl<T, S> Mailbox<T, S> {
         Mailbox {
             tx: Tx::new(capacity),
             head: AtomicUsize::new(0),
-            rx: UnsafeCell::new(Consumer {
-                list: Rx::new(),
-                system: SystemRx::new(),
-                unfenced_room: false,
-            }),
+            rx: UnsafeCell::new(Consumer { list: Rx::new(), system: SystemRx::new() }),
             system: SystemLane::new(),
             waiters: Waiters::new(),
         }
@@ -347,11 +340,8 @@ impl<T, S> Mailbox<T, S> {
             if self.tx.capacity() != usize::MAX {
                 if fenced {
                     // SeqCst: pairs with the fence in `Waiters::wait` (Dekker: head store, then
-                    // waiter count load); it also covers earlier unfenced pops.
+                    // waiter count load).
                     fence(SeqCst);
-                    rx.unfenced_room = false;
-                } else {
-                    rx.unfenced_room = true;
                 }
                 // Without the fence, a registration in flight may be missed here; the idle
                 // transition catches it (`Waiters`).
@@ -376,10 +366,10 @@ impl<T, S> Mailbox<T, S> {
 
     /// After an idle transition that swapped `before` out of the state word (or, if `swapped`
     /// is false, only read it): wakes a waiting producer that an unfenced pop may have missed.
-    fn settle_unfenced_room(&self, rx: &mut Consumer<T, S>, before: Snapshot, swapped: bool) {
-        if !std::mem::take(&mut rx.unfenced_room) {
-            return;
-        }
+    /// Done after every transition, lazy pops or not: it costs a bit test on a word already
+    /// read, where a flag saying whether a lazy pop happened would make every mailbox a word
+    /// larger.
+    fn wake_missed_waiter(&self, before: Snapshot, swapped: bool) {
         if !swapped {
             // No read-modify-write ordered us against the producers: fall back to `pop`'s fence.
             fence(SeqCst);
@@ -434,7 +424,7 @@ impl<T, S> Mailbox<T, S> {
         loop {
             if state.is_idle() {
                 // Already idle (the consumer ran without being scheduled): nothing changes.
-                self.settle_unfenced_room(rx, state, false);
+                self.wake_missed_waiter(state, false);
                 return true;
             }
             if state.pos() != rx.list.pos
@@ -456,7 +446,7 @@ impl<T, S> Mailbox<T, S> {
             }
             match self.tx.state().try_idle(state) {
                 Ok(()) => {
-                    self.settle_unfenced_room(rx, state, true);
+                    self.wake_missed_waiter(state, true);
                     return true;
                 }
                 Err(now) => state = now,
@@ -475,10 +465,8 @@ impl<T, S> Mailbox<T, S> {
     /// As for [`pop`](Self::pop).
     pub unsafe fn try_idle_unless_notified(&self) -> bool {
         let Some(before) = self.tx.state().try_idle_unless_notified() else { return false };
-        // SAFETY: single consumer.
-        let rx = self.rx.with_mut(|p| unsafe { &mut *p });
         // An already idle word was only read.
-        self.settle_unfenced_room(rx, before, !before.is_idle());
+        self.wake_missed_waiter(before, !before.is_idle());
         true
     }
 
@@ -494,10 +482,8 @@ impl<T, S> Mailbox<T, S> {
             return false;
         }
         let before = state.take_notify();
-        // SAFETY: single consumer.
-        let rx = self.rx.with_mut(|p| unsafe { &mut *p });
         // A read-modify-write: it may stand for the idle transition a run spent on notifications.
-        self.settle_unfenced_room(rx, before, true);
+        self.wake_missed_waiter(before, true);
         before.is_notified()
     }
 
