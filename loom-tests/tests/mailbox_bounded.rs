@@ -9,7 +9,14 @@ use loom::thread;
 
 #[test]
 fn waiter_versus_pop() {
-    loom::model(|| {
+    waiter_versus_consumer(false);
+}
+
+/// A full one-slot mailbox, a producer waiting to push `2`, and a consumer that pops until it
+/// has both messages: with `pop`, or as an actor does, with `pop_lazy` and `try_idle` whenever
+/// it finds nothing.
+fn waiter_versus_consumer(lazy: bool) {
+    loom::model(move || {
         let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
         let _ = mailbox.try_push(1).unwrap();
         let producer = {
@@ -19,9 +26,16 @@ fn waiter_versus_pop() {
         let mut got = Vec::new();
         while got.len() < 2 {
             // SAFETY: this thread is the only consumer.
-            match unsafe { mailbox.pop() } {
+            let pop = unsafe { if lazy { mailbox.pop_lazy() } else { mailbox.pop() } };
+            match pop {
                 Pop::User(v) => got.push(v),
-                Pop::Empty | Pop::Busy => thread::yield_now(),
+                Pop::Empty | Pop::Busy => {
+                    if lazy {
+                        // SAFETY: as above.
+                        let _ = unsafe { mailbox.try_idle() };
+                    }
+                    thread::yield_now();
+                }
                 other => panic!("unexpected {other:?}"),
             }
         }
@@ -51,27 +65,5 @@ fn waiter_versus_close() {
 /// the idle transition must then find the WAITING bit and wake it.
 #[test]
 fn waiter_versus_lazy_pop_then_idle() {
-    loom::model(|| {
-        let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
-        let _ = mailbox.try_push(1).unwrap();
-        let producer = {
-            let mailbox = mailbox.clone();
-            thread::spawn(move || block_on(mailbox.push(2)).is_ok())
-        };
-        let mut got = Vec::new();
-        while got.len() < 2 {
-            // SAFETY: this thread is the only consumer.
-            match unsafe { mailbox.pop_lazy() } {
-                Pop::User(v) => got.push(v),
-                Pop::Empty | Pop::Busy => {
-                    // SAFETY: as above.
-                    let _ = unsafe { mailbox.try_idle() };
-                    thread::yield_now();
-                }
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-        assert!(producer.join().unwrap());
-        assert_eq!(got, [1, 2]);
-    });
+    waiter_versus_consumer(true);
 }
