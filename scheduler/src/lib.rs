@@ -1,6 +1,6 @@
 //! actor12's runtime: a work-stealing, thread-per-core scheduler with a timer wheel per worker.
 //!
-//! * **Workers.** One OS thread per core (optionally pinned), each with a 256-slot ring that
+//! * **Workers.** One OS thread per core (optionally pinned), each with a 1024-slot ring that
 //!   idle workers steal half of, a LIFO slot for the task it woke last, and a timer wheel.
 //!   Tasks spawned or woken on a worker stay on it; pinned tasks never leave theirs.
 //! * **Idle costs nothing.** Workers with nothing to do park; a spawn or wake from any thread

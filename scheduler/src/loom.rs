@@ -67,7 +67,7 @@ pub(crate) use imp::*;
 /// Slots in a worker's local run queue. Four under loom, so that a model with a handful of tasks
 /// wraps around and overflows.
 #[cfg(not(actor12_loom))]
-pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
+pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 1024;
 #[cfg(actor12_loom)]
 pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 4;
 
