@@ -42,6 +42,7 @@ mod inject;
 mod loom;
 mod park;
 mod queue;
+mod refs;
 mod runtime;
 pub mod task;
 pub mod time;

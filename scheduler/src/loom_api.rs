@@ -380,3 +380,33 @@ impl TimerWheel {
         n
     }
 }
+
+/// The tasks' references to a runtime, counted apart from its `Arc` (`refs.rs`).
+#[derive(Debug)]
+pub struct TaskRefs(crate::refs::TaskRefs);
+
+impl Default for TaskRefs {
+    fn default() -> Self {
+        TaskRefs(crate::refs::TaskRefs::new())
+    }
+}
+
+impl TaskRefs {
+    /// References a worker takes into its bank at a time (1 under loom).
+    pub const BATCH: usize = crate::refs::BATCH;
+
+    /// Rule 2: a worker refills its bank; false once the count reached zero (rule 4).
+    pub fn take(&self, n: usize) -> bool {
+        self.0.take(n)
+    }
+
+    /// Rules 2 and 3: gives references back; true if they were the last.
+    pub fn put(&self, n: usize) -> bool {
+        self.0.put(n)
+    }
+
+    /// Rule 1: the runtime's owner gives its base back; true if that was the last reference.
+    pub fn close(&self) -> bool {
+        self.0.close()
+    }
+}

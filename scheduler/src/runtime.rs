@@ -338,9 +338,14 @@ impl Drop for Runtime {
         if crate::context::on_worker() {
             // Joining from one of our own workers would wait for ourselves.
             self.shared.begin_shutdown();
-            return;
+        } else {
+            let _ = self.shutdown(DROP_TIMEOUT);
         }
-        let _ = self.shutdown(DROP_TIMEOUT);
+        if self.shared.task_refs.close() {
+            // SAFETY: the count reached zero with the owner's base (`refs.rs` rule 4): its one
+            // release. `self.shared` is an `Arc` of its own, so `Shared` outlives this.
+            unsafe { crate::refs::release_share(Arc::as_ptr(&self.shared)) };
+        }
     }
 }
 
@@ -494,7 +499,7 @@ where
 {
     // Two references: the first notification's and the join handle's. The task joins the task
     // list only if it ever returns `Pending` (`task/mod.rs` rule 5).
-    let sched = TaskSchedule { shared: shared.clone(), pinned };
+    let sched = TaskSchedule { shared: crate::refs::RuntimeRef::new(shared), pinned };
     let ptr = crate::task::core::new_task(future, sched, 2, pinned);
     // SAFETY: each of the two references goes to exactly one owner.
     let (join, notified) = unsafe { (JoinHandle::new(ptr), TaskRef::from_raw(ptr)) };
@@ -558,5 +563,58 @@ mod tests {
         b.fail_spawn_at = Some(2);
         let err = b.build().unwrap_err();
         assert_eq!(err.to_string(), "injected");
+    }
+
+    /// Spawns `n` tasks from a worker (so that they take their runtime references from its
+    /// bank, `refs.rs`) and returns their join handles, every task finished.
+    fn finished_tasks_spawned_on_a_worker(rt: &Runtime, n: usize) -> Vec<JoinHandle<usize>> {
+        rt.block_on(rt.spawn(async move {
+            let tasks: Vec<_> = (0..n).map(|i| crate::spawn(async move { i })).collect();
+            for t in &tasks {
+                while !t.is_finished() {
+                    crate::yield_now().await;
+                }
+            }
+            tasks
+        }))
+        .unwrap()
+    }
+
+    /// `refs.rs` rule 4: the runtime's shared state is freed once the runtime is dropped and the
+    /// last task is freed, and not before: tasks whose references came from a worker's bank keep
+    /// it alive after the runtime and its workers are gone.
+    #[test]
+    fn the_last_task_freed_after_the_runtime_frees_its_shared_state() {
+        let rt = Builder::new().worker_threads(2).build().unwrap();
+        let shared = Arc::downgrade(&rt.shared);
+        // More than two banks' worth, so that banks refill and give batches back.
+        let tasks = finished_tasks_spawned_on_a_worker(&rt, 3 * crate::refs::BATCH + 7);
+        drop(rt);
+        assert!(shared.upgrade().is_some(), "freed while tasks still hold references");
+        let mut tasks = tasks.into_iter();
+        let last = tasks.next().unwrap();
+        drop(tasks);
+        assert!(shared.upgrade().is_some(), "freed while a task still holds a reference");
+        drop(last);
+        assert!(shared.upgrade().is_none(), "the last task's reference did not free it");
+    }
+
+    /// Rule 4 the other way: with every task freed on the workers, their banks come back when
+    /// the workers leave, and dropping the runtime frees its shared state (nothing leaks).
+    #[test]
+    fn a_runtime_whose_tasks_are_all_freed_is_freed_when_dropped() {
+        let rt = Builder::new().worker_threads(2).build().unwrap();
+        let shared = Arc::downgrade(&rt.shared);
+        let n = 3 * crate::refs::BATCH + 7;
+        let sum = rt.block_on(rt.spawn(async move {
+            let mut sum = 0;
+            for t in (0..n).map(|i| crate::spawn(async move { i })).collect::<Vec<_>>() {
+                sum += t.await.unwrap();
+            }
+            sum
+        }));
+        assert_eq!(sum.unwrap(), n * (n - 1) / 2);
+        drop(rt);
+        assert!(shared.upgrade().is_none(), "a reference to the runtime leaked");
     }
 }

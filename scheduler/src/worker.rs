@@ -28,6 +28,7 @@ use std::sync::{Condvar, Mutex as StdMutex};
 use crate::loom::{AtomicBool, AtomicUsize, Ordering::*, spin_loop};
 use crate::park::Parker;
 use crate::queue::{self, Local, Steal};
+use crate::refs::{BATCH, RuntimeRef, TaskRefs};
 use crate::runtime::Handle;
 use crate::task::list::OwnedTasks;
 use crate::task::{Header, Schedule, TaskRef};
@@ -60,6 +61,8 @@ pub(crate) struct Shared {
     pub(crate) inject: Inject,
     pub(crate) idle: Idle,
     pub(crate) owned: OwnedTasks,
+    /// The tasks' references to this runtime (`refs.rs`).
+    pub(crate) task_refs: TaskRefs,
     pub(crate) shutdown: AtomicBool,
     pub(crate) clock: Clock,
     pub(crate) blocking: crate::blocking::Pool,
@@ -83,7 +86,7 @@ impl std::fmt::Debug for Shared {
 
 /// The scheduler a spawned future task carries: its runtime, and its worker if pinned.
 pub(crate) struct TaskSchedule {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) shared: RuntimeRef,
     pub(crate) pinned: Option<usize>,
 }
 
@@ -110,7 +113,7 @@ impl Schedule for TaskSchedule {
         crate::context::with_core(|core| match core {
             // The shutdown check is on this thread, so the worker is not past its final drain
             // (which starts only after the same flag stopped its loop here).
-            Some(core) if Arc::ptr_eq(&core.shared, &self.shared) && !self.shared.is_shutdown() => {
+            Some(core) if core.is_of(&self.shared) && !self.shared.is_shutdown() => {
                 Some(Here(core))
             }
             _ => None,
@@ -150,6 +153,7 @@ impl Shared {
             inject: Inject::new(),
             idle: Idle::new(workers),
             owned: OwnedTasks::new(),
+            task_refs: TaskRefs::new(),
             shutdown: AtomicBool::new(false),
             clock: Clock::new(),
             blocking,
@@ -158,6 +162,7 @@ impl Shared {
             exited_cv: Condvar::new(),
             cores: StdMutex::new(vec![None; workers]),
         });
+        crate::refs::take_share(&shared);
         (shared, locals)
     }
 
@@ -173,7 +178,7 @@ impl Shared {
     /// Queues a new task (a spawn): as [`schedule`](Self::schedule), except that during
     /// shutdown the task is cancelled here, on the spawner's thread: it was never polled, so it
     /// is in no task list (`task/mod.rs` rule 5) and nothing else would cancel it.
-    pub(crate) fn schedule_new(self: &Arc<Self>, task: TaskRef, pinned: Option<usize>) {
+    pub(crate) fn schedule_new(&self, task: TaskRef, pinned: Option<usize>) {
         if self.is_shutdown() {
             task.shutdown();
             return;
@@ -189,21 +194,17 @@ impl Shared {
     /// cancels it; an actor is bound by its crate. Cancelling it here instead would run the
     /// task's destructors on the waker's thread, maybe while the waker's caller holds a lock that
     /// one of them takes.
-    pub(crate) fn schedule(self: &Arc<Self>, task: TaskRef, pinned: Option<usize>) {
+    pub(crate) fn schedule(&self, task: TaskRef, pinned: Option<usize>) {
         drop(self.try_schedule(task, pinned));
     }
 
     /// As `schedule`, but hands the reference back once the runtime is shut down.
-    pub(crate) fn try_schedule(
-        self: &Arc<Self>,
-        task: TaskRef,
-        pinned: Option<usize>,
-    ) -> Result<(), TaskRef> {
+    pub(crate) fn try_schedule(&self, task: TaskRef, pinned: Option<usize>) -> Result<(), TaskRef> {
         if self.is_shutdown() {
             return Err(task);
         }
         let task = crate::context::with_core(|core| match core {
-            Some(core) if Arc::ptr_eq(&core.shared, self) => {
+            Some(core) if core.is_of(self) => {
                 core.schedule_local(task, pinned);
                 None
             }
@@ -288,6 +289,8 @@ pub(crate) struct Core {
     tick: Cell<u32>,
     searching: Cell<bool>,
     rng: Cell<u32>,
+    /// References to the runtime held for tasks spawned here (`refs.rs`, rule 2).
+    bank: Cell<usize>,
 }
 
 impl std::fmt::Debug for Core {
@@ -336,6 +339,13 @@ pub(crate) fn run(index: usize, shared: Arc<Shared>, local: Local) {
     let wheel = std::mem::take(&mut *core.wheel.borrow_mut());
     drop(wheel);
     drop(guard);
+    // Tasks freed on this thread from now on give their references straight back (rule 3).
+    let bank = core.bank.replace(0);
+    if bank > 0 && core.shared.task_refs.put(bank) {
+        // SAFETY: the count reached zero with this bank: its one release. `core` holds an `Arc`
+        // of its own, so `Shared` stays alive here.
+        unsafe { crate::refs::release_share(Arc::as_ptr(&core.shared)) };
+    }
 }
 
 impl Core {
@@ -351,7 +361,38 @@ impl Core {
             tick: Cell::new(0),
             searching: Cell::new(false),
             rng: Cell::new(index as u32 * 0x9E37_79B9 + 1),
+            bank: Cell::new(0),
         }
+    }
+
+    /// True if this worker belongs to `shared`'s runtime.
+    pub(crate) fn is_of(&self, shared: &Shared) -> bool {
+        std::ptr::eq(Arc::as_ptr(&self.shared), shared)
+    }
+
+    /// Takes a reference to the runtime from the bank for a task spawned here; false if there is
+    /// none to take (`refs.rs`, rule 4): the task then clones the `Arc`.
+    pub(crate) fn take_ref(&self) -> bool {
+        match self.bank.get() {
+            0 if self.shared.task_refs.take(BATCH) => self.bank.set(BATCH - 1),
+            0 => return false,
+            n => self.bank.set(n - 1),
+        }
+        true
+    }
+
+    /// Banks the reference of a task of this runtime freed here, giving a batch back to the
+    /// count once the bank holds two.
+    pub(crate) fn return_ref(&self) {
+        let n = self.bank.get() + 1;
+        if n < 2 * BATCH {
+            self.bank.set(n);
+            return;
+        }
+        // The bank keeps `BATCH` counted in `task_refs`, so this is never the last reference.
+        let last = self.shared.task_refs.put(BATCH);
+        debug_assert!(!last, "a worker's bank gave back the last reference");
+        self.bank.set(n - BATCH);
     }
 
     /// Identifies the runtime (the address of its shared state).
