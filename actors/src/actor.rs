@@ -61,7 +61,9 @@ pub trait Actor: Sized + Send + 'static {
         Terminate::Exit
     }
 
-    /// Runs once after the actor stopped for `reason`, with its context.
+    /// Runs once after the actor stopped for `reason`, with its context. The mailbox is closed
+    /// by then and the queued messages handled or dropped (see
+    /// [`termination_strategy`](Actor::termination_strategy)).
     fn terminate(
         self,
         _ctx: ActorContext<Self>,
@@ -109,9 +111,10 @@ pub trait Actor: Sized + Send + 'static {
         }
     }
 
-    /// A handler panicked. The actor is already stopped (its state dropped, queued messages
-    /// dropped, their askers answered with an error); this reports the panic. The default logs
-    /// it with `tracing` (actor12 0.0.11 exited the process here).
+    /// A handler panicked. The actor is already stopped (its state dropped, its token
+    /// cancelled with `Cancel::default()`, queued messages dropped, their askers answered with an
+    /// error); this reports the panic. The default logs it with `tracing` (actor12 0.0.11 exited
+    /// the process here). A panic in `crash` itself ends the report and nothing else.
     fn crash(payload: Box<dyn Any + Send>) -> impl Future<Output = ()> + Send {
         let msg = panic_message(&*payload);
         tracing::error!(actor = std::any::type_name::<Self>(), "actor panicked: {msg}");
@@ -243,7 +246,8 @@ impl<A: Actor> Init<'_, A> {
 /// itself.
 pub struct ActorContext<A: Actor> {
     /// The mailbox: `ctx.rx.recv().await` is the next message (`None` once it is closed). The
-    /// default [`cycle`](Actor::cycle) reads it for you.
+    /// default [`cycle`](Actor::cycle) reads it for you. Only the actor's own run may poll it:
+    /// a receiver swapped out of its context panics when polled anywhere else.
     pub rx: ActorReceiver<A::Message>,
     /// The actor's cancellation token.
     pub token: CancelToken<A::Cancel>,
@@ -335,6 +339,20 @@ thread_local! {
     static PARENT: std::cell::Cell<Option<*const dyn Any>> = const { std::cell::Cell::new(None) };
 }
 
+/// Runs `f` with `token` published in `PARENT`: actors spawned in it become children of `token`.
+fn with_parent<C: Send + Sync + 'static, R>(token: &CancelToken<C>, f: impl FnOnce() -> R) -> R {
+    let token: &dyn Any = token;
+    let prev = PARENT.with(|p| p.replace(Some(token as *const dyn Any)));
+    struct Restore(Option<*const dyn Any>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            PARENT.with(|p| p.set(self.0));
+        }
+    }
+    let _restore = Restore(prev);
+    f()
+}
+
 /// A child of the current actor's token if it has the same reason type, else a new root.
 fn token_for<C: Clone + Send + Sync + 'static>() -> CancelToken<C> {
     PARENT.with(|p| match p.get() {
@@ -349,28 +367,35 @@ fn token_for<C: Clone + Send + Sync + 'static>() -> CancelToken<C> {
 }
 
 /// The lifecycle, with its actor's token published in `PARENT` while it is polled.
-struct Scoped<C: 'static, F> {
+///
+/// Dropped before it finished (a handler panicked, or the runtime shut down), it cancels the
+/// token with the default reason, so the actors this one spawned stop with it; a lifecycle that
+/// finishes cancels the token itself, with the reason it stopped for.
+struct Scoped<C: Clone + Default + Send + Sync + 'static, F> {
     token: CancelToken<C>,
     future: F,
+    finished: bool,
 }
 
-impl<C: Send + Sync + 'static, F: Future> Future for Scoped<C, F> {
+impl<C: Clone + Default + Send + Sync + 'static, F: Future> Future for Scoped<C, F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is structurally pinned (never moved out); `token` is not pinned.
+        // SAFETY: `future` is structurally pinned (never moved out); the other fields are not.
         let this = unsafe { self.get_unchecked_mut() };
-        let token: &dyn Any = &this.token;
-        let prev = PARENT.with(|p| p.replace(Some(token as *const dyn Any)));
-        struct Restore(Option<*const dyn Any>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                PARENT.with(|p| p.set(self.0));
-            }
-        }
-        let _restore = Restore(prev);
         // SAFETY: see above.
-        unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx)
+        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        let poll = with_parent(&this.token, || future.poll(cx));
+        this.finished = poll.is_ready();
+        poll
+    }
+}
+
+impl<C: Clone + Default + Send + Sync + 'static, F> Drop for Scoped<C, F> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.token.cancel(C::default());
+        }
     }
 }
 
@@ -379,7 +404,7 @@ fn scoped_lifecycle<A: Actor>(
     ctx: ActorContext<A>,
     count: crate::count::Count<A>,
 ) -> Scoped<A::Cancel, impl Future<Output = ()> + Send + 'static> {
-    Scoped { token: ctx.token.clone(), future: lifecycle::<A>(init, ctx, count) }
+    Scoped { token: ctx.token.clone(), future: lifecycle::<A>(init, ctx, count), finished: false }
 }
 
 /// `spawn_on`, with the lifecycle future's type `F` inferred from `make` (so the actor's
@@ -403,12 +428,15 @@ where
     // A panic in the user's `init` propagates to the spawner, as a panic in any called function
     // does; the guard then tears the half-built actor down.
     let guard = AbandonOnUnwind::<A::Message, F> { core: &core, _future: std::marker::PhantomData };
-    let init: InitBox<A> = Box::pin(A::init(Init {
-        spec,
-        tasks: &mut tasks,
-        link: link.clone(),
-        token: token.clone(),
-    }));
+    // Actors spawned by `init`'s body, before its future is first polled, are children too.
+    let init: InitBox<A> = with_parent(&token, || {
+        Box::pin(A::init(Init {
+            spec,
+            tasks: &mut tasks,
+            link: link.clone(),
+            token: token.clone(),
+        }))
+    });
     std::mem::forget(guard);
     let ctx = ActorContext {
         rx: ActorReceiver::new(core.clone()),
@@ -459,9 +487,12 @@ async fn lifecycle<A: Actor>(
             break reason;
         }
     };
-    if actor.termination_strategy() == Terminate::ProcessAll {
-        ctx.rx.close();
-        while let Some(msg) = ctx.rx.recv().await {
+    // The mailbox closes before `terminate`: the actor is stopped, and what was queued is
+    // handled (`ProcessAll`) or dropped, its askers getting their error now (`Exit`).
+    ctx.rx.close();
+    let process_all = actor.termination_strategy() == Terminate::ProcessAll;
+    while let Some(msg) = ctx.rx.recv().await {
+        if process_all {
             actor.handle(Exec::new(&mut ctx), msg).await;
         }
     }

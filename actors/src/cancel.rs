@@ -269,7 +269,8 @@ impl<T> CancelToken<T> {
     }
 
     /// Makes a cancelled token usable again: clears the reason and forgets the children (they
-    /// stay cancelled).
+    /// stay cancelled). On a token that is not cancelled it does nothing. An actor whose token is
+    /// reset still stops when it is cancelled again.
     ///
     /// # Examples
     ///
@@ -285,6 +286,9 @@ impl<T> CancelToken<T> {
     /// ```
     pub fn reset(&self) {
         let mut inner = self.node.inner.lock();
+        if inner.reason.is_none() {
+            return;
+        }
         inner.reason = None;
         inner.children.clear();
         // Relaxed: under the lock, which later readers of the reason take.
@@ -385,7 +389,8 @@ impl<T> Node<T> {
             // Release: pairs with the acquire in `is_cancelled`.
             self.cancelled.store(true, Release);
             let taken = std::mem::take(&mut inner.children);
-            (taken, inner.hook.take(), std::mem::take(&mut inner.waiters))
+            // The hook stays: after a `reset`, the next cancel must wake the actor again.
+            (taken, inner.hook.clone(), std::mem::take(&mut inner.waiters))
         };
         if let Some(waker) = hook {
             waker.wake();

@@ -68,9 +68,14 @@ impl<M: Send + 'static> ActorReceiver<M> {
         if self.detached {
             return Poll::Ready(None);
         }
-        // SAFETY: the receiver lives in its actor's lifecycle (it is not constructible
-        // elsewhere, and it is detached before the context is handed to `terminate`, the only
-        // place it can escape), so it is polled only by the actor's own run, which holds the
+        // A receiver can be moved out of a context only by swapping it with another one (a
+        // context that escaped through `terminate` holds a detached receiver); the check makes
+        // that a panic instead of a second consumer of a live actor's mailbox.
+        assert!(
+            self.core.runs_here(),
+            "an actor's receiver was polled outside its actor's run (moved out of `ctx.rx`?)"
+        );
+        // SAFETY: this thread runs the receiver's actor now (checked above), so it holds the
         // run token. Its wake-up comes from the mailbox, not from `_cx`.
         match unsafe { self.core.poll_recv() } {
             RecvStep::Message(msg) => Poll::Ready(Some(msg)),

@@ -203,6 +203,44 @@ impl<M> CoreRef<M> {
     pub(crate) fn addr(&self) -> usize {
         self.task.as_ptr().as_ptr() as usize
     }
+
+    /// True if this thread is running this actor now (its run token's holder): the receiver
+    /// checks it, so that one moved out of its actor's context cannot consume the mailbox.
+    #[cfg(not(actor12_loom))]
+    pub(crate) fn runs_here(&self) -> bool {
+        RUNNING.with(|r| r.get()) == self.addr()
+    }
+
+    /// Loom's threads share the OS thread's locals; the models never move a receiver.
+    #[cfg(actor12_loom)]
+    pub(crate) fn runs_here(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(not(actor12_loom))]
+thread_local! {
+    /// The actor this thread is running (the address of its header), or 0.
+    static RUNNING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Marks this thread as running the actor at `addr` until dropped, then restores the mark.
+struct Running(#[cfg(not(actor12_loom))] usize);
+
+impl Running {
+    fn enter(#[cfg_attr(actor12_loom, allow(unused_variables))] addr: usize) -> Running {
+        #[cfg(not(actor12_loom))]
+        return Running(RUNNING.with(|r| r.replace(addr)));
+        #[cfg(actor12_loom)]
+        Running()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        #[cfg(not(actor12_loom))]
+        RUNNING.with(|r| r.set(self.0));
+    }
 }
 
 impl<M: Send + 'static> Core<M> {
@@ -489,6 +527,7 @@ unsafe fn run<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
         Waker::from_raw(RawWaker::new(token.as_ptr().as_ptr().cast(), core.waker_vtable))
     });
     let mut cx = Context::from_waker(&waker);
+    let _running = Running::enter(token.as_ptr().as_ptr() as usize);
     run.budget.set(BATCH);
     // Polls without a message (a handler woken by a reply, a timer, its own `yield_now`) count
     // against the same batch, so a chatty future cannot keep the worker.
@@ -513,9 +552,22 @@ unsafe fn run<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
                     Ok(Poll::Ready(())) => true,
                     Ok(Poll::Pending) => false,
                     Err(panic) => {
-                        let crash = crash_of::<M, F>(task, panic);
-                        *stage = Stage::Crashing(crash);
-                        continue;
+                        // The actor stops at once: its lifecycle (with its state) is dropped,
+                        // which cancels its token (`Scoped`), and its mailbox is closed and
+                        // drained, so queued askers get their error before `crash` runs.
+                        // A panicking destructor is reported the same way as the handler's panic.
+                        let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Empty));
+                        // SAFETY: we hold the run token.
+                        unsafe { close_and_drain(core) };
+                        match catch_unwind(AssertUnwindSafe(|| (core.crash)(panic))) {
+                            Ok(crash) => {
+                                *stage = Stage::Crashing(crash);
+                                continue;
+                            }
+                            // `crash` panicked before it made its future: nobody is left to
+                            // report to.
+                            Err(_) => true,
+                        }
                     }
                 }
             }
@@ -549,23 +601,6 @@ unsafe fn run<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
     }
 }
 
-/// The stage after a panic: the lifecycle (and with it the actor's state) is dropped, and the
-/// actor's `crash` hook runs with the payload.
-fn crash_of<M, F>(
-    task: &Task<M, F>,
-    panic: Box<dyn Any + Send>,
-) -> Pin<Box<dyn Future<Output = ()> + Send>>
-where
-    M: Send + 'static,
-    F: Future<Output = ()> + Send + 'static,
-{
-    // SAFETY: called by the run token's holder, from `run`.
-    let stage = unsafe { task.stage() };
-    // A panicking destructor is reported the same way as the handler's panic.
-    let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Empty));
-    (task.core.crash)(panic)
-}
-
 /// How an actor type reports a panic: `Actor::crash`, boxed.
 pub(crate) type CrashFn = fn(Box<dyn Any + Send>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -582,6 +617,23 @@ unsafe fn tear_down<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
     // SAFETY: the run token's holder has exclusive use of the stage.
     let stage = unsafe { task.stage() };
     let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Done));
+    // SAFETY: as above.
+    unsafe { close_and_drain(core) };
+    // SAFETY: as above.
+    unsafe { core.mailbox.close_system() };
+    core.stopped.set();
+    if release {
+        // SAFETY: the bound header was bound once in `start`; this is its one release.
+        let entry = unsafe { core.handle.release_task(NonNull::from(&core.bound)) };
+        drop(entry);
+    }
+}
+
+/// Closes the mailbox and drops every message in it: their askers get their error now.
+///
+/// # Safety
+/// The caller holds the run token.
+unsafe fn close_and_drain<M: Send + 'static>(core: &Core<M>) {
     let _ = core.mailbox.close();
     loop {
         // SAFETY: we hold the run token (the consumer side).
@@ -595,14 +647,6 @@ unsafe fn tear_down<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
             Pop::Busy => crate::loom::yield_now(),
             Pop::Empty | Pop::Closed => break,
         }
-    }
-    // SAFETY: as above.
-    unsafe { core.mailbox.close_system() };
-    core.stopped.set();
-    if release {
-        // SAFETY: the bound header was bound once in `start`; this is its one release.
-        let entry = unsafe { core.handle.release_task(NonNull::from(&core.bound)) };
-        drop(entry);
     }
 }
 

@@ -1,0 +1,477 @@
+//! How an actor stops, at the edges: what its queued askers see while `terminate` or `crash`
+//! runs, a `crash` hook that panics, the children of a crashed actor or of one whose `init`
+//! spawned them, a token reset and cancelled again, and a receiver moved out of its context.
+//!
+//! Each test failed before the fix it guards (a review of the crate on 2026-12-01). Hangs are
+//! detected with bounded waits (a thread blocking on the future, `recv_timeout`), never with
+//! sleeps standing in for synchronisation.
+
+use std::any::Any;
+use std::future::Future;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use actor12::cancel::{CancelReason, CancelToken};
+use actor12::prelude::*;
+use actor12::{ActorContext, ActorReceiver, Call, MpscChannel, Multi};
+
+const HANG: Duration = Duration::from_secs(3);
+
+fn runtime(workers: usize) -> actor12::rt::Runtime {
+    actor12::rt::Runtime::builder().worker_threads(workers).build().unwrap()
+}
+
+/// A minimal executor for the calling thread.
+fn block_on<F: Future>(f: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
+
+/// Awaits `f` on a thread of its own; `None` if it did not resolve within [`HANG`].
+fn resolves_within<F>(f: F) -> Option<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(block_on(f));
+    });
+    rx.recv_timeout(HANG).ok()
+}
+
+/// Boilerplate for the small handler-style actors below.
+macro_rules! actor {
+    ($name:ident, spec = $spec:ty, cancel = $cancel:ty, init = |$ctx:ident| $init:expr $(, extra = { $($extra:tt)* })?) => {
+        impl Actor for $name {
+            type Message = Multi<Self>;
+            type Spec = $spec;
+            type Channel = MpscChannel<Self::Message>;
+            type Cancel = $cancel;
+            type State = ();
+            fn state(_: &$spec) {}
+            fn init($ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+                std::future::ready(Ok($init))
+            }
+            $($($extra)*)?
+        }
+    };
+}
+
+/// Handlers every test actor has: `Hold` (awaits a gate), `Boom` (panics), `Ping` (answers).
+macro_rules! common_handlers {
+    ($name:ident) => {
+        impl Handler<Hold> for $name {
+            type Reply = anyhow::Result<()>;
+            async fn handle(
+                &mut self,
+                _: Call<'_, Self, Self::Reply>,
+                Hold(g): Hold,
+            ) -> Self::Reply {
+                let _ = g.await;
+                Ok(())
+            }
+        }
+        impl Handler<Boom> for $name {
+            type Reply = anyhow::Result<()>;
+            async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Boom) -> Self::Reply {
+                panic!("boom (expected by the test)");
+            }
+        }
+        impl Handler<Ping> for $name {
+            type Reply = anyhow::Result<()>;
+            async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Ping) -> Self::Reply {
+                Ok(())
+            }
+        }
+    };
+}
+
+struct Hold(actor12::oneshot::Receiver<()>);
+struct Boom;
+struct Ping;
+
+fn gate() -> (actor12::oneshot::Sender<()>, Hold) {
+    let (tx, rx) = actor12::oneshot::channel();
+    (tx, Hold(rx))
+}
+
+// With `Terminate::Exit` the mailbox is closed and drained before `terminate` runs: a queued
+// asker gets its error at once, however long `terminate` takes.
+
+struct SlowTerminate {
+    started: mpsc::Sender<()>,
+    gate: Option<actor12::oneshot::Receiver<()>>,
+}
+actor!(SlowTerminate,
+    spec = (mpsc::Sender<()>, Mutex<Option<actor12::oneshot::Receiver<()>>>),
+    cancel = (),
+    init = |ctx| SlowTerminate { started: ctx.spec.0, gate: ctx.spec.1.into_inner().unwrap() },
+    extra = {
+        async fn terminate(mut self, _: ActorContext<Self>, _: CancelReason<()>) {
+            let _ = self.started.send(());
+            if let Some(g) = self.gate.take() {
+                let _ = g.await;
+            }
+        }
+    }
+);
+common_handlers!(SlowTerminate);
+
+/// Says it started, then holds like `Hold`.
+struct Entered(actor12::oneshot::Sender<()>, Hold);
+impl Handler<Entered> for SlowTerminate {
+    type Reply = anyhow::Result<()>;
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        Entered(on, Hold(g)): Entered,
+    ) -> Self::Reply {
+        let _ = on.send(());
+        let _ = g.await;
+        Ok(())
+    }
+}
+
+#[test]
+fn queued_askers_get_their_error_before_terminate_runs() {
+    let rt = runtime(2);
+    let (started_tx, started) = mpsc::channel();
+    let (term_open, term_gate) = actor12::oneshot::channel::<()>();
+    let (link, queued) = rt.block_on(async {
+        let link = actor12::spawn::<SlowTerminate>((started_tx, Mutex::new(Some(term_gate))));
+        let (open, hold) = gate();
+        let (entered_tx, entered) = actor12::oneshot::channel();
+        let held = link.ask_dyn_async(Entered(entered_tx, hold)).await;
+        // Queued behind the held handler.
+        let queued = link.ask_dyn_async(Ping).await;
+        // The handler runs (so the cancel below cannot overtake it).
+        entered.await.unwrap();
+        link.cancel(());
+        open.send(()).unwrap();
+        held.await.unwrap();
+        (link, queued)
+    });
+    started.recv_timeout(HANG).expect("terminate should have started");
+    // `terminate` is running (and waiting on its gate). Per the documentation the queued ask was
+    // dropped before it, so its asker already has an error.
+    let answer = resolves_within(queued);
+    let _ = term_open.send(());
+    assert!(
+        answer.is_some(),
+        "the asker of a message queued at cancellation is still waiting while `terminate` runs"
+    );
+    assert!(answer.unwrap().is_err());
+    drop(link);
+}
+
+// After a panic the mailbox is closed and drained before the `crash` hook runs: queued askers
+// get their error at once, and `alive()` is false, however long the hook takes.
+
+static CRASH_STARTED: Mutex<Option<mpsc::Sender<()>>> = Mutex::new(None);
+static CRASH_GATE: Mutex<Option<actor12::oneshot::Receiver<()>>> = Mutex::new(None);
+
+struct SlowCrash;
+actor!(
+    SlowCrash,
+    spec = (),
+    cancel = (),
+    init = |_ctx| SlowCrash,
+    extra = {
+        fn crash(_: Box<dyn Any + Send>) -> impl Future<Output = ()> + Send {
+            let started = CRASH_STARTED.lock().unwrap().take();
+            let gate = CRASH_GATE.lock().unwrap().take();
+            async move {
+                if let Some(s) = started {
+                    let _ = s.send(());
+                }
+                if let Some(g) = gate {
+                    let _ = g.await;
+                }
+            }
+        }
+    }
+);
+common_handlers!(SlowCrash);
+
+#[test]
+fn queued_askers_get_their_error_before_the_crash_hook_runs() {
+    let rt = runtime(2);
+    let (started_tx, started) = mpsc::channel();
+    let (crash_open, crash_gate) = actor12::oneshot::channel::<()>();
+    *CRASH_STARTED.lock().unwrap() = Some(started_tx);
+    *CRASH_GATE.lock().unwrap() = Some(crash_gate);
+    let (link, queued) = rt.block_on(async {
+        let link = actor12::spawn::<SlowCrash>(());
+        let (open, hold) = gate();
+        let held = link.ask_dyn_async(hold).await;
+        let boom = link.ask_dyn_async(Boom).await;
+        let queued = link.ask_dyn_async(Ping).await;
+        open.send(()).unwrap();
+        held.await.unwrap();
+        assert!(boom.await.is_err());
+        (link, queued)
+    });
+    started.recv_timeout(HANG).expect("crash hook should have started");
+    let answer = resolves_within(queued);
+    let still_alive = link.alive();
+    let _ = crash_open.send(());
+    assert!(
+        answer.is_some(),
+        "the asker of a message queued behind a panic is still waiting while `crash` runs"
+    );
+    assert!(!still_alive, "`alive()` is true while the crash hook runs");
+}
+
+// A `crash` hook that panics before it returns its future (a wrong downcast of the payload)
+// still ends the actor: queued askers get their error and `Link::wait` resolves.
+
+struct PanickyCrash;
+actor!(
+    PanickyCrash,
+    spec = (),
+    cancel = (),
+    init = |_ctx| PanickyCrash,
+    extra = {
+        fn crash(payload: Box<dyn Any + Send>) -> impl Future<Output = ()> + Send {
+            // A plausible mistake: the payload of `panic!("literal")` is a `&str`, not a `String`.
+            let msg: Box<String> = payload.downcast().expect("crash hook: payload is not a String");
+            drop(msg);
+            std::future::ready(())
+        }
+    }
+);
+common_handlers!(PanickyCrash);
+
+#[test]
+fn a_crash_hook_that_panics_still_ends_the_actor() {
+    let rt = runtime(2);
+    let (link, queued) = rt.block_on(async {
+        let link = actor12::spawn::<PanickyCrash>(());
+        let (open, hold) = gate();
+        let held = link.ask_dyn_async(hold).await;
+        let _boom = link.ask_dyn_async(Boom).await;
+        let queued = link.ask_dyn_async(Ping).await;
+        open.send(()).unwrap();
+        held.await.unwrap();
+        (link, queued)
+    });
+    let answer = resolves_within(queued);
+    let l2 = link.clone();
+    let stopped = resolves_within(async move { l2.wait().await });
+    assert!(answer.is_some(), "a queued ask never resolves after the crash hook panicked");
+    assert!(stopped.is_some(), "`Link::wait` never resolves after the crash hook panicked");
+}
+
+// A crashed actor cancels its token, so the actors it spawned stop, as after a normal stop.
+
+struct Parent;
+actor!(Parent, spec = (), cancel = (), init = |_ctx| Parent);
+common_handlers!(Parent);
+
+struct Child;
+actor!(Child, spec = (), cancel = (), init = |_ctx| Child);
+
+struct SpawnChild;
+impl Handler<SpawnChild> for Parent {
+    type Reply = anyhow::Result<Link<Child>>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: SpawnChild) -> Self::Reply {
+        Ok(actor12::spawn::<Child>(()))
+    }
+}
+
+#[test]
+fn a_crashed_actor_stops_the_actors_it_spawned() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        // Control: a normal stop cancels the child.
+        let parent = actor12::spawn::<Parent>(());
+        let child = parent.ask_dyn(SpawnChild).await.unwrap();
+        parent.cancel_and_wait(()).await;
+        assert!(child.token().is_cancelled(), "control: a stopped parent cancels its child");
+
+        // A crash does not.
+        let parent = actor12::spawn::<Parent>(());
+        let child = parent.ask_dyn(SpawnChild).await.unwrap();
+        assert!(parent.ask_dyn(Boom).await.is_err());
+        parent.wait().await; // torn down (the default crash hook is immediate)
+        assert!(!parent.alive());
+        assert!(
+            child.token().is_cancelled(),
+            "the child of a crashed actor is not cancelled (and is still alive: {})",
+            child.alive()
+        );
+    });
+}
+
+// Actors spawned in the body of `init` (before its future is first polled) are children of the
+// new actor, as those spawned in a handler are.
+
+struct InitSpawner;
+actor!(InitSpawner, spec = mpsc::Sender<Link<Child>>, cancel = (), init = |ctx| {
+    let child = actor12::spawn::<Child>(());
+    ctx.spec.send(child).unwrap();
+    InitSpawner
+});
+
+#[test]
+fn an_actor_spawned_in_init_is_a_child_of_the_new_actor() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let (tx, rx) = mpsc::channel();
+        let parent = actor12::spawn::<InitSpawner>(tx);
+        let child = rx.recv_timeout(HANG).unwrap();
+        parent.cancel_and_wait(()).await;
+        assert!(
+            child.token().is_cancelled(),
+            "an actor spawned in its parent's `init` survives the parent's stop"
+        );
+    });
+}
+
+// `CancelToken::reset` on an actor's token (through `Link::token` or `ctx.token`) does not make
+// the actor deaf: a later cancel still wakes and stops it.
+
+struct Resetter;
+actor!(Resetter, spec = (), cancel = (), init = |_ctx| Resetter);
+
+struct CancelThenReset;
+impl Handler<CancelThenReset> for Resetter {
+    type Reply = anyhow::Result<()>;
+    async fn handle(
+        &mut self,
+        ctx: Call<'_, Self, Self::Reply>,
+        _: CancelThenReset,
+    ) -> Self::Reply {
+        // "Stop after this message" ... then change one's mind.
+        ctx.ctx.token.cancel(());
+        ctx.ctx.token.reset();
+        Ok(())
+    }
+}
+
+#[test]
+fn cancel_after_reset_still_stops_the_actor() {
+    // One worker: the task that cancels below runs only after the actor's run has ended (the
+    // actor is parked idle in its mailbox), so there is no race with the actor's own poll.
+    let rt = runtime(1);
+    let link = rt.block_on(async {
+        let link = actor12::spawn::<Resetter>(());
+        link.ask_dyn(CancelThenReset).await.unwrap();
+        link
+    });
+    assert!(link.alive() && !link.token().is_cancelled());
+    let l2 = link.clone();
+    rt.block_on(async move { actor12::rt::spawn(async move { l2.cancel(()) }).await.unwrap() });
+    assert!(link.token().is_cancelled());
+    let l3 = link.clone();
+    let stopped = resolves_within(async move { l3.wait().await });
+    assert!(stopped.is_some(), "an actor whose token was reset never notices a later cancel");
+}
+
+// `reset` of a token that is not cancelled does nothing: its children still get a later cancel.
+#[test]
+fn reset_of_an_uncancelled_token_keeps_its_children() {
+    let parent = CancelToken::<u8>::new();
+    let child = parent.child();
+    parent.reset(); // a no-op on an uncancelled token, one would think
+    parent.cancel(1);
+    assert!(child.is_cancelled(), "the child was detached by `reset` and missed the cancel");
+}
+
+// `ctx.rx` is a public field, and a context can escape through `terminate` (with a detached
+// receiver). Swapping that receiver with a live actor's own would let any thread consume the
+// live actor's mailbox beside its run: two consumers of a single-consumer queue. The receiver
+// checks that this thread runs its actor, so the stolen receiver panics instead, and the message
+// stays for its actor. (One worker: the demonstration races with nothing.)
+
+static ESCAPED: Mutex<Option<ActorContext<Thief>>> = Mutex::new(None);
+static STOLEN: Mutex<Option<ActorReceiver<Multi<Thief>>>> = Mutex::new(None);
+
+struct Thief;
+actor!(
+    Thief,
+    spec = (),
+    cancel = (),
+    init = |_ctx| Thief,
+    extra = {
+        async fn terminate(self, ctx: ActorContext<Self>, _: CancelReason<()>) {
+            *ESCAPED.lock().unwrap() = Some(ctx);
+        }
+    }
+);
+common_handlers!(Thief);
+
+struct Steal(actor12::oneshot::Receiver<()>);
+impl Handler<Steal> for Thief {
+    type Reply = anyhow::Result<()>;
+    async fn handle(
+        &mut self,
+        mut ctx: Call<'_, Self, Self::Reply>,
+        Steal(g): Steal,
+    ) -> Self::Reply {
+        let mut escaped = ESCAPED.lock().unwrap().take().expect("the first actor's context");
+        std::mem::swap(&mut ctx.ctx.rx, &mut escaped.rx);
+        *STOLEN.lock().unwrap() = Some(escaped.rx);
+        // Park this actor (waiting on something other than its mailbox) so nothing races below.
+        let _ = g.await;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_live_actors_receiver_cannot_be_used_outside_its_run() {
+    // One worker: the victim's runs and the task below never overlap, so the demonstration
+    // itself races with nothing (the harm, a concurrent consumer, needs two workers or a thread).
+    let rt = runtime(1);
+    let (keep_parked, parked) = actor12::oneshot::channel::<()>();
+    let (victim, took_a_message) = rt.block_on(async move {
+        let first = actor12::spawn::<Thief>(());
+        first.cancel_and_wait(()).await; // its `terminate` leaks its context
+        let victim = actor12::spawn::<Thief>(());
+        let (open, hold) = gate();
+        let held = victim.ask_dyn_async(hold).await;
+        let stealing = victim.ask_dyn_async(Steal(parked)).await;
+        // Queued behind `Steal`: the victim is alive, parked in `Steal`, and would handle it
+        // next.
+        victim.tell_dyn(Ping).await;
+        open.send(()).unwrap();
+        held.await.unwrap();
+        drop(stealing);
+        // A task that is not the victim, holding the victim's live receiver ('static + Send).
+        let took = actor12::rt::spawn(async {
+            let mut stolen = STOLEN.lock().unwrap().take().expect("the handler swapped receivers");
+            let mut cx = Context::from_waker(Waker::noop());
+            let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                matches!(stolen.poll_recv(&mut cx), Poll::Ready(Some(_)))
+            }));
+            std::mem::forget(stolen);
+            got
+        })
+        .await
+        .unwrap();
+        (victim, took)
+    });
+    assert!(victim.alive());
+    std::mem::forget(keep_parked);
+    std::mem::forget(victim);
+    std::mem::forget(rt);
+    let panic = took_a_message.expect_err("the stolen receiver was polled without a panic");
+    let message = panic.downcast_ref::<&str>().copied().unwrap_or_default();
+    assert!(message.contains("outside its actor's run"), "{message}");
+}
