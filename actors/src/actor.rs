@@ -340,11 +340,13 @@ thread_local! {
 }
 
 /// Runs `f` with `token` published in `PARENT`: actors spawned in it become children of `token`.
+#[inline]
 fn with_parent<C: Send + Sync + 'static, R>(token: &CancelToken<C>, f: impl FnOnce() -> R) -> R {
     let token: &dyn Any = token;
     let prev = PARENT.with(|p| p.replace(Some(token as *const dyn Any)));
     struct Restore(Option<*const dyn Any>);
     impl Drop for Restore {
+        #[inline]
         fn drop(&mut self) {
             PARENT.with(|p| p.set(self.0));
         }

@@ -207,6 +207,7 @@ impl<M> CoreRef<M> {
     /// True if this thread is running this actor now (its run token's holder): the receiver
     /// checks it, so that one moved out of its actor's context cannot consume the mailbox.
     #[cfg(not(actor12_loom))]
+    #[inline]
     pub(crate) fn runs_here(&self) -> bool {
         RUNNING.with(|r| r.get()) == self.addr()
     }
@@ -228,6 +229,7 @@ thread_local! {
 struct Running(#[cfg(not(actor12_loom))] usize);
 
 impl Running {
+    #[inline]
     fn enter(#[cfg_attr(actor12_loom, allow(unused_variables))] addr: usize) -> Running {
         #[cfg(not(actor12_loom))]
         return Running(RUNNING.with(|r| r.replace(addr)));
@@ -237,6 +239,7 @@ impl Running {
 }
 
 impl Drop for Running {
+    #[inline]
     fn drop(&mut self) {
         #[cfg(not(actor12_loom))]
         RUNNING.with(|r| r.set(self.0));
