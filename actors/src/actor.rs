@@ -277,7 +277,7 @@ impl<A: Actor> ActorContext<A> {
 /// Background tasks tied to an actor (`Init::tasks`, `ActorContext::futures`): each runs on the
 /// actor's runtime, and all are aborted when the set is dropped, that is when the actor stops.
 pub struct TaskSet {
-    handle: actor12_scheduler::Handle,
+    handle: actor12_scheduler::TaskHandle,
     tasks: Vec<actor12_scheduler::JoinHandle<()>>,
 }
 
@@ -288,7 +288,7 @@ impl Debug for TaskSet {
 }
 
 impl TaskSet {
-    pub(crate) fn new(handle: actor12_scheduler::Handle) -> TaskSet {
+    pub(crate) fn new(handle: actor12_scheduler::TaskHandle) -> TaskSet {
         TaskSet { handle, tasks: Vec::new() }
     }
 
@@ -328,7 +328,7 @@ impl Drop for TaskSet {
 type InitBox<A> = Pin<Box<dyn Future<Output = Result<A, <A as Actor>::Cancel>> + Send>>;
 
 /// Spawns an actor on the runtime behind `handle`.
-pub(crate) fn spawn_on<A: Actor>(spec: A::Spec, handle: actor12_scheduler::Handle) -> Link<A> {
+pub(crate) fn spawn_on<A: Actor>(spec: A::Spec, handle: actor12_scheduler::TaskHandle) -> Link<A> {
     spawn_with::<A, _>(spec, handle, scoped_lifecycle::<A>)
 }
 
@@ -413,7 +413,7 @@ fn scoped_lifecycle<A: Actor>(
 /// allocation holds it inline and can be made before `init` is called).
 fn spawn_with<A: Actor, F>(
     spec: A::Spec,
-    handle: actor12_scheduler::Handle,
+    handle: actor12_scheduler::TaskHandle,
     make: fn(InitBox<A>, ActorContext<A>, crate::count::Count<A>) -> F,
 ) -> Link<A>
 where

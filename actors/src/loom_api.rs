@@ -101,7 +101,7 @@ impl Handle {
         }
     }
 
-    /// As `actor12_scheduler::Handle::bind_task`.
+    /// As `actor12_scheduler::TaskHandle::bind_task`.
     ///
     /// # Safety
     /// As there: `task` is a task list entry the caller releases once.
@@ -114,7 +114,16 @@ impl Handle {
         Ok(())
     }
 
-    /// As `actor12_scheduler::Handle::release_task`.
+    /// As `actor12_scheduler::TaskHandle::try_schedule`.
+    pub(crate) fn try_schedule(&self, token: TaskRef) -> Result<(), TaskRef> {
+        if self.0.shut_down.load(SeqCst) {
+            return Err(token);
+        }
+        self.push(token);
+        Ok(())
+    }
+
+    /// As `actor12_scheduler::TaskHandle::release_task`.
     ///
     /// # Safety
     /// As there: `task` points to a live header.
@@ -123,15 +132,6 @@ impl Handle {
         let i = list.0.iter().position(|t| t.as_ptr() == task)?;
         Some(list.0.swap_remove(i))
     }
-}
-
-/// As `actor12_scheduler::task::try_schedule`.
-pub(crate) fn try_schedule(handle: &Handle, token: TaskRef) -> Result<(), TaskRef> {
-    if handle.0.shut_down.load(SeqCst) {
-        return Err(token);
-    }
-    handle.push(token);
-    Ok(())
 }
 
 /// A link to a model actor whose lifecycle takes messages until its mailbox closes.

@@ -1,14 +1,14 @@
 //! Which runtime an actor runs on, and the tokio bridge.
 
-use actor12_scheduler::Handle;
+use actor12_scheduler::TaskHandle;
 
 /// The runtime `spawn` uses: the current one (inside an actor, a task, or `Runtime::block_on`),
 /// else the process-wide default (one worker per core, started on first use). With the `tokio`
 /// feature the default runtime's workers run inside a side tokio runtime's context.
-pub(crate) fn handle() -> Handle {
+pub(crate) fn handle() -> TaskHandle {
     #[cfg(feature = "tokio")]
     tokio_bridge::configure();
-    Handle::current_or_default()
+    TaskHandle::current_or_default()
 }
 
 /// The `tokio` feature: a small tokio runtime on side threads whose context every worker of

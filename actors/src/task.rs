@@ -34,13 +34,13 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use actor12_mailbox::{Mailbox, Pop, Push};
-use actor12_scheduler::task::{Header, TaskRef, Vtable};
 #[cfg(not(actor12_loom))]
-use actor12_scheduler::{Handle, task::try_schedule};
+use actor12_scheduler::TaskHandle;
+use actor12_scheduler::task::{Header, TaskRef, Vtable};
 
 use crate::loom::{AtomicBool, Mutex, Ordering::*, UnsafeCell};
 #[cfg(actor12_loom)]
-use crate::loom_api::{Handle, try_schedule};
+use crate::loom_api::Handle as TaskHandle;
 
 /// Messages one run takes from the mailbox before it lets other actors on the worker go.
 const BATCH: u32 = 64;
@@ -56,7 +56,7 @@ const BATCH: u32 = 64;
 pub(crate) struct Core<M> {
     /// The run token's header: must stay the first field (pointers to it are pointers to `Core`).
     header: Header,
-    pub(crate) handle: Handle,
+    pub(crate) handle: TaskHandle,
     /// Set by the task list at shutdown before it asks for the run token; a holder that sees it
     /// tears the actor down instead of running it (see `bound_shutdown`).
     kill: AtomicBool,
@@ -253,7 +253,7 @@ impl<M: Send + 'static> Core<M> {
         // SAFETY: the run token owns one counted reference (module documentation), and the
         // caller holds the token.
         let token = unsafe { TaskRef::from_raw(NonNull::from(&self.header)) };
-        if let Err(token) = try_schedule(&self.handle, token) {
+        if let Err(token) = self.handle.try_schedule(token) {
             // The runtime is shut down: nobody will run the actor, and the task list may already
             // have asked for the token in vain. Its holder (us) tears the actor down, here.
             // SAFETY: the vtable's `shutdown` expects the run token, which we hold.
@@ -385,7 +385,11 @@ impl<M: Send + 'static> Core<M> {
 /// Allocates an actor whose lifecycle future is `F`. Returns the core pointer; the allocation
 /// starts with three references: the run token's (the mailbox starts out of IDLE, see
 /// [`start`]), the caller's, and the task list entry's.
-pub(crate) fn allocate<M, F>(handle: Handle, capacity: Option<usize>, crash: CrashFn) -> CoreRef<M>
+pub(crate) fn allocate<M, F>(
+    handle: TaskHandle,
+    capacity: Option<usize>,
+    crash: CrashFn,
+) -> CoreRef<M>
 where
     M: Send + 'static,
     F: Future<Output = ()> + Send + 'static,
@@ -656,7 +660,7 @@ unsafe fn close_and_drain<M: Send + 'static>(core: &Core<M>) {
 unsafe fn schedule_token<M: Send + 'static>(token: TaskRef) {
     // SAFETY: the scheduler calls this with a token of a live `Core<M>`.
     let core = unsafe { core_ref::<M>(token.as_ptr()) };
-    if let Err(token) = try_schedule(&core.handle, token) {
+    if let Err(token) = core.handle.try_schedule(token) {
         // SAFETY: as in `Core::schedule`: we hold the run token.
         unsafe { (token.header().vtable().shutdown)(token.as_ptr()) };
     }

@@ -56,7 +56,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-pub use runtime::{Builder, Handle, Runtime, configure_default};
+pub use runtime::{Builder, Handle, Runtime, TaskHandle, configure_default};
 pub use task::join::{JoinError, JoinHandle};
 
 /// Spawns a task on the current runtime: the worker's when called in a task, the one entered by

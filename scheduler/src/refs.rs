@@ -121,17 +121,41 @@ unsafe impl Sync for RuntimeRef {}
 impl RuntimeRef {
     /// A reference for a task being spawned on this thread.
     pub(crate) fn new(shared: &Arc<Shared>) -> RuntimeRef {
+        // SAFETY: `shared` is a live `Arc`.
+        unsafe { RuntimeRef::from_ptr(NonNull::from(&**shared)) }
+    }
+
+    /// # Safety
+    /// `shared` is owned by an `Arc` and the caller keeps it alive for the call.
+    unsafe fn from_ptr(shared: NonNull<Shared>) -> RuntimeRef {
+        let ptr = shared.as_ptr().cast_const();
         let banked = crate::context::with_core(|core| match core {
-            Some(core) if std::ptr::eq(Arc::as_ptr(&core.shared), Arc::as_ptr(shared)) => {
-                core.take_ref()
-            }
+            Some(core) if std::ptr::eq(Arc::as_ptr(&core.shared), ptr) => core.take_ref(),
             _ => false,
         });
         if !banked {
-            // SAFETY: `shared` is a live `Arc`; `Drop` gives the count back.
-            unsafe { Arc::increment_strong_count(Arc::as_ptr(shared)) };
+            // SAFETY: the caller keeps the `Arc` alive; `Drop` gives the count back.
+            unsafe { Arc::increment_strong_count(ptr) };
         }
-        RuntimeRef { shared: NonNull::from(&**shared), banked }
+        RuntimeRef { shared, banked }
+    }
+
+    /// An `Arc` of the runtime's shared state.
+    pub(crate) fn to_arc(&self) -> Arc<Shared> {
+        let ptr = self.shared.as_ptr().cast_const();
+        // SAFETY: this reference keeps the `Arc`'s allocation alive; the count added is the new
+        // `Arc`'s.
+        unsafe {
+            Arc::increment_strong_count(ptr);
+            Arc::from_raw(ptr)
+        }
+    }
+}
+
+impl Clone for RuntimeRef {
+    fn clone(&self) -> RuntimeRef {
+        // SAFETY: this reference keeps the runtime's `Arc` alive.
+        unsafe { RuntimeRef::from_ptr(self.shared) }
     }
 }
 

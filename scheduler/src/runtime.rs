@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::pin;
+use std::ptr::NonNull;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::JoinHandle;
 use crate::blocking;
 use crate::park::Parker;
+use crate::refs::RuntimeRef;
 use crate::task::TaskRef;
 use crate::worker::{Shared, TaskSchedule};
 
@@ -453,6 +455,49 @@ impl Handle {
         current_or_default()
     }
 
+    /// A [`TaskHandle`] to this runtime.
+    #[doc(hidden)]
+    pub fn task_handle(&self) -> TaskHandle {
+        TaskHandle(RuntimeRef::new(&self.shared))
+    }
+}
+
+/// Low-level API for the actor runtime: the reference to its runtime that an actor keeps, with
+/// the calls the actor's scheduling needs. Made and dropped on one of the runtime's workers it
+/// costs no atomic operation on the runtime's shared count (it comes from the worker's bank,
+/// as a spawned task's does; `docs/design/scheduler.md` section 6); elsewhere it is an `Arc`
+/// clone.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct TaskHandle(RuntimeRef);
+
+impl std::fmt::Debug for TaskHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskHandle").field("shared", &*self.0).finish()
+    }
+}
+
+impl TaskHandle {
+    /// As [`Handle::current_or_default`].
+    pub fn current_or_default() -> TaskHandle {
+        let here = crate::context::with_core(|c| c.map(|c| TaskHandle(RuntimeRef::new(&c.shared))));
+        here.unwrap_or_else(|| Handle::current_or_default().task_handle())
+    }
+
+    /// A [`Handle`] to the same runtime.
+    pub fn handle(&self) -> Handle {
+        Handle { shared: self.0.to_arc() }
+    }
+
+    /// As [`Handle::spawn`].
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_with_ref(self.0.clone(), future, None)
+    }
+
     /// Low-level API for the actor runtime: registers a task in the runtime's task list, so that
     /// shutdown calls its vtable's `shutdown` (once). `task` is the list's reference; it is given
     /// back if the runtime is shutting down, and the caller must then cancel the task itself.
@@ -461,12 +506,11 @@ impl Handle {
     ///
     /// * The task is in no task list: not bound to this runtime already (checked: binding a task
     ///   twice to the same runtime panics), nor to another runtime (not checked).
-    /// * It stays in the list until [`release_task`](Self::release_task) on this handle (or
+    /// * It stays in the list until [`release_task`](Self::release_task) on a handle to this runtime (or
     ///   shutdown) takes it out; the list's reference keeps it alive meanwhile.
     /// * Its header's `owned` links are not touched by anything but this runtime's task list.
-    #[doc(hidden)]
     pub unsafe fn bind_task(&self, task: TaskRef) -> Result<(), TaskRef> {
-        self.shared.owned.bind(task)
+        self.0.owned.bind(task)
     }
 
     /// Low-level API for the actor runtime: removes a task from the task list (when it finishes),
@@ -479,12 +523,20 @@ impl Handle {
     ///   call.
     /// * The task is not bound to another runtime's task list (its links would be read as this
     ///   list's and corrupt both).
-    #[doc(hidden)]
     pub unsafe fn release_task(
         &self,
         task: std::ptr::NonNull<crate::task::Header>,
     ) -> Option<TaskRef> {
-        self.shared.owned.remove(task)
+        self.0.owned.remove(task)
+    }
+
+    /// As [`task::schedule`](crate::task::schedule), but once the runtime shuts down the
+    /// reference is handed back instead of dropped: for a task kind whose queued reference
+    /// carries a duty (an actor's run token: its holder must tear the actor down, as nobody
+    /// else can).
+    pub fn try_schedule(&self, task: TaskRef) -> Result<(), TaskRef> {
+        let pinned = task.header().pinned();
+        self.0.try_schedule(task, pinned)
     }
 }
 
@@ -497,13 +549,24 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    spawn_with_ref(RuntimeRef::new(shared), future, pinned)
+}
+
+/// Spawns a task that keeps `runtime` as its reference to its runtime.
+fn spawn_with_ref<F>(runtime: RuntimeRef, future: F, pinned: Option<usize>) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let shared = NonNull::from(&*runtime);
     // Two references: the first notification's and the join handle's. The task joins the task
     // list only if it ever returns `Pending` (`task/mod.rs` rule 5).
-    let sched = TaskSchedule { shared: crate::refs::RuntimeRef::new(shared), pinned };
+    let sched = TaskSchedule { shared: runtime, pinned };
     let ptr = crate::task::core::new_task(future, sched, 2, pinned);
     // SAFETY: each of the two references goes to exactly one owner.
     let (join, notified) = unsafe { (JoinHandle::new(ptr), TaskRef::from_raw(ptr)) };
-    shared.schedule_new(notified, pinned);
+    // SAFETY: the join handle keeps the task alive, and with it its reference to the runtime.
+    unsafe { shared.as_ref() }.schedule_new(notified, pinned);
     join
 }
 

@@ -137,6 +137,7 @@ fn binding_a_task_twice_panics_instead_of_corrupting_the_list() {
     let rt = rt(1);
     let handle = rt.handle();
     let (task, counts) = Bare::spawn(&handle, false);
+    let handle = handle.task_handle();
     // SAFETY: the task is in no list.
     unsafe { handle.bind_task(task.clone_ref()) }.unwrap();
     let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -164,7 +165,7 @@ fn a_bound_task_queued_at_shutdown_is_shut_down_once() {
     let handle = rt.handle();
     let (task, counts) = Bare::spawn(&handle, false);
     // SAFETY: the task is in no list.
-    unsafe { handle.bind_task(task.clone_ref()) }.unwrap();
+    unsafe { handle.task_handle().bind_task(task.clone_ref()) }.unwrap();
     let (blocked_tx, blocked_rx) = mpsc::channel();
     let (release_tx, release_rx) = mpsc::channel::<()>();
     let release_rx = Arc::new(Mutex::new(release_rx));

@@ -266,18 +266,11 @@ pub(crate) unsafe fn drop_ref(ptr: NonNull<Header>) {
 ///
 /// Once the runtime shuts down, the reference is dropped instead of queued: the task is not run
 /// again, and it is cancelled (its vtable's `shutdown`) only through the task list, so a task
-/// that must be cancelled at shutdown has to be bound ([`Handle::bind_task`](crate::Handle::bind_task)).
+/// that must be cancelled at shutdown has to be bound
+/// ([`TaskHandle::bind_task`](crate::TaskHandle::bind_task)).
 pub fn schedule(handle: &crate::Handle, task: TaskRef) {
     let pinned = task.header().pinned();
     handle.shared.schedule(task, pinned);
-}
-
-/// As [`schedule`], but once the runtime shuts down the reference is handed back instead of
-/// dropped: for a task kind whose queued reference carries a duty (an actor's run token: its
-/// holder must tear the actor down, as nobody else can).
-pub fn try_schedule(handle: &crate::Handle, task: TaskRef) -> Result<(), TaskRef> {
-    let pinned = task.header().pinned();
-    handle.shared.try_schedule(task, pinned)
 }
 
 /// Where a task goes when it is woken, and how it leaves the runtime's task list.
