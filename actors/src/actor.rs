@@ -324,8 +324,102 @@ impl Drop for TaskSet {
     }
 }
 
-/// The boxed future of `Actor::init` (its type is not nameable: it may borrow `Init`'s lifetime).
-type InitBox<A> = Pin<Box<dyn Future<Output = Result<A, <A as Actor>::Cancel>> + Send>>;
+/// The future of `Actor::init`, whose type the lifecycle's cannot name (it is an opaque type
+/// that captures `Init`'s lifetime): stored in place when it is small, as the usual
+/// `ready(Ok(actor))` is, else boxed. An allocation less per spawn.
+struct InitSlot<A: Actor> {
+    /// The future itself, or a pointer to its box.
+    data: std::mem::MaybeUninit<[usize; INIT_WORDS]>,
+    vtable: &'static InitVtable<A>,
+    /// The future may be polled in place: the slot must not move once polled.
+    _pinned: std::marker::PhantomPinned,
+}
+
+/// How to poll and drop what an [`InitSlot`] holds.
+struct InitVtable<A: Actor> {
+    poll: unsafe fn(*mut (), &mut std::task::Context<'_>) -> Poll<InitResult<A>>,
+    drop: unsafe fn(*mut ()),
+}
+
+/// What `init` resolves to.
+type InitResult<A> = Result<A, <A as Actor>::Cancel>;
+
+/// Words of an `init` future stored in place: `ready(Ok(actor))` for an actor of a word.
+const INIT_WORDS: usize = 2;
+
+// SAFETY: the slot holds an `InitFuture`, which is `Send`.
+unsafe impl<A: Actor> Send for InitSlot<A> {}
+
+impl<A: Actor> InitSlot<A> {
+    fn new<I: InitFuture<A>>(init: I) -> InitSlot<A> {
+        let mut data = std::mem::MaybeUninit::<[usize; INIT_WORDS]>::uninit();
+        let slot = data.as_mut_ptr().cast::<()>();
+        let fits = size_of::<I>() <= size_of::<[usize; INIT_WORDS]>()
+            && align_of::<I>() <= align_of::<usize>();
+        let vtable = if fits {
+            // SAFETY: `I` fits the slot's size and alignment (checked above).
+            unsafe { slot.cast::<I>().write(init) };
+            const { &InitVtable { poll: poll_init::<A, I>, drop: drop_init::<I> } }
+        } else {
+            // SAFETY: a pointer fits the slot.
+            unsafe { slot.cast::<*mut I>().write(Box::into_raw(Box::new(init))) };
+            const { &InitVtable { poll: poll_boxed_init::<A, I>, drop: drop_boxed_init::<I> } }
+        };
+        InitSlot { data, vtable, _pinned: std::marker::PhantomPinned }
+    }
+}
+
+/// # Safety
+/// `slot` holds an `I`, pinned (never moved again), not dropped.
+unsafe fn poll_init<A: Actor, I: InitFuture<A>>(
+    slot: *mut (),
+    cx: &mut std::task::Context<'_>,
+) -> Poll<Result<A, A::Cancel>> {
+    // SAFETY: the caller's contract.
+    unsafe { Pin::new_unchecked(&mut *slot.cast::<I>()) }.poll(cx)
+}
+
+/// # Safety
+/// `slot` holds an `I`, dropped only here, once.
+unsafe fn drop_init<I>(slot: *mut ()) {
+    // SAFETY: the caller's contract.
+    unsafe { slot.cast::<I>().drop_in_place() }
+}
+
+/// # Safety
+/// `slot` holds a pointer from `Box::into_raw` to an `I`, not yet freed.
+unsafe fn poll_boxed_init<A: Actor, I: InitFuture<A>>(
+    slot: *mut (),
+    cx: &mut std::task::Context<'_>,
+) -> Poll<Result<A, A::Cancel>> {
+    // SAFETY: the caller's contract; a boxed value never moves.
+    unsafe { Pin::new_unchecked(&mut **slot.cast::<*mut I>()) }.poll(cx)
+}
+
+/// # Safety
+/// `slot` holds a pointer from `Box::into_raw` to an `I`, freed only here, once.
+unsafe fn drop_boxed_init<I>(slot: *mut ()) {
+    // SAFETY: the caller's contract.
+    drop(unsafe { Box::from_raw(*slot.cast::<*mut I>()) })
+}
+
+impl<A: Actor> Future for InitSlot<A> {
+    type Output = Result<A, A::Cancel>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: the slot is pinned (`PhantomPinned`), so its future stays where it is.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: `new` stored the future matching `poll`; it is dropped only by `Drop`.
+        unsafe { (this.vtable.poll)(this.data.as_mut_ptr().cast(), cx) }
+    }
+}
+
+impl<A: Actor> Drop for InitSlot<A> {
+    fn drop(&mut self) {
+        // SAFETY: `new` stored the future matching `drop`; this is its one drop.
+        unsafe { (self.vtable.drop)(self.data.as_mut_ptr().cast()) }
+    }
+}
 
 /// Spawns an actor on the runtime behind `handle`.
 pub(crate) fn spawn_on<A: Actor>(spec: A::Spec, handle: actor12_scheduler::TaskHandle) -> Link<A> {
@@ -402,7 +496,7 @@ impl<C: Clone + Default + Send + Sync + 'static, F> Drop for Scoped<C, F> {
 }
 
 fn scoped_lifecycle<A: Actor>(
-    init: InitBox<A>,
+    init: InitSlot<A>,
     ctx: ActorContext<A>,
     count: crate::count::Count<A>,
 ) -> Scoped<A::Cancel, impl Future<Output = ()> + Send + 'static> {
@@ -414,7 +508,7 @@ fn scoped_lifecycle<A: Actor>(
 fn spawn_with<A: Actor, F>(
     spec: A::Spec,
     handle: actor12_scheduler::TaskHandle,
-    make: fn(InitBox<A>, ActorContext<A>, crate::count::Count<A>) -> F,
+    make: fn(InitSlot<A>, ActorContext<A>, crate::count::Count<A>) -> F,
 ) -> Link<A>
 where
     F: Future<Output = ()> + Send + 'static,
@@ -431,8 +525,8 @@ where
     // does; the guard then tears the half-built actor down.
     let guard = AbandonOnUnwind::<A::Message, F> { core: &core, _future: std::marker::PhantomData };
     // Actors spawned by `init`'s body, before its future is first polled, are children too.
-    let init: InitBox<A> = with_parent(&token, || {
-        Box::pin(A::init(Init {
+    let init = with_parent(&token, || {
+        InitSlot::new(A::init(Init {
             spec,
             tasks: &mut tasks,
             link: link.clone(),
@@ -471,7 +565,7 @@ impl<M: Send + 'static, F: Future<Output = ()> + Send + 'static> Drop
 }
 
 async fn lifecycle<A: Actor>(
-    init: InitBox<A>,
+    init: InitSlot<A>,
     mut ctx: ActorContext<A>,
     count: crate::count::Count<A>,
 ) {

@@ -587,3 +587,92 @@ fn many_senders_waiting_for_room_all_get_through() {
     });
     assert_eq!(counts, vec![EACH; SENDERS]);
 }
+
+/// Counts its drops.
+struct Dropped(Arc<AtomicUsize>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// An `init` future that waits for a gate: `PAD` bytes of padding decide whether the actor
+/// keeps it in place (small) or boxes it (large).
+struct GatedInit<const PAD: usize> {
+    gate: actor12::oneshot::Receiver<()>,
+    _dropped: Dropped,
+    _pad: [u8; PAD],
+}
+
+impl<const PAD: usize> std::future::Future for GatedInit<PAD> {
+    type Output = Result<Gated<PAD>, ()>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.gate).poll(cx).map(|_| Ok(Gated))
+    }
+}
+
+/// An actor whose `init` waits for a gate.
+struct Gated<const PAD: usize>;
+
+impl<const PAD: usize> Actor for Gated<PAD> {
+    type Message = Multi<Self>;
+    type Spec = (actor12::oneshot::Receiver<()>, Arc<AtomicUsize>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (gate, drops) = ctx.spec;
+        GatedInit::<PAD> { gate, _dropped: Dropped(drops), _pad: [0; PAD] }
+    }
+}
+
+impl<const PAD: usize> Handler<Dump> for Gated<PAD> {
+    type Reply = anyhow::Result<Vec<(u32, u32)>>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Dump) -> Self::Reply {
+        Ok(Vec::new())
+    }
+}
+
+/// An `init` future that is pending at first runs to completion before the first message,
+/// whether the actor keeps it in place or boxes it, and is dropped exactly once; one still
+/// pending at shutdown is dropped exactly once too.
+fn gated_init<const PAD: usize>() {
+    let rt = runtime();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (open, gate) = actor12::oneshot::channel();
+    let actor = rt.block_on(async { actor12::spawn::<Gated<PAD>>((gate, drops.clone())) });
+    let asked = rt.handle().spawn({
+        let actor = actor.clone();
+        async move { actor.ask_dyn(Dump).await }
+    });
+    assert!(!asked.is_finished() && drops.load(SeqCst) == 0);
+    open.send(()).unwrap();
+    assert_eq!(rt.block_on(asked).unwrap().unwrap(), Vec::new());
+    assert_eq!(drops.load(SeqCst), 1, "the finished init future is dropped once");
+
+    let never = Arc::new(AtomicUsize::new(0));
+    let (_closed, gate) = actor12::oneshot::channel::<()>();
+    let pending = rt.block_on(async { actor12::spawn::<Gated<PAD>>((gate, never.clone())) });
+    drop(rt);
+    assert_eq!(never.load(SeqCst), 1, "an init future pending at shutdown is dropped once");
+    drop((actor, pending));
+}
+
+#[test]
+fn a_small_pending_init_future_kept_in_place_runs_and_drops_once() {
+    gated_init::<0>();
+}
+
+#[test]
+fn a_large_pending_init_future_kept_in_a_box_runs_and_drops_once() {
+    gated_init::<64>();
+}

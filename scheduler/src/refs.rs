@@ -108,9 +108,14 @@ pub(crate) unsafe fn release_share(shared: *const Shared) {
 
 /// A task's reference to its runtime: from its worker's bank, or a plain `Arc` clone.
 pub(crate) struct RuntimeRef {
-    shared: NonNull<Shared>,
-    banked: bool,
+    /// The runtime's shared state, its lowest bit set if the reference came from a bank (the
+    /// state is word-aligned, so the bit is free): one word in every task and actor.
+    tagged: NonNull<Shared>,
 }
+
+/// The tag bit of a banked reference.
+const BANKED: usize = 1;
+const _: () = assert!(align_of::<Shared>() > BANKED);
 
 // SAFETY: a `RuntimeRef` is a counted shared reference to `Shared`, which is `Sync` and `Send`
 // (its fields are atomics and locks), like the `Arc<Shared>` it stands for.
@@ -137,12 +142,22 @@ impl RuntimeRef {
             // SAFETY: the caller keeps the `Arc` alive; `Drop` gives the count back.
             unsafe { Arc::increment_strong_count(ptr) };
         }
-        RuntimeRef { shared, banked }
+        RuntimeRef { tagged: shared.map_addr(|a| a | usize::from(banked)) }
+    }
+
+    fn shared(&self) -> NonNull<Shared> {
+        self.tagged.map_addr(|a| {
+            std::num::NonZeroUsize::new(a.get() & !BANKED).expect("a pointer to `Shared`")
+        })
+    }
+
+    fn banked(&self) -> bool {
+        self.tagged.addr().get() & BANKED != 0
     }
 
     /// An `Arc` of the runtime's shared state.
     pub(crate) fn to_arc(&self) -> Arc<Shared> {
-        let ptr = self.shared.as_ptr().cast_const();
+        let ptr = self.shared().as_ptr().cast_const();
         // SAFETY: this reference keeps the `Arc`'s allocation alive; the count added is the new
         // `Arc`'s.
         unsafe {
@@ -155,7 +170,7 @@ impl RuntimeRef {
 impl Clone for RuntimeRef {
     fn clone(&self) -> RuntimeRef {
         // SAFETY: this reference keeps the runtime's `Arc` alive.
-        unsafe { RuntimeRef::from_ptr(self.shared) }
+        unsafe { RuntimeRef::from_ptr(self.shared()) }
     }
 }
 
@@ -164,14 +179,14 @@ impl std::ops::Deref for RuntimeRef {
 
     fn deref(&self) -> &Shared {
         // SAFETY: the reference this holds keeps `Shared` alive.
-        unsafe { self.shared.as_ref() }
+        unsafe { self.shared().as_ref() }
     }
 }
 
 impl Drop for RuntimeRef {
     fn drop(&mut self) {
-        let ptr = self.shared.as_ptr().cast_const();
-        if !self.banked {
+        let ptr = self.shared().as_ptr().cast_const();
+        if !self.banked() {
             // SAFETY: `new` added this count to the `Arc`.
             unsafe { Arc::decrement_strong_count(ptr) };
             return;
