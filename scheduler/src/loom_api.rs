@@ -342,7 +342,7 @@ impl TimerInbox {
     /// Another thread arms a timer for tick `when` (as a `Sleep` polled off the workers does).
     pub fn arm(&self, when: u64, waker: Waker) -> RemoteTimer {
         let timer = crate::time::RemoteTimer::new(waker);
-        self.inbox.arm(when, timer.clone());
+        assert!(self.inbox.arm(when, timer.clone()).is_ok(), "the model never closes the inbox");
         RemoteTimer(timer)
     }
 

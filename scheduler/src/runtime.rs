@@ -150,7 +150,10 @@ impl Builder {
                         s.cores.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(core.id);
                     }
                     if let Some(f) = on_start {
-                        f();
+                        // A panicking hook is reported (by the panic hook) and the worker runs
+                        // anyway: a worker that never starts would strand its tasks and make
+                        // every shutdown wait its whole timeout.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f()));
                     }
                     crate::worker::run(index, s, local)
                 },
@@ -337,7 +340,7 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        if crate::context::on_worker() {
+        if crate::context::with_core(|c| c.is_some_and(|c| c.is_of(&self.shared))) {
             // Joining from one of our own workers would wait for ourselves.
             self.shared.begin_shutdown();
         } else {

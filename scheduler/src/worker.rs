@@ -57,6 +57,8 @@ pub(crate) struct Remote {
 
 /// State shared by all workers and handles of one runtime.
 pub(crate) struct Shared {
+    /// This runtime's number, unique in the process (an address can be reused once it is freed).
+    pub(crate) id: u64,
     pub(crate) remotes: Box<[Remote]>,
     pub(crate) inject: Inject,
     pub(crate) idle: Idle,
@@ -148,7 +150,10 @@ impl Shared {
                 timers: Inbox::new(),
             });
         }
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let shared = Arc::new(Shared {
+            // Relaxed: only uniqueness matters.
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             remotes: remotes.into_boxed_slice(),
             inject: Inject::new(),
             idle: Idle::new(workers),
@@ -337,7 +342,16 @@ pub(crate) fn run(index: usize, shared: Arc<Shared>, local: Local) {
     // Dropped after the borrow ends: a payload's destructor may drop a `Sleep`, which looks for
     // this wheel.
     let wheel = std::mem::take(&mut *core.wheel.borrow_mut());
-    drop(wheel);
+    // Timers armed from outside the workers (a sleep in `block_on`) are woken as orphans, so
+    // that their sleeps arm a timer on a thread of their own instead of waiting for this wheel.
+    // The inbox is closed first: a later arm is refused and goes to such a thread directly.
+    let orphans = core.shared.remotes[core.index].timers.close();
+    for payload in wheel.into_payloads() {
+        if let crate::time::Payload::Remote(timer) = payload {
+            timer.orphan();
+        }
+    }
+    orphans.into_iter().for_each(|timer| timer.orphan());
     drop(guard);
     // Tasks freed on this thread from now on give their references straight back (rule 3).
     let bank = core.bank.replace(0);
@@ -395,9 +409,9 @@ impl Core {
         self.bank.set(n - BATCH);
     }
 
-    /// Identifies the runtime (the address of its shared state).
-    pub(crate) fn shared_id(&self) -> usize {
-        Arc::as_ptr(&self.shared) as usize
+    /// Identifies the runtime (`Shared::id`).
+    pub(crate) fn shared_id(&self) -> u64 {
+        self.shared.id
     }
 
     pub(crate) fn handle(&self) -> Handle {

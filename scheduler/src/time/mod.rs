@@ -79,12 +79,33 @@ impl Payload {
 pub(crate) struct RemoteTimer {
     /// Set by the sleep when it is dropped; the wheel then discards the entry.
     cancelled: AtomicBool,
+    /// Set when its worker left before the deadline: the sleep must arm a new timer.
+    orphaned: AtomicBool,
     waker: Mutex<Option<Waker>>,
 }
 
 impl RemoteTimer {
     pub(crate) fn new(waker: Waker) -> Arc<RemoteTimer> {
-        Arc::new(RemoteTimer { cancelled: AtomicBool::new(false), waker: Mutex::new(Some(waker)) })
+        Arc::new(RemoteTimer {
+            cancelled: AtomicBool::new(false),
+            orphaned: AtomicBool::new(false),
+            waker: Mutex::new(Some(waker)),
+        })
+    }
+
+    /// Its worker is leaving (shutdown) with the timer not yet due: wakes the sleep, which then
+    /// sees the timer orphaned and arms one on a thread of its own.
+    pub(crate) fn orphan(&self) {
+        // Relaxed: the wake-up below comes after it, and a wake-up happens before the poll it
+        // causes (any executor's contract), which reads it.
+        self.orphaned.store(true, Relaxed);
+        self.fire();
+    }
+
+    fn is_orphaned(&self) -> bool {
+        // Relaxed: see `orphan`; a poll before its wake-up may miss it, and that wake-up then
+        // brings another poll.
+        self.orphaned.load(Relaxed)
     }
 
     /// The sleep went away: no wake-up after this returns.
@@ -115,8 +136,15 @@ enum InboxMsg {
 
 /// Timer requests from other threads to one worker's wheel.
 pub(crate) struct Inbox {
-    msgs: Mutex<Vec<InboxMsg>>,
+    msgs: Mutex<InboxState>,
     pending: AtomicBool,
+}
+
+#[derive(Default)]
+struct InboxState {
+    msgs: Vec<InboxMsg>,
+    /// The worker left: arms are refused (the caller fires the timer from a thread of its own).
+    closed: bool,
 }
 
 impl std::fmt::Debug for Inbox {
@@ -133,7 +161,7 @@ impl Default for Inbox {
 
 impl Inbox {
     pub(crate) fn new() -> Inbox {
-        Inbox { msgs: Mutex::new(Vec::new()), pending: AtomicBool::new(false) }
+        Inbox { msgs: Mutex::new(InboxState::default()), pending: AtomicBool::new(false) }
     }
 
     pub(crate) fn has_messages(&self) -> bool {
@@ -142,21 +170,43 @@ impl Inbox {
         self.pending.load(Acquire)
     }
 
-    /// Arms `timer` at tick `when` (any thread).
-    pub(crate) fn arm(&self, when: u64, timer: Arc<RemoteTimer>) {
-        self.push(InboxMsg::Arm(when, timer));
+    /// Arms `timer` at tick `when` (any thread). Gives it back once the worker has left.
+    pub(crate) fn arm(&self, when: u64, timer: Arc<RemoteTimer>) -> Result<(), Arc<RemoteTimer>> {
+        self.push(InboxMsg::Arm(when, timer)).map_err(|msg| match msg {
+            InboxMsg::Arm(_, timer) => timer,
+            InboxMsg::Cancel(_) => unreachable!("an arm was pushed"),
+        })
     }
 
-    /// Cancels entry `key` (any thread; applied at the owner's next turn).
+    /// Cancels entry `key` (any thread; applied at the owner's next turn; nothing to do once the
+    /// worker has left).
     pub(crate) fn cancel(&self, key: Key) {
-        self.push(InboxMsg::Cancel(key));
+        let _ = self.push(InboxMsg::Cancel(key));
     }
 
-    fn push(&self, msg: InboxMsg) {
-        let mut msgs = self.msgs.lock();
-        msgs.push(msg);
+    fn push(&self, msg: InboxMsg) -> Result<(), InboxMsg> {
+        let mut state = self.msgs.lock();
+        if state.closed {
+            return Err(msg);
+        }
+        state.msgs.push(msg);
         // Release: pairs with the acquire in `has_messages`.
         self.pending.store(true, Release);
+        Ok(())
+    }
+
+    /// The worker is leaving: refuses later arms and returns the timers armed and not yet
+    /// applied to its wheel.
+    pub(crate) fn close(&self) -> Vec<Arc<RemoteTimer>> {
+        let mut state = self.msgs.lock();
+        state.closed = true;
+        let msgs = std::mem::take(&mut state.msgs);
+        msgs.into_iter()
+            .filter_map(|m| match m {
+                InboxMsg::Arm(_, timer) => Some(timer),
+                InboxMsg::Cancel(_) => None,
+            })
+            .collect()
     }
 
     /// Applies the requests (owner worker only). Due arms go to `fired`, cancelled entries'
@@ -169,11 +219,11 @@ impl Inbox {
         removed: &mut Vec<Payload>,
     ) {
         let msgs = {
-            let mut msgs = self.msgs.lock();
+            let mut state = self.msgs.lock();
             // Relaxed: cleared under the lock, before the messages are taken, so a push that
             // comes later sets it again (the lock orders its store after ours).
             self.pending.store(false, Relaxed);
-            std::mem::take(&mut *msgs)
+            std::mem::take(&mut state.msgs)
         };
         for msg in msgs {
             match msg {
@@ -194,9 +244,10 @@ const NEAR_TICKS: u64 = 64;
 
 enum Registration {
     None,
-    /// In the wheel of worker `worker` of the runtime whose shared state is at address `rt`.
+    /// In the wheel of worker `worker` of the runtime with id `rt` (`Shared::id`: never reused,
+    /// unlike an address, so a sleep that outlived its runtime cannot match another's entry).
     Local {
-        rt: usize,
+        rt: u64,
         worker: usize,
         key: Key,
     },
@@ -325,7 +376,9 @@ impl Sleep {
     }
 
     fn register_remote(&mut self, waker: &Waker) {
-        if let Registration::Remote(timer) = &self.reg {
+        if let Registration::Remote(timer) = &self.reg
+            && !timer.is_orphaned()
+        {
             let mut slot = timer.waker.lock();
             match &*slot {
                 Some(w) if w.will_wake(waker) => {}
@@ -337,30 +390,35 @@ impl Sleep {
         let handle = crate::runtime::current_or_default();
         let timer = RemoteTimer::new(waker.clone());
         let shared = &handle.shared;
-        if shared.is_shutdown() {
+        let armed = !shared.is_shutdown() && {
+            let w = shared.timer_worker();
+            let armed =
+                shared.remotes[w].timers.arm(shared.clock.tick_for(self.deadline), timer.clone());
+            shared.remotes[w].parker.unpark();
+            armed.is_ok()
+        };
+        if !armed {
             // No worker will fire it (`Handle::block_on` still runs after shutdown): a thread of
             // its own does, so that the sleep ends instead of hanging. Rare, so not cheap.
-            let t = timer.clone();
-            let deadline = self.deadline;
-            let spawned =
-                std::thread::Builder::new().name("actor12-timer".into()).spawn(move || {
-                    let now = Instant::now();
-                    if deadline > now {
-                        std::thread::sleep(deadline - now);
-                    }
-                    t.fire();
-                });
-            if spawned.is_err() {
-                // No thread either: wake now; the next poll checks the clock and tries again.
-                timer.fire();
-            }
-            self.reg = Registration::Remote(timer);
-            return;
+            fire_from_thread(timer.clone(), self.deadline);
         }
-        let w = shared.timer_worker();
-        shared.remotes[w].timers.arm(shared.clock.tick_for(self.deadline), timer.clone());
-        shared.remotes[w].parker.unpark();
         self.reg = Registration::Remote(timer);
+    }
+}
+
+/// Fires `timer` at `deadline` from a thread of its own.
+fn fire_from_thread(timer: Arc<RemoteTimer>, deadline: Instant) {
+    let t = timer.clone();
+    let spawned = std::thread::Builder::new().name("actor12-timer".into()).spawn(move || {
+        let now = Instant::now();
+        if deadline > now {
+            std::thread::sleep(deadline - now);
+        }
+        t.fire();
+    });
+    if spawned.is_err() {
+        // No thread either: wake now; the next poll checks the clock and tries again.
+        timer.fire();
     }
 }
 
@@ -368,7 +426,7 @@ impl Sleep {
 /// another worker of the same runtime. Off the runtime's workers (an `abort` from a plain thread,
 /// shutdown) the entry is left to fire: a wake-up of a task that no longer waits is harmless, and
 /// the wheel is dropped with its worker.
-fn cancel_local(core: Option<&crate::worker::Core>, rt: usize, worker: usize, key: Key) {
+fn cancel_local(core: Option<&crate::worker::Core>, rt: u64, worker: usize, key: Key) {
     let Some(core) = core else { return };
     if core.shared_id() != rt {
         return;

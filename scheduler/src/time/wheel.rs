@@ -183,6 +183,11 @@ impl Wheel {
             .is_some_and(|e| e.generation == key.generation && e.payload.is_some())
     }
 
+    /// Every payload still armed (the wheel's worker is leaving).
+    pub(crate) fn into_payloads(self) -> impl Iterator<Item = Payload> {
+        self.slab.into_iter().filter_map(|e| e.payload)
+    }
+
     /// Cancels an entry; `None` if it already fired or was cancelled.
     pub(crate) fn remove(&mut self, key: Key) -> Option<Payload> {
         if !self.is_live(key) {

@@ -1,0 +1,158 @@
+//! A runtime's edges against other threads and other runtimes: a sleep in `block_on` across the
+//! runtime's shutdown, a runtime dropped on another runtime's worker, a sleep that outlived its
+//! runtime. Each test failed before the fix it guards (a review of the scheduler on
+//! 2026-12-01). A hang is detected with a bounded `recv_timeout`, never with a sleep standing in
+//! for synchronisation.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::mpsc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use actor12_scheduler::{Runtime, time};
+
+fn rt(workers: usize) -> Runtime {
+    Runtime::builder().worker_threads(workers).build().unwrap()
+}
+
+/// Bound for anything that should finish promptly.
+const HANG: Duration = Duration::from_secs(5);
+
+/// Sends on drop: tells the test that a future was dropped.
+struct OnDrop(Option<mpsc::Sender<()>>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A sleep armed from `Handle::block_on` (a remote timer, in a worker's inbox or wheel) before
+/// the runtime shuts down still ends: the leaving worker wakes it as an orphan and it arms a
+/// timer on a thread of its own (it hung for ever when the wheel was dropped unfired).
+#[test]
+fn a_sleep_armed_in_block_on_before_shutdown_still_ends() {
+    let rt = rt(1);
+    let handle = rt.handle();
+    let deadline = Instant::now() + Duration::from_millis(500);
+    let (armed_tx, armed_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sleep = Box::pin(time::sleep_until(deadline));
+        let mut armed = Some(armed_tx);
+        handle.block_on(std::future::poll_fn(|cx| {
+            let r = sleep.as_mut().poll(cx);
+            if let Some(tx) = armed.take() {
+                // The first poll armed the timer through worker 0's inbox.
+                tx.send(()).unwrap();
+            }
+            r
+        }));
+        done_tx.send(()).unwrap();
+    });
+    armed_rx.recv_timeout(HANG).expect("the sleep was never polled");
+    drop(rt);
+    assert!(Instant::now() < deadline, "inconclusive: the drop outlasted the deadline");
+    done_rx.recv_timeout(HANG).expect(
+        "block_on(sleep) armed before shutdown never returned: its timer was dropped unfired",
+    );
+}
+
+/// A runtime dropped on a worker of *another* runtime shuts down fully: its pending tasks are
+/// cancelled (only a drop on one of its own workers just signals shutdown; before, any worker
+/// did, and the tasks and the runtime's shared state leaked).
+#[test]
+fn a_runtime_dropped_on_another_runtimes_worker_cancels_its_tasks() {
+    let outer = rt(1);
+    let inner = rt(1);
+    let (polled_tx, polled_rx) = mpsc::channel();
+    let (dropped_tx, dropped_rx) = mpsc::channel();
+    let _join = inner.spawn(async move {
+        let _guard = OnDrop(Some(dropped_tx));
+        polled_tx.send(()).unwrap();
+        std::future::pending::<()>().await;
+    });
+    // Polled once: it is now in the task list, not in a run queue.
+    polled_rx.recv_timeout(HANG).unwrap();
+    outer.block_on(outer.spawn(async move { drop(inner) })).unwrap();
+    dropped_rx
+        .recv_timeout(HANG)
+        .expect("the dropped runtime's pending task was never cancelled (its future leaked)");
+}
+
+/// A `Sleep` that outlived its runtime cannot touch another runtime's timers. Its registration
+/// named the runtime by the address of its shared state, which the next runtime usually reuses,
+/// with the same worker and wheel key: polling the stale sleep stole the new entry's waker and
+/// dropping it cancelled that entry. Runtimes now have ids that are never reused.
+#[test]
+fn a_sleep_from_a_dropped_runtime_does_not_cancel_another_runtimes_timer() {
+    let a = rt(1);
+    // In an array: the task returns the sleep itself, not its output.
+    let [stale] = a
+        .block_on(a.spawn(async {
+            let mut s = time::sleep(Duration::from_secs(3600));
+            // One poll on worker 0: the first entry of its wheel.
+            std::future::poll_fn(|cx| {
+                assert!(Pin::new(&mut s).poll(cx).is_pending());
+                Poll::Ready(())
+            })
+            .await;
+            [s]
+        }))
+        .unwrap();
+    drop(a);
+
+    let b = rt(1);
+    let (armed_tx, armed_rx) = mpsc::channel();
+    let (fired_tx, fired_rx) = mpsc::channel();
+    let _t2 = b.spawn(async move {
+        let mut s = time::sleep(Duration::from_millis(50));
+        let mut armed = Some(armed_tx);
+        std::future::poll_fn(|cx| {
+            let r = Pin::new(&mut s).poll(cx);
+            if let Some(tx) = armed.take() {
+                tx.send(()).unwrap();
+            }
+            r
+        })
+        .await;
+        fired_tx.send(()).unwrap();
+    });
+    armed_rx.recv_timeout(HANG).unwrap();
+    // Another task on the same worker polls the stale sleep once and drops it.
+    b.block_on(b.spawn(async move {
+        let mut stale = stale;
+        std::future::poll_fn(|cx| {
+            let _ = Pin::new(&mut stale).poll(cx);
+            Poll::Ready(())
+        })
+        .await;
+        drop(stale);
+    }))
+    .unwrap();
+    fired_rx
+        .recv_timeout(HANG)
+        .expect("a 50 ms sleep never fired: a stale sleep from a dropped runtime cancelled it");
+}
+
+/// An `on_thread_start` hook that panics does not keep its worker from running: the panic is
+/// reported and the worker starts anyway (before, the thread died, the one worker's tasks never
+/// ran, and shutdown waited its whole timeout).
+#[test]
+fn a_panicking_thread_start_hook_still_starts_the_worker() {
+    let rt = Runtime::builder()
+        .worker_threads(1)
+        .on_thread_start(|| panic!("on_thread_start (expected by the test)"))
+        .build()
+        .unwrap();
+    let handle = rt.handle();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(handle.block_on(handle.spawn(async { 7 })));
+    });
+    let answer = rx.recv_timeout(HANG).expect("the worker never ran the task");
+    assert_eq!(answer.unwrap(), 7);
+}
