@@ -338,7 +338,6 @@ pub(crate) fn run(index: usize, shared: Arc<Shared>, local: Local) {
         let Some(task) = next else { break };
         task.shutdown_queued();
     }
-    drop(core.fired.take());
     // Dropped after the borrow ends: a payload's destructor may drop a `Sleep`, which looks for
     // this wheel.
     let wheel = std::mem::take(&mut *core.wheel.borrow_mut());
@@ -346,19 +345,26 @@ pub(crate) fn run(index: usize, shared: Arc<Shared>, local: Local) {
     // that their sleeps arm a timer on a thread of their own instead of waiting for this wheel.
     // The inbox is closed first: a later arm is refused and goes to such a thread directly.
     let orphans = core.shared.remotes[core.index].timers.close();
-    for payload in wheel.into_payloads() {
+    for payload in core.fired.take().into_iter().chain(wheel.into_payloads()) {
         if let crate::time::Payload::Remote(timer) = payload {
             timer.orphan();
         }
     }
     orphans.into_iter().for_each(|timer| timer.orphan());
+    // The worker mark goes before `core`, whose drop gives the bank back (also when unwinding).
     drop(guard);
-    // Tasks freed on this thread from now on give their references straight back (rule 3).
-    let bank = core.bank.replace(0);
-    if bank > 0 && core.shared.task_refs.put(bank) {
-        // SAFETY: the count reached zero with this bank: its one release. `core` holds an `Arc`
-        // of its own, so `Shared` stays alive here.
-        unsafe { crate::refs::release_share(Arc::as_ptr(&core.shared)) };
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        // Tasks freed on this thread from now on give their references straight back (`refs.rs`
+        // rule 3).
+        let bank = self.bank.replace(0);
+        if bank > 0 && self.shared.task_refs.put(bank) {
+            // SAFETY: the count reached zero with this bank: its one release. `self.shared` is an
+            // `Arc` of its own, so `Shared` stays alive here.
+            unsafe { crate::refs::release_share(Arc::as_ptr(&self.shared)) };
+        }
     }
 }
 
