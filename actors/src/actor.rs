@@ -2,7 +2,7 @@
 
 use std::any::Any;
 use std::fmt::Debug;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::ops::ControlFlow;
 use std::pin::{Pin, pin};
 use std::task::Poll;
@@ -87,17 +87,8 @@ pub trait Actor: Sized + Send + 'static {
     ) -> impl Future<Output = ControlFlow<CancelReason<Self::Cancel>, ()>> + Send {
         async move {
             let event = {
-                let mut tick = pin!(self.tick());
-                poll_fn(|cx| {
-                    if let Some(reason) = ctx.token.reason() {
-                        return Poll::Ready(Event::Cancelled(reason));
-                    }
-                    if let Poll::Ready(flow) = tick.as_mut().poll(cx) {
-                        return Poll::Ready(Event::Tick(flow));
-                    }
-                    ctx.rx.poll_recv(cx).map(Event::Message)
-                })
-                .await
+                let tick = pin!(self.tick());
+                NextEvent::<Self, _> { token: &ctx.token, tick, rx: &mut ctx.rx }.await
             };
             match event {
                 Event::Cancelled(reason) => ControlFlow::Break(reason),
@@ -145,6 +136,34 @@ enum Event<C, M> {
     Cancelled(CancelReason<C>),
     Tick(ControlFlow<C>),
     Message(Option<M>),
+}
+
+/// The default `cycle`'s select: the first of cancellation, `tick` and the next message.
+///
+/// A future of its own rather than a `poll_fn` closure, so that its poll is inlined into the
+/// lifecycle's: returned from a call, the event (with the message in it) went through the stack,
+/// and reading it back as wider words than it was written with stalled (failed store
+/// forwarding) on every message.
+struct NextEvent<'a, A: Actor, T> {
+    token: &'a CancelToken<A::Cancel>,
+    tick: Pin<&'a mut T>,
+    rx: &'a mut ActorReceiver<A::Message>,
+}
+
+impl<A: Actor, T: Future<Output = ControlFlow<A::Cancel>>> Future for NextEvent<'_, A, T> {
+    type Output = Event<A::Cancel, A::Message>;
+
+    #[inline(always)]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if let Some(reason) = this.token.reason() {
+            return Poll::Ready(Event::Cancelled(reason));
+        }
+        if let Poll::Ready(flow) = this.tick.as_mut().poll(cx) {
+            return Poll::Ready(Event::Tick(flow));
+        }
+        this.rx.poll_recv(cx).map(Event::Message)
+    }
 }
 
 /// The text of a panic payload.

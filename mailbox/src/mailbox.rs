@@ -326,7 +326,7 @@ impl<T, S> Mailbox<T, S> {
         unsafe { self.pop_with(false) }
     }
 
-    #[inline]
+    #[inline(always)]
     unsafe fn pop_with(&self, fenced: bool) -> Pop<T, S> {
         // SAFETY: the caller is the only consumer, so nobody else touches the consumer state.
         let rx = self.rx.with_mut(|p| unsafe { &mut *p });
