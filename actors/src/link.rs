@@ -6,6 +6,7 @@ use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use crate::actor::Actor;
 use crate::cancel::CancelToken;
@@ -13,11 +14,40 @@ use crate::envelope::Envelope;
 use crate::error::{ActorSendError, FromError, SendError};
 use crate::handler::Handler;
 use crate::multi::Multi;
-use crate::task::CoreRef;
+use crate::task::{CoreRef, SendFuture};
 use crate::weak::WeakLink;
 
 /// A boxed, sendable future (the type `futures::future::BoxFuture` names).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// `Link::send_raw`'s future. Not an `async fn`: its poll (and the mailbox's) is inlined into the
+/// sender's, so the message does not go through the stack on its way into the mailbox.
+struct SendRaw<'a, A: Actor> {
+    send: SendFuture<'a, A::Message>,
+}
+
+impl<A: Actor> Future for SendRaw<'_, A> {
+    type Output = Result<(), ActorSendError<A>>;
+
+    #[inline(always)]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.send).poll(cx).map(|sent| sent.map_err(SendError::new))
+    }
+}
+
+/// `Link::tell_dyn`'s future, as [`SendRaw`]; a tell to a stopped actor is dropped.
+struct Tell<'a, A: Actor> {
+    send: SendFuture<'a, A::Message>,
+}
+
+impl<A: Actor> Future for Tell<'_, A> {
+    type Output = ();
+
+    #[inline(always)]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.send).poll(cx).map(|_| ())
+    }
+}
 
 /// What every clone of a [`Link`] shares. Dropping the last one stops the actor.
 pub(crate) struct LinkInner<A: Actor> {
@@ -457,8 +487,11 @@ impl<A: Actor> Link<A> {
     /// assert_eq!(reply.await.unwrap().unwrap(), 42);
     /// # });
     /// ```
-    pub async fn send_raw(&self, message: A::Message) -> Result<(), ActorSendError<A>> {
-        self.inner.core.send(message).await.map_err(SendError::new)
+    pub fn send_raw(
+        &self,
+        message: A::Message,
+    ) -> impl Future<Output = Result<(), ActorSendError<A>>> + Send + '_ {
+        SendRaw::<A> { send: self.inner.core.send(message) }
     }
 
     /// Pushes a raw `A::Message` without waiting: fails if the mailbox is full or the actor has
@@ -693,11 +726,11 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
     /// assert_eq!(counter.ask_dyn(Get).await.unwrap(), 5); // handled in send order
     /// # });
     /// ```
-    pub async fn tell_dyn<T: Send + 'static>(&self, message: T)
+    pub fn tell_dyn<T: Send + 'static>(&self, message: T) -> impl Future<Output = ()> + Send + '_
     where
         A: Handler<T>,
     {
-        let _ = self.send_raw(Multi::tell(message)).await;
+        Tell::<A> { send: self.inner.core.send(Multi::tell(message)) }
     }
 
     /// Passes an envelope on: the reply goes to the envelope's original asker.

@@ -263,18 +263,8 @@ impl<M: Send + 'static> Core<M> {
 
     /// Pushes a message, waiting for room in a bounded mailbox; schedules the actor if it was
     /// idle. Gives the message back if the actor has stopped.
-    pub(crate) async fn send(&self, msg: M) -> Result<(), M> {
-        let push = match self.mailbox.try_push(msg) {
-            Ok(push) => push,
-            Err(actor12_mailbox::TrySendError::Full(msg)) => {
-                self.mailbox.push(msg).await.map_err(|e| e.0)?
-            }
-            Err(actor12_mailbox::TrySendError::Closed(msg)) => return Err(msg),
-        };
-        if push == Push::Schedule {
-            self.schedule();
-        }
-        Ok(())
+    pub(crate) fn send(&self, msg: M) -> SendFuture<'_, M> {
+        SendFuture { core: self, push: self.mailbox.push(msg) }
     }
 
     /// Pushes a message without waiting; gives it back if the mailbox is full or closed.
@@ -352,6 +342,7 @@ impl<M: Send + 'static> Core<M> {
     ///
     /// # Safety
     /// Only the run token's holder may call it (the actor's own task, while it runs).
+    #[inline(always)]
     pub(crate) unsafe fn poll_recv(&self) -> RecvStep<M> {
         let run = &self.run;
         let budget = run.budget.get();
@@ -379,6 +370,31 @@ impl<M: Send + 'static> Core<M> {
                 }
             }
         }
+    }
+}
+
+/// [`Core::send`]: pushes a message, waiting for room, and schedules the actor if the push
+/// woke it. A future of its own (not an `async fn`) so that its poll, with the mailbox's, is
+/// inlined into the sender's, and the message is not moved through the stack on the way.
+pub(crate) struct SendFuture<'a, M: Send + 'static> {
+    core: &'a Core<M>,
+    push: actor12_mailbox::PushFuture<'a, M>,
+}
+
+impl<M: Send + 'static> Future for SendFuture<'_, M> {
+    type Output = Result<(), M>;
+
+    #[inline(always)]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), M>> {
+        let push = match Pin::new(&mut self.push).poll(cx) {
+            Poll::Ready(Ok(push)) => push,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e.0)),
+            Poll::Pending => return Poll::Pending,
+        };
+        if push == Push::Schedule {
+            self.core.schedule();
+        }
+        Poll::Ready(Ok(()))
     }
 }
 

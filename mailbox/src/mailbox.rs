@@ -554,15 +554,41 @@ impl<T, S> Unpin for PushFuture<'_, T, S> {}
 impl<T, S> Future for PushFuture<'_, T, S> {
     type Output = Result<Push, SendError<T>>;
 
+    /// The first poll that finds room (or the mailbox closed), the usual case, is inlined into
+    /// the caller's: the message then moves into the slot without a round trip through the
+    /// stack, which the caller would read back as wider words than were written (a failed store
+    /// forward per message). Waiting for room is out of line.
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let msg = this.msg.take().expect("`PushFuture` polled after it completed");
+        if this.ticket.is_some() {
+            return this.poll_queued(msg, cx);
+        }
+        match this.mailbox.try_push(msg) {
+            Ok(push) => Poll::Ready(Ok(push)),
+            Err(TrySendError::Closed(msg)) => Poll::Ready(Err(SendError(msg))),
+            Err(TrySendError::Full(msg)) => this.wait_for_room(msg, cx),
+        }
+    }
+}
+
+impl<T, S> PushFuture<'_, T, S> {
+    /// A poll after this push queued for room.
+    #[inline(never)]
+    fn poll_queued(&mut self, msg: T, cx: &mut Context<'_>) -> Poll<Result<Push, SendError<T>>> {
+        match self.mailbox.try_push(msg) {
+            Ok(push) => Poll::Ready(self.finish(Ok(push))),
+            Err(TrySendError::Closed(msg)) => Poll::Ready(self.finish(Err(SendError(msg)))),
+            Err(TrySendError::Full(msg)) => self.wait_for_room(msg, cx),
+        }
+    }
+
+    /// The mailbox was full: queue for room (or take it, if it came meanwhile).
+    #[inline(never)]
+    fn wait_for_room(&mut self, msg: T, cx: &mut Context<'_>) -> Poll<Result<Push, SendError<T>>> {
+        let this = self;
         let mailbox = this.mailbox;
-        let msg = match mailbox.try_push(msg) {
-            Ok(push) => return Poll::Ready(this.finish(Ok(push))),
-            Err(TrySendError::Closed(msg)) => return Poll::Ready(this.finish(Err(SendError(msg)))),
-            Err(TrySendError::Full(msg)) => msg,
-        };
         let mut held = Some(msg);
         let done =
             mailbox.waiters.wait(
@@ -586,9 +612,7 @@ impl<T, S> Future for PushFuture<'_, T, S> {
             }
         }
     }
-}
 
-impl<T, S> PushFuture<'_, T, S> {
     fn finish(&mut self, result: Result<Push, SendError<T>>) -> Result<Push, SendError<T>> {
         // Completed without waiting this time; if we had been queued, leave the queue.
         self.mailbox.waiters.cancel_quietly(self.mailbox.tx.state(), self.ticket.take());
