@@ -8,9 +8,9 @@
 
 use std::any::Any;
 use std::future::Future;
+use std::sync::Mutex;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use actor12::cancel::{CancelReason, CancelToken};
@@ -23,25 +23,6 @@ fn runtime(workers: usize) -> actor12::rt::Runtime {
     actor12::rt::Runtime::builder().worker_threads(workers).build().unwrap()
 }
 
-/// A minimal executor for the calling thread.
-fn block_on<F: Future>(f: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = std::pin::pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park();
-    }
-}
-
 /// Awaits `f` on a thread of its own; `None` if it did not resolve within [`HANG`].
 fn resolves_within<F>(f: F) -> Option<F::Output>
 where
@@ -49,8 +30,10 @@ where
     F::Output: Send + 'static,
 {
     let (tx, rx) = mpsc::channel();
+    // `block_on` of any runtime's handle polls `f` on this plain thread.
+    let handle = actor12::rt::Handle::current_or_default();
     std::thread::spawn(move || {
-        let _ = tx.send(block_on(f));
+        let _ = tx.send(handle.block_on(f));
     });
     rx.recv_timeout(HANG).ok()
 }
