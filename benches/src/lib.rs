@@ -18,12 +18,6 @@ pub mod scheduler;
 
 pub use bench::{BASELINE, Bench, median};
 
-/// The tests count allocations, as the comparison binary does, so that `spawn_stop`'s bytes per
-/// actor are exercised.
-#[cfg(test)]
-#[global_allocator]
-static ALLOC: peers::alloc::Counting = peers::alloc::Counting;
-
 /// Every benchmark the comparison binary knows, group by group, in report order.
 pub fn all() -> Vec<Bench> {
     mailbox::benches().into_iter().chain(scheduler::benches()).collect()

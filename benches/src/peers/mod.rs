@@ -415,23 +415,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_implementation_passes_every_workload_at_tiny_sizes() {
-        let all = benches();
-        assert_eq!(all.len(), IMPLS.len() * Workload::ALL.len());
-        for peer in all {
-            let m = (peer.run)(&Params::TINY);
-            assert_eq!(m.ops, Params::TINY.ops(peer.workload), "{}", peer.id());
-            assert!(m.elapsed > Duration::ZERO, "{}", peer.id());
-            if peer.workload == Workload::SpawnStop {
-                let bytes = m.bytes_per_actor.expect("the tests install the counting allocator");
-                assert!(bytes > 0.0, "{}: {bytes} bytes per actor", peer.id());
-            } else {
-                assert_eq!(m.bytes_per_actor, None, "{}", peer.id());
-            }
-        }
-    }
-
-    #[test]
     fn registry_is_in_report_order() {
         let ids: Vec<String> = benches().iter().take(IMPLS.len()).map(Peer::id).collect();
         assert_eq!(
