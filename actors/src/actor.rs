@@ -11,6 +11,7 @@ use crate::cancel::{CancelReason, CancelToken};
 use crate::channel::{ActorChannel, ActorReceiver};
 use crate::handler::Exec;
 use crate::link::Link;
+use crate::link::LinkPart;
 use crate::task::{self, CoreRef};
 use crate::weak::WeakLink;
 
@@ -534,15 +535,24 @@ where
 {
     let count = crate::count::Count::<A>::new();
     let capacity = Some(A::mailbox_capacity());
-    let core: CoreRef<A::Message> =
-        task::allocate::<A::Message, F>(handle.clone(), capacity, crash::<A>);
+    // The user's `state` and `span` run before anything is allocated.
+    let (state, span) = (A::state(&spec), A::span(&spec));
     let token = token_for::<A::Cancel>();
-    let link = Link::new(core.clone(), token.clone(), A::state(&spec));
-    let span = A::span(&spec);
+    let part = LinkPart { token: token.clone(), state };
+    let link = Link::<A> {
+        inner: task::allocate::<A::Message, LinkPart<A>, F>(
+            handle.clone(),
+            capacity,
+            crash::<A>,
+            part,
+        ),
+    };
+    let core = link.inner.core();
     let mut tasks = TaskSet::new(handle);
     // A panic in the user's `init` propagates to the spawner, as a panic in any called function
     // does; the guard then tears the half-built actor down.
-    let guard = AbandonOnUnwind::<A::Message, F> { core: &core, _future: std::marker::PhantomData };
+    let guard =
+        AbandonOnUnwind::<A::Message, LinkPart<A>, F> { core, _future: std::marker::PhantomData };
     // Actors spawned by `init`'s body, before its future is first polled, are children too.
     let init = with_parent(&token, || {
         InitSlot::new(A::init(Init {
@@ -563,23 +573,23 @@ where
     };
     let _ = token.register_waker(core.waker());
     // SAFETY: `core` was allocated above for `F`, and this is its one start.
-    unsafe { task::start::<A::Message, F>(&core, make(init, ctx, count)) };
+    unsafe { task::start::<A::Message, LinkPart<A>, F>(core, make(init, ctx, count)) };
     link
 }
 
 /// Tears down an actor whose `init` panicked before its lifecycle was written.
-struct AbandonOnUnwind<'a, M: Send + 'static, F: Future<Output = ()> + Send + 'static> {
+struct AbandonOnUnwind<'a, M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static> {
     core: &'a CoreRef<M>,
-    _future: std::marker::PhantomData<fn(F)>,
+    _future: std::marker::PhantomData<fn(L, F)>,
 }
 
-impl<M: Send + 'static, F: Future<Output = ()> + Send + 'static> Drop
-    for AbandonOnUnwind<'_, M, F>
+impl<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static> Drop
+    for AbandonOnUnwind<'_, M, L, F>
 {
     fn drop(&mut self) {
         // SAFETY: reached only while unwinding out of `init`, before `start`: we still hold the
-        // run token of a core allocated for `F`.
-        unsafe { task::abandon::<M, F>(self.core) };
+        // run token of a core allocated for `L` and `F`.
+        unsafe { task::abandon::<M, L, F>(self.core) };
     }
 }
 

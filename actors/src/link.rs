@@ -14,7 +14,7 @@ use crate::envelope::Envelope;
 use crate::error::{ActorSendError, FromError, SendError};
 use crate::handler::Handler;
 use crate::multi::Multi;
-use crate::task::{CoreRef, SendFuture};
+use crate::task::{CoreRef, LinkRef, SendFuture};
 use crate::weak::WeakLink;
 
 /// A boxed, sendable future (the type `futures::future::BoxFuture` names).
@@ -49,14 +49,14 @@ impl<A: Actor> Future for Tell<'_, A> {
     }
 }
 
-/// What every clone of a [`Link`] shares. Dropping the last one stops the actor.
-pub(crate) struct LinkInner<A: Actor> {
-    pub(crate) core: CoreRef<A::Message>,
+/// What every clone of a [`Link`] shares, kept in the actor's allocation. Dropped with the last
+/// link, which stops the actor.
+pub(crate) struct LinkPart<A: Actor> {
     pub(crate) token: CancelToken<A::Cancel>,
     pub(crate) state: A::State,
 }
 
-impl<A: Actor> Drop for LinkInner<A> {
+impl<A: Actor> Drop for LinkPart<A> {
     fn drop(&mut self) {
         self.token.cancel(A::Cancel::default());
     }
@@ -111,7 +111,7 @@ impl<A: Actor> Drop for LinkInner<A> {
 /// });
 /// ```
 pub struct Link<A: Actor> {
-    pub(crate) inner: Arc<LinkInner<A>>,
+    pub(crate) inner: LinkRef<A::Message, LinkPart<A>>,
 }
 
 impl<A: Actor> Clone for Link<A> {
@@ -122,7 +122,7 @@ impl<A: Actor> Clone for Link<A> {
 
 impl<A: Actor> PartialEq for Link<A> {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
+        self.core().addr() == other.core().addr()
     }
 }
 
@@ -130,7 +130,7 @@ impl<A: Actor> Eq for Link<A> {}
 
 impl<A: Actor> Hash for Link<A> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        Arc::as_ptr(&self.inner).hash(state);
+        self.core().addr().hash(state);
     }
 }
 
@@ -138,19 +138,21 @@ impl<A: Actor> fmt::Debug for Link<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Link")
             .field("actor", &std::any::type_name::<A>())
-            .field("id", &self.inner.core.addr())
+            .field("id", &self.core().addr())
             .field("alive", &self.alive())
             .finish()
     }
 }
 
 impl<A: Actor> Link<A> {
-    pub(crate) fn new(
-        core: CoreRef<A::Message>,
-        token: CancelToken<A::Cancel>,
-        state: A::State,
-    ) -> Self {
-        Link { inner: Arc::new(LinkInner { core, token, state }) }
+    #[inline]
+    pub(crate) fn core(&self) -> &CoreRef<A::Message> {
+        self.inner.core()
+    }
+
+    #[inline]
+    fn part(&self) -> &LinkPart<A> {
+        self.inner.part()
     }
 
     /// True while the actor runs (until its mailbox closes).
@@ -195,7 +197,7 @@ impl<A: Actor> Link<A> {
     /// # });
     /// ```
     pub fn alive(&self) -> bool {
-        !self.inner.core.is_closed()
+        !self.core().is_closed()
     }
 
     /// Resolves once the actor has stopped (at once if it already has).
@@ -240,7 +242,7 @@ impl<A: Actor> Link<A> {
     /// # });
     /// ```
     pub fn wait(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.inner.core.stopped())
+        Box::pin(self.core().stopped())
     }
 
     /// The actor's shared [`State`](Actor::State).
@@ -271,7 +273,7 @@ impl<A: Actor> Link<A> {
     /// # });
     /// ```
     pub fn state(&self) -> &A::State {
-        &self.inner.state
+        &self.part().state
     }
 
     /// The actor's cancellation token.
@@ -317,7 +319,7 @@ impl<A: Actor> Link<A> {
     /// # });
     /// ```
     pub fn token(&self) -> &CancelToken<A::Cancel> {
-        &self.inner.token
+        &self.part().token
     }
 
     /// Asks the actor to stop with `reason`; returns at once.
@@ -363,7 +365,7 @@ impl<A: Actor> Link<A> {
     /// ```
     #[track_caller]
     pub fn cancel(&self, reason: A::Cancel) {
-        self.inner.token.cancel(reason);
+        self.part().token.cancel(reason);
     }
 
     /// Asks the actor to stop and waits until it has.
@@ -408,8 +410,8 @@ impl<A: Actor> Link<A> {
     /// ```
     #[track_caller]
     pub fn cancel_and_wait(&self, reason: A::Cancel) -> impl Future<Output = ()> + Send + '_ {
-        self.inner.token.cancel(reason);
-        self.inner.core.stopped()
+        self.part().token.cancel(reason);
+        self.core().stopped()
     }
 
     /// A link that does not keep the actor alive.
@@ -491,7 +493,7 @@ impl<A: Actor> Link<A> {
         &self,
         message: A::Message,
     ) -> impl Future<Output = Result<(), ActorSendError<A>>> + Send + '_ {
-        SendRaw::<A> { send: self.inner.core.send(message) }
+        SendRaw::<A> { send: self.core().send(message) }
     }
 
     /// Pushes a raw `A::Message` without waiting: fails if the mailbox is full or the actor has
@@ -532,7 +534,7 @@ impl<A: Actor> Link<A> {
         &self,
         message: A::Message,
     ) -> Result<(), actor12_mailbox::TrySendError<A::Message>> {
-        self.inner.core.try_send(message)
+        self.core().try_send(message)
     }
 
     /// Request/reply, envelope style: for actors whose `Message` is `Envelope<T, R>`.
@@ -730,7 +732,7 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
     where
         A: Handler<T>,
     {
-        Tell::<A> { send: self.inner.core.send(Multi::tell(message)) }
+        Tell::<A> { send: self.core().send(Multi::tell(message)) }
     }
 
     /// Passes an envelope on: the reply goes to the envelope's original asker.

@@ -17,7 +17,7 @@ use actor12_scheduler::task::{Header, TaskRef};
 use loom::sync::Arc;
 
 use crate::loom::{AtomicBool, Mutex, Ordering::*};
-use crate::task::{self, CoreRef, RecvStep};
+use crate::task::{self, CoreRef, LinkRef, RecvStep};
 
 /// The runtime as an actor sees it: a global queue (a worker's [`run_one`](Handle::run_one)
 /// pops it) and the task list.
@@ -134,37 +134,77 @@ impl Handle {
     }
 }
 
-/// A link to a model actor whose lifecycle takes messages until its mailbox closes.
+/// A link to a model actor whose lifecycle takes messages until its mailbox closes. Its links
+/// share a part `P` (an actor's token and state), dropped with the last link.
 #[allow(missing_debug_implementations)]
-pub struct Actor<M: Send + 'static> {
-    core: CoreRef<M>,
+pub struct Actor<M: Send + 'static, P: Send + Sync + 'static = ()> {
+    link: LinkRef<M, P>,
 }
 
 impl<M: Send + 'static> Actor<M> {
     /// Allocates and starts the actor: its first run is queued on `handle`. `keep` lives in the
     /// lifecycle, and is dropped with it (to count that this happens once).
     pub fn spawn<K: Send + 'static>(handle: &Handle, keep: K) -> Actor<M> {
-        let core = task::allocate::<M, Lifecycle<M, K>>(handle.clone(), None, |_| {
-            unreachable!("model lifecycles do not panic")
-        });
+        Actor::spawn_with_part(handle, keep, ())
+    }
+}
+
+impl<M: Send + 'static, P: Send + Sync + 'static> Clone for Actor<M, P> {
+    fn clone(&self) -> Self {
+        Actor { link: self.link.clone() }
+    }
+}
+
+/// A weak link to a model actor: keeps its allocation, not its links' part.
+#[allow(missing_debug_implementations)]
+pub struct WeakActor<M: Send + 'static, P: Send + Sync + 'static> {
+    core: CoreRef<M>,
+    _part: std::marker::PhantomData<P>,
+}
+
+impl<M: Send + 'static, P: Send + Sync + 'static> WeakActor<M, P> {
+    /// A link, unless the last one is gone.
+    pub fn upgrade(&self) -> Option<Actor<M, P>> {
+        // SAFETY: the core comes from an `Actor<M, P>`, allocated for `P`.
+        unsafe { LinkRef::upgrade(&self.core) }.map(|link| Actor { link })
+    }
+}
+
+impl<M: Send + 'static, P: Send + Sync + 'static> Actor<M, P> {
+    /// [`Actor::spawn`], with `part` shared by the links.
+    pub fn spawn_with_part<K: Send + 'static>(handle: &Handle, keep: K, part: P) -> Actor<M, P> {
+        let crash = |_| unreachable!("model lifecycles do not panic");
+        let link = task::allocate::<M, P, Lifecycle<M, K>>(handle.clone(), None, crash, part);
+        let core = link.core();
         let lifecycle = Lifecycle { rx: core.clone(), _keep: keep };
-        // SAFETY: made by `allocate::<M, Lifecycle<M, K>>` just above, started once, by us.
-        unsafe { task::start(&core, lifecycle) };
-        Actor { core }
+        // SAFETY: made by `allocate::<M, P, Lifecycle<M, K>>` just above, started once, by us.
+        unsafe { task::start::<M, P, _>(core, lifecycle) };
+        Actor { link }
+    }
+
+    /// What the links share.
+    pub fn part(&self) -> &P {
+        self.link.part()
+    }
+
+    /// A weak link.
+    pub fn downgrade(&self) -> WeakActor<M, P> {
+        WeakActor { core: self.link.core().clone(), _part: std::marker::PhantomData }
     }
 
     /// Sends without waiting (the mailbox is unbounded); gives the message back if the actor has
     /// stopped.
     pub fn send(&self, msg: M) -> Result<(), M> {
-        self.core.try_send(msg).map_err(|e| match e {
+        self.link.core().try_send(msg).map_err(|e| match e {
             actor12_mailbox::TrySendError::Full(m) | actor12_mailbox::TrySendError::Closed(m) => m,
         })
     }
 
     /// Asks the actor to stop, as dropping its last link does.
     pub fn close(&self) {
-        if self.core.mailbox.close() == actor12_mailbox::Push::Schedule {
-            self.core.schedule();
+        let core = self.link.core();
+        if core.mailbox.close() == actor12_mailbox::Push::Schedule {
+            core.schedule();
         }
     }
 }

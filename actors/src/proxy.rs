@@ -10,7 +10,7 @@ use parking_lot::Mutex;
 use crate::actor::Actor;
 use crate::cancel::CancelToken;
 use crate::channel::ActorReceiver;
-use crate::link::Link;
+use crate::link::{Link, LinkPart};
 use crate::task;
 
 /// A stable [`Link`] in front of a restartable actor (actor12 0.0.11's `Proxy`).
@@ -230,15 +230,19 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     let handle = crate::runtime::handle();
-    let core = task::allocate::<A::Message, F>(handle, Some(A::mailbox_capacity()), relay_crash);
     let token = CancelToken::<A::Cancel>::new();
-    let link = Link::new(core.clone(), token.clone(), state);
+    let part = LinkPart { token: token.clone(), state };
+    let capacity = Some(A::mailbox_capacity());
+    let link = Link::<A> {
+        inner: task::allocate::<A::Message, LinkPart<A>, F>(handle, capacity, relay_crash, part),
+    };
+    let core = link.inner.core();
     // The relay's own waker is its cancellation hook, as for an actor.
     let _ = token.register_waker(core.waker());
     let relay = make(ActorReceiver::new(core.clone()), token, shared);
     // SAFETY: `core` was allocated above for `F`, and this is its one start. Nothing between
     // the two can unwind (the user's `state` ran before `allocate`).
-    unsafe { task::start::<A::Message, F>(&core, relay) };
+    unsafe { task::start::<A::Message, LinkPart<A>, F>(core, relay) };
     link
 }
 

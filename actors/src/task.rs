@@ -27,6 +27,7 @@
 use std::any::Any;
 use std::cell::Cell;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::mem::{ManuallyDrop, offset_of};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -38,7 +39,7 @@ use actor12_mailbox::{Mailbox, Pop, Push};
 use actor12_scheduler::TaskHandle;
 use actor12_scheduler::task::{Header, TaskRef, Vtable};
 
-use crate::loom::{AtomicBool, Mutex, Ordering::*, UnsafeCell};
+use crate::loom::{AtomicBool, AtomicUsize, Mutex, Ordering::*, UnsafeCell, fence};
 #[cfg(actor12_loom)]
 use crate::loom_api::Handle as TaskHandle;
 
@@ -60,6 +61,8 @@ pub(crate) struct Core<M> {
     /// Set by the task list at shutdown before it asks for the run token; a holder that sees it
     /// tears the actor down instead of running it (see `bound_shutdown`).
     kill: AtomicBool,
+    /// How many links there are (see [`LinkRef`]); 0 once the last is gone, for good.
+    links: AtomicUsize,
     stopped: Stopped,
     /// Touched only by the run token's holder.
     run: RunState,
@@ -142,13 +145,15 @@ impl StopWaiters {
 }
 
 #[repr(C)]
-struct Task<M, F> {
+struct Task<M, L, F> {
     core: Core<M>,
+    /// What the actor's links share (see [`LinkRef`]): dropped in place with the last link.
+    link: ManuallyDrop<L>,
     /// Through the loom shim, so that the actor models see every access to it.
     stage: UnsafeCell<Stage<F>>,
 }
 
-impl<M, F> Task<M, F> {
+impl<M, L, F> Task<M, L, F> {
     /// The lifecycle's stage.
     ///
     /// # Safety
@@ -398,16 +403,18 @@ impl<M: Send + 'static> Future for SendFuture<'_, M> {
     }
 }
 
-/// Allocates an actor whose lifecycle future is `F`. Returns the core pointer; the allocation
-/// starts with three references: the run token's (the mailbox starts out of IDLE, see
-/// [`start`]), the caller's, and the task list entry's.
-pub(crate) fn allocate<M, F>(
+/// Allocates an actor whose lifecycle future is `F`, with `link` as what its links share.
+/// Returns its first link; the allocation starts with three references: the run token's (the
+/// mailbox starts out of IDLE, see [`start`]), the links', and the task list entry's.
+pub(crate) fn allocate<M, L, F>(
     handle: TaskHandle,
     capacity: Option<usize>,
     crash: CrashFn,
-) -> CoreRef<M>
+    link: L,
+) -> LinkRef<M, L>
 where
     M: Send + 'static,
+    L: 'static,
     F: Future<Output = ()> + Send + 'static,
 {
     let mailbox = match capacity {
@@ -417,13 +424,14 @@ where
     // The new mailbox is IDLE: take the run token now, so no push can schedule the actor before
     // its lifecycle is written.
     let _ = mailbox.notify();
-    let task = Box::new(Task::<M, F> {
+    let task = Box::new(Task::<M, L, F> {
         core: Core {
-            header: Header::new_bare(vtable::<M, F>(), 3, None),
-            bound: Header::new_bare(bound_vtable::<M, F>(), 1, None),
+            header: Header::new_bare(vtable::<M, L, F>(), 3, None),
+            bound: Header::new_bare(bound_vtable::<M, L, F>(), 1, None),
             mailbox,
             handle,
             kill: AtomicBool::new(false),
+            links: AtomicUsize::new(1),
             stopped: Stopped {
                 done: AtomicBool::new(false),
                 waiters: Mutex::new(StopWaiters::None),
@@ -432,25 +440,137 @@ where
             waker_vtable: waker_vtable::<M>(),
             crash,
         },
+        link: ManuallyDrop::new(link),
         stage: UnsafeCell::new(Stage::Empty),
     });
     let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
-    // SAFETY: one of the three references is the caller's.
-    CoreRef { task: unsafe { TaskRef::from_raw(ptr) }, _message: std::marker::PhantomData }
+    // SAFETY: one of the three references is the links'.
+    let core = CoreRef { task: unsafe { TaskRef::from_raw(ptr) }, _message: PhantomData };
+    LinkRef { core: ManuallyDrop::new(core), _part: PhantomData }
+}
+
+/// A link to an actor: one count in its `links`. All links together hold one reference to the
+/// allocation; the last one to go drops the part `L` they share (in place) and releases it.
+/// A [`CoreRef`] is the weak counterpart: it keeps the allocation, and [`LinkRef::upgrade`]
+/// makes a link from it while any is left.
+///
+/// The part's offset is `offset_of!(Task<M, L, ()>, link)` whatever the lifecycle's type:
+/// `Task` is `repr(C)`, so a field's offset depends only on the fields before it.
+pub(crate) struct LinkRef<M, L> {
+    /// The links' reference, released by the last link only.
+    core: ManuallyDrop<CoreRef<M>>,
+    _part: PhantomData<L>,
+}
+
+// SAFETY: a link gives `&Core<M>` (thread-safe for `M: Send`, see `CoreRef`) and `&L`, which
+// every thread holding a link reads, and which the last link's thread drops.
+unsafe impl<M: Send, L: Send + Sync> Send for LinkRef<M, L> {}
+// SAFETY: as above.
+unsafe impl<M: Send, L: Send + Sync> Sync for LinkRef<M, L> {}
+
+impl<M, L> LinkRef<M, L> {
+    /// The actor's core, through the links' reference.
+    #[inline]
+    pub(crate) fn core(&self) -> &CoreRef<M> {
+        &self.core
+    }
+
+    /// What the links share.
+    #[inline]
+    pub(crate) fn part(&self) -> &L {
+        // SAFETY: the allocation was made by `allocate::<M, L, _>` (a `LinkRef` is made nowhere
+        // else, and `upgrade`'s caller promises it), and the part lives while a link does.
+        unsafe { &*part_of::<M, L>(self.core.task.as_ptr()) }
+    }
+
+    /// A new link to the actor behind `core`, unless its last link is gone.
+    ///
+    /// # Safety
+    /// `core` points into an allocation made by `allocate::<M, L, _>`.
+    pub(crate) unsafe fn upgrade(core: &CoreRef<M>) -> Option<Self> {
+        let mut links = core.links.load(Relaxed);
+        loop {
+            if links == 0 {
+                return None;
+            }
+            // Acquire on success: pairs with the release of the decrements, as `Weak::upgrade`.
+            match core.links.compare_exchange_weak(links, links + 1, Acquire, Relaxed) {
+                // SAFETY: the count just taken is the new link's; it shares the links' reference.
+                Ok(_) => return Some(unsafe { Self::counted(core) }),
+                Err(now) => links = now,
+            }
+        }
+    }
+
+    /// True while the actor has a link.
+    pub(crate) fn any(core: &CoreRef<M>) -> bool {
+        core.links.load(Acquire) != 0
+    }
+
+    /// A link for a count the caller has just taken.
+    ///
+    /// # Safety
+    /// The caller took one count in `core.links`, and the count was not zero.
+    unsafe fn counted(core: &CoreRef<M>) -> Self {
+        // SAFETY: an alias of the links' reference, which a live link keeps; never dropped on
+        // its own (`ManuallyDrop`), only by the last link.
+        let alias = unsafe { TaskRef::from_raw(core.task.as_ptr()) };
+        LinkRef {
+            core: ManuallyDrop::new(CoreRef { task: alias, _message: PhantomData }),
+            _part: PhantomData,
+        }
+    }
+}
+
+impl<M, L> Clone for LinkRef<M, L> {
+    fn clone(&self) -> Self {
+        // Relaxed: the new link comes from one the caller holds, as `Arc::clone`.
+        if self.core.links.fetch_add(1, Relaxed) > isize::MAX as usize {
+            // Leaked links; a wrapped count would free the part under live links.
+            std::process::abort();
+        }
+        // SAFETY: the count was at least one (ours) and we took one more.
+        unsafe { Self::counted(&self.core) }
+    }
+}
+
+impl<M, L> Drop for LinkRef<M, L> {
+    fn drop(&mut self) {
+        // Release: what this thread did with the part happens before its drop, as `Arc::drop`.
+        if self.core.links.fetch_sub(1, Release) != 1 {
+            return;
+        }
+        fence(Acquire);
+        // SAFETY: the last link: no link is left to read the part, and none can be made (the
+        // count stays 0), so nobody else touches it; `allocate::<M, L, _>` made it.
+        unsafe { std::ptr::drop_in_place(part_of::<M, L>(self.core.task.as_ptr())) };
+        // SAFETY: the last link releases the links' reference, once.
+        unsafe { ManuallyDrop::drop(&mut self.core) };
+    }
+}
+
+/// The part of the `Task<M, L, _>` whose header is at `ptr`.
+fn part_of<M, L>(ptr: NonNull<Header>) -> *mut L {
+    // `ManuallyDrop<L>` has `L`'s layout; the offset does not depend on the lifecycle's type
+    // (see `LinkRef`).
+    let offset = offset_of!(Task<M, L, ()>, link);
+    // SAFETY: within the allocation of the task, whose pointer `ptr` is.
+    unsafe { ptr.as_ptr().cast::<u8>().add(offset).cast::<L>() }
 }
 
 /// Writes the lifecycle, registers the actor with its runtime and schedules its first run.
 ///
 /// # Safety
-/// `core` was made by `allocate::<M, F>` and `start` is called once, by the party that called
+/// `core` was made by `allocate::<M, L, F>` and `start` is called once, by the party that called
 /// `allocate` (it holds the run token until now).
-pub(crate) unsafe fn start<M, F>(core: &CoreRef<M>, lifecycle: F)
+pub(crate) unsafe fn start<M, L, F>(core: &CoreRef<M>, lifecycle: F)
 where
     M: Send + 'static,
+    L: 'static,
     F: Future<Output = ()> + Send + 'static,
 {
-    // SAFETY: per the contract, `core` points into a `Task<M, F>`.
-    let task = unsafe { task_ref::<M, F>(core.task.as_ptr()) };
+    // SAFETY: per the contract, `core` points into a `Task<M, L, F>`.
+    let task = unsafe { task_ref::<M, L, F>(core.task.as_ptr()) };
     // SAFETY: we hold the run token: nobody else touches the stage.
     unsafe { *task.stage() = Stage::Running(lifecycle) };
     // SAFETY: the list entry's reference was counted in `allocate`. The bound header lives in
@@ -462,7 +582,7 @@ where
         // The runtime is shut down: the actor never runs.
         drop(entry);
         // SAFETY: we hold the run token.
-        unsafe { tear_down::<M, F>(task, false) };
+        unsafe { tear_down::<M, L, F>(task, false) };
         // SAFETY: the run token's reference; nobody else will use it (never IDLE again).
         drop(unsafe { TaskRef::from_raw(core.task.as_ptr()) });
         return;
@@ -473,16 +593,17 @@ where
 /// Ends an actor that was allocated but never started (its `init` panicked).
 ///
 /// # Safety
-/// `core` was made by `allocate::<M, F>` and not started; the caller still holds the run token.
-pub(crate) unsafe fn abandon<M, F>(core: &CoreRef<M>)
+/// `core` was made by `allocate::<M, L, F>` and not started; the caller still holds the run token.
+pub(crate) unsafe fn abandon<M, L, F>(core: &CoreRef<M>)
 where
     M: Send + 'static,
+    L: 'static,
     F: Future<Output = ()> + Send + 'static,
 {
     // SAFETY: per the contract.
-    let task = unsafe { task_ref::<M, F>(core.task.as_ptr()) };
+    let task = unsafe { task_ref::<M, L, F>(core.task.as_ptr()) };
     // SAFETY: we hold the run token; the entry was never bound.
-    unsafe { tear_down::<M, F>(task, false) };
+    unsafe { tear_down::<M, L, F>(task, false) };
     // SAFETY: the run token's and the unbound entry's references, counted in `allocate`.
     unsafe {
         drop(TaskRef::from_raw(core.task.as_ptr()));
@@ -490,22 +611,24 @@ where
     }
 }
 
-fn vtable<M: Send + 'static, F: Future<Output = ()> + Send + 'static>() -> &'static Vtable {
+fn vtable<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static>()
+-> &'static Vtable {
     &Vtable {
-        run: run::<M, F>,
+        run: run::<M, L, F>,
         schedule: schedule_token::<M>,
-        shutdown: shutdown::<M, F>,
-        dealloc: dealloc::<M, F>,
+        shutdown: shutdown::<M, L, F>,
+        dealloc: dealloc::<M, L, F>,
         try_read_output: no_join_handle,
         drop_join_handle: no_join_handle_drop,
     }
 }
 
-fn bound_vtable<M: Send + 'static, F: Future<Output = ()> + Send + 'static>() -> &'static Vtable {
+fn bound_vtable<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static>()
+-> &'static Vtable {
     &Vtable {
         run: bound_run,
         schedule: bound_schedule,
-        shutdown: bound_shutdown::<M, F>,
+        shutdown: bound_shutdown::<M, L, F>,
         dealloc: bound_dealloc::<M>,
         try_read_output: no_join_handle,
         drop_join_handle: no_join_handle_drop,
@@ -517,10 +640,10 @@ fn waker_vtable<M: Send + 'static>() -> &'static RawWakerVTable {
 }
 
 /// # Safety
-/// `ptr` is the header of a live `Task<M, F>`.
-unsafe fn task_ref<'a, M, F>(ptr: NonNull<Header>) -> &'a Task<M, F> {
+/// `ptr` is the header of a live `Task<M, L, F>`.
+unsafe fn task_ref<'a, M, L, F>(ptr: NonNull<Header>) -> &'a Task<M, L, F> {
     // SAFETY: `Task` and `Core` are `repr(C)` with the header first.
-    unsafe { ptr.cast::<Task<M, F>>().as_ref() }
+    unsafe { ptr.cast::<Task<M, L, F>>().as_ref() }
 }
 
 /// # Safety
@@ -531,11 +654,11 @@ unsafe fn core_ref<'a, M>(ptr: NonNull<Header>) -> &'a Core<M> {
 }
 
 /// The vtable's `run`: the caller hands over the run token.
-unsafe fn run<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
+unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static>(
     token: TaskRef,
 ) -> Option<TaskRef> {
-    // SAFETY: the run token points at a live `Task<M, F>` (it owns a reference).
-    let task = unsafe { task_ref::<M, F>(token.as_ptr()) };
+    // SAFETY: the run token points at a live `Task<M, L, F>` (it owns a reference).
+    let task = unsafe { task_ref::<M, L, F>(token.as_ptr()) };
     let core = &task.core;
     let run = &core.run;
     // SAFETY: the run token's holder has exclusive use of the stage.
@@ -563,7 +686,7 @@ unsafe fn run<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
         // `bound_shutdown` that failed our last `try_idle` was released after its store.
         if core.kill.load(Relaxed) {
             // SAFETY: we hold the run token.
-            unsafe { tear_down::<M, F>(task, true) };
+            unsafe { tear_down::<M, L, F>(task, true) };
             return None;
         }
         run.waiting.set(Waiting::Other);
@@ -603,7 +726,7 @@ unsafe fn run<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
         };
         if done {
             // SAFETY: we hold the run token.
-            unsafe { tear_down::<M, F>(task, true) };
+            unsafe { tear_down::<M, L, F>(task, true) };
             return None; // drops the token's reference
         }
         let idle = match run.waiting.get() {
@@ -632,8 +755,8 @@ pub(crate) type CrashFn = fn(Box<dyn Any + Send>) -> Pin<Box<dyn Future<Output =
 ///
 /// # Safety
 /// The caller holds the run token of `task`.
-unsafe fn tear_down<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
-    task: &Task<M, F>,
+unsafe fn tear_down<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static>(
+    task: &Task<M, L, F>,
     release: bool,
 ) {
     let core = &task.core;
@@ -684,31 +807,31 @@ unsafe fn schedule_token<M: Send + 'static>(token: TaskRef) {
 
 /// The vtable's `shutdown`, reached only with the run token (a queue being drained, or a
 /// schedule after the runtime shut down).
-unsafe fn shutdown<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
+unsafe fn shutdown<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static>(
     ptr: NonNull<Header>,
 ) {
     // SAFETY: the caller holds the run token of a live task.
-    let task = unsafe { task_ref::<M, F>(ptr) };
+    let task = unsafe { task_ref::<M, L, F>(ptr) };
     // SAFETY: as above.
     if !matches!(unsafe { task.stage() }, Stage::Done) {
         // SAFETY: as above.
-        unsafe { tear_down::<M, F>(task, true) };
+        unsafe { tear_down::<M, L, F>(task, true) };
     }
 }
 
-unsafe fn dealloc<M, F>(ptr: NonNull<Header>) {
-    // SAFETY: the last reference is gone; the allocation was made by `allocate::<M, F>`.
-    drop(unsafe { Box::from_raw(ptr.cast::<Task<M, F>>().as_ptr()) });
+unsafe fn dealloc<M, L, F>(ptr: NonNull<Header>) {
+    // SAFETY: the last reference is gone; the allocation was made by `allocate::<M, L, F>`.
+    drop(unsafe { Box::from_raw(ptr.cast::<Task<M, L, F>>().as_ptr()) });
 }
 
 /// The task list entry's `shutdown`: ask for the run token; if the actor was idle we get it and
 /// tear it down here. Otherwise its holder does: a queue being drained at shutdown cancels it,
 /// a schedule refused after shutdown tears it down, and a worker running it sees `kill` (our
 /// notification fails its `try_idle`, so it goes round its loop once more and looks).
-unsafe fn bound_shutdown<M: Send + 'static, F: Future<Output = ()> + Send + 'static>(
+unsafe fn bound_shutdown<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static>(
     ptr: NonNull<Header>,
 ) {
-    // SAFETY: `ptr` is the `bound` field of a live `Task<M, F>` (the list holds a reference).
+    // SAFETY: `ptr` is the `bound` field of a live `Task<M, L, F>` (the list holds a reference).
     let main = unsafe { main_of::<M>(ptr) };
     // SAFETY: as above.
     let core = unsafe { core_ref::<M>(main) };
@@ -718,11 +841,11 @@ unsafe fn bound_shutdown<M: Send + 'static, F: Future<Output = ()> + Send + 'sta
         // SAFETY: we hold the run token now.
         let token = unsafe { TaskRef::from_raw(main) };
         // SAFETY: as above. The list has already removed this entry: no release.
-        let task = unsafe { task_ref::<M, F>(main) };
+        let task = unsafe { task_ref::<M, L, F>(main) };
         // SAFETY: as above.
         if !matches!(unsafe { task.stage() }, Stage::Done) {
             // SAFETY: we hold the run token.
-            unsafe { tear_down::<M, F>(task, false) };
+            unsafe { tear_down::<M, L, F>(task, false) };
         }
         drop(token);
     }

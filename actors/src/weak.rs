@@ -2,14 +2,14 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Weak};
 
 use crate::actor::Actor;
 use crate::envelope::Envelope;
 use crate::error::{ActorError, ActorSendError, FromError};
 use crate::handler::Handler;
-use crate::link::{BoxFuture, Link, LinkInner};
+use crate::link::{BoxFuture, Link, LinkPart};
 use crate::multi::Multi;
+use crate::task::{CoreRef, LinkRef};
 
 /// A non-owning handle to an actor ([`Link::downgrade`]).
 ///
@@ -18,6 +18,9 @@ use crate::multi::Multi;
 /// stopped actor: [`upgrade`](Self::upgrade) returns `None`, asks resolve at once to
 /// [`ActorError::Dead`], tells and cancels do nothing. Compared and hashed by identity; all empty
 /// links are equal.
+///
+/// A weak link keeps the actor's allocation (its mailbox and bookkeeping, some hundreds of
+/// bytes), though not the actor, its state or its messages, until the weak link goes too.
 ///
 /// # Examples
 ///
@@ -54,10 +57,16 @@ use crate::multi::Multi;
 /// });
 /// ```
 pub struct WeakLink<A: Actor> {
-    inner: Weak<LinkInner<A>>,
+    /// The actor's core, or `None` for an empty link.
+    inner: Option<CoreRef<A::Message>>,
 }
 
 impl<A: Actor> WeakLink<A> {
+    /// The actor's identity, or 0 for an empty link.
+    fn addr(&self) -> usize {
+        self.inner.as_ref().map_or(0, CoreRef::addr)
+    }
+
     /// An empty link. Does not allocate.
     ///
     /// # Examples
@@ -101,7 +110,7 @@ impl<A: Actor> WeakLink<A> {
     /// # });
     /// ```
     pub fn new() -> Self {
-        WeakLink { inner: Weak::new() }
+        WeakLink { inner: None }
     }
 
     /// True if the link was pointed at an actor (even one that has stopped since).
@@ -150,7 +159,7 @@ impl<A: Actor> WeakLink<A> {
     /// # });
     /// ```
     pub fn is_set(&self) -> bool {
-        !self.inner.ptr_eq(&Weak::new())
+        self.inner.is_some()
     }
 
     /// Points the link at `link`'s actor.
@@ -196,7 +205,7 @@ impl<A: Actor> WeakLink<A> {
     /// # });
     /// ```
     pub fn set(&mut self, link: &Link<A>) {
-        self.inner = Arc::downgrade(&link.inner);
+        self.inner = Some(link.core().clone());
     }
 
     /// Points the link at `link`'s actor if it is empty; false (and unchanged) otherwise.
@@ -293,7 +302,7 @@ impl<A: Actor> WeakLink<A> {
     /// # });
     /// ```
     pub fn clear(&mut self) {
-        self.inner = Weak::new();
+        self.inner = None;
     }
 
     /// Takes the target out, leaving the link empty.
@@ -385,7 +394,10 @@ impl<A: Actor> WeakLink<A> {
     /// # });
     /// ```
     pub fn upgrade(&self) -> Option<Link<A>> {
-        self.inner.upgrade().map(|inner| Link { inner })
+        let core = self.inner.as_ref()?;
+        // SAFETY: a weak link's core comes from a `Link<A>`, whose allocation was made for
+        // `LinkPart<A>`.
+        unsafe { LinkRef::upgrade(core) }.map(|inner| Link { inner })
     }
 
     /// Asks the actor to stop (nothing if it is gone).
@@ -800,13 +812,13 @@ impl<A: Actor> Clone for WeakLink<A> {
 
 impl<A: Actor> From<&Link<A>> for WeakLink<A> {
     fn from(link: &Link<A>) -> Self {
-        WeakLink { inner: Arc::downgrade(&link.inner) }
+        WeakLink { inner: Some(link.core().clone()) }
     }
 }
 
 impl<A: Actor> PartialEq for WeakLink<A> {
     fn eq(&self, other: &Self) -> bool {
-        self.inner.ptr_eq(&other.inner)
+        self.addr() == other.addr()
     }
 }
 
@@ -814,7 +826,7 @@ impl<A: Actor> Eq for WeakLink<A> {}
 
 impl<A: Actor> Hash for WeakLink<A> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.inner.as_ptr().hash(state);
+        self.addr().hash(state);
     }
 }
 
@@ -822,7 +834,10 @@ impl<A: Actor> fmt::Debug for WeakLink<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WeakLink")
             .field("set", &self.is_set())
-            .field("alive", &(self.inner.strong_count() > 0))
+            .field(
+                "alive",
+                &self.inner.as_ref().is_some_and(LinkRef::<A::Message, LinkPart<A>>::any),
+            )
             .finish()
     }
 }

@@ -95,3 +95,31 @@ fn close_versus_shutdown() {
         assert_eq!((rt.queued(), rt.bound()), (0, 0));
     });
 }
+
+/// A weak link upgrades while the last link is dropped on another thread: either the upgrade
+/// comes first (and the part lives until the new link goes) or it fails; the part is dropped
+/// exactly once, and the allocation is freed once the weak link goes too.
+#[test]
+fn upgrade_versus_last_link_dropped() {
+    loom::model(|| {
+        let rt = Handle::new();
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let actor =
+            Actor::<Tracked, Tracked>::spawn_with_part(&rt, (), Tracked(0, dropped.clone()));
+        let weak = actor.downgrade();
+
+        let dropper = thread::spawn(move || drop(actor));
+        if let Some(link) = weak.upgrade() {
+            assert_eq!(link.part().0, 0, "the part is there while a link is");
+            assert_eq!(dropped.load(SeqCst), 0, "the part outlives every link");
+        }
+        dropper.join().unwrap();
+
+        assert_eq!(dropped.load(SeqCst), 1, "the part dropped exactly once");
+        assert!(weak.upgrade().is_none(), "no link once the last is gone");
+        // Stop the model actor (its lifecycle does not watch its links) and free it.
+        rt.shutdown();
+        while rt.run_one() {}
+        drop(weak);
+    });
+}
