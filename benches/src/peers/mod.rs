@@ -316,12 +316,15 @@ where
 }
 
 /// Cancels every actor12 actor, then waits until each has stopped.
+///
+/// With `cancel_and_wait`, whose future is unboxed (`wait` returns a `BoxFuture`, as in actor12
+/// 0.0.11, and would add an allocation per actor to the timing).
 pub async fn stop_all<A: actor12::Actor<Cancel = ()>>(links: &[actor12::Link<A>]) {
-    for link in links {
-        link.cancel(());
+    let stopped: Vec<_> = links.iter().map(|link| link.cancel_and_wait(())).collect();
+    for wait in stopped {
+        wait.await;
     }
     for link in links {
-        link.wait().await;
         assert!(!link.alive(), "an actor outlived its wait");
     }
 }
