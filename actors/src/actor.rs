@@ -563,15 +563,17 @@ where
         }))
     });
     std::mem::forget(guard);
+    let _ = token.register_waker(core.waker());
+    // The spawner's token moves into the context: dropped here after `start`, its count would be
+    // written while the actor may already run on another worker.
     let ctx = ActorContext {
         rx: ActorReceiver::new(core.clone()),
-        token: token.clone(),
+        token,
         futures: tasks,
         span,
         link: link.downgrade(),
         handler_buf: crate::multi::FutureBuf::EMPTY,
     };
-    let _ = token.register_waker(core.waker());
     // SAFETY: `core` was allocated above for `F`, and this is its one start.
     unsafe { task::start::<A::Message, LinkPart<A>, F>(core, make(init, ctx, count)) };
     link
