@@ -278,9 +278,14 @@ impl<T, S> Mailbox<T, S> {
     /// }
     /// ```
     pub fn close(&self) -> Push {
-        // A producer registering to wait either sees CLOSED on its retry or is woken below.
+        // A producer registering to wait either sees CLOSED on its retry or is woken below. Its
+        // WAITING flag and this close are read-modify-writes of one word: if the close came
+        // first, the registration's retry sees CLOSED; if it came second, it sees WAITING (the
+        // flag is cleared only when the queue is empty), so without it there is nobody to wake.
         let before = self.tx.state().close();
-        self.waiters.wake_all(self.tx.state());
+        if before.has_waiters() {
+            self.waiters.wake_all(self.tx.state());
+        }
         if before.is_idle() { Push::Schedule } else { Push::Queued }
     }
 
