@@ -407,11 +407,9 @@ impl<T> Node<T> {
 impl<T> Drop for Node<T> {
     fn drop(&mut self) {
         // The last token is gone: wake `cancelled_or_dropped` waiters so they see `None`, and
-        // the hook.
-        let (hook, waiters) = {
-            let mut inner = self.inner.lock();
-            (inner.hook.take(), std::mem::take(&mut inner.waiters))
-        };
+        // the hook. Nobody else can hold the lock now (`&mut self`).
+        let inner = self.inner.get_mut();
+        let (hook, waiters) = (inner.hook.take(), std::mem::take(&mut inner.waiters));
         if let Some(waker) = hook {
             waker.wake();
         }
