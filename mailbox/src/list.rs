@@ -129,12 +129,30 @@ impl<T> Tx<T> {
     /// consumer out of idle.
     #[inline]
     pub(crate) fn push(&self, value: T, taken: impl Fn() -> usize) -> Result<bool, (Refused, T)> {
+        let mut value = Some(value);
+        self.push_from(&mut value, taken)
+            .map_err(|refused| (refused, value.take().expect("a refused push keeps its message")))
+    }
+
+    /// [`push`](Self::push), taking the message out of `value` only once its slot is claimed;
+    /// refused, it leaves it there.
+    ///
+    /// A message read from where its sender built it after the claim's locked instruction (which
+    /// drains the store buffer) is never read back while the stores that wrote it are still
+    /// in flight, as a copy staged on the stack before the claim was: with wider loads than the
+    /// stores that wrote it, each of those copies stalled on a failed store forward.
+    #[inline]
+    pub(crate) fn push_from(
+        &self,
+        value: &mut Option<T>,
+        taken: impl Fn() -> usize,
+    ) -> Result<bool, Refused> {
         let capacity = self.hot.capacity;
         let backoff = Backoff::new();
         let mut state = self.hot.state.load();
         loop {
             if state.is_closed() {
-                return Err((Refused::Closed, value));
+                return Err(Refused::Closed);
             }
             let pos = state.pos();
             let offset = pos % LAP;
@@ -145,7 +163,7 @@ impl<T> Tx<T> {
                 continue;
             }
             if capacity != usize::MAX && messages_below(pos).wrapping_sub(taken()) >= capacity {
-                return Err((Refused::Full, value));
+                return Err(Refused::Full);
             }
             // Acquire: pairs with the release store in the link step (or `first_block`).
             let mut block = self.hot.block.load(Acquire);
@@ -158,6 +176,7 @@ impl<T> Tx<T> {
                         // SAFETY: we claimed the last slot of `block` (rule 1), so we link.
                         unsafe { self.link_next(block) };
                     }
+                    let value = value.take().expect("a push is given its message");
                     // SAFETY: the claim makes us the only writer of this slot, and `block` is the
                     // block holding it (rule 1).
                     unsafe { (*block).write(offset, value) };

@@ -566,19 +566,29 @@ impl<T, S> Future for PushFuture<'_, T, S> {
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let msg = this.msg.take().expect("`PushFuture` polled after it completed");
+        assert!(this.msg.is_some(), "`PushFuture` polled after it completed");
         if this.ticket.is_some() {
+            let msg = this.take_msg();
             return this.poll_queued(msg, cx);
         }
-        match this.mailbox.try_push(msg) {
-            Ok(push) => Poll::Ready(Ok(push)),
-            Err(TrySendError::Closed(msg)) => Poll::Ready(Err(SendError(msg))),
-            Err(TrySendError::Full(msg)) => this.wait_for_room(msg, cx),
+        // The message stays in the future until its slot is claimed (`Tx::push_from`).
+        // Relaxed: a stale count only makes the bounded check stricter.
+        match this.mailbox.tx.push_from(&mut this.msg, || this.mailbox.head.load(Relaxed)) {
+            Ok(idle) => Poll::Ready(Ok(if idle { Push::Schedule } else { Push::Queued })),
+            Err(Refused::Closed) => Poll::Ready(Err(SendError(this.take_msg()))),
+            Err(Refused::Full) => {
+                let msg = this.take_msg();
+                this.wait_for_room(msg, cx)
+            }
         }
     }
 }
 
 impl<T, S> PushFuture<'_, T, S> {
+    fn take_msg(&mut self) -> T {
+        self.msg.take().expect("`PushFuture` polled after it completed")
+    }
+
     /// A poll after this push queued for room.
     #[inline(never)]
     fn poll_queued(&mut self, msg: T, cx: &mut Context<'_>) -> Poll<Result<Push, SendError<T>>> {
