@@ -64,6 +64,11 @@ impl<M: Send + 'static> ActorReceiver<M> {
     }
 
     /// Polls for the next message (see [`recv`](Self::recv)).
+    ///
+    /// Inlined into the cycle's poll: a message returned from an out-of-line call goes through
+    /// the stack, and was read back with wider loads than it was written with (a failed store
+    /// forward per message).
+    #[inline(always)]
     pub fn poll_recv(&mut self, _cx: &mut Context<'_>) -> Poll<Option<M>> {
         if self.detached {
             return Poll::Ready(None);
