@@ -342,17 +342,21 @@ impl<T, S> Mailbox<T, S> {
         if let Some(msg) = unsafe { rx.list.pop(&self.tx) } {
             // Relaxed: only a count for `len` and the bounded check; see `Waiters` for the fence.
             self.head.store(rx.list.taken, Relaxed);
-            if self.tx.capacity() != usize::MAX {
-                if fenced {
+            if fenced {
+                if self.tx.capacity() != usize::MAX {
                     // SeqCst: pairs with the fence in `Waiters::wait` (Dekker: head store, then
                     // waiter count load).
                     fence(SeqCst);
+                    if self.waiters.any() {
+                        self.waiters.wake_one(self.tx.state());
+                    }
                 }
+            } else if self.waiters.any() {
                 // Without the fence, a registration in flight may be missed here; the idle
-                // transition catches it (`Waiters`).
-                if self.waiters.any() {
-                    self.waiters.wake_one(self.tx.state());
-                }
+                // transition catches it (`Waiters`). No capacity test: an unbounded mailbox has
+                // no waiters, and the capacity lies on the producers' hot cache line, which a
+                // read per message would keep pulling to the consumer's core.
+                self.waiters.wake_one(self.tx.state());
             }
             return Pop::User(msg);
         }
