@@ -10,8 +10,7 @@ use std::task::Poll;
 use crate::cancel::{CancelReason, CancelToken};
 use crate::channel::{ActorChannel, ActorReceiver};
 use crate::handler::Exec;
-use crate::link::Link;
-use crate::link::LinkPart;
+use crate::link::{Link, LinkPart};
 use crate::task::{self, CoreRef};
 use crate::weak::WeakLink;
 
@@ -574,7 +573,7 @@ where
         link: link.downgrade(),
         handler_buf: crate::multi::FutureBuf::EMPTY,
     };
-    // SAFETY: `core` was allocated above for `F`, and this is its one start.
+    // SAFETY: `core` was allocated above for `LinkPart<A>` and `F`, and this is its one start.
     unsafe { task::start::<A::Message, LinkPart<A>, F>(core, make(init, ctx, count)) };
     link
 }

@@ -240,8 +240,8 @@ where
     // The relay's own waker is its cancellation hook, as for an actor.
     let _ = token.register_waker(core.waker());
     let relay = make(ActorReceiver::new(core.clone()), token, shared);
-    // SAFETY: `core` was allocated above for `F`, and this is its one start. Nothing between
-    // the two can unwind (the user's `state` ran before `allocate`).
+    // SAFETY: `core` was allocated above for `LinkPart<A>` and `F`, and this is its one start.
+    // Nothing between the two can unwind (the user's `state` ran before `allocate`).
     unsafe { task::start::<A::Message, LinkPart<A>, F>(core, relay) };
     link
 }
