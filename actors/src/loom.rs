@@ -1,12 +1,12 @@
 //! The one door to atomics, cells, locks and spin-wait yields: std normally, loom under `--cfg actor12_loom`.
 //!
 //! As in `actor12-mailbox`: every shared access in this crate goes through these names so that
-//! the loom models in `loom-tests/` see it. `UnsafeCell` is used through `with`/`with_mut`.
+//! the loom models in `loom-tests/` see it. `UnsafeCell` is used through `with_mut`.
 
 #[cfg(actor12_loom)]
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
     pub(crate) use loom::thread::yield_now;
 
     /// A mutex without poisoning, so that std and loom call sites read the same.
@@ -31,7 +31,7 @@ mod imp {
 #[cfg(not(actor12_loom))]
 mod imp {
     pub(crate) use parking_lot::Mutex;
-    pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
     pub(crate) use std::thread::yield_now;
 
     /// `std::cell::UnsafeCell` with loom's closure API.
@@ -42,11 +42,6 @@ mod imp {
     impl<T> UnsafeCell<T> {
         pub(crate) const fn new(value: T) -> Self {
             UnsafeCell(std::cell::UnsafeCell::new(value))
-        }
-
-        #[inline(always)]
-        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
-            f(self.0.get())
         }
 
         #[inline(always)]

@@ -1,52 +1,134 @@
 //! The reply slot: a one-shot channel carrying one answer from a handler to its asker.
 //!
-//! One allocation per ask (the shared slot) and one atomic word. The receiving side is a plain
+//! One allocation per ask (the slot) and, in the common case, one atomic read-modify-write per
+//! side: the slot has no reference count, because each side's last step is a single RMW on the
+//! state word and whichever side comes second frees the slot. The receiving side is a plain
 //! [`Future`], so any executor can await a reply: actor12's runtime, tokio, or a blocked thread.
 //!
 //! # Protocol
 //!
-//! The state word holds four flags:
+//! The state word holds four flags and a registration count:
 //!
-//! * `RX_WAITING`: the waker cell holds the receiver's waker, and the sender may read it. While
-//!   it is set the receiver does not write the cell; to replace the waker it first clears the
-//!   flag with an RMW, and if that RMW shows the value (or the sender's drop) already arrived, it
-//!   completes instead.
-//! * `SENT`: the value cell holds the answer. The sender writes the cell *before* setting the
-//!   flag (release) and never touches it after; the receiver reads it only after seeing the flag
-//!   (acquire).
-//! * `TX_DROPPED`: the sender went away without answering. The receiver resolves to
-//!   [`RecvError`] at once: nothing waits forever on a dead actor.
-//! * `RX_DROPPED`: the asker went away. A later send hands the value back; if the value was
-//!   already sent, the receiver's drop drops it.
+//! * `RX_WAITING`: the waker cell holds the receiver's waker. The receiver writes the cell only
+//!   while the flag is clear, then sets it with an RMW that also adds one to the count; to
+//!   replace its waker it first clears the flag with an RMW.
+//! * `SENT`: the value cell holds the answer, and the sender is finished with the slot. The
+//!   sender writes the cell *before* setting the flag (release); the receiver reads it only
+//!   after seeing the flag (acquire).
+//! * `CLOSED`: the sender went away without answering, and is finished with the slot. The
+//!   receiver resolves to [`RecvError`] at once: nothing waits forever on a dead actor.
+//! * `RX_DROPPED`: the receiver went away; the sender, now the only user, frees the slot.
 //!
-//! Whichever side sets its flag second learns, from the RMW's return value, everything it must
-//! clean up: the value is dropped exactly once, and the waker is woken at most once per
-//! registration.
+//! The sender finishes with one compare-and-swap. When the word it read shows `RX_WAITING`, it
+//! copies the waker out of the cell *before* the swap; the swap succeeds only if the word is
+//! unchanged, count included, so the receiver neither replaced nor dropped that waker in
+//! between, and the sender then owns the copy and wakes it after the swap without touching the
+//! slot again. A receiver that sees `SENT` or `CLOSED` while its waker is registered therefore
+//! knows the sender took that waker. Whichever side finishes second frees the slot and drops
+//! what is left in it: the value is dropped exactly once, and a registered waker is woken or
+//! dropped exactly once.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::ptr::NonNull;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use crate::loom::{AtomicUsize, Ordering::*, UnsafeCell};
+use crate::loom::{AtomicPtr, AtomicUsize, Ordering::*, UnsafeCell};
 
 const RX_WAITING: usize = 1;
 const SENT: usize = 1 << 1;
-const TX_DROPPED: usize = 1 << 2;
+const CLOSED: usize = 1 << 2;
 const RX_DROPPED: usize = 1 << 3;
+/// One registration of a waker: the count makes a re-registered word differ from the old one.
+const REGISTERED_ONE: usize = 1 << 4;
+/// The sender is finished with the slot.
+const SENDER_DONE: usize = SENT | CLOSED;
 
 struct Slot<T> {
     state: AtomicUsize,
+    /// The registered waker's two words (`Waker::data`, `Waker::vtable`). Atomic because the
+    /// sender reads them before its swap decides whether the read was valid.
+    waker_data: AtomicPtr<()>,
+    waker_vtable: AtomicPtr<RawWakerVTable>,
     value: UnsafeCell<Option<T>>,
-    waker: UnsafeCell<Option<Waker>>,
+    /// Under loom a freed slot is kept, marked, so that a model catches any later use.
+    #[cfg(actor12_loom)]
+    freed: crate::loom::AtomicBool,
 }
 
-// SAFETY: the slot moves one `T` from the sender's thread to the receiver's; the flags decide
-// which side may touch each cell at any time (module documentation).
-unsafe impl<T: Send> Send for Slot<T> {}
-// SAFETY: as above; shared access to the cells is arbitrated by the state word.
-unsafe impl<T: Send> Sync for Slot<T> {}
+/// The two words of a registered waker.
+type WakerParts = (*mut (), *mut RawWakerVTable);
+
+impl<T> Slot<T> {
+    /// The slot behind `slot`.
+    ///
+    /// # Safety
+    /// The slot is not freed yet, and is not freed while the reference is used.
+    unsafe fn live<'a>(slot: NonNull<Slot<T>>) -> &'a Slot<T> {
+        // SAFETY: function contract.
+        let s = unsafe { slot.as_ref() };
+        s.assert_live();
+        s
+    }
+
+    /// The registered waker's words, read as they are now.
+    fn waker_parts(&self) -> WakerParts {
+        let parts = (self.waker_data.load(Relaxed), self.waker_vtable.load(Relaxed));
+        self.assert_live(); // after the loads: loom may run the other side at each of them
+        parts
+    }
+
+    /// The waker registered in the cell, owned by the caller from now on.
+    ///
+    /// # Safety
+    /// The cell holds a waker nobody else owns: the caller saw `RX_WAITING` and is the side the
+    /// protocol gives that waker to.
+    unsafe fn take_waker(&self) -> Waker {
+        // SAFETY: the caller owns the registered waker (function contract).
+        unsafe { waker_from(self.waker_parts()) }
+    }
+
+    /// Frees the slot and whatever value it still holds.
+    ///
+    /// # Safety
+    /// Both sides are finished with the slot, and `slot` came from [`channel`].
+    unsafe fn free(slot: NonNull<Slot<T>>) {
+        #[cfg(actor12_loom)]
+        {
+            // SAFETY: as below; under loom the memory is kept and marked instead, and only the
+            // value is dropped (nobody else touches the cell any more).
+            let s = unsafe { slot.as_ref() };
+            assert!(!s.freed.swap(true, SeqCst), "slot freed twice");
+            drop(s.value.with_mut(|p| unsafe { (*p).take() }));
+        }
+        #[cfg(not(actor12_loom))]
+        // SAFETY: allocated by `Box` in `channel`; nobody else uses it any more (contract).
+        drop(unsafe { Box::from_raw(slot.as_ptr()) });
+    }
+
+    #[inline(always)]
+    fn assert_live(&self) {
+        #[cfg(actor12_loom)]
+        assert!(!self.freed.load(SeqCst), "slot used after free");
+    }
+}
+
+/// A waker's two words, as the cell stores them.
+fn parts_of(waker: &Waker) -> WakerParts {
+    (waker.data().cast_mut(), std::ptr::from_ref(waker.vtable()).cast_mut())
+}
+
+/// Rebuilds a waker from the two words the receiver stored.
+///
+/// # Safety
+/// `parts` are the words of a `Waker` the receiver forgot after storing them, and the caller
+/// owns that waker.
+unsafe fn waker_from((data, vtable): WakerParts) -> Waker {
+    // SAFETY: the words came from a live `Waker` whose ownership passes to the caller; its
+    // vtable is `'static`.
+    unsafe { Waker::from_raw(RawWaker::new(data, &*vtable)) }
+}
 
 /// Creates a reply slot: the [`Sender`] goes with the request, the [`Receiver`] stays with the
 /// asker.
@@ -64,25 +146,43 @@ unsafe impl<T: Send> Sync for Slot<T> {}
 /// assert_eq!(block_on(rx), Ok(42));
 /// ```
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let slot = Arc::new(Slot {
+    let slot = Box::new(Slot {
         state: AtomicUsize::new(0),
+        waker_data: AtomicPtr::new(std::ptr::null_mut()),
+        waker_vtable: AtomicPtr::new(std::ptr::null_mut()),
         value: UnsafeCell::new(None),
-        waker: UnsafeCell::new(None),
+        #[cfg(actor12_loom)]
+        freed: crate::loom::AtomicBool::new(false),
     });
-    (Sender { slot: Some(slot.clone()) }, Receiver { slot, done: false })
+    let slot = NonNull::from(Box::leak(slot));
+    (Sender { slot: Some(slot) }, Receiver { slot: Some(slot), registered: false })
 }
 
 /// The answering side of a reply slot. Dropping it without sending resolves the receiver to
 /// [`RecvError`].
 pub struct Sender<T> {
-    slot: Option<Arc<Slot<T>>>,
+    /// `None` for a detached sender, and once finished.
+    slot: Option<NonNull<Slot<T>>>,
 }
 
 /// The asking side of a reply slot: a future of the answer.
 pub struct Receiver<T> {
-    slot: Arc<Slot<T>>,
-    done: bool,
+    /// `None` once the answer (or the error) was taken: the slot is freed then.
+    slot: Option<NonNull<Slot<T>>>,
+    /// Our waker is in the cell and `RX_WAITING` is set.
+    registered: bool,
 }
+
+// SAFETY: each side moves to another thread with nothing but its pointer; the slot carries one
+// `T` from the sender's thread to the receiver's, and the state word decides which side may
+// touch each cell at any time (module documentation).
+unsafe impl<T: Send> Send for Sender<T> {}
+// SAFETY: `&Sender` reads only the state word.
+unsafe impl<T: Send> Sync for Sender<T> {}
+// SAFETY: as for `Sender`.
+unsafe impl<T: Send> Send for Receiver<T> {}
+// SAFETY: `&Receiver` reads only the state word.
+unsafe impl<T: Send> Sync for Receiver<T> {}
 
 /// The sender was dropped without answering: the actor died, or dropped the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,42 +215,77 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.send("late"), Err("late"));
     /// ```
     pub fn send(mut self, value: T) -> Result<(), T> {
-        let Some(slot) = self.slot.take() else {
+        match self.slot.take() {
+            // SAFETY: the slot is ours until we finish, which `finish` does.
+            Some(slot) => unsafe { finish(slot, Some(value)) },
             // A detached sender: nobody asked.
-            return Err(value);
-        };
-        // SAFETY: until SENT is set, only the sender touches the value cell, and it sends once.
-        slot.value.with_mut(|p| unsafe { *p = Some(value) });
-        // AcqRel: release publishes the value to the receiver's acquire; acquire orders our
-        // reading of the waker cell after the receiver's write of it.
-        let prev = slot.state.fetch_or(SENT, AcqRel);
-        if prev & RX_DROPPED != 0 {
-            // SAFETY: the receiver was gone before SENT, so it never looks at the value.
-            let value = slot.value.with_mut(|p| unsafe { (*p).take() });
-            return Err(value.expect("the value written above"));
+            None => Err(value),
         }
-        if prev & RX_WAITING != 0 {
-            // SAFETY: RX_WAITING was set, so the receiver does not write the waker cell until it
-            // clears the flag with an RMW, which then sees SENT and leaves the cell alone.
-            slot.waker.with(|p| unsafe { (*p).as_ref().map(Waker::wake_by_ref) });
-        }
-        Ok(())
     }
 
     /// True once the receiver is gone: answering is pointless.
     pub fn is_closed(&self) -> bool {
-        self.slot.as_ref().is_none_or(|slot| slot.state.load(Acquire) & RX_DROPPED != 0)
+        // SAFETY: the receiver never frees the slot while we hold it unfinished.
+        self.slot
+            .is_none_or(|slot| unsafe { Slot::live(slot) }.state.load(Acquire) & RX_DROPPED != 0)
+    }
+}
+
+/// The sender's one way out: with `Some(value)` it answers, with `None` it closes. Hands the
+/// value back if the receiver is gone.
+///
+/// # Safety
+/// `slot` is an unfinished sender's slot; the sender does not use it again.
+unsafe fn finish<T>(slot: NonNull<Slot<T>>, mut value: Option<T>) -> Result<(), T> {
+    // SAFETY: the receiver does not free the slot before we set a SENDER_DONE flag.
+    let s = unsafe { Slot::live(slot) };
+    let flag = if value.is_some() { SENT } else { CLOSED };
+    // Acquire: a registered waker's words, and the receiver's drop, happen before what we read.
+    let mut state = s.state.load(Acquire);
+    let mut in_cell = false;
+    loop {
+        if state & RX_DROPPED != 0 {
+            // The receiver is gone for good: we are the slot's last user.
+            if state & RX_WAITING != 0 {
+                // SAFETY: the receiver left its waker registered; it is ours to drop.
+                drop(unsafe { s.take_waker() });
+            }
+            if in_cell {
+                // SAFETY: the receiver never read the cell (SENT was never set).
+                value = s.value.with_mut(|p| unsafe { (*p).take() });
+            }
+            // SAFETY: the receiver finished (RX_DROPPED), and so do we.
+            unsafe { Slot::free(slot) };
+            return value.map_or(Ok(()), Err);
+        }
+        if !in_cell && value.is_some() {
+            // SAFETY: until SENT is set only the sender touches the value cell.
+            s.value.with_mut(|p| unsafe { *p = value.take() });
+            in_cell = true;
+        }
+        // Copy the waker out before the swap; the swap validates the copy (module docs).
+        let waker = (state & RX_WAITING != 0).then(|| s.waker_parts());
+        // Release: the value (and everything before) to the receiver's acquire. Acquire on
+        // failure: as for the load above.
+        match s.state.compare_exchange_weak(state, state | flag, AcqRel, Acquire) {
+            Ok(_) => {
+                if let Some(parts) = waker {
+                    // SAFETY: the swap saw the registration we copied, unchanged: the receiver
+                    // gave that waker to us (module docs). The slot is not touched again.
+                    unsafe { waker_from(parts) }.wake();
+                }
+                return Ok(());
+            }
+            Err(actual) => state = actual,
+        }
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let Some(slot) = self.slot.take() else { return };
-        // AcqRel: as in `send`.
-        let prev = slot.state.fetch_or(TX_DROPPED, AcqRel);
-        if prev & RX_WAITING != 0 && prev & RX_DROPPED == 0 {
-            // SAFETY: as in `send`.
-            slot.waker.with(|p| unsafe { (*p).as_ref().map(Waker::wake_by_ref) });
+        if let Some(slot) = self.slot.take() {
+            // SAFETY: as in `send`. Closing hands nothing back.
+            let _ = unsafe { finish(slot, None) };
         }
     }
 }
@@ -169,35 +304,37 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        assert!(!self.done, "the reply was already taken");
-        // Acquire: pairs with the release in `send` / the sender's drop.
-        let state = self.slot.state.load(Acquire);
-        let result = self.slot.complete(&mut self.done, state).ok_or(TryRecvError::Empty)?;
-        result.map_err(|RecvError| TryRecvError::Closed)
+        let slot = self.slot.expect("the reply was already taken");
+        // SAFETY: unfinished, the slot is live. Acquire: pairs with the sender's release.
+        let state = unsafe { Slot::live(slot) }.state.load(Acquire);
+        if state & SENDER_DONE == 0 {
+            return Err(TryRecvError::Empty);
+        }
+        self.complete(slot, state).map_err(|RecvError| TryRecvError::Closed)
     }
 
     /// True once the answer arrived or the sender is gone: awaiting resolves at once.
     pub fn is_terminated(&self) -> bool {
-        self.done || self.slot.state.load(Acquire) & (SENT | TX_DROPPED) != 0
+        // SAFETY: the slot is live while we hold it.
+        self.slot
+            .is_none_or(|slot| unsafe { Slot::live(slot) }.state.load(Acquire) & SENDER_DONE != 0)
     }
-}
 
-impl<T> Slot<T> {
-    /// The receiver's outcome if `state` says the value or the sender's drop arrived; sets
-    /// `done` when it does.
-    fn complete(&self, done: &mut bool, state: usize) -> Option<Result<T, RecvError>> {
-        if state & SENT != 0 {
-            *done = true;
-            // SAFETY: SENT was seen with acquire; the sender no longer touches the cell, and the
-            // receiver takes it once (`done`).
-            let value = self.value.with_mut(|p| unsafe { (*p).take() });
-            Some(Ok(value.expect("SENT means the value is in the slot")))
-        } else if state & TX_DROPPED != 0 {
-            *done = true;
-            Some(Err(RecvError))
+    /// The outcome once `state` (read with acquire) shows the sender finished; frees the slot.
+    fn complete(&mut self, slot: NonNull<Slot<T>>, state: usize) -> Result<T, RecvError> {
+        // A waker still registered was taken by the sender (module docs).
+        self.registered = false;
+        self.slot = None;
+        let value = if state & SENT != 0 {
+            // SAFETY: SENT seen with acquire: the sender is finished with the cell.
+            let value = unsafe { Slot::live(slot) }.value.with_mut(|p| unsafe { (*p).take() });
+            Ok(value.expect("SENT means the value is in the slot"))
         } else {
-            None
-        }
+            Err(RecvError)
+        };
+        // SAFETY: the sender finished, and we just did.
+        unsafe { Slot::free(slot) };
+        value
     }
 }
 
@@ -206,47 +343,58 @@ impl<T> Future for Receiver<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        assert!(!this.done, "`Receiver` polled after it completed");
-        let (slot, done) = (&*this.slot, &mut this.done);
-        // Acquire: pairs with the release in `send` / the sender's drop.
-        let mut state = slot.state.load(Acquire);
-        if let Some(result) = slot.complete(done, state) {
-            return Poll::Ready(result);
+        let slot = this.slot.expect("`Receiver` polled after it completed");
+        // SAFETY: unfinished, the slot is live until we free it in `complete`.
+        let s = unsafe { Slot::live(slot) };
+        // Acquire: pairs with the sender's release.
+        let mut state = s.state.load(Acquire);
+        if state & SENDER_DONE != 0 {
+            return Poll::Ready(this.complete(slot, state));
         }
-        if state & RX_WAITING != 0 {
-            // SAFETY: a shared read; the sender only ever reads the cell too.
-            let same = slot
-                .waker
-                .with(|p| unsafe { (*p).as_ref() }.is_some_and(|w| w.will_wake(cx.waker())));
-            if same {
+        if this.registered {
+            // The same waker (`Waker::will_wake`'s test): nothing to do.
+            if s.waker_parts() == parts_of(cx.waker()) {
                 return Poll::Pending;
             }
-            // Take the cell back before writing it. AcqRel: acquire sees a value sent meanwhile.
-            state = slot.state.fetch_and(!RX_WAITING, AcqRel);
-            if let Some(result) = slot.complete(done, state) {
-                return Poll::Ready(result);
+            // Take the cell back before writing it. AcqRel: acquire sees a sender that
+            // finished meanwhile (and then took the waker); release, nothing needed.
+            state = s.state.fetch_and(!RX_WAITING, AcqRel);
+            this.registered = false;
+            if state & SENDER_DONE != 0 {
+                return Poll::Ready(this.complete(slot, state));
             }
+            // SAFETY: the flag was ours and is now clear: the old waker is ours again.
+            drop(unsafe { s.take_waker() });
         }
-        // SAFETY: RX_WAITING is clear, so the sender does not read the cell.
-        slot.waker.with_mut(|p| unsafe { *p = Some(cx.waker().clone()) });
-        // AcqRel: release publishes the waker to the sender's acquire; acquire sees a value sent
-        // before this.
-        state = slot.state.fetch_or(RX_WAITING, AcqRel);
-        match slot.complete(done, state) {
-            Some(result) => Poll::Ready(result),
-            None => Poll::Pending,
+        let waker = std::mem::ManuallyDrop::new(cx.waker().clone());
+        let (data, vtable) = parts_of(&waker);
+        s.waker_data.store(data, Relaxed);
+        s.waker_vtable.store(vtable, Relaxed);
+        // RX_WAITING is clear, so adding sets it. Release: the waker's words to the sender's
+        // acquire; acquire: a sender that finished first.
+        state = s.state.fetch_add(RX_WAITING + REGISTERED_ONE, AcqRel);
+        if state & SENDER_DONE != 0 {
+            // The sender finished before it could see this waker: it is still ours.
+            drop(std::mem::ManuallyDrop::into_inner(waker));
+            return Poll::Ready(this.complete(slot, state));
         }
+        this.registered = true;
+        Poll::Pending
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        // AcqRel: acquire sees a value sent before, so we may drop it; release tells a later
-        // `send` to keep its value.
-        let prev = self.slot.state.fetch_or(RX_DROPPED, AcqRel);
-        if prev & SENT != 0 && !self.done {
-            // SAFETY: SENT seen: the sender is done with the cell; we never took the value.
-            drop(self.slot.value.with_mut(|p| unsafe { (*p).take() }));
+        let Some(slot) = self.slot else { return };
+        // SAFETY: unfinished, the slot is live.
+        let s = unsafe { Slot::live(slot) };
+        // AcqRel: release hands the slot (and a registered waker) to the sender; acquire sees
+        // a value it sent before, so we may drop it.
+        let prev = s.state.fetch_or(RX_DROPPED, AcqRel);
+        if prev & SENDER_DONE != 0 {
+            // SAFETY: both sides are finished; a registered waker was taken by the sender, and
+            // the value, if any, is dropped with the slot.
+            unsafe { Slot::free(slot) };
         }
     }
 }

@@ -1,16 +1,18 @@
-//! loom: the reply slot. An answer races the asker giving up (a timeout drops the receiver) and
-//! the sender being dropped: the asker resolves exactly once, the value is dropped exactly once,
-//! and a registered waker is never left unwoken.
+//! loom: the reply slot. An answer races the asker giving up (a timeout drops the receiver),
+//! re-registering another waker, and the sender being dropped: the asker resolves exactly once,
+//! the value is dropped exactly once, a registered waker is never left unwoken, and every waker
+//! the slot held is woken or dropped exactly once.
 #![cfg(actor12_loom)]
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::sync::atomic::AtomicIsize as StdAtomicIsize;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use actor12::oneshot;
 use actor12_loom_tests::{Tracked, block_on};
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 
 /// The asker waits for the answer: woken, and gets it.
@@ -54,5 +56,106 @@ fn sender_dropped_versus_waiting_asker() {
         let handler = thread::spawn(move || drop(tx));
         assert_eq!(block_on(rx), Err(oneshot::RecvError));
         handler.join().unwrap();
+    });
+}
+
+/// A waker that counts its live clones and records a wake, so that a leaked clone or a double
+/// drop shows as a wrong count rather than as memory corruption.
+struct Counted {
+    live: StdAtomicIsize,
+    woken: AtomicBool,
+}
+
+impl Counted {
+    fn new() -> Box<Counted> {
+        Box::new(Counted { live: StdAtomicIsize::new(0), woken: AtomicBool::new(false) })
+    }
+
+    fn waker(&self) -> Waker {
+        self.live.fetch_add(1, SeqCst);
+        // SAFETY: the vtable's functions treat the data pointer as a `&Counted`, which the
+        // test keeps alive (boxed) until after every waker is gone.
+        unsafe { Waker::from_raw(RawWaker::new(self as *const Counted as *const (), &COUNTED)) }
+    }
+
+    fn live(&self) -> isize {
+        self.live.load(SeqCst)
+    }
+}
+
+static COUNTED: RawWakerVTable = RawWakerVTable::new(
+    |p| {
+        // SAFETY: `p` is a live `&Counted` (see `Counted::waker`).
+        unsafe { &*(p as *const Counted) }.live.fetch_add(1, SeqCst);
+        RawWaker::new(p, &COUNTED)
+    },
+    |p| {
+        // SAFETY: as above.
+        let c = unsafe { &*(p as *const Counted) };
+        c.woken.store(true, SeqCst);
+        c.live.fetch_sub(1, SeqCst);
+    },
+    // SAFETY (both): as above.
+    |p| unsafe { &*(p as *const Counted) }.woken.store(true, SeqCst),
+    |p| {
+        unsafe { &*(p as *const Counted) }.live.fetch_sub(1, SeqCst);
+    },
+);
+
+/// The asker registers one waker, then replaces it with another while the answer is sent: the
+/// sender must never wake (or drop) a waker the asker already took back, and the waker left
+/// registered is woken.
+#[test]
+fn reply_versus_waker_replaced() {
+    loom::model(|| {
+        let (tx, mut rx) = oneshot::channel::<u32>();
+        let (first, second) = (Counted::new(), Counted::new());
+        let (first_waker, second_waker) = (first.waker(), second.waker());
+        let handler = thread::spawn(move || tx.send(7).unwrap());
+        let mut answer = None;
+        for waker in [&first_waker, &second_waker] {
+            if answer.is_none() {
+                if let Poll::Ready(a) = Pin::new(&mut rx).poll(&mut Context::from_waker(waker)) {
+                    answer = Some(a);
+                }
+            }
+        }
+        if answer.is_none() {
+            while !second.woken.load(SeqCst) {
+                thread::yield_now();
+            }
+            answer = Some(block_on(&mut rx));
+        }
+        assert_eq!(answer, Some(Ok(7)));
+        handler.join().unwrap();
+        drop(rx);
+        drop((first_waker, second_waker));
+        assert_eq!(first.live(), 0, "the first waker: a clone leaked or was dropped twice");
+        assert_eq!(second.live(), 0, "the second waker: a clone leaked or was dropped twice");
+    });
+}
+
+/// The asker registers its waker, then gives up while the answer is sent: whichever side comes
+/// second frees the slot, the answer is dropped once, and the registered waker is dropped once.
+#[test]
+fn reply_versus_registered_asker_dropped() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = oneshot::channel::<Tracked>();
+        let counted = Counted::new();
+        let waker = counted.waker();
+        let handler = {
+            let drops = drops.clone();
+            thread::spawn(move || tx.send(Tracked(7, drops)).is_ok())
+        };
+        let early = Pin::new(&mut rx).poll(&mut Context::from_waker(&waker));
+        let took = matches!(early, Poll::Ready(Ok(_)));
+        drop(early);
+        drop(rx);
+        let delivered = handler.join().unwrap();
+        assert!(!took || delivered, "the asker cannot take an answer that was handed back");
+        assert_eq!(drops.load(SeqCst), 1, "the answer is dropped exactly once");
+        drop(waker);
+        assert_eq!(counted.live(), 0, "the registered waker leaked or was dropped twice");
     });
 }
