@@ -86,19 +86,20 @@ pub trait Actor: Sized + Send + 'static {
         ctx: &mut ActorContext<Self>,
     ) -> impl Future<Output = ControlFlow<CancelReason<Self::Cancel>, ()>> + Send {
         async move {
-            let event = {
+            // `event` lives in this block only: a local still in scope at the handler's await
+            // is kept in the future, and re-reading it there stalled a store forward.
+            let msg = {
                 let tick = pin!(self.tick());
-                NextEvent::<Self, _> { token: &ctx.token, tick, rx: &mut ctx.rx }.await
-            };
-            match event {
-                Event::Cancelled(reason) => ControlFlow::Break(reason),
-                Event::Tick(flow) => flow.map_break(CancelReason::new),
-                Event::Message(Some(msg)) => {
-                    self.handle(Exec::new(ctx), msg).await;
-                    ControlFlow::Continue(())
+                let event = NextEvent::<Self, _> { token: &ctx.token, tick, rx: &mut ctx.rx }.await;
+                match event {
+                    Event::Cancelled(reason) => return ControlFlow::Break(reason),
+                    Event::Tick(flow) => return flow.map_break(CancelReason::new),
+                    Event::Message(Some(msg)) => msg,
+                    Event::Message(None) => return ControlFlow::Break(CancelReason::default()),
                 }
-                Event::Message(None) => ControlFlow::Break(CancelReason::default()),
-            }
+            };
+            self.handle(Exec::new(ctx), msg).await;
+            ControlFlow::Continue(())
         }
     }
 
