@@ -99,12 +99,31 @@ struct Node<T> {
 
 struct Inner<T> {
     reason: Option<CancelReason<T>>,
-    children: Vec<Weak<Node<T>>>,
     /// The first waker registered for good (`register_waker`: an actor's own), kept out of
     /// `waiters` so that a token with one such waker allocates nothing for it.
     hook: Option<Waker>,
+    /// Allocated on first use, so that a leaf token (most actors') keeps its node small.
+    lists: Option<Box<Lists<T>>>,
+}
+
+/// A node's children and waiting futures.
+struct Lists<T> {
+    children: Vec<Weak<Node<T>>>,
     waiters: Vec<(u64, Waker)>,
     next_waiter: u64,
+}
+
+impl<T> Inner<T> {
+    fn lists(&mut self) -> &mut Lists<T> {
+        self.lists.get_or_insert_with(|| {
+            Box::new(Lists { children: Vec::new(), waiters: Vec::new(), next_waiter: 0 })
+        })
+    }
+
+    /// Takes the waiting futures' wakers, to wake them outside the lock.
+    fn take_waiters(&mut self) -> Vec<(u64, Waker)> {
+        self.lists.as_mut().map(|l| std::mem::take(&mut l.waiters)).unwrap_or_default()
+    }
 }
 
 /// A cancellation token: cheap to clone (clones share one node), cancellable once with a reason,
@@ -176,11 +195,12 @@ impl<T> CancelToken<T> {
         let mut inner = self.node.inner.lock();
         let child = Node::new(inner.reason.clone());
         if inner.reason.is_none() {
+            let children = &mut inner.lists().children;
             // Prune children whose tokens are all gone before the vector would grow.
-            if inner.children.len() == inner.children.capacity() {
-                inner.children.retain(|c| c.strong_count() > 0);
+            if children.len() == children.capacity() {
+                children.retain(|c| c.strong_count() > 0);
             }
-            inner.children.push(Arc::downgrade(&child));
+            children.push(Arc::downgrade(&child));
         }
         CancelToken { node: child }
     }
@@ -290,7 +310,9 @@ impl<T> CancelToken<T> {
             return;
         }
         inner.reason = None;
-        inner.children.clear();
+        if let Some(lists) = &mut inner.lists {
+            lists.children.clear();
+        }
         // Relaxed: under the lock, which later readers of the reason take.
         self.node.cancelled.store(false, Relaxed);
     }
@@ -355,9 +377,10 @@ impl<T> CancelToken<T> {
             inner.hook = Some(waker);
             return true;
         }
-        let id = inner.next_waiter;
-        inner.next_waiter += 1;
-        inner.waiters.push((id, waker));
+        let lists = inner.lists();
+        let id = lists.next_waiter;
+        lists.next_waiter += 1;
+        lists.waiters.push((id, waker));
         true
     }
 }
@@ -366,13 +389,7 @@ impl<T> Node<T> {
     fn new(reason: Option<CancelReason<T>>) -> Arc<Self> {
         Arc::new(Node {
             cancelled: AtomicBool::new(reason.is_some()),
-            inner: Mutex::new(Inner {
-                reason,
-                children: Vec::new(),
-                hook: None,
-                waiters: Vec::new(),
-                next_waiter: 0,
-            }),
+            inner: Mutex::new(Inner { reason, hook: None, lists: None }),
         })
     }
 
@@ -388,9 +405,10 @@ impl<T> Node<T> {
             inner.reason = Some(reason.clone());
             // Release: pairs with the acquire in `is_cancelled`.
             self.cancelled.store(true, Release);
-            let taken = std::mem::take(&mut inner.children);
+            let children =
+                inner.lists.as_mut().map(|l| std::mem::take(&mut l.children)).unwrap_or_default();
             // The hook stays: after a `reset`, the next cancel must wake the actor again.
-            (taken, inner.hook.clone(), std::mem::take(&mut inner.waiters))
+            (children, inner.hook.clone(), inner.take_waiters())
         };
         if let Some(waker) = hook {
             waker.wake();
@@ -409,7 +427,7 @@ impl<T> Drop for Node<T> {
         // The last token is gone: wake `cancelled_or_dropped` waiters so they see `None`, and
         // the hook. Nobody else can hold the lock now (`&mut self`).
         let inner = self.inner.get_mut();
-        let (hook, waiters) = (inner.hook.take(), std::mem::take(&mut inner.waiters));
+        let (hook, waiters) = (inner.hook.take(), inner.take_waiters());
         if let Some(waker) = hook {
             waker.wake();
         }
@@ -440,16 +458,17 @@ impl<T> Wait<T> {
         if let Some(reason) = &inner.reason {
             return Poll::Ready(Some(reason.clone()));
         }
-        match self.id.and_then(|id| inner.waiters.iter_mut().find(|(i, _)| *i == id)) {
+        let lists = inner.lists();
+        match self.id.and_then(|id| lists.waiters.iter_mut().find(|(i, _)| *i == id)) {
             Some((_, waker)) => {
                 if !waker.will_wake(cx.waker()) {
                     *waker = cx.waker().clone();
                 }
             }
             None => {
-                let id = inner.next_waiter;
-                inner.next_waiter += 1;
-                inner.waiters.push((id, cx.waker().clone()));
+                let id = lists.next_waiter;
+                lists.next_waiter += 1;
+                lists.waiters.push((id, cx.waker().clone()));
                 self.id = Some(id);
             }
         }
@@ -461,8 +480,10 @@ impl<T> Drop for Wait<T> {
     fn drop(&mut self) {
         if let (Some(id), Some(node)) = (self.id, self.node.upgrade()) {
             let mut inner = node.inner.lock();
-            if let Some(pos) = inner.waiters.iter().position(|(i, _)| *i == id) {
-                inner.waiters.swap_remove(pos);
+            if let Some(lists) = &mut inner.lists
+                && let Some(pos) = lists.waiters.iter().position(|(i, _)| *i == id)
+            {
+                lists.waiters.swap_remove(pos);
             }
         }
     }
@@ -535,6 +556,19 @@ mod tests {
     fn counted() -> (Arc<Count>, Waker) {
         let count = Arc::new(Count(AtomicUsize::new(0)));
         (count.clone(), Waker::from(count))
+    }
+
+    /// Every actor has a node: a leaf's must not carry room for children and waiters.
+    #[test]
+    fn a_leaf_token_node_holds_no_lists() {
+        assert!(std::mem::size_of::<Node<()>>() <= 56, "{}", std::mem::size_of::<Node<()>>());
+        let parent = CancelToken::<()>::new();
+        assert!(parent.node.inner.lock().lists.is_none());
+        let child = parent.child();
+        assert!(child.node.inner.lock().lists.is_none());
+        assert!(parent.node.inner.lock().lists.is_some(), "the parent now has a child");
+        parent.cancel(());
+        assert!(child.is_cancelled());
     }
 
     #[test]
