@@ -96,10 +96,10 @@ impl<T> Slot<T> {
     unsafe fn free(slot: NonNull<Slot<T>>) {
         #[cfg(actor12_loom)]
         {
-            // SAFETY: as below; under loom the memory is kept and marked instead, and only the
-            // value is dropped (nobody else touches the cell any more).
+            // SAFETY: as below; under loom the memory is kept and marked instead.
             let s = unsafe { slot.as_ref() };
             assert!(!s.freed.swap(true, SeqCst), "slot freed twice");
+            // SAFETY: both sides are finished: nobody else touches the cell any more.
             drop(s.value.with_mut(|p| unsafe { (*p).take() }));
         }
         #[cfg(not(actor12_loom))]

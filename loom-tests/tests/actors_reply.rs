@@ -85,22 +85,25 @@ impl Counted {
 
 static COUNTED: RawWakerVTable = RawWakerVTable::new(
     |p| {
-        // SAFETY: `p` is a live `&Counted` (see `Counted::waker`).
-        unsafe { &*(p as *const Counted) }.live.fetch_add(1, SeqCst);
+        counted(p).live.fetch_add(1, SeqCst);
         RawWaker::new(p, &COUNTED)
     },
     |p| {
-        // SAFETY: as above.
-        let c = unsafe { &*(p as *const Counted) };
-        c.woken.store(true, SeqCst);
-        c.live.fetch_sub(1, SeqCst);
+        counted(p).woken.store(true, SeqCst);
+        counted(p).live.fetch_sub(1, SeqCst);
     },
-    // SAFETY (both): as above.
-    |p| unsafe { &*(p as *const Counted) }.woken.store(true, SeqCst),
+    |p| counted(p).woken.store(true, SeqCst),
     |p| {
-        unsafe { &*(p as *const Counted) }.live.fetch_sub(1, SeqCst);
+        counted(p).live.fetch_sub(1, SeqCst);
     },
 );
+
+/// The `Counted` behind a waker's data pointer.
+fn counted<'a>(p: *const ()) -> &'a Counted {
+    // SAFETY: every waker with the `COUNTED` vtable points at a `Counted` the test keeps alive
+    // (boxed) until after every waker is gone (see `Counted::waker`).
+    unsafe { &*(p as *const Counted) }
+}
 
 /// The asker registers one waker, then replaces it with another while the answer is sent: the
 /// sender must never wake (or drop) a waker the asker already took back, and the waker left
@@ -114,10 +117,10 @@ fn reply_versus_waker_replaced() {
         let handler = thread::spawn(move || tx.send(7).unwrap());
         let mut answer = None;
         for waker in [&first_waker, &second_waker] {
-            if answer.is_none() {
-                if let Poll::Ready(a) = Pin::new(&mut rx).poll(&mut Context::from_waker(waker)) {
-                    answer = Some(a);
-                }
+            if answer.is_none()
+                && let Poll::Ready(a) = Pin::new(&mut rx).poll(&mut Context::from_waker(waker))
+            {
+                answer = Some(a);
             }
         }
         if answer.is_none() {
