@@ -14,13 +14,16 @@ thread_local! {
 }
 
 /// Runs `f` with this thread's worker, if it is one.
+///
+/// The thread-local is read on its own, outside `f`: a small access is inlined into the caller
+/// as one thread-pointer load, where `LocalKey::with` around all of `f` was left out of line
+/// (a call through the key's accessor on every schedule of a message).
+#[inline(always)]
 pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
-    CORE.with(|c| {
-        let ptr = c.get();
-        // SAFETY: `CORE` is set only by `set_core` for the duration of the worker's run loop,
-        // which keeps the `Core` alive and on this thread.
-        f(unsafe { ptr.as_ref() })
-    })
+    let ptr = CORE.get();
+    // SAFETY: `CORE` is set only by `set_core` for the duration of the worker's run loop, which
+    // keeps the `Core` alive and on this thread; `f` runs now, on this thread.
+    f(unsafe { ptr.as_ref() })
 }
 
 /// Marks this thread as `core`'s worker until the guard drops.
