@@ -30,6 +30,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
@@ -155,7 +156,10 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         freed: crate::loom::AtomicBool::new(false),
     });
     let slot = NonNull::from(Box::leak(slot));
-    (Sender { slot: Some(slot) }, Receiver { slot: Some(slot), registered: false })
+    (
+        Sender { slot: Some(slot), owns: PhantomData },
+        Receiver { slot: Some(slot), registered: false, owns: PhantomData },
+    )
 }
 
 /// The answering side of a reply slot. Dropping it without sending resolves the receiver to
@@ -163,6 +167,8 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 pub struct Sender<T> {
     /// `None` for a detached sender, and once finished.
     slot: Option<NonNull<Slot<T>>>,
+    /// Either side may drop the slot's `T` (for the drop check).
+    owns: PhantomData<T>,
 }
 
 /// The asking side of a reply slot: a future of the answer.
@@ -171,6 +177,8 @@ pub struct Receiver<T> {
     slot: Option<NonNull<Slot<T>>>,
     /// Our waker is in the cell and `RX_WAITING` is set.
     registered: bool,
+    /// As in `Sender`.
+    owns: PhantomData<T>,
 }
 
 // SAFETY: each side moves to another thread with nothing but its pointer; the slot carries one
@@ -183,6 +191,18 @@ unsafe impl<T: Send> Sync for Sender<T> {}
 unsafe impl<T: Send> Send for Receiver<T> {}
 // SAFETY: `&Receiver` reads only the state word.
 unsafe impl<T: Send> Sync for Receiver<T> {}
+// The `T` is behind a pointer, never pinned in place.
+impl<T> Unpin for Sender<T> {}
+impl<T> Unpin for Receiver<T> {}
+
+// Both sides can go anywhere a `T: Send` can, and any `T` leaves them `Unpin`.
+const _: () = {
+    const fn sendable<S: Send + Sync + Unpin>() {}
+    const fn unpin<S: Unpin>() {}
+    sendable::<Sender<String>>();
+    sendable::<Receiver<String>>();
+    unpin::<Receiver<std::marker::PhantomPinned>>();
+};
 
 /// The sender was dropped without answering: the actor died, or dropped the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,7 +222,7 @@ impl<T> Sender<T> {
     /// value back, and it allocates nothing.
     #[cfg_attr(actor12_loom, allow(dead_code))] // used by the actor runtime, absent under loom
     pub(crate) fn detached() -> Sender<T> {
-        Sender { slot: None }
+        Sender { slot: None, owns: PhantomData }
     }
 
     /// Sends the answer; gives it back if the receiver is gone.
