@@ -19,7 +19,8 @@
 //! wakes everyone; their retries find the mailbox closed and hand their messages back.
 //!
 //! The queue is a `VecDeque` that keeps its capacity, so waiting allocates nothing once the queue
-//! has grown to the number of concurrent waiters.
+//! has grown to the number of concurrent waiters. It is boxed on the first wait: most mailboxes
+//! never have a waiter, and every actor has a mailbox.
 
 use std::collections::VecDeque;
 use std::task::Waker;
@@ -30,7 +31,8 @@ use crate::state::TailState;
 pub(crate) struct Waiters {
     /// Waiters in `queue`. Read without the lock by the consumer, behind a `SeqCst` fence.
     count: AtomicUsize,
-    list: Mutex<List>,
+    /// `None` until the first wait.
+    list: Mutex<Option<Box<List>>>,
 }
 
 struct List {
@@ -40,10 +42,7 @@ struct List {
 
 impl Waiters {
     pub(crate) fn new() -> Self {
-        Waiters {
-            count: AtomicUsize::new(0),
-            list: Mutex::new(List { queue: VecDeque::new(), next_id: 0 }),
-        }
+        Waiters { count: AtomicUsize::new(0), list: Mutex::new(None) }
     }
 
     /// Queues the caller (or refreshes its waker), then calls `retry` once. `state` is the
@@ -59,7 +58,9 @@ impl Waiters {
         waker: &Waker,
         retry: impl FnOnce() -> Option<R>,
     ) -> Option<R> {
-        let mut list = self.list.lock();
+        let mut guard = self.list.lock();
+        let list =
+            guard.get_or_insert_with(|| Box::new(List { queue: VecDeque::new(), next_id: 0 }));
         let queued = entry.and_then(|id| list.queue.iter_mut().find(|(i, _)| *i == id));
         match queued {
             Some((_, w)) => {
@@ -86,7 +87,7 @@ impl Waiters {
         fence(SeqCst);
         let done = retry()?;
         if let Some(id) = entry.take() {
-            self.dequeue(state, &mut list, id);
+            self.dequeue(state, list, id);
         }
         Some(done)
     }
@@ -100,7 +101,8 @@ impl Waiters {
 
     /// Wakes the first waiter, if any.
     pub(crate) fn wake_one(&self, state: &TailState) {
-        let mut list = self.list.lock();
+        let mut guard = self.list.lock();
+        let Some(list) = guard.as_mut() else { return };
         let first = list.queue.pop_front();
         if first.is_some() {
             self.count.fetch_sub(1, Relaxed);
@@ -108,7 +110,7 @@ impl Waiters {
                 state.clear_waiting();
             }
         }
-        drop(list);
+        drop(guard);
         if let Some((_, waker)) = first {
             waker.wake();
         }
@@ -116,13 +118,14 @@ impl Waiters {
 
     /// Wakes every waiter.
     pub(crate) fn wake_all(&self, state: &TailState) {
-        let mut list = self.list.lock();
+        let mut guard = self.list.lock();
+        let Some(list) = guard.as_mut() else { return };
         let all = std::mem::take(&mut list.queue);
         if !all.is_empty() {
             self.count.store(0, Relaxed);
             state.clear_waiting();
         }
-        drop(list);
+        drop(guard);
         for (_, waker) in all {
             waker.wake();
         }
@@ -131,15 +134,19 @@ impl Waiters {
     /// A producer that was queued finished without needing its turn: leave the queue.
     pub(crate) fn cancel_quietly(&self, state: &TailState, entry: Option<u64>) {
         let Some(id) = entry else { return };
-        self.dequeue(state, &mut self.list.lock(), id);
+        if let Some(list) = self.list.lock().as_mut() {
+            self.dequeue(state, list, id);
+        }
     }
 
     /// A waiting producer gives up. If it had been woken, its wake-up goes to the next waiter.
     pub(crate) fn cancel(&self, state: &TailState, entry: Option<u64>) {
         let Some(id) = entry else { return };
-        let mut list = self.list.lock();
-        if !self.dequeue(state, &mut list, id) {
-            drop(list);
+        let mut guard = self.list.lock();
+        // A ticket means the list exists: it was made by the wait that issued it.
+        let Some(list) = guard.as_mut() else { return };
+        if !self.dequeue(state, list, id) {
+            drop(guard);
             self.wake_one(state);
         }
     }
@@ -154,5 +161,14 @@ impl Waiters {
             state.clear_waiting();
         }
         true
+    }
+}
+
+#[cfg(all(test, not(actor12_loom)))]
+mod tests {
+    /// Every actor's mailbox has a `Waiters`: the queue is not in it until someone waits.
+    #[test]
+    fn an_empty_waiter_list_is_small() {
+        assert!(std::mem::size_of::<super::Waiters>() <= 24);
     }
 }
