@@ -298,7 +298,8 @@ impl<A: Actor> ActorContext<A> {
 /// actor's runtime, and all are aborted when the set is dropped, that is when the actor stops.
 pub struct TaskSet {
     handle: actor12_scheduler::TaskHandle,
-    tasks: Vec<actor12_scheduler::JoinHandle<()>>,
+    /// Boxed on the first spawn: every actor's context has a set, and most stay empty.
+    tasks: Option<Box<Vec<actor12_scheduler::JoinHandle<()>>>>,
 }
 
 impl Debug for TaskSet {
@@ -309,20 +310,21 @@ impl Debug for TaskSet {
 
 impl TaskSet {
     pub(crate) fn new(handle: actor12_scheduler::TaskHandle) -> TaskSet {
-        TaskSet { handle, tasks: Vec::new() }
+        TaskSet { handle, tasks: None }
     }
 
     /// Spawns a task into the set.
     pub fn spawn(&mut self, future: impl Future<Output = ()> + Send + 'static) {
-        if self.tasks.len() == self.tasks.capacity() {
-            self.tasks.retain(|t| !t.is_finished());
+        let tasks = self.tasks.get_or_insert_default();
+        if tasks.len() == tasks.capacity() {
+            tasks.retain(|t| !t.is_finished());
         }
-        self.tasks.push(self.handle.spawn(future));
+        tasks.push(self.handle.spawn(future));
     }
 
     /// Tasks spawned and not yet finished.
     pub fn len(&self) -> usize {
-        self.tasks.iter().filter(|t| !t.is_finished()).count()
+        self.tasks.iter().flat_map(|tasks| tasks.iter()).filter(|t| !t.is_finished()).count()
     }
 
     /// True if no task is running.
@@ -332,7 +334,7 @@ impl TaskSet {
 
     /// Aborts every task in the set.
     pub fn abort_all(&mut self) {
-        for task in self.tasks.drain(..) {
+        for task in self.tasks.iter_mut().flat_map(|tasks| tasks.drain(..)) {
             task.abort();
         }
     }

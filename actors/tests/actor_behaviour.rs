@@ -676,3 +676,61 @@ fn a_small_pending_init_future_kept_in_place_runs_and_drops_once() {
 fn a_large_pending_init_future_kept_in_a_box_runs_and_drops_once() {
     gated_init::<64>();
 }
+
+/// Sends on drop: tells the test that a background task's future was dropped.
+struct OnDrop(std::sync::mpsc::Sender<&'static str>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send("dropped");
+    }
+}
+
+/// Spawns one background task from `init` and one per `Envelope` it handles; answers with how
+/// many are running.
+struct Background(std::sync::mpsc::Sender<&'static str>);
+
+impl Actor for Background {
+    type Message = actor12::Envelope<(), anyhow::Result<usize>>;
+    type Spec = std::sync::mpsc::Sender<&'static str>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(mut ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let guard = OnDrop(ctx.spec.clone());
+        ctx.spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        });
+        std::future::ready(Ok(Background(ctx.spec.clone())))
+    }
+
+    async fn handle(&mut self, mut ctx: Exec<'_, Self>, msg: Self::Message) {
+        let guard = OnDrop(self.0.clone());
+        ctx.spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        });
+        let _ = msg.reply.send(Ok(ctx.futures.len()));
+    }
+}
+
+#[test]
+fn background_tasks_run_with_the_actor_and_are_aborted_when_it_stops() {
+    let rt = runtime();
+    let (tx, dropped) = std::sync::mpsc::channel();
+    rt.block_on(async {
+        let actor = actor12::spawn::<Background>(tx);
+        assert_eq!(actor.send(()).await.unwrap(), 2, "init's task and the first handler's");
+        assert_eq!(actor.send(()).await.unwrap(), 3);
+        assert!(dropped.try_recv().is_err(), "nothing aborted while the actor runs");
+        actor.cancel_and_wait(()).await;
+    });
+    for _ in 0..3 {
+        let limit = Duration::from_secs(10);
+        assert_eq!(dropped.recv_timeout(limit), Ok("dropped"), "every task is aborted");
+    }
+}
