@@ -299,6 +299,7 @@ impl<A: Actor> ActorContext<A> {
 pub struct TaskSet {
     handle: actor12_scheduler::TaskHandle,
     /// Boxed on the first spawn: every actor's context has a set, and most stay empty.
+    #[expect(clippy::box_collection, reason = "an empty set is one word, not three")]
     tasks: Option<Box<Vec<actor12_scheduler::JoinHandle<()>>>>,
 }
 
