@@ -6,8 +6,9 @@
 //!
 //!   --rounds N     samples per benchmark (default 7)
 //!   --quick        one round of shorter runs, files not written: a smoke test
-//!   --filter TEXT  only benchmarks whose `group/workload/impl` contains TEXT; files are
-//!                  written only with an explicit --out
+//!   --filter TEXT  only benchmarks whose `group/workload/impl` contains TEXT (ending TEXT
+//!                  with `$` anchors it at the end: `peers/ask/actor12$` is handler style
+//!                  alone); files are written only with an explicit --out
 //!   --out DIR      where `<group>.json` and `<group>.md` (and `peers.svg`) go (default:
 //!                  docs/benchmarks in the workspace)
 //!   --no-write     print the table only
@@ -161,6 +162,14 @@ impl Job {
     }
 }
 
+/// Whether a job's id passes `--filter`: contains it, or ends with it if it ends in `$`.
+fn matches(id: &str, filter: &str) -> bool {
+    match filter.strip_suffix('$') {
+        Some(end) => id.ends_with(end),
+        None => id.contains(filter),
+    }
+}
+
 fn bench_iters(b: &Bench, options: &Options) -> u64 {
     if options.quick { (b.iters_per_run / 10).max(1) } else { b.iters_per_run }
 }
@@ -184,7 +193,7 @@ fn main() -> ExitCode {
         .into_iter()
         .map(Job::Bench)
         .chain(peers::benches().into_iter().map(Job::Peer))
-        .filter(|job| options.filter.as_ref().is_none_or(|f| job.id().contains(f.as_str())))
+        .filter(|job| options.filter.as_ref().is_none_or(|f| matches(&job.id(), f)))
         .collect();
     if jobs.is_empty() {
         eprintln!("actor12-bench: no benchmark matches the filter");
@@ -326,4 +335,17 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn a_filter_matches_anywhere_unless_anchored_with_a_dollar() {
+        assert!(matches("peers/ask/actor12-envelope", "ask/actor12"));
+        assert!(matches("peers/ask/actor12", "peers/ask/actor12$"));
+        assert!(!matches("peers/ask/actor12-envelope", "peers/ask/actor12$"));
+        assert!(!matches("peers/ask/actor12", "fan_in"));
+    }
 }
