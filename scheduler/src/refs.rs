@@ -126,8 +126,12 @@ unsafe impl Sync for RuntimeRef {}
 impl RuntimeRef {
     /// A reference for a task being spawned on this thread.
     pub(crate) fn new(shared: &Arc<Shared>) -> RuntimeRef {
+        // `Arc::as_ptr`, not `&**shared`: a pointer made from the reference may only reach the
+        // `Shared`, and the count this one is given to sits before it in the `Arc`'s block
+        // (Miri's Stacked Borrows rejected the `Arc::increment_strong_count` on it).
+        let ptr = NonNull::new(Arc::as_ptr(shared).cast_mut()).expect("an `Arc`'s pointer");
         // SAFETY: `shared` is a live `Arc`.
-        unsafe { RuntimeRef::from_ptr(NonNull::from(&**shared)) }
+        unsafe { RuntimeRef::from_ptr(ptr) }
     }
 
     /// # Safety
