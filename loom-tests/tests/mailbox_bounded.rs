@@ -3,8 +3,9 @@
 #![cfg(actor12_loom)]
 
 use actor12_loom_tests::block_on;
-use actor12_mailbox::{Mailbox, Pop};
+use actor12_mailbox::{Mailbox, Pop, Push};
 use loom::sync::Arc;
+use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use loom::thread;
 
 #[test]
@@ -66,4 +67,45 @@ fn waiter_versus_close() {
 #[test]
 fn waiter_versus_lazy_pop_then_idle() {
     waiter_versus_consumer(true);
+}
+
+/// As an actor parks: once `try_idle` succeeds, the consumer runs again only when a push finds
+/// the mailbox idle and schedules it. A waiter that the lazy pops missed must be woken by the
+/// idle transition (before it: after it, the mailbox is no longer the consumer's to touch), or
+/// the producer waits for room and the consumer for a push, forever. Unlike the model above,
+/// no later pop can rescue the waiter.
+#[test]
+fn waiter_versus_lazy_pop_then_park() {
+    loom::model(|| {
+        let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
+        // The consumer (this thread) is scheduled by this push.
+        assert_eq!(mailbox.try_push(1).unwrap(), Push::Schedule);
+        let scheduled = Arc::new(AtomicBool::new(false));
+        let producer = {
+            let (mailbox, scheduled) = (mailbox.clone(), scheduled.clone());
+            thread::spawn(move || {
+                if block_on(mailbox.push(2)).unwrap() == Push::Schedule {
+                    scheduled.store(true, SeqCst);
+                }
+            })
+        };
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            // SAFETY: this thread is the only consumer, and runs only while scheduled.
+            match unsafe { mailbox.pop_lazy() } {
+                Pop::User(v) => got.push(v),
+                // SAFETY: as above.
+                Pop::Empty | Pop::Busy if unsafe { mailbox.try_idle() } => {
+                    while !scheduled.load(SeqCst) {
+                        thread::yield_now();
+                    }
+                    scheduled.store(false, SeqCst);
+                }
+                Pop::Empty | Pop::Busy => thread::yield_now(),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        producer.join().unwrap();
+        assert_eq!(got, [1, 2]);
+    });
 }

@@ -373,19 +373,31 @@ impl<T, S> Mailbox<T, S> {
         }
     }
 
-    /// After an idle transition that swapped `before` out of the state word (or, if `swapped`
-    /// is false, only read it): wakes a waiting producer that an unfenced pop may have missed.
-    /// Done after every transition, lazy pops or not: it costs a bit test on a word already
-    /// read, where a flag saying whether a lazy pop happened would make every mailbox a word
-    /// larger.
-    fn wake_missed_waiter(&self, before: Snapshot, swapped: bool) {
-        if !swapped {
-            // No read-modify-write ordered us against the producers: fall back to `pop`'s fence.
-            fence(SeqCst);
-            if self.waiters.any() {
-                self.waiters.wake_one(self.tx.state());
-            }
-        } else if before.has_waiters() {
+    /// Wakes a waiting producer that an unfenced pop may have missed, if `state` says one may be
+    /// queued: `state` is the word an idle transition is about to replace, or one a
+    /// read-modify-write returned.
+    ///
+    /// An idle transition calls it before, not after: once the transition succeeds, the mailbox is no longer the caller's to
+    /// touch. It is still exact. The transition is a compare-and-swap expecting `state`, and a
+    /// producer queues with a read-modify-write that sets WAITING, so a producer queued since
+    /// `state` was read either changed the word (the transition fails, and the next attempt sees
+    /// it) or found WAITING set already (a producer is woken here). A producer queued after the
+    /// transition acquires it and sees the room the consumer made. Done at every transition,
+    /// lazy pops or not: it costs a bit test on a word already read, where a flag saying whether
+    /// a lazy pop happened would make every mailbox a word larger.
+    fn wake_flagged_waiter(&self, state: Snapshot) {
+        if state.has_waiters() {
+            self.waiters.wake_one(self.tx.state());
+        }
+    }
+
+    /// For a consumer that finds the word idle already (it ran without being scheduled), so made
+    /// no transition that orders it against the producers: `pop`'s fence, then a look at the
+    /// queue.
+    fn wake_missed_waiter(&self, state: Snapshot) {
+        debug_assert!(state.is_idle());
+        fence(SeqCst);
+        if self.waiters.any() {
             self.waiters.wake_one(self.tx.state());
         }
     }
@@ -424,6 +436,10 @@ impl<T, S> Mailbox<T, S> {
     /// [`Push::Schedule`]), false if anything arrived, or the mailbox was closed, since the last
     /// pop: keep popping.
     ///
+    /// Once it returns true the consumer's right to run is given away, and the mailbox may be
+    /// freed by whoever holds it next at any moment: this touches nothing after the transition
+    /// that gave it away (see [`wake_flagged_waiter`](Self::wake_flagged_waiter)).
+    ///
     /// # Safety
     /// As for [`pop`](Self::pop).
     pub unsafe fn try_idle(&self) -> bool {
@@ -433,7 +449,7 @@ impl<T, S> Mailbox<T, S> {
         loop {
             if state.is_idle() {
                 // Already idle (the consumer ran without being scheduled): nothing changes.
-                self.wake_missed_waiter(state, false);
+                self.wake_missed_waiter(state);
                 return true;
             }
             if state.pos() != rx.list.pos
@@ -453,11 +469,9 @@ impl<T, S> Mailbox<T, S> {
                 }
                 continue;
             }
+            self.wake_flagged_waiter(state);
             match self.tx.state().try_idle(state) {
-                Ok(()) => {
-                    self.wake_missed_waiter(state, true);
-                    return true;
-                }
+                Ok(()) => return true,
                 Err(now) => state = now,
             }
         }
@@ -468,15 +482,27 @@ impl<T, S> Mailbox<T, S> {
     /// when [`notify`](Self::notify) is called. Messages pushed meanwhile still schedule it (the
     /// first push after this returns [`Push::Schedule`]); the consumer decides what to do with
     /// such a run. False if a notification arrived since [`take_notified`](Self::take_notified):
-    /// run again.
+    /// run again. Like [`try_idle`](Self::try_idle), it touches nothing once it has succeeded.
     ///
     /// # Safety
     /// As for [`pop`](Self::pop).
     pub unsafe fn try_idle_unless_notified(&self) -> bool {
-        let Some(before) = self.tx.state().try_idle_unless_notified() else { return false };
-        // An already idle word was only read.
-        self.wake_missed_waiter(before, !before.is_idle());
-        true
+        let mut state = self.tx.state().load();
+        loop {
+            if state.is_notified() {
+                return false;
+            }
+            if state.is_idle() {
+                // An already idle word is only read.
+                self.wake_missed_waiter(state);
+                return true;
+            }
+            self.wake_flagged_waiter(state);
+            match self.tx.state().try_idle(state) {
+                Ok(()) => return true,
+                Err(now) => state = now,
+            }
+        }
     }
 
     /// Clears the notification flag set by [`notify`](Self::notify); true if it was set. Call it
@@ -492,7 +518,7 @@ impl<T, S> Mailbox<T, S> {
         }
         let before = state.take_notify();
         // A read-modify-write: it may stand for the idle transition a run spent on notifications.
-        self.wake_missed_waiter(before, true);
+        self.wake_flagged_waiter(before);
         before.is_notified()
     }
 

@@ -30,10 +30,12 @@
 //! * **WAITING** says that producers may be queued for room in a bounded mailbox. A producer sets
 //!   it when it queues and, under the waiters' lock, the last one to leave the queue clears it
 //!   ([`TailState::flag_waiting`], [`TailState::clear_waiting`]). A consumer that pops without a
-//!   fence (`Mailbox::pop_lazy`) learns of waiters from the word its idle transition swaps: both
-//!   are read-modify-writes of this word, so either the producer's flag comes first and the
-//!   consumer sees it, or the consumer's transition comes first and the producer, acquiring it,
-//!   sees the room the consumer made before it.
+//!   fence (`Mailbox::pop_lazy`) learns of waiters from the word its idle transition replaces:
+//!   the transition is a CAS and the flag a read-modify-write of this word, so either the
+//!   producer's flag comes first and the consumer sees it (in the word the CAS expects, and wakes
+//!   a producer before the CAS, as the mailbox is no longer its to touch after), or the consumer's
+//!   transition comes first and the producer, acquiring it, sees the room the consumer made
+//!   before it.
 //!
 //! No code outside this file does bit arithmetic on the word: reads return a [`Snapshot`], writes
 //! are named transitions.
@@ -165,25 +167,6 @@ impl TailState {
     /// Clears NOTIFY and returns the word as it was before. Consumer only.
     pub(crate) fn take_notify(&self) -> Snapshot {
         Snapshot(self.0.fetch_and(!NOTIFY, AcqRel))
-    }
-
-    /// Sets IDLE unless NOTIFY is set, whatever the position: for a consumer that is waiting for
-    /// something other than a message. Consumer only. `None` if NOTIFY was set; else the word
-    /// the CAS replaced, or the word read if IDLE was set already (no write).
-    pub(crate) fn try_idle_unless_notified(&self) -> Option<Snapshot> {
-        let mut cur = self.0.load(Acquire);
-        loop {
-            if cur & NOTIFY != 0 {
-                return None;
-            }
-            if cur & IDLE != 0 {
-                return Some(Snapshot(cur));
-            }
-            match self.0.compare_exchange_weak(cur, cur | IDLE, AcqRel, Acquire) {
-                Ok(_) => return Some(Snapshot(cur)),
-                Err(actual) => cur = actual,
-            }
-        }
     }
 
     /// A producer queued for room (under the waiters' lock).
