@@ -39,10 +39,7 @@ fn one_sender_mixed_call_styles_keep_order() {
 #[test]
 fn many_senders_on_all_workers_lose_and_duplicate_nothing() {
     const SENDERS: u32 = 8;
-    // CI divides the size under valgrind (ACTOR12_STRESS_DIV).
-    let div: u32 =
-        std::env::var("ACTOR12_STRESS_DIV").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    let per_sender: u32 = (20_000 / div).max(4) / 4 * 4;
+    let per_sender = u32::try_from(scaled(20_000, 4)).expect("a small size") / 4 * 4;
     let rt = runtime();
     let actors: Vec<_> = (0..4)
         .map(|_| rt.block_on(async { actor12::spawn::<Recorder>(Probe::default()) }))
@@ -120,15 +117,23 @@ fn replies_resolve_with_answer_timeout_or_error_when_the_actor_dies() {
         assert_eq!(queued.reply().await.unwrap().unwrap(), 2);
         assert!(actor.ask_dyn(Ghost).await.is_err());
 
-        // The actor dies with asks queued behind a blocked handler: every one gets an error.
-        let (_never, gate) = actor12::oneshot::channel::<()>();
-        let blocked = actor.send_message(HandlerMessage::new(Hold(gate))).await;
+        // The actor is cancelled while a handler runs, with asks queued behind it: it stops
+        // after that handler (cancellation is seen between messages, as in actor12 0.0.11), and
+        // every queued ask gets an error at once. The handler is known to have started: a test
+        // that cancelled while it might still be queued passed only while the actor was slower
+        // to start it than the test was to cancel (Miri's scheduler ran it first, and hung).
+        let (started_tx, started) = actor12::oneshot::channel();
+        let (open, gate) = actor12::oneshot::channel::<()>();
+        let running = actor.send_message(HandlerMessage::new(HoldStarted(started_tx, gate))).await;
         let mut queued = Vec::new();
         for n in 0..10 {
             queued.push(actor.send_message(HandlerMessage::new(Note(1, n))).await);
         }
+        started.await.unwrap();
+        actor.cancel(());
+        open.send(()).unwrap();
         actor.cancel_and_wait(()).await;
-        assert!(matches!(blocked.reply().await, Err(MessageError::RecvFailed(_))));
+        assert!(running.reply().await.unwrap().is_ok(), "the running handler finished");
         for q in queued {
             assert!(matches!(q.reply().await, Err(MessageError::RecvFailed(_))));
         }
@@ -563,16 +568,17 @@ impl Actor for Tally {
 #[test]
 fn many_senders_waiting_for_room_all_get_through() {
     const SENDERS: usize = 4;
-    const EACH: u64 = 5_000;
+    // Every send waits for room (a one-slot mailbox), at any size CI picks.
+    let each = scaled(5_000, 200);
     let rt = runtime();
     let counts = rt.block_on(async {
         let (done, report) = actor12::oneshot::channel();
-        let tally = actor12::spawn::<Tally>((SENDERS, EACH, done));
+        let tally = actor12::spawn::<Tally>((SENDERS, each, done));
         let senders: Vec<_> = (0..SENDERS)
             .map(|s| {
                 let tally = tally.clone();
                 actor12::rt::spawn(async move {
-                    for seq in 0..EACH {
+                    for seq in 0..each {
                         tally.send_raw(Numbered(s, seq)).await.expect("the tally is alive");
                     }
                 })
@@ -585,7 +591,7 @@ fn many_senders_waiting_for_room_all_get_through() {
         tally.cancel_and_wait(()).await;
         counts
     });
-    assert_eq!(counts, vec![EACH; SENDERS]);
+    assert_eq!(counts, vec![each; SENDERS]);
 }
 
 /// Counts its drops.

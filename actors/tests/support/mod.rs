@@ -7,6 +7,14 @@ use std::sync::{Arc, Condvar, Mutex};
 use actor12::prelude::*;
 use actor12::{Call, MpscChannel, Multi};
 
+/// `n` divided by `ACTOR12_STRESS_DIV` (1 if unset), and at least `min`: CI runs the stress
+/// tests small under valgrind and Miri.
+pub fn scaled(n: u64, min: u64) -> u64 {
+    let div: u64 =
+        std::env::var("ACTOR12_STRESS_DIV").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    (n / div.max(1)).max(min)
+}
+
 pub fn runtime() -> actor12::rt::Runtime {
     actor12::rt::Runtime::builder().worker_threads(2).build().unwrap()
 }
@@ -119,6 +127,23 @@ impl Handler<Hold> for Recorder {
     type Reply = anyhow::Result<()>;
 
     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Hold(gate): Hold) -> Self::Reply {
+        let _ = gate.await;
+        Ok(())
+    }
+}
+
+/// Says that its handler has started, then waits (inside the handler) until the gate opens.
+pub struct HoldStarted(pub actor12::oneshot::Sender<()>, pub actor12::oneshot::Receiver<()>);
+
+impl Handler<HoldStarted> for Recorder {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        HoldStarted(started, gate): HoldStarted,
+    ) -> Self::Reply {
+        let _ = started.send(());
         let _ = gate.await;
         Ok(())
     }
