@@ -437,8 +437,8 @@ impl<T, S> Mailbox<T, S> {
     /// pop: keep popping.
     ///
     /// Once it returns true the consumer's right to run is given away, and the mailbox may be
-    /// freed by whoever holds it next at any moment: this touches nothing after the transition
-    /// that gave it away (see [`wake_flagged_waiter`](Self::wake_flagged_waiter)).
+    /// freed by whoever holds it next at any moment, so nothing here touches the mailbox after
+    /// the transition (a producer waiting for room is woken before it).
     ///
     /// # Safety
     /// As for [`pop`](Self::pop).
