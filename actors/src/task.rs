@@ -444,6 +444,9 @@ where
         stage: UnsafeCell::new(Stage::Empty),
     });
     let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
+    // The allocation's own provenance, for `dealloc`: the last reference may be one made from a
+    // shared borrow of the header (`Core::schedule`, `Core::waker`), which may not free it.
+    let _ = ptr.expose_provenance();
     // SAFETY: one of the three references is the links'.
     let core = CoreRef { task: unsafe { TaskRef::from_raw(ptr) }, _message: PhantomData };
     LinkRef { core: ManuallyDrop::new(core), _part: PhantomData }
@@ -820,8 +823,10 @@ unsafe fn shutdown<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send 
 }
 
 unsafe fn dealloc<M, L, F>(ptr: NonNull<Header>) {
+    // Through the provenance `allocate` exposed, not `ptr`'s (see there).
+    let task = std::ptr::with_exposed_provenance_mut::<Task<M, L, F>>(ptr.addr().get());
     // SAFETY: the last reference is gone; the allocation was made by `allocate::<M, L, F>`.
-    drop(unsafe { Box::from_raw(ptr.cast::<Task<M, L, F>>().as_ptr()) });
+    drop(unsafe { Box::from_raw(task) });
 }
 
 /// The task list entry's `shutdown`: ask for the run token; if the actor was idle we get it and
