@@ -17,7 +17,9 @@ use actor12::cancel::{CancelReason, CancelToken};
 use actor12::prelude::*;
 use actor12::{ActorContext, ActorReceiver, Call, MpscChannel, Multi};
 
-const HANG: Duration = Duration::from_secs(3);
+/// How long a future may take before it is taken for hung: Miri interprets the program
+/// hundreds of times slower than it runs.
+const HANG: Duration = Duration::from_secs(if cfg!(miri) { 600 } else { 3 });
 
 fn runtime(workers: usize) -> actor12::rt::Runtime {
     actor12::rt::Runtime::builder().worker_threads(workers).build().unwrap()
