@@ -202,8 +202,8 @@ where
 /// The message is started at once rather than at the first poll: kept whole until then, it was
 /// moved into this future with 16-byte copies that straddled the 8-, 16- and 8-byte writes the
 /// mailbox's pop had just made, a stalled store forward each time (38% of the lifecycle poll's
-/// samples in handler-style ring). Started at once, the payload is read where the pop left it, field by
-/// field. It also keeps this future at five words.
+/// samples in handler-style ring). Started at once, the payload is read where the pop left it,
+/// field by field. It also keeps this future at five words.
 struct Handling<'a, A: Actor> {
     /// `None` once the handler's future is dropped and the buffer is back in the context.
     running: Option<Running>,

@@ -377,8 +377,8 @@ impl<T, S> Mailbox<T, S> {
     /// queued: `state` is the word an idle transition is about to replace, or one a
     /// read-modify-write returned.
     ///
-    /// An idle transition calls it before, not after: once the transition succeeds, the mailbox is no longer the caller's to
-    /// touch. It is still exact. The transition is a compare-and-swap expecting `state`, and a
+    /// An idle transition calls it before, not after: once the transition succeeds, the mailbox
+    /// is no longer the caller's to touch. It is still exact. The transition is a compare-and-swap expecting `state`, and a
     /// producer queues with a read-modify-write that sets WAITING, so a producer queued since
     /// `state` was read either changed the word (the transition fails, and the next attempt sees
     /// it) or found WAITING set already (a producer is woken here). A producer queued after the
