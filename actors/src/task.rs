@@ -148,7 +148,9 @@ impl StopWaiters {
 struct Task<M, L, F> {
     core: Core<M>,
     /// What the actor's links share (see [`LinkRef`]): dropped in place with the last link.
-    link: ManuallyDrop<L>,
+    /// In a cell because that drop may happen while a worker holds `&Task` to run the actor:
+    /// a shared borrow asserts that no byte outside a cell changes while it lives.
+    link: std::cell::UnsafeCell<ManuallyDrop<L>>,
     /// Through the loom shim, so that the actor models see every access to it.
     stage: UnsafeCell<Stage<F>>,
 }
@@ -257,7 +259,7 @@ impl<M: Send + 'static> Core<M> {
     pub(crate) fn schedule(&self) {
         // SAFETY: the run token owns one counted reference (module documentation), and the
         // caller holds the token.
-        let token = unsafe { TaskRef::from_raw(NonNull::from(&self.header)) };
+        let token = unsafe { TaskRef::from_raw(whole(&self.header)) };
         if let Err(token) = self.handle.try_schedule(token) {
             // The runtime is shut down: nobody will run the actor, and the task list may already
             // have asked for the token in vain. Its holder (us) tears the actor down, here.
@@ -292,7 +294,7 @@ impl<M: Send + 'static> Core<M> {
 
     /// The actor's own waker, with a reference of its own.
     pub(crate) fn waker(&self) -> Waker {
-        let ptr = NonNull::from(&self.header);
+        let ptr = whole(&self.header);
         // SAFETY: we hold a reference (through `&self`), so the count is at least one.
         let extra = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) }).clone_ref();
         // SAFETY: the raw waker owns the reference just taken; the vtable matches `M`.
@@ -440,16 +442,28 @@ where
             waker_vtable: waker_vtable::<M>(),
             crash,
         },
-        link: ManuallyDrop::new(link),
+        link: std::cell::UnsafeCell::new(ManuallyDrop::new(link)),
         stage: UnsafeCell::new(Stage::Empty),
     });
     let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
-    // The allocation's own provenance, for `dealloc`: the last reference may be one made from a
-    // shared borrow of the header (`Core::schedule`, `Core::waker`), which may not free it.
+    // The allocation's own provenance, for [`whole`] and `dealloc`.
     let _ = ptr.expose_provenance();
     // SAFETY: one of the three references is the links'.
     let core = CoreRef { task: unsafe { TaskRef::from_raw(ptr) }, _message: PhantomData };
     LinkRef { core: ManuallyDrop::new(core), _part: PhantomData }
+}
+
+/// A pointer to `field` (a header in an actor's allocation) that may reach the whole allocation.
+///
+/// A task reference made from a borrow of one field (`Core::schedule`, `Core::waker`, the task
+/// list's entry) is used on every part of the task: the run reaches the stage, and the last
+/// reference frees it all. A pointer from `&field` may reach only that field's bytes (Stacked
+/// Borrows), and may never free (Tree Borrows too). So the pointer takes the provenance
+/// `allocate` exposed instead. Only the address comes from `field`; no code is generated.
+fn whole(field: &Header) -> NonNull<Header> {
+    let ptr = std::ptr::with_exposed_provenance_mut::<Header>((field as *const Header).addr());
+    // SAFETY: the address of a reference is not null.
+    unsafe { NonNull::new_unchecked(ptr) }
 }
 
 /// A link to an actor: one count in its `links`. All links together hold one reference to the
@@ -554,7 +568,7 @@ impl<M, L> Drop for LinkRef<M, L> {
 
 /// The part of the `Task<M, L, _>` whose header is at `ptr`.
 fn part_of<M, L>(ptr: NonNull<Header>) -> *mut L {
-    // `ManuallyDrop<L>` has `L`'s layout; the offset does not depend on the lifecycle's type
+    // `UnsafeCell<ManuallyDrop<L>>` has `L`'s layout; the offset does not depend on the lifecycle's type
     // (see `LinkRef`).
     let offset = offset_of!(Task<M, L, ()>, link);
     // SAFETY: within the allocation of the task, whose pointer `ptr` is.
@@ -578,7 +592,7 @@ where
     unsafe { *task.stage() = Stage::Running(lifecycle) };
     // SAFETY: the list entry's reference was counted in `allocate`. The bound header lives in
     // the same allocation, which that reference keeps alive.
-    let entry = unsafe { TaskRef::from_raw(NonNull::from(&task.core.bound)) };
+    let entry = unsafe { TaskRef::from_raw(whole(&task.core.bound)) };
     // SAFETY: `bound` is a header made for this purpose: the list calls its `shutdown` at most
     // once per bind and we release it once, in `finish`.
     if let Err(entry) = unsafe { task.core.handle.bind_task(entry) } {
@@ -773,7 +787,7 @@ unsafe fn tear_down<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send
     core.stopped.set();
     if release {
         // SAFETY: the bound header was bound once in `start`; this is its one release.
-        let entry = unsafe { core.handle.release_task(NonNull::from(&core.bound)) };
+        let entry = unsafe { core.handle.release_task(whole(&core.bound)) };
         drop(entry);
     }
 }
@@ -823,7 +837,7 @@ unsafe fn shutdown<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send 
 }
 
 unsafe fn dealloc<M, L, F>(ptr: NonNull<Header>) {
-    // Through the provenance `allocate` exposed, not `ptr`'s (see there).
+    // Through the provenance `allocate` exposed, not `ptr`'s: that may come from [`whole`].
     let task = std::ptr::with_exposed_provenance_mut::<Task<M, L, F>>(ptr.addr().get());
     // SAFETY: the last reference is gone; the allocation was made by `allocate::<M, L, F>`.
     drop(unsafe { Box::from_raw(task) });
