@@ -162,8 +162,9 @@ impl State {
     }
 
     fn update<R>(&self, mut f: impl FnMut(usize) -> (Option<usize>, R)) -> R {
-        // Relaxed first read: the CAS below re-reads with AcqRel.
-        let mut cur = self.0.load(Relaxed);
+        // Acquire, as the CAS's failure: a transition that `f` refuses (the task completed, say)
+        // returns on this read alone, and its caller may then take what the last owner wrote.
+        let mut cur = self.0.load(Acquire);
         loop {
             let (next, r) = f(cur);
             let Some(next) = next else { return r };
