@@ -206,6 +206,66 @@ fn abort_cancels_and_runs_destructors() {
     assert_eq!(rt.block_on(done).unwrap(), 1);
 }
 
+/// A future that records whether it is dropped at the address where it was polled, as
+/// `Pin`'s contract requires: an intrusive future (a timer entry in a linked list, say) unlinks
+/// itself by its own address when dropped.
+struct DroppedInPlace {
+    polled_at: usize,
+    polled: mpsc::Sender<()>,
+    dropped_in_place: Arc<Mutex<Option<bool>>>,
+    _pinned: std::marker::PhantomPinned,
+}
+
+impl Future for DroppedInPlace {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: only a plain field is written; nothing is moved out.
+        let this = unsafe { self.get_unchecked_mut() };
+        if this.polled_at == 0 {
+            this.polled_at = this as *const Self as usize;
+            let _ = this.polled.send(());
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for DroppedInPlace {
+    fn drop(&mut self) {
+        let in_place = self.polled_at == self as *const Self as usize;
+        *self.dropped_in_place.lock().unwrap() = Some(in_place);
+    }
+}
+
+/// A polled future that never finishes, and where its drop will report.
+fn dropped_in_place() -> (DroppedInPlace, mpsc::Receiver<()>, Arc<Mutex<Option<bool>>>) {
+    let (polled, polled_rx) = mpsc::channel();
+    let report = Arc::new(Mutex::new(None));
+    let future = DroppedInPlace {
+        polled_at: 0,
+        polled,
+        dropped_in_place: report.clone(),
+        _pinned: std::marker::PhantomPinned,
+    };
+    (future, polled_rx, report)
+}
+
+#[test]
+fn an_aborted_or_shut_down_task_is_dropped_where_it_was_polled() {
+    let rt = rt(1);
+    let (future, polled, aborted) = dropped_in_place();
+    let h = rt.spawn(future);
+    polled.recv().unwrap();
+    h.abort();
+    assert!(rt.block_on(h).unwrap_err().is_cancelled());
+    assert_eq!(*aborted.lock().unwrap(), Some(true), "abort moved the future before its drop");
+
+    let (future, polled, shut_down) = dropped_in_place();
+    drop(rt.spawn(future));
+    polled.recv().unwrap();
+    drop(rt);
+    assert_eq!(*shut_down.lock().unwrap(), Some(true), "shutdown moved the future before its drop");
+}
+
 #[test]
 fn a_task_that_keeps_yielding_does_not_starve_the_global_queue() {
     let rt = rt(1);

@@ -415,11 +415,14 @@ pub(crate) fn try_fast_yield(waker: &Waker) -> bool {
     })
 }
 
-/// Replaces the stage with `Consumed` and drops the old one, catching a panicking destructor so
+/// Drops the stage where it lies and leaves `Consumed` there, catching a panicking destructor so
 /// that it cannot unwind through the runtime.
+///
+/// In place: the future is pinned in the stage, and `Pin` promises it is dropped where it was
+/// polled (a future in an intrusive list, such as a timer entry, unlinks itself by its own
+/// address). If the destructor panics, the assignment still leaves `Consumed`.
 fn drop_caught<F: Future>(stage: &mut Stage<F>) -> Result<(), Panic> {
-    let old = std::mem::replace(stage, Stage::Consumed);
-    catch_unwind(AssertUnwindSafe(move || drop(old)))
+    catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed))
 }
 
 /// Wakes a task: queues it if it was idle. `by_val`: the waker's own reference is consumed (it
