@@ -233,12 +233,13 @@ fn a_waker_panicking_in_a_timer_does_not_stop_the_worker() {
     }
     let rt = rt(1);
     let out = rt.spawn(async {
-        let mut s = time::sleep(Duration::from_millis(1));
+        // Long enough not to end before its first poll, even under Miri's slowness.
+        let mut s = time::sleep(Duration::from_millis(50));
         let waker = Waker::from(Arc::new(Panicky));
         assert!(Pin::new(&mut s).poll(&mut Context::from_waker(&waker)).is_pending());
-        // Kept armed: it fires with the panicking waker.
+        // Kept armed: it fires with the panicking waker, before this task's own sleep ends.
         std::mem::forget(s);
-        time::sleep(Duration::from_millis(5)).await;
+        time::sleep(Duration::from_millis(100)).await;
         7
     });
     let h = rt.handle();
