@@ -19,10 +19,10 @@
 //!   again, so nobody can schedule it; the mailbox is closed and drained (askers of the dropped
 //!   messages get their error at once), waiters of `Link::wait` are woken, and the token's
 //!   reference is dropped.
-//! * The runtime's task list (for shutdown) holds a second, tiny header inside the same
-//!   allocation (`bound`), so that its `shutdown` call can be told apart from a run-token
-//!   holder's: the list only *asks* for the token (a notification), and whoever holds it tears
-//!   the actor down, exactly once.
+//! * The runtime's task list (for shutdown) holds a reference too, but not the token: at
+//!   shutdown it calls the vtable's `shutdown_listed`, not the `shutdown` of a run-token
+//!   holder, and that only *asks* for the token (a notification); whoever holds it tears the
+//!   actor down, exactly once.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -59,7 +59,7 @@ pub(crate) struct Core<M> {
     header: Header,
     pub(crate) handle: TaskHandle,
     /// Set by the task list at shutdown before it asks for the run token; a holder that sees it
-    /// tears the actor down instead of running it (see `bound_shutdown`).
+    /// tears the actor down instead of running it (see `shutdown_listed`).
     kill: AtomicBool,
     /// How many links there are (see [`LinkRef`]); 0 once the last is gone, for good.
     links: AtomicUsize,
@@ -68,8 +68,6 @@ pub(crate) struct Core<M> {
     run: RunState,
     waker_vtable: &'static RawWakerVTable,
     crash: CrashFn,
-    /// The task list's entry (see the module documentation).
-    bound: Header,
     pub(crate) mailbox: Mailbox<M>,
 }
 
@@ -429,7 +427,6 @@ where
     let task = Box::new(Task::<M, L, F> {
         core: Core {
             header: Header::new_bare(vtable::<M, L, F>(), 3, None),
-            bound: Header::new_bare(bound_vtable::<M, L, F>(), 1, None),
             mailbox,
             handle,
             kill: AtomicBool::new(false),
@@ -455,8 +452,8 @@ where
 
 /// A pointer to `field` (a header in an actor's allocation) that may reach the whole allocation.
 ///
-/// A task reference made from a borrow of one field (`Core::schedule`, `Core::waker`, the task
-/// list's entry) is used on every part of the task: the run reaches the stage, and the last
+/// A task reference made from a borrow of the header (`Core::schedule`, `Core::waker`, the task
+/// list's) is used on every part of the task: the run reaches the stage, and the last
 /// reference frees it all. A pointer from `&field` may reach only that field's bytes (Stacked
 /// Borrows), and may never free (Tree Borrows too). So the pointer takes the provenance
 /// `allocate` exposed instead. Only the address comes from `field`; no code is generated.
@@ -590,11 +587,10 @@ where
     let task = unsafe { task_ref::<M, L, F>(core.task.as_ptr()) };
     // SAFETY: we hold the run token: nobody else touches the stage.
     unsafe { *task.stage() = Stage::Running(lifecycle) };
-    // SAFETY: the list entry's reference was counted in `allocate`. The bound header lives in
-    // the same allocation, which that reference keeps alive.
-    let entry = unsafe { TaskRef::from_raw(whole(&task.core.bound)) };
-    // SAFETY: `bound` is a header made for this purpose: the list calls its `shutdown` at most
-    // once per bind and we release it once, in `finish`.
+    // SAFETY: the list's reference was counted in `allocate`.
+    let entry = unsafe { TaskRef::from_raw(whole(&task.core.header)) };
+    // SAFETY: the actor is in no list yet; the list calls its `shutdown_listed` at most once
+    // per bind, and we release it once, in `tear_down`.
     if let Err(entry) = unsafe { task.core.handle.bind_task(entry) } {
         // The runtime is shut down: the actor never runs.
         drop(entry);
@@ -634,19 +630,8 @@ fn vtable<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static
         run: run::<M, L, F>,
         schedule: schedule_token::<M>,
         shutdown: shutdown::<M, L, F>,
+        shutdown_listed: Some(shutdown_listed::<M, L, F>),
         dealloc: dealloc::<M, L, F>,
-        try_read_output: no_join_handle,
-        drop_join_handle: no_join_handle_drop,
-    }
-}
-
-fn bound_vtable<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static>()
--> &'static Vtable {
-    &Vtable {
-        run: bound_run,
-        schedule: bound_schedule,
-        shutdown: bound_shutdown::<M, L, F>,
-        dealloc: bound_dealloc::<M>,
         try_read_output: no_join_handle,
         drop_join_handle: no_join_handle_drop,
     }
@@ -700,7 +685,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
         // SAFETY: we hold the run token (the consumer side).
         unsafe { core.mailbox.take_notified() };
         // Relaxed: ordered after `take_notified`'s acquire. A notification from
-        // `bound_shutdown` that failed our last `try_idle` was released after its store.
+        // `shutdown_listed` that failed our last `try_idle` was released after its store.
         if core.kill.load(Relaxed) {
             // SAFETY: we hold the run token.
             unsafe { tear_down::<M, L, F>(task, true) };
@@ -786,8 +771,8 @@ unsafe fn tear_down<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send
     unsafe { core.mailbox.close_system() };
     core.stopped.set();
     if release {
-        // SAFETY: the bound header was bound once in `start`; this is its one release.
-        let entry = unsafe { core.handle.release_task(whole(&core.bound)) };
+        // SAFETY: the actor was bound once in `start`; this is its one release.
+        let entry = unsafe { core.handle.release_task(whole(&core.header)) };
         drop(entry);
     }
 }
@@ -843,24 +828,28 @@ unsafe fn dealloc<M, L, F>(ptr: NonNull<Header>) {
     drop(unsafe { Box::from_raw(task) });
 }
 
-/// The task list entry's `shutdown`: ask for the run token; if the actor was idle we get it and
-/// tear it down here. Otherwise its holder does: a queue being drained at shutdown cancels it,
-/// a schedule refused after shutdown tears it down, and a worker running it sees `kill` (our
-/// notification fails its `try_idle`, so it goes round its loop once more and looks).
-unsafe fn bound_shutdown<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static>(
+/// Runtime shutdown took the actor out of the task list: ask for the run token; if the actor
+/// was idle we get it and tear it down here. Otherwise its holder does: a queue being drained at
+/// shutdown cancels it, a schedule refused after shutdown tears it down, and a worker running it
+/// sees `kill` (our notification fails its `try_idle`, so it goes round its loop once more and
+/// looks).
+unsafe fn shutdown_listed<
+    M: Send + 'static,
+    L: 'static,
+    F: Future<Output = ()> + Send + 'static,
+>(
     ptr: NonNull<Header>,
 ) {
-    // SAFETY: `ptr` is the `bound` field of a live `Task<M, L, F>` (the list holds a reference).
-    let main = unsafe { main_of::<M>(ptr) };
-    // SAFETY: as above.
-    let core = unsafe { core_ref::<M>(main) };
+    // SAFETY: `ptr` is the header of a live `Task<M, L, F>` (the caller holds the list's
+    // reference).
+    let core = unsafe { core_ref::<M>(ptr) };
     // Relaxed: the notification's read-modify-write below releases it (see the load in `run`).
     core.kill.store(true, Relaxed);
     if core.mailbox.notify() == Push::Schedule {
         // SAFETY: we hold the run token now.
-        let token = unsafe { TaskRef::from_raw(main) };
-        // SAFETY: as above. The list has already removed this entry: no release.
-        let task = unsafe { task_ref::<M, L, F>(main) };
+        let token = unsafe { TaskRef::from_raw(ptr) };
+        // SAFETY: as above. The list has already removed the actor: no release.
+        let task = unsafe { task_ref::<M, L, F>(ptr) };
         // SAFETY: as above.
         if !matches!(unsafe { task.stage() }, Stage::Done) {
             // SAFETY: we hold the run token.
@@ -868,29 +857,6 @@ unsafe fn bound_shutdown<M: Send + 'static, L: 'static, F: Future<Output = ()> +
         }
         drop(token);
     }
-}
-
-/// The list entry's last reference is gone: drop the one it stood for on the main header.
-unsafe fn bound_dealloc<M: Send + 'static>(ptr: NonNull<Header>) {
-    // SAFETY: `ptr` is the `bound` field of a live core, and the entry's reference was counted
-    // on the main header.
-    drop(unsafe { TaskRef::from_raw(main_of::<M>(ptr)) });
-}
-
-/// # Safety
-/// `bound` points at the `bound` field of a `Core<M>`.
-unsafe fn main_of<M>(bound: NonNull<Header>) -> NonNull<Header> {
-    let offset = offset_of!(Core<M>, bound);
-    // SAFETY: both fields are in the same allocation; `header` is at offset 0.
-    unsafe { NonNull::new_unchecked(bound.as_ptr().cast::<u8>().sub(offset).cast::<Header>()) }
-}
-
-unsafe fn bound_run(_: TaskRef) -> Option<TaskRef> {
-    unreachable!("an actor's task list entry is never queued")
-}
-
-unsafe fn bound_schedule(_: TaskRef) {
-    unreachable!("an actor's task list entry is never scheduled")
 }
 
 unsafe fn no_join_handle(_: NonNull<Header>, _: *mut (), _: &Waker) {

@@ -111,7 +111,7 @@ impl TestQueue {
             std::mem::take(&mut list.0)
         };
         for t in list {
-            t.shutdown();
+            t.shutdown_listed();
         }
     }
 
@@ -148,7 +148,7 @@ pub fn run(task: TaskRef) -> Option<TaskRef> {
 
 /// Cancels the task behind this reference, once (the task list's call at shutdown).
 pub fn shutdown(task: &TaskRef) {
-    task.shutdown();
+    task.shutdown_listed();
 }
 
 /// Cancels a task taken out of a queue that will never run it, and drops the entry (a worker

@@ -66,6 +66,7 @@ static BARE_VTABLE: Vtable = Vtable {
     run: bare_run,
     schedule: bare_schedule,
     shutdown: bare_shutdown,
+    shutdown_listed: None,
     dealloc: bare_dealloc,
     try_read_output: bare_no_join,
     drop_join_handle: bare_no_join_drop,

@@ -66,6 +66,7 @@ where
         run: run::<F, S>,
         schedule: schedule::<F, S>,
         shutdown: shutdown::<F, S>,
+        shutdown_listed: None,
         dealloc: dealloc::<F, S>,
         try_read_output: try_read_output::<F, S>,
         drop_join_handle: drop_join_handle::<F, S>,

@@ -149,7 +149,7 @@ impl OwnedTasks {
                 };
                 // Outside the lock: cancelling runs destructors, which may spawn or complete
                 // other tasks.
-                task.shutdown();
+                task.shutdown_listed();
             }
         }
     }

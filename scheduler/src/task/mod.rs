@@ -142,6 +142,11 @@ pub struct Vtable {
     /// Cancels the task: drops what it holds, so that its destructors run. Called by runtime
     /// shutdown at most once per task.
     pub shutdown: unsafe fn(NonNull<Header>),
+    /// What runtime shutdown calls for a task it took out of the task list (the caller keeps
+    /// the list's reference), if the kind needs its own: `None` for `shutdown` through the
+    /// SHUTDOWN bit, as from a queue. An actor's asks for its run token instead, since the
+    /// list, unlike a queue entry, does not hold it.
+    pub shutdown_listed: Option<unsafe fn(NonNull<Header>)>,
     /// Frees the allocation. Called once, when the reference count reaches zero.
     pub dealloc: unsafe fn(NonNull<Header>),
     /// Writes `Poll<Result<T, JoinError>>` to the `*mut ()` if complete, else registers the waker.
@@ -214,6 +219,18 @@ impl TaskRef {
         if self.header().state.claim_shutdown() {
             // SAFETY: we hold a reference, so the task is live; `shutdown` borrows it.
             unsafe { (self.header().vtable.shutdown)(self.0) }
+        }
+    }
+
+    /// Cancels a task that runtime shutdown took out of the task list (this is the list's
+    /// reference): through the vtable's `shutdown_listed` if the kind has one, else as
+    /// [`shutdown`](Self::shutdown).
+    pub(crate) fn shutdown_listed(&self) {
+        match self.header().vtable.shutdown_listed {
+            // SAFETY: we hold a reference, so the task is live; the list calls this once per
+            // bind (it removed the entry).
+            Some(listed) => unsafe { listed(self.0) },
+            None => self.shutdown(),
         }
     }
 }
