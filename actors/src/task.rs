@@ -147,7 +147,9 @@ struct Task<M, L, F> {
     core: Core<M>,
     /// What the actor's links share (see [`LinkRef`]): dropped in place with the last link.
     /// In a cell because that drop may happen while a worker holds `&Task` to run the actor:
-    /// a shared borrow asserts that no byte outside a cell changes while it lives.
+    /// a shared borrow asserts that no byte outside a cell changes while it lives. std's cell,
+    /// not the loom shim's: links reach the part by its offset (`part_of`), which needs the
+    /// cell to have `L`'s layout, and loom's cell does not.
     link: std::cell::UnsafeCell<ManuallyDrop<L>>,
     /// Through the loom shim, so that the actor models see every access to it.
     stage: UnsafeCell<Stage<F>>,
@@ -450,15 +452,15 @@ where
     LinkRef { core: ManuallyDrop::new(core), _part: PhantomData }
 }
 
-/// A pointer to `field` (a header in an actor's allocation) that may reach the whole allocation.
+/// A pointer to an actor's `header` that may reach its whole allocation.
 ///
 /// A task reference made from a borrow of the header (`Core::schedule`, `Core::waker`, the task
 /// list's) is used on every part of the task: the run reaches the stage, and the last
-/// reference frees it all. A pointer from `&field` may reach only that field's bytes (Stacked
+/// reference frees it all. A pointer from `&header` may reach only the header's bytes (Stacked
 /// Borrows), and may never free (Tree Borrows too). So the pointer takes the provenance
-/// `allocate` exposed instead. Only the address comes from `field`; no code is generated.
-fn whole(field: &Header) -> NonNull<Header> {
-    let ptr = std::ptr::with_exposed_provenance_mut::<Header>((field as *const Header).addr());
+/// `allocate` exposed instead. Only the address comes from `header`; no code is generated.
+fn whole(header: &Header) -> NonNull<Header> {
+    let ptr = std::ptr::with_exposed_provenance_mut::<Header>((header as *const Header).addr());
     // SAFETY: the address of a reference is not null.
     unsafe { NonNull::new_unchecked(ptr) }
 }
@@ -565,8 +567,8 @@ impl<M, L> Drop for LinkRef<M, L> {
 
 /// The part of the `Task<M, L, _>` whose header is at `ptr`.
 fn part_of<M, L>(ptr: NonNull<Header>) -> *mut L {
-    // `UnsafeCell<ManuallyDrop<L>>` has `L`'s layout; the offset does not depend on the lifecycle's type
-    // (see `LinkRef`).
+    // `UnsafeCell<ManuallyDrop<L>>` has `L`'s layout; the offset does not depend on the
+    // lifecycle's type (see `LinkRef`).
     let offset = offset_of!(Task<M, L, ()>, link);
     // SAFETY: within the allocation of the task, whose pointer `ptr` is.
     unsafe { ptr.as_ptr().cast::<u8>().add(offset).cast::<L>() }
