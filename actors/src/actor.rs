@@ -5,6 +5,7 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::ops::ControlFlow;
 use std::pin::{Pin, pin};
+use std::ptr;
 use std::task::Poll;
 
 use crate::cancel::{CancelReason, CancelToken};
@@ -598,24 +599,115 @@ impl<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static> Dro
     }
 }
 
+/// The lifecycle: `init`'s future, polled in its slot, then [`running`] from the actor it made.
+fn lifecycle<A: Actor>(
+    init: InitSlot<A>,
+    ctx: ActorContext<A>,
+    count: crate::count::Count<A>,
+) -> impl Future<Output = ()> + Send + 'static {
+    Lifecycle::new(init, ctx, count, running::<A>)
+}
+
+/// An actor's lifecycle in two phases, not one `async` block: a block would keep `init`'s slot
+/// in every state, and store the actor twice (what `init` resolved to, and the variable it
+/// moved into), in every actor's allocation.
+enum Lifecycle<A: Actor, R, G> {
+    /// `init` runs; `run` (a function item: no bytes) builds the next phase.
+    Init {
+        slot: InitSlot<A>,
+        ctx: ActorContext<A>,
+        count: crate::count::Count<A>,
+        run: G,
+    },
+    Running(R),
+    /// `init` refused, or the running phase is being built.
+    Done,
+}
+
+impl<A: Actor, R, G: FnOnce(A, ActorContext<A>, crate::count::Count<A>) -> R> Lifecycle<A, R, G> {
+    fn new(slot: InitSlot<A>, ctx: ActorContext<A>, count: crate::count::Count<A>, run: G) -> Self {
+        Lifecycle::Init { slot, ctx, count, run }
+    }
+}
+
+impl<A, R, G> Future for Lifecycle<A, R, G>
+where
+    A: Actor,
+    R: Future<Output = ()>,
+    G: FnOnce(A, ActorContext<A>, crate::count::Count<A>) -> R,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        // SAFETY: `slot` and the running phase are structurally pinned: polled where they lie
+        // and dropped there (below, or by the enum's drop glue); nothing else is pinned. Raw,
+        // so that the phase change below can write through it after borrows of the fields.
+        let this: *mut Self = unsafe { self.get_unchecked_mut() };
+        // SAFETY: `this` is valid and ours for the call.
+        let made = match unsafe { &mut *this } {
+            Lifecycle::Init { slot, .. } => {
+                // SAFETY: pinned, as above.
+                match unsafe { Pin::new_unchecked(slot) }.poll(cx) {
+                    Poll::Ready(made) => made,
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            Lifecycle::Running(running) => {
+                // SAFETY: pinned, as above.
+                return unsafe { Pin::new_unchecked(running) }.poll(cx);
+            }
+            Lifecycle::Done => return Poll::Ready(()),
+        };
+        // `init` is done: drop its slot where it lies and move the rest into the running phase.
+        // SAFETY: as above.
+        let Lifecycle::Init { slot, ctx, count, run } = (unsafe { &mut *this }) else {
+            unreachable!("matched above")
+        };
+        let slot: *mut InitSlot<A> = slot;
+        // SAFETY: moved out bitwise; `WriteDone` overwrites them in `this` without a drop.
+        let (ctx, count, run) = unsafe { (ptr::read(ctx), ptr::read(count), ptr::read(run)) };
+        /// Leaves `Done` in the lifecycle when dropped: after the slot's drop, or if it panics.
+        struct WriteDone<A: Actor, R, G>(*mut Lifecycle<A, R, G>);
+        impl<A: Actor, R, G> Drop for WriteDone<A, R, G> {
+            fn drop(&mut self) {
+                // SAFETY: the slot was dropped and the other fields moved out: nothing is left
+                // to drop in the old value.
+                unsafe { ptr::write(self.0, Lifecycle::Done) };
+            }
+        }
+        let write_done = WriteDone(this);
+        // SAFETY: the slot is dropped where it was polled, once.
+        unsafe { ptr::drop_in_place(slot) };
+        drop(write_done);
+        // SAFETY: as above; `Done` now, so the assignment drops nothing.
+        let this = unsafe { &mut *this };
+        match made {
+            Ok(actor) => {
+                *this = Lifecycle::Running(run(actor, ctx, count));
+                let Lifecycle::Running(running) = this else { unreachable!("just written") };
+                // SAFETY: as above.
+                unsafe { Pin::new_unchecked(running) }.poll(cx)
+            }
+            Err(reason) => {
+                tracing::debug!(actor = std::any::type_name::<A>(), ?reason, "init refused");
+                ctx.token.cancel(reason);
+                Poll::Ready(())
+            }
+        }
+    }
+}
+
+/// The actor's run after `init`: the `cycle` loop, then the drain and `terminate`.
+///
 /// Not an `async fn`: those store their arguments apart from the locals they move into (see the
 /// test below), and an actor's allocation would hold its context twice.
 #[allow(clippy::manual_async_fn, reason = "an async fn would store the context twice")]
-fn lifecycle<A: Actor>(
-    init: InitSlot<A>,
+fn running<A: Actor>(
+    mut actor: A,
     mut ctx: ActorContext<A>,
     count: crate::count::Count<A>,
 ) -> impl Future<Output = ()> + Send + 'static {
     async move {
-        let _count = count;
-        let mut actor = match init.await {
-            Ok(actor) => actor,
-            Err(reason) => {
-                tracing::debug!(actor = std::any::type_name::<A>(), ?reason, "init refused");
-                ctx.token.cancel(reason);
-                return;
-            }
-        };
         let reason = loop {
             if let ControlFlow::Break(reason) = actor.cycle(&mut ctx).await {
                 break reason;
@@ -635,6 +727,8 @@ fn lifecycle<A: Actor>(
         actor.terminate(ctx, reason.clone()).await;
         // Children of this actor's token stop with it.
         token.cancel_with_reason(reason);
+        // Held until here (or until the future is dropped): `count` reports live actors.
+        drop(count);
     }
 }
 
