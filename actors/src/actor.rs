@@ -638,27 +638,53 @@ where
 {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
         // SAFETY: `slot` and the running phase are structurally pinned: polled where they lie
-        // and dropped there (below, or by the enum's drop glue); nothing else is pinned. Raw,
-        // so that the phase change below can write through it after borrows of the fields.
+        // and dropped there (in `start`, or by the enum's drop glue); nothing else is pinned.
         let this: *mut Self = unsafe { self.get_unchecked_mut() };
         // SAFETY: `this` is valid and ours for the call.
+        if !matches!(unsafe { &*this }, Lifecycle::Running(_)) {
+            // SAFETY: as above.
+            match unsafe { Self::start(this, cx) } {
+                Poll::Ready(true) => {}
+                Poll::Ready(false) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        // SAFETY: as above.
+        let Lifecycle::Running(running) = (unsafe { &mut *this }) else { unreachable!() };
+        // SAFETY: pinned, as above.
+        unsafe { Pin::new_unchecked(running) }.poll(cx)
+    }
+}
+
+impl<A, R, G> Lifecycle<A, R, G>
+where
+    A: Actor,
+    G: FnOnce(A, ActorContext<A>, crate::count::Count<A>) -> R,
+{
+    /// Polls `init`; once it has made the actor, drops its slot where it lies and moves the rest
+    /// into the running phase. `Ready(true)`: the running phase is there to be polled;
+    /// `Ready(false)`: the lifecycle is over (`init` refused). Out of line: once per actor.
+    ///
+    /// # Safety
+    /// `this` is the pinned lifecycle, valid and ours for the call, not in `Running`.
+    #[cold]
+    #[inline(never)]
+    unsafe fn start(this: *mut Self, cx: &mut std::task::Context<'_>) -> Poll<bool> {
+        // SAFETY: the caller's contract.
         let made = match unsafe { &mut *this } {
             Lifecycle::Init { slot, .. } => {
-                // SAFETY: pinned, as above.
+                // SAFETY: the slot is pinned (see `poll`).
                 match unsafe { Pin::new_unchecked(slot) }.poll(cx) {
                     Poll::Ready(made) => made,
                     Poll::Pending => return Poll::Pending,
                 }
             }
-            Lifecycle::Running(running) => {
-                // SAFETY: pinned, as above.
-                return unsafe { Pin::new_unchecked(running) }.poll(cx);
-            }
-            Lifecycle::Done => return Poll::Ready(()),
+            Lifecycle::Running(_) => return Poll::Ready(true),
+            Lifecycle::Done => return Poll::Ready(false),
         };
-        // `init` is done: drop its slot where it lies and move the rest into the running phase.
         // SAFETY: as above.
         let Lifecycle::Init { slot, ctx, count, run } = (unsafe { &mut *this }) else {
             unreachable!("matched above")
@@ -679,19 +705,16 @@ where
         // SAFETY: the slot is dropped where it was polled, once.
         unsafe { ptr::drop_in_place(slot) };
         drop(write_done);
-        // SAFETY: as above; `Done` now, so the assignment drops nothing.
-        let this = unsafe { &mut *this };
         match made {
             Ok(actor) => {
-                *this = Lifecycle::Running(run(actor, ctx, count));
-                let Lifecycle::Running(running) = this else { unreachable!("just written") };
-                // SAFETY: as above.
-                unsafe { Pin::new_unchecked(running) }.poll(cx)
+                // SAFETY: as above; `Done` now, so the assignment drops nothing.
+                unsafe { *this = Lifecycle::Running(run(actor, ctx, count)) };
+                Poll::Ready(true)
             }
             Err(reason) => {
                 tracing::debug!(actor = std::any::type_name::<A>(), ?reason, "init refused");
                 ctx.token.cancel(reason);
-                Poll::Ready(())
+                Poll::Ready(false)
             }
         }
     }

@@ -48,9 +48,11 @@ const BATCH: u32 = 64;
 
 /// The part of an actor's allocation that does not depend on its lifecycle future's type.
 ///
-/// `repr(C)`, and the order is the layout: the mailbox, whose first words every sender writes,
-/// comes after more than a cache line of fields that change rarely, so no line that senders
-/// write holds the header, which the worker reads on every run (see `actor12_mailbox`'s `Hot`).
+/// `repr(C)`, and the order is the layout: the header (read by the worker on every run, and by
+/// a sender that schedules the actor), more than a cache line of fields that change rarely, the
+/// mailbox (its first words written by every sender, its last ones by the consumer), and last
+/// `run`, which the worker writes on every run. So no line that senders write holds the header,
+/// and `run` shares a line with the consumer's own words, not with the senders' or the header.
 /// The allocation needs no more than pointer alignment: an over-aligned one would take the
 /// system allocator's slow `memalign` path on every spawn.
 #[repr(C)]
@@ -64,15 +66,15 @@ pub(crate) struct Core<M> {
     /// How many links there are (see [`LinkRef`]); 0 once the last is gone, for good.
     links: AtomicUsize,
     stopped: Stopped,
-    /// Touched only by the run token's holder.
-    run: RunState,
     waker_vtable: &'static RawWakerVTable,
     crash: CrashFn,
     pub(crate) mailbox: Mailbox<M>,
+    /// Touched only by the run token's holder, on every run.
+    run: RunState,
 }
 
-// The header's words (read by the worker on every run) and the mailbox's first words (written
-// by every sender) are 63 bytes or more apart, so no 64-byte cache line holds both.
+// The header's words and the mailbox's first words (written by every sender) are 63 bytes or
+// more apart, so no 64-byte cache line holds both.
 #[cfg(not(actor12_loom))]
 const _: () = assert!(offset_of!(Core<()>, mailbox) >= std::mem::size_of::<Header>() + 63);
 
