@@ -642,9 +642,10 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
         // SAFETY: `slot` and the running phase are structurally pinned: polled where they lie
         // and dropped there (in `start`, or by the enum's drop glue); nothing else is pinned.
-        let this: *mut Self = unsafe { self.get_unchecked_mut() };
-        // SAFETY: `this` is valid and ours for the call.
-        if !matches!(unsafe { &*this }, Lifecycle::Running(_)) {
+        let this = unsafe { self.get_unchecked_mut() };
+        // Reads the tag through `this`: no new reference to the whole lifecycle, whose retag
+        // would count as a read of the context that a running handler may hold a pointer into.
+        if !matches!(this, Lifecycle::Running(_)) {
             // SAFETY: as above.
             match unsafe { Self::start(this, cx) } {
                 Poll::Ready(true) => {}
@@ -652,9 +653,8 @@ where
                 Poll::Pending => return Poll::Pending,
             }
         }
+        let Lifecycle::Running(running) = this else { unreachable!("started above") };
         // SAFETY: as above.
-        let Lifecycle::Running(running) = (unsafe { &mut *this }) else { unreachable!() };
-        // SAFETY: pinned, as above.
         unsafe { Pin::new_unchecked(running) }.poll(cx)
     }
 }
