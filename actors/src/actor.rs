@@ -608,9 +608,8 @@ fn lifecycle<A: Actor>(
     Lifecycle::new(init, ctx, count, running::<A>)
 }
 
-/// An actor's lifecycle in two phases, not one `async` block: a block would keep `init`'s slot
-/// in every state, and store the actor twice (what `init` resolved to, and the variable it
-/// moved into), in every actor's allocation.
+/// An actor's lifecycle in two phases, not one `async` block: a block would keep `init`'s slot,
+/// and a second copy of the live-count guard, in every state of every actor's allocation.
 enum Lifecycle<A: Actor, R, G> {
     /// `init` runs; `run` (a function item: no bytes) builds the next phase.
     Init {
