@@ -255,19 +255,12 @@ impl Drop for Running {
     }
 }
 
-impl<M: Send + 'static> Core<M> {
+impl<M: Send + 'static> CoreRef<M> {
     /// Schedules the actor after a push or notification returned `Push::Schedule`: the caller
     /// now holds the run token and hands it to the runtime.
     pub(crate) fn schedule(&self) {
-        // SAFETY: the run token owns one counted reference (module documentation), and the
-        // caller holds the token.
-        let token = unsafe { TaskRef::from_raw(whole(&self.header)) };
-        if let Err(token) = self.handle.try_schedule(token) {
-            // The runtime is shut down: nobody will run the actor, and the task list may already
-            // have asked for the token in vain. Its holder (us) tears the actor down, here.
-            // SAFETY: the vtable's `shutdown` expects the run token, which we hold.
-            unsafe { (token.header().vtable().shutdown)(token.as_ptr()) };
-        }
+        // SAFETY: the reference keeps the task alive, and the caller holds its run token.
+        unsafe { schedule_at::<M>(self.task.as_ptr()) }
     }
 
     /// Pushes a message, waiting for room in a bounded mailbox; schedules the actor if it was
@@ -284,6 +277,14 @@ impl<M: Send + 'static> Core<M> {
         Ok(())
     }
 
+    /// The actor's own waker, with a reference of its own.
+    pub(crate) fn waker(&self) -> Waker {
+        // SAFETY: the reference keeps the task alive.
+        unsafe { waker_at::<M>(self.task.as_ptr()) }
+    }
+}
+
+impl<M: Send + 'static> Core<M> {
     /// True once the actor has stopped (its mailbox is closed).
     pub(crate) fn is_closed(&self) -> bool {
         self.mailbox.is_closed()
@@ -293,17 +294,42 @@ impl<M: Send + 'static> Core<M> {
     pub(crate) fn stopped(&self) -> StoppedFuture<'_> {
         StoppedFuture { stopped: &self.stopped }
     }
+}
 
-    /// The actor's own waker, with a reference of its own.
-    pub(crate) fn waker(&self) -> Waker {
-        let ptr = whole(&self.header);
-        // SAFETY: we hold a reference (through `&self`), so the count is at least one.
-        let extra = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) }).clone_ref();
-        // SAFETY: the raw waker owns the reference just taken; the vtable matches `M`.
-        unsafe {
-            Waker::from_raw(RawWaker::new(extra.into_raw().as_ptr().cast(), self.waker_vtable))
-        }
+/// [`CoreRef::schedule`] for the task at `ptr`: hands the run token, which the caller holds, to
+/// the runtime.
+///
+/// Every task pointer here (the ones that links, wakers, queues and the task list hold) comes
+/// from `allocate`'s box and so may reach, and free, the whole allocation; none is made from a
+/// borrow of a field.
+///
+/// # Safety
+/// `ptr` is the header of a live `Task` for messages `M`, and the caller holds its run token.
+unsafe fn schedule_at<M: Send + 'static>(ptr: NonNull<Header>) {
+    // SAFETY: the run token owns one counted reference (module documentation), and the caller
+    // holds the token.
+    let token = unsafe { TaskRef::from_raw(ptr) };
+    // SAFETY: per the contract.
+    let core = unsafe { core_ref::<M>(ptr) };
+    if let Err(token) = core.handle.try_schedule(token) {
+        // The runtime is shut down: nobody will run the actor, and the task list may already
+        // have asked for the token in vain. Its holder (us) tears the actor down, here.
+        // SAFETY: the vtable's `shutdown` expects the run token, which we hold.
+        unsafe { (token.header().vtable().shutdown)(token.as_ptr()) };
     }
+}
+
+/// A waker for the task at `ptr`, with a reference of its own.
+///
+/// # Safety
+/// `ptr` is the header of a live `Task` for messages `M`, and the caller holds a reference.
+unsafe fn waker_at<M: Send + 'static>(ptr: NonNull<Header>) -> Waker {
+    // SAFETY: the caller holds a reference, so the count is at least one.
+    let extra = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) }).clone_ref();
+    // SAFETY: per the contract.
+    let vtable = unsafe { core_ref::<M>(ptr) }.waker_vtable;
+    // SAFETY: the raw waker owns the reference just taken; the vtable matches `M`.
+    unsafe { Waker::from_raw(RawWaker::new(extra.into_raw().as_ptr().cast(), vtable)) }
 }
 
 /// The future of [`Core::stopped`].
@@ -386,7 +412,7 @@ impl<M: Send + 'static> Core<M> {
 /// woke it. A future of its own (not an `async fn`) so that its poll, with the mailbox's, is
 /// inlined into the sender's, and the message is not moved through the stack on the way.
 pub(crate) struct SendFuture<'a, M: Send + 'static> {
-    core: &'a Core<M>,
+    core: &'a CoreRef<M>,
     push: actor12_mailbox::PushFuture<'a, M>,
 }
 
@@ -447,24 +473,9 @@ where
         stage: UnsafeCell::new(Stage::Empty),
     });
     let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
-    // The allocation's own provenance, for [`whole`] and `dealloc`.
-    let _ = ptr.expose_provenance();
     // SAFETY: one of the three references is the links'.
     let core = CoreRef { task: unsafe { TaskRef::from_raw(ptr) }, _message: PhantomData };
     LinkRef { core: ManuallyDrop::new(core), _part: PhantomData }
-}
-
-/// A pointer to an actor's `header` that may reach its whole allocation.
-///
-/// A task reference made from a borrow of the header (`Core::schedule`, `Core::waker`, the task
-/// list's) is used on every part of the task: the run reaches the stage, and the last
-/// reference frees it all. A pointer from `&header` may reach only the header's bytes (Stacked
-/// Borrows), and may never free (Tree Borrows too). So the pointer takes the provenance
-/// `allocate` exposed instead. Only the address comes from `header`; no code is generated.
-fn whole(header: &Header) -> NonNull<Header> {
-    let ptr = std::ptr::with_exposed_provenance_mut::<Header>((header as *const Header).addr());
-    // SAFETY: the address of a reference is not null.
-    unsafe { NonNull::new_unchecked(ptr) }
 }
 
 /// A link to an actor: one count in its `links`. All links together hold one reference to the
@@ -592,14 +603,14 @@ where
     // SAFETY: we hold the run token: nobody else touches the stage.
     unsafe { *task.stage() = Stage::Running(lifecycle) };
     // SAFETY: the list's reference was counted in `allocate`.
-    let entry = unsafe { TaskRef::from_raw(whole(&task.core.header)) };
+    let entry = unsafe { TaskRef::from_raw(core.task.as_ptr()) };
     // SAFETY: the actor is in no list yet; the list calls its `shutdown_listed` at most once
     // per bind, and we release it once, in `tear_down`.
     if let Err(entry) = unsafe { task.core.handle.bind_task(entry) } {
         // The runtime is shut down: the actor never runs.
         drop(entry);
         // SAFETY: we hold the run token.
-        unsafe { tear_down::<M, L, F>(task, false) };
+        unsafe { tear_down::<M, L, F>(core.task.as_ptr(), false) };
         // SAFETY: the run token's reference; nobody else will use it (never IDLE again).
         drop(unsafe { TaskRef::from_raw(core.task.as_ptr()) });
         return;
@@ -617,10 +628,8 @@ where
     L: 'static,
     F: Future<Output = ()> + Send + 'static,
 {
-    // SAFETY: per the contract.
-    let task = unsafe { task_ref::<M, L, F>(core.task.as_ptr()) };
-    // SAFETY: we hold the run token; the entry was never bound.
-    unsafe { tear_down::<M, L, F>(task, false) };
+    // SAFETY: per the contract; we hold the run token, and the entry was never bound.
+    unsafe { tear_down::<M, L, F>(core.task.as_ptr(), false) };
     // SAFETY: the run token's and the unbound entry's references, counted in `allocate`.
     unsafe {
         drop(TaskRef::from_raw(core.task.as_ptr()));
@@ -692,7 +701,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
         // `shutdown_listed` that failed our last `try_idle` was released after its store.
         if core.kill.load(Relaxed) {
             // SAFETY: we hold the run token.
-            unsafe { tear_down::<M, L, F>(task, true) };
+            unsafe { tear_down::<M, L, F>(token.as_ptr(), true) };
             return None;
         }
         run.waiting.set(Waiting::Other);
@@ -732,7 +741,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
         };
         if done {
             // SAFETY: we hold the run token.
-            unsafe { tear_down::<M, L, F>(task, true) };
+            unsafe { tear_down::<M, L, F>(token.as_ptr(), true) };
             return None; // drops the token's reference
         }
         let idle = match run.waiting.get() {
@@ -760,11 +769,13 @@ pub(crate) type CrashFn = fn(Box<dyn Any + Send>) -> Pin<Box<dyn Future<Output =
 /// `wait`ers, leaves the task list. Runs once, by the run token's holder.
 ///
 /// # Safety
-/// The caller holds the run token of `task`.
+/// `ptr` is the header of a live `Task<M, L, F>`, and the caller holds its run token.
 unsafe fn tear_down<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static>(
-    task: &Task<M, L, F>,
+    ptr: NonNull<Header>,
     release: bool,
 ) {
+    // SAFETY: per the contract.
+    let task = unsafe { task_ref::<M, L, F>(ptr) };
     let core = &task.core;
     // SAFETY: the run token's holder has exclusive use of the stage.
     let stage = unsafe { task.stage() };
@@ -776,7 +787,7 @@ unsafe fn tear_down<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send
     core.stopped.set();
     if release {
         // SAFETY: the actor was bound once in `start`; this is its one release.
-        let entry = unsafe { core.handle.release_task(whole(&core.header)) };
+        let entry = unsafe { core.handle.release_task(ptr) };
         drop(entry);
     }
 }
@@ -803,12 +814,8 @@ unsafe fn close_and_drain<M: Send + 'static>(core: &Core<M>) {
 }
 
 unsafe fn schedule_token<M: Send + 'static>(token: TaskRef) {
-    // SAFETY: the scheduler calls this with a token of a live `Core<M>`.
-    let core = unsafe { core_ref::<M>(token.as_ptr()) };
-    if let Err(token) = core.handle.try_schedule(token) {
-        // SAFETY: as in `Core::schedule`: we hold the run token.
-        unsafe { (token.header().vtable().shutdown)(token.as_ptr()) };
-    }
+    // SAFETY: the scheduler calls this with the run token of a live `Core<M>`.
+    unsafe { schedule_at::<M>(token.into_raw()) }
 }
 
 /// The vtable's `shutdown`, reached only with the run token (a queue being drained, or a
@@ -821,15 +828,14 @@ unsafe fn shutdown<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send 
     // SAFETY: as above.
     if !matches!(unsafe { task.stage() }, Stage::Done) {
         // SAFETY: as above.
-        unsafe { tear_down::<M, L, F>(task, true) };
+        unsafe { tear_down::<M, L, F>(ptr, true) };
     }
 }
 
 unsafe fn dealloc<M, L, F>(ptr: NonNull<Header>) {
-    // Through the provenance `allocate` exposed, not `ptr`'s: that may come from [`whole`].
-    let task = std::ptr::with_exposed_provenance_mut::<Task<M, L, F>>(ptr.addr().get());
-    // SAFETY: the last reference is gone; the allocation was made by `allocate::<M, L, F>`.
-    drop(unsafe { Box::from_raw(task) });
+    // SAFETY: the last reference is gone; the allocation was made by `allocate::<M, L, F>`, and
+    // `ptr` comes from its box (see `schedule_at`).
+    drop(unsafe { Box::from_raw(ptr.cast::<Task<M, L, F>>().as_ptr()) });
 }
 
 /// Runtime shutdown took the actor out of the task list: ask for the run token; if the actor
@@ -857,7 +863,7 @@ unsafe fn shutdown_listed<
         // SAFETY: as above.
         if !matches!(unsafe { task.stage() }, Stage::Done) {
             // SAFETY: we hold the run token.
-            unsafe { tear_down::<M, L, F>(task, false) };
+            unsafe { tear_down::<M, L, F>(ptr, false) };
         }
         drop(token);
     }
@@ -873,8 +879,8 @@ unsafe fn no_join_handle_drop(_: NonNull<Header>) {
 
 unsafe fn waker_clone<M: Send + 'static>(data: *const ()) -> RawWaker {
     // SAFETY: a waker's data is the header of a live `Core<M>` it holds a reference to.
-    let core = unsafe { core_ref::<M>(NonNull::new_unchecked(data.cast_mut().cast())) };
-    let waker = ManuallyDrop::new(core.waker());
+    let waker =
+        ManuallyDrop::new(unsafe { waker_at::<M>(NonNull::new_unchecked(data.cast_mut().cast())) });
     RawWaker::new(waker.data(), waker.vtable())
 }
 
@@ -888,9 +894,11 @@ unsafe fn waker_wake<M: Send + 'static>(data: *const ()) {
 
 unsafe fn waker_wake_by_ref<M: Send + 'static>(data: *const ()) {
     // SAFETY: as for `waker_clone`.
-    let core = unsafe { core_ref::<M>(NonNull::new_unchecked(data.cast_mut().cast())) };
-    if core.mailbox.notify() == Push::Schedule {
-        core.schedule();
+    let ptr = unsafe { NonNull::new_unchecked(data.cast_mut().cast()) };
+    // SAFETY: as above.
+    if unsafe { core_ref::<M>(ptr) }.mailbox.notify() == Push::Schedule {
+        // SAFETY: the notification handed us the run token.
+        unsafe { schedule_at::<M>(ptr) };
     }
 }
 
