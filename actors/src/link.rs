@@ -4,12 +4,13 @@
 use std::fmt;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::actor::Actor;
-use crate::cancel::CancelToken;
+use crate::cancel::{CancelReason, CancelToken};
 use crate::envelope::Envelope;
 use crate::error::{ActorSendError, FromError, SendError};
 use crate::handler::Handler;
@@ -839,10 +840,12 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
 }
 
 /// What a [`DynLink<M>`] can do with the actor behind it.
+///
+/// The cancels take their caller's location: the reason records the user's call, not this file.
 trait DynamicLink<M>: Send + Sync + 'static {
-    fn cancel(&self);
+    fn cancel(&self, at: &'static Location<'static>);
     fn tell_dyn(&self, message: M) -> BoxFuture<'_, ()>;
-    fn cancel_and_wait(&self) -> BoxFuture<'_, ()>;
+    fn cancel_and_wait(&self, at: &'static Location<'static>) -> BoxFuture<'_, ()>;
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
@@ -851,16 +854,17 @@ where
     A: Actor<Message = Multi<A>> + Handler<M>,
     M: Send + 'static,
 {
-    fn cancel(&self) {
-        Link::cancel(self, A::Cancel::default());
+    fn cancel(&self, at: &'static Location<'static>) {
+        self.part().token.cancel_with_reason(CancelReason::new_with_loc(A::Cancel::default(), at));
     }
 
     fn tell_dyn(&self, message: M) -> BoxFuture<'_, ()> {
         Box::pin(Link::tell_dyn(self, message))
     }
 
-    fn cancel_and_wait(&self) -> BoxFuture<'_, ()> {
-        Box::pin(Link::cancel_and_wait(self, A::Cancel::default()))
+    fn cancel_and_wait(&self, at: &'static Location<'static>) -> BoxFuture<'_, ()> {
+        DynamicLink::cancel(self, at);
+        Box::pin(self.core().stopped())
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
@@ -1063,8 +1067,9 @@ impl<M: Send + 'static> DynLink<M> {
     /// counter.wait().await;
     /// # });
     /// ```
+    #[track_caller]
     pub fn cancel(&self) {
-        self.link.cancel();
+        self.link.cancel(Location::caller());
     }
 
     /// Fire and forget.
@@ -1151,7 +1156,8 @@ impl<M: Send + 'static> DynLink<M> {
     /// assert!(!counter.alive());
     /// # });
     /// ```
+    #[track_caller]
     pub fn cancel_and_wait(&self) -> BoxFuture<'_, ()> {
-        self.link.cancel_and_wait()
+        self.link.cancel_and_wait(Location::caller())
     }
 }

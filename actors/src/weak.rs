@@ -1,6 +1,7 @@
 //! `WeakLink<A>`: a link that does not keep the actor alive, and may point at nothing.
 
 use std::fmt;
+use std::future::Future;
 use std::hash::{Hash, Hasher};
 
 use crate::actor::Actor;
@@ -14,13 +15,15 @@ use crate::task::{CoreRef, LinkRef};
 /// A non-owning handle to an actor ([`Link::downgrade`]).
 ///
 /// It can start empty ([`new`](Self::new), [`Default`]) and be pointed at an actor later
-/// ([`set`](Self::set), [`try_set`](Self::try_set)). An empty link behaves like a link to a
-/// stopped actor: [`upgrade`](Self::upgrade) returns `None`, asks resolve at once to
-/// [`ActorError::Dead`], tells and cancels do nothing. Compared and hashed by identity; all empty
-/// links are equal.
+/// ([`set`](Self::set), [`try_set`](Self::try_set)). Asks to a stopped actor, and to an empty
+/// link, resolve at once to [`ActorError::Dead`]; tells and cancels do nothing. An empty link's
+/// [`upgrade`](Self::upgrade) returns `None`, as does a stopped actor's once its last strong
+/// link is gone. Compared and hashed by identity; all empty links are equal.
 ///
-/// A weak link keeps the actor's allocation (its mailbox and bookkeeping, some hundreds of
-/// bytes), though not the actor, its state or its messages, until the weak link goes too.
+/// A weak link keeps the actor's allocation, not what is in it: the actor, its state and its
+/// messages are dropped when it stops, but the memory they lay in stays allocated until the
+/// last weak link goes too. That is a few hundred bytes plus the size of the actor's value and
+/// of its handlers' futures, which the allocation holds inline.
 ///
 /// # Examples
 ///
@@ -448,7 +451,8 @@ impl<A: Actor> WeakLink<A> {
         }
     }
 
-    /// Asks the actor to stop and waits until it has (at once if it is gone).
+    /// Asks the actor to stop and waits until it has: also when its last strong link is gone
+    /// and it is still stopping. At once if the link is empty.
     ///
     /// # Examples
     ///
@@ -488,13 +492,28 @@ impl<A: Actor> WeakLink<A> {
     /// assert!(!counter.alive());
     /// # });
     /// ```
-    pub async fn cancel_and_wait(&self, reason: A::Cancel) {
+    #[track_caller]
+    pub fn cancel_and_wait(&self, reason: A::Cancel) -> impl Future<Output = ()> + Send + '_ {
+        // With no strong link left the actor is already stopping (the last link cancelled it);
+        // the weak link's core still says when it is done.
         if let Some(link) = self.upgrade() {
-            link.cancel_and_wait(reason).await;
+            link.cancel(reason);
+        }
+        async move {
+            if let Some(core) = &self.inner {
+                core.stopped().await;
+            }
         }
     }
 
-    /// Envelope-style request/reply; [`ActorError::Dead`] at once if the actor is gone.
+    /// A strong link while the actor runs; `None` once it has stopped (its mailbox is closed),
+    /// even while strong links are left: a request to it then fails as one to a dropped actor.
+    fn running(&self) -> Option<Link<A>> {
+        self.upgrade().filter(Link::alive)
+    }
+
+    /// Envelope-style request/reply; [`ActorError::Dead`] at once if the actor has stopped or
+    /// the link is empty.
     ///
     /// # Examples
     ///
@@ -534,7 +553,7 @@ impl<A: Actor> WeakLink<A> {
             + FromError<crate::oneshot::RecvError>
             + FromError<ActorError>,
     {
-        match self.upgrade() {
+        match self.running() {
             Some(link) => link.send(message).await,
             None => R::from_err(ActorError::Dead),
         }
@@ -579,7 +598,8 @@ impl<A: Actor> WeakLink<A> {
 }
 
 impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
-    /// [`Link::ask_dyn`]; [`ActorError::Dead`] at once if the actor is gone.
+    /// [`Link::ask_dyn`]; [`ActorError::Dead`] at once if the actor has stopped or the link is
+    /// empty.
     ///
     /// # Examples
     ///
@@ -625,13 +645,14 @@ impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
     where
         A: Handler<T>,
     {
-        match self.upgrade() {
+        match self.running() {
             Some(link) => link.ask_dyn(message).await,
             None => FromError::from_err(ActorError::Dead),
         }
     }
 
-    /// [`Link::ask_dyn_async`]; a ready [`ActorError::Dead`] if the actor is gone.
+    /// [`Link::ask_dyn_async`]; a ready [`ActorError::Dead`] if the actor has stopped or the
+    /// link is empty.
     ///
     /// # Examples
     ///
@@ -678,7 +699,7 @@ impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
     where
         A: Handler<T>,
     {
-        match self.upgrade() {
+        match self.running() {
             Some(link) => link.ask_dyn_async(message).await,
             None => {
                 let reply: <A as Handler<T>>::Reply = FromError::from_err(ActorError::Dead);

@@ -1,10 +1,11 @@
 //! How an actor stops, at the edges: what its queued askers see while `terminate` or `crash`
 //! runs, a `crash` hook that panics, the children of a crashed actor or of one whose `init`
-//! spawned them, a token reset and cancelled again, and a receiver moved out of its context.
+//! spawned them, a token reset and cancelled again, a receiver moved out of its context, weak
+//! links to a stopping or stopped actor, and where a `DynLink`'s cancel is recorded.
 //!
-//! Each test failed before the fix it guards (a review of the crate on 2026-12-01). Hangs are
-//! detected with bounded waits (a thread blocking on the future, `recv_timeout`), never with
-//! sleeps standing in for synchronisation.
+//! Each test failed before the fix it guards (reviews of the crate on 2026-12-01 and -02).
+//! Hangs are detected with bounded waits (a thread blocking on the future, `recv_timeout`),
+//! never with sleeps standing in for synchronisation.
 
 use std::any::Any;
 use std::future::Future;
@@ -459,4 +460,71 @@ fn a_live_actors_receiver_cannot_be_used_outside_its_run() {
     let panic = took_a_message.expect_err("the stolen receiver was polled without a panic");
     let message = panic.downcast_ref::<&str>().copied().unwrap_or_default();
     assert!(message.contains("outside its actor's run"), "{message}");
+}
+
+// A weak link to an actor whose last strong link is gone, while that actor is still stopping:
+// `cancel_and_wait` waits for the end, as `Link::cancel_and_wait` does (it used to return at
+// once, since no strong link could be made).
+
+#[test]
+fn a_weak_cancel_and_wait_waits_for_an_actor_still_stopping() {
+    let rt = runtime(2);
+    let (started_tx, started) = mpsc::channel();
+    let (term_open, term_gate) = actor12::oneshot::channel::<()>();
+    let weak = rt.block_on(async {
+        let link = actor12::spawn::<SlowTerminate>((started_tx, Mutex::new(Some(term_gate))));
+        link.ask_dyn(Ping).await.unwrap();
+        link.downgrade() // the last strong link goes here: the actor stops
+    });
+    started.recv_timeout(HANG).expect("terminate should have started");
+    assert!(weak.upgrade().is_none() && weak.is_set(), "no strong link is left");
+    // `terminate` waits on its gate: the actor cannot finish stopping before it opens.
+    let mut waiting = Box::pin(async move { weak.cancel_and_wait(()).await });
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(
+        waiting.as_mut().poll(&mut cx).is_pending(),
+        "cancel_and_wait returned while the actor was still in `terminate`"
+    );
+    term_open.send(()).unwrap();
+    assert!(resolves_within(waiting).is_some(), "cancel_and_wait hung after the actor stopped");
+}
+
+// Requests through a weak link to a stopped actor resolve to `ActorError::Dead`, also while
+// strong links to it are left (they used to fail as a send to a closed mailbox instead).
+
+#[test]
+fn weak_requests_to_a_stopped_actor_are_dead_while_strong_links_are_left() {
+    fn is_dead(result: anyhow::Result<()>) -> bool {
+        let error = result.expect_err("a request to a stopped actor succeeded");
+        matches!(error.downcast_ref::<actor12::ActorError>(), Some(actor12::ActorError::Dead))
+    }
+    let rt = runtime(2);
+    rt.block_on(async {
+        let (started_tx, _started) = mpsc::channel();
+        let link = actor12::spawn::<SlowTerminate>((started_tx, Mutex::new(None)));
+        let weak = link.downgrade();
+        link.cancel_and_wait(()).await;
+        assert!(weak.upgrade().is_some(), "the strong link is still here");
+        assert!(is_dead(weak.ask_dyn(Ping).await), "ask_dyn");
+        assert!(is_dead(weak.ask_dyn_async(Ping).await.await), "ask_dyn_async");
+        drop(link);
+        assert!(is_dead(weak.ask_dyn(Ping).await), "ask_dyn, no strong link left");
+    });
+}
+
+// `DynLink::cancel` and `cancel_and_wait` record their caller's location in the reason, as
+// `Link::cancel` does (they used to record a line inside actor12).
+
+#[test]
+fn a_dyn_link_cancel_records_the_callers_location() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let (started_tx, _started) = mpsc::channel();
+        let link = actor12::spawn::<SlowTerminate>((started_tx, Mutex::new(None)));
+        let dynamic: actor12::DynLink<Ping> = link.to_dyn();
+        let line = line!() + 1;
+        dynamic.cancel_and_wait().await;
+        let reason = link.token().reason().expect("cancelled");
+        assert_eq!((reason.location().file(), reason.location().line()), (file!(), line));
+    });
 }
