@@ -1,8 +1,9 @@
 //! Hierarchical cancellation: a token, its children, and the reason it was cancelled.
 //!
-//! Every actor gets a [`CancelToken`] that is a child of its spawner's, so cancelling a token
-//! cancels the whole subtree below it. A token can be awaited ([`CancelToken::cancelled`]) from
-//! any executor.
+//! Every actor has a [`CancelToken`]. An actor spawned while another actor's own code runs (its
+//! `init`, a handler, `terminate`) gets a child of that actor's token when both have the same
+//! `Cancel` type; any other gets a root. Cancelling a token cancels the whole subtree below it.
+//! A token can be awaited ([`CancelToken::cancelled`]) from any executor.
 //!
 //! # Protocol
 //!

@@ -595,6 +595,53 @@ impl<A: Actor> WeakLink<A> {
             None => Err(crate::error::SendError::new(message)),
         }
     }
+
+    /// [`Link::try_send_raw`]: pushes a raw message without waiting; hands it back if the
+    /// mailbox is full, or as `Closed` if the actor has stopped or the link is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Envelope, MpscChannel};
+    /// # struct Doubler;
+    /// # impl Actor for Doubler {
+    /// #     type Message = Envelope<u64, anyhow::Result<u64>>;
+    /// #     type Spec = ();
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &()) {}
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Doubler))
+    /// #     }
+    /// #     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+    /// #         let _ = msg.reply.send(Ok(msg.value * 2));
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// use actor12::mailbox::TrySendError;
+    ///
+    /// let doubler = actor12::spawn::<Doubler>(());
+    /// let weak = doubler.downgrade();
+    /// let (envelope, reply) = Envelope::new(4);
+    /// weak.try_send_raw(envelope).unwrap(); // never waits
+    /// assert_eq!(reply.await.unwrap().unwrap(), 8);
+    ///
+    /// drop(doubler);
+    /// let (envelope, _reply) = Envelope::new(5);
+    /// assert!(matches!(weak.try_send_raw(envelope), Err(TrySendError::Closed(_))));
+    /// # });
+    /// ```
+    pub fn try_send_raw(
+        &self,
+        message: A::Message,
+    ) -> Result<(), actor12_mailbox::TrySendError<A::Message>> {
+        match self.upgrade() {
+            Some(link) => link.try_send_raw(message),
+            None => Err(actor12_mailbox::TrySendError::Closed(message)),
+        }
+    }
 }
 
 impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
