@@ -1,4 +1,6 @@
-//! The guarantees of API.md section 3, each as a test.
+//! The guarantees of API.md section 3, each as a test: on two workers, and the ones about order,
+//! loss and one message at a time also on one worker, on more workers than cores, and with the
+//! actor moving between workers.
 
 mod support;
 
@@ -6,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
+use actor12::cancel::CancelReason;
 use actor12::prelude::*;
 use actor12::{Call, EnvelopeMessage, HandlerMessage, MessageError, MpscChannel, Multi, WeakLink};
 use support::*;
@@ -38,9 +41,26 @@ fn one_sender_mixed_call_styles_keep_order() {
 
 #[test]
 fn many_senders_on_all_workers_lose_and_duplicate_nothing() {
+    lose_and_duplicate_nothing(runtime());
+}
+
+#[test]
+fn many_senders_lose_and_duplicate_nothing_on_one_worker() {
+    lose_and_duplicate_nothing(actor12::rt::Runtime::builder().worker_threads(1).build().unwrap());
+}
+
+#[test]
+fn many_senders_lose_and_duplicate_nothing_on_more_pinned_workers_than_cores() {
+    // Four workers pinned to cores, modulo the cores: on a 2-core machine two share each core.
+    let rt = actor12::rt::Runtime::builder().worker_threads(4).pin_to_cores(true).build().unwrap();
+    lose_and_duplicate_nothing(rt);
+}
+
+/// Eight senders (four tasks on `rt`, four plain threads) tell four actors on `rt`; each actor
+/// gets every message of each sender once, in the sender's order.
+fn lose_and_duplicate_nothing(rt: actor12::rt::Runtime) {
     const SENDERS: u32 = 8;
     let per_sender = u32::try_from(scaled(20_000, 4)).expect("a small size") / 4 * 4;
-    let rt = runtime();
     let actors: Vec<_> = (0..4)
         .map(|_| rt.block_on(async { actor12::spawn::<Recorder>(Probe::default()) }))
         .collect();
@@ -738,5 +758,380 @@ fn background_tasks_run_with_the_actor_and_are_aborted_when_it_stops() {
     for _ in 0..3 {
         let limit = Duration::from_secs(10);
         assert_eq!(dropped.recv_timeout(limit), Ok("dropped"), "every task is aborted");
+    }
+}
+
+/// Awaits `f`, panicking if it takes longer than a hang would (a guard that turns a lost
+/// wake-up into a failure, not a timing claim: Miri runs hundreds of times slower).
+async fn within<F: std::future::Future>(f: F) -> F::Output {
+    let limit = Duration::from_secs(if cfg!(miri) { 600 } else { 10 });
+    actor12::time::timeout(limit, f).await.expect("hung: no answer within the limit")
+}
+
+// ---- one message at a time, on any worker ----
+
+/// Checks that no two of its handlers overlap: each yields in the middle (so a second run of
+/// the actor, were there one, would get in), and records which worker ran it.
+struct Exclusive {
+    inside: bool,
+    seen: Vec<(u32, u32)>,
+    workers: std::collections::BTreeSet<usize>,
+}
+
+impl Actor for Exclusive {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Exclusive {
+            inside: false,
+            seen: Vec::new(),
+            workers: Default::default(),
+        }))
+    }
+}
+
+impl Handler<Note> for Exclusive {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Note(s, n): Note) -> Self::Reply {
+        // `&mut self` makes overlapping runs undefined behaviour, not merely a wrong count: the
+        // flag is what a data race would most likely show, and Miri checks the rest.
+        assert!(!std::mem::replace(&mut self.inside, true), "two handlers ran at once");
+        self.workers.extend(actor12::rt::current_worker());
+        actor12::rt::yield_now().await;
+        self.seen.push((s, n));
+        self.inside = false;
+        Ok(())
+    }
+}
+
+/// What an [`Exclusive`] recorded.
+struct Report;
+
+impl Handler<Report> for Exclusive {
+    type Reply = anyhow::Result<(Vec<(u32, u32)>, usize)>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Report) -> Self::Reply {
+        Ok((std::mem::take(&mut self.seen), self.workers.len()))
+    }
+}
+
+#[test]
+fn an_actor_woken_from_every_worker_runs_one_message_at_a_time_in_order() {
+    let rt = runtime();
+    rt.block_on(async {
+        let actor = actor12::spawn::<Exclusive>(());
+        // Asks from a task pinned to each worker in turn: each wakes the idle actor from that
+        // worker, where it then runs, so the actor moves between the workers.
+        for n in 0..20u32 {
+            let (link, worker) = (actor.clone(), (n % 2) as usize);
+            let ask =
+                actor12::rt::spawn_pinned(worker, async move { link.ask_dyn(Note(0, n)).await });
+            ask.await.unwrap().unwrap();
+        }
+        let (seen, workers) = actor.ask_dyn(Report).await.unwrap();
+        assert_in_order(&seen, 1, 20);
+        assert_eq!(workers, 2, "the actor never ran on one of the workers");
+
+        // Then senders pinned to both workers at once, asks and tells mixed: handlers never
+        // overlap, and each sender's messages are handled in its order.
+        let per_sender = scaled(400, 40) as u32;
+        let senders: Vec<_> = (0..4u32)
+            .map(|s| {
+                let link = actor.clone();
+                actor12::rt::spawn_pinned((s % 2) as usize, async move {
+                    for n in 0..per_sender {
+                        if n % 3 == 0 {
+                            link.ask_dyn(Note(s, n)).await.unwrap();
+                        } else {
+                            link.tell_dyn(Note(s, n)).await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for sender in senders {
+            sender.await.unwrap();
+        }
+        let (seen, _) = actor.ask_dyn(Report).await.unwrap();
+        assert_in_order(&seen, 4, per_sender);
+        assert!(actor.alive(), "no handler panicked");
+    });
+}
+
+#[test]
+fn a_panicking_handler_leaves_a_one_worker_runtime_serving_others() {
+    // One worker: the bystander can only be served by the worker the panic happened on.
+    let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    rt.block_on(async {
+        let victim = actor12::spawn::<Recorder>(Probe::default());
+        let bystander = actor12::spawn::<Recorder>(Probe::default());
+        assert!(victim.ask_dyn(Boom).await.is_err());
+        victim.wait().await;
+        assert_eq!(bystander.ask_dyn(Note(0, 0)).await.unwrap(), 1);
+        let task = actor12::rt::spawn(async { 7 });
+        assert_eq!(task.await.unwrap(), 7, "the worker runs tasks after the panic");
+    });
+}
+
+// ---- a runtime shutdown answers the askers of its actors ----
+
+#[test]
+fn a_runtime_shutdown_fails_the_askers_of_its_actors() {
+    let rt = runtime();
+    let (started_tx, started) = actor12::oneshot::channel();
+    let (gate_tx, gate) = actor12::oneshot::channel::<()>();
+    let (link, held, queued) = rt.block_on(async {
+        let link = actor12::spawn::<Recorder>(Probe::default());
+        // One ask in a handler that waits on a gate nobody opens, one queued behind it.
+        let held = link.ask_dyn_async(HoldStarted(started_tx, gate)).await;
+        started.await.unwrap();
+        let queued = link.ask_dyn_async(Note(0, 0)).await;
+        (link, held, queued)
+    });
+    drop(rt);
+    // Awaited on another runtime: the first one is gone.
+    let other = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    other.block_on(async {
+        assert!(within(held).await.is_err(), "the ask held in a handler at shutdown");
+        assert!(within(queued).await.is_err(), "the ask queued at shutdown");
+        assert!(link.ask_dyn(Note(0, 1)).await.is_err(), "an ask after shutdown");
+    });
+    assert!(!link.alive());
+    drop(gate_tx);
+}
+
+// ---- tick and an overridden cycle ----
+
+/// Stops itself from `tick` once its gate opens; reports the reason `terminate` got.
+struct Ticker {
+    gate: Option<actor12::oneshot::Receiver<()>>,
+    terminated: Option<actor12::oneshot::Sender<CancelReason<&'static str>>>,
+}
+
+impl Actor for Ticker {
+    type Message = Multi<Self>;
+    type Spec =
+        (actor12::oneshot::Receiver<()>, actor12::oneshot::Sender<CancelReason<&'static str>>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = &'static str;
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (gate, terminated) = ctx.spec;
+        std::future::ready(Ok(Ticker { gate: Some(gate), terminated: Some(terminated) }))
+    }
+    async fn tick(&mut self) -> std::ops::ControlFlow<&'static str> {
+        match self.gate.as_mut() {
+            Some(gate) => {
+                let _ = gate.await;
+                self.gate = None;
+                std::ops::ControlFlow::Break("ticked")
+            }
+            None => std::future::pending().await,
+        }
+    }
+    async fn terminate(
+        mut self,
+        _: actor12::ActorContext<Self>,
+        reason: CancelReason<&'static str>,
+    ) {
+        let _ = self.terminated.take().unwrap().send(reason);
+    }
+}
+
+impl Handler<u32> for Ticker {
+    type Reply = anyhow::Result<u32>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, n: u32) -> Self::Reply {
+        Ok(n + 1)
+    }
+}
+
+#[test]
+fn tick_breaking_stops_the_actor_with_its_reason() {
+    let rt = runtime();
+    rt.block_on(async {
+        let (open, gate) = actor12::oneshot::channel();
+        let (terminated_tx, terminated) = actor12::oneshot::channel();
+        let link = actor12::spawn::<Ticker>((gate, terminated_tx));
+        // Messages are handled while `tick` is pending.
+        assert_eq!(link.ask_dyn(1u32).await.unwrap(), 2);
+        open.send(()).unwrap();
+        let reason = terminated.await.expect("terminate ran");
+        assert_eq!(*reason.value(), "ticked");
+        link.wait().await;
+        assert_eq!(link.token().reason().map(|r| *r.value()), Some("ticked"));
+        assert!(link.ask_dyn(2u32).await.is_err(), "an ask after the stop");
+    });
+}
+
+/// Runs its own `cycle` instead of the default: the first of cancellation and the next message,
+/// with no `tick`; counts its cycles.
+struct OwnLoop {
+    cycles: usize,
+}
+
+impl Actor for OwnLoop {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = u32;
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(OwnLoop { cycles: 0 }))
+    }
+    async fn cycle(
+        &mut self,
+        ctx: &mut actor12::ActorContext<Self>,
+    ) -> std::ops::ControlFlow<CancelReason<u32>, ()> {
+        let token = ctx.token.clone();
+        let msg = {
+            let cancelled = std::pin::pin!(token.cancelled());
+            let next = std::pin::pin!(ctx.rx.recv());
+            match first_of(cancelled, next).await {
+                Next::Cancelled(reason) => return std::ops::ControlFlow::Break(reason),
+                Next::Message(None) => {
+                    return std::ops::ControlFlow::Break(CancelReason::new(0u32));
+                }
+                Next::Message(Some(msg)) => msg,
+            }
+        };
+        self.cycles += 1;
+        Actor::handle(self, actor12::Exec::new(ctx), msg).await;
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+enum Next<M> {
+    Cancelled(CancelReason<u32>),
+    Message(Option<M>),
+}
+
+/// The first of a token's cancellation and the next message.
+async fn first_of<M>(
+    mut cancelled: std::pin::Pin<&mut impl std::future::Future<Output = CancelReason<u32>>>,
+    mut next: std::pin::Pin<&mut impl std::future::Future<Output = Option<M>>>,
+) -> Next<M> {
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(reason) = cancelled.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Next::Cancelled(reason));
+        }
+        next.as_mut().poll(cx).map(Next::Message)
+    })
+    .await
+}
+
+impl Handler<u32> for OwnLoop {
+    type Reply = anyhow::Result<(u32, usize)>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, n: u32) -> Self::Reply {
+        Ok((n, self.cycles))
+    }
+}
+
+#[test]
+fn an_overridden_cycle_runs_the_actor_and_stops_on_cancel() {
+    let rt = runtime();
+    rt.block_on(async {
+        let link = actor12::spawn::<OwnLoop>(());
+        let replies: Vec<_> = ask_all(&link, 10).await;
+        for (i, (n, cycles)) in replies.into_iter().enumerate() {
+            assert_eq!((n, cycles), (i as u32, i + 1), "one cycle per message, in order");
+        }
+        link.cancel_and_wait(7).await;
+        assert_eq!(link.token().reason().map(|r| *r.value()), Some(7));
+        assert!(link.ask_dyn(0u32).await.is_err());
+    });
+}
+
+async fn ask_all(link: &actor12::Link<OwnLoop>, n: u32) -> Vec<(u32, usize)> {
+    let mut pending = Vec::new();
+    for i in 0..n {
+        pending.push(link.ask_dyn_async(i).await);
+    }
+    let mut replies = Vec::new();
+    for reply in pending {
+        replies.push(reply.await.unwrap());
+    }
+    replies
+}
+
+// ---- a bounded mailbox ----
+
+#[test]
+fn a_bounded_mailbox_refuses_at_its_capacity_and_gives_a_waiting_sender_its_message_back() {
+    let rt = runtime();
+    rt.block_on(async {
+        let handled = Arc::new(AtomicUsize::new(0));
+        let link = actor12::spawn::<Bounded>(handled.clone());
+        // Hold the handler, then fill the mailbox: exactly `CAPACITY` more fit.
+        let (open, gate) = actor12::oneshot::channel::<()>();
+        let (started_tx, started) = actor12::oneshot::channel();
+        link.try_send_raw(BoundedMsg::Hold(started_tx, gate)).map_err(|_| ()).unwrap();
+        started.await.unwrap();
+        for n in 0..Bounded::CAPACITY {
+            assert!(link.try_send_raw(BoundedMsg::Count(n)).is_ok(), "refused at {n}");
+        }
+        assert!(matches!(
+            link.try_send_raw(BoundedMsg::Count(99)),
+            Err(actor12::mailbox::TrySendError::Full(BoundedMsg::Count(99)))
+        ));
+        // A sender waiting for room...
+        let mut waiting = Box::pin(link.send_raw(BoundedMsg::Count(100)));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(waiting.as_mut().poll(&mut cx).is_pending(), "the mailbox is full");
+        // ...gets its message back when the actor stops (Exit drops the queued ones).
+        link.cancel(());
+        open.send(()).unwrap();
+        match within(waiting).await {
+            Err(e) => assert!(matches!(e.into_inner(), BoundedMsg::Count(100))),
+            Ok(()) => panic!("a send to a stopped actor succeeded"),
+        }
+        link.wait().await;
+        assert_eq!(handled.load(SeqCst), 0, "no queued message was handled after the cancel");
+    });
+}
+
+/// A raw-style actor with a mailbox of [`Bounded::CAPACITY`].
+struct Bounded {
+    handled: Arc<AtomicUsize>,
+}
+
+impl Bounded {
+    const CAPACITY: usize = 4;
+}
+
+enum BoundedMsg {
+    Hold(actor12::oneshot::Sender<()>, actor12::oneshot::Receiver<()>),
+    Count(usize),
+}
+
+impl actor12::ActorMessage<Bounded> for BoundedMsg {}
+
+impl Actor for Bounded {
+    type Message = BoundedMsg;
+    type Spec = Arc<AtomicUsize>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Bounded { handled: ctx.spec }))
+    }
+    fn mailbox_capacity() -> usize {
+        Self::CAPACITY
+    }
+    async fn handle(&mut self, _: Exec<'_, Self>, msg: BoundedMsg) {
+        match msg {
+            BoundedMsg::Hold(started, gate) => {
+                let _ = started.send(());
+                let _ = gate.await;
+            }
+            BoundedMsg::Count(_) => {
+                self.handled.fetch_add(1, SeqCst);
+            }
+        }
     }
 }
