@@ -1135,3 +1135,139 @@ impl Actor for Bounded {
         }
     }
 }
+
+// ---- init refusing late, a DropHandle, spawning from inside an actor ----
+
+/// `init` waits for a gate, then refuses.
+struct RefusesLate;
+
+impl Actor for RefusesLate {
+    type Message = Multi<Self>;
+    type Spec = actor12::oneshot::Receiver<()>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = String;
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let gate = ctx.spec;
+        async move {
+            let _ = gate.await;
+            Err("refused late".to_string())
+        }
+    }
+}
+
+impl Handler<u8> for RefusesLate {
+    type Reply = anyhow::Result<u8>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, n: u8) -> Self::Reply {
+        Ok(n)
+    }
+}
+
+#[test]
+fn asks_queued_while_init_is_pending_fail_when_it_refuses() {
+    let rt = runtime();
+    rt.block_on(async {
+        let (open, gate) = actor12::oneshot::channel();
+        let link = actor12::spawn::<RefusesLate>(gate);
+        let queued = link.ask_dyn_async(1u8).await;
+        let handle = link.send_message(HandlerMessage::new(2u8)).await;
+        assert!(link.alive(), "init is still pending");
+        open.send(()).unwrap();
+        assert!(within(queued).await.is_err());
+        assert!(matches!(within(handle.reply()).await, Err(MessageError::RecvFailed(_))));
+        within(link.wait()).await;
+        assert_eq!(link.token().reason().map(|r| r.into_value()), Some("refused late".into()));
+    });
+}
+
+#[test]
+fn dropping_a_drop_handle_aborts_its_task() {
+    /// Sends on its channel when dropped: the task holding it was dropped, not just left.
+    struct SignalOnDrop(Option<actor12::oneshot::Sender<()>>);
+    impl Drop for SignalOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.take().unwrap().send(());
+        }
+    }
+    let rt = runtime();
+    rt.block_on(async {
+        let (dropped_tx, dropped) = actor12::oneshot::channel();
+        let (started_tx, started) = actor12::oneshot::channel();
+        let guard = SignalOnDrop(Some(dropped_tx));
+        let handle = actor12::DropHandle(actor12::rt::spawn(async move {
+            let _guard = guard;
+            let _ = started_tx.send(());
+            std::future::pending::<()>().await;
+        }));
+        started.await.unwrap();
+        drop(handle);
+        within(dropped).await.expect("the aborted task dropped its future");
+    });
+}
+
+/// Spawns an actor and a task when asked, and reports the names of the threads they ran on.
+struct Spawner;
+
+impl Actor for Spawner {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Spawner))
+    }
+}
+
+/// Asks for the thread names of a child's `init` and of a task spawned from the handler.
+struct Where;
+
+impl Handler<Where> for Spawner {
+    type Reply = anyhow::Result<Vec<String>>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Where) -> Self::Reply {
+        let child = actor12::spawn::<ThreadName>(());
+        let task = actor12::rt::spawn(async { thread_name() });
+        Ok(vec![child.ask_dyn(Where).await?, task.await?])
+    }
+}
+
+/// Answers with the name of the thread it runs on.
+struct ThreadName;
+
+impl Actor for ThreadName {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(ThreadName))
+    }
+}
+
+impl Handler<Where> for ThreadName {
+    type Reply = anyhow::Result<String>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Where) -> Self::Reply {
+        Ok(thread_name())
+    }
+}
+
+fn thread_name() -> String {
+    std::thread::current().name().unwrap_or_default().to_string()
+}
+
+#[test]
+fn actors_and_tasks_spawned_inside_an_actor_run_on_its_runtime() {
+    let rt = actor12::rt::Runtime::builder()
+        .worker_threads(2)
+        .thread_name("parents-runtime")
+        .build()
+        .unwrap();
+    let names = rt.block_on(async { actor12::spawn::<Spawner>(()).ask_dyn(Where).await.unwrap() });
+    for name in names {
+        assert!(name.starts_with("parents-runtime-"), "ran on {name:?}");
+    }
+}
