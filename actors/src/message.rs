@@ -205,16 +205,106 @@ impl<R> fmt::Debug for MessageHandle<R> {
 }
 
 impl<R: Send + 'static> MessageHandle<R> {
-    pub(crate) fn waiting(rx: oneshot::Receiver<R>) -> Self {
-        MessageHandle { state: State::Waiting(rx), timeout: None }
+    /// A delivered message whose answer will come through `reply`: what a
+    /// [`SendableMessage`] returns once it has pushed its message with the other end.
+    ///
+    /// The three constructors are for implementations of [`SendableMessage`], the extension
+    /// point of the two-step API. This one delivers without waiting for room (a full mailbox
+    /// fails the send instead):
+    ///
+    /// ```
+    /// use actor12::prelude::*;
+    /// use actor12::{Call, Envelope, MessageError, MessageHandle, Multi, MpscChannel};
+    /// use actor12::SendableMessage;
+    ///
+    /// /// `m`, delivered only if there is room now.
+    /// struct NoWait<M>(M);
+    ///
+    /// impl<A, M> SendableMessage<A> for NoWait<M>
+    /// where
+    ///     A: Actor<Message = Multi<A>> + Handler<M>,
+    ///     M: Send + 'static,
+    /// {
+    ///     type Reply = <A as Handler<M>>::Reply;
+    ///
+    ///     async fn send_to(self, link: &Link<A>) -> MessageHandle<Self::Reply> {
+    ///         let (envelope, reply) = Envelope::new(self.0);
+    ///         match link.try_send_raw(Multi::new(envelope)) {
+    ///             Ok(()) => MessageHandle::waiting(reply),
+    ///             Err(_) => MessageHandle::failed("no room, or the actor has stopped"),
+    ///         }
+    ///     }
+    /// }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    ///
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(40);
+    /// let handle = counter.send_message(NoWait(Add(2))).await;
+    /// assert_eq!(handle.reply().await.unwrap().unwrap(), 42);
+    ///
+    /// counter.cancel_and_wait(()).await;
+    /// let handle = counter.send_message(NoWait(Add(2))).await;
+    /// assert!(!handle.was_sent());
+    /// assert!(matches!(handle.reply().await, Err(MessageError::SendFailed(_))));
+    /// # });
+    /// ```
+    pub fn waiting(reply: oneshot::Receiver<R>) -> Self {
+        MessageHandle { state: State::Waiting(reply), timeout: None }
     }
 
-    pub(crate) fn delivered(reply: R) -> Self {
+    /// A delivered message whose answer is already known (a tell: `()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::MessageHandle;
+    ///
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let handle = MessageHandle::delivered(7);
+    /// assert!(handle.was_sent());
+    /// assert_eq!(handle.reply().await.unwrap(), 7);
+    /// # });
+    /// ```
+    pub fn delivered(reply: R) -> Self {
         MessageHandle { state: State::Ready(reply), timeout: None }
     }
 
-    pub(crate) fn failed(why: String) -> Self {
-        MessageHandle { state: State::Failed(why), timeout: None }
+    /// A message that was not delivered: [`send_error`](Self::send_error) gives `why`, and
+    /// the reply is [`MessageError::SendFailed`] with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::{MessageError, MessageHandle};
+    ///
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let handle = MessageHandle::<u32>::failed("the actor has stopped");
+    /// assert!(!handle.was_sent());
+    /// assert_eq!(handle.send_error(), Some("the actor has stopped"));
+    /// assert!(matches!(handle.reply().await, Err(MessageError::SendFailed(_))));
+    /// # });
+    /// ```
+    pub fn failed(why: impl Into<String>) -> Self {
+        MessageHandle { state: State::Failed(why.into()), timeout: None }
     }
 
     /// True if the message was delivered to the actor's mailbox.
