@@ -6,9 +6,10 @@ use std::future::Future;
 use std::ops::ControlFlow;
 use std::pin::{Pin, pin};
 use std::ptr;
+use std::sync::Arc;
 use std::task::Poll;
 
-use crate::cancel::{CancelReason, CancelToken};
+use crate::cancel::{CancelReason, CancelToken, Parent};
 use crate::channel::{ActorChannel, ActorReceiver};
 use crate::handler::Exec;
 use crate::link::{Link, LinkPart};
@@ -315,13 +316,18 @@ impl TaskSet {
         TaskSet { handle, tasks: None }
     }
 
-    /// Spawns a task into the set.
+    /// Spawns a task into the set. Actors the task spawns are below the actor's token, as
+    /// those its handlers spawn are (when it is spawned from the actor's own code).
     pub fn spawn(&mut self, future: impl Future<Output = ()> + Send + 'static) {
         let tasks = self.tasks.get_or_insert_default();
         if tasks.len() == tasks.capacity() {
             tasks.retain(|t| !t.is_finished());
         }
-        tasks.push(self.handle.spawn(future));
+        let task = match current_parent() {
+            Some(parent) => self.handle.spawn(WithParent { parent, future }),
+            None => self.handle.spawn(future),
+        };
+        tasks.push(task);
     }
 
     /// Tasks spawned and not yet finished.
@@ -451,18 +457,44 @@ pub(crate) fn spawn_on<A: Actor>(spec: A::Spec, handle: actor12_scheduler::TaskH
 }
 
 thread_local! {
-    /// The token of the actor whose lifecycle is being polled on this thread: actors spawned
-    /// from it get a child of it (when their `Cancel` types match), so stopping an actor stops
-    /// the actors it spawned.
-    static PARENT: std::cell::Cell<Option<*const dyn Any>> = const { std::cell::Cell::new(None) };
+    /// The token of the actor whose code runs on this thread (its lifecycle, or a background
+    /// task it spawned, is being polled): actors spawned from it get a token below it, so
+    /// stopping an actor stops the actors it spawned.
+    static PARENT: std::cell::Cell<Option<*const dyn ParentRef>> =
+        const { std::cell::Cell::new(None) };
 }
 
-/// Runs `f` with `token` published in `PARENT`: actors spawned in it become children of `token`.
+/// What `PARENT` points at: an actor's token, or a background task's owned copy of it.
+trait ParentRef {
+    fn parent(&self) -> &(dyn Parent + 'static);
+    fn to_owned_parent(&self) -> Arc<dyn Parent>;
+}
+
+impl<C: Clone + Send + Sync + 'static> ParentRef for CancelToken<C> {
+    fn parent(&self) -> &(dyn Parent + 'static) {
+        self.as_parent()
+    }
+
+    fn to_owned_parent(&self) -> Arc<dyn Parent> {
+        self.to_parent()
+    }
+}
+
+impl ParentRef for Arc<dyn Parent> {
+    fn parent(&self) -> &(dyn Parent + 'static) {
+        &**self
+    }
+
+    fn to_owned_parent(&self) -> Arc<dyn Parent> {
+        self.clone()
+    }
+}
+
+/// Runs `f` with `token` published in `PARENT`: actors spawned in it get tokens below `token`.
 #[inline]
-fn with_parent<C: Send + Sync + 'static, R>(token: &CancelToken<C>, f: impl FnOnce() -> R) -> R {
-    let token: &dyn Any = token;
-    let prev = PARENT.with(|p| p.replace(Some(token as *const dyn Any)));
-    struct Restore(Option<*const dyn Any>);
+fn with_parent<R>(token: &(dyn ParentRef + 'static), f: impl FnOnce() -> R) -> R {
+    let prev = PARENT.with(|p| p.replace(Some(token as *const dyn ParentRef)));
+    struct Restore(Option<*const dyn ParentRef>);
     impl Drop for Restore {
         #[inline]
         fn drop(&mut self) {
@@ -473,17 +505,39 @@ fn with_parent<C: Send + Sync + 'static, R>(token: &CancelToken<C>, f: impl FnOn
     f()
 }
 
-/// A child of the current actor's token if it has the same reason type, else a new root.
-fn token_for<C: Clone + Send + Sync + 'static>() -> CancelToken<C> {
+/// A token below the current actor's (see [`CancelToken::child_with`]), or a new root.
+fn token_for<C: Clone + Default + Send + Sync + 'static>() -> CancelToken<C> {
     PARENT.with(|p| match p.get() {
-        // SAFETY: the pointer is set only while `Scoped::poll` runs on this thread, and points at
-        // that future's token, which outlives the poll.
-        Some(parent) => match unsafe { &*parent }.downcast_ref::<CancelToken<C>>() {
-            Some(parent) => parent.child(),
-            None => CancelToken::new(),
-        },
+        // SAFETY: the pointer is set only while `with_parent` runs on this thread, and points at
+        // a token that outlives that call.
+        Some(parent) => CancelToken::below(unsafe { &*parent }.parent()),
         None => CancelToken::new(),
     })
+}
+
+/// The current actor's token, owned, for a background task it spawns (see [`WithParent`]).
+fn current_parent() -> Option<Arc<dyn Parent>> {
+    // SAFETY: as in `token_for`.
+    PARENT.with(|p| p.get().map(|parent| unsafe { &*parent }.to_owned_parent()))
+}
+
+/// A background task of an actor, polled with the actor's token published in `PARENT`: actors
+/// it spawns stop with the actor, as those its handlers spawn do.
+struct WithParent<F> {
+    parent: Arc<dyn Parent>,
+    future: F,
+}
+
+impl<F: Future> Future for WithParent<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is structurally pinned (never moved out); `parent` is not.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above.
+        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        with_parent(&this.parent, || future.poll(cx))
+    }
 }
 
 /// The lifecycle, with its actor's token published in `PARENT` while it is polled.

@@ -1,8 +1,10 @@
 //! Hierarchical cancellation: a token, its children, and the reason it was cancelled.
 //!
-//! Every actor has a [`CancelToken`]. An actor spawned while another actor's own code runs (its
-//! `init`, a handler, `terminate`) gets a child of that actor's token when both have the same
-//! `Cancel` type; any other gets a root. Cancelling a token cancels the whole subtree below it.
+//! Every actor has a [`CancelToken`]. An actor spawned while another actor's code runs (its
+//! `init`, a handler, `terminate`, a background task of its own) gets a token below that
+//! actor's: a [`child`](CancelToken::child), or a [`child_with`](CancelToken::child_with) when
+//! their `Cancel` types differ; any other gets a root. Cancelling a token cancels the whole
+//! subtree below it.
 //! A token can be awaited ([`CancelToken::cancelled`]) from any executor.
 //!
 //! # Protocol
@@ -21,11 +23,14 @@
 //! 3. A waiting future registers its waker under the node's lock after checking the reason
 //!    under the same lock, so a cancel either precedes the check or finds the waker.
 //! 4. Parents hold their children weakly: a child with no token left is gone and is pruned;
-//!    a long-lived parent that spawns many short-lived children does not grow.
+//!    a long-lived parent that spawns many short-lived children does not grow. A child of
+//!    another reason type ([`child_with`](CancelToken::child_with)) is registered the same way,
+//!    in a list of its own, and cancelled with its type's default reason.
 //! 5. Futures hold the node weakly too. When the last token of a node goes, its waiters are
 //!    woken: [`cancelled_or_dropped`](CancelToken::cancelled_or_dropped) resolves to `None`,
 //!    [`cancelled`](CancelToken::cancelled) keeps waiting (it can never fire).
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
@@ -110,14 +115,41 @@ struct Inner<T> {
 /// A node's children and waiting futures.
 struct Lists<T> {
     children: Vec<Weak<Node<T>>>,
+    /// Children of other reason types ([`CancelToken::child_with`]).
+    others: Vec<Weak<dyn OtherChild>>,
     waiters: Vec<(u64, Waker)>,
     next_waiter: u64,
+}
+
+/// A child node of another reason type, as its parent sees it.
+pub(crate) trait OtherChild: Send + Sync {
+    /// Cancels the node with its type's default reason, recording `at` (the parent's cancel).
+    fn cancel_default(&self, at: &'static Location<'static>);
+}
+
+impl<T: Clone + Default + Send + Sync + 'static> OtherChild for Node<T> {
+    fn cancel_default(&self, at: &'static Location<'static>) {
+        self.cancel(CancelReason::new_with_loc(T::default(), at));
+    }
+}
+
+/// Prunes the entries whose nodes are gone before `list` would grow, then pushes `child`.
+fn push_pruned<C: ?Sized>(list: &mut Vec<Weak<C>>, child: Weak<C>) {
+    if list.len() == list.capacity() {
+        list.retain(|c| c.strong_count() > 0);
+    }
+    list.push(child);
 }
 
 impl<T> Inner<T> {
     fn lists(&mut self) -> &mut Lists<T> {
         self.lists.get_or_insert_with(|| {
-            Box::new(Lists { children: Vec::new(), waiters: Vec::new(), next_waiter: 0 })
+            Box::new(Lists {
+                children: Vec::new(),
+                others: Vec::new(),
+                waiters: Vec::new(),
+                next_waiter: 0,
+            })
         })
     }
 
@@ -193,17 +225,72 @@ impl<T> CancelToken<T> {
     where
         T: Clone,
     {
-        let mut inner = self.node.inner.lock();
-        let child = Node::new(inner.reason.clone());
-        if inner.reason.is_none() {
-            let children = &mut inner.lists().children;
-            // Prune children whose tokens are all gone before the vector would grow.
-            if children.len() == children.capacity() {
-                children.retain(|c| c.strong_count() > 0);
-            }
-            children.push(Arc::downgrade(&child));
+        CancelToken { node: self.node.child() }
+    }
+
+    /// A child token with another reason type `U`: cancelled, with `U::default()` and this
+    /// token's cancel location, when this token is; its own cancel reaches only its subtree.
+    /// Starts cancelled if this token is.
+    ///
+    /// An actor spawned while another actor's code runs gets its token this way when their
+    /// `Cancel` types differ, so stopping an actor stops every actor it spawned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::cancel::CancelToken;
+    ///
+    /// let parent: CancelToken<&str> = CancelToken::new();
+    /// let child: CancelToken<u32> = parent.child_with();
+    /// child.cancel(7u32); // its own subtree only
+    /// assert!(!parent.is_cancelled());
+    ///
+    /// let other: CancelToken<u32> = parent.child_with();
+    /// parent.cancel("stop");
+    /// assert_eq!(other.reason().map(|r| *r.value()), Some(0)); // `u32::default()`
+    /// assert_eq!(*child.reason().unwrap().value(), 7); // the first reason stays
+    /// ```
+    pub fn child_with<U: Clone + Default + Send + Sync + 'static>(&self) -> CancelToken<U>
+    where
+        T: Clone + Send + Sync + 'static,
+    {
+        CancelToken::below(&*self.node)
+    }
+
+    /// A token below `parent`: its [`child`](Self::child) if it has reason type `T`, else a
+    /// [`child_with`](Self::child_with) of it.
+    pub(crate) fn below(parent: &(dyn Parent + 'static)) -> Self
+    where
+        T: Clone + Default + Send + Sync + 'static,
+    {
+        if let Some(node) = parent.as_any().downcast_ref::<Node<T>>() {
+            return CancelToken { node: node.child() };
         }
-        CancelToken { node: child }
+        let node = Node::<T>::new(None);
+        let weak: Weak<Node<T>> = Arc::downgrade(&node);
+        if let Err(at) = parent.adopt(weak) {
+            // Nobody else has the node yet: cancelling it now is as if it started cancelled.
+            node.cancel(CancelReason::new_with_loc(T::default(), at));
+        }
+        CancelToken { node }
+    }
+
+    /// This token as a parent of tokens of any reason type.
+    #[cfg_attr(actor12_loom, allow(dead_code))] // used by the actor runtime, absent under loom
+    pub(crate) fn as_parent(&self) -> &(dyn Parent + 'static)
+    where
+        T: Clone + Send + Sync + 'static,
+    {
+        &*self.node
+    }
+
+    /// As [`as_parent`](Self::as_parent), owned: keeps the token's node.
+    #[cfg_attr(actor12_loom, allow(dead_code))] // used by the actor runtime, absent under loom
+    pub(crate) fn to_parent(&self) -> Arc<dyn Parent>
+    where
+        T: Clone + Send + Sync + 'static,
+    {
+        self.node.clone()
     }
 
     /// Cancels this token and its subtree, recording the caller's location. Cancelling twice
@@ -386,7 +473,45 @@ impl<T> CancelToken<T> {
     }
 }
 
+/// A token's node as a parent, whatever its reason type: what actors spawned while an actor's
+/// code runs are created below (`actor.rs`).
+pub(crate) trait Parent: Send + Sync {
+    /// The node itself, for a child of the same reason type.
+    fn as_any(&self) -> &dyn Any;
+    /// Registers a child of another reason type; if this node is cancelled already, registers
+    /// nothing and returns where it was cancelled.
+    fn adopt(&self, child: Weak<dyn OtherChild>) -> Result<(), &'static Location<'static>>;
+}
+
+impl<T: Clone + Send + Sync + 'static> Parent for Node<T> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn adopt(&self, child: Weak<dyn OtherChild>) -> Result<(), &'static Location<'static>> {
+        let mut inner = self.inner.lock();
+        if let Some(reason) = &inner.reason {
+            return Err(reason.location());
+        }
+        push_pruned(&mut inner.lists().others, child);
+        Ok(())
+    }
+}
+
 impl<T> Node<T> {
+    /// A child node: registered under the lock, or cancelled from the start if this one is.
+    fn child(&self) -> Arc<Self>
+    where
+        T: Clone,
+    {
+        let mut inner = self.inner.lock();
+        let child = Node::new(inner.reason.clone());
+        if inner.reason.is_none() {
+            push_pruned(&mut inner.lists().children, Arc::downgrade(&child));
+        }
+        child
+    }
+
     fn new(reason: Option<CancelReason<T>>) -> Arc<Self> {
         Arc::new(Node {
             cancelled: AtomicBool::new(reason.is_some()),
@@ -398,7 +523,7 @@ impl<T> Node<T> {
     where
         T: Clone,
     {
-        let (children, hook, waiters) = {
+        let (children, others, hook, waiters) = {
             let mut inner = self.inner.lock();
             if inner.reason.is_some() {
                 return;
@@ -406,10 +531,13 @@ impl<T> Node<T> {
             inner.reason = Some(reason.clone());
             // Release: pairs with the acquire in `is_cancelled`.
             self.cancelled.store(true, Release);
-            let children =
-                inner.lists.as_mut().map(|l| std::mem::take(&mut l.children)).unwrap_or_default();
+            let (children, others) = inner
+                .lists
+                .as_mut()
+                .map(|l| (std::mem::take(&mut l.children), std::mem::take(&mut l.others)))
+                .unwrap_or_default();
             // The hook stays: after a `reset`, the next cancel must wake the actor again.
-            (children, inner.hook.clone(), inner.take_waiters())
+            (children, others, inner.hook.clone(), inner.take_waiters())
         };
         if let Some(waker) = hook {
             waker.wake();
@@ -419,6 +547,9 @@ impl<T> Node<T> {
         }
         for child in children.iter().filter_map(Weak::upgrade) {
             child.cancel(reason.clone());
+        }
+        for child in others.iter().filter_map(Weak::upgrade) {
+            child.cancel_default(reason.location());
         }
     }
 }

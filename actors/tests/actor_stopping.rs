@@ -528,3 +528,62 @@ fn a_dyn_link_cancel_records_the_callers_location() {
         assert_eq!((reason.location().file(), reason.location().line()), (file!(), line));
     });
 }
+
+// Stopping an actor stops every actor it spawned: also one of another `Cancel` type (it used to
+// get a root token), and one spawned from a background task of the actor or from a
+// `reply_async` future (they ran without the actor's token).
+
+/// A child with a `Cancel` type of its own.
+struct OtherKind;
+actor!(OtherKind, spec = (), cancel = u32, init = |_ctx| OtherKind);
+
+/// Spawns a child of another `Cancel` type in the handler and one in a background task of the
+/// actor: answers with both.
+struct SpawnEverywhere;
+impl Handler<SpawnEverywhere> for Parent {
+    type Reply = anyhow::Result<Vec<Link<OtherKind>>>;
+    async fn handle(
+        &mut self,
+        mut ctx: Call<'_, Self, Self::Reply>,
+        _: SpawnEverywhere,
+    ) -> Self::Reply {
+        let in_handler = actor12::spawn::<OtherKind>(());
+        let (tx, rx) = actor12::oneshot::channel();
+        ctx.spawn(async move {
+            let _ = tx.send(actor12::spawn::<OtherKind>(()));
+        });
+        Ok(vec![in_handler, rx.await?])
+    }
+}
+
+/// Answers from a `reply_async` future that spawns a child of another `Cancel` type.
+struct SpawnInReply;
+impl Handler<SpawnInReply> for Parent {
+    type Reply = anyhow::Result<Link<OtherKind>>;
+    async fn handle(
+        &mut self,
+        mut ctx: Call<'_, Self, Self::Reply>,
+        _: SpawnInReply,
+    ) -> Self::Reply {
+        ctx.reply_async(async { Ok(actor12::spawn::<OtherKind>(())) })
+    }
+}
+
+#[test]
+fn stopping_an_actor_stops_children_of_any_cancel_type_spawned_anywhere_in_it() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let parent = actor12::spawn::<Parent>(());
+        let mut children = parent.ask_dyn(SpawnEverywhere).await.unwrap();
+        children.push(parent.ask_dyn(SpawnInReply).await.unwrap());
+        assert!(children.iter().all(|c| !c.token().is_cancelled()));
+        let line = line!() + 1;
+        parent.cancel_and_wait(()).await;
+        for (i, child) in children.iter().enumerate() {
+            let reason = child.token().reason().unwrap_or_else(|| panic!("child {i} not stopped"));
+            assert_eq!(*reason.value(), 0, "child {i}: its type's default reason");
+            assert_eq!(reason.location().line(), line, "child {i}: the parent's cancel");
+            child.wait().await;
+        }
+    });
+}
