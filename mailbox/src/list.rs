@@ -163,7 +163,10 @@ impl<T> Tx<T> {
                 state = self.hot.state.load();
                 continue;
             }
-            if capacity != usize::MAX && messages_below(pos).wrapping_sub(taken()) >= capacity {
+            // `state` may be stale (read before a failed claim and a backoff) while `taken` is
+            // fresh: the consumer may have taken messages past `pos` since. Saturating, such a
+            // word counts as room; its claim then fails and the loop reads the word again.
+            if capacity != usize::MAX && messages_below(pos).saturating_sub(taken()) >= capacity {
                 return Err(Refused::Full);
             }
             // Acquire: pairs with the release store in the link step (or `first_block`).
