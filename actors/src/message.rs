@@ -1002,7 +1002,9 @@ impl<A: Actor> Link<A> {
         self.send_message(message).await.forget();
     }
 
-    /// Both steps, with a deadline on the reply.
+    /// Both steps under one deadline: delivery (which waits for room in a full mailbox) and the
+    /// reply. [`MessageError::Timeout`] if it passes in either; a message that could not be
+    /// delivered in time is dropped, never handled.
     ///
     /// # Examples
     ///
@@ -1050,7 +1052,7 @@ impl<A: Actor> Link<A> {
         message: M,
         timeout: Duration,
     ) -> Result<M::Reply, MessageError> {
-        self.send_message(message).await.timeout(timeout).reply().await
+        within(timeout, self.send_message(message)).await
     }
 
     /// Step one for a raw `A::Message`: the handle's reply is `()` once delivered.
@@ -1240,7 +1242,7 @@ impl<A: Actor> WeakLink<A> {
         self.send_message(message).await.forget();
     }
 
-    /// [`Link::send_with_timeout`].
+    /// [`Link::send_with_timeout`]: both steps under one deadline.
     ///
     /// # Examples
     ///
@@ -1289,7 +1291,7 @@ impl<A: Actor> WeakLink<A> {
         message: M,
         timeout: Duration,
     ) -> Result<M::Reply, MessageError> {
-        self.send_message(message).await.timeout(timeout).reply().await
+        within(timeout, self.send_message(message)).await
     }
 
     /// [`Link::send_raw_message`].
@@ -1328,4 +1330,21 @@ impl<A: Actor> WeakLink<A> {
     pub async fn send_raw_message(&self, message: A::Message) -> MessageHandle<()> {
         self.send_message(RawMessage(message)).await
     }
+}
+
+/// `send_with_timeout`'s two steps under one deadline of `timeout` from now.
+async fn within<R: Send + 'static>(
+    timeout: Duration,
+    send: impl Future<Output = MessageHandle<R>>,
+) -> Result<R, MessageError> {
+    let start = std::time::Instant::now();
+    // The timer is armed only if delivery has to wait for room.
+    let Ok(handle) = crate::time::timeout(timeout, send).await else {
+        return Err(MessageError::Timeout { timeout });
+    };
+    let left = timeout.saturating_sub(start.elapsed());
+    handle.timeout(left).reply().await.map_err(|e| match e {
+        MessageError::Timeout { .. } => MessageError::Timeout { timeout },
+        e => e,
+    })
 }

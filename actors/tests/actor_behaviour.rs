@@ -1094,6 +1094,28 @@ fn a_bounded_mailbox_refuses_at_its_capacity_and_gives_a_waiting_sender_its_mess
     });
 }
 
+#[test]
+fn send_with_timeout_times_out_while_waiting_for_room() {
+    // The deadline covers delivery too: it used to start once the message was in the mailbox,
+    // so a full mailbox held the caller for as long as the actor was stuck.
+    let rt = runtime();
+    rt.block_on(async {
+        let link = actor12::spawn::<Bounded>(Arc::new(AtomicUsize::new(0)));
+        let (open, gate) = actor12::oneshot::channel::<()>();
+        let (started_tx, started) = actor12::oneshot::channel();
+        link.try_send_raw(BoundedMsg::Hold(started_tx, gate)).map_err(|_| ()).unwrap();
+        started.await.unwrap();
+        for n in 0..Bounded::CAPACITY {
+            assert!(link.try_send_raw(BoundedMsg::Count(n)).is_ok());
+        }
+        let timeout = Duration::from_millis(20);
+        let message = actor12::RawMessage(BoundedMsg::Count(99));
+        let result = within(link.send_with_timeout(message, timeout)).await;
+        assert!(matches!(result, Err(MessageError::Timeout { timeout: t }) if t == timeout));
+        drop(open);
+    });
+}
+
 /// A raw-style actor with a mailbox of [`Bounded::CAPACITY`].
 struct Bounded {
     handled: Arc<AtomicUsize>,
