@@ -91,7 +91,12 @@ impl<M: Send + 'static> ActorReceiver<M> {
 
     /// Stops accepting messages: later sends fail; those already queued can still be received.
     pub fn close(&mut self) {
-        let _ = self.core.mailbox.close();
+        if self.core.mailbox.close() == actor12_mailbox::Push::Schedule {
+            // Closed from outside its actor's run (a receiver moved out of its context) while
+            // the actor was idle: the close took the run token, which goes back to the runtime.
+            // The actor runs, finds its mailbox closed and stops.
+            self.core.schedule();
+        }
     }
 
     /// True once the mailbox is closed.

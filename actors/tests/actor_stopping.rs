@@ -587,3 +587,66 @@ fn stopping_an_actor_stops_children_of_any_cancel_type_spawned_anywhere_in_it() 
         }
     });
 }
+
+// The same escape, then `close()` on the stolen receiver while its actor is idle: the close took
+// the actor out of idle, that is took its run token, and dropped it, so the actor never ran
+// again. It now schedules the actor, which sees its mailbox closed and stops. (Statics of its
+// own: tests run in parallel.)
+
+static ESCAPED_TOO: Mutex<Option<ActorContext<Closer>>> = Mutex::new(None);
+static STOLEN_TOO: Mutex<Option<ActorReceiver<Multi<Closer>>>> = Mutex::new(None);
+
+struct Closer;
+actor!(
+    Closer,
+    spec = (),
+    cancel = (),
+    init = |_ctx| Closer,
+    extra = {
+        async fn terminate(self, ctx: ActorContext<Self>, _: CancelReason<()>) {
+            *ESCAPED_TOO.lock().unwrap() = Some(ctx);
+        }
+    }
+);
+
+/// Swaps receivers with the escaped context, says so, then waits for its gate.
+struct Swap(actor12::oneshot::Sender<()>, Hold);
+impl Handler<Swap> for Closer {
+    type Reply = anyhow::Result<()>;
+    async fn handle(
+        &mut self,
+        mut ctx: Call<'_, Self, Self::Reply>,
+        Swap(swapped, Hold(gate)): Swap,
+    ) -> Self::Reply {
+        let mut escaped = ESCAPED_TOO.lock().unwrap().take().expect("the first actor's context");
+        std::mem::swap(&mut ctx.ctx.rx, &mut escaped.rx);
+        *STOLEN_TOO.lock().unwrap() = Some(escaped.rx);
+        let _ = swapped.send(());
+        let _ = gate.await; // the actor goes idle here
+        Ok(())
+    }
+}
+
+#[test]
+fn closing_a_stolen_receiver_of_an_idle_actor_stops_it_instead_of_stranding_it() {
+    // One worker: the task below runs only after the victim's run has ended (it is idle).
+    let rt = runtime(1);
+    let (victim, swapping, open) = rt.block_on(async {
+        let first = actor12::spawn::<Closer>(());
+        first.cancel_and_wait(()).await; // its `terminate` leaks its context
+        let victim = actor12::spawn::<Closer>(());
+        let (swapped_tx, swapped) = actor12::oneshot::channel();
+        let (open, hold) = gate();
+        let swapping = victim.ask_dyn_async(Swap(swapped_tx, hold)).await;
+        swapped.await.unwrap();
+        actor12::rt::spawn(async { STOLEN_TOO.lock().unwrap().as_mut().unwrap().close() })
+            .await
+            .unwrap();
+        (victim, swapping, open)
+    });
+    open.send(()).unwrap(); // the handler can finish; the closed mailbox then stops the actor
+    assert!(resolves_within(swapping).is_some(), "the actor never ran again after the close");
+    let wait = victim.clone();
+    assert!(resolves_within(async move { wait.wait().await }).is_some(), "it never stopped");
+    assert!(!victim.alive());
+}
