@@ -33,7 +33,7 @@
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
-use std::panic::Location;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
@@ -473,6 +473,14 @@ impl<T> CancelToken<T> {
     }
 }
 
+/// Wakes each waker. One that panics is skipped, so that it keeps neither the others nor the
+/// subtree from seeing the cancel (the panic hook has reported it).
+fn wake_each(wakers: impl Iterator<Item = Waker>) {
+    for waker in wakers {
+        let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
+    }
+}
+
 /// A token's node as a parent, whatever its reason type: what actors spawned while an actor's
 /// code runs are created below (`actor.rs`).
 pub(crate) trait Parent: Send + Sync {
@@ -539,12 +547,7 @@ impl<T> Node<T> {
             // The hook stays: after a `reset`, the next cancel must wake the actor again.
             (children, others, inner.hook.clone(), inner.take_waiters())
         };
-        if let Some(waker) = hook {
-            waker.wake();
-        }
-        for (_, waker) in waiters {
-            waker.wake();
-        }
+        wake_each(hook.into_iter().chain(waiters.into_iter().map(|(_, waker)| waker)));
         for child in children.iter().filter_map(Weak::upgrade) {
             child.cancel(reason.clone());
         }
@@ -560,12 +563,7 @@ impl<T> Drop for Node<T> {
         // the hook. Nobody else can hold the lock now (`&mut self`).
         let inner = self.inner.get_mut();
         let (hook, waiters) = (inner.hook.take(), inner.take_waiters());
-        if let Some(waker) = hook {
-            waker.wake();
-        }
-        for (_, waker) in waiters {
-            waker.wake();
-        }
+        wake_each(hook.into_iter().chain(waiters.into_iter().map(|(_, waker)| waker)));
     }
 }
 
@@ -719,6 +717,29 @@ mod tests {
         assert!(!token.register_waker(w3));
         assert_eq!(late.0.load(SeqCst), 0);
         assert_eq!(Arc::strong_count(&late), 1);
+    }
+
+    /// Panics when woken.
+    struct Panics;
+
+    impl Wake for Panics {
+        fn wake(self: Arc<Self>) {
+            panic!("a waker that panics (expected by the test)");
+        }
+    }
+
+    #[test]
+    fn a_panicking_waker_does_not_stop_the_cancel_reaching_the_others() {
+        let token = CancelToken::<u8>::new();
+        let (child, other) = (token.child(), token.child_with::<u16>());
+        // The hook and the first list entry panic; the last entry counts.
+        assert!(token.register_waker(Waker::from(Arc::new(Panics))));
+        assert!(token.register_waker(Waker::from(Arc::new(Panics))));
+        let (last, waker) = counted();
+        assert!(token.register_waker(waker));
+        token.cancel(1);
+        assert_eq!(last.0.load(SeqCst), 1, "a waker after the panicking ones was not woken");
+        assert!(child.is_cancelled() && other.is_cancelled(), "the subtree missed the cancel");
     }
 
     #[test]

@@ -135,11 +135,14 @@ impl StopWaiters {
         }
     }
 
+    /// Wakes each waiter. A waker that panics is skipped: the others are still woken, and the
+    /// teardown that calls this goes on (the panic hook has reported it).
     fn wake_all(self) {
+        let wake = |waker: Waker| drop(catch_unwind(AssertUnwindSafe(|| waker.wake())));
         match self {
             StopWaiters::None => {}
-            StopWaiters::One(waker) => waker.wake(),
-            StopWaiters::Many(all) => all.into_iter().for_each(Waker::wake),
+            StopWaiters::One(waker) => wake(waker),
+            StopWaiters::Many(all) => all.into_iter().for_each(wake),
         }
     }
 }

@@ -650,3 +650,49 @@ fn closing_a_stolen_receiver_of_an_idle_actor_stops_it_instead_of_stranding_it()
     assert!(resolves_within(async move { wait.wait().await }).is_some(), "it never stopped");
     assert!(!victim.alive());
 }
+
+// A waker that panics when woken must not keep the other waiters of a stopping actor waiting:
+// they used to be dropped unwoken, and the rest of the teardown skipped.
+
+/// Panics when woken.
+struct PanicWake;
+impl std::task::Wake for PanicWake {
+    fn wake(self: std::sync::Arc<Self>) {
+        panic!("a waker that panics (expected by the test)");
+    }
+}
+
+#[test]
+fn a_panicking_wait_waker_does_not_keep_the_other_waiters_waiting() {
+    let rt = runtime(1);
+    let actor = rt.block_on(async { actor12::spawn::<Parent>(()) });
+    let mut first = actor.wait();
+    let panicking = Waker::from(std::sync::Arc::new(PanicWake));
+    assert!(first.as_mut().poll(&mut Context::from_waker(&panicking)).is_pending());
+    // A second waiter, registered after the first (its first poll is pending: the actor runs).
+    let (registered_tx, registered) = mpsc::channel();
+    let second = {
+        let actor = actor.clone();
+        async move {
+            let mut wait = actor.wait();
+            std::future::poll_fn(|cx| {
+                let poll = wait.as_mut().poll(cx);
+                let _ = registered_tx.send(());
+                poll
+            })
+            .await
+        }
+    };
+    let (done_tx, done) = mpsc::channel();
+    let handle = rt.handle();
+    std::thread::spawn(move || {
+        handle.block_on(second);
+        let _ = done_tx.send(());
+    });
+    registered.recv_timeout(HANG).expect("the second waiter registered");
+    actor.cancel(());
+    assert!(done.recv_timeout(HANG).is_ok(), "the second waiter was never woken");
+    // The worker goes on too.
+    let other = rt.block_on(async { actor12::spawn::<Parent>(()) });
+    assert!(resolves_within(async move { other.ask_dyn(Ping).await }).is_some());
+}

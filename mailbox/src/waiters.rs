@@ -127,7 +127,9 @@ impl Waiters {
         }
         drop(guard);
         for (_, waker) in all {
-            waker.wake();
+            // A panicking waker must not keep the rest waiting for ever (the panic hook has
+            // reported it).
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
         }
     }
 

@@ -273,6 +273,27 @@ fn close_wakes_every_waiter_and_hands_back_its_message() {
 }
 
 #[test]
+fn close_wakes_every_waiter_even_when_one_waker_panics() {
+    /// Panics when woken.
+    struct Panics;
+    impl std::task::Wake for Panics {
+        fn wake(self: Arc<Self>) {
+            panic!("a waker that panics (expected by the test)");
+        }
+    }
+    let mailbox: Mailbox<u32> = Mailbox::bounded(1);
+    let _ = mailbox.try_push(0).unwrap();
+    let panicking = std::task::Waker::from(Arc::new(Panics));
+    let (count, waker) = CountingWaker::new();
+    let (mut first, mut second) = (mailbox.push(1), mailbox.push(2));
+    assert!(poll_once(&mut first, &panicking).is_pending());
+    assert!(poll_once(&mut second, &waker).is_pending());
+    let _ = mailbox.close();
+    assert_eq!(count.count(), 1, "the waiter after a panicking waker was never woken");
+    assert_eq!(poll_once(&mut second, &waker), Poll::Ready(Err(SendError(2))));
+}
+
+#[test]
 fn dropping_a_mailbox_drops_each_remaining_message_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let mailbox: Mailbox<Tracked, Tracked> = Mailbox::unbounded();
