@@ -124,7 +124,7 @@ impl Local {
     }
 
     /// Room left for `push_back` without overflow.
-    fn remaining(&self) -> u32 {
+    pub(crate) fn remaining(&self) -> u32 {
         let (steal, _) = unpack(self.inner.head.load(Acquire));
         // Relaxed: only this thread writes `tail`.
         CAP - self.inner.tail.load(Relaxed).wrapping_sub(steal)
@@ -304,6 +304,22 @@ impl Steal {
                 Err(actual) => prev = actual,
             }
         }
+    }
+}
+
+#[cfg(all(test, not(actor12_loom)))]
+impl Steal {
+    /// A stealer preempted right after its claim: the claim CAS of `steal_into` and nothing
+    /// after it, so `steal != real` from then on.
+    pub(crate) fn claim_and_stall(&self) -> u32 {
+        let prev = self.0.head.load(Acquire);
+        let (steal, real) = unpack(prev);
+        assert_eq!(steal, real, "no steal in flight");
+        let avail = self.0.tail.load(Acquire).wrapping_sub(real);
+        let n = avail - avail / 2;
+        let next = pack(steal, real.wrapping_add(n));
+        self.0.head.compare_exchange(prev, next, AcqRel, Acquire).expect("no race in the test");
+        n
     }
 }
 

@@ -531,10 +531,14 @@ impl Core {
         }
         let share = inject.len() / self.shared.num_workers() + 1;
         let half = crate::loom::LOCAL_QUEUE_CAPACITY / 2;
-        let room = half.saturating_sub(self.local.len() + 1);
+        // Room counted from `steal`, not from `len`: while a stealer copies its claim out, the
+        // slots it claimed and those this worker popped since are not free yet. Counted from
+        // `len`, a push could find the ring full and overflow into the global queue, whose lock
+        // `pop_n` holds: a deadlock of the whole runtime.
+        let room = half.saturating_sub(self.local.len() + 1).min(self.local.remaining() as usize);
         let max = share.min(room + 1);
-        // The ring has room for `max - 1` more, so these pushes never overflow back into the
-        // global queue (whose lock we hold meanwhile).
+        // The ring has room for `max - 1` more (only stealers act on it meanwhile, and they only
+        // free slots), so these pushes never overflow into the global queue.
         inject.pop_n(max, |t| self.local.push_back_or_overflow(t, &self.shared.inject))
     }
 
@@ -685,6 +689,46 @@ mod tests {
             Err(task)
         }
         type Here = ();
+    }
+
+    /// A worker takes a share of the global queue while a stealer, preempted after its claim,
+    /// still holds half of its ring. The share used to be sized by the ring's length, the
+    /// first push found the ring full and overflowed into the global queue, whose lock
+    /// `pop_global` held: the worker, and then every thread that touched the queue, hung.
+    #[test]
+    fn taking_from_the_global_queue_during_a_steal_does_not_deadlock() {
+        let (done_tx, done) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let (shared, mut locals) = Shared::new(2, crate::blocking::Pool::new("t".into(), 1));
+            let core = Core::new(0, shared.clone(), locals.remove(0));
+            let task = || {
+                let ptr = crate::task::core::new_task(async {}, NoSchedule, 1, None);
+                // SAFETY: the task's one reference.
+                unsafe { TaskRef::from_raw(ptr) }
+            };
+            for _ in 0..crate::loom::LOCAL_QUEUE_CAPACITY {
+                core.local.push_back_or_overflow(task(), &shared.inject);
+            }
+            assert_eq!(shared.inject.len(), 0, "the ring took them all");
+            // Worker 1 claims half of worker 0's ring and stalls before copying it out.
+            let claimed = shared.remotes[0].steal.claim_and_stall();
+            assert_eq!(claimed as usize, crate::loom::LOCAL_QUEUE_CAPACITY / 2);
+            // Worker 0 runs the other half, then tasks arrive from outside.
+            while let Some(t) = core.local.pop() {
+                drop(t);
+            }
+            for _ in 0..100 {
+                shared.inject.push(task());
+            }
+            let got = core.pop_global().is_some();
+            let _ = done_tx.send(got);
+            // The stalled claim's tasks are never copied out: leak them with the queues.
+            std::mem::forget(core);
+            std::mem::forget(shared);
+        });
+        // A guard against the hang this test is about, not a timing claim.
+        let got = done.recv_timeout(std::time::Duration::from_secs(60)).expect("deadlocked");
+        assert!(got, "a task from the global queue");
     }
 
     /// Review finding 5: a worker that the searching throttle refuses does not count other
