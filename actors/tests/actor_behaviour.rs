@@ -1158,6 +1158,47 @@ impl Actor for Bounded {
     }
 }
 
+// ---- the cooperative budget ----
+
+/// Awaits `n` zero-length sleeps per message: each spends a unit of the worker's budget.
+struct Sleeper;
+
+impl Actor for Sleeper {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Sleeper))
+    }
+}
+
+impl Handler<u32> for Sleeper {
+    type Reply = anyhow::Result<u32>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, n: u32) -> Self::Reply {
+        for _ in 0..n {
+            actor12::time::sleep(Duration::ZERO).await;
+        }
+        Ok(n)
+    }
+}
+
+#[test]
+fn an_actor_gets_a_fresh_budget_every_run() {
+    // An actor's run did not reset the worker's budget: it spent what the last future task left
+    // (128 units), and once that was gone every timer poll sent it back to the queue, for ever.
+    let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    rt.block_on(async {
+        // A future task runs first, so the worker's budget is a task's, not unlimited.
+        actor12::rt::spawn(async {}).await.unwrap();
+        let actor = actor12::spawn::<Sleeper>(());
+        assert_eq!(within(actor.ask_dyn(300u32)).await.unwrap(), 300);
+        assert_eq!(within(actor.ask_dyn(300u32)).await.unwrap(), 300);
+    });
+}
+
 // ---- init refusing late, a DropHandle, spawning from inside an actor ----
 
 /// `init` waits for a gate, then refuses.

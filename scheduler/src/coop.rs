@@ -1,7 +1,8 @@
 //! The cooperative budget: a task that keeps finding its resources ready still gives its worker
 //! back after a while.
 //!
-//! Each poll of a task starts with [`BUDGET`] units. The runtime's own leaf futures (join
+//! Each run of a task (a future task's poll; an actor's run, which may handle several messages)
+//! starts with [`BUDGET`] units (`TaskRef::run`). The runtime's own leaf futures (join
 //! handles, timers) spend one unit each time they are polled; with the budget spent they
 //! wake the task and return `Pending` instead, so it goes to the back of the run queue. Code that
 //! never touches a runtime resource is not limited (it cannot be, without preemption).

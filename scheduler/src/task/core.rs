@@ -189,7 +189,6 @@ where
     let vtable = super::waker::vtable::<F, S>();
     let waker = std::mem::ManuallyDrop::new(super::waker::waker_ref(task.as_ptr(), vtable));
     let mut cx = Context::from_waker(&waker);
-    crate::coop::reset();
     let _current = CurrentTask::enter(task.as_ptr(), vtable);
     let polled = cell.poll(&mut cx);
     let yielded = _current.yielded();

@@ -207,6 +207,9 @@ impl TaskRef {
 
     /// Runs the task through its vtable.
     pub(crate) fn run(self) -> Option<TaskRef> {
+        // Every kind of task starts its run with a full budget (an actor's run too, which polls
+        // no future task of its own: it would otherwise spend what the last task left).
+        crate::coop::reset();
         let run = self.header().vtable.run;
         // SAFETY: the vtable belongs to this task, and `run` takes over our reference.
         unsafe { run(self) }
