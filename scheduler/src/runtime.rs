@@ -6,7 +6,7 @@ use std::pin::pin;
 use std::ptr::NonNull;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::JoinHandle;
 use crate::blocking;
@@ -311,7 +311,7 @@ impl Runtime {
         if std::mem::replace(&mut self.done, true) {
             return true;
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::time::after(timeout);
         let shared = &self.shared;
         shared.begin_shutdown();
         let all_exited = shared.wait_workers(deadline);

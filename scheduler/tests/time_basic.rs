@@ -194,3 +194,39 @@ fn a_far_deadline_is_armed_without_harm() {
     });
     rt.block_on(on_worker).unwrap();
 }
+
+/// A sleep longer than `u64::MAX` milliseconds, which `Instant` still holds: its tick used to be
+/// computed in wrapping `u64` milliseconds (a panic in debug builds; in release the tick wrapped
+/// to a near one, and the sleep ended after a few hundred milliseconds).
+#[test]
+fn a_sleep_beyond_u64_milliseconds_neither_panics_nor_ends_early() {
+    let rt = rt(1);
+    let far = Duration::from_secs(u64::MAX / 1000 + 1);
+    let on_worker = rt.spawn(async move {
+        sleep(Duration::from_millis(1)).await; // the wheel's clock past zero
+        timeout(Duration::from_millis(50), sleep(far)).await
+    });
+    assert!(rt.block_on(on_worker).unwrap().is_err(), "the sleep ended");
+    // Off the workers too (the timer is armed from this thread).
+    assert!(rt.block_on(timeout(Duration::from_millis(20), sleep(far))).is_err());
+}
+
+/// An interval whose period `Instant` cannot add (`Duration::MAX`): the first tick comes at once,
+/// the second never (it used to panic adding the period).
+#[test]
+fn an_interval_with_the_longest_period_ticks_once() {
+    let rt = rt(1);
+    rt.block_on(async {
+        let mut ticks = interval(Duration::MAX);
+        ticks.tick().await;
+        assert!(timeout(Duration::from_millis(20), ticks.tick()).await.is_err());
+    });
+}
+
+/// A shutdown timeout of `Duration::MAX` means no limit (it used to panic adding it to now).
+#[test]
+fn the_longest_shutdown_timeout_does_not_panic() {
+    let rt = rt(2);
+    rt.block_on(async { sleep(Duration::from_millis(1)).await });
+    rt.shutdown_timeout(Duration::MAX);
+}

@@ -42,17 +42,21 @@ impl Clock {
         d.as_secs() * 1000 + u64::from(d.subsec_millis())
     }
 
-    /// The tick at which `deadline` has surely passed (rounded up). Plain `u64` arithmetic: this
-    /// is on the path of every timer armed.
+    /// The tick at which `deadline` has surely passed (rounded up). Saturating: a deadline past
+    /// `u64::MAX` milliseconds from the start (an `Instant` may lie that far) is the last tick,
+    /// which the wheel files at its horizon; it must not wrap round to a near tick.
     pub(crate) fn tick_for(&self, deadline: Instant) -> u64 {
         let d = deadline.saturating_duration_since(self.start);
         let nanos = d.subsec_nanos();
-        d.as_secs() * 1000 + u64::from(nanos.div_ceil(1_000_000))
+        d.as_secs().saturating_mul(1000).saturating_add(u64::from(nanos.div_ceil(1_000_000)))
     }
 
-    /// How long from now until tick `when` begins.
+    /// How long from now until tick `when` begins (`Duration::MAX` past what `Instant` holds).
     pub(crate) fn until(&self, when: u64) -> Duration {
-        (self.start + Duration::from_millis(when)).saturating_duration_since(Instant::now())
+        match self.start.checked_add(Duration::from_millis(when)) {
+            Some(at) => at.saturating_duration_since(Instant::now()),
+            None => Duration::MAX,
+        }
     }
 }
 
@@ -280,8 +284,7 @@ impl std::fmt::Debug for Sleep {
 /// assert!(start.elapsed() >= Duration::from_millis(5));
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    let deadline = Instant::now().checked_add(duration).unwrap_or_else(far_future);
-    sleep_until(deadline)
+    sleep_until(after(duration))
 }
 
 /// Waits until `deadline`.
@@ -297,6 +300,11 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep { deadline, reg: Registration::None }
+}
+
+/// `duration` from now, or an instant 30 years away if `Instant` cannot hold it.
+pub(crate) fn after(duration: Duration) -> Instant {
+    Instant::now().checked_add(duration).unwrap_or_else(far_future)
 }
 
 fn far_future() -> Instant {
@@ -574,9 +582,10 @@ impl Interval {
         }
         let tick = self.next;
         let now = Instant::now();
-        self.next = tick + self.period;
+        // Checked: a period too long for `Instant` (`Duration::MAX`) means no further tick.
+        self.next = tick.checked_add(self.period).unwrap_or_else(far_future);
         if self.next <= now {
-            self.next = now + self.period;
+            self.next = after(self.period);
         }
         Poll::Ready(tick)
     }
