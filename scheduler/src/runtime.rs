@@ -171,7 +171,8 @@ impl Builder {
 /// wheel, and a pool for blocking calls.
 ///
 /// Dropping it shuts it down: unfinished tasks are dropped (their destructors run) and its
-/// threads are joined.
+/// threads are joined. Dropped inside one of its own tasks, it cannot wait for the worker
+/// running that task: a thread of its own finishes the shutdown once that task's poll returns.
 ///
 /// # Examples
 ///
@@ -276,7 +277,9 @@ impl Runtime {
     /// Every task that has not finished is cancelled: its future is dropped, exactly once, and
     /// its `JoinHandle` reports a cancelled [`JoinError`](crate::JoinError). A worker stuck in a
     /// task that never returns, or a blocking closure still running at the deadline, is left
-    /// behind (detached) instead of hanging the caller.
+    /// behind (detached) instead of hanging the caller. Called inside one of the runtime's own
+    /// tasks, it returns at once, and a thread of its own finishes the shutdown once that
+    /// task's poll returns.
     ///
     /// # Examples
     ///
@@ -307,28 +310,27 @@ impl Runtime {
     }
 
     /// True if every worker left its loop before the deadline (and its thread was joined).
+    ///
+    /// Called on one of this runtime's own workers (a task dropping or shutting down its own
+    /// runtime), it cannot wait for that worker, which returns to its loop only after the task's
+    /// poll: a thread of its own does the shutdown then, and this returns false at once.
     fn shutdown(&mut self, timeout: Duration) -> bool {
         if std::mem::replace(&mut self.done, true) {
             return true;
         }
-        let deadline = crate::time::after(timeout);
-        let shared = &self.shared;
-        shared.begin_shutdown();
-        let all_exited = shared.wait_workers(deadline);
-        shared.owned.close_and_shutdown_all();
-        shared.inject.close();
-        for r in shared.remotes.iter() {
-            r.pinned.close();
-        }
-        let pool_done = shared.blocking.shutdown(deadline);
         let threads = std::mem::take(&mut self.threads);
-        if all_exited {
-            for t in threads {
-                let _ = t.join();
-            }
+        if crate::context::with_core(|c| c.is_some_and(|c| c.is_of(&self.shared))) {
+            self.shared.begin_shutdown();
+            let shared = self.shared.clone();
+            let spawned = std::thread::Builder::new()
+                .name("actor12-shutdown".into())
+                .spawn(move || shut_down(&shared, threads, timeout));
+            // Without a thread the workers still leave (the flag is set), but the tasks left in
+            // the list and the queues are not cancelled until the process ends.
+            let _ = spawned;
+            return false;
         }
-        let _ = pool_done;
-        all_exited
+        shut_down(&self.shared, threads, timeout)
     }
 
     /// Live tasks: spawned and not yet finished (for tests).
@@ -338,14 +340,34 @@ impl Runtime {
     }
 }
 
+/// The shutdown's steps: stop the workers, wait for them until `timeout` from now, cancel the
+/// tasks left in the task list and the queues, stop the blocking pool, join the workers. True
+/// if every worker left in time.
+fn shut_down(
+    shared: &Shared,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    timeout: Duration,
+) -> bool {
+    let deadline = crate::time::after(timeout);
+    shared.begin_shutdown();
+    let all_exited = shared.wait_workers(deadline);
+    shared.owned.close_and_shutdown_all();
+    shared.inject.close();
+    for r in shared.remotes.iter() {
+        r.pinned.close();
+    }
+    let _ = shared.blocking.shutdown(deadline);
+    if all_exited {
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+    all_exited
+}
+
 impl Drop for Runtime {
     fn drop(&mut self) {
-        if crate::context::with_core(|c| c.is_some_and(|c| c.is_of(&self.shared))) {
-            // Joining from one of our own workers would wait for ourselves.
-            self.shared.begin_shutdown();
-        } else {
-            let _ = self.shutdown(DROP_TIMEOUT);
-        }
+        let _ = self.shutdown(DROP_TIMEOUT);
         if self.shared.task_refs.close() {
             // SAFETY: the count reached zero with the owner's base (`refs.rs` rule 4): its one
             // release. `self.shared` is an `Arc` of its own, so `Shared` outlives this.

@@ -419,6 +419,61 @@ fn runtime_dropped_from_a_worker_does_not_deadlock() {
     outer.block_on(outer.spawn(async move { drop(inner) })).unwrap();
 }
 
+/// How long a wait may take before it is taken for a hang (a guard, not a timing claim): Miri
+/// interprets the program hundreds of times slower than it runs.
+const HANG: Duration = Duration::from_secs(if cfg!(miri) { 600 } else { 30 });
+
+/// A runtime dropped inside one of its own tasks still cancels its other tasks: it used to only
+/// tell its workers to stop, and an idle task was never dropped nor its `JoinHandle` resolved.
+#[test]
+fn a_runtime_dropped_in_its_own_task_cancels_its_other_tasks() {
+    let rt = rt(2);
+    let (polled_tx, polled) = mpsc::channel();
+    let (dropped_tx, dropped) = mpsc::channel::<()>();
+    let idle = rt.spawn(async move {
+        let _signal = dropped_tx; // dropped with the future
+        polled_tx.send(()).unwrap();
+        std::future::pending::<()>().await
+    });
+    polled.recv_timeout(HANG).expect("the idle task ran");
+    let (done_tx, done) = mpsc::channel();
+    let handle = rt.handle();
+    drop(handle.spawn(async move {
+        drop(rt);
+        done_tx.send(()).unwrap();
+    }));
+    done.recv_timeout(HANG).expect("the drop returned");
+    // Guards against the hang this test is about, not timing claims.
+    assert_eq!(dropped.recv_timeout(HANG), Err(mpsc::RecvTimeoutError::Disconnected));
+    // Awaited on another runtime: this one is gone.
+    let result = Runtime::builder().worker_threads(1).build().unwrap().block_on(idle);
+    assert!(result.is_err_and(|e| e.is_cancelled()), "the idle task's handle reports its cancel");
+}
+
+/// `shutdown_timeout` inside one of the runtime's own tasks returns at once (it used to wait the
+/// whole timeout for its own worker), and the shutdown still completes.
+#[test]
+fn shutdown_timeout_in_its_own_task_returns_and_still_shuts_down() {
+    let rt = rt(2);
+    let (polled_tx, polled) = mpsc::channel();
+    let (dropped_tx, dropped) = mpsc::channel::<()>();
+    drop(rt.spawn(async move {
+        let _signal = dropped_tx;
+        polled_tx.send(()).unwrap();
+        std::future::pending::<()>().await
+    }));
+    polled.recv_timeout(HANG).expect("the idle task ran");
+    let (done_tx, done) = mpsc::channel();
+    let handle = rt.handle();
+    drop(handle.spawn(async move {
+        // An hour: returning before it is over is the point.
+        rt.shutdown_timeout(Duration::from_secs(3600));
+        done_tx.send(()).unwrap();
+    }));
+    done.recv_timeout(HANG).expect("shutdown_timeout waited for its own worker");
+    assert_eq!(dropped.recv_timeout(HANG), Err(mpsc::RecvTimeoutError::Disconnected));
+}
+
 /// A task whose awaits are always ready (here: sleeps that are already due, which are ready at
 /// once) still gives its worker back: the cooperative budget makes a runtime future return `Pending` once in a while.
 /// Without it, the task below would spin forever and the task it spawned would never run.
