@@ -174,6 +174,10 @@ impl Pool {
             // Whether woken by a spawn or not, this thread now looks at the queue.
             st.notified = st.notified.saturating_sub(1);
             if res.timed_out() && st.queue.is_empty() && !st.shutdown {
+                // Leaving for good: drop (detach) this thread's own handle, or the handle of
+                // every thread the pool ever started would pile up, each thread unjoined.
+                let me = std::thread::current().id();
+                st.handles.retain(|h| h.thread().id() != me);
                 break;
             }
         }
@@ -215,5 +219,44 @@ impl Pool {
             }
         }
         true
+    }
+}
+
+#[cfg(all(test, not(actor12_loom)))]
+mod tests {
+    use super::*;
+
+    /// A thread that leaves after its keep-alive drops (detaches) its own join handle: the pool
+    /// used to keep the handle of every thread it ever started, each thread unjoined.
+    #[test]
+    fn threads_that_leave_after_their_keep_alive_leave_no_handle_behind() {
+        let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
+        let handle = rt.handle();
+        let mut pool = Pool::new("keep-alive".into(), 4);
+        Arc::get_mut(&mut pool.0).expect("not shared yet").keep_alive = Duration::from_millis(1);
+        for _round in 0..5 {
+            // Four closures at once: four threads.
+            let all = Arc::new(std::sync::Barrier::new(4));
+            let joins: Vec<_> = (0..4)
+                .map(|_| {
+                    let all = all.clone();
+                    pool.spawn(&handle, move || {
+                        all.wait();
+                    })
+                })
+                .collect();
+            for join in joins {
+                rt.block_on(join).unwrap();
+            }
+            // Each thread leaves after its keep-alive; a guard against a hang, not a timing
+            // claim.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while pool.lock().threads > 0 {
+                assert!(Instant::now() < deadline, "the threads never left");
+                std::thread::yield_now();
+            }
+            assert_eq!(pool.lock().handles.len(), 0, "handles of threads that left are kept");
+        }
+        assert!(pool.shutdown(Instant::now() + Duration::from_secs(1)));
     }
 }
