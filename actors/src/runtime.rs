@@ -11,10 +11,11 @@ pub(crate) fn handle() -> TaskHandle {
     TaskHandle::current_or_default()
 }
 
-/// The `tokio` feature: a small tokio runtime on side threads whose context every worker of
-/// actor12's default runtime enters, so that `tokio::time::sleep`, tokio sockets and
-/// tokio-based clients work inside actors. (tokio does no scheduling of actors: it only drives
-/// its timers and I/O for the futures that use them.)
+/// The `tokio` feature: a small tokio runtime on side threads whose context every worker
+/// thread enters when it first runs an actor (unless it is in a tokio context already), and
+/// every worker of actor12's default runtime when an actor starts that runtime, so that
+/// `tokio::time::sleep`, tokio sockets and tokio-based clients work inside actors. (tokio does
+/// no scheduling of actors: it only drives its timers and I/O for the futures that use them.)
 #[cfg(feature = "tokio")]
 pub mod tokio_bridge {
     use std::sync::OnceLock;
@@ -36,6 +37,22 @@ pub mod tokio_bridge {
     /// Enters the side runtime's context on the calling thread for the rest of its life.
     pub fn enter_for_thread() {
         std::mem::forget(runtime().enter());
+    }
+
+    /// Enters the side runtime on the calling thread, once, if the thread is in no tokio
+    /// context: an actor runs here, and the thread's runtime started without the bridge (the
+    /// default runtime started by a plain `rt::spawn` before any actor, or a runtime built
+    /// without `on_thread_start`). A thread already in a tokio context keeps it.
+    pub(crate) fn enter_once() {
+        thread_local! {
+            static LOOKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        }
+        if !LOOKED.get() {
+            LOOKED.set(true);
+            if tokio::runtime::Handle::try_current().is_err() {
+                enter_for_thread();
+            }
+        }
     }
 
     /// Makes the default actor12 runtime's workers enter the side runtime (before its first use).

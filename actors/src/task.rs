@@ -679,6 +679,8 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
     let task = unsafe { task_ref::<M, L, F>(token.as_ptr()) };
     let core = &task.core;
     let run = &core.run;
+    #[cfg(all(feature = "tokio", not(actor12_loom)))]
+    crate::runtime::tokio_bridge::enter_once();
     // SAFETY: the run token's holder has exclusive use of the stage.
     let stage = unsafe { task.stage() };
     if matches!(stage, Stage::Done | Stage::Empty) {

@@ -1,0 +1,56 @@
+//! The `tokio` feature: tokio's timers and context inside actors, whichever way their worker
+//! thread's runtime was started. Run with `cargo test -p actor12 --features tokio --test
+//! tokio_bridge` (CI does).
+#![cfg(feature = "tokio")]
+
+use std::time::Duration;
+
+use actor12::prelude::*;
+use actor12::{Call, MpscChannel, Multi};
+
+/// Sleeps on tokio's timer, and says whether its thread is in a tokio context.
+struct TokioUser;
+
+impl Actor for TokioUser {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(TokioUser))
+    }
+}
+
+struct SleepWithTokio;
+
+impl Handler<SleepWithTokio> for TokioUser {
+    type Reply = anyhow::Result<bool>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: SleepWithTokio) -> Self::Reply {
+        let in_tokio = tokio::runtime::Handle::try_current().is_ok();
+        if in_tokio {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        Ok(in_tokio)
+    }
+}
+
+/// Actors get a tokio context on a worker whose runtime started without the bridge: the default
+/// runtime started by a plain task before any actor (the bridge's configuration came too late
+/// for it), and a runtime built without `on_thread_start`. Their workers used to run actors
+/// outside any tokio context. One test, so that nothing else in this process starts the
+/// default runtime first.
+#[test]
+fn actors_get_tokio_on_runtimes_started_without_the_bridge() {
+    let default = actor12::rt::Handle::current_or_default();
+    assert_eq!(default.block_on(actor12::rt::spawn(async { 1 })).unwrap(), 1);
+    let actor = actor12::spawn::<TokioUser>(());
+    let answer = default.block_on(actor.ask_dyn(SleepWithTokio));
+    assert!(answer.unwrap(), "on the default runtime, the actor's worker had no tokio context");
+
+    let rt = actor12::rt::Runtime::builder().worker_threads(2).build().unwrap();
+    let answer =
+        rt.block_on(async { actor12::spawn::<TokioUser>(()).ask_dyn(SleepWithTokio).await });
+    assert!(answer.unwrap(), "on a runtime of its own, the actor's worker had no tokio context");
+}
