@@ -11,6 +11,7 @@ use std::time::Duration;
 use actor12::cancel::CancelReason;
 use actor12::prelude::*;
 use actor12::{Call, EnvelopeMessage, HandlerMessage, MessageError, MpscChannel, Multi, WeakLink};
+use support::actor;
 use support::*;
 
 #[test]
@@ -778,21 +779,12 @@ struct Exclusive {
     workers: std::collections::BTreeSet<usize>,
 }
 
-impl Actor for Exclusive {
-    type Message = Multi<Self>;
-    type Spec = ();
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &()) {}
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(Exclusive {
-            inside: false,
-            seen: Vec::new(),
-            workers: Default::default(),
-        }))
-    }
-}
+actor!(
+    Exclusive,
+    spec = (),
+    cancel = (),
+    init = |_ctx| Exclusive { inside: false, seen: Vec::new(), workers: Default::default() }
+);
 
 impl Handler<Note> for Exclusive {
     type Reply = anyhow::Result<()>;
@@ -911,36 +903,31 @@ struct Ticker {
     terminated: Option<actor12::oneshot::Sender<CancelReason<&'static str>>>,
 }
 
-impl Actor for Ticker {
-    type Message = Multi<Self>;
-    type Spec =
-        (actor12::oneshot::Receiver<()>, actor12::oneshot::Sender<CancelReason<&'static str>>);
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = &'static str;
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
-        let (gate, terminated) = ctx.spec;
-        std::future::ready(Ok(Ticker { gate: Some(gate), terminated: Some(terminated) }))
-    }
-    async fn tick(&mut self) -> std::ops::ControlFlow<&'static str> {
-        match self.gate.as_mut() {
-            Some(gate) => {
-                let _ = gate.await;
-                self.gate = None;
-                std::ops::ControlFlow::Break("ticked")
+actor!(
+    Ticker,
+    spec = (actor12::oneshot::Receiver<()>, actor12::oneshot::Sender<CancelReason<&'static str>>),
+    cancel = &'static str,
+    init = |ctx| Ticker { gate: Some(ctx.spec.0), terminated: Some(ctx.spec.1) },
+    extra = {
+        async fn tick(&mut self) -> std::ops::ControlFlow<&'static str> {
+            match self.gate.as_mut() {
+                Some(gate) => {
+                    let _ = gate.await;
+                    self.gate = None;
+                    std::ops::ControlFlow::Break("ticked")
+                }
+                None => std::future::pending().await,
             }
-            None => std::future::pending().await,
+        }
+        async fn terminate(
+            mut self,
+            _: actor12::ActorContext<Self>,
+            reason: CancelReason<&'static str>,
+        ) {
+            let _ = self.terminated.take().unwrap().send(reason);
         }
     }
-    async fn terminate(
-        mut self,
-        _: actor12::ActorContext<Self>,
-        reason: CancelReason<&'static str>,
-    ) {
-        let _ = self.terminated.take().unwrap().send(reason);
-    }
-}
+);
 
 impl Handler<u32> for Ticker {
     type Reply = anyhow::Result<u32>;
@@ -973,37 +960,34 @@ struct OwnLoop {
     cycles: usize,
 }
 
-impl Actor for OwnLoop {
-    type Message = Multi<Self>;
-    type Spec = ();
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = u32;
-    type State = ();
-    fn state(_: &()) {}
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(OwnLoop { cycles: 0 }))
-    }
-    async fn cycle(
-        &mut self,
-        ctx: &mut actor12::ActorContext<Self>,
-    ) -> std::ops::ControlFlow<CancelReason<u32>, ()> {
-        let token = ctx.token.clone();
-        let msg = {
-            let cancelled = std::pin::pin!(token.cancelled());
-            let next = std::pin::pin!(ctx.rx.recv());
-            match first_of(cancelled, next).await {
-                Next::Cancelled(reason) => return std::ops::ControlFlow::Break(reason),
-                Next::Message(None) => {
-                    return std::ops::ControlFlow::Break(CancelReason::new(0u32));
+actor!(
+    OwnLoop,
+    spec = (),
+    cancel = u32,
+    init = |_ctx| OwnLoop { cycles: 0 },
+    extra = {
+        async fn cycle(
+            &mut self,
+            ctx: &mut actor12::ActorContext<Self>,
+        ) -> std::ops::ControlFlow<CancelReason<u32>, ()> {
+            let token = ctx.token.clone();
+            let msg = {
+                let cancelled = std::pin::pin!(token.cancelled());
+                let next = std::pin::pin!(ctx.rx.recv());
+                match first_of(cancelled, next).await {
+                    Next::Cancelled(reason) => return std::ops::ControlFlow::Break(reason),
+                    Next::Message(None) => {
+                        return std::ops::ControlFlow::Break(CancelReason::new(0u32));
+                    }
+                    Next::Message(Some(msg)) => msg,
                 }
-                Next::Message(Some(msg)) => msg,
-            }
-        };
-        self.cycles += 1;
-        Actor::handle(self, actor12::Exec::new(ctx), msg).await;
-        std::ops::ControlFlow::Continue(())
+            };
+            self.cycles += 1;
+            Actor::handle(self, actor12::Exec::new(ctx), msg).await;
+            std::ops::ControlFlow::Continue(())
+        }
     }
-}
+);
 
 enum Next<M> {
     Cancelled(CancelReason<u32>),
@@ -1163,17 +1147,7 @@ impl Actor for Bounded {
 /// Awaits `n` zero-length sleeps per message: each spends a unit of the worker's budget.
 struct Sleeper;
 
-impl Actor for Sleeper {
-    type Message = Multi<Self>;
-    type Spec = ();
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &()) {}
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(Sleeper))
-    }
-}
+actor!(Sleeper, spec = (), cancel = (), init = |_ctx| Sleeper);
 
 impl Handler<u32> for Sleeper {
     type Reply = anyhow::Result<u32>;
@@ -1272,17 +1246,7 @@ fn dropping_a_drop_handle_aborts_its_task() {
 /// Spawns an actor and a task when asked, and reports the names of the threads they ran on.
 struct Spawner;
 
-impl Actor for Spawner {
-    type Message = Multi<Self>;
-    type Spec = ();
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &()) {}
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(Spawner))
-    }
-}
+actor!(Spawner, spec = (), cancel = (), init = |_ctx| Spawner);
 
 /// Asks for the thread names of a child's `init` and of a task spawned from the handler.
 struct Where;
@@ -1299,17 +1263,7 @@ impl Handler<Where> for Spawner {
 /// Answers with the name of the thread it runs on.
 struct ThreadName;
 
-impl Actor for ThreadName {
-    type Message = Multi<Self>;
-    type Spec = ();
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &()) {}
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(ThreadName))
-    }
-}
+actor!(ThreadName, spec = (), cancel = (), init = |_ctx| ThreadName);
 
 impl Handler<Where> for ThreadName {
     type Reply = anyhow::Result<String>;

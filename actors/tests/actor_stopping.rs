@@ -7,6 +7,8 @@
 //! Hangs are detected with bounded waits (a thread blocking on the future, `recv_timeout`),
 //! never with sleeps standing in for synchronisation.
 
+mod support;
+
 use std::any::Any;
 use std::future::Future;
 use std::sync::Mutex;
@@ -16,7 +18,8 @@ use std::time::Duration;
 
 use actor12::cancel::{CancelReason, CancelToken};
 use actor12::prelude::*;
-use actor12::{ActorContext, ActorReceiver, Call, MpscChannel, Multi};
+use actor12::{ActorContext, ActorReceiver, Call, Multi};
+use support::actor;
 
 /// How long a future may take before it is taken for hung: Miri interprets the program
 /// hundreds of times slower than it runs.
@@ -39,24 +42,6 @@ where
         let _ = tx.send(handle.block_on(f));
     });
     rx.recv_timeout(HANG).ok()
-}
-
-/// Boilerplate for the small handler-style actors below.
-macro_rules! actor {
-    ($name:ident, spec = $spec:ty, cancel = $cancel:ty, init = |$ctx:ident| $init:expr $(, extra = { $($extra:tt)* })?) => {
-        impl Actor for $name {
-            type Message = Multi<Self>;
-            type Spec = $spec;
-            type Channel = MpscChannel<Self::Message>;
-            type Cancel = $cancel;
-            type State = ();
-            fn state(_: &$spec) {}
-            fn init($ctx: Init<'_, Self>) -> impl InitFuture<Self> {
-                std::future::ready(Ok($init))
-            }
-            $($($extra)*)?
-        }
-    };
 }
 
 /// Handlers every test actor has: `Hold` (awaits a gate), `Boom` (panics), `Ping` (answers).

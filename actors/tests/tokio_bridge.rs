@@ -5,23 +5,16 @@
 
 use std::time::Duration;
 
+mod support;
+
+use actor12::Call;
 use actor12::prelude::*;
-use actor12::{Call, MpscChannel, Multi};
+use support::actor;
 
 /// Sleeps on tokio's timer, and says whether its thread is in a tokio context.
 struct TokioUser;
 
-impl Actor for TokioUser {
-    type Message = Multi<Self>;
-    type Spec = ();
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &()) {}
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(TokioUser))
-    }
-}
+actor!(TokioUser, spec = (), cancel = (), init = |_ctx| TokioUser);
 
 struct SleepWithTokio;
 

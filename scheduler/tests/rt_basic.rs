@@ -423,11 +423,9 @@ fn runtime_dropped_from_a_worker_does_not_deadlock() {
 /// interprets the program hundreds of times slower than it runs.
 const HANG: Duration = Duration::from_secs(if cfg!(miri) { 600 } else { 30 });
 
-/// A runtime dropped inside one of its own tasks still cancels its other tasks: it used to only
-/// tell its workers to stop, and an idle task was never dropped nor its `JoinHandle` resolved.
-#[test]
-fn a_runtime_dropped_in_its_own_task_cancels_its_other_tasks() {
-    let rt = rt(2);
+/// A task on `rt` that waits for ever, once it has been polled; the receiver is disconnected
+/// when its future is dropped.
+fn idle_task(rt: &Runtime) -> (actor12_scheduler::JoinHandle<()>, mpsc::Receiver<()>) {
     let (polled_tx, polled) = mpsc::channel();
     let (dropped_tx, dropped) = mpsc::channel::<()>();
     let idle = rt.spawn(async move {
@@ -436,6 +434,15 @@ fn a_runtime_dropped_in_its_own_task_cancels_its_other_tasks() {
         std::future::pending::<()>().await
     });
     polled.recv_timeout(HANG).expect("the idle task ran");
+    (idle, dropped)
+}
+
+/// A runtime dropped inside one of its own tasks still cancels its other tasks: it used to only
+/// tell its workers to stop, and an idle task was never dropped nor its `JoinHandle` resolved.
+#[test]
+fn a_runtime_dropped_in_its_own_task_cancels_its_other_tasks() {
+    let rt = rt(2);
+    let (idle, dropped) = idle_task(&rt);
     let (done_tx, done) = mpsc::channel();
     let handle = rt.handle();
     drop(handle.spawn(async move {
@@ -455,14 +462,7 @@ fn a_runtime_dropped_in_its_own_task_cancels_its_other_tasks() {
 #[test]
 fn shutdown_timeout_in_its_own_task_returns_and_still_shuts_down() {
     let rt = rt(2);
-    let (polled_tx, polled) = mpsc::channel();
-    let (dropped_tx, dropped) = mpsc::channel::<()>();
-    drop(rt.spawn(async move {
-        let _signal = dropped_tx;
-        polled_tx.send(()).unwrap();
-        std::future::pending::<()>().await
-    }));
-    polled.recv_timeout(HANG).expect("the idle task ran");
+    let (_idle, dropped) = idle_task(&rt);
     let (done_tx, done) = mpsc::channel();
     let handle = rt.handle();
     drop(handle.spawn(async move {

@@ -7,6 +7,26 @@ use std::sync::{Arc, Condvar, Mutex};
 use actor12::prelude::*;
 use actor12::{Call, MpscChannel, Multi};
 
+/// The `Actor` impl of a small handler-style test actor: `Multi` messages, no state, an `init`
+/// that is ready at once with `$init`, and any `extra` items (`terminate`, `tick`, ...).
+macro_rules! actor {
+    ($name:ident, spec = $spec:ty, cancel = $cancel:ty, init = |$ctx:ident| $init:expr $(, extra = { $($extra:tt)* })?) => {
+        impl actor12::Actor for $name {
+            type Message = actor12::Multi<Self>;
+            type Spec = $spec;
+            type Channel = actor12::MpscChannel<Self::Message>;
+            type Cancel = $cancel;
+            type State = ();
+            fn state(_: &$spec) {}
+            fn init($ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
+                std::future::ready(Ok($init))
+            }
+            $($($extra)*)?
+        }
+    };
+}
+pub(crate) use actor;
+
 /// `n` divided by `ACTOR12_STRESS_DIV` (1 if unset), and at least `min`: CI runs the stress
 /// tests small under valgrind and Miri.
 pub fn scaled(n: u64, min: u64) -> u64 {
