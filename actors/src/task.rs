@@ -883,9 +883,10 @@ unsafe fn no_join_handle_drop(_: NonNull<Header>) {
 }
 
 unsafe fn waker_clone<M: Send + 'static>(data: *const ()) -> RawWaker {
-    // SAFETY: a waker's data is the header of a live `Core<M>` it holds a reference to.
-    let waker =
-        ManuallyDrop::new(unsafe { waker_at::<M>(NonNull::new_unchecked(data.cast_mut().cast())) });
+    // SAFETY: a waker's data is the non-null header pointer of the task it holds a reference to.
+    let ptr = unsafe { NonNull::new_unchecked(data.cast_mut().cast()) };
+    // SAFETY: that task is a live `Task` for messages `M`, and the waker holds a reference.
+    let waker = ManuallyDrop::new(unsafe { waker_at::<M>(ptr) });
     RawWaker::new(waker.data(), waker.vtable())
 }
 
@@ -898,9 +899,9 @@ unsafe fn waker_wake<M: Send + 'static>(data: *const ()) {
 }
 
 unsafe fn waker_wake_by_ref<M: Send + 'static>(data: *const ()) {
-    // SAFETY: as for `waker_clone`.
+    // SAFETY: a waker's data is the non-null header pointer of the task it holds a reference to.
     let ptr = unsafe { NonNull::new_unchecked(data.cast_mut().cast()) };
-    // SAFETY: as above.
+    // SAFETY: that task is a live `Core<M>` while the waker holds its reference.
     if unsafe { core_ref::<M>(ptr) }.mailbox.notify() == Push::Schedule {
         // SAFETY: the notification handed us the run token.
         unsafe { schedule_at::<M>(ptr) };
