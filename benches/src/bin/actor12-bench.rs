@@ -92,6 +92,49 @@ fn workspace_docs() -> PathBuf {
 }
 
 /// Shows `[done/total m:ss] id ...` in place on a terminal; stays quiet otherwise.
+/// Ends the process if one run of a job takes longer than [`Watchdog::LIMIT`]: a lost message
+/// or wake-up would otherwise hang the whole comparison. A thread of its own, so that no timed
+/// window pays for it (a timeout around each `ask`, say, would be polled on every request).
+struct Watchdog {
+    running: std::sync::Arc<std::sync::Mutex<Option<(String, Instant)>>>,
+}
+
+impl Watchdog {
+    /// Far above any run's length (the slowest, ractor's or kameo's `spawn_stop` at full size,
+    /// takes well under a second), and above the workloads' own 60 s stall checks.
+    const LIMIT: std::time::Duration = std::time::Duration::from_secs(180);
+
+    fn start() -> Watchdog {
+        let running = std::sync::Arc::new(std::sync::Mutex::new(None::<(String, Instant)>));
+        let watched = running.clone();
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                let guard = watched.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some((id, since)) = &*guard
+                    && since.elapsed() > Watchdog::LIMIT
+                {
+                    eprintln!(
+                        "actor12-bench: {id} has not finished after {:?}: a lost message or \
+                         wake-up; giving up",
+                        Watchdog::LIMIT
+                    );
+                    std::process::exit(2);
+                }
+            }
+        });
+        Watchdog { running }
+    }
+
+    /// Runs `f` as one run of job `id`, watched.
+    fn watch<R>(&self, id: String, f: impl FnOnce() -> R) -> R {
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some((id, Instant::now()));
+        let result = f();
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        result
+    }
+}
+
 struct Progress {
     tty: bool,
     done: usize,
@@ -216,9 +259,10 @@ fn main() -> ExitCode {
         total: jobs.len(),
         started: Instant::now(),
     };
+    let watchdog = Watchdog::start();
     for job in &jobs {
         progress.show("warm-up ", &job.id());
-        let _ = job.run(&options);
+        let _ = watchdog.watch(job.id(), || job.run(&options));
         progress.done += 1;
     }
 
@@ -231,7 +275,7 @@ fn main() -> ExitCode {
             for turn in 0..r.len() {
                 let i = r[(turn + round) % r.len()];
                 progress.show("", &jobs[i].id());
-                samples[i].push(jobs[i].run(&options));
+                samples[i].push(watchdog.watch(jobs[i].id(), || jobs[i].run(&options)));
                 progress.done += 1;
             }
         }

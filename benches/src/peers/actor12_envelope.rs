@@ -6,8 +6,8 @@
 //!
 //! Everything else is as in [`actor12_handler`](super::actor12_handler): a fresh runtime with
 //! [`WORKERS`](super::WORKERS) workers per run, completion reported through a reply
-//! (`actor12::oneshot` or an envelope's slot), actors stopped with `cancel` and awaited with
-//! `Link::wait`, and the counters of `fan_in` and `fork_join` with an unbounded mailbox
+//! (`actor12::oneshot` or an envelope's slot), actors stopped and awaited with
+//! `Link::cancel_and_wait`, and the counters of `fan_in` and `fork_join` with an unbounded mailbox
 //! (`mailbox_capacity` overridden to `usize::MAX`, like the peers' mailboxes; the default is 64).
 
 use std::time::Instant;
@@ -386,7 +386,8 @@ impl Actor for Idle {
     }
 }
 
-/// Spawns `n` idle actors, then stops them all and waits; then again, counting live bytes.
+/// Spawns `n` idle actors, counting live bytes once they are idle, and stops them; then again,
+/// timed (see [`spawn_stop` in `peers`](super)).
 pub fn spawn_stop(p: &Params) -> Measurement {
     actor12_spawn_stop::<Idle>(p)
 }

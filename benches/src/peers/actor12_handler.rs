@@ -8,7 +8,7 @@
 //! ([`on_actor12_workers`]); the driver is a task on it, and tasks that are not actors (the
 //! client of `ask`, the senders of `fan_in`) are plain tasks of that runtime. Actors report
 //! completion through a reply: the `actor12::oneshot` slot they were given, or the reply to an
-//! ask; they are stopped with `cancel` and awaited with `Link::wait`.
+//! ask; they are stopped and awaited with `Link::cancel_and_wait`.
 //!
 //! Mailboxes: actor12's default capacity is 64 (senders wait when it is full). The counters of
 //! `fan_in` and `fork_join` override [`Actor::mailbox_capacity`] to `usize::MAX` (unbounded),
@@ -420,7 +420,8 @@ impl Actor for Idle {
     }
 }
 
-/// Spawns `n` idle actors, then stops them all and waits; then again, counting live bytes.
+/// Spawns `n` idle actors, counting live bytes once they are idle, and stops them; then again,
+/// timed (see [`spawn_stop` in `peers`](super)).
 pub fn spawn_stop(p: &Params) -> Measurement {
     actor12_spawn_stop::<Idle>(p)
 }

@@ -18,7 +18,13 @@
 //! A run is timed from the first message (or spawn) to the moment the workload's last actor
 //! reports completion; spawning the actors a workload needs before that, stopping them after,
 //! and the checks are not timed. Every run checks its result (counts and sums of what was
-//! received against what was sent) and panics on a mismatch.
+//! received against what was sent) and panics on a mismatch, or on no report within [`STALL`].
+//!
+//! `spawn_stop` runs two passes, in the same order for every implementation, on one runtime:
+//! first an untimed one that counts live bytes once the actors are idle (a fresh runtime, so
+//! that no earlier actor's memory is freed meanwhile and subtracted), then the timed one: spawn
+//! the actors, stop them, wait until each is gone and drop every handle to them, inside the
+//! window.
 //!
 //! To add an implementation: a file with a `benches()` list of [`Peer`] entries, one per
 //! [`Workload`], chained into [`benches`], and its name in [`IMPLS`]. The binary, the tables,
@@ -330,11 +336,8 @@ pub async fn stop_all<A: actor12::Actor<Cancel = ()>>(links: &[actor12::Link<A>]
 }
 
 /// `spawn_stop` for actor12, whatever the style of the idle actor `A`: spawns `n` of them,
-/// counting live bytes once they are idle, and stops them; then again, timed.
-///
-/// The bytes pass comes first, on the fresh runtime: actors stopped earlier could still be
-/// freeing their allocations on the workers (an actor's memory goes when its last reference
-/// does, shortly after `wait` resolves) and would be subtracted from the count.
+/// counting live bytes once they are idle, and stops them; then again, timed (the module's
+/// documentation has the passes).
 pub fn actor12_spawn_stop<A: actor12::Actor<Spec = (), Cancel = ()>>(p: &Params) -> Measurement {
     let n = p.spawn_actors;
     on_actor12_workers(async move {
@@ -352,8 +355,8 @@ pub fn actor12_spawn_stop<A: actor12::Actor<Spec = (), Cancel = ()>>(p: &Params)
         let start = std::time::Instant::now();
         actors.extend((0..n).map(|_| actor12::spawn::<A>(())));
         stop_all(&actors).await;
+        drop(actors); // the last links free the actors: inside the timed window, as the peers'
         let elapsed = start.elapsed();
-        drop(actors);
         assert_eq!(actor12::count::stats::<A>().live, live, "spawn_stop: actors left alive");
         Measurement { elapsed, ops: n, bytes_per_actor }
     })
