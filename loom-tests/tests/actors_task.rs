@@ -123,3 +123,39 @@ fn upgrade_versus_last_link_dropped() {
         drop(weak);
     });
 }
+
+/// The links' part with its bytes in a loom cell, which the part's `Drop` writes: a link's
+/// reading of the part and the last link's drop must be ordered (the count's release and the
+/// last link's acquire). The part lies in a std cell in the task (its layout), which loom
+/// cannot see; this part's own cell lets it check the ordering.
+struct Part(loom::cell::UnsafeCell<u32>);
+
+// SAFETY: shared reads while links live, one write in `Drop` after the last: the model checks
+// that these are ordered.
+unsafe impl Sync for Part {}
+
+impl Drop for Part {
+    fn drop(&mut self) {
+        // SAFETY: the last link drops the part, once.
+        self.0.with_mut(|p| unsafe { *p = 0 });
+    }
+}
+
+#[test]
+fn a_read_of_the_part_versus_the_last_links_drop() {
+    loom::model(|| {
+        let rt = Handle::new();
+        let actor =
+            Actor::<u8, Part>::spawn_with_part(&rt, (), Part(loom::cell::UnsafeCell::new(7)));
+        let other = actor.clone();
+        let reader = thread::spawn(move || {
+            // SAFETY: a link is held: the part is alive and only read.
+            assert_eq!(other.part().0.with(|p| unsafe { *p }), 7);
+            drop(other);
+        });
+        drop(actor);
+        reader.join().unwrap();
+        rt.shutdown();
+        while rt.run_one() {}
+    });
+}

@@ -109,3 +109,74 @@ fn waiter_versus_lazy_pop_then_park() {
         assert_eq!(got, [1, 2]);
     });
 }
+
+/// Marks that it was woken.
+struct Flag(AtomicBool);
+
+impl std::task::Wake for Flag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+/// A full one-slot mailbox with two producers waiting: A until it gets in, B polling once and
+/// then giving up (a timeout), at once or a moment later. The consumer pops once, waking one of
+/// them. If it woke B, B's going away must pass the wake-up on to A (`Waiters::cancel`), or A
+/// waits for ever (loom reports it). Without that hand-on every other model here still passed.
+fn two_waiters_one_gives_up(b_gives_up_late: bool) {
+    loom::model(move || {
+        let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
+        let _ = mailbox.try_push(0).unwrap();
+        let a = {
+            let mailbox = mailbox.clone();
+            thread::spawn(move || block_on(mailbox.push(1)).is_ok())
+        };
+        let b = {
+            let mailbox = mailbox.clone();
+            thread::spawn(move || {
+                let flag = std::sync::Arc::new(Flag(AtomicBool::new(false)));
+                let waker = std::task::Waker::from(flag);
+                let mut push = mailbox.push(2);
+                let mut cx = std::task::Context::from_waker(&waker);
+                match std::future::Future::poll(std::pin::Pin::new(&mut push), &mut cx) {
+                    std::task::Poll::Ready(sent) => sent.is_ok(),
+                    std::task::Poll::Pending => {
+                        if b_gives_up_late {
+                            thread::yield_now();
+                        }
+                        false // the push is dropped: B gives up
+                    }
+                }
+            })
+        };
+        // SAFETY: this thread is the only consumer.
+        assert_eq!(unsafe { mailbox.pop() }, Pop::User(0));
+        let b_got_in = b.join().unwrap();
+        let mut got = Vec::new();
+        // B may have taken the room A was woken for: keep consuming until A's message.
+        while !got.contains(&1) {
+            // SAFETY: as above.
+            match unsafe { mailbox.pop() } {
+                Pop::User(v) => got.push(v),
+                _ => thread::yield_now(),
+            }
+        }
+        assert!(a.join().unwrap());
+        // SAFETY: as above; both producers are done.
+        while let Pop::User(v) = unsafe { mailbox.pop() } {
+            got.push(v);
+        }
+        got.sort_unstable();
+        assert_eq!(got, if b_got_in { vec![1, 2] } else { vec![1] });
+    });
+}
+
+#[test]
+fn a_woken_waiter_that_gives_up_passes_the_wake_up_on() {
+    two_waiters_one_gives_up(true);
+}
+
+#[test]
+fn a_waiter_that_gives_up_at_once_leaves_the_other_its_turn() {
+    two_waiters_one_gives_up(false);
+}

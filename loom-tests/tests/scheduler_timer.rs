@@ -1,5 +1,6 @@
 //! loom model of a timer armed off its wheel's worker (`scheduler/src/time/mod.rs`,
-//! `RemoteTimer`): the wheel firing races the sleep being dropped.
+//! `RemoteTimer`): the wheel firing (or orphaning it) races the sleep being dropped or polled
+//! again with another waker.
 #![cfg(actor12_loom)]
 
 use std::task::{Wake, Waker};
@@ -92,4 +93,29 @@ fn remote_arm_vs_drain() {
         assert_eq!(wheel.fire_until(10), 2);
         assert_eq!(wakes.load(SeqCst), 2);
     });
+}
+
+/// The wheel fires (or its worker leaves and orphans the timer) while the sleep, polled again off
+/// the workers just before its deadline, hands the timer another task's waker: that waker is
+/// woken, whichever comes first. A waker stored after the fire took the old one used to be
+/// woken by nobody.
+#[test]
+fn fire_or_orphan_vs_repoll_with_another_waker() {
+    for orphan in [false, true] {
+        loom::model(move || {
+            let (first, latest) = (
+                loom::sync::Arc::new(AtomicUsize::new(0)),
+                loom::sync::Arc::new(AtomicUsize::new(0)),
+            );
+            let timer = RemoteTimer::new(Waker::from(std::sync::Arc::new(Count(first.clone()))));
+            let wheel = {
+                let timer = timer.clone();
+                thread::spawn(move || if orphan { timer.orphan() } else { timer.fire() })
+            };
+            timer.repoll(&Waker::from(std::sync::Arc::new(Count(latest.clone()))));
+            wheel.join().unwrap();
+            assert_eq!(latest.load(SeqCst), 1, "the latest waker was not woken");
+            assert!(first.load(SeqCst) <= 1);
+        });
+    }
 }

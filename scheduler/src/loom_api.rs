@@ -318,6 +318,17 @@ impl RemoteTimer {
     pub fn cancel(&self) {
         self.0.cancel();
     }
+
+    /// The sleep is polled again off the workers, with `waker`, its deadline not passed yet
+    /// when it looked.
+    pub fn repoll(&self, waker: &Waker) {
+        self.0.set_waker(waker);
+    }
+
+    /// Its worker leaves before the deadline.
+    pub fn orphan(&self) {
+        self.0.orphan();
+    }
 }
 
 /// A worker's timer inbox with its wheel: other threads arm timers, the owner drains them.

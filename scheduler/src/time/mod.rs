@@ -121,6 +121,21 @@ impl RemoteTimer {
         drop(waker);
     }
 
+    /// The sleep is polled again, its deadline not passed yet when it looked: `waker` is the one
+    /// to wake. If the timer fired (or was orphaned) since that look, its slot is empty and
+    /// nobody would wake a waker stored now: it is woken at once, and the next poll sees why.
+    pub(crate) fn set_waker(&self, waker: &Waker) {
+        let mut slot = self.waker.lock();
+        match &*slot {
+            Some(w) if w.will_wake(waker) => {}
+            Some(_) => *slot = Some(waker.clone()),
+            None => {
+                drop(slot);
+                waker.wake_by_ref();
+            }
+        }
+    }
+
     fn fire(&self) {
         // Relaxed: a stale false only costs one spurious wake-up.
         if self.cancelled.load(Relaxed) {
@@ -387,11 +402,7 @@ impl Sleep {
         if let Registration::Remote(timer) = &self.reg
             && !timer.is_orphaned()
         {
-            let mut slot = timer.waker.lock();
-            match &*slot {
-                Some(w) if w.will_wake(waker) => {}
-                _ => *slot = Some(waker.clone()),
-            }
+            timer.set_waker(waker);
             return;
         }
         self.cancel();
