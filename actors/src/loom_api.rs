@@ -173,10 +173,30 @@ impl<M: Send + 'static, P: Send + Sync + 'static> WeakActor<M, P> {
 impl<M: Send + 'static, P: Send + Sync + 'static> Actor<M, P> {
     /// [`Actor::spawn`], with `part` shared by the links.
     pub fn spawn_with_part<K: Send + 'static>(handle: &Handle, keep: K, part: P) -> Actor<M, P> {
+        Actor::spawn_inner(handle, keep, part, None)
+    }
+
+    /// [`Actor::spawn`], whose lifecycle first awaits `first` (a handler waiting on something
+    /// other than its mailbox: a reply, a timer), polled with the actor's own waker.
+    pub fn spawn_awaiting<K: Send + 'static>(
+        handle: &Handle,
+        keep: K,
+        part: P,
+        first: impl Future<Output = ()> + Send + 'static,
+    ) -> Actor<M, P> {
+        Actor::spawn_inner(handle, keep, part, Some(Box::pin(first)))
+    }
+
+    fn spawn_inner<K: Send + 'static>(
+        handle: &Handle,
+        keep: K,
+        part: P,
+        first: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    ) -> Actor<M, P> {
         let crash = |_| unreachable!("model lifecycles do not panic");
         let link = task::allocate::<M, P, Lifecycle<M, K>>(handle.clone(), None, crash, part);
         let core = link.core();
-        let lifecycle = Lifecycle { rx: core.clone(), _keep: keep };
+        let lifecycle = Lifecycle { rx: core.clone(), first, _keep: keep };
         // SAFETY: made by `allocate::<M, P, Lifecycle<M, K>>` just above, started once, by us.
         unsafe { task::start::<M, P, _>(core, lifecycle) };
         Actor { link }
@@ -209,19 +229,30 @@ impl<M: Send + 'static, P: Send + Sync + 'static> Actor<M, P> {
     }
 }
 
-/// The model actor's lifecycle: drops each message it takes.
+/// The model actor's lifecycle: awaits `first` if any, then drops each message it takes.
 struct Lifecycle<M: Send + 'static, K> {
     rx: CoreRef<M>,
+    first: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     _keep: K,
 }
+
+// Nothing in it is pinned: `keep` is only held, and `first` is boxed.
+impl<M: Send + 'static, K> Unpin for Lifecycle<M, K> {}
 
 impl<M: Send + 'static, K> Future for Lifecycle<M, K> {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if let Some(first) = this.first.as_mut() {
+            if first.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.first = None;
+        }
         loop {
             // SAFETY: a lifecycle is polled only by its run token's holder.
-            match unsafe { self.rx.poll_recv() } {
+            match unsafe { this.rx.poll_recv() } {
                 RecvStep::Message(msg) => drop(msg),
                 RecvStep::Closed => return Poll::Ready(()),
                 RecvStep::Pending => return Poll::Pending,

@@ -10,7 +10,7 @@
 use actor12::loom_api::{Actor, Handle};
 use actor12_loom_tests::Tracked;
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 
 /// A spawned actor, its lifecycle's drop counter, and a message drop counter.
@@ -158,4 +158,87 @@ fn a_read_of_the_part_versus_the_last_links_drop() {
         rt.shutdown();
         while rt.run_one() {}
     });
+}
+
+/// Set from another thread; wakes the waker its waiter left (the actor's own).
+struct Signal {
+    set: AtomicBool,
+    waker: loom::sync::Mutex<Option<std::task::Waker>>,
+}
+
+impl Signal {
+    fn notify(&self) {
+        self.set.store(true, SeqCst);
+        let waker = self.waker.lock().unwrap().take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// Ready once the signal is set; sets `seen` then. Keeps a clone of the polling waker.
+struct WaitSignal(Arc<Signal>, Arc<AtomicBool>);
+
+impl std::future::Future for WaitSignal {
+    type Output = ();
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if !self.0.set.load(SeqCst) {
+            *self.0.waker.lock().unwrap() = Some(cx.waker().clone());
+            if !self.0.set.load(SeqCst) {
+                return std::task::Poll::Pending;
+            }
+        }
+        self.1.store(true, SeqCst);
+        std::task::Poll::Ready(())
+    }
+}
+
+/// An actor whose lifecycle waits on something other than its mailbox (a reply, a timer),
+/// woken through its own waker from another thread, optionally while the runtime shuts down.
+/// The wake-up is never lost (the worker below would spin for ever: loom reports it), the actor
+/// is torn down once, and its waker's reference is given back (a leak would keep the model
+/// runtime's `Arc` alive, which loom reports).
+fn woken_by_its_own_waker(with_shutdown: bool) {
+    loom::model(move || {
+        let rt = Handle::new();
+        let torn_down = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::new(AtomicBool::new(false));
+        let signal =
+            Arc::new(Signal { set: AtomicBool::new(false), waker: loom::sync::Mutex::new(None) });
+        let wait = WaitSignal(signal.clone(), seen.clone());
+        let actor = Actor::<u8>::spawn_awaiting(&rt, Tracked(0, torn_down.clone()), (), wait);
+        let notifier = thread::spawn(move || signal.notify());
+        let stopper = with_shutdown.then(|| {
+            let rt = rt.clone();
+            thread::spawn(move || rt.shutdown())
+        });
+        // A worker: runs what is queued until the actor has seen the signal or was torn down.
+        while !seen.load(SeqCst) && torn_down.load(SeqCst) == 0 {
+            if !rt.run_one() {
+                thread::yield_now();
+            }
+        }
+        notifier.join().unwrap();
+        if let Some(stopper) = stopper {
+            stopper.join().unwrap();
+        }
+        drop(actor);
+        rt.shutdown();
+        while rt.run_one() {}
+        assert_eq!(torn_down.load(SeqCst), 1, "torn down exactly once");
+        assert_eq!((rt.queued(), rt.bound()), (0, 0));
+    });
+}
+
+#[test]
+fn an_actor_waiting_on_something_else_is_woken_by_its_own_waker() {
+    woken_by_its_own_waker(false);
+}
+
+#[test]
+fn its_own_waker_versus_shutdown() {
+    woken_by_its_own_waker(true);
 }
