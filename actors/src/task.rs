@@ -573,11 +573,20 @@ impl<M, L> Drop for LinkRef<M, L> {
             return;
         }
         fence(Acquire);
+        // Releases the links' reference after the part, also when the part's drop panics
+        // (the user's `State`): the panic goes on to the dropper, the allocation is not leaked.
+        struct LinksRef<'a, M>(&'a mut ManuallyDrop<CoreRef<M>>);
+        impl<M> Drop for LinksRef<'_, M> {
+            fn drop(&mut self) {
+                // SAFETY: the last link releases the links' reference, once.
+                unsafe { ManuallyDrop::drop(self.0) };
+            }
+        }
+        let release = LinksRef(&mut self.core);
         // SAFETY: the last link: no link is left to read the part, and none can be made (the
         // count stays 0), so nobody else touches it; `allocate::<M, L, _>` made it.
-        unsafe { std::ptr::drop_in_place(part_of::<M, L>(self.core.task.as_ptr())) };
-        // SAFETY: the last link releases the links' reference, once.
-        unsafe { ManuallyDrop::drop(&mut self.core) };
+        unsafe { std::ptr::drop_in_place(part_of::<M, L>(release.0.task.as_ptr())) };
+        drop(release);
     }
 }
 
