@@ -606,3 +606,38 @@ impl Interval {
         self.period
     }
 }
+
+#[cfg(all(test, not(actor12_loom)))]
+mod tests {
+    use super::*;
+
+    /// The clock's arithmetic on its own, so that it is checked in release builds too, where an
+    /// overflow wraps silently instead of panicking (a sleep of `Duration::MAX` once ended after
+    /// 384 ms in release).
+    #[test]
+    fn ticks_round_up_and_saturate_at_the_far_end() {
+        let clock = Clock::new();
+        let at = |d: Duration| clock.start.checked_add(d).expect("an Instant that far");
+        assert_eq!(clock.tick_for(clock.start), 0);
+        assert_eq!(clock.tick_for(at(Duration::from_nanos(1))), 1, "rounded up, never early");
+        assert_eq!(clock.tick_for(at(Duration::from_millis(1))), 1);
+        assert_eq!(clock.tick_for(at(Duration::from_nanos(1_000_001))), 2);
+        assert_eq!(clock.tick_for(at(Duration::from_secs(3))), 3000);
+        // Past u64::MAX milliseconds: the last tick, not a near one.
+        let far = Duration::from_secs(u64::MAX / 1000 + 1);
+        if let Some(deadline) = clock.start.checked_add(far) {
+            assert_eq!(clock.tick_for(deadline), u64::MAX);
+        }
+        let far = Duration::from_millis(u64::MAX) + Duration::from_nanos(999_999);
+        if let Some(deadline) = clock.start.checked_add(far) {
+            assert_eq!(clock.tick_for(deadline), u64::MAX);
+        }
+        // A deadline before the clock started is due at once.
+        if let Some(before) = clock.start.checked_sub(Duration::from_secs(1)) {
+            assert_eq!(clock.tick_for(before), 0);
+        }
+        // The last tick is about 585 million years away, not wrapped round to a near one.
+        assert!(clock.until(u64::MAX) > Duration::from_secs(u64::MAX / 1000 - 60));
+        assert_eq!(clock.until(0), Duration::ZERO, "tick 0 has begun");
+    }
+}
