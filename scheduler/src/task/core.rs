@@ -218,29 +218,23 @@ where
                 cell.header.held.with_mut(|h| unsafe { *h = true });
                 return Some(task);
             }
-            idle(cell, task, false)
-        }
-    }
-}
-
-/// After a `Pending` poll: release RUNNING, or requeue, or cancel.
-fn idle<F, S>(cell: &Cell<F, S>, task: TaskRef, yielded: bool) -> Option<TaskRef>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-    S: Schedule,
-{
-    match cell.header.state.transition_to_idle(yielded) {
-        ToIdle::Idle => {
-            // The transition dropped our reference already.
-            let _ = task.into_raw();
-            None
-        }
-        ToIdle::Notified => Some(task),
-        ToIdle::Cancelled => {
-            let err = cell.cancel();
-            cell.complete(Err(err));
-            None
+            // Release RUNNING, or requeue, or cancel. Inline, not a function taking `&Cell`:
+            // after a cancel our reference may be the last, and it is dropped on return, which
+            // must not happen while a reference to the task is still an argument of the call
+            // (a borrow that, for Rust, must stay valid for the whole call).
+            match cell.header.state.transition_to_idle(false) {
+                ToIdle::Idle => {
+                    // The transition dropped our reference already.
+                    let _ = task.into_raw();
+                    None
+                }
+                ToIdle::Notified => Some(task),
+                ToIdle::Cancelled => {
+                    let err = cell.cancel();
+                    cell.complete(Err(err));
+                    None
+                }
+            }
         }
     }
 }
@@ -458,21 +452,29 @@ where
     } else {
         state.transition_to_notified(here.is_some()) == Notify::Submit
     };
-    if idle {
-        // SAFETY: the transition handed the waker's reference to the queue, or took a new one.
-        submit(cell, unsafe { TaskRef::from_raw(ptr) }, here);
+    if !idle {
+        return;
     }
-}
-
-/// Queues a task a wake found idle: where `here` says, its entry holding RUNNING, else through
-/// its scheduler.
-fn submit<F: Future, S: Schedule>(cell: &Cell<F, S>, task: TaskRef, here: Option<S::Here>) {
+    // SAFETY: the transition handed the waker's reference to the queue, or took a new one.
+    let task = unsafe { TaskRef::from_raw(ptr) };
     match here {
         Some(here) => {
             // SAFETY: the wake's transition gave us RUNNING, which we hand to the entry (rule 7).
             cell.header.held.with_mut(|h| unsafe { *h = true });
+            // Into this worker's LIFO slot, which only this thread pops: the task cannot be
+            // run, nor freed, before this call returns.
             S::schedule_held(here, task);
         }
+        None if by_val => {
+            // The waker's reference goes to a queue that other workers pop: the task may be
+            // run, completed and freed before `schedule` returns, while its scheduler (a field
+            // of the task) is still borrowed by that call. A reference of our own keeps the
+            // task alive until then.
+            let keep = task.clone_ref();
+            cell.scheduler.schedule(task);
+            drop(keep);
+        }
+        // The waker still holds its reference.
         None => cell.scheduler.schedule(task),
     }
 }
