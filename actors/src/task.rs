@@ -760,9 +760,9 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
         }
         let idle = match run.waiting.get() {
             // SAFETY: we hold the run token (the consumer side).
-            Waiting::Mailbox => unsafe { core.mailbox.try_idle() },
+            Waiting::Mailbox => unsafe { Mailbox::try_idle(&core.mailbox) },
             // SAFETY: as above.
-            Waiting::Other => unsafe { core.mailbox.try_idle_unless_notified() },
+            Waiting::Other => unsafe { Mailbox::try_idle_unless_notified(&core.mailbox) },
             Waiting::Yield => return Some(token),
         };
         if idle {

@@ -33,7 +33,7 @@ fn waiter_versus_consumer(lazy: bool) {
                 Pop::Empty | Pop::Busy => {
                     if lazy {
                         // SAFETY: as above.
-                        let _ = unsafe { mailbox.try_idle() };
+                        let _ = unsafe { Mailbox::try_idle(&*mailbox) };
                     }
                     thread::yield_now();
                 }
@@ -95,7 +95,7 @@ fn waiter_versus_lazy_pop_then_park() {
             match unsafe { mailbox.pop_lazy() } {
                 Pop::User(v) => got.push(v),
                 // SAFETY: as above.
-                Pop::Empty | Pop::Busy if unsafe { mailbox.try_idle() } => {
+                Pop::Empty | Pop::Busy if unsafe { Mailbox::try_idle(&*mailbox) } => {
                     while !scheduled.load(SeqCst) {
                         thread::yield_now();
                     }

@@ -51,7 +51,7 @@ fn notify_versus_push_versus_idle() {
                 break;
             }
             // SAFETY: as above.
-            if unsafe { mailbox.try_idle_unless_notified() } {
+            if unsafe { Mailbox::try_idle_unless_notified(&*mailbox) } {
                 while tokens.load(SeqCst) == taken {
                     thread::yield_now();
                 }
@@ -71,7 +71,7 @@ fn notify_versus_push_versus_idle() {
                     // SAFETY: as above. A run first takes the notification it may be for.
                     unsafe { mailbox.take_notified() };
                     // SAFETY: as above.
-                    if unsafe { mailbox.try_idle() } {
+                    if unsafe { Mailbox::try_idle(&*mailbox) } {
                         if received.is_some() {
                             break;
                         }
@@ -95,7 +95,7 @@ fn notify_versus_push_versus_idle() {
             unsafe {
                 assert!(mailbox.take_notified());
                 assert_eq!(mailbox.pop(), Pop::Empty);
-                assert!(mailbox.try_idle());
+                assert!(Mailbox::try_idle(&*mailbox));
             }
         }
     });

@@ -43,7 +43,7 @@ fn two_producers_and_an_idling_consumer() {
                     Pop::Busy => thread::yield_now(),
                     Pop::Empty => {
                         // SAFETY: as above.
-                        if unsafe { mailbox.try_idle() } {
+                        if unsafe { Mailbox::try_idle(&*mailbox) } {
                             idles += 1;
                             break;
                         }
@@ -86,7 +86,7 @@ fn signal_versus_idle() {
                 Pop::User(1) => messages += 1,
                 Pop::Busy => thread::yield_now(),
                 // SAFETY: as above.
-                Pop::Empty if unsafe { mailbox.try_idle() } => break,
+                Pop::Empty if unsafe { Mailbox::try_idle(&*mailbox) } => break,
                 Pop::Empty => {}
                 other => panic!("unexpected {other:?}"),
             }
@@ -107,7 +107,7 @@ fn signal_versus_idle() {
             // SAFETY: as above.
             unsafe {
                 assert_eq!(mailbox.pop(), Pop::Empty);
-                assert!(mailbox.try_idle());
+                assert!(Mailbox::try_idle(&*mailbox));
             }
         }
     });

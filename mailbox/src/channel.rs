@@ -408,7 +408,7 @@ impl<T, S> Receiver<T, S> {
             }
         }
         // SAFETY: only the receiver consumes.
-        unsafe { self.chan.mailbox.try_idle() }
+        unsafe { Mailbox::try_idle(&self.chan.mailbox) }
     }
 
     fn thread_waker(&mut self) -> Waker {

@@ -74,7 +74,7 @@ pub enum Pop<T, S> {
 ///     assert_eq!(mailbox.pop(), Pop::User("hello"));
 ///     assert_eq!(mailbox.pop(), Pop::User("world"));
 ///     assert_eq!(mailbox.pop(), Pop::Empty);
-///     assert!(mailbox.try_idle());
+///     assert!(Mailbox::try_idle(&mailbox));
 /// }
 /// assert_eq!(mailbox.try_push("again"), Ok(Push::Schedule));
 /// ```
@@ -322,7 +322,7 @@ impl<T, S> Mailbox<T, S> {
     ///     assert_eq!(mailbox.pop_lazy(), Pop::User(7));
     ///     assert_eq!(mailbox.pop_lazy(), Pop::Empty);
     ///     // The run ends in an idle transition, which wakes any producer the pop missed.
-    ///     assert!(mailbox.try_idle());
+    ///     assert!(Mailbox::try_idle(&mailbox));
     /// }
     /// ```
     #[inline]
@@ -439,18 +439,23 @@ impl<T, S> Mailbox<T, S> {
     ///
     /// Once it returns true the consumer's right to run is given away, and the mailbox may be
     /// freed by whoever holds it next at any moment, so nothing here touches the mailbox after
-    /// the transition (a producer waiting for room is woken before it).
+    /// the transition (a producer waiting for room is woken before it). That is why it takes a
+    /// pointer, not `&self`: a reference argument must stay valid until the call returns, even
+    /// where nothing reads through it, and the next holder may free the mailbox before that.
     ///
     /// # Safety
-    /// As for [`pop`](Self::pop).
-    pub unsafe fn try_idle(&self) -> bool {
+    /// As for [`pop`](Self::pop), and `this` points at a live mailbox when the call starts.
+    pub unsafe fn try_idle(this: *const Self) -> bool {
+        // SAFETY: the caller's contract. A local reference, unlike an argument, need not outlive
+        // its last use, which is the transition at the latest.
+        let this = unsafe { &*this };
         // SAFETY: single consumer.
-        let rx = self.rx.with_mut(|p| unsafe { &mut *p });
-        let mut state = self.tx.state().load();
+        let rx = this.rx.with_mut(|p| unsafe { &mut *p });
+        let mut state = this.tx.state().load();
         loop {
             if state.is_idle() {
                 // Already idle (the consumer ran without being scheduled): nothing changes.
-                self.wake_missed_waiter(state);
+                this.wake_missed_waiter(state);
                 return true;
             }
             if state.pos() != rx.list.pos
@@ -464,14 +469,14 @@ impl<T, S> Mailbox<T, S> {
                 // Clear the flag first, then look at the lane: a signal pushed before the clear
                 // is visible to the look (acquire/release on the state word); one pushed after
                 // sets the flag again and fails the CAS below.
-                state = self.tx.state().clear_system().without_system();
-                if self.system.has_pushed() {
+                state = this.tx.state().clear_system().without_system();
+                if this.system.has_pushed() {
                     return false;
                 }
                 continue;
             }
-            self.wake_flagged_waiter(state);
-            match self.tx.state().try_idle(state) {
+            this.wake_flagged_waiter(state);
+            match this.tx.state().try_idle(state) {
                 Ok(()) => return true,
                 Err(now) => state = now,
             }
@@ -486,20 +491,22 @@ impl<T, S> Mailbox<T, S> {
     /// run again. Like [`try_idle`](Self::try_idle), it touches nothing once it has succeeded.
     ///
     /// # Safety
-    /// As for [`pop`](Self::pop).
-    pub unsafe fn try_idle_unless_notified(&self) -> bool {
-        let mut state = self.tx.state().load();
+    /// As for [`try_idle`](Self::try_idle).
+    pub unsafe fn try_idle_unless_notified(this: *const Self) -> bool {
+        // SAFETY: the caller's contract; a local reference, as in `try_idle`.
+        let this = unsafe { &*this };
+        let mut state = this.tx.state().load();
         loop {
             if state.is_notified() {
                 return false;
             }
             if state.is_idle() {
                 // An already idle word is only read.
-                self.wake_missed_waiter(state);
+                this.wake_missed_waiter(state);
                 return true;
             }
-            self.wake_flagged_waiter(state);
-            match self.tx.state().try_idle(state) {
+            this.wake_flagged_waiter(state);
+            match this.tx.state().try_idle(state) {
                 Ok(()) => return true,
                 Err(now) => state = now,
             }
@@ -537,10 +544,10 @@ impl<T, S> Mailbox<T, S> {
     /// assert_eq!(mailbox.notify(), Push::Queued);
     /// // SAFETY: the only consumer.
     /// unsafe {
-    ///     assert!(!mailbox.try_idle()); // the notification is pending
+    ///     assert!(!Mailbox::try_idle(&mailbox)); // the notification is pending
     ///     assert!(mailbox.take_notified());
     ///     assert_eq!(mailbox.pop(), Pop::Empty);
-    ///     assert!(mailbox.try_idle());
+    ///     assert!(Mailbox::try_idle(&mailbox));
     /// }
     /// ```
     pub fn notify(&self) -> Push {

@@ -77,7 +77,7 @@ fn bursts(mailbox: &Mailbox<[u64; 4]>, burst: usize, rounds: usize) {
             }
         }
         // SAFETY: as above.
-        assert!(unsafe { mailbox.try_idle() });
+        assert!(unsafe { Mailbox::try_idle(mailbox) });
     }
 }
 

@@ -63,10 +63,10 @@ fn exactly_one_push_per_idle_period_schedules() {
     assert_eq!(mailbox.try_push(3), Ok(Push::Queued));
     // SAFETY: single consumer.
     unsafe {
-        assert!(!mailbox.try_idle(), "a message arrived since the last pop");
+        assert!(!Mailbox::try_idle(&mailbox), "a message arrived since the last pop");
         assert_eq!(drain(&mailbox), [3]);
-        assert!(mailbox.try_idle());
-        assert!(mailbox.try_idle(), "idling twice is harmless");
+        assert!(Mailbox::try_idle(&mailbox));
+        assert!(Mailbox::try_idle(&mailbox), "idling twice is harmless");
     }
     assert_eq!(mailbox.try_push(4), Ok(Push::Schedule));
     assert_eq!(mailbox.try_push(5), Ok(Push::Queued));
@@ -79,7 +79,7 @@ fn bounded_claims_schedule_in_the_same_step() {
     assert_eq!(mailbox.try_push(2), Ok(Push::Queued));
     assert_eq!(drain(&mailbox), [1, 2]);
     // SAFETY: single consumer.
-    assert!(unsafe { mailbox.try_idle() });
+    assert!(unsafe { Mailbox::try_idle(&mailbox) });
     assert_eq!(mailbox.try_push(3), Ok(Push::Schedule));
 }
 
@@ -107,21 +107,21 @@ fn a_signal_schedules_an_idle_consumer_and_blocks_idling() {
     let mailbox: Mailbox<u32, u32> = Mailbox::unbounded();
     // SAFETY: single consumer throughout.
     unsafe {
-        assert!(mailbox.try_idle());
+        assert!(Mailbox::try_idle(&mailbox));
         assert_eq!(mailbox.push_system(7), Ok(Push::Schedule));
         assert_eq!(mailbox.push_system(8), Ok(Push::Queued));
         assert_eq!(mailbox.pop(), Pop::System(7));
-        assert!(!mailbox.try_idle(), "signal 8 is still pending");
+        assert!(!Mailbox::try_idle(&mailbox), "signal 8 is still pending");
         assert_eq!(mailbox.pop(), Pop::System(8));
-        assert!(mailbox.try_idle());
+        assert!(Mailbox::try_idle(&mailbox));
         assert_eq!(mailbox.push_system(9), Ok(Push::Schedule));
         // A signal pushed after the pop made the lane look empty still blocks idling.
         assert_eq!(mailbox.pop(), Pop::System(9));
         assert_eq!(mailbox.pop(), Pop::Empty);
         let _ = mailbox.push_system(10).unwrap();
-        assert!(!mailbox.try_idle());
+        assert!(!Mailbox::try_idle(&mailbox));
         assert_eq!(mailbox.pop(), Pop::System(10));
-        assert!(mailbox.try_idle());
+        assert!(Mailbox::try_idle(&mailbox));
     }
 }
 
@@ -159,7 +159,7 @@ fn close_hands_messages_back_and_keeps_what_was_accepted() {
     // SAFETY: single consumer.
     unsafe {
         assert_eq!(mailbox.pop(), Pop::Closed);
-        assert!(!mailbox.try_idle(), "a closed mailbox never idles");
+        assert!(!Mailbox::try_idle(&mailbox), "a closed mailbox never idles");
     }
 }
 
@@ -167,7 +167,7 @@ fn close_hands_messages_back_and_keeps_what_was_accepted() {
 fn closing_an_idle_mailbox_schedules_its_consumer() {
     let mailbox: Mailbox<u32> = Mailbox::bounded(2);
     // SAFETY: single consumer.
-    assert!(unsafe { mailbox.try_idle() });
+    assert!(unsafe { Mailbox::try_idle(&mailbox) });
     assert_eq!(mailbox.close(), Push::Schedule);
     assert_eq!(mailbox.try_push(1), Err(TrySendError::Closed(1)));
     // SAFETY: single consumer.
@@ -343,7 +343,7 @@ fn an_untouched_mailbox_allocates_no_block() {
     // SAFETY: single consumer.
     unsafe {
         assert!(matches!(mailbox.pop(), Pop::Empty));
-        assert!(mailbox.try_idle());
+        assert!(Mailbox::try_idle(&mailbox));
     }
     drop(mailbox);
     assert_eq!(drops.load(SeqCst), 0);
