@@ -493,3 +493,47 @@ fn a_task_woken_from_outside_may_end_before_the_wake_returns() {
         done.recv_timeout(Duration::from_secs(60)).expect("the woken task ran");
     }
 }
+
+/// A join handle's waker that panics when its task completes: the panic does not cut the
+/// completion short. The worker goes on, the handle still gets the output, and the waker is
+/// dropped once, as any join waker is.
+#[test]
+fn a_join_waker_that_panics_does_not_cut_the_completion_short() {
+    struct Panicky(AtomicUsize);
+    impl Wake for Panicky {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+            panic!("a join waker panicked");
+        }
+    }
+    let rt = rt(1);
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    // Holds the only worker until the handle has its waker: then completes.
+    let mut handle = rt.spawn(async move {
+        go_rx.recv().unwrap();
+        9
+    });
+    let panicky = Arc::new(Panicky(AtomicUsize::new(0)));
+    let waker = Waker::from(panicky.clone());
+    assert!(Pin::new(&mut handle).poll(&mut Context::from_waker(&waker)).is_pending());
+    drop(waker);
+    go_tx.send(()).unwrap();
+    let h = rt.handle();
+    let (output, handle) = within("the handle after a panicking join waker", move || {
+        // The task completes, and wakes that waker, before the handle is polled again.
+        while !handle.is_finished() {
+            std::thread::yield_now();
+        }
+        let output = h.block_on(std::future::poll_fn(|cx| Pin::new(&mut handle).poll(cx)));
+        (output, handle)
+    });
+    assert_eq!(output.unwrap(), 9);
+    assert_eq!(panicky.0.load(SeqCst), 1, "the completion woke the handle's waker");
+    drop(handle);
+    let h = rt.handle();
+    assert_eq!(within("a spawn after it", move || h.block_on(h.spawn(async { 5 }))).unwrap(), 5);
+    assert_eq!(Arc::strong_count(&panicky), 1, "the join waker was dropped");
+}
