@@ -170,10 +170,14 @@ impl Wheel {
     fn release(&mut self, index: u32) -> Option<Payload> {
         let e = &mut self.slab[index as usize];
         let payload = e.payload.take();
-        e.generation = e.generation.wrapping_add(1);
-        e.next = self.free;
-        self.free = index;
         self.len -= 1;
+        // A stale key must never match the slot again, so a slot whose generation would wrap
+        // is retired instead of reused: one entry left behind per 2^32 uses of a slot.
+        if let Some(next) = e.generation.checked_add(1) {
+            e.generation = next;
+            e.next = self.free;
+            self.free = index;
+        }
         payload
     }
 
@@ -339,6 +343,29 @@ mod tests {
         assert!(w.remove(b).is_none());
         assert!(w.remove(e).is_none());
         assert!(w.insert(100, payload(&c)).is_err());
+    }
+
+    /// A key kept after its entry fired or was cancelled (a `Sleep` dropped long after it
+    /// fired) cannot cancel a later entry in the same slot, even after the slot's generation
+    /// has gone round: the slot is retired at the last generation. (Before, the wrapped
+    /// generation made the old key match the new entry, and its drop cancelled that timer.)
+    #[test]
+    fn a_stale_key_cannot_cancel_a_later_entry_after_the_generation_wraps() {
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        let mut w = Wheel::new();
+        let stale = w.insert(10, payload(&c)).unwrap();
+        assert!(w.remove(stale).is_some());
+        // As if the slot had been used 2^32 - 1 times since.
+        w.slab[stale.index as usize].generation = u32::MAX;
+        let last = w.insert(10, payload(&c)).unwrap();
+        assert_eq!((last.index, last.generation), (stale.index, u32::MAX));
+        assert!(w.remove(last).is_some());
+        let live = w.insert(10, payload(&c)).unwrap();
+        assert!(w.remove(stale).is_none(), "a stale key cancelled a live entry");
+        assert!(w.remove(last).is_none());
+        assert_eq!(fire_until(&mut w, 10), 1);
+        assert_eq!(c.0.load(Ordering::SeqCst), 1);
+        assert!(w.remove(live).is_none());
     }
 
     #[test]
