@@ -276,7 +276,7 @@ fn a_state_whose_destructor_panics_leaks_nothing() {
     for _ in 0..ACTORS {
         cycle();
     }
-    // A leak grows with every batch; a one-time allocation (seen once in about a hundred runs,
+    // A leak grows with every batch; a one-time allocation (seen once in more than 160 runs,
     // not explained) does not repeat. So the test passes on the first batch that leaves no
     // more than `slack` bytes, of three.
     let slack = 2048;
