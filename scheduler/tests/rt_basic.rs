@@ -370,6 +370,70 @@ fn shutdown_drops_every_unfinished_task_once() {
     }
 }
 
+/// The task list reuses the slots of finished tasks, gives a burst's slots back once a shard is
+/// empty, and still lists every live task once: the counts stay exact and shutdown drops each
+/// task left exactly once.
+#[test]
+fn the_task_list_reuses_slots_and_still_lists_every_task_once() {
+    let rt = rt(2);
+    let drops = Arc::new(AtomicUsize::new(0));
+    // A task is listed when it first runs: each counts its start, and the spawner waits for all.
+    let started = Arc::new(AtomicUsize::new(0));
+    let spawn_pending = |n: usize| -> Vec<_> {
+        let before = started.load(SeqCst);
+        let handles = (0..n)
+            .map(|_| {
+                let (g, started) = (DropCount(drops.clone()), started.clone());
+                rt.spawn(async move {
+                    let _g = g;
+                    started.fetch_add(1, SeqCst);
+                    std::future::pending::<()>().await
+                })
+            })
+            .collect();
+        rt.block_on(async {
+            while started.load(SeqCst) < before + n {
+                yield_now().await;
+            }
+        });
+        handles
+    };
+    let finish = |handles: Vec<actor12_scheduler::JoinHandle<()>>| {
+        for h in &handles {
+            h.abort();
+        }
+        for h in handles {
+            assert!(rt.block_on(h).unwrap_err().is_cancelled());
+        }
+    };
+
+    // Enough tasks for a shard to outgrow the capacity it keeps once empty; fewer under Miri.
+    let n = if cfg!(miri) { 60 } else { 6000 };
+    // Finish every other task, in an order unrelated to their slots.
+    let mut first = spawn_pending(n);
+    let mut order: Vec<usize> = (0..n).filter(|i| i % 2 == 0).map(|i| i * 7 % n).collect();
+    order.sort_unstable_by(|a, b| b.cmp(a));
+    let finished: Vec<_> = order.into_iter().map(|i| first.swap_remove(i)).collect();
+    finish(finished);
+    assert_eq!(rt.live_tasks(), n / 2);
+    // New tasks take the freed slots, then new ones.
+    let second = spawn_pending(n * 2 / 3);
+    assert_eq!(rt.live_tasks(), n / 2 + n * 2 / 3);
+    assert_eq!(drops.load(SeqCst), n / 2);
+    // Every shard empties (and gives its burst's slots back), then fills again.
+    finish(first);
+    finish(second);
+    assert_eq!(rt.live_tasks(), 0);
+    assert_eq!(drops.load(SeqCst), n + n * 2 / 3);
+    let last = spawn_pending(n / 10);
+    assert_eq!(rt.live_tasks(), n / 10);
+    rt.shutdown_timeout(Duration::from_secs(10));
+    assert_eq!(drops.load(SeqCst), n + n * 2 / 3 + n / 10);
+    for h in last {
+        assert!(wait(h).unwrap_err().is_cancelled());
+    }
+}
+
 #[test]
 fn spawn_after_shutdown_is_cancelled() {
     let rt = rt(1);

@@ -1,30 +1,32 @@
 //! The runtime's task list: one reference to every live task, so that shutdown can cancel the
 //! ones nobody will ever wake.
 //!
-//! An intrusive doubly linked list through `Header::owned`, split into shards by address so that
-//! spawns on different workers rarely meet on one lock. A node is in a list iff it is the head of
-//! its shard or its `prev` is set. Every field is touched only under the shard's lock.
+//! Split into shards by address, so that spawns on different workers rarely meet on one lock.
+//! Each shard is a slab: a vector of slots, each empty or holding one task's reference, and a
+//! stack of the empty slots' indexes for reuse. A task records its slot's index in
+//! `Header::owned` (`NONE` when it is in no list): removing it writes its own slot, not the
+//! headers of two neighbouring tasks as a linked list would. Those neighbours' lines were cold
+//! when a long-lived actor went (its neighbours spawned long before), and the write's miss held
+//! up the unlock that follows it. Every slot, index and count is touched only under the shard's
+//! lock.
 
 use std::ptr::NonNull;
 
 use super::{Header, TaskRef};
 use crate::loom::Mutex;
 
-/// Links of one task; see the module documentation.
-#[derive(Debug)]
-pub(crate) struct Pointers {
-    prev: Option<NonNull<Header>>,
-    next: Option<NonNull<Header>>,
-}
+/// `Header::owned` of a task in no list.
+pub(crate) const NONE: u32 = u32::MAX;
 
-impl Pointers {
-    pub(crate) fn new() -> Pointers {
-        Pointers { prev: None, next: None }
-    }
-}
+/// Capacity a shard keeps once it is empty again; a larger one is given back, so that a burst
+/// of tasks does not hold its slots for the runtime's life.
+const KEEP: usize = 256;
 
 struct Shard {
-    head: Option<NonNull<Header>>,
+    /// For each task in the shard, its reference at the index its header records.
+    slots: Vec<Option<NonNull<Header>>>,
+    /// Indexes of empty slots (below `slots.len()` until the list is closed).
+    free: Vec<u32>,
     closed: bool,
     len: usize,
 }
@@ -34,8 +36,13 @@ unsafe impl Send for Shard {}
 
 const SHARDS: usize = 16;
 
+/// A shard on cache lines of its own: spawns and frees that meet on no lock should not meet on a
+/// line either. 128 bytes: Intel's cores fetch lines in adjacent pairs.
+#[repr(align(128))]
+struct Padded(Mutex<Shard>);
+
 pub(crate) struct OwnedTasks {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Padded]>,
 }
 
 impl std::fmt::Debug for OwnedTasks {
@@ -45,24 +52,56 @@ impl std::fmt::Debug for OwnedTasks {
 }
 
 fn shard_of(ptr: NonNull<Header>) -> usize {
-    // Tasks are at least 64-byte aligned boxes in practice; mix the bits above that.
+    // Tasks are heap blocks of 16 bytes or more; mix the bits above the smallest.
     let a = ptr.as_ptr() as usize;
     (a >> 6 ^ a >> 12) % SHARDS
 }
 
+/// The slot index recorded in `ptr`'s header.
+///
 /// # Safety
 ///
-/// Called under the shard lock, with `ptr` a live task.
-unsafe fn links<'a>(ptr: NonNull<Header>) -> &'a mut Pointers {
+/// Called under `ptr`'s shard lock, with `ptr` a live task.
+unsafe fn index<'a>(ptr: NonNull<Header>) -> &'a mut u32 {
     // SAFETY: the caller holds the shard lock, which guards `owned`.
     unsafe { ptr.as_ref() }.owned.with_mut(|p| unsafe { &mut *p })
+}
+
+impl Shard {
+    /// Takes the task out of slot `i` (which holds one), marking it as in no list.
+    ///
+    /// # Safety
+    ///
+    /// Called under the shard's lock.
+    unsafe fn take(&mut self, i: usize) -> TaskRef {
+        let ptr = self.slots[i].take().expect("a listed task's slot holds it");
+        // SAFETY: under the lock; the slot held the list's reference, so `ptr` is live.
+        unsafe { *index(ptr) = NONE };
+        self.len -= 1;
+        if self.len == 0 {
+            self.slots.clear();
+            self.free.clear();
+            if self.slots.capacity() > KEEP {
+                self.slots.shrink_to(KEEP);
+                self.free.shrink_to(KEEP);
+            }
+        } else {
+            self.free.push(i as u32);
+        }
+        // SAFETY: the slot held the list's reference, which passes to the caller.
+        unsafe { TaskRef::from_raw(ptr) }
+    }
 }
 
 impl OwnedTasks {
     pub(crate) fn new() -> OwnedTasks {
         OwnedTasks {
             shards: (0..SHARDS)
-                .map(|_| Mutex::new(Shard { head: None, closed: false, len: 0 }))
+                .map(|_| {
+                    let shard =
+                        Shard { slots: Vec::new(), free: Vec::new(), closed: false, len: 0 };
+                    Padded(Mutex::new(shard))
+                })
                 .collect(),
         }
     }
@@ -72,80 +111,71 @@ impl OwnedTasks {
     ///
     /// # Panics
     ///
-    /// If the task is in this list already (linking it again would make a cycle).
+    /// If the task is in this list already (listing it twice would cancel it twice).
     pub(crate) fn bind(&self, task: TaskRef) -> Result<(), TaskRef> {
         let ptr = task.as_ptr();
-        let mut shard = self.shards[shard_of(ptr)].lock();
+        let mut shard = self.shards[shard_of(ptr)].0.lock();
         if shard.closed {
             return Err(task);
         }
         // SAFETY: under the lock; `ptr` is live (we hold its reference). A task of this list is
-        // in this shard (chosen by address): the head, or a node with `prev` set.
-        let linked = shard.head == Some(ptr) || unsafe { links(ptr) }.prev.is_some();
-        if linked {
+        // in this shard (chosen by address).
+        let index = unsafe { index(ptr) };
+        if *index != NONE {
             drop(shard);
             // The list keeps its own reference; this one is the caller's extra.
             drop(task);
             panic!("a task was bound to the runtime's task list twice");
         }
-        let ptr = task.into_raw();
-        // SAFETY: under the lock; `ptr` is live (we hold its reference) and in no list.
-        unsafe {
-            let l = links(ptr);
-            l.prev = None;
-            l.next = shard.head;
-            if let Some(old) = shard.head {
-                links(old).prev = Some(ptr);
+        let ptr = Some(task.into_raw());
+        let i = match shard.free.pop() {
+            Some(i) => {
+                shard.slots[i as usize] = ptr;
+                i
             }
-        }
-        shard.head = Some(ptr);
+            None => {
+                let i = u32::try_from(shard.slots.len())
+                    .ok()
+                    .filter(|&i| i != NONE)
+                    .expect("more than 4 billion tasks in one shard of the task list");
+                shard.slots.push(ptr);
+                i
+            }
+        };
+        *index = i;
         shard.len += 1;
         Ok(())
     }
 
     /// Removes a task if it is in the list, returning the list's reference.
     pub(crate) fn remove(&self, ptr: NonNull<Header>) -> Option<TaskRef> {
-        let mut shard = self.shards[shard_of(ptr)].lock();
+        let mut shard = self.shards[shard_of(ptr)].0.lock();
         // SAFETY: under the lock; the caller holds a reference, so `ptr` is live.
-        unsafe {
-            let l = links(ptr);
-            if shard.head != Some(ptr) && l.prev.is_none() {
-                return None;
-            }
-            let (prev, next) = (l.prev.take(), l.next.take());
-            match prev {
-                Some(p) => links(p).next = next,
-                None => shard.head = next,
-            }
-            if let Some(n) = next {
-                links(n).prev = prev;
-            }
-            shard.len -= 1;
-            Some(TaskRef::from_raw(ptr))
+        let i = unsafe { *index(ptr) };
+        if i == NONE {
+            return None;
         }
+        // SAFETY: under the lock; a listed task's slot holds it.
+        Some(unsafe { shard.take(i as usize) })
     }
 
     /// Closes the list (later binds fail) and cancels every task in it, each exactly once.
     pub(crate) fn close_and_shutdown_all(&self) {
         for shard in self.shards.iter() {
-            shard.lock().closed = true;
+            shard.0.lock().closed = true;
         }
         for shard in self.shards.iter() {
             loop {
                 let task = {
-                    let mut s = shard.lock();
-                    let Some(head) = s.head else { break };
-                    // SAFETY: under the lock; `head` is live (the list holds a reference).
-                    unsafe {
-                        let l = links(head);
-                        let next = l.next.take();
-                        if let Some(n) = next {
-                            links(n).prev = None;
-                        }
-                        s.head = next;
-                        s.len -= 1;
-                        TaskRef::from_raw(head)
+                    let mut s = shard.0.lock();
+                    // Empty slots at the end go (binds are refused now, so `free` is not
+                    // used again), and the last slot left holds a task.
+                    while s.slots.last().is_some_and(Option::is_none) {
+                        s.slots.pop();
                     }
+                    let Some(i) = s.slots.len().checked_sub(1) else { break };
+                    // SAFETY: under the lock; slot `i` holds a task.
+                    unsafe { s.take(i) }
                 };
                 // Outside the lock: cancelling runs destructors, which may spawn or complete
                 // other tasks.
@@ -156,6 +186,6 @@ impl OwnedTasks {
 
     /// Live tasks (for tests and debugging).
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().len).sum()
+        self.shards.iter().map(|s| s.0.lock().len).sum()
     }
 }

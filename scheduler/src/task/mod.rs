@@ -65,13 +65,18 @@ pub struct Header {
     pub(crate) vtable: &'static Vtable,
     /// The worker this task is pinned to, if any: it is then never put where others steal.
     pub(crate) pinned: Option<u32>,
-    /// Links in the runtime's task list; touched only under that list's shard lock.
-    pub(crate) owned: UnsafeCell<list::Pointers>,
+    /// Its slot in the runtime's task list, or `list::NONE`; touched only under that list's
+    /// shard lock.
+    pub(crate) owned: UnsafeCell<u32>,
     /// The task's queue entry holds RUNNING: the task yielded through the fast path and was
     /// requeued without releasing it (`core.rs`). Touched only by the RUNNING holder: the poller
     /// that sets it, then whoever takes the entry out of its queue. Never set for bare tasks.
     pub(crate) held: UnsafeCell<bool>,
 }
+
+// Four words: the list's slot index and `held` share the last one.
+#[cfg(not(actor12_loom))]
+const _: () = assert!(std::mem::size_of::<Header>() == 32);
 
 // SAFETY: the state word is atomic; `owned` is only accessed under the task list's lock; the
 // vtable is immutable.
@@ -96,7 +101,7 @@ impl Header {
             state: State::new_bare(refs),
             vtable,
             pinned: pinned.map(|w| w as u32),
-            owned: UnsafeCell::new(list::Pointers::new()),
+            owned: UnsafeCell::new(list::NONE),
             held: UnsafeCell::new(false),
         }
     }
@@ -106,7 +111,7 @@ impl Header {
             state: State::new_task(refs),
             vtable,
             pinned: pinned.map(|w| w as u32),
-            owned: UnsafeCell::new(list::Pointers::new()),
+            owned: UnsafeCell::new(list::NONE),
             held: UnsafeCell::new(false),
         }
     }
