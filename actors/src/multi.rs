@@ -68,6 +68,9 @@ type StartFn<A> =
 #[derive(Clone, Copy)]
 struct Running {
     poll: unsafe fn(NonNull<u8>, &mut Context<'_>) -> Poll<()>,
+    /// Drops a future that did not finish. One that finished is not dropped: it is `run`'s, an
+    /// `async fn` whose arguments and locals were all dropped when its body returned, so it
+    /// owns nothing (and its drop glue, an out-of-line call per message, would do nothing).
     drop: unsafe fn(NonNull<u8>),
 }
 
@@ -229,7 +232,7 @@ impl<A: Actor> ActorMessage<A> for Multi<A> {
         let mut msg = ManuallyDrop::new(self);
         // SAFETY: the message is consumed here, once (it is never dropped: `ManuallyDrop`). The
         // pointers come from the exclusive borrows this future holds for 'a, and the handler's
-        // future, which alone uses them until it is dropped, is dropped (by `finish`) before
+        // future, which alone uses them, finishes or is dropped (by `Handling`'s drop) before
         // those borrows end.
         let running = unsafe { (msg.vtable.start)(&mut msg.data, actor, Raw(ctx.0), &mut buf) };
         Handling { running: Some(running), buf, ctx, _borrows: PhantomData }
@@ -245,29 +248,35 @@ impl<A: Actor> Future for Handling<'_, A> {
         // SAFETY: `buf` holds the future `running` describes, built in place and never moved.
         let poll = unsafe { (running.poll)(this.buf.ptr, cx) };
         if poll.is_ready() {
-            this.finish();
+            // Finished: the future owns nothing any more (see `Running::drop`), and the buffer
+            // goes back as it is.
+            this.running = None;
+            this.give_back();
         }
         poll
     }
 }
 
 impl<A: Actor> Handling<'_, A> {
-    /// Drops the handler's future in place and gives the buffer back to the context.
-    fn finish(&mut self) {
-        if let Some(running) = self.running.take() {
-            // SAFETY: `buf` holds the future `running` describes; dropped once (`take`).
-            unsafe { (running.drop)(self.buf.ptr) };
-            let buf = std::mem::replace(&mut self.buf, FutureBuf::EMPTY);
-            // SAFETY: the context outlives 'a, and its only other user, the handler's future, is
-            // gone.
-            unsafe { (*self.ctx.0).handler_buf = buf };
-        }
+    /// Gives the buffer back to the context, once the handler's future is gone.
+    fn give_back(&mut self) {
+        let buf = std::mem::replace(&mut self.buf, FutureBuf::EMPTY);
+        // SAFETY: the context outlives 'a, and its only other user, the handler's future, is
+        // gone (the callers' contract).
+        unsafe { (*self.ctx.0).handler_buf = buf };
     }
 }
 
 impl<A: Actor> Drop for Handling<'_, A> {
     fn drop(&mut self) {
-        self.finish();
+        // Dropped before the handler finished (the actor stopping or crashing mid-handler): drop
+        // its future in place, then give the buffer back. After a finished poll, `running` is
+        // `None` and the buffer is back already.
+        if let Some(running) = self.running.take() {
+            // SAFETY: `buf` holds the unfinished future `running` describes; dropped once.
+            unsafe { (running.drop)(self.buf.ptr) };
+            self.give_back();
+        }
     }
 }
 
@@ -294,8 +303,10 @@ impl FutureBuf {
     }
 
     /// Builds the future `make` returns in the block (growing it if the future does not fit) and
-    /// returns how to poll and drop it there. The caller must drop it (with `Running::drop`)
-    /// before the next `put`.
+    /// returns how to poll and drop it there. Before the next `put`, the caller polls it to
+    /// completion or drops it (with `Running::drop`); a finished one is left as it is, so `F`
+    /// must own nothing once it has returned `Ready`, as an `async fn`'s future does (`run`'s
+    /// is the only one built here).
     ///
     /// A constructor rather than the future itself: a handler's future is as large as its
     /// largest await point (often hundreds of bytes), and a future passed by value was built on
@@ -324,7 +335,7 @@ impl FutureBuf {
 }
 
 impl Drop for FutureBuf {
-    // Inline: most drops are of the empty buffer `Handling::finish` replaces in the context.
+    // Inline: most drops are of the empty buffer `Handling::give_back` leaves in its place.
     #[inline]
     fn drop(&mut self) {
         if self.size != 0 {

@@ -192,6 +192,79 @@ fn a_panicking_handler_stops_only_its_actor() {
     });
 }
 
+/// What a handler holds while it runs: counts its drops.
+struct Held(Arc<AtomicUsize>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// Handles `Finish` at once and `Stall` not until its gate opens: the handler's future, in the
+/// actor's reused buffer, either completes or is dropped there (here by a runtime shutdown).
+struct Holder;
+
+actor!(Holder, spec = (), cancel = (), init = |_ctx| Holder);
+
+/// Held for one poll.
+struct Finish(Held);
+/// Held across an await that never ends; `started` says the handler is waiting.
+struct Stall(Held, actor12::oneshot::Sender<()>, actor12::oneshot::Receiver<()>);
+
+impl Handler<Finish> for Holder {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        Finish(held): Finish,
+    ) -> Self::Reply {
+        let _held = held;
+        Ok(())
+    }
+}
+
+impl Handler<Stall> for Holder {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, msg: Stall) -> Self::Reply {
+        let Stall(held, started, gate) = msg;
+        let _held = held;
+        let _ = started.send(());
+        let _ = gate.await;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_handlers_locals_drop_once_whether_it_finishes_or_a_shutdown_drops_it_mid_handler() {
+    let rt = runtime();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let n = scaled(1000, 20) as usize;
+    let (never, gate) = actor12::oneshot::channel::<()>();
+    let actor = rt.block_on(async {
+        let actor = actor12::spawn::<Holder>(());
+        for _ in 0..n {
+            actor.tell_dyn(Finish(Held(drops.clone()))).await;
+        }
+        within(actor.ask_dyn(Finish(Held(drops.clone())))).await.unwrap();
+        assert_eq!(drops.load(SeqCst), n + 1, "each finished handler dropped what it held, once");
+
+        let (started_tx, started) = actor12::oneshot::channel();
+        actor.tell_dyn(Stall(Held(drops.clone()), started_tx, gate)).await;
+        within(started).await.unwrap();
+        actor
+    });
+    assert_eq!(drops.load(SeqCst), n + 1, "the waiting handler still holds its value");
+    // The shutdown drops the busy actor's lifecycle, and with it the handler's future, in the
+    // actor's buffer; the gate stays shut until after it, so the handler cannot finish instead.
+    drop(rt);
+    assert_eq!(drops.load(SeqCst), n + 2, "the shutdown dropped the waiting handler, once");
+    drop(never);
+    assert!(!actor.alive());
+}
+
 #[test]
 fn dropping_the_last_link_stops_the_actor_and_terminates_once() {
     let rt = runtime();
