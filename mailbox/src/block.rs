@@ -1,7 +1,8 @@
 //! A block: a fixed run of message slots, the unit the list links, recycles and frees.
 //!
-//! Each slot carries its own `ready` flag, written by its one producer with a release store: a
-//! push is a single read-modify-write (the claim on the state word) plus plain stores.
+//! Each slot has its own `ready` flag, written by its one producer with a release store: a push
+//! is a single read-modify-write (the claim on the state word) plus plain stores. The flags lie
+//! together, apart from the values, so a slot is the message's size.
 
 use std::mem::MaybeUninit;
 use std::ptr;
@@ -12,12 +13,10 @@ pub(crate) struct Block<T> {
     /// The following block, or null until the producer that claims this block's last slot links
     /// it (before writing that slot).
     next: AtomicPtr<Block<T>>,
-    slots: [Slot<T>; BLOCK_CAP],
-}
-
-struct Slot<T> {
-    ready: AtomicBool,
-    value: UnsafeCell<MaybeUninit<T>>,
+    /// Slot `i` is written when `ready[i]` is set. Apart from the values, so that a slot takes
+    /// the value's own size: a flag beside an 8-byte value was padded to 8 bytes, doubling it.
+    ready: [AtomicBool; BLOCK_CAP],
+    slots: [UnsafeCell<MaybeUninit<T>>; BLOCK_CAP],
 }
 
 impl<T> Block<T> {
@@ -25,10 +24,8 @@ impl<T> Block<T> {
     pub(crate) fn alloc() -> *mut Block<T> {
         Box::into_raw(Box::new(Block {
             next: AtomicPtr::new(ptr::null_mut()),
-            slots: std::array::from_fn(|_| Slot {
-                ready: AtomicBool::new(false),
-                value: UnsafeCell::new(MaybeUninit::uninit()),
-            }),
+            ready: std::array::from_fn(|_| AtomicBool::new(false)),
+            slots: std::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
         }))
     }
 
@@ -41,9 +38,9 @@ impl<T> Block<T> {
         drop(unsafe { Box::from_raw(block) });
     }
 
-    /// The size of one slot (message and ready flag).
+    /// The size of one slot: the message's (its ready flag lies apart).
     pub(crate) fn slot_size() -> usize {
-        std::mem::size_of::<Slot<T>>()
+        std::mem::size_of::<T>().max(1)
     }
 
     /// The next block, or null.
@@ -66,11 +63,10 @@ impl<T> Block<T> {
     /// The caller claimed this slot from the state word and so is its only writer in this life of
     /// the block.
     pub(crate) unsafe fn write(&self, offset: usize, value: T) {
-        let slot = &self.slots[offset];
         // SAFETY: the caller owns the slot; the consumer reads it only after seeing `ready`.
-        slot.value.with_mut(|p| unsafe { (*p).write(value) });
+        self.slots[offset].with_mut(|p| unsafe { (*p).write(value) });
         // Release: pairs with the acquire in `take`, publishing the value.
-        slot.ready.store(true, Release);
+        self.ready[offset].store(true, Release);
     }
 
     /// Moves the value out of slot `offset` if it is ready.
@@ -78,19 +74,18 @@ impl<T> Block<T> {
     /// # Safety
     /// Only the consumer calls this, at most once per slot per life of the block.
     pub(crate) unsafe fn take(&self, offset: usize) -> Option<T> {
-        let slot = &self.slots[offset];
         // Acquire: pairs with the release in `write`.
-        if !slot.ready.load(Acquire) {
+        if !self.ready[offset].load(Acquire) {
             return None;
         }
         // SAFETY: `ready` says the producer finished writing; the consumer takes each slot once.
-        Some(slot.value.with(|p| unsafe { (*p).assume_init_read() }))
+        Some(self.slots[offset].with(|p| unsafe { (*p).assume_init_read() }))
     }
 
     /// True if slot `offset` has been written. A hint: `take` re-checks with acquire.
     pub(crate) fn is_ready(&self, offset: usize) -> bool {
         // Relaxed: only decides whether to call `take`, which acquires.
-        self.slots[offset].ready.load(Relaxed)
+        self.ready[offset].load(Relaxed)
     }
 
     /// Drops the value in slot `offset` if it was written and not taken.
@@ -98,11 +93,10 @@ impl<T> Block<T> {
     /// # Safety
     /// Called only while dropping the mailbox, for slots the consumer never took.
     pub(crate) unsafe fn drop_unread(&self, offset: usize) {
-        let slot = &self.slots[offset];
         // Relaxed: `&mut` access to the mailbox; no other thread exists.
-        if slot.ready.load(Relaxed) {
+        if self.ready[offset].load(Relaxed) {
             // SAFETY: written (ready) and never taken (the caller's guarantee).
-            slot.value.with_mut(|p| unsafe { (*p).assume_init_drop() });
+            self.slots[offset].with_mut(|p| unsafe { (*p).assume_init_drop() });
         }
     }
 
@@ -111,8 +105,8 @@ impl<T> Block<T> {
         // Relaxed throughout: the block is unreachable by others until the release that hands
         // it over (the spare ring, then `set_next`) publishes it.
         self.next.store(ptr::null_mut(), Relaxed);
-        for slot in &self.slots {
-            slot.ready.store(false, Relaxed);
+        for ready in &self.ready {
+            ready.store(false, Relaxed);
         }
     }
 }
