@@ -18,6 +18,26 @@ pub mod scheduler;
 
 pub use bench::{BASELINE, Bench, median};
 
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+static WORKERS: AtomicUsize = AtomicUsize::new(2);
+
+/// Worker threads of every multi-threaded runtime the benchmarks build (actor12's, tokio's, and
+/// so ractor's and kameo's; actix runs on its own single thread): 2, the project machine's cores,
+/// unless [`set_workers`] changed it.
+pub fn workers() -> usize {
+    WORKERS.load(Relaxed)
+}
+
+/// Sets [`workers`] (the binary's `--workers`), before any benchmark runs.
+///
+/// # Panics
+/// If `n` is 0.
+pub fn set_workers(n: usize) {
+    assert!(n > 0, "a runtime needs at least one worker");
+    WORKERS.store(n, Relaxed);
+}
+
 /// Every benchmark the comparison binary knows, group by group, in report order.
 pub fn all() -> Vec<Bench> {
     mailbox::benches().into_iter().chain(scheduler::benches()).collect()

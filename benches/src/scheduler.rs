@@ -21,8 +21,6 @@ use std::time::{Duration, Instant};
 
 use crate::Bench;
 
-/// Worker threads of both runtimes.
-pub const WORKERS: usize = 2;
 /// Tasks of `spawn_many`, depth of `chained_spawn`, round trips of `ping_pong`, timers of
 /// `timer_arm_cancel`.
 pub const N: u64 = 100_000;
@@ -61,7 +59,7 @@ pub enum Tokio {}
 fn actor12_rt() -> &'static actor12_scheduler::Runtime {
     static RT: OnceLock<actor12_scheduler::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
-        actor12_scheduler::Runtime::builder().worker_threads(WORKERS).build().unwrap()
+        actor12_scheduler::Runtime::builder().worker_threads(crate::workers()).build().unwrap()
     })
 }
 
@@ -69,7 +67,7 @@ fn tokio_rt() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(WORKERS)
+            .worker_threads(crate::workers())
             .enable_time()
             .build()
             .unwrap()

@@ -12,6 +12,8 @@
 //!   --out DIR      where `<group>.json` and `<group>.md` (and `peers.svg`) go (default:
 //!                  docs/benchmarks in the workspace)
 //!   --no-write     print the table only
+//!   --workers N    worker threads of every multi-threaded runtime (default 2, this project's
+//!                  machines' cores)
 //! ```
 //!
 //! One untimed warm-up round comes first. Then each round runs every benchmark once; within a
@@ -41,7 +43,7 @@ use actor12_benches::{Bench, all};
 static ALLOC: peers::alloc::Counting = peers::alloc::Counting;
 
 const USAGE: &str = "usage: actor12-bench [--rounds N] [--quick] [--filter TEXT] [--out DIR] \
-                     [--no-write]";
+                     [--no-write] [--workers N]";
 
 struct Options {
     rounds: usize,
@@ -49,11 +51,19 @@ struct Options {
     filter: Option<String>,
     out: PathBuf,
     write: bool,
+    /// `--workers`, if given.
+    workers: Option<usize>,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let mut options =
-        Options { rounds: 7, quick: false, filter: None, out: workspace_docs(), write: true };
+    let mut options = Options {
+        rounds: 7,
+        quick: false,
+        filter: None,
+        out: workspace_docs(),
+        write: true,
+        workers: None,
+    };
     let mut rounds = None;
     let mut out = None;
     while let Some(arg) = args.next() {
@@ -68,6 +78,11 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--filter" => options.filter = Some(value("--filter")?),
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             "--no-write" => options.write = false,
+            "--workers" => {
+                let n = value("--workers")?;
+                options.workers =
+                    Some(n.parse().ok().filter(|&n| n > 0).ok_or(format!("bad --workers {n}"))?);
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -232,6 +247,9 @@ fn main() -> ExitCode {
             return if message.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
         }
     };
+    if let Some(n) = options.workers {
+        actor12_benches::set_workers(n);
+    }
     let jobs: Vec<Job> = all()
         .into_iter()
         .map(Job::Bench)
@@ -355,7 +373,7 @@ fn main() -> ExitCode {
         println!(
             "{} workers per multi-threaded runtime (actor12, tokio, ractor, kameo); actix on its \
              single-threaded System\n",
-            peers::WORKERS
+            actor12_benches::workers()
         );
         print!("{}", report.summary());
         print!("{}", report.tables());

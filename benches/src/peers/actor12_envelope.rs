@@ -5,7 +5,7 @@
 //! `Link::send(..).await` on an `Envelope` actor (one allocation: the reply slot).
 //!
 //! Everything else is as in [`actor12_handler`](super::actor12_handler): a fresh runtime with
-//! [`WORKERS`](super::WORKERS) workers per run, completion reported through a reply
+//! [`workers`](crate::workers) workers per run, completion reported through a reply
 //! (`actor12::oneshot` or an envelope's slot), actors stopped and awaited with
 //! `Link::cancel_and_wait`, and the counters of `fan_in` and `fork_join` with an unbounded mailbox
 //! (`mailbox_capacity` overridden to `usize::MAX`, like the peers' mailboxes; the default is 64).

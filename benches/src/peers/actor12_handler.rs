@@ -4,7 +4,7 @@
 //! its handler's future in the actor's reused buffer: a tell allocates nothing, an ask its reply
 //! slot.
 //!
-//! Each run builds an actor12 runtime with [`WORKERS`](super::WORKERS) workers
+//! Each run builds an actor12 runtime with [`workers`](crate::workers) workers
 //! ([`on_actor12_workers`]); the driver is a task on it, and tasks that are not actors (the
 //! client of `ask`, the senders of `fan_in`) are plain tasks of that runtime. Actors report
 //! completion through a reply: the `actor12::oneshot` slot they were given, or the reply to an

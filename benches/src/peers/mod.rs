@@ -12,7 +12,7 @@
 //! | `spawn_stop` | spawn N idle actors, then stop them all and wait until they are gone | an actor |
 //! | `fork_join` | one sender tells 64 actors round-robin and waits until all have processed theirs | a message |
 //!
-//! Every multi-threaded runtime gets [`WORKERS`] worker threads. actix runs its actors on its
+//! Every multi-threaded runtime gets [`workers`](crate::workers) worker threads. actix runs its actors on its
 //! `System`, one thread: that is how actix is used.
 //!
 //! A run is timed from the first message (or spawn) to the moment the workload's last actor
@@ -43,9 +43,6 @@ use std::time::Duration;
 
 /// The group name: ids are `peers/<workload>/<impl>`, files `docs/benchmarks/peers.*`.
 pub const GROUP: &str = "peers";
-
-/// Worker threads of every multi-threaded runtime in this group.
-pub const WORKERS: usize = 2;
 
 /// Implementations in report order. Names starting with `actor12` are actor12's own; the rest
 /// are peers, and ratios are to the best (lowest) peer.
@@ -285,10 +282,10 @@ pub fn benches() -> Vec<Peer> {
     all
 }
 
-/// A multi-threaded tokio runtime with [`WORKERS`] workers, as tokio, ractor and kameo get.
+/// A multi-threaded tokio runtime with [`workers`](crate::workers) workers, as tokio, ractor and kameo get.
 pub fn tokio_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(WORKERS)
+        .worker_threads(crate::workers())
         .enable_time()
         .build()
         .expect("a tokio runtime")
@@ -305,9 +302,12 @@ where
     rt.block_on(async move { tokio::spawn(driver).await.expect("the driver task") })
 }
 
-/// An actor12 runtime with [`WORKERS`] workers, built per run as the peers' runtimes are.
+/// An actor12 runtime with [`workers`](crate::workers) workers, built per run as the peers' runtimes are.
 pub fn actor12_runtime() -> actor12::rt::Runtime {
-    actor12::rt::Runtime::builder().worker_threads(WORKERS).build().expect("an actor12 runtime")
+    actor12::rt::Runtime::builder()
+        .worker_threads(crate::workers())
+        .build()
+        .expect("an actor12 runtime")
 }
 
 /// [`on_workers`] for actor12: runs `driver` as a task of a fresh [`actor12_runtime`], so that

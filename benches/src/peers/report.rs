@@ -4,9 +4,10 @@
 
 use std::fmt::Write as _;
 
-use super::{GROUP, IMPLS, Params, Peer, WORKERS, Workload, is_peer};
+use super::{GROUP, IMPLS, Params, Peer, Workload, is_peer};
 use crate::median;
 use crate::report::{Machine, json_num, json_str, ns};
+use crate::workers;
 
 /// Every run of one workload on one implementation.
 #[derive(Debug, Clone)]
@@ -205,8 +206,9 @@ impl PeerReport {
         );
         let _ = writeln!(
             md,
-            "- {WORKERS} workers for every multi-threaded runtime; actix on its single-threaded \
-             System\n"
+            "- {} workers for every multi-threaded runtime; actix on its single-threaded \
+             System\n",
+            workers()
         );
         md.push_str("![peers chart](peers.svg)\n\n## Summary (median ns per operation)\n\n");
         md.push_str(&self.summary());
@@ -233,7 +235,7 @@ impl PeerReport {
         let _ = writeln!(out, "  \"date\": {},", json_str(&self.date));
         let _ = writeln!(out, "  \"command\": {},", json_str(&self.command));
         let _ = writeln!(out, "  \"rounds\": {},", self.rounds);
-        let _ = writeln!(out, "  \"workers\": {WORKERS},");
+        let _ = writeln!(out, "  \"workers\": {},", workers());
         let _ = writeln!(out, "  \"single_threaded\": [\"actix\"],");
         let others = self.others_cpu.map_or("null".to_owned(), json_num);
         let _ = writeln!(out, "  \"others_cpu_share\": {others},");
@@ -330,8 +332,9 @@ impl PeerReport {
         let lines = [
             format!("{} threads (nproc), {}, {}; {}", m.nproc, m.cpu, m.os, self.date),
             format!(
-                "{WORKERS} workers for tokio, ractor and kameo; actix on its 1-thread System; \
-                 ratios are to the best peer"
+                "{} workers for tokio, ractor and kameo; actix on its 1-thread System; \
+                 ratios are to the best peer",
+                workers()
             ),
         ];
         for (i, line) in lines.iter().enumerate() {
