@@ -303,3 +303,13 @@ fn a_state_whose_destructor_panics_leaks_nothing() {
         "{grown:?} bytes still live after each batch of {ACTORS} actors stopped"
     );
 }
+
+/// What one message puts in a mailbox slot, as the guide's "What each style moves" says: a
+/// `Multi` is four words whatever it carries, an envelope its value and an 8-byte reply slot.
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn a_multi_takes_four_words_and_an_envelope_its_value_and_a_reply_slot() {
+    assert_eq!(size_of::<Multi<Sink>>(), 32);
+    assert_eq!(size_of::<Envelope<u64, u64>>(), 16);
+    assert_eq!(size_of::<Envelope<[u64; 4], u64>>(), 40);
+}
