@@ -126,7 +126,9 @@ pub trait Actor: Sized + Send + 'static {
     }
 
     /// Builds the actor. Runs in `spawn`'s caller (the returned future runs on the actor's
-    /// worker); `Err(reason)` stops the actor before it handles anything.
+    /// worker); `Err(reason)` stops the actor before it handles anything. If the actor is
+    /// stopped while the future waits (its token cancelled, its last link dropped), the future
+    /// is dropped unfinished and the actor ends as a refused one does.
     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self>;
 
     /// Spawns an actor of this type: see [`spawn`](crate::spawn).
@@ -719,7 +721,8 @@ where
 {
     /// Polls `init`; once it has made the actor, drops its slot where it lies and moves the rest
     /// into the running phase. `Ready(true)`: the running phase is there to be polled;
-    /// `Ready(false)`: the lifecycle is over (`init` refused). Out of line: once per actor.
+    /// `Ready(false)`: the lifecycle is over (`init` refused, or the actor was stopped while
+    /// `init` waited). Out of line: it runs only until `init` is done.
     ///
     /// # Safety
     /// `this` is the pinned lifecycle, valid and ours for the call, not in `Running`.
@@ -728,10 +731,14 @@ where
     unsafe fn start(this: *mut Self, cx: &mut std::task::Context<'_>) -> Poll<bool> {
         // SAFETY: the caller's contract.
         let made = match unsafe { &mut *this } {
-            Lifecycle::Init { slot, .. } => {
+            Lifecycle::Init { slot, ctx, .. } => {
                 // SAFETY: the slot is pinned (see `poll`).
                 match unsafe { Pin::new_unchecked(slot) }.poll(cx) {
-                    Poll::Ready(made) => made,
+                    Poll::Ready(made) => made.map_err(Some),
+                    // Stopped while `init` waits (its token cancelled, or its last link
+                    // dropped): `init` is dropped unfinished, as a refused one ends. The token
+                    // wakes the actor when it is cancelled.
+                    Poll::Pending if ctx.token.is_cancelled() => Err(None),
                     Poll::Pending => return Poll::Pending,
                 }
             }
@@ -764,9 +771,13 @@ where
                 unsafe { *this = Lifecycle::Running(run(actor, ctx, count)) };
                 Poll::Ready(true)
             }
-            Err(reason) => {
+            Err(Some(reason)) => {
                 tracing::debug!(actor = std::any::type_name::<A>(), ?reason, "init refused");
                 ctx.token.cancel(reason);
+                Poll::Ready(false)
+            }
+            Err(None) => {
+                tracing::debug!(actor = std::any::type_name::<A>(), "stopped during init");
                 Poll::Ready(false)
             }
         }

@@ -681,3 +681,65 @@ fn a_panicking_wait_waker_does_not_keep_the_other_waiters_waiting() {
     let other = rt.block_on(async { actor12::spawn::<Parent>(()) });
     assert!(resolves_within(async move { other.ask_dyn(Ping).await }).is_some());
 }
+
+// An actor stopped while its `init` still waits: `init` is dropped unfinished, and nothing waits
+// on the actor forever (`cancel_and_wait`, a queued asker, the last link dropped). Both tests hung
+// before `init` was raced with the token (review of 2026-12-02, evening).
+
+/// Says when it is dropped.
+struct OnDrop(mpsc::Sender<()>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+/// An actor whose `init` never finishes; the `OnDrop` it holds tells when it is dropped.
+struct StuckInInit;
+
+impl Actor for StuckInInit {
+    type Message = Multi<Self>;
+    type Spec = mpsc::Sender<()>;
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
+        let dropped = OnDrop(ctx.spec);
+        async move {
+            let _dropped = dropped;
+            std::future::pending::<()>().await;
+            Ok(StuckInInit)
+        }
+    }
+}
+common_handlers!(StuckInInit);
+
+#[test]
+fn stopping_an_actor_whose_init_waits_drops_init_and_answers_its_askers() {
+    let rt = runtime(2);
+    let (dropped_tx, dropped) = mpsc::channel();
+    let (link, queued) = rt.block_on(async {
+        let link = actor12::spawn::<StuckInInit>(dropped_tx);
+        let queued = link.ask_dyn_async(Ping).await;
+        (link, queued)
+    });
+    let stopping = link.clone();
+    assert!(
+        resolves_within(async move { stopping.cancel_and_wait(()).await }).is_some(),
+        "cancel_and_wait hung while the actor's init was pending"
+    );
+    assert!(!link.alive(), "the actor is still alive after cancel_and_wait");
+    dropped.recv_timeout(HANG).expect("the unfinished init was not dropped");
+    let answer = resolves_within(queued).expect("the asker queued during init hung");
+    assert!(answer.is_err(), "the asker queued during init got an answer from no actor");
+}
+
+#[test]
+fn dropping_the_last_link_stops_an_actor_whose_init_waits() {
+    let rt = runtime(2);
+    let (dropped_tx, dropped) = mpsc::channel();
+    rt.block_on(async { drop(actor12::spawn::<StuckInInit>(dropped_tx)) });
+    dropped.recv_timeout(HANG).expect("the actor outlived its last link while init was pending");
+}
