@@ -42,7 +42,11 @@ pub trait Actor: Sized + Send + 'static {
     /// A value readable through every link.
     type State: Send + Sync + 'static;
 
-    /// The tracing span the actor's lifecycle runs in.
+    /// The tracing span the actor's code runs in: entered whenever its lifecycle is polled, so
+    /// around `init`'s future, every `cycle` (with its handlers) and `terminate`; not around
+    /// [`crash`](Actor::crash), which runs once the lifecycle is gone. Also in
+    /// [`ActorContext::span`]. The default, `Span::none()`, costs an actor one word and nothing
+    /// per poll.
     fn span(_spec: &Self::Spec) -> tracing::Span {
         tracing::Span::none()
     }
@@ -542,13 +546,17 @@ impl<F: Future> Future for WithParent<F> {
     }
 }
 
-/// The lifecycle, with its actor's token published in `PARENT` while it is polled.
+/// The lifecycle, with its actor's token published in `PARENT` and its span entered while it is
+/// polled.
 ///
 /// Dropped before it finished (a handler panicked, or the runtime shut down), it cancels the
 /// token with the default reason, so the actors this one spawned stop with it; a lifecycle that
 /// finishes cancels the token itself, with the reason it stopped for.
 struct Scoped<C: Clone + Default + Send + Sync + 'static, F> {
     token: CancelToken<C>,
+    /// [`Actor::span`], unless it is disabled (no subscriber wants it, or the default
+    /// `Span::none()`): boxed, so that an actor without one carries a word, not a span.
+    span: Option<Box<tracing::Span>>,
     future: F,
     finished: bool,
 }
@@ -561,6 +569,7 @@ impl<C: Clone + Default + Send + Sync + 'static, F: Future> Future for Scoped<C,
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        let _entered = this.span.as_deref().map(tracing::Span::enter);
         let poll = with_parent(&this.token, || future.poll(cx));
         this.finished = poll.is_ready();
         poll
@@ -580,7 +589,13 @@ fn scoped_lifecycle<A: Actor>(
     ctx: ActorContext<A>,
     count: crate::count::Count<A>,
 ) -> Scoped<A::Cancel, impl Future<Output = ()> + Send + 'static> {
-    Scoped { token: ctx.token.clone(), future: lifecycle::<A>(init, ctx, count), finished: false }
+    let span = (!ctx.span.is_disabled()).then(|| Box::new(ctx.span.clone()));
+    Scoped {
+        token: ctx.token.clone(),
+        span,
+        future: lifecycle::<A>(init, ctx, count),
+        finished: false,
+    }
 }
 
 /// `spawn_on`, with the lifecycle future's type `F` inferred from `make` (so the actor's
