@@ -62,7 +62,7 @@ pub struct Snapshot {
     pub live: usize,
 }
 
-fn counts() -> &'static RwLock<HashMap<TypeId, &'static Stats>> {
+fn registry() -> &'static RwLock<HashMap<TypeId, &'static Stats>> {
     static COUNTS: OnceLock<RwLock<HashMap<TypeId, &'static Stats>>> = OnceLock::new();
     COUNTS.get_or_init(Default::default)
 }
@@ -86,10 +86,10 @@ fn stats_of<T: 'static>() -> &'static Stats {
 }
 
 fn lookup<T: 'static>(id: TypeId) -> &'static Stats {
-    if let Some(stats) = counts().read().get(&id) {
+    if let Some(stats) = registry().read().get(&id) {
         return stats;
     }
-    counts().write().entry(id).or_insert_with(|| {
+    registry().write().entry(id).or_insert_with(|| {
         Box::leak(Box::new(Stats {
             type_name: type_name::<T>(),
             total: AtomicUsize::new(0),
@@ -109,6 +109,97 @@ fn snapshot(s: &Stats) -> Snapshot {
         total: s.total.load(Relaxed),
         max_live: s.max_live.load(Relaxed),
         live: s.live.load(Relaxed),
+    }
+}
+
+/// Every type counted so far, by `TypeId`: actor12 0.0.11's `counts()`.
+///
+/// 0.0.11 returned its `DashMap` itself; this returns a snapshot of which types are counted,
+/// with the calls code written against that map makes: [`get`](Counts::get),
+/// [`contains_key`](Counts::contains_key), [`len`](Counts::len), [`is_empty`](Counts::is_empty)
+/// and [`iter`](Counts::iter), whose entries have `key()`, `value()` and `pair()`. The
+/// [`Stats`] it hands out are the live counters, not copies.
+///
+/// # Examples
+///
+/// ```
+/// use std::any::TypeId;
+/// use std::sync::atomic::Ordering::Relaxed;
+/// use actor12::count::{self, Count};
+///
+/// struct Worker;
+/// let _one = Count::<Worker>::new();
+/// let counts = count::counts();
+/// let worker = counts.get(&TypeId::of::<Worker>()).expect("counted");
+/// assert_eq!(worker.live.load(Relaxed), 1);
+/// assert!(counts.iter().any(|entry| *entry.key() == TypeId::of::<Worker>()));
+/// ```
+pub fn counts() -> Counts {
+    Counts { by_id: registry().read().clone() }
+}
+
+/// What [`counts`] returns: the types counted when it was called, each with its live counters.
+#[derive(Debug, Clone)]
+pub struct Counts {
+    by_id: HashMap<TypeId, &'static Stats>,
+}
+
+impl Counts {
+    /// The counters of the type `id`, if it was counted.
+    pub fn get(&self, id: &TypeId) -> Option<&'static Stats> {
+        self.by_id.get(id).copied()
+    }
+
+    /// True if the type `id` was counted.
+    pub fn contains_key(&self, id: &TypeId) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    /// How many types were counted.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// True if nothing was counted yet.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Every counted type with its counters, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = CountsEntry> + '_ {
+        self.by_id.iter().map(|(&id, &stats)| CountsEntry { id, stats })
+    }
+}
+
+/// One type of [`Counts::iter`]: its `TypeId` and counters (derefs to the counters).
+#[derive(Debug, Clone, Copy)]
+pub struct CountsEntry {
+    id: TypeId,
+    stats: &'static Stats,
+}
+
+impl CountsEntry {
+    /// The type's id.
+    pub fn key(&self) -> &TypeId {
+        &self.id
+    }
+
+    /// The type's counters.
+    pub fn value(&self) -> &'static Stats {
+        self.stats
+    }
+
+    /// Both.
+    pub fn pair(&self) -> (&TypeId, &'static Stats) {
+        (&self.id, self.stats)
+    }
+}
+
+impl std::ops::Deref for CountsEntry {
+    type Target = Stats;
+
+    fn deref(&self) -> &Stats {
+        self.stats
     }
 }
 
@@ -154,7 +245,7 @@ pub struct Report {
 
 /// The counters of every type counted so far.
 pub fn report() -> Report {
-    let by_type = counts()
+    let by_type = registry()
         .read()
         .values()
         .map(|s| {
