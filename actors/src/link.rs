@@ -36,7 +36,8 @@ impl<A: Actor> Future for SendRaw<'_, A> {
     }
 }
 
-/// `Link::tell_dyn`'s future, as [`SendRaw`]; a tell to a stopped actor is dropped.
+/// `Link::tell_dyn`'s future, as [`SendRaw`]; a tell to a stopped actor is dropped, with a
+/// `debug` event.
 struct Tell<'a, A: Actor> {
     send: SendFuture<'a, A::Message>,
 }
@@ -46,8 +47,18 @@ impl<A: Actor> Future for Tell<'_, A> {
 
     #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.send).poll(cx).map(|_| ())
+        Pin::new(&mut self.send).poll(cx).map(|sent| {
+            if sent.is_err() {
+                tell_dropped::<A>();
+            }
+        })
     }
+}
+
+/// Says that a tell found its actor stopped (`tell_dyn` has no error to return it in).
+#[cold]
+pub(crate) fn tell_dropped<A: Actor>() {
+    tracing::debug!(actor = std::any::type_name::<A>(), "tell_dyn to a stopped actor dropped");
 }
 
 /// What every clone of a [`Link`] shares, kept in the actor's allocation. Dropped with the last
@@ -689,7 +700,10 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
         Box::pin(async move { rx.await.unwrap_or_else(FromError::from_err) })
     }
 
-    /// Fire and forget: the reply is dropped; a stopped actor drops the message.
+    /// Fire and forget: the reply is dropped; a stopped actor drops the message, with a `debug`
+    /// event from `tracing`. To find out in code, send with
+    /// [`send_message`](Link::send_message) and ask the handle
+    /// ([`was_sent`](crate::MessageHandle::was_sent)) before you `forget` it.
     ///
     /// # Examples
     ///

@@ -755,7 +755,7 @@ impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
         }
     }
 
-    /// [`Link::tell_dyn`]; nothing if the actor is gone.
+    /// [`Link::tell_dyn`]; nothing but a `debug` event if the actor is gone.
     ///
     /// # Examples
     ///
@@ -799,8 +799,9 @@ impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
     where
         A: Handler<T>,
     {
-        if let Some(link) = self.upgrade() {
-            link.tell_dyn(message).await;
+        match self.upgrade() {
+            Some(link) => link.tell_dyn(message).await,
+            None => crate::link::tell_dropped::<A>(),
         }
     }
 

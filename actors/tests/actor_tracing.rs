@@ -1,9 +1,10 @@
-//! `Actor::span` is the span the actor's code runs in: events from its `init`, its handlers and
-//! its `terminate` carry it, as in actor12 0.0.11 (the span was created and never entered
-//! before; review of 2026-12-02, evening).
+//! What actor12 tells `tracing`: `Actor::span` is the span the actor's code runs in (events from
+//! its `init`, its handlers and its `terminate` carry it, as in actor12 0.0.11), and a tell
+//! dropped because its actor has stopped is reported. Both were missing before (review of
+//! 2026-12-02, evening).
 //!
 //! A binary of its own: it installs a process-wide tracing subscriber that records, for every
-//! event, the names of the spans entered on its thread.
+//! event, its target and the names of the spans entered on its thread.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -26,6 +27,17 @@ thread_local! {
 }
 
 struct Recorder;
+
+/// Installs the recorder, once for the binary.
+fn record() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| tracing::subscriber::set_global_default(Recorder).expect("one subscriber"));
+}
+
+/// How many events with `target` were recorded so far.
+fn events_of(target: &str) -> usize {
+    EVENTS.lock().unwrap().iter().filter(|(t, _)| *t == target).count()
+}
 
 impl Subscriber for Recorder {
     fn enabled(&self, _: &Metadata<'_>) -> bool {
@@ -102,7 +114,7 @@ impl Handler<Log> for Spanned {
 
 #[test]
 fn an_actors_init_handlers_and_terminate_run_in_its_span() {
-    tracing::subscriber::set_global_default(Recorder).expect("the only subscriber");
+    record();
     let rt = actor12::rt::Runtime::builder().worker_threads(2).build().unwrap();
     rt.block_on(async {
         let actor = actor12::spawn::<Spanned>(());
@@ -125,4 +137,25 @@ fn an_actors_init_handlers_and_terminate_run_in_its_span() {
     }
     assert_eq!(spans_of("in_handler").len(), 2);
     assert_eq!(spans_of("outside"), [Vec::<&str>::new()], "the span leaked out of the actor");
+}
+
+#[test]
+fn a_tell_to_a_stopped_actor_is_reported() {
+    record();
+    let rt = actor12::rt::Runtime::builder().worker_threads(2).build().unwrap();
+    rt.block_on(async {
+        let actor = actor12::spawn::<Spanned>(());
+        let weak = actor.downgrade();
+        actor.cancel_and_wait(()).await;
+        let (strong, weakly) = (events_of("actor12::link"), events_of("actor12::weak"));
+        actor.tell_dyn(Log).await;
+        assert_eq!(events_of("actor12::link"), strong + 1, "Link::tell_dyn dropped silently");
+        drop(actor);
+        weak.tell_dyn(Log).await;
+        assert_eq!(
+            events_of("actor12::link") + events_of("actor12::weak"),
+            strong + weakly + 2,
+            "WeakLink::tell_dyn dropped silently"
+        );
+    });
 }
