@@ -11,7 +11,7 @@
 //! * **Unbounded and bounded flavours.** A bounded mailbox refuses with
 //!   [`TrySendError::Full`], or makes an async [`push`](Mailbox::push) wait; waiters are woken
 //!   in FIFO order, and closing hands every waiter its message back.
-//! * **No allocation per message.** Messages live inline in blocks of 32 slots; consumed blocks
+//! * **No allocation per message.** Messages live inline in blocks of 31 slots; consumed blocks
 //!   are recycled.
 //!
 //! [`Mailbox`] is the core that an actor runtime embeds; [`unbounded`], [`bounded`] and

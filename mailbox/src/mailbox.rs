@@ -54,7 +54,7 @@ pub enum Pop<T, S> {
 ///
 /// A new mailbox is idle, so its first push returns [`Push::Schedule`].
 ///
-/// Messages are stored inline in blocks of 32 slots that are recycled once consumed: in steady
+/// Messages are stored inline in blocks of 31 slots that are recycled once consumed: in steady
 /// state neither a push nor a pop allocates. A push is one atomic read-modify-write on the state
 /// word (two on the idle-to-scheduled edge); a pop is plain loads and stores.
 ///
