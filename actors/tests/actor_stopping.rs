@@ -743,3 +743,29 @@ fn dropping_the_last_link_stops_an_actor_whose_init_waits() {
     rt.block_on(async { drop(actor12::spawn::<StuckInInit>(dropped_tx)) });
     dropped.recv_timeout(HANG).expect("the actor outlived its last link while init was pending");
 }
+
+// Not a fix, a promise the migrating guide makes: an actor that must outlive the actor that
+// starts it (a factory's product) is spawned from a plain runtime task, which carries no actor's
+// token (actor12 0.0.11 made every actor a root; here an actor's actors are its children).
+
+/// Spawns a child of another `Cancel` type from a plain task, not as a child.
+struct SpawnDetached;
+impl Handler<SpawnDetached> for Parent {
+    type Reply = anyhow::Result<Link<OtherKind>>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: SpawnDetached) -> Self::Reply {
+        Ok(actor12::rt::spawn(async { actor12::spawn::<OtherKind>(()) }).await?)
+    }
+}
+
+#[test]
+fn an_actor_spawned_from_a_plain_task_outlives_the_actor_that_started_it() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let parent = actor12::spawn::<Parent>(());
+        let product = parent.ask_dyn(SpawnDetached).await.unwrap();
+        parent.cancel_and_wait(()).await;
+        assert!(product.alive(), "stopping the parent stopped an actor spawned from a plain task");
+        assert!(!product.token().is_cancelled());
+        product.cancel_and_wait(7).await;
+    });
+}
