@@ -45,8 +45,8 @@ pub trait Actor: Sized + Send + 'static {
     /// The tracing span the actor's code runs in: entered whenever its lifecycle is polled, so
     /// around `init`'s future, every `cycle` (with its handlers) and `terminate`; not around
     /// [`crash`](Actor::crash), which runs once the lifecycle is gone. Also in
-    /// [`ActorContext::span`]. The default, `Span::none()`, costs an actor one word and nothing
-    /// per poll.
+    /// [`ActorContext::span`]. The default, `Span::none()`, costs an actor one word and a null
+    /// check per poll.
     fn span(_spec: &Self::Spec) -> tracing::Span {
         tracing::Span::none()
     }
