@@ -380,7 +380,7 @@ impl Core {
             fired: RefCell::new(Vec::new()),
             tick: Cell::new(0),
             searching: Cell::new(false),
-            rng: Cell::new(index as u32 * 0x9E37_79B9 + 1),
+            rng: Cell::new((index as u32).wrapping_mul(0x9E37_79B9).wrapping_add(1)),
             bank: Cell::new(0),
         }
     }

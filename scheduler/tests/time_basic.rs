@@ -36,6 +36,18 @@ fn sleeps_never_end_early() {
 }
 
 #[test]
+fn sleeps_armed_from_block_on_fire_on_every_worker() {
+    // Sleeps polled outside the workers are armed on the workers' wheels in turn: with four
+    // workers, each wheel gets some, and every one must fire.
+    let rt = rt(4);
+    for _ in 0..16 {
+        let deadline = Instant::now() + Duration::from_micros(200);
+        rt.block_on(sleep_until(deadline));
+        assert!(Instant::now() >= deadline);
+    }
+}
+
+#[test]
 fn sleep_until_and_on_block_on_thread() {
     let rt = rt(1);
     let deadline = Instant::now() + Duration::from_millis(3);
