@@ -65,6 +65,8 @@ pub mod tokio_bridge {
         });
     }
 
-    /// For a runtime you build yourself: `builder.on_thread_start(actor12::tokio_bridge::enter_for_thread)`.
+    /// For a runtime you build yourself:
+    /// `builder.on_thread_start(actor12::tokio_bridge::on_thread_start)` enters the side runtime
+    /// on each of its workers and blocking threads as it starts.
     pub use enter_for_thread as on_thread_start;
 }

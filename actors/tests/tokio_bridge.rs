@@ -32,8 +32,8 @@ impl Handler<SleepWithTokio> for TokioUser {
 /// Actors get a tokio context on a worker whose runtime started without the bridge: the default
 /// runtime started by a plain task before any actor (the bridge's configuration came too late
 /// for it), and a runtime built without `on_thread_start`. Their workers used to run actors
-/// outside any tokio context. One test, so that nothing else in this process starts the
-/// default runtime first.
+/// outside any tokio context. Nothing else in this process may use the default runtime, or
+/// it could start first.
 #[test]
 fn actors_get_tokio_on_runtimes_started_without_the_bridge() {
     let default = actor12::rt::Handle::current_or_default();
@@ -46,4 +46,25 @@ fn actors_get_tokio_on_runtimes_started_without_the_bridge() {
     let answer =
         rt.block_on(async { actor12::spawn::<TokioUser>(()).ask_dyn(SleepWithTokio).await });
     assert!(answer.unwrap(), "on a runtime of its own, the actor's worker had no tokio context");
+}
+
+/// On a runtime built with the bridge's hook, plain tasks and blocking closures are in the tokio
+/// context too, not only actors. (This runtime is built, so the default one is not touched.)
+#[test]
+fn tasks_and_blocking_closures_get_tokio_on_a_runtime_built_with_the_hook() {
+    let rt = actor12::rt::Runtime::builder()
+        .worker_threads(2)
+        .on_thread_start(actor12::tokio_bridge::on_thread_start)
+        .build()
+        .unwrap();
+    let in_tokio = || tokio::runtime::Handle::try_current().is_ok();
+    rt.block_on(async move {
+        assert!(actor12::rt::spawn(async move { in_tokio() }).await.unwrap());
+        let slept = actor12::rt::spawn_blocking(move || {
+            tokio::runtime::Handle::current()
+                .block_on(tokio::time::sleep(Duration::from_millis(1)));
+            in_tokio()
+        });
+        assert!(slept.await.unwrap(), "a blocking closure had no tokio context");
+    });
 }

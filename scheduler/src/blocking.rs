@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::JoinHandle;
-use crate::runtime::Handle;
+use crate::runtime::{Handle, ThreadStart, run_thread_start};
 use crate::task::{Header, Schedule, TaskRef};
 use std::sync::{Condvar, Mutex as StdMutex};
 
@@ -42,6 +42,7 @@ struct Inner {
     max_threads: usize,
     keep_alive: Duration,
     name: String,
+    on_start: Option<ThreadStart>,
 }
 
 /// See the module documentation.
@@ -88,7 +89,7 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
 }
 
 impl Pool {
-    pub(crate) fn new(name: String, max_threads: usize) -> Pool {
+    pub(crate) fn new(name: String, max_threads: usize, on_start: Option<ThreadStart>) -> Pool {
         Pool(Arc::new(Inner {
             state: StdMutex::new(State {
                 queue: VecDeque::new(),
@@ -101,9 +102,10 @@ impl Pool {
             }),
             work: Condvar::new(),
             exited: Condvar::new(),
-            max_threads: max_threads.max(1),
+            max_threads,
             keep_alive: Duration::from_secs(10),
             name,
+            on_start,
         }))
     }
 
@@ -152,6 +154,7 @@ impl Pool {
     }
 
     fn thread_main(&self, handle: Handle) {
+        run_thread_start(self.0.on_start.as_ref());
         let _enter = crate::context::enter(handle);
         POOL_THREAD.with(|p| p.set(Arc::as_ptr(&self.0)));
         let mut st = self.lock();
@@ -232,7 +235,7 @@ mod tests {
     fn threads_that_leave_after_their_keep_alive_leave_no_handle_behind() {
         let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
         let handle = rt.handle();
-        let mut pool = Pool::new("keep-alive".into(), 4);
+        let mut pool = Pool::new("keep-alive".into(), 4, None);
         Arc::get_mut(&mut pool.0).expect("not shared yet").keep_alive = Duration::from_millis(1);
         for _round in 0..5 {
             // Four closures at once: four threads.

@@ -18,6 +18,18 @@ use crate::worker::{Shared, TaskSchedule};
 /// How long `Drop` waits for workers and blocking threads before it leaves them behind.
 const DROP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A hook run on each thread a runtime starts ([`Builder::on_thread_start`]).
+pub(crate) type ThreadStart = Arc<dyn Fn() + Send + Sync>;
+
+/// Runs a thread's start hook, if any. A panicking hook is reported (by the panic hook) and the
+/// thread runs anyway: a worker that never starts would strand its tasks and make every
+/// shutdown wait its whole timeout, and a blocking thread would strand its closure.
+pub(crate) fn run_thread_start(hook: Option<&ThreadStart>) {
+    if let Some(f) = hook {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f()));
+    }
+}
+
 /// Configures and starts a [`Runtime`].
 ///
 /// # Examples
@@ -36,7 +48,7 @@ pub struct Builder {
     pin: bool,
     name: String,
     max_blocking: usize,
-    on_thread_start: Option<Arc<dyn Fn() + Send + Sync>>,
+    on_thread_start: Option<ThreadStart>,
     /// Tests: the spawn of this worker's thread fails.
     #[cfg(test)]
     fail_spawn_at: Option<usize>,
@@ -67,9 +79,10 @@ impl Builder {
         }
     }
 
-    /// Runs `f` on each worker thread when it starts, before it runs any task: to enter another
-    /// runtime's context (the tokio bridge does), set thread-locals, or name the thread for a
-    /// profiler.
+    /// Runs `f` on each thread the runtime starts, before it runs anything: every worker and
+    /// every thread of the blocking pool. For entering another runtime's context (the tokio
+    /// bridge does), setting thread-locals, or registering the thread with a profiler. A hook
+    /// that panics is reported by the panic hook, and its thread starts anyway.
     ///
     /// # Examples
     ///
@@ -119,7 +132,12 @@ impl Builder {
     }
 
     /// Most threads of the blocking pool (default 512).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero: `spawn_blocking` would wait forever.
     pub fn max_blocking_threads(&mut self, n: usize) -> &mut Builder {
+        assert!(n > 0, "a runtime needs at least one blocking thread");
         self.max_blocking = n;
         self
     }
@@ -129,7 +147,8 @@ impl Builder {
         let workers = self
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let pool = blocking::Pool::new(self.name.clone(), self.max_blocking);
+        let pool =
+            blocking::Pool::new(self.name.clone(), self.max_blocking, self.on_thread_start.clone());
         let (shared, locals) = Shared::new(workers, pool);
         let cores =
             if self.pin { core_affinity::get_core_ids().unwrap_or_default() } else { Vec::new() };
@@ -149,12 +168,7 @@ impl Builder {
                     {
                         s.cores.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(core.id);
                     }
-                    if let Some(f) = on_start {
-                        // A panicking hook is reported (by the panic hook) and the worker runs
-                        // anyway: a worker that never starts would strand its tasks and make
-                        // every shutdown wait its whole timeout.
-                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f()));
-                    }
+                    run_thread_start(on_start.as_ref());
                     crate::worker::run(index, s, local)
                 },
             );
@@ -171,7 +185,9 @@ impl Builder {
 /// wheel, and a pool for blocking calls.
 ///
 /// Dropping it shuts it down: unfinished tasks are dropped (their destructors run) and its
-/// threads are joined. Dropped inside one of its own tasks, it cannot wait for the worker
+/// threads are joined, waiting at most 10 seconds for them, as
+/// [`shutdown_timeout`](Runtime::shutdown_timeout) with that limit; a thread still busy then is
+/// left behind. Dropped inside one of its own tasks, it cannot wait for the worker
 /// running that task: a thread of its own finishes the shutdown once that task's poll returns.
 ///
 /// # Examples
@@ -275,7 +291,8 @@ impl Runtime {
     /// Shuts down, waiting at most `timeout` for workers and blocking threads to stop.
     ///
     /// Every task that has not finished is cancelled: its future is dropped, exactly once, and
-    /// its `JoinHandle` reports a cancelled [`JoinError`](crate::JoinError). A worker stuck in a
+    /// its `JoinHandle` reports a cancelled [`JoinError`](crate::JoinError) (a panic one if the
+    /// future's destructor panicked). A worker stuck in a
     /// task that never returns, or a blocking closure still running at the deadline, is left
     /// behind (detached) instead of hanging the caller. Called inside one of the runtime's own
     /// tasks, it returns at once, and a thread of its own finishes the shutdown once that

@@ -699,7 +699,8 @@ mod tests {
     fn taking_from_the_global_queue_during_a_steal_does_not_deadlock() {
         let (done_tx, done) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let (shared, mut locals) = Shared::new(2, crate::blocking::Pool::new("t".into(), 1));
+            let (shared, mut locals) =
+                Shared::new(2, crate::blocking::Pool::new("t".into(), 1, None));
             let core = Core::new(0, shared.clone(), locals.remove(0));
             let task = || {
                 let ptr = crate::task::core::new_task(async {}, NoSchedule, 1, None);
@@ -735,7 +736,7 @@ mod tests {
     /// workers' rings as its work, so it parks instead of spinning while the searchers take it.
     #[test]
     fn a_worker_refused_by_the_throttle_ignores_peer_rings() {
-        let (shared, mut locals) = Shared::new(3, crate::blocking::Pool::new("t".into(), 1));
+        let (shared, mut locals) = Shared::new(3, crate::blocking::Pool::new("t".into(), 1, None));
         let ptr = crate::task::core::new_task(async {}, NoSchedule, 1, None);
         // SAFETY: the task's one reference.
         let task = unsafe { TaskRef::from_raw(ptr) };

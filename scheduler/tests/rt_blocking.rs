@@ -18,6 +18,31 @@ fn blocking_closures_return_and_panic_like_tasks() {
 }
 
 #[test]
+fn the_thread_start_hook_runs_on_blocking_threads_too() {
+    thread_local! {
+        static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    let rt = Runtime::builder()
+        .worker_threads(1)
+        .max_blocking_threads(2)
+        .on_thread_start(|| STARTED.set(true))
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        assert!(actor12_scheduler::spawn(async { STARTED.get() }).await.unwrap());
+        assert!(spawn_blocking(|| STARTED.get()).await.unwrap());
+    });
+    // The hook ran on those threads only.
+    assert!(!STARTED.get());
+}
+
+#[test]
+#[should_panic(expected = "at least one blocking thread")]
+fn a_pool_of_no_threads_is_refused() {
+    Runtime::builder().max_blocking_threads(0);
+}
+
+#[test]
 fn blocking_closures_run_beside_each_other_and_the_workers() {
     let rt = Runtime::builder().worker_threads(1).build().unwrap();
     let n = 8;
@@ -30,12 +55,7 @@ fn blocking_closures_run_beside_each_other_and_the_workers() {
         .collect();
     // The worker still runs tasks while all pool threads block.
     assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
-    let leaders = handles
-        .into_iter()
-        .filter(|_| true)
-        .map(|h| rt.block_on(h).unwrap())
-        .filter(|&l| l)
-        .count();
+    let leaders = handles.into_iter().map(|h| rt.block_on(h).unwrap()).filter(|&l| l).count();
     assert_eq!(leaders, 1);
 }
 

@@ -49,8 +49,8 @@ impl<T> JoinHandle<T> {
     }
 
     /// Cancels the task: its future is dropped (now if it is idle, after its current poll if it
-    /// is running), and awaiting the handle gives a cancelled [`JoinError`]. No effect on a
-    /// finished task.
+    /// is running), and awaiting the handle gives a cancelled [`JoinError`], or a panic one if
+    /// the future's destructor panicked. No effect on a finished task.
     ///
     /// # Examples
     ///
