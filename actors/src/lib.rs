@@ -123,7 +123,7 @@ pub use crate::{
     envelope::{Envelope, NoReply},
     error::{ActorError, ActorSendError, FromError, MessageError, SendError},
     handler::{Call, Exec, Handler},
-    link::{BoxFuture, DynLink, Link},
+    link::{BoxFuture, DynLink, Link, Recipient},
     message::{
         EnvelopeMessage, HandlerMessage, MessageHandle, RawMessage, RelayMessage, SendableMessage,
         WeakSendableMessage,

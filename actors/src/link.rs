@@ -61,6 +61,129 @@ pub(crate) fn tell_dropped<A: Actor>() {
     tracing::debug!(actor = std::any::type_name::<A>(), "tell_dyn to a stopped actor dropped");
 }
 
+/// Where a [`SendableMessage`](crate::SendableMessage) delivers: an actor's mailbox, lent by a
+/// [`Link`] or a [`WeakLink`] for one send. It does not keep the actor alive: a send through a
+/// weak link that waits for room in a full mailbox does not stop the actor from stopping when
+/// its last link goes (the send then fails).
+///
+/// See [`MessageHandle::waiting`](crate::MessageHandle::waiting) for a `SendableMessage` that
+/// uses it.
+pub struct Recipient<'a, A: Actor> {
+    core: &'a CoreRef<A::Message>,
+}
+
+impl<A: Actor> Clone for Recipient<'_, A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<A: Actor> Copy for Recipient<'_, A> {}
+
+impl<A: Actor> fmt::Debug for Recipient<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recipient").field("actor", &std::any::type_name::<A>()).finish()
+    }
+}
+
+impl<'a, A: Actor> Recipient<'a, A> {
+    #[inline]
+    pub(crate) fn new(core: &'a CoreRef<A::Message>) -> Self {
+        Recipient { core }
+    }
+
+    /// [`Link::send_raw`]: pushes a raw `A::Message`, waiting for room; hands it back if the
+    /// actor has stopped.
+    #[inline]
+    pub fn send_raw(
+        self,
+        message: A::Message,
+    ) -> impl Future<Output = Result<(), ActorSendError<A>>> + Send + 'a {
+        SendRaw::<A> { send: self.core.send(message) }
+    }
+
+    /// [`Link::try_send_raw`]: pushes without waiting; hands the message back if the mailbox is
+    /// full or the actor has stopped.
+    #[inline]
+    pub fn try_send_raw(
+        self,
+        message: A::Message,
+    ) -> Result<(), actor12_mailbox::TrySendError<A::Message>> {
+        self.core.try_send(message)
+    }
+
+    /// [`Link::alive`]: true while the actor runs (until its mailbox closes).
+    pub fn alive(self) -> bool {
+        !self.core.is_closed()
+    }
+
+    /// [`Link::send`].
+    pub(crate) async fn send<T, R>(self, message: T) -> R
+    where
+        A: Actor<Message = Envelope<T, R>>,
+        T: Send + 'static,
+        R: Send + 'static + FromError<ActorSendError<A>> + FromError<crate::oneshot::RecvError>,
+    {
+        let (envelope, rx) = Envelope::new(message);
+        if let Err(e) = self.send_raw(envelope).await {
+            return R::from_err(e);
+        }
+        rx.await.unwrap_or_else(R::from_err)
+    }
+}
+
+impl<'a, A: Actor<Message = Multi<A>>> Recipient<'a, A> {
+    /// [`Link::ask_dyn`].
+    pub(crate) async fn ask_dyn<T: Send + 'static>(self, message: T) -> <A as Handler<T>>::Reply
+    where
+        A: Handler<T>,
+    {
+        let (envelope, rx) = Envelope::new(message);
+        if let Err(e) = self.send_raw(Multi::new(envelope)).await {
+            return FromError::from_err(e);
+        }
+        rx.await.unwrap_or_else(FromError::from_err)
+    }
+
+    /// [`Link::ask_dyn_async`].
+    pub(crate) async fn ask_dyn_async<T: Send + 'static>(
+        self,
+        message: T,
+    ) -> BoxFuture<'static, <A as Handler<T>>::Reply>
+    where
+        A: Handler<T>,
+    {
+        let (envelope, rx) = Envelope::new(message);
+        if let Err(e) = self.send_raw(Multi::new(envelope)).await {
+            let reply: <A as Handler<T>>::Reply = FromError::from_err(e);
+            return Box::pin(std::future::ready(reply));
+        }
+        Box::pin(async move { rx.await.unwrap_or_else(FromError::from_err) })
+    }
+
+    /// [`Link::tell_dyn`].
+    #[inline]
+    pub(crate) fn tell_dyn<T: Send + 'static>(
+        self,
+        message: T,
+    ) -> impl Future<Output = ()> + Send + 'a
+    where
+        A: Handler<T>,
+    {
+        Tell::<A> { send: self.core.send(Multi::tell(message)) }
+    }
+
+    /// [`Link::relay_dyn`].
+    pub(crate) async fn relay_dyn<T: Send + 'static>(
+        self,
+        envelope: Envelope<T, <A as Handler<T>>::Reply>,
+    ) where
+        A: Handler<T>,
+    {
+        let _ = self.send_raw(Multi::new(envelope)).await;
+    }
+}
+
 /// What every clone of a [`Link`] shares, kept in the actor's allocation. Dropped with the last
 /// link, which stops the actor.
 pub(crate) struct LinkPart<A: Actor> {
@@ -160,6 +283,12 @@ impl<A: Actor> Link<A> {
     #[inline]
     pub(crate) fn core(&self) -> &CoreRef<A::Message> {
         self.inner.core()
+    }
+
+    /// The actor's mailbox, for one send.
+    #[inline]
+    pub(crate) fn recipient(&self) -> Recipient<'_, A> {
+        Recipient::new(self.core())
     }
 
     #[inline]
@@ -505,7 +634,7 @@ impl<A: Actor> Link<A> {
         &self,
         message: A::Message,
     ) -> impl Future<Output = Result<(), ActorSendError<A>>> + Send + '_ {
-        SendRaw::<A> { send: self.core().send(message) }
+        self.recipient().send_raw(message)
     }
 
     /// Pushes a raw `A::Message` without waiting: fails if the mailbox is full or the actor has
@@ -546,7 +675,7 @@ impl<A: Actor> Link<A> {
         &self,
         message: A::Message,
     ) -> Result<(), actor12_mailbox::TrySendError<A::Message>> {
-        self.core().try_send(message)
+        self.recipient().try_send_raw(message)
     }
 
     /// Request/reply, envelope style: for actors whose `Message` is `Envelope<T, R>`.
@@ -583,11 +712,7 @@ impl<A: Actor> Link<A> {
         T: Send + 'static,
         R: Send + 'static + FromError<ActorSendError<A>> + FromError<crate::oneshot::RecvError>,
     {
-        let (envelope, rx) = Envelope::new(message);
-        if let Err(e) = self.send_raw(envelope).await {
-            return R::from_err(e);
-        }
-        rx.await.unwrap_or_else(R::from_err)
+        self.recipient().send(message).await
     }
 }
 
@@ -638,11 +763,7 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
     where
         A: Handler<T>,
     {
-        let (envelope, rx) = Envelope::new(message);
-        if let Err(e) = self.send_raw(Multi::new(envelope)).await {
-            return FromError::from_err(e);
-        }
-        rx.await.unwrap_or_else(FromError::from_err)
+        self.recipient().ask_dyn(message).await
     }
 
     /// Sends now; the returned future (`'static`, awaitable anywhere) is the reply.
@@ -692,12 +813,7 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
     where
         A: Handler<T>,
     {
-        let (envelope, rx) = Envelope::new(message);
-        if let Err(e) = self.send_raw(Multi::new(envelope)).await {
-            let reply: <A as Handler<T>>::Reply = FromError::from_err(e);
-            return Box::pin(std::future::ready(reply));
-        }
-        Box::pin(async move { rx.await.unwrap_or_else(FromError::from_err) })
+        self.recipient().ask_dyn_async(message).await
     }
 
     /// Fire and forget: the reply is dropped; a stopped actor drops the message, with a `debug`
@@ -747,7 +863,7 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
     where
         A: Handler<T>,
     {
-        Tell::<A> { send: self.core().send(Multi::tell(message)) }
+        self.recipient().tell_dyn(message)
     }
 
     /// Passes an envelope on: the reply goes to the envelope's original asker.
@@ -799,7 +915,7 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
     ) where
         A: Handler<T>,
     {
-        let _ = self.send_raw(Multi::new(envelope)).await;
+        self.recipient().relay_dyn(envelope).await
     }
 
     /// The same actor, seen only as "something that handles `M`".

@@ -10,7 +10,7 @@ use crate::actor::Actor;
 use crate::envelope::Envelope;
 use crate::error::MessageError;
 use crate::handler::Handler;
-use crate::link::Link;
+use crate::link::{Link, Recipient};
 use crate::multi::Multi;
 use crate::oneshot::{self, TryRecvError};
 use crate::weak::WeakLink;
@@ -22,8 +22,12 @@ pub trait SendableMessage<A: Actor>: Send + Sized {
     /// What [`MessageHandle::reply`] resolves to.
     type Reply: Send + 'static;
 
-    /// Delivers the message (waiting for room in a full mailbox).
-    fn send_to(self, link: &Link<A>) -> impl Future<Output = MessageHandle<Self::Reply>> + Send;
+    /// Delivers the message to `to` (waiting for room in a full mailbox, or not, as the type
+    /// decides).
+    fn send_to(
+        self,
+        to: Recipient<'_, A>,
+    ) -> impl Future<Output = MessageHandle<Self::Reply>> + Send;
 }
 
 /// A message that can be sent through a [`WeakLink`]: every [`SendableMessage`]. To a dead or
@@ -50,9 +54,9 @@ where
 {
     type Reply = <A as Handler<M>>::Reply;
 
-    async fn send_to(self, link: &Link<A>) -> MessageHandle<Self::Reply> {
+    async fn send_to(self, to: Recipient<'_, A>) -> MessageHandle<Self::Reply> {
         let (envelope, rx) = Envelope::new(self.0);
-        match link.send_raw(Multi::new(envelope)).await {
+        match to.send_raw(Multi::new(envelope)).await {
             Ok(()) => MessageHandle::waiting(rx),
             Err(e) => MessageHandle::failed(e.to_string()),
         }
@@ -86,9 +90,9 @@ where
 {
     type Reply = R;
 
-    async fn send_to(self, link: &Link<A>) -> MessageHandle<R> {
+    async fn send_to(self, to: Recipient<'_, A>) -> MessageHandle<R> {
         let (envelope, rx) = Envelope::new(self.value);
-        match link.send_raw(envelope).await {
+        match to.send_raw(envelope).await {
             Ok(()) => MessageHandle::waiting(rx),
             Err(e) => MessageHandle::failed(e.to_string()),
         }
@@ -115,8 +119,8 @@ where
 {
     type Reply = ();
 
-    async fn send_to(self, link: &Link<A>) -> MessageHandle<()> {
-        match link.send_raw(Multi::new(self.0)).await {
+    async fn send_to(self, to: Recipient<'_, A>) -> MessageHandle<()> {
+        match to.send_raw(Multi::new(self.0)).await {
             Ok(()) => MessageHandle::delivered(()),
             Err(e) => MessageHandle::failed(e.to_string()),
         }
@@ -130,8 +134,8 @@ pub struct RawMessage<M>(pub M);
 impl<A: Actor> SendableMessage<A> for RawMessage<A::Message> {
     type Reply = ();
 
-    async fn send_to(self, link: &Link<A>) -> MessageHandle<()> {
-        match link.send_raw(self.0).await {
+    async fn send_to(self, to: Recipient<'_, A>) -> MessageHandle<()> {
+        match to.send_raw(self.0).await {
             Ok(()) => MessageHandle::delivered(()),
             Err(e) => MessageHandle::failed(e.to_string()),
         }
@@ -215,7 +219,7 @@ impl<R: Send + 'static> MessageHandle<R> {
     /// ```
     /// use actor12::prelude::*;
     /// use actor12::{Call, Envelope, MessageError, MessageHandle, Multi, MpscChannel};
-    /// use actor12::SendableMessage;
+    /// use actor12::{Recipient, SendableMessage};
     ///
     /// /// `m`, delivered only if there is room now.
     /// struct NoWait<M>(M);
@@ -227,9 +231,9 @@ impl<R: Send + 'static> MessageHandle<R> {
     /// {
     ///     type Reply = <A as Handler<M>>::Reply;
     ///
-    ///     async fn send_to(self, link: &Link<A>) -> MessageHandle<Self::Reply> {
+    ///     async fn send_to(self, to: Recipient<'_, A>) -> MessageHandle<Self::Reply> {
     ///         let (envelope, reply) = Envelope::new(self.0);
-    ///         match link.try_send_raw(Multi::new(envelope)) {
+    ///         match to.try_send_raw(Multi::new(envelope)) {
     ///             Ok(()) => MessageHandle::waiting(reply),
     ///             Err(_) => MessageHandle::failed("no room, or the actor has stopped"),
     ///         }
@@ -906,7 +910,7 @@ impl<A: Actor> Link<A> {
     /// # });
     /// ```
     pub async fn send_message<M: SendableMessage<A>>(&self, message: M) -> MessageHandle<M::Reply> {
-        message.send_to(self).await
+        message.send_to(self.recipient()).await
     }
 
     /// Both steps: delivers and waits for the reply.
@@ -1141,8 +1145,8 @@ impl<A: Actor> WeakLink<A> {
         &self,
         message: M,
     ) -> MessageHandle<M::Reply> {
-        match self.upgrade() {
-            Some(link) => link.send_message(message).await,
+        match self.linked() {
+            Some(to) => message.send_to(to).await,
             None => MessageHandle::failed(crate::error::ActorError::Dead.to_string()),
         }
     }

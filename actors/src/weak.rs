@@ -8,7 +8,7 @@ use crate::actor::Actor;
 use crate::envelope::Envelope;
 use crate::error::{ActorError, ActorSendError, FromError};
 use crate::handler::Handler;
-use crate::link::{BoxFuture, Link, LinkPart};
+use crate::link::{BoxFuture, Link, LinkPart, Recipient};
 use crate::multi::Multi;
 use crate::task::{CoreRef, LinkRef};
 
@@ -506,10 +506,18 @@ impl<A: Actor> WeakLink<A> {
         }
     }
 
-    /// A strong link while the actor runs; `None` once it has stopped (its mailbox is closed),
+    /// The actor's mailbox while a strong link is left; `None` for an empty link and once the
+    /// last is gone. Not a strong link: a send that waits for room must not keep the actor
+    /// alive (it fails once the actor stops instead).
+    pub(crate) fn linked(&self) -> Option<Recipient<'_, A>> {
+        let core = self.inner.as_ref()?;
+        LinkRef::<A::Message, LinkPart<A>>::any(core).then(|| Recipient::new(core))
+    }
+
+    /// [`linked`](Self::linked), and `None` once the actor has stopped (its mailbox is closed),
     /// even while strong links are left: a request to it then fails as one to a dropped actor.
-    fn running(&self) -> Option<Link<A>> {
-        self.upgrade().filter(Link::alive)
+    fn running(&self) -> Option<Recipient<'_, A>> {
+        self.linked().filter(|to| to.alive())
     }
 
     /// Envelope-style request/reply; [`ActorError::Dead`] at once if the actor has stopped or
@@ -554,7 +562,7 @@ impl<A: Actor> WeakLink<A> {
             + FromError<ActorError>,
     {
         match self.running() {
-            Some(link) => link.send(message).await,
+            Some(to) => to.send(message).await,
             None => R::from_err(ActorError::Dead),
         }
     }
@@ -590,8 +598,8 @@ impl<A: Actor> WeakLink<A> {
     /// # });
     /// ```
     pub async fn send_raw(&self, message: A::Message) -> Result<(), ActorSendError<A>> {
-        match self.upgrade() {
-            Some(link) => link.send_raw(message).await,
+        match self.linked() {
+            Some(to) => to.send_raw(message).await,
             None => Err(crate::error::SendError::new(message)),
         }
     }
@@ -637,8 +645,8 @@ impl<A: Actor> WeakLink<A> {
         &self,
         message: A::Message,
     ) -> Result<(), actor12_mailbox::TrySendError<A::Message>> {
-        match self.upgrade() {
-            Some(link) => link.try_send_raw(message),
+        match self.linked() {
+            Some(to) => to.try_send_raw(message),
             None => Err(actor12_mailbox::TrySendError::Closed(message)),
         }
     }
@@ -693,7 +701,7 @@ impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
         A: Handler<T>,
     {
         match self.running() {
-            Some(link) => link.ask_dyn(message).await,
+            Some(to) => to.ask_dyn(message).await,
             None => FromError::from_err(ActorError::Dead),
         }
     }
@@ -747,7 +755,7 @@ impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
         A: Handler<T>,
     {
         match self.running() {
-            Some(link) => link.ask_dyn_async(message).await,
+            Some(to) => to.ask_dyn_async(message).await,
             None => {
                 let reply: <A as Handler<T>>::Reply = FromError::from_err(ActorError::Dead);
                 Box::pin(std::future::ready(reply))
@@ -799,8 +807,8 @@ impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
     where
         A: Handler<T>,
     {
-        match self.upgrade() {
-            Some(link) => link.tell_dyn(message).await,
+        match self.linked() {
+            Some(to) => to.tell_dyn(message).await,
             None => crate::link::tell_dropped::<A>(),
         }
     }
@@ -861,8 +869,8 @@ impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
     ) where
         A: Handler<T>,
     {
-        if let Some(link) = self.upgrade() {
-            link.relay_dyn(envelope).await;
+        if let Some(to) = self.linked() {
+            to.relay_dyn(envelope).await;
         }
     }
 }

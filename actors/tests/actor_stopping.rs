@@ -1,7 +1,8 @@
 //! How an actor stops, at the edges: what its queued askers see while `terminate` or `crash`
 //! runs, a `crash` hook that panics, the children of a crashed actor or of one whose `init`
 //! spawned them, a token reset and cancelled again, a receiver moved out of its context, weak
-//! links to a stopping or stopped actor, and where a `DynLink`'s cancel is recorded.
+//! links to a stopping or stopped actor or waiting on one, and where a `DynLink`'s cancel is
+//! recorded.
 //!
 //! Each test failed before the fix it guards (reviews of the crate on 2026-12-01 and -02).
 //! Hangs are detected with bounded waits (a thread blocking on the future, `recv_timeout`),
@@ -768,4 +769,78 @@ fn an_actor_spawned_from_a_plain_task_outlives_the_actor_that_started_it() {
         assert!(!product.token().is_cancelled());
         product.cancel_and_wait(7).await;
     });
+}
+
+// A send through a weak link that waits, for room in a full mailbox or for its reply, does not
+// keep the actor alive: dropping the last strong link still stops it, and the weak call fails.
+// Both used to hold a strong link while they waited, so the actor never stopped and the weak
+// call never returned.
+
+/// Room for one message; `UntilCancelled` holds the actor until it is asked to stop.
+struct Tight {
+    stopped: mpsc::Sender<()>,
+}
+actor!(Tight, spec = mpsc::Sender<()>, cancel = (), init = |ctx| Tight { stopped: ctx.spec },
+    extra = {
+        fn mailbox_capacity() -> usize {
+            1
+        }
+        async fn terminate(self, _: ActorContext<Self>, _: CancelReason<()>) {
+            let _ = self.stopped.send(());
+        }
+    }
+);
+common_handlers!(Tight);
+
+/// Says it started, then waits until the actor is asked to stop.
+struct UntilCancelled(actor12::oneshot::Sender<()>);
+impl Handler<UntilCancelled> for Tight {
+    type Reply = anyhow::Result<()>;
+    async fn handle(
+        &mut self,
+        call: Call<'_, Self, Self::Reply>,
+        UntilCancelled(started): UntilCancelled,
+    ) -> Self::Reply {
+        let _ = started.send(());
+        call.ctx.token.cancelled().await;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_weak_send_waiting_for_room_does_not_keep_the_actor_alive() {
+    let rt = runtime(2);
+    let (stopped_tx, stopped) = mpsc::channel();
+    let (link, weak) = rt.block_on(async {
+        let link = actor12::spawn::<Tight>(stopped_tx);
+        let (started_tx, started_rx) = actor12::oneshot::channel();
+        link.tell_dyn(UntilCancelled(started_tx)).await;
+        started_rx.await.unwrap();
+        link.tell_dyn(Ping).await; // the one place in the mailbox
+        let weak = link.downgrade();
+        (link, weak)
+    });
+    let mut waiting = Box::pin(async move { weak.send_raw(Multi::tell(Ping)).await.is_ok() });
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(waiting.as_mut().poll(&mut cx).is_pending(), "the mailbox should be full");
+    drop(link); // the last strong link
+    stopped.recv_timeout(HANG).expect("the actor should stop with its last strong link");
+    assert_eq!(resolves_within(waiting), Some(false), "the weak send should fail, not hang");
+}
+
+#[test]
+fn a_weak_ask_waiting_for_its_reply_does_not_keep_the_actor_alive() {
+    let rt = runtime(2);
+    let (stopped_tx, stopped) = mpsc::channel();
+    let link = rt.block_on(async { actor12::spawn::<Tight>(stopped_tx) });
+    let weak = link.downgrade();
+    let (started_tx, started_rx) = actor12::oneshot::channel();
+    let mut asking = Box::pin(async move { weak.ask_dyn(UntilCancelled(started_tx)).await });
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(asking.as_mut().poll(&mut cx).is_pending(), "the ask should wait for its reply");
+    rt.block_on(started_rx).unwrap();
+    drop(link); // the last strong link
+    stopped.recv_timeout(HANG).expect("the actor should stop with its last strong link");
+    // The handler saw the cancel and answered.
+    assert!(resolves_within(asking).expect("the weak ask hung").is_ok());
 }

@@ -56,7 +56,8 @@ pub enum Pop<T, S> {
 ///
 /// Messages are stored inline in blocks of 31 slots that are recycled once consumed: in steady
 /// state neither a push nor a pop allocates. A push is one atomic read-modify-write on the state
-/// word (two on the idle-to-scheduled edge); a pop is plain loads and stores.
+/// word, on the idle-to-scheduled edge too; a pop is plain loads and stores, plus a fence and a
+/// look at the waiting senders where a bounded mailbox may have some.
 ///
 /// # Examples
 ///
