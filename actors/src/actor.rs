@@ -86,7 +86,9 @@ pub trait Actor: Sized + Send + 'static {
 
     /// One step of the actor's life: by default the first of cancellation, [`tick`](Actor::tick)
     /// and the next message (handled with [`handle`](Actor::handle)). Override it to run your own
-    /// loop with `ctx.rx.recv()`.
+    /// loop with `ctx.rx.recv()`; the override must also watch `ctx.token` (race the receive
+    /// with `ctx.token.cancelled()` and return `Break` with its reason), or the actor does not
+    /// stop when it is cancelled, nor when its last link is dropped.
     fn cycle(
         &mut self,
         ctx: &mut ActorContext<Self>,
@@ -99,7 +101,9 @@ pub trait Actor: Sized + Send + 'static {
                 let event = NextEvent::<Self, _> { token: &ctx.token, tick, rx: &mut ctx.rx }.await;
                 match event {
                     Event::Cancelled(reason) => return ControlFlow::Break(reason),
-                    Event::Tick(flow) => return flow.map_break(CancelReason::new),
+                    // A closure, so that the reason's location is this line (`CancelReason::new`
+                    // passed as a function recorded one inside `core`).
+                    Event::Tick(flow) => return flow.map_break(|value| CancelReason::new(value)),
                     Event::Message(Some(msg)) => msg,
                     Event::Message(None) => return ControlFlow::Break(CancelReason::default()),
                 }
@@ -109,9 +113,10 @@ pub trait Actor: Sized + Send + 'static {
         }
     }
 
-    /// A handler panicked. The actor is already stopped (its state dropped, its token
-    /// cancelled with `Cancel::default()`, queued messages dropped, their askers answered with an
-    /// error); this reports the panic. The default logs it with `tracing` (actor12 0.0.11 exited
+    /// The actor's code panicked: a handler, `init`'s future, `tick`, `cycle` or `terminate`.
+    /// The actor is already stopped (its state dropped, its token cancelled with
+    /// `Cancel::default()` unless it was cancelled already, queued messages dropped, their
+    /// askers answered with an error); this reports the panic. The default logs it with `tracing` (actor12 0.0.11 exited
     /// the process here). A panic in `crash` itself ends the report and nothing else.
     fn crash(payload: Box<dyn Any + Send>) -> impl Future<Output = ()> + Send {
         let msg = panic_message(&*payload);

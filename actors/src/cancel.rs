@@ -79,7 +79,9 @@ impl<T> CancelReason<T> {
         self.value
     }
 
-    /// Where the cancellation was requested.
+    /// Where the cancellation was requested: the caller of `cancel` (or of `new`); for an
+    /// actor stopped by [`tick`](crate::Actor::tick)'s `Break`, the line of actor12 that takes
+    /// it.
     pub fn location(&self) -> &'static Location<'static> {
         self.location
     }
@@ -451,25 +453,25 @@ impl<T> CancelToken<T> {
 }
 
 impl<T> CancelToken<T> {
-    /// Registers a waker for good: woken (and dropped) when this token is cancelled, or when its
-    /// last clone is dropped. For an actor, whose own waker is its cancellation hook. Returns
-    /// false (and drops the waker) if the token is already cancelled.
+    /// Registers a waker for good: woken by every cancel of this token (it stays after a
+    /// [`reset`](Self::reset)), and woken and dropped when its last clone is dropped. For an
+    /// actor, whose own waker is its cancellation hook. Returns false if the token is already
+    /// cancelled: the waker is kept all the same, for a cancel after a reset (an actor spawned
+    /// under a cancelled parent, whose token is then reset, must still stop when cancelled).
     // Unused in the loom build, which has no actors.
     #[cfg_attr(actor12_loom, allow(dead_code))]
     pub(crate) fn register_waker(&self, waker: Waker) -> bool {
         let mut inner = self.node.inner.lock();
-        if inner.reason.is_some() {
-            return false;
-        }
+        let live = inner.reason.is_none();
         if inner.hook.is_none() {
             inner.hook = Some(waker);
-            return true;
+            return live;
         }
         let lists = inner.lists();
         let id = lists.next_waiter;
         lists.next_waiter += 1;
         lists.waiters.push((id, waker));
-        true
+        live
     }
 }
 
@@ -527,14 +529,31 @@ impl<T> Node<T> {
         })
     }
 
+    /// Cancels this node and its subtree. A loop over the subtree rather than a call per level:
+    /// a deep tree (a chain of actors, each spawned by the one before) overflowed the stack.
     fn cancel(&self, reason: CancelReason<T>)
+    where
+        T: Clone,
+    {
+        let Some(mut pending) = self.cancel_one(&reason) else { return };
+        while let Some(node) = pending.pop() {
+            if let Some(children) = node.cancel_one(&reason) {
+                pending.extend(children);
+            }
+        }
+    }
+
+    /// Cancels this node alone: wakes its waiters, cancels its children of other reason types,
+    /// and returns its children of this one, last first (so that popping them goes in order),
+    /// for the caller to cancel. `None` if it was cancelled already.
+    fn cancel_one(&self, reason: &CancelReason<T>) -> Option<Vec<Arc<Node<T>>>>
     where
         T: Clone,
     {
         let (children, others, hook, waiters) = {
             let mut inner = self.inner.lock();
             if inner.reason.is_some() {
-                return;
+                return None;
             }
             inner.reason = Some(reason.clone());
             // Release: pairs with the acquire in `is_cancelled`.
@@ -548,12 +567,10 @@ impl<T> Node<T> {
             (children, others, inner.hook.clone(), inner.take_waiters())
         };
         wake_each(hook.into_iter().chain(waiters.into_iter().map(|(_, waker)| waker)));
-        for child in children.iter().filter_map(Weak::upgrade) {
-            child.cancel(reason.clone());
-        }
         for child in others.iter().filter_map(Weak::upgrade) {
             child.cancel_default(reason.location());
         }
+        Some(children.iter().rev().filter_map(Weak::upgrade).collect())
     }
 }
 
@@ -712,11 +729,36 @@ mod tests {
         token.cancel(1);
         token.cancel(2);
         assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (1, 1));
-        // Once cancelled, a registration is refused and the waker dropped unwoken.
+        // Once cancelled, a registration says so, and its waker is woken by the next cancel,
+        // after a reset.
         let (late, w3) = counted();
         assert!(!token.register_waker(w3));
         assert_eq!(late.0.load(SeqCst), 0);
-        assert_eq!(Arc::strong_count(&late), 1);
+        token.reset();
+        token.cancel(3);
+        assert_eq!(late.0.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn a_deep_tree_is_cancelled_without_a_call_per_level() {
+        // Deeper than any thread's stack would allow one frame per level; on a small stack of
+        // its own, so that a recursion would overflow it for sure.
+        let cancelled = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let root = CancelToken::<u8>::new();
+                let mut chain = vec![root.clone()];
+                for _ in 0..100_000 {
+                    let next = chain.last().unwrap().child();
+                    chain.push(next);
+                }
+                root.cancel(5);
+                chain.iter().all(|t| t.reason().map(|r| *r.value()) == Some(5))
+            })
+            .unwrap()
+            .join()
+            .expect("the cancel overflowed the stack");
+        assert!(cancelled);
     }
 
     /// Panics when woken.

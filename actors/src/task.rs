@@ -177,7 +177,7 @@ enum Stage<F> {
     /// Allocated, lifecycle not written yet (during `spawn`).
     Empty,
     Running(F),
-    /// A handler panicked; the actor's `crash` hook runs.
+    /// The actor's code panicked; its `crash` hook runs.
     Crashing(Pin<Box<dyn Future<Output = ()> + Send>>),
     Done,
 }

@@ -1021,6 +1021,8 @@ fn tick_breaking_stops_the_actor_with_its_reason() {
         open.send(()).unwrap();
         let reason = terminated.await.expect("terminate ran");
         assert_eq!(*reason.value(), "ticked");
+        // Recorded where actor12 takes the `Break` (it used to name a line of `core`).
+        assert!(reason.location().file().ends_with("actor.rs"), "{}", reason.location());
         link.wait().await;
         assert_eq!(link.token().reason().map(|r| *r.value()), Some("ticked"));
         assert!(link.ask_dyn(2u32).await.is_err(), "an ask after the stop");

@@ -844,3 +844,46 @@ fn a_weak_ask_waiting_for_its_reply_does_not_keep_the_actor_alive() {
     // The handler saw the cancel and answered.
     assert!(resolves_within(asking).expect("the weak ask hung").is_ok());
 }
+
+// An actor spawned under a cancelled parent starts cancelled; once its token is reset it runs,
+// and it must still stop when cancelled again. Its wake-up hook used to be refused at spawn (the
+// token was cancelled then), so the later cancel never woke it and `cancel_and_wait` hung.
+
+struct Cancelling;
+actor!(Cancelling, spec = (), cancel = (), init = |_ctx| Cancelling);
+
+/// Cancels the parent, spawns a child under it (cancelled from the start), resets the child's
+/// token and returns the child.
+struct SpawnBornCancelled;
+impl Handler<SpawnBornCancelled> for Cancelling {
+    type Reply = anyhow::Result<Link<Tight>>;
+    async fn handle(
+        &mut self,
+        call: Call<'_, Self, Self::Reply>,
+        _: SpawnBornCancelled,
+    ) -> Self::Reply {
+        call.ctx.token.cancel(());
+        let (stopped, _) = mpsc::channel();
+        let child = actor12::spawn::<Tight>(stopped);
+        assert!(child.token().is_cancelled(), "a child of a cancelled actor starts cancelled");
+        child.token().reset();
+        Ok(child)
+    }
+}
+
+#[test]
+fn a_child_born_cancelled_and_reset_stops_when_cancelled_again() {
+    // One worker: the child cannot run before the handler that spawned it has reset its token.
+    let rt = runtime(1);
+    let child = rt.block_on(async {
+        let parent = actor12::spawn::<Cancelling>(());
+        parent.ask_dyn(SpawnBornCancelled).await.unwrap()
+    });
+    rt.block_on(async { child.ask_dyn(Ping).await }).expect("the reset child runs");
+    let stopping = {
+        let child = child.clone();
+        async move { child.cancel_and_wait(()).await }
+    };
+    assert!(resolves_within(stopping).is_some(), "the child did not stop when cancelled again");
+    assert!(!child.alive());
+}
