@@ -659,7 +659,8 @@ impl Core {
         let searching = self.searching.replace(false);
         self.shared.idle.transition_worker_to_parked(self.index, searching);
         // `idle.rs` rule 4: registered and fenced; now re-check everything.
-        if !(self.has_work() || self.shared.is_shutdown()) {
+        let slept = !(self.has_work() || self.shared.is_shutdown());
+        if slept {
             let timeout =
                 self.wheel.borrow().next_deadline().map(|when| self.shared.clock.until(when));
             self.shared.remotes[self.index].parker.park(timeout);
@@ -670,6 +671,12 @@ impl Core {
         // Rule 5.
         if !self.shared.idle.unpark_self(self.index) {
             self.searching.set(true);
+        }
+        if slept {
+            // Bring the wheel's clock up to date (and fire what came due): after a long park
+            // it lags by the whole sleep, and a sleep that is already due (`sleep(ZERO)`) is
+            // ready at once only within `NEAR_TICKS` of that clock.
+            self.maintenance();
         }
     }
 }

@@ -242,3 +242,24 @@ fn the_longest_shutdown_timeout_does_not_panic() {
     rt.block_on(async { sleep(Duration::from_millis(1)).await });
     rt.shutdown_timeout(Duration::MAX);
 }
+
+#[test]
+fn due_timers_are_ready_at_once_on_a_worker_that_slept_a_long_time() {
+    let rt = rt(1);
+    // Wake the worker once so that it runs, then let it park with an empty wheel: its clock
+    // stands still meanwhile, far more than the 64 ticks within which a due sleep is looked up
+    // on the real clock.
+    rt.block_on(rt.spawn(async {})).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let ready = rt.block_on(rt.spawn(async {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let zero = std::pin::pin!(sleep(Duration::ZERO)).poll(&mut cx).is_ready();
+        let past =
+            std::pin::pin!(sleep_until(Instant::now() - Duration::from_millis(1))).poll(&mut cx);
+        let timed_out = std::pin::pin!(timeout(Duration::ZERO, std::future::pending::<()>()))
+            .poll(&mut cx)
+            .is_ready();
+        (zero, past.is_ready(), timed_out)
+    }));
+    assert_eq!(ready.unwrap(), (true, true, true), "(sleep(0), a past deadline, timeout(0))");
+}

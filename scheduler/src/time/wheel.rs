@@ -20,8 +20,8 @@ const LEVELS: usize = 6;
 const SLOT_BITS: u32 = 6;
 const SLOTS: usize = 1 << SLOT_BITS;
 const SLOT_MASK: u64 = SLOTS as u64 - 1;
-/// Ticks the wheel can see ahead; later deadlines are filed at the horizon and re-armed by their
-/// owner when they come early.
+/// Ticks the wheel can see ahead; later deadlines are filed at the horizon, and filed again
+/// (further on) when the horizon comes.
 const MAX_TICKS: u64 = (1 << (SLOT_BITS * LEVELS as u32)) - 1;
 const NIL: u32 = u32::MAX;
 
@@ -224,8 +224,11 @@ impl Wheel {
             }
             let shift = level as u32 * SLOT_BITS;
             let now_slot = ((self.elapsed >> shift) & SLOT_MASK) as u32;
-            let slot =
-                (lvl.occupied.rotate_right(now_slot).trailing_zeros() + now_slot) as usize % SLOTS;
+            // An entry in the top level's current slot is due in its next rotation (a deadline
+            // filed at the horizon, or 2.2 years ahead): look at it last, or it would hide the
+            // sooner slots after it. On lower levels the current slot holds nothing not yet due.
+            let from = if level == LEVELS - 1 { (now_slot + 1) % SLOTS as u32 } else { now_slot };
+            let slot = (lvl.occupied.rotate_right(from).trailing_zeros() + from) as usize % SLOTS;
             let level_range = 1u64 << (shift + SLOT_BITS);
             let slot_range = 1u64 << shift;
             let level_start = self.elapsed & !(level_range - 1);
@@ -401,5 +404,59 @@ mod tests {
         }
         assert_eq!(w.len(), live.len());
         assert_eq!(c.0.load(Ordering::SeqCst), expected);
+    }
+
+    #[test]
+    fn a_far_deadline_does_not_hide_a_nearer_one_on_the_top_level() {
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        let mut w = Wheel::new();
+        fire_until(&mut w, 100);
+        // At the horizon (a sleep of `Duration::MAX`): the top level's current slot.
+        w.insert(u64::MAX, payload(&c)).unwrap();
+        let twenty_days = 20 * 86_400_000;
+        w.insert(twenty_days, payload(&c)).unwrap();
+        // It used to say 2^36 (795 days), and the worker slept until then.
+        assert!(w.next_deadline().unwrap() <= twenty_days);
+        assert_eq!(fire_until(&mut w, twenty_days - 1), 0);
+        assert_eq!(fire_until(&mut w, twenty_days), 1);
+    }
+
+    #[test]
+    fn next_deadline_is_never_after_the_earliest_entry_over_the_whole_range() {
+        // Deadlines up to 2^42 ticks (past the horizon) and jumps up to 2^40: after every step,
+        // the wheel's next deadline (how long its worker may park) must not pass the earliest
+        // live entry, and every poll fires exactly the entries due.
+        for seed in 1..=8u64 {
+            let c = Arc::new(Count(AtomicUsize::new(0)));
+            let mut w = Wheel::new();
+            let mut live: Vec<(Key, u64)> = Vec::new();
+            let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            let mut now = 0u64;
+            for _ in 0..5_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                match x % 4 {
+                    0 | 1 => {
+                        let when = now + 1 + (x >> 8) % (1 << (x % 43));
+                        live.push((w.insert(when, payload(&c)).unwrap(), when));
+                    }
+                    2 if !live.is_empty() => {
+                        let i = (x >> 16) as usize % live.len();
+                        assert!(w.remove(live.swap_remove(i).0).is_some());
+                    }
+                    _ => {
+                        now += (x >> 20) % (1 << ((x >> 8) % 41));
+                        let due = live.iter().filter(|(_, t)| *t <= now).count();
+                        live.retain(|(_, t)| *t > now);
+                        assert_eq!(fire_until(&mut w, now), due, "seed {seed}, now {now}");
+                    }
+                }
+                if let Some(&earliest) = live.iter().map(|(_, t)| t).min() {
+                    let next = w.next_deadline().expect("entries are live");
+                    assert!(next <= earliest, "seed {seed}: next {next} after {earliest}");
+                }
+            }
+        }
     }
 }
