@@ -371,39 +371,60 @@ mod tests {
         assert!(w.remove(live).is_none());
     }
 
-    #[test]
-    fn random_arm_cancel_matches_a_model() {
+    /// Random arm, cancel and advance steps from `seed`, checked against a list of the live
+    /// entries: every poll fires exactly the entries due, and after every step the next deadline
+    /// (how long the wheel's worker may park) is not after the earliest live entry. A step arms
+    /// an entry up to `2^when_bits` ticks ahead, or advances by up to `jump(x)` ticks.
+    fn matches_a_model(seed: u64, steps: usize, when_bits: u64, jump: impl Fn(u64) -> u64) {
         let c = Arc::new(Count(AtomicUsize::new(0)));
         let mut w = Wheel::new();
         let mut live: Vec<(Key, u64)> = Vec::new();
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut x = seed;
         let mut now = 0u64;
         let mut expected = 0usize;
-        for _ in 0..20_000 {
+        for _ in 0..steps {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             match x % 4 {
                 0 | 1 => {
-                    let when = now + 1 + (x >> 8) % (1 << (x % 24));
+                    let when = now + 1 + (x >> 8) % (1 << (x % when_bits));
                     live.push((w.insert(when, payload(&c)).unwrap(), when));
                 }
                 2 if !live.is_empty() => {
                     let i = (x >> 16) as usize % live.len();
-                    let (k, _) = live.swap_remove(i);
-                    assert!(w.remove(k).is_some());
+                    assert!(w.remove(live.swap_remove(i).0).is_some());
                 }
                 _ => {
-                    now += (x >> 20) % 300;
+                    now += jump(x);
                     let due = live.iter().filter(|(_, t)| *t <= now).count();
                     live.retain(|(_, t)| *t > now);
                     expected += due;
-                    assert_eq!(fire_until(&mut w, now), due);
+                    assert_eq!(fire_until(&mut w, now), due, "seed {seed:#x}, now {now}");
                 }
+            }
+            if let Some(&earliest) = live.iter().map(|(_, t)| t).min() {
+                let next = w.next_deadline().expect("entries are live");
+                assert!(next <= earliest, "seed {seed:#x}: next {next} after {earliest}");
             }
         }
         assert_eq!(w.len(), live.len());
         assert_eq!(c.0.load(Ordering::SeqCst), expected);
+    }
+
+    #[test]
+    fn random_arm_cancel_matches_a_model() {
+        // Deadlines within 2^23 ticks, small steps.
+        matches_a_model(0x2545_F491_4F6C_DD1D, 20_000, 24, |x| (x >> 20) % 300);
+    }
+
+    #[test]
+    fn random_steps_over_the_whole_range_match_a_model() {
+        // Deadlines up to 2^42 ticks (past the horizon), jumps up to 2^40.
+        for seed in 1..=8u64 {
+            let seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            matches_a_model(seed, 5_000, 43, |x| (x >> 20) % (1 << ((x >> 8) % 41)));
+        }
     }
 
     #[test]
@@ -419,44 +440,5 @@ mod tests {
         assert!(w.next_deadline().unwrap() <= twenty_days);
         assert_eq!(fire_until(&mut w, twenty_days - 1), 0);
         assert_eq!(fire_until(&mut w, twenty_days), 1);
-    }
-
-    #[test]
-    fn next_deadline_is_never_after_the_earliest_entry_over_the_whole_range() {
-        // Deadlines up to 2^42 ticks (past the horizon) and jumps up to 2^40: after every step,
-        // the wheel's next deadline (how long its worker may park) must not pass the earliest
-        // live entry, and every poll fires exactly the entries due.
-        for seed in 1..=8u64 {
-            let c = Arc::new(Count(AtomicUsize::new(0)));
-            let mut w = Wheel::new();
-            let mut live: Vec<(Key, u64)> = Vec::new();
-            let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-            let mut now = 0u64;
-            for _ in 0..5_000 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                match x % 4 {
-                    0 | 1 => {
-                        let when = now + 1 + (x >> 8) % (1 << (x % 43));
-                        live.push((w.insert(when, payload(&c)).unwrap(), when));
-                    }
-                    2 if !live.is_empty() => {
-                        let i = (x >> 16) as usize % live.len();
-                        assert!(w.remove(live.swap_remove(i).0).is_some());
-                    }
-                    _ => {
-                        now += (x >> 20) % (1 << ((x >> 8) % 41));
-                        let due = live.iter().filter(|(_, t)| *t <= now).count();
-                        live.retain(|(_, t)| *t > now);
-                        assert_eq!(fire_until(&mut w, now), due, "seed {seed}, now {now}");
-                    }
-                }
-                if let Some(&earliest) = live.iter().map(|(_, t)| t).min() {
-                    let next = w.next_deadline().expect("entries are live");
-                    assert!(next <= earliest, "seed {seed}: next {next} after {earliest}");
-                }
-            }
-        }
     }
 }
