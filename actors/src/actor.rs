@@ -308,7 +308,9 @@ impl<A: Actor> ActorContext<A> {
 }
 
 /// Background tasks tied to an actor (`Init::tasks`, `ActorContext::futures`): each runs on the
-/// actor's runtime, and all are aborted when the set is dropped, that is when the actor stops.
+/// actor's runtime, and all are aborted when the set is dropped, that is when the actor stops,
+/// after its `terminate` (which they run beside). A task that panics ends alone: the panic hook
+/// reports it, and the actor goes on.
 pub struct TaskSet {
     handle: actor12_scheduler::TaskHandle,
     /// Boxed on the first spawn: every actor's context has a set, and most stay empty.
@@ -517,7 +519,7 @@ fn with_parent<R>(token: &(dyn ParentRef + 'static), f: impl FnOnce() -> R) -> R
 }
 
 /// A token below the current actor's (see [`CancelToken::child_with`]), or a new root.
-fn token_for<C: Clone + Default + Send + Sync + 'static>() -> CancelToken<C> {
+pub(crate) fn token_for<C: Clone + Default + Send + Sync + 'static>() -> CancelToken<C> {
     PARENT.with(|p| match p.get() {
         // SAFETY: the pointer is set only while `with_parent` runs on this thread, and points at
         // a token that outlives that call.
@@ -586,6 +588,8 @@ impl<C: Clone + Default + Send + Sync + 'static, F> Drop for Scoped<C, F> {
         if !self.finished {
             self.token.cancel(C::default());
         }
+        // Nothing is left to wake: a token clone kept by a user keeps the token, not the actor.
+        self.token.clear_hook();
     }
 }
 

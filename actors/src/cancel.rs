@@ -382,6 +382,12 @@ impl<T> CancelToken<T> {
     /// stay cancelled). On a token that is not cancelled it does nothing. An actor whose token is
     /// reset still stops when it is cancelled again.
     ///
+    /// A reset undoes the cancel for whoever has not looked yet: a [`cancelled`](Self::cancelled)
+    /// future woken by the cancel but polled after the reset waits for the next cancel, and so
+    /// does an actor that had not seen it. Reset the token of an actor whose last link is gone
+    /// (which cancelled it) and it may run on with nothing to reach it until the token is
+    /// cancelled again.
+    ///
     /// # Examples
     ///
     /// ```
@@ -408,7 +414,8 @@ impl<T> CancelToken<T> {
     }
 
     /// Resolves with the reason once cancelled. Never resolves if every token of this node is
-    /// dropped uncancelled.
+    /// dropped uncancelled. A cancel undone by [`reset`](Self::reset) before this future is
+    /// polled again is not seen: it waits for the next one.
     ///
     /// # Examples
     ///
@@ -453,9 +460,10 @@ impl<T> CancelToken<T> {
 }
 
 impl<T> CancelToken<T> {
-    /// Registers a waker for good: woken by every cancel of this token (it stays after a
-    /// [`reset`](Self::reset)), and woken and dropped when its last clone is dropped. For an
-    /// actor, whose own waker is its cancellation hook. Returns false if the token is already
+    /// Registers a waker for good: the first one (the hook) is woken by every cancel of this
+    /// token (it stays after a [`reset`](Self::reset)) until [`clear_hook`](Self::clear_hook);
+    /// later ones by the next cancel only. Both are woken and dropped when the last clone of the
+    /// token is dropped. For an actor, whose own waker is its cancellation hook. Returns false if the token is already
     /// cancelled: the waker is kept all the same, for a cancel after a reset (an actor spawned
     /// under a cancelled parent, whose token is then reset, must still stop when cancelled).
     // Unused in the loom build, which has no actors.
@@ -472,6 +480,16 @@ impl<T> CancelToken<T> {
         lists.next_waiter += 1;
         lists.waiters.push((id, waker));
         live
+    }
+
+    /// Drops the hook (the first waker registered for good), once its actor's lifecycle is
+    /// over and nothing is left to wake: the hook holds a reference to the actor's allocation,
+    /// which a clone of the token kept by a user would otherwise keep alive.
+    #[cfg_attr(actor12_loom, allow(dead_code))]
+    pub(crate) fn clear_hook(&self) {
+        let hook = self.node.inner.lock().hook.take();
+        // Outside the lock: dropping the last reference frees the actor's allocation.
+        drop(hook);
     }
 }
 

@@ -59,6 +59,11 @@ impl<M: Send + 'static> ActorReceiver<M> {
     }
 
     /// The next message; `None` once the mailbox is closed and empty (the actor is stopping).
+    ///
+    /// A new message wakes the actor itself (its task), not the waker of the context this is
+    /// polled with: poll it from the actor's own `cycle`, directly or in a select that polls
+    /// every branch with the task's context, not inside a combinator that gives each future a
+    /// waker of its own (as `FuturesUnordered` does), where a message would wake nobody.
     pub fn recv(&mut self) -> impl Future<Output = Option<M>> + Send + '_ {
         poll_fn(|cx| self.poll_recv(cx))
     }

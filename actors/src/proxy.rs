@@ -25,7 +25,8 @@ use crate::task;
 ///
 /// Cancelling the outer link (or dropping every clone of it) stops the relay and the current
 /// incarnation; so does dropping the `Proxy`. Either way the outer link is then dead: sends to it
-/// fail at once.
+/// fail at once. Made inside an actor, the outer link is that actor's child, as an actor spawned
+/// there would be: it stops (with its incarnation) when that actor stops.
 ///
 /// # Examples
 ///
@@ -230,7 +231,10 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     let handle = crate::runtime::handle();
-    let token = CancelToken::<A::Cancel>::new();
+    // Below the current actor's token, as an actor spawned here would be: made inside an
+    // actor, the outer link stops with it (with a root token it outlived it, and its askers
+    // waited for a `reset`).
+    let token = crate::actor::token_for::<A::Cancel>();
     let part = LinkPart { token: token.clone(), state };
     let capacity = Some(A::mailbox_capacity());
     let link = Link::<A> {
@@ -290,6 +294,8 @@ async fn relay<A: Actor>(
     if let (Some(link), Some(reason)) = (link, token.reason()) {
         link.token().cancel_with_reason(reason);
     }
+    // As an actor's lifecycle does when it ends (`Scoped`).
+    token.clear_hook();
 }
 
 fn relay_crash(

@@ -304,6 +304,54 @@ fn a_state_whose_destructor_panics_leaks_nothing() {
     );
 }
 
+/// Four KiB held inline in its allocation (the lifecycle future holds the actor's value).
+struct Big(#[allow(dead_code, reason = "only its size matters")] [u8; 4096]);
+
+impl Actor for Big {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Big([0; 4096])))
+    }
+}
+
+/// A clone of a stopped actor's token keeps the token's node, not the actor's allocation: the
+/// actor's wake-up hook (a reference to the allocation) stayed in the node, so each kept token
+/// held more than 4 KiB here.
+#[test]
+fn a_kept_token_keeps_its_node_not_the_stopped_actor() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    const ACTORS: isize = 64;
+    let rt = actor12::rt::Runtime::builder().worker_threads(2).build().unwrap();
+    let stopped_keeping_tokens = || -> Vec<actor12::cancel::CancelToken<()>> {
+        (0..ACTORS)
+            .map(|_| {
+                let link = rt.block_on(async { actor12::spawn::<Big>(()) });
+                let token = link.token().clone();
+                rt.block_on(link.cancel_and_wait(()));
+                token
+            })
+            .collect()
+    };
+    drop(stopped_keeping_tokens()); // warm-up
+    let before = LIVE.load(SeqCst);
+    let tokens = stopped_keeping_tokens();
+    // The worker drops its own reference to a stopped actor just after it wakes the waiter:
+    // wait (bounded) for the count to settle.
+    let limit = ACTORS * 1024;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while LIVE.load(SeqCst) - before > limit && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    let per_actor = (LIVE.load(SeqCst) - before) / ACTORS;
+    assert!(per_actor < 1024, "{per_actor} bytes per stopped actor kept by a token clone");
+    drop(tokens);
+}
+
 /// What one message puts in a mailbox slot, as the guide's "What each style moves" says: a
 /// `Multi` is four words whatever it carries, an envelope its value and an 8-byte reply slot.
 #[cfg(target_pointer_width = "64")]

@@ -887,3 +887,47 @@ fn a_child_born_cancelled_and_reset_stops_when_cancelled_again() {
     assert!(resolves_within(stopping).is_some(), "the child did not stop when cancelled again");
     assert!(!child.alive());
 }
+
+// A `Proxy` made inside an actor is that actor's child, as an actor spawned there would be: its
+// outer link stops with it. Its relay used to get a root token, so the outer link outlived the
+// actor and its askers waited for a `reset` that nobody would make.
+
+struct Host;
+actor!(Host, spec = (), cancel = (), init = |_ctx| Host);
+
+/// Makes a proxy of a [`Tight`], starts it, and returns it with its outer link.
+struct MakeProxy(mpsc::Sender<()>);
+impl Handler<MakeProxy> for Host {
+    type Reply = anyhow::Result<(actor12::Proxy<Tight>, Link<Tight>)>;
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        MakeProxy(stopped): MakeProxy,
+    ) -> Self::Reply {
+        let (proxy, outer) = actor12::Proxy::<Tight>::new(stopped);
+        proxy.init();
+        Ok((proxy, outer))
+    }
+}
+
+#[test]
+fn a_proxy_made_inside_an_actor_stops_with_it() {
+    let rt = runtime(2);
+    let (stopped_tx, stopped) = mpsc::channel();
+    let (proxy, outer) = rt.block_on(async {
+        let host = actor12::spawn::<Host>(());
+        let made = host.ask_dyn(MakeProxy(stopped_tx)).await.unwrap();
+        made.1.ask_dyn(Ping).await.expect("the incarnation answers");
+        host.cancel_and_wait(()).await;
+        made
+    });
+    stopped.recv_timeout(HANG).expect("the incarnation stops with the host");
+    let asking = {
+        let outer = outer.clone();
+        async move { outer.ask_dyn(Ping).await }
+    };
+    let answer = resolves_within(asking).expect("the ask waited for a reset");
+    assert!(answer.is_err(), "the outer link should have stopped with the host");
+    assert!(!outer.alive());
+    drop(proxy);
+}
