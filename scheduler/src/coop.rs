@@ -22,11 +22,14 @@ pub(crate) fn reset() {
     LEFT.with(|l| l.set(BUDGET));
 }
 
-/// Spends one unit; false (after waking the task) if the budget is spent.
+/// Spends one unit; false (after waking the task) if the budget is spent. Code outside a task
+/// (`u32::MAX`: see [`unlimited`]) spends nothing.
 pub(crate) fn proceed(cx: &mut Context<'_>) -> bool {
     LEFT.with(|l| {
         let left = l.get();
-        if left == 0 {
+        if left == u32::MAX {
+            true
+        } else if left == 0 {
             if !crate::task::core::try_fast_yield(cx.waker()) {
                 cx.waker().wake_by_ref();
             }
@@ -41,4 +44,31 @@ pub(crate) fn proceed(cx: &mut Context<'_>) -> bool {
 /// Leaves the budget unlimited, for code polled outside a task (`block_on`).
 pub(crate) fn unlimited() {
     LEFT.with(|l| l.set(u32::MAX));
+}
+
+/// Runs `f`, which runs a task from code that is not itself a task's run (a queue drained at
+/// shutdown, on whatever thread drops the runtime), and puts the caller's budget back after it.
+/// Left at the task's budget, a plain thread's budget was never refilled: once spent, every
+/// join handle it polled woke itself and returned `Pending`, for ever.
+pub(crate) fn keep<R>(f: impl FnOnce() -> R) -> R {
+    let left = LEFT.with(Cell::get);
+    let out = f();
+    LEFT.with(|l| l.set(left));
+    out
+}
+
+#[cfg(all(test, not(actor12_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_run_from_a_plain_thread_leaves_its_budget_unlimited() {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        unlimited();
+        keep(reset); // what running a task does to the budget
+        for _ in 0..10 * BUDGET {
+            assert!(proceed(&mut cx), "a plain thread ran out of budget");
+        }
+        assert_eq!(LEFT.with(Cell::get), u32::MAX, "unlimited spends nothing");
+    }
 }

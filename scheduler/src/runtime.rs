@@ -361,13 +361,16 @@ impl Runtime {
 /// tasks left in the task list and the queues, stop the blocking pool, join the workers. True
 /// if every worker left in time.
 fn shut_down(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     threads: Vec<std::thread::JoinHandle<()>>,
     timeout: Duration,
 ) -> bool {
     let deadline = crate::time::after(timeout);
     shared.begin_shutdown();
     let all_exited = shared.wait_workers(deadline);
+    // The tasks' destructors run inside this runtime, as those the workers drop do: a task
+    // they spawn is cancelled at once instead of starting on another (the default) runtime.
+    let _enter = crate::context::enter(Handle { shared: shared.clone() });
     shared.owned.close_and_shutdown_all();
     shared.inject.close();
     for r in shared.remotes.iter() {
@@ -633,10 +636,11 @@ static CONFIGURE: OnceLock<Configure> = OnceLock::new();
 /// assert!(name.unwrap().starts_with("app-worker"));
 /// ```
 pub fn configure_default(f: impl Fn(&mut Builder) + Send + Sync + 'static) -> bool {
-    if DEFAULT.get().is_some() {
-        return false;
-    }
-    CONFIGURE.set(Box::new(f)).is_ok() && DEFAULT.get().is_none()
+    // The default runtime's start takes the slot (with no configuration, if none was set), so
+    // a configuration set here is either applied by that start or refused. Checking whether the
+    // runtime existed was racy: a start under way did not count yet, and a configuration set
+    // meanwhile was accepted and never applied.
+    CONFIGURE.set(Box::new(f)).is_ok()
 }
 
 /// The current runtime, or the process-wide default one (started on first use).
@@ -645,9 +649,7 @@ pub(crate) fn current_or_default() -> Handle {
         DEFAULT
             .get_or_init(|| {
                 let mut builder = Runtime::builder();
-                if let Some(f) = CONFIGURE.get() {
-                    f(&mut builder);
-                }
+                CONFIGURE.get_or_init(|| Box::new(|_| {}))(&mut builder);
                 builder.build().expect("failed to start the default actor12 runtime")
             })
             .handle()

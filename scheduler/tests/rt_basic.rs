@@ -70,6 +70,70 @@ fn a_panicking_task_gives_a_join_error_and_the_worker_goes_on() {
     assert_eq!(rt.block_on(rt.spawn(async { current_worker() })).unwrap(), Some(0));
 }
 
+/// Returns 5 at once, and panics when dropped after that.
+struct PanicsWhenDroppedAfterReady(bool);
+
+impl Future for PanicsWhenDroppedAfterReady {
+    type Output = u32;
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<u32> {
+        self.0 = true;
+        Poll::Ready(5)
+    }
+}
+
+impl Drop for PanicsWhenDroppedAfterReady {
+    fn drop(&mut self) {
+        if self.0 {
+            panic!("dropped after Ready (expected by the test)");
+        }
+    }
+}
+
+#[test]
+fn a_future_panicking_in_its_destructor_after_ready_gives_a_panic() {
+    // It used to give `Ok(5)`: the destructor's panic was only reported by the panic hook.
+    let rt = rt(1);
+    let err = rt.block_on(rt.spawn(PanicsWhenDroppedAfterReady(false))).unwrap_err();
+    assert!(err.is_panic());
+    assert_eq!(
+        *err.into_panic().downcast::<&str>().unwrap(),
+        "dropped after Ready (expected by the test)"
+    );
+}
+
+/// Spawns a task holding a [`DropCount`] when dropped.
+struct SpawnsWhenDropped(Arc<AtomicUsize>);
+
+impl Drop for SpawnsWhenDropped {
+    fn drop(&mut self) {
+        let count = DropCount(self.0.clone());
+        drop(spawn(async move {
+            let _count = count;
+            std::future::pending::<()>().await
+        }));
+    }
+}
+
+#[test]
+fn a_task_spawned_by_a_destructor_at_shutdown_stays_in_its_runtime() {
+    // Tasks dropped by the shutdown itself (not by a worker) used to run their destructors
+    // outside the runtime: a task they spawned started on the default runtime and lived on.
+    for workers in 1..=3 {
+        let rt = rt(workers);
+        let dropped = Arc::new(AtomicUsize::new(0));
+        const TASKS: usize = 50;
+        for _ in 0..TASKS {
+            let guard = SpawnsWhenDropped(dropped.clone());
+            drop(rt.spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await
+            }));
+        }
+        drop(rt);
+        assert_eq!(dropped.load(SeqCst), TASKS, "with {workers} workers");
+    }
+}
+
 #[test]
 fn pinned_tasks_run_only_on_their_worker() {
     // Four workers, more than this machine's two cores: every worker must start, whatever its

@@ -120,7 +120,16 @@ impl<F: Future, S: Schedule> Cell<F, S> {
     fn complete(&self, output: Result<F::Output, JoinError>) {
         // SAFETY: rule 1: we hold RUNNING. The stage is `Consumed` (after `cancel`) or holds the
         // finished future, dropped here under the guard.
-        let _ = self.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
+        let dropped = self.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
+        // A future whose destructor panics after it returned `Ready` reports that panic, as one
+        // that panics while polled does (and as tokio does); the output is dropped.
+        let output = match (output, dropped) {
+            (Ok(out), Err(panic)) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| drop(out)));
+                Err(JoinError::panic(panic))
+            }
+            (output, _) => output,
+        };
         // SAFETY: as above.
         self.stage.with_mut(|stage| unsafe { *stage = Stage::Finished(output) });
         // Leave the task list before COMPLETE is visible, so that whoever sees the task finished

@@ -48,9 +48,10 @@ impl<T> JoinHandle<T> {
         unsafe { self.raw.as_ref() }
     }
 
-    /// Cancels the task: its future is dropped (now if it is idle, after its current poll if it
-    /// is running), and awaiting the handle gives a cancelled [`JoinError`], or a panic one if
-    /// the future's destructor panicked. No effect on a finished task.
+    /// Cancels the task: its future is dropped (now if it waits for a wake-up, after its current
+    /// poll if it is running, when a worker takes it if it is queued to run), and awaiting the
+    /// handle gives a cancelled [`JoinError`], or a panic one if the future's destructor
+    /// panicked. No effect on a finished task.
     ///
     /// # Examples
     ///

@@ -256,7 +256,7 @@ impl TaskRef {
         // (the task's RUNNING holder), and we own this entry now; if `held` is clear, nobody
         // writes it while we read (no one else can poll the task: rule 2).
         if self.header().held.with(|h| unsafe { *h }) {
-            let again = self.run();
+            let again = crate::coop::keep(|| self.run());
             debug_assert!(again.is_none(), "a cancelled task asked to run again");
         }
     }
