@@ -99,9 +99,13 @@ fn lookup<T: 'static>(id: TypeId) -> &'static Stats {
     })
 }
 
-/// The counters of type `T` now.
+/// The counters of type `T` now (all zero for a type never counted, which reading does not add
+/// to [`counts`]).
 pub fn stats<T: 'static>() -> Snapshot {
-    snapshot(stats_of::<T>())
+    match registry().read().get(&TypeId::of::<T>()) {
+        Some(stats) => snapshot(stats),
+        None => Snapshot { total: 0, max_live: 0, live: 0 },
+    }
 }
 
 fn snapshot(s: &Stats) -> Snapshot {
@@ -301,5 +305,12 @@ mod tests {
         drop((a3, b1));
         assert_eq!(stats::<A>().live, 0);
         assert_eq!(stats::<B>(), Snapshot { total: 2, max_live: 2, live: 0 });
+    }
+
+    #[test]
+    fn reading_a_type_never_counted_does_not_list_it() {
+        struct NeverCounted;
+        assert_eq!(stats::<NeverCounted>(), Snapshot { total: 0, max_live: 0, live: 0 });
+        assert!(!counts().contains_key(&TypeId::of::<NeverCounted>()));
     }
 }

@@ -190,6 +190,8 @@ enum State<R> {
     Waiting(oneshot::Receiver<R>),
     Ready(R),
     Failed(String),
+    /// The reply can never come (its sender was dropped unanswered), as `try_reply` found.
+    Lost,
     Consumed,
 }
 
@@ -199,6 +201,7 @@ impl<R> fmt::Debug for MessageHandle<R> {
             State::Waiting(_) => "waiting",
             State::Ready(_) => "ready",
             State::Failed(_) => "failed",
+            State::Lost => "lost",
             State::Consumed => "consumed",
         };
         f.debug_struct("MessageHandle")
@@ -559,13 +562,21 @@ impl<R: Send + 'static> MessageHandle<R> {
                     self.state = State::Waiting(rx);
                     Ok(None)
                 }
-                Err(TryRecvError::Closed) => Err(MessageError::RecvFailed(oneshot::RecvError)),
+                Err(TryRecvError::Closed) => {
+                    // Not `Consumed`: nothing was taken, and every later call says so again.
+                    self.state = State::Lost;
+                    Err(MessageError::RecvFailed(oneshot::RecvError))
+                }
             },
             State::Ready(value) => Ok(Some(value)),
             State::Failed(why) => {
                 let err = MessageError::SendFailed(why.clone());
                 self.state = State::Failed(why);
                 Err(err)
+            }
+            State::Lost => {
+                self.state = State::Lost;
+                Err(MessageError::RecvFailed(oneshot::RecvError))
             }
             State::Consumed => Err(MessageError::AlreadyConsumed),
         }
@@ -630,6 +641,7 @@ impl<R: Send + 'static> MessageHandle<R> {
             },
             State::Ready(value) => Ok(value),
             State::Failed(why) => Err(MessageError::SendFailed(why)),
+            State::Lost => Err(MessageError::RecvFailed(oneshot::RecvError)),
             State::Consumed => Err(MessageError::AlreadyConsumed),
         }
     }

@@ -24,8 +24,9 @@ use crate::task;
 /// go to the next incarnation.
 ///
 /// Cancelling the outer link (or dropping every clone of it) stops the relay and the current
-/// incarnation; so does dropping the `Proxy`. Either way the outer link is then dead: sends to it
-/// fail at once. Made inside an actor, the outer link is that actor's child, as an actor spawned
+/// incarnation, and the outer link counts as stopped (`wait`, `cancel_and_wait`) once the
+/// incarnation has; dropping the `Proxy` stops both too. Either way the outer link is then dead:
+/// sends to it fail at once. Made inside an actor, the outer link is that actor's child, as an actor spawned
 /// there would be: it stops (with its incarnation) when that actor stops.
 ///
 /// # Examples
@@ -258,6 +259,9 @@ async fn relay<A: Actor>(
     token: CancelToken<A::Cancel>,
     shared: Arc<Shared<A>>,
 ) {
+    // A message the incarnation refused because it stopped meanwhile: it goes to the next one,
+    // first, as the messages still queued do (it used to be dropped).
+    let mut held: Option<A::Message> = None;
     loop {
         let next = poll_fn(|cx| {
             if token.is_cancelled() {
@@ -268,6 +272,9 @@ async fn relay<A: Actor>(
                 return Poll::Ready(None);
             }
             if let Some(link) = target.forwarding() {
+                if let Some(msg) = held.take() {
+                    return Poll::Ready(Some((msg, link.clone())));
+                }
                 // Only while an incarnation runs: otherwise messages stay queued, and the
                 // runtime does not wake the relay for them.
                 match rx.poll_recv(cx) {
@@ -283,8 +290,10 @@ async fn relay<A: Actor>(
         })
         .await;
         let Some((msg, link)) = next else { break };
-        // A failed send drops the message: its asker gets an error at once.
-        let _ = link.send_raw(msg).await;
+        if let Err(refused) = link.send_raw(msg).await {
+            // The incarnation stopped: `forwarding` now waits for the next one.
+            held = Some(refused.into_inner());
+        }
     }
     let link = {
         let mut target = shared.target.lock();
@@ -293,6 +302,9 @@ async fn relay<A: Actor>(
     };
     if let (Some(link), Some(reason)) = (link, token.reason()) {
         link.token().cancel_with_reason(reason);
+        // The outer link stops when the incarnation has: `cancel_and_wait` on it waits for the
+        // incarnation's `terminate` too.
+        link.wait().await;
     }
     // As an actor's lifecycle does when it ends (`Scoped`).
     token.clear_hook();

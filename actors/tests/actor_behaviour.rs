@@ -1363,3 +1363,37 @@ fn actors_and_tasks_spawned_inside_an_actor_run_on_its_runtime() {
         assert!(name.starts_with("parents-runtime-"), "ran on {name:?}");
     }
 }
+
+// ---- a reply that can never come, seen through `try_reply` ----
+
+/// Takes the reply slot of `DropReply` and drops it unanswered.
+struct Ghostly;
+actor!(Ghostly, spec = (), cancel = (), init = |_ctx| Ghostly);
+
+struct DropReply;
+impl Handler<DropReply> for Ghostly {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, mut call: Call<'_, Self, Self::Reply>, _: DropReply) -> Self::Reply {
+        drop(call.take_reply());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_lost_reply_stays_lost_for_every_later_call() {
+    let rt = runtime();
+    rt.block_on(async {
+        let ghostly = actor12::spawn::<Ghostly>(());
+        let mut handle = ghostly.send_message(HandlerMessage::new(DropReply)).await;
+        let first = loop {
+            match handle.try_reply() {
+                Ok(None) => actor12::rt::yield_now().await,
+                other => break other,
+            }
+        };
+        assert!(matches!(first, Err(MessageError::RecvFailed(_))), "{first:?}");
+        // Nothing was taken: later calls say the same (they used to say `AlreadyConsumed`).
+        assert!(matches!(handle.try_reply(), Err(MessageError::RecvFailed(_))));
+        assert!(matches!(handle.reply().await, Err(MessageError::RecvFailed(_))));
+    });
+}

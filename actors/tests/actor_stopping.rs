@@ -931,3 +931,70 @@ fn a_proxy_made_inside_an_actor_stops_with_it() {
     assert!(!outer.alive());
     drop(proxy);
 }
+
+// A `Proxy`'s relay passes each message on to the current incarnation. The one it holds when
+// that incarnation stops (the incarnation's mailbox was full) goes to the next incarnation, as
+// the messages still queued do; it used to be dropped, and its asker got an error.
+
+#[test]
+fn a_message_the_proxy_holds_when_its_incarnation_stops_goes_to_the_next() {
+    let rt = runtime(2);
+    let (stopped_tx, _stopped) = mpsc::channel();
+    let (proxy, outer) = actor12::Proxy::<Tight>::new(stopped_tx);
+    proxy.init();
+    // The incarnation is busy until it is cancelled, with its one place taken.
+    let (started_tx, started_rx) = actor12::oneshot::channel();
+    rt.block_on(async {
+        outer.tell_dyn(UntilCancelled(started_tx)).await;
+        started_rx.await.unwrap();
+        outer.tell_dyn(Ping).await;
+    });
+    // Step one of the two-step API returns once the ask is in the outer mailbox.
+    let held = rt.block_on(outer.send_message(actor12::HandlerMessage::new(Ping)));
+    // That mailbox also has one place: once it takes another message, the relay has taken the
+    // ask out of it, and holds it (the incarnation has no room).
+    let deadline = std::time::Instant::now() + HANG;
+    while outer.try_send_raw(Multi::tell(Ping)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "the relay never took the ask");
+        std::thread::yield_now();
+    }
+    rt.block_on(proxy.shutdown());
+    proxy.reset();
+    let answer = rt.block_on(held.reply());
+    assert!(matches!(answer, Ok(Ok(()))), "the held ask was dropped: {answer:?}");
+}
+
+// Waiting for a proxy's outer link to stop waits for its incarnation to stop too: it used to
+// return once the relay had stopped, with the incarnation still in `terminate`.
+
+/// Takes a while in `terminate`, then says so in the log.
+struct SlowStop {
+    log: std::sync::Arc<Mutex<Vec<&'static str>>>,
+}
+actor!(SlowStop,
+    spec = std::sync::Arc<Mutex<Vec<&'static str>>>,
+    cancel = (),
+    init = |ctx| SlowStop { log: ctx.spec },
+    extra = {
+        async fn terminate(self, _: ActorContext<Self>, _: CancelReason<()>) {
+            // Not synchronisation: it leaves a wait that returns too early the time to do so.
+            actor12::time::sleep(Duration::from_millis(50)).await;
+            self.log.lock().unwrap().push("incarnation stopped");
+        }
+    }
+);
+common_handlers!(SlowStop);
+
+#[test]
+fn cancel_and_wait_on_a_proxy_waits_for_its_incarnation() {
+    let rt = runtime(2);
+    let log = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let (proxy, outer) = actor12::Proxy::<SlowStop>::new(log.clone());
+    proxy.init();
+    rt.block_on(async {
+        outer.ask_dyn(Ping).await.unwrap();
+        outer.cancel_and_wait(()).await;
+    });
+    log.lock().unwrap().push("outer stopped");
+    assert_eq!(*log.lock().unwrap(), ["incarnation stopped", "outer stopped"]);
+}
