@@ -81,7 +81,9 @@ pub enum MessageError {
     /// The message was delivered but the reply slot was dropped unanswered: the actor stopped
     /// or panicked before answering.
     RecvFailed(RecvError),
-    /// No reply within the deadline.
+    /// The deadline passed: no reply came within it, or, for
+    /// [`send_with_timeout`](crate::Link::send_with_timeout), the message could not even be
+    /// delivered within it (the mailbox stayed full).
     Timeout {
         /// The deadline that passed.
         timeout: Duration,
@@ -95,7 +97,7 @@ impl fmt::Display for MessageError {
         match self {
             MessageError::SendFailed(why) => write!(f, "failed to send message: {why}"),
             MessageError::RecvFailed(e) => write!(f, "failed to receive reply: {e}"),
-            MessageError::Timeout { timeout } => write!(f, "no reply within {timeout:?}"),
+            MessageError::Timeout { timeout } => write!(f, "timed out after {timeout:?}"),
             MessageError::AlreadyConsumed => f.write_str("the reply was already consumed"),
         }
     }
