@@ -121,7 +121,7 @@ fn a_task_spawned_by_a_destructor_at_shutdown_stays_in_its_runtime() {
     for workers in 1..=3 {
         let rt = rt(workers);
         let dropped = Arc::new(AtomicUsize::new(0));
-        const TASKS: usize = 50;
+        const TASKS: usize = if cfg!(miri) { 10 } else { 50 };
         for _ in 0..TASKS {
             let guard = SpawnsWhenDropped(dropped.clone());
             drop(rt.spawn(async move {
