@@ -80,6 +80,11 @@ pub trait Actor: Sized + Send + 'static {
 
     /// Work that is not a message, raced with the mailbox on every cycle (a periodic flush, a
     /// socket). `Break(reason)` stops the actor. Never resolves by default.
+    ///
+    /// Its future is made again for every cycle, that is after every message: keep what must
+    /// last across messages in the actor, not in the future. A `sleep(period)` written in the
+    /// body starts over with each message and, under a steady stream, never fires; an
+    /// [`Interval`](crate::time::Interval) kept in a field and awaited here does.
     fn tick(&mut self) -> impl Future<Output = ControlFlow<Self::Cancel>> + Send {
         std::future::pending()
     }

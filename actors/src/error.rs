@@ -121,8 +121,9 @@ impl From<RecvError> for MessageError {
 /// Turns a transport failure into a reply value, so that an ask on a dead actor resolves to an
 /// answer (usually `Err`) instead of hanging or panicking.
 ///
-/// Implemented for `anyhow::Result<T>` and every error type `E`. Implement it for your own
-/// reply types.
+/// Implemented for `anyhow::Result<T>` and every error type `E`. Implement it for a reply
+/// type of your own crate (a struct or enum; `Result<T, MyError>` cannot get one, the orphan
+/// rule forbids it): or use `anyhow::Result`, or the two-step API, whose replies need none.
 pub trait FromError<E> {
     /// The reply that stands for `err`.
     fn from_err(err: E) -> Self

@@ -109,10 +109,14 @@ mod task;
 mod weak;
 
 /// The lock-free MPSC mailbox (see [`actor12_mailbox`]).
+#[doc(inline)]
 pub use actor12_mailbox as mailbox;
-/// The runtime: workers, spawning, blocking pool (see [`actor12_scheduler`]).
+/// The runtime: workers, spawning, blocking pool (see [`actor12_scheduler`]). Documented here
+/// too, so that `cargo doc --no-deps` shows it.
+#[doc(inline)]
 pub use actor12_scheduler as rt;
 /// Timers on the runtime's per-worker wheels: `sleep`, `timeout`, `interval`.
+#[doc(inline)]
 pub use actor12_scheduler::time;
 
 #[cfg(not(actor12_loom))]

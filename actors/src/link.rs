@@ -509,7 +509,8 @@ impl<A: Actor> Link<A> {
         self.part().token.cancel(reason);
     }
 
-    /// Asks the actor to stop and waits until it has.
+    /// Asks the actor to stop and waits until it has. Not from the actor's own handler: the
+    /// actor stops only once its handler returns, so that wait never ends.
     ///
     /// # Examples
     ///
@@ -1246,7 +1247,8 @@ impl<M: Send + 'static> DynLink<M> {
         self.link.tell_dyn(message)
     }
 
-    /// Asks the actor to stop and waits until it has.
+    /// Asks the actor to stop and waits until it has. Not from the actor's own handler: the
+    /// actor stops only once its handler returns, so that wait never ends.
     ///
     /// # Examples
     ///

@@ -180,7 +180,8 @@ impl<A: Actor> SendableMessage<A> for RawMessage<A::Message> {
 ///     assert!(matches!(late, Err(MessageError::Timeout { .. })));
 /// });
 /// ```
-#[must_use = "a MessageHandle does nothing unless you take the reply or call `forget()`"]
+#[must_use = "the message is delivered already; take the reply, or say `forget()` if you \
+              want none"]
 pub struct MessageHandle<R> {
     state: State<R>,
     timeout: Option<Duration>,
