@@ -139,12 +139,18 @@ pub use crate::{
 #[cfg(all(not(actor12_loom), feature = "tokio"))]
 pub use runtime::tokio_bridge;
 
-/// What most actor code imports: `use actor12::prelude::*;`.
+/// What most actor code imports: `use actor12::prelude::*;`: the traits, both message styles
+/// (`Multi`, `Envelope`, `Call`, `MpscChannel`), the links and the two-step message wrappers.
 #[cfg(not(actor12_loom))]
 pub mod prelude {
     pub use crate::actor::{Actor, Init, InitFuture};
-    pub use crate::handler::{Exec, Handler};
+    pub use crate::channel::MpscChannel;
+    pub use crate::envelope::Envelope;
+    pub use crate::handler::{Call, Exec, Handler};
     pub use crate::link::Link;
+    pub use crate::message::{EnvelopeMessage, HandlerMessage};
+    pub use crate::multi::Multi;
+    pub use crate::weak::WeakLink;
 }
 
 /// Spawns an actor and returns the link that keeps it alive.
