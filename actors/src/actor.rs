@@ -554,6 +554,9 @@ impl<F: Future> Future for WithParent<F> {
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        // As the actor's own runs do (`task::run`): its background tasks may use tokio too.
+        #[cfg(all(feature = "tokio", not(actor12_loom)))]
+        crate::runtime::tokio_bridge::enter_once();
         with_parent(&this.parent, || future.poll(cx))
     }
 }

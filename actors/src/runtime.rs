@@ -7,7 +7,15 @@ use actor12_scheduler::TaskHandle;
 /// feature the default runtime's workers run inside a side tokio runtime's context.
 pub(crate) fn handle() -> TaskHandle {
     #[cfg(feature = "tokio")]
-    tokio_bridge::configure();
+    {
+        // Only on the way to the default runtime: a spawn on a runtime of the user's must not
+        // take the default runtime's one configuration.
+        TaskHandle::try_current().unwrap_or_else(|| {
+            tokio_bridge::configure();
+            TaskHandle::current_or_default()
+        })
+    }
+    #[cfg(not(feature = "tokio"))]
     TaskHandle::current_or_default()
 }
 

@@ -68,3 +68,29 @@ fn tasks_and_blocking_closures_get_tokio_on_a_runtime_built_with_the_hook() {
         assert!(slept.await.unwrap(), "a blocking closure had no tokio context");
     });
 }
+
+/// Starts a background task that sleeps on tokio's timer, then reports.
+struct WithBackground;
+
+actor!(WithBackground, spec = std::sync::mpsc::Sender<bool>, cancel = (), init = |ctx| {
+    let done = ctx.spec.clone();
+    ctx.tasks.spawn(async move {
+        let in_tokio = tokio::runtime::Handle::try_current().is_ok();
+        if in_tokio {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let _ = done.send(in_tokio);
+    });
+    WithBackground
+});
+
+/// An actor's background tasks get the tokio context as the actor does, on a runtime built
+/// without the hook too (they used to panic there: no reactor running).
+#[test]
+fn an_actors_background_tasks_get_tokio_on_a_runtime_built_without_the_hook() {
+    let rt = actor12::rt::Runtime::builder().worker_threads(2).build().unwrap();
+    let (done_tx, done) = std::sync::mpsc::channel();
+    let _actor = rt.block_on(async { actor12::spawn::<WithBackground>(done_tx) });
+    let in_tokio = done.recv_timeout(Duration::from_secs(10)).expect("the task reported");
+    assert!(in_tokio, "the background task had no tokio context");
+}

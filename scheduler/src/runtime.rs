@@ -525,8 +525,13 @@ impl std::fmt::Debug for TaskHandle {
 impl TaskHandle {
     /// As [`Handle::current_or_default`].
     pub fn current_or_default() -> TaskHandle {
+        TaskHandle::try_current().unwrap_or_else(|| Handle::current_or_default().task_handle())
+    }
+
+    /// As [`Handle::try_current`].
+    pub fn try_current() -> Option<TaskHandle> {
         let here = crate::context::with_core(|c| c.map(|c| TaskHandle(RuntimeRef::new(&c.shared))));
-        here.unwrap_or_else(|| Handle::current_or_default().task_handle())
+        here.or_else(|| Handle::try_current().map(|h| h.task_handle()))
     }
 
     /// A [`Handle`] to the same runtime.
