@@ -121,8 +121,9 @@ pub trait Actor: Sized + Send + 'static {
     /// The actor's code panicked: a handler, `init`'s future, `tick`, `cycle` or `terminate`.
     /// The actor is already stopped (its state dropped, its token cancelled with
     /// `Cancel::default()` unless it was cancelled already, queued messages dropped, their
-    /// askers answered with an error); this reports the panic. The default logs it with `tracing` (actor12 0.0.11 exited
-    /// the process here). A panic in `crash` itself ends the report and nothing else.
+    /// askers answered with an error); this reports the panic. The default logs it with
+    /// `tracing` (actor12 0.0.11 exited the process here). A panic in `crash` itself ends the
+    /// report and nothing else.
     fn crash(payload: Box<dyn Any + Send>) -> impl Future<Output = ()> + Send {
         let msg = panic_message(&*payload);
         tracing::error!(actor = std::any::type_name::<Self>(), "actor panicked: {msg}");

@@ -463,9 +463,10 @@ impl<T> CancelToken<T> {
     /// Registers a waker for good: the first one (the hook) is woken by every cancel of this
     /// token (it stays after a [`reset`](Self::reset)) until [`clear_hook`](Self::clear_hook);
     /// later ones by the next cancel only. Both are woken and dropped when the last clone of the
-    /// token is dropped. For an actor, whose own waker is its cancellation hook. Returns false if the token is already
-    /// cancelled: the waker is kept all the same, for a cancel after a reset (an actor spawned
-    /// under a cancelled parent, whose token is then reset, must still stop when cancelled).
+    /// token is dropped. For an actor, whose own waker is its cancellation hook. Returns false
+    /// if the token is already cancelled: the waker is kept all the same, for a cancel after a
+    /// reset (an actor spawned under a cancelled parent, whose token is then reset, must still
+    /// stop when cancelled).
     // Unused in the loom build, which has no actors.
     #[cfg_attr(actor12_loom, allow(dead_code))]
     pub(crate) fn register_waker(&self, waker: Waker) -> bool {

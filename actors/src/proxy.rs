@@ -26,8 +26,8 @@ use crate::task;
 /// Cancelling the outer link (or dropping every clone of it) stops the relay and the current
 /// incarnation, and the outer link counts as stopped (`wait`, `cancel_and_wait`) once the
 /// incarnation has; dropping the `Proxy` stops both too. Either way the outer link is then dead:
-/// sends to it fail at once. Made inside an actor, the outer link is that actor's child, as an actor spawned
-/// there would be: it stops (with its incarnation) when that actor stops.
+/// sends to it fail at once. Made inside an actor, the outer link is that actor's child, as an
+/// actor spawned there would be: it stops (with its incarnation) when that actor stops.
 ///
 /// # Examples
 ///
