@@ -554,9 +554,13 @@ impl<T> Node<T> {
     where
         T: Clone,
     {
+        // The node's own list of children is the work list: no allocation for a tree of one
+        // level, the usual one (an actor and the actors it spawned).
         let Some(mut pending) = self.cancel_one(&reason) else { return };
-        while let Some(node) = pending.pop() {
-            if let Some(children) = node.cancel_one(&reason) {
+        while let Some(child) = pending.pop() {
+            if let Some(child) = child.upgrade()
+                && let Some(children) = child.cancel_one(&reason)
+            {
                 pending.extend(children);
             }
         }
@@ -565,11 +569,11 @@ impl<T> Node<T> {
     /// Cancels this node alone: wakes its waiters, cancels its children of other reason types,
     /// and returns its children of this one, last first (so that popping them goes in order),
     /// for the caller to cancel. `None` if it was cancelled already.
-    fn cancel_one(&self, reason: &CancelReason<T>) -> Option<Vec<Arc<Node<T>>>>
+    fn cancel_one(&self, reason: &CancelReason<T>) -> Option<Vec<Weak<Node<T>>>>
     where
         T: Clone,
     {
-        let (children, others, hook, waiters) = {
+        let (mut children, others, hook, waiters) = {
             let mut inner = self.inner.lock();
             if inner.reason.is_some() {
                 return None;
@@ -589,7 +593,8 @@ impl<T> Node<T> {
         for child in others.iter().filter_map(Weak::upgrade) {
             child.cancel_default(reason.location());
         }
-        Some(children.iter().rev().filter_map(Weak::upgrade).collect())
+        children.reverse();
+        Some(children)
     }
 }
 
