@@ -403,6 +403,40 @@ impl<A: Actor> WeakLink<A> {
         unsafe { LinkRef::upgrade(core) }.map(|inner| Link { inner })
     }
 
+    /// True while the actor runs and a strong link to it is left: what [`Link::alive`] would
+    /// say, without making a link. False for an empty link.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::prelude::*;
+    ///
+    /// struct Idle;
+    /// impl Actor for Idle {
+    ///     type Message = Multi<Self>;
+    ///     type Spec = ();
+    ///     type Channel = MpscChannel<Self::Message>;
+    ///     type Cancel = ();
+    ///     type State = ();
+    ///     fn state(_: &()) {}
+    ///     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    ///         std::future::ready(Ok(Idle))
+    ///     }
+    /// }
+    ///
+    /// actor12::rt::Runtime::new().unwrap().block_on(async {
+    ///     let idle = actor12::spawn::<Idle>(());
+    ///     let weak = idle.downgrade();
+    ///     assert!(weak.alive());
+    ///     idle.cancel_and_wait(()).await;
+    ///     assert!(!weak.alive());
+    ///     assert!(!WeakLink::<Idle>::new().alive());
+    /// });
+    /// ```
+    pub fn alive(&self) -> bool {
+        self.running().is_some()
+    }
+
     /// Asks the actor to stop (nothing if it is gone).
     ///
     /// # Examples
