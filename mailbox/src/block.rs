@@ -20,13 +20,25 @@ pub(crate) struct Block<T> {
 }
 
 impl<T> Block<T> {
-    /// Allocates an empty block.
+    /// Allocates an empty block, written in place: a block built on the stack and moved into
+    /// its box (which debug builds do not elide) is 31 messages large, and a message of a few
+    /// KiB overflowed the stack.
     pub(crate) fn alloc() -> *mut Block<T> {
-        Box::into_raw(Box::new(Block {
-            next: AtomicPtr::new(ptr::null_mut()),
-            ready: std::array::from_fn(|_| AtomicBool::new(false)),
-            slots: std::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
-        }))
+        let mut block = Box::<Block<T>>::new_uninit();
+        let p = block.as_mut_ptr();
+        // SAFETY: `p` points at the box's memory, sized and aligned for a `Block<T>`; each field
+        // is written once, through raw pointers (no reference to uninitialised memory), and
+        // `assume_init` comes after every field is written.
+        unsafe {
+            (&raw mut (*p).next).write(AtomicPtr::new(ptr::null_mut()));
+            let ready = (&raw mut (*p).ready).cast::<AtomicBool>();
+            let slots = (&raw mut (*p).slots).cast::<UnsafeCell<MaybeUninit<T>>>();
+            for i in 0..BLOCK_CAP {
+                ready.add(i).write(AtomicBool::new(false));
+                slots.add(i).write(UnsafeCell::new(MaybeUninit::uninit()));
+            }
+            Box::into_raw(block.assume_init())
+        }
     }
 
     /// Frees a block. Values still in it are not dropped.

@@ -30,6 +30,7 @@
 //!    recorded in `first` for the consumer and `Drop`. A mailbox that never receives a message
 //!    holds no block.
 
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::ptr;
 
 use crossbeam_utils::Backoff;
@@ -297,12 +298,18 @@ impl<T> Rx<T> {
         } else {
             (self.block, self.pos % LAP)
         };
+        // A value whose destructor panics does not leak the others or the blocks: as `Vec` does,
+        // the rest are still dropped, and the first panic goes on once all are.
+        let mut panic = None;
         while !block.is_null() {
             // SAFETY: we own every block now; each is reached once.
             let b = unsafe { &*block };
             for offset in from..BLOCK_CAP {
                 // SAFETY: at or past the consumer's position, so never taken.
-                unsafe { b.drop_unread(offset) };
+                let dropped = catch_unwind(AssertUnwindSafe(|| unsafe { b.drop_unread(offset) }));
+                if let Err(payload) = dropped {
+                    panic.get_or_insert(payload);
+                }
             }
             let next = b.next();
             // SAFETY: reached once, freed once.
@@ -313,6 +320,9 @@ impl<T> Rx<T> {
         while let Some(spare) = tx.spares.take() {
             // SAFETY: spares are reset blocks nobody else can reach.
             unsafe { Block::free(spare) };
+        }
+        if let Some(payload) = panic {
+            resume_unwind(payload);
         }
     }
 }

@@ -123,7 +123,7 @@ impl<T, S> Mailbox<T, S> {
     }
 
     /// A mailbox whose user lane holds at most `capacity` messages. The system lane is not
-    /// counted.
+    /// counted. `usize::MAX` is taken as no bound ([`capacity`](Self::capacity) then says `None`).
     ///
     /// # Panics
     /// If `capacity` is 0.
@@ -249,7 +249,8 @@ impl<T, S> Mailbox<T, S> {
         // The signal is in the lane before the flag goes up, so a consumer that clears the flag
         // and then looks finds it. In a narrow race the consumer takes the signal and goes idle
         // before the flag is raised; the flag then schedules a run that finds nothing. Never
-        // more than one run per idle period, and never a signal left without one.
+        // more than one run per idle period, and never a signal left without one (when the
+        // consumer idles with `try_idle`; see `try_idle_unless_notified`).
         if self.tx.state().flag_system() {
             return Ok(Push::Schedule);
         }
@@ -261,7 +262,8 @@ impl<T, S> Mailbox<T, S> {
     /// back.
     ///
     /// Returns [`Push::Schedule`] if the consumer was idle: it must run to see the close. Closing
-    /// twice is harmless (the second call returns [`Push::Queued`]).
+    /// twice is harmless (the second call returns [`Push::Queued`], unless the consumer went
+    /// idle in between with [`try_idle_unless_notified`](Self::try_idle_unless_notified)).
     ///
     /// # Examples
     ///
@@ -490,6 +492,11 @@ impl<T, S> Mailbox<T, S> {
     /// first push after this returns [`Push::Schedule`]); the consumer decides what to do with
     /// such a run. False if a notification arrived since [`take_notified`](Self::take_notified):
     /// run again. Like [`try_idle`](Self::try_idle), it touches nothing once it has succeeded.
+    ///
+    /// It does not look at the system lane: a signal pushed before it stays unread until the
+    /// next push or notification schedules the consumer. A consumer that uses signals drains
+    /// them before it calls this (actor12's actors use none). It succeeds on a closed mailbox
+    /// too, after which a second [`close`](Self::close) returns [`Push::Schedule`].
     ///
     /// # Safety
     /// As for [`try_idle`](Self::try_idle).

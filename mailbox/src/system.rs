@@ -9,6 +9,7 @@
 //!
 //! Closing the lane swaps in a sentinel; a push that finds it gives the signal back.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 
 use crate::loom::{AtomicPtr, Ordering::*};
@@ -115,11 +116,20 @@ impl<S> SystemRx<S> {
     }
 }
 
+/// Drops every signal of a taken list. One whose destructor panics does not leak the others:
+/// they are still dropped, and the first panic goes on once all are.
 fn drop_list<S>(mut node: *mut Node<S>) {
+    let mut panic = None;
     while !node.is_null() {
         // SAFETY: every node of a taken list is owned by the caller and freed once.
         let boxed = unsafe { Box::from_raw(node) };
         node = boxed.next;
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(boxed))) {
+            panic.get_or_insert(payload);
+        }
+    }
+    if let Some(payload) = panic {
+        std::panic::resume_unwind(payload);
     }
 }
 

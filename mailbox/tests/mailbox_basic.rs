@@ -357,3 +357,61 @@ fn zero_sized_messages_work() {
     }
     assert_eq!(drain(&mailbox).len(), 100);
 }
+
+#[test]
+fn a_large_message_needs_no_block_on_the_stack() {
+    // A block holds 31 messages: 31 × 4 KiB, more than this thread's stack (which has room for
+    // the copies of the message a debug build makes on its way in). The block used to be built
+    // on the stack before its box (debug builds do not elide the move): an overflow.
+    let popped = std::thread::Builder::new()
+        .stack_size(96 * 1024)
+        .spawn(|| {
+            let mailbox: Mailbox<[u8; 4 * 1024]> = Mailbox::unbounded();
+            let _ = mailbox.try_push([7; 4 * 1024]).unwrap();
+            // SAFETY: this thread is the only consumer.
+            match unsafe { mailbox.pop() } {
+                Pop::User(message) => message[4 * 1024 - 1],
+                _ => 0,
+            }
+        })
+        .unwrap()
+        .join()
+        .expect("the thread overflowed its stack");
+    assert_eq!(popped, 7);
+}
+
+/// Counts its drops; panics in the drop of the one marked.
+struct Bomb(Arc<AtomicUsize>, bool);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+        if self.1 {
+            panic!("a message's destructor panicked (expected by the test)");
+        }
+    }
+}
+
+#[test]
+fn a_panicking_destructor_does_not_leak_the_other_messages() {
+    // As `Vec` does: the rest are still dropped, and the panic goes on after them. The rest
+    // (and their blocks, or the other signals) used to leak. One lane at a time: a second
+    // panic while the first unwinds would abort the process, as it would for a `Vec`.
+    for system in [false, true] {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let mailbox: Mailbox<Bomb, Bomb> = Mailbox::unbounded();
+        let n = BLOCK_CAPACITY + 5; // two blocks
+        for i in 0..n {
+            let bomb = Bomb(dropped.clone(), i == 1);
+            let pushed = if system {
+                mailbox.push_system(bomb).is_ok()
+            } else {
+                mailbox.try_push(bomb).is_ok()
+            };
+            assert!(pushed);
+        }
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(mailbox)));
+        assert!(result.is_err(), "the destructor's panic goes on");
+        assert_eq!(dropped.load(SeqCst), n, "system lane: {system}");
+    }
+}
