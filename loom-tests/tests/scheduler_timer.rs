@@ -95,6 +95,42 @@ fn remote_arm_vs_drain() {
     });
 }
 
+/// A timer armed from another thread and dropped there at once, while the worker drains its
+/// inbox: whether the worker filed it before the cancel (the cancel then sends its key back) or
+/// after (the worker sees it cancelled), no entry is left in the wheel and nobody is woken.
+/// Before, the entry stayed until its deadline.
+#[test]
+fn remote_cancel_vs_drain() {
+    use actor12_scheduler::loom_api::{TimerInbox, TimerWheel};
+    loom::model(|| {
+        let inbox = loom::sync::Arc::new(TimerInbox::new());
+        let wakes = loom::sync::Arc::new(AtomicUsize::new(0));
+        let counter = std::sync::Arc::new(Count(wakes.clone()));
+        let sleeper = {
+            let (inbox, counter) = (inbox.clone(), counter.clone());
+            thread::spawn(move || {
+                let timer = inbox.arm(5, Waker::from(counter));
+                inbox.cancel(&timer);
+            })
+        };
+        let mut wheel = TimerWheel::default();
+        if inbox.has_messages() {
+            inbox.drain_into(&mut wheel);
+        }
+        sleeper.join().unwrap();
+        // The worker's next turn.
+        if inbox.has_messages() {
+            inbox.drain_into(&mut wheel);
+        }
+        assert!(!inbox.has_messages());
+        assert!(wheel.is_empty(), "a cancelled timer stayed in the wheel");
+        assert_eq!(wheel.fire_until(10), 0);
+        assert_eq!(wakes.load(SeqCst), 0);
+        // Every clone of the waker is gone.
+        assert_eq!(std::sync::Arc::strong_count(&counter), 1);
+    });
+}
+
 /// The wheel fires (or its worker leaves and orphans the timer) while the sleep, polled again off
 /// the workers just before its deadline, hands the timer another task's waker: that waker is
 /// woken, whichever comes first. A waker stored after the fire took the old one used to be

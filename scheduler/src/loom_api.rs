@@ -357,6 +357,11 @@ impl TimerInbox {
         RemoteTimer(timer)
     }
 
+    /// The sleep of `timer`, armed here, is dropped (as a `Sleep` dropped off the workers is).
+    pub fn cancel(&self, timer: &RemoteTimer) {
+        self.inbox.cancel_timer(&timer.0);
+    }
+
     /// The worker's cheap check before it sleeps.
     pub fn has_messages(&self) -> bool {
         self.inbox.has_messages()

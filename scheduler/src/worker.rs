@@ -621,7 +621,7 @@ impl Core {
     }
 
     /// Fires due timers and takes in timers armed by other threads.
-    fn maintenance(&self) {
+    pub(crate) fn maintenance(&self) {
         let me = &self.shared.remotes[self.index];
         let now = self.shared.clock.now_tick();
         let mut removed = Vec::new();

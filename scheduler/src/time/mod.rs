@@ -5,10 +5,12 @@
 //! A [`Sleep`] registers lazily, on its first poll that finds it not yet due: a timeout around a
 //! future that is ready at once never touches a wheel. Polled on a worker, it arms an entry in
 //! that worker's wheel (O(1), no lock, no atomic); dropped or re-polled on the same worker, it
-//! cancels or updates that entry in place, so a cancelled timer never wakes anyone. Polled
-//! somewhere else (on `block_on`'s thread, or after its task was stolen), it arms through a
-//! worker's `Inbox`, holding an `Arc` that the wheel fires and the sleep can mark cancelled. A
-//! sleep dropped on another thread than its wheel's sends the cancel through the same inbox.
+//! cancels or updates that entry in place, so a cancelled timer never wakes anyone; re-polled
+//! on another worker (its task was stolen), it cancels that entry through the first worker's
+//! `Inbox` and arms one in its new worker's wheel. Polled off the workers (on `block_on`'s
+//! thread, a plain thread, a tokio task), it arms through a worker's inbox, holding an `Arc`
+//! that the wheel fires and the sleep can cancel; dropped, it sends the cancel through that
+//! inbox, so its entry does not wait for the deadline.
 //!
 //! Deadlines are rounded up to the next 1 ms tick, so a timer never fires early; `Sleep` also
 //! checks the clock itself before it reports `Ready`.
@@ -79,13 +81,27 @@ impl Payload {
 }
 
 /// A timer armed from off the wheel's worker: the sleep and the wheel share it.
+///
+/// Who removes its wheel entry when the sleep goes first is decided under its lock: the worker
+/// records the entry's key there when it files the timer, unless the sleep has cancelled it
+/// already (then the worker removes the entry at once); the sleep's cancel takes the key, and
+/// sends it back through the worker's inbox ([`Inbox::cancel_timer`]). A fire clears the key,
+/// so a timer that fired costs its sleep's drop nothing.
 #[derive(Debug)]
 pub(crate) struct RemoteTimer {
     /// Set by the sleep when it is dropped; the wheel then discards the entry.
     cancelled: AtomicBool,
     /// Set when its worker left before the deadline: the sleep must arm a new timer.
     orphaned: AtomicBool,
-    waker: Mutex<Option<Waker>>,
+    state: Mutex<RemoteState>,
+}
+
+#[derive(Debug)]
+struct RemoteState {
+    /// Taken by the fire, or by the cancel.
+    waker: Option<Waker>,
+    /// The wheel entry, while it is filed and has not fired.
+    key: Option<Key>,
 }
 
 impl RemoteTimer {
@@ -93,7 +109,7 @@ impl RemoteTimer {
         Arc::new(RemoteTimer {
             cancelled: AtomicBool::new(false),
             orphaned: AtomicBool::new(false),
-            waker: Mutex::new(Some(waker)),
+            state: Mutex::new(RemoteState { waker: Some(waker), key: None }),
         })
     }
 
@@ -112,25 +128,42 @@ impl RemoteTimer {
         self.orphaned.load(Relaxed)
     }
 
-    /// The sleep went away: no wake-up after this returns.
-    pub(crate) fn cancel(&self) {
-        // Relaxed: the flag only lets the wheel skip the lock; the guarantee comes from taking
-        // the waker under the lock, which `fire` also takes.
-        self.cancelled.store(true, Relaxed);
-        let waker = self.waker.lock().take();
+    /// The sleep went away: no wake-up after this returns. Returns the key of its wheel entry
+    /// if the worker filed it and it has not fired: the caller has it removed.
+    pub(crate) fn cancel(&self) -> Option<Key> {
+        let (waker, key) = {
+            let mut state = self.state.lock();
+            // Relaxed: the flag lets the wheel skip the lock in `fire`; the guarantees come from
+            // the lock, which `fire` and `filed` also take (`filed` reads the flag under it).
+            self.cancelled.store(true, Relaxed);
+            (state.waker.take(), state.key.take())
+        };
         drop(waker);
+        key
+    }
+
+    /// The worker filed the timer under `key` (owner worker only). False if the sleep had
+    /// cancelled it: nobody else will remove that entry, the worker must.
+    fn filed(&self, key: Key) -> bool {
+        let mut state = self.state.lock();
+        // Relaxed: written under this lock by `cancel`.
+        if self.cancelled.load(Relaxed) {
+            return false;
+        }
+        state.key = Some(key);
+        true
     }
 
     /// The sleep is polled again, its deadline not passed yet when it looked: `waker` is the one
     /// to wake. If the timer fired (or was orphaned) since that look, its slot is empty and
     /// nobody would wake a waker stored now: it is woken at once, and the next poll sees why.
     pub(crate) fn set_waker(&self, waker: &Waker) {
-        let mut slot = self.waker.lock();
-        match &*slot {
+        let mut state = self.state.lock();
+        match &state.waker {
             Some(w) if w.will_wake(waker) => {}
-            Some(_) => *slot = Some(waker.clone()),
+            Some(_) => state.waker = Some(waker.clone()),
             None => {
-                drop(slot);
+                drop(state);
                 waker.wake_by_ref();
             }
         }
@@ -141,7 +174,12 @@ impl RemoteTimer {
         if self.cancelled.load(Relaxed) {
             return;
         }
-        let waker = self.waker.lock().take();
+        let waker = {
+            let mut state = self.state.lock();
+            // Its entry has left the wheel (fired, or the worker left): nothing to remove.
+            state.key = None;
+            state.waker.take()
+        };
         if let Some(w) = waker {
             w.wake();
         }
@@ -203,6 +241,14 @@ impl Inbox {
         let _ = self.push(InboxMsg::Cancel(key));
     }
 
+    /// Cancels `timer`, armed through this inbox (any thread): no wake-up after this returns,
+    /// and its wheel entry is removed at the owner's next turn, or never filed.
+    pub(crate) fn cancel_timer(&self, timer: &RemoteTimer) {
+        if let Some(key) = timer.cancel() {
+            self.cancel(key);
+        }
+    }
+
     fn push(&self, msg: InboxMsg) -> Result<(), InboxMsg> {
         let mut state = self.msgs.lock();
         if state.closed {
@@ -246,9 +292,16 @@ impl Inbox {
         };
         for msg in msgs {
             match msg {
+                // Relaxed: a stale false only files an entry that `filed` then takes back.
+                InboxMsg::Arm(_, timer) if timer.cancelled.load(Relaxed) => {
+                    removed.push(Payload::Remote(timer));
+                }
                 InboxMsg::Arm(when, timer) => {
-                    if let Err(p) = wheel.insert(when, Payload::Remote(timer)) {
-                        fired.push(p);
+                    let handle = Arc::clone(&timer);
+                    match wheel.insert(when, Payload::Remote(timer)) {
+                        Ok(key) if !handle.filed(key) => removed.extend(wheel.remove(key)),
+                        Ok(_) => {}
+                        Err(p) => fired.push(p),
                     }
                 }
                 InboxMsg::Cancel(key) => removed.extend(wheel.remove(key)),
@@ -270,7 +323,12 @@ enum Registration {
         worker: usize,
         key: Key,
     },
-    Remote(Arc<RemoteTimer>),
+    /// Armed through the inbox of worker `worker` of that runtime.
+    Remote {
+        timer: Arc<RemoteTimer>,
+        shared: Arc<crate::worker::Shared>,
+        worker: usize,
+    },
 }
 
 /// A future that completes at a deadline. Made by [`sleep`] and [`sleep_until`].
@@ -344,7 +402,9 @@ impl Sleep {
             Registration::Local { rt, worker, key } => {
                 crate::context::with_core(|core| cancel_local(core, rt, worker, key))
             }
-            Registration::Remote(timer) => timer.cancel(),
+            Registration::Remote { timer, shared, worker } => {
+                shared.remotes[worker].timers.cancel_timer(&timer)
+            }
         }
     }
 
@@ -369,7 +429,10 @@ impl Sleep {
                 Registration::Local { rt, worker, key } => {
                     cancel_local(Some(core), rt, worker, key)
                 }
-                Registration::Remote(timer) => timer.cancel(),
+                remote @ Registration::Remote { .. } => {
+                    self.reg = remote;
+                    self.cancel();
+                }
                 Registration::None => {}
             }
             let when = core.shared.clock.tick_for(self.deadline);
@@ -399,7 +462,7 @@ impl Sleep {
     }
 
     fn register_remote(&mut self, waker: &Waker) {
-        if let Registration::Remote(timer) = &self.reg
+        if let Registration::Remote { timer, .. } = &self.reg
             && !timer.is_orphaned()
         {
             timer.set_waker(waker);
@@ -408,12 +471,13 @@ impl Sleep {
         self.cancel();
         let handle = crate::runtime::current_or_default();
         let timer = RemoteTimer::new(waker.clone());
-        let shared = &handle.shared;
+        let shared = handle.shared;
+        let worker = shared.timer_worker();
         let armed = !shared.is_shutdown() && {
-            let w = shared.timer_worker();
-            let armed =
-                shared.remotes[w].timers.arm(shared.clock.tick_for(self.deadline), timer.clone());
-            shared.remotes[w].parker.unpark();
+            let armed = shared.remotes[worker]
+                .timers
+                .arm(shared.clock.tick_for(self.deadline), timer.clone());
+            shared.remotes[worker].parker.unpark();
             armed.is_ok()
         };
         if !armed {
@@ -421,7 +485,7 @@ impl Sleep {
             // its own does, so that the sleep ends instead of hanging. Rare, so not cheap.
             fire_from_thread(timer.clone(), self.deadline);
         }
-        self.reg = Registration::Remote(timer);
+        self.reg = Registration::Remote { timer, shared, worker };
     }
 }
 
@@ -639,5 +703,28 @@ mod tests {
         // The last tick is about 585 million years away, not wrapped round to a near one.
         assert!(clock.until(u64::MAX) > Duration::from_secs(u64::MAX / 1000 - 60));
         assert_eq!(clock.until(0), Duration::ZERO, "tick 0 has begun");
+    }
+
+    /// A timeout awaited off the workers (`block_on`, a tokio task) whose future finishes first
+    /// leaves nothing in the wheel: its entry is removed (or never filed), instead of staying
+    /// until the deadline (before, 200,000 `block_on(timeout(1 h, ..))` kept 200,000 entries
+    /// for an hour: 22 MB).
+    #[test]
+    fn timeouts_dropped_off_the_workers_leave_no_entry_in_the_wheel() {
+        let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
+        let hour = Duration::from_secs(3600);
+        for _ in 0..200 {
+            // Pending once, so that the timeout arms its timer, then ready.
+            assert_eq!(rt.block_on(timeout(hour, async { crate::yield_now().await })), Ok(()));
+        }
+        // On the worker: take in what the inbox holds, then count the wheel's entries.
+        let armed = rt.block_on(rt.spawn(async {
+            crate::context::with_core(|core| {
+                let core = core.expect("a task runs on a worker");
+                core.maintenance();
+                core.wheel.borrow().len()
+            })
+        }));
+        assert_eq!(armed.unwrap(), 0, "entries of dropped timeouts stayed in the wheel");
     }
 }
