@@ -220,3 +220,37 @@ fn shutdown_while_busy_drops_everything_once() {
     rt.shutdown_timeout(Duration::from_secs(30));
     assert_eq!(drops.load(SeqCst), created.load(SeqCst));
 }
+
+/// Timeouts polled off the workers from several threads at once, each armed through a worker's
+/// inbox and then dropped (its future finished first) or fired (its future never finishes),
+/// racing the workers that file, fire and remove them. Every one ends with the right result,
+/// and each sleep's waker and timer are freed (valgrind's leak check in CI).
+#[test]
+fn timeouts_off_the_workers_from_many_threads() {
+    use actor12_scheduler::time::timeout;
+    let rt = rt();
+    let per_thread = size(20_000);
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let h = rt.handle();
+            std::thread::spawn(move || {
+                for i in 0..per_thread {
+                    if (i + t) % 64 == 0 {
+                        // Fires: 0-1 ms, on a future that never finishes.
+                        let d = Duration::from_micros((i % 2 * 1000) as u64);
+                        let r = h.block_on(timeout(d, std::future::pending::<()>()));
+                        assert!(r.is_err(), "a pending future's timeout did not fire");
+                    } else {
+                        // Dropped: the future finishes after one pending poll, which armed
+                        // the timer.
+                        let r = h.block_on(timeout(Duration::from_secs(3600), yield_now()));
+                        assert_eq!(r, Ok(()));
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
