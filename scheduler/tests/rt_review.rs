@@ -540,3 +540,33 @@ fn a_join_waker_that_panics_does_not_cut_the_completion_short() {
     assert_eq!(panicky.0.load(SeqCst), 1, "the completion woke the handle's waker");
     assert_eq!(Arc::strong_count(&panicky), 1, "the join waker was dropped");
 }
+
+/// After shutdown a sleep polled in `block_on` is fired by a thread of its own; when the sleep
+/// is dropped first (a timeout whose future finished), that thread now ends at once. It used to
+/// sleep to the deadline: a loop of one-hour timeouts left one thread per call for an hour.
+/// (Counts threads by name in `/proc`, which Miri's interpreted threads are not in.)
+#[cfg(all(target_os = "linux", not(miri)))]
+#[test]
+fn timer_threads_after_shutdown_end_when_their_sleep_is_dropped() {
+    let rt = rt(1);
+    let handle = rt.handle();
+    rt.shutdown_timeout(Duration::from_secs(60));
+    for _ in 0..20 {
+        let r = handle
+            .block_on(time::timeout(Duration::from_secs(3600), actor12_scheduler::yield_now()));
+        assert_eq!(r, Ok(()));
+    }
+    fn timer_threads() -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|name| name.trim() == "actor12-timer")
+            .count()
+    }
+    // Other tests' timers here last a millisecond; these would last an hour.
+    within("timer threads ending", move || {
+        while timer_threads() > 0 {
+            std::thread::yield_now();
+        }
+    });
+}

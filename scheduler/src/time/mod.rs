@@ -102,6 +102,9 @@ struct RemoteState {
     waker: Option<Waker>,
     /// The wheel entry, while it is filed and has not fired.
     key: Option<Key>,
+    /// The thread that fires it when no worker can ([`fire_from_thread`]): a cancel unparks it,
+    /// so that it ends instead of sleeping to the deadline.
+    thread: Option<std::thread::Thread>,
 }
 
 impl RemoteTimer {
@@ -109,7 +112,7 @@ impl RemoteTimer {
         Arc::new(RemoteTimer {
             cancelled: AtomicBool::new(false),
             orphaned: AtomicBool::new(false),
-            state: Mutex::new(RemoteState { waker: Some(waker), key: None }),
+            state: Mutex::new(RemoteState { waker: Some(waker), key: None, thread: None }),
         })
     }
 
@@ -131,15 +134,26 @@ impl RemoteTimer {
     /// The sleep went away: no wake-up after this returns. Returns the key of its wheel entry
     /// if the worker filed it and it has not fired: the caller has it removed.
     pub(crate) fn cancel(&self) -> Option<Key> {
-        let (waker, key) = {
+        let (waker, key, thread) = {
             let mut state = self.state.lock();
             // Relaxed: the flag lets the wheel skip the lock in `fire`; the guarantees come from
-            // the lock, which `fire` and `filed` also take (`filed` reads the flag under it).
+            // the lock, which `fire`, `filed` and `fire_from_thread` also take (they read the
+            // flag under it).
             self.cancelled.store(true, Relaxed);
-            (state.waker.take(), state.key.take())
+            (state.waker.take(), state.key.take(), state.thread.take())
         };
         drop(waker);
+        if let Some(thread) = thread {
+            thread.unpark();
+        }
         key
+    }
+
+    /// Whether the sleep went away, read under the lock (see `cancel`).
+    fn is_cancelled_locked(&self) -> bool {
+        let _state = self.state.lock();
+        // Relaxed: written under this lock.
+        self.cancelled.load(Relaxed)
     }
 
     /// The worker filed the timer under `key` (owner worker only). False if the sleep had
@@ -489,19 +503,38 @@ impl Sleep {
     }
 }
 
-/// Fires `timer` at `deadline` from a thread of its own.
+/// Fires `timer` at `deadline` from a thread of its own, which ends early if the sleep is
+/// dropped first (`RemoteTimer::cancel` unparks it).
 fn fire_from_thread(timer: Arc<RemoteTimer>, deadline: Instant) {
     let t = timer.clone();
     let spawned = std::thread::Builder::new().name("actor12-timer".into()).spawn(move || {
-        let now = Instant::now();
-        if deadline > now {
-            std::thread::sleep(deadline - now);
+        loop {
+            // Under the lock: a cancel after this look unparks the park below (or makes it
+            // return at once: an unpark before the park is kept).
+            if t.is_cancelled_locked() {
+                return;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            std::thread::park_timeout(deadline - now);
         }
         t.fire();
     });
-    if spawned.is_err() {
+    match spawned {
+        Ok(handle) => {
+            let mut state = timer.state.lock();
+            // Relaxed: written under this lock.
+            if timer.cancelled.load(Relaxed) {
+                drop(state);
+                handle.thread().unpark();
+            } else {
+                state.thread = Some(handle.thread().clone());
+            }
+        }
         // No thread either: wake now; the next poll checks the clock and tries again.
-        timer.fire();
+        Err(_) => timer.fire(),
     }
 }
 
