@@ -55,6 +55,16 @@ pub(crate) struct Remote {
     pub(crate) timers: Inbox,
 }
 
+/// Every runtime whose `Shared` is alive, by id ([`Shared::find`]).
+static LIVE: StdMutex<Vec<(u64, std::sync::Weak<Shared>)>> = StdMutex::new(Vec::new());
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+        live.retain(|(id, _)| *id != self.id);
+    }
+}
+
 /// State shared by all workers and handles of one runtime.
 pub(crate) struct Shared {
     /// This runtime's number, unique in the process (an address can be reused once it is freed).
@@ -168,7 +178,15 @@ impl Shared {
             cores: StdMutex::new(vec![None; workers]),
         });
         crate::refs::take_share(&shared);
+        LIVE.lock().unwrap_or_else(|e| e.into_inner()).push((shared.id, Arc::downgrade(&shared)));
         (shared, locals)
+    }
+
+    /// The runtime with id `id`, if it is still alive (any thread). A lock and a scan: only
+    /// for a sleep dropped off its runtime's workers (`time::cancel_local`).
+    pub(crate) fn find(id: u64) -> Option<Arc<Shared>> {
+        let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+        live.iter().find(|(i, _)| *i == id).and_then(|(_, shared)| shared.upgrade())
     }
 
     pub(crate) fn num_workers(&self) -> usize {

@@ -538,20 +538,25 @@ fn fire_from_thread(timer: Arc<RemoteTimer>, deadline: Instant) {
     }
 }
 
-/// Cancels an entry of worker `worker`'s wheel: directly on that worker, through its inbox from
-/// another worker of the same runtime. Off the runtime's workers (an `abort` from a plain thread,
-/// shutdown) the entry is left to fire: a wake-up of a task that no longer waits is harmless, and
-/// the wheel is dropped with its worker.
+/// Cancels an entry of worker `worker`'s wheel of runtime `rt`: directly on that worker,
+/// through its inbox from another worker of the same runtime. Off that runtime's workers (an
+/// `abort` from a plain thread, a task's handle dropped in `block_on`) the runtime is looked up
+/// by its id, the cancel goes through the same inbox, and the worker is unparked: idle, it would
+/// otherwise sleep to that very deadline, its entry keeping the task's allocation alive. A
+/// runtime that is gone, or whose worker has left, has dropped its wheel already.
 fn cancel_local(core: Option<&crate::worker::Core>, rt: u64, worker: usize, key: Key) {
-    let Some(core) = core else { return };
-    if core.shared_id() != rt {
-        return;
-    }
-    if core.index == worker {
-        let removed = core.wheel.borrow_mut().remove(key);
-        drop(removed);
-    } else {
-        core.shared.remotes[worker].timers.cancel(key);
+    if let Some(core) = core
+        && core.shared_id() == rt
+    {
+        if core.index == worker {
+            let removed = core.wheel.borrow_mut().remove(key);
+            drop(removed);
+        } else {
+            core.shared.remotes[worker].timers.cancel(key);
+        }
+    } else if let Some(shared) = crate::worker::Shared::find(rt) {
+        shared.remotes[worker].timers.cancel(key);
+        shared.remotes[worker].parker.unpark();
     }
 }
 
@@ -759,5 +764,32 @@ mod tests {
             })
         }));
         assert_eq!(armed.unwrap(), 0, "entries of dropped timeouts stayed in the wheel");
+    }
+
+    /// A task asleep on a worker's wheel and aborted from another thread (its future dropped
+    /// there) leaves no entry behind: before, the entry stayed until the deadline, keeping the
+    /// task's allocation.
+    #[test]
+    fn a_sleeping_task_aborted_off_the_workers_leaves_no_entry_in_the_wheel() {
+        let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
+        let wheel_len = |maintain: bool| {
+            rt.block_on(rt.spawn(async move {
+                crate::context::with_core(|core| {
+                    let core = core.expect("a task runs on a worker");
+                    if maintain {
+                        core.maintenance();
+                    }
+                    core.wheel.borrow().len()
+                })
+            }))
+            .unwrap()
+        };
+        let task = rt.spawn(sleep(Duration::from_secs(3600)));
+        while wheel_len(false) == 0 {
+            std::thread::yield_now();
+        }
+        task.abort();
+        assert!(task.is_finished(), "an idle task's abort drops its future at once");
+        assert_eq!(wheel_len(true), 0, "the aborted task's sleep stayed in the wheel");
     }
 }
