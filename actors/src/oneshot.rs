@@ -220,7 +220,8 @@ pub struct RecvError;
 pub enum TryRecvError {
     /// No answer yet.
     Empty,
-    /// The sender was dropped without answering.
+    /// No answer will come: the sender was dropped without answering (or the answer was
+    /// already taken).
     Closed,
 }
 
@@ -318,7 +319,8 @@ impl<T> Drop for Sender<T> {
 }
 
 impl<T> Receiver<T> {
-    /// Takes the answer if it has arrived; never waits.
+    /// Takes the answer if it has arrived; never waits. Once it has returned the answer, or
+    /// [`TryRecvError::Closed`], later calls return `Closed`.
     ///
     /// # Examples
     ///
@@ -331,7 +333,8 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let slot = self.slot.expect("the reply was already taken");
+        // Finished: the answer was taken, or the sender is gone; either way none will come.
+        let Some(slot) = self.slot else { return Err(TryRecvError::Closed) };
         // SAFETY: unfinished, the slot is live. Acquire: pairs with the sender's release.
         let state = unsafe { Slot::live(slot) }.state.load(Acquire);
         if state & SENDER_DONE == 0 {

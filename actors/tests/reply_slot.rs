@@ -68,6 +68,23 @@ fn a_dropped_sender_resolves_the_asker_at_once() {
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
 }
 
+/// Once `try_recv` has reported the end (an answer taken, or the sender gone), later calls keep
+/// saying `Closed`: a second call after `Closed` used to panic with "the reply was already
+/// taken", though nothing was, so a loop that polled an ask with `try_recv` crashed its actor.
+#[test]
+fn try_recv_after_the_end_keeps_saying_closed() {
+    let (tx, mut rx) = oneshot::channel::<u8>();
+    drop(tx);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    assert!(rx.is_terminated());
+
+    let (tx, mut rx) = oneshot::channel();
+    tx.send(3).unwrap();
+    assert_eq!(rx.try_recv(), Ok(3));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
 #[test]
 fn a_send_to_a_dropped_asker_hands_the_value_back() {
     let (tx, rx) = oneshot::channel();
