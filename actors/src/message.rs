@@ -799,7 +799,9 @@ impl<R: Send + 'static> MessageHandle<R> {
     }
 
     /// Delivers the outcome (reply or error) as a message to another actor, from a background
-    /// task; returns at once. `B` handles `Result<R, MessageError>`.
+    /// task; returns at once. `B` handles `Result<R, MessageError>`. The task holds a `Link<B>`
+    /// until it has delivered the outcome, so `B` stays alive until then; if the runtime shuts
+    /// down first, the task and the outcome are dropped with it.
     ///
     /// # Examples
     ///

@@ -343,7 +343,8 @@ impl<T> Receiver<T> {
         self.complete(slot, state).map_err(|RecvError| TryRecvError::Closed)
     }
 
-    /// True once the answer arrived or the sender is gone: awaiting resolves at once.
+    /// True once the answer arrived or the sender is gone (awaiting then resolves at once), and
+    /// after the receiver has returned its outcome (it must not be awaited again then).
     pub fn is_terminated(&self) -> bool {
         // SAFETY: the slot is live while we hold it.
         self.slot
