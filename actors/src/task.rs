@@ -109,29 +109,63 @@ struct Stopped {
 }
 
 /// The wakers of `Link::wait`: one (the usual case, `cancel_and_wait`) without an allocation.
+///
+/// Each waiting future has an entry of its own, under an id unique among the entries, and takes
+/// it out when it is dropped: a `wait()` raced with something else and dropped must not keep
+/// its waker (and the task that waker keeps alive) until the actor stops.
 #[derive(Default)]
 enum StopWaiters {
     #[default]
     None,
+    /// The entry of id 0: made only from `None`, so no other entry is there.
     One(Waker),
-    Many(Vec<Waker>),
+    /// In ascending id order (pushed at the end, removed in place), so the last id is the
+    /// largest.
+    Many(Vec<(u64, Waker)>),
 }
 
 impl StopWaiters {
-    /// Adds `waker` unless one that wakes the same task is there.
-    fn add(&mut self, waker: &Waker) {
+    /// Adds an entry for `waker`; returns its id.
+    fn add(&mut self, waker: &Waker) -> u64 {
         match self {
-            StopWaiters::None => *self = StopWaiters::One(waker.clone()),
-            StopWaiters::One(first) if first.will_wake(waker) => {}
+            StopWaiters::None => {
+                *self = StopWaiters::One(waker.clone());
+                0
+            }
             StopWaiters::One(_) => {
                 let StopWaiters::One(first) = std::mem::take(self) else { unreachable!() };
-                *self = StopWaiters::Many(vec![first, waker.clone()]);
+                *self = StopWaiters::Many(vec![(0, first), (1, waker.clone())]);
+                1
             }
             StopWaiters::Many(all) => {
-                if !all.iter().any(|w| w.will_wake(waker)) {
-                    all.push(waker.clone());
-                }
+                let id = all.last().map_or(0, |(last, _)| last + 1);
+                all.push((id, waker.clone()));
+                id
             }
+        }
+    }
+
+    /// The waker of entry `id`, if it is there.
+    fn get_mut(&mut self, id: u64) -> Option<&mut Waker> {
+        match self {
+            StopWaiters::None => None,
+            StopWaiters::One(waker) => (id == 0).then_some(waker),
+            StopWaiters::Many(all) => all.iter_mut().find(|(i, _)| *i == id).map(|(_, w)| w),
+        }
+    }
+
+    /// Takes entry `id` out, if it is there.
+    fn remove(&mut self, id: u64) -> Option<Waker> {
+        match self {
+            StopWaiters::One(_) if id == 0 => {
+                let StopWaiters::One(waker) = std::mem::take(self) else { unreachable!() };
+                Some(waker)
+            }
+            StopWaiters::Many(all) => {
+                let pos = all.iter().position(|(i, _)| *i == id)?;
+                Some(all.remove(pos).1)
+            }
+            _ => None,
         }
     }
 
@@ -142,7 +176,7 @@ impl StopWaiters {
         match self {
             StopWaiters::None => {}
             StopWaiters::One(waker) => wake(waker),
-            StopWaiters::Many(all) => all.into_iter().for_each(wake),
+            StopWaiters::Many(all) => all.into_iter().for_each(|(_, waker)| wake(waker)),
         }
     }
 }
@@ -295,7 +329,7 @@ impl<M: Send + 'static> Core<M> {
 
     /// Resolves once the actor has stopped and been torn down.
     pub(crate) fn stopped(&self) -> StoppedFuture<'_> {
-        StoppedFuture { stopped: &self.stopped }
+        StoppedFuture { stopped: &self.stopped, id: None }
     }
 }
 
@@ -338,12 +372,14 @@ unsafe fn waker_at<M: Send + 'static>(ptr: NonNull<Header>) -> Waker {
 /// The future of [`Core::stopped`].
 pub(crate) struct StoppedFuture<'a> {
     stopped: &'a Stopped,
+    /// Our entry in the waiters, once we have one.
+    id: Option<u64>,
 }
 
 impl Future for StoppedFuture<'_> {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let stopped = self.stopped;
         // Acquire: pairs with the release in `Stopped::set`.
         if stopped.done.load(Acquire) {
@@ -354,8 +390,32 @@ impl Future for StoppedFuture<'_> {
         if stopped.done.load(Acquire) {
             return Poll::Ready(());
         }
-        waiters.add(cx.waker());
+        // Our entry is there until `set` takes them all (and then `done` is seen above).
+        match self.id.and_then(|id| waiters.get_mut(id)) {
+            Some(waker) => {
+                if !waker.will_wake(cx.waker()) {
+                    *waker = cx.waker().clone();
+                }
+            }
+            None => {
+                let id = waiters.add(cx.waker());
+                drop(waiters);
+                self.id = Some(id);
+            }
+        }
         Poll::Pending
+    }
+}
+
+impl Drop for StoppedFuture<'_> {
+    fn drop(&mut self) {
+        let Some(id) = self.id else { return };
+        // Once `done` is set, `set` has taken (or is taking) every entry, ours included.
+        if !self.stopped.done.load(Acquire) {
+            // Dropped outside the lock: a waker's drop is foreign code.
+            let waker = self.stopped.waiters.lock().remove(id);
+            drop(waker);
+        }
     }
 }
 

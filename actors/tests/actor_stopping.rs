@@ -2,7 +2,7 @@
 //! runs, a `crash` hook that panics, the children of a crashed actor or of one whose `init`
 //! spawned them, a token reset and cancelled again, a receiver moved out of its context, weak
 //! links to a stopping or stopped actor or waiting on one, and where a `DynLink`'s cancel is
-//! recorded.
+//! recorded, and a `wait()` dropped before the actor stopped.
 //!
 //! Each test failed before the fix it guards (reviews of the crate on 2026-12-01 and -02).
 //! Hangs are detected with bounded waits (a thread blocking on the future, `recv_timeout`),
@@ -997,4 +997,56 @@ fn cancel_and_wait_on_a_proxy_waits_for_its_incarnation() {
     });
     log.lock().unwrap().push("outer stopped");
     assert_eq!(*log.lock().unwrap(), ["incarnation stopped", "outer stopped"]);
+}
+
+// A `wait()` future dropped before the actor stopped (raced with a reply or a timeout, then
+// dropped) kept its waker until the actor stopped: with a new task per request, every such
+// task's waker, and the task it keeps alive, piled up for the actor's whole life (review of
+// 2026-12-03).
+
+/// Says when it is woken; its `Arc`'s count says whether anybody still holds it.
+#[derive(Default)]
+struct TellWake(Mutex<Option<mpsc::Sender<()>>>);
+impl std::task::Wake for TellWake {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        if let Some(tx) = &*self.0.lock().unwrap() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[test]
+fn a_dropped_wait_future_lets_go_of_its_waker() {
+    use std::sync::Arc;
+    let rt = runtime(1);
+    let actor = rt.block_on(async { actor12::spawn::<Parent>(()) });
+    let pending_with = |waker: &Arc<TellWake>| {
+        let mut wait = actor.wait();
+        let waker = Waker::from(waker.clone());
+        assert!(wait.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+        wait
+    };
+    // Two waiters that stay, with dropped ones before, between and after them.
+    let dropped: Vec<Arc<TellWake>> = (0..30).map(|_| Arc::default()).collect();
+    let (woken_tx, woken) = mpsc::channel();
+    let kept: Vec<Arc<TellWake>> =
+        (0..2).map(|_| Arc::new(TellWake(Mutex::new(Some(woken_tx.clone()))))).collect();
+    let mut waits = Vec::new();
+    for (i, waker) in dropped.iter().enumerate() {
+        drop(pending_with(waker));
+        if i % 15 == 0 {
+            waits.push(pending_with(&kept[i / 15]));
+        }
+    }
+    for waker in &dropped {
+        assert_eq!(Arc::strong_count(waker), 1, "a dropped `wait()` still holds its waker");
+    }
+    actor.cancel(());
+    for _ in &kept {
+        woken.recv_timeout(HANG).expect("a waiting `wait()` was not woken");
+    }
+    drop(waits);
 }
