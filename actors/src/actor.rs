@@ -51,7 +51,7 @@ pub trait Actor: Sized + Send + 'static {
         tracing::Span::none()
     }
 
-    /// Capacity of the actor's mailbox: senders wait (or `try_send` fails) when it is full.
+    /// Capacity of the actor's mailbox: senders wait (or `try_send_raw` fails) when it is full.
     /// Defaults to 64, as in actor12 0.0.11; `usize::MAX` is unbounded, and 0 is taken as 1.
     fn mailbox_capacity() -> usize {
         64

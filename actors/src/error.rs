@@ -121,9 +121,11 @@ impl From<RecvError> for MessageError {
 /// Turns a transport failure into a reply value, so that an ask on a dead actor resolves to an
 /// answer (usually `Err`) instead of hanging or panicking.
 ///
-/// Implemented for `anyhow::Result<T>` and every error type `E`. Implement it for a reply
-/// type of your own crate (a struct or enum; `Result<T, MyError>` cannot get one, the orphan
-/// rule forbids it): or use `anyhow::Result`, or the two-step API, whose replies need none.
+/// Implemented for `anyhow::Result<T>` (from every error type) and for
+/// `Result<T, MessageError>` (from every error that converts into a [`MessageError`]: a dead
+/// actor is `SendFailed`, a dropped reply `RecvFailed`). Implement it for a reply type of your
+/// own crate (a struct or enum; `Result<T, MyError>` cannot get one, the orphan rule forbids
+/// it): or use one of those two, or the two-step API, whose replies need none.
 pub trait FromError<E> {
     /// The reply that stands for `err`.
     fn from_err(err: E) -> Self

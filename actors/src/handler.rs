@@ -14,9 +14,9 @@ use crate::oneshot::{self, RecvError};
 /// [`send_message`](crate::Link::send_message) with a [`HandlerMessage`](crate::HandlerMessage).
 ///
 /// `Reply` must be able to express the transport's failures (the actor is dead, the reply was
-/// dropped): `anyhow::Result<T>` can, so an ask never hangs or panics on a dead actor. A
-/// `Result<T, MyError>` cannot ([`FromError`](crate::FromError) says why): return
-/// `anyhow::Result<Result<T, MyError>>`, or a reply type of your own crate.
+/// dropped): `anyhow::Result<T>` and `Result<T, MessageError>` can, so an ask never hangs or
+/// panics on a dead actor. A `Result<T, MyError>` cannot ([`FromError`](crate::FromError) says
+/// why): return `anyhow::Result<Result<T, MyError>>`, or a reply type of your own crate.
 ///
 /// # Examples
 ///
