@@ -26,7 +26,8 @@ use crate::task;
 /// Cancelling the outer link (or dropping every clone of it) stops the relay and the current
 /// incarnation, and the outer link counts as stopped (`wait`, `cancel_and_wait`) once the
 /// incarnation has; dropping the `Proxy` stops both too. Either way the outer link is then dead:
-/// sends to it fail at once. Made inside an actor, the outer link is that actor's child, as an
+/// sends to it fail at once, and its token is cancelled. A cancel does not wait for room in a
+/// busy incarnation's mailbox: the message the relay was passing on is dropped with the rest. Made inside an actor, the outer link is that actor's child, as an
 /// actor spawned there would be: it stops (with its incarnation) when that actor stops.
 ///
 /// # Examples
@@ -290,9 +291,23 @@ async fn relay<A: Actor>(
         })
         .await;
         let Some((msg, link)) = next else { break };
-        if let Err(refused) = link.send_raw(msg).await {
+        // A cancel of the outer link ends the wait for room too (the relay's waker is the
+        // token's hook): an incarnation that makes room only once it is cancelled would
+        // otherwise hold the relay, which is what cancels it, for good. The message is dropped
+        // with the others still queued.
+        let mut send = std::pin::pin!(link.send_raw(msg));
+        let sent = poll_fn(|cx| {
+            if token.is_cancelled() {
+                return Poll::Ready(None);
+            }
+            send.as_mut().poll(cx).map(Some)
+        })
+        .await;
+        match sent {
+            None => break,
+            Some(Ok(())) => {}
             // The incarnation stopped: `forwarding` now waits for the next one.
-            held = Some(refused.into_inner());
+            Some(Err(refused)) => held = Some(refused.into_inner()),
         }
     }
     let link = {
@@ -300,6 +315,11 @@ async fn relay<A: Actor>(
         target.waker = None;
         target.link.clone()
     };
+    // Ended by the proxy's drop: the outer link's token is cancelled too, as an actor's is when
+    // it stops (its children stop with it, and `is_cancelled` says so).
+    if !token.is_cancelled() {
+        token.cancel(A::Cancel::default());
+    }
     if let (Some(link), Some(reason)) = (link, token.reason()) {
         link.token().cancel_with_reason(reason);
         // The outer link stops when the incarnation has: `cancel_and_wait` on it waits for the

@@ -1,6 +1,8 @@
 //! `Proxy<A>` (actor12 0.0.11's interface): one stable outer link in front of an actor that is
 //! started, shut down and restarted behind it.
 
+use std::time::Duration;
+
 use actor12::prelude::*;
 use actor12::{Call, MpscChannel, Multi, Proxy};
 
@@ -110,6 +112,7 @@ async fn dropping_the_proxy_stops_the_actor_and_the_outer_link() {
     inner.wait().await;
     link.wait().await;
     assert!(!link.alive());
+    assert!(link.token().is_cancelled(), "the outer link's token says it stopped");
     assert!(link.ask_dyn(Bump).await.is_err());
 }
 
@@ -148,4 +151,59 @@ fn reset_of_a_running_actor_panics() {
     let (proxy, _link) = Proxy::<Counter>::new(0);
     proxy.init();
     proxy.reset();
+}
+
+/// An actor whose handler runs until the actor is cancelled, with room for one message.
+struct Patient;
+
+impl Actor for Patient {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Patient))
+    }
+
+    fn mailbox_capacity() -> usize {
+        1
+    }
+}
+
+struct UntilCancelled;
+
+impl Handler<UntilCancelled> for Patient {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(
+        &mut self,
+        call: Call<'_, Self, Self::Reply>,
+        _: UntilCancelled,
+    ) -> Self::Reply {
+        call.ctx.token.cancelled().await;
+        Ok(())
+    }
+}
+
+/// Cancelling the outer link while the relay waits for room in the incarnation's full mailbox:
+/// the relay stops waiting and cancels the incarnation. It used to wait for the room first, which
+/// an incarnation busy until its own cancel never made: both waited for good.
+#[tokio::test]
+async fn cancelling_the_outer_link_while_the_relay_waits_for_room() {
+    let (proxy, link) = Proxy::<Patient>::new(());
+    proxy.init();
+    let inner = proxy.current().unwrap();
+    // The outer mailbox has room for one too: each tell returns once the relay has taken the
+    // one before. So after the fourth, the relay holds the third, waiting for room behind the
+    // second, which waits behind the first, whose handler runs until a cancel.
+    for _ in 0..4 {
+        link.tell_dyn(UntilCancelled).await;
+    }
+    let stopped = tokio::time::timeout(Duration::from_secs(60), link.cancel_and_wait(())).await;
+    assert!(stopped.is_ok(), "the outer link's cancel hung");
+    assert!(!inner.alive());
 }
