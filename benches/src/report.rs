@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::{BASELINE, Bench, median};
+use crate::{BASELINE, Bench, median, workers};
 
 /// The machine a run was measured on.
 #[derive(Debug, Clone)]
@@ -194,9 +194,10 @@ impl Report {
         }
         let _ = writeln!(
             md,
-            "- median of {} runs per cell, implementations interleaved round by round\n",
+            "- median of {} runs per cell, implementations interleaved round by round",
             self.rounds
         );
+        let _ = writeln!(md, "- {} workers for every multi-threaded runtime\n", workers());
         md.push_str(&table(&self.of(group)));
         md.push_str(
             "\nCells are ns per message (lower is better); `peer/actor12` is the peer's median \
@@ -215,6 +216,7 @@ impl Report {
         let _ = writeln!(out, "  \"date\": {},", json_str(&self.date));
         let _ = writeln!(out, "  \"command\": {},", json_str(&self.command));
         let _ = writeln!(out, "  \"rounds\": {},", self.rounds);
+        let _ = writeln!(out, "  \"workers\": {},", workers());
         let others = self.others_cpu.map_or("null".to_owned(), json_num);
         let _ = writeln!(out, "  \"others_cpu_share\": {others},");
         let _ = writeln!(out, "  \"machine\": {},", self.machine.json());

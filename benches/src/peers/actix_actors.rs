@@ -3,10 +3,10 @@
 //! with `Addr::send(..).await`, and stopped by a message whose handler calls `ctx.stop()`.
 //!
 //! An actix `System` runs every actor it starts on one thread (its arbiter): that is how actix is
-//! used, and it is why actix is not given 2 workers like the tokio-based columns. The workload's
-//! driver, the client of `ask` and the senders of `fan_in` are tasks on that same thread. actix
-//! has no way to await an actor's end from outside, so each actor says it has stopped from its
-//! `stopped` hook.
+//! used, and it is why actix is not given [`workers`](crate::workers) workers like the other
+//! columns. The workload's driver, the client of `ask` and the senders of `fan_in` are tasks on
+//! that same thread. actix has no way to await an actor's end from outside, so each actor says
+//! it has stopped from its `stopped` hook.
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -3,8 +3,9 @@
 //! queue as every other column; kameo's default is bounded to 64), told with `tell(..).await`,
 //! asked with `ask(..).await`, and stopped with `stop_gracefully` plus `wait_for_shutdown`.
 //!
-//! kameo runs on tokio: the same 2-worker runtime as the raw tokio column. Tasks that are not
-//! actors (the client of `ask`, the senders of `fan_in`) are plain tokio tasks.
+//! kameo runs on tokio: the same runtime as the raw tokio column, with
+//! [`workers`](crate::workers) workers. Tasks that are not actors (the client of `ask`, the
+//! senders of `fan_in`) are plain tokio tasks.
 
 use std::time::{Duration, Instant};
 

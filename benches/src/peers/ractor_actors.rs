@@ -2,8 +2,9 @@
 //! are spawned with `Actor::spawn`, told with `ActorRef::cast`, asked with `ActorRef::call` and
 //! an `RpcReplyPort`, and stopped with `ActorRef::stop` plus the spawn's join handle.
 //!
-//! ractor runs on tokio: the same 2-worker runtime as the raw tokio column. Tasks that are not
-//! actors (the client of `ask`, the senders of `fan_in`) are plain tokio tasks.
+//! ractor runs on tokio: the same runtime as the raw tokio column, with
+//! [`workers`](crate::workers) workers. Tasks that are not actors (the client of `ask`, the
+//! senders of `fan_in`) are plain tokio tasks.
 
 use std::time::{Duration, Instant};
 

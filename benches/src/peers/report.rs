@@ -53,15 +53,19 @@ pub struct PeerReport {
     pub results: Vec<Sampled>,
 }
 
-/// What the numbers mean, under every table.
-const NOTES: &str = "\
-Cells are the median over the rounds of nanoseconds per operation (lower is better), \
-operations as each table's title says. `vs best peer` divides the median by the best \
-(lowest) peer's median: 1.00x is the best peer, and for actor12 below 1.00x means faster \
-than every peer. tokio, ractor and kameo run on a tokio multi-threaded runtime with 2 \
-workers; actix runs every actor on its System's single thread, which spares it every \
-cross-thread wake-up (its latency is that of one thread). Bytes per actor: live heap \
-growth while the idle actors are alive, divided by their number.";
+/// What the numbers mean, under every table: `workers` is the run's [`workers`].
+fn notes(workers: usize) -> String {
+    format!(
+        "Cells are the median over the rounds of nanoseconds per operation (lower is better), \
+         operations as each table's title says. `vs best peer` divides the median by the best \
+         (lowest) peer's median: 1.00x is the best peer, and for actor12 below 1.00x means \
+         faster than every peer. actor12 runs on its own runtime, and tokio, ractor and kameo \
+         on a tokio multi-threaded runtime, each with {workers} workers; actix runs every actor \
+         on its System's single thread, which spares it every cross-thread wake-up (its latency \
+         is that of one thread). Bytes per actor: live heap growth while the idle actors are \
+         alive, divided by their number."
+    )
+}
 
 impl PeerReport {
     /// The workloads present, in order.
@@ -222,7 +226,7 @@ impl PeerReport {
             );
             md.push_str(&self.table(w));
         }
-        let _ = writeln!(md, "\n{NOTES}");
+        let _ = writeln!(md, "\n{}", notes(workers()));
         md
     }
 
@@ -332,8 +336,8 @@ impl PeerReport {
         let lines = [
             format!("{} threads (nproc), {}, {}; {}", m.nproc, m.cpu, m.os, self.date),
             format!(
-                "{} workers for tokio, ractor and kameo; actix on its 1-thread System; \
-                 ratios are to the best peer",
+                "{} workers for actor12, tokio, ractor and kameo; actix on its 1-thread \
+                 System; ratios are to the best peer",
                 workers()
             ),
         ];
