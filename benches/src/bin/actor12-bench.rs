@@ -5,7 +5,8 @@
 //! cargo run --release -p actor12-benches --bin actor12-bench [-- OPTIONS]
 //!
 //!   --rounds N     samples per benchmark (default 7)
-//!   --quick        one round of shorter runs, files not written: a smoke test
+//!   --quick        one round of shorter runs: a smoke test; files are written only with an
+//!                  explicit --out
 //!   --filter TEXT  only benchmarks whose `group/workload/impl` contains TEXT (ending TEXT
 //!                  with `$` anchors it at the end: `peers/ask/actor12$` is handler style
 //!                  alone); files are written only with an explicit --out
@@ -89,10 +90,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     }
     if options.quick {
         options.rounds = 1;
-        options.write = false;
     }
-    // A filtered run would replace a group's committed results with a part of them.
-    if options.filter.is_some() && out.is_none() {
+    // A quick or filtered run would replace a group's committed results with short runs or a
+    // part of them: it writes only where `--out` says.
+    if (options.quick || options.filter.is_some()) && out.is_none() {
         options.write = false;
     }
     options.rounds = rounds.unwrap_or(options.rounds);
@@ -401,7 +402,24 @@ fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::{matches, parse};
+
+    fn parsed(args: &[&str]) -> super::Options {
+        parse(args.iter().map(|a| a.to_string())).expect("valid arguments")
+    }
+
+    #[test]
+    fn quick_and_filter_write_only_with_an_explicit_out() {
+        assert!(parsed(&[]).write);
+        assert!(!parsed(&["--quick"]).write);
+        assert!(!parsed(&["--filter", "peers"]).write);
+        let quick = parsed(&["--quick", "--out", "/tmp/quick"]);
+        assert!(quick.write && quick.out == std::path::Path::new("/tmp/quick"));
+        assert_eq!(quick.rounds, 1);
+        assert!(parsed(&["--filter", "peers", "--out", "/tmp/f"]).write);
+        assert!(!parsed(&["--quick", "--out", "/tmp/quick", "--no-write"]).write);
+        assert_eq!(parsed(&["--quick", "--rounds", "3"]).rounds, 3);
+    }
 
     #[test]
     fn a_filter_matches_anywhere_unless_anchored_with_a_dollar() {
