@@ -1,21 +1,8 @@
 //! `actor12-bench`: runs every registered benchmark on every implementation in one process and
 //! prints one table of medians and ratios to actor12.
 //!
-//! ```text
-//! cargo run --release -p actor12-benches --bin actor12-bench [-- OPTIONS]
-//!
-//!   --rounds N     samples per benchmark (default 7)
-//!   --quick        one round of shorter runs: a smoke test; files are written only with an
-//!                  explicit --out
-//!   --filter TEXT  only benchmarks whose `group/workload/impl` contains TEXT (ending TEXT
-//!                  with `$` anchors it at the end: `peers/ask/actor12$` is handler style
-//!                  alone); files are written only with an explicit --out
-//!   --out DIR      where `<group>.json` and `<group>.md` (and `peers.svg`) go (default:
-//!                  docs/benchmarks in the workspace)
-//!   --no-write     print the table only
-//!   --workers N    worker threads of every multi-threaded runtime (default 2, this project's
-//!                  machines' cores)
-//! ```
+//! `cargo run --release -p actor12-benches --bin actor12-bench -- --help` lists the options
+//! ([`HELP`]).
 //!
 //! One untimed warm-up round comes first. Then each round runs every benchmark once; within a
 //! workload the implementations take turns going first, so that a slow patch of a noisy machine
@@ -44,7 +31,21 @@ use actor12_benches::{Bench, all};
 static ALLOC: peers::alloc::Counting = peers::alloc::Counting;
 
 const USAGE: &str = "usage: actor12-bench [--rounds N] [--quick] [--filter TEXT] [--out DIR] \
-                     [--no-write] [--workers N]";
+                     [--no-write] [--workers N] [--help]";
+
+/// What `--help` prints after [`USAGE`].
+const HELP: &str = "
+  --rounds N     samples per benchmark (default 7)
+  --quick        one round of shorter runs: a smoke test; files are written only with an
+                 explicit --out
+  --filter TEXT  only benchmarks whose `group/workload/impl` contains TEXT (ending TEXT
+                 with `$` anchors it at the end: `peers/ask/actor12$` is handler style
+                 alone); files are written only with an explicit --out
+  --out DIR      where `<group>.json` and `<group>.md` (and `peers.svg`) go (default:
+                 docs/benchmarks in the workspace); checked before the run starts
+  --no-write     print the table only
+  --workers N    worker threads of every multi-threaded runtime (default 2, this project's
+                 machines' cores)";
 
 struct Options {
     rounds: usize,
@@ -99,6 +100,14 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     options.rounds = rounds.unwrap_or(options.rounds);
     options.out = out.unwrap_or(options.out);
     Ok(options)
+}
+
+/// Makes `dir` if needed and checks that a file can be written there.
+fn writable(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(".actor12-bench-probe");
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(probe)
 }
 
 /// `docs/benchmarks` in the workspace this binary was built from.
@@ -244,8 +253,12 @@ fn main() -> ExitCode {
             if !message.is_empty() {
                 eprintln!("actor12-bench: {message}");
             }
+            if message.is_empty() {
+                println!("{USAGE}\n{HELP}");
+                return ExitCode::SUCCESS;
+            }
             eprintln!("{USAGE}");
-            return if message.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+            return ExitCode::FAILURE;
         }
     };
     if let Some(n) = options.workers {
@@ -271,6 +284,14 @@ fn main() -> ExitCode {
         }
     }
 
+    // Before the run, not after its minutes: a directory the results cannot go to.
+    if options.write
+        && let Err(e) = writable(&options.out)
+    {
+        eprintln!("actor12-bench: cannot write to {}: {e}", options.out.display());
+        return ExitCode::FAILURE;
+    }
+
     let machine = Machine::detect();
     let mut progress = Progress {
         tty: std::io::stderr().is_terminal(),
@@ -286,8 +307,7 @@ fn main() -> ExitCode {
     }
 
     let cpu_before = CpuTimes::now();
-    let mut samples: Vec<Vec<Sample>> =
-        jobs.iter().map(|_| Vec::with_capacity(options.rounds)).collect();
+    let mut samples: Vec<Vec<Sample>> = jobs.iter().map(|_| Vec::new()).collect();
     progress = Progress { done: 0, total: jobs.len() * options.rounds, ..progress };
     for round in 0..options.rounds {
         for r in &rows {
@@ -419,6 +439,19 @@ mod tests {
         assert!(parsed(&["--filter", "peers", "--out", "/tmp/f"]).write);
         assert!(!parsed(&["--quick", "--out", "/tmp/quick", "--no-write"]).write);
         assert_eq!(parsed(&["--quick", "--rounds", "3"]).rounds, 3);
+    }
+
+    #[test]
+    fn an_unwritable_out_is_refused_before_the_run() {
+        let dir = std::env::temp_dir().join(format!("actor12-bench-out-{}", std::process::id()));
+        assert!(super::writable(&dir).is_ok(), "made and writable");
+        assert!(dir.is_dir());
+        std::fs::remove_dir_all(&dir).unwrap();
+        // A path under a file cannot be a directory.
+        let file = std::env::temp_dir().join(format!("actor12-bench-file-{}", std::process::id()));
+        std::fs::write(&file, b"").unwrap();
+        assert!(super::writable(&file.join("out")).is_err());
+        std::fs::remove_file(file).unwrap();
     }
 
     #[test]
