@@ -144,8 +144,8 @@ impl Idle {
         }
     }
 
-    /// Registered sleepers (a snapshot, for the loom models).
-    #[cfg(actor12_loom)]
+    /// Registered sleepers (a snapshot, for the loom models and tests).
+    #[cfg(any(test, actor12_loom))]
     pub(crate) fn num_sleepers(&self) -> usize {
         self.sleepers.lock().len()
     }

@@ -541,8 +541,9 @@ fn fire_from_thread(timer: Arc<RemoteTimer>, deadline: Instant) {
 /// Cancels an entry of worker `worker`'s wheel of runtime `rt`: directly on that worker,
 /// through its inbox from another worker of the same runtime. Off that runtime's workers (an
 /// `abort` from a plain thread, a task's handle dropped in `block_on`) the runtime is looked up
-/// by its id, the cancel goes through the same inbox, and the worker is unparked: idle, it would
-/// otherwise sleep to that very deadline, its entry keeping the task's allocation alive. A
+/// by its id and the cancel goes through the same inbox. Either way the owner is unparked: idle,
+/// it would otherwise sleep to that very deadline, its entry keeping the task's allocation
+/// alive and its inbox growing by one message per cancel. A
 /// runtime that is gone, or whose worker has left, has dropped its wheel already.
 fn cancel_local(core: Option<&crate::worker::Core>, rt: u64, worker: usize, key: Key) {
     if let Some(core) = core
@@ -552,7 +553,9 @@ fn cancel_local(core: Option<&crate::worker::Core>, rt: u64, worker: usize, key:
             let removed = core.wheel.borrow_mut().remove(key);
             drop(removed);
         } else {
+            // Unparked as below: an idle owner would sleep to that very deadline.
             core.shared.remotes[worker].timers.cancel(key);
+            core.shared.remotes[worker].parker.unpark();
         }
     } else if let Some(shared) = crate::worker::Shared::find(rt) {
         shared.remotes[worker].timers.cancel(key);
@@ -791,5 +794,39 @@ mod tests {
         task.abort();
         assert!(task.is_finished(), "an idle task's abort drops its future at once");
         assert_eq!(wheel_len(true), 0, "the aborted task's sleep stayed in the wheel");
+    }
+
+    /// A task asleep on one worker's wheel and aborted on another worker (its future dropped
+    /// there, as a task stopping another does) has its entry removed soon, not at the deadline:
+    /// the cancel went to the owner's inbox without waking it, and an idle owner slept on for
+    /// the whole hour, its inbox and wheel keeping the message and the task's allocation.
+    #[test]
+    fn a_sleeping_task_aborted_on_another_worker_leaves_its_wheel_soon() {
+        use std::sync::atomic::AtomicBool;
+        let rt = crate::Runtime::builder().worker_threads(2).build().unwrap();
+        let h = rt.handle();
+        let armed = Arc::new(AtomicBool::new(false));
+        let sleeper = h.spawn_pinned(0, {
+            let armed = armed.clone();
+            let mut s = sleep(Duration::from_secs(3600));
+            std::future::poll_fn(move |cx| {
+                let poll = Pin::new(&mut s).poll(cx);
+                // Stored after the poll filed the entry in worker 0's wheel.
+                armed.store(true, SeqCst);
+                poll
+            })
+        });
+        // Worker 0 has filed the entry and both workers are idle.
+        let guard = Instant::now() + Duration::from_secs(60);
+        while !armed.load(SeqCst) || h.shared.idle.num_sleepers() < 2 {
+            assert!(Instant::now() < guard, "the workers never went idle");
+            std::thread::yield_now();
+        }
+        // The abort drops the future on worker 1, which sends the cancel to worker 0's inbox.
+        rt.block_on(h.spawn_pinned(1, async move { sleeper.abort() })).unwrap();
+        while h.shared.remotes[0].timers.has_messages() {
+            assert!(Instant::now() < guard, "the idle owner never took the cancel in");
+            std::thread::yield_now();
+        }
     }
 }
