@@ -131,8 +131,10 @@ impl RemoteTimer {
         self.orphaned.load(Relaxed)
     }
 
-    /// The sleep went away: no wake-up after this returns. Returns the key of its wheel entry
-    /// if the worker filed it and it has not fired: the caller has it removed.
+    /// The sleep went away: after this returns the timer holds no waker, so nothing wakes the
+    /// sleep's task but a fire that took the waker just before (and may still be waking it).
+    /// Returns the key of its wheel entry if the worker filed it and it has not fired: the
+    /// caller has it removed.
     pub(crate) fn cancel(&self) -> Option<Key> {
         let (waker, key, thread) = {
             let mut state = self.state.lock();
@@ -255,8 +257,8 @@ impl Inbox {
         let _ = self.push(InboxMsg::Cancel(key));
     }
 
-    /// Cancels `timer`, armed through this inbox (any thread): no wake-up after this returns,
-    /// and its wheel entry is removed at the owner's next turn, or never filed.
+    /// Cancels `timer`, armed through this inbox (any thread): it holds no waker after this
+    /// returns, and its wheel entry is removed at the owner's next turn, or never filed.
     pub(crate) fn cancel_timer(&self, timer: &RemoteTimer) {
         if let Some(key) = timer.cancel() {
             self.cancel(key);
@@ -533,8 +535,10 @@ fn fire_from_thread(timer: Arc<RemoteTimer>, deadline: Instant) {
                 state.thread = Some(handle.thread().clone());
             }
         }
-        // No thread either: wake now; the next poll checks the clock and tries again.
-        Err(_) => timer.fire(),
+        // No thread either: wake the sleep as an orphan, so that its next poll checks the
+        // clock and arms a new timer (another try at a thread). A plain fire would leave it
+        // re-polled at once, for good, without a timer.
+        Err(_) => timer.orphan(),
     }
 }
 
