@@ -27,8 +27,9 @@ use crate::task;
 /// incarnation, and the outer link counts as stopped (`wait`, `cancel_and_wait`) once the
 /// incarnation has; dropping the `Proxy` stops both too. Either way the outer link is then dead:
 /// sends to it fail at once, and its token is cancelled. A cancel does not wait for room in a
-/// busy incarnation's mailbox: the message the relay was passing on is dropped with the rest. Made inside an actor, the outer link is that actor's child, as an
-/// actor spawned there would be: it stops (with its incarnation) when that actor stops.
+/// busy incarnation's mailbox: the message the relay was passing on is dropped with the rest.
+/// Made inside an actor, the outer link is that actor's child, as an actor spawned there would
+/// be: it stops (with its incarnation) when that actor stops.
 ///
 /// # Examples
 ///
