@@ -143,7 +143,9 @@ pub trait Actor: Sized + Send + 'static {
     /// Builds the actor. Runs in `spawn`'s caller (the returned future runs on the actor's
     /// worker); `Err(reason)` stops the actor before it handles anything. If the actor is
     /// stopped while the future waits (its token cancelled, its last link dropped), the future
-    /// is dropped unfinished and the actor ends as a refused one does.
+    /// is dropped unfinished and the actor ends as a refused one does. A panic in `init`'s body
+    /// (before it returns its future) reaches `spawn`'s caller; the actor is gone, and the
+    /// actors `init` spawned are stopped with it.
     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self>;
 
     /// Spawns an actor of this type: see [`spawn`](crate::spawn).
@@ -643,9 +645,12 @@ where
     let core = link.inner.core();
     let mut tasks = TaskSet::new(handle);
     // A panic in the user's `init` propagates to the spawner, as a panic in any called function
-    // does; the guard then tears the half-built actor down.
-    let guard =
-        AbandonOnUnwind::<A::Message, LinkPart<A>, F> { core, _future: std::marker::PhantomData };
+    // does; the guard then tears the half-built actor down and stops the actors `init` spawned.
+    let guard = AbandonOnUnwind::<A::Message, LinkPart<A>, F, A::Cancel> {
+        core,
+        token: &token,
+        _future: std::marker::PhantomData,
+    };
     // Actors spawned by `init`'s body, before its future is first polled, are children too.
     let init = with_parent(&token, || {
         InitSlot::new(A::init(Init {
@@ -672,16 +677,30 @@ where
     link
 }
 
-/// Tears down an actor whose `init` panicked before its lifecycle was written.
-struct AbandonOnUnwind<'a, M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static> {
+/// Tears down an actor whose `init` panicked before its lifecycle was written, and cancels its
+/// token: the actors `init` spawned are its children, and stop with it, as they do when `init`'s
+/// future panics (a link `init` gave away would otherwise keep the token uncancelled).
+struct AbandonOnUnwind<'a, M, L, F, C>
+where
+    M: Send + 'static,
+    L: 'static,
+    F: Future<Output = ()> + Send + 'static,
+    C: Clone + Default + Send + Sync + 'static,
+{
     core: &'a CoreRef<M>,
+    token: &'a CancelToken<C>,
     _future: std::marker::PhantomData<fn(L, F)>,
 }
 
-impl<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static> Drop
-    for AbandonOnUnwind<'_, M, L, F>
+impl<M, L, F, C> Drop for AbandonOnUnwind<'_, M, L, F, C>
+where
+    M: Send + 'static,
+    L: 'static,
+    F: Future<Output = ()> + Send + 'static,
+    C: Clone + Default + Send + Sync + 'static,
 {
     fn drop(&mut self) {
+        self.token.cancel(C::default());
         // SAFETY: reached only while unwinding out of `init`, before `start`: we still hold the
         // run token of a core allocated for `L` and `F`.
         unsafe { task::abandon::<M, L, F>(self.core) };
