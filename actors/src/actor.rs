@@ -81,6 +81,10 @@ pub trait Actor: Sized + Send + 'static {
     /// Work that is not a message, raced with the mailbox on every cycle (a periodic flush, a
     /// socket). `Break(reason)` stops the actor. Never resolves by default.
     ///
+    /// A tick that is ready often does not starve the mailbox: after a tick the next cycle
+    /// looks at the mailbox first, and each tick counts against the actor's turn on its worker
+    /// as a message does.
+    ///
     /// Its future is made again for every cycle, that is after every message: keep what must
     /// last across messages in the actor, not in the future. A `sleep(period)` written in the
     /// body starts over with each message and, under a steady stream, never fires; an
@@ -181,8 +185,27 @@ impl<A: Actor, T: Future<Output = ControlFlow<A::Cancel>>> Future for NextEvent<
         if let Some(reason) = this.token.reason() {
             return Poll::Ready(Event::Cancelled(reason));
         }
+        // After a tick the mailbox goes first: a tick that is always ready (a flooded source it
+        // drains) would otherwise starve the messages, which actor12 0.0.11's unbiased select
+        // let through.
+        let after_tick = this.rx.take_ticked();
+        if after_tick {
+            if let Poll::Ready(msg) = this.rx.poll_recv(cx) {
+                return Poll::Ready(Event::Message(msg));
+            }
+            if this.rx.must_yield() {
+                return Poll::Pending;
+            }
+        }
         if let Poll::Ready(flow) = this.tick.as_mut().poll(cx) {
+            // A tick takes a unit of the run's budget, as a message does, so that one always
+            // ready still lets the other actors on the worker run.
+            this.rx.note_tick();
             return Poll::Ready(Event::Tick(flow));
+        }
+        if after_tick {
+            // Polled above: its pending receive says why the run waits.
+            return Poll::Pending;
         }
         this.rx.poll_recv(cx).map(Event::Message)
     }

@@ -42,6 +42,10 @@ impl<T: Send + 'static> ActorChannel for MpscChannel<T> {
 pub struct ActorReceiver<M: Send + 'static> {
     core: CoreRef<M>,
     detached: bool,
+    /// The default `cycle`'s last event was a tick: the mailbox goes first in the next one.
+    /// Here, not in the core: read on every cycle, it costs no check that this thread runs the
+    /// actor.
+    ticked: bool,
 }
 
 impl<M: Send + 'static> fmt::Debug for ActorReceiver<M> {
@@ -55,7 +59,7 @@ impl<M: Send + 'static> fmt::Debug for ActorReceiver<M> {
 
 impl<M: Send + 'static> ActorReceiver<M> {
     pub(crate) fn new(core: CoreRef<M>) -> Self {
-        ActorReceiver { core, detached: false }
+        ActorReceiver { core, detached: false, ticked: false }
     }
 
     /// The next message; `None` once the mailbox is closed and empty (the actor is stopping).
@@ -92,6 +96,48 @@ impl<M: Send + 'static> ActorReceiver<M> {
             RecvStep::Closed => Poll::Ready(None),
             RecvStep::Pending => Poll::Pending,
         }
+    }
+
+    /// For the default `cycle`'s bookkeeping of its tick: `None` for a detached receiver, else
+    /// the core, checked to be this thread's actor's.
+    #[inline(always)]
+    fn own_core(&self) -> Option<&CoreRef<M>> {
+        if self.detached {
+            return None;
+        }
+        assert!(
+            self.core.runs_here(),
+            "an actor's receiver was polled outside its actor's run (moved out of `ctx.rx`?)"
+        );
+        Some(&self.core)
+    }
+
+    /// True (and cleared) if the default `cycle`'s last event was a tick.
+    #[inline(always)]
+    pub(crate) fn take_ticked(&mut self) -> bool {
+        // Written only when set: the cycle without a tick only reads it.
+        if self.ticked {
+            self.ticked = false;
+            return true;
+        }
+        false
+    }
+
+    /// The default `cycle`'s tick fired: the mailbox goes first in the next cycle, and the tick
+    /// takes a unit of the run's budget (see `Core::note_tick`).
+    pub(crate) fn note_tick(&mut self) {
+        self.ticked = true;
+        if let Some(core) = self.own_core() {
+            // SAFETY: this thread runs the receiver's actor (checked), so it holds the run
+            // token.
+            unsafe { core.note_tick() }
+        }
+    }
+
+    /// True if the last `poll_recv` returned `Pending` to end the run.
+    pub(crate) fn must_yield(&mut self) -> bool {
+        // SAFETY: as in `note_tick`.
+        self.own_core().is_some_and(|core| unsafe { core.must_yield() })
     }
 
     /// Stops accepting messages: later sends fail; those already queued can still be received.

@@ -917,3 +917,45 @@ fn a_panicking_drop_at_shutdown_does_not_stop_the_teardown_of_the_others() {
     }
     eventually("the live count returned", || live::<LoudDrop>() == before);
 }
+
+// ---------------------------------------------------------------------------------------------
+// A `tick` that is always ready (a flooded source it drains) does not starve the mailbox, nor
+// the other actors on its worker: actor12 0.0.11 raced the two without a bias.
+
+struct Busy {
+    ticks: Arc<AtomicUsize>,
+}
+impl Actor for Busy {
+    type Message = Multi<Self>;
+    type Spec = Arc<AtomicUsize>;
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
+        std::future::ready(Ok(Busy { ticks: ctx.spec }))
+    }
+    fn tick(&mut self) -> impl Future<Output = ControlFlow<()>> + Send {
+        self.ticks.fetch_add(1, SeqCst);
+        std::future::ready(ControlFlow::Continue(()))
+    }
+}
+handlers!(Busy);
+
+#[test]
+fn an_always_ready_tick_leaves_room_for_messages_and_other_actors() {
+    let rt = runtime(1);
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let (busy, other) = rt.block_on(async {
+        (actor12::spawn::<Busy>(ticks.clone()), actor12::spawn::<TaskPanics>(()))
+    });
+    eventually("the tick ran", || ticks.load(SeqCst) > 0);
+    let asking = busy.clone();
+    let answer = resolves_within(async move { asking.ask_dyn(Ping).await });
+    assert!(matches!(answer, Some(Ok(()))), "a busy tick starved the actor's mailbox");
+    let asking = other.clone();
+    let answer = resolves_within(async move { asking.ask_dyn(Ping).await });
+    assert!(matches!(answer, Some(Ok(()))), "a busy tick starved another actor on its worker");
+    let stopping = busy.clone();
+    assert!(resolves_within(async move { stopping.cancel_and_wait(()).await }).is_some());
+}
