@@ -125,13 +125,18 @@ struct Lists<T> {
 
 /// A child node of another reason type, as its parent sees it.
 pub(crate) trait OtherChild: Send + Sync {
-    /// Cancels the node with its type's default reason, recording `at` (the parent's cancel).
-    fn cancel_default(&self, at: &'static Location<'static>);
+    /// Cancels the node and its subtree of its own reason type with that type's default
+    /// reason, recording `at` (the parent's cancel); pushes the children of yet other types it
+    /// finds onto `others`, for the caller's loop, rather than cancelling them in a nested call.
+    fn cancel_default(&self, at: &'static Location<'static>, others: &mut OtherWork);
 }
 
+/// Children of another reason type still to cancel, with the location of their parent's cancel.
+type OtherWork = Vec<(Weak<dyn OtherChild>, &'static Location<'static>)>;
+
 impl<T: Clone + Default + Send + Sync + 'static> OtherChild for Node<T> {
-    fn cancel_default(&self, at: &'static Location<'static>) {
-        self.cancel(CancelReason::new_with_loc(T::default(), at));
+    fn cancel_default(&self, at: &'static Location<'static>, others: &mut OtherWork) {
+        self.cancel_subtree(&CancelReason::new_with_loc(T::default(), at), others);
     }
 }
 
@@ -550,30 +555,52 @@ impl<T> Node<T> {
 
     /// Cancels this node and its subtree. A loop over the subtree rather than a call per level:
     /// a deep tree (a chain of actors, each spawned by the one before) overflowed the stack.
+    /// Children of other reason types go on a work list of their own, drained here: a chain
+    /// whose reason type changes at each level (actors of two types, each spawned by one of the
+    /// other) overflowed it too, with a nested call per change.
     fn cancel(&self, reason: CancelReason<T>)
+    where
+        T: Clone,
+    {
+        let mut others = OtherWork::new();
+        self.cancel_subtree(&reason, &mut others);
+        while let Some((child, at)) = others.pop() {
+            if let Some(child) = child.upgrade() {
+                child.cancel_default(at, &mut others);
+            }
+        }
+    }
+
+    /// Cancels this node and its subtree of this reason type; pushes the children of other
+    /// types onto `others`.
+    fn cancel_subtree(&self, reason: &CancelReason<T>, others: &mut OtherWork)
     where
         T: Clone,
     {
         // The node's own list of children is the work list: no allocation for a tree of one
         // level, the usual one (an actor and the actors it spawned).
-        let Some(mut pending) = self.cancel_one(&reason) else { return };
+        let Some(mut pending) = self.cancel_one(reason, others) else { return };
         while let Some(child) = pending.pop() {
             if let Some(child) = child.upgrade()
-                && let Some(children) = child.cancel_one(&reason)
+                && let Some(children) = child.cancel_one(reason, others)
             {
                 pending.extend(children);
             }
         }
     }
 
-    /// Cancels this node alone: wakes its waiters, cancels its children of other reason types,
-    /// and returns its children of this one, last first (so that popping them goes in order),
-    /// for the caller to cancel. `None` if it was cancelled already.
-    fn cancel_one(&self, reason: &CancelReason<T>) -> Option<Vec<Weak<Node<T>>>>
+    /// Cancels this node alone: wakes its waiters, pushes its children of other reason types
+    /// onto `others`, and returns its children of this one, last first (so that popping them
+    /// goes in order), for the caller to cancel. `None` if it was cancelled already.
+    fn cancel_one(
+        &self,
+        reason: &CancelReason<T>,
+        others: &mut OtherWork,
+    ) -> Option<Vec<Weak<Node<T>>>>
     where
         T: Clone,
     {
-        let (mut children, others, hook, waiters) = {
+        let (mut children, other_children, hook, waiters) = {
             let mut inner = self.inner.lock();
             if inner.reason.is_some() {
                 return None;
@@ -590,9 +617,8 @@ impl<T> Node<T> {
             (children, others, inner.hook.clone(), inner.take_waiters())
         };
         wake_each(hook.into_iter().chain(waiters.into_iter().map(|(_, waker)| waker)));
-        for child in others.iter().filter_map(Weak::upgrade) {
-            child.cancel_default(reason.location());
-        }
+        // Last first, as for `children`.
+        others.extend(other_children.into_iter().rev().map(|child| (child, reason.location())));
         children.reverse();
         Some(children)
     }
@@ -778,6 +804,30 @@ mod tests {
                 }
                 root.cancel(5);
                 chain.iter().all(|t| t.reason().map(|r| *r.value()) == Some(5))
+            })
+            .unwrap()
+            .join()
+            .expect("the cancel overflowed the stack");
+        assert!(cancelled);
+    }
+
+    #[test]
+    fn a_deep_tree_of_alternating_reason_types_is_cancelled_without_a_call_per_level() {
+        // Each level a `child_with` of another reason type than the one above: actors of two
+        // types, each spawned by one of the other. On a small stack, as above.
+        let cancelled = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let root = CancelToken::<u8>::new();
+                let (mut evens, mut odds) = (vec![root.clone()], Vec::<CancelToken<u16>>::new());
+                for _ in 0..20_000 {
+                    let odd: CancelToken<u16> = evens.last().unwrap().child_with();
+                    evens.push(odd.child_with());
+                    odds.push(odd);
+                }
+                root.cancel(5);
+                evens[1..].iter().all(|t| t.reason().map(|r| *r.value()) == Some(0))
+                    && odds.iter().all(|t| t.reason().map(|r| *r.value()) == Some(0))
             })
             .unwrap()
             .join()
