@@ -33,7 +33,7 @@
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, Location, catch_unwind};
+use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
@@ -127,16 +127,36 @@ struct Lists<T> {
 pub(crate) trait OtherChild: Send + Sync {
     /// Cancels the node and its subtree of its own reason type with that type's default
     /// reason, recording `at` (the parent's cancel); pushes the children of yet other types it
-    /// finds onto `others`, for the caller's loop, rather than cancelling them in a nested call.
-    fn cancel_default(&self, at: &'static Location<'static>, others: &mut OtherWork);
+    /// finds onto `walk`, for the caller's loop, rather than cancelling them in a nested call.
+    fn cancel_default(&self, at: &'static Location<'static>, walk: &mut Walk);
 }
 
-/// Children of another reason type still to cancel, with the location of their parent's cancel.
-type OtherWork = Vec<(Weak<dyn OtherChild>, &'static Location<'static>)>;
+/// What is left of a cancel's walk over a subtree, whatever the reason types on the way.
+#[derive(Default)]
+pub(crate) struct Walk {
+    /// Children of another reason type still to cancel, with where their parent's cancel was.
+    others: Vec<(Weak<dyn OtherChild>, &'static Location<'static>)>,
+    /// The first panic of the user's `Clone` or `Default` of a reason on the way: the walk goes
+    /// on without the node it was for, then the cancel resumes it.
+    panic: Option<Box<dyn Any + Send>>,
+}
+
+impl Walk {
+    /// Runs one step of the walk; a panic is kept for later.
+    fn step<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> Option<R> {
+        match catch_unwind(AssertUnwindSafe(|| f(self))) {
+            Ok(r) => Some(r),
+            Err(panic) => {
+                self.panic.get_or_insert(panic);
+                None
+            }
+        }
+    }
+}
 
 impl<T: Clone + Default + Send + Sync + 'static> OtherChild for Node<T> {
-    fn cancel_default(&self, at: &'static Location<'static>, others: &mut OtherWork) {
-        self.cancel_subtree(&CancelReason::new_with_loc(T::default(), at), others);
+    fn cancel_default(&self, at: &'static Location<'static>, walk: &mut Walk) {
+        self.cancel_subtree(&CancelReason::new_with_loc(T::default(), at), walk);
     }
 }
 
@@ -558,31 +578,39 @@ impl<T> Node<T> {
     /// Children of other reason types go on a work list of their own, drained here: a chain
     /// whose reason type changes at each level (actors of two types, each spawned by one of the
     /// other) overflowed it too, with a nested call per change.
+    ///
+    /// A panic of the reason's `Clone` (or, for a child of another type, `Default`) leaves the
+    /// node it was for uncancelled, and the walk goes on: the nodes taken off their parents'
+    /// lists are reachable from nowhere else. The first such panic is resumed at the end.
     fn cancel(&self, reason: CancelReason<T>)
     where
         T: Clone,
     {
-        let mut others = OtherWork::new();
-        self.cancel_subtree(&reason, &mut others);
-        while let Some((child, at)) = others.pop() {
+        let mut walk = Walk::default();
+        self.cancel_subtree(&reason, &mut walk);
+        while let Some((child, at)) = walk.others.pop() {
             if let Some(child) = child.upgrade() {
-                child.cancel_default(at, &mut others);
+                walk.step(|walk| child.cancel_default(at, walk));
             }
+        }
+        if let Some(panic) = walk.panic {
+            resume_unwind(panic);
         }
     }
 
     /// Cancels this node and its subtree of this reason type; pushes the children of other
-    /// types onto `others`.
-    fn cancel_subtree(&self, reason: &CancelReason<T>, others: &mut OtherWork)
+    /// types onto `walk`. A panic cancelling this node itself propagates (nothing has changed
+    /// yet); one for a node below it is kept in `walk`.
+    fn cancel_subtree(&self, reason: &CancelReason<T>, walk: &mut Walk)
     where
         T: Clone,
     {
         // The node's own list of children is the work list: no allocation for a tree of one
         // level, the usual one (an actor and the actors it spawned).
-        let Some(mut pending) = self.cancel_one(reason, others) else { return };
+        let Some(mut pending) = self.cancel_one(reason, walk) else { return };
         while let Some(child) = pending.pop() {
             if let Some(child) = child.upgrade()
-                && let Some(children) = child.cancel_one(reason, others)
+                && let Some(Some(children)) = walk.step(|walk| child.cancel_one(reason, walk))
             {
                 pending.extend(children);
             }
@@ -590,13 +618,9 @@ impl<T> Node<T> {
     }
 
     /// Cancels this node alone: wakes its waiters, pushes its children of other reason types
-    /// onto `others`, and returns its children of this one, last first (so that popping them
+    /// onto `walk`, and returns its children of this one, last first (so that popping them
     /// goes in order), for the caller to cancel. `None` if it was cancelled already.
-    fn cancel_one(
-        &self,
-        reason: &CancelReason<T>,
-        others: &mut OtherWork,
-    ) -> Option<Vec<Weak<Node<T>>>>
+    fn cancel_one(&self, reason: &CancelReason<T>, walk: &mut Walk) -> Option<Vec<Weak<Node<T>>>>
     where
         T: Clone,
     {
@@ -618,7 +642,8 @@ impl<T> Node<T> {
         };
         wake_each(hook.into_iter().chain(waiters.into_iter().map(|(_, waker)| waker)));
         // Last first, as for `children`.
-        others.extend(other_children.into_iter().rev().map(|child| (child, reason.location())));
+        walk.others
+            .extend(other_children.into_iter().rev().map(|child| (child, reason.location())));
         children.reverse();
         Some(children)
     }

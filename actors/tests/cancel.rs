@@ -138,3 +138,36 @@ fn cancel_races_child_creation_without_missing_a_child() {
         }
     }
 }
+
+thread_local! {
+    /// Clones of `Flaky` left before one panics.
+    static CLONES_BEFORE_PANIC: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// A reason whose `Clone` panics once, when `CLONES_BEFORE_PANIC` runs out.
+#[derive(Debug, Default)]
+struct Flaky;
+
+impl Clone for Flaky {
+    fn clone(&self) -> Self {
+        let left = CLONES_BEFORE_PANIC.get();
+        CLONES_BEFORE_PANIC.set(left.wrapping_sub(1));
+        assert!(left != 0, "a reason's clone panicked (expected by the test)");
+        Flaky
+    }
+}
+
+#[test]
+fn a_panicking_reason_clone_leaves_only_its_own_node_uncancelled() {
+    let root: CancelToken<Flaky> = CancelToken::new();
+    let children: Vec<_> = (0..5).map(|_| root.child()).collect();
+    let other: CancelToken<u8> = root.child_with();
+    // The root's own copy, then one per child: the third clone panics.
+    CLONES_BEFORE_PANIC.set(2);
+    let cancel = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| root.cancel(Flaky)));
+    CLONES_BEFORE_PANIC.set(usize::MAX);
+    assert!(cancel.is_err(), "the panic of the reason's clone reaches the caller");
+    assert!(root.is_cancelled() && other.is_cancelled());
+    let missed = children.iter().filter(|c| !c.is_cancelled()).count();
+    assert_eq!(missed, 1, "the cancel stopped at the panicking clone: the rest lost it");
+}
