@@ -257,7 +257,8 @@ impl<T> CancelToken<T> {
 
     /// A child token with another reason type `U`: cancelled, with `U::default()` and this
     /// token's cancel location, when this token is; its own cancel reaches only its subtree.
-    /// Starts cancelled if this token is.
+    /// Starts cancelled if this token is. If `U` is `T` after all, this is a
+    /// [`child`](Self::child): it gets this token's reason, not `T::default()`.
     ///
     /// An actor spawned while another actor's code runs gets its token this way when their
     /// `Cancel` types differ, so stopping an actor stops every actor it spawned.
@@ -276,6 +277,9 @@ impl<T> CancelToken<T> {
     /// parent.cancel("stop");
     /// assert_eq!(other.reason().map(|r| *r.value()), Some(0)); // `u32::default()`
     /// assert_eq!(*child.reason().unwrap().value(), 7); // the first reason stays
+    ///
+    /// let same: CancelToken<&str> = parent.child_with(); // the same type: a `child()`
+    /// assert_eq!(same.reason().map(|r| *r.value()), Some("stop"));
     /// ```
     pub fn child_with<U: Clone + Default + Send + Sync + 'static>(&self) -> CancelToken<U>
     where
