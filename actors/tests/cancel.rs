@@ -139,6 +139,41 @@ fn cancel_races_child_creation_without_missing_a_child() {
     }
 }
 
+/// Trees grown from several threads at once, at every depth and across reason types, while the
+/// root is cancelled: every token ends up cancelled, with the reason of its type.
+#[test]
+fn cancel_reaches_trees_grown_from_many_threads_at_once() {
+    for round in 0..50u32 {
+        let root: CancelToken<u32> = CancelToken::new();
+        let start = Arc::new(std::sync::Barrier::new(5));
+        let growers: Vec<_> = (0..4)
+            .map(|_| {
+                let (below, start) = (root.child(), start.clone());
+                thread::spawn(move || {
+                    start.wait();
+                    let (mut same, mut other) = (vec![below], Vec::<CancelToken<u8>>::new());
+                    for i in 0..200 {
+                        // Alternately deeper and wider; each with a child of another type.
+                        let parent = if i % 2 == 0 { same.last() } else { same.first() };
+                        let child = parent.unwrap().child();
+                        other.push(child.child_with());
+                        other.push(other.last().unwrap().child());
+                        same.push(child);
+                    }
+                    (same, other)
+                })
+            })
+            .collect();
+        start.wait();
+        root.cancel(round);
+        for grower in growers {
+            let (same, other) = grower.join().unwrap();
+            assert!(same.iter().all(|t| t.reason().map(|r| *r.value()) == Some(round)));
+            assert!(other.iter().all(|t| t.reason().map(|r| *r.value()) == Some(0)));
+        }
+    }
+}
+
 thread_local! {
     /// Clones of `Flaky` left before one panics.
     static CLONES_BEFORE_PANIC: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
