@@ -81,9 +81,9 @@ pub trait Actor: Sized + Send + 'static {
     /// Work that is not a message, raced with the mailbox on every cycle (a periodic flush, a
     /// socket). `Break(reason)` stops the actor. Never resolves by default.
     ///
-    /// A tick that is ready often does not starve the mailbox: after a tick the next cycle
-    /// looks at the mailbox first, and each tick counts against the actor's turn on its worker
-    /// as a message does.
+    /// A tick that is ready often does not starve the mailbox: after a tick that fires, a
+    /// message already waiting is handled before the tick is polled again, and each tick counts
+    /// against the actor's turn on its worker as a message does.
     ///
     /// Its future is made again for every cycle, that is after every message: keep what must
     /// last across messages in the actor, not in the future. A `sleep(period)` written in the
@@ -113,6 +113,11 @@ pub trait Actor: Sized + Send + 'static {
                     // A closure, so that the reason's location is this line (`CancelReason::new`
                     // passed as a function recorded one inside `core`).
                     Event::Tick(flow) => return flow.map_break(|value| CancelReason::new(value)),
+                    // A tick spent the run's budget (see `NextEvent::after_tick`).
+                    Event::Yield => {
+                        YieldOnce(false).await;
+                        return ControlFlow::Continue(());
+                    }
                     Event::Message(Some(msg)) => msg,
                     Event::Message(None) => return ControlFlow::Break(CancelReason::default()),
                 }
@@ -162,6 +167,8 @@ enum Event<C, M> {
     Cancelled(CancelReason<C>),
     Tick(ControlFlow<C>),
     Message(Option<M>),
+    /// The tick fired and spent the run's budget: the run should end.
+    Yield,
 }
 
 /// The default `cycle`'s select: the first of cancellation, `tick` and the next message.
@@ -185,29 +192,47 @@ impl<A: Actor, T: Future<Output = ControlFlow<A::Cancel>>> Future for NextEvent<
         if let Some(reason) = this.token.reason() {
             return Poll::Ready(Event::Cancelled(reason));
         }
-        // After a tick the mailbox goes first: a tick that is always ready (a flooded source it
-        // drains) would otherwise starve the messages, which actor12 0.0.11's unbiased select
-        // let through.
-        let after_tick = this.rx.take_ticked();
-        if after_tick {
-            if let Poll::Ready(msg) = this.rx.poll_recv(cx) {
-                return Poll::Ready(Event::Message(msg));
-            }
-            if this.rx.must_yield() {
-                return Poll::Pending;
-            }
-        }
         if let Poll::Ready(flow) = this.tick.as_mut().poll(cx) {
-            // A tick takes a unit of the run's budget, as a message does, so that one always
-            // ready still lets the other actors on the worker run.
-            this.rx.note_tick();
-            return Poll::Ready(Event::Tick(flow));
-        }
-        if after_tick {
-            // Polled above: its pending receive says why the run waits.
-            return Poll::Pending;
+            return this.after_tick(flow, cx);
         }
         this.rx.poll_recv(cx).map(Event::Message)
+    }
+}
+
+impl<A: Actor, T> NextEvent<'_, A, T> {
+    /// The tick fired. A `Continue` takes a unit of the run's budget, as a message does, and
+    /// gives way to a message already waiting (the `Continue` carries nothing, so nothing is
+    /// lost): without both, a tick that is always ready (a flooded source it drains) won every
+    /// cycle, as it is polled first, never let the mailbox be read and never gave the worker
+    /// back. Out of line: only the tick's path pays for it.
+    #[cold]
+    #[inline(never)]
+    fn after_tick(
+        &mut self,
+        flow: ControlFlow<A::Cancel>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Event<A::Cancel, A::Message>> {
+        if flow.is_break() {
+            return Poll::Ready(Event::Tick(flow));
+        }
+        self.rx.spend_budget();
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(msg) => Poll::Ready(Event::Message(msg)),
+            Poll::Pending if self.rx.must_yield() => Poll::Ready(Event::Yield),
+            Poll::Pending => Poll::Ready(Event::Tick(flow)),
+        }
+    }
+}
+
+/// Pending once (with the run's budget spent, the run then ends and the actor is queued again),
+/// then ready.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<()> {
+        if std::mem::replace(&mut self.0, true) { Poll::Ready(()) } else { Poll::Pending }
     }
 }
 

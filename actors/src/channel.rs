@@ -42,10 +42,6 @@ impl<T: Send + 'static> ActorChannel for MpscChannel<T> {
 pub struct ActorReceiver<M: Send + 'static> {
     core: CoreRef<M>,
     detached: bool,
-    /// The default `cycle`'s last event was a tick: the mailbox goes first in the next one.
-    /// Here, not in the core: read on every cycle, it costs no check that this thread runs the
-    /// actor.
-    ticked: bool,
 }
 
 impl<M: Send + 'static> fmt::Debug for ActorReceiver<M> {
@@ -59,7 +55,7 @@ impl<M: Send + 'static> fmt::Debug for ActorReceiver<M> {
 
 impl<M: Send + 'static> ActorReceiver<M> {
     pub(crate) fn new(core: CoreRef<M>) -> Self {
-        ActorReceiver { core, detached: false, ticked: false }
+        ActorReceiver { core, detached: false }
     }
 
     /// The next message; `None` once the mailbox is closed and empty (the actor is stopping).
@@ -100,7 +96,6 @@ impl<M: Send + 'static> ActorReceiver<M> {
 
     /// For the default `cycle`'s bookkeeping of its tick: `None` for a detached receiver, else
     /// the core, checked to be this thread's actor's.
-    #[inline(always)]
     fn own_core(&self) -> Option<&CoreRef<M>> {
         if self.detached {
             return None;
@@ -112,25 +107,13 @@ impl<M: Send + 'static> ActorReceiver<M> {
         Some(&self.core)
     }
 
-    /// True (and cleared) if the default `cycle`'s last event was a tick.
-    #[inline(always)]
-    pub(crate) fn take_ticked(&mut self) -> bool {
-        // Written only when set: the cycle without a tick only reads it.
-        if self.ticked {
-            self.ticked = false;
-            return true;
-        }
-        false
-    }
-
-    /// The default `cycle`'s tick fired: the mailbox goes first in the next cycle, and the tick
-    /// takes a unit of the run's budget (see `Core::note_tick`).
-    pub(crate) fn note_tick(&mut self) {
-        self.ticked = true;
+    /// The default `cycle`'s tick fired: it takes a unit of the run's budget (see
+    /// `actor::NextEvent::after_tick`).
+    pub(crate) fn spend_budget(&mut self) {
         if let Some(core) = self.own_core() {
             // SAFETY: this thread runs the receiver's actor (checked), so it holds the run
             // token.
-            unsafe { core.note_tick() }
+            unsafe { core.spend_budget() }
         }
     }
 
