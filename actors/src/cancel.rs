@@ -234,6 +234,11 @@ impl<T> CancelToken<T> {
 
     /// A token that is cancelled when this one is (and can be cancelled on its own).
     ///
+    /// A token holds its children weakly, and hears its ancestors' cancel through each token
+    /// between them: keep a clone of every intermediate token for as long as the tokens below
+    /// it must hear a cancel from above it (`root.child().child()` drops the middle token at
+    /// once, and `root.cancel(..)` then misses the grandchild). Actors' tokens are kept so.
+    ///
     /// # Examples
     ///
     /// ```
