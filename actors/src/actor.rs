@@ -81,9 +81,9 @@ pub trait Actor: Sized + Send + 'static {
     /// Work that is not a message, raced with the mailbox on every cycle (a periodic flush, a
     /// socket). `Break(reason)` stops the actor. Never resolves by default.
     ///
-    /// A tick that is ready often does not starve the mailbox: after a tick that fires, a
-    /// message already waiting is handled before the tick is polled again, and each tick counts
-    /// against the actor's turn on its worker as a message does.
+    /// A tick that is ready often does not starve the mailbox: after a tick that fires, the
+    /// next cycle looks at the mailbox first, and each tick counts against the actor's turn on
+    /// its worker as a message does.
     ///
     /// Its future is made again for every cycle, that is after every message: keep what must
     /// last across messages in the actor, not in the future. A `sleep(period)` written in the
@@ -113,11 +113,6 @@ pub trait Actor: Sized + Send + 'static {
                     // A closure, so that the reason's location is this line (`CancelReason::new`
                     // passed as a function recorded one inside `core`).
                     Event::Tick(flow) => return flow.map_break(|value| CancelReason::new(value)),
-                    // A tick spent the run's budget (see `NextEvent::after_tick`).
-                    Event::Yield => {
-                        YieldOnce(false).await;
-                        return ControlFlow::Continue(());
-                    }
                     Event::Message(Some(msg)) => msg,
                     Event::Message(None) => return ControlFlow::Break(CancelReason::default()),
                 }
@@ -167,8 +162,6 @@ enum Event<C, M> {
     Cancelled(CancelReason<C>),
     Tick(ControlFlow<C>),
     Message(Option<M>),
-    /// The tick fired and spent the run's budget: the run should end.
-    Yield,
 }
 
 /// The default `cycle`'s select: the first of cancellation, `tick` and the next message.
@@ -192,47 +185,44 @@ impl<A: Actor, T: Future<Output = ControlFlow<A::Cancel>>> Future for NextEvent<
         if let Some(reason) = this.token.reason() {
             return Poll::Ready(Event::Cancelled(reason));
         }
+        // After a tick the mailbox goes first: a tick that is always ready (a flooded source it
+        // drains) would otherwise starve the messages, which actor12 0.0.11's unbiased select
+        // let through. Out of line, so that a cycle after a message costs one read here.
+        if this.rx.ticked() {
+            return this.poll_after_tick(cx);
+        }
         if let Poll::Ready(flow) = this.tick.as_mut().poll(cx) {
-            return this.after_tick(flow, cx);
+            // A tick takes a unit of the run's budget, as a message does, so that one always
+            // ready still lets the other actors on the worker run.
+            this.rx.note_tick();
+            return Poll::Ready(Event::Tick(flow));
         }
         this.rx.poll_recv(cx).map(Event::Message)
     }
 }
 
-impl<A: Actor, T> NextEvent<'_, A, T> {
-    /// The tick fired. A `Continue` takes a unit of the run's budget, as a message does, and
-    /// gives way to a message already waiting (the `Continue` carries nothing, so nothing is
-    /// lost): without both, a tick that is always ready (a flooded source it drains) won every
-    /// cycle, as it is polled first, never let the mailbox be read and never gave the worker
-    /// back. Out of line: only the tick's path pays for it.
+impl<A: Actor, T: Future<Output = ControlFlow<A::Cancel>>> NextEvent<'_, A, T> {
+    /// The cycle after a tick: the mailbox first (a closed one stops the actor, as in any
+    /// cycle), then the tick again.
     #[cold]
     #[inline(never)]
-    fn after_tick(
+    fn poll_after_tick(
         &mut self,
-        flow: ControlFlow<A::Cancel>,
         cx: &mut std::task::Context<'_>,
     ) -> Poll<Event<A::Cancel, A::Message>> {
-        if flow.is_break() {
+        self.rx.clear_ticked();
+        if let Poll::Ready(msg) = self.rx.poll_recv(cx) {
+            return Poll::Ready(Event::Message(msg));
+        }
+        if self.rx.must_yield() {
+            return Poll::Pending;
+        }
+        if let Poll::Ready(flow) = self.tick.as_mut().poll(cx) {
+            self.rx.note_tick();
             return Poll::Ready(Event::Tick(flow));
         }
-        self.rx.spend_budget();
-        match self.rx.poll_recv(cx) {
-            Poll::Ready(msg) => Poll::Ready(Event::Message(msg)),
-            Poll::Pending if self.rx.must_yield() => Poll::Ready(Event::Yield),
-            Poll::Pending => Poll::Ready(Event::Tick(flow)),
-        }
-    }
-}
-
-/// Pending once (with the run's budget spent, the run then ends and the actor is queued again),
-/// then ready.
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<()> {
-        if std::mem::replace(&mut self.0, true) { Poll::Ready(()) } else { Poll::Pending }
+        // The receive polled above says why the run waits.
+        Poll::Pending
     }
 }
 

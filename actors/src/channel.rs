@@ -42,6 +42,10 @@ impl<T: Send + 'static> ActorChannel for MpscChannel<T> {
 pub struct ActorReceiver<M: Send + 'static> {
     core: CoreRef<M>,
     detached: bool,
+    /// The default `cycle`'s last event was a tick: the mailbox goes first in the next one.
+    /// Here, not in the core: read on every cycle, it costs no check that this thread runs the
+    /// actor.
+    ticked: bool,
 }
 
 impl<M: Send + 'static> fmt::Debug for ActorReceiver<M> {
@@ -55,7 +59,7 @@ impl<M: Send + 'static> fmt::Debug for ActorReceiver<M> {
 
 impl<M: Send + 'static> ActorReceiver<M> {
     pub(crate) fn new(core: CoreRef<M>) -> Self {
-        ActorReceiver { core, detached: false }
+        ActorReceiver { core, detached: false, ticked: false }
     }
 
     /// The next message; `None` once the mailbox is closed and empty (the actor is stopping).
@@ -107,13 +111,25 @@ impl<M: Send + 'static> ActorReceiver<M> {
         Some(&self.core)
     }
 
-    /// The default `cycle`'s tick fired: it takes a unit of the run's budget (see
-    /// `actor::NextEvent::after_tick`).
-    pub(crate) fn spend_budget(&mut self) {
+    /// True if the default `cycle`'s last event was a tick.
+    #[inline(always)]
+    pub(crate) fn ticked(&self) -> bool {
+        self.ticked
+    }
+
+    pub(crate) fn clear_ticked(&mut self) {
+        self.ticked = false;
+    }
+
+    /// The default `cycle`'s tick fired: the mailbox goes first in the next cycle, and the tick
+    /// takes a unit of the run's budget (see `Core::note_tick`).
+    #[inline(never)]
+    pub(crate) fn note_tick(&mut self) {
+        self.ticked = true;
         if let Some(core) = self.own_core() {
             // SAFETY: this thread runs the receiver's actor (checked), so it holds the run
             // token.
-            unsafe { core.spend_budget() }
+            unsafe { core.note_tick() }
         }
     }
 

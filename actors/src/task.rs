@@ -473,13 +473,15 @@ impl<M: Send + 'static> Core<M> {
 
 impl<M> Core<M> {
     /// The default `cycle`'s tick fired: it takes a unit of the run's budget, as a message
-    /// does (so an always-ready tick still lets the worker go).
+    /// does (so an always-ready tick still lets the worker go). A receive polled before the tick
+    /// in this cycle no longer says why the run waits.
     ///
     /// # Safety
     /// As for [`poll_recv`](Core::poll_recv).
-    pub(crate) unsafe fn spend_budget(&self) {
+    pub(crate) unsafe fn note_tick(&self) {
         let run = &self.run;
         run.budget.set(run.budget.get().saturating_sub(1));
+        run.waiting.set(Waiting::Other);
     }
 
     /// True if the last receive asked for the run to end (budget spent, or a message still
