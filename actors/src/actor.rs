@@ -738,7 +738,12 @@ where
     C: Clone + Default + Send + Sync + 'static,
 {
     fn drop(&mut self) {
-        self.token.cancel(C::default());
+        // We run during the unwind of `init`'s panic: a second panic here (the user's `Default`
+        // or `Clone` of the reason, resumed by the cancel's walk) would abort the process. The
+        // walk has cancelled what it could; the teardown below must run regardless.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.token.cancel(C::default())
+        }));
         // SAFETY: reached only while unwinding out of `init`, before `start`: we still hold the
         // run token of a core allocated for `L` and `F`.
         unsafe { task::abandon::<M, L, F>(self.core) };

@@ -987,3 +987,79 @@ fn an_always_ready_tick_does_not_keep_an_actor_with_a_closed_mailbox_running() {
     let waiting = busy.clone();
     assert!(resolves_within(async move { waiting.wait().await }).is_some(), "it ran on");
 }
+
+// ---------------------------------------------------------------------------------------------
+// A panic in `init`'s body, when the cancel that then stops what `init` made panics too (the
+// user's `Clone` of a reason, for a child token): the guard that tears the half-built actor down
+// cancelled its token during the unwind, and the second panic aborted the process instead of
+// reaching the spawner. (Failed before the fix: the test's process aborted.)
+
+/// Set by `init` just before it panics: from then on, `CloneBomb`'s second clone panics.
+static BOMB_ARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static BOMB_CLONES: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Debug, Default)]
+struct CloneBomb;
+
+impl Clone for CloneBomb {
+    fn clone(&self) -> Self {
+        // The first clone is the actor's own token's copy, the second its child's.
+        if BOMB_ARMED.load(SeqCst) {
+            let n = BOMB_CLONES.fetch_add(1, SeqCst);
+            assert!(n == 0, "a reason's clone panicked (expected by the test)");
+        }
+        CloneBomb
+    }
+}
+
+struct InitPanicCloneBomb;
+impl Actor for InitPanicCloneBomb {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = CloneBomb;
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
+        // A child token, and a link given away (as to an actor `init` spawned): the link keeps
+        // the actor's token from being cancelled by the last link's drop.
+        std::mem::forget(ctx.token.child());
+        std::mem::forget(ctx.link);
+        BOMB_ARMED.store(true, SeqCst);
+        panic!("init panics (expected by the test)");
+        #[allow(unreachable_code)]
+        std::future::ready(Ok(InitPanicCloneBomb))
+    }
+}
+
+/// Set in the process the test below starts: there it runs the scenario itself.
+const CHILD_ENV: &str = "ACTOR12_LIFECYCLE_MISUSE_CHILD";
+
+#[test]
+fn a_panic_in_init_whose_cancel_panics_too_reaches_the_spawner() {
+    if std::env::var_os(CHILD_ENV).is_some() {
+        let rt = runtime(1);
+        let caught = rt.block_on(async {
+            catch_unwind(AssertUnwindSafe(|| actor12::spawn::<InitPanicCloneBomb>(()))).is_err()
+        });
+        BOMB_ARMED.store(false, SeqCst);
+        assert!(caught, "the panic in init did not reach the spawner");
+        assert_eq!(BOMB_CLONES.load(SeqCst), 2, "the guard's cancel did not reach the child");
+        return;
+    }
+    // An abort takes the whole test binary down: the scenario runs in a process of its own.
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let name = "a_panic_in_init_whose_cancel_panics_too_reaches_the_spawner";
+    let out = std::process::Command::new(exe)
+        .args([name, "--exact", "--test-threads=1"])
+        .env(CHILD_ENV, "1")
+        .output()
+        .expect("failed to run the test binary");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "the scenario failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
