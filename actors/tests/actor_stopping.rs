@@ -20,29 +20,10 @@ use std::time::Duration;
 use actor12::cancel::{CancelReason, CancelToken};
 use actor12::prelude::*;
 use actor12::{ActorContext, ActorReceiver, Call, Multi};
-use support::actor;
-
-/// How long a future may take before it is taken for hung: Miri interprets the program
-/// hundreds of times slower than it runs.
-const HANG: Duration = Duration::from_secs(if cfg!(miri) { 600 } else { 3 });
+use support::{HANG, actor, resolves_within};
 
 fn runtime(workers: usize) -> actor12::rt::Runtime {
     actor12::rt::Runtime::builder().worker_threads(workers).build().unwrap()
-}
-
-/// Awaits `f` on a thread of its own; `None` if it did not resolve within [`HANG`].
-fn resolves_within<F>(f: F) -> Option<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let (tx, rx) = mpsc::channel();
-    // `block_on` of any runtime's handle polls `f` on this plain thread.
-    let handle = actor12::rt::Handle::current_or_default();
-    std::thread::spawn(move || {
-        let _ = tx.send(handle.block_on(f));
-    });
-    rx.recv_timeout(HANG).ok()
 }
 
 /// Handlers every test actor has: `Hold` (awaits a gate), `Boom` (panics), `Ping` (answers).

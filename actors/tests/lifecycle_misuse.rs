@@ -18,26 +18,12 @@ use std::time::Duration;
 use actor12::cancel::CancelReason;
 use actor12::prelude::*;
 use actor12::{ActorContext, Call, Multi, Terminate};
+use support::{HANG, resolves_within};
 
-/// A guard against a hang, never a timing assertion: generous for a loaded 2-core machine.
-const HANG: Duration = Duration::from_secs(if cfg!(miri) { 600 } else { 60 });
+mod support;
 
 fn runtime(workers: usize) -> actor12::rt::Runtime {
     actor12::rt::Runtime::builder().worker_threads(workers).build().unwrap()
-}
-
-/// Awaits `f` on a thread of its own; `None` if it did not resolve within [`HANG`].
-fn resolves_within<F>(f: F) -> Option<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let (tx, rx) = mpsc::channel();
-    let handle = actor12::rt::Handle::current_or_default();
-    std::thread::spawn(move || {
-        let _ = tx.send(handle.block_on(f));
-    });
-    rx.recv_timeout(HANG).ok()
 }
 
 /// Live instances of `A` now.

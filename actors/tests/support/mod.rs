@@ -1,5 +1,5 @@
 //! Actors shared by the integration tests.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_macros, unused_imports)]
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
@@ -37,6 +37,27 @@ pub fn scaled(n: u64, min: u64) -> u64 {
 
 pub fn runtime() -> actor12::rt::Runtime {
     actor12::rt::Runtime::builder().worker_threads(2).build().unwrap()
+}
+
+/// How long a future may take before it is taken for hung: a guard against a hang, never a
+/// timing assertion, so generous for a loaded 2-core machine; Miri interprets the program
+/// hundreds of times slower than it runs.
+pub const HANG: std::time::Duration =
+    std::time::Duration::from_secs(if cfg!(miri) { 600 } else { 60 });
+
+/// Awaits `f` on a thread of its own; `None` if it did not resolve within [`HANG`].
+pub fn resolves_within<F>(f: F) -> Option<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    // `block_on` of any runtime's handle polls `f` on this plain thread.
+    let handle = actor12::rt::Handle::current_or_default();
+    std::thread::spawn(move || {
+        let _ = tx.send(handle.block_on(f));
+    });
+    rx.recv_timeout(HANG).ok()
 }
 
 /// Counts its own drops and `terminate` calls, so tests can see the actor go away.
