@@ -18,7 +18,7 @@ use std::time::Duration;
 use actor12::cancel::CancelReason;
 use actor12::prelude::*;
 use actor12::{ActorContext, Call, Multi, Terminate};
-use support::{HANG, resolves_within};
+use support::{HANG, actor, resolves_within};
 
 mod support;
 
@@ -99,18 +99,10 @@ struct Orphan {
     _parent: Link<SyncInitPanic>,
     _guard: DropGuard,
 }
-impl Actor for Orphan {
-    type Message = Multi<Self>;
-    type Spec = (Link<SyncInitPanic>, Drops);
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
-        let (parent, drops) = ctx.spec;
-        std::future::ready(Ok(Orphan { _me: ctx.link, _parent: parent, _guard: DropGuard(drops) }))
-    }
-}
+actor!(Orphan, spec = (Link<SyncInitPanic>, Drops), cancel = (), init = |ctx| {
+    let (parent, drops) = ctx.spec;
+    Orphan { _me: ctx.link, _parent: parent, _guard: DropGuard(drops) }
+});
 
 struct SyncInitPanic;
 impl Actor for SyncInitPanic {
@@ -414,23 +406,14 @@ fn a_panic_in_state_span_or_mailbox_capacity_reaches_the_spawner_and_leaves_noth
 struct BreakAtOnce {
     terminated: mpsc::Sender<u32>,
 }
-impl Actor for BreakAtOnce {
-    type Message = Multi<Self>;
-    type Spec = mpsc::Sender<u32>;
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = u32;
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
-        std::future::ready(Ok(BreakAtOnce { terminated: ctx.spec }))
-    }
+actor!(BreakAtOnce, spec = mpsc::Sender<u32>, cancel = u32, init = |ctx| BreakAtOnce { terminated: ctx.spec }, extra = {
     async fn tick(&mut self) -> ControlFlow<u32> {
         ControlFlow::Break(9)
     }
     async fn terminate(self, _: ActorContext<Self>, reason: CancelReason<u32>) {
         let _ = self.terminated.send(*reason.value());
     }
-}
+});
 handlers!(BreakAtOnce);
 
 #[test]
@@ -517,33 +500,21 @@ struct Straggler {
     _me: Link<Straggler>,
     _guard: DropGuard,
 }
-impl Actor for Straggler {
-    type Message = Multi<Self>;
-    type Spec = Drops;
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
-        std::future::ready(Ok(Straggler { _me: ctx.link, _guard: DropGuard(ctx.spec) }))
-    }
-}
+actor!(
+    Straggler,
+    spec = Drops,
+    cancel = (),
+    init = |ctx| Straggler { _me: ctx.link, _guard: DropGuard(ctx.spec) }
+);
 
 struct SpawnsInTerminate {
     drops: Drops,
     break_tick: Option<actor12::oneshot::Receiver<()>>,
 }
-impl Actor for SpawnsInTerminate {
-    type Message = Multi<Self>;
-    type Spec = (Drops, Option<actor12::oneshot::Receiver<()>>);
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
-        let (drops, break_tick) = ctx.spec;
-        std::future::ready(Ok(SpawnsInTerminate { drops, break_tick }))
-    }
+actor!(SpawnsInTerminate, spec = (Drops, Option<actor12::oneshot::Receiver<()>>), cancel = (), init = |ctx| {
+    let (drops, break_tick) = ctx.spec;
+    SpawnsInTerminate { drops, break_tick }
+}, extra = {
     async fn tick(&mut self) -> ControlFlow<()> {
         match self.break_tick.as_mut() {
             Some(rx) => {
@@ -556,7 +527,7 @@ impl Actor for SpawnsInTerminate {
     async fn terminate(self, _: ActorContext<Self>, _: CancelReason<()>) {
         drop(actor12::spawn::<Straggler>(self.drops.clone()));
     }
-}
+});
 
 #[test]
 fn actors_spawned_in_terminate_stop_with_the_actor() {
@@ -733,23 +704,14 @@ fn dropping_the_runtime_mid_init_mid_handler_and_mid_terminate_ends_each_actor_o
 struct Drainer {
     handled: Arc<AtomicUsize>,
 }
-impl Actor for Drainer {
-    type Message = Multi<Self>;
-    type Spec = Arc<AtomicUsize>;
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
-        std::future::ready(Ok(Drainer { handled: ctx.spec }))
-    }
+actor!(Drainer, spec = Arc<AtomicUsize>, cancel = (), init = |ctx| Drainer { handled: ctx.spec }, extra = {
     fn mailbox_capacity() -> usize {
         4
     }
     fn termination_strategy(&mut self) -> Terminate {
         Terminate::ProcessAll
     }
-}
+});
 handlers!(Drainer);
 
 struct Count;
@@ -801,25 +763,17 @@ fn process_all_under_a_flood_answers_every_ask_once_and_never_hangs() {
 struct InitAcrossShutdown {
     _guard: DropGuard,
 }
-impl Actor for InitAcrossShutdown {
-    type Message = Multi<Self>;
-    type Spec = (Drops, Drops, mpsc::Sender<()>, mpsc::Receiver<()>);
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
-        let (drops, task_drops, entered, proceed) = ctx.spec;
-        let task = DropGuard(task_drops);
-        ctx.tasks.spawn(async move {
-            let _task = task;
-            std::future::pending::<()>().await;
-        });
-        let _ = entered.send(());
-        let _ = proceed.recv_timeout(HANG);
-        std::future::ready(Ok(InitAcrossShutdown { _guard: DropGuard(drops) }))
-    }
-}
+actor!(InitAcrossShutdown, spec = (Drops, Drops, mpsc::Sender<()>, mpsc::Receiver<()>), cancel = (), init = |ctx| {
+    let (drops, task_drops, entered, proceed) = ctx.spec;
+    let task = DropGuard(task_drops);
+    ctx.tasks.spawn(async move {
+        let _task = task;
+        std::future::pending::<()>().await;
+    });
+    let _ = entered.send(());
+    let _ = proceed.recv_timeout(HANG);
+    InitAcrossShutdown { _guard: DropGuard(drops) }
+});
 handlers!(InitAcrossShutdown);
 
 #[test]
@@ -868,18 +822,15 @@ impl Drop for LoudDrop {
         }
     }
 }
-impl Actor for LoudDrop {
-    type Message = Multi<Self>;
-    type Spec = (bool, Drops);
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
+actor!(
+    LoudDrop,
+    spec = (bool, Drops),
+    cancel = (),
+    init = |ctx| {
         let (loud, drops) = ctx.spec;
-        std::future::ready(Ok(LoudDrop { loud, _guard: DropGuard(drops) }))
+        LoudDrop { loud, _guard: DropGuard(drops) }
     }
-}
+);
 handlers!(LoudDrop);
 
 #[test]
@@ -912,21 +863,12 @@ fn a_panicking_drop_at_shutdown_does_not_stop_the_teardown_of_the_others() {
 struct Busy {
     ticks: Arc<AtomicUsize>,
 }
-impl Actor for Busy {
-    type Message = Multi<Self>;
-    type Spec = Arc<AtomicUsize>;
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
-        std::future::ready(Ok(Busy { ticks: ctx.spec }))
-    }
+actor!(Busy, spec = Arc<AtomicUsize>, cancel = (), init = |ctx| Busy { ticks: ctx.spec }, extra = {
     fn tick(&mut self) -> impl Future<Output = ControlFlow<()>> + Send {
         self.ticks.fetch_add(1, SeqCst);
         std::future::ready(ControlFlow::Continue(()))
     }
-}
+});
 handlers!(Busy);
 
 #[test]
