@@ -525,25 +525,16 @@ thread_local! {
 
 /// What `PARENT` points at: an actor's token, or a background task's owned copy of it.
 trait ParentRef {
-    fn parent(&self) -> &(dyn Parent + 'static);
     fn to_owned_parent(&self) -> Arc<dyn Parent>;
 }
 
 impl<C: Clone + Send + Sync + 'static> ParentRef for CancelToken<C> {
-    fn parent(&self) -> &(dyn Parent + 'static) {
-        self.as_parent()
-    }
-
     fn to_owned_parent(&self) -> Arc<dyn Parent> {
         self.to_parent()
     }
 }
 
 impl ParentRef for Arc<dyn Parent> {
-    fn parent(&self) -> &(dyn Parent + 'static) {
-        &**self
-    }
-
     fn to_owned_parent(&self) -> Arc<dyn Parent> {
         self.clone()
     }
@@ -569,7 +560,7 @@ pub(crate) fn token_for<C: Clone + Default + Send + Sync + 'static>() -> CancelT
     PARENT.with(|p| match p.get() {
         // SAFETY: the pointer is set only while `with_parent` runs on this thread, and points at
         // a token that outlives that call.
-        Some(parent) => CancelToken::below(unsafe { &*parent }.parent()),
+        Some(parent) => CancelToken::below(unsafe { &*parent }.to_owned_parent()),
         None => CancelToken::new(),
     })
 }

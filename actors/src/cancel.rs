@@ -26,19 +26,27 @@
 //!    a long-lived parent that spawns many short-lived children does not grow. A child of
 //!    another reason type ([`child_with`](CancelToken::child_with)) is registered the same way,
 //!    in a list of its own, and cancelled with its type's default reason.
-//! 5. Futures hold the node weakly too. When the last token of a node goes, its waiters are
-//!    woken: [`cancelled_or_dropped`](CancelToken::cancelled_or_dropped) resolves to `None`,
+//! 5. Children hold their parent strongly, so a node whose tokens are all dropped lives on for
+//!    as long as a node below it does, and passes its ancestors' cancel on. A node cancelled
+//!    from above lets its parent go (it is off the parent's list, and nothing more comes from
+//!    there); a chain of nodes is let go in a loop, not a call per level.
+//! 6. Futures hold the node weakly. When the last token of a node goes (a count of tokens, apart
+//!    from the `Arc`'s), its waiters are woken under the lock they register under:
+//!    [`cancelled_or_dropped`](CancelToken::cancelled_or_dropped) resolves to `None`,
 //!    [`cancelled`](CancelToken::cancelled) keeps waiting (it can never fire).
 
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 
-use crate::loom::{AtomicBool, Mutex, Ordering::*};
+use crate::loom::{AtomicBool, AtomicU32, Mutex, Ordering::*, fence};
 
 /// Why a token was cancelled: a value of the actor's `Cancel` type and where `cancel` was called.
 ///
@@ -102,11 +110,18 @@ impl<T: fmt::Debug> fmt::Debug for CancelReason<T> {
 
 struct Node<T> {
     cancelled: AtomicBool,
+    /// How many [`CancelToken`]s share this node. Not the `Arc`'s count: the node's children
+    /// hold it too (their `parent`), and outlive its last token.
+    tokens: AtomicU32,
     inner: Mutex<Inner<T>>,
 }
 
 struct Inner<T> {
     reason: Option<CancelReason<T>>,
+    /// The node this one is a child of, held strongly so that a node whose tokens are all gone
+    /// still passes its ancestors' cancel on to its children. Dropped once that cancel has come
+    /// (nothing else can come from above), or with the node.
+    parent: Up<T>,
     /// The first waker registered for good (`register_waker`: an actor's own), kept out of
     /// `waiters` so that a token with one such waker allocates nothing for it.
     hook: Option<Waker>,
@@ -121,6 +136,50 @@ struct Lists<T> {
     others: Vec<Weak<dyn OtherChild>>,
     waiters: Vec<(u64, Waker)>,
     next_waiter: u64,
+}
+
+/// A node's parent. Both pointers are thin, so that this is two words.
+enum Up<T> {
+    Root,
+    Same(Arc<Node<T>>),
+    /// A parent of another reason type ([`CancelToken::child_with`]).
+    Other(Box<Arc<dyn Parent>>),
+}
+
+impl<T> Up<T> {
+    /// Drops this pointer to a parent, and the chain above it that only it kept: in a loop, as a
+    /// long chain of nodes each kept only by the one below would otherwise drop a call per level.
+    #[inline]
+    fn release(self) {
+        // Inline for a root (most actors'), whose `release_chain` would be a call for nothing.
+        if !matches!(self, Up::Root) {
+            self.release_chain();
+        }
+    }
+
+    #[inline(never)]
+    fn release_chain(self) {
+        let mut up = self;
+        loop {
+            match up {
+                Up::Root => return,
+                // The last pointer to the parent: take the parent's own before it is dropped.
+                Up::Same(node) => match Arc::into_inner(node) {
+                    Some(mut node) => {
+                        up = std::mem::replace(&mut node.inner.get_mut().parent, Up::Root)
+                    }
+                    None => return,
+                },
+                Up::Other(parent) => {
+                    let mut next = Some(*parent);
+                    while let Some(parent) = next {
+                        next = parent.release();
+                    }
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// A child node of another reason type, as its parent sees it.
@@ -156,7 +215,7 @@ impl Walk {
 
 impl<T: Clone + Default + Send + Sync + 'static> OtherChild for Node<T> {
     fn cancel_default(&self, at: &'static Location<'static>, walk: &mut Walk) {
-        self.cancel_subtree(&CancelReason::new_with_loc(T::default(), at), walk);
+        self.cancel_subtree(&CancelReason::new_with_loc(T::default(), at), walk, true);
     }
 }
 
@@ -201,18 +260,82 @@ impl<T> Inner<T> {
 /// assert_eq!(child.reason().map(|r| *r.value()), Some("stop"));
 /// ```
 pub struct CancelToken<T> {
-    node: Arc<Node<T>>,
+    /// The node, through one strong count of its `Arc` that all its tokens share
+    /// (`Node::tokens` counts them), so that a clone or a drop is one atomic operation, not two.
+    /// From `Arc::into_raw`; the last token's drop gives the count back.
+    node: NonNull<Node<T>>,
+    /// A token owns a share of an `Arc<Node<T>>` (for the drop check).
+    _node: PhantomData<Arc<Node<T>>>,
 }
+
+// SAFETY: a token is a shared `Arc<Node<T>>` but for how its count is kept (atomically, in the
+// node), and `Arc<Node<T>>` is `Send` and `Sync` exactly when `T` is `Send` (the node keeps its
+// `T`s behind a mutex).
+unsafe impl<T: Send> Send for CancelToken<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Send> Sync for CancelToken<T> {}
 
 impl<T> Clone for CancelToken<T> {
     fn clone(&self) -> Self {
-        CancelToken { node: self.node.clone() }
+        // Relaxed, as `Arc::clone`: a new token comes from one the caller holds.
+        if self.node().tokens.fetch_add(1, Relaxed) > u32::MAX / 2 {
+            // As `Arc::clone` does for its count: billions of tokens leaked with `mem::forget`.
+            std::process::abort();
+        }
+        CancelToken { node: self.node, _node: PhantomData }
+    }
+}
+
+impl<T> Drop for CancelToken<T> {
+    #[inline]
+    fn drop(&mut self) {
+        // Release, and Acquire in `drop_last`, as `Arc`'s drop: every token's use of the node
+        // comes before the last one gives the tokens' count back.
+        if self.node().tokens.fetch_sub(1, Release) == 1 {
+            self.drop_last();
+        }
+    }
+}
+
+impl<T> CancelToken<T> {
+    #[inline(never)]
+    fn drop_last(&mut self) {
+        fence(Acquire);
+        // SAFETY: the last token gives back the count the first one took (`from_node`).
+        let node = unsafe { Arc::from_raw(self.node.as_ptr()) };
+        // Children, or a waiter polling now, keep the node: its waiters are woken here, under
+        // the lock they register under. Otherwise the node's drop, just below, wakes them.
+        if Arc::strong_count(&node) > 1 {
+            node.last_token_gone();
+        }
     }
 }
 
 impl<T> Default for CancelToken<T> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl<T> CancelToken<T> {
+    /// The first token of a new node (`tokens` is 1).
+    fn from_node(node: Arc<Node<T>>) -> Self {
+        let node = Arc::into_raw(node).cast_mut();
+        // SAFETY: `Arc::into_raw` never returns null.
+        CancelToken { node: unsafe { NonNull::new_unchecked(node) }, _node: PhantomData }
+    }
+
+    fn node(&self) -> &Node<T> {
+        // SAFETY: the tokens' strong count keeps the node while any token lives.
+        unsafe { self.node.as_ref() }
+    }
+
+    /// The node's `Arc`, lent (the tokens' count stays theirs).
+    fn with_arc<R>(&self, f: impl FnOnce(&Arc<Node<T>>) -> R) -> R {
+        // SAFETY: the pointer is from `Arc::into_raw`, and the tokens' count outlives the call;
+        // `ManuallyDrop` keeps this copy from giving the count back.
+        let node = ManuallyDrop::new(unsafe { Arc::from_raw(self.node.as_ptr()) });
+        f(&node)
     }
 }
 
@@ -229,15 +352,12 @@ impl<T> CancelToken<T> {
     /// assert!(token.reason().is_none());
     /// ```
     pub fn new() -> Self {
-        CancelToken { node: Node::new(None) }
+        CancelToken::from_node(Node::new(None, Up::Root))
     }
 
-    /// A token that is cancelled when this one is (and can be cancelled on its own).
-    ///
-    /// A token holds its children weakly, and hears its ancestors' cancel through each token
-    /// between them: keep a clone of every intermediate token for as long as the tokens below
-    /// it must hear a cancel from above it (`root.child().child()` drops the middle token at
-    /// once, and `root.cancel(..)` then misses the grandchild). Actors' tokens are kept so.
+    /// A token that is cancelled when this one is, or when any token above it is, whether or not
+    /// the tokens between are kept (`root.child().child()` hears `root`'s cancel); and that can
+    /// be cancelled on its own.
     ///
     /// # Examples
     ///
@@ -257,7 +377,7 @@ impl<T> CancelToken<T> {
     where
         T: Clone,
     {
-        CancelToken { node: self.node.child() }
+        CancelToken::from_node(self.with_arc(Node::child))
     }
 
     /// A child token with another reason type `U`: cancelled, with `U::default()` and this
@@ -290,43 +410,39 @@ impl<T> CancelToken<T> {
     where
         T: Clone + Send + Sync + 'static,
     {
-        CancelToken::below(&*self.node)
+        CancelToken::below(self.to_parent())
     }
 
     /// A token below `parent`: its [`child`](Self::child) if it has reason type `T`, else a
     /// [`child_with`](Self::child_with) of it.
-    pub(crate) fn below(parent: &(dyn Parent + 'static)) -> Self
+    pub(crate) fn below(parent: Arc<dyn Parent>) -> Self
     where
         T: Clone + Default + Send + Sync + 'static,
     {
-        if let Some(node) = parent.as_any().downcast_ref::<Node<T>>() {
-            return CancelToken { node: node.child() };
+        if parent.as_any().is::<Node<T>>() {
+            let Ok(node) = parent.into_any().downcast::<Node<T>>() else {
+                unreachable!("the type was checked above")
+            };
+            return CancelToken::from_node(Node::child(&node));
         }
-        let node = Node::<T>::new(None);
+        let node = Node::<T>::new(None, Up::Other(Box::new(parent.clone())));
         let weak: Weak<Node<T>> = Arc::downgrade(&node);
         if let Err(at) = parent.adopt(weak) {
-            // Nobody else has the node yet: cancelling it now is as if it started cancelled.
+            // Nobody else has the node yet: cancelling it now is as if it started cancelled,
+            // and a node cancelled from above needs its parent no more.
+            node.inner.lock().parent = Up::Root;
             node.cancel(CancelReason::new_with_loc(T::default(), at));
         }
-        CancelToken { node }
+        CancelToken::from_node(node)
     }
 
-    /// This token as a parent of tokens of any reason type.
-    #[cfg_attr(actor12_loom, allow(dead_code))] // used by the actor runtime, absent under loom
-    pub(crate) fn as_parent(&self) -> &(dyn Parent + 'static)
-    where
-        T: Clone + Send + Sync + 'static,
-    {
-        &*self.node
-    }
-
-    /// As [`as_parent`](Self::as_parent), owned: keeps the token's node.
+    /// This token as a parent of tokens of any reason type: keeps the token's node.
     #[cfg_attr(actor12_loom, allow(dead_code))] // used by the actor runtime, absent under loom
     pub(crate) fn to_parent(&self) -> Arc<dyn Parent>
     where
         T: Clone + Send + Sync + 'static,
     {
-        self.node.clone()
+        self.with_arc(|node| node.clone())
     }
 
     /// Cancels this token and its subtree, recording the caller's location. Cancelling twice
@@ -369,7 +485,7 @@ impl<T> CancelToken<T> {
     where
         T: Clone,
     {
-        self.node.cancel(reason);
+        self.node().cancel(reason);
     }
 
     /// True once cancelled. One atomic load.
@@ -387,7 +503,7 @@ impl<T> CancelToken<T> {
     /// ```
     pub fn is_cancelled(&self) -> bool {
         // Acquire: pairs with the release in `Node::cancel`, so a following `reason()` sees it.
-        self.node.cancelled.load(Acquire)
+        self.node().cancelled.load(Acquire)
     }
 
     /// The reason, once cancelled.
@@ -409,7 +525,7 @@ impl<T> CancelToken<T> {
         if !self.is_cancelled() {
             return None;
         }
-        self.node.inner.lock().reason.clone()
+        self.node().inner.lock().reason.clone()
     }
 
     /// Makes a cancelled token usable again: clears the reason and forgets the children (they
@@ -435,7 +551,7 @@ impl<T> CancelToken<T> {
     /// assert_eq!(*token.reason().unwrap().value(), 2);
     /// ```
     pub fn reset(&self) {
-        let mut inner = self.node.inner.lock();
+        let mut inner = self.node().inner.lock();
         if inner.reason.is_none() {
             return;
         }
@@ -444,7 +560,7 @@ impl<T> CancelToken<T> {
             lists.children.clear();
         }
         // Relaxed: under the lock, which later readers of the reason take.
-        self.node.cancelled.store(false, Relaxed);
+        self.node().cancelled.store(false, Relaxed);
     }
 
     /// Resolves with the reason once cancelled. Never resolves if every token of this node is
@@ -465,7 +581,7 @@ impl<T> CancelToken<T> {
     /// assert_eq!(*block_on(waiter.cancelled()).value(), 7);
     /// ```
     pub fn cancelled(&self) -> Cancelled<T> {
-        Cancelled { wait: Wait::new(&self.node) }
+        Cancelled { wait: self.with_arc(Wait::new) }
     }
 
     /// Resolves with the reason once cancelled, or `None` once every token of this node is
@@ -489,7 +605,7 @@ impl<T> CancelToken<T> {
     /// assert!(rt.block_on(waiter).is_none());
     /// ```
     pub fn cancelled_or_dropped(&self) -> CancelledOrDropped<T> {
-        CancelledOrDropped(Cancelled { wait: Wait::new(&self.node) })
+        CancelledOrDropped(Cancelled { wait: self.with_arc(Wait::new) })
     }
 }
 
@@ -504,7 +620,7 @@ impl<T> CancelToken<T> {
     // Unused in the loom build, which has no actors.
     #[cfg_attr(actor12_loom, allow(dead_code))]
     pub(crate) fn register_waker(&self, waker: Waker) -> bool {
-        let mut inner = self.node.inner.lock();
+        let mut inner = self.node().inner.lock();
         let live = inner.reason.is_none();
         if inner.hook.is_none() {
             inner.hook = Some(waker);
@@ -522,7 +638,7 @@ impl<T> CancelToken<T> {
     /// which a clone of the token kept by a user would otherwise keep alive.
     #[cfg_attr(actor12_loom, allow(dead_code))]
     pub(crate) fn clear_hook(&self) {
-        let hook = self.node.inner.lock().hook.take();
+        let hook = self.node().inner.lock().hook.take();
         // Outside the lock: dropping the last reference frees the actor's allocation.
         drop(hook);
     }
@@ -541,6 +657,11 @@ fn wake_each(wakers: impl Iterator<Item = Waker>) {
 pub(crate) trait Parent: Send + Sync {
     /// The node itself, for a child of the same reason type.
     fn as_any(&self) -> &dyn Any;
+    /// The node itself, owned, for a child of the same reason type to hold.
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+    /// Drops this pointer to the node; if it was the last, returns the node's own parent
+    /// pointer, for the caller to drop in turn ([`Up::release`]).
+    fn release(self: Arc<Self>) -> Option<Arc<dyn Parent>>;
     /// Registers a child of another reason type; if this node is cancelled already, registers
     /// nothing and returns where it was cancelled.
     fn adopt(&self, child: Weak<dyn OtherChild>) -> Result<(), &'static Location<'static>>;
@@ -549,6 +670,19 @@ pub(crate) trait Parent: Send + Sync {
 impl<T: Clone + Send + Sync + 'static> Parent for Node<T> {
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+
+    fn release(self: Arc<Self>) -> Option<Arc<dyn Parent>> {
+        let mut node = Arc::into_inner(self)?;
+        match std::mem::replace(&mut node.inner.get_mut().parent, Up::Root) {
+            Up::Root => None,
+            Up::Same(parent) => Some(parent),
+            Up::Other(parent) => Some(*parent),
+        }
     }
 
     fn adopt(&self, child: Weak<dyn OtherChild>) -> Result<(), &'static Location<'static>> {
@@ -562,24 +696,38 @@ impl<T: Clone + Send + Sync + 'static> Parent for Node<T> {
 }
 
 impl<T> Node<T> {
-    /// A child node: registered under the lock, or cancelled from the start if this one is.
-    fn child(&self) -> Arc<Self>
+    /// A child node: registered under the lock, or cancelled from the start if this one is
+    /// (then it needs no parent).
+    fn child(this: &Arc<Self>) -> Arc<Self>
     where
         T: Clone,
     {
-        let mut inner = self.inner.lock();
-        let child = Node::new(inner.reason.clone());
-        if inner.reason.is_none() {
-            push_pruned(&mut inner.lists().children, Arc::downgrade(&child));
+        let mut inner = this.inner.lock();
+        if let Some(reason) = &inner.reason {
+            return Node::new(Some(reason.clone()), Up::Root);
         }
+        let child = Node::new(None, Up::Same(this.clone()));
+        push_pruned(&mut inner.lists().children, Arc::downgrade(&child));
         child
     }
 
-    fn new(reason: Option<CancelReason<T>>) -> Arc<Self> {
+    /// A node with one token.
+    fn new(reason: Option<CancelReason<T>>, parent: Up<T>) -> Arc<Self> {
         Arc::new(Node {
             cancelled: AtomicBool::new(reason.is_some()),
-            inner: Mutex::new(Inner { reason, hook: None, lists: None }),
+            tokens: AtomicU32::new(1),
+            inner: Mutex::new(Inner { reason, parent, hook: None, lists: None }),
         })
+    }
+
+    /// Wakes the node's waiters, which see it dropped (`cancelled_or_dropped`), and drops its
+    /// hook: for a node that lives on without tokens, for its children's sake.
+    fn last_token_gone(&self) {
+        let (hook, waiters) = {
+            let mut inner = self.inner.lock();
+            (inner.hook.take(), inner.take_waiters())
+        };
+        wake_each(hook.into_iter().chain(waiters.into_iter().map(|(_, waker)| waker)));
     }
 
     /// Cancels this node and its subtree. A loop over the subtree rather than a call per level:
@@ -596,7 +744,7 @@ impl<T> Node<T> {
         T: Clone,
     {
         let mut walk = Walk::default();
-        self.cancel_subtree(&reason, &mut walk);
+        self.cancel_subtree(&reason, &mut walk, false);
         while let Some((child, at)) = walk.others.pop() {
             if let Some(child) = child.upgrade() {
                 walk.step(|walk| child.cancel_default(at, walk));
@@ -608,18 +756,19 @@ impl<T> Node<T> {
     }
 
     /// Cancels this node and its subtree of this reason type; pushes the children of other
-    /// types onto `walk`. A panic cancelling this node itself propagates (nothing has changed
-    /// yet); one for a node below it is kept in `walk`.
-    fn cancel_subtree(&self, reason: &CancelReason<T>, walk: &mut Walk)
+    /// types onto `walk`. `from_above`: the cancel is an ancestor's. A panic cancelling this
+    /// node itself propagates (nothing has changed yet); one for a node below it is kept in
+    /// `walk`.
+    fn cancel_subtree(&self, reason: &CancelReason<T>, walk: &mut Walk, from_above: bool)
     where
         T: Clone,
     {
         // The node's own list of children is the work list: no allocation for a tree of one
         // level, the usual one (an actor and the actors it spawned).
-        let Some(mut pending) = self.cancel_one(reason, walk) else { return };
+        let Some(mut pending) = self.cancel_one(reason, walk, from_above) else { return };
         while let Some(child) = pending.pop() {
             if let Some(child) = child.upgrade()
-                && let Some(Some(children)) = walk.step(|walk| child.cancel_one(reason, walk))
+                && let Some(Some(children)) = walk.step(|walk| child.cancel_one(reason, walk, true))
             {
                 pending.extend(children);
             }
@@ -628,14 +777,27 @@ impl<T> Node<T> {
 
     /// Cancels this node alone: wakes its waiters, pushes its children of other reason types
     /// onto `walk`, and returns its children of this one, last first (so that popping them
-    /// goes in order), for the caller to cancel. `None` if it was cancelled already.
-    fn cancel_one(&self, reason: &CancelReason<T>, walk: &mut Walk) -> Option<Vec<Weak<Node<T>>>>
+    /// goes in order), for the caller to cancel. `None` if it was cancelled already. Drops the
+    /// node's parent if the cancel comes from above: its parent has taken it off its list, and
+    /// nothing more can come from there.
+    fn cancel_one(
+        &self,
+        reason: &CancelReason<T>,
+        walk: &mut Walk,
+        from_above: bool,
+    ) -> Option<Vec<Weak<Node<T>>>>
     where
         T: Clone,
     {
+        let mut parent = Up::Root;
         let (mut children, other_children, hook, waiters) = {
             let mut inner = self.inner.lock();
+            if from_above {
+                parent = std::mem::replace(&mut inner.parent, Up::Root);
+            }
             if inner.reason.is_some() {
+                drop(inner);
+                parent.release();
                 return None;
             }
             inner.reason = Some(reason.clone());
@@ -649,6 +811,7 @@ impl<T> Node<T> {
             // The hook stays: after a `reset`, the next cancel must wake the actor again.
             (children, others, inner.hook.clone(), inner.take_waiters())
         };
+        parent.release();
         wake_each(hook.into_iter().chain(waiters.into_iter().map(|(_, waker)| waker)));
         // Last first, as for `children`.
         walk.others
@@ -660,11 +823,12 @@ impl<T> Node<T> {
 
 impl<T> Drop for Node<T> {
     fn drop(&mut self) {
-        // The last token is gone: wake `cancelled_or_dropped` waiters so they see `None`, and
-        // the hook. Nobody else can hold the lock now (`&mut self`).
+        // Unless its last token did, wake the waiters, which see the node gone, and the hook.
+        // Nobody else can hold the lock now (`&mut self`).
         let inner = self.inner.get_mut();
         let (hook, waiters) = (inner.hook.take(), inner.take_waiters());
         wake_each(hook.into_iter().chain(waiters.into_iter().map(|(_, waker)| waker)));
+        std::mem::replace(&mut inner.parent, Up::Root).release();
     }
 }
 
@@ -688,6 +852,10 @@ impl<T> Wait<T> {
         let mut inner = node.inner.lock();
         if let Some(reason) = &inner.reason {
             return Poll::Ready(Some(reason.clone()));
+        }
+        // Acquire: pairs with the last token's drop, which takes this lock after it.
+        if node.tokens.load(Acquire) == 0 {
+            return Poll::Ready(None);
         }
         let lists = inner.lists();
         match self.id.and_then(|id| lists.waiters.iter_mut().find(|(i, _)| *i == id)) {
@@ -792,12 +960,12 @@ mod tests {
     /// Every actor has a node: a leaf's must not carry room for children and waiters.
     #[test]
     fn a_leaf_token_node_holds_no_lists() {
-        assert!(std::mem::size_of::<Node<()>>() <= 56, "{}", std::mem::size_of::<Node<()>>());
+        assert!(std::mem::size_of::<Node<()>>() <= 64, "{}", std::mem::size_of::<Node<()>>());
         let parent = CancelToken::<()>::new();
-        assert!(parent.node.inner.lock().lists.is_none());
+        assert!(parent.node().inner.lock().lists.is_none());
         let child = parent.child();
-        assert!(child.node.inner.lock().lists.is_none());
-        assert!(parent.node.inner.lock().lists.is_some(), "the parent now has a child");
+        assert!(child.node().inner.lock().lists.is_none());
+        assert!(parent.node().inner.lock().lists.is_some(), "the parent now has a child");
         parent.cancel(());
         assert!(child.is_cancelled());
     }

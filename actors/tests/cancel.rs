@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use actor12::cancel::{CancelReason, CancelToken};
 
@@ -111,6 +112,67 @@ fn dropped_waiters_leave_no_registration_behind() {
 }
 
 #[test]
+fn tokens_below_dropped_tokens_still_hear_the_cancel_from_above() {
+    let root: CancelToken<u32> = CancelToken::new();
+    // The middle tokens are temporaries, dropped at the end of each statement.
+    let grandchild = root.child().child();
+    let other: CancelToken<u8> = root.child_with::<u16>().child_with();
+    let mixed: CancelToken<u32> = root.child_with::<u16>().child().child_with();
+    root.cancel(1u32);
+    assert_eq!(grandchild.reason().map(|r| *r.value()), Some(1));
+    assert_eq!(other.reason().map(|r| *r.value()), Some(0), "`u8::default()`");
+    assert_eq!(mixed.reason().map(|r| *r.value()), Some(0), "`u32::default()` from `u16`'s");
+}
+
+#[test]
+fn the_last_token_of_a_parent_ends_its_waiters_while_its_children_live_on() {
+    let root: CancelToken<u32> = CancelToken::new();
+    let middle = root.child();
+    let leaf = middle.child();
+    let (count, w) = waker();
+    let mut or_dropped = middle.cancelled_or_dropped();
+    let mut cancelled = middle.cancelled();
+    assert!(poll(&mut or_dropped, &w).is_pending());
+    assert!(poll(&mut cancelled, &w).is_pending());
+    drop(middle);
+    assert_eq!(count.0.load(SeqCst), 2, "both waiters are woken by the last token's drop");
+    assert_eq!(poll(&mut or_dropped, &w), Poll::Ready(None));
+    assert!(poll(&mut cancelled, &w).is_pending());
+    // The node lives on for the leaf, and passes the root's cancel on to it.
+    root.cancel(2u32);
+    assert_eq!(leaf.reason().map(|r| *r.value()), Some(2));
+    assert!(poll(&mut cancelled, &w).is_pending(), "its last token was dropped uncancelled");
+}
+
+/// Chains of tokens of which only the ends are kept, of one reason type and of two alternating:
+/// the root's cancel reaches the far end, and a chain is dropped without a call per level (a
+/// node is kept by its child; dropping the last would otherwise drop the chain recursively).
+#[test]
+fn long_chains_of_dropped_tokens_are_cancelled_and_dropped_without_a_call_per_level() {
+    let depth = scaled(100_000, 100);
+    let root: CancelToken<u32> = CancelToken::new();
+    let (mut same, mut mixed) = (root.child(), root.child());
+    for _ in 0..depth {
+        same = same.child();
+        let other: CancelToken<u16> = mixed.child_with();
+        mixed = other.child_with();
+    }
+    root.cancel(7u32);
+    assert_eq!(same.reason().map(|r| *r.value()), Some(7));
+    assert_eq!(mixed.reason().map(|r| *r.value()), Some(0), "`u32::default()` from `u16`'s");
+    // The same again, uncancelled: dropping the far end drops the chain.
+    let root: CancelToken<u32> = CancelToken::new();
+    let (mut same, mut mixed) = (root.child(), root.child());
+    for _ in 0..depth {
+        same = same.child();
+        let other: CancelToken<u16> = mixed.child_with();
+        mixed = other.child_with();
+    }
+    drop(root);
+    drop((same, mixed));
+}
+
+#[test]
 fn reset_makes_a_token_usable_again() {
     let token: CancelToken<u8> = CancelToken::new();
     let old_child = token.child();
@@ -180,6 +242,67 @@ fn cancel_reaches_trees_grown_from_many_threads_at_once() {
             assert!(same.iter().all(|t| t.reason().map(|r| *r.value()) == Some(round)));
             assert!(other.iter().all(|t| t.reason().map(|r| *r.value()) == Some(0)));
         }
+    }
+}
+
+/// Polls `fut` on this thread until it resolves, parked between polls; panics if it is not woken
+/// within a minute (ten under Miri): a guard against a lost wake-up, not a timing assertion.
+fn block_on<F: Future + Unpin>(mut fut: F) -> F::Output {
+    struct Unpark(thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let deadline = Instant::now() + Duration::from_secs(if cfg!(miri) { 600 } else { 60 });
+    loop {
+        if let Poll::Ready(output) = poll(&mut fut, &waker) {
+            return output;
+        }
+        let left = deadline.checked_duration_since(Instant::now());
+        thread::park_timeout(left.expect("the future was never woken: a lost wake-up"));
+    }
+}
+
+/// A waiter against a thread dropping the last token of its node, which a child keeps alive or
+/// nothing does: the waiter is woken, or sees the drop, either way.
+#[test]
+fn cancelled_or_dropped_races_the_drop_of_the_last_token() {
+    for round in 0..scaled(2_000, 20) {
+        let token: CancelToken<u32> = CancelToken::new();
+        let child = (round % 2 == 0).then(|| token.child());
+        let waiter = token.cancelled_or_dropped();
+        let dropper = thread::spawn(move || drop(token));
+        assert!(block_on(waiter).is_none());
+        dropper.join().unwrap();
+        drop(child);
+    }
+}
+
+/// The root's cancel against a thread dropping the tokens between the root and the ones kept:
+/// whichever comes first, the kept tokens are cancelled. (The loom models do not see the nodes'
+/// reference counts, which are std's; this runs the race for real, and under Miri in CI.)
+#[test]
+fn cancel_races_the_drop_of_the_tokens_between() {
+    for round in 0..scaled(2_000, 20) {
+        let root: CancelToken<u32> = CancelToken::new();
+        let middle = root.child();
+        let other: CancelToken<u16> = middle.child_with();
+        let (same, mixed): (_, CancelToken<u32>) = (middle.child().child(), other.child_with());
+        let start = Arc::new(std::sync::Barrier::new(2));
+        let dropper = {
+            let start = start.clone();
+            thread::spawn(move || {
+                start.wait();
+                drop((middle, other));
+            })
+        };
+        start.wait();
+        root.cancel(round);
+        dropper.join().unwrap();
+        assert_eq!(same.reason().map(|r| *r.value()), Some(round));
+        assert_eq!(mixed.reason().map(|r| *r.value()), Some(0), "`u32::default()`");
     }
 }
 

@@ -1,6 +1,13 @@
 //! loom: the CancelToken tree. A cancel of the parent races the creation of a child (of the
 //! same reason type, or of another one) and a future waiting on the child: the child is always
-//! cancelled, the waiter always woken.
+//! cancelled, the waiter always woken. A waiter also races the drop of the last token of a node
+//! kept by a child.
+//!
+//! Nodes are kept by std's `Arc`s, whose counts loom does not see (it takes the drop of a node
+//! its last token freed for a race with the waiter that last locked it): the races that end
+//! with a node freed run for real, and under Miri, in `actors/tests/cancel.rs`: a waiter
+//! against the last token's drop, and a cancel against the drop of the tokens between the
+//! root and the ones kept.
 #![cfg(actor12_loom)]
 
 use actor12::cancel::CancelToken;
@@ -42,5 +49,22 @@ fn parent_cancel_versus_child_of_another_type_and_waiter() {
         canceller.join().unwrap();
         assert!(other.is_cancelled());
         assert_eq!(root.reason().map(|r| *r.value()), Some(3));
+    });
+}
+
+#[test]
+fn a_waiter_versus_the_drop_of_the_last_token_of_a_node_with_children() {
+    loom::model(|| {
+        let root: CancelToken<u8> = CancelToken::new();
+        let middle = root.child();
+        let leaf = middle.child();
+        let waiter = middle.cancelled_or_dropped();
+        let dropper = thread::spawn(move || drop(middle));
+        // Registered before the drop or after it: woken, or it sees the drop.
+        assert!(block_on(waiter).is_none());
+        dropper.join().unwrap();
+        // The node lives on for the leaf, and passes the cancel on.
+        root.cancel(3u8);
+        assert_eq!(leaf.reason().map(|r| *r.value()), Some(3));
     });
 }
