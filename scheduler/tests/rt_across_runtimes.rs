@@ -12,9 +12,8 @@ use std::time::{Duration, Instant};
 
 use actor12_scheduler::{Runtime, time};
 
-fn rt(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().unwrap()
-}
+mod support;
+use support::rt;
 
 /// Bound for anything that should finish promptly.
 const HANG: Duration = Duration::from_secs(5);

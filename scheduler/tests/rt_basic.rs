@@ -10,18 +10,8 @@ use std::time::Duration;
 
 use actor12_scheduler::{Handle, Runtime, current_worker, spawn, spawn_pinned, yield_now};
 
-fn rt(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().unwrap()
-}
-
-/// Counts drops of the future that owns it.
-struct DropCount(Arc<AtomicUsize>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
+mod support;
+use support::{DropCount, rt};
 
 /// A minimal executor for a plain thread, to show that `spawn` works outside any runtime.
 fn wait<F: Future>(f: F) -> F::Output {

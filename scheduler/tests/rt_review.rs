@@ -14,29 +14,10 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use actor12_scheduler::task::{self, Header, TaskRef, Vtable};
-use actor12_scheduler::{Handle, JoinError, Runtime, spawn, time};
+use actor12_scheduler::{Handle, JoinError, spawn, time};
 
-fn rt(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().unwrap()
-}
-
-/// Runs `f` on a thread and fails if it has not returned after a minute (it would hang).
-fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("{what}: hung"))
-}
-
-/// Counts drops of the future that owns it.
-struct DropCount(Arc<AtomicUsize>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
+mod support;
+use support::{DropCount, rt, within};
 
 /// Blocks until the shutdown flag of `handle`'s runtime is set: a spawn is then cancelled at
 /// once, on this thread.

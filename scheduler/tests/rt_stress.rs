@@ -12,31 +12,16 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use actor12_scheduler::{Runtime, spawn, yield_now};
+use actor12_scheduler::{spawn, yield_now};
 
-fn size(n: usize) -> usize {
-    let div: usize =
-        std::env::var("ACTOR12_STRESS_DIV").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    (n / div.max(1)).max(4)
-}
-
-fn rt() -> Runtime {
-    Runtime::builder().worker_threads(2).build().unwrap()
-}
-
-struct DropCount(Arc<AtomicUsize>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
+mod support;
+use support::{DropCount, rt, size};
 
 #[test]
 fn tasks_spawned_from_many_threads_each_run_once() {
     let total = size(1_000_000);
     let threads = 4;
-    let rt = rt();
+    let rt = rt(2);
     let seen: Arc<Vec<AtomicU8>> = Arc::new((0..total).map(|_| AtomicU8::new(0)).collect());
     let done = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = mpsc::channel();
@@ -102,7 +87,7 @@ impl Signal {
 
 #[test]
 fn tasks_waking_each_other_across_workers() {
-    let rt = rt();
+    let rt = rt(2);
     let rings = 4;
     let ring_len = 8;
     let laps = size(2_000);
@@ -137,7 +122,7 @@ fn tasks_waking_each_other_across_workers() {
 
 #[test]
 fn abort_storm_drops_each_task_once() {
-    let rt = rt();
+    let rt = rt(2);
     let n = size(50_000);
     let drops = Arc::new(AtomicUsize::new(0));
     let handles: Vec<_> = (0..n)
@@ -189,7 +174,7 @@ fn abort_storm_drops_each_task_once() {
 
 #[test]
 fn shutdown_while_busy_drops_everything_once() {
-    let rt = rt();
+    let rt = rt(2);
     let created = Arc::new(AtomicUsize::new(0));
     let drops = Arc::new(AtomicUsize::new(0));
     let target = size(20_000);
@@ -228,7 +213,7 @@ fn shutdown_while_busy_drops_everything_once() {
 #[test]
 fn timeouts_off_the_workers_from_many_threads() {
     use actor12_scheduler::time::timeout;
-    let rt = rt();
+    let rt = rt(2);
     let per_thread = size(20_000);
     let threads: Vec<_> = (0..4)
         .map(|t| {

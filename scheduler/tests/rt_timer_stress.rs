@@ -10,34 +10,10 @@ use std::task::Poll;
 use std::time::Duration;
 
 use actor12_scheduler::time::{sleep, timeout};
-use actor12_scheduler::{Handle, Runtime, yield_now};
+use actor12_scheduler::{Handle, yield_now};
 
-fn size(n: usize) -> usize {
-    let div: usize =
-        std::env::var("ACTOR12_STRESS_DIV").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    (n / div.max(1)).max(4)
-}
-
-fn rt(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().unwrap()
-}
-
-/// Runs `f` on a thread and fails if it has not returned after two minutes (it would hang).
-fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| panic!("{what}: hung"))
-}
-
-struct DropCount(Arc<AtomicUsize>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
+mod support;
+use support::{DropCount, rt, size, within};
 
 /// Polls `fut` once in `block_on` of `h` (arming its timer there) and gives it back.
 fn poll_once<F: Future + Unpin + Send>(h: &Handle, mut fut: F) -> Result<F::Output, F> {

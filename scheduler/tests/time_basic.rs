@@ -8,12 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use actor12_scheduler::spawn;
 use actor12_scheduler::time::{interval, sleep, sleep_until, timeout};
-use actor12_scheduler::{Runtime, spawn};
 
-fn rt(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().unwrap()
-}
+mod support;
+use support::rt;
 
 #[test]
 fn sleeps_never_end_early() {
