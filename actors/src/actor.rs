@@ -626,7 +626,7 @@ impl<C: Clone + Default + Send + Sync + 'static, F: Future> Future for Scoped<C,
 impl<C: Clone + Default + Send + Sync + 'static, F> Drop for Scoped<C, F> {
     fn drop(&mut self) {
         if !self.finished {
-            self.token.cancel(C::default());
+            self.token.cancel_in_drop();
         }
         // Nothing is left to wake: a token clone kept by a user keeps the token, not the actor.
         self.token.clear_hook();
@@ -729,12 +729,8 @@ where
     C: Clone + Default + Send + Sync + 'static,
 {
     fn drop(&mut self) {
-        // We run during the unwind of `init`'s panic: a second panic here (the user's `Default`
-        // or `Clone` of the reason, resumed by the cancel's walk) would abort the process. The
-        // walk has cancelled what it could; the teardown below must run regardless.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.token.cancel(C::default())
-        }));
+        // We run during the unwind of `init`'s panic: the teardown below must run regardless.
+        self.token.cancel_in_drop();
         // SAFETY: reached only while unwinding out of `init`, before `start`: we still hold the
         // run token of a core allocated for `L` and `F`.
         unsafe { task::abandon::<M, L, F>(self.core) };

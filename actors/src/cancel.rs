@@ -633,6 +633,22 @@ impl<T> CancelToken<T> {
         live
     }
 
+    /// Cancels with `T::default()` from a destructor, the caller's location recorded. A panic of
+    /// the user's `Default` or `Clone` of the reason on the way is dropped here (the walk has
+    /// cancelled all it could, and the panic hook has reported it): in a destructor it would
+    /// leave the rest of the destructor undone, or, during an unwind, abort the process.
+    #[track_caller]
+    #[cfg_attr(actor12_loom, allow(dead_code))]
+    pub(crate) fn cancel_in_drop(&self)
+    where
+        T: Clone + Default,
+    {
+        let at = Location::caller();
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            self.cancel_with_reason(CancelReason::new_with_loc(T::default(), at))
+        }));
+    }
+
     /// Drops the hook (the first waker registered for good), once its actor's lifecycle is
     /// over and nothing is left to wake: the hook holds a reference to the actor's allocation,
     /// which a clone of the token kept by a user would otherwise keep alive.

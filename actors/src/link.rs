@@ -193,7 +193,7 @@ pub(crate) struct LinkPart<A: Actor> {
 
 impl<A: Actor> Drop for LinkPart<A> {
     fn drop(&mut self) {
-        self.token.cancel(A::Cancel::default());
+        self.token.cancel_in_drop();
     }
 }
 

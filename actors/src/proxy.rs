@@ -204,12 +204,12 @@ impl<A: Actor> Drop for Proxy<A> {
         let link = {
             let mut target = self.shared.target.lock();
             target.closed = true;
-            target.token.cancel(A::Cancel::default());
+            target.token.cancel_in_drop();
             target.wake();
             target.link.take()
         };
         if let Some(link) = link {
-            link.cancel(A::Cancel::default());
+            link.token().cancel_in_drop();
         }
     }
 }

@@ -975,9 +975,13 @@ fn a_panic_in_init_whose_cancel_panics_too_reaches_the_spawner() {
         assert_eq!(BOMB_CLONES.load(SeqCst), 2, "the guard's cancel did not reach the child");
         return;
     }
-    // An abort takes the whole test binary down: the scenario runs in a process of its own.
+    passes_in_a_process_of_its_own("a_panic_in_init_whose_cancel_panics_too_reaches_the_spawner");
+}
+
+/// Runs this binary's test `name` in a process of its own, with [`CHILD_ENV`] set (there the test
+/// runs its scenario), and fails unless it passes: an abort would take the whole binary down.
+fn passes_in_a_process_of_its_own(name: &str) {
     let exe = std::env::current_exe().expect("the test binary's path");
-    let name = "a_panic_in_init_whose_cancel_panics_too_reaches_the_spawner";
     let out = std::process::Command::new(exe)
         .args([name, "--exact", "--test-threads=1"])
         .env(CHILD_ENV, "1")
@@ -989,5 +993,48 @@ fn a_panic_in_init_whose_cancel_panics_too_reaches_the_spawner() {
         "the scenario failed ({}):\n{stdout}\n{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The last link dropped by an unwind (a panic in the code that holds it), when the cancel that
+// then stops the actor panics too (the user's `Clone` of a reason, for a child token): the
+// second panic, in the link's destructor, aborted the process. (Failed before the fix: the
+// test's process aborted.)
+
+struct LastLinkCloneBomb;
+impl Actor for LastLinkCloneBomb {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = CloneBomb;
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
+        std::mem::forget(ctx.token.child());
+        std::future::ready(Ok(LastLinkCloneBomb))
+    }
+}
+
+#[test]
+fn a_panic_while_holding_the_last_link_whose_cancel_panics_too_unwinds_as_usual() {
+    if std::env::var_os(CHILD_ENV).is_some() {
+        let rt = runtime(1);
+        let caught = rt.block_on(async {
+            let link = actor12::spawn::<LastLinkCloneBomb>(());
+            catch_unwind(AssertUnwindSafe(move || {
+                let _last = link;
+                BOMB_ARMED.store(true, SeqCst);
+                panic!("a panic while holding the last link (expected by the test)");
+            }))
+            .is_err()
+        });
+        BOMB_ARMED.store(false, SeqCst);
+        assert!(caught, "the panic did not unwind to its `catch_unwind`");
+        assert!(BOMB_CLONES.load(SeqCst) >= 2, "the cancel did not reach the child");
+        return;
+    }
+    passes_in_a_process_of_its_own(
+        "a_panic_while_holding_the_last_link_whose_cancel_panics_too_unwinds_as_usual",
     );
 }
