@@ -874,10 +874,13 @@ impl<T> Wait<T> {
             return Poll::Ready(None);
         }
         let lists = inner.lists();
+        // A waker replaced is dropped after the lock: it may hold the node's last token, whose
+        // drop takes the lock (`last_token_gone`).
+        let mut replaced = None;
         match self.id.and_then(|id| lists.waiters.iter_mut().find(|(i, _)| *i == id)) {
             Some((_, waker)) => {
                 if !waker.will_wake(cx.waker()) {
-                    *waker = cx.waker().clone();
+                    replaced = Some(std::mem::replace(waker, cx.waker().clone()));
                 }
             }
             None => {
@@ -887,6 +890,8 @@ impl<T> Wait<T> {
                 self.id = Some(id);
             }
         }
+        drop(inner);
+        drop(replaced);
         Poll::Pending
     }
 }
@@ -895,11 +900,13 @@ impl<T> Drop for Wait<T> {
     fn drop(&mut self) {
         if let (Some(id), Some(node)) = (self.id, self.node.upgrade()) {
             let mut inner = node.inner.lock();
-            if let Some(lists) = &mut inner.lists
-                && let Some(pos) = lists.waiters.iter().position(|(i, _)| *i == id)
-            {
-                lists.waiters.swap_remove(pos);
-            }
+            let removed = inner.lists.as_mut().and_then(|lists| {
+                let pos = lists.waiters.iter().position(|(i, _)| *i == id)?;
+                Some(lists.waiters.swap_remove(pos))
+            });
+            // After the lock: the waker may hold the node's last token, whose drop takes it.
+            drop(inner);
+            drop(removed);
         }
     }
 }

@@ -338,3 +338,53 @@ fn a_panicking_reason_clone_leaves_only_its_own_node_uncancelled() {
     let missed = children.iter().filter(|c| !c.is_cancelled()).count();
     assert_eq!(missed, 1, "the cancel stopped at the panicking clone: the rest lost it");
 }
+
+/// A waker that holds a token (as a task whose future holds one does), and does nothing else.
+struct HoldsToken(#[allow(dead_code)] CancelToken<u8>);
+
+impl Wake for HoldsToken {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// Runs `f` on a thread of its own; panics if it has not returned within a minute (ten under
+/// Miri): a guard against a deadlock, not a timing assertion.
+fn finishes(f: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        f();
+        done.send(()).unwrap();
+    });
+    let limit = Duration::from_secs(if cfg!(miri) { 600 } else { 60 });
+    finished.recv_timeout(limit).expect("deadlocked: the node's lock was taken twice");
+}
+
+/// The waker a waiter gave up (dropped with the waiter, or replaced by the next poll's) may hold
+/// the node's last token: dropping it must not take the node's lock again.
+#[test]
+fn a_waker_holding_the_last_token_may_be_dropped_by_its_waiter() {
+    finishes(|| {
+        let token: CancelToken<u8> = CancelToken::new();
+        let _child = token.child();
+        let mut waiter = token.cancelled_or_dropped();
+        let holder = Waker::from(Arc::new(HoldsToken(token)));
+        assert!(poll(&mut waiter, &holder).is_pending());
+        drop(holder);
+        // The waiter's registration is the last owner of the waker, and so of the token.
+        drop(waiter);
+    });
+    finishes(|| {
+        let token: CancelToken<u8> = CancelToken::new();
+        let mut waiter = token.cancelled_or_dropped();
+        let holder = Waker::from(Arc::new(HoldsToken(token)));
+        assert!(poll(&mut waiter, &holder).is_pending());
+        drop(holder);
+        // Polled with another waker: the old one, and the last token, go.
+        let (count, other) = waker();
+        match poll(&mut waiter, &other) {
+            Poll::Ready(None) => {}
+            Poll::Pending => assert_eq!(count.0.load(SeqCst), 1, "the drop woke the waiter"),
+            Poll::Ready(Some(_)) => panic!("never cancelled"),
+        }
+        assert_eq!(poll(&mut waiter, &other), Poll::Ready(None));
+    });
+}
