@@ -22,14 +22,17 @@
 //!    missed.
 //! 3. A waiting future registers its waker under the node's lock after checking the reason
 //!    under the same lock, so a cancel either precedes the check or finds the waker.
-//! 4. Parents hold their children weakly: a child with no token left is gone and is pruned;
-//!    a long-lived parent that spawns many short-lived children does not grow. A child of
+//! 4. Parents hold their children weakly: a child with no node below it is gone once its last
+//!    token is, and is pruned; a long-lived parent that spawns many short-lived children does
+//!    not grow. A child of
 //!    another reason type ([`child_with`](CancelToken::child_with)) is registered the same way,
 //!    in a list of its own, and cancelled with its type's default reason.
 //! 5. Children hold their parent strongly, so a node whose tokens are all dropped lives on for
-//!    as long as a node below it does, and passes its ancestors' cancel on. A node cancelled
-//!    from above lets its parent go (it is off the parent's list, and nothing more comes from
-//!    there); a chain of nodes is let go in a loop, not a call per level.
+//!    as long as a node below it does, and passes its ancestors' cancel on. Children let go of
+//!    their parent once no cancel can come through it any more: when they are cancelled from
+//!    above (they are off its list), or when it has neither a token nor a parent left (its last
+//!    token's drop then detaches them, under each child's lock, and on down through the children
+//!    left without a token too). A chain of nodes is let go in a loop, not a call per level.
 //! 6. Futures hold the node weakly. When the last token of a node goes (a count of tokens, apart
 //!    from the `Arc`'s), its waiters are woken under the lock they register under:
 //!    [`cancelled_or_dropped`](CancelToken::cancelled_or_dropped) resolves to `None`,
@@ -188,6 +191,10 @@ pub(crate) trait OtherChild: Send + Sync {
     /// reason, recording `at` (the parent's cancel); pushes the children of yet other types it
     /// finds onto `walk`, for the caller's loop, rather than cancelling them in a nested call.
     fn cancel_default(&self, at: &'static Location<'static>, walk: &mut Walk);
+    /// [`Node::detach_from`].
+    fn detach_from(&self, parent: *const ()) -> bool;
+    /// [`Node::detach_below`].
+    fn detach_below(&self, others: &mut Vec<Arc<dyn OtherChild>>);
 }
 
 /// What is left of a cancel's walk over a subtree, whatever the reason types on the way.
@@ -216,6 +223,14 @@ impl Walk {
 impl<T: Clone + Default + Send + Sync + 'static> OtherChild for Node<T> {
     fn cancel_default(&self, at: &'static Location<'static>, walk: &mut Walk) {
         self.cancel_subtree(&CancelReason::new_with_loc(T::default(), at), walk, true);
+    }
+
+    fn detach_from(&self, parent: *const ()) -> bool {
+        Node::detach_from(self, parent)
+    }
+
+    fn detach_below(&self, others: &mut Vec<Arc<dyn OtherChild>>) {
+        Node::detach_below(self, others);
     }
 }
 
@@ -430,7 +445,8 @@ impl<T> CancelToken<T> {
         if let Err(at) = parent.adopt(weak) {
             // Nobody else has the node yet: cancelling it now is as if it started cancelled,
             // and a node cancelled from above needs its parent no more.
-            node.inner.lock().parent = Up::Root;
+            let up = std::mem::replace(&mut node.inner.lock().parent, Up::Root);
+            drop(up);
             node.cancel(CancelReason::new_with_loc(T::default(), at));
         }
         CancelToken::from_node(node)
@@ -563,8 +579,9 @@ impl<T> CancelToken<T> {
         self.node().cancelled.store(false, Relaxed);
     }
 
-    /// Resolves with the reason once cancelled. Never resolves if every token of this node is
-    /// dropped uncancelled. A cancel undone by [`reset`](Self::reset) before this future is
+    /// Resolves with the reason once cancelled. Once every token of this node is dropped, it
+    /// resolves only if it finds the node cancelled when it is next polled (cancelled before,
+    /// or, kept for the tokens below it, from above since); else never. A cancel undone by [`reset`](Self::reset) before this future is
     /// polled again is not seen: it waits for the next one.
     ///
     /// # Examples
@@ -744,6 +761,77 @@ impl<T> Node<T> {
             (inner.hook.take(), inner.take_waiters())
         };
         wake_each(hook.into_iter().chain(waiters.into_iter().map(|(_, waker)| waker)));
+        // Without a parent either, the node is out of every cancel's reach.
+        let mut others = Vec::new();
+        self.detach_below(&mut others);
+        while let Some(node) = others.pop() {
+            node.detach_below(&mut others);
+        }
+    }
+
+    /// Once no cancel can reach this node (it has no token and no parent), makes its children
+    /// let go of it, and so on down through the children left without a token too: a node is
+    /// kept for its children only while a cancel could still come through it (without this,
+    /// `token = token.child()` in a loop kept every node it made). A loop, not a call per level;
+    /// the children of other reason types go on `others`, for the caller's loop.
+    fn detach_below(&self, others: &mut Vec<Arc<dyn OtherChild>>) {
+        let mut pending = Vec::new();
+        self.detach_children(&mut pending, others);
+        while let Some(node) = pending.pop() {
+            node.detach_children(&mut pending, others);
+        }
+    }
+
+    /// One step of [`detach_below`](Self::detach_below): this node's children, if no cancel can
+    /// reach it; those left without a token go on `pending` or `others`.
+    fn detach_children(
+        &self,
+        pending: &mut Vec<Arc<Node<T>>>,
+        others: &mut Vec<Arc<dyn OtherChild>>,
+    ) {
+        let (children, other_children) = {
+            let mut inner = self.inner.lock();
+            // Acquire: pairs with the release of the last token's drop.
+            if !matches!(inner.parent, Up::Root) || self.tokens.load(Acquire) != 0 {
+                return;
+            }
+            let Some(lists) = inner.lists.as_mut() else { return };
+            (std::mem::take(&mut lists.children), std::mem::take(&mut lists.others))
+        };
+        let this = std::ptr::from_ref(self).cast::<()>();
+        for child in children.iter().filter_map(Weak::upgrade) {
+            if child.detach_from(this) {
+                pending.push(child);
+            }
+        }
+        for child in other_children.iter().filter_map(Weak::upgrade) {
+            if child.detach_from(this) {
+                others.push(child);
+            }
+        }
+    }
+
+    /// If this node's parent is the node at `parent`, lets it go; says whether this node has no
+    /// token left either (then no cancel can reach it any more). The parent's last token may go
+    /// at the same time as this node's: whichever of them takes this node's lock second sees
+    /// both gone.
+    fn detach_from(&self, parent: *const ()) -> bool {
+        let (up, unreachable) = {
+            let mut inner = self.inner.lock();
+            let points_at = match &inner.parent {
+                Up::Root => false,
+                Up::Same(up) => Arc::as_ptr(up).cast::<()>() == parent,
+                Up::Other(up) => Arc::as_ptr(&**up).cast::<()>() == parent,
+            };
+            if !points_at {
+                return false;
+            }
+            // Acquire: as in `detach_children`.
+            (std::mem::replace(&mut inner.parent, Up::Root), self.tokens.load(Acquire) == 0)
+        };
+        // After the lock: the parent is alive (the caller holds it), but its drop may come.
+        up.release();
+        unreachable
     }
 
     /// Cancels this node and its subtree. A loop over the subtree rather than a call per level:
@@ -859,7 +947,8 @@ impl<T> Wait<T> {
         Wait { node: Arc::downgrade(node), id: None }
     }
 
-    /// `Ready(Some(reason))` once cancelled, `Ready(None)` once the node is gone.
+    /// `Ready(Some(reason))` once cancelled, `Ready(None)` once the node's tokens are gone (the
+    /// node itself may live on for its children).
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<CancelReason<T>>>
     where
         T: Clone,
@@ -924,7 +1013,7 @@ impl<T: Clone> Future for Cancelled<T> {
         let this = self.get_mut();
         match this.wait.poll(cx) {
             Poll::Ready(Some(reason)) => Poll::Ready(reason),
-            // The node is gone uncancelled: this future can never resolve.
+            // The node's tokens are gone, uncancelled: this future can never resolve.
             Poll::Ready(None) | Poll::Pending => Poll::Pending,
         }
     }
@@ -1081,6 +1170,63 @@ mod tests {
         token.cancel(1);
         assert_eq!(last.0.load(SeqCst), 1, "a waker after the panicking ones was not woken");
         assert!(child.is_cancelled() && other.is_cancelled(), "the subtree missed the cancel");
+    }
+
+    /// A node whose tokens are all gone and that has no parent can never be cancelled (only a
+    /// token or a cancel from above does that), so the nodes below it gain nothing from it:
+    /// `token = token.child()` in a loop (a fresh child per attempt, replacing the last) must not
+    /// keep every node it made. (Found by a review; failed before `detach_below`.)
+    #[test]
+    fn a_node_no_cancel_can_reach_is_not_kept_by_its_children() {
+        let first = CancelToken::<u8>::new();
+        let weak = first.with_arc(Arc::downgrade);
+        let mut token = first;
+        for _ in 0..3 {
+            token = token.child();
+        }
+        assert!(weak.upgrade().is_none(), "the first node, which nothing can cancel, is kept");
+        let other = CancelToken::<u16>::new();
+        let weak = other.with_arc(Arc::downgrade);
+        let below: CancelToken<u8> = other.child_with();
+        drop(other);
+        assert!(weak.upgrade().is_none(), "the same across reason types");
+        drop((token, below));
+    }
+
+    /// The same for a chain whose middle went first: once the root's last token goes, the root
+    /// and the middle (of another type here) are let go of, and the leaf lives on uncancelled.
+    #[test]
+    fn the_nodes_above_a_token_are_let_go_once_no_cancel_can_come_through_them() {
+        let root = CancelToken::<u8>::new();
+        let middle: CancelToken<u16> = root.child_with();
+        let leaf: CancelToken<u8> = middle.child_with();
+        let (weak_root, weak_middle) =
+            (root.with_arc(Arc::downgrade), middle.with_arc(Arc::downgrade));
+        drop(middle);
+        assert!(weak_middle.upgrade().is_some(), "kept: the root's cancel comes through it");
+        drop(root);
+        assert!(weak_root.upgrade().is_none() && weak_middle.upgrade().is_none());
+        assert!(!leaf.is_cancelled());
+        leaf.cancel(1);
+        assert!(leaf.is_cancelled());
+    }
+
+    /// The last tokens of a parent and of its child going at once, on two threads: whichever
+    /// comes second sees both gone, and neither node is kept by the leaf below them.
+    #[test]
+    fn the_last_tokens_of_a_parent_and_its_child_going_at_once_let_both_go() {
+        for _ in 0..if cfg!(miri) { 20 } else { 2_000 } {
+            let root = CancelToken::<u8>::new();
+            let middle = root.child();
+            let leaf = middle.child();
+            let (weak_root, weak_middle) =
+                (root.with_arc(Arc::downgrade), middle.with_arc(Arc::downgrade));
+            let dropper = std::thread::spawn(move || drop(middle));
+            drop(root);
+            dropper.join().unwrap();
+            assert!(weak_root.upgrade().is_none() && weak_middle.upgrade().is_none());
+            drop(leaf);
+        }
     }
 
     #[test]
