@@ -568,15 +568,16 @@ impl<T> CancelToken<T> {
     /// ```
     pub fn reset(&self) {
         let mut inner = self.node().inner.lock();
-        if inner.reason.is_none() {
-            return;
-        }
-        inner.reason = None;
+        let Some(reason) = inner.reason.take() else { return };
         if let Some(lists) = &mut inner.lists {
             lists.children.clear();
         }
         // Relaxed: under the lock, which later readers of the reason take.
         self.node().cancelled.store(false, Relaxed);
+        // The user's reason is dropped after the lock: it may hold the last token of a node
+        // above, whose drop detaches that node's children (this one too), under their locks.
+        drop(inner);
+        drop(reason);
     }
 
     /// Resolves with the reason once cancelled. Once every token of this node is dropped, it

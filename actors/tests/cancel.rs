@@ -387,3 +387,20 @@ fn a_waker_holding_the_last_token_may_be_dropped_by_its_waiter() {
         assert_eq!(poll(&mut waiter, &other), Poll::Ready(None));
     });
 }
+
+/// A reason that holds a token (a reason may carry a handle to other work).
+#[derive(Clone, Default)]
+struct HoldsAToken(#[allow(dead_code)] Option<CancelToken<u8>>);
+
+/// `reset` drops the old reason: if it holds the last token of the node above, that token's
+/// drop detaches the node's children, this one among them, and takes its lock.
+#[test]
+fn a_reset_may_drop_a_reason_holding_the_last_token_above() {
+    finishes(|| {
+        let root: CancelToken<u8> = CancelToken::new();
+        let child: CancelToken<HoldsAToken> = root.child_with();
+        child.cancel(HoldsAToken(Some(root)));
+        child.reset();
+        assert!(!child.is_cancelled());
+    });
+}
