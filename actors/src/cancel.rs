@@ -24,19 +24,23 @@
 //!    under the same lock, so a cancel either precedes the check or finds the waker.
 //! 4. Parents hold their children weakly: a child with no node below it is gone once its last
 //!    token is, and is pruned; a long-lived parent that spawns many short-lived children does
-//!    not grow. A child of
-//!    another reason type ([`child_with`](CancelToken::child_with)) is registered the same way,
-//!    in a list of its own, and cancelled with its type's default reason.
+//!    not grow. A child of another reason type ([`child_with`](CancelToken::child_with)) is
+//!    registered the same way, in a list of its own, and cancelled with its type's default
+//!    reason.
 //! 5. Children hold their parent strongly, so a node whose tokens are all dropped lives on for
 //!    as long as a node below it does, and passes its ancestors' cancel on. Children let go of
 //!    their parent once no cancel can come through it any more: when they are cancelled from
 //!    above (they are off its list), or when it has neither a token nor a parent left (its last
 //!    token's drop then detaches them, under each child's lock, and on down through the children
 //!    left without a token too). A chain of nodes is let go in a loop, not a call per level.
-//! 6. Futures hold the node weakly. When the last token of a node goes (a count of tokens, apart
-//!    from the `Arc`'s), its waiters are woken under the lock they register under:
+//! 6. Futures hold the node strongly, so that one woken by a cancel finds the reason however
+//!    late it is polled, the tokens gone or not. When the last token of a node goes (a count of
+//!    tokens, apart from the `Arc`'s), its waiters are taken under the lock they register under
+//!    (or, if nothing else keeps the node, by its drop) and woken: uncancelled,
 //!    [`cancelled_or_dropped`](CancelToken::cancelled_or_dropped) resolves to `None`,
-//!    [`cancelled`](CancelToken::cancelled) keeps waiting (it can never fire).
+//!    [`cancelled`](CancelToken::cancelled) keeps waiting, woken no more, and resolves only if
+//!    it finds the node cancelled when it is polled (from above: the node may be kept for its
+//!    children).
 
 use std::any::Any;
 use std::fmt;
@@ -580,10 +584,11 @@ impl<T> CancelToken<T> {
         drop(reason);
     }
 
-    /// Resolves with the reason once cancelled. Once every token of this node is dropped, it
-    /// resolves only if it finds the node cancelled when it is next polled (cancelled before,
-    /// or, kept for the tokens below it, from above since); else never. A cancel undone by [`reset`](Self::reset) before this future is
-    /// polled again is not seen: it waits for the next one.
+    /// Resolves with the reason once cancelled, also when polled after every token of this node
+    /// is dropped. Dropped uncancelled, the tokens wake it one last time; it then resolves only
+    /// if it finds the node cancelled when it is polled (from above: a node is kept for the
+    /// tokens below it). A cancel undone by [`reset`](Self::reset) before this future is polled
+    /// again is not seen: it waits for the next one.
     ///
     /// # Examples
     ///
@@ -939,13 +944,16 @@ impl<T> Drop for Node<T> {
 
 /// A registration on a node's waiter list, removed when the future is dropped.
 struct Wait<T> {
-    node: Weak<Node<T>>,
+    /// Held strongly: a waiter woken by a cancel may be polled only once every token is gone,
+    /// and must still find the reason (held weakly, the node went with its last token, and the
+    /// woken waiter waited for good).
+    node: Arc<Node<T>>,
     id: Option<u64>,
 }
 
 impl<T> Wait<T> {
     fn new(node: &Arc<Node<T>>) -> Self {
-        Wait { node: Arc::downgrade(node), id: None }
+        Wait { node: node.clone(), id: None }
     }
 
     /// `Ready(Some(reason))` once cancelled, `Ready(None)` once the node's tokens are gone (the
@@ -954,7 +962,7 @@ impl<T> Wait<T> {
     where
         T: Clone,
     {
-        let Some(node) = self.node.upgrade() else { return Poll::Ready(None) };
+        let node = &self.node;
         let mut inner = node.inner.lock();
         if let Some(reason) = &inner.reason {
             return Poll::Ready(Some(reason.clone()));
@@ -988,8 +996,8 @@ impl<T> Wait<T> {
 
 impl<T> Drop for Wait<T> {
     fn drop(&mut self) {
-        if let (Some(id), Some(node)) = (self.id, self.node.upgrade()) {
-            let mut inner = node.inner.lock();
+        if let Some(id) = self.id {
+            let mut inner = self.node.inner.lock();
             let removed = inner.lists.as_mut().and_then(|lists| {
                 let pos = lists.waiters.iter().position(|(i, _)| *i == id)?;
                 Some(lists.waiters.swap_remove(pos))

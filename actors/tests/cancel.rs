@@ -404,3 +404,45 @@ fn a_reset_may_drop_a_reason_holding_the_last_token_above() {
         assert!(!child.is_cancelled());
     });
 }
+
+/// A waiter woken by the cancel may run after every token is gone (the canceller dropped its
+/// token right after cancelling): it must still see the cancel, not wait for good.
+#[test]
+fn a_waiter_sees_the_cancel_after_the_tokens_of_its_node_are_dropped() {
+    let token = CancelToken::<u8>::new();
+    let mut waiter = token.cancelled();
+    let mut or_dropped = token.cancelled_or_dropped();
+    let (count, waker) = waker();
+    assert!(poll(&mut waiter, &waker).is_pending());
+    assert!(poll(&mut or_dropped, &waker).is_pending());
+    token.cancel(1);
+    assert_eq!(count.0.load(SeqCst), 2, "the cancel wakes both");
+    drop(token);
+    assert_eq!(poll(&mut waiter, &waker).map(|r| *r.value()), Poll::Ready(1));
+    assert_eq!(poll(&mut or_dropped, &waker).map(|r| r.map(|r| *r.value())), Poll::Ready(Some(1)));
+    // Not polled before the cancel, nor before the drop.
+    let token = CancelToken::<u8>::new();
+    let mut waiter = token.cancelled();
+    token.cancel(2);
+    drop(token);
+    assert_eq!(poll(&mut waiter, &waker).map(|r| *r.value()), Poll::Ready(2));
+}
+
+/// Once its node's tokens are gone, `cancelled` is woken no more, but resolves if it is polled
+/// once the node, kept for its child, has been cancelled from above.
+#[test]
+fn cancelled_after_the_last_token_resolves_if_polled_once_cancelled_from_above() {
+    let root = CancelToken::<u8>::new();
+    let middle = root.child();
+    let leaf = middle.child();
+    let mut waiter = middle.cancelled();
+    let (count, waker) = waker();
+    assert!(poll(&mut waiter, &waker).is_pending());
+    drop(middle);
+    assert_eq!(count.0.load(SeqCst), 1, "the last token's drop wakes the waiter");
+    assert!(poll(&mut waiter, &waker).is_pending());
+    root.cancel(3);
+    assert_eq!(count.0.load(SeqCst), 1, "nothing wakes it any more");
+    assert!(leaf.is_cancelled());
+    assert_eq!(poll(&mut waiter, &waker).map(|r| *r.value()), Poll::Ready(3));
+}
