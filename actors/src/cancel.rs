@@ -15,8 +15,8 @@
 //!
 //! 1. `cancel` locks the node; if it is not cancelled yet it stores the reason, sets the flag
 //!    (release), takes the children and the wakers, and unlocks. Only then does it wake the
-//!    waiters and cancel each child, so no two node locks are ever held together: no lock order
-//!    to get wrong.
+//!    waiters and cancel each child, so the walk never holds two node locks together (only
+//!    `splice_into` does, top-down: rule 5).
 //! 2. `child` locks the parent: under the lock it either sees the reason (the child starts
 //!    cancelled with it) or registers the child, which step 1 will then find. A child is never
 //!    missed.
@@ -32,10 +32,11 @@
 //!    their parent once it is of no more use to them: when they are cancelled from above (they
 //!    are off its list); when its last token goes and it has a parent of its own type (its
 //!    children of that type are handed to that parent: `splice_into`, locking parent, node and
-//!    child top-down, the one place two node locks are held together); or when it has neither a
-//!    token nor a parent left (no cancel can reach it: they are detached, under each child's
-//!    lock, and on down through the children left without a token too). A chain of nodes is let
-//!    go in a loop, not a call per level.
+//!    child top-down, the one place two node locks are held together; not while a cancel's walk,
+//!    which comes through the node, may still be on its way to it, even past a `reset` of the
+//!    parent); or when it has neither a token nor a parent left (no cancel can reach it: they
+//!    are detached, under each child's lock, and on down through the children left without a
+//!    token too). A chain of nodes is let go in a loop, not a call per level.
 //! 6. Futures hold the node strongly, so that one woken by a cancel finds the reason however
 //!    late it is polled, the tokens gone or not. When the last token of a node goes (a count of
 //!    tokens, apart from the `Arc`'s), its waiters are taken under the lock they register under
@@ -146,6 +147,10 @@ struct Lists<T> {
     others: Vec<Weak<dyn OtherChild>>,
     waiters: Vec<(u64, Waker)>,
     next_waiter: u64,
+    /// Set by the node's first [`reset`](CancelToken::reset), for good: a cancel's walk may
+    /// still be on its way to children it took off `children`, though the node is no longer
+    /// cancelled (`splice_into` then looks for the node it would take children from).
+    was_reset: bool,
 }
 
 /// A node's parent. Both pointers are thin, so that this is two words.
@@ -257,6 +262,7 @@ impl<T> Inner<T> {
                 others: Vec::new(),
                 waiters: Vec::new(),
                 next_waiter: 0,
+                was_reset: false,
             })
         })
     }
@@ -578,6 +584,7 @@ impl<T> CancelToken<T> {
         let Some(reason) = inner.reason.take() else { return };
         if let Some(lists) = &mut inner.lists {
             lists.children.clear();
+            lists.was_reset = true;
         }
         // Relaxed: under the lock, which later readers of the reason take.
         self.node().cancelled.store(false, Relaxed);
@@ -837,8 +844,18 @@ impl<T> Node<T> {
             if inner.reason.is_some() {
                 return false;
             }
-            let Some(lists) = inner.lists.as_mut() else { return false };
             let this = std::ptr::from_ref(self);
+            // A parent reset since a cancel took this node off its list: that cancel's walk may
+            // still be on its way here, to cancel the children through this node, and would miss
+            // them on the parent, live again. Only a node still on the list is not waiting for
+            // one. (A scan, but only below a token ever reset.)
+            if let Some(up) = &above.lists
+                && up.was_reset
+                && !up.children.iter().any(|c| std::ptr::eq(c.as_ptr(), this))
+            {
+                return false;
+            }
+            let Some(lists) = inner.lists.as_mut() else { return false };
             for weak in std::mem::take(&mut lists.children) {
                 let Some(child) = weak.upgrade() else { continue };
                 let mut theirs = child.inner.lock();
@@ -1350,6 +1367,41 @@ mod tests {
                 None => assert!(weak[0].upgrade().is_none() && !leaf.is_cancelled()),
             }
         }
+    }
+
+    /// A parent reset while its cancel's walk has yet to reach a child, whose last token goes
+    /// then: the child's node does not hand the grandchild to the parent (now live again), which
+    /// the walk, coming through the child's node, would miss. (The parent's hook stands in for
+    /// another thread, so that the reset and the drop come between the parent's cancel and its
+    /// child's; before, the grandchild stayed uncancelled.)
+    #[test]
+    fn a_reset_during_the_walk_does_not_let_a_splice_hide_a_grandchild() {
+        struct ResetAndDrop(Mutex<Option<(CancelToken<u8>, CancelToken<u8>)>>);
+        impl Wake for ResetAndDrop {
+            fn wake(self: Arc<Self>) {
+                if let Some((parent, child)) = self.0.lock().take() {
+                    parent.reset();
+                    drop(child);
+                }
+            }
+        }
+        let parent = CancelToken::<u8>::new();
+        let child = parent.child();
+        let grandchild = child.child();
+        let hook = Arc::new(ResetAndDrop(Mutex::new(Some((parent.clone(), child)))));
+        assert!(parent.register_waker(Waker::from(hook)));
+        parent.cancel(1);
+        assert!(!parent.is_cancelled(), "the hook did not run");
+        assert_eq!(grandchild.reason().map(|r| *r.value()), Some(1), "the walk missed it");
+        // Below the reset token, a node on its list still hands its children over.
+        let mut token = parent.child();
+        let first = token.with_arc(Arc::downgrade);
+        for _ in 0..100 {
+            token = token.child();
+        }
+        assert!(first.upgrade().is_none(), "the first node of the chain is kept");
+        parent.cancel(2);
+        assert!(token.is_cancelled());
     }
 
     /// The last tokens of a parent and of its child going at once, on two threads: whichever
