@@ -10,8 +10,8 @@
 //! # Protocol
 //!
 //! Each node has an `AtomicBool` (the lock-free fast path of
-//! [`is_cancelled`](CancelToken::is_cancelled)) and a mutex over its reason, its children and
-//! the wakers of futures waiting on it.
+//! [`is_cancelled`](CancelToken::is_cancelled)), a count of its tokens, and a mutex over its
+//! reason, its parent, its children and the wakers of futures waiting on it.
 //!
 //! 1. `cancel` locks the node; if it is not cancelled yet it stores the reason, sets the flag
 //!    (release), takes the children and the wakers, and unlocks. Only then does it wake the
