@@ -946,8 +946,9 @@ impl<T> Node<T> {
     /// other) overflowed it too, with a nested call per change.
     ///
     /// A panic of the reason's `Clone` (or, for a child of another type, `Default`) leaves the
-    /// node it was for uncancelled, and the walk goes on: the nodes taken off their parents'
-    /// lists are reachable from nowhere else. The first such panic is resumed at the end.
+    /// node it was for uncancelled, and the subtree below it (reached only through it), and the
+    /// walk goes on: the nodes taken off their parents' lists are reachable from nowhere else.
+    /// The first such panic is resumed at the end.
     fn cancel(&self, reason: CancelReason<T>)
     where
         T: Clone,
@@ -1121,7 +1122,8 @@ impl<T: Clone> Future for Cancelled<T> {
         let this = self.get_mut();
         match this.wait.poll(cx) {
             Poll::Ready(Some(reason)) => Poll::Ready(reason),
-            // The node's tokens are gone, uncancelled: this future can never resolve.
+            // The node's tokens are gone, uncancelled: nothing wakes this future any more (a
+            // later poll may still find a cancel from above, `CancelToken::cancelled`).
             Poll::Ready(None) | Poll::Pending => Poll::Pending,
         }
     }
