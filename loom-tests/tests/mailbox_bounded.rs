@@ -10,13 +10,15 @@ use loom::thread;
 
 #[test]
 fn waiter_versus_pop() {
-    waiter_versus_consumer(false);
+    waiter_versus_consumer(false, false);
 }
 
 /// A full one-slot mailbox, a producer waiting to push `2`, and a consumer that pops until it
-/// has both messages: with `pop`, or as an actor does, with `pop_lazy` and `try_idle` whenever
-/// it finds nothing.
-fn waiter_versus_consumer(lazy: bool) {
+/// has every message: with `pop`, or as an actor does, with `pop_lazy` and `try_idle` whenever
+/// it finds nothing. With `past_bound`, the consumer first pushes `3` into its own full mailbox
+/// past the bound, as an actor telling itself does: the mailbox then holds more than its bound,
+/// and the waiting producer must still get room once the consumer has taken it below.
+fn waiter_versus_consumer(lazy: bool, past_bound: bool) {
     loom::model(move || {
         let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
         let _ = mailbox.try_push(1).unwrap();
@@ -24,8 +26,11 @@ fn waiter_versus_consumer(lazy: bool) {
             let mailbox = mailbox.clone();
             thread::spawn(move || block_on(mailbox.push(2)).is_ok())
         };
+        if past_bound {
+            assert_eq!(mailbox.push_past_bound(3), Ok(Push::Queued), "the consumer is not idle");
+        }
         let mut got = Vec::new();
-        while got.len() < 2 {
+        while got.len() < 2 + usize::from(past_bound) {
             // SAFETY: this thread is the only consumer.
             let pop = unsafe { if lazy { mailbox.pop_lazy() } else { mailbox.pop() } };
             match pop {
@@ -41,7 +46,9 @@ fn waiter_versus_consumer(lazy: bool) {
             }
         }
         assert!(producer.join().unwrap());
-        assert_eq!(got, [1, 2]);
+        assert_eq!(got[0], 1);
+        got.sort_unstable();
+        assert_eq!(got, if past_bound { &[1, 2, 3][..] } else { &[1, 2] });
     });
 }
 
@@ -66,7 +73,14 @@ fn waiter_versus_close() {
 /// the idle transition must then find the WAITING bit and wake it.
 #[test]
 fn waiter_versus_lazy_pop_then_idle() {
-    waiter_versus_consumer(true);
+    waiter_versus_consumer(true, false);
+}
+
+/// The consumer pushes past the bound of its own full mailbox (an actor telling itself), then
+/// drains it as an actor does, while a producer waits for room.
+#[test]
+fn waiter_versus_a_push_past_the_bound() {
+    waiter_versus_consumer(true, true);
 }
 
 /// As an actor parks: once `try_idle` succeeds, the consumer runs again only when a push finds

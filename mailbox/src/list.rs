@@ -149,7 +149,24 @@ impl<T> Tx<T> {
         value: &mut Option<T>,
         taken: impl Fn() -> usize,
     ) -> Result<bool, Refused> {
-        let capacity = self.hot.capacity;
+        self.push_within(value, self.hot.capacity, taken)
+    }
+
+    /// [`push`](Self::push) whatever the bound: refused only once closed.
+    pub(crate) fn push_past_bound(&self, value: T) -> Result<bool, (Refused, T)> {
+        let mut value = Some(value);
+        self.push_within(&mut value, usize::MAX, || 0)
+            .map_err(|refused| (refused, value.take().expect("a refused push keeps its message")))
+    }
+
+    /// [`push_from`](Self::push_from) with `capacity` for the bound (`usize::MAX`: none).
+    #[inline(always)]
+    fn push_within(
+        &self,
+        value: &mut Option<T>,
+        capacity: usize,
+        taken: impl Fn() -> usize,
+    ) -> Result<bool, Refused> {
         let backoff = Backoff::new();
         let mut state = self.hot.state.load();
         loop {

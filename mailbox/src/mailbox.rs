@@ -228,6 +228,36 @@ impl<T, S> Mailbox<T, S> {
         PushFuture { mailbox: self, msg: Some(msg), ticket: None }
     }
 
+    /// Pushes a user message even if a bounded mailbox is full; fails only once it is closed.
+    ///
+    /// For the consumer itself: an actor's handler that sends to its own full mailbox would
+    /// otherwise wait for room that only its own next pop can make. Waiting producers keep
+    /// their places; they get room once the consumer has taken the mailbox below its bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12_mailbox::{Mailbox, Pop};
+    ///
+    /// let mailbox: Mailbox<u32> = Mailbox::bounded(1);
+    /// let _ = mailbox.try_push(1).unwrap();
+    /// assert!(mailbox.try_push(2).is_err()); // full
+    /// let _ = mailbox.push_past_bound(2).unwrap();
+    /// assert_eq!(mailbox.len(), 2);
+    /// // SAFETY: this thread is the only consumer.
+    /// unsafe {
+    ///     assert_eq!(mailbox.pop(), Pop::User(1));
+    ///     assert_eq!(mailbox.pop(), Pop::User(2));
+    /// }
+    /// ```
+    pub fn push_past_bound(&self, msg: T) -> Result<Push, SendError<T>> {
+        match self.tx.push_past_bound(msg) {
+            Ok(true) => Ok(Push::Schedule),
+            Ok(false) => Ok(Push::Queued),
+            Err((_, msg)) => Err(SendError(msg)),
+        }
+    }
+
     /// Pushes a system signal. Signals ignore the bound and are accepted after [`close`]; they
     /// are refused only once the consumer has closed the system lane
     /// ([`close_system`](Self::close_system)).
@@ -672,6 +702,19 @@ impl<T, S> PushFuture<'_, T, S> {
                 Poll::Pending
             }
         }
+    }
+
+    /// Ends a push that is waiting for room by pushing its message past the bound
+    /// ([`Mailbox::push_past_bound`]), leaving the queue of waiting producers. For a consumer
+    /// that finds itself waiting on its own mailbox.
+    ///
+    /// # Panics
+    ///
+    /// If the push has completed.
+    pub fn push_past_bound(&mut self) -> Result<Push, SendError<T>> {
+        let msg = self.take_msg();
+        let result = self.mailbox.push_past_bound(msg);
+        self.finish(result)
     }
 
     fn finish(&mut self, result: Result<Push, SendError<T>>) -> Result<Push, SendError<T>> {
