@@ -117,6 +117,17 @@ impl<'a, A: Actor> Recipient<'a, A> {
         !self.core.is_closed()
     }
 
+    /// An envelope for a request to this actor, and the receiver of its answer, which knows
+    /// who answers it ([`oneshot::Receiver::answered_by`](crate::oneshot::Receiver)).
+    pub(crate) fn envelope<T, R>(
+        self,
+        message: T,
+    ) -> (Envelope<T, R>, crate::oneshot::Receiver<R>) {
+        let (envelope, mut rx) = Envelope::new(message);
+        rx.answered_by(self.core.addr());
+        (envelope, rx)
+    }
+
     /// [`Link::send`].
     pub(crate) async fn send<T, R>(self, message: T) -> R
     where
@@ -124,7 +135,7 @@ impl<'a, A: Actor> Recipient<'a, A> {
         T: Send + 'static,
         R: Send + 'static + FromError<ActorSendError<A>> + FromError<crate::oneshot::RecvError>,
     {
-        let (envelope, rx) = Envelope::new(message);
+        let (envelope, rx) = self.envelope(message);
         if let Err(e) = self.send_raw(envelope).await {
             return R::from_err(e);
         }
@@ -138,7 +149,7 @@ impl<'a, A: Actor<Message = Multi<A>>> Recipient<'a, A> {
     where
         A: Handler<T>,
     {
-        let (envelope, rx) = Envelope::new(message);
+        let (envelope, rx) = self.envelope(message);
         if let Err(e) = self.send_raw(Multi::new(envelope)).await {
             return FromError::from_err(e);
         }
@@ -153,7 +164,7 @@ impl<'a, A: Actor<Message = Multi<A>>> Recipient<'a, A> {
     where
         A: Handler<T>,
     {
-        let (envelope, rx) = Envelope::new(message);
+        let (envelope, rx) = self.envelope(message);
         if let Err(e) = self.send_raw(Multi::new(envelope)).await {
             let reply: <A as Handler<T>>::Reply = FromError::from_err(e);
             return Box::pin(std::future::ready(reply));
@@ -341,7 +352,8 @@ impl<A: Actor> Link<A> {
         !self.core().is_closed()
     }
 
-    /// Resolves once the actor has stopped (at once if it already has).
+    /// Resolves once the actor has stopped (at once if it already has). Awaited in the actor's
+    /// own handler, where it could never resolve, it panics.
     ///
     /// # Examples
     ///
@@ -510,7 +522,8 @@ impl<A: Actor> Link<A> {
     }
 
     /// Asks the actor to stop and waits until it has. Not from the actor's own handler: the
-    /// actor stops only once its handler returns, so that wait never ends.
+    /// actor stops only once its handler returns, so that wait would never end; it panics there
+    /// instead (call `cancel` and return).
     ///
     /// # Examples
     ///
@@ -719,7 +732,9 @@ impl<A: Actor> Link<A> {
 
 impl<A: Actor<Message = Multi<A>>> Link<A> {
     /// Request/reply, handler style: sends `message` to `A`'s `Handler<T>` and awaits the reply.
-    /// A stopped actor (or one that stops before answering) yields the reply's error value.
+    /// A stopped actor (or one that stops before answering) yields the reply's error value. An
+    /// actor asking itself this way from its own handler panics: the message would wait behind
+    /// the handler awaiting its answer (see the guide's "An actor talking to itself").
     ///
     /// # Examples
     ///
@@ -1248,7 +1263,8 @@ impl<M: Send + 'static> DynLink<M> {
     }
 
     /// Asks the actor to stop and waits until it has. Not from the actor's own handler: the
-    /// actor stops only once its handler returns, so that wait never ends.
+    /// actor stops only once its handler returns, so that wait would never end; it panics there
+    /// instead (call `cancel` and return).
     ///
     /// # Examples
     ///

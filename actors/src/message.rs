@@ -55,7 +55,7 @@ where
     type Reply = <A as Handler<M>>::Reply;
 
     async fn send_to(self, to: Recipient<'_, A>) -> MessageHandle<Self::Reply> {
-        let (envelope, rx) = Envelope::new(self.0);
+        let (envelope, rx) = to.envelope(self.0);
         match to.send_raw(Multi::new(envelope)).await {
             Ok(()) => MessageHandle::waiting(rx),
             Err(e) => MessageHandle::failed(e.to_string()),
@@ -91,7 +91,7 @@ where
     type Reply = R;
 
     async fn send_to(self, to: Recipient<'_, A>) -> MessageHandle<R> {
-        let (envelope, rx) = Envelope::new(self.value);
+        let (envelope, rx) = to.envelope(self.value);
         match to.send_raw(envelope).await {
             Ok(()) => MessageHandle::waiting(rx),
             Err(e) => MessageHandle::failed(e.to_string()),
@@ -583,7 +583,9 @@ impl<R: Send + 'static> MessageHandle<R> {
         }
     }
 
-    /// Waits for the reply (up to the [`timeout`](Self::timeout), if one is set).
+    /// Waits for the reply (up to the [`timeout`](Self::timeout), if one is set). Awaited in the
+    /// handler of the actor the message went to, it panics: the message waits in that actor's
+    /// mailbox behind the handler, so the reply could never come.
     ///
     /// # Examples
     ///

@@ -165,7 +165,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let slot = NonNull::from(Box::leak(slot));
     (
         Sender { slot: Some(slot), owns: PhantomData },
-        Receiver { slot: Some(slot), registered: false, owns: PhantomData },
+        Receiver { slot: Some(slot), registered: false, answerer: 0, owns: PhantomData },
     )
 }
 
@@ -184,6 +184,9 @@ pub struct Receiver<T> {
     slot: Option<NonNull<Slot<T>>>,
     /// Our waker is in the cell and `RX_WAITING` is set.
     registered: bool,
+    /// The address of the actor that answers, when an ask set it (0 otherwise): awaiting the
+    /// answer from that actor's own run could never end (see [`answered_by`](Self::answered_by)).
+    answerer: usize,
     /// As in `Sender`.
     owns: PhantomData<T>,
 }
@@ -351,6 +354,14 @@ impl<T> Receiver<T> {
             .is_none_or(|slot| unsafe { Slot::live(slot) }.state.load(Acquire) & SENDER_DONE != 0)
     }
 
+    /// Records that the actor at `actor` answers: the message asking it is in its mailbox. Its
+    /// own run can then never see the answer come (the message waits behind the code awaiting
+    /// it), so awaiting it there panics instead of hanging.
+    #[cfg_attr(actor12_loom, allow(dead_code))] // set by the actor runtime, absent under loom
+    pub(crate) fn answered_by(&mut self, actor: usize) {
+        self.answerer = actor;
+    }
+
     /// The outcome once `state` (read with acquire) shows the sender finished; frees the slot.
     fn complete(&mut self, slot: NonNull<Slot<T>>, state: usize) -> Result<T, RecvError> {
         // A waker still registered was taken by the sender (module docs).
@@ -382,6 +393,13 @@ impl<T> Future for Receiver<T> {
         if state & SENDER_DONE != 0 {
             return Poll::Ready(this.complete(slot, state));
         }
+        assert!(
+            this.answerer == 0 || !crate::task::runs_actor(this.answerer),
+            "an actor awaited, in its own run, the answer to a message it sent itself: the \
+             message waits in its mailbox behind the code awaiting it, so the answer would \
+             never come; tell it instead (`tell_dyn`, `send_and_forget`), or await the answer \
+             in a background task (`ctx.futures.spawn`)"
+        );
         if this.registered {
             // The same waker (`Waker::will_wake`'s test): nothing to do.
             if s.waker_parts() == parts_of(cx.waker()) {

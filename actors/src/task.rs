@@ -255,7 +255,7 @@ impl<M> CoreRef<M> {
     #[cfg(not(actor12_loom))]
     #[inline]
     pub(crate) fn runs_here(&self) -> bool {
-        RUNNING.with(|r| r.get()) == self.addr()
+        runs_actor(self.addr())
     }
 
     /// Loom's threads share the OS thread's locals; the models never move a receiver.
@@ -263,12 +263,32 @@ impl<M> CoreRef<M> {
     pub(crate) fn runs_here(&self) -> bool {
         true
     }
+
+    /// [`runs_here`](Self::runs_here) where a `true` changes what happens (a send past the
+    /// bound) rather than guards: `false` under loom, as [`runs_actor`].
+    pub(crate) fn is_own_run(&self) -> bool {
+        runs_actor(self.addr())
+    }
 }
 
 #[cfg(not(actor12_loom))]
 thread_local! {
     /// The actor this thread is running (the address of its header), or 0.
     static RUNNING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// True if this thread is running the actor whose header is at `addr`.
+#[cfg(not(actor12_loom))]
+#[inline]
+pub(crate) fn runs_actor(addr: usize) -> bool {
+    RUNNING.with(|r| r.get()) == addr
+}
+
+/// Loom's threads share the OS thread's locals, so `RUNNING` means nothing there; the models
+/// never send to, or wait for, the actor they run in.
+#[cfg(actor12_loom)]
+pub(crate) fn runs_actor(_: usize) -> bool {
+    false
 }
 
 /// Marks this thread as running the actor at `addr` until dropped, then restores the mark.
@@ -314,6 +334,12 @@ impl<M: Send + 'static> CoreRef<M> {
         Ok(())
     }
 
+    /// Resolves once the actor has stopped and been torn down. Awaited from the actor's own
+    /// run, it panics: the run would wait for its own end.
+    pub(crate) fn stopped(&self) -> StoppedFuture<'_> {
+        StoppedFuture { stopped: &self.stopped, actor: self.addr(), id: None }
+    }
+
     /// The actor's own waker, with a reference of its own.
     pub(crate) fn waker(&self) -> Waker {
         // SAFETY: the reference keeps the task alive.
@@ -325,11 +351,6 @@ impl<M: Send + 'static> Core<M> {
     /// True once the actor has stopped (its mailbox is closed).
     pub(crate) fn is_closed(&self) -> bool {
         self.mailbox.is_closed()
-    }
-
-    /// Resolves once the actor has stopped and been torn down.
-    pub(crate) fn stopped(&self) -> StoppedFuture<'_> {
-        StoppedFuture { stopped: &self.stopped, id: None }
     }
 }
 
@@ -372,6 +393,8 @@ unsafe fn waker_at<M: Send + 'static>(ptr: NonNull<Header>) -> Waker {
 /// The future of [`Core::stopped`].
 pub(crate) struct StoppedFuture<'a> {
     stopped: &'a Stopped,
+    /// The actor's address, to tell whether it is the one waiting.
+    actor: usize,
     /// Our entry in the waiters, once we have one.
     id: Option<u64>,
 }
@@ -385,6 +408,12 @@ impl Future for StoppedFuture<'_> {
         if stopped.done.load(Acquire) {
             return Poll::Ready(());
         }
+        assert!(
+            !runs_actor(self.actor),
+            "an actor waited for its own stop (`cancel_and_wait` or `wait` in its own \
+             handler): it stops only once the handler returns, so the wait would never end; \
+             `cancel` and return instead"
+        );
         let mut waiters = stopped.waiters.lock();
         // Checked again under the lock: `set` stores the flag before it takes the lock.
         if stopped.done.load(Acquire) {
@@ -510,12 +539,27 @@ impl<M: Send + 'static> Future for SendFuture<'_, M> {
         let push = match Pin::new(&mut self.push).poll(cx) {
             Poll::Ready(Ok(push)) => push,
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e.0)),
-            Poll::Pending => return Poll::Pending,
+            Poll::Pending => match self.full() {
+                Some(Ok(push)) => push,
+                Some(Err(e)) => return Poll::Ready(Err(e.0)),
+                None => return Poll::Pending,
+            },
         };
         if push == Push::Schedule {
             self.core.schedule();
         }
         Poll::Ready(Ok(()))
+    }
+}
+
+impl<M: Send + 'static> SendFuture<'_, M> {
+    /// The mailbox is full, and this send now waits for room. Unless it comes from the actor's
+    /// own run (a handler telling its own actor), where no room can come: the run that would
+    /// make it is the one waiting. Such a send goes past the bound instead (`None`: it waits).
+    #[cold]
+    #[inline(never)]
+    fn full(&mut self) -> Option<Result<Push, actor12_mailbox::SendError<M>>> {
+        self.core.is_own_run().then(|| self.push.push_past_bound())
     }
 }
 

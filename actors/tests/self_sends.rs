@@ -1,0 +1,237 @@
+//! An actor talking to itself from its own run: a tell into its own full mailbox goes past the
+//! bound (waiting for room there could never end), and waiting for its own stop or for the
+//! answer to its own ask panics with a message saying so, instead of hanging.
+
+mod support;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use actor12::prelude::*;
+use actor12::{Call, HandlerMessage, oneshot};
+use support::*;
+
+/// The panic messages `Selfish::crash` saw (every test's; each looks for its own).
+static CRASHES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn crashed_with(text: &str) -> bool {
+    CRASHES.lock().unwrap().iter().any(|m| m.contains(text))
+}
+
+/// Records the ticks it is told, in order; a small mailbox, so that it fills.
+struct Selfish {
+    seen: Vec<u32>,
+}
+
+const CAPACITY: usize = 4;
+
+actor!(
+    Selfish,
+    spec = (),
+    cancel = (),
+    init = |_ctx| Selfish { seen: Vec::new() },
+    extra = {
+        fn mailbox_capacity() -> usize {
+            CAPACITY
+        }
+
+        fn crash(payload: Box<dyn std::any::Any + Send>) -> impl Future<Output = ()> + Send {
+            let msg = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            CRASHES.lock().unwrap().push(msg);
+            std::future::ready(())
+        }
+    }
+);
+
+struct Tick(u32);
+/// Tells the actor itself `Tick(0)`..`Tick(n - 1)`, every other one through the two-step API;
+/// answers with the mailbox's length right after.
+struct Burst(u32);
+struct Seen;
+
+impl Handler<Tick> for Selfish {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Tick(n): Tick) -> Self::Reply {
+        self.seen.push(n);
+        Ok(())
+    }
+}
+
+impl Handler<Burst> for Selfish {
+    type Reply = anyhow::Result<usize>;
+
+    async fn handle(&mut self, ctx: Call<'_, Self, Self::Reply>, Burst(n): Burst) -> Self::Reply {
+        for i in 0..n {
+            if i % 2 == 0 {
+                ctx.link.tell_dyn(Tick(i)).await;
+            } else {
+                ctx.link.send_and_forget(HandlerMessage::new(Tick(i))).await;
+            }
+        }
+        Ok(ctx.rx.len())
+    }
+}
+
+impl Handler<Seen> for Selfish {
+    type Reply = anyhow::Result<Vec<u32>>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Seen) -> Self::Reply {
+        Ok(self.seen.clone())
+    }
+}
+
+#[test]
+fn a_handler_telling_its_own_full_mailbox_goes_past_the_bound_and_loses_nothing() {
+    let out = resolves_within(async {
+        let actor = actor12::spawn::<Selfish>(());
+        // Another sender, waiting for room much of the time, at once.
+        let other = actor.clone();
+        let outside = actor12::rt::spawn(async move {
+            for i in 1000..1040 {
+                other.tell_dyn(Tick(i)).await;
+            }
+        });
+        let queued = actor.ask_dyn(Burst(50)).await.expect("the burst finished");
+        outside.await.expect("the outside sender finished");
+        let seen = actor.ask_dyn(Seen).await.unwrap();
+        actor.cancel_and_wait(()).await;
+        (queued, seen)
+    });
+    let (queued, seen) = out.expect("a handler telling its own full mailbox hung");
+    assert!(queued > CAPACITY, "the burst left {queued} queued: it never went past the bound");
+    let own: Vec<u32> = seen.iter().copied().filter(|&n| n < 1000).collect();
+    let other: Vec<u32> = seen.iter().copied().filter(|&n| n >= 1000).collect();
+    assert_eq!(own, (0..50).collect::<Vec<_>>(), "the actor's own ticks, once each, in order");
+    assert_eq!(other, (1000..1040).collect::<Vec<_>>(), "the other sender's, once each, in order");
+}
+
+/// How a handler waits for its own actor to stop.
+#[derive(Clone, Copy, Debug)]
+enum WaitFor {
+    /// `cancel_and_wait` through a strong link to itself.
+    StrongLink,
+    /// `cancel_and_wait` through its weak link.
+    WeakLink,
+    /// `cancel`, then `wait`.
+    ThenWait,
+}
+
+struct WaitForItself(WaitFor);
+
+impl Handler<WaitForItself> for Selfish {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, ctx: Call<'_, Self, Self::Reply>, m: WaitForItself) -> Self::Reply {
+        let link = ctx.link.upgrade().expect("the asker holds a link");
+        match m.0 {
+            WaitFor::StrongLink => link.cancel_and_wait(()).await,
+            WaitFor::WeakLink => ctx.link.cancel_and_wait(()).await,
+            WaitFor::ThenWait => {
+                link.cancel(());
+                link.wait().await;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn an_actor_waiting_for_its_own_stop_panics_instead_of_hanging() {
+    for how in [WaitFor::StrongLink, WaitFor::WeakLink, WaitFor::ThenWait] {
+        let out = resolves_within(async move {
+            let actor = actor12::spawn::<Selfish>(());
+            let answer = actor.ask_dyn(WaitForItself(how)).await;
+            actor.wait().await;
+            answer.map_err(|e| e.to_string())
+        });
+        let answer = out.unwrap_or_else(|| panic!("{how:?}: the actor's wait for itself hung"));
+        assert!(answer.is_err(), "{how:?}: the asker gets an error, as for any panic");
+        assert!(crashed_with("waited for its own stop"), "{how:?}: the panic says why");
+    }
+}
+
+/// How a handler awaits the answer to its own ask of itself.
+#[derive(Clone, Copy, Debug)]
+enum AskFor {
+    AskDyn,
+    TwoStep,
+    TwoStepWithTimeout,
+    WeakAskDyn,
+}
+
+struct AskItself(AskFor);
+
+impl Handler<AskItself> for Selfish {
+    type Reply = anyhow::Result<usize>;
+
+    async fn handle(&mut self, ctx: Call<'_, Self, Self::Reply>, m: AskItself) -> Self::Reply {
+        let link = ctx.link.upgrade().expect("the asker holds a link");
+        let seen = match m.0 {
+            AskFor::AskDyn => link.ask_dyn(Seen).await?,
+            AskFor::WeakAskDyn => ctx.link.ask_dyn(Seen).await?,
+            AskFor::TwoStep => link.send_message(HandlerMessage::new(Seen)).await.reply().await??,
+            AskFor::TwoStepWithTimeout => {
+                let handle = link.send_message(HandlerMessage::new(Seen)).await;
+                handle.timeout(Duration::from_secs(3600)).reply().await??
+            }
+        };
+        Ok(seen.len())
+    }
+}
+
+/// Asks the actor itself from a background task, which can wait: the actor's run goes on.
+struct AskItselfInBackground(oneshot::Sender<Vec<u32>>);
+
+impl Handler<AskItselfInBackground> for Selfish {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(
+        &mut self,
+        mut ctx: Call<'_, Self, Self::Reply>,
+        AskItselfInBackground(answer): AskItselfInBackground,
+    ) -> Self::Reply {
+        let link = ctx.link.clone();
+        ctx.futures.spawn(async move {
+            let seen = link.ask_dyn(Seen).await.expect("the actor answers its background task");
+            let _ = answer.send(seen);
+        });
+        Ok(())
+    }
+}
+
+#[test]
+fn an_actor_awaiting_the_answer_to_its_own_ask_panics_instead_of_hanging() {
+    for how in [AskFor::AskDyn, AskFor::WeakAskDyn, AskFor::TwoStep, AskFor::TwoStepWithTimeout] {
+        let out = resolves_within(async move {
+            let actor = actor12::spawn::<Selfish>(());
+            let answer = actor.ask_dyn(AskItself(how)).await;
+            actor.wait().await;
+            answer.map_err(|e| e.to_string())
+        });
+        let answer = out.unwrap_or_else(|| panic!("{how:?}: the actor's ask of itself hung"));
+        assert!(answer.is_err(), "{how:?}: the asker gets an error, as for any panic");
+        assert!(crashed_with("a message it sent itself"), "{how:?}: the panic says why");
+    }
+}
+
+#[test]
+fn an_actor_asking_itself_from_a_background_task_gets_its_answer() {
+    let out = resolves_within(async {
+        let actor = actor12::spawn::<Selfish>(());
+        actor.tell_dyn(Tick(7)).await;
+        let (tx, rx) = oneshot::channel();
+        actor.ask_dyn(AskItselfInBackground(tx)).await.unwrap();
+        let seen = rx.await.expect("the background task answered");
+        let alive = actor.alive();
+        actor.cancel_and_wait(()).await;
+        (seen, alive)
+    });
+    let (seen, alive) = out.expect("the background ask hung");
+    assert_eq!(seen, [7]);
+    assert!(alive, "no panic: the actor was still running");
+}
