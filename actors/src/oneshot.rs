@@ -393,13 +393,6 @@ impl<T> Future for Receiver<T> {
         if state & SENDER_DONE != 0 {
             return Poll::Ready(this.complete(slot, state));
         }
-        assert!(
-            this.answerer == 0 || !crate::task::runs_actor(this.answerer),
-            "an actor awaited, in its own run, the answer to a message it sent itself: the \
-             message waits in its mailbox behind the code awaiting it, so the answer would \
-             never come; tell it instead (`tell_dyn`, `send_and_forget`), or await the answer \
-             in a background task (`ctx.futures.spawn`)"
-        );
         if this.registered {
             // The same waker (`Waker::will_wake`'s test): nothing to do.
             if s.waker_parts() == parts_of(cx.waker()) {
@@ -414,6 +407,11 @@ impl<T> Future for Receiver<T> {
             }
             // SAFETY: the flag was ours and is now clear: the old waker is ours again.
             drop(unsafe { s.take_waker() });
+        }
+        // Before a first wait, or one with a new waker: a wait from the answering actor's run
+        // never ends.
+        if this.answerer != 0 {
+            check_not_answerers_run(this.answerer);
         }
         let waker = std::mem::ManuallyDrop::new(cx.waker().clone());
         let (data, vtable) = parts_of(&waker);
@@ -430,6 +428,22 @@ impl<T> Future for Receiver<T> {
         this.registered = true;
         Poll::Pending
     }
+}
+
+/// Panics if this thread runs the actor at `answerer`: its run would await the answer to a
+/// message waiting in its own mailbox ([`Receiver::answered_by`]). Out of line: inlined, the
+/// check cost every poll of a receiver (not only an ask's) registers of its own.
+#[inline(never)]
+fn check_not_answerers_run(answerer: usize) {
+    if !crate::task::runs_actor(answerer) {
+        return;
+    }
+    panic!(
+        "an actor awaited, in its own run, the answer to a message it sent itself: the message \
+         waits in its mailbox behind the code awaiting it, so the answer would never come; tell \
+         it instead (`tell_dyn`, `send_and_forget`), or await the answer in a background task \
+         (`ctx.futures.spawn`)"
+    )
 }
 
 impl<T> Drop for Receiver<T> {
