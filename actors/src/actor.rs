@@ -115,7 +115,10 @@ pub trait Actor: Sized + Send + 'static {
                     // A closure, so that the reason's location is this line (`CancelReason::new`
                     // passed as a function recorded one inside `core`).
                     Event::Tick(flow) => return flow.map_break(|value| CancelReason::new(value)),
-                    Event::Message(Some(msg)) => msg,
+                    Event::Message(Some(msg)) => {
+                        msg.delivered_to_actor();
+                        msg
+                    }
                     Event::Message(None) => return ControlFlow::Break(CancelReason::default()),
                 }
             };
@@ -273,6 +276,13 @@ pub trait ActorMessage<A: Actor>: Send + 'static {
     {
         std::future::ready(())
     }
+
+    /// The runtime took the message out of the mailbox for the actor's code: an ask's reply
+    /// may come from wherever that code passes it (see `oneshot::Sender::delivered`). Handler
+    /// style marks it when its handler starts; envelope style here.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn delivered_to_actor(&self) {}
 }
 
 /// What [`Actor::termination_strategy`] returns.
@@ -889,6 +899,7 @@ fn running<A: Actor>(
         ctx.rx.close();
         let process_all = actor.termination_strategy() == Terminate::ProcessAll;
         while let Some(msg) = ctx.rx.recv().await {
+            msg.delivered_to_actor();
             if process_all {
                 actor.handle(Exec::new(&mut ctx), msg).await;
             }

@@ -81,6 +81,9 @@ where
     T: Send + 'static,
     R: Send + 'static,
 {
+    fn delivered_to_actor(&self) {
+        self.reply.delivered();
+    }
 }
 
 /// A message that expects no answer (raw style, for actors that override `handle`).

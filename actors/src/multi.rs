@@ -179,6 +179,8 @@ impl<M, R> IntoRun<M, R> for Tell<M> {
 
 impl<M, R> IntoRun<M, R> for Ask<M, R> {
     fn into_run(self) -> (M, Option<oneshot::Sender<R>>) {
+        // Out of the mailbox: the handler may pass the reply on, to be answered later.
+        self.1.delivered();
         (self.0, Some(self.1))
     }
 }

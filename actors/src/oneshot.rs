@@ -53,6 +53,11 @@ struct Slot<T> {
     waker_data: AtomicPtr<()>,
     waker_vtable: AtomicPtr<RawWakerVTable>,
     value: UnsafeCell<Option<T>>,
+    /// The address of the actor whose mailbox holds the request, while it is there: set by an
+    /// ask ([`Receiver::answered_by`]), cleared when that actor takes the request out for its
+    /// code ([`Sender::delivered`]); 0 otherwise. The receiver polled, unanswered, by that
+    /// actor's run could never see the answer come.
+    answerer: AtomicUsize,
     /// Under loom a freed slot is kept, marked, so that a model catches any later use.
     #[cfg(actor12_loom)]
     freed: crate::loom::AtomicBool,
@@ -158,6 +163,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         (&raw mut (*p).waker_data).write(AtomicPtr::new(std::ptr::null_mut()));
         (&raw mut (*p).waker_vtable).write(AtomicPtr::new(std::ptr::null_mut()));
         (&raw mut (*p).value).write(UnsafeCell::new(None));
+        (&raw mut (*p).answerer).write(AtomicUsize::new(0));
         #[cfg(actor12_loom)]
         (&raw mut (*p).freed).write(crate::loom::AtomicBool::new(false));
         slot.assume_init()
@@ -165,7 +171,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let slot = NonNull::from(Box::leak(slot));
     (
         Sender { slot: Some(slot), owns: PhantomData },
-        Receiver { slot: Some(slot), registered: false, answerer: 0, owns: PhantomData },
+        Receiver { slot: Some(slot), registered: false, owns: PhantomData },
     )
 }
 
@@ -184,9 +190,6 @@ pub struct Receiver<T> {
     slot: Option<NonNull<Slot<T>>>,
     /// Our waker is in the cell and `RX_WAITING` is set.
     registered: bool,
-    /// The address of the actor that answers, when an ask set it (0 otherwise): awaiting the
-    /// answer from that actor's own run could never end (see [`answered_by`](Self::answered_by)).
-    answerer: usize,
     /// As in `Sender`.
     owns: PhantomData<T>,
 }
@@ -251,6 +254,21 @@ impl<T> Sender<T> {
             Some(slot) => unsafe { finish(slot, Some(value)) },
             // A detached sender: nobody asked.
             None => Err(value),
+        }
+    }
+
+    /// The request this sender answers has left the mailbox [`Receiver::answered_by`] named,
+    /// for the answering actor's code: the answer may come now, from wherever the sender goes.
+    #[cfg_attr(actor12_loom, allow(dead_code))] // used by the actor runtime, absent under loom
+    #[inline]
+    pub(crate) fn delivered(&self) {
+        if let Some(slot) = self.slot {
+            // SAFETY: the receiver never frees the slot while we hold it unfinished.
+            let s = unsafe { Slot::live(slot) };
+            // Relaxed: read only by the answering actor's later runs (ordered after this one by
+            // the hand-over of its run token) or, at the same address, by a later actor's (its
+            // allocation comes after this actor's teardown).
+            s.answerer.store(0, Relaxed);
         }
     }
 
@@ -354,12 +372,17 @@ impl<T> Receiver<T> {
             .is_none_or(|slot| unsafe { Slot::live(slot) }.state.load(Acquire) & SENDER_DONE != 0)
     }
 
-    /// Records that the actor at `actor` answers: the message asking it is in its mailbox. Its
-    /// own run can then never see the answer come (the message waits behind the code awaiting
-    /// it), so awaiting it there panics instead of hanging.
+    /// Records that the request this receiver awaits the answer to is in the mailbox of the
+    /// actor at `actor`: until that actor takes it out ([`Sender::delivered`]), its own run can
+    /// never see the answer come (the request waits behind the code awaiting it), so awaiting
+    /// it there panics instead of hanging. Called before the request is sent.
     #[cfg_attr(actor12_loom, allow(dead_code))] // set by the actor runtime, absent under loom
     pub(crate) fn answered_by(&mut self, actor: usize) {
-        self.answerer = actor;
+        if let Some(slot) = self.slot {
+            // SAFETY: unfinished, the slot is live.
+            // Relaxed: the push of the request (release, to the pop's acquire) publishes it.
+            unsafe { Slot::live(slot) }.answerer.store(actor, Relaxed);
+        }
     }
 
     /// The outcome once `state` (read with acquire) shows the sender finished; frees the slot.
@@ -408,10 +431,11 @@ impl<T> Future for Receiver<T> {
             // SAFETY: the flag was ours and is now clear: the old waker is ours again.
             drop(unsafe { s.take_waker() });
         }
-        // Before a first wait, or one with a new waker: a wait from the answering actor's run
-        // never ends.
-        if this.answerer != 0 {
-            check_not_answerers_run(this.answerer);
+        // Before a first wait, or one with a new waker: a wait from the run of the actor whose
+        // mailbox holds the request never ends. Relaxed: see `Sender::delivered`.
+        let answerer = s.answerer.load(Relaxed);
+        if answerer != 0 {
+            check_not_answerers_run(answerer);
         }
         let waker = std::mem::ManuallyDrop::new(cx.waker().clone());
         let (data, vtable) = parts_of(&waker);

@@ -235,3 +235,236 @@ fn an_actor_asking_itself_from_a_background_task_gets_its_answer() {
     assert_eq!(seen, [7]);
     assert!(alive, "no panic: the actor was still running");
 }
+
+/// Keeps the handle of an ask it sent itself; the answer comes from a background task.
+struct Keeper {
+    pending: Option<actor12::MessageHandle<anyhow::Result<u32>>>,
+}
+
+actor!(Keeper, spec = (), cancel = (), init = |_ctx| Keeper { pending: None });
+
+/// Answered by a background task (`reply_async`) once the gate opens.
+struct Slow(oneshot::Receiver<()>);
+/// Asks the actor itself `Slow(gate)` and keeps the handle.
+struct AskSlow(oneshot::Receiver<()>);
+/// Awaits the kept handle, opening the gate once the first poll found no answer yet.
+struct Collect(oneshot::Sender<()>);
+
+impl Handler<Slow> for Keeper {
+    type Reply = anyhow::Result<u32>;
+
+    async fn handle(
+        &mut self,
+        mut ctx: Call<'_, Self, Self::Reply>,
+        Slow(gate): Slow,
+    ) -> Self::Reply {
+        ctx.reply_async(async move {
+            gate.await?;
+            Ok(42)
+        })
+    }
+}
+
+impl Handler<AskSlow> for Keeper {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(
+        &mut self,
+        ctx: Call<'_, Self, Self::Reply>,
+        AskSlow(gate): AskSlow,
+    ) -> Self::Reply {
+        self.pending = Some(ctx.link.send_message(HandlerMessage::new(Slow(gate))).await);
+        Ok(())
+    }
+}
+
+/// Polls `reply` once; if it is not ready, opens `go` and awaits it.
+async fn await_after_first_poll<T>(reply: impl Future<Output = T>, go: oneshot::Sender<()>) -> T {
+    let mut reply = std::pin::pin!(reply);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(reply.as_mut().poll(cx))).await;
+    match first {
+        std::task::Poll::Ready(out) => out,
+        std::task::Poll::Pending => {
+            let _ = go.send(());
+            reply.await
+        }
+    }
+}
+
+impl Handler<Collect> for Keeper {
+    type Reply = anyhow::Result<u32>;
+
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        Collect(go): Collect,
+    ) -> Self::Reply {
+        let handle = self.pending.take().expect("AskSlow came first");
+        await_after_first_poll(handle.reply(), go).await?
+    }
+}
+
+#[test]
+fn an_actor_awaiting_its_own_ask_after_handling_it_gets_the_deferred_answer() {
+    let out = resolves_within(async {
+        let actor = actor12::spawn::<Keeper>(());
+        let (go, gate) = oneshot::channel();
+        actor.ask_dyn(AskSlow(gate)).await.unwrap();
+        // `Slow` is queued before `Collect`: handled (its answer left to a background task)
+        // by the time `Collect` awaits the handle.
+        let answer = actor.ask_dyn(Collect(go)).await.map_err(|e| e.to_string());
+        let alive = actor.alive();
+        actor.cancel_and_wait(()).await;
+        (answer, alive)
+    });
+    let (answer, alive) = out.expect("hung");
+    assert_eq!(answer.unwrap(), 42, "the background task's answer");
+    assert!(alive, "no panic");
+}
+
+/// [`Keeper`], envelope style: the kept ask's reply slot goes to a background task.
+struct EnvelopeKeeper {
+    pending: Option<actor12::MessageHandle<anyhow::Result<u32>>>,
+}
+
+enum Request {
+    Slow(oneshot::Receiver<()>),
+    AskSlow(oneshot::Receiver<()>),
+    Collect(oneshot::Sender<()>),
+    /// Asks the actor itself and awaits the answer at once: it would never come.
+    AskNow,
+}
+
+impl Actor for EnvelopeKeeper {
+    type Message = actor12::Envelope<Request, anyhow::Result<u32>>;
+    type Spec = ();
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(EnvelopeKeeper { pending: None }))
+    }
+
+    async fn handle(&mut self, mut ctx: actor12::Exec<'_, Self>, msg: Self::Message) {
+        let (request, reply) = msg.split();
+        let answer = match request {
+            Request::Slow(gate) => {
+                ctx.spawn(async move {
+                    let _ = gate.await;
+                    let _ = reply.send(Ok(42));
+                });
+                return;
+            }
+            Request::AskSlow(gate) => {
+                let ask = actor12::EnvelopeMessage::new(Request::Slow(gate));
+                self.pending = Some(ctx.link.send_message(ask).await);
+                Ok(0)
+            }
+            Request::Collect(go) => {
+                let handle = self.pending.take().expect("AskSlow came first");
+                await_after_first_poll(handle.reply(), go).await.unwrap_or_else(|e| Err(e.into()))
+            }
+            Request::AskNow => ctx.link.send(Request::Slow(oneshot::channel().1)).await,
+        };
+        let _ = reply.send(answer);
+    }
+}
+
+#[test]
+fn an_envelope_actor_awaiting_its_own_ask_after_handling_it_gets_the_deferred_answer() {
+    let out = resolves_within(async {
+        let actor = actor12::spawn::<EnvelopeKeeper>(());
+        let (go, gate) = oneshot::channel();
+        actor.send(Request::AskSlow(gate)).await.unwrap();
+        let answer = actor.send(Request::Collect(go)).await.map_err(|e| e.to_string());
+        let alive = actor.alive();
+        actor.cancel_and_wait(()).await;
+        (answer, alive)
+    });
+    let (answer, alive) = out.expect("hung");
+    assert_eq!(answer.unwrap(), 42, "the background task's answer");
+    assert!(alive, "no panic");
+}
+
+/// Gives its reply slot away: answered later, from outside.
+struct Escape(oneshot::Sender<oneshot::Sender<anyhow::Result<u32>>>);
+/// Awaits a handle, opening `go` once the first poll found no answer yet.
+struct AwaitIt(actor12::MessageHandle<anyhow::Result<u32>>, oneshot::Sender<()>);
+
+impl Handler<Escape> for Keeper {
+    type Reply = anyhow::Result<u32>;
+
+    async fn handle(&mut self, mut ctx: Call<'_, Self, Self::Reply>, m: Escape) -> Self::Reply {
+        let _ = m.0.send(ctx.take_reply());
+        Ok(0)
+    }
+}
+
+impl Handler<AwaitIt> for Keeper {
+    type Reply = anyhow::Result<u32>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: AwaitIt) -> Self::Reply {
+        await_after_first_poll(m.0.reply(), m.1).await?
+    }
+}
+
+fn id_of<A: Actor>(link: &Link<A>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    link.hash(&mut h);
+    h.finish()
+}
+
+#[test]
+fn a_reply_awaited_by_a_new_actor_at_its_answerers_old_address_is_not_a_self_ask() {
+    let out = resolves_within(async {
+        for _ in 0..50 {
+            let old = actor12::spawn::<Keeper>(());
+            let id = id_of(&old);
+            let (tx, rx) = oneshot::channel();
+            let handle = old.send_message(HandlerMessage::new(Escape(tx))).await;
+            let reply = rx.await.unwrap();
+            let weak = old.downgrade();
+            old.cancel_and_wait(()).await;
+            drop(old);
+            drop(weak);
+            let mut others = Vec::new();
+            let new = loop {
+                let new = actor12::spawn::<Keeper>(());
+                if id_of(&new) == id {
+                    break Some(new);
+                }
+                others.push(new);
+                if others.len() == 16 {
+                    break None;
+                }
+            };
+            let Some(new) = new else { continue };
+            let (go, gate) = oneshot::channel();
+            let answerer = actor12::rt::spawn(async move {
+                let _ = gate.await;
+                let _ = reply.send(Ok(7));
+            });
+            let answer = new.ask_dyn(AwaitIt(handle, go)).await.map_err(|e| e.to_string());
+            let _ = answerer.await;
+            return Some(answer);
+        }
+        None
+    });
+    let answer = out.expect("hung").expect("no new actor took the old one's address");
+    assert_eq!(answer.unwrap(), 7);
+}
+
+#[test]
+fn an_envelope_actor_awaiting_its_own_queued_ask_still_panics() {
+    let out = resolves_within(async {
+        let actor = actor12::spawn::<EnvelopeKeeper>(());
+        let answer = actor.send(Request::AskNow).await.map_err(|e| e.to_string());
+        actor.wait().await;
+        answer
+    });
+    assert!(out.expect("the ask of itself hung").is_err(), "the handler panicked");
+}
