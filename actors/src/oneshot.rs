@@ -17,7 +17,9 @@
 //!   after seeing the flag (acquire).
 //! * `CLOSED`: the sender went away without answering, and is finished with the slot. The
 //!   receiver resolves to [`RecvError`] at once: nothing waits forever on a dead actor.
-//! * `RX_DROPPED`: the receiver went away; the sender, now the only user, frees the slot.
+//! * `RX_DROPPED`: the receiver went away; the sender, now the only user, frees the slot. A
+//!   receiver with a waker registered takes it back first (as to replace it), so that a
+//!   sender that lives on unfinished does not keep the asker's task alive.
 //!
 //! The sender finishes with one compare-and-swap. When the word it read shows `RX_WAITING`, it
 //! copies the waker out of the cell *before* the swap; the swap succeeds only if the word is
@@ -295,10 +297,8 @@ unsafe fn finish<T>(slot: NonNull<Slot<T>>, mut value: Option<T>) -> Result<(), 
     loop {
         if state & RX_DROPPED != 0 {
             // The receiver is gone for good: we are the slot's last user.
-            if state & RX_WAITING != 0 {
-                // SAFETY: the receiver left its waker registered; it is ours to drop.
-                drop(unsafe { s.take_waker() });
-            }
+            // It took its waker back before it left (`Receiver::drop`).
+            debug_assert_eq!(state & RX_WAITING, 0, "a receiver left its waker registered");
             if in_cell {
                 // SAFETY: the receiver never read the cell (SENT was never set).
                 value = s.value.with_mut(|p| unsafe { (*p).take() });
@@ -475,12 +475,26 @@ impl<T> Drop for Receiver<T> {
         let Some(slot) = self.slot else { return };
         // SAFETY: unfinished, the slot is live.
         let s = unsafe { Slot::live(slot) };
-        // AcqRel: release hands the slot (and a registered waker) to the sender; acquire sees
-        // a value it sent before, so we may drop it.
+        if self.registered {
+            // Take the waker back, as a poll with a new waker does: left in the cell, it kept
+            // the asker's task alive for as long as the sender lived unfinished (a reply slot
+            // parked by a handler that never answers). AcqRel: as in `poll`.
+            let prev = s.state.fetch_and(!RX_WAITING, AcqRel);
+            self.registered = false;
+            if prev & SENDER_DONE != 0 {
+                // The sender finished first and took the waker (module docs).
+                // SAFETY: both sides are finished; the value, if any, goes with the slot.
+                unsafe { Slot::free(slot) };
+                return;
+            }
+            // SAFETY: the flag was ours and is now clear: the waker is ours again.
+            drop(unsafe { s.take_waker() });
+        }
+        // AcqRel: release hands the slot to the sender; acquire sees a value it sent before,
+        // so we may drop it.
         let prev = s.state.fetch_or(RX_DROPPED, AcqRel);
         if prev & SENDER_DONE != 0 {
-            // SAFETY: both sides are finished; a registered waker was taken by the sender, and
-            // the value, if any, is dropped with the slot.
+            // SAFETY: both sides are finished; the value, if any, is dropped with the slot.
             unsafe { Slot::free(slot) };
         }
     }

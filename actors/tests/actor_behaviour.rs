@@ -1175,6 +1175,54 @@ fn send_with_timeout_times_out_while_waiting_for_room() {
     });
 }
 
+/// Answers only when told to: parks every reply slot, as a handler that answers later does.
+struct Parker(Vec<actor12::oneshot::Sender<anyhow::Result<()>>>);
+
+actor!(Parker, spec = (), cancel = (), init = |_ctx| Parker(Vec::new()));
+
+struct Later;
+
+impl Handler<Later> for Parker {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, mut ctx: Call<'_, Self, Self::Reply>, _: Later) -> Self::Reply {
+        self.0.push(ctx.take_reply());
+        Ok(())
+    }
+}
+
+/// Passes its wakes on to the task's own waker, and counts who holds it.
+struct Forward(std::task::Waker);
+
+impl std::task::Wake for Forward {
+    fn wake(self: Arc<Self>) {
+        self.0.wake_by_ref();
+    }
+}
+
+#[test]
+fn a_reply_that_timed_out_keeps_no_waker_of_its_asker() {
+    // The handler parks the reply slot and never answers. The asker's timeout passes; the slot
+    // kept the asker's waker until the parked sender went, so every such ask kept its asker's
+    // task (the whole allocation) alive for as long as the actor lived.
+    let rt = runtime();
+    rt.block_on(async {
+        let parker = actor12::spawn::<Parker>(());
+        let handle = parker.send_message(HandlerMessage::new(Later)).await;
+        let mut reply = std::pin::pin!(handle.timeout(Duration::from_millis(5)).reply());
+        let mut counted = None;
+        let outcome = std::future::poll_fn(|cx| {
+            let fwd = counted.get_or_insert_with(|| Arc::new(Forward(cx.waker().clone())));
+            let waker = std::task::Waker::from(fwd.clone());
+            reply.as_mut().poll(&mut std::task::Context::from_waker(&waker))
+        })
+        .await;
+        assert!(matches!(outcome, Err(MessageError::Timeout { .. })), "{outcome:?}");
+        let counted = counted.expect("polled");
+        assert!(parker.alive(), "the parked sender is still there");
+        assert_eq!(Arc::strong_count(&counted), 1, "the timed-out reply kept the asker's waker");
+    });
+}
+
 /// A raw-style actor with a mailbox of [`Bounded::CAPACITY`].
 struct Bounded {
     handled: Arc<AtomicUsize>,

@@ -196,3 +196,20 @@ fn racing_endings_leak_no_waker_and_drop_the_answer_once() {
     assert_eq!(drops.load(SeqCst), sent, "every answer sent is dropped exactly once");
     assert!(answered as usize <= sent);
 }
+
+/// An asker that gives up (a timeout, a lost `select`) while the sender lives on, unfinished (a
+/// handler that parked the reply slot and never answers): the slot gave the asker's waker back
+/// only when the sender finished, so each abandoned ask kept its asker's task alive (its whole
+/// allocation) for as long as the parked slot lived.
+#[test]
+fn an_asker_that_gives_up_leaves_no_waker_with_a_parked_sender() {
+    let (count, waker) = waker();
+    let (tx, mut rx) = oneshot::channel::<u32>();
+    assert!(poll(&mut rx, &waker).is_pending());
+    assert_eq!(Arc::strong_count(&count), 3, "the slot holds one clone while the asker waits");
+    drop(rx);
+    assert_eq!(Arc::strong_count(&count), 2, "the asker's waker stayed in the slot");
+    assert!(tx.is_closed());
+    assert_eq!(tx.send(1), Err(1));
+    assert_eq!(count.0.load(SeqCst), 0, "nobody woke the asker that left");
+}
