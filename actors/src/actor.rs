@@ -536,7 +536,7 @@ thread_local! {
 }
 
 /// What `PARENT` points at: an actor's token, or a background task's owned copy of it.
-trait ParentRef {
+pub(crate) trait ParentRef {
     fn to_owned_parent(&self) -> Arc<dyn Parent>;
 }
 
@@ -554,7 +554,7 @@ impl ParentRef for Arc<dyn Parent> {
 
 /// Runs `f` with `token` published in `PARENT`: actors spawned in it get tokens below `token`.
 #[inline]
-fn with_parent<R>(token: &(dyn ParentRef + 'static), f: impl FnOnce() -> R) -> R {
+pub(crate) fn with_parent<R>(token: &(dyn ParentRef + 'static), f: impl FnOnce() -> R) -> R {
     let prev = PARENT.with(|p| p.replace(Some(token as *const dyn ParentRef)));
     struct Restore(Option<*const dyn ParentRef>);
     impl Drop for Restore {

@@ -29,7 +29,14 @@ use crate::task;
 /// sends to it fail at once, and its token is cancelled. A cancel does not wait for room in a
 /// busy incarnation's mailbox: the message the relay was passing on is dropped with the rest.
 /// Made inside an actor, the outer link is that actor's child, as an actor spawned there would
-/// be: it stops (with its incarnation) when that actor stops.
+/// be: it stops (with its incarnation) when that actor stops. Each incarnation is the outer
+/// link's child, wherever `init` or `reset` is called: a supervisor actor that restarts it from
+/// a handler does not take it down when that supervisor stops.
+///
+/// The incarnation is not the outer link's "actor" to the checks of the guide's "An actor
+/// talking to itself": awaiting, in its own handler, the answer to an ask it sent through the
+/// outer link, or the outer link's stop, hangs as it would between two actors, and a tell into
+/// the outer link while both mailboxes are full waits for good. Use its own `ctx.link` for that.
 ///
 /// # Examples
 ///
@@ -78,6 +85,9 @@ pub struct Proxy<A: Actor> {
 /// What the proxy and its relay share.
 struct Shared<A: Actor> {
     target: Mutex<Target<A>>,
+    /// The outer link's token: each incarnation is spawned below it, whoever calls `init` or
+    /// `reset` (spawned below the caller's actor, it stopped with that actor).
+    token: CancelToken<A::Cancel>,
 }
 
 struct Target<A: Actor> {
@@ -119,6 +129,11 @@ impl<A: Actor> Proxy<A> {
     /// A proxy for actors built from `spec`, and its outer link. No actor runs yet: call
     /// [`init`](Self::init). Works from anywhere [`spawn`](crate::spawn) does.
     pub fn new(spec: A::Spec) -> (Self, Link<A>) {
+        let state = A::state(&spec);
+        // Below the current actor's token, as an actor spawned here would be: made inside an
+        // actor, the outer link stops with it (with a root token it outlived it, and its askers
+        // waited for a `reset`).
+        let token = crate::actor::token_for::<A::Cancel>();
         let shared = Arc::new(Shared {
             target: Mutex::new(Target {
                 link: None,
@@ -126,9 +141,9 @@ impl<A: Actor> Proxy<A> {
                 closed: false,
                 waker: None,
             }),
+            token: token.clone(),
         });
-        let state = A::state(&spec);
-        let link = start_relay::<A, _>(state, shared.clone(), relay::<A>);
+        let link = start_relay::<A, _>(state, token, shared.clone(), relay::<A>);
         (Proxy { spec, shared }, link)
     }
 
@@ -184,8 +199,10 @@ impl<A: Actor> Proxy<A> {
     where
         A::Spec: Clone,
     {
-        // Spawned outside the lock: the actor's `init` is user code.
-        let link = A::spawn(self.spec.clone());
+        // Spawned outside the lock: the actor's `init` is user code. Below the outer link's
+        // token, not the current actor's: the incarnation belongs to the proxy, not to whichever
+        // actor's handler (re)starts it.
+        let link = crate::actor::with_parent(&self.shared.token, || A::spawn(self.spec.clone()));
         let old = {
             let mut target = self.shared.target.lock();
             target.token = CancelToken::new();
@@ -222,11 +239,12 @@ type MakeRelay<A, F> = fn(
     Arc<Shared<A>>,
 ) -> F;
 
-/// Starts the relay as the lifecycle of the outer link's core: the outer link is a real actor
-/// link (same mailbox, same sends), only its "actor" passes messages on. `make` names the relay
-/// future's type for the allocation.
+/// Starts the relay as the lifecycle of the outer link's core, with `token`: the outer link is
+/// a real actor link (same mailbox, same sends), only its "actor" passes messages on. `make`
+/// names the relay future's type for the allocation.
 fn start_relay<A: Actor, F>(
     state: A::State,
+    token: CancelToken<A::Cancel>,
     shared: Arc<Shared<A>>,
     make: MakeRelay<A, F>,
 ) -> Link<A>
@@ -234,10 +252,6 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     let handle = crate::runtime::handle();
-    // Below the current actor's token, as an actor spawned here would be: made inside an
-    // actor, the outer link stops with it (with a root token it outlived it, and its askers
-    // waited for a `reset`).
-    let token = crate::actor::token_for::<A::Cancel>();
     let part = LinkPart { token: token.clone(), state };
     let capacity = Some(A::mailbox_capacity());
     let link = Link::<A> {

@@ -207,3 +207,46 @@ async fn cancelling_the_outer_link_while_the_relay_waits_for_room() {
     assert!(stopped.is_ok(), "the outer link's cancel hung");
     assert!(!inner.alive());
 }
+
+/// Starts or restarts a proxy's actor from its handler, as a supervisor would.
+struct Starter;
+
+impl Actor for Starter {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Starter))
+    }
+}
+
+struct StartIt(std::sync::Arc<Proxy<Counter>>);
+
+impl Handler<StartIt> for Starter {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: StartIt) -> Self::Reply {
+        m.0.init();
+        Ok(())
+    }
+}
+
+/// The incarnation belongs to the proxy, not to the actor whose handler called `init` (or
+/// `reset`): it used to be spawned as that actor's child, and stopped with it, while the outer
+/// link lived on and its askers waited for a `reset` nobody made.
+#[tokio::test]
+async fn an_incarnation_started_by_another_actor_outlives_that_actor() {
+    let (proxy, link) = Proxy::<Counter>::new(0);
+    let proxy = std::sync::Arc::new(proxy);
+    let starter = actor12::spawn::<Starter>(());
+    starter.ask_dyn(StartIt(proxy.clone())).await.unwrap();
+    starter.cancel_and_wait(()).await;
+    let answer = tokio::time::timeout(Duration::from_secs(60), link.ask_dyn(Bump)).await;
+    assert_eq!(answer.expect("the ask hung: the incarnation stopped with its starter").unwrap(), 1);
+    assert!(proxy.current().unwrap().alive());
+}
