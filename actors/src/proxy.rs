@@ -21,12 +21,16 @@ use crate::task;
 /// start a fresh one from the same spec with [`reset`](Self::reset): holders of the outer link
 /// never see the change. While no incarnation runs (before `init`, between `shutdown` and
 /// `reset`, or after the actor stopped on its own) messages wait in the outer link's mailbox and
-/// go to the next incarnation.
+/// go to the next incarnation. Messages already passed on to an incarnation stay with it: when
+/// it stops (a `shutdown`, a crash), those it has not handled are dropped with their askers
+/// answered by an error, as for any actor (or handled first, with `Terminate::ProcessAll`).
 ///
 /// Cancelling the outer link (or dropping every clone of it) stops the relay and the current
 /// incarnation, and the outer link counts as stopped (`wait`, `cancel_and_wait`) once the
 /// incarnation has; dropping the `Proxy` stops both too. Either way the outer link is then dead:
-/// sends to it fail at once, and its token is cancelled. A cancel does not wait for room in a
+/// its token is cancelled, and once it counts as stopped sends to it fail at once (while the
+/// incarnation still finishes, a send may be accepted and then dropped, its asker answered with
+/// an error). A cancel does not wait for room in a
 /// busy incarnation's mailbox: the message the relay was passing on is dropped with the rest.
 /// Made inside an actor, the outer link is that actor's child, as an actor spawned there would
 /// be: it stops (with its incarnation) when that actor stops. Each incarnation is the outer
