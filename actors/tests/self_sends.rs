@@ -140,18 +140,34 @@ impl Handler<WaitForItself> for Selfish {
     }
 }
 
+/// Asks a new `Selfish` actor `msg`, whose handler waits for something that can never come:
+/// instead of hanging, it panics with `text` in its message, the asker gets an error and the
+/// actor stops.
+fn panics_instead_of_hanging<M, T>(msg: M, text: &str, what: &str)
+where
+    M: Send + 'static,
+    T: Send + 'static,
+    Selfish: Handler<M, Reply = anyhow::Result<T>>,
+{
+    let out = resolves_within(async move {
+        let actor = actor12::spawn::<Selfish>(());
+        let answer = actor.ask_dyn(msg).await;
+        actor.wait().await;
+        answer.is_err()
+    });
+    let failed = out.unwrap_or_else(|| panic!("{what}: the handler hung"));
+    assert!(failed, "{what}: the asker gets an error, as for any panic");
+    assert!(crashed_with(text), "{what}: the panic says why");
+}
+
 #[test]
 fn an_actor_waiting_for_its_own_stop_panics_instead_of_hanging() {
     for how in [WaitFor::StrongLink, WaitFor::WeakLink, WaitFor::ThenWait] {
-        let out = resolves_within(async move {
-            let actor = actor12::spawn::<Selfish>(());
-            let answer = actor.ask_dyn(WaitForItself(how)).await;
-            actor.wait().await;
-            answer.map_err(|e| e.to_string())
-        });
-        let answer = out.unwrap_or_else(|| panic!("{how:?}: the actor's wait for itself hung"));
-        assert!(answer.is_err(), "{how:?}: the asker gets an error, as for any panic");
-        assert!(crashed_with("waited for its own stop"), "{how:?}: the panic says why");
+        panics_instead_of_hanging(
+            WaitForItself(how),
+            "waited for its own stop",
+            &format!("{how:?}"),
+        );
     }
 }
 
@@ -207,15 +223,7 @@ impl Handler<AskItselfInBackground> for Selfish {
 #[test]
 fn an_actor_awaiting_the_answer_to_its_own_ask_panics_instead_of_hanging() {
     for how in [AskFor::AskDyn, AskFor::WeakAskDyn, AskFor::TwoStep, AskFor::TwoStepWithTimeout] {
-        let out = resolves_within(async move {
-            let actor = actor12::spawn::<Selfish>(());
-            let answer = actor.ask_dyn(AskItself(how)).await;
-            actor.wait().await;
-            answer.map_err(|e| e.to_string())
-        });
-        let answer = out.unwrap_or_else(|| panic!("{how:?}: the actor's ask of itself hung"));
-        assert!(answer.is_err(), "{how:?}: the asker gets an error, as for any panic");
-        assert!(crashed_with("a message it sent itself"), "{how:?}: the panic says why");
+        panics_instead_of_hanging(AskItself(how), "a message it sent itself", &format!("{how:?}"));
     }
 }
 
