@@ -676,6 +676,11 @@ impl<T> CancelToken<T> {
     where
         T: Clone + Default,
     {
+        // Most tokens are dropped after their cancel (an actor stopped by its link): skip the
+        // default reason and the walk.
+        if self.is_cancelled() {
+            return;
+        }
         let at = Location::caller();
         let _ = catch_unwind(AssertUnwindSafe(|| {
             self.cancel_with_reason(CancelReason::new_with_loc(T::default(), at))
@@ -953,6 +958,11 @@ impl<T> Node<T> {
     where
         T: Clone,
     {
+        // A second cancel changes nothing (the first reason stays): an actor's own stop cancels
+        // its token after a cancel by its link stopped it. Acquire: as in `is_cancelled`.
+        if self.cancelled.load(Acquire) {
+            return;
+        }
         let mut walk = Walk::default();
         self.cancel_subtree(&reason, &mut walk, false);
         while let Some((child, at)) = walk.others.pop() {

@@ -1,7 +1,7 @@
 //! loom: the CancelToken tree. A cancel of the parent races the creation of a child (of the
 //! same reason type, or of another one) and a future waiting on the child: the child is always
 //! cancelled, the waiter always woken. A waiter also races the drop of the last token of a node
-//! kept by a child.
+//! kept by a child, and a cancel from above races a cancel of the child itself.
 //!
 //! Nodes are kept by std's `Arc`s, whose counts loom does not see (it takes the drop of a node
 //! its last token freed for a race with the waiter that last locked it): the races that end
@@ -66,5 +66,27 @@ fn a_waiter_versus_the_drop_of_the_last_token_of_a_node_with_children() {
         // The node lives on for the leaf, and passes the cancel on.
         root.cancel(3u8);
         assert_eq!(leaf.reason().map(|r| *r.value()), Some(3));
+    });
+}
+
+#[test]
+fn a_cancel_from_above_versus_a_cancel_of_the_child_itself() {
+    loom::model(|| {
+        let root: CancelToken<u8> = CancelToken::new();
+        let child = root.child();
+        let leaf = child.child();
+        let canceller = {
+            let root = root.clone();
+            thread::spawn(move || root.cancel(1u8))
+        };
+        // The second of the two cancels to reach `child` changes nothing (it may return at
+        // once, on the flag): the first reason stays, and the leaf below hears that one.
+        child.cancel(2u8);
+        let seen = *block_on(leaf.cancelled()).value();
+        canceller.join().unwrap();
+        let kept = child.reason().map(|r| *r.value());
+        assert!(kept == Some(1) || kept == Some(2));
+        assert_eq!(Some(seen), kept);
+        assert_eq!(root.reason().map(|r| *r.value()), Some(1));
     });
 }
