@@ -202,7 +202,7 @@ impl<A: Actor, T: Future<Output = ControlFlow<A::Cancel>>> Future for NextEvent<
             this.rx.note_tick();
             return Poll::Ready(Event::Tick(flow));
         }
-        this.rx.poll_recv(cx).map(Event::Message)
+        this.rx.poll_recv_unmarked(cx).map(Event::Message)
     }
 }
 
@@ -216,7 +216,7 @@ impl<A: Actor, T: Future<Output = ControlFlow<A::Cancel>>> NextEvent<'_, A, T> {
         cx: &mut std::task::Context<'_>,
     ) -> Poll<Event<A::Cancel, A::Message>> {
         self.rx.clear_ticked();
-        if let Poll::Ready(msg) = self.rx.poll_recv(cx) {
+        if let Poll::Ready(msg) = self.rx.poll_recv_unmarked(cx) {
             return Poll::Ready(Event::Message(msg));
         }
         if self.rx.must_yield() {
@@ -679,7 +679,7 @@ where
         inner: task::allocate::<A::Message, LinkPart<A>, F>(
             handle.clone(),
             capacity,
-            crash::<A>,
+            &task::Hooks { crash: crash::<A>, delivered: delivered::<A> },
             part,
         ),
     };
@@ -912,7 +912,8 @@ fn running<A: Actor>(
         // instructions more per round trip (callgrind).
         let process_all = actor.termination_strategy() == Terminate::ProcessAll;
         while let Some(msg) =
-            std::future::poll_fn(|cx| ctx.rx.poll_recv(cx).map(marked_delivered::<A>)).await
+            std::future::poll_fn(|cx| ctx.rx.poll_recv_unmarked(cx).map(marked_delivered::<A>))
+                .await
         {
             if process_all {
                 actor.handle(Exec::new(&mut ctx), msg).await;
@@ -926,6 +927,11 @@ fn running<A: Actor>(
         // Held until here (or until the future is dropped): `count` reports live actors.
         drop(count);
     }
+}
+
+/// [`ActorMessage::delivered_to_actor`], as a function of the message alone.
+fn delivered<A: Actor>(msg: &A::Message) {
+    msg.delivered_to_actor();
 }
 
 fn crash<A: Actor>(payload: Box<dyn Any + Send>) -> Pin<Box<dyn Future<Output = ()> + Send>> {

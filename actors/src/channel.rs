@@ -68,17 +68,33 @@ impl<M: Send + 'static> ActorReceiver<M> {
     /// polled with: poll it from the actor's own `cycle`, directly or in a select that polls
     /// every branch with the task's context, not inside a combinator that gives each future a
     /// waker of its own (as `FuturesUnordered` does), where a message would wake nobody.
+    ///
+    /// The message is out of the mailbox: an ask's answer may come from wherever the actor's
+    /// code passes its reply slot, and the actor may await the answer to a request it sent
+    /// itself once it has taken that request out.
     pub fn recv(&mut self) -> impl Future<Output = Option<M>> + Send + '_ {
         poll_fn(|cx| self.poll_recv(cx))
     }
 
     /// Polls for the next message (see [`recv`](Self::recv)).
+    #[inline(always)]
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<M>> {
+        let polled = self.poll_recv_unmarked(cx);
+        if let Poll::Ready(Some(msg)) = &polled {
+            self.core.mark_delivered(msg);
+        }
+        polled
+    }
+
+    /// [`poll_recv`](Self::poll_recv) without marking the message delivered: for the callers
+    /// that mark it themselves (the default `cycle`, with the actor's type at hand) or need no
+    /// mark (the proxy's relay).
     ///
     /// Inlined into the cycle's poll: a message returned from an out-of-line call goes through
     /// the stack, and was read back with wider loads than it was written with (a failed store
     /// forward per message).
     #[inline(always)]
-    pub fn poll_recv(&mut self, _cx: &mut Context<'_>) -> Poll<Option<M>> {
+    pub(crate) fn poll_recv_unmarked(&mut self, _cx: &mut Context<'_>) -> Poll<Option<M>> {
         if self.detached {
             return Poll::Ready(None);
         }

@@ -193,8 +193,8 @@ impl<M: Send + 'static, P: Send + Sync + 'static> Actor<M, P> {
         part: P,
         first: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     ) -> Actor<M, P> {
-        let crash = |_| unreachable!("model lifecycles do not panic");
-        let link = task::allocate::<M, P, Lifecycle<M, K>>(handle.clone(), None, crash, part);
+        let hooks = &task::Hooks { crash: model_crash, delivered: task::unmarked::<M> };
+        let link = task::allocate::<M, P, Lifecycle<M, K>>(handle.clone(), None, hooks, part);
         let core = link.core();
         let lifecycle = Lifecycle { rx: core.clone(), first, _keep: keep };
         // SAFETY: made by `allocate::<M, P, Lifecycle<M, K>>` just above, started once, by us.
@@ -227,6 +227,11 @@ impl<M: Send + 'static, P: Send + Sync + 'static> Actor<M, P> {
             core.schedule();
         }
     }
+}
+
+/// A model actor's `crash` hook: its lifecycle never panics.
+fn model_crash(_: Box<dyn std::any::Any + Send>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    unreachable!("model lifecycles do not panic")
 }
 
 /// The model actor's lifecycle: awaits `first` if any, then drops each message it takes.

@@ -259,7 +259,7 @@ where
     let part = LinkPart { token: token.clone(), state };
     let capacity = Some(A::mailbox_capacity());
     let link = Link::<A> {
-        inner: task::allocate::<A::Message, LinkPart<A>, F>(handle, capacity, relay_crash, part),
+        inner: task::allocate::<A::Message, LinkPart<A>, F>(handle, capacity, relay_hooks(), part),
     };
     let core = link.inner.core();
     // The relay's own waker is its cancellation hook, as for an actor.
@@ -297,7 +297,7 @@ async fn relay<A: Actor>(
                 }
                 // Only while an incarnation runs: otherwise messages stay queued, and the
                 // runtime does not wake the relay for them.
-                match rx.poll_recv(cx) {
+                match rx.poll_recv_unmarked(cx) {
                     Poll::Ready(Some(msg)) => return Poll::Ready(Some((msg, link.clone()))),
                     Poll::Ready(None) => return Poll::Ready(None),
                     Poll::Pending => {}
@@ -347,6 +347,11 @@ async fn relay<A: Actor>(
     }
     // As an actor's lifecycle does when it ends (`Scoped`).
     token.clear_hook();
+}
+
+/// A relay's hooks: it marks nothing (the incarnation does, as it takes each message).
+fn relay_hooks<M>() -> &'static task::Hooks<M> {
+    &task::Hooks { crash: relay_crash, delivered: task::unmarked::<M> }
 }
 
 fn relay_crash(

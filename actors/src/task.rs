@@ -67,7 +67,9 @@ pub(crate) struct Core<M> {
     links: AtomicUsize,
     stopped: Stopped,
     waker_vtable: &'static RawWakerVTable,
-    crash: CrashFn,
+    /// A `&'static` (see `allocate`), kept as a pointer: a reference would make the struct
+    /// require `M: 'static` of every type that names it.
+    hooks: NonNull<Hooks<M>>,
     pub(crate) mailbox: Mailbox<M>,
     /// Touched only by the run token's holder, on every run.
     run: RunState,
@@ -348,6 +350,17 @@ impl<M: Send + 'static> CoreRef<M> {
 }
 
 impl<M: Send + 'static> Core<M> {
+    /// Marks `msg`, just taken out of the mailbox by the actor's own code, as delivered (see
+    /// [`Hooks::delivered`]).
+    pub(crate) fn mark_delivered(&self, msg: &M) {
+        (self.hooks().delivered)(msg);
+    }
+
+    fn hooks(&self) -> &'static Hooks<M> {
+        // SAFETY: made from a `&'static Hooks<M>` in `allocate`, and never written.
+        unsafe { self.hooks.as_ref() }
+    }
+
     /// True once the actor has stopped (its mailbox is closed).
     pub(crate) fn is_closed(&self) -> bool {
         self.mailbox.is_closed()
@@ -569,7 +582,7 @@ impl<M: Send + 'static> SendFuture<'_, M> {
 pub(crate) fn allocate<M, L, F>(
     handle: TaskHandle,
     capacity: Option<usize>,
-    crash: CrashFn,
+    hooks: &'static Hooks<M>,
     link: L,
 ) -> LinkRef<M, L>
 where
@@ -597,7 +610,7 @@ where
             },
             run: RunState { budget: Cell::new(BATCH), waiting: Cell::new(Waiting::Other) },
             waker_vtable: waker_vtable::<M>(),
-            crash,
+            hooks: NonNull::from(hooks),
         },
         link: std::cell::UnsafeCell::new(ManuallyDrop::new(link)),
         stage: UnsafeCell::new(Stage::Empty),
@@ -861,7 +874,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
                         let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Empty));
                         // SAFETY: we hold the run token.
                         unsafe { close_and_drain(core) };
-                        match catch_unwind(AssertUnwindSafe(|| (core.crash)(panic))) {
+                        match catch_unwind(AssertUnwindSafe(|| (core.hooks().crash)(panic))) {
                             Ok(crash) => {
                                 *stage = Stage::Crashing(crash);
                                 continue;
@@ -905,6 +918,19 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
 
 /// How an actor type reports a panic: `Actor::crash`, boxed.
 pub(crate) type CrashFn = fn(Box<dyn Any + Send>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// What the actor type behind a [`Core`] does at two points of its life: one pointer to a
+/// per-type constant, so that an actor's allocation holds one word for both.
+pub(crate) struct Hooks<M> {
+    /// The actor's code panicked: `Actor::crash`, boxed.
+    pub(crate) crash: CrashFn,
+    /// The actor's own code took `msg` out of the mailbox (`ActorReceiver::recv`):
+    /// `ActorMessage::delivered_to_actor`.
+    pub(crate) delivered: fn(&M),
+}
+
+/// [`Hooks::delivered`] for a task whose messages need no mark.
+pub(crate) fn unmarked<M>(_: &M) {}
 
 /// Ends the actor: drops what is left of its lifecycle, closes and drains the mailbox, wakes
 /// `wait`ers, leaves the task list. Runs once, by the run token's holder.

@@ -476,3 +476,63 @@ fn an_envelope_actor_awaiting_its_own_queued_ask_still_panics() {
     });
     assert!(out.expect("the ask of itself hung").is_err(), "the handler panicked");
 }
+
+/// Envelope style, with a `cycle` of its own: on `n` it asks itself `n + 1`, takes that request
+/// out of its mailbox with `ctx.rx.recv()`, gives it to a background task to answer, and awaits
+/// the answer.
+struct OwnLoop;
+
+impl Actor for OwnLoop {
+    type Message = actor12::Envelope<u32, anyhow::Result<u32>>;
+    type Spec = ();
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(OwnLoop))
+    }
+
+    async fn cycle(
+        &mut self,
+        ctx: &mut actor12::ActorContext<Self>,
+    ) -> std::ops::ControlFlow<actor12::cancel::CancelReason<()>> {
+        // The first message, or the cancellation (the token wakes the actor).
+        let first = std::future::poll_fn(|cx| match ctx.token.reason() {
+            Some(reason) => std::task::Poll::Ready(Err(reason)),
+            None => ctx.rx.poll_recv(cx).map(Ok),
+        });
+        let first = match first.await {
+            Ok(Some(first)) => first,
+            Ok(None) => return std::ops::ControlFlow::Break(Default::default()),
+            Err(reason) => return std::ops::ControlFlow::Break(reason),
+        };
+        let asked = ctx.link.send_message(actor12::EnvelopeMessage::new(first.value + 1)).await;
+        let request = ctx.rx.recv().await.expect("the request it just sent");
+        ctx.spawn(async move {
+            let value = request.value;
+            let _ = request.reply.send(Ok(value * 10));
+        });
+        let answer = asked.reply().await.map_err(anyhow::Error::new).and_then(|r| r);
+        let _ = first.reply.send(answer);
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+#[test]
+fn an_own_cycle_awaiting_its_own_ask_after_taking_it_out_gets_the_answer() {
+    // `ctx.rx.recv()` did not mark an envelope delivered, as the default cycle does: the reply
+    // still named the actor as its answerer, and awaiting it panicked as a self-ask would.
+    let out = resolves_within(async {
+        let actor = actor12::spawn::<OwnLoop>(());
+        let answer = actor.send::<u32, anyhow::Result<u32>>(1).await.map_err(|e| e.to_string());
+        let alive = actor.alive();
+        actor.cancel_and_wait(()).await;
+        (answer, alive)
+    });
+    let (answer, alive) = out.expect("hung");
+    assert_eq!(answer.unwrap(), 20, "the background task's answer");
+    assert!(alive, "no panic");
+}
