@@ -73,6 +73,12 @@ impl Parker {
         }
     }
 
+    /// True while the thread sleeps in `park` (tests).
+    #[cfg(all(test, not(actor12_loom)))]
+    pub(crate) fn is_parked(&self) -> bool {
+        self.state.load(Acquire) == PARKED
+    }
+
     /// Sets the token; wakes the thread if it is parked.
     pub(crate) fn unpark(&self) {
         // Release: pairs with the acquire in `park`. Acquire: to read PARKED with the parker's

@@ -10,7 +10,8 @@
 //! `Inbox` and arms one in its new worker's wheel. Polled off the workers (on `block_on`'s
 //! thread, a plain thread, a tokio task), it arms through a worker's inbox, holding an `Arc`
 //! that the wheel fires and the sleep can cancel; dropped, it sends the cancel through that
-//! inbox, so its entry does not wait for the deadline.
+//! inbox, applied at the worker's next turn (a pile of cancels wakes an idle worker), so its
+//! entry does not wait for the deadline.
 //!
 //! Deadlines are rounded up to the next 1 ms tick, so a timer never fires early; `Sleep` also
 //! checks the clock itself before it reports `Ready`.
@@ -207,6 +208,10 @@ enum InboxMsg {
     Cancel(Key),
 }
 
+/// How many requests may wait in a worker's inbox before a cancel from another thread wakes
+/// the worker to take them in (see [`Inbox::cancel_timer`]).
+pub(crate) const CANCELS_PER_WAKE: usize = 64;
+
 /// Timer requests from other threads to one worker's wheel.
 pub(crate) struct Inbox {
     msgs: Mutex<InboxState>,
@@ -245,10 +250,11 @@ impl Inbox {
 
     /// Arms `timer` at tick `when` (any thread). Gives it back once the worker has left.
     pub(crate) fn arm(&self, when: u64, timer: Arc<RemoteTimer>) -> Result<(), Arc<RemoteTimer>> {
-        self.push(InboxMsg::Arm(when, timer)).map_err(|msg| match msg {
-            InboxMsg::Arm(_, timer) => timer,
-            InboxMsg::Cancel(_) => unreachable!("an arm was pushed"),
-        })
+        match self.push(InboxMsg::Arm(when, timer)) {
+            Ok(_) => Ok(()),
+            Err(InboxMsg::Arm(_, timer)) => Err(timer),
+            Err(InboxMsg::Cancel(_)) => unreachable!("an arm was pushed"),
+        }
     }
 
     /// Cancels entry `key` (any thread; applied at the owner's next turn; nothing to do once the
@@ -259,13 +265,20 @@ impl Inbox {
 
     /// Cancels `timer`, armed through this inbox (any thread): it holds no waker after this
     /// returns, and its wheel entry is removed at the owner's next turn, or never filed.
-    pub(crate) fn cancel_timer(&self, timer: &RemoteTimer) {
-        if let Some(key) = timer.cancel() {
-            self.cancel(key);
+    ///
+    /// True if the caller should unpark the owner: [`CANCELS_PER_WAKE`] requests or more wait
+    /// in the inbox. An idle owner sleeps until its next deadline, and the entries of the
+    /// timers cancelled meanwhile stay in its wheel that long; a wake-up per cancel would cost
+    /// every ask with a timeout from outside a futex call, so only a pile of them wakes it.
+    pub(crate) fn cancel_timer(&self, timer: &RemoteTimer) -> bool {
+        match timer.cancel() {
+            Some(key) => self.push(InboxMsg::Cancel(key)).is_ok_and(|n| n >= CANCELS_PER_WAKE),
+            None => false,
         }
     }
 
-    fn push(&self, msg: InboxMsg) -> Result<(), InboxMsg> {
+    /// Queues `msg`; returns how many requests wait now.
+    fn push(&self, msg: InboxMsg) -> Result<usize, InboxMsg> {
         let mut state = self.msgs.lock();
         if state.closed {
             return Err(msg);
@@ -273,7 +286,13 @@ impl Inbox {
         state.msgs.push(msg);
         // Release: pairs with the acquire in `has_messages`.
         self.pending.store(true, Release);
-        Ok(())
+        Ok(state.msgs.len())
+    }
+
+    /// Requests waiting (tests).
+    #[cfg(all(test, not(actor12_loom)))]
+    fn len(&self) -> usize {
+        self.msgs.lock().msgs.len()
     }
 
     /// The worker is leaving: refuses later arms and returns the timers armed and not yet
@@ -419,7 +438,10 @@ impl Sleep {
                 crate::context::with_core(|core| cancel_local(core, rt, worker, key))
             }
             Registration::Remote { timer, shared, worker } => {
-                shared.remotes[worker].timers.cancel_timer(&timer)
+                let remote = &shared.remotes[worker];
+                if remote.timers.cancel_timer(&timer) {
+                    remote.parker.unpark();
+                }
             }
         }
     }
@@ -771,6 +793,46 @@ mod tests {
             })
         }));
         assert_eq!(armed.unwrap(), 0, "entries of dropped timeouts stayed in the wheel");
+    }
+
+    /// Waits (a guard against a hang, not a timing claim) until `cond` holds; false if it did
+    /// not within 30 s.
+    fn eventually(cond: impl Fn() -> bool) -> bool {
+        let limit = Instant::now() + Duration::from_secs(30);
+        while !cond() {
+            if Instant::now() >= limit {
+                return false;
+            }
+            std::thread::yield_now();
+        }
+        true
+    }
+
+    /// A burst of sleeps dropped off the workers while their worker is parked until their
+    /// (far) deadline: the worker is woken to take their cancels in, so no more than
+    /// `CANCELS_PER_WAKE` entries stay. Before, all of them stayed in its inbox, and their
+    /// entries in its wheel, until something else woke it: an hour here.
+    #[test]
+    fn a_burst_of_sleeps_dropped_off_the_workers_leaves_few_entries_on_an_idle_worker() {
+        let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
+        let shared = rt.handle().shared;
+        let remote = &shared.remotes[0];
+        let mut cx = Context::from_waker(Waker::noop());
+        let _enter = crate::context::enter(rt.handle());
+        let n = 10 * CANCELS_PER_WAKE + 7;
+        let mut sleeps: Vec<Sleep> = (0..n).map(|_| sleep(Duration::from_secs(3600))).collect();
+        for s in &mut sleeps {
+            assert!(Pin::new(s).poll(&mut cx).is_pending(), "armed through the inbox");
+        }
+        // The worker takes the arms in, then sleeps until the first deadline.
+        assert!(eventually(|| !remote.timers.has_messages() && remote.parker.is_parked()));
+        drop(sleeps);
+        assert!(remote.timers.has_messages(), "the cancels went through the inbox");
+        assert!(
+            eventually(|| remote.timers.len() < CANCELS_PER_WAKE && remote.parker.is_parked()),
+            "{} cancels of dropped sleeps waited in the inbox of a parked worker",
+            remote.timers.len()
+        );
     }
 
     /// A task asleep on a worker's wheel and aborted from another thread (its future dropped
