@@ -72,6 +72,16 @@ pub trait Actor: Sized + Send + 'static {
     /// Runs once after the actor stopped for `reason`, with its context. The mailbox is closed
     /// by then and the queued messages handled or dropped (see
     /// [`termination_strategy`](Actor::termination_strategy)).
+    ///
+    /// It does not run when the actor ends without stopping: after a panic ([`crash`] runs
+    /// instead), or when its runtime shuts down (the [`Runtime`](crate::rt::Runtime) is dropped,
+    /// or `shutdown_timeout`) with the actor still alive. Then the actor's state is dropped where
+    /// it is, in the middle of a handler if one was running, the queued messages are dropped
+    /// (their askers get an error), its token is cancelled with the default reason, and
+    /// [`Link::wait`](crate::Link::wait) resolves. Cleanup that must happen then belongs in the
+    /// actor's `Drop`.
+    ///
+    /// [`crash`]: Actor::crash
     fn terminate(
         self,
         _ctx: ActorContext<Self>,

@@ -587,6 +587,8 @@ fn shutting_the_runtime_down_drops_idle_and_busy_actors_once() {
     drop(rt);
     for p in &probes {
         assert_eq!(p.drops(), 1, "each actor's state dropped exactly once at shutdown");
+        // As `Actor::terminate` documents.
+        assert_eq!(p.terminates(), 0, "a shutdown drops actors, it does not terminate them");
     }
     drop(gates);
     assert!(links.iter().all(|l| !l.alive()));
