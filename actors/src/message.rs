@@ -637,10 +637,13 @@ impl<R: Send + 'static> MessageHandle<R> {
         match self.state {
             State::Waiting(rx) => match self.timeout {
                 None => rx.await.map_err(MessageError::RecvFailed),
-                Some(timeout) => match crate::time::timeout(timeout, rx).await {
-                    Ok(reply) => reply.map_err(MessageError::RecvFailed),
-                    Err(_) => Err(MessageError::Timeout { timeout }),
-                },
+                Some(timeout) => {
+                    crate::runtime::before_timer();
+                    match crate::time::timeout(timeout, rx).await {
+                        Ok(reply) => reply.map_err(MessageError::RecvFailed),
+                        Err(_) => Err(MessageError::Timeout { timeout }),
+                    }
+                }
             },
             State::Ready(value) => Ok(value),
             State::Failed(why) => Err(MessageError::SendFailed(why)),
@@ -878,7 +881,8 @@ impl<R: Send + 'static> MessageHandle<R> {
         B: Actor<Message = Multi<B>> + Handler<Result<R, MessageError>>,
     {
         let link = link.clone();
-        drop(crate::rt::Handle::current_or_default().spawn(async move {
+        // `runtime::handle`: the default runtime, if this starts it, gets the tokio bridge.
+        drop(crate::runtime::handle().spawn(async move {
             link.tell_dyn(self.reply().await).await;
         }));
     }
@@ -1360,6 +1364,7 @@ async fn within<R: Send + 'static>(
 ) -> Result<R, MessageError> {
     let start = std::time::Instant::now();
     // The timer is armed only if delivery has to wait for room.
+    crate::runtime::before_timer();
     let Ok(handle) = crate::time::timeout(timeout, send).await else {
         return Err(MessageError::Timeout { timeout });
     };

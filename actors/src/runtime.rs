@@ -19,9 +19,24 @@ pub(crate) fn handle() -> TaskHandle {
     TaskHandle::current_or_default()
 }
 
+/// Before a timer of actor12's own API (a timed ask) is made: polled outside any runtime, it
+/// may be what starts the default runtime, which must then get the tokio bridge as it does on
+/// the way to an actor's spawn (and only then: inside a runtime of the user's, the default
+/// runtime's one configuration stays free).
+#[inline]
+pub(crate) fn before_timer() {
+    #[cfg(feature = "tokio")]
+    if !tokio_bridge::configured()
+        && actor12_scheduler::current_worker().is_none()
+        && actor12_scheduler::Handle::try_current().is_none()
+    {
+        tokio_bridge::configure();
+    }
+}
+
 /// The `tokio` feature: a small tokio runtime on side threads whose context every worker
 /// thread enters when it first runs an actor (unless it is in a tokio context already), and
-/// every worker of actor12's default runtime when an actor starts that runtime, so that
+/// every worker of actor12's default runtime when actor12's API starts that runtime, so that
 /// `tokio::time::sleep`, tokio sockets and tokio-based clients work inside actors. (tokio does
 /// no scheduling of actors: it only drives its timers and I/O for the futures that use them.)
 #[cfg(feature = "tokio")]
@@ -63,10 +78,16 @@ pub mod tokio_bridge {
         }
     }
 
+    static CONFIGURED: std::sync::Once = std::sync::Once::new();
+
+    /// True once [`configure`] has run.
+    pub(crate) fn configured() -> bool {
+        CONFIGURED.is_completed()
+    }
+
     /// Makes the default actor12 runtime's workers enter the side runtime (before its first use).
     pub(crate) fn configure() {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
+        CONFIGURED.call_once(|| {
             let _ = actor12_scheduler::configure_default(|b| {
                 b.on_thread_start(enter_for_thread);
             });
