@@ -927,6 +927,8 @@ fn running<A: Actor>(
         {
             if process_all {
                 actor.handle(Exec::new(&mut ctx), msg).await;
+            } else {
+                drop_queued(msg);
             }
         }
         ctx.rx.detach();
@@ -937,6 +939,13 @@ fn running<A: Actor>(
         // Held until here (or until the future is dropped): `count` reports live actors.
         drop(count);
     }
+}
+
+/// Drops a message the stopping actor does not handle (`Terminate::Exit`). A panic of its
+/// destructor is dropped here, as when the teardown drops what is still queued: it is not the
+/// actor's code, and must not skip the actor's `terminate` for a `crash`.
+fn drop_queued<M>(msg: M) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(msg)));
 }
 
 /// [`ActorMessage::delivered_to_actor`], as a function of the message alone.

@@ -1027,3 +1027,81 @@ fn a_panic_while_holding_the_last_link_whose_cancel_panics_too_unwinds_as_usual(
         "a_panic_while_holding_the_last_link_whose_cancel_panics_too_unwinds_as_usual",
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// A queued message whose destructor panics, dropped as the actor stops (`Terminate::Exit`): the
+// actor still runs `terminate`, and `crash` does not run (the panic is not the actor's code, and
+// the teardown after a crash drops such a message the same way). (Failed before the fix:
+// `terminate` was skipped and `crash` reported the message's panic.)
+
+/// Raw style: holds the actor in its handler until the gate opens, or panics when dropped.
+enum Queued {
+    Hold(Option<mpsc::Sender<()>>, Option<actor12::oneshot::Receiver<()>>),
+    DropBomb,
+}
+impl Drop for Queued {
+    fn drop(&mut self) {
+        if matches!(self, Queued::DropBomb) {
+            panic!("a queued message's drop panics (expected by the test)");
+        }
+    }
+}
+impl actor12::ActorMessage<ExitsWithBomb> for Queued {}
+
+static BOMB_CRASHES: AtomicUsize = AtomicUsize::new(0);
+
+struct ExitsWithBomb {
+    terminated: mpsc::Sender<()>,
+}
+impl Actor for ExitsWithBomb {
+    type Message = Queued;
+    type Spec = mpsc::Sender<()>;
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
+        std::future::ready(Ok(ExitsWithBomb { terminated: ctx.spec }))
+    }
+    async fn handle(&mut self, _: actor12::Exec<'_, Self>, mut msg: Queued) {
+        if let Queued::Hold(started, gate) = &mut msg {
+            if let Some(started) = started.take() {
+                let _ = started.send(());
+            }
+            if let Some(gate) = gate.take() {
+                let _ = gate.await;
+            }
+        }
+    }
+    async fn terminate(self, _: ActorContext<Self>, _: CancelReason<()>) {
+        let _ = self.terminated.send(());
+    }
+    async fn crash(_: Box<dyn std::any::Any + Send>) {
+        BOMB_CRASHES.fetch_add(1, SeqCst);
+    }
+}
+
+#[test]
+fn a_queued_message_whose_drop_panics_does_not_skip_terminate() {
+    let rt = runtime(2);
+    let (terminated_tx, terminated) = mpsc::channel();
+    let before = live::<ExitsWithBomb>();
+    let link = rt.block_on(async { actor12::spawn::<ExitsWithBomb>(terminated_tx) });
+    let (started_tx, started) = mpsc::channel();
+    let (open, gate) = actor12::oneshot::channel();
+    rt.block_on(async {
+        let hold = Queued::Hold(Some(started_tx), Some(gate));
+        assert!(link.send_raw(hold).await.is_ok());
+        started.recv_timeout(HANG).expect("the handler never started");
+        // Queued behind the handler, then dropped by the stop.
+        assert!(link.send_raw(Queued::DropBomb).await.is_ok());
+        link.cancel(());
+        drop(open);
+    });
+    let waiting = link.clone();
+    assert!(resolves_within(async move { waiting.wait().await }).is_some(), "wait() hung");
+    assert_eq!(terminated.try_recv(), Ok(()), "terminate did not run");
+    assert_eq!(BOMB_CRASHES.load(SeqCst), 0, "crash ran for a message's drop");
+    drop(link);
+    eventually("the live count returned", || live::<ExitsWithBomb>() == before);
+}
