@@ -25,9 +25,9 @@ use crate::task;
 /// it stops (a `shutdown`, a crash), those it has not handled are dropped with their askers
 /// answered by an error, as for any actor (or handled first, with `Terminate::ProcessAll`).
 ///
-/// Cancelling the outer link (or dropping every clone of it) stops the relay and the current
-/// incarnation, and the outer link counts as stopped (`wait`, `cancel_and_wait`) once the
-/// incarnation has; dropping the `Proxy` stops both too. Either way the outer link is then dead:
+/// Cancelling the outer link (or dropping every clone of it), or dropping the `Proxy`, stops the
+/// relay and the current incarnation, and the outer link counts as stopped (`wait`,
+/// `cancel_and_wait`) once the incarnation has. Either way the outer link is then dead:
 /// its token is cancelled, and once it counts as stopped sends to it fail at once (while the
 /// incarnation still finishes, a send may be accepted and then dropped, its asker answered with
 /// an error). A cancel does not wait for room in a
@@ -222,12 +222,14 @@ impl<A: Actor> Proxy<A> {
 
 impl<A: Actor> Drop for Proxy<A> {
     fn drop(&mut self) {
+        // The incarnation stays in the target: the relay, ending, waits for it to stop, so that
+        // the outer link counts as stopped only once the incarnation has (as after a cancel).
         let link = {
             let mut target = self.shared.target.lock();
             target.closed = true;
             target.token.cancel_in_drop();
             target.wake();
-            target.link.take()
+            target.link.clone()
         };
         if let Some(link) = link {
             link.token().cancel_in_drop();

@@ -980,6 +980,26 @@ fn cancel_and_wait_on_a_proxy_waits_for_its_incarnation() {
     assert_eq!(*log.lock().unwrap(), ["incarnation stopped", "outer stopped"]);
 }
 
+// The same after dropping the `Proxy`, which stops both too: the outer link's `wait` returned
+// once the relay had stopped, with the incarnation still in `terminate` (the proxy's drop took
+// the incarnation away from the relay, which then had nothing to wait for).
+
+#[test]
+fn waiting_on_a_proxys_outer_link_after_dropping_the_proxy_waits_for_its_incarnation() {
+    let rt = runtime(2);
+    let log = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let (proxy, outer) = actor12::Proxy::<SlowStop>::new(log.clone());
+    proxy.init();
+    rt.block_on(async {
+        outer.ask_dyn(Ping).await.unwrap();
+        drop(proxy);
+        outer.wait().await;
+    });
+    log.lock().unwrap().push("outer stopped");
+    assert_eq!(*log.lock().unwrap(), ["incarnation stopped", "outer stopped"]);
+    assert!(!outer.alive());
+}
+
 // A `wait()` future dropped before the actor stopped (raced with a reply or a timeout, then
 // dropped) kept its waker until the actor stopped: with a new task per request, every such
 // task's waker, and the task it keeps alive, piled up for the actor's whole life (review of
