@@ -679,10 +679,11 @@ fn spawn_with<A: Actor, F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let count = crate::count::Count::<A>::new();
     let capacity = Some(A::mailbox_capacity());
-    // The user's `state` and `span` run before anything is allocated.
+    // The user's `state` and `span` run before anything is allocated, or counted: a spawn they
+    // panic in makes no actor.
     let (state, span) = (A::state(&spec), A::span(&spec));
+    let count = crate::count::Count::<A>::new();
     let token = token_for::<A::Cancel>();
     let part = LinkPart { token: token.clone(), state };
     let link = Link::<A> {

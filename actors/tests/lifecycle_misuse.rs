@@ -389,6 +389,7 @@ fn a_panic_in_state_span_or_mailbox_capacity_reaches_the_spawner_and_leaves_noth
             CAPACITY_PANICS.store(1, SeqCst);
         }
         let before = live::<HookPanic>();
+        let total_before = actor12::count::stats::<HookPanic>().total;
         let panicked = rt.block_on(async {
             catch_unwind(AssertUnwindSafe(|| actor12::spawn::<HookPanic>((hook, DropGuard(drops)))))
                 .is_err()
@@ -397,6 +398,8 @@ fn a_panic_in_state_span_or_mailbox_capacity_reaches_the_spawner_and_leaves_noth
         assert!(panicked, "{hook:?}: the panic did not reach the spawner");
         assert_eq!(dropped.load(SeqCst), 1, "{hook:?}: the spec was not dropped once");
         assert_eq!(live::<HookPanic>(), before, "{hook:?}: a half-built actor is still counted");
+        let total = actor12::count::stats::<HookPanic>().total;
+        assert_eq!(total, total_before, "{hook:?}: a spawn that made no actor was counted");
     }
 }
 
