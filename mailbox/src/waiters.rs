@@ -14,9 +14,10 @@
 //!   idle transition swaps (`state.rs`): a run ends with one, or pops again, so a waiter is woken
 //!   at the latest when the consumer stops for want of messages or of something else.
 //!
-//! A woken waiter that loses the freed slot to another producer goes back to the front of the
-//! queue, so waking order is FIFO; a woken waiter that is dropped passes the wake-up on. Closing
-//! wakes everyone; their retries find the mailbox closed and hand their messages back.
+//! A woken waiter that loses the freed slot to another producer goes back into the queue at the
+//! place its ticket gives it (tickets are issued in arrival order), so waking order is FIFO; a
+//! woken waiter that is dropped passes the wake-up on. Closing wakes everyone; their retries find
+//! the mailbox closed and hand their messages back.
 //!
 //! The queue is a `VecDeque` that keeps its capacity, so waiting allocates nothing once the queue
 //! has grown to the number of concurrent waiters. It is boxed on the first wait: most mailboxes
@@ -49,8 +50,9 @@ impl Waiters {
     /// mailbox's state word, whose WAITING bit follows whether the queue is empty.
     ///
     /// `entry` is the caller's ticket: `None` before it first waited, `Some(id)` after. A caller
-    /// whose ticket is no longer queued was woken, and is requeued at the front. If `retry`
-    /// returns `Some`, the caller is dequeued and its ticket cleared.
+    /// whose ticket is no longer queued was woken, and is requeued in its ticket's place (the
+    /// queue is sorted by ticket). If `retry` returns `Some`, the caller is dequeued and its
+    /// ticket cleared.
     pub(crate) fn wait<R>(
         &self,
         state: &TailState,
@@ -69,15 +71,19 @@ impl Waiters {
                 }
             }
             None => {
-                let id = list.next_id;
-                list.next_id += 1;
-                if entry.is_some() {
-                    // Woken, then beaten to the slot: keep our turn.
-                    list.queue.push_front((id, waker.clone()));
+                if let Some(id) = *entry {
+                    // Woken, then beaten to the slot: keep our turn. Tickets are handed out in
+                    // arrival order and the queue is kept sorted by them, so the place of our
+                    // old ticket is our turn, ahead of later arrivals and behind any earlier
+                    // waiter that was woken and beaten too (the front would put us before it).
+                    let at = list.queue.partition_point(|(i, _)| *i < id);
+                    list.queue.insert(at, (id, waker.clone()));
                 } else {
+                    let id = list.next_id;
+                    list.next_id += 1;
                     list.queue.push_back((id, waker.clone()));
+                    *entry = Some(id);
                 }
-                *entry = Some(id);
                 // Relaxed: ordered before the retry's reads by the fence below.
                 self.count.fetch_add(1, Relaxed);
                 state.flag_waiting();

@@ -415,3 +415,35 @@ fn a_panicking_destructor_does_not_leak_the_other_messages() {
         assert_eq!(dropped.load(SeqCst), n, "system lane: {system}");
     }
 }
+
+#[test]
+fn woken_waiters_that_all_lose_their_slots_keep_their_order() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(2);
+    let _ = mailbox.try_push(0).unwrap();
+    let _ = mailbox.try_push(0).unwrap();
+    let wakers: Vec<_> = (0..3).map(|_| CountingWaker::new()).collect();
+    let mut pushes: Vec<_> = (1..=3).map(|i| mailbox.push(i)).collect();
+    for (push, (_, waker)) in pushes.iter_mut().zip(&wakers) {
+        assert!(poll_once(push, waker).is_pending());
+    }
+    // Two pops wake the first two waiters; two barging pushes take both slots before they run.
+    drain_n(&mailbox, 2);
+    let _ = mailbox.try_push(9).unwrap();
+    let _ = mailbox.try_push(9).unwrap();
+    // The woken ones find no room and queue again: in their original order, ahead of the third.
+    assert!(poll_once(&mut pushes[0], &wakers[0].1).is_pending());
+    assert!(poll_once(&mut pushes[1], &wakers[1].1).is_pending());
+    let before: Vec<usize> = wakers.iter().map(|(c, _)| c.count()).collect();
+    assert_eq!(before, [1, 1, 0]);
+    drain_n(&mailbox, 1);
+    let after: Vec<usize> = wakers.iter().map(|(c, _)| c.count()).collect();
+    assert_eq!(after, [2, 1, 0], "the first waiter is no longer first in line");
+}
+
+/// Pops `n` user messages (the caller is the only consumer).
+fn drain_n(mailbox: &Mailbox<u32>, n: usize) {
+    for _ in 0..n {
+        // SAFETY: the tests are single-consumer.
+        assert!(matches!(unsafe { mailbox.pop() }, Pop::User(_)));
+    }
+}
