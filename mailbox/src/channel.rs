@@ -210,7 +210,8 @@ impl<T, S> Future for SendFuture<'_, T, S> {
     }
 }
 
-/// The receiving half. Only one exists per channel; dropping it closes the channel.
+/// The receiving half. Only one exists per channel; dropping it closes the channel and drops the
+/// messages still in it (senders get later ones back).
 pub struct Receiver<T, S = ()> {
     chan: Arc<Chan<T, S>>,
     /// A waker that unparks the thread blocked in `recv`, kept to avoid allocating per wait.
@@ -429,6 +430,18 @@ impl<T, S> Drop for Receiver<T, S> {
         let _ = self.chan.mailbox.close();
         // SAFETY: the receiver is the only consumer, and it is going away.
         unsafe { self.chan.mailbox.close_system() };
+        // Drop what was accepted before the close now, not when the last sender goes: senders
+        // may live on, and a message may hold something its sender waits on (a reply slot).
+        loop {
+            // SAFETY: as above.
+            match unsafe { self.chan.mailbox.pop() } {
+                Pop::User(msg) => drop(msg),
+                Pop::System(signal) => drop(signal),
+                // Claimed before the close, not written yet: its producer is a few stores away.
+                Pop::Busy => thread::yield_now(),
+                Pop::Empty | Pop::Closed => break,
+            }
+        }
     }
 }
 
