@@ -6,7 +6,7 @@ mod support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering::SeqCst};
 use std::thread;
 
 use actor12_mailbox::{BLOCK_CAPACITY, Mailbox, Pop};
@@ -26,18 +26,24 @@ fn counts() -> bool {
     COUNTING.load(SeqCst) && TRACKED.with(Cell::get)
 }
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+/// Bytes allocated and not yet freed by the tracked threads while counting.
+static LIVE: AtomicIsize = AtomicIsize::new(0);
 
 // SAFETY: forwards to the system allocator unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if counts() {
             ALLOCATIONS.fetch_add(1, SeqCst);
+            LIVE.fetch_add(layout.size() as isize, SeqCst);
         }
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if counts() {
+            LIVE.fetch_sub(layout.size() as isize, SeqCst);
+        }
         // SAFETY: same contract as ours.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -45,6 +51,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if counts() {
             ALLOCATIONS.fetch_add(1, SeqCst);
+            LIVE.fetch_add(new_size as isize - layout.size() as isize, SeqCst);
         }
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new_size) }
@@ -144,4 +151,27 @@ fn steady_state_allocates_nothing() {
         "two threads: {during} allocations for 1,000,000 messages (a thread spawn costs {producer_spawn})"
     );
     drop(tx);
+
+    drained_bursts_give_their_memory_back();
+}
+
+/// A burst far larger than the spare ring grows the block list; once drained, its blocks are
+/// freed, so a long run of bursts keeps memory bounded by what one burst needs plus a few
+/// spare blocks, and the next small burst runs in what is left.
+fn drained_bursts_give_their_memory_back() {
+    let block = std::mem::size_of::<[u64; 4]>() * BLOCK_CAPACITY;
+    let mailbox = Mailbox::unbounded();
+    COUNTING.store(true, SeqCst);
+    LIVE.store(0, SeqCst);
+    bursts(&mailbox, 10, 1);
+    let small = LIVE.load(SeqCst);
+    for round in 0..20 {
+        bursts(&mailbox, 20_000 + round * 1_000, 1);
+        let live = LIVE.load(SeqCst);
+        // One block in use and five spares at most.
+        assert!(live <= small + 6 * block as isize, "round {round}: {live} bytes still held");
+    }
+    drop(mailbox);
+    COUNTING.store(false, SeqCst);
+    assert_eq!(LIVE.load(SeqCst), 0, "bytes left after the mailbox was dropped");
 }

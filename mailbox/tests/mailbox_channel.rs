@@ -4,11 +4,59 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Barrier, mpsc};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::Duration;
 
-use actor12_mailbox::{Mailbox, channel};
-use support::Tracked;
+use actor12_mailbox::{
+    Item, Mailbox, SendError, TryRecvError, TrySendError, bounded, channel, unbounded,
+};
+use support::{Tracked, block_on};
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Aborts the test binary if `done` is not signalled (or dropped) within a minute: a lost
+/// wake-up would otherwise hang it.
+fn watchdog(what: &'static str) -> mpsc::Sender<()> {
+    let (done, wait) = mpsc::channel::<()>();
+    thread::spawn(move || {
+        if let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(Duration::from_secs(60)) {
+            eprintln!("{what}: no progress for a minute (a lost wake-up?)");
+            std::process::abort();
+        }
+    });
+    done
+}
+
+/// A small xorshift generator: the tests need cheap, seeded randomness, not quality.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Unparks a thread and records that it was woken.
+struct Flag {
+    thread: Thread,
+    woken: AtomicBool,
+}
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.woken.store(true, SeqCst);
+        self.thread.unpark();
+    }
+}
 
 #[test]
 fn dropping_the_receiver_drops_the_messages_left_in_it_while_senders_live() {
@@ -25,4 +73,219 @@ fn dropping_the_receiver_drops_the_messages_left_in_it_while_senders_live() {
     drop(back);
     drop(tx);
     assert_eq!(drops.load(SeqCst), 42, "a message dropped twice");
+}
+
+#[test]
+fn a_send_after_close_fails_and_hands_the_message_back() {
+    let (tx, mut rx) = bounded::<String>(1);
+    tx.try_send("a".into()).unwrap();
+    assert_eq!(tx.try_send("b".into()), Err(TrySendError::Full("b".into())));
+    assert_eq!(tx.try_send("b".into()).unwrap_err().to_string(), "mailbox full");
+    // A signal passes the full user lane, and is received first.
+    tx.send_system(()).unwrap();
+    assert_eq!(rx.recv(), Some(Item::System(())));
+    assert!(tx.try_send("b".into()).unwrap_err().is_full());
+    tx.close();
+    assert!(tx.is_closed());
+    let err = tx.try_send("c".into()).unwrap_err();
+    assert_eq!(err.to_string(), "mailbox closed");
+    assert_eq!(err.into_inner(), "c");
+    assert_eq!(block_on(tx.send("d".into())), Err(SendError("d".into())));
+    assert_eq!(rx.recv(), Some(Item::User("a".into())));
+    assert_eq!(rx.recv(), None);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    // The system lane stays open until the receiver is gone.
+    tx.send_system(()).unwrap();
+    assert_eq!(rx.try_recv(), Ok(Item::System(())));
+    drop(rx);
+    assert_eq!(tx.send_system(()), Err(SendError(())));
+}
+
+#[test]
+fn capacity_edges() {
+    let (tx, mut rx) = bounded::<u8>(usize::MAX);
+    for i in 0..100 {
+        tx.try_send(i).unwrap();
+    }
+    assert_eq!(tx.len(), 100);
+    assert_eq!(Mailbox::<u8>::bounded(usize::MAX).capacity(), None);
+    assert_eq!(Mailbox::<u8>::bounded(usize::MAX - 1).capacity(), Some(usize::MAX - 1));
+    let huge: Mailbox<u8> = Mailbox::bounded(usize::MAX - 1);
+    for i in 0..100 {
+        let _ = huge.try_push(i).unwrap();
+    }
+    assert_eq!(huge.len(), 100);
+    for i in 0..100 {
+        assert_eq!(rx.try_recv(), Ok(Item::User(i)));
+    }
+    let one: Mailbox<u8> = Mailbox::bounded(1);
+    for round in 0..200u8 {
+        let _ = one.try_push(round).unwrap();
+        assert_eq!(one.len(), 1);
+        assert!(one.try_push(round).unwrap_err().is_full());
+        // SAFETY: the only consumer.
+        assert_eq!(unsafe { one.pop() }, actor12_mailbox::Pop::User(round));
+        assert!(one.is_empty());
+    }
+}
+
+#[test]
+fn a_huge_burst_arrives_in_order_and_len_follows_it() {
+    let (tx, mut rx) = unbounded::<u32>();
+    let n = env("ACTOR12_STRESS_MESSAGES", 1_000_000) as u32;
+    for i in 0..n {
+        tx.try_send(i).unwrap();
+    }
+    assert_eq!(tx.len(), n as usize);
+    drop(tx);
+    let mut next = 0;
+    while let Some(item) = rx.recv() {
+        assert_eq!(item, Item::User(next));
+        next += 1;
+    }
+    assert_eq!(next, n);
+}
+
+/// Senders blocked for room, and a receiver blocked for a message, all woken by a close from
+/// either side, whatever the timing.
+#[test]
+fn close_wakes_blocked_senders_and_a_blocked_receiver() {
+    let done = watchdog("close_wakes_blocked_senders_and_a_blocked_receiver");
+    let rounds = env("ACTOR12_STRESS_MESSAGES", 1_000_000) / 2_000;
+    for round in 0..rounds.max(20) {
+        let drops = Arc::new(AtomicUsize::new(0));
+        // Senders blocked on a full channel; the receiver is dropped.
+        let (tx, rx) = bounded::<Tracked>(2);
+        tx.try_send(Tracked::new(0, &drops)).unwrap();
+        tx.try_send(Tracked::new(1, &drops)).unwrap();
+        let start = Arc::new(Barrier::new(5));
+        let senders: Vec<_> = (0..4)
+            .map(|i| {
+                let (tx, drops, start) = (tx.clone(), drops.clone(), start.clone());
+                thread::spawn(move || {
+                    start.wait();
+                    let err = block_on(tx.send(Tracked::new(10 + i, &drops))).unwrap_err();
+                    assert_eq!(err.0.id, 10 + i);
+                })
+            })
+            .collect();
+        start.wait();
+        if round % 2 == 0 {
+            thread::yield_now();
+        }
+        drop(rx);
+        for s in senders {
+            s.join().unwrap();
+        }
+        assert_eq!(drops.load(SeqCst), 6, "round {round}");
+
+        // A receiver blocked in `recv`; every sender is dropped, or one closes.
+        let (tx, mut rx) = unbounded::<u32>();
+        let receiver = thread::spawn(move || rx.recv());
+        let tx2 = tx.clone();
+        if round % 3 == 0 {
+            thread::yield_now();
+        }
+        if round % 2 == 0 {
+            drop(tx);
+            drop(tx2);
+        } else {
+            tx2.close();
+        }
+        assert_eq!(receiver.join().unwrap(), None);
+    }
+    drop(done);
+}
+
+/// Many senders on a small bounded channel; each waiting send gives up at random, before or
+/// after it is woken. A give-up must pass on a wake-up it was handed, so nobody is stranded;
+/// every message is delivered in its sender's order or dropped with its future, exactly once;
+/// `len` never exceeds the bound.
+#[test]
+fn waiting_senders_that_give_up_at_random_strand_nobody() {
+    let done = watchdog("waiting_senders_that_give_up_at_random_strand_nobody");
+    let producers = 6;
+    let per_producer = (env("ACTOR12_STRESS_MESSAGES", 1_000_000) / 20 / producers).max(50);
+    for capacity in [1usize, 2, 3] {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = bounded::<(usize, Tracked)>(capacity);
+        let handles: Vec<_> = (0..producers)
+            .map(|p| {
+                let (tx, drops) = (tx.clone(), drops.clone());
+                thread::spawn(move || {
+                    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((p as u64 + 1) * 7919));
+                    let flag = Arc::new(Flag { thread: thread::current(), woken: false.into() });
+                    let waker = Waker::from(flag.clone());
+                    let mut abandoned = Vec::new();
+                    for i in 0..per_producer as u64 {
+                        let mut send = Box::pin(tx.send((p, Tracked::new(i, &drops))));
+                        loop {
+                            flag.woken.store(false, SeqCst);
+                            match send.as_mut().poll(&mut Context::from_waker(&waker)) {
+                                Poll::Ready(result) => {
+                                    result.expect("nobody closes the channel");
+                                    break;
+                                }
+                                Poll::Pending if rng.below(4) == 0 => {
+                                    abandoned.push(i);
+                                    break;
+                                }
+                                Poll::Pending => {}
+                            }
+                            while !flag.woken.load(SeqCst) {
+                                thread::park();
+                            }
+                            if rng.below(3) == 0 {
+                                abandoned.push(i);
+                                break;
+                            }
+                        }
+                        assert!(tx.len() <= capacity, "len {} over the bound", tx.len());
+                    }
+                    abandoned
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut received: Vec<Vec<u64>> = vec![Vec::new(); producers];
+        while let Some(item) = rx.recv() {
+            let Item::User((p, t)) = item else { unreachable!("no signals") };
+            if let Some(&last) = received[p].last() {
+                assert!(t.id > last, "producer {p}: {} after {last}", t.id);
+            }
+            received[p].push(t.id);
+        }
+        for (p, h) in handles.into_iter().enumerate() {
+            let mut all = h.join().unwrap();
+            all.extend(&received[p]);
+            all.sort_unstable();
+            let expected: Vec<u64> = (0..per_producer as u64).collect();
+            assert!(all == expected, "producer {p}: a message lost or duplicated");
+        }
+        drop(rx);
+        assert_eq!(drops.load(SeqCst), producers * per_producer, "capacity {capacity}");
+    }
+    drop(done);
+}
+
+#[test]
+fn an_async_receiver_is_woken_by_the_close() {
+    let done = watchdog("an_async_receiver_is_woken_by_the_close");
+    for round in 0..200 {
+        let (tx, mut rx) = unbounded::<u32>();
+        let receiver = thread::spawn(move || {
+            let first = block_on(rx.recv_async());
+            (first, block_on(rx.recv_async()))
+        });
+        if round % 2 == 0 {
+            thread::yield_now();
+        }
+        tx.try_send(round).unwrap();
+        if round % 3 == 0 {
+            thread::yield_now();
+        }
+        drop(tx);
+        assert_eq!(receiver.join().unwrap(), (Some(Item::User(round)), None));
+    }
+    drop(done);
 }
