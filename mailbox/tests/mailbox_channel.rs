@@ -289,3 +289,46 @@ fn an_async_receiver_is_woken_by_the_close() {
     }
     drop(done);
 }
+
+/// The receiver is dropped while producers are still sending: every message accepted before
+/// the close is dropped by the receiver's drop (a sender is still alive, so the mailbox is
+/// not), every refused one by its producer, each exactly once.
+#[test]
+fn a_receiver_dropped_mid_flight_drops_what_it_accepted_once() {
+    let done = watchdog("a_receiver_dropped_mid_flight_drops_what_it_accepted_once");
+    let rounds = (env("ACTOR12_STRESS_MESSAGES", 1_000_000) / 10_000).max(5);
+    for round in 0..rounds {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = channel::<Tracked, Tracked>(Mailbox::bounded(100));
+        let producers: Vec<_> = (0..3)
+            .map(|p| {
+                let (tx, drops) = (tx.clone(), drops.clone());
+                thread::spawn(move || {
+                    let mut made = 0;
+                    loop {
+                        made += 1;
+                        if p == 0 && made % 7 == 0 {
+                            if tx.send_system(Tracked::new(made, &drops)).is_err() {
+                                return made;
+                            }
+                            continue;
+                        }
+                        match block_on(tx.send(Tracked::new(made, &drops))) {
+                            Ok(()) => {}
+                            Err(_) => return made,
+                        }
+                    }
+                })
+            })
+            .collect();
+        for _ in 0..round * 10 {
+            rx.recv().unwrap();
+        }
+        drop(rx);
+        let made: u64 = producers.into_iter().map(|h| h.join().unwrap()).sum();
+        assert_eq!(drops.load(SeqCst) as u64, made, "round {round}");
+        drop(tx);
+        assert_eq!(drops.load(SeqCst) as u64, made, "round {round}: dropped twice");
+    }
+    drop(done);
+}
