@@ -172,6 +172,20 @@ impl<T, S> Sender<T, S> {
     pub fn is_empty(&self) -> bool {
         self.chan.mailbox.is_empty()
     }
+
+    /// The bound on user messages; `None` for an unbounded channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = actor12_mailbox::bounded::<u8>(4);
+    /// assert_eq!(tx.capacity(), Some(4));
+    /// let (tx, _rx) = actor12_mailbox::unbounded::<u8>();
+    /// assert_eq!(tx.capacity(), None);
+    /// ```
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.mailbox.capacity()
+    }
 }
 
 impl<T, S> Clone for Sender<T, S> {
@@ -378,6 +392,40 @@ impl<T, S> Receiver<T, S> {
     /// Closes the channel; messages already sent can still be received.
     pub fn close(&mut self) {
         let _ = self.chan.mailbox.close();
+    }
+
+    /// True once the channel is closed (by [`close`](Self::close), a sender's
+    /// [`close`](Sender::close), or the last sender's drop).
+    pub fn is_closed(&self) -> bool {
+        self.chan.mailbox.is_closed()
+    }
+
+    /// User messages waiting in the channel (the same count as [`Sender::len`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = actor12_mailbox::bounded::<u8>(8);
+    /// tx.try_send(1).unwrap();
+    /// tx.try_send(2).unwrap();
+    /// assert_eq!((rx.len(), rx.capacity()), (2, Some(8)));
+    /// rx.try_recv().unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// drop(tx);
+    /// assert!(rx.is_closed() && !rx.is_empty());
+    /// ```
+    pub fn len(&self) -> usize {
+        self.chan.mailbox.len()
+    }
+
+    /// True if no user message is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.chan.mailbox.is_empty()
+    }
+
+    /// The bound on user messages; `None` for an unbounded channel.
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.mailbox.capacity()
     }
 
     /// Keeps a receiver that keeps pace with its producers one cache line behind them: if it
