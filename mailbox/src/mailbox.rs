@@ -207,7 +207,10 @@ impl<T, S> Mailbox<T, S> {
 
     /// Pushes a user message, waiting for room if a bounded mailbox is full.
     ///
-    /// Waiting producers are woken in the order they started waiting. Closing the mailbox wakes
+    /// Waiting producers are woken in the order they started waiting. Admission is not queued:
+    /// a push that finds room takes it, also ahead of a woken waiter, which then waits again
+    /// in its old place; under a steady stream of new pushes to a full mailbox a waiter may wait
+    /// long (no mailbox lock or queue check per push, on the hot path). Closing the mailbox wakes
     /// them all and hands their messages back.
     ///
     /// # Examples
