@@ -110,6 +110,70 @@ pub trait Actor: Sized + Send + 'static {
     /// loop with `ctx.rx.recv()`; the override must also watch `ctx.token` (race the receive
     /// with `ctx.token.cancelled()` and return `Break` with its reason), or the actor does not
     /// stop when it is cancelled, nor when its last link is dropped.
+    ///
+    /// # Examples
+    ///
+    /// An own loop, the first of the cancel and the next message. The call to the actor's
+    /// `handle` is written `Actor::handle`: an actor with `Handler` impls has two methods of
+    /// that name.
+    ///
+    /// ```
+    /// use std::future::{Future, poll_fn};
+    /// use std::ops::ControlFlow;
+    /// use std::pin::pin;
+    /// use std::task::Poll;
+    /// use actor12::cancel::CancelReason;
+    /// use actor12::prelude::*;
+    /// use actor12::{ActorContext, Call, MpscChannel, Multi};
+    ///
+    /// struct Counter(u64);
+    /// struct Add(u64);
+    ///
+    /// impl Actor for Counter {
+    ///     type Message = Multi<Self>;
+    ///     type Spec = ();
+    ///     type Channel = MpscChannel<Self::Message>;
+    ///     type Cancel = ();
+    ///     type State = ();
+    ///     fn state(_: &()) {}
+    ///     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    ///         std::future::ready(Ok(Counter(0)))
+    ///     }
+    ///
+    ///     async fn cycle(
+    ///         &mut self,
+    ///         ctx: &mut ActorContext<Self>,
+    ///     ) -> ControlFlow<CancelReason<()>> {
+    ///         let mut cancelled = pin!(ctx.token.cancelled());
+    ///         let next = poll_fn(|cx| match cancelled.as_mut().poll(cx) {
+    ///             Poll::Ready(reason) => Poll::Ready(Err(reason)),
+    ///             Poll::Pending => ctx.rx.poll_recv(cx).map(Ok),
+    ///         });
+    ///         match next.await {
+    ///             Err(reason) => ControlFlow::Break(reason),
+    ///             Ok(None) => ControlFlow::Break(CancelReason::default()), // mailbox closed
+    ///             Ok(Some(msg)) => {
+    ///                 Actor::handle(self, Exec::new(ctx), msg).await;
+    ///                 ControlFlow::Continue(())
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// impl Handler<Add> for Counter {
+    ///     type Reply = anyhow::Result<u64>;
+    ///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Add(n): Add) -> Self::Reply {
+    ///         self.0 += n;
+    ///         Ok(self.0)
+    ///     }
+    /// }
+    ///
+    /// actor12::rt::Runtime::new().unwrap().block_on(async {
+    ///     let counter = actor12::spawn::<Counter>(());
+    ///     assert_eq!(counter.ask_dyn(Add(2)).await.unwrap(), 2);
+    ///     counter.cancel_and_wait(()).await; // the loop sees the cancel
+    /// });
+    /// ```
     fn cycle(
         &mut self,
         ctx: &mut ActorContext<Self>,

@@ -106,6 +106,67 @@ impl<A: Actor> DerefMut for Exec<'_, A> {
 }
 
 /// The context of a [`Handler`] run: derefs to [`Exec`], and owns the reply slot.
+///
+/// # Examples
+///
+/// A handler that answers later, from another message ([`take_reply`](Call::take_reply)), and
+/// one that answers from a background task ([`reply_async`](Call::reply_async)):
+///
+/// ```
+/// use actor12::prelude::*;
+/// use actor12::{Call, MpscChannel, Multi, oneshot};
+///
+/// struct Gate(Option<oneshot::Sender<anyhow::Result<u64>>>);
+/// struct Wait;
+/// struct Open(u64);
+/// struct Double(u64);
+///
+/// impl Actor for Gate {
+///     type Message = Multi<Self>;
+///     type Spec = ();
+///     type Channel = MpscChannel<Self::Message>;
+///     type Cancel = ();
+///     type State = ();
+///     fn state(_: &()) {}
+///     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+///         std::future::ready(Ok(Gate(None)))
+///     }
+/// }
+///
+/// impl Handler<Wait> for Gate {
+///     type Reply = anyhow::Result<u64>;
+///     async fn handle(&mut self, mut ctx: Call<'_, Self, Self::Reply>, _: Wait) -> Self::Reply {
+///         self.0 = Some(ctx.take_reply());
+///         Ok(0) // discarded: the slot is taken
+///     }
+/// }
+///
+/// impl Handler<Open> for Gate {
+///     type Reply = anyhow::Result<()>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Open(n): Open) -> Self::Reply {
+///         if let Some(slot) = self.0.take() {
+///             let _ = slot.send(Ok(n));
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// impl Handler<Double> for Gate {
+///     type Reply = anyhow::Result<u64>;
+///     async fn handle(&mut self, mut ctx: Call<'_, Self, Self::Reply>, d: Double) -> Self::Reply {
+///         // The actor goes on with its next message while the task runs.
+///         ctx.reply_async(async move { Ok(d.0 * 2) })
+///     }
+/// }
+///
+/// actor12::rt::Runtime::new().unwrap().block_on(async {
+///     let gate = actor12::spawn::<Gate>(());
+///     let waiting = gate.ask_dyn_async(Wait).await; // delivered; its answer comes later
+///     assert_eq!(gate.ask_dyn(Double(21)).await.unwrap(), 42);
+///     gate.tell_dyn(Open(7)).await;
+///     assert_eq!(waiting.await.unwrap(), 7);
+/// });
+/// ```
 pub struct Call<'a, A: Actor, R> {
     pub(crate) reply: &'a mut Option<oneshot::Sender<R>>,
     /// The actor's context.
