@@ -536,3 +536,45 @@ fn an_own_cycle_awaiting_its_own_ask_after_taking_it_out_gets_the_answer() {
     assert_eq!(answer.unwrap(), 20, "the background task's answer");
     assert!(alive, "no panic");
 }
+
+/// Asks and tells itself in `terminate`, and passes on what came back.
+struct Leaving(std::sync::mpsc::Sender<(bool, bool)>);
+
+actor!(
+    Leaving,
+    spec = std::sync::mpsc::Sender<(bool, bool)>,
+    cancel = (),
+    init = |ctx| Leaving(ctx.spec),
+    extra = {
+        async fn terminate(
+            self,
+            ctx: actor12::ActorContext<Self>,
+            _: actor12::cancel::CancelReason<()>,
+        ) {
+            let asked = ctx.link.ask_dyn(Tick(0)).await.is_err();
+            let told = ctx.link.send_message(HandlerMessage::new(Tick(1))).await.was_sent();
+            let _ = self.0.send((asked, told));
+        }
+    }
+);
+
+impl Handler<Tick> for Leaving {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Tick) -> Self::Reply {
+        Ok(())
+    }
+}
+
+#[test]
+fn in_terminate_its_sends_to_itself_fail_at_once() {
+    // The mailbox is closed before `terminate`: an ask fails instead of waiting (or panicking
+    // as a self-ask from a handler does), and a tell is refused.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = resolves_within(async move {
+        let actor = actor12::spawn::<Leaving>(tx);
+        actor.cancel_and_wait(()).await;
+    });
+    out.expect("hung");
+    assert_eq!(rx.try_recv(), Ok((true, false)), "the ask failed, the tell was refused");
+}
