@@ -48,6 +48,42 @@ impl<T> std::error::Error for SendError<T> {}
 pub type ActorSendError<A> = SendError<<A as Actor>::Message>;
 
 /// Failures of the actor machinery, as seen by a reply.
+///
+/// # Examples
+///
+/// An `anyhow` reply carries it, to tell "the actor is gone" from the handler's own errors:
+///
+/// ```
+/// # use actor12::prelude::*;
+/// # use actor12::{Call, MpscChannel, Multi};
+/// # struct Echo;
+/// # impl Actor for Echo {
+/// #     type Message = Multi<Self>;
+/// #     type Spec = ();
+/// #     type Channel = MpscChannel<Self::Message>;
+/// #     type Cancel = ();
+/// #     type State = ();
+/// #     fn state(_: &()) {}
+/// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+/// #         std::future::ready(Ok(Echo))
+/// #     }
+/// # }
+/// # impl Handler<u32> for Echo {
+/// #     type Reply = anyhow::Result<u32>;
+/// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, n: u32) -> Self::Reply {
+/// #         Ok(n)
+/// #     }
+/// # }
+/// use actor12::ActorError;
+///
+/// # actor12::rt::Runtime::new().unwrap().block_on(async {
+/// let echo = actor12::spawn::<Echo>(());
+/// let weak = echo.downgrade();
+/// echo.cancel_and_wait(()).await;
+/// let err = weak.ask_dyn(7).await.unwrap_err();
+/// assert_eq!(err.downcast_ref::<ActorError>(), Some(&ActorError::Dead));
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActorError {
     /// A type-erased send failed.
@@ -74,6 +110,47 @@ impl fmt::Display for ActorError {
 impl std::error::Error for ActorError {}
 
 /// Why a two-step message ([`MessageHandle`](crate::MessageHandle)) produced no reply.
+///
+/// # Examples
+///
+/// ```
+/// # use actor12::prelude::*;
+/// # use actor12::{Call, MpscChannel, Multi, oneshot};
+/// # struct Gate(Vec<oneshot::Sender<anyhow::Result<()>>>);
+/// # impl Actor for Gate {
+/// #     type Message = Multi<Self>;
+/// #     type Spec = ();
+/// #     type Channel = MpscChannel<Self::Message>;
+/// #     type Cancel = ();
+/// #     type State = ();
+/// #     fn state(_: &()) {}
+/// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+/// #         std::future::ready(Ok(Gate(Vec::new())))
+/// #     }
+/// # }
+/// /// Answered later, by whoever opens the gate.
+/// struct Wait;
+/// # impl Handler<Wait> for Gate {
+/// #     type Reply = anyhow::Result<()>;
+/// #     async fn handle(&mut self, mut ctx: Call<'_, Self, Self::Reply>, _: Wait) -> Self::Reply {
+/// #         self.0.push(ctx.take_reply());
+/// #         Ok(())
+/// #     }
+/// # }
+/// use actor12::MessageError;
+///
+/// # actor12::rt::Runtime::new().unwrap().block_on(async {
+/// let gate = actor12::spawn::<Gate>(());
+/// // Delivered, but the actor stops before anyone answers.
+/// let waiting = gate.send_message(HandlerMessage::new(Wait)).await;
+/// gate.cancel_and_wait(()).await;
+/// assert!(matches!(waiting.reply().await, Err(MessageError::RecvFailed(_))));
+///
+/// // Not delivered at all: the actor has stopped.
+/// let refused = gate.send_message(HandlerMessage::new(Wait)).await;
+/// assert!(matches!(refused.reply().await, Err(MessageError::SendFailed(_))));
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessageError {
     /// The message was not delivered (the actor has stopped, or the link is empty).
@@ -126,6 +203,55 @@ impl From<RecvError> for MessageError {
 /// actor is `SendFailed`, a dropped reply `RecvFailed`). Implement it for a reply type of your
 /// own crate (a struct or enum; `Result<T, MyError>` cannot get one, the orphan rule forbids
 /// it): or use one of those two, or the two-step API, whose replies need none.
+///
+/// # Examples
+///
+/// A reply type that is not a `Result`, with a case for "no answer":
+///
+/// ```
+/// # use actor12::prelude::*;
+/// # use actor12::{Call, MpscChannel, Multi};
+/// # struct Stock;
+/// # impl Actor for Stock {
+/// #     type Message = Multi<Self>;
+/// #     type Spec = ();
+/// #     type Channel = MpscChannel<Self::Message>;
+/// #     type Cancel = ();
+/// #     type State = ();
+/// #     fn state(_: &()) {}
+/// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+/// #         std::future::ready(Ok(Stock))
+/// #     }
+/// # }
+/// use actor12::FromError;
+///
+/// #[derive(Debug, PartialEq)]
+/// enum Level {
+///     Known(u32),
+///     Unknown, // the stock actor could not answer
+/// }
+///
+/// impl<E> FromError<E> for Level {
+///     fn from_err(_: E) -> Self {
+///         Level::Unknown
+///     }
+/// }
+///
+/// struct Check;
+/// impl Handler<Check> for Stock {
+///     type Reply = Level;
+///     async fn handle(&mut self, _: Call<'_, Self, Level>, _: Check) -> Level {
+///         Level::Known(12)
+///     }
+/// }
+///
+/// # actor12::rt::Runtime::new().unwrap().block_on(async {
+/// let stock = actor12::spawn::<Stock>(());
+/// assert_eq!(stock.ask_dyn(Check).await, Level::Known(12));
+/// stock.cancel_and_wait(()).await;
+/// assert_eq!(stock.ask_dyn(Check).await, Level::Unknown);
+/// # });
+/// ```
 pub trait FromError<E> {
     /// The reply that stands for `err`.
     fn from_err(err: E) -> Self
