@@ -360,6 +360,56 @@ pub trait ActorMessage<A: Actor>: Send + 'static {
 }
 
 /// What [`Actor::termination_strategy`] returns.
+///
+/// # Examples
+///
+/// A writer that must not lose what was queued before it was asked to stop:
+///
+/// ```
+/// use actor12::{Terminate, oneshot};
+/// # use actor12::prelude::*;
+/// # use actor12::{Call, MpscChannel, Multi};
+/// struct Writer;
+/// impl Actor for Writer {
+///     fn termination_strategy(&mut self) -> Terminate {
+///         Terminate::ProcessAll // the default, `Exit`, would drop the queued writes
+///     }
+/// #     type Message = Multi<Self>;
+/// #     type Spec = ();
+/// #     type Channel = MpscChannel<Self::Message>;
+/// #     type Cancel = ();
+/// #     type State = ();
+/// #     fn state(_: &()) {}
+/// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+/// #         std::future::ready(Ok(Writer))
+/// #     }
+/// }
+/// # struct Hold(oneshot::Receiver<()>);
+/// # impl Handler<Hold> for Writer {
+/// #     type Reply = anyhow::Result<()>;
+/// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, h: Hold) -> Self::Reply {
+/// #         Ok(h.0.await?)
+/// #     }
+/// # }
+/// # struct Write(u64);
+/// # impl Handler<Write> for Writer {
+/// #     type Reply = anyhow::Result<u64>;
+/// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, w: Write) -> Self::Reply {
+/// #         Ok(w.0)
+/// #     }
+/// # }
+///
+/// # actor12::rt::Runtime::new().unwrap().block_on(async {
+/// let writer = actor12::spawn::<Writer>(());
+/// let (release, held) = oneshot::channel();
+/// writer.tell_dyn(Hold(held)).await; // keeps the writer busy
+/// let queued = writer.ask_dyn_async(Write(7)).await; // waits behind it
+/// writer.cancel(());
+/// release.send(()).unwrap();
+/// writer.wait().await;
+/// assert_eq!(queued.await.unwrap(), 7); // handled before the writer stopped
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Terminate {
     /// Handle every message already queued, then stop.
@@ -443,6 +493,41 @@ impl<A: Actor> ActorContext<A> {
 /// actor's runtime, and all are aborted when the set is dropped, that is when the actor stops,
 /// after its `terminate` (which they run beside). A task that panics ends alone: the panic hook
 /// reports it, and the actor goes on.
+///
+/// # Examples
+///
+/// A task the actor starts in `init` (a watcher, a flusher) lives exactly as long as the actor:
+///
+/// ```
+/// use actor12::oneshot;
+/// # use actor12::prelude::*;
+/// # use actor12::{MpscChannel, Multi};
+/// struct Watcher;
+/// impl Actor for Watcher {
+///     type Spec = oneshot::Sender<()>; // dropped when the task ends
+///     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+///         let guard = ctx.spec;
+///         ctx.tasks.spawn(async move {
+///             let _guard = guard;
+///             std::future::pending::<()>().await // runs until aborted
+///         });
+///         assert_eq!(ctx.tasks.len(), 1);
+///         std::future::ready(Ok(Watcher))
+///     }
+/// #     type Message = Multi<Self>;
+/// #     type Channel = MpscChannel<Self::Message>;
+/// #     type Cancel = ();
+/// #     type State = ();
+/// #     fn state(_: &oneshot::Sender<()>) {}
+/// }
+///
+/// # actor12::rt::Runtime::new().unwrap().block_on(async {
+/// let (guard, task_ended) = oneshot::channel();
+/// let watcher = actor12::spawn::<Watcher>(guard);
+/// watcher.cancel_and_wait(()).await;
+/// assert!(task_ended.await.is_err()); // aborted with the actor: the guard was dropped
+/// # });
+/// ```
 pub struct TaskSet {
     handle: actor12_scheduler::TaskHandle,
     /// Boxed on the first spawn: every actor's context has a set, and most stay empty.

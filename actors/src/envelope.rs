@@ -87,6 +87,47 @@ where
 }
 
 /// A message that expects no answer (raw style, for actors that override `handle`).
+///
+/// # Examples
+///
+/// A sink that takes values and answers nobody; it reports its total when it stops:
+///
+/// ```
+/// use actor12::{NoReply, Terminate, oneshot};
+/// # use actor12::prelude::*;
+/// # use actor12::{ActorContext, MpscChannel, cancel::CancelReason};
+/// struct Sum(u64, oneshot::Sender<u64>);
+/// impl Actor for Sum {
+///     type Message = NoReply<u64>;
+///     async fn handle(&mut self, _: Exec<'_, Self>, NoReply(n): NoReply<u64>) {
+///         self.0 += n;
+///     }
+/// #     type Spec = oneshot::Sender<u64>;
+/// #     type Channel = MpscChannel<Self::Message>;
+/// #     type Cancel = ();
+/// #     type State = ();
+/// #     fn state(_: &oneshot::Sender<u64>) {}
+/// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+/// #         std::future::ready(Ok(Sum(0, ctx.spec)))
+/// #     }
+/// #     fn termination_strategy(&mut self) -> Terminate {
+/// #         Terminate::ProcessAll
+/// #     }
+/// #     async fn terminate(self, _: ActorContext<Self>, _: CancelReason<()>) {
+/// #         let _ = self.1.send(self.0);
+/// #     }
+/// }
+///
+/// # actor12::rt::Runtime::new().unwrap().block_on(async {
+/// let (report, total) = oneshot::channel();
+/// let sum = actor12::spawn::<Sum>(report);
+/// for n in 1..=4 {
+///     sum.send_raw(NoReply::new(n)).await.unwrap();
+/// }
+/// drop(sum); // the last link: the actor handles what is queued, then stops
+/// assert_eq!(total.await, Ok(10));
+/// # });
+/// ```
 pub struct NoReply<T>(pub T);
 
 impl<T> NoReply<T> {
