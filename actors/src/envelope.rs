@@ -44,6 +44,40 @@ impl<T, R> Envelope<T, R> {
     }
 
     /// An envelope answering into an existing slot (to pass a request on).
+    ///
+    /// # Examples
+    ///
+    /// A request taken apart, its value turned into what another actor takes, and passed on:
+    /// that actor answers the original asker.
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::MpscChannel;
+    /// # struct Doubler;
+    /// # impl Actor for Doubler {
+    /// #     type Message = Envelope<u64, u64>;
+    /// #     type Spec = ();
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &()) {}
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Doubler))
+    /// #     }
+    /// #     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+    /// #         let n = msg.value;
+    /// #         let _ = msg.send(n * 2);
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let doubler = actor12::spawn::<Doubler>(()); // takes `Envelope<u64, u64>`
+    /// let (request, answer) = Envelope::<&str, u64>::new("21");
+    /// let (text, slot) = request.split();
+    /// let n: u64 = text.parse().unwrap();
+    /// doubler.send_raw(Envelope::relay(n, slot)).await.unwrap();
+    /// assert_eq!(answer.await, Ok(42));
+    /// # });
+    /// ```
     pub fn relay(value: T, reply: oneshot::Sender<R>) -> Self {
         Envelope { value, reply }
     }
@@ -59,17 +93,119 @@ impl<T, R> Envelope<T, R> {
     }
 
     /// The same slot with a transformed request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::MpscChannel;
+    /// # struct Doubler;
+    /// # impl Actor for Doubler {
+    /// #     type Message = Envelope<u64, u64>;
+    /// #     type Spec = ();
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &()) {}
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Doubler))
+    /// #     }
+    /// #     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+    /// #         let n = msg.value;
+    /// #         let _ = msg.send(n * 2);
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let doubler = actor12::spawn::<Doubler>(()); // takes `Envelope<u64, u64>`
+    /// let (request, answer) = Envelope::<&str, u64>::new("21");
+    /// let parsed: Envelope<u64, u64> = request.map(|text| text.parse().unwrap());
+    /// doubler.send_raw(parsed).await.unwrap();
+    /// assert_eq!(answer.await, Ok(42));
+    /// # });
+    /// ```
     pub fn map<U>(self, func: impl FnOnce(T) -> U) -> Envelope<U, R> {
         Envelope { value: func(self.value), reply: self.reply }
     }
 
-    /// Answers with the output of `fut`.
+    /// Answers with the output of `fut` (dropped if the asker is gone).
+    ///
+    /// # Examples
+    ///
+    /// An answer that comes from an async call, whatever the request:
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::MpscChannel;
+    /// struct Store(u64);
+    /// impl Store {
+    ///     async fn load(&self) -> u64 {
+    ///         self.0 // stands for a read from disk
+    ///     }
+    /// }
+    /// impl Actor for Store {
+    ///     type Message = Envelope<u64, u64>;
+    ///     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+    ///         msg.reply_fut(self.load()).await; // the request is not needed
+    ///     }
+    /// #     type Spec = ();
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &()) {}
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Store(5)))
+    /// #     }
+    /// }
+    ///
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let store = actor12::spawn::<Store>(());
+    /// let (request, answer) = Envelope::new(3);
+    /// store.send_raw(request).await.unwrap();
+    /// assert_eq!(answer.await, Ok(5));
+    /// # });
+    /// ```
     pub async fn reply_fut<F: Future<Output = R>>(self, fut: F) {
         let value = fut.await;
         let _ = self.reply.send(value);
     }
 
-    /// Answers with the output of `func(value)`.
+    /// Answers with the output of `func(value)` (dropped if the asker is gone).
+    ///
+    /// # Examples
+    ///
+    /// An answer that is an async function of the request:
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::MpscChannel;
+    /// struct Store(u64);
+    /// impl Store {
+    ///     async fn lookup(&self, key: u64) -> u64 {
+    ///         self.0 * key // stands for a read from disk
+    ///     }
+    /// }
+    /// impl Actor for Store {
+    ///     type Message = Envelope<u64, u64>;
+    ///     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+    ///         msg.reply(|key| self.lookup(key)).await;
+    ///     }
+    /// #     type Spec = ();
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &()) {}
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Store(5)))
+    /// #     }
+    /// }
+    ///
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let store = actor12::spawn::<Store>(());
+    /// let (request, answer) = Envelope::new(3);
+    /// store.send_raw(request).await.unwrap();
+    /// assert_eq!(answer.await, Ok(15));
+    /// # });
+    /// ```
     pub async fn reply<F: Future<Output = R>>(self, func: impl FnOnce(T) -> F) {
         let value = func(self.value).await;
         let _ = self.reply.send(value);

@@ -37,6 +37,51 @@ pub trait WeakSendableMessage<A: Actor>: SendableMessage<A> {}
 impl<A: Actor, M: SendableMessage<A>> WeakSendableMessage<A> for M {}
 
 /// Handler style: `M` goes to `A`'s [`Handler<M>`]; the reply is the handler's `Reply`.
+///
+/// # Examples
+///
+/// Asking several actors at once: every message is delivered first, then the answers are
+/// collected, while the actors work side by side.
+///
+/// ```
+/// # use actor12::prelude::*;
+/// # use actor12::{Call, MpscChannel, Multi};
+/// # struct Counter(u64);
+/// # impl Actor for Counter {
+/// #     type Message = Multi<Self>;
+/// #     type Spec = u64;
+/// #     type Channel = MpscChannel<Self::Message>;
+/// #     type Cancel = ();
+/// #     type State = ();
+/// #     fn state(_: &u64) {}
+/// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+/// #         std::future::ready(Ok(Counter(ctx.spec)))
+/// #     }
+/// # }
+/// # struct Add(u64);
+/// # impl Handler<Add> for Counter {
+/// #     type Reply = anyhow::Result<u64>;
+/// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+/// #         self.0 += m.0;
+/// #         Ok(self.0)
+/// #     }
+/// # }
+/// use actor12::HandlerMessage;
+///
+/// # actor12::rt::Runtime::new().unwrap().block_on(async {
+/// let counters: Vec<_> = (0..3).map(|n| actor12::spawn::<Counter>(n * 10)).collect();
+/// let mut handles = Vec::new();
+/// for counter in &counters {
+///     handles.push(counter.send_message(HandlerMessage::new(Add(1))).await);
+/// }
+/// let mut totals = Vec::new();
+/// for handle in handles {
+///     // The outer `Result` is the delivery's, the inner one the handler's reply.
+///     totals.push(handle.reply().await.unwrap().unwrap());
+/// }
+/// assert_eq!(totals, [1, 11, 21]);
+/// # });
+/// ```
 #[derive(Debug, Clone)]
 pub struct HandlerMessage<M>(pub M);
 
@@ -64,6 +109,43 @@ where
 }
 
 /// Envelope style: for an actor whose `Message` is `Envelope<T, R>`; the reply is `R`.
+///
+/// # Examples
+///
+/// Unlike [`Link::send`], the reply type needs no [`FromError`](crate::FromError): a failure
+/// is the handle's [`MessageError`].
+///
+/// ```
+/// # use actor12::prelude::*;
+/// # use actor12::{Envelope, MpscChannel};
+/// # struct Doubler;
+/// # impl Actor for Doubler {
+/// #     type Message = Envelope<u64, u64>;
+/// #     type Spec = ();
+/// #     type Channel = MpscChannel<Self::Message>;
+/// #     type Cancel = ();
+/// #     type State = ();
+/// #     fn state(_: &()) {}
+/// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+/// #         std::future::ready(Ok(Doubler))
+/// #     }
+/// #     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+/// #         let n = msg.value;
+/// #         let _ = msg.send(n * 2);
+/// #     }
+/// # }
+/// use actor12::{EnvelopeMessage, MessageError};
+///
+/// # actor12::rt::Runtime::new().unwrap().block_on(async {
+/// let doubler = actor12::spawn::<Doubler>(()); // takes `Envelope<u64, u64>`
+/// let handle = doubler.send_message(EnvelopeMessage::new(21)).await;
+/// assert_eq!(handle.reply().await, Ok(42));
+///
+/// doubler.cancel_and_wait(()).await;
+/// let handle = doubler.send_message(EnvelopeMessage::new(21)).await;
+/// assert!(matches!(handle.reply().await, Err(MessageError::SendFailed(_))));
+/// # });
+/// ```
 pub struct EnvelopeMessage<T, R> {
     value: T,
     _reply: PhantomData<fn() -> R>,
@@ -101,6 +183,51 @@ where
 
 /// Passes an envelope on to a handler-style actor: the answer goes to the envelope's original
 /// asker, so this handle's reply is `()` once delivered.
+///
+/// # Examples
+///
+/// A request received as an envelope (someone else holds `answer`), handed to the actor that
+/// can answer it:
+///
+/// ```
+/// # use actor12::prelude::*;
+/// # use actor12::{Call, MpscChannel, Multi};
+/// # struct Counter(u64);
+/// # impl Actor for Counter {
+/// #     type Message = Multi<Self>;
+/// #     type Spec = u64;
+/// #     type Channel = MpscChannel<Self::Message>;
+/// #     type Cancel = ();
+/// #     type State = ();
+/// #     fn state(_: &u64) {}
+/// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+/// #         std::future::ready(Ok(Counter(ctx.spec)))
+/// #     }
+/// # }
+/// # struct Add(u64);
+/// # impl Handler<Add> for Counter {
+/// #     type Reply = anyhow::Result<u64>;
+/// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+/// #         self.0 += m.0;
+/// #         Ok(self.0)
+/// #     }
+/// # }
+/// use actor12::{Envelope, RelayMessage};
+///
+/// # actor12::rt::Runtime::new().unwrap().block_on(async {
+/// let counter = actor12::spawn::<Counter>(0);
+/// let (request, answer) = Envelope::new(Add(3));
+/// let handle = counter.send_message(RelayMessage::new(request)).await;
+/// assert!(handle.was_sent());
+/// assert_eq!(answer.await.unwrap().unwrap(), 3); // the original asker got the answer
+///
+/// counter.cancel_and_wait(()).await;
+/// let (request, answer) = Envelope::new(Add(3));
+/// let handle = counter.send_message(RelayMessage::new(request)).await;
+/// assert!(!handle.was_sent());
+/// assert!(answer.await.is_err()); // the envelope was dropped: its asker is not left waiting
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct RelayMessage<T, R>(pub Envelope<T, R>);
 
