@@ -1019,6 +1019,81 @@ where
 }
 
 /// A link to any actor that handles `M`, its type erased ([`Link::to_dyn`]).
+///
+/// # Examples
+///
+/// Listeners of different types in one list: each only has to handle the message.
+///
+/// ```
+/// # use actor12::prelude::*;
+/// # use actor12::{Call, MpscChannel, Multi};
+/// # struct Tick(u64);
+/// # struct Get;
+/// # struct Counter(u64);
+/// # impl Actor for Counter {
+/// #     type Message = Multi<Self>;
+/// #     type Spec = ();
+/// #     type Channel = MpscChannel<Self::Message>;
+/// #     type Cancel = ();
+/// #     type State = ();
+/// #     fn state(_: &()) {}
+/// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+/// #         std::future::ready(Ok(Counter(0)))
+/// #     }
+/// # }
+/// # impl Handler<Tick> for Counter {
+/// #     type Reply = anyhow::Result<()>;
+/// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, tick: Tick) -> Self::Reply {
+/// #         self.0 += 1; let _ = tick;
+/// #         Ok(())
+/// #     }
+/// # }
+/// # impl Handler<Get> for Counter {
+/// #     type Reply = anyhow::Result<u64>;
+/// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+/// #         Ok(self.0)
+/// #     }
+/// # }
+/// # struct Summer(u64);
+/// # impl Actor for Summer {
+/// #     type Message = Multi<Self>;
+/// #     type Spec = ();
+/// #     type Channel = MpscChannel<Self::Message>;
+/// #     type Cancel = ();
+/// #     type State = ();
+/// #     fn state(_: &()) {}
+/// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+/// #         std::future::ready(Ok(Summer(0)))
+/// #     }
+/// # }
+/// # impl Handler<Tick> for Summer {
+/// #     type Reply = anyhow::Result<()>;
+/// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, tick: Tick) -> Self::Reply {
+/// #         self.0 += tick.0;
+/// #         Ok(())
+/// #     }
+/// # }
+/// # impl Handler<Get> for Summer {
+/// #     type Reply = anyhow::Result<u64>;
+/// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+/// #         Ok(self.0)
+/// #     }
+/// # }
+/// use actor12::DynLink;
+///
+/// # actor12::rt::Runtime::new().unwrap().block_on(async {
+/// let counter = actor12::spawn::<Counter>(()); // counts the ticks
+/// let summer = actor12::spawn::<Summer>(()); // adds them up
+/// let listeners: Vec<DynLink<Tick>> = vec![counter.to_dyn(), summer.to_dyn()];
+/// for n in [5, 7] {
+///     for listener in &listeners {
+///         listener.tell_dyn(Tick(n)).await;
+///     }
+/// }
+/// assert_eq!(counter.ask_dyn(Get).await.unwrap(), 2);
+/// assert_eq!(summer.ask_dyn(Get).await.unwrap(), 12);
+/// # });
+/// ```
 pub struct DynLink<M: Send + 'static> {
     link: Arc<dyn DynamicLink<M>>,
 }

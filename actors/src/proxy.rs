@@ -195,6 +195,51 @@ impl<A: Actor> Proxy<A> {
     }
 
     /// The link to the current incarnation, if one was started (it may have stopped since).
+    ///
+    /// # Examples
+    ///
+    /// To reach the incarnation itself, not through the relay: to watch it stop, for instance.
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Bump;
+    /// # impl Handler<Bump> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Bump) -> Self::Reply {
+    /// #         self.0 += 1;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// use actor12::Proxy;
+    ///
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let (proxy, _link) = Proxy::<Counter>::new(10);
+    /// assert!(proxy.current().is_none()); // nothing started yet
+    /// proxy.init();
+    /// let first = proxy.current().unwrap();
+    /// assert_eq!(first.ask_dyn(Bump).await.unwrap(), 11);
+    ///
+    /// proxy.shutdown().await;
+    /// assert!(!first.alive());
+    /// proxy.reset();
+    /// let second = proxy.current().unwrap();
+    /// assert_ne!(second, first);
+    /// assert_eq!(second.ask_dyn(Bump).await.unwrap(), 11); // a fresh one, from the spec
+    /// # });
+    /// ```
     pub fn current(&self) -> Option<Link<A>> {
         self.shared.target.lock().link.clone()
     }
