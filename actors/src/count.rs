@@ -101,6 +101,23 @@ fn lookup<T: 'static>(id: TypeId) -> &'static Stats {
 
 /// The counters of type `T` now (all zero for a type never counted, which reading does not add
 /// to [`counts`]).
+///
+/// # Examples
+///
+/// Actors are counted for you; [`Count`] counts any other type:
+///
+/// ```
+/// use actor12::count::{self, Count, Snapshot};
+///
+/// struct Job;
+/// assert_eq!(count::stats::<Job>(), Snapshot { total: 0, max_live: 0, live: 0 });
+/// let first = Count::<Job>::new();
+/// let second = Count::<Job>::new();
+/// drop(first);
+/// let _third = Count::<Job>::new();
+/// assert_eq!(count::stats::<Job>(), Snapshot { total: 3, max_live: 2, live: 2 });
+/// # drop(second);
+/// ```
 pub fn stats<T: 'static>() -> Snapshot {
     match registry().read().get(&TypeId::of::<T>()) {
         Some(stats) => snapshot(stats),
@@ -248,6 +265,22 @@ pub struct Report {
 }
 
 /// The counters of every type counted so far.
+///
+/// # Examples
+///
+/// ```
+/// use actor12::count::{self, Count};
+///
+/// struct Job;
+/// let _job = Count::<Job>::new();
+/// let report = count::report();
+/// // `(total, max_live, live)` by type name.
+/// assert_eq!(report.by_type[std::any::type_name::<Job>()], (1, 1, 1));
+/// // As text: a header, then a row per type.
+/// let table = report.to_string();
+/// assert!(table.lines().next().unwrap().contains("max_live"));
+/// assert!(table.contains(std::any::type_name::<Job>()));
+/// ```
 pub fn report() -> Report {
     let by_type = registry()
         .read()

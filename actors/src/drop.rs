@@ -25,7 +25,19 @@ use actor12_scheduler::{JoinError, JoinHandle};
 pub struct DropHandle<T>(pub JoinHandle<T>);
 
 impl<T> DropHandle<T> {
-    /// Aborts the task now.
+    /// Aborts the task now, keeping the handle: awaiting it then says the task was cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::DropHandle;
+    ///
+    /// actor12::rt::Runtime::new().unwrap().block_on(async {
+    ///     let task = DropHandle(actor12::rt::spawn(std::future::pending::<()>()));
+    ///     task.abort();
+    ///     assert!(task.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn abort(&self) {
         self.0.abort();
     }

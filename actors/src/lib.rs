@@ -141,6 +141,43 @@ pub use runtime::tokio_bridge;
 
 /// What most actor code imports: `use actor12::prelude::*;`: the traits, both message styles
 /// (`Multi`, `Envelope`, `Call`, `MpscChannel`), the links and the two-step message wrappers.
+///
+/// # Examples
+///
+/// An actor, and calls to it through both links and both steps, with nothing else imported:
+///
+/// ```
+/// use actor12::prelude::*;
+///
+/// struct Counter(u64);
+/// impl Actor for Counter {
+///     type Message = Multi<Self>;
+///     type Spec = ();
+///     type Channel = MpscChannel<Self::Message>;
+///     type Cancel = ();
+///     type State = ();
+///     fn state(_: &()) {}
+///     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+///         std::future::ready(Ok(Counter(0)))
+///     }
+/// }
+/// struct Add(u64);
+/// impl Handler<Add> for Counter {
+///     type Reply = anyhow::Result<u64>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Add(n): Add) -> Self::Reply {
+///         self.0 += n;
+///         Ok(self.0)
+///     }
+/// }
+///
+/// actor12::rt::Runtime::new().unwrap().block_on(async {
+///     let counter: Link<Counter> = actor12::spawn(());
+///     let weak: WeakLink<Counter> = counter.downgrade();
+///     assert_eq!(counter.ask_dyn(Add(2)).await.unwrap(), 2);
+///     let handle = weak.send_message(HandlerMessage::new(Add(3))).await;
+///     assert_eq!(handle.reply().await.unwrap().unwrap(), 5);
+/// });
+/// ```
 #[cfg(not(actor12_loom))]
 pub mod prelude {
     pub use crate::actor::{Actor, Init, InitFuture};
