@@ -86,7 +86,9 @@ pub type ActorSendError<A> = SendError<<A as Actor>::Message>;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActorError {
-    /// A type-erased send failed.
+    /// A type-erased send failed. actor12 0.0.11's variant, spelled as it was, kept so that
+    /// code matching on it compiles; this crate never produces it (a `DynLink::tell_dyn` to a
+    /// stopped actor drops the message, as a `tell_dyn` does).
     DynSendError(),
     /// The actor is not running (a [`WeakLink`](crate::WeakLink) to a stopped or unset actor).
     Dead,
