@@ -249,17 +249,6 @@ impl Handler<Value> for Counter {
     }
 }
 
-/// What a [`Counter`] has received so far: `(count, sum)`.
-struct Total;
-
-impl Handler<Total> for Counter {
-    type Reply = anyhow::Result<(u64, u64)>;
-
-    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Total) -> Self::Reply {
-        Ok((self.count, self.sum))
-    }
-}
-
 /// Eight sender tasks tell one actor; it reports count and sum after the last message.
 pub fn fan_in(p: &Params) -> Measurement {
     let (senders, m) = (p.fan_in_senders, p.fan_in_messages);
