@@ -522,6 +522,67 @@ fn a_join_waker_that_panics_does_not_cut_the_completion_short() {
     assert_eq!(Arc::strong_count(&panicky), 1, "the join waker was dropped");
 }
 
+/// A waker that panics whenever it is woken.
+struct PanickyWaker;
+
+impl Wake for PanickyWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        panic!("a waker panicked");
+    }
+}
+
+/// A blocking closure whose join handle's waker panics when it returns: the pool goes on. The
+/// panic used to unwind out of the pool thread, which died without counting itself out: at its
+/// cap of one thread the pool never started another, and every later closure waited for ever.
+#[test]
+fn a_join_waker_that_panics_on_a_blocking_thread_leaves_the_pool_working() {
+    let rt = actor12_scheduler::Runtime::builder()
+        .worker_threads(1)
+        .max_blocking_threads(1)
+        .build()
+        .unwrap();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let mut first = rt.handle().spawn_blocking(move || go_rx.recv().unwrap());
+    let waker = Waker::from(Arc::new(PanickyWaker));
+    assert!(Pin::new(&mut first).poll(&mut Context::from_waker(&waker)).is_pending());
+    go_tx.send(()).unwrap();
+    let h = rt.handle();
+    let next = within("a closure after it", move || h.block_on(h.spawn_blocking(|| 2)));
+    assert_eq!(next.unwrap(), 2);
+    assert!(first.is_finished());
+}
+
+/// Tasks whose join handles were polled with a panicking waker, cancelled by the runtime's drop
+/// on the dropping thread: the drop neither panics nor stops early. It used to panic out of the
+/// first task's completion, leaving the other tasks (and the blocking pool) as they were.
+#[test]
+fn a_join_waker_that_panics_at_shutdown_does_not_cut_the_shutdown_short() {
+    let rt = rt(1);
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let waker = Waker::from(Arc::new(PanickyWaker));
+    let mut handles = Vec::new();
+    for _ in 0..10 {
+        let count = DropCount(dropped.clone());
+        let (polled_tx, polled) = mpsc::channel();
+        let mut handle = rt.spawn(async move {
+            let _count = count;
+            polled_tx.send(()).unwrap();
+            std::future::pending::<()>().await
+        });
+        // Polled once, so it waits in the task list, which the drop's thread cancels.
+        polled.recv().unwrap();
+        assert!(Pin::new(&mut handle).poll(&mut Context::from_waker(&waker)).is_pending());
+        handles.push(handle);
+    }
+    let drop_rt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rt)));
+    assert!(drop_rt.is_ok(), "the runtime's drop panicked");
+    assert_eq!(dropped.load(SeqCst), 10, "tasks left uncancelled");
+    assert!(handles.iter().all(|h| h.is_finished()));
+}
+
 /// After shutdown a sleep polled in `block_on` is fired by a thread of its own; when the sleep
 /// is dropped first (a timeout whose future finished), that thread now ends at once. It used to
 /// sleep to the deadline: a loop of one-hour timeouts left one thread per call for an hour.

@@ -153,7 +153,12 @@ impl<F: Future, S: Schedule> Cell<F, S> {
                 // SAFETY: JOIN_WAKER was set when we set COMPLETE: the handle no longer writes
                 // the slot until we clear the bit (it may read it, as we do).
                 if let Some(w) = unsafe { &*w } {
-                    w.wake_by_ref();
+                    // The waker is the awaiter's code: a panic in it (reported by the panic
+                    // hook) must not unwind through the runtime. It used to leave this
+                    // completion half done and escape the caller: a blocking-pool thread died
+                    // uncounted (the pool, at its thread cap, never ran another closure), and a
+                    // runtime's drop panicked and left the rest of its tasks uncancelled.
+                    let _ = catch_unwind(AssertUnwindSafe(|| w.wake_by_ref()));
                 }
             });
             if !self.header.state.unset_waker_after_complete().has_join_interest() {
