@@ -583,6 +583,46 @@ fn a_join_waker_that_panics_at_shutdown_does_not_cut_the_shutdown_short() {
     assert!(handles.iter().all(|h| h.is_finished()));
 }
 
+/// Two sleeps armed off the workers (as in `block_on`), one with a waker that panics: when the
+/// worker leaves at shutdown it wakes both as orphans, so that they arm a timer of their own.
+/// The panic used to unwind out of the leaving worker and stop it there: a sleep it had not
+/// woken yet waited for a wheel that was gone, for ever. Both orders, whichever the worker
+/// takes first.
+#[test]
+fn a_sleep_waker_that_panics_does_not_stop_the_orphaning_of_the_others() {
+    struct Notify(Mutex<mpsc::Sender<()>>);
+    impl Wake for Notify {
+        fn wake(self: Arc<Self>) {
+            let _ = self.0.lock().unwrap().send(());
+        }
+    }
+    for panicky_first in [true, false] {
+        let rt = rt(1);
+        let h = rt.handle();
+        let (woken_tx, woken) = mpsc::channel();
+        let good_waker = Waker::from(Arc::new(Notify(Mutex::new(woken_tx))));
+        let bad_waker = Waker::from(Arc::new(PanickyWaker));
+        let mut good = time::sleep(Duration::from_secs(3600));
+        let mut bad = time::sleep(Duration::from_secs(3600));
+        // Polled inside the runtime, off its workers: armed through the worker's inbox.
+        h.block_on(std::future::poll_fn(|_| {
+            let mut sleeps = [(&mut bad, &bad_waker), (&mut good, &good_waker)];
+            if !panicky_first {
+                sleeps.reverse();
+            }
+            for (sleep, waker) in sleeps {
+                assert!(Pin::new(sleep).poll(&mut Context::from_waker(waker)).is_pending());
+            }
+            Poll::Ready(())
+        }));
+        drop(rt);
+        assert!(
+            woken.recv_timeout(support::HANG).is_ok(),
+            "the other sleep was never woken (panicking one first: {panicky_first})"
+        );
+    }
+}
+
 /// After shutdown a sleep polled in `block_on` is fired by a thread of its own; when the sleep
 /// is dropped first (a timeout whose future finished), that thread now ends at once. It used to
 /// sleep to the deadline: a loop of one-hour timeouts left one thread per call for an hour.

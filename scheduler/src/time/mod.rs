@@ -75,10 +75,18 @@ pub(crate) enum Payload {
 impl Payload {
     pub(crate) fn fire(self) {
         match self {
-            Payload::Waker(w) => w.wake(),
+            Payload::Waker(w) => wake_caught(w),
             Payload::Remote(r) => r.fire(),
         }
     }
+}
+
+/// Wakes a sleep's waker, which is its awaiter's code: a panic in it is reported (by the panic
+/// hook) and goes no further, so that the worker firing or orphaning a batch of timers wakes
+/// the rest. One that unwound out of a leaving worker's orphaning stopped it there: the other
+/// sleeps armed off the workers were never woken, and waited for a wheel that was gone.
+fn wake_caught(waker: Waker) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || waker.wake()));
 }
 
 /// A timer armed from off the wheel's worker: the sleep and the wheel share it.
@@ -198,7 +206,7 @@ impl RemoteTimer {
             state.waker.take()
         };
         if let Some(w) = waker {
-            w.wake();
+            wake_caught(w);
         }
     }
 }
