@@ -292,11 +292,12 @@ impl Runtime {
     ///
     /// Every task that has not finished is cancelled: its future is dropped, exactly once, and
     /// its `JoinHandle` reports a cancelled [`JoinError`](crate::JoinError) (a panic one if the
-    /// future's destructor panicked). A worker stuck in a
-    /// task that never returns, or a blocking closure still running at the deadline, is left
-    /// behind (detached) instead of hanging the caller. Called inside one of the runtime's own
-    /// tasks, it returns at once, and a thread of its own finishes the shutdown once that
-    /// task's poll returns.
+    /// future's destructor panicked). A worker stuck in a task that never returns, or a blocking
+    /// closure still running at the deadline, is left behind (detached) instead of hanging the
+    /// caller; so are the tasks queued on that worker (spawned by the stuck task, or woken onto
+    /// its queue): only that worker can reach them, and they are cancelled if it ever returns to
+    /// its loop. Called inside one of the runtime's own tasks, it returns at once, and a thread
+    /// of its own finishes the shutdown once that task's poll returns.
     ///
     /// # Examples
     ///
