@@ -153,10 +153,14 @@ impl Builder {
         let cores =
             if self.pin { core_affinity::get_core_ids().unwrap_or_default() } else { Vec::new() };
         let mut threads = Vec::with_capacity(workers);
+        // Each worker pins itself on its thread; a worker to pin holds a sender until it has
+        // tried, so that `build` returns with `worker_cores` final.
+        let (pin_tx, pinned) = std::sync::mpsc::channel::<()>();
         for (index, local) in locals.into_iter().enumerate() {
             let s = shared.clone();
             let core = if cores.is_empty() { None } else { Some(cores[index % cores.len()]) };
             let on_start = self.on_thread_start.clone();
+            let pin_tx = core.map(|_| pin_tx.clone());
             #[cfg(test)]
             if self.fail_spawn_at == Some(index) {
                 return Err(Runtime::abandon(shared, threads, io::Error::other("injected")));
@@ -168,6 +172,7 @@ impl Builder {
                     {
                         s.cores.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(core.id);
                     }
+                    drop(pin_tx);
                     run_thread_start(on_start.as_ref());
                     crate::worker::run(index, s, local)
                 },
@@ -177,6 +182,9 @@ impl Builder {
                 Err(e) => return Err(Runtime::abandon(shared, threads, e)),
             }
         }
+        drop(pin_tx);
+        // Disconnected once every worker to pin has tried (no message is ever sent).
+        let _ = pinned.recv();
         Ok(Runtime { shared, threads, done: false })
     }
 }

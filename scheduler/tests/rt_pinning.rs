@@ -1,0 +1,34 @@
+//! Pinning workers to cores (`Builder::pin_to_cores`): what `worker_cores` reports, and the
+//! affinity of the runtime's other threads.
+
+use actor12_scheduler::Runtime;
+
+/// The cores this thread may run on (its affinity mask), as the OS reports them.
+fn allowed_cores() -> Vec<usize> {
+    core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect()
+}
+
+/// True if this machine lets a thread pin itself to one core (a container may refuse).
+fn pinning_works() -> bool {
+    let Some(&core) = allowed_cores().first() else { return false };
+    std::thread::spawn(move || core_affinity::set_for_current(core_affinity::CoreId { id: core }))
+        .join()
+        .unwrap()
+}
+
+/// `worker_cores` right after `build` reports the core each worker got. The workers used to pin
+/// themselves after `build` returned, so the call raced them and usually reported `None` (read
+/// as "the OS refused") for workers that were about to be pinned.
+#[test]
+fn worker_cores_reports_the_pinning_as_soon_as_build_returns() {
+    if !pinning_works() {
+        eprintln!("skipped: this machine refuses pinning");
+        return;
+    }
+    let cores = allowed_cores();
+    for _ in 0..20 {
+        let rt = Runtime::builder().worker_threads(2).pin_to_cores(true).build().unwrap();
+        let expected: Vec<_> = (0..2).map(|i| Some(cores[i % cores.len()])).collect();
+        assert_eq!(rt.worker_cores(), expected);
+    }
+}
