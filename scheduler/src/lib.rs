@@ -34,6 +34,7 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![doc(test(attr(deny(warnings))))]
 
+mod affinity;
 mod blocking;
 mod context;
 mod coop;

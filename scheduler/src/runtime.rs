@@ -119,7 +119,8 @@ impl Builder {
     }
 
     /// Pins worker `i` to core `i` (modulo the number of cores). Where the OS refuses, the worker
-    /// runs unpinned; [`Runtime::worker_cores`] reports what happened.
+    /// runs unpinned; [`Runtime::worker_cores`] reports what happened. The blocking pool's
+    /// threads are not pinned: they may run on every core the thread calling `build` may.
     pub fn pin_to_cores(&mut self, pin: bool) -> &mut Builder {
         self.pin = pin;
         self
@@ -147,8 +148,21 @@ impl Builder {
         let workers = self
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let pool =
-            blocking::Pool::new(self.name.clone(), self.max_blocking, self.on_thread_start.clone());
+        // Blocking threads start on demand, mostly from workers, with the affinity of the
+        // thread that starts them: with pinned workers, they get this thread's mask back first,
+        // or they would share the core of the worker that started them.
+        let pool_start = match self.pin.then(crate::affinity::Mask::current).flatten() {
+            Some(mask) => {
+                let user = self.on_thread_start.clone();
+                let start: ThreadStart = Arc::new(move || {
+                    mask.apply();
+                    run_thread_start(user.as_ref());
+                });
+                Some(start)
+            }
+            None => self.on_thread_start.clone(),
+        };
+        let pool = blocking::Pool::new(self.name.clone(), self.max_blocking, pool_start);
         let (shared, locals) = Shared::new(workers, pool);
         let cores =
             if self.pin { core_affinity::get_core_ids().unwrap_or_default() } else { Vec::new() };

@@ -1,7 +1,7 @@
 //! Pinning workers to cores (`Builder::pin_to_cores`): what `worker_cores` reports, and the
 //! affinity of the runtime's other threads.
 
-use actor12_scheduler::Runtime;
+use actor12_scheduler::{Runtime, spawn_blocking};
 
 /// The cores this thread may run on (its affinity mask), as the OS reports them.
 fn allowed_cores() -> Vec<usize> {
@@ -30,5 +30,27 @@ fn worker_cores_reports_the_pinning_as_soon_as_build_returns() {
         let rt = Runtime::builder().worker_threads(2).pin_to_cores(true).build().unwrap();
         let expected: Vec<_> = (0..2).map(|i| Some(cores[i % cores.len()])).collect();
         assert_eq!(rt.worker_cores(), expected);
+    }
+}
+
+/// A blocking closure started from a pinned worker is not confined to that worker's core: a
+/// thread starts with the affinity of the thread that starts it, and the pool starts its threads
+/// on demand, mostly from workers. They used to inherit the worker's single core, so CPU-heavy
+/// `spawn_blocking` work all ran on the cores of the workers that started the threads, competing
+/// with them, while the docs promise it keeps the workers free.
+#[test]
+fn blocking_threads_of_a_pinned_runtime_keep_the_runtimes_cores() {
+    let cores = allowed_cores();
+    if cores.len() < 2 || !pinning_works() {
+        eprintln!("skipped: needs two cores and pinning");
+        return;
+    }
+    let rt = Runtime::builder().worker_threads(2).pin_to_cores(true).build().unwrap();
+    for w in 0..2 {
+        let seen = rt
+            .block_on(rt.handle().spawn_pinned(w, async { spawn_blocking(allowed_cores).await }))
+            .unwrap()
+            .unwrap();
+        assert_eq!(seen, cores, "a blocking thread started from worker {w}");
     }
 }
