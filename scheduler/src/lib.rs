@@ -64,7 +64,11 @@ pub use task::join::{JoinError, JoinHandle};
 /// `block_on` otherwise, and outside any runtime a process-wide default runtime (one worker per
 /// core, started on first use).
 ///
-/// A task spawned on a worker starts on that worker; idle workers steal it if it waits.
+/// A task spawned on a worker starts on that worker; idle workers steal it if it waits, except
+/// the last one the caller spawned or woke in its current poll: that one waits in the worker's
+/// LIFO slot, which is not stolen, until the poll returns. A task that spawns and then blocks or
+/// computes for long holds it up (and deadlocks if it blocks waiting for it): `.await` it, or
+/// put the long work in [`spawn_blocking`].
 ///
 /// # Examples
 ///
