@@ -42,9 +42,10 @@
 //!    tokens, apart from the `Arc`'s), its waiters are taken under the lock they register under
 //!    (or, if nothing else keeps the node, by its drop) and woken: uncancelled,
 //!    [`cancelled_or_dropped`](CancelToken::cancelled_or_dropped) resolves to `None`,
-//!    [`cancelled`](CancelToken::cancelled) keeps waiting, woken no more, and resolves only if
-//!    it finds the node cancelled when it is polled (from above: the node may be kept for its
-//!    children).
+//!    [`cancelled`](CancelToken::cancelled) registers again and waits for a cancel from above,
+//!    which still comes while the node has a parent (the future and any children keep the
+//!    node, on its parent's list): `parent.child().cancelled()` outlives its token. Without a
+//!    parent either, no cancel can come, and it waits for good, registered nowhere.
 
 use std::any::Any;
 use std::fmt;
@@ -595,10 +596,11 @@ impl<T> CancelToken<T> {
     }
 
     /// Resolves with the reason once cancelled, also when polled after every token of this node
-    /// is dropped. Dropped uncancelled, the tokens wake it one last time; it then resolves only
-    /// if it finds the node cancelled when it is polled (from above: a node is kept for the
-    /// tokens below it). A cancel undone by [`reset`](Self::reset) before this future is polled
-    /// again is not seen: it waits for the next one.
+    /// is dropped. With the tokens dropped uncancelled, it still resolves when a token above is
+    /// cancelled: `parent.child().cancelled()` waits for `parent`'s cancel. (With no token left
+    /// above it either, nothing can cancel the node: it then waits for good.) A cancel undone by
+    /// [`reset`](Self::reset) before this future is polled again is not seen: it waits for the
+    /// next one.
     ///
     /// # Examples
     ///
@@ -1066,9 +1068,11 @@ impl<T> Wait<T> {
         Wait { node: node.clone(), id: None }
     }
 
-    /// `Ready(Some(reason))` once cancelled, `Ready(None)` once the node's tokens are gone (the
-    /// node itself may live on for its children).
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<CancelReason<T>>>
+    /// `Ready(Some(reason))` once cancelled. Once the node's tokens are gone (the node itself
+    /// may live on for its children), `Ready(None)` if `or_dropped`, or if no cancel can reach
+    /// the node any more (it has no parent either); else the waiter waits for a cancel from
+    /// above.
+    fn poll(&mut self, cx: &mut Context<'_>, or_dropped: bool) -> Poll<Option<CancelReason<T>>>
     where
         T: Clone,
     {
@@ -1077,8 +1081,11 @@ impl<T> Wait<T> {
         if let Some(reason) = &inner.reason {
             return Poll::Ready(Some(reason.clone()));
         }
-        // Acquire: pairs with the last token's drop, which takes this lock after it.
-        if node.tokens.load(Acquire) == 0 {
+        // Acquire: pairs with the last token's drop, which takes this lock after it. A cancel
+        // from above takes the parent pointer under this lock as it stores the reason, and a
+        // detach clears it under this lock too: a waiter that sees a parent here is found by
+        // the walk of any cancel that can still come.
+        if node.tokens.load(Acquire) == 0 && (or_dropped || matches!(inner.parent, Up::Root)) {
             return Poll::Ready(None);
         }
         let lists = inner.lists();
@@ -1130,10 +1137,9 @@ impl<T: Clone> Future for Cancelled<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        match this.wait.poll(cx) {
+        match this.wait.poll(cx, false) {
             Poll::Ready(Some(reason)) => Poll::Ready(reason),
-            // The node's tokens are gone, uncancelled: nothing wakes this future any more (a
-            // later poll may still find a cancel from above, `CancelToken::cancelled`).
+            // The node's tokens are gone, uncancelled, and so is its parent: no cancel can come.
             Poll::Ready(None) | Poll::Pending => Poll::Pending,
         }
     }
@@ -1147,7 +1153,7 @@ impl<T: Clone> Future for CancelledOrDropped<T> {
     type Output = Option<CancelReason<T>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.get_mut().0.wait.poll(cx)
+        self.get_mut().0.wait.poll(cx, true)
     }
 }
 

@@ -428,10 +428,10 @@ fn a_waiter_sees_the_cancel_after_the_tokens_of_its_node_are_dropped() {
     assert_eq!(poll(&mut waiter, &waker).map(|r| *r.value()), Poll::Ready(2));
 }
 
-/// Once its node's tokens are gone, `cancelled` is woken no more, but resolves if it is polled
-/// once the node, kept for its child, has been cancelled from above.
+/// Once its node's tokens are gone, `cancelled` is woken by a cancel from above (the node is
+/// kept for its child and for the future), and resolves with its reason.
 #[test]
-fn cancelled_after_the_last_token_resolves_if_polled_once_cancelled_from_above() {
+fn cancelled_after_the_last_token_is_woken_by_a_cancel_from_above() {
     let root = CancelToken::<u8>::new();
     let middle = root.child();
     let leaf = middle.child();
@@ -442,7 +442,37 @@ fn cancelled_after_the_last_token_resolves_if_polled_once_cancelled_from_above()
     assert_eq!(count.0.load(SeqCst), 1, "the last token's drop wakes the waiter");
     assert!(poll(&mut waiter, &waker).is_pending());
     root.cancel(3);
-    assert_eq!(count.0.load(SeqCst), 1, "nothing wakes it any more");
+    assert_eq!(count.0.load(SeqCst), 2, "the cancel from above did not wake it");
     assert!(leaf.is_cancelled());
     assert_eq!(poll(&mut waiter, &waker).map(|r| *r.value()), Poll::Ready(3));
+}
+
+/// `parent.child().cancelled()`: the future outlives the only token of its node (a temporary),
+/// and waits for the parent's cancel, which still reaches the node. It must be woken by it, as
+/// it is when the token is kept; it used to be woken no more once the token was gone, and
+/// waited for good. So through tokens between dropped too, and through a child of another type.
+#[test]
+fn a_cancelled_future_of_a_dropped_child_token_is_woken_by_the_parents_cancel() {
+    let parent = CancelToken::<u8>::new();
+    let mut same = parent.child().cancelled();
+    let mut deeper = parent.child().child().cancelled();
+    let mut other = parent.child_with::<u16>().cancelled();
+    let (count, waker) = waker();
+    assert!(poll(&mut same, &waker).is_pending());
+    assert!(poll(&mut deeper, &waker).is_pending());
+    assert!(poll(&mut other, &waker).is_pending());
+    parent.cancel(4);
+    assert_eq!(count.0.load(SeqCst), 3, "the parent's cancel did not wake every waiter");
+    assert_eq!(poll(&mut same, &waker).map(|r| *r.value()), Poll::Ready(4));
+    assert_eq!(poll(&mut deeper, &waker).map(|r| *r.value()), Poll::Ready(4));
+    assert_eq!(poll(&mut other, &waker).map(|r| *r.value()), Poll::Ready(0));
+    // Across threads, on a real wait.
+    let parent = CancelToken::<u8>::new();
+    let waiter = parent.child().cancelled();
+    let canceller = {
+        let parent = parent.clone();
+        thread::spawn(move || parent.cancel(5))
+    };
+    assert_eq!(*block_on(waiter).value(), 5);
+    canceller.join().unwrap();
 }

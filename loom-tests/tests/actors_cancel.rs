@@ -1,7 +1,8 @@
 //! loom: the CancelToken tree. A cancel of the parent races the creation of a child (of the
 //! same reason type, or of another one) and a future waiting on the child: the child is always
 //! cancelled, the waiter always woken. A waiter also races the drop of the last token of a node
-//! kept by a child, and a cancel from above races a cancel of the child itself.
+//! kept by a child, and a cancel from above races a cancel of the child itself; a `cancelled`
+//! waiter races the drop of its node's last token and a cancel from above.
 //!
 //! Nodes are kept by std's `Arc`s, whose counts loom does not see (it takes the drop of a node
 //! its last token freed for a race with the waiter that last locked it): the races that end
@@ -88,5 +89,24 @@ fn a_cancel_from_above_versus_a_cancel_of_the_child_itself() {
         assert!(kept == Some(1) || kept == Some(2));
         assert_eq!(Some(seen), kept);
         assert_eq!(root.reason().map(|r| *r.value()), Some(1));
+    });
+}
+
+#[test]
+fn a_cancelled_waiter_versus_the_drop_of_its_last_token_and_a_cancel_from_above() {
+    loom::model(|| {
+        let root: CancelToken<u8> = CancelToken::new();
+        let middle = root.child();
+        let waiter = middle.cancelled();
+        let dropper = thread::spawn(move || drop(middle));
+        let canceller = {
+            let root = root.clone();
+            thread::spawn(move || root.cancel(3u8))
+        };
+        // Registered before the drop or after it, before the cancel or after it: the cancel
+        // from above reaches the node the waiter keeps, and wakes it.
+        assert_eq!(*block_on(waiter).value(), 3);
+        dropper.join().unwrap();
+        canceller.join().unwrap();
     });
 }
