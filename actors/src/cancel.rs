@@ -99,9 +99,11 @@ impl<T> CancelReason<T> {
         self.value
     }
 
-    /// Where the cancellation was requested: the caller of `cancel` (or of `new`); for an
-    /// actor stopped by [`tick`](crate::Actor::tick)'s `Break`, the line of actor12 that takes
-    /// it.
+    /// Where the cancellation was requested: the caller of `cancel` (or of `new`); for a
+    /// [`child_with`](CancelToken::child_with) token cancelled from above, that cancel's. An
+    /// actor stopped by no call of its user's records the line of actor12 that stopped it: by
+    /// its last link's drop, [`init`](crate::Actor::init)'s `Err`,
+    /// [`tick`](crate::Actor::tick)'s `Break`, a panic, or its runtime's shutdown.
     pub fn location(&self) -> &'static Location<'static> {
         self.location
     }
