@@ -362,10 +362,15 @@ pub(crate) fn run(index: usize, shared: Arc<Shared>, local: Local) {
     // Timers armed from outside the workers (a sleep in `block_on`) are woken as orphans, so
     // that their sleeps arm a timer on a thread of their own instead of waiting for this wheel.
     // The inbox is closed first: a later arm is refused and goes to such a thread directly.
+    // The wakers of sleeps polled here are woken too: one may be another thread's (a task
+    // polling a future it shares with a `block_on` or a task of another runtime), whose owner
+    // polls the sleep again and arms it elsewhere; a task of this runtime woken now is not
+    // queued (`Shared::schedule`). Dropped unwoken, such a thread waited for ever.
     let orphans = core.shared.remotes[core.index].timers.close();
     for payload in core.fired.take().into_iter().chain(wheel.into_payloads()) {
-        if let crate::time::Payload::Remote(timer) = payload {
-            timer.orphan();
+        match payload {
+            crate::time::Payload::Remote(timer) => timer.orphan(),
+            waker @ crate::time::Payload::Waker(_) => waker.fire(),
         }
     }
     orphans.into_iter().for_each(|timer| timer.orphan());
