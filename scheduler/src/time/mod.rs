@@ -13,8 +13,11 @@
 //! inbox, applied at the worker's next turn (a pile of cancels wakes an idle worker), so its
 //! entry does not wait for the deadline.
 //!
-//! Deadlines are rounded up to the next 1 ms tick, so a timer never fires early; `Sleep` also
-//! checks the clock itself before it reports `Ready`.
+//! Deadlines are rounded up to the next 1 ms tick, and a wheel's clock is the real one rounded
+//! down, so a timer never fires early. On a worker, `Sleep` reports `Ready` once its entry has
+//! fired or its tick is not after the wheel's clock, and reads the real clock only for a deadline
+//! within 64 ticks of it (so that an already-due sleep is ready at once); off the workers it
+//! reads the real clock on every poll.
 
 mod wheel;
 
@@ -683,8 +686,10 @@ impl<F: Future> Future for Timeout<F> {
 
 /// Ticks at a fixed period. Made by [`interval`].
 ///
-/// A tick that comes late (the task was busy) is delivered at once, and the following ticks keep
-/// the period from then on (missed ticks are skipped, not burst).
+/// A tick that comes late (the task was busy) is delivered at once. The next one stays due one
+/// period after the late tick's scheduled instant, so it may come sooner than a period after the
+/// late one; if that instant has passed too, it is due one period after now (missed ticks are
+/// skipped, not burst).
 #[derive(Debug)]
 pub struct Interval {
     next: Instant,
