@@ -25,7 +25,9 @@ use actor12_scheduler::{JoinError, JoinHandle};
 pub struct DropHandle<T>(pub JoinHandle<T>);
 
 impl<T> DropHandle<T> {
-    /// Aborts the task now, keeping the handle: awaiting it then says the task was cancelled.
+    /// Aborts the task now, keeping the handle: awaiting it then says the task was cancelled,
+    /// unless the task had finished (or its current poll returns `Ready`): then it gives the
+    /// task's output, as [`JoinHandle::abort`] says.
     ///
     /// # Examples
     ///
