@@ -373,7 +373,9 @@ impl Runtime {
         shut_down(&self.shared, threads, timeout)
     }
 
-    /// Live tasks: spawned and not yet finished (for tests).
+    /// Tasks in the runtime's task list (for tests): unfinished tasks that have waited
+    /// (returned `Pending`) at least once, and bound actors. A task spawned and not yet polled,
+    /// or in its first poll, is not counted (`docs/design/scheduler.md`, section 2, rule 5).
     #[doc(hidden)]
     pub fn live_tasks(&self) -> usize {
         self.shared.owned.len()
