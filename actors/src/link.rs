@@ -651,8 +651,9 @@ impl<A: Actor> Link<A> {
         self.recipient().send_raw(message)
     }
 
-    /// Pushes a raw `A::Message` without waiting: fails if the mailbox is full or the actor has
-    /// stopped, handing the message back.
+    /// Pushes a raw `A::Message` without waiting: fails if the mailbox is full, or senders are
+    /// waiting for room in it (they go first), or the actor has stopped, handing the message
+    /// back.
     ///
     /// # Examples
     ///

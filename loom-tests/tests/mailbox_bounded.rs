@@ -90,21 +90,41 @@ fn waiter_versus_a_push_past_the_bound() {
 /// no later pop can rescue the waiter.
 #[test]
 fn waiter_versus_lazy_pop_then_park() {
-    loom::model(|| {
+    waiters_versus_lazy_pop_then_park(1);
+}
+
+/// As above with two producers waiting. Only the first in the queue, or a woken one, tries to
+/// take room (admission is in arrival order); the other must still be woken once there is room
+/// for it, though the consumer parks between the two. Explored with at most one preemption:
+/// with three threads spinning (two `block_on`s and the parked consumer), two preemptions
+/// exceed loom's branch limit on the spins alone, before as after the admission gate.
+#[test]
+fn two_waiters_versus_lazy_pop_then_park() {
+    waiters_versus_lazy_pop_then_park(2);
+}
+
+fn waiters_versus_lazy_pop_then_park(producers: u32) {
+    let mut model = loom::model::Builder::new();
+    if producers > 1 {
+        model.preemption_bound = Some(1);
+    }
+    model.check(move || {
         let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
         // The consumer (this thread) is scheduled by this push.
-        assert_eq!(mailbox.try_push(1).unwrap(), Push::Schedule);
+        assert_eq!(mailbox.try_push(0).unwrap(), Push::Schedule);
         let scheduled = Arc::new(AtomicBool::new(false));
-        let producer = {
-            let (mailbox, scheduled) = (mailbox.clone(), scheduled.clone());
-            thread::spawn(move || {
-                if block_on(mailbox.push(2)).unwrap() == Push::Schedule {
-                    scheduled.store(true, SeqCst);
-                }
+        let threads: Vec<_> = (1..=producers)
+            .map(|i| {
+                let (mailbox, scheduled) = (mailbox.clone(), scheduled.clone());
+                thread::spawn(move || {
+                    if block_on(mailbox.push(i)).unwrap() == Push::Schedule {
+                        scheduled.store(true, SeqCst);
+                    }
+                })
             })
-        };
+            .collect();
         let mut got = Vec::new();
-        while got.len() < 2 {
+        while got.len() < 1 + producers as usize {
             // SAFETY: this thread is the only consumer, and runs only while scheduled.
             match unsafe { mailbox.pop_lazy() } {
                 Pop::User(v) => got.push(v),
@@ -119,8 +139,11 @@ fn waiter_versus_lazy_pop_then_park() {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        producer.join().unwrap();
-        assert_eq!(got, [1, 2]);
+        for t in threads {
+            t.join().unwrap();
+        }
+        got.sort_unstable();
+        assert_eq!(got, (0..=producers).collect::<Vec<_>>());
     });
 }
 
@@ -193,4 +216,47 @@ fn a_woken_waiter_that_gives_up_passes_the_wake_up_on() {
 #[test]
 fn a_waiter_that_gives_up_at_once_leaves_the_other_its_turn() {
     two_waiters_one_gives_up(false);
+}
+
+/// First come, first served: a full one-slot mailbox, a producer A queued for room, a producer
+/// B that pushes once A is queued, and a consumer that pops. B's push must not take the room
+/// the pop made for A: A's message comes before B's whatever the interleaving. Without the
+/// admission gate, B took the slot and A's message came after it.
+#[test]
+fn a_new_push_does_not_take_the_room_of_a_waiting_producer() {
+    loom::model(|| {
+        let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
+        let _ = mailbox.try_push(0).unwrap();
+        let a = {
+            let mailbox = mailbox.clone();
+            thread::spawn(move || {
+                let mut push = mailbox.push(1);
+                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                let first = std::future::Future::poll(std::pin::Pin::new(&mut push), &mut cx);
+                // A is in (the pop came first) or queued: now B pushes.
+                let b = {
+                    let mailbox = mailbox.clone();
+                    thread::spawn(move || mailbox.try_push(2).is_ok())
+                };
+                if first.is_pending() {
+                    block_on(&mut push).unwrap();
+                }
+                b.join().unwrap()
+            })
+        };
+        let mut got = Vec::new();
+        while !got.contains(&1) {
+            // SAFETY: this thread is the only consumer.
+            match unsafe { mailbox.pop() } {
+                Pop::User(v) => got.push(v),
+                _ => thread::yield_now(),
+            }
+        }
+        let b_got_in = a.join().unwrap();
+        // SAFETY: as above; both producers are done.
+        while let Pop::User(v) = unsafe { mailbox.pop() } {
+            got.push(v);
+        }
+        assert_eq!(got, if b_got_in { vec![0, 1, 2] } else { vec![0, 1] });
+    });
 }

@@ -127,12 +127,28 @@ impl<T> Tx<T> {
     }
 
     /// Pushes `value` if the user lane has room (`taken` reports how many messages the consumer
-    /// has taken; a stale value only makes the check stricter). `Ok(true)` if this push took the
-    /// consumer out of idle.
+    /// has taken; a stale value only makes the check stricter) and no producer is waiting for
+    /// room. `Ok(true)` if this push took the consumer out of idle.
     #[inline]
     pub(crate) fn push(&self, value: T, taken: impl Fn() -> usize) -> Result<bool, (Refused, T)> {
         let mut value = Some(value);
         self.push_from(&mut value, taken)
+            .map_err(|refused| (refused, value.take().expect("a refused push keeps its message")))
+    }
+
+    /// [`push`](Self::push) for a producer whose turn it is among those waiting for room
+    /// (`Waiters::wait`), leaving `reserved` slots free: refused only for want of room, or once
+    /// closed.
+    pub(crate) fn push_in_turn(
+        &self,
+        value: T,
+        reserved: usize,
+        taken: impl Fn() -> usize,
+    ) -> Result<bool, (Refused, T)> {
+        let mut value = Some(value);
+        // Only a bounded lane has waiters; a bound of zero refuses every push as full.
+        let bound = self.hot.capacity.saturating_sub(reserved);
+        self.push_within(&mut value, bound, false, taken)
             .map_err(|refused| (refused, value.take().expect("a refused push keeps its message")))
     }
 
@@ -149,22 +165,24 @@ impl<T> Tx<T> {
         value: &mut Option<T>,
         taken: impl Fn() -> usize,
     ) -> Result<bool, Refused> {
-        self.push_within(value, self.hot.capacity, taken)
+        self.push_within(value, self.hot.capacity, true, taken)
     }
 
     /// [`push`](Self::push) whatever the bound: refused only once closed.
     pub(crate) fn push_past_bound(&self, value: T) -> Result<bool, (Refused, T)> {
         let mut value = Some(value);
-        self.push_within(&mut value, usize::MAX, || 0)
+        self.push_within(&mut value, usize::MAX, false, || 0)
             .map_err(|refused| (refused, value.take().expect("a refused push keeps its message")))
     }
 
-    /// [`push_from`](Self::push_from) with `capacity` for the bound (`usize::MAX`: none).
+    /// [`push_from`](Self::push_from) with `capacity` for the bound (`usize::MAX`: none), and
+    /// refused while producers wait for room if `gated`.
     #[inline(always)]
     fn push_within(
         &self,
         value: &mut Option<T>,
         capacity: usize,
+        gated: bool,
         taken: impl Fn() -> usize,
     ) -> Result<bool, Refused> {
         let backoff = Backoff::new();
@@ -184,8 +202,17 @@ impl<T> Tx<T> {
             // `state` may be stale (read before a failed claim and a backoff) while `taken` is
             // fresh: the consumer may have taken messages past `pos` since. Saturating, such a
             // word counts as room; its claim then fails and the loop reads the word again.
-            if capacity != usize::MAX && messages_below(pos).saturating_sub(taken()) >= capacity {
-                return Err(Refused::Full);
+            if capacity != usize::MAX {
+                // Admission goes in arrival order: while producers are waiting for room, or
+                // were woken for it and are not in yet, a new push is refused as if there were
+                // none (`waiters.rs`). The bit is in the word this claim expects, so a producer
+                // that starts waiting meanwhile fails the claim, and the retry sees the bit.
+                if gated && state.has_waiters() {
+                    return Err(Refused::Full);
+                }
+                if messages_below(pos).saturating_sub(taken()) >= capacity {
+                    return Err(Refused::Full);
+                }
             }
             // Acquire: pairs with the release store in the link step (or `first_block`).
             let mut block = self.hot.block.load(Acquire);

@@ -183,7 +183,8 @@ impl<T, S> Mailbox<T, S> {
 
     /// Pushes a user message without waiting.
     ///
-    /// Fails with [`TrySendError::Full`] if a bounded mailbox is full and with
+    /// Fails with [`TrySendError::Full`] if a bounded mailbox is full, or if producers are
+    /// waiting for room in it (they go first: [`push`](Self::push)), and with
     /// [`TrySendError::Closed`] once closed; either way the message comes back.
     ///
     /// # Examples
@@ -207,11 +208,12 @@ impl<T, S> Mailbox<T, S> {
 
     /// Pushes a user message, waiting for room if a bounded mailbox is full.
     ///
-    /// Waiting producers are woken in the order they started waiting. Admission is not queued:
-    /// a push that finds room takes it, also ahead of a woken waiter, which then waits again
-    /// in its old place; under a steady stream of new pushes to a full mailbox a waiter may wait
-    /// long (no mailbox lock or queue check per push, on the hot path). Closing the mailbox wakes
-    /// them all and hands their messages back.
+    /// First come, first served: producers that wait for room get it in the order they started
+    /// waiting, and while any of them waits, a new push (this one, or a
+    /// [`try_push`](Self::try_push)) does not take room ahead of them but waits behind them,
+    /// however much room a pop has just made. So under a steady stream of pushes to a full
+    /// mailbox no producer waits for ever. The check is one bit of the word a push reads
+    /// anyway. Closing the mailbox wakes every waiter and hands their messages back.
     ///
     /// # Examples
     ///
@@ -320,7 +322,7 @@ impl<T, S> Mailbox<T, S> {
         // flag is cleared only when the queue is empty), so without it there is nobody to wake.
         let before = self.tx.state().close();
         if before.has_waiters() {
-            self.waiters.wake_all(self.tx.state());
+            self.waiters.wake_all();
         }
         if before.is_idle() { Push::Schedule } else { Push::Queued }
     }
@@ -384,7 +386,7 @@ impl<T, S> Mailbox<T, S> {
                     // waiter count load).
                     fence(SeqCst);
                     if self.waiters.any() {
-                        self.waiters.wake_one(self.tx.state());
+                        self.waiters.wake_one();
                     }
                 }
             } else if self.waiters.any() {
@@ -392,7 +394,7 @@ impl<T, S> Mailbox<T, S> {
                 // transition catches it (`Waiters`). No capacity test: an unbounded mailbox has
                 // no waiters, and the capacity lies on the producers' hot cache line, which a
                 // read per message would keep pulling to the consumer's core.
-                self.waiters.wake_one(self.tx.state());
+                self.waiters.wake_one();
             }
             return Pop::User(msg);
         }
@@ -424,7 +426,7 @@ impl<T, S> Mailbox<T, S> {
     /// word larger.
     fn wake_flagged_waiter(&self, state: Snapshot) {
         if state.has_waiters() {
-            self.waiters.wake_one(self.tx.state());
+            self.waiters.wake_one();
         }
     }
 
@@ -435,7 +437,7 @@ impl<T, S> Mailbox<T, S> {
         debug_assert!(state.is_idle());
         fence(SeqCst);
         if self.waiters.any() {
-            self.waiters.wake_one(self.tx.state());
+            self.waiters.wake_one();
         }
     }
 
@@ -647,8 +649,9 @@ impl<T, S> Future for PushFuture<'_, T, S> {
         let this = self.get_mut();
         assert!(this.msg.is_some(), "`PushFuture` polled after it completed");
         if this.ticket.is_some() {
+            // Queued for room: whether this poll may take some depends on its place in line.
             let msg = this.take_msg();
-            return this.poll_queued(msg, cx);
+            return this.wait_for_room(msg, cx);
         }
         // The message stays in the future until its slot is claimed (`Tx::push_from`).
         // Relaxed: a stale count only makes the bounded check stricter.
@@ -668,16 +671,6 @@ impl<T, S> PushFuture<'_, T, S> {
         self.msg.take().expect("`PushFuture` polled after it completed")
     }
 
-    /// A poll after this push queued for room.
-    #[inline(never)]
-    fn poll_queued(&mut self, msg: T, cx: &mut Context<'_>) -> Poll<Result<Push, SendError<T>>> {
-        match self.mailbox.try_push(msg) {
-            Ok(push) => Poll::Ready(self.finish(Ok(push))),
-            Err(TrySendError::Closed(msg)) => Poll::Ready(self.finish(Err(SendError(msg)))),
-            Err(TrySendError::Full(msg)) => self.wait_for_room(msg, cx),
-        }
-    }
-
     /// The mailbox was full: queue for room (or take it, if it came meanwhile).
     #[inline(never)]
     fn wait_for_room(&mut self, msg: T, cx: &mut Context<'_>) -> Poll<Result<Push, SendError<T>>> {
@@ -685,19 +678,18 @@ impl<T, S> PushFuture<'_, T, S> {
         let mailbox = this.mailbox;
         let mut held = Some(msg);
         let done =
-            mailbox.waiters.wait(
-                mailbox.tx.state(),
-                &mut this.ticket,
-                cx.waker(),
-                || match mailbox.try_push(held.take().expect("message present")) {
-                    Ok(push) => Some(Ok(push)),
-                    Err(TrySendError::Closed(msg)) => Some(Err(SendError(msg))),
-                    Err(TrySendError::Full(msg)) => {
+            mailbox.waiters.wait(mailbox.tx.state(), &mut this.ticket, cx.waker(), |reserved| {
+                let msg = held.take().expect("message present");
+                // Relaxed: as in `try_push`.
+                match mailbox.tx.push_in_turn(msg, reserved, || mailbox.head.load(Relaxed)) {
+                    Ok(idle) => Some(Ok(if idle { Push::Schedule } else { Push::Queued })),
+                    Err((Refused::Closed, msg)) => Some(Err(SendError(msg))),
+                    Err((Refused::Full, msg)) => {
                         held = Some(msg);
                         None
                     }
-                },
-            );
+                }
+            });
         match done {
             Some(result) => Poll::Ready(result),
             None => {

@@ -14,10 +14,19 @@
 //!   idle transition swaps (`state.rs`): a run ends with one, or pops again, so a waiter is woken
 //!   at the latest when the consumer stops for want of messages or of something else.
 //!
-//! A woken waiter that loses the freed slot to another producer goes back into the queue at the
-//! place its ticket gives it (tickets are issued in arrival order), so waking order is FIFO; a
-//! woken waiter that is dropped passes the wake-up on. Closing wakes everyone; their retries find
-//! the mailbox closed and hand their messages back.
+//! Admission is first come, first served. While anyone is queued or woken and not yet in, the
+//! state word's WAITING bit is set and a new push is refused as if the mailbox were full
+//! (`Tx::push_within`'s gate): the room a pop makes goes to the waiter it wakes. Only a woken
+//! waiter, or the first in the queue leaving a slot for each woken one, takes room past the
+//! gate. A woken
+//! waiter that still finds no room (a push past the bound took it) goes back into the queue at
+//! the place its ticket gives it (tickets are issued in arrival order), so waking order is FIFO;
+//! a woken waiter that is dropped passes the wake-up on. Closing wakes everyone; their retries
+//! find the mailbox closed and hand their messages back.
+//!
+//! A queued waiter that may not take room does not try: a pop that missed its registration
+//! made room that a woken waiter, or the first in the queue (which tries), is there to take, and
+//! whichever of them gets in sends a message whose pop looks at the queue again.
 //!
 //! The queue is a `VecDeque` that keeps its capacity, so waiting allocates nothing once the queue
 //! has grown to the number of concurrent waiters. It is boxed on the first wait: most mailboxes
@@ -39,6 +48,9 @@ pub(crate) struct Waiters {
 struct List {
     queue: VecDeque<(u64, Waker)>,
     next_id: u64,
+    /// Waiters taken out of `queue` by a wake-up that have not yet got in, given up or queued
+    /// again: the room they were woken for is theirs.
+    woken: usize,
 }
 
 impl Waiters {
@@ -46,55 +58,72 @@ impl Waiters {
         Waiters { count: AtomicUsize::new(0), list: Mutex::new(None) }
     }
 
-    /// Queues the caller (or refreshes its waker), then calls `retry` once. `state` is the
-    /// mailbox's state word, whose WAITING bit follows whether the queue is empty.
+    /// Queues the caller (or refreshes its waker), then calls `retry` once if the caller may
+    /// take room now: `retry(reserved)` pushes past the admission gate, leaving `reserved`
+    /// slots free. `state` is the mailbox's state word, whose WAITING bit says whether anyone
+    /// is queued or woken.
     ///
     /// `entry` is the caller's ticket: `None` before it first waited, `Some(id)` after. A caller
-    /// whose ticket is no longer queued was woken, and is requeued in its ticket's place (the
-    /// queue is sorted by ticket). If `retry` returns `Some`, the caller is dequeued and its
-    /// ticket cleared.
+    /// whose ticket is no longer queued was woken: it is queued again in its ticket's place (the
+    /// queue is sorted by ticket) and tries, whoever is ahead of it. A caller still queued tries
+    /// only if it is the first, and leaves a slot for each woken waiter. If `retry` returns
+    /// `Some`, the caller is dequeued and its ticket cleared.
     pub(crate) fn wait<R>(
         &self,
         state: &TailState,
         entry: &mut Option<u64>,
         waker: &Waker,
-        retry: impl FnOnce() -> Option<R>,
+        retry: impl FnOnce(usize) -> Option<R>,
     ) -> Option<R> {
         let mut guard = self.list.lock();
-        let list =
-            guard.get_or_insert_with(|| Box::new(List { queue: VecDeque::new(), next_id: 0 }));
-        let queued = entry.and_then(|id| list.queue.iter_mut().find(|(i, _)| *i == id));
-        match queued {
-            Some((_, w)) => {
+        let list = guard
+            .get_or_insert_with(|| Box::new(List { queue: VecDeque::new(), next_id: 0, woken: 0 }));
+        let queued = entry.and_then(|id| list.queue.iter().position(|(i, _)| *i == id));
+        let (id, turn) = match (queued, *entry) {
+            (Some(at), Some(id)) => {
+                let w = &mut list.queue[at].1;
                 if !w.will_wake(waker) {
                     *w = waker.clone();
                 }
+                (id, (at == 0).then_some(list.woken))
             }
-            None => {
-                if let Some(id) = *entry {
-                    // Woken, then beaten to the slot: keep our turn. Tickets are handed out in
-                    // arrival order and the queue is kept sorted by them, so the place of our
-                    // old ticket is our turn, ahead of later arrivals and behind any earlier
-                    // waiter that was woken and beaten too (the front would put us before it).
-                    let at = list.queue.partition_point(|(i, _)| *i < id);
-                    list.queue.insert(at, (id, waker.clone()));
-                } else {
-                    let id = list.next_id;
-                    list.next_id += 1;
-                    list.queue.push_back((id, waker.clone()));
-                    *entry = Some(id);
-                }
+            (_, woken) => {
+                let id = match woken {
+                    Some(id) => {
+                        // Woken: queue again in our turn before trying, so that a try that
+                        // finds no room leaves us queued. Tickets are handed out in arrival
+                        // order and the queue is kept sorted by them, so the place of our old
+                        // ticket is our turn, ahead of later arrivals and behind any earlier
+                        // waiter that was woken and found no room too.
+                        list.woken -= 1;
+                        let at = list.queue.partition_point(|(i, _)| *i < id);
+                        list.queue.insert(at, (id, waker.clone()));
+                        id
+                    }
+                    None => {
+                        let id = list.next_id;
+                        list.next_id += 1;
+                        list.queue.push_back((id, waker.clone()));
+                        *entry = Some(id);
+                        id
+                    }
+                };
                 // Relaxed: ordered before the retry's reads by the fence below.
                 self.count.fetch_add(1, Relaxed);
                 state.flag_waiting();
+                let first = list.queue.len() == 1;
+                (id, if woken.is_some() { Some(0) } else { first.then_some(list.woken) })
             }
-        }
+        };
+        // `None`: not our turn. The room a woken waiter was woken for is its own; the first in
+        // line takes only room beyond that (so that one woken and then forgotten, never polled
+        // nor dropped, keeps one slot, not the whole queue, waiting).
+        let reserved = turn?;
         // SeqCst: pairs with the fence in `Mailbox::pop` (see the module documentation).
         fence(SeqCst);
-        let done = retry()?;
-        if let Some(id) = entry.take() {
-            self.dequeue(state, list, id);
-        }
+        let done = retry(reserved)?;
+        *entry = None;
+        self.dequeue(state, list, id);
         Some(done)
     }
 
@@ -105,32 +134,25 @@ impl Waiters {
         self.count.load(Relaxed) != 0
     }
 
-    /// Wakes the first waiter, if any.
-    pub(crate) fn wake_one(&self, state: &TailState) {
+    /// Wakes the first waiter, if any. It counts as woken until it gets in, gives up or queues
+    /// again, and the WAITING bit stays set meanwhile.
+    pub(crate) fn wake_one(&self) {
         let mut guard = self.list.lock();
         let Some(list) = guard.as_mut() else { return };
-        let first = list.queue.pop_front();
-        if first.is_some() {
-            self.count.fetch_sub(1, Relaxed);
-            if list.queue.is_empty() {
-                state.clear_waiting();
-            }
-        }
+        let first = self.take_first(list);
         drop(guard);
-        if let Some((_, waker)) = first {
+        if let Some(waker) = first {
             waker.wake();
         }
     }
 
     /// Wakes every waiter.
-    pub(crate) fn wake_all(&self, state: &TailState) {
+    pub(crate) fn wake_all(&self) {
         let mut guard = self.list.lock();
         let Some(list) = guard.as_mut() else { return };
         let all = std::mem::take(&mut list.queue);
-        if !all.is_empty() {
-            self.count.store(0, Relaxed);
-            state.clear_waiting();
-        }
+        list.woken += all.len();
+        self.count.store(0, Relaxed);
         drop(guard);
         for (_, waker) in all {
             // A panicking waker must not keep the rest waiting for ever (the panic hook has
@@ -139,11 +161,15 @@ impl Waiters {
         }
     }
 
-    /// A producer that was queued finished without needing its turn: leave the queue.
+    /// A producer that held a ticket finished without waiting for its turn (it pushed past
+    /// the bound): leave the queue, or give up the room it was woken for.
     pub(crate) fn cancel_quietly(&self, state: &TailState, entry: Option<u64>) {
         let Some(id) = entry else { return };
-        if let Some(list) = self.list.lock().as_mut() {
-            self.dequeue(state, list, id);
+        if let Some(list) = self.list.lock().as_mut()
+            && !self.dequeue(state, list, id)
+        {
+            list.woken -= 1;
+            Self::settle(state, list);
         }
     }
 
@@ -153,22 +179,43 @@ impl Waiters {
         let mut guard = self.list.lock();
         // A ticket means the list exists: it was made by the wait that issued it.
         let Some(list) = guard.as_mut() else { return };
-        if !self.dequeue(state, list, id) {
-            drop(guard);
-            self.wake_one(state);
+        if self.dequeue(state, list, id) {
+            return;
         }
+        list.woken -= 1;
+        let next = self.take_first(list);
+        Self::settle(state, list);
+        drop(guard);
+        if let Some(waker) = next {
+            waker.wake();
+        }
+    }
+
+    /// Takes the first waiter out of the queue as woken; its waker is the caller's to wake, once
+    /// the lock is released.
+    fn take_first(&self, list: &mut List) -> Option<Waker> {
+        let (_, waker) = list.queue.pop_front()?;
+        list.woken += 1;
+        // Relaxed: only a hint for the consumer, which re-checks under the lock.
+        self.count.fetch_sub(1, Relaxed);
+        Some(waker)
     }
 
     /// Takes ticket `id` out of the queue; false if it was not queued (it had been woken).
     fn dequeue(&self, state: &TailState, list: &mut List, id: u64) -> bool {
         let Some(pos) = list.queue.iter().position(|(i, _)| *i == id) else { return false };
         list.queue.remove(pos);
-        // Relaxed: only a hint for the consumer, which re-checks under the lock.
+        // Relaxed: as in `take_first`.
         self.count.fetch_sub(1, Relaxed);
-        if list.queue.is_empty() {
+        Self::settle(state, list);
+        true
+    }
+
+    /// Clears WAITING once nobody is queued or woken: new pushes may take room again.
+    fn settle(state: &TailState, list: &List) {
+        if list.queue.is_empty() && list.woken == 0 {
             state.clear_waiting();
         }
-        true
     }
 }
 

@@ -228,13 +228,109 @@ fn a_woken_waiter_that_loses_the_slot_keeps_its_turn() {
     // SAFETY: single consumer.
     assert_eq!(unsafe { mailbox.pop() }, Pop::User(0));
     assert_eq!(first_count.count(), 1);
-    // Someone barges in before the woken waiter runs.
-    let _ = mailbox.try_push(9).unwrap();
+    // The consumer pushes past the bound (as an actor telling itself) before the woken
+    // waiter runs, taking the room it was woken for.
+    let _ = mailbox.push_past_bound(9).unwrap();
     assert!(poll_once(&mut a, &first).is_pending());
     // SAFETY: single consumer.
     assert_eq!(unsafe { mailbox.pop() }, Pop::User(9));
     assert_eq!((first_count.count(), second_count.count()), (2, 0), "a is still first in line");
     assert_eq!(poll_once(&mut a, &first), Poll::Ready(Ok(Push::Queued)));
+}
+
+#[test]
+fn a_new_push_waits_behind_the_producers_already_waiting() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(1);
+    let _ = mailbox.try_push(0).unwrap();
+    let (a_count, a_waker) = CountingWaker::new();
+    let (c_count, c_waker) = CountingWaker::new();
+    let mut a = mailbox.push(1);
+    assert!(poll_once(&mut a, &a_waker).is_pending());
+    // SAFETY: single consumer.
+    assert_eq!(unsafe { mailbox.pop() }, Pop::User(0));
+    assert_eq!(a_count.count(), 1);
+    assert_eq!(mailbox.len(), 0, "there is room");
+    // The room is a's: a new push, waiting or not, does not take it.
+    assert_eq!(mailbox.try_push(2), Err(TrySendError::Full(2)));
+    let mut c = mailbox.push(3);
+    assert!(poll_once(&mut c, &c_waker).is_pending());
+    assert_eq!(poll_once(&mut a, &a_waker), Poll::Ready(Ok(Push::Queued)));
+    assert_eq!(mailbox.try_push(2), Err(TrySendError::Full(2)), "c is waiting");
+    // SAFETY: single consumer.
+    assert_eq!(unsafe { mailbox.pop() }, Pop::User(1));
+    assert_eq!(c_count.count(), 1);
+    assert_eq!(poll_once(&mut c, &c_waker), Poll::Ready(Ok(Push::Queued)));
+    // Nobody waits any more: a push that finds room takes it again.
+    assert_eq!(drain(&mailbox), [3]);
+    assert_eq!(mailbox.try_push(4), Ok(Push::Queued));
+}
+
+#[test]
+fn a_queued_waiter_polled_before_its_turn_does_not_take_the_room() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(1);
+    let _ = mailbox.try_push(0).unwrap();
+    let (a_count, a_waker) = CountingWaker::new();
+    let (b_count, b_waker) = CountingWaker::new();
+    let mut a = mailbox.push(1);
+    let mut b = mailbox.push(2);
+    assert!(poll_once(&mut a, &a_waker).is_pending());
+    assert!(poll_once(&mut b, &b_waker).is_pending());
+    // SAFETY: single consumer.
+    assert_eq!(unsafe { mailbox.pop() }, Pop::User(0));
+    assert_eq!((a_count.count(), b_count.count()), (1, 0));
+    // b, polled without a wake-up (a `select!` polling every branch), stays behind a.
+    assert!(poll_once(&mut b, &b_waker).is_pending());
+    assert_eq!(poll_once(&mut a, &a_waker), Poll::Ready(Ok(Push::Queued)));
+    assert_eq!(drain(&mailbox), [1]);
+    assert_eq!(b_count.count(), 1);
+    assert_eq!(poll_once(&mut b, &b_waker), Poll::Ready(Ok(Push::Queued)));
+}
+
+#[test]
+fn the_last_waiter_giving_up_opens_the_mailbox_to_new_pushes() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(1);
+    let _ = mailbox.try_push(0).unwrap();
+    let (_, waker) = CountingWaker::new();
+    // Queued, then dropped.
+    let mut a = mailbox.push(1);
+    assert!(poll_once(&mut a, &waker).is_pending());
+    drop(a);
+    // Woken, then dropped.
+    let mut b = mailbox.push(2);
+    assert!(poll_once(&mut b, &waker).is_pending());
+    assert_eq!(drain(&mailbox), [0]);
+    assert_eq!(mailbox.try_push(3), Err(TrySendError::Full(3)), "the room is b's");
+    drop(b);
+    assert_eq!(mailbox.try_push(3), Ok(Push::Queued));
+    // Woken, then pushed past the bound instead.
+    let mut c = mailbox.push(4);
+    assert!(poll_once(&mut c, &waker).is_pending());
+    assert_eq!(drain(&mailbox), [3]);
+    assert_eq!(c.push_past_bound(), Ok(Push::Queued));
+    assert_eq!(drain(&mailbox), [4]);
+    assert_eq!(mailbox.try_push(5), Ok(Push::Queued));
+}
+
+#[test]
+fn a_woken_waiter_that_is_forgotten_keeps_one_slot_not_the_mailbox() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(2);
+    let _ = mailbox.try_push(0).unwrap();
+    let _ = mailbox.try_push(0).unwrap();
+    let (_, waker) = CountingWaker::new();
+    let mut lost = mailbox.push(1);
+    assert!(poll_once(&mut lost, &waker).is_pending());
+    assert_eq!(drain(&mailbox), [0, 0]);
+    // Woken for a slot, then never polled nor dropped.
+    std::mem::forget(lost);
+    assert_eq!(mailbox.try_push(2), Err(TrySendError::Full(2)), "the gate stays shut");
+    // A push that waits is the first in line: it takes the room beyond the forgotten one's.
+    let mut next = mailbox.push(3);
+    assert_eq!(poll_once(&mut next, &waker), Poll::Ready(Ok(Push::Queued)));
+    let mut full = mailbox.push(4);
+    assert!(poll_once(&mut full, &waker).is_pending(), "one slot is the forgotten push's");
+    assert_eq!(drain(&mailbox), [3]);
+    assert_eq!(poll_once(&mut full, &waker), Poll::Ready(Ok(Push::Queued)));
+    assert_eq!(drain(&mailbox), [4]);
 }
 
 #[test]
@@ -426,10 +522,11 @@ fn woken_waiters_that_all_lose_their_slots_keep_their_order() {
     for (push, (_, waker)) in pushes.iter_mut().zip(&wakers) {
         assert!(poll_once(push, waker).is_pending());
     }
-    // Two pops wake the first two waiters; two barging pushes take both slots before they run.
+    // Two pops wake the first two waiters; two pushes past the bound take both slots before
+    // they run.
     drain_n(&mailbox, 2);
-    let _ = mailbox.try_push(9).unwrap();
-    let _ = mailbox.try_push(9).unwrap();
+    let _ = mailbox.push_past_bound(9).unwrap();
+    let _ = mailbox.push_past_bound(9).unwrap();
     // The woken ones find no room and queue again: in their original order, ahead of the third.
     assert!(poll_once(&mut pushes[0], &wakers[0].1).is_pending());
     assert!(poll_once(&mut pushes[1], &wakers[1].1).is_pending());
