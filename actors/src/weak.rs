@@ -946,10 +946,7 @@ impl<A: Actor> fmt::Debug for WeakLink<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WeakLink")
             .field("set", &self.is_set())
-            .field(
-                "alive",
-                &self.inner.as_ref().is_some_and(LinkRef::<A::Message, LinkPart<A>>::any),
-            )
+            .field("alive", &self.alive())
             .finish()
     }
 }

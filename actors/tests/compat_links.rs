@@ -200,3 +200,21 @@ async fn links_compare_and_hash_by_identity_and_share_state() {
     assert_eq!(a.downgrade(), WeakLink::from(&a));
     assert_ne!(a.downgrade(), b.downgrade());
 }
+
+// `{:?}` of a weak link says what `alive()` says: not "alive" for a stopped actor that still has
+// strong links.
+#[tokio::test]
+async fn a_weak_links_debug_says_what_alive_says() {
+    let link = actor12::spawn::<Counter>(0);
+    let weak = link.downgrade();
+    assert_eq!(format!("{weak:?}"), "WeakLink { set: true, alive: true }");
+    link.cancel_and_wait(()).await; // stopped; `link` is still a strong link
+    assert!(!weak.alive());
+    assert_eq!(format!("{weak:?}"), "WeakLink { set: true, alive: false }");
+    drop(link);
+    assert_eq!(format!("{weak:?}"), "WeakLink { set: true, alive: false }");
+    assert_eq!(
+        format!("{:?}", WeakLink::<Counter>::new()),
+        "WeakLink { set: false, alive: false }"
+    );
+}
