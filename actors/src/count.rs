@@ -38,7 +38,8 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use parking_lot::RwLock;
 
-/// The counters of one type.
+/// The counters of one type. Read one by one while other threads count, they may disagree for
+/// a moment (a `live` above `max_live`); [`stats`] gives a snapshot that does not.
 #[derive(Debug)]
 pub struct Stats {
     /// The type's name.
@@ -125,12 +126,15 @@ pub fn stats<T: 'static>() -> Snapshot {
     }
 }
 
+/// The three counters are separate atomics, read one after the other while other threads
+/// count: `live` can be read after an increment that `total` was read before, or before its
+/// `max_live` update lands. Both only grow, so the snapshot raises them to what the `live` it
+/// read implies (the peak is at least the live count, the total at least the peak).
 fn snapshot(s: &Stats) -> Snapshot {
-    Snapshot {
-        total: s.total.load(Relaxed),
-        max_live: s.max_live.load(Relaxed),
-        live: s.live.load(Relaxed),
-    }
+    let live = s.live.load(Relaxed);
+    let max_live = s.max_live.load(Relaxed).max(live);
+    let total = s.total.load(Relaxed).max(max_live);
+    Snapshot { total, max_live, live }
 }
 
 /// Every type counted so far, by `TypeId`: actor12 0.0.11's `counts()`.
@@ -338,6 +342,20 @@ mod tests {
         drop((a3, b1));
         assert_eq!(stats::<A>().live, 0);
         assert_eq!(stats::<B>(), Snapshot { total: 2, max_live: 2, live: 0 });
+    }
+
+    /// The counters between a new instance's `live` increment and its `max_live` update (and a
+    /// `total` read before another thread's increment): a snapshot still says no more were
+    /// alive now than at the peak, nor at the peak than were ever made.
+    #[test]
+    fn a_snapshot_taken_mid_update_is_consistent() {
+        let mid = Stats {
+            type_name: "Mid",
+            total: AtomicUsize::new(4),
+            max_live: AtomicUsize::new(4),
+            live: AtomicUsize::new(5),
+        };
+        assert_eq!(snapshot(&mid), Snapshot { total: 5, max_live: 5, live: 5 });
     }
 
     #[test]
