@@ -229,7 +229,10 @@ pub trait Actor: Sized + Send + 'static {
     /// stopped while the future waits (its token cancelled, its last link dropped), the future
     /// is dropped unfinished and the actor ends as a refused one does. A panic in `init`'s body
     /// (before it returns its future) reaches `spawn`'s caller; the actor is gone, and the
-    /// actors `init` spawned are stopped with it.
+    /// actors `init` spawned are stopped with it. With the `tokio` feature its body runs in the
+    /// tokio context the actor's runs get (the bridge's, unless the caller is a worker already
+    /// in one of your own), not in the caller's: a tokio timer or task it makes does not depend
+    /// on a runtime the actor may outlive, such as a `#[tokio::test]`'s.
     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self>;
 
     /// Spawns an actor of this type: see [`spawn`](crate::spawn).
@@ -853,6 +856,9 @@ where
         token: &token,
         _future: std::marker::PhantomData,
     };
+    // `init`'s body gets the tokio context the actor's runs get, not the spawner's.
+    #[cfg(all(feature = "tokio", not(actor12_loom)))]
+    let tokio_context = crate::runtime::tokio_bridge::enter_for_init();
     // Actors spawned by `init`'s body, before its future is first polled, are children too.
     let init = with_parent(&token, || {
         InitSlot::new(A::init(Init {
@@ -863,6 +869,8 @@ where
         }))
     });
     std::mem::forget(guard);
+    #[cfg(all(feature = "tokio", not(actor12_loom)))]
+    drop(tokio_context);
     let _ = token.register_waker(core.waker());
     // The spawner's token moves into the context: dropped here after `start`, its count would be
     // written while the actor may already run on another worker.

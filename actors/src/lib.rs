@@ -197,7 +197,9 @@ pub mod prelude {
 /// plain thread. Outside an actor12 runtime it uses the process-wide default runtime, started on
 /// first use with one worker per core.
 ///
-/// `A::init` runs here, in the caller; the future it returns runs on the actor's worker.
+/// `A::init` runs here, in the caller; the future it returns runs on the actor's worker. (With
+/// the `tokio` feature, `A::init` runs in the tokio context the actor's runs get, not the
+/// caller's: see [`Actor::init`].)
 #[cfg(not(actor12_loom))]
 pub fn spawn<A: Actor>(spec: A::Spec) -> Link<A> {
     A::spawn(spec)

@@ -78,6 +78,22 @@ pub mod tokio_bridge {
         }
     }
 
+    /// The tokio context for the body of an actor's `init`, which its spawner runs: the one the
+    /// actor's own runs get. On a worker thread that is the thread's, entered once as for an
+    /// actor's run. Elsewhere (a plain thread, `block_on`, a tokio task) it is the side runtime's,
+    /// for the call, even over a tokio context of the caller's: what `init` makes there (a
+    /// `tokio::time::interval`, a `tokio::spawn`ed task) must not hang on a runtime that the
+    /// actor outlives, or one whose thread blocks, as a `#[tokio::test]`'s is dropped.
+    #[must_use = "the side runtime's context lasts as long as the guard"]
+    pub(crate) fn enter_for_init() -> Option<tokio::runtime::EnterGuard<'static>> {
+        if actor12_scheduler::current_worker().is_some() {
+            enter_once();
+            None
+        } else {
+            Some(runtime().enter())
+        }
+    }
+
     static CONFIGURED: std::sync::Once = std::sync::Once::new();
 
     /// True once [`configure`] has run.

@@ -1,0 +1,68 @@
+//! The `tokio` feature and the body of an actor's `init`, which its spawner runs: it gets the
+//! tokio context the actor's runs get, whoever spawns it. Run with `cargo test -p actor12
+//! --features tokio --test tokio_init` (CI does).
+#![cfg(feature = "tokio")]
+
+use std::time::Duration;
+
+mod support;
+
+use actor12::Call;
+use actor12::prelude::*;
+use support::actor;
+
+/// Makes its tokio interval in `init`'s body, as `std::future::ready(Ok(..))` inits do.
+struct Ticker(tokio::time::Interval);
+
+actor!(
+    Ticker,
+    spec = (),
+    cancel = (),
+    init = |_ctx| Ticker(tokio::time::interval(Duration::from_millis(1)))
+);
+
+struct Tick;
+
+impl Handler<Tick> for Ticker {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Tick) -> Self::Reply {
+        self.0.tick().await;
+        self.0.tick().await;
+        Ok(())
+    }
+}
+
+/// Spawned outside any tokio context (a plain thread, `block_on`, a plain task on a worker that
+/// has run no actor yet), `init`'s body panicked in the spawner: no reactor running.
+#[test]
+fn init_gets_tokio_when_its_spawner_has_none() {
+    let ticker = actor12::spawn::<Ticker>(());
+    let answer = support::resolves_within(async move { ticker.ask_dyn(Tick).await });
+    assert!(answer.expect("the ask hung").is_ok(), "from a plain thread");
+
+    let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    let answer = rt.block_on(async { actor12::spawn::<Ticker>(()).ask_dyn(Tick).await });
+    assert!(answer.is_ok(), "from `block_on` of a runtime built without the hook");
+    // A worker of a fresh runtime: it has run no actor, so it has not entered the side runtime.
+    let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    let task = rt.spawn(async { actor12::spawn::<Ticker>(()).ask_dyn(Tick).await });
+    assert!(rt.block_on(task).unwrap().is_ok(), "from a plain task");
+}
+
+/// A tokio runtime spawns an actor and is dropped, as each `#[tokio::test]`'s is, and the actor
+/// lives on (kept in a static, say). Its interval was made in the first runtime's context, and
+/// the next ask, from a second runtime, panicked the actor: "A Tokio 1.x context was found, but
+/// it is being shutdown"; the asker got an error.
+#[test]
+fn init_outlives_the_tokio_runtime_that_spawned_its_actor() {
+    let first = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let ticker = first.block_on(async {
+        let ticker = actor12::spawn::<Ticker>(());
+        ticker.ask_dyn(Tick).await.unwrap();
+        ticker
+    });
+    drop(first);
+    let second = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let answer = second.block_on(async { ticker.ask_dyn(Tick).await });
+    assert!(answer.is_ok(), "the actor's interval died with the first tokio runtime");
+}
