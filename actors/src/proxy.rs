@@ -20,10 +20,11 @@ use crate::task;
 /// the first incarnation with [`init`](Self::init), stop it with [`shutdown`](Self::shutdown) and
 /// start a fresh one from the same spec with [`reset`](Self::reset): holders of the outer link
 /// never see the change. While no incarnation runs (before `init`, between `shutdown` and
-/// `reset`, or after the actor stopped on its own) messages wait in the outer link's mailbox and
-/// go to the next incarnation. Messages already passed on to an incarnation stay with it: when
-/// it stops (a `shutdown`, a crash), those it has not handled are dropped with their askers
-/// answered by an error, as for any actor (or handled first, with `Terminate::ProcessAll`).
+/// `reset`, once the current one is cancelled, or after it stopped on its own) messages wait in
+/// the outer link's mailbox and go to the next incarnation. Messages already passed on to an
+/// incarnation stay with it: when it stops (a `shutdown`, a crash), those it has not handled
+/// are dropped with their askers answered by an error, as for any actor (or handled first, with
+/// `Terminate::ProcessAll`).
 ///
 /// Cancelling the outer link (or dropping every clone of it), or dropping the `Proxy`, stops the
 /// relay and the current incarnation, and the outer link counts as stopped (`wait`,
@@ -106,9 +107,13 @@ struct Target<A: Actor> {
 }
 
 impl<A: Actor> Target<A> {
-    /// The incarnation messages go to now, if one is running.
+    /// The incarnation messages go to now, if one is running and was not cancelled: one that
+    /// is stopping (cancelled through [`Proxy::current`], say, and finishing its handler) gets
+    /// nothing more, and `reset` may replace it.
     fn forwarding(&self) -> Option<&Link<A>> {
-        self.link.as_ref().filter(|link| !self.token.is_cancelled() && link.alive())
+        self.link.as_ref().filter(|link| {
+            !self.token.is_cancelled() && !link.token().is_cancelled() && link.alive()
+        })
     }
 
     fn wake(&mut self) {
@@ -177,12 +182,17 @@ impl<A: Actor> Proxy<A> {
         }
     }
 
-    /// Starts a fresh incarnation from the spec, after [`shutdown`](Self::shutdown) or once the
-    /// current one has stopped on its own (a panic, a `tick` that broke). Messages waiting in
-    /// the outer link go to it.
+    /// Starts a fresh incarnation from the spec, after [`shutdown`](Self::shutdown), after a
+    /// cancel of the current one (through [`current`](Self::current)), or once it has stopped
+    /// on its own (a panic, a `tick` that broke). Messages waiting in the outer link go to it.
+    /// A cancelled incarnation may still be finishing its handler and `terminate` while the new
+    /// one starts; `shutdown` waits for it first.
+    ///
+    /// The asker of a handler that panicked gets its error before the incarnation counts as
+    /// stopped: wait for that (`current().wait()`) before calling this.
     ///
     /// # Panics
-    /// If the current incarnation is running and was not shut down.
+    /// If the current incarnation is running and was neither shut down nor cancelled.
     pub fn reset(&self)
     where
         A::Spec: Clone,

@@ -250,3 +250,78 @@ async fn an_incarnation_started_by_another_actor_outlives_that_actor() {
     assert_eq!(answer.expect("the ask hung: the incarnation stopped with its starter").unwrap(), 1);
     assert!(proxy.current().unwrap().alive());
 }
+
+/// What a [`Gated`] actor's `Hold` handler tells the test and waits for.
+#[derive(Default)]
+struct Gates {
+    /// Notified once the handler runs.
+    entered: tokio::sync::Notify,
+    /// The handler returns once this is notified.
+    release: tokio::sync::Notify,
+}
+
+/// A counter whose `Hold` handler runs until the test releases it.
+struct Gated {
+    count: u64,
+    gates: std::sync::Arc<Gates>,
+}
+
+impl Actor for Gated {
+    type Message = Multi<Self>;
+    type Spec = std::sync::Arc<Gates>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &std::sync::Arc<Gates>) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Gated { count: 0, gates: ctx.spec }))
+    }
+}
+
+struct Hold;
+
+impl Handler<Hold> for Gated {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Hold) -> Self::Reply {
+        self.gates.entered.notify_one();
+        self.gates.release.notified().await;
+        Ok(())
+    }
+}
+
+impl Handler<Bump> for Gated {
+    type Reply = anyhow::Result<u64>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Bump) -> Self::Reply {
+        self.count += 1;
+        Ok(self.count)
+    }
+}
+
+/// A `reset` right after the incarnation was cancelled (through `current`), while it still
+/// finishes its handler: it used to panic ("Proxy is not cancelled"), and the relay went on
+/// passing messages into the stopping incarnation, where they were dropped (their askers getting
+/// an error). Now the cancelled incarnation gets nothing more: they go to the next one.
+#[tokio::test]
+async fn reset_right_after_a_cancel_of_the_incarnation() {
+    let gates = std::sync::Arc::new(Gates::default());
+    let (proxy, link) = Proxy::<Gated>::new(gates.clone());
+    proxy.init();
+    let held = link.ask_dyn_async(Hold).await;
+    gates.entered.notified().await;
+    let first = proxy.current().unwrap();
+    first.cancel(());
+    let bump = link.ask_dyn_async(Bump).await;
+    proxy.reset();
+    let second = proxy.current().unwrap();
+    assert!(second != first);
+    assert_eq!(bump.await.unwrap(), 1, "the message sent after the cancel reached the new one");
+    assert!(first.alive(), "the old incarnation still runs its handler");
+    gates.release.notify_one();
+    held.await.unwrap();
+    first.wait().await;
+    assert_eq!(link.ask_dyn(Bump).await.unwrap(), 2);
+}
