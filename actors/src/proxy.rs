@@ -38,6 +38,11 @@ use crate::task;
 /// link's child, wherever `init` or `reset` is called: a supervisor actor that restarts it from
 /// a handler does not take it down when that supervisor stops.
 ///
+/// The outer link's [`state`](Link::state) is its own, built by `A::state` from the spec in
+/// [`new`](Self::new); each incarnation builds another when it starts. A state that the
+/// incarnations update and the outer link's holders read must come through the spec (an `Arc`
+/// in the spec that `state` clones): one made inside `state` is not what the outer link shows.
+///
 /// The incarnation is not the outer link's "actor" to the checks of the guide's "An actor
 /// talking to itself": awaiting, in its own handler, the answer to an ask it sent through the
 /// outer link, or the outer link's stop, hangs as it would between two actors, and a tell into
