@@ -109,6 +109,9 @@ struct Target<A: Actor> {
     closed: bool,
     /// The relay's waker, while it waits for a change of target.
     waker: Option<Waker>,
+    /// An `init` or `reset` is spawning an incarnation (outside the lock): another one fails
+    /// its check, as if that incarnation were running already.
+    starting: bool,
 }
 
 impl<A: Actor> Target<A> {
@@ -154,6 +157,7 @@ impl<A: Actor> Proxy<A> {
                 token: CancelToken::new(),
                 closed: false,
                 waker: None,
+                starting: false,
             }),
             token: token.clone(),
         });
@@ -169,8 +173,7 @@ impl<A: Actor> Proxy<A> {
     where
         A::Spec: Clone,
     {
-        assert!(self.shared.target.lock().link.is_none(), "Proxy is already initialized");
-        self.start();
+        self.start(|target| target.link.is_none(), "Proxy is already initialized");
     }
 
     /// Stops the current incarnation and waits until it has. Messages sent to the outer link
@@ -197,16 +200,13 @@ impl<A: Actor> Proxy<A> {
     /// stopped: wait for that (`current().wait()`) before calling this.
     ///
     /// # Panics
-    /// If the current incarnation is running and was neither shut down nor cancelled.
+    /// If the current incarnation is running and was neither shut down nor cancelled, or
+    /// another `reset` is starting one (of two racing resets, one starts an incarnation).
     pub fn reset(&self)
     where
         A::Spec: Clone,
     {
-        {
-            let target = self.shared.target.lock();
-            assert!(target.forwarding().is_none(), "Proxy is not cancelled");
-        }
-        self.start();
+        self.start(|target| target.forwarding().is_none(), "Proxy is not cancelled");
     }
 
     /// The link to the current incarnation, if one was started (it may have stopped since).
@@ -259,16 +259,35 @@ impl<A: Actor> Proxy<A> {
         self.shared.target.lock().link.clone()
     }
 
-    fn start(&self)
+    /// Starts an incarnation if `may_start` holds and no other start is under way; else panics
+    /// with `refused`. Of two racing `reset`s (or `init`s) one starts, the other panics, as
+    /// if it had come second.
+    fn start(&self, may_start: impl FnOnce(&Target<A>) -> bool, refused: &str)
     where
         A::Spec: Clone,
     {
+        {
+            let mut target = self.shared.target.lock();
+            assert!(!target.starting && may_start(&target), "{refused}");
+            target.starting = true;
+        }
+        /// Ends the start if the spawn panics (`init`'s body reaches the caller): a later
+        /// `reset` may start again.
+        struct Starting<'a, A: Actor>(&'a Mutex<Target<A>>);
+        impl<A: Actor> Drop for Starting<'_, A> {
+            fn drop(&mut self) {
+                self.0.lock().starting = false;
+            }
+        }
+        let starting = Starting(&self.shared.target);
         // Spawned outside the lock: the actor's `init` is user code. Below the outer link's
         // token, not the current actor's: the incarnation belongs to the proxy, not to whichever
         // actor's handler (re)starts it.
         let link = crate::actor::with_parent(&self.shared.token, || A::spawn(self.spec.clone()));
+        std::mem::forget(starting);
         let old = {
             let mut target = self.shared.target.lock();
+            target.starting = false;
             target.token = CancelToken::new();
             let old = target.link.replace(link);
             target.wake();

@@ -325,3 +325,62 @@ async fn reset_right_after_a_cancel_of_the_incarnation() {
     first.wait().await;
     assert_eq!(link.ask_dyn(Bump).await.unwrap(), 2);
 }
+
+/// Stops in its second `init` (the first `reset`'s) until the test lets it go.
+struct Slow;
+
+/// `init` calls so far, and the two meeting points of the second one.
+type SlowSpec =
+    std::sync::Arc<(std::sync::atomic::AtomicU64, std::sync::Barrier, std::sync::Barrier)>;
+
+impl Actor for Slow {
+    type Message = Multi<Self>;
+    type Spec = SlowSpec;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &SlowSpec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (calls, entered, go) = &*ctx.spec;
+        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            entered.wait();
+            go.wait();
+        }
+        std::future::ready(Ok(Slow))
+    }
+}
+
+#[test]
+fn of_two_racing_resets_one_starts_an_incarnation_and_the_other_panics() {
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::sync::{Arc, Barrier};
+    let rt = actor12::rt::Runtime::new().unwrap();
+    let spec: SlowSpec = Arc::new((0.into(), Barrier::new(2), Barrier::new(2)));
+    let (proxy, _link) = rt.block_on(async { Proxy::<Slow>::new(spec.clone()) });
+    let proxy = Arc::new(proxy);
+    rt.block_on(async {
+        proxy.init();
+        proxy.shutdown().await;
+    });
+    let first = {
+        let (proxy, handle) = (proxy.clone(), rt.handle());
+        std::thread::spawn(move || handle.block_on(async { proxy.reset() }))
+    };
+    // The first reset is in its incarnation's `init`: a second one must not start another.
+    spec.1.wait();
+    let second = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| proxy.reset()));
+    spec.2.wait();
+    first.join().expect("the first reset starts its incarnation");
+    assert!(second.is_err(), "the second reset started an incarnation too");
+    assert_eq!(spec.0.load(SeqCst), 2, "one `init` and one `reset`");
+    let current = proxy.current().expect("the first reset's incarnation");
+    assert!(current.alive());
+    // The start is over: the incarnation can be shut down and reset again.
+    rt.block_on(async {
+        proxy.shutdown().await;
+        proxy.reset();
+    });
+    assert_eq!(spec.0.load(SeqCst), 3);
+}
