@@ -74,6 +74,11 @@ pub trait Actor: Sized + Send + 'static {
     /// by then and the queued messages handled or dropped (see
     /// [`termination_strategy`](Actor::termination_strategy)).
     ///
+    /// The actor's token is cancelled with `reason` once `terminate` returns, if nothing
+    /// cancelled it before (a stop by [`tick`](Actor::tick)'s `Break` or a custom `cycle`'s):
+    /// its children then still run during `terminate`, and `ctx.token.cancelled()` awaited
+    /// here would wait for good.
+    ///
     /// It does not run when the actor ends without stopping: after a panic ([`crash`] runs
     /// instead), or when its runtime shuts down (the [`Runtime`](crate::rt::Runtime) is dropped,
     /// or `shutdown_timeout`) with the actor still alive. Then the actor's state is dropped where
