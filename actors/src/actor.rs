@@ -213,6 +213,11 @@ pub trait Actor: Sized + Send + 'static {
     /// askers answered with an error); this reports the panic. The default logs it with
     /// `tracing` (actor12 0.0.11 exited the process here). A panic in `crash` itself ends the
     /// report and nothing else.
+    ///
+    /// The stop happens in steps, as the panic unwinds: the actor's state is dropped (its `Drop`
+    /// runs) and the asker of the handler that panicked gets its error first, then the mailbox
+    /// closes. Code that hears of the panic that early may still find the actor `alive()`;
+    /// [`Link::wait`](crate::Link::wait) resolves once the stop is complete.
     fn crash(payload: Box<dyn Any + Send>) -> impl Future<Output = ()> + Send {
         let msg = panic_message(&*payload);
         tracing::error!(actor = std::any::type_name::<Self>(), "actor panicked: {msg}");

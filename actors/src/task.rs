@@ -869,7 +869,9 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
                     Err(panic) => {
                         // The actor stops at once: its lifecycle (with its state) is dropped,
                         // which cancels its token (`Scoped`), and its mailbox is closed and
-                        // drained, so queued askers get their error before `crash` runs.
+                        // drained, so queued askers get their error before `crash` runs. (The
+                        // unwinding has already dropped what the lifecycle's future held live:
+                        // the actor, the handler's reply slot; what is left goes here.)
                         // A panicking destructor is reported the same way as the handler's panic.
                         let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Empty));
                         // SAFETY: we hold the run token.
