@@ -246,9 +246,19 @@ fn peer_params(options: &Options) -> Params {
     if options.quick { Params::QUICK } else { Params::FULL }
 }
 
+/// The arguments after the program's name, or an error naming the first that is not UTF-8
+/// (`std::env::args` would panic on it).
+fn utf8_args() -> Result<Vec<String>, String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.into_string().map_err(|bad| format!("argument {bad:?} is not valid UTF-8")))
+        .collect()
+}
+
 fn main() -> ExitCode {
-    let options = match parse(std::env::args().skip(1)) {
-        Ok(options) => options,
+    let parsed = utf8_args().and_then(|args| Ok((parse(args.iter().cloned())?, args)));
+    let (options, args) = match parsed {
+        Ok(parsed) => parsed,
         Err(message) => {
             if !message.is_empty() {
                 eprintln!("actor12-bench: {message}");
@@ -326,10 +336,8 @@ fn main() -> ExitCode {
     let others_cpu =
         cpu_before.zip(CpuTimes::now()).map(|(before, after)| before.others_share(&after));
 
-    let command = std::iter::once("actor12-bench".to_owned())
-        .chain(std::env::args().skip(1))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let command =
+        std::iter::once("actor12-bench".to_owned()).chain(args).collect::<Vec<_>>().join(" ");
     let date = utc_now();
     let mut bench_results = Vec::new();
     let mut peer_results = Vec::new();
