@@ -68,8 +68,16 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     };
     let mut rounds = None;
     let mut out = None;
+    // Options with a value seen so far: a second one would silently replace the first.
+    let mut given: Vec<&'static str> = Vec::new();
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        let mut value = |name: &'static str| {
+            if given.contains(&name) {
+                return Err(format!("{name} given twice"));
+            }
+            given.push(name);
+            args.next().ok_or(format!("{name} needs a value"))
+        };
         match arg.as_str() {
             "--rounds" => {
                 let n = value("--rounds")?;
@@ -464,6 +472,25 @@ mod tests {
         assert!(parsed(&["--filter", "peers", "--out", "/tmp/f"]).write);
         assert!(!parsed(&["--quick", "--out", "/tmp/quick", "--no-write"]).write);
         assert_eq!(parsed(&["--quick", "--rounds", "3"]).rounds, 3);
+    }
+
+    #[test]
+    fn an_option_with_a_value_given_twice_is_refused() {
+        // `--filter a --filter b` ran `b` alone: the first was dropped without a word.
+        for (name, first, second) in [
+            ("--filter", "peers/ask", "peers/ring"),
+            ("--rounds", "3", "5"),
+            ("--out", "/tmp/a", "/tmp/b"),
+            ("--workers", "1", "4"),
+        ] {
+            let args = [name, first, name, second].map(str::to_owned);
+            match parse(args.into_iter()) {
+                Err(message) => assert_eq!(message, format!("{name} given twice")),
+                Ok(_) => panic!("{name} twice was accepted"),
+            }
+        }
+        // Flags without a value may repeat: they say the same thing twice.
+        assert!(parsed(&["--quick", "--quick", "--no-write", "--no-write"]).rounds == 1);
     }
 
     #[test]
