@@ -167,14 +167,20 @@ impl Report {
         groups
     }
 
+    /// What the cells' nanoseconds are per: `message` (`mailbox`), `operation` (`scheduler`),
+    /// or `message or operation` where both groups are present (the binary's one table).
+    pub fn unit(&self) -> &'static str {
+        units(&self.results.iter().collect::<Vec<_>>())
+    }
+
     /// The results of one group.
     fn of(&self, group: &str) -> Vec<&Measured> {
         self.results.iter().filter(|m| m.bench.group == group).collect()
     }
 
-    /// The table of every result: one row per `group/workload`, the median ns per message of
-    /// each implementation, then each peer's median divided by actor12's (above 1x: actor12 is
-    /// faster). Markdown, padded so that it also reads as plain text.
+    /// The table of every result: one row per `group/workload`, the median ns per message or
+    /// operation of each implementation, then each peer's median divided by actor12's (above
+    /// 1x: actor12 is faster). Markdown, padded so that it also reads as plain text.
     pub fn table(&self) -> String {
         table(&self.results.iter().collect::<Vec<_>>())
     }
@@ -199,9 +205,11 @@ impl Report {
         );
         let _ = writeln!(md, "- {} workers for every multi-threaded runtime\n", workers());
         md.push_str(&table(&self.of(group)));
-        md.push_str(
-            "\nCells are ns per message (lower is better); `peer/actor12` is the peer's median \
-             divided by actor12's, so above 1x actor12 is faster.\n",
+        let _ = writeln!(
+            md,
+            "\nCells are ns per {} (lower is better); `peer/actor12` is the peer's median \
+             divided by actor12's, so above 1x actor12 is faster.",
+            unit(group)
         );
         md
     }
@@ -211,7 +219,7 @@ impl Report {
         let results = self.of(group);
         let mut out = String::from("{\n");
         let _ = writeln!(out, "  \"group\": {},", json_str(group));
-        let _ = writeln!(out, "  \"unit\": \"ns per message\",");
+        let _ = writeln!(out, "  \"unit\": \"ns per {}\",", unit(group));
         let _ = writeln!(out, "  \"baseline\": {},", json_str(BASELINE));
         let _ = writeln!(out, "  \"date\": {},", json_str(&self.date));
         let _ = writeln!(out, "  \"command\": {},", json_str(&self.command));
@@ -246,6 +254,20 @@ impl Report {
     }
 }
 
+/// What a cell of `group` is nanoseconds per: a message in `mailbox`, an operation (a spawn, a
+/// yield, a round trip, an arm and cancel) in `scheduler`, as `benches/README.md` defines them.
+/// [`Bench::messages_per_iter`] counts these.
+fn unit(group: &str) -> &'static str {
+    if group == "scheduler" { "operation" } else { "message" }
+}
+
+/// The [`unit`] shared by every group of `results`, or `message or operation`.
+fn units(results: &[&Measured]) -> &'static str {
+    let mut units = results.iter().map(|m| unit(m.bench.group));
+    let first = units.next().unwrap_or("message");
+    if units.all(|u| u == first) { first } else { "message or operation" }
+}
+
 /// The baseline's median for `workload` among `results`, if it was run.
 fn baseline_median(results: &[&Measured], workload: &str) -> Option<f64> {
     results
@@ -271,7 +293,8 @@ fn table(results: &[&Measured]) -> String {
     let peers: &[&str] = if has_baseline { &imps[1..] } else { &[] };
 
     let mut header = vec!["group/workload".to_owned()];
-    header.extend(imps.iter().map(|imp| format!("{imp} ns/msg")));
+    let per = if units(results) == "message" { "msg" } else { "op" };
+    header.extend(imps.iter().map(|imp| format!("{imp} ns/{per}")));
     header.extend(peers.iter().map(|peer| format!("{peer}/{BASELINE}")));
     let mut cells = vec![header];
     for row in &rows {
@@ -430,6 +453,28 @@ mod tests {
         assert!(json.contains(r#""samples": [30.000, 40.000, 20.000]"#), "{json}");
         assert!(json.contains(r#""ratio_to_baseline": 2.000"#), "{json}");
         assert!(json.contains(r#""messages_per_run": 10"#), "{json}");
+    }
+
+    #[test]
+    fn scheduler_cells_are_labelled_per_operation_and_mailbox_cells_per_message() {
+        let mut report = report();
+        for m in &mut report.results {
+            m.bench.group = "scheduler";
+        }
+        let json = report.json("scheduler");
+        assert!(json.contains(r#""unit": "ns per operation","#), "{json}");
+        let md = report.markdown("scheduler");
+        assert!(md.contains("| actor12 ns/op |") && !md.contains("ns/msg"), "{md}");
+        assert!(md.contains("Cells are ns per operation"), "{md}");
+        assert_eq!(report.unit(), "operation");
+
+        report.results[0].bench.group = "mailbox";
+        let json = report.json("mailbox");
+        assert!(json.contains(r#""unit": "ns per message","#), "{json}");
+        assert!(report.markdown("mailbox").contains("| peer ns/msg |"));
+        // Both groups in one table, as the binary prints them.
+        assert_eq!(report.unit(), "message or operation");
+        assert!(report.table().contains("| actor12 ns/op |"), "{}", report.table());
     }
 
     #[test]

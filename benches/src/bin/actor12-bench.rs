@@ -380,7 +380,8 @@ fn main() -> ExitCode {
             results: bench_results,
         };
         println!(
-            "median ns per message over {} rounds; {}; {}{others}",
+            "median ns per {} over {} rounds; {}; {}{others}",
+            report.unit(),
             report.rounds,
             report.machine.summary(),
             report.date
