@@ -124,7 +124,6 @@ fn workspace_docs() -> PathBuf {
     manifest.parent().unwrap_or(manifest).join("docs").join("benchmarks")
 }
 
-/// Shows `[done/total m:ss] id ...` in place on a terminal; stays quiet otherwise.
 /// Ends the process if one run of a job takes longer than [`Watchdog::LIMIT`]: a lost message
 /// or wake-up would otherwise hang the whole comparison. A thread of its own, so that no timed
 /// window pays for it (a timeout around each `ask`, say, would be polled on every request).
@@ -168,6 +167,8 @@ impl Watchdog {
     }
 }
 
+/// Shows `[done/total m:ss] id ...` in place when stderr is a terminal; otherwise (a CI log, a
+/// pipe) the binary prints one line per finished round instead.
 struct Progress {
     tty: bool,
     done: usize,
