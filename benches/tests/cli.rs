@@ -25,6 +25,7 @@ fn os<'a>(args: &[&'a str]) -> Vec<&'a std::ffi::OsStr> {
 fn bad_arguments_are_refused_with_a_message() {
     refused(&os(&["--bogus"]), "unknown argument --bogus");
     refused(&os(&["--rounds", "0"]), "bad --rounds 0");
+    refused(&os(&["--rounds", "18446744073709551615"]), "bad --rounds 18446744073709551615");
     refused(&os(&["--rounds"]), "--rounds needs a value");
     refused(&os(&["--workers", "0"]), "bad --workers 0");
     refused(&os(&["--filter", "no-such-benchmark"]), "no benchmark matches the filter");

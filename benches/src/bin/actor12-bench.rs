@@ -35,7 +35,7 @@ const USAGE: &str = "usage: actor12-bench [--rounds N] [--quick] [--filter TEXT]
 
 /// What `--help` prints after [`USAGE`].
 const HELP: &str = "
-  --rounds N     samples per benchmark (default 7)
+  --rounds N     samples per benchmark, 1 to 1000 (default 7)
   --quick        one round of shorter runs: a smoke test; files are written only with an
                  explicit --out
   --filter TEXT  only benchmarks whose `group/workload/impl` contains TEXT (ending TEXT
@@ -81,8 +81,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         match arg.as_str() {
             "--rounds" => {
                 let n = value("--rounds")?;
-                rounds =
-                    Some(n.parse().ok().filter(|&n| n > 0).ok_or(format!("bad --rounds {n}"))?);
+                // A round of the full set takes a minute or more: 1000 is days.
+                let bad = || format!("bad --rounds {n} (1 to 1000)");
+                rounds = Some(n.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(bad)?);
             }
             "--quick" => options.quick = true,
             "--filter" => options.filter = Some(value("--filter")?),
