@@ -147,6 +147,55 @@ fn waiters_versus_lazy_pop_then_park(producers: u32) {
     });
 }
 
+/// As `waiter_versus_lazy_pop_then_park`, with the consumer pushing past the bound after its
+/// first pop (an actor telling itself), which may take the room the waiter was just woken for.
+/// The woken waiter then queues again without changing the state word (WAITING stays set while
+/// it is woken), so the consumer's idle transition orders itself against it only through the
+/// waiter lock its `wake_one` takes: either the waiter is queued by then and woken, or its
+/// retry, after that lock, sees the room the consumer made.
+#[test]
+fn a_woken_waiter_whose_room_went_past_the_bound_versus_park() {
+    loom::model(|| {
+        let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
+        // The consumer (this thread) is scheduled by this push.
+        assert_eq!(mailbox.try_push(0).unwrap(), Push::Schedule);
+        let scheduled = Arc::new(AtomicBool::new(false));
+        let producer = {
+            let (mailbox, scheduled) = (mailbox.clone(), scheduled.clone());
+            thread::spawn(move || {
+                if block_on(mailbox.push(1)).unwrap() == Push::Schedule {
+                    scheduled.store(true, SeqCst);
+                }
+            })
+        };
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            // SAFETY: this thread is the only consumer, and runs only while scheduled.
+            match unsafe { mailbox.pop_lazy() } {
+                Pop::User(v) => {
+                    if v == 0 {
+                        let past = mailbox.push_past_bound(2);
+                        assert_eq!(past, Ok(Push::Queued), "the consumer is running");
+                    }
+                    got.push(v);
+                }
+                // SAFETY: as above.
+                Pop::Empty | Pop::Busy if unsafe { Mailbox::try_idle(&*mailbox) } => {
+                    while !scheduled.load(SeqCst) {
+                        thread::yield_now();
+                    }
+                    scheduled.store(false, SeqCst);
+                }
+                Pop::Empty | Pop::Busy => thread::yield_now(),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        producer.join().unwrap();
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 2]);
+    });
+}
+
 /// Marks that it was woken.
 struct Flag(AtomicBool);
 
