@@ -1270,6 +1270,123 @@ impl Actor for Bounded {
     }
 }
 
+/// A raw-style actor with a mailbox of `CAP` that records `(sender, seq)` messages; every 37th
+/// it tells itself one more (past the bound if the mailbox is full or senders wait), and every
+/// 11th it yields inside the handler (its run idles and is woken by a notification).
+struct Tight<const CAP: usize> {
+    seen: Arc<std::sync::Mutex<Vec<(u32, u32)>>>,
+    own: u32,
+}
+
+/// `(sender, seq)`; [`OWN`] as the sender: the actor's own; `Some`: answered once handled.
+struct TightMsg(u32, u32, Option<actor12::oneshot::Sender<()>>);
+
+/// The sender number of a [`Tight`] actor's messages to itself.
+const OWN: u32 = u32::MAX;
+
+impl<const CAP: usize> actor12::ActorMessage<Tight<CAP>> for TightMsg {}
+
+impl<const CAP: usize> Actor for Tight<CAP> {
+    type Message = TightMsg;
+    type Spec = Arc<std::sync::Mutex<Vec<(u32, u32)>>>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Tight { seen: ctx.spec, own: 0 }))
+    }
+    fn mailbox_capacity() -> usize {
+        CAP
+    }
+    async fn handle(&mut self, ctx: Exec<'_, Self>, TightMsg(s, n, done): TightMsg) {
+        if let Some(done) = done {
+            let _ = done.send(());
+            return;
+        }
+        self.seen.lock().unwrap().push((s, n));
+        if s != OWN && n % 37 == 0 {
+            ctx.link.send_raw(TightMsg(OWN, self.own, None)).await.expect("running");
+            self.own += 1;
+        }
+        if n % 11 == 0 {
+            actor12::rt::yield_now().await;
+        }
+    }
+}
+
+/// Many senders into a mailbox of `CAP`: plain threads (waiting sends, and `try_send_raw`
+/// retried when refused) and tasks on the workers, while the actor tells itself and yields.
+/// Admission goes in arrival order (a new send waits behind those already waiting), so a
+/// sender left waiting with nobody to wake it would stop them all: every message arrives, in
+/// its sender's order.
+fn many_senders_into_a_mailbox_of<const CAP: usize>() {
+    let per_sender = scaled(2000, 50) as u32;
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let spec = seen.clone();
+    let finished = resolves_within(async move {
+        let handle = actor12::rt::Handle::current_or_default();
+        let actor = actor12::spawn::<Tight<CAP>>(spec);
+        let threads: Vec<_> = (0..4u32)
+            .map(|s| {
+                let (link, handle) = (actor.clone(), handle.clone());
+                std::thread::spawn(move || {
+                    for n in 0..per_sender {
+                        let mut msg = TightMsg(s, n, None);
+                        if n % 3 != 0 {
+                            handle.block_on(link.send_raw(msg)).expect("running");
+                            continue;
+                        }
+                        loop {
+                            match link.try_send_raw(msg) {
+                                Ok(()) => break,
+                                Err(actor12_mailbox::TrySendError::Full(back)) => msg = back,
+                                Err(_) => panic!("the actor stopped"),
+                            }
+                            std::thread::yield_now();
+                        }
+                    }
+                })
+            })
+            .collect();
+        let tasks: Vec<_> = (4..6u32)
+            .map(|s| {
+                let link = actor.clone();
+                actor12::rt::spawn(async move {
+                    for n in 0..per_sender {
+                        link.send_raw(TightMsg(s, n, None)).await.expect("running");
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        // Behind every message sent above.
+        let (done, handled) = actor12::oneshot::channel();
+        actor.send_raw(TightMsg(0, 0, Some(done))).await.expect("running");
+        handled.await.unwrap();
+        actor.cancel_and_wait(()).await;
+    });
+    assert!(finished.is_some(), "capacity {CAP}: a sender or the actor hung");
+    let seen = seen.lock().unwrap();
+    let others: Vec<_> = seen.iter().copied().filter(|&(s, _)| s != OWN).collect();
+    assert_in_order(&others, 6, per_sender);
+    let own: Vec<u32> = seen.iter().filter(|&&(s, _)| s == OWN).map(|&(_, n)| n).collect();
+    assert_eq!(own, (0..own.len() as u32).collect::<Vec<_>>(), "capacity {CAP}: own tells");
+}
+
+#[test]
+fn many_senders_into_a_tiny_mailbox_all_get_in_in_order() {
+    many_senders_into_a_mailbox_of::<1>();
+    many_senders_into_a_mailbox_of::<2>();
+    many_senders_into_a_mailbox_of::<3>();
+    many_senders_into_a_mailbox_of::<4>();
+}
+
 // ---- the cooperative budget ----
 
 /// Awaits `n` zero-length sleeps per message: each spends a unit of the worker's budget.

@@ -437,3 +437,129 @@ fn exactly_one_schedule_per_idle_period_with_signals_and_a_bound() {
     assert_eq!(sent as usize, signals_expected);
     assert_eq!(tokens, idles, "tokens must match idle periods one to one");
 }
+
+/// Wakes a producer thread parked in [`fair_producer`] and records that it was woken.
+struct Unpark {
+    thread: thread::Thread,
+    woken: std::sync::atomic::AtomicBool,
+}
+
+impl std::task::Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.woken.store(true, SeqCst);
+        self.thread.unpark();
+    }
+}
+
+/// Sends `(p, 0)`..`(p, per_producer - 1)` into a small bounded mailbox, every message in one of
+/// the ways a producer can: `try_push` (retried when refused), or a waiting `push` that, once
+/// woken, may instead be dropped (the message is sent again) or end in `push_past_bound`.
+/// Reports each run token it is handed on `run_tx`.
+fn fair_producer(mailbox: &Mailbox<(usize, u64)>, p: usize, per: u64, run_tx: &mpsc::Sender<()>) {
+    let mut seed = 0x9e37_79b9_7f4a_7c15 ^ ((p as u64 + 1) * 7919);
+    let mut below = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let flag = Arc::new(Unpark { thread: thread::current(), woken: false.into() });
+    let waker = std::task::Waker::from(flag.clone());
+    let mut i = 0;
+    while i < per {
+        let push = if below(8) == 0 {
+            match mailbox.try_push((p, i)) {
+                Ok(push) => Some(push),
+                Err(TrySendError::Full(_)) => {
+                    thread::yield_now();
+                    None
+                }
+                Err(TrySendError::Closed(_)) => unreachable!("nobody closes it"),
+            }
+        } else {
+            let mut push = mailbox.push((p, i));
+            loop {
+                flag.woken.store(false, SeqCst);
+                let mut cx = std::task::Context::from_waker(&waker);
+                if let std::task::Poll::Ready(sent) = std::pin::Pin::new(&mut push).poll(&mut cx) {
+                    break Some(sent.expect("nobody closes it"));
+                }
+                while !flag.woken.load(SeqCst) {
+                    thread::park();
+                }
+                match below(16) {
+                    0 => break None, // gives up after its wake-up: sent again below
+                    1 => break Some(push.push_past_bound().expect("nobody closes it")),
+                    _ => {}
+                }
+            }
+        };
+        if let Some(push) = push {
+            if push == Push::Schedule {
+                run_tx.send(()).unwrap();
+            }
+            i += 1;
+        }
+    }
+}
+
+/// Producers on a mailbox of capacity 1 to 4, each sending in every way a producer can
+/// ([`fair_producer`]), and a consumer run as an actor is: lazy pops, an idle transition when
+/// it finds nothing, then nothing until a push hands it the run token; now and then it pushes
+/// past the bound to itself. Nobody is stranded (admission waits behind woken and queued
+/// producers, so a lost wake-up would stop every producer) and every message arrives once, in
+/// its sender's order.
+#[test]
+fn small_bounded_mailboxes_strand_no_producer_of_a_lazy_consumer() {
+    let producers = 4;
+    let per_producer = (env("ACTOR12_STRESS_MESSAGES", 1_000_000) / 125 / producers) as u64;
+    let per_producer = per_producer.max(50);
+    for capacity in 1..=4 {
+        let mailbox = Arc::new(Mailbox::<(usize, u64)>::bounded(capacity));
+        let (run_tx, run_rx) = mpsc::channel::<()>();
+        let handles: Vec<_> = (0..producers)
+            .map(|p| {
+                let (mailbox, run_tx) = (mailbox.clone(), run_tx.clone());
+                thread::spawn(move || fair_producer(&mailbox, p, per_producer, &run_tx))
+            })
+            .collect();
+        drop(run_tx);
+        let total = producers as u64 * per_producer;
+        let (mut next, mut received) = (vec![0u64; producers], 0);
+        let (mut own_sent, mut own_received) = (0u64, 0u64);
+        // The mailbox starts idle: the first push that returns `Schedule` hands the token.
+        'runs: while received < total {
+            run_rx
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("capacity {capacity}: stranded at {next:?}"));
+            loop {
+                // SAFETY: this thread is the only consumer, and runs only with the token.
+                match unsafe { mailbox.pop_lazy() } {
+                    Pop::User((usize::MAX, i)) => {
+                        assert_eq!(i, own_received, "the consumer's own messages in order");
+                        own_received += 1;
+                    }
+                    Pop::User((p, i)) => {
+                        assert_eq!(i, next[p], "producer {p}: out of order or duplicated");
+                        next[p] += 1;
+                        received += 1;
+                        if i % 13 == 0 {
+                            let own = mailbox.push_past_bound((usize::MAX, own_sent));
+                            assert_eq!(own, Ok(Push::Queued), "the consumer is running");
+                            own_sent += 1;
+                        }
+                    }
+                    Pop::Busy => std::hint::spin_loop(),
+                    // SAFETY: as above.
+                    Pop::Empty if unsafe { Mailbox::try_idle(&*mailbox) } => continue 'runs,
+                    Pop::Empty => {}
+                    Pop::System(()) | Pop::Closed => unreachable!("no signals, no close"),
+                }
+            }
+        }
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(own_received, own_sent, "capacity {capacity}");
+    }
+}
