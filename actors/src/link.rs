@@ -103,7 +103,7 @@ impl<'a, A: Actor> Recipient<'a, A> {
     }
 
     /// [`Link::try_send_raw`]: pushes without waiting; hands the message back if the mailbox is
-    /// full or the actor has stopped.
+    /// full, or senders are waiting for room in it, or the actor has stopped.
     #[inline]
     pub fn try_send_raw(
         self,

@@ -108,7 +108,8 @@ pub struct Sender<T, S = ()> {
 }
 
 impl<T, S> Sender<T, S> {
-    /// Sends without waiting; hands the message back if the channel is full or closed.
+    /// Sends without waiting; hands the message back if the channel is full, or senders are
+    /// waiting for room in it (they go first), or it is closed.
     ///
     /// # Examples
     ///

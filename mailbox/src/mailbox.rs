@@ -419,11 +419,13 @@ impl<T, S> Mailbox<T, S> {
     /// is no longer the caller's to touch. It is still exact. The transition is a
     /// compare-and-swap expecting `state`, and a producer queues with a read-modify-write that
     /// sets WAITING, so a producer queued since `state` was read either changed the word (the
-    /// transition fails, and the next attempt sees it) or found WAITING set already (a producer
-    /// is woken here). A producer queued after the transition acquires it and sees the room the
-    /// consumer made. Done at every transition, lazy pops or not: it costs a bit test on a word
-    /// already read, where a flag saying whether a lazy pop happened would make every mailbox a
-    /// word larger.
+    /// transition fails, and the next attempt sees it) or found WAITING set already. Then the
+    /// wake-up here takes the waiter lock, which a producer holds from its registration through
+    /// its retry: one queued before it is woken (WAITING may stand only for producers woken
+    /// earlier, with nobody queued), one queued after it sees the room the consumer made before
+    /// it. A producer queued after the transition acquires it and sees that room too. Done at
+    /// every transition, lazy pops or not: it costs a bit test on a word already read, where a
+    /// flag saying whether a lazy pop happened would make every mailbox a word larger.
     fn wake_flagged_waiter(&self, state: Snapshot) {
         if state.has_waiters() {
             self.waiters.wake_one();

@@ -27,15 +27,18 @@
 //!   actor whose handler awaits a reply or a timer is woken this way ([`TailState::notify`]). It
 //!   clears IDLE like a claim does, fails the idle CAS, and is cleared by the consumer alone
 //!   ([`TailState::take_notify`]) before it polls whatever was waiting.
-//! * **WAITING** says that producers may be queued for room in a bounded mailbox. A producer sets
-//!   it when it queues and, under the waiters' lock, the last one to leave the queue clears it
-//!   ([`TailState::flag_waiting`], [`TailState::clear_waiting`]). A consumer that pops without a
-//!   fence (`Mailbox::pop_lazy`) learns of waiters from the word its idle transition replaces:
-//!   the transition is a CAS and the flag a read-modify-write of this word, so either the
-//!   producer's flag comes first and the consumer sees it (in the word the CAS expects, and wakes
-//!   a producer before the CAS, as the mailbox is no longer its to touch after), or the consumer's
-//!   transition comes first and the producer, acquiring it, sees the room the consumer made
-//!   before it.
+//! * **WAITING** says that producers may be queued for room in a bounded mailbox, or were woken
+//!   for it and are not in yet; while it is set, a new push is refused as full (admission in
+//!   arrival order, `waiters.rs`). A producer sets it when it queues and, under the waiters'
+//!   lock, it is cleared once nobody is queued or woken ([`TailState::flag_waiting`],
+//!   [`TailState::clear_waiting`]). A consumer that pops without a fence (`Mailbox::pop_lazy`)
+//!   learns of waiters from the word its idle transition replaces: the transition is a CAS and
+//!   the flag a read-modify-write of this word, so either the producer's flag comes first and
+//!   the consumer sees it (in the word the CAS expects, and wakes a producer before the CAS, as
+//!   the mailbox is no longer its to touch after), or the consumer's transition comes first and
+//!   the producer, acquiring it, sees the room the consumer made before it. A producer that
+//!   queues while the bit is already set (another one is woken) leaves the word unchanged; the
+//!   waiter lock the consumer's wake-up takes orders the two instead (`Mailbox::try_idle`).
 //!
 //! No code outside this file does bit arithmetic on the word: reads return a [`Snapshot`], writes
 //! are named transitions.
@@ -177,7 +180,8 @@ impl TailState {
         self.0.fetch_or(WAITING, AcqRel);
     }
 
-    /// The waiters' queue is empty again (under the waiters' lock). AcqRel, as every transition.
+    /// Nobody is queued or woken for room any more (under the waiters' lock). AcqRel, as every
+    /// transition.
     pub(crate) fn clear_waiting(&self) {
         self.0.fetch_and(!WAITING, AcqRel);
     }

@@ -12,7 +12,11 @@
 //! * `Mailbox::pop_lazy` (an actor's run) publishes its head and reads `count` without a fence,
 //!   so it may miss a registration in flight. The consumer then sees WAITING in the word its next
 //!   idle transition swaps (`state.rs`): a run ends with one, or pops again, so a waiter is woken
-//!   at the latest when the consumer stops for want of messages or of something else.
+//!   at the latest when the consumer stops for want of messages or of something else. Where the
+//!   bit was set already (a producer woken and not yet in), a registration leaves the word as it
+//!   was; the transition's wake-up then takes this lock, which a registration holds through its
+//!   retry, so the waiter is either queued by then and woken, or retries after it and sees the
+//!   room (`Mailbox::wake_flagged_waiter`).
 //!
 //! Admission is first come, first served. While anyone is queued or woken and not yet in, the
 //! state word's WAITING bit is set and a new push is refused as if the mailbox were full
