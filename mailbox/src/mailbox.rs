@@ -723,7 +723,10 @@ impl<T, S> PushFuture<'_, T, S> {
 
 impl<T, S> Drop for PushFuture<'_, T, S> {
     fn drop(&mut self) {
-        if self.msg.is_some() {
+        // A ticket means the push still waits (a completed one gave its ticket up), also after
+        // a poll that panicked with its message out of the future: leave the queue, or pass
+        // the wake-up on.
+        if self.ticket.is_some() {
             self.mailbox.waiters.cancel(self.mailbox.tx.state(), self.ticket.take());
         }
     }

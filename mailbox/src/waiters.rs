@@ -92,6 +92,9 @@ impl Waiters {
                 (id, (at == 0).then_some(list.woken))
             }
             (_, woken) => {
+                // Cloned before anything changes: a clone that panics leaves the counts as they
+                // were, for the future's drop to settle.
+                let waker = waker.clone();
                 let id = match woken {
                     Some(id) => {
                         // Woken: queue again in our turn before trying, so that a try that
@@ -101,13 +104,13 @@ impl Waiters {
                         // waiter that was woken and found no room too.
                         list.woken -= 1;
                         let at = list.queue.partition_point(|(i, _)| *i < id);
-                        list.queue.insert(at, (id, waker.clone()));
+                        list.queue.insert(at, (id, waker));
                         id
                     }
                     None => {
                         let id = list.next_id;
                         list.next_id += 1;
-                        list.queue.push_back((id, waker.clone()));
+                        list.queue.push_back((id, waker));
                         *entry = Some(id);
                         id
                     }
@@ -121,7 +124,7 @@ impl Waiters {
         };
         // `None`: not our turn. The room a woken waiter was woken for is its own; the first in
         // line takes only room beyond that (so that one woken and then forgotten, never polled
-        // nor dropped, keeps one slot, not the whole queue, waiting).
+        // nor dropped, keeps one slot for good, as a leaked permit does in tokio's channel).
         let reserved = turn?;
         // SeqCst: pairs with the fence in `Mailbox::pop` (see the module documentation).
         fence(SeqCst);

@@ -333,6 +333,37 @@ fn a_woken_waiter_that_is_forgotten_keeps_one_slot_not_the_mailbox() {
     assert_eq!(drain(&mailbox), [4]);
 }
 
+/// A waker whose `clone` panics, as a buggy executor's might.
+fn waker_that_panics_when_cloned() -> std::task::Waker {
+    use std::task::{RawWaker, RawWakerVTable};
+    fn clone(_: *const ()) -> RawWaker {
+        panic!("a waker that panics when cloned (expected by the test)")
+    }
+    fn noop(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    // SAFETY: the vtable's functions ignore the data pointer, and none of them is unsound to
+    // call any number of times.
+    unsafe { std::task::Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
+}
+
+#[test]
+fn a_woken_waiter_whose_waker_panics_when_cloned_can_still_give_up() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(1);
+    let _ = mailbox.try_push(0).unwrap();
+    let (_, waker) = CountingWaker::new();
+    let mut a = mailbox.push(1);
+    assert!(poll_once(&mut a, &waker).is_pending());
+    assert_eq!(drain(&mailbox), [0]);
+    // Woken; its next poll panics as it queues again.
+    let panicking = waker_that_panics_when_cloned();
+    let poll =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| poll_once(&mut a, &panicking)));
+    assert!(poll.is_err());
+    // Its drop gives up the room it was woken for: the mailbox takes new pushes again.
+    drop(a);
+    assert_eq!(mailbox.try_push(2), Ok(Push::Queued));
+}
+
 #[test]
 fn a_woken_waiter_that_is_dropped_passes_the_wake_on() {
     let mailbox: Mailbox<u32> = Mailbox::bounded(1);
