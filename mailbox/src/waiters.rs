@@ -149,7 +149,7 @@ impl Waiters {
         let first = self.take_first(list);
         drop(guard);
         if let Some(waker) = first {
-            waker.wake();
+            wake(waker);
         }
     }
 
@@ -162,9 +162,7 @@ impl Waiters {
         self.count.store(0, Relaxed);
         drop(guard);
         for (_, waker) in all {
-            // A panicking waker must not keep the rest waiting for ever (the panic hook has
-            // reported it).
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+            wake(waker);
         }
     }
 
@@ -194,7 +192,7 @@ impl Waiters {
         Self::settle(state, list);
         drop(guard);
         if let Some(waker) = next {
-            waker.wake();
+            wake(waker);
         }
     }
 
@@ -224,6 +222,13 @@ impl Waiters {
             state.clear_waiting();
         }
     }
+}
+
+/// Wakes a waiter. Its waker is its executor's code: a panic there is reported by the panic
+/// hook and goes no further, so that it neither keeps the other waiters of a close waiting
+/// nor unwinds out of the consumer's pop, which would lose the message it took.
+fn wake(waker: Waker) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
 }
 
 #[cfg(all(test, not(actor12_loom)))]

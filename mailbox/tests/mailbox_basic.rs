@@ -364,6 +364,28 @@ fn a_woken_waiter_whose_waker_panics_when_cloned_can_still_give_up() {
     assert_eq!(mailbox.try_push(2), Ok(Push::Queued));
 }
 
+/// Wakes by panicking, as a buggy executor's waker might.
+struct PanicWake;
+impl std::task::Wake for PanicWake {
+    fn wake(self: Arc<Self>) {
+        panic!("a waker that panics when woken (expected by the test)");
+    }
+}
+
+#[test]
+fn a_waiter_whose_waker_panics_does_not_cost_the_consumer_its_message() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(1);
+    let _ = mailbox.try_push(7).unwrap();
+    let panicking = std::task::Waker::from(Arc::new(PanicWake));
+    let mut a = mailbox.push(1);
+    assert!(poll_once(&mut a, &panicking).is_pending());
+    // The pop wakes `a`, whose waker panics: the pop still hands over its message.
+    // SAFETY: single consumer.
+    let pop = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { mailbox.pop() }));
+    assert_eq!(pop.ok(), Some(Pop::User(7)));
+    assert_eq!(poll_once(&mut a, &CountingWaker::new().1), Poll::Ready(Ok(Push::Queued)));
+}
+
 #[test]
 fn a_woken_waiter_that_is_dropped_passes_the_wake_on() {
     let mailbox: Mailbox<u32> = Mailbox::bounded(1);
