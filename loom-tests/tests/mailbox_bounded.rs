@@ -288,7 +288,7 @@ fn a_new_push_does_not_take_the_room_of_a_waiting_producer() {
                     thread::spawn(move || mailbox.try_push(2).is_ok())
                 };
                 if first.is_pending() {
-                    block_on(&mut push).unwrap();
+                    let _ = block_on(&mut push).unwrap();
                 }
                 b.join().unwrap()
             })
