@@ -220,6 +220,11 @@ impl<M: Send + 'static, P: Send + Sync + 'static> Actor<M, P> {
         })
     }
 
+    /// Resolves once the actor has stopped and been torn down, as `Link::wait` does.
+    pub fn stopped(&self) -> impl Future<Output = ()> + Unpin + '_ {
+        self.link.core().stopped()
+    }
+
     /// Asks the actor to stop, as dropping its last link does.
     pub fn close(&self) {
         let core = self.link.core();

@@ -7,8 +7,10 @@
 //! which loom reports.
 #![cfg(actor12_loom)]
 
+use std::future::Future;
+
 use actor12::loom_api::{Actor, Handle};
-use actor12_loom_tests::Tracked;
+use actor12_loom_tests::{Tracked, block_on};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::thread;
@@ -241,4 +243,47 @@ fn an_actor_waiting_on_something_else_is_woken_by_its_own_waker() {
 #[test]
 fn its_own_waker_versus_shutdown() {
     woken_by_its_own_waker(true);
+}
+
+/// `Link::wait` (the actor's `stopped` flag and its waiters) racing the actor's stop on a
+/// worker: a waiter that registers while the teardown sets the flag and takes the waiters is
+/// woken, or sees the flag. Another waiter gives up meanwhile (polled once, then dropped, as a
+/// `wait()` that lost a `select`): its entry leaves the list or goes with the stop, and the
+/// first waiter's entry stays. A lost wake-up leaves the waiter waiting for ever: loom reports
+/// it.
+#[test]
+fn a_wait_versus_the_actors_stop() {
+    loom::model(|| {
+        let rt = Handle::new();
+        let (actor, torn_down, _) = actor(&rt);
+        assert!(rt.run_one(), "the first run was queued");
+
+        let worker = {
+            let (rt, actor) = (rt.clone(), actor.clone());
+            thread::spawn(move || {
+                actor.close();
+                while rt.run_one() {}
+            })
+        };
+        let polled = Arc::new(AtomicBool::new(false));
+        let quitter = {
+            let (actor, polled) = (actor.clone(), polled.clone());
+            thread::spawn(move || {
+                let mut wait = actor.stopped();
+                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                let _ = std::pin::Pin::new(&mut wait).poll(&mut cx);
+                polled.store(true, SeqCst);
+            })
+        };
+        // The quitter's entry goes in first (unless the stop came first), so that the waiter's
+        // is the newer one when the quitter's drop takes its own out.
+        while !polled.load(SeqCst) {
+            thread::yield_now();
+        }
+        block_on(actor.stopped());
+        assert_eq!(torn_down.load(SeqCst), 1, "resolved only once the actor is torn down");
+        worker.join().unwrap();
+        quitter.join().unwrap();
+        assert_eq!((rt.queued(), rt.bound()), (0, 0));
+    });
 }
