@@ -2,7 +2,9 @@
 //! protocols have their models; these check what the channel adds on top: the receiver's waker
 //! handshake (register the waker, then offer to go idle; the sender whose push schedules takes
 //! and wakes it), the senders' count (the last sender's drop closes and wakes), and the
-//! receiver's drop closing the system lane while a signal is pushed.
+//! receiver's drop closing the system lane while a signal is pushed. Signals carry their value in
+//! a loom cell: the system lane's nodes are plain heap memory, which loom does not see, so only
+//! the cell shows a signal dropped without the push's release before it.
 #![cfg(actor12_loom)]
 
 use std::future::Future;
@@ -10,7 +12,6 @@ use std::pin::Pin;
 use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use actor12_loom_tests::Tracked;
 use actor12_mailbox::SendError;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -40,6 +41,25 @@ fn block_on<F: Future + Unpin>(mut fut: F) -> F::Output {
         while !flag.0.load(SeqCst) {
             thread::yield_now();
         }
+    }
+}
+
+/// A system signal whose value lives in a loom cell, written when it is made and read when it
+/// is dropped: loom reports a read not ordered after the push that published it. Counts its
+/// drops.
+struct Signal(loom::cell::UnsafeCell<u32>, Arc<AtomicUsize>);
+
+impl Signal {
+    fn value(&self) -> u32 {
+        // SAFETY: written only when made; loom checks that this read comes after that.
+        self.0.with(|p| unsafe { *p })
+    }
+}
+
+impl Drop for Signal {
+    fn drop(&mut self) {
+        assert_eq!(self.value(), 7, "a signal is dropped whole");
+        self.1.fetch_add(1, SeqCst);
     }
 }
 
@@ -75,15 +95,18 @@ fn senders_versus_an_idling_receiver() {
 fn a_signal_versus_the_receivers_drop() {
     loom::model(|| {
         let (tx, rx) =
-            actor12_mailbox::channel::<u8, Tracked>(actor12_mailbox::Mailbox::unbounded());
+            actor12_mailbox::channel::<u8, Signal>(actor12_mailbox::Mailbox::unbounded());
         let drops = Arc::new(AtomicUsize::new(0));
         let sender = {
             let (tx, drops) = (tx.clone(), drops.clone());
-            thread::spawn(move || match tx.send_system(Tracked(1, drops)) {
-                Ok(()) => false,
-                Err(SendError(back)) => {
-                    drop(back);
-                    true
+            // Made on the sender's thread: only the push orders its write before the reads.
+            thread::spawn(move || {
+                match tx.send_system(Signal(loom::cell::UnsafeCell::new(7), drops)) {
+                    Ok(()) => false,
+                    Err(SendError(back)) => {
+                        drop(back);
+                        true
+                    }
                 }
             })
         };
