@@ -90,7 +90,7 @@ fn waiter_versus_a_push_past_the_bound() {
 /// no later pop can rescue the waiter.
 #[test]
 fn waiter_versus_lazy_pop_then_park() {
-    waiters_versus_lazy_pop_then_park(1);
+    waiters_versus_lazy_pop_then_park(1, false);
 }
 
 /// As above with two producers waiting. Only the first in the queue, or a woken one, tries to
@@ -100,10 +100,13 @@ fn waiter_versus_lazy_pop_then_park() {
 /// exceed loom's branch limit on the spins alone, before as after the admission gate.
 #[test]
 fn two_waiters_versus_lazy_pop_then_park() {
-    waiters_versus_lazy_pop_then_park(2);
+    waiters_versus_lazy_pop_then_park(2, false);
 }
 
-fn waiters_versus_lazy_pop_then_park(producers: u32) {
+/// `producers` producers wait for room in a full one-slot mailbox while its consumer pops as an
+/// actor does and parks whenever it goes idle; with `past_bound`, the consumer pushes a message
+/// of its own past the bound after its first pop.
+fn waiters_versus_lazy_pop_then_park(producers: u32, past_bound: bool) {
     let mut model = loom::model::Builder::new();
     if producers > 1 {
         model.preemption_bound = Some(1);
@@ -123,58 +126,15 @@ fn waiters_versus_lazy_pop_then_park(producers: u32) {
                 })
             })
             .collect();
+        let own = producers + 1;
+        let expected: Vec<u32> = (0..=producers).chain(past_bound.then_some(own)).collect();
         let mut got = Vec::new();
-        while got.len() < 1 + producers as usize {
-            // SAFETY: this thread is the only consumer, and runs only while scheduled.
-            match unsafe { mailbox.pop_lazy() } {
-                Pop::User(v) => got.push(v),
-                // SAFETY: as above.
-                Pop::Empty | Pop::Busy if unsafe { Mailbox::try_idle(&*mailbox) } => {
-                    while !scheduled.load(SeqCst) {
-                        thread::yield_now();
-                    }
-                    scheduled.store(false, SeqCst);
-                }
-                Pop::Empty | Pop::Busy => thread::yield_now(),
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-        for t in threads {
-            t.join().unwrap();
-        }
-        got.sort_unstable();
-        assert_eq!(got, (0..=producers).collect::<Vec<_>>());
-    });
-}
-
-/// As `waiter_versus_lazy_pop_then_park`, with the consumer pushing past the bound after its
-/// first pop (an actor telling itself), which may take the room the waiter was just woken for.
-/// The woken waiter then queues again without changing the state word (WAITING stays set while
-/// it is woken), so the consumer's idle transition orders itself against it only through the
-/// waiter lock its `wake_one` takes: either the waiter is queued by then and woken, or its
-/// retry, after that lock, sees the room the consumer made.
-#[test]
-fn a_woken_waiter_whose_room_went_past_the_bound_versus_park() {
-    loom::model(|| {
-        let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
-        // The consumer (this thread) is scheduled by this push.
-        assert_eq!(mailbox.try_push(0).unwrap(), Push::Schedule);
-        let scheduled = Arc::new(AtomicBool::new(false));
-        let producer = {
-            let (mailbox, scheduled) = (mailbox.clone(), scheduled.clone());
-            thread::spawn(move || {
-                if block_on(mailbox.push(1)).unwrap() == Push::Schedule {
-                    scheduled.store(true, SeqCst);
-                }
-            })
-        };
-        let mut got = Vec::new();
-        while got.len() < 3 {
+        while got.len() < expected.len() {
             // SAFETY: this thread is the only consumer, and runs only while scheduled.
             match unsafe { mailbox.pop_lazy() } {
                 Pop::User(v) => {
-                    if v == 0 {
-                        let past = mailbox.push_past_bound(2);
+                    if v == 0 && past_bound {
+                        let past = mailbox.push_past_bound(own);
                         assert_eq!(past, Ok(Push::Queued), "the consumer is running");
                     }
                     got.push(v);
@@ -190,10 +150,23 @@ fn a_woken_waiter_whose_room_went_past_the_bound_versus_park() {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        producer.join().unwrap();
+        for t in threads {
+            t.join().unwrap();
+        }
         got.sort_unstable();
-        assert_eq!(got, [0, 1, 2]);
+        assert_eq!(got, expected);
     });
+}
+
+/// As `waiter_versus_lazy_pop_then_park`, with the consumer pushing past the bound after its
+/// first pop (an actor telling itself), which may take the room the waiter was just woken for.
+/// The woken waiter then queues again without changing the state word (WAITING stays set while
+/// it is woken), so the consumer's idle transition orders itself against it only through the
+/// waiter lock its `wake_one` takes: either the waiter is queued by then and woken, or its
+/// retry, after that lock, sees the room the consumer made.
+#[test]
+fn a_woken_waiter_whose_room_went_past_the_bound_versus_park() {
+    waiters_versus_lazy_pop_then_park(1, true);
 }
 
 /// Marks that it was woken.
