@@ -10,11 +10,12 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Mutex, OnceLock};
 
 use actor12::prelude::*;
-use actor12::{ActorMessage, Call, Envelope, MpscChannel, Multi};
+use actor12::{ActorMessage, BoxFuture, Call, DynLink, Envelope, EnvelopeMessage, HandlerMessage};
+use actor12::{MessageError, MpscChannel, Multi};
 
 struct Counting;
 
@@ -134,18 +135,35 @@ impl Handler<u64> for Multi1 {
     }
 }
 
-/// Runs `round` twice (warm-up, then measured) and returns allocations per message of the second.
-fn measure(seen: &AtomicUsize, mut round: impl FnMut()) -> usize {
+/// Runs `round` (`N` messages) twice, warm-up then measured, and returns the allocations of
+/// the second.
+fn measure(seen: &AtomicUsize, round: impl FnMut()) -> usize {
+    measure_n(seen, N, N, round)
+}
+
+/// Runs `round` twice, warm-up then measured, each time until `seen` has grown by `handled`,
+/// and returns the allocations of the second. The warm-up's messages are all handled before
+/// counting starts (a tell returns before its message is handled), and the measured ones
+/// before it stops: the actors' counter is the synchronisation.
+fn measure_n(
+    seen: &AtomicUsize,
+    messages: usize,
+    handled: usize,
+    mut round: impl FnMut(),
+) -> usize {
+    let wait = |until: usize| {
+        while seen.load(SeqCst) < until {
+            std::thread::yield_now();
+        }
+    };
+    let start = seen.load(SeqCst);
     round();
-    let before_seen = seen.load(SeqCst);
+    wait(start + handled);
     let before = ALLOCS.load(SeqCst);
     round();
-    // Every message handled: the actor's counter is the synchronisation.
-    while seen.load(SeqCst) < before_seen + N {
-        std::thread::yield_now();
-    }
+    wait(start + 2 * handled);
     let allocs = ALLOCS.load(SeqCst) - before;
-    eprintln!("{allocs} allocations for {N} messages");
+    eprintln!("{allocs} allocations for {messages} messages");
     allocs
 }
 
@@ -360,4 +378,282 @@ fn a_multi_takes_four_words_and_an_envelope_its_value_and_a_reply_slot() {
     assert_eq!(size_of::<Multi<Sink>>(), 32);
     assert_eq!(size_of::<Envelope<u64, u64>>(), 16);
     assert_eq!(size_of::<Envelope<[u64; 4], u64>>(), 40);
+}
+
+/// Messages per path in [`every_way_of_sending_allocates_at_most_what_its_docs_say`].
+const PATH_N: usize = 1000;
+/// One-time allocations tolerated per path and sender: `SLACK`, and the round's own (its box,
+/// the task that runs it, a tokio runtime's first growth of its own queues).
+const PATH_SLACK: usize = 2 * SLACK;
+
+/// A handler-style actor with a handler for each kind of message the paths send.
+struct Many {
+    seen: Arc<AtomicUsize>,
+}
+
+impl Actor for Many {
+    type Message = Multi<Self>;
+    type Spec = Arc<AtomicUsize>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Many { seen: ctx.spec }))
+    }
+}
+
+impl Handler<u64> for Many {
+    type Reply = anyhow::Result<u64>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, n: u64) -> Self::Reply {
+        self.seen.fetch_add(1, SeqCst);
+        Ok(n)
+    }
+}
+
+impl Handler<Large> for Many {
+    type Reply = anyhow::Result<u64>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Large(n): Large) -> Self::Reply {
+        self.seen.fetch_add(1, SeqCst);
+        Ok(n[0])
+    }
+}
+
+/// A zero-sized message.
+struct Zst;
+
+impl Handler<Zst> for Many {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Zst) -> Self::Reply {
+        self.seen.fetch_add(1, SeqCst);
+        Ok(())
+    }
+}
+
+/// Asks for a reply of 512 bytes.
+struct BigReply(u64);
+
+impl Handler<BigReply> for Many {
+    type Reply = anyhow::Result<[u64; 64]>;
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        BigReply(n): BigReply,
+    ) -> Self::Reply {
+        self.seen.fetch_add(1, SeqCst);
+        Ok([n; 64])
+    }
+}
+
+/// What `forward_to` delivers.
+type Outcome = Result<anyhow::Result<u64>, MessageError>;
+
+impl Handler<Outcome> for Many {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Outcome) -> Self::Reply {
+        self.seen.fetch_add(1, SeqCst);
+        Ok(())
+    }
+}
+
+/// Asked by the sender, this handler asks `peer`: an ask from inside an actor.
+struct Relay(u64, Link<Many>);
+
+impl Handler<Relay> for Many {
+    type Reply = anyhow::Result<u64>;
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        Relay(n, peer): Relay,
+    ) -> Self::Reply {
+        self.seen.fetch_add(1, SeqCst);
+        peer.ask_dyn(n).await
+    }
+}
+
+/// The actors a path sends to, all counting into one `seen`.
+#[derive(Clone)]
+struct Targets {
+    many: Link<Many>,
+    /// Another `Many`, for `forward_to` and relays.
+    other: Link<Many>,
+    asked: Link<Asked>,
+    sink: Link<Sink>,
+    dyn_u64: DynLink<u64>,
+    dyn_large: DynLink<Large>,
+}
+
+/// One way of sending: its name, the allocations per message it may make (what its docs say),
+/// the counter increments per message, and a round of `PATH_N` messages.
+struct Path {
+    name: &'static str,
+    allocs: usize,
+    handled: usize,
+    /// One-time allocations tolerated over `PATH_SLACK`.
+    slack: usize,
+    round: fn(Targets) -> BoxFuture<'static, ()>,
+}
+
+/// Where the sender runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Sender {
+    /// `Runtime::block_on`'s thread: off the workers.
+    BlockOn,
+    /// A task on one of the runtime's workers.
+    Worker,
+    /// A task of a tokio runtime: off the workers, another executor's wakers.
+    Tokio,
+}
+
+fn paths() -> Vec<Path> {
+    macro_rules! path {
+        ($name:expr, $allocs:expr, $handled:expr, |$t:ident, $n:ident| $body:expr) => {
+            Path {
+                name: $name,
+                allocs: $allocs,
+                handled: $handled,
+                slack: 0,
+                round: |$t| {
+                    Box::pin(async move {
+                        for $n in 0..PATH_N as u64 {
+                            $body;
+                        }
+                    })
+                },
+            }
+        };
+    }
+    vec![
+        path!("send_raw (raw)", 0, 1, |t, _n| t.sink.send_raw(Tick).await.unwrap()),
+        path!("send_raw_message(..).forget() (raw)", 0, 1, |t, _n| {
+            t.sink.send_raw_message(Tick).await.forget()
+        }),
+        path!("WeakLink::send_raw (raw)", 0, 1, |t, _n| {
+            t.sink.downgrade().send_raw(Tick).await.unwrap()
+        }),
+        path!("send (envelope ask)", 1, 1, |t, n| {
+            t.asked.send::<u64, anyhow::Result<u64>>(n).await.unwrap()
+        }),
+        path!("send_message(..).reply() (envelope)", 1, 1, |t, n| {
+            let m = EnvelopeMessage::<u64, anyhow::Result<u64>>::new(n);
+            t.asked.send_message(m).await.reply().await.unwrap().unwrap()
+        }),
+        path!("send_message(..).forget() (envelope)", 1, 1, |t, n| {
+            let m = EnvelopeMessage::<u64, anyhow::Result<u64>>::new(n);
+            t.asked.send_message(m).await.forget()
+        }),
+        path!("WeakLink::send (envelope ask)", 1, 1, |t, n| {
+            t.asked.downgrade().send::<u64, anyhow::Result<u64>>(n).await.unwrap()
+        }),
+        path!("tell_dyn", 0, 1, |t, n| t.many.tell_dyn(n).await),
+        path!("tell_dyn, zero-sized", 0, 1, |t, _n| t.many.tell_dyn(Zst).await),
+        path!("tell_dyn, 32 bytes (boxed)", 1, 1, |t, n| t.many.tell_dyn(Large([n; 4])).await),
+        path!("WeakLink::tell_dyn", 0, 1, |t, n| t.many.downgrade().tell_dyn(n).await),
+        path!("ask_dyn", 1, 1, |t, n| t.many.ask_dyn(n).await.unwrap()),
+        path!("ask_dyn, zero-sized", 1, 1, |t, _n| t.many.ask_dyn(Zst).await.unwrap()),
+        path!("ask_dyn, 32 bytes (boxed)", 2, 1, |t, n| {
+            t.many.ask_dyn(Large([n; 4])).await.unwrap()
+        }),
+        path!("ask_dyn, 512-byte reply", 1, 1, |t, n| t.many.ask_dyn(BigReply(n)).await.unwrap()),
+        path!("WeakLink::ask_dyn", 1, 1, |t, n| t.many.downgrade().ask_dyn(n).await.unwrap()),
+        path!("send_message(..).reply()", 1, 1, |t, n| {
+            t.many.send_message(HandlerMessage::new(n)).await.reply().await.unwrap().unwrap()
+        }),
+        path!("send_message(..).forget()", 1, 1, |t, n| {
+            t.many.send_message(HandlerMessage::new(n)).await.forget()
+        }),
+        path!("send_and_reply", 1, 1, |t, n| {
+            t.many.send_and_reply(HandlerMessage::new(n)).await.unwrap().unwrap()
+        }),
+        path!("send_and_reply, zero-sized", 1, 1, |t, _n| {
+            t.many.send_and_reply(HandlerMessage::new(Zst)).await.unwrap().unwrap()
+        }),
+        path!("send_and_reply, 32 bytes (boxed)", 2, 1, |t, n| {
+            t.many.send_and_reply(HandlerMessage::new(Large([n; 4]))).await.unwrap().unwrap()
+        }),
+        path!("WeakLink::send_and_reply", 1, 1, |t, n| {
+            t.many.downgrade().send_and_reply(HandlerMessage::new(n)).await.unwrap().unwrap()
+        }),
+        path!("an ask from inside a handler", 1, 1, |t, n| {
+            // Two messages handled per round trip, two asks made.
+            if n % 2 == 0 {
+                t.many.ask_dyn(Relay(n, t.other.clone())).await.unwrap();
+            }
+        }),
+        // The documented extras: the box `DynLink::tell_dyn` and `ask_dyn_async` return, the
+        // task `forward_to` spawns.
+        path!("DynLink::tell_dyn", 1, 1, |t, n| t.dyn_u64.tell_dyn(n).await),
+        path!("DynLink::tell_dyn, 32 bytes (boxed)", 2, 1, |t, n| {
+            t.dyn_large.tell_dyn(Large([n; 4])).await
+        }),
+        path!("ask_dyn_async", 2, 1, |t, n| t.many.ask_dyn_async(n).await.await.unwrap()),
+        Path {
+            // Its tasks run on the default runtime when sent from a tokio task; up to 25 more
+            // allocations in a round were seen there, not reproduced when traced (run queues
+            // growing under a backlog, most likely), never near one per message.
+            slack: PATH_N / 20,
+            ..path!("send_message(..).forward_to(..)", 2, 2, |t, n| {
+                t.many.send_message(HandlerMessage::new(n)).await.forward_to(&t.other)
+            })
+        },
+    ]
+}
+
+/// Runs `round` from `sender` and returns when it has.
+fn run_from(rt: &actor12::rt::Runtime, sender: Sender, round: BoxFuture<'static, ()>) {
+    static TOKIO: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    match sender {
+        Sender::BlockOn => rt.block_on(round),
+        Sender::Worker => rt.block_on(rt.spawn(round)).unwrap(),
+        Sender::Tokio => {
+            let tokio = TOKIO.get_or_init(|| {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .unwrap()
+            });
+            tokio.block_on(tokio.spawn(round)).unwrap()
+        }
+    }
+}
+
+/// Measures each path from each kind of sender, and checks it against `allocs_for` per message.
+fn check(rt: &actor12::rt::Runtime, paths: &[Path], allocs_for: impl Fn(&Path, Sender) -> usize) {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let (many, other, asked, sink) = rt.block_on(async {
+        (
+            actor12::spawn::<Many>(seen.clone()),
+            actor12::spawn::<Many>(seen.clone()),
+            actor12::spawn::<Asked>(seen.clone()),
+            actor12::spawn::<Sink>(seen.clone()),
+        )
+    });
+    let targets =
+        Targets { dyn_u64: many.to_dyn(), dyn_large: many.to_dyn(), many, other, asked, sink };
+    let mut failed = Vec::new();
+    for sender in [Sender::BlockOn, Sender::Worker, Sender::Tokio] {
+        for path in paths {
+            let allocs = measure_n(&seen, PATH_N, path.handled * PATH_N, || {
+                run_from(rt, sender, (path.round)(targets.clone()))
+            });
+            let bound = allocs_for(path, sender);
+            eprintln!("{sender:?} {}: {allocs} allocations for {PATH_N} messages", path.name);
+            if allocs > bound * PATH_N + PATH_SLACK + path.slack {
+                failed.push(format!("{sender:?} {}: {allocs} > {bound} per message", path.name));
+            }
+        }
+    }
+    assert!(failed.is_empty(), "more allocations than documented: {failed:#?}");
+}
+
+/// Every way a user sends, from `block_on`, from a task on a worker and from a tokio task, in
+/// steady state: a raw or envelope message allocates nothing of its own, a `Multi` message at
+/// most its box (over 24 bytes, 16 for an ask), an ask its reply slot more; and the documented
+/// extras of `DynLink::tell_dyn`, `ask_dyn_async` and `forward_to`.
+#[test]
+fn every_way_of_sending_allocates_at_most_what_its_docs_say() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = actor12::rt::Runtime::builder().worker_threads(2).build().unwrap();
+    check(&rt, &paths(), |path, _| path.allocs);
 }
