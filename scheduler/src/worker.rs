@@ -309,6 +309,8 @@ pub(crate) struct Core {
     pinned_here: RefCell<std::collections::VecDeque<TaskRef>>,
     pub(crate) wheel: RefCell<Wheel>,
     fired: RefCell<Vec<crate::time::Payload>>,
+    /// `maintenance`'s list of removed entries, kept empty between turns for its capacity.
+    removed: RefCell<Vec<crate::time::Payload>>,
     tick: Cell<u32>,
     searching: Cell<bool>,
     rng: Cell<u32>,
@@ -401,6 +403,7 @@ impl Core {
             lifo: Cell::new(None),
             pinned_here: RefCell::new(std::collections::VecDeque::new()),
             fired: RefCell::new(Vec::new()),
+            removed: RefCell::new(Vec::new()),
             tick: Cell::new(0),
             searching: Cell::new(false),
             rng: Cell::new((index as u32).wrapping_mul(0x9E37_79B9).wrapping_add(1)),
@@ -647,7 +650,8 @@ impl Core {
     pub(crate) fn maintenance(&self) {
         let me = &self.shared.remotes[self.index];
         let now = self.shared.clock.now_tick();
-        let mut removed = Vec::new();
+        // Taken out, not borrowed: the payloads are dropped below, outside every borrow.
+        let mut removed = self.removed.take();
         {
             let mut wheel = self.wheel.borrow_mut();
             let mut fired = self.fired.borrow_mut();
@@ -657,7 +661,8 @@ impl Core {
             wheel.poll(now, &mut fired);
         }
         // Outside the borrows, as the wakes below: a destructor may drop a `Sleep`.
-        drop(removed);
+        removed.clear();
+        *self.removed.borrow_mut() = removed;
         // Wake outside the borrows: a waker may drop a `Sleep`, which touches the wheel.
         loop {
             let next = self.fired.borrow_mut().pop();

@@ -232,6 +232,10 @@ pub(crate) struct Inbox {
 #[derive(Default)]
 struct InboxState {
     msgs: Vec<InboxMsg>,
+    /// The vector the worker drained last, emptied, given back for the next batch: `msgs` and
+    /// this one trade places at each drain, so that arms and cancels from other threads
+    /// allocate no vector once both have grown.
+    spare: Vec<InboxMsg>,
     /// The worker left: arms are refused (the caller fires the timer from a thread of its own).
     closed: bool,
 }
@@ -329,14 +333,15 @@ impl Inbox {
         fired: &mut Vec<Payload>,
         removed: &mut Vec<Payload>,
     ) {
-        let msgs = {
+        let mut msgs = {
             let mut state = self.msgs.lock();
             // Relaxed: cleared under the lock, before the messages are taken, so a push that
             // comes later sets it again (the lock orders its store after ours).
             self.pending.store(false, Relaxed);
-            std::mem::take(&mut state.msgs)
+            let spare = std::mem::take(&mut state.spare);
+            std::mem::replace(&mut state.msgs, spare)
         };
-        for msg in msgs {
+        for msg in msgs.drain(..) {
             match msg {
                 // Relaxed: a stale false only files an entry that `filed` then takes back.
                 InboxMsg::Arm(_, timer) if timer.cancelled.load(Relaxed) => {
@@ -353,6 +358,8 @@ impl Inbox {
                 InboxMsg::Cancel(key) => removed.extend(wheel.remove(key)),
             }
         }
+        // Empty: its capacity is all that goes back.
+        self.msgs.lock().spare = msgs;
     }
 }
 
