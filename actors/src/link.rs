@@ -783,7 +783,9 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
         self.recipient().ask_dyn(message).await
     }
 
-    /// Sends now; the returned future (`'static`, awaitable anywhere) is the reply.
+    /// Sends now; the returned future (`'static`, awaitable anywhere) is the reply. It is
+    /// boxed: one allocation more than [`ask_dyn`](Link::ask_dyn)'s (its reply slot, and the
+    /// message's box if it is over 16 bytes).
     ///
     /// # Examples
     ///
@@ -1294,7 +1296,9 @@ impl<M: Send + 'static> DynLink<M> {
         self.link.cancel(Location::caller());
     }
 
-    /// Fire and forget.
+    /// Fire and forget. The returned future is boxed, and holds the message until it is
+    /// polled: one allocation per tell, which [`Link::tell_dyn`] does not make (and the
+    /// message's box if it is over 24 bytes, as there).
     ///
     /// # Examples
     ///

@@ -540,6 +540,11 @@ impl<R: Send + 'static> MessageHandle<R> {
     /// Sets a deadline for [`reply`](Self::reply) and the calls built on it (on actor12's timer
     /// wheel; the deadline counts from when the reply is awaited).
     ///
+    /// Awaited on a worker (in an actor or a task), the deadline is an entry in the worker's
+    /// timer wheel and allocates nothing; awaited elsewhere (`block_on`, a tokio task) its timer
+    /// is one allocation, shared with the worker that fires it. None at all if the reply is
+    /// there on the first poll.
+    ///
     /// # Examples
     ///
     /// ```
@@ -933,7 +938,8 @@ impl<R: Send + 'static> MessageHandle<R> {
     /// Delivers the outcome (reply or error) as a message to another actor, from a background
     /// task; returns at once. `B` handles `Result<R, MessageError>`. The task holds a `Link<B>`
     /// until it has delivered the outcome, so `B` stays alive until then; if the runtime shuts
-    /// down first, the task and the outcome are dropped with it.
+    /// down first, the task and the outcome are dropped with it. The task is one allocation
+    /// per call, beside the reply slot (and the outcome's box, if it is over 24 bytes).
     ///
     /// # Examples
     ///
@@ -1156,7 +1162,8 @@ impl<A: Actor> Link<A> {
 
     /// Both steps under one deadline: delivery (which waits for room in a full mailbox) and the
     /// reply. [`MessageError::Timeout`] if it passes in either; a message that could not be
-    /// delivered in time is dropped, never handled.
+    /// delivered in time is dropped, never handled. The deadline allocates as
+    /// [`MessageHandle::timeout`]'s does: nothing on a worker, one timer elsewhere.
     ///
     /// # Examples
     ///
