@@ -65,22 +65,27 @@ impl Actor for Raw {
     async fn terminate(self, _: ActorContext<Self>, _: CancelReason<()>) {}
 }
 
-/// Fills the mailbox of a held actor with items; returns the gate, the items' answers and their
-/// shared resource, and the answers of the sends still waiting for room (spawned on `rt`).
+/// Fills the mailbox of a held actor with items (behind a `Cmd::Panic` if `panic_first`, in
+/// one of its slots); returns the gate, the items' answers and their shared resource, and the
+/// answers of the sends still waiting for room (spawned on `rt`).
 #[allow(clippy::type_complexity)]
 fn held_and_full(
     rt: &actor12::rt::Runtime,
     link: &Link<Raw>,
     res: &Arc<()>,
     waiting: usize,
+    panic_first: bool,
 ) -> (oneshot::Sender<()>, Vec<oneshot::Receiver<u32>>, Vec<actor12::rt::JoinHandle<Option<Cmd>>>) {
     rt.block_on(async {
         let (open, gate) = oneshot::channel();
         let (started_tx, started) = oneshot::channel();
         link.send_raw(Cmd::Hold(gate, started_tx)).await.ok().unwrap();
         started.await.unwrap();
+        if panic_first {
+            link.send_raw(Cmd::Panic).await.ok().unwrap();
+        }
         let mut answers = Vec::new();
-        for _ in 0..4 {
+        for _ in 0..4 - usize::from(panic_first) {
             let (tx, rx) = oneshot::channel();
             link.send_raw(Cmd::Item(res.clone(), tx)).await.ok().unwrap();
             answers.push(rx);
@@ -110,7 +115,7 @@ fn queued_raw_messages_are_freed_once_however_the_actor_stops() {
         let handled = Arc::new(AtomicUsize::new(0));
         let res = Arc::new(());
         let link = rt.block_on(async { actor12::spawn::<Raw>((handled.clone(), strategy)) });
-        let (open, answers, senders) = held_and_full(&rt, &link, &res, 2);
+        let (open, answers, senders) = held_and_full(&rt, &link, &res, 2, false);
         link.cancel(());
         open.send(()).unwrap();
         let returned: Vec<_> = rt.block_on(async {
@@ -148,33 +153,7 @@ fn queued_raw_messages_are_freed_once_when_the_actor_crashes() {
     let res = Arc::new(());
     let link =
         rt.block_on(async { actor12::spawn::<Raw>((handled.clone(), Terminate::ProcessAll)) });
-    let (open, answers, senders) = rt.block_on(async {
-        let (open, gate) = oneshot::channel();
-        let (started_tx, started) = oneshot::channel();
-        link.send_raw(Cmd::Hold(gate, started_tx)).await.ok().unwrap();
-        started.await.unwrap();
-        link.send_raw(Cmd::Panic).await.ok().unwrap();
-        let mut answers = Vec::new();
-        for _ in 0..3 {
-            let (tx, rx) = oneshot::channel();
-            link.send_raw(Cmd::Item(res.clone(), tx)).await.ok().unwrap();
-            answers.push(rx);
-        }
-        let mut senders = Vec::new();
-        for _ in 0..2 {
-            let (tx, rx) = oneshot::channel();
-            answers.push(rx);
-            let link = link.clone();
-            let res = res.clone();
-            senders.push(actor12::rt::spawn(async move {
-                link.send_raw(Cmd::Item(res, tx)).await.err().map(|e| e.into_inner())
-            }));
-        }
-        for _ in 0..10 {
-            actor12::rt::yield_now().await;
-        }
-        (open, answers, senders)
-    });
+    let (open, answers, senders) = held_and_full(&rt, &link, &res, 2, true);
     open.send(()).unwrap();
     rt.block_on(async {
         link.wait().await;
@@ -201,7 +180,7 @@ fn queued_raw_messages_are_freed_once_when_the_runtime_shuts_down() {
         let handled = Arc::new(AtomicUsize::new(0));
         let res = Arc::new(());
         let link = rt.block_on(async { actor12::spawn::<Raw>((handled.clone(), strategy)) });
-        let (open, answers, _) = held_and_full(&rt, &link, &res, 0);
+        let (open, answers, _) = held_and_full(&rt, &link, &res, 0, false);
         // Two senders on another runtime wait for room.
         let mut answers = answers;
         let mut senders = Vec::new();
