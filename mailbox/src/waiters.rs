@@ -22,11 +22,10 @@
 //! state word's WAITING bit is set and a new push is refused as if the mailbox were full
 //! (`Tx::push_within`'s gate): the room a pop makes goes to the waiter it wakes. Only a woken
 //! waiter, or the first in the queue leaving a slot for each woken one, takes room past the
-//! gate. A woken
-//! waiter that still finds no room (a push past the bound took it) goes back into the queue at
-//! the place its ticket gives it (tickets are issued in arrival order), so waking order is FIFO;
-//! a woken waiter that is dropped passes the wake-up on. Closing wakes everyone; their retries
-//! find the mailbox closed and hand their messages back.
+//! gate. A woken waiter that still finds no room (a push past the bound took it) goes back into
+//! the queue at the place its ticket gives it (tickets are issued in arrival order), so waking
+//! order is FIFO; a woken waiter that is dropped passes the wake-up on. Closing wakes everyone;
+//! their retries find the mailbox closed and hand their messages back.
 //!
 //! A queued waiter that may not take room does not try: a pop that missed its registration
 //! made room that a woken waiter, or the first in the queue (which tries), is there to take, and
