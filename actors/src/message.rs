@@ -1162,7 +1162,8 @@ impl<A: Actor> Link<A> {
 
     /// Both steps under one deadline: delivery (which waits for room in a full mailbox) and the
     /// reply. [`MessageError::Timeout`] if it passes in either; a message that could not be
-    /// delivered in time is dropped, never handled. The deadline allocates as
+    /// delivered in time is dropped, never handled. The deadline runs from the future's first
+    /// poll, not from this call (as for any `async fn`). It allocates as
     /// [`MessageHandle::timeout`]'s does: nothing on a worker, one timer elsewhere.
     ///
     /// # Examples

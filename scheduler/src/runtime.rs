@@ -121,6 +121,10 @@ impl Builder {
     /// Pins worker `i` to core `i` (modulo the number of cores). Where the OS refuses, the worker
     /// runs unpinned; [`Runtime::worker_cores`] reports what happened. The blocking pool's
     /// threads are not pinned: they may run on every core the thread calling `build` may.
+    ///
+    /// The runtime's threads start with the affinity of the thread calling `build`, and "the
+    /// cores" here are that thread's: a runtime built on a pinned thread (in a task of another
+    /// pinned runtime, say) runs every worker on that one core, pinned or not.
     pub fn pin_to_cores(&mut self, pin: bool) -> &mut Builder {
         self.pin = pin;
         self
