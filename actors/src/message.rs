@@ -344,8 +344,10 @@ impl<R: Send + 'static> MessageHandle<R> {
     /// [`SendableMessage`] returns once it has pushed its message with the other end.
     ///
     /// The three constructors are for implementations of [`SendableMessage`], the extension
-    /// point of the two-step API. This one delivers without waiting for room (a full mailbox
-    /// fails the send instead):
+    /// point of the two-step API. An envelope made with [`Envelope::new`] does not say which
+    /// actor answers it, so the check that panics when an actor awaits the answer to its own
+    /// ask does not see it: awaited in the target's own handler, such a reply hangs. This one
+    /// delivers without waiting for room (a full mailbox fails the send instead):
     ///
     /// ```
     /// use actor12::prelude::*;
