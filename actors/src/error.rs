@@ -175,7 +175,8 @@ impl fmt::Display for MessageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MessageError::SendFailed(why) => write!(f, "failed to send message: {why}"),
-            MessageError::RecvFailed(e) => write!(f, "failed to receive reply: {e}"),
+            // The why is the source's text: error reporters print the chain, so it shows once.
+            MessageError::RecvFailed(_) => f.write_str("failed to receive reply"),
             MessageError::Timeout { timeout } => write!(f, "timed out after {timeout:?}"),
             MessageError::AlreadyConsumed => f.write_str("the reply was already consumed"),
         }
