@@ -92,7 +92,9 @@ pub enum ActorError {
     DynSendError(),
     /// The actor is not running (a [`WeakLink`](crate::WeakLink) to a stopped or unset actor).
     Dead,
-    /// The handler took the reply slot twice.
+    /// [`Call::reply_async`](crate::Call::reply_async) found the reply slot already taken (by
+    /// `take_reply` or an earlier `reply_async`): its placeholder. The asker never sees it; a
+    /// second `take_reply` panics instead.
     ReplyTaken,
     /// The reply is being produced by a background task (`Call::reply_async`'s placeholder).
     AsyncReply,
@@ -158,7 +160,11 @@ pub enum MessageError {
     /// The message was not delivered (the actor has stopped, or the link is empty).
     SendFailed(String),
     /// The message was delivered but the reply slot was dropped unanswered: the actor stopped
-    /// or panicked before answering.
+    /// (the message still queued, or its `init` refused to start), its handler panicked, the
+    /// runtime shut down mid-handler, or the handler took the slot
+    /// ([`Call::take_reply`](crate::Call::take_reply)) and dropped it. A cancel does not cut
+    /// a running handler short: its answer still comes. The why is the
+    /// [`source`](std::error::Error::source), a [`RecvError`].
     RecvFailed(RecvError),
     /// The deadline passed: no reply came within it, or, for
     /// [`send_with_timeout`](crate::Link::send_with_timeout), the message could not even be

@@ -199,7 +199,8 @@ where
     R: Send + 'static + FromError<ActorError>,
 {
     /// Takes the reply slot, to answer later (from another task or message). The handler's
-    /// return value is then discarded.
+    /// return value is then discarded. Dropping the slot unanswered gives the asker its error
+    /// at once (`RecvError`, or `MessageError::RecvFailed` in the two-step API).
     ///
     /// # Panics
     /// If the slot was already taken in this run.
