@@ -20,7 +20,9 @@
 //!    wake-up is lost.
 //! 5. A worker that wakes for another reason (timer, a pinned task, shutdown) takes itself out of
 //!    the list ([`Idle::unpark_self`]); if it is no longer there, a notifier took it out and it is
-//!    now a searcher.
+//!    now a searcher. A searcher whose re-check found work (it did not sleep) goes back to
+//!    searching: the notifiers of that work saw it searching and woke nobody, so it must hand
+//!    off by rule 2 when it takes the work, or the rest waits until its poll returns.
 
 use crate::loom::{AtomicUsize, Mutex, Ordering::*, fence};
 
@@ -129,15 +131,15 @@ impl Idle {
         fence(SeqCst);
     }
 
-    /// Rule 5: true if `worker` was still registered as a sleeper (and now is not, and is not
-    /// searching); false if a notifier already took it out (it is now a searcher).
-    pub(crate) fn unpark_self(&self, worker: usize) -> bool {
+    /// Rule 5: true if `worker` was still registered as a sleeper (and now is not, and searches
+    /// if `searching`); false if a notifier already took it out (it is now a searcher).
+    pub(crate) fn unpark_self(&self, worker: usize, searching: bool) -> bool {
         let mut sleepers = self.sleepers.lock();
         match sleepers.iter().position(|&w| w == worker) {
             Some(i) => {
                 sleepers.swap_remove(i);
                 // SeqCst: as in `try_transition_to_searching`.
-                self.state.fetch_add(UNPARK_ONE, SeqCst);
+                self.state.fetch_add(UNPARK_ONE + usize::from(searching), SeqCst);
                 true
             }
             None => false,

@@ -224,6 +224,47 @@ impl LocalQueue {
     }
 }
 
+impl LocalQueue {
+    /// True if the queue (ring and claimed tasks) is empty.
+    pub fn is_empty(&self) -> bool {
+        self.local.is_empty()
+    }
+}
+
+/// The global queue (`inject.rs`), shared by the model's workers and the threads outside.
+#[derive(Debug)]
+pub struct GlobalQueue(Inject);
+
+impl Default for GlobalQueue {
+    fn default() -> Self {
+        GlobalQueue::new()
+    }
+}
+
+impl GlobalQueue {
+    /// A new, empty queue.
+    pub fn new() -> GlobalQueue {
+        GlobalQueue(Inject::new())
+    }
+
+    /// Pushes a task with this id (as a spawn or wake from outside the workers does).
+    pub fn push(&self, id: usize) {
+        self.0.push(dummy_task(id));
+    }
+
+    /// The worker's look before it sleeps.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Takes a worker's share, as `Core::pop_global` does: `len / workers + 1` tasks, at most
+    /// `max`; the first to run, the rest into `dst`'s ring.
+    pub fn pop_share(&self, workers: usize, max: usize, dst: &LocalQueue) -> Option<QueuedTask> {
+        let share = (self.0.len() / workers + 1).min(max);
+        self.0.pop_n(share, |t| dst.local.push_back_or_overflow(t, &dst.inject)).map(QueuedTask)
+    }
+}
+
 impl StealQueue {
     /// Steals half into `dst`, returning one task to run.
     pub fn steal_into(&self, dst: &LocalQueue) -> Option<QueuedTask> {
@@ -278,6 +319,12 @@ impl Idle {
         self.0.transition_from_searching()
     }
 
+    /// Rule 1's check before parking: true if a worker that does not search would be let
+    /// search (`Idle::may_search`).
+    pub fn may_search(&self) -> bool {
+        self.0.may_search()
+    }
+
     /// Rule 3.
     pub fn worker_to_notify(&self) -> Option<usize> {
         self.0.worker_to_notify()
@@ -289,8 +336,8 @@ impl Idle {
     }
 
     /// Rule 5.
-    pub fn unpark_self(&self, worker: usize) -> bool {
-        self.0.unpark_self(worker)
+    pub fn unpark_self(&self, worker: usize, searching: bool) -> bool {
+        self.0.unpark_self(worker, searching)
     }
 
     /// Registered sleepers.

@@ -684,6 +684,11 @@ impl Core {
                 spin_loop();
             }
         }
+        self.sleep();
+    }
+
+    /// `park` after the spins: registers as a sleeper, re-checks, and sleeps if nothing came.
+    fn sleep(&self) {
         let searching = self.searching.replace(false);
         self.shared.idle.transition_worker_to_parked(self.index, searching);
         // `idle.rs` rule 4: registered and fenced; now re-check everything.
@@ -696,8 +701,10 @@ impl Core {
                 return;
             }
         }
-        // Rule 5.
-        if !self.shared.idle.unpark_self(self.index) {
+        // Rule 5. A searcher whose re-check found work searches on, so that taking the work
+        // hands off by rule 2: the work's notifiers saw it searching and woke nobody.
+        let resume = searching && !slept;
+        if !self.shared.idle.unpark_self(self.index, resume) || resume {
             self.searching.set(true);
         }
         if slept {
@@ -784,5 +791,32 @@ mod tests {
         // Two searchers: worker 1 would be refused; they take worker 0's ring.
         assert!(!core.has_work());
         drop(locals[0].pop());
+    }
+
+    /// Review of the idle protocol: worker 0 sleeps, worker 1 searches, and two tasks come from
+    /// outside; their notifications see the searcher and wake nobody. Worker 1, which looked
+    /// before they came, then goes to sleep, finds them in its re-check and takes both (one to
+    /// run, one into its ring). It used to come back from that re-check as a non-searcher, so
+    /// taking them handed nothing off: worker 0 slept on while the second task waited for the
+    /// first's poll to return (loom model `searcher_finds_work_while_parking`).
+    #[test]
+    fn a_searcher_that_finds_work_as_it_parks_wakes_a_sleeper_for_the_rest() {
+        let (shared, mut locals) = Shared::new(2, crate::blocking::Pool::new("t".into(), 1, None));
+        let core = Core::new(1, shared.clone(), locals.remove(1));
+        shared.idle.transition_worker_to_parked(0, false);
+        assert!(shared.idle.try_transition_to_searching());
+        core.searching.set(true);
+        for _ in 0..2 {
+            let ptr = crate::task::core::new_task(async {}, NoSchedule, 1, None);
+            // SAFETY: the task's one reference.
+            shared.inject.push(unsafe { TaskRef::from_raw(ptr) });
+            shared.notify_parked();
+        }
+        assert_eq!(shared.idle.num_sleepers(), 1, "the searcher covers the tasks");
+        core.sleep();
+        let task = core.next_task(1).expect("the re-check found the tasks");
+        assert_eq!(core.local.len(), 1, "the second task waits in worker 1's ring");
+        core.run_task(task);
+        assert_eq!(shared.idle.num_sleepers(), 0, "worker 0 is woken to steal the second task");
     }
 }
