@@ -20,9 +20,10 @@
 //!    wake-up is lost.
 //! 5. A worker that wakes for another reason (timer, a pinned task, shutdown) takes itself out of
 //!    the list ([`Idle::unpark_self`]); if it is no longer there, a notifier took it out and it is
-//!    now a searcher. A searcher whose re-check found work (it did not sleep) goes back to
-//!    searching: the notifiers of that work saw it searching and woke nobody, so it must hand
-//!    off by rule 2 when it takes the work, or the rest waits until its poll returns.
+//!    now a searcher. A searcher whose re-check found work in the global queue (it did not
+//!    sleep) goes back to searching: the notifiers of that work saw it searching and woke
+//!    nobody, so it must hand off by rule 2 when it takes the work, or the rest waits until its
+//!    poll returns.
 
 use crate::loom::{AtomicUsize, Mutex, Ordering::*, fence};
 

@@ -701,9 +701,11 @@ impl Core {
                 return;
             }
         }
-        // Rule 5. A searcher whose re-check found work searches on, so that taking the work
-        // hands off by rule 2: the work's notifiers saw it searching and woke nobody.
-        let resume = searching && !slept;
+        // Rule 5. A searcher whose re-check found work in the global queue searches on, so that
+        // taking it hands off by rule 2: that work's notifiers saw it searching and woke nobody.
+        // (Work in a peer's ring was pushed by a busy worker; resuming for it too made fork-join
+        // slower and less even: `docs/design/scheduler.md`, section 5, rule 5.)
+        let resume = searching && !slept && !self.shared.inject.is_empty();
         if !self.shared.idle.unpark_self(self.index, resume) || resume {
             self.searching.set(true);
         }
