@@ -715,8 +715,8 @@ impl<T, S> PushFuture<'_, T, S> {
     }
 
     fn finish(&mut self, result: Result<Push, SendError<T>>) -> Result<Push, SendError<T>> {
-        // Completed without waiting this time; if we had been queued, leave the queue.
-        self.mailbox.waiters.cancel_quietly(self.mailbox.tx.state(), self.ticket.take());
+        // Completed without its turn: leave the queue, or pass on the wake-up it had.
+        self.mailbox.waiters.cancel(self.mailbox.tx.state(), self.ticket.take());
         result
     }
 }

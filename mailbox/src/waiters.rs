@@ -165,19 +165,11 @@ impl Waiters {
         }
     }
 
-    /// A producer that held a ticket finished without waiting for its turn (it pushed past
-    /// the bound): leave the queue, or give up the room it was woken for.
-    pub(crate) fn cancel_quietly(&self, state: &TailState, entry: Option<u64>) {
-        let Some(id) = entry else { return };
-        if let Some(list) = self.list.lock().as_mut()
-            && !self.dequeue(state, list, id)
-        {
-            list.woken -= 1;
-            Self::settle(state, list);
-        }
-    }
-
-    /// A waiting producer gives up. If it had been woken, its wake-up goes to the next waiter.
+    /// A waiting producer gives up, or ends its wait another way (it pushed past the bound). If
+    /// it had been woken, its wake-up goes to the next waiter: the first in line may have tried
+    /// and found no room only because of the slot kept for this one (at capacity 1, every
+    /// slot), and nothing else may wake it (a consumer that went idle meanwhile, with the word
+    /// unchanged by that registration, has already looked at the queue).
     pub(crate) fn cancel(&self, state: &TailState, entry: Option<u64>) {
         let Some(id) = entry else { return };
         let mut guard = self.list.lock();
