@@ -24,8 +24,9 @@
 //! waiter, or the first in the queue leaving a slot for each woken one, takes room past the
 //! gate. A woken waiter that still finds no room (a push past the bound took it) goes back into
 //! the queue at the place its ticket gives it (tickets are issued in arrival order), so waking
-//! order is FIFO; a woken waiter that is dropped passes the wake-up on. Closing wakes everyone;
-//! their retries find the mailbox closed and hand their messages back.
+//! order is FIFO; a woken waiter that is dropped, or pushes past the bound instead, passes the
+//! wake-up on. Closing wakes everyone; their retries find the mailbox closed and hand their
+//! messages back.
 //!
 //! A queued waiter that may not take room does not try: a pop that missed its registration
 //! made room that a woken waiter, or the first in the queue (which tries), is there to take, and
