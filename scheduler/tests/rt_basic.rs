@@ -8,7 +8,9 @@ use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use actor12_scheduler::{Handle, Runtime, current_worker, spawn, spawn_pinned, yield_now};
+use actor12_scheduler::{
+    Handle, JoinError, Runtime, current_worker, spawn, spawn_pinned, yield_now,
+};
 
 mod support;
 use support::{DropCount, rt};
@@ -58,6 +60,29 @@ fn a_panicking_task_gives_a_join_error_and_the_worker_goes_on() {
     assert_eq!(rt.block_on(good).unwrap(), 7);
     // The single worker survived and still runs new tasks.
     assert_eq!(rt.block_on(rt.spawn(async { current_worker() })).unwrap(), Some(0));
+}
+
+#[test]
+fn a_join_error_shows_the_panic_message() {
+    let rt = rt(1);
+    let text = |e: JoinError| (e.to_string(), format!("{e:?}"));
+    let literal = rt.block_on(rt.spawn(async { panic!("on purpose") })).unwrap_err();
+    assert_eq!(
+        text(literal),
+        (
+            "task panicked with message \"on purpose\"".into(),
+            "JoinError::Panic(\"on purpose\")".into()
+        )
+    );
+    let formatted = rt.block_on(rt.spawn(async { panic!("on purpose {}", 2) })).unwrap_err();
+    assert_eq!(text(formatted).0, "task panicked with message \"on purpose 2\"");
+    // A payload that is not a string has no text to show; it is still there to resume.
+    let other = rt.block_on(rt.spawn(async { std::panic::panic_any(7u32) })).unwrap_err();
+    assert_eq!(text(other), ("task panicked".into(), "JoinError::Panic(..)".into()));
+    let aborted = rt.spawn(std::future::pending::<()>());
+    aborted.abort();
+    let cancelled = rt.block_on(aborted).unwrap_err();
+    assert_eq!(text(cancelled), ("task was cancelled".into(), "JoinError::Cancelled".into()));
 }
 
 /// Returns 5 at once, and panics when dropped after that.

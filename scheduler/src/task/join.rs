@@ -1,5 +1,6 @@
 //! `JoinHandle` and `JoinError`: the spawner's side of a task.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -118,7 +119,8 @@ impl<T> fmt::Debug for JoinHandle<T> {
 
 enum Repr {
     Cancelled,
-    Panic(SyncPanic),
+    /// The payload, and its text if it is a string.
+    Panic(SyncPanic, Option<Cow<'static, str>>),
 }
 
 /// A panic payload that makes `JoinError` `Sync`: the payload (`dyn Any + Send`, not `Sync`) is
@@ -140,7 +142,14 @@ impl JoinError {
     }
 
     pub(crate) fn panic(payload: Panic) -> JoinError {
-        JoinError { repr: Repr::Panic(SyncPanic(payload)) }
+        // Read now, while the payload is ours: `Display` and `Debug` show it, and the payload
+        // itself is never reached through a shared reference (`SyncPanic`).
+        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            Some(Cow::Borrowed(*s))
+        } else {
+            payload.downcast_ref::<String>().map(|s| Cow::Owned(s.clone()))
+        };
+        JoinError { repr: Repr::Panic(SyncPanic(payload), message) }
     }
 
     /// True if the task was cancelled.
@@ -167,7 +176,7 @@ impl JoinError {
     /// assert!(err.is_panic());
     /// ```
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic(_))
+        matches!(self.repr, Repr::Panic(..))
     }
 
     /// The panic payload, to resume it with `std::panic::resume_unwind`.
@@ -185,26 +194,40 @@ impl JoinError {
     /// ```
     pub fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
         match self.repr {
-            Repr::Panic(p) => p.0,
+            Repr::Panic(p, _) => p.0,
             Repr::Cancelled => panic!("`JoinError::into_panic` called on a cancelled task"),
         }
     }
 }
 
+/// `JoinError::Panic("the message")` for a panic whose payload is a string (`panic!` with a
+/// message), else `JoinError::Panic(..)`, as `unwrap()` on a join shows it.
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => f.write_str("JoinError::Cancelled"),
-            Repr::Panic(_) => f.write_str("JoinError::Panic(..)"),
+            Repr::Panic(_, Some(message)) => write!(f, "JoinError::Panic({message:?})"),
+            Repr::Panic(_, None) => f.write_str("JoinError::Panic(..)"),
         }
     }
 }
 
+/// `task panicked with message "..."` when the payload is a string, else `task panicked`;
+/// `task was cancelled`.
+///
+/// # Examples
+///
+/// ```
+/// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+/// let err = rt.block_on(rt.spawn(async { panic!("boom {}", 7) })).unwrap_err();
+/// assert_eq!(err.to_string(), "task panicked with message \"boom 7\"");
+/// ```
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => f.write_str("task was cancelled"),
-            Repr::Panic(_) => f.write_str("task panicked"),
+            Repr::Panic(_, Some(message)) => write!(f, "task panicked with message {message:?}"),
+            Repr::Panic(_, None) => f.write_str("task panicked"),
         }
     }
 }
