@@ -282,3 +282,132 @@ fn a_new_push_does_not_take_the_room_of_a_waiting_producer() {
         assert_eq!(got, if b_got_in { vec![0, 1, 2] } else { vec![0, 1] });
     });
 }
+
+/// A waker that unparks a loom thread: a thread waiting on it is blocked, not spinning, so a
+/// model with several waiting threads stays within loom's branch limit at two preemptions, and a
+/// lost wake-up shows as a deadlock.
+struct Unpark {
+    woken: AtomicBool,
+    thread: thread::Thread,
+}
+
+impl std::task::Wake for Unpark {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.woken.store(true, SeqCst);
+        self.thread.unpark();
+    }
+}
+
+impl Unpark {
+    fn current() -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Unpark { woken: AtomicBool::new(false), thread: thread::current() })
+    }
+
+    /// Blocks until woken. Waited on with loads and cleared with a store before whatever may
+    /// wake it (as in `block_on`): loom's `swap` here returned `false` after the waker's store
+    /// of `true`, and a model deadlocked on correct code (an RMW racing a store can read a value
+    /// it may not: tokio-rs/loom#254, open).
+    fn wait(&self) {
+        while !self.woken.load(SeqCst) {
+            thread::park();
+        }
+    }
+
+    fn clear(&self) {
+        self.woken.store(false, SeqCst);
+    }
+}
+
+/// Polls `fut` to completion, blocking between polls until its waker is woken.
+fn park_on<F: std::future::Future + Unpin>(mut fut: F) -> F::Output {
+    let unpark = Unpark::current();
+    let waker = std::task::Waker::from(unpark.clone());
+    loop {
+        unpark.clear();
+        let mut cx = std::task::Context::from_waker(&waker);
+        if let std::task::Poll::Ready(out) = std::pin::Pin::new(&mut fut).poll(&mut cx) {
+            return out;
+        }
+        unpark.wait();
+    }
+}
+
+/// A full one-slot mailbox with two producers: B queued first, then woken by the consumer's
+/// pop, ends its wait by pushing past the bound (`PushFuture::push_past_bound`, as an actor
+/// that finds itself waiting on its own mailbox does); A starts pushing once B is queued and,
+/// being first in line while B counts as woken, finds no room at capacity 1 (the slot is kept
+/// for B). The consumer pops as an actor does and parks whenever it goes idle, and may go idle
+/// before A registers, so nothing but B's going away can wake A: B must pass its wake-up on.
+/// With B leaving the queue quietly instead, A waited for ever (loom reports a deadlock at two
+/// preemptions), which a real-thread stress test had hit once.
+///
+/// A is spawned first, so that when the consumer parks loom runs A before B without spending a
+/// preemption: the deadlock takes two (the consumer's after waking B, B's between its push and
+/// its leaving the queue), within the bound CI explores.
+#[test]
+fn a_woken_waiter_that_pushes_past_the_bound_passes_the_wake_up_on() {
+    loom::model(|| {
+        let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
+        // The consumer (this thread) is scheduled by this push.
+        assert_eq!(mailbox.try_push(0).unwrap(), Push::Schedule);
+        let consumer = Unpark::current();
+        let a_may_push = Arc::new(AtomicBool::new(false));
+        let a = {
+            let (mailbox, consumer, a_may_push) =
+                (mailbox.clone(), consumer.clone(), a_may_push.clone());
+            thread::spawn(move || {
+                while !a_may_push.load(SeqCst) {
+                    thread::park();
+                }
+                if park_on(mailbox.push(1)).unwrap() == Push::Schedule {
+                    std::task::Wake::wake(consumer);
+                }
+            })
+        };
+        let b_queued = Unpark::current();
+        let b = {
+            let (mailbox, consumer, b_queued) =
+                (mailbox.clone(), consumer.clone(), b_queued.clone());
+            thread::spawn(move || {
+                let me = Unpark::current();
+                let waker = std::task::Waker::from(me.clone());
+                let mut push = mailbox.push(2);
+                let mut cx = std::task::Context::from_waker(&waker);
+                let first = std::future::Future::poll(std::pin::Pin::new(&mut push), &mut cx);
+                assert!(first.is_pending(), "the mailbox is full until the consumer pops");
+                std::task::Wake::wake(b_queued);
+                me.wait();
+                if push.push_past_bound().unwrap() == Push::Schedule {
+                    std::task::Wake::wake(consumer);
+                }
+            })
+        };
+        // B's ticket comes before A's.
+        b_queued.wait();
+        a_may_push.store(true, SeqCst);
+        a.thread().unpark();
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            // SAFETY: this thread is the only consumer, and runs only while scheduled.
+            match unsafe { mailbox.pop_lazy() } {
+                Pop::User(v) => got.push(v),
+                Pop::Empty | Pop::Busy => {
+                    // Only a push that finds the mailbox idle wakes the consumer, and only
+                    // after the transition below.
+                    consumer.clear();
+                    // SAFETY: as above.
+                    if unsafe { Mailbox::try_idle(&*mailbox) } {
+                        consumer.wait();
+                    } else {
+                        thread::yield_now();
+                    }
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        a.join().unwrap();
+        b.join().unwrap();
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 2]);
+    });
+}
