@@ -8,7 +8,7 @@
 //! ```
 
 #[cfg(actor12_loom)]
-pub use support::{Tracked, block_on};
+pub use support::{Tracked, Unpark, block_on, park_on};
 
 #[cfg(actor12_loom)]
 mod support {
@@ -45,6 +45,58 @@ mod support {
             while !flag.0.load(SeqCst) {
                 loom::thread::yield_now();
             }
+        }
+    }
+
+    /// A waker that unparks a loom thread. A thread that waits on it is blocked, not spinning as
+    /// in [`block_on`], so a model where three threads wait stays within loom's branch limit at
+    /// two preemptions, and a lost wake-up shows as loom's "deadlock".
+    #[derive(Debug)]
+    pub struct Unpark {
+        woken: AtomicBool,
+        thread: loom::thread::Thread,
+    }
+
+    impl Wake for Unpark {
+        fn wake(self: StdArc<Self>) {
+            self.woken.store(true, SeqCst);
+            self.thread.unpark();
+        }
+    }
+
+    impl Unpark {
+        /// A waker for the calling thread, not yet woken.
+        pub fn current() -> StdArc<Self> {
+            StdArc::new(Unpark { woken: AtomicBool::new(false), thread: loom::thread::current() })
+        }
+
+        /// Blocks until woken. Waited on with loads, and cleared by [`clear`](Self::clear)
+        /// before whatever may wake it is started: with a `swap(false)` here, loom 0.7.2 read
+        /// `false` after the waker's store of `true` and a model deadlocked on correct code (an
+        /// RMW racing a store can read a value it may not: tokio-rs/loom#254, open).
+        pub fn wait(&self) {
+            while !self.woken.load(SeqCst) {
+                loom::thread::park();
+            }
+        }
+
+        /// Forgets an earlier wake-up.
+        pub fn clear(&self) {
+            self.woken.store(false, SeqCst);
+        }
+    }
+
+    /// Polls `fut` to completion, blocked between polls until its waker is woken: as
+    /// [`block_on`], but parking instead of spinning (see [`Unpark`]).
+    pub fn park_on<F: Future + Unpin>(mut fut: F) -> F::Output {
+        let unpark = Unpark::current();
+        let waker = Waker::from(unpark.clone());
+        loop {
+            unpark.clear();
+            if let Poll::Ready(out) = Pin::new(&mut fut).poll(&mut Context::from_waker(&waker)) {
+                return out;
+            }
+            unpark.wait();
         }
     }
 

@@ -2,7 +2,7 @@
 //! the producer's retry or wake it; otherwise the producer waits forever (loom reports it).
 #![cfg(actor12_loom)]
 
-use actor12_loom_tests::block_on;
+use actor12_loom_tests::{Unpark, block_on, park_on};
 use actor12_mailbox::{Mailbox, Pop, Push};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
@@ -95,9 +95,9 @@ fn waiter_versus_lazy_pop_then_park() {
 
 /// As above with two producers waiting. Only the first in the queue, or a woken one, tries to
 /// take room (admission is in arrival order); the other must still be woken once there is room
-/// for it, though the consumer parks between the two. Explored with at most one preemption:
-/// with three threads spinning (two `block_on`s and the parked consumer), two preemptions
-/// exceed loom's branch limit on the spins alone, before as after the admission gate.
+/// for it, though the consumer parks between the two. Every thread here waits by parking
+/// (`park_on`, `Unpark`): with three threads spinning in `block_on`s and the parked consumer,
+/// two preemptions exceeded loom's branch limit on the spins alone, and the model ran with one.
 #[test]
 fn two_waiters_versus_lazy_pop_then_park() {
     waiters_versus_lazy_pop_then_park(2, false);
@@ -105,23 +105,20 @@ fn two_waiters_versus_lazy_pop_then_park() {
 
 /// `producers` producers wait for room in a full one-slot mailbox while its consumer pops as an
 /// actor does and parks whenever it goes idle; with `past_bound`, the consumer pushes a message
-/// of its own past the bound after its first pop.
+/// of its own past the bound after its first pop. A lost wake-up leaves the consumer and a
+/// producer parked for good: loom reports a deadlock.
 fn waiters_versus_lazy_pop_then_park(producers: u32, past_bound: bool) {
-    let mut model = loom::model::Builder::new();
-    if producers > 1 {
-        model.preemption_bound = Some(1);
-    }
-    model.check(move || {
+    loom::model(move || {
         let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
         // The consumer (this thread) is scheduled by this push.
         assert_eq!(mailbox.try_push(0).unwrap(), Push::Schedule);
-        let scheduled = Arc::new(AtomicBool::new(false));
+        let consumer = Unpark::current();
         let threads: Vec<_> = (1..=producers)
             .map(|i| {
-                let (mailbox, scheduled) = (mailbox.clone(), scheduled.clone());
+                let (mailbox, consumer) = (mailbox.clone(), consumer.clone());
                 thread::spawn(move || {
-                    if block_on(mailbox.push(i)).unwrap() == Push::Schedule {
-                        scheduled.store(true, SeqCst);
+                    if park_on(mailbox.push(i)).unwrap() == Push::Schedule {
+                        std::task::Wake::wake(consumer);
                     }
                 })
             })
@@ -139,14 +136,17 @@ fn waiters_versus_lazy_pop_then_park(producers: u32, past_bound: bool) {
                     }
                     got.push(v);
                 }
-                // SAFETY: as above.
-                Pop::Empty | Pop::Busy if unsafe { Mailbox::try_idle(&*mailbox) } => {
-                    while !scheduled.load(SeqCst) {
+                Pop::Empty | Pop::Busy => {
+                    // Only a push that finds the mailbox idle wakes the consumer, and only
+                    // after the transition below.
+                    consumer.clear();
+                    // SAFETY: as above.
+                    if unsafe { Mailbox::try_idle(&*mailbox) } {
+                        consumer.wait();
+                    } else {
                         thread::yield_now();
                     }
-                    scheduled.store(false, SeqCst);
                 }
-                Pop::Empty | Pop::Busy => thread::yield_now(),
                 other => panic!("unexpected {other:?}"),
             }
         }
@@ -281,55 +281,6 @@ fn a_new_push_does_not_take_the_room_of_a_waiting_producer() {
         }
         assert_eq!(got, if b_got_in { vec![0, 1, 2] } else { vec![0, 1] });
     });
-}
-
-/// A waker that unparks a loom thread: a thread waiting on it is blocked, not spinning, so a
-/// model with several waiting threads stays within loom's branch limit at two preemptions, and a
-/// lost wake-up shows as a deadlock.
-struct Unpark {
-    woken: AtomicBool,
-    thread: thread::Thread,
-}
-
-impl std::task::Wake for Unpark {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.woken.store(true, SeqCst);
-        self.thread.unpark();
-    }
-}
-
-impl Unpark {
-    fn current() -> std::sync::Arc<Self> {
-        std::sync::Arc::new(Unpark { woken: AtomicBool::new(false), thread: thread::current() })
-    }
-
-    /// Blocks until woken. Waited on with loads and cleared with a store before whatever may
-    /// wake it (as in `block_on`): loom's `swap` here returned `false` after the waker's store
-    /// of `true`, and a model deadlocked on correct code (an RMW racing a store can read a value
-    /// it may not: tokio-rs/loom#254, open).
-    fn wait(&self) {
-        while !self.woken.load(SeqCst) {
-            thread::park();
-        }
-    }
-
-    fn clear(&self) {
-        self.woken.store(false, SeqCst);
-    }
-}
-
-/// Polls `fut` to completion, blocking between polls until its waker is woken.
-fn park_on<F: std::future::Future + Unpin>(mut fut: F) -> F::Output {
-    let unpark = Unpark::current();
-    let waker = std::task::Waker::from(unpark.clone());
-    loop {
-        unpark.clear();
-        let mut cx = std::task::Context::from_waker(&waker);
-        if let std::task::Poll::Ready(out) = std::pin::Pin::new(&mut fut).poll(&mut cx) {
-            return out;
-        }
-        unpark.wait();
-    }
 }
 
 /// A full one-slot mailbox with two producers: B queued first, then woken by the consumer's
