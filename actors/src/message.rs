@@ -1168,7 +1168,8 @@ impl<A: Actor> Link<A> {
     /// reply. [`MessageError::Timeout`] if it passes in either; a message that could not be
     /// delivered in time is dropped, never handled. The deadline runs from the future's first
     /// poll, not from this call (as for any `async fn`). It allocates as
-    /// [`MessageHandle::timeout`]'s does: nothing on a worker, one timer elsewhere.
+    /// [`MessageHandle::timeout`]'s does: nothing on a worker, one timer elsewhere (and a
+    /// second one before it, for the delivery, if the mailbox is full and it waits for room).
     ///
     /// # Examples
     ///
