@@ -117,6 +117,15 @@ pub trait Actor: Sized + Send + 'static {
     /// with `ctx.token.cancelled()` and return `Break` with its reason), or the actor does not
     /// stop when it is cancelled, nor when its last link is dropped.
     ///
+    /// The runtime calls `cycle` again as soon as it returns `Continue`, in the same turn on the
+    /// worker: the actor's turn ends when a cycle waits (a receive with nothing queued, a
+    /// timer, a reply) or, with messages always queued, after a batch of them. A cycle that
+    /// never waits (it always has work from a source of its own, and takes no message) holds
+    /// its worker until the actor stops, as a future that is never pending does in any
+    /// runtime: call [`actor12::rt::yield_now`](crate::rt::yield_now)`().await` in it now and
+    /// then (every few dozen units of work) to let the other actors and tasks on the worker
+    /// run.
+    ///
     /// # Examples
     ///
     /// An own loop, the first of the cancel and the next message. The call to the actor's

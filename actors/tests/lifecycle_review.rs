@@ -403,3 +403,50 @@ fn process_all_handles_what_was_queued_when_tick_breaks() {
     let waiting = link.clone();
     assert!(resolves_within(async move { waiting.wait().await }).is_some(), "it did not stop");
 }
+
+// ---------------------------------------------------------------------------------------------
+// A `cycle` that never waits holds its worker (the `cycle` docs): one that always has work
+// yields now and then with `actor12::rt::yield_now()`, and the other actors on its worker run.
+
+/// Watches its token, as `cycle`'s docs ask, and otherwise always has work, one unit a cycle;
+/// yields every 64 units, as the docs tell such a cycle to.
+struct Spinner {
+    spins: Arc<AtomicUsize>,
+}
+actor!(Spinner, spec = Arc<AtomicUsize>, cancel = (), init = |ctx| Spinner { spins: ctx.spec },
+extra = {
+    async fn cycle(&mut self, ctx: &mut ActorContext<Self>) -> ControlFlow<CancelReason<()>, ()> {
+        if let Some(reason) = ctx.token.reason() {
+            return ControlFlow::Break(reason);
+        }
+        if self.spins.fetch_add(1, SeqCst) % 64 == 63 {
+            actor12::rt::yield_now().await;
+        }
+        ControlFlow::Continue(())
+    }
+});
+
+struct Bystander;
+actor!(Bystander, spec = (), cancel = (), init = |_ctx| Bystander);
+ping!(Bystander);
+
+#[test]
+fn an_always_ready_cycle_that_yields_leaves_its_worker_to_the_others() {
+    let rt = runtime(1);
+    let spins = Arc::new(AtomicUsize::new(0));
+    let (spinner, other) = rt.block_on(async {
+        (actor12::spawn::<Spinner>(spins.clone()), actor12::spawn::<Bystander>(()))
+    });
+    // The spinner is spinning (it has yielded at least once) before the ask is sent.
+    let start = std::time::Instant::now();
+    while spins.load(SeqCst) < 128 {
+        assert!(start.elapsed() < HANG, "the spinner never ran");
+        std::thread::yield_now();
+    }
+    let asking = other.clone();
+    let answer = resolves_within(async move { asking.ask_dyn(Ping).await });
+    spinner.cancel(());
+    assert!(matches!(answer, Some(Ok(()))), "the spinning actor starved the other one");
+    let waiting = spinner.clone();
+    assert!(resolves_within(async move { waiting.wait().await }).is_some(), "it did not stop");
+}
