@@ -30,6 +30,9 @@ use crate::loom::{AtomicUsize, Mutex, Ordering::*, fence};
 const SEARCH_MASK: usize = 0xffff;
 const UNPARK_ONE: usize = 1 << 16;
 
+/// The most workers a runtime may have: the searching count must fit below [`SEARCH_MASK`].
+pub(crate) const MAX_WORKERS: usize = SEARCH_MASK - 1;
+
 pub(crate) struct Idle {
     state: AtomicUsize,
     sleepers: Mutex<Vec<usize>>,
@@ -48,7 +51,7 @@ impl std::fmt::Debug for Idle {
 
 impl Idle {
     pub(crate) fn new(num_workers: usize) -> Idle {
-        assert!(num_workers < SEARCH_MASK);
+        assert!(num_workers <= MAX_WORKERS);
         Idle {
             state: AtomicUsize::new(num_workers * UNPARK_ONE),
             sleepers: Mutex::new(Vec::with_capacity(num_workers)),

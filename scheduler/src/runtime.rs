@@ -107,13 +107,15 @@ impl Builder {
         self
     }
 
-    /// Number of worker threads (default: one per core).
+    /// Number of worker threads (default: one per core, at most 65,534).
     ///
     /// # Panics
     ///
-    /// If `n` is zero.
+    /// If `n` is zero, or above 65,534 (the most the scheduler counts).
     pub fn worker_threads(&mut self, n: usize) -> &mut Builder {
         assert!(n > 0, "a runtime needs at least one worker thread");
+        let max = crate::idle::MAX_WORKERS;
+        assert!(n <= max, "a runtime has at most {max} worker threads ({n} asked for)");
         self.workers = Some(n);
         self
     }
@@ -151,7 +153,8 @@ impl Builder {
     pub fn build(&self) -> io::Result<Runtime> {
         let workers = self
             .workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .min(crate::idle::MAX_WORKERS);
         // Blocking threads start on demand, mostly from workers, with the affinity of the
         // thread that starts them: with pinned workers, they get this thread's mask back first,
         // or they would share the core of the worker that started them.
