@@ -132,7 +132,8 @@ impl Builder {
         self
     }
 
-    /// Prefix of the worker threads' names (`{name}-{index}`).
+    /// Prefix of the worker threads' names (`{name}-{index}`). A name with a NUL byte makes
+    /// [`build`](Self::build) fail.
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
         self.name = name.into();
         self
@@ -150,7 +151,18 @@ impl Builder {
     }
 
     /// Starts the runtime.
+    ///
+    /// # Errors
+    ///
+    /// If a thread cannot be started, or (`InvalidInput`) the
+    /// [`thread_name`](Self::thread_name) has a NUL byte, which no thread name may have.
     pub fn build(&self) -> io::Result<Runtime> {
+        // Checked before anything starts: `std::thread::Builder::spawn` panics on such a name,
+        // which escaped `build` and leaked the runtime's shared state.
+        if self.name.contains('\0') {
+            let msg = "a runtime's thread name may not contain a NUL byte";
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+        }
         let workers = self
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

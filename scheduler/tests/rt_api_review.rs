@@ -235,3 +235,12 @@ fn too_many_workers_are_refused_with_the_limit() {
         assert!(msg.contains("at most 65534 worker threads"), "{msg}");
     }
 }
+
+/// A thread name with a NUL byte cannot name a thread: `build` returns an `InvalidInput` error.
+/// It used to panic inside `std::thread::Builder::spawn` ("thread name may not contain interior
+/// null bytes"), out of a `build` that returns `io::Result`, leaking the runtime's state.
+#[test]
+fn a_thread_name_with_a_nul_byte_is_an_error() {
+    let err = Runtime::builder().worker_threads(1).thread_name("bad\0name").build().unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}
