@@ -21,8 +21,9 @@ thread_local! {
 #[inline(always)]
 pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
     let ptr = CORE.get();
-    // SAFETY: `CORE` is set only by `set_core` for the duration of the worker's run loop, which
-    // keeps the `Core` alive and on this thread; `f` runs now, on this thread.
+    // SAFETY: `CORE` is set only by `set_core` for the duration of the worker's run loop (and
+    // set back by `HiddenCore` within it), which keeps the `Core` alive and on this thread; `f`
+    // runs now, on this thread.
     f(unsafe { ptr.as_ref() })
 }
 
@@ -39,6 +40,25 @@ pub(crate) struct CoreGuard(());
 impl Drop for CoreGuard {
     fn drop(&mut self) {
         CORE.with(|c| c.set(std::ptr::null()));
+    }
+}
+
+/// Hides this thread's worker, if it is one, until the guard drops (which restores it): for a
+/// runtime shut down on a worker of *another* runtime, whose tasks' destructors must find the
+/// runtime being shut down (entered), not the worker's.
+pub(crate) fn hide_core() -> HiddenCore {
+    HiddenCore(CORE.replace(std::ptr::null()))
+}
+
+/// Restores the worker [`hide_core`] hid.
+#[derive(Debug)]
+pub(crate) struct HiddenCore(*const Core);
+
+impl Drop for HiddenCore {
+    fn drop(&mut self) {
+        // The worker's loop is still below us on this thread's stack (`with_core`'s rule): the
+        // guard lives in a call that loop made.
+        CORE.with(|c| c.set(self.0));
     }
 }
 

@@ -413,7 +413,10 @@ fn shut_down(
     shared.begin_shutdown();
     let all_exited = shared.wait_workers(deadline);
     // The tasks' destructors run inside this runtime, as those the workers drop do: a task
-    // they spawn is cancelled at once instead of starting on another (the default) runtime.
+    // they spawn is cancelled at once instead of starting on another (the default) runtime, or
+    // on the runtime whose worker this is (a runtime dropped in another's task), which comes
+    // first otherwise.
+    let _hidden = crate::context::hide_core();
     let _enter = crate::context::enter(Handle { shared: shared.clone() });
     shared.owned.close_and_shutdown_all();
     shared.inject.close();

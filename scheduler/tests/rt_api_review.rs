@@ -244,3 +244,50 @@ fn a_thread_name_with_a_nul_byte_is_an_error() {
     let err = Runtime::builder().worker_threads(1).thread_name("bad\0name").build().unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }
+
+/// Tells, when dropped, how many workers the current runtime has, and spawns a task that waits
+/// for ever (the spawn must be cancelled, as the runtime shuts down) holding `spawned`.
+struct SpawnsWhenDropped {
+    workers_here: mpsc::Sender<Option<usize>>,
+    spawned: mpsc::Sender<()>,
+}
+
+impl Drop for SpawnsWhenDropped {
+    fn drop(&mut self) {
+        let _ = self.workers_here.send(Handle::try_current().map(|h| h.num_workers()));
+        let spawned = self.spawned.clone();
+        drop(spawn(async move {
+            let _spawned = spawned;
+            std::future::pending::<()>().await
+        }));
+    }
+}
+
+/// A runtime dropped in a task of *another* runtime cancels its tasks inside itself, as it does
+/// from a plain thread: their destructors see it as the current runtime, and a task they spawn
+/// is cancelled at once. On the other runtime's worker, they saw that runtime instead, and a
+/// task they spawned started there and lived on (here: waited for ever, never dropped).
+#[test]
+fn a_runtime_dropped_on_another_runtimes_worker_keeps_its_destructors_spawns() {
+    let outer = rt(1);
+    let inner = rt(2);
+    let (polled_tx, polled) = mpsc::channel();
+    let (workers_tx, workers_here) = mpsc::channel();
+    let (spawned_tx, spawned) = mpsc::channel::<()>();
+    let guard = SpawnsWhenDropped { workers_here: workers_tx, spawned: spawned_tx };
+    let _join = inner.spawn(async move {
+        let _guard = guard;
+        polled_tx.send(()).unwrap();
+        std::future::pending::<()>().await;
+    });
+    // Polled once: it is now in the task list, which the shutdown cancels.
+    polled.recv().unwrap();
+    outer.block_on(outer.spawn(async move { drop(inner) })).unwrap();
+    assert_eq!(workers_here.recv().unwrap(), Some(2), "the destructor ran in another runtime");
+    // The spawn was cancelled at once, on the dropping thread: every sender is gone.
+    assert_eq!(
+        spawned.try_recv(),
+        Err(mpsc::TryRecvError::Disconnected),
+        "the destructor's task was not cancelled"
+    );
+}
