@@ -132,8 +132,9 @@ impl Builder {
         self
     }
 
-    /// Prefix of the worker threads' names (`{name}-{index}`). A name with a NUL byte makes
-    /// [`build`](Self::build) fail.
+    /// Prefix of the runtime's thread names (default `actor12-worker`): workers are
+    /// `{name}-{index}`, blocking-pool threads `{name}-blocking-{n}`. A name with a NUL byte
+    /// makes [`build`](Self::build) fail.
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
         self.name = name.into();
         self

@@ -291,3 +291,27 @@ fn a_runtime_dropped_on_another_runtimes_worker_keeps_its_destructors_spawns() {
         "the destructor's task was not cancelled"
     );
 }
+
+/// `abort` on blocking closures: one still queued (the pool's one thread is busy) never runs
+/// and reports cancelled; one already running runs to its end and gives its output (the abort
+/// came too late to stop it, as for a task whose current poll returns `Ready`).
+#[test]
+fn abort_of_blocking_closures_queued_and_running() {
+    let rt = Runtime::builder().worker_threads(1).max_blocking_threads(1).build().unwrap();
+    let (release, held) = mpsc::channel::<()>();
+    let (started_tx, started) = mpsc::channel();
+    let running = rt.handle().spawn_blocking(move || {
+        started_tx.send(()).unwrap();
+        held.recv().unwrap();
+        7
+    });
+    started.recv().unwrap();
+    let (ran_tx, ran) = mpsc::channel::<()>();
+    let queued = rt.handle().spawn_blocking(move || ran_tx.send(()).unwrap());
+    queued.abort();
+    running.abort();
+    release.send(()).unwrap();
+    assert_eq!(rt.block_on(running).unwrap(), 7);
+    assert!(rt.block_on(queued).unwrap_err().is_cancelled());
+    assert!(ran.recv().is_err(), "the aborted closure ran");
+}
