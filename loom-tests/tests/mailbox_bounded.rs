@@ -125,37 +125,53 @@ fn waiters_versus_lazy_pop_then_park(producers: u32, past_bound: bool) {
             .collect();
         let own = producers + 1;
         let expected: Vec<u32> = (0..=producers).chain(past_bound.then_some(own)).collect();
-        let mut got = Vec::new();
-        while got.len() < expected.len() {
-            // SAFETY: this thread is the only consumer, and runs only while scheduled.
-            match unsafe { mailbox.pop_lazy() } {
-                Pop::User(v) => {
-                    if v == 0 && past_bound {
-                        let past = mailbox.push_past_bound(own);
-                        assert_eq!(past, Ok(Push::Queued), "the consumer is running");
-                    }
-                    got.push(v);
-                }
-                Pop::Empty | Pop::Busy => {
-                    // Only a push that finds the mailbox idle wakes the consumer, and only
-                    // after the transition below.
-                    consumer.clear();
-                    // SAFETY: as above.
-                    if unsafe { Mailbox::try_idle(&*mailbox) } {
-                        consumer.wait();
-                    } else {
-                        thread::yield_now();
-                    }
-                }
-                other => panic!("unexpected {other:?}"),
+        let mut got = consume_parking(&mailbox, &consumer, expected.len(), |v| {
+            if v == 0 && past_bound {
+                let past = mailbox.push_past_bound(own);
+                assert_eq!(past, Ok(Push::Queued), "the consumer is running");
             }
-        }
+        });
         for t in threads {
             t.join().unwrap();
         }
         got.sort_unstable();
         assert_eq!(got, expected);
     });
+}
+
+/// Pops `n` messages as an actor does, on the thread that was scheduled by the mailbox's first
+/// push: lazily, and parked whenever it goes idle until a push that schedules it wakes
+/// `consumer` (the models' producers do on `Push::Schedule`). `on_pop` sees each message as it
+/// is popped.
+fn consume_parking(
+    mailbox: &Mailbox<u32>,
+    consumer: &Unpark,
+    n: usize,
+    mut on_pop: impl FnMut(u32),
+) -> Vec<u32> {
+    let mut got = Vec::new();
+    while got.len() < n {
+        // SAFETY: this thread is the only consumer, and runs only while scheduled.
+        match unsafe { mailbox.pop_lazy() } {
+            Pop::User(v) => {
+                on_pop(v);
+                got.push(v);
+            }
+            Pop::Empty | Pop::Busy => {
+                // Only a push that finds the mailbox idle wakes the consumer, and only after the
+                // transition below.
+                consumer.clear();
+                // SAFETY: as above.
+                if unsafe { Mailbox::try_idle(mailbox) } {
+                    consumer.wait();
+                } else {
+                    thread::yield_now();
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    got
 }
 
 /// As `waiter_versus_lazy_pop_then_park`, with the consumer pushing past the bound after its
@@ -337,25 +353,7 @@ fn a_woken_waiter_that_pushes_past_the_bound_passes_the_wake_up_on() {
         b_queued.wait();
         a_may_push.store(true, SeqCst);
         a.thread().unpark();
-        let mut got = Vec::new();
-        while got.len() < 3 {
-            // SAFETY: this thread is the only consumer, and runs only while scheduled.
-            match unsafe { mailbox.pop_lazy() } {
-                Pop::User(v) => got.push(v),
-                Pop::Empty | Pop::Busy => {
-                    // Only a push that finds the mailbox idle wakes the consumer, and only
-                    // after the transition below.
-                    consumer.clear();
-                    // SAFETY: as above.
-                    if unsafe { Mailbox::try_idle(&*mailbox) } {
-                        consumer.wait();
-                    } else {
-                        thread::yield_now();
-                    }
-                }
-                other => panic!("unexpected {other:?}"),
-            }
-        }
+        let mut got = consume_parking(&mailbox, &consumer, 3, |_| {});
         a.join().unwrap();
         b.join().unwrap();
         got.sort_unstable();
