@@ -311,7 +311,8 @@ impl<T> Rx<T> {
     /// state word the producers contend on, so a consumer can spin on it without slowing them.
     pub(crate) fn next_is_ready(&self, tx: &Tx<T>, ahead: usize) -> bool {
         let block = if self.block.is_null() { tx.first.load(Acquire) } else { self.block };
-        let offset = (self.pos % LAP + ahead).min(BLOCK_CAP - 1);
+        // Saturating: any distance, however large, is capped at the block's last slot.
+        let offset = (self.pos % LAP).saturating_add(ahead).min(BLOCK_CAP - 1);
         // SAFETY: as in `pop`: the current block (or the first one) is live.
         !block.is_null() && unsafe { (*block).is_ready(offset) }
     }

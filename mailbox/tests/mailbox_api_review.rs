@@ -1,0 +1,218 @@
+//! The public API at its edges, as a user of the crate calls it: odd capacities, pushes after a
+//! close in every flavour, push futures dropped at each stage, values dropped exactly once
+//! (panicking destructors included), and the error types.
+
+mod support;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::task::Poll;
+
+use actor12_mailbox::{
+    BLOCK_CAPACITY, Item, Mailbox, Pop, Push, SendError, TryRecvError, TrySendError, bounded,
+    channel,
+};
+use support::{CountingWaker, Tracked, poll_once};
+
+/// Counts its drops; panics in the drop of the one marked.
+struct Bomb(Arc<AtomicUsize>, bool);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+        if self.1 {
+            panic!("a message's destructor panicked (expected by the test)");
+        }
+    }
+}
+
+#[test]
+fn a_zero_capacity_is_refused_by_the_channel_too() {
+    assert!(catch_unwind(|| bounded::<u8>(0)).is_err());
+    assert!(catch_unwind(|| Mailbox::<u8, u8>::bounded(0)).is_err());
+    assert_eq!(Mailbox::<u8>::bounded(1).capacity(), Some(1));
+}
+
+#[test]
+fn len_counts_pushes_past_the_bound_and_the_bound_holds_until_below_it() {
+    let mailbox: Mailbox<u32> = Mailbox::bounded(2);
+    let _ = mailbox.try_push(0).unwrap();
+    let _ = mailbox.try_push(1).unwrap();
+    for i in 2..5 {
+        let _ = mailbox.push_past_bound(i).unwrap();
+    }
+    assert_eq!((mailbox.len(), mailbox.capacity()), (5, Some(2)));
+    assert!(mailbox.try_push(9).unwrap_err().is_full());
+    for expect in 0..3 {
+        // SAFETY: the only consumer.
+        assert_eq!(unsafe { mailbox.pop() }, Pop::User(expect));
+        assert!(mailbox.try_push(9).unwrap_err().is_full(), "len {}", mailbox.len());
+    }
+    // SAFETY: the only consumer.
+    assert_eq!(unsafe { mailbox.pop() }, Pop::User(3));
+    assert_eq!(mailbox.len(), 1);
+    assert_eq!(mailbox.try_push(5), Ok(Push::Queued));
+    assert!(mailbox.try_push(9).unwrap_err().is_full());
+}
+
+#[test]
+fn every_push_after_close_hands_its_message_back() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mailbox: Mailbox<Tracked, Tracked> = Mailbox::bounded(1);
+    let _ = mailbox.try_push(Tracked::new(0, &drops)).unwrap();
+    let (_, waker) = CountingWaker::new();
+    let mut waiting = mailbox.push(Tracked::new(1, &drops));
+    assert!(poll_once(&mut waiting, &waker).is_pending());
+    let mut fresh = mailbox.push(Tracked::new(2, &drops));
+    let mut waiting_past = mailbox.push(Tracked::new(3, &drops));
+    assert!(poll_once(&mut waiting_past, &waker).is_pending());
+
+    assert_eq!(mailbox.close(), Push::Queued);
+    assert_eq!(mailbox.close(), Push::Queued, "closing twice");
+    assert!(mailbox.is_closed());
+
+    let back = |r: Poll<Result<Push, SendError<Tracked>>>| match r {
+        Poll::Ready(Err(SendError(t))) => t.id,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(back(poll_once(&mut waiting, &waker)), 1);
+    assert_eq!(back(poll_once(&mut fresh, &waker)), 2);
+    assert_eq!(waiting_past.push_past_bound().unwrap_err().0.id, 3);
+    assert_eq!(mailbox.try_push(Tracked::new(4, &drops)).unwrap_err().into_inner().id, 4);
+    assert_eq!(mailbox.push_past_bound(Tracked::new(5, &drops)).unwrap_err().0.id, 5);
+    assert_eq!(drops.load(SeqCst), 5, "each refused message dropped by its caller, once");
+    drop((waiting, fresh, waiting_past));
+    assert_eq!(drops.load(SeqCst), 5, "a completed push future drops nothing more");
+
+    // Signals still pass the closed user lane, until the consumer closes theirs.
+    assert_eq!(mailbox.push_system(Tracked::new(6, &drops)).map_err(drop), Ok(Push::Queued));
+    // SAFETY: the only consumer.
+    unsafe {
+        assert!(matches!(mailbox.pop(), Pop::System(t) if t.id == 6));
+        assert!(matches!(mailbox.pop(), Pop::User(t) if t.id == 0));
+        for _ in 0..3 {
+            assert!(matches!(mailbox.pop(), Pop::Closed));
+            assert!(!Mailbox::try_idle(&mailbox));
+        }
+        mailbox.close_system();
+        mailbox.close_system();
+    }
+    assert_eq!(mailbox.push_system(Tracked::new(7, &drops)).unwrap_err().0.id, 7);
+    assert_eq!(mailbox.len(), 0);
+    drop(mailbox);
+    assert_eq!(drops.load(SeqCst), 8);
+}
+
+#[test]
+fn a_push_future_dropped_at_any_stage_drops_its_message_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mailbox: Mailbox<Tracked> = Mailbox::bounded(1);
+    let (_, waker) = CountingWaker::new();
+    // Never polled.
+    drop(mailbox.push(Tracked::new(0, &drops)));
+    assert_eq!(drops.load(SeqCst), 1);
+    // Completed at once: the message is in the mailbox, not in the future.
+    let mut done = mailbox.push(Tracked::new(1, &drops));
+    assert!(matches!(poll_once(&mut done, &waker), Poll::Ready(Ok(Push::Schedule))));
+    drop(done);
+    assert_eq!(drops.load(SeqCst), 1);
+    // Queued for room.
+    let mut queued = mailbox.push(Tracked::new(2, &drops));
+    assert!(poll_once(&mut queued, &waker).is_pending());
+    drop(queued);
+    assert_eq!(drops.load(SeqCst), 2);
+    // Woken by a pop, then dropped: the room goes to the next push.
+    let mut woken = mailbox.push(Tracked::new(3, &drops));
+    assert!(poll_once(&mut woken, &waker).is_pending());
+    // SAFETY: the only consumer.
+    assert!(matches!(unsafe { mailbox.pop() }, Pop::User(t) if t.id == 1));
+    assert_eq!(drops.load(SeqCst), 3);
+    drop(woken);
+    assert_eq!(drops.load(SeqCst), 4);
+    assert_eq!(mailbox.try_push(Tracked::new(4, &drops)).map_err(drop), Ok(Push::Queued));
+    assert_eq!(mailbox.len(), 1);
+    drop(mailbox);
+    assert_eq!(drops.load(SeqCst), 5);
+}
+
+#[test]
+fn a_panicking_user_message_still_lets_the_signals_drop() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let mailbox: Mailbox<Bomb, Tracked> = Mailbox::unbounded();
+    for i in 0..BLOCK_CAPACITY + 2 {
+        let _ = mailbox.try_push(Bomb(dropped.clone(), i == 0)).unwrap();
+    }
+    for i in 0..3 {
+        let _ = mailbox.push_system(Tracked::new(i, &dropped)).unwrap();
+    }
+    // SAFETY: the only consumer; one signal popped, two left in its taken list.
+    assert!(matches!(unsafe { mailbox.pop() }, Pop::System(_)));
+    let _ = mailbox.push_system(Tracked::new(3, &dropped)).unwrap();
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(mailbox))).is_err());
+    assert_eq!(dropped.load(SeqCst), BLOCK_CAPACITY + 2 + 4);
+}
+
+#[test]
+fn the_error_types_need_no_debug_message_and_work_as_errors() {
+    struct Opaque(u8);
+    let full: TrySendError<Opaque> = TrySendError::Full(Opaque(1));
+    assert_eq!(format!("{full:?} / {full}"), "Full(..) / mailbox full");
+    assert!(full.is_full() && !full.is_closed());
+    assert_eq!(full.into_inner().0, 1);
+    let closed: TrySendError<Opaque> = SendError(Opaque(2)).into();
+    assert_eq!(format!("{closed:?} / {closed}"), "Closed(..) / mailbox closed");
+    assert!(closed.is_closed() && !closed.is_full());
+    assert_eq!(closed.into_inner().0, 2);
+    let send = SendError(Opaque(3));
+    assert_eq!(format!("{send:?} / {send}"), "SendError(..) / mailbox closed");
+    assert_eq!(send.into_inner().0, 3);
+    let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(SendError(4u8));
+    assert_eq!(boxed.to_string(), "mailbox closed");
+    assert!(boxed.source().is_none());
+    let boxed: Box<dyn std::error::Error> = Box::new(TrySendError::Full(5u8));
+    assert_eq!(boxed.to_string(), "mailbox full");
+    for (err, text) in
+        [(TryRecvError::Empty, "mailbox empty"), (TryRecvError::Closed, "mailbox closed")]
+    {
+        let boxed: Box<dyn std::error::Error> = Box::new(err);
+        assert_eq!(boxed.to_string(), text);
+    }
+}
+
+#[test]
+fn is_written_ahead_takes_any_distance() {
+    let mailbox: Mailbox<u32> = Mailbox::unbounded();
+    let _ = mailbox.try_push(1).unwrap();
+    // SAFETY: the only consumer.
+    unsafe {
+        assert!(mailbox.is_written_ahead(0));
+        assert!(!mailbox.is_written_ahead(1));
+        // Capped at the end of the block, where nothing is written yet.
+        assert!(!mailbox.is_written_ahead(usize::MAX));
+        assert_eq!(mailbox.pop(), Pop::User(1));
+        assert!(!mailbox.is_written_ahead(usize::MAX));
+    }
+}
+
+#[test]
+fn a_channel_receives_in_order_after_close_until_drained() {
+    let (tx, mut rx) = channel::<u32, u8>(Mailbox::bounded(3));
+    for i in 0..3 {
+        tx.try_send(i).unwrap();
+    }
+    tx.close();
+    tx.close();
+    assert!(rx.is_closed());
+    assert_eq!(rx.len(), 3);
+    tx.send_system(7).unwrap();
+    assert_eq!(rx.try_recv(), Ok(Item::System(7)));
+    for i in 0..3 {
+        assert_eq!(rx.recv(), Some(Item::User(i)));
+    }
+    for _ in 0..2 {
+        assert_eq!(rx.recv(), None);
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    }
+    assert!(rx.is_empty());
+}
