@@ -9,7 +9,7 @@
 //!
 //! Closing the lane swaps in a sentinel; a push that finds it gives the signal back.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::ptr;
 
 use crate::loom::{AtomicPtr, Ordering::*};
@@ -68,14 +68,22 @@ impl<S> SystemLane<S> {
         !head.is_null() && head != closed()
     }
 
-    /// Closes the lane and drops every signal in it, taken or not (consumer only).
+    /// Closes the lane and drops every signal in it, taken or not (consumer only). A signal
+    /// whose destructor panics does not keep the others: all are dropped, and the first panic
+    /// goes on once they are.
     pub(crate) fn close(&self, rx: &mut SystemRx<S>) {
         // Acquire: pairs with `push`, so the nodes we free are fully written.
         let head = self.head.swap(closed(), Acquire);
-        if head != closed() {
-            drop_list(head);
+        let taken = std::mem::replace(&mut rx.pending, ptr::null_mut());
+        let taken = catch_unwind(AssertUnwindSafe(|| drop_list(taken)));
+        let rest = if head == closed() {
+            Ok(())
+        } else {
+            catch_unwind(AssertUnwindSafe(|| drop_list(head)))
+        };
+        if let Err(payload) = taken.and(rest) {
+            resume_unwind(payload);
         }
-        drop_list(std::mem::replace(&mut rx.pending, ptr::null_mut()));
     }
 }
 
@@ -129,7 +137,7 @@ fn drop_list<S>(mut node: *mut Node<S>) {
         }
     }
     if let Some(payload) = panic {
-        std::panic::resume_unwind(payload);
+        resume_unwind(payload);
     }
 }
 

@@ -216,3 +216,29 @@ fn a_channel_receives_in_order_after_close_until_drained() {
     }
     assert!(rx.is_empty());
 }
+/// The consumer's taken list and the lane's stack are dropped apart: a panic in one used to
+/// leave the other's signals undropped until the mailbox went.
+#[test]
+fn closing_the_system_lane_drops_every_signal_though_a_destructor_panics() {
+    // Where the panicking signal is: in the consumer's taken list, in the lane, or both.
+    for (taken_panics, pushed_panics) in [(false, true), (true, false), (true, true)] {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let mailbox: Mailbox<u32, Bomb> = Mailbox::unbounded();
+        for i in 0..3 {
+            let bomb = Bomb(dropped.clone(), taken_panics && i == 1);
+            let _ = mailbox.push_system(bomb).unwrap();
+        }
+        // SAFETY: the only consumer: one signal popped, two left in its taken list.
+        assert!(matches!(unsafe { mailbox.pop() }, Pop::System(_)));
+        for i in 0..2 {
+            let _ = mailbox.push_system(Bomb(dropped.clone(), pushed_panics && i == 0)).unwrap();
+        }
+        // SAFETY: the only consumer.
+        let closing = catch_unwind(AssertUnwindSafe(|| unsafe { mailbox.close_system() }));
+        assert!(closing.is_err(), "the panic goes on");
+        let case = (taken_panics, pushed_panics);
+        assert_eq!(dropped.load(SeqCst), 5, "signals outlived the close of their lane: {case:?}");
+        drop(mailbox);
+        assert_eq!(dropped.load(SeqCst), 5, "a signal dropped twice: {case:?}");
+    }
+}
