@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -477,19 +478,29 @@ impl<T, S> Receiver<T, S> {
 impl<T, S> Drop for Receiver<T, S> {
     fn drop(&mut self) {
         let _ = self.chan.mailbox.close();
+        let mailbox = &self.chan.mailbox;
+        // A message whose destructor panics does not keep the others: as `Vec` does, the rest
+        // are still dropped, and the first panic goes on once all are.
         // SAFETY: the receiver is the only consumer, and it is going away.
-        unsafe { self.chan.mailbox.close_system() };
+        let mut dropped = catch_unwind(AssertUnwindSafe(|| unsafe { mailbox.close_system() }));
         // Drop what was accepted before the close now, not when the last sender goes: senders
         // may live on, and a message may hold something its sender waits on (a reply slot).
         loop {
             // SAFETY: as above.
-            match unsafe { self.chan.mailbox.pop() } {
-                Pop::User(msg) => drop(msg),
-                Pop::System(signal) => drop(signal),
+            let item = match unsafe { mailbox.pop() } {
+                Pop::User(msg) => Item::User(msg),
+                Pop::System(signal) => Item::System(signal),
                 // Claimed before the close, not written yet: its producer is a few stores away.
-                Pop::Busy => thread::yield_now(),
+                Pop::Busy => {
+                    thread::yield_now();
+                    continue;
+                }
                 Pop::Empty | Pop::Closed => break,
-            }
+            };
+            dropped = dropped.and(catch_unwind(AssertUnwindSafe(|| drop(item))));
+        }
+        if let Err(payload) = dropped {
+            resume_unwind(payload);
         }
     }
 }

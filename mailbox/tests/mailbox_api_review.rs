@@ -242,3 +242,24 @@ fn closing_the_system_lane_drops_every_signal_though_a_destructor_panics() {
         assert_eq!(dropped.load(SeqCst), 5, "a signal dropped twice: {case:?}");
     }
 }
+/// The receiver's drop used to stop at the first panicking destructor, leaving the rest to
+/// the last sender's drop.
+#[test]
+fn dropping_the_receiver_drops_every_message_though_a_destructor_panics() {
+    // A panicking user message, then a panicking signal (dropped first, by the lane's close).
+    for signal_panics in [false, true] {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = channel::<Bomb, Bomb>(Mailbox::unbounded());
+        for i in 0..5 {
+            tx.try_send(Bomb(dropped.clone(), !signal_panics && i == 1)).unwrap();
+        }
+        tx.send_system(Bomb(dropped.clone(), signal_panics)).unwrap();
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(rx))).is_err(), "the panic goes on");
+        // The sender lives on: what the receiver accepted must not wait for it.
+        assert_eq!(dropped.load(SeqCst), 6, "messages outlived their receiver: {signal_panics}");
+        assert!(tx.try_send(Bomb(dropped.clone(), false)).unwrap_err().is_closed());
+        assert_eq!(dropped.load(SeqCst), 7);
+        drop(tx);
+        assert_eq!(dropped.load(SeqCst), 7, "a message dropped twice");
+    }
+}
