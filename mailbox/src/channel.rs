@@ -98,6 +98,10 @@ pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// assert_eq!(rx.recv(), Some(Item::System("stop")));
 /// ```
 pub fn channel<T, S>(mailbox: Mailbox<T, S>) -> (Sender<T, S>, Receiver<T, S>) {
+    // A receiver cannot take a notification (`Mailbox::notify`), and one left pending would
+    // fail its every offer to go idle: `poll_recv` would never return. None can come later.
+    // SAFETY: the mailbox is ours by value: nobody else consumes it.
+    let _ = unsafe { mailbox.take_notified() };
     let chan = Arc::new(Chan { mailbox, waker: Mutex::new(None), senders: AtomicUsize::new(1) });
     (Sender { chan: chan.clone() }, Receiver { chan, parker: None, run: 0 })
 }

@@ -263,3 +263,26 @@ fn dropping_the_receiver_drops_every_message_though_a_destructor_panics() {
         assert_eq!(dropped.load(SeqCst), 7, "a message dropped twice");
     }
 }
+
+/// `channel` takes any mailbox, one notified already too. A receiver cannot take a
+/// notification, and one left pending failed its every offer to go idle: `poll_recv` never
+/// returned, `recv` spun instead of parking.
+#[test]
+fn a_channel_over_a_notified_mailbox_can_wait() {
+    let mailbox: Mailbox<u32> = Mailbox::unbounded();
+    assert_eq!(mailbox.notify(), Push::Schedule);
+    let (tx, mut rx) = channel(mailbox);
+    let (counter, waker) = CountingWaker::new();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    // On its own thread, so that the test fails rather than hangs.
+    std::thread::spawn(move || {
+        let pending = rx.poll_recv(&mut std::task::Context::from_waker(&waker)).is_pending();
+        done_tx.send((pending, rx)).unwrap();
+    });
+    let (pending, mut rx) =
+        done_rx.recv_timeout(std::time::Duration::from_secs(30)).expect("poll_recv never returned");
+    assert!(pending);
+    tx.try_send(1).unwrap();
+    assert_eq!(counter.count(), 1, "the send did not wake the idle receiver");
+    assert_eq!(rx.try_recv(), Ok(Item::User(1)));
+}
