@@ -443,7 +443,8 @@ impl<T, S> Mailbox<T, S> {
         }
     }
 
-    /// True if the next [`pop`](Self::pop) would return something. Unlike `pop` on an empty
+    /// True if the next [`pop`](Self::pop) would return a signal or a message (not
+    /// [`Pop::Closed`]: false on a closed, drained mailbox). Unlike `pop` on an empty
     /// mailbox it does not read the state word that producers update, so a consumer waiting for
     /// a message can spin on it without slowing the producers down.
     ///
@@ -474,8 +475,10 @@ impl<T, S> Mailbox<T, S> {
     }
 
     /// Offers to go idle: true if the mailbox is now idle (the next push will return
-    /// [`Push::Schedule`]), false if anything arrived, or the mailbox was closed, since the last
-    /// pop: keep popping.
+    /// [`Push::Schedule`]), false if anything arrived since the last pop, or the mailbox is
+    /// closed: keep popping. A closed mailbox does not go idle this way, however long ago it was
+    /// closed: its consumer pops until [`Pop::Closed`] and then stops for good
+    /// ([`try_idle_unless_notified`](Self::try_idle_unless_notified) does idle it).
     ///
     /// Once it returns true the consumer's right to run is given away, and the mailbox may be
     /// freed by whoever holds it next at any moment, so nothing here touches the mailbox after

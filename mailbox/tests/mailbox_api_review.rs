@@ -93,6 +93,8 @@ fn every_push_after_close_hands_its_message_back() {
         assert!(matches!(mailbox.pop(), Pop::User(t) if t.id == 0));
         for _ in 0..3 {
             assert!(matches!(mailbox.pop(), Pop::Closed));
+            assert!(!mailbox.has_next());
+            // However long ago it was closed.
             assert!(!Mailbox::try_idle(&mailbox));
         }
         mailbox.close_system();
