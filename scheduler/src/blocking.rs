@@ -154,8 +154,9 @@ impl Pool {
     }
 
     fn thread_main(&self, handle: Handle) {
-        run_thread_start(self.0.on_start.as_ref());
         let _enter = crate::context::enter(handle);
+        // Inside the runtime, as on the workers (`Builder::on_thread_start`).
+        run_thread_start(self.0.on_start.as_ref());
         POOL_THREAD.with(|p| p.set(Arc::as_ptr(&self.0)));
         let mut st = self.lock();
         loop {

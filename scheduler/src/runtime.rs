@@ -81,8 +81,10 @@ impl Builder {
 
     /// Runs `f` on each thread the runtime starts, before it runs anything: every worker and
     /// every thread of the blocking pool. For entering another runtime's context (the tokio
-    /// bridge does), setting thread-locals, or registering the thread with a profiler. A hook
-    /// that panics is reported by the panic hook, and its thread starts anyway.
+    /// bridge does), setting thread-locals, or registering the thread with a profiler. It runs
+    /// inside the runtime, as tokio's hook does: [`Handle::current`] is this runtime's, and a
+    /// task spawned there runs on it. A hook that panics is reported by the panic hook, and its
+    /// thread starts anyway.
     ///
     /// # Examples
     ///
@@ -207,7 +209,12 @@ impl Builder {
                         s.cores.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(core.id);
                     }
                     drop(pin_tx);
-                    run_thread_start(on_start.as_ref());
+                    {
+                        // The hook runs inside the runtime, as tokio's does: `Handle::current`
+                        // and `spawn` there name this runtime.
+                        let _enter = crate::context::enter(Handle { shared: s.clone() });
+                        run_thread_start(on_start.as_ref());
+                    }
                     crate::worker::run(index, s, local)
                 },
             );

@@ -315,3 +315,27 @@ fn abort_of_blocking_closures_queued_and_running() {
     assert!(rt.block_on(queued).unwrap_err().is_cancelled());
     assert!(ran.recv().is_err(), "the aborted closure ran");
 }
+
+#[test]
+fn the_thread_start_hook_runs_inside_its_runtime() {
+    // Each start records the worker count of the runtime `Handle::current` names (0: none).
+    let (seen_tx, seen) = mpsc::channel::<usize>();
+    let seen_tx = std::sync::Mutex::new(seen_tx);
+    let rt = Runtime::builder()
+        .worker_threads(3)
+        .on_thread_start(move || {
+            let workers = Handle::try_current().map_or(0, |h| h.num_workers());
+            let _ = seen_tx.lock().unwrap().send(workers);
+        })
+        .build()
+        .unwrap();
+    // The workers have all started once each has run a task; one blocking thread starts too.
+    for w in 0..3 {
+        rt.block_on(rt.handle().spawn_pinned(w, async {})).unwrap();
+    }
+    rt.block_on(async { spawn_blocking(|| ()).await }).unwrap();
+    drop(rt);
+    let mut starts: Vec<usize> = seen.try_iter().collect();
+    starts.sort_unstable();
+    assert_eq!(starts, [3, 3, 3, 3], "a hook ran outside its runtime (0) or not at all");
+}
