@@ -119,8 +119,14 @@ impl<T> fmt::Debug for JoinHandle<T> {
 
 enum Repr {
     Cancelled,
-    /// The payload, and its text if it is a string.
-    Panic(SyncPanic, Option<Cow<'static, str>>),
+    /// Boxed, so that a `JoinError` is one word: it sits in every task's output slot.
+    Panic(Box<Panicked>),
+}
+
+/// A task's panic: the payload, and its text if it is a string.
+struct Panicked {
+    payload: SyncPanic,
+    message: Option<Cow<'static, str>>,
 }
 
 /// A panic payload that makes `JoinError` `Sync`: the payload (`dyn Any + Send`, not `Sync`) is
@@ -149,7 +155,7 @@ impl JoinError {
         } else {
             payload.downcast_ref::<String>().map(|s| Cow::Owned(s.clone()))
         };
-        JoinError { repr: Repr::Panic(SyncPanic(payload), message) }
+        JoinError { repr: Repr::Panic(Box::new(Panicked { payload: SyncPanic(payload), message })) }
     }
 
     /// True if the task was cancelled.
@@ -194,7 +200,7 @@ impl JoinError {
     /// ```
     pub fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
         match self.repr {
-            Repr::Panic(p, _) => p.0,
+            Repr::Panic(p) => p.payload.0,
             Repr::Cancelled => panic!("`JoinError::into_panic` called on a cancelled task"),
         }
     }
@@ -206,8 +212,10 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => f.write_str("JoinError::Cancelled"),
-            Repr::Panic(_, Some(message)) => write!(f, "JoinError::Panic({message:?})"),
-            Repr::Panic(_, None) => f.write_str("JoinError::Panic(..)"),
+            Repr::Panic(p) => match &p.message {
+                Some(message) => write!(f, "JoinError::Panic({message:?})"),
+                None => f.write_str("JoinError::Panic(..)"),
+            },
         }
     }
 }
@@ -226,10 +234,22 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => f.write_str("task was cancelled"),
-            Repr::Panic(_, Some(message)) => write!(f, "task panicked with message {message:?}"),
-            Repr::Panic(_, None) => f.write_str("task panicked"),
+            Repr::Panic(p) => match &p.message {
+                Some(message) => write!(f, "task panicked with message {message:?}"),
+                None => f.write_str("task panicked"),
+            },
         }
     }
 }
 
 impl std::error::Error for JoinError {}
+
+#[cfg(all(test, not(actor12_loom)))]
+mod tests {
+    /// A `JoinError` sits in every task's output slot (`Result<T, JoinError>`): one word, the
+    /// panic boxed.
+    #[test]
+    fn a_join_error_is_one_word() {
+        assert_eq!(std::mem::size_of::<super::JoinError>(), std::mem::size_of::<usize>());
+    }
+}
