@@ -13,19 +13,7 @@ use actor12_mailbox::{
     BLOCK_CAPACITY, Item, Mailbox, Pop, Push, SendError, TryRecvError, TrySendError, bounded,
     channel,
 };
-use support::{CountingWaker, Tracked, poll_once};
-
-/// Counts its drops; panics in the drop of the one marked.
-struct Bomb(Arc<AtomicUsize>, bool);
-
-impl Drop for Bomb {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-        if self.1 {
-            panic!("a message's destructor panicked (expected by the test)");
-        }
-    }
-}
+use support::{Bomb, CountingWaker, Tracked, poll_once};
 
 #[test]
 fn a_zero_capacity_is_refused_by_the_channel_too() {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::Poll;
 
 use actor12_mailbox::{BLOCK_CAPACITY, Mailbox, Pop, Push, SendError, TrySendError};
-use support::{CountingWaker, Tracked, poll_once};
+use support::{Bomb, CountingWaker, Tracked, poll_once};
 
 /// Pops everything currently available as user messages (the caller is the only consumer).
 fn drain<T: std::fmt::Debug, S: std::fmt::Debug>(mailbox: &Mailbox<T, S>) -> Vec<T> {
@@ -527,18 +527,6 @@ fn a_large_message_needs_no_block_on_the_stack() {
         .join()
         .expect("the thread overflowed its stack");
     assert_eq!(popped, 7);
-}
-
-/// Counts its drops; panics in the drop of the one marked.
-struct Bomb(Arc<AtomicUsize>, bool);
-
-impl Drop for Bomb {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-        if self.1 {
-            panic!("a message's destructor panicked (expected by the test)");
-        }
-    }
 }
 
 #[test]

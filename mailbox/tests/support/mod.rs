@@ -83,3 +83,15 @@ impl Drop for Tracked {
         self.drops.fetch_add(1, SeqCst);
     }
 }
+
+/// Counts its drops; panics in the drop of the one marked.
+pub struct Bomb(pub Arc<AtomicUsize>, pub bool);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+        if self.1 {
+            panic!("a message's destructor panicked (expected by the test)");
+        }
+    }
+}
