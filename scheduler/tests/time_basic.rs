@@ -12,7 +12,7 @@ use actor12_scheduler::spawn;
 use actor12_scheduler::time::{interval, sleep, sleep_until, timeout};
 
 mod support;
-use support::rt;
+use support::{HANG, rt};
 
 #[test]
 fn sleeps_never_end_early() {
@@ -128,17 +128,31 @@ fn a_timeout_that_does_not_fire_costs_no_wake_up() {
     let rt = rt(1);
     let polls = Arc::new(AtomicUsize::new(0));
     let p = polls.clone();
+    let (passed_tx, passed) = std::sync::mpsc::channel();
     let _task = rt.spawn(async move {
         // The inner future needs one wake-up (yield) and then finishes: the timer is armed,
-        // then cancelled when `timeout` completes.
-        timeout(Duration::from_millis(2), actor12_scheduler::yield_now()).await.unwrap();
+        // then cancelled when `timeout` completes. On a machine too busy to poll the task again
+        // within the limit the timeout fires instead, which tests nothing: again, with a longer
+        // one.
+        let mut limit = Duration::from_millis(2);
+        let deadline = loop {
+            let deadline = Instant::now() + limit;
+            if timeout(limit, actor12_scheduler::yield_now()).await.is_ok() {
+                break deadline;
+            }
+            limit *= 2;
+        };
+        passed_tx.send(deadline).unwrap();
         std::future::poll_fn(move |_| {
             p.fetch_add(1, SeqCst);
             Poll::<()>::Pending
         })
         .await
     });
-    rt.block_on(rt.spawn(sleep(Duration::from_millis(30)))).unwrap();
+    let deadline = passed.recv_timeout(HANG).expect("the timeout never completed");
+    // Let the cancelled timer's deadline pass by a wide margin, on the same worker.
+    let after = deadline + Duration::from_millis(28);
+    rt.block_on(rt.spawn(sleep_until(after))).unwrap();
     assert_eq!(polls.load(SeqCst), 1);
 }
 
