@@ -490,7 +490,7 @@ impl<T, S> Drop for Receiver<T, S> {
         // Drop what was accepted before the close now, not when the last sender goes: senders
         // may live on, and a message may hold something its sender waits on (a reply slot).
         loop {
-            // SAFETY: as above.
+            // SAFETY: the receiver is the only consumer, and it is going away.
             let item = match unsafe { mailbox.pop() } {
                 Pop::User(msg) => Item::User(msg),
                 Pop::System(signal) => Item::System(signal),
