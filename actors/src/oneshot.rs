@@ -7,11 +7,13 @@
 //!
 //! # Protocol
 //!
-//! The state word holds four flags and a registration count:
+//! The state word holds five flags and a registration count:
 //!
-//! * `RX_WAITING`: the waker cell holds the receiver's waker. The receiver writes the cell only
-//!   while the flag is clear, then sets it with an RMW that also adds one to the count; to
-//!   replace its waker it first clears the flag with an RMW.
+//! * `RX_WAITING`: the receiver's waker cell holds the receiver's waker. The receiver writes
+//!   the cell only while the flag is clear, then sets it with an RMW that also adds one to the
+//!   count; to replace its waker it first clears the flag with an RMW.
+//! * `TX_WAITING`: the same for the sender's waker cell and the sender's waker, registered by
+//!   [`Sender::closed`] to hear the receiver go.
 //! * `SENT`: the value cell holds the answer, and the sender is finished with the slot. The
 //!   sender writes the cell *before* setting the flag (release); the receiver reads it only
 //!   after seeing the flag (acquire).
@@ -21,14 +23,17 @@
 //!   receiver with a waker registered takes it back first (as to replace it), so that a
 //!   sender that lives on unfinished does not keep the asker's task alive.
 //!
-//! The sender finishes with one compare-and-swap. When the word it read shows `RX_WAITING`, it
-//! copies the waker out of the cell *before* the swap; the swap succeeds only if the word is
-//! unchanged, count included, so the receiver neither replaced nor dropped that waker in
-//! between, and the sender then owns the copy and wakes it after the swap without touching the
-//! slot again. A receiver that sees `SENT` or `CLOSED` while its waker is registered therefore
-//! knows the sender took that waker. Whichever side finishes second frees the slot and drops
-//! what is left in it: the value is dropped exactly once, and a registered waker is woken or
-//! dropped exactly once.
+//! Each side finishes with one compare-and-swap that may hand the *other* side's waker over.
+//! When the word it read shows the other side's waiting flag, it copies that waker out of its
+//! cell *before* the swap; the swap succeeds only if the word is unchanged, count included, so
+//! the other side neither replaced nor took back that waker in between, and the finishing side
+//! then owns the copy and wakes it after the swap without touching the slot again. The sender's
+//! swap sets `SENT` or `CLOSED` and takes the receiver's waker; the receiver's sets
+//! `RX_DROPPED`, clears `TX_WAITING` and takes the sender's. So a receiver that sees `SENT` or
+//! `CLOSED` while its waker is registered knows the sender took that waker, and a sender that
+//! sees `RX_DROPPED` knows the receiver took its waker, if it had one registered. Whichever
+//! side finishes second frees the slot and drops what is left in it: the value is dropped
+//! exactly once, and a registered waker is woken or dropped exactly once.
 
 use std::fmt;
 use std::future::Future;
@@ -43,8 +48,10 @@ const RX_WAITING: usize = 1;
 const SENT: usize = 1 << 1;
 const CLOSED: usize = 1 << 2;
 const RX_DROPPED: usize = 1 << 3;
-/// One registration of a waker: the count makes a re-registered word differ from the old one.
-const REGISTERED_ONE: usize = 1 << 4;
+const TX_WAITING: usize = 1 << 4;
+/// One registration of a waker, by either side: the count makes a re-registered word differ
+/// from the old one. It wraps at the word's top, harmlessly.
+const REGISTERED_ONE: usize = 1 << 5;
 /// The sender is finished with the slot.
 const SENDER_DONE: usize = SENT | CLOSED;
 
@@ -54,6 +61,9 @@ struct Slot<T> {
     /// sender reads them before its swap decides whether the read was valid.
     waker_data: AtomicPtr<()>,
     waker_vtable: AtomicPtr<RawWakerVTable>,
+    /// The sender's waker (for [`Sender::closed`]), kept as the receiver's is.
+    tx_waker_data: AtomicPtr<()>,
+    tx_waker_vtable: AtomicPtr<RawWakerVTable>,
     value: UnsafeCell<Option<T>>,
     /// The address of the actor whose mailbox holds the request, while it is there: set by an
     /// ask ([`Receiver::answered_by`]), cleared when that actor takes the request out for its
@@ -80,10 +90,17 @@ impl<T> Slot<T> {
         s
     }
 
-    /// The registered waker's words, read as they are now.
+    /// The receiver's registered waker's words, read as they are now.
     fn waker_parts(&self) -> WakerParts {
         let parts = (self.waker_data.load(Relaxed), self.waker_vtable.load(Relaxed));
         self.assert_live(); // after the loads: loom may run the other side at each of them
+        parts
+    }
+
+    /// The sender's registered waker's words, read as they are now.
+    fn tx_waker_parts(&self) -> WakerParts {
+        let parts = (self.tx_waker_data.load(Relaxed), self.tx_waker_vtable.load(Relaxed));
+        self.assert_live();
         parts
     }
 
@@ -164,6 +181,8 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         (&raw mut (*p).state).write(AtomicUsize::new(0));
         (&raw mut (*p).waker_data).write(AtomicPtr::new(std::ptr::null_mut()));
         (&raw mut (*p).waker_vtable).write(AtomicPtr::new(std::ptr::null_mut()));
+        (&raw mut (*p).tx_waker_data).write(AtomicPtr::new(std::ptr::null_mut()));
+        (&raw mut (*p).tx_waker_vtable).write(AtomicPtr::new(std::ptr::null_mut()));
         (&raw mut (*p).value).write(UnsafeCell::new(None));
         (&raw mut (*p).answerer).write(AtomicUsize::new(0));
         #[cfg(actor12_loom)]
@@ -280,6 +299,72 @@ impl<T> Sender<T> {
         self.slot
             .is_none_or(|slot| unsafe { Slot::live(slot) }.state.load(Acquire) & RX_DROPPED != 0)
     }
+
+    /// Waits until the receiver is gone ([`is_closed`](Self::is_closed)): the asker timed out,
+    /// or dropped its reply. A handler doing long work for an answer can race that work with
+    /// this and stop once nobody waits for the answer. A sender with no receiver (a tell's)
+    /// resolves at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// actor12::rt::Runtime::new().unwrap().block_on(async {
+    ///     let (mut tx, rx) = actor12::oneshot::channel::<u64>();
+    ///     let worker = actor12::rt::spawn(async move {
+    ///         // In a handler: `tokio::select!` (or any select) over the work and this.
+    ///         tx.closed().await;
+    ///         tx.is_closed()
+    ///     });
+    ///     drop(rx); // the asker stops waiting
+    ///     assert!(worker.await.unwrap());
+    /// });
+    /// ```
+    pub async fn closed(&mut self) {
+        std::future::poll_fn(|cx| self.poll_closed(cx)).await
+    }
+
+    /// Polls for the receiver to be gone (see [`closed`](Self::closed)): `Ready` once it is,
+    /// else `Pending`, and the waker of `cx` is woken when it goes. Only the waker of the last
+    /// call is kept.
+    pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(slot) = self.slot else { return Poll::Ready(()) };
+        // SAFETY: the receiver never frees the slot while we hold it unfinished.
+        let s = unsafe { Slot::live(slot) };
+        // Acquire: as in `is_closed`.
+        let mut state = s.state.load(Acquire);
+        if state & RX_DROPPED != 0 {
+            return Poll::Ready(());
+        }
+        if state & TX_WAITING != 0 {
+            if s.tx_waker_parts() == parts_of(cx.waker()) {
+                return Poll::Pending;
+            }
+            // Take the cell back before writing it, as the receiver does. Acquire: a receiver
+            // that left meanwhile (and then took the waker).
+            state = s.state.fetch_and(!TX_WAITING, AcqRel);
+            if state & RX_DROPPED != 0 {
+                return Poll::Ready(());
+            }
+            // SAFETY: the flag was ours and is now clear: the old waker is ours again.
+            drop(unsafe { waker_from(s.tx_waker_parts()) });
+        }
+        let waker = std::mem::ManuallyDrop::new(cx.waker().clone());
+        let (data, vtable) = parts_of(&waker);
+        s.tx_waker_data.store(data, Relaxed);
+        s.tx_waker_vtable.store(vtable, Relaxed);
+        // TX_WAITING is clear, so adding sets it. Release: the waker's words to the receiver's
+        // acquire; acquire: a receiver that left first.
+        state = s.state.fetch_add(TX_WAITING + REGISTERED_ONE, AcqRel);
+        if state & RX_DROPPED != 0 {
+            // The receiver left before it could see this waker: the waker is still ours, and
+            // the word is ours alone now. Clear the flag again: a sender that sees
+            // `RX_DROPPED` takes `TX_WAITING` for a waker the receiver has (`finish`).
+            s.state.fetch_and(!TX_WAITING, Relaxed);
+            drop(std::mem::ManuallyDrop::into_inner(waker));
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
 }
 
 /// The sender's one way out: with `Some(value)` it answers, with `None` it closes. Hands the
@@ -296,9 +381,9 @@ unsafe fn finish<T>(slot: NonNull<Slot<T>>, mut value: Option<T>) -> Result<(), 
     let mut in_cell = false;
     loop {
         if state & RX_DROPPED != 0 {
-            // The receiver is gone for good: we are the slot's last user.
-            // It took its waker back before it left (`Receiver::drop`).
-            debug_assert_eq!(state & RX_WAITING, 0, "a receiver left its waker registered");
+            // The receiver is gone for good: we are the slot's last user. It took its waker
+            // back before it left (`Receiver::drop`), and ours with it if we had one.
+            debug_assert_eq!(state & (RX_WAITING | TX_WAITING), 0, "a waker left registered");
             if in_cell {
                 // SAFETY: the receiver never read the cell (SENT was never set).
                 value = s.value.with_mut(|p| unsafe { (*p).take() });
@@ -312,12 +397,19 @@ unsafe fn finish<T>(slot: NonNull<Slot<T>>, mut value: Option<T>) -> Result<(), 
             s.value.with_mut(|p| unsafe { *p = value.take() });
             in_cell = true;
         }
-        // Copy the waker out before the swap; the swap validates the copy (module docs).
+        // Copy the receiver's waker out before the swap; the swap validates the copy (module
+        // docs). Our own, if `closed` registered one, is ours to drop: only we write its cell.
         let waker = (state & RX_WAITING != 0).then(|| s.waker_parts());
+        let own = (state & TX_WAITING != 0).then(|| s.tx_waker_parts());
         // Release: the value (and everything before) to the receiver's acquire. Acquire on
         // failure: as for the load above.
         match s.state.compare_exchange_weak(state, state | flag, AcqRel, Acquire) {
             Ok(_) => {
+                if let Some(parts) = own {
+                    // SAFETY: the swap saw our registration: the receiver did not take it (its
+                    // swap would have cleared TX_WAITING). The slot is not touched again.
+                    drop(unsafe { waker_from(parts) });
+                }
                 if let Some(parts) = waker {
                     // SAFETY: the swap saw the registration we copied, unchanged: the receiver
                     // gave that waker to us (module docs). The slot is not touched again.
@@ -502,12 +594,31 @@ impl<T> Receiver<T> {
             // SAFETY: the flag was ours and is now clear: the waker is ours again.
             drop(unsafe { s.take_waker() });
         }
-        // AcqRel: release hands the slot to the sender; acquire sees a value it sent before,
-        // so we may drop it.
-        let prev = s.state.fetch_or(RX_DROPPED, AcqRel);
-        if prev & SENDER_DONE != 0 {
-            // SAFETY: both sides are finished; the value, if any, is dropped with the slot.
-            unsafe { Slot::free(slot) };
+        // Acquire: a sender's waker words (for the copy below), or a value it sent, so that we
+        // may drop it.
+        let mut state = s.state.load(Acquire);
+        loop {
+            if state & SENDER_DONE != 0 {
+                // SAFETY: both sides are finished; the value, if any, is dropped with the slot.
+                unsafe { Slot::free(slot) };
+                return;
+            }
+            // A sender waiting in `closed`: copy its waker out before the swap, which validates
+            // the copy (module docs).
+            let waker = (state & TX_WAITING != 0).then(|| s.tx_waker_parts());
+            // Release: hands the slot to the sender.
+            let next = (state | RX_DROPPED) & !TX_WAITING;
+            match s.state.compare_exchange_weak(state, next, AcqRel, Acquire) {
+                Ok(_) => {
+                    if let Some(parts) = waker {
+                        // SAFETY: the swap saw the registration we copied, unchanged: the
+                        // sender gave that waker to us. The slot is not touched again.
+                        unsafe { waker_from(parts) }.wake();
+                    }
+                    return;
+                }
+                Err(actual) => state = actual,
+            }
         }
     }
 }

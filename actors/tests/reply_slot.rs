@@ -213,3 +213,93 @@ fn an_asker_that_gives_up_leaves_no_waker_with_a_parked_sender() {
     assert_eq!(tx.send(1), Err(1));
     assert_eq!(count.0.load(SeqCst), 0, "nobody woke the asker that left");
 }
+
+/// The sender's `closed`: pending while the asker waits, woken once when the asker goes (with a
+/// waker that was registered and then replaced), and ready at once afterwards.
+#[test]
+fn closed_wakes_the_sender_when_the_asker_goes() {
+    let (mut tx, rx) = oneshot::channel::<u32>();
+    let (first, w1) = waker();
+    let (second, w2) = waker();
+    let mut closed = Box::pin(tx.closed());
+    assert!(closed.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
+    assert!(closed.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
+    assert!(closed.as_mut().poll(&mut Context::from_waker(&w2)).is_pending());
+    assert_eq!(Arc::strong_count(&first), 2, "the replaced waker was given back");
+    drop(rx);
+    assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (0, 1));
+    assert_eq!(Arc::strong_count(&second), 2, "the woken waker was consumed");
+    assert!(closed.as_mut().poll(&mut Context::from_waker(&w2)).is_ready());
+    drop(closed);
+    assert!(tx.is_closed());
+    assert_eq!(tx.send(3), Err(3));
+}
+
+/// A sender that registered for `closed` and then answers (or is dropped) lets go of its own
+/// waker; the asker gets the answer; nobody wakes the sender.
+#[test]
+fn a_sender_waiting_on_closed_can_still_answer() {
+    for answer in [true, false] {
+        let (mut tx, mut rx) = oneshot::channel::<u32>();
+        let (tx_count, tx_waker) = waker();
+        let (rx_count, rx_waker) = waker();
+        assert!(poll(&mut rx, &rx_waker).is_pending());
+        assert!(tx.poll_closed(&mut Context::from_waker(&tx_waker)).is_pending());
+        assert_eq!(Arc::strong_count(&tx_count), 3, "the slot holds the sender's waker");
+        if answer {
+            tx.send(9).unwrap();
+        } else {
+            drop(tx);
+        }
+        assert_eq!(Arc::strong_count(&tx_count), 2, "the sender's waker leaked");
+        assert_eq!(tx_count.0.load(SeqCst), 0, "the sender woke itself");
+        assert_eq!(rx_count.0.load(SeqCst), 1);
+        let expected = if answer { Ok(9) } else { Err(RecvError) };
+        assert_eq!(poll(&mut rx, &rx_waker), Poll::Ready(expected));
+    }
+}
+
+/// `closed` on a sender whose asker is already gone is ready at once and keeps no waker.
+#[test]
+fn closed_is_ready_at_once_when_nobody_waits() {
+    let (mut tx, rx) = oneshot::channel::<u32>();
+    drop(rx);
+    let (count, w) = waker();
+    assert!(tx.poll_closed(&mut Context::from_waker(&w)).is_ready());
+    assert_eq!(Arc::strong_count(&count), 2);
+}
+
+/// Real threads race the asker's drop against a sender that polls `closed` with changing
+/// wakers, then answers or waits: every waker clone is gone afterwards, and a waiting sender
+/// is always woken. CI runs this under valgrind.
+#[test]
+fn closed_racing_the_askers_drop_leaks_no_waker() {
+    let div: u32 =
+        std::env::var("ACTOR12_STRESS_DIV").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let rounds = 20_000 / div.max(1);
+    let (first, first_waker) = waker();
+    let (second, second_waker) = waker();
+    for i in 0..rounds {
+        let (mut tx, rx) = oneshot::channel::<u32>();
+        let woken_before = second.0.load(SeqCst);
+        let asker = thread::spawn(move || drop(rx));
+        let mut done = false;
+        for w in [&first_waker, &second_waker] {
+            if !done && tx.poll_closed(&mut Context::from_waker(w)).is_ready() {
+                done = true;
+            }
+        }
+        asker.join().unwrap();
+        if i % 2 == 0 {
+            let _ = tx.send(i);
+        } else {
+            // The asker is gone: a sender still waiting had its last waker woken, once.
+            let woken = second.0.load(SeqCst) - woken_before;
+            assert!(done || woken == 1, "round {i}: the sender was woken {woken} times");
+            assert!(tx.poll_closed(&mut Context::from_waker(&first_waker)).is_ready());
+            drop(tx);
+        }
+        assert_eq!(Arc::strong_count(&first), 2, "round {i}: the first waker leaked a clone");
+        assert_eq!(Arc::strong_count(&second), 2, "round {i}: the second waker leaked a clone");
+    }
+}

@@ -132,3 +132,36 @@ fn reply_deadlines_racing_their_answers_give_the_answer_or_a_timeout_never_anoth
         assert_eq!(handled, u64::from(SENDERS * per));
     });
 }
+
+/// Works on a request until its asker gives up: the handler keeps the reply slot and waits in
+/// `closed` (standing in for work raced against it), then reports that nobody waits any more.
+struct Patient(mpsc::Sender<bool>);
+actor!(Patient, spec = mpsc::Sender<bool>, cancel = (), init = |ctx| Patient(ctx.spec));
+
+/// A request its handler never answers on its own.
+struct Endless;
+
+impl Handler<Endless> for Patient {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, mut call: Call<'_, Self, Self::Reply>, _: Endless) -> Self::Reply {
+        let mut reply = call.take_reply();
+        reply.closed().await;
+        let _ = self.0.send(reply.is_closed());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_handler_hears_its_asker_give_up() {
+    let rt = runtime();
+    let (tx, rx) = mpsc::channel();
+    rt.block_on(async {
+        let patient = actor12::spawn::<Patient>(tx);
+        let handle = patient.send_message(HandlerMessage::new(Endless)).await;
+        let outcome = within(handle.timeout(Duration::from_millis(5)).reply()).await;
+        assert!(matches!(outcome, Err(MessageError::Timeout { .. })), "{outcome:?}");
+        // The handler is woken by the asker's giving up, and its actor goes on.
+        assert!(rx.recv_timeout(HANG).expect("the handler never heard the asker go"));
+        patient.cancel_and_wait(()).await;
+    });
+}

@@ -1,7 +1,8 @@
 //! loom: the reply slot. An answer races the asker giving up (a timeout drops the receiver),
-//! re-registering another waker, and the sender being dropped: the asker resolves exactly once,
-//! the value is dropped exactly once, a registered waker is never left unwoken, and every waker
-//! the slot held is woken or dropped exactly once.
+//! re-registering another waker, and the sender being dropped; a sender waiting in `closed`
+//! races the asker giving up: the asker resolves exactly once, the value is dropped exactly
+//! once, a registered waker (either side's) is never left unwoken, and every waker the slot held
+//! is woken or dropped exactly once.
 #![cfg(actor12_loom)]
 
 use std::future::Future;
@@ -10,7 +11,7 @@ use std::sync::atomic::AtomicIsize as StdAtomicIsize;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use actor12::oneshot;
-use actor12_loom_tests::{Tracked, block_on};
+use actor12_loom_tests::{Tracked, block_on, park_on};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::thread;
@@ -160,5 +161,89 @@ fn reply_versus_registered_asker_dropped() {
         assert_eq!(drops.load(SeqCst), 1, "the answer is dropped exactly once");
         drop(waker);
         assert_eq!(counted.live(), 0, "the registered waker leaked or was dropped twice");
+    });
+}
+
+/// A handler waits in `closed` while the asker gives up, after registering its own waker or
+/// not: the handler is woken and sees the asker gone, never hangs (a lost wake-up is a loom
+/// deadlock).
+#[test]
+fn closed_versus_asker_dropped() {
+    loom::model(|| {
+        let (mut tx, mut rx) = oneshot::channel::<u32>();
+        let handler = thread::spawn(move || {
+            park_on(std::future::poll_fn(|cx| tx.poll_closed(cx)));
+            tx.is_closed()
+        });
+        let counted = Counted::new();
+        let waker = counted.waker();
+        assert!(Pin::new(&mut rx).poll(&mut Context::from_waker(&waker)).is_pending());
+        drop(rx);
+        assert!(handler.join().unwrap(), "`closed` returned with the asker still there");
+        drop(waker);
+        assert_eq!(counted.live(), 0, "the asker's waker leaked or was dropped twice");
+    });
+}
+
+/// The handler polls `closed` with one waker, then replaces it with another, while the asker
+/// gives up: the asker never wakes (or drops) a waker the handler took back, the one left
+/// registered is woken, and every waker clone is gone at the end.
+#[test]
+fn closed_waker_replaced_versus_asker_dropped() {
+    loom::model(|| {
+        let (mut tx, rx) = oneshot::channel::<u32>();
+        let asker = thread::spawn(move || drop(rx));
+        let (first, second) = (Counted::new(), Counted::new());
+        let (first_waker, second_waker) = (first.waker(), second.waker());
+        let mut done = false;
+        for waker in [&first_waker, &second_waker] {
+            if !done && tx.poll_closed(&mut Context::from_waker(waker)).is_ready() {
+                done = true;
+            }
+        }
+        if !done {
+            while !second.woken.load(SeqCst) {
+                thread::yield_now();
+            }
+        }
+        assert!(tx.is_closed());
+        // Before the join: the slot may be freed while the asker is still in its drop.
+        drop(tx);
+        asker.join().unwrap();
+        drop((first_waker, second_waker));
+        assert_eq!(first.live(), 0, "the first waker: a clone leaked or was dropped twice");
+        assert_eq!(second.live(), 0, "the second waker: a clone leaked or was dropped twice");
+    });
+}
+
+/// The handler has registered in `closed` and answers while the asker (waiting with its own
+/// waker) gives up: whichever side comes second frees the slot, the answer is dropped once,
+/// and each side's waker is woken or dropped exactly once. The registration comes before the
+/// asker's thread starts, so that the asker's drop reaching the slot just before the answer
+/// frees it takes two preemptions, within CI's bound (racing registrations are the models
+/// above).
+#[test]
+fn answer_from_a_closed_waiter_versus_asker_dropped() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (mut tx, mut rx) = oneshot::channel::<Tracked>();
+        let (tx_side, rx_side) = (Counted::new(), Counted::new());
+        let (tx_waker, rx_waker) = (tx_side.waker(), rx_side.waker());
+        assert!(tx.poll_closed(&mut Context::from_waker(&tx_waker)).is_pending());
+        let asker = thread::spawn(move || {
+            let early = Pin::new(&mut rx).poll(&mut Context::from_waker(&rx_waker));
+            let took = matches!(early, Poll::Ready(Ok(_)));
+            drop(early);
+            drop(rx);
+            drop(rx_waker);
+            took
+        });
+        let delivered = tx.send(Tracked(7, drops.clone())).is_ok();
+        let took = asker.join().unwrap();
+        assert!(!took || delivered, "the asker cannot take an answer that was handed back");
+        assert_eq!(drops.load(SeqCst), 1, "the answer is dropped exactly once");
+        drop(tx_waker);
+        assert_eq!(tx_side.live(), 0, "the handler's waker leaked or was dropped twice");
+        assert_eq!(rx_side.live(), 0, "the asker's waker leaked or was dropped twice");
     });
 }
