@@ -456,6 +456,47 @@ impl<T> Receiver<T> {
         self.complete(slot, state).map_err(|RecvError| TryRecvError::Closed)
     }
 
+    /// Blocks the calling thread until the answer comes (or the sender is gone): for code
+    /// outside any async context, as tokio's `blocking_recv`.
+    ///
+    /// # Panics
+    /// On a worker thread of an actor12 runtime (in an actor's handler or a task), where it
+    /// would block the worker: `.await` the receiver there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = actor12::oneshot::channel();
+    /// std::thread::spawn(move || tx.send("answer").unwrap());
+    /// assert_eq!(rx.blocking_recv(), Ok("answer"));
+    /// ```
+    #[cfg(not(actor12_loom))]
+    pub fn blocking_recv(mut self) -> Result<T, RecvError> {
+        assert!(
+            actor12_scheduler::current_worker().is_none(),
+            "`blocking_recv` called on a worker thread of an actor12 runtime: it would block the \
+             worker; `.await` the receiver instead"
+        );
+        struct Unpark(std::thread::Thread);
+        impl std::task::Wake for Unpark {
+            fn wake(self: std::sync::Arc<Self>) {
+                self.0.unpark();
+            }
+            fn wake_by_ref(self: &std::sync::Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if let Poll::Ready(outcome) = Pin::new(&mut self).poll(&mut cx) {
+                return outcome;
+            }
+            // A wake-up before this park makes it return at once (the thread's token).
+            std::thread::park();
+        }
+    }
+
     /// True once the answer arrived or the sender is gone (awaiting then resolves at once), and
     /// after the receiver has returned its outcome (it must not be awaited again then).
     pub fn is_terminated(&self) -> bool {

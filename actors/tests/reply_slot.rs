@@ -303,3 +303,33 @@ fn closed_racing_the_askers_drop_leaks_no_waker() {
         assert_eq!(Arc::strong_count(&second), 2, "round {i}: the second waker leaked a clone");
     }
 }
+
+/// `blocking_recv` off the runtime: the answer from another thread, the sender's drop as an
+/// error, and an answer already there.
+#[test]
+fn blocking_recv_waits_for_the_answer_or_the_senders_drop() {
+    let (tx, rx) = oneshot::channel();
+    let answerer = thread::spawn(move || tx.send(5).unwrap());
+    assert_eq!(rx.blocking_recv(), Ok(5));
+    answerer.join().unwrap();
+
+    let (tx, rx) = oneshot::channel::<u8>();
+    let dropper = thread::spawn(move || drop(tx));
+    assert_eq!(rx.blocking_recv(), Err(RecvError));
+    dropper.join().unwrap();
+
+    let (tx, rx) = oneshot::channel();
+    tx.send(1).unwrap();
+    assert_eq!(rx.blocking_recv(), Ok(1));
+}
+
+/// On a worker it would block the worker: it panics there instead, with a message that says so.
+#[test]
+fn blocking_recv_on_a_worker_is_refused() {
+    let rt = actor12::rt::Runtime::new().unwrap();
+    let (_tx, rx) = oneshot::channel::<u8>();
+    let outcome =
+        rt.block_on(async { actor12::rt::spawn(async move { rx.blocking_recv() }).await });
+    let err = outcome.expect_err("blocking_recv on a worker returned");
+    assert!(err.to_string().contains("`blocking_recv` called on a worker thread"), "{err}");
+}
