@@ -483,9 +483,10 @@ impl<A: Actor> Init<'_, A> {
 /// The running actor's context: its mailbox receiver, token, background tasks and a link to
 /// itself.
 pub struct ActorContext<A: Actor> {
-    /// The mailbox: `ctx.rx.recv().await` is the next message (`None` once it is closed). The
-    /// default [`cycle`](Actor::cycle) reads it for you. Only the actor's own run may poll it:
-    /// a receiver swapped out of its context panics when polled anywhere else.
+    /// The mailbox: `ctx.rx.recv().await` is the next message (`None` once it is closed);
+    /// `try_recv` takes one without waiting, `recv_many` several. The default
+    /// [`cycle`](Actor::cycle) reads it for you. Only the actor's own run may use it: a
+    /// receiver swapped out of its context panics when used anywhere else.
     pub rx: ActorReceiver<A::Message>,
     /// The actor's cancellation token.
     pub token: CancelToken<A::Cancel>,

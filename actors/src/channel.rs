@@ -5,6 +5,7 @@ use std::future::{Future, poll_fn};
 use std::marker::PhantomData;
 use std::task::{Context, Poll};
 
+use crate::error::TryRecvError;
 use crate::task::{CoreRef, RecvStep};
 
 /// The mailbox flavour of an actor (`Actor::Channel`). [`MpscChannel`] is the one there is: the
@@ -86,6 +87,262 @@ impl<M: Send + 'static> ActorReceiver<M> {
         polled
     }
 
+    /// Takes the next message if one is waiting, without waiting for one: as tokio's
+    /// `mpsc::Receiver::try_recv`, which `ctx.rx` was in actor12 0.0.11.
+    /// [`TryRecvError::Empty`] if no message is waiting now;
+    /// [`TryRecvError::Disconnected`] once the mailbox is closed and every message it accepted
+    /// has been received (the actor is stopping), and for a detached receiver (a context that
+    /// left the actor through `terminate`).
+    ///
+    /// It never ends the actor's run and never registers a wake-up: a message that arrives
+    /// after it returned `Empty` wakes the actor only if the actor then awaits
+    /// [`recv`](Self::recv) (or [`recv_many`](Self::recv_many), or polls
+    /// [`poll_recv`](Self::poll_recv)). So drain with `try_recv` and then await `recv`, not
+    /// something else, when the actor should go on with its mailbox.
+    ///
+    /// A message whose send has claimed its place but not finished writing it (a few
+    /// instructions on another thread) is not there yet, nor are the messages queued behind
+    /// it: `try_recv` returns `Empty` for them rather than wait for that sender (tokio's
+    /// `try_recv` blocks the thread until it is done; here that would be an actor12 worker),
+    /// and [`len`](Self::len) may count them meanwhile. The next `recv` takes them in order.
+    ///
+    /// Each message taken counts against the batch of messages the actor's run may take before
+    /// the worker moves on to other actors, as one from `recv` does, but a spent batch does
+    /// not make `try_recv` refuse one: the next `recv` lets the others run first. A loop of
+    /// `try_recv` itself never lets the worker go; it ends when the mailbox is empty.
+    ///
+    /// The message is out of the mailbox, as with `recv`: an ask's answer may come from
+    /// wherever the actor's code passes its reply slot. Panics if used outside its actor's run
+    /// (a live actor's receiver moved out of `ctx.rx`), as `poll_recv` does.
+    ///
+    /// # Examples
+    ///
+    /// A raw-style actor that waits for one message, then takes those already waiting behind
+    /// it as one batch:
+    ///
+    /// ```
+    /// use std::future::{Future, poll_fn};
+    /// use std::ops::ControlFlow;
+    /// use std::pin::pin;
+    /// use std::task::Poll;
+    ///
+    /// use actor12::cancel::CancelReason;
+    /// use actor12::prelude::*;
+    /// use actor12::{ActorContext, ActorMessage, TryRecvError, oneshot};
+    ///
+    /// enum Msg {
+    ///     Add(u64),
+    ///     Total(oneshot::Sender<u64>),
+    /// }
+    /// impl ActorMessage<Summer> for Msg {}
+    ///
+    /// struct Summer(u64);
+    ///
+    /// impl Actor for Summer {
+    ///     type Message = Msg;
+    ///     type Spec = ();
+    ///     type Channel = MpscChannel<Msg>;
+    ///     type Cancel = ();
+    ///     type State = ();
+    ///     fn state(_: &()) {}
+    ///     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    ///         std::future::ready(Ok(Summer(0)))
+    ///     }
+    ///
+    ///     async fn cycle(
+    ///         &mut self,
+    ///         ctx: &mut ActorContext<Self>,
+    ///     ) -> ControlFlow<CancelReason<()>> {
+    ///         let mut cancelled = pin!(ctx.token.cancelled());
+    ///         let first = poll_fn(|cx| match cancelled.as_mut().poll(cx) {
+    ///             Poll::Ready(reason) => Poll::Ready(Err(reason)),
+    ///             Poll::Pending => ctx.rx.poll_recv(cx).map(Ok),
+    ///         });
+    ///         let mut batch = match first.await {
+    ///             Err(reason) => return ControlFlow::Break(reason),
+    ///             Ok(None) => return ControlFlow::Break(CancelReason::default()), // closed
+    ///             Ok(Some(msg)) => vec![msg],
+    ///         };
+    ///         loop {
+    ///             match ctx.rx.try_recv() {
+    ///                 Ok(msg) => batch.push(msg),
+    ///                 // The next cycle's `poll_recv` waits for more, or sees the close.
+    ///                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+    ///             }
+    ///         }
+    ///         for msg in batch {
+    ///             match msg {
+    ///                 Msg::Add(n) => self.0 += n,
+    ///                 Msg::Total(reply) => {
+    ///                     let _ = reply.send(self.0);
+    ///                 }
+    ///             }
+    ///         }
+    ///         ControlFlow::Continue(())
+    ///     }
+    /// }
+    ///
+    /// actor12::rt::Runtime::new().unwrap().block_on(async {
+    ///     let summer = actor12::spawn::<Summer>(());
+    ///     for n in 1..=3 {
+    ///         summer.send_raw(Msg::Add(n)).await.ok().unwrap();
+    ///     }
+    ///     let (tx, total) = oneshot::channel();
+    ///     summer.send_raw(Msg::Total(tx)).await.ok().unwrap();
+    ///     assert_eq!(total.await.unwrap(), 6);
+    ///     summer.cancel_and_wait(()).await;
+    /// });
+    /// ```
+    pub fn try_recv(&mut self) -> Result<M, TryRecvError> {
+        let Some(core) = self.own_core() else { return Err(TryRecvError::Disconnected) };
+        // SAFETY: this thread runs the receiver's actor (checked by `own_core`), so it holds
+        // the run token.
+        match unsafe { core.try_recv() } {
+            RecvStep::Message(msg) => {
+                core.mark_delivered(&msg);
+                Ok(msg)
+            }
+            RecvStep::Closed => Err(TryRecvError::Disconnected),
+            RecvStep::Pending => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Waits for at least one message, then appends to `buffer` those waiting, up to `limit`
+    /// in all: as tokio's `mpsc::Receiver::recv_many`. Resolves to how many it appended: 0
+    /// only if `limit` is 0 (at once) or the mailbox is closed and empty (the actor is
+    /// stopping), or for a detached receiver.
+    ///
+    /// The wait is [`recv`](Self::recv)'s, with its wake-up and its rule about the context it
+    /// is polled with; the messages after the first are taken as
+    /// [`try_recv`](Self::try_recv) takes them, in order, until none is waiting. It takes at
+    /// most what is left of the batch of messages (64) the actor's run may take before the
+    /// worker moves on to other actors, so it may append fewer than are waiting; the
+    /// next call takes the rest, after the other actors on the worker had their turn if the
+    /// batch is spent. Cancel safe, as `recv`: a poll that takes messages is the one that
+    /// returns them, so a dropped `recv_many` took none.
+    ///
+    /// `buffer` is only appended to: what it held stays, and it grows as needed.
+    ///
+    /// # Examples
+    ///
+    /// A raw-style actor handling its messages in batches of up to 16:
+    ///
+    /// ```
+    /// use std::future::{Future, poll_fn};
+    /// use std::ops::ControlFlow;
+    /// use std::pin::pin;
+    /// use std::task::Poll;
+    ///
+    /// use actor12::cancel::CancelReason;
+    /// use actor12::prelude::*;
+    /// use actor12::{ActorContext, ActorMessage, oneshot};
+    ///
+    /// enum Msg {
+    ///     Add(u64),
+    ///     Total(oneshot::Sender<u64>),
+    /// }
+    /// impl ActorMessage<Summer> for Msg {}
+    ///
+    /// struct Summer {
+    ///     total: u64,
+    ///     batch: Vec<Msg>,
+    /// }
+    ///
+    /// impl Actor for Summer {
+    ///     type Message = Msg;
+    ///     type Spec = ();
+    ///     type Channel = MpscChannel<Msg>;
+    ///     type Cancel = ();
+    ///     type State = ();
+    ///     fn state(_: &()) {}
+    ///     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    ///         std::future::ready(Ok(Summer { total: 0, batch: Vec::new() }))
+    ///     }
+    ///
+    ///     async fn cycle(
+    ///         &mut self,
+    ///         ctx: &mut ActorContext<Self>,
+    ///     ) -> ControlFlow<CancelReason<()>> {
+    ///         let taken = {
+    ///             let mut cancelled = pin!(ctx.token.cancelled());
+    ///             let mut many = pin!(ctx.rx.recv_many(&mut self.batch, 16));
+    ///             poll_fn(|cx| match cancelled.as_mut().poll(cx) {
+    ///                 Poll::Ready(reason) => Poll::Ready(Err(reason)),
+    ///                 Poll::Pending => many.as_mut().poll(cx).map(Ok),
+    ///             })
+    ///             .await
+    ///         };
+    ///         match taken {
+    ///             Err(reason) => return ControlFlow::Break(reason),
+    ///             Ok(0) => return ControlFlow::Break(CancelReason::default()), // closed
+    ///             Ok(_) => {}
+    ///         }
+    ///         for msg in self.batch.drain(..) {
+    ///             match msg {
+    ///                 Msg::Add(n) => self.total += n,
+    ///                 Msg::Total(reply) => {
+    ///                     let _ = reply.send(self.total);
+    ///                 }
+    ///             }
+    ///         }
+    ///         ControlFlow::Continue(())
+    ///     }
+    /// }
+    ///
+    /// actor12::rt::Runtime::new().unwrap().block_on(async {
+    ///     let summer = actor12::spawn::<Summer>(());
+    ///     for n in 1..=40 {
+    ///         summer.send_raw(Msg::Add(n)).await.ok().unwrap();
+    ///     }
+    ///     let (tx, total) = oneshot::channel();
+    ///     summer.send_raw(Msg::Total(tx)).await.ok().unwrap();
+    ///     assert_eq!(total.await.unwrap(), 820);
+    ///     summer.cancel_and_wait(()).await;
+    /// });
+    /// ```
+    pub fn recv_many<'a>(
+        &'a mut self,
+        buffer: &'a mut Vec<M>,
+        limit: usize,
+    ) -> impl Future<Output = usize> + Send + 'a {
+        poll_fn(move |cx| self.poll_recv_many(cx, buffer, limit))
+    }
+
+    /// Polls for [`recv_many`](Self::recv_many).
+    fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<M>,
+        limit: usize,
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        match self.poll_recv(cx) {
+            Poll::Ready(Some(msg)) => buffer.push(msg),
+            Poll::Ready(None) => return Poll::Ready(0),
+            Poll::Pending => return Poll::Pending,
+        }
+        // A message came: the receiver is not detached, and this thread runs its actor (which
+        // `poll_recv` checked), so it holds the run token.
+        let core = &self.core;
+        let mut taken = 1;
+        // SAFETY: this thread holds the run token (above).
+        while taken < limit && unsafe { core.has_budget() } {
+            // SAFETY: as for `has_budget`.
+            match unsafe { core.try_recv() } {
+                RecvStep::Message(msg) => {
+                    core.mark_delivered(&msg);
+                    buffer.push(msg);
+                    taken += 1;
+                }
+                // The next call finds the close, or waits.
+                RecvStep::Closed | RecvStep::Pending => break,
+            }
+        }
+        Poll::Ready(taken)
+    }
+
     /// [`poll_recv`](Self::poll_recv) without marking the message delivered: for the callers
     /// that mark it themselves (the default `cycle`, with the actor's type at hand) or need no
     /// mark (the proxy's relay).
@@ -114,8 +371,8 @@ impl<M: Send + 'static> ActorReceiver<M> {
         }
     }
 
-    /// For the default `cycle`'s bookkeeping of its tick: `None` for a detached receiver, else
-    /// the core, checked to be this thread's actor's.
+    /// For `try_recv` and the default `cycle`'s bookkeeping of its tick: `None` for a detached
+    /// receiver, else the core, checked to be this thread's actor's.
     fn own_core(&self) -> Option<&CoreRef<M>> {
         if self.detached {
             return None;

@@ -47,6 +47,31 @@ impl<T> std::error::Error for SendError<T> {}
 /// The error of pushing `A::Message` into actor `A`'s mailbox (`Link::send_raw`).
 pub type ActorSendError<A> = SendError<<A as Actor>::Message>;
 
+/// Why [`ActorReceiver::try_recv`](crate::ActorReceiver::try_recv) returned no message. The
+/// variants of tokio's `mpsc::error::TryRecvError`, which `ctx.rx.try_recv()` returned in actor12
+/// 0.0.11, so that code matching on them needs only the new path.
+///
+/// An example is on [`try_recv`](crate::ActorReceiver::try_recv).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// No message is waiting now; one may come later.
+    Empty,
+    /// The mailbox is closed and every message it accepted has been received (the actor is
+    /// stopping), or the receiver was detached from its actor: none will ever come.
+    Disconnected,
+}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TryRecvError::Empty => "no message waiting in the mailbox",
+            TryRecvError::Disconnected => "the mailbox is closed and empty",
+        })
+    }
+}
+
+impl std::error::Error for TryRecvError {}
+
 /// Failures of the actor machinery, as seen by a reply.
 ///
 /// # Examples

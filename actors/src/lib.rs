@@ -125,7 +125,7 @@ pub use crate::{
     channel::{ActorChannel, ActorReceiver, MpscChannel},
     drop::DropHandle,
     envelope::{Envelope, NoReply},
-    error::{ActorError, ActorSendError, FromError, MessageError, SendError},
+    error::{ActorError, ActorSendError, FromError, MessageError, SendError, TryRecvError},
     handler::{Call, Exec, Handler},
     link::{BoxFuture, DynLink, Link, Recipient},
     message::{

@@ -511,6 +511,47 @@ impl<M: Send + 'static> Core<M> {
             }
         }
     }
+
+    /// The consumer side of `ActorReceiver::try_recv`: a pop in the middle of the run that
+    /// never asks for the run to end. `Pending` means no message is there now.
+    ///
+    /// It leaves `run.waiting` alone: that records why the lifecycle's poll is pending, and
+    /// this call is not what it waits on (the code goes on after it, and whatever it awaits
+    /// next says why). A message taken spends a unit of the budget, as `poll_recv`'s does, but
+    /// a spent budget refuses nothing here: the next `poll_recv` ends the run instead.
+    /// A slot still being written (`Busy`) is no message yet; so that nothing waits on its
+    /// producer, it reads as none. No wake-up is lost: the next `poll_recv` finds it `Busy`
+    /// and requeues the run, and a run that awaits something else instead goes idle as it
+    /// would with any message queued (`try_idle_unless_notified`).
+    ///
+    /// # Safety
+    /// As for [`poll_recv`](Core::poll_recv).
+    #[inline]
+    pub(crate) unsafe fn try_recv(&self) -> RecvStep<M> {
+        loop {
+            // SAFETY: the run token's holder has the consumer side of the mailbox. Unfenced, as
+            // in `poll_recv`: the run still ends in an idle transition or is queued to pop
+            // again.
+            match unsafe { self.mailbox.pop_lazy() } {
+                Pop::User(msg) => {
+                    let run = &self.run;
+                    run.budget.set(run.budget.get().saturating_sub(1));
+                    return RecvStep::Message(msg);
+                }
+                Pop::System(()) => continue,
+                Pop::Closed => return RecvStep::Closed,
+                Pop::Empty | Pop::Busy => return RecvStep::Pending,
+            }
+        }
+    }
+
+    /// True while the run's budget lasts (`ActorReceiver::recv_many` takes no more past it).
+    ///
+    /// # Safety
+    /// As for [`poll_recv`](Core::poll_recv).
+    pub(crate) unsafe fn has_budget(&self) -> bool {
+        self.run.budget.get() > 0
+    }
 }
 
 impl<M> Core<M> {
