@@ -410,11 +410,19 @@ fn a_live_actors_receiver_cannot_be_used_outside_its_run() {
         let took = actor12::rt::spawn(async {
             let mut stolen = STOLEN.lock().unwrap().take().expect("the handler swapped receivers");
             let mut cx = Context::from_waker(Waker::noop());
-            let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                matches!(stolen.poll_recv(&mut cx), Poll::Ready(Some(_)))
-            }));
+            let catch = |f: &mut dyn FnMut() -> bool| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            };
+            // Every way of taking a message out: each one checks.
+            let polled = catch(&mut || matches!(stolen.poll_recv(&mut cx), Poll::Ready(Some(_))));
+            let tried = catch(&mut || stolen.try_recv().is_ok());
+            let many = catch(&mut || {
+                let mut buffer = Vec::new();
+                let mut many = std::pin::pin!(stolen.recv_many(&mut buffer, 4));
+                matches!(many.as_mut().poll(&mut cx), Poll::Ready(n) if n > 0)
+            });
             std::mem::forget(stolen);
-            got
+            [("poll_recv", polled), ("try_recv", tried), ("recv_many", many)]
         })
         .await
         .unwrap();
@@ -424,9 +432,11 @@ fn a_live_actors_receiver_cannot_be_used_outside_its_run() {
     std::mem::forget(keep_parked);
     std::mem::forget(victim);
     std::mem::forget(rt);
-    let panic = took_a_message.expect_err("the stolen receiver was polled without a panic");
-    let message = panic.downcast_ref::<&str>().copied().unwrap_or_default();
-    assert!(message.contains("outside its actor's run"), "{message}");
+    for (how, took_a_message) in took_a_message {
+        let panic = took_a_message.expect_err(how);
+        let message = panic.downcast_ref::<&str>().copied().unwrap_or_default();
+        assert!(message.contains("outside its actor's run"), "{how}: {message}");
+    }
 }
 
 // A weak link to an actor whose last strong link is gone, while that actor is still stopping:
