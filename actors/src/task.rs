@@ -522,7 +522,9 @@ impl<M: Send + 'static> Core<M> {
     /// A slot still being written (`Busy`) is no message yet; so that nothing waits on its
     /// producer, it reads as none. No wake-up is lost: the next `poll_recv` finds it `Busy`
     /// and requeues the run, and a run that awaits something else instead goes idle as it
-    /// would with any message queued (`try_idle_unless_notified`).
+    /// would with any message queued (`try_idle_unless_notified`). Finding nothing, it passes
+    /// room its lazy pops freed on to a sender waiting for it, which an idle transition would
+    /// otherwise do: a run that only ever polls `try_recv` never makes one.
     ///
     /// # Safety
     /// As for [`poll_recv`](Core::poll_recv).
@@ -540,7 +542,15 @@ impl<M: Send + 'static> Core<M> {
                 }
                 Pop::System(()) => continue,
                 Pop::Closed => return RecvStep::Closed,
-                Pop::Empty | Pop::Busy => return RecvStep::Pending,
+                Pop::Empty | Pop::Busy => {
+                    // The run may go on polling without an idle transition (a loop of
+                    // `try_recv`): a sender that began waiting for room as a lazy pop freed it
+                    // must not be missed (`loom-tests` `mailbox_bounded`'s
+                    // `waiter_versus_a_consumer_that_only_polls`).
+                    // SAFETY: as for `pop_lazy` above.
+                    unsafe { self.mailbox.wake_missed_producer() };
+                    return RecvStep::Pending;
+                }
             }
         }
     }

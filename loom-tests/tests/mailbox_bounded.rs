@@ -10,15 +10,27 @@ use loom::thread;
 
 #[test]
 fn waiter_versus_pop() {
-    waiter_versus_consumer(false, false);
+    waiter_versus_consumer(Consumer::Fenced, false);
+}
+
+/// How the consumer of `waiter_versus_consumer` pops, and what it does when it finds nothing.
+#[derive(Clone, Copy, PartialEq)]
+enum Consumer {
+    /// `pop`, and looks again.
+    Fenced,
+    /// `pop_lazy`, and `try_idle`: an actor's run, ending.
+    LazyThenIdle,
+    /// `pop_lazy`, and `wake_missed_producer`: an actor polling `ctx.rx.try_recv()` in a loop,
+    /// whose run never ends.
+    LazyThenWake,
 }
 
 /// A full one-slot mailbox, a producer waiting to push `2`, and a consumer that pops until it
-/// has every message: with `pop`, or as an actor does, with `pop_lazy` and `try_idle` whenever
-/// it finds nothing. With `past_bound`, the consumer first pushes `3` into its own full mailbox
-/// past the bound, as an actor telling itself does: the mailbox then holds more than its bound,
-/// and the waiting producer must still get room once the consumer has taken it below.
-fn waiter_versus_consumer(lazy: bool, past_bound: bool) {
+/// has every message (see [`Consumer`]). With `past_bound`, the consumer first pushes `3` into
+/// its own full mailbox past the bound, as an actor telling itself does: the mailbox then holds
+/// more than its bound, and the waiting producer must still get room once the consumer has
+/// taken it below.
+fn waiter_versus_consumer(consumer: Consumer, past_bound: bool) {
     loom::model(move || {
         let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
         let _ = mailbox.try_push(1).unwrap();
@@ -32,13 +44,22 @@ fn waiter_versus_consumer(lazy: bool, past_bound: bool) {
         let mut got = Vec::new();
         while got.len() < 2 + usize::from(past_bound) {
             // SAFETY: this thread is the only consumer.
-            let pop = unsafe { if lazy { mailbox.pop_lazy() } else { mailbox.pop() } };
+            let pop = unsafe {
+                if consumer == Consumer::Fenced { mailbox.pop() } else { mailbox.pop_lazy() }
+            };
             match pop {
                 Pop::User(v) => got.push(v),
                 Pop::Empty | Pop::Busy => {
-                    if lazy {
-                        // SAFETY: as above.
-                        let _ = unsafe { Mailbox::try_idle(&*mailbox) };
+                    match consumer {
+                        Consumer::Fenced => {}
+                        Consumer::LazyThenIdle => {
+                            // SAFETY: as above.
+                            let _ = unsafe { Mailbox::try_idle(&*mailbox) };
+                        }
+                        Consumer::LazyThenWake => {
+                            // SAFETY: as above.
+                            unsafe { mailbox.wake_missed_producer() }
+                        }
                     }
                     thread::yield_now();
                 }
@@ -73,14 +94,23 @@ fn waiter_versus_close() {
 /// the idle transition must then find the WAITING bit and wake it.
 #[test]
 fn waiter_versus_lazy_pop_then_idle() {
-    waiter_versus_consumer(true, false);
+    waiter_versus_consumer(Consumer::LazyThenIdle, false);
 }
 
 /// The consumer pushes past the bound of its own full mailbox (an actor telling itself), then
 /// drains it as an actor does, while a producer waits for room.
 #[test]
 fn waiter_versus_a_push_past_the_bound() {
-    waiter_versus_consumer(true, true);
+    waiter_versus_consumer(Consumer::LazyThenIdle, true);
+}
+
+/// An actor polling `ctx.rx.try_recv()` in a loop, never awaiting: its run never reaches an
+/// idle transition, so a waiter a lazy pop missed must be woken when the consumer finds
+/// nothing. Without `wake_missed_producer` there the model never ends (the producer waits for
+/// good, and a real actor's loop would find `Empty` for ever behind the admission gate).
+#[test]
+fn waiter_versus_a_consumer_that_only_polls() {
+    waiter_versus_consumer(Consumer::LazyThenWake, false);
 }
 
 /// As an actor parks: once `try_idle` succeeds, the consumer runs again only when a push finds

@@ -437,6 +437,38 @@ impl<T, S> Mailbox<T, S> {
     /// queue.
     fn wake_missed_waiter(&self, state: Snapshot) {
         debug_assert!(state.is_idle());
+        // SAFETY: only the consumer makes the idle transition that calls this.
+        unsafe { self.wake_missed_producer() }
+    }
+
+    /// For a consumer of [`pop_lazy`](Self::pop_lazy) that found nothing (`Empty` or `Busy`)
+    /// and goes on without an idle transition (it will look again, not wait): wakes a producer
+    /// waiting for room that a lazy pop before may have missed. Without it, a consumer that
+    /// only ever polls would leave that producer waiting for good, and the producers queued
+    /// behind it (the admission gate turns every later send away meanwhile). One `SeqCst`
+    /// fence, paid when the mailbox is found empty rather than for every message.
+    ///
+    /// # Safety
+    /// As for [`pop`](Self::pop).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12_mailbox::{Mailbox, Pop};
+    ///
+    /// let mailbox: Mailbox<u32> = Mailbox::bounded(1);
+    /// let _ = mailbox.try_push(7).unwrap();
+    /// // SAFETY: the only consumer.
+    /// unsafe {
+    ///     assert_eq!(mailbox.pop_lazy(), Pop::User(7));
+    ///     assert_eq!(mailbox.pop_lazy(), Pop::Empty);
+    ///     // Polling on instead of going idle: pass the room on to a producer waiting for it.
+    ///     mailbox.wake_missed_producer();
+    /// }
+    /// ```
+    pub unsafe fn wake_missed_producer(&self) {
+        // SeqCst: pairs with the fence in `Waiters::wait` (Dekker: the pops' head stores, then
+        // the waiter count's load), as in `pop`.
         fence(SeqCst);
         if self.waiters.any() {
             self.waiters.wake_one();
