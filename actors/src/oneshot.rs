@@ -405,15 +405,16 @@ unsafe fn finish<T>(slot: NonNull<Slot<T>>, mut value: Option<T>) -> Result<(), 
         // failure: as for the load above.
         match s.state.compare_exchange_weak(state, state | flag, AcqRel, Acquire) {
             Ok(_) => {
-                if let Some(parts) = own {
-                    // SAFETY: the swap saw our registration: the receiver did not take it (its
-                    // swap would have cleared TX_WAITING). The slot is not touched again.
-                    drop(unsafe { waker_from(parts) });
-                }
+                // The asker first: our own waker's drop (user code) may panic.
                 if let Some(parts) = waker {
                     // SAFETY: the swap saw the registration we copied, unchanged: the receiver
                     // gave that waker to us (module docs). The slot is not touched again.
                     unsafe { waker_from(parts) }.wake();
+                }
+                if let Some(parts) = own {
+                    // SAFETY: the swap saw our registration: the receiver did not take it (its
+                    // swap would have cleared TX_WAITING). The slot is not touched again.
+                    drop(unsafe { waker_from(parts) });
                 }
                 return Ok(());
             }
