@@ -118,11 +118,15 @@ impl<'a, A: Actor> Recipient<'a, A> {
     }
 
     /// An envelope for a request to this actor, and the receiver of its answer, which knows
-    /// who answers it ([`oneshot::Receiver::answered_by`](crate::oneshot::Receiver)).
-    pub(crate) fn envelope<T, R>(
-        self,
-        message: T,
-    ) -> (Envelope<T, R>, crate::oneshot::Receiver<R>) {
+    /// who answers it: what a [`SendableMessage`](crate::SendableMessage) that asks should
+    /// make its envelope with. An actor awaiting, in its own run, the answer to a request that
+    /// still waits in its own mailbox then panics with a message that says so, as with
+    /// `ask_dyn`, instead of hanging; an envelope from [`Envelope::new`] does not say who
+    /// answers it, so the check cannot see it.
+    ///
+    /// See [`MessageHandle::waiting`](crate::MessageHandle::waiting) for a `SendableMessage`
+    /// that uses it.
+    pub fn envelope<T, R>(self, message: T) -> (Envelope<T, R>, crate::oneshot::Receiver<R>) {
         let (envelope, mut rx) = Envelope::new(message);
         rx.answered_by(self.core.addr());
         (envelope, rx)

@@ -344,14 +344,16 @@ impl<R: Send + 'static> MessageHandle<R> {
     /// [`SendableMessage`] returns once it has pushed its message with the other end.
     ///
     /// The three constructors are for implementations of [`SendableMessage`], the extension
-    /// point of the two-step API. An envelope made with [`Envelope::new`] does not say which
-    /// actor answers it, so the check that panics when an actor awaits the answer to its own
-    /// ask does not see it: awaited in the target's own handler, such a reply hangs. This one
-    /// delivers without waiting for room (a full mailbox fails the send instead):
+    /// point of the two-step API. Make an ask's envelope with
+    /// [`Recipient::envelope`](crate::Recipient::envelope), which tells the reply who answers
+    /// it, so that an actor awaiting the answer to its own request in its own run panics
+    /// instead of hanging (an envelope from [`Envelope::new`] does not say, and such a reply
+    /// hangs). This one delivers without waiting for room (a full mailbox fails the send
+    /// instead):
     ///
     /// ```
     /// use actor12::prelude::*;
-    /// use actor12::{Call, Envelope, MessageError, MessageHandle, Multi, MpscChannel};
+    /// use actor12::{Call, MessageError, MessageHandle, Multi, MpscChannel};
     /// use actor12::{Recipient, SendableMessage};
     ///
     /// /// `m`, delivered only if there is room now.
@@ -365,7 +367,7 @@ impl<R: Send + 'static> MessageHandle<R> {
     ///     type Reply = <A as Handler<M>>::Reply;
     ///
     ///     async fn send_to(self, to: Recipient<'_, A>) -> MessageHandle<Self::Reply> {
-    ///         let (envelope, reply) = Envelope::new(self.0);
+    ///         let (envelope, reply) = to.envelope(self.0);
     ///         match to.try_send_raw(Multi::new(envelope)) {
     ///             Ok(()) => MessageHandle::waiting(reply),
     ///             Err(_) => MessageHandle::failed("no room, or the actor has stopped"),

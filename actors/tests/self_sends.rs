@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use actor12::prelude::*;
-use actor12::{Call, HandlerMessage, oneshot};
+use actor12::{Call, HandlerMessage, MessageHandle, Multi, Recipient, SendableMessage, oneshot};
 use support::*;
 
 /// The panic messages `Selfish::crash` saw (every test's; each looks for its own).
@@ -178,6 +178,28 @@ enum AskFor {
     TwoStep,
     TwoStepWithTimeout,
     WeakAskDyn,
+    /// Through a `SendableMessage` of the user's own, which makes its envelope with
+    /// `Recipient::envelope`.
+    OwnSendable,
+}
+
+/// A user's own way of asking: delivered only if there is room now.
+struct NoWait<M>(M);
+
+impl<A, M> SendableMessage<A> for NoWait<M>
+where
+    A: Actor<Message = Multi<A>> + Handler<M>,
+    M: Send + 'static,
+{
+    type Reply = <A as Handler<M>>::Reply;
+
+    async fn send_to(self, to: Recipient<'_, A>) -> MessageHandle<Self::Reply> {
+        let (envelope, reply) = to.envelope(self.0);
+        match to.try_send_raw(Multi::new(envelope)) {
+            Ok(()) => MessageHandle::waiting(reply),
+            Err(_) => MessageHandle::failed("no room, or the actor has stopped"),
+        }
+    }
 }
 
 struct AskItself(AskFor);
@@ -195,6 +217,7 @@ impl Handler<AskItself> for Selfish {
                 let handle = link.send_message(HandlerMessage::new(Seen)).await;
                 handle.timeout(Duration::from_secs(3600)).reply().await??
             }
+            AskFor::OwnSendable => link.send_message(NoWait(Seen)).await.reply().await??,
         };
         Ok(seen.len())
     }
@@ -222,7 +245,8 @@ impl Handler<AskItselfInBackground> for Selfish {
 
 #[test]
 fn an_actor_awaiting_the_answer_to_its_own_ask_panics_instead_of_hanging() {
-    for how in [AskFor::AskDyn, AskFor::WeakAskDyn, AskFor::TwoStep, AskFor::TwoStepWithTimeout] {
+    use AskFor::*;
+    for how in [AskDyn, WeakAskDyn, TwoStep, TwoStepWithTimeout, OwnSendable] {
         panics_instead_of_hanging(AskItself(how), "a message it sent itself", &format!("{how:?}"));
     }
 }
