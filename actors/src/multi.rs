@@ -315,24 +315,50 @@ impl FutureBuf {
     /// the stack and then copied whole into the block, for every message (`memmove`, a tenth of
     /// handler-style ping-pong). Written from the call, it is built in the block directly.
     #[inline(always)]
+    ///
+    /// The block grows out of line ([`grow_and_put`](Self::grow_and_put)), so that a `start`
+    /// calls nothing when the block fits: with the growth inlined, every message's `start`
+    /// saved and restored six registers and built the future on the stack as well as in the
+    /// block (callgrind, handler-style fan-in: 33 instructions a message, now 14).
+    #[inline(always)]
     fn put<F: Future<Output = ()> + Send>(&mut self, make: impl FnOnce() -> F) -> Running {
         let (need, have) = (Layout::new::<F>(), self.layout());
         if need.size() > have.size() || need.align() > have.align() {
-            let layout = Layout::from_size_align(
-                need.size().max(have.size()).max(64),
-                need.align().max(have.align()),
-            )
-            .expect("a future's layout");
-            let size = u32::try_from(layout.size()).expect("a handler future under 4 GiB");
-            // SAFETY: `layout` has a non-zero size.
-            let ptr = NonNull::new(unsafe { std::alloc::alloc(layout) })
-                .unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
-            // Drops the old block.
-            *self = FutureBuf { ptr, size, align: layout.align() as u32 };
+            return self.grow_and_put(make);
         }
         // SAFETY: the block is large and aligned enough for `F`, and empty (the contract).
         unsafe { self.ptr.cast::<F>().write(make()) };
         Running { poll: poll_in_place::<F>, drop: drop_in_place::<F> }
+    }
+
+    /// `put` for a future that does not fit in the block: a larger block first. Runs once per
+    /// actor and future type at most.
+    #[cold]
+    #[inline(never)]
+    fn grow_and_put<F: Future<Output = ()> + Send>(&mut self, make: impl FnOnce() -> F) -> Running {
+        self.grow(Layout::new::<F>());
+        // SAFETY: the block now holds an `F` (`grow`), and is empty (the `put` contract).
+        unsafe { self.ptr.cast::<F>().write(make()) };
+        Running { poll: poll_in_place::<F>, drop: drop_in_place::<F> }
+    }
+
+    /// Replaces the block (empty: the `put` contract) with one large and aligned enough for
+    /// `need`.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, need: Layout) {
+        let have = self.layout();
+        let layout = Layout::from_size_align(
+            need.size().max(have.size()).max(64),
+            need.align().max(have.align()),
+        )
+        .expect("a future's layout");
+        let size = u32::try_from(layout.size()).expect("a handler future under 4 GiB");
+        // SAFETY: `layout` has a non-zero size.
+        let ptr = NonNull::new(unsafe { std::alloc::alloc(layout) })
+            .unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+        // Drops the old block.
+        *self = FutureBuf { ptr, size, align: layout.align() as u32 };
     }
 }
 
