@@ -212,8 +212,10 @@ where
 struct Handling<'a, A: Actor> {
     /// `None` once the handler's future is dropped and the buffer is back in the context.
     running: Option<Running>,
-    /// The handler's future lives here while it runs (taken from the context meanwhile).
-    buf: FutureBuf,
+    /// The handler's future lives here while it runs (taken from the context meanwhile). Moved
+    /// back into the context, once, when `running` becomes `None`: so no drop of its own, and
+    /// no empty buffer written in its place.
+    buf: ManuallyDrop<FutureBuf>,
     /// Used only to give the buffer back, after the handler's future (which has its own copy)
     /// is gone.
     ctx: Raw<ActorContext<A>>,
@@ -237,7 +239,7 @@ impl<A: Actor> ActorMessage<A> for Multi<A> {
         // future, which alone uses them, finishes or is dropped (by `Handling`'s drop) before
         // those borrows end.
         let running = unsafe { (msg.vtable.start)(&mut msg.data, actor, Raw(ctx.0), &mut buf) };
-        Handling { running: Some(running), buf, ctx, _borrows: PhantomData }
+        Handling { running: Some(running), buf: ManuallyDrop::new(buf), ctx, _borrows: PhantomData }
     }
 }
 
@@ -260,24 +262,39 @@ impl<A: Actor> Future for Handling<'_, A> {
 }
 
 impl<A: Actor> Handling<'_, A> {
-    /// Gives the buffer back to the context, once the handler's future is gone.
+    /// Gives the buffer back to the context, once the handler's future is gone. Called once,
+    /// as `running` becomes `None` (the callers' contract).
     fn give_back(&mut self) {
-        let buf = std::mem::replace(&mut self.buf, FutureBuf::EMPTY);
+        // SAFETY: taken once (the callers' contract), and never used here again: `running` is
+        // `None` from now on, and neither `poll` nor `drop` touches `buf` then.
+        let buf = unsafe { ManuallyDrop::take(&mut self.buf) };
         // SAFETY: the context outlives 'a, and its only other user, the handler's future, is
-        // gone (the callers' contract).
+        // gone (the callers' contract). The assignment drops the context's empty buffer (or one
+        // a nested `handle` left there).
         unsafe { (*self.ctx.0).handler_buf = buf };
     }
-}
 
-impl<A: Actor> Drop for Handling<'_, A> {
-    fn drop(&mut self) {
-        // Dropped before the handler finished (the actor stopping or crashing mid-handler): drop
-        // its future in place, then give the buffer back. After a finished poll, `running` is
-        // `None` and the buffer is back already.
+    /// Dropped before the handler finished (the actor stopping or crashing mid-handler): drops
+    /// its future in place, then gives the buffer back. Out of line, so that the drop glue of
+    /// the futures that hold a `Handling` (the default `cycle`'s) stays small enough to be
+    /// inlined where they finish: it was an out-of-line call per message (callgrind).
+    #[cold]
+    #[inline(never)]
+    fn drop_unfinished(&mut self) {
         if let Some(running) = self.running.take() {
             // SAFETY: `buf` holds the unfinished future `running` describes; dropped once.
             unsafe { (running.drop)(self.buf.ptr) };
             self.give_back();
+        }
+    }
+}
+
+impl<A: Actor> Drop for Handling<'_, A> {
+    #[inline]
+    fn drop(&mut self) {
+        // After a finished poll, `running` is `None` and the buffer is back already.
+        if self.running.is_some() {
+            self.drop_unfinished();
         }
     }
 }
@@ -314,7 +331,6 @@ impl FutureBuf {
     /// largest await point (often hundreds of bytes), and a future passed by value was built on
     /// the stack and then copied whole into the block, for every message (`memmove`, a tenth of
     /// handler-style ping-pong). Written from the call, it is built in the block directly.
-    #[inline(always)]
     ///
     /// The block grows out of line ([`grow_and_put`](Self::grow_and_put)), so that a `start`
     /// calls nothing when the block fits: with the growth inlined, every message's `start`
