@@ -520,6 +520,7 @@ impl<T, S> Mailbox<T, S> {
     ///
     /// # Safety
     /// As for [`pop`](Self::pop), and `this` points at a live mailbox when the call starts.
+    #[inline]
     pub unsafe fn try_idle(this: *const Self) -> bool {
         // SAFETY: the caller's contract. A local reference, unlike an argument, need not outlive
         // its last use, which is the transition at the latest.
