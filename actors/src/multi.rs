@@ -9,8 +9,8 @@
 //! in steady state, and an ask only its reply slot.
 //!
 //! The future's type is named through `run_tell::<A, M>` or `run_ask::<A, M>`, whose arguments
-//! are raw pointers to the actor and its context, valid while the [`Handling`] future that polls it holds their
-//! exclusive borrows.
+//! are raw pointers to the actor and its context, valid while the [`Handling`] future that
+//! polls it holds their exclusive borrows.
 
 use std::alloc::Layout;
 use std::future::Future;
@@ -68,9 +68,10 @@ type StartFn<A> =
 #[derive(Clone, Copy)]
 struct Running {
     poll: unsafe fn(NonNull<u8>, &mut Context<'_>) -> Poll<()>,
-    /// Drops a future that did not finish. One that finished is not dropped: it is `run_tell`'s or
-    /// `run_ask`'s, an `async fn` whose arguments and locals were all dropped when its body returned, so it
-    /// owns nothing (and its drop glue, an out-of-line call per message, would do nothing).
+    /// Drops a future that did not finish. One that finished is not dropped: it is
+    /// `run_tell`'s or `run_ask`'s, an `async fn` whose arguments and locals were all dropped
+    /// when its body returned, so it owns nothing (and its drop glue, an out-of-line call per
+    /// message, would do nothing).
     drop: unsafe fn(NonNull<u8>),
 }
 
