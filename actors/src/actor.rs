@@ -223,10 +223,13 @@ pub trait Actor: Sized + Send + 'static {
     /// `tracing` (actor12 0.0.11 exited the process here). A panic in `crash` itself ends the
     /// report and nothing else.
     ///
-    /// The stop happens in steps, as the panic unwinds: the actor's state is dropped (its `Drop`
-    /// runs) and the asker of the handler that panicked gets its error first, then the mailbox
-    /// closes. Code that hears of the panic that early may still find the actor `alive()`;
-    /// [`Link::wait`](crate::Link::wait) resolves once the stop is complete.
+    /// The stop happens in steps: the mailbox closes first, then the actor's state is dropped
+    /// (its `Drop` runs), the queued messages are dropped, and this runs. Reply slots (an ask's,
+    /// an envelope's) are answered with their error only once the mailbox is closed, including
+    /// those the panic dropped as it unwound, so an asker that gets the error finds the actor no
+    /// longer `alive()` and its sends failing. Anything else the unwinding drops (a channel of
+    /// another library held in the handler) is dropped as the panic unwinds, when the actor may
+    /// still look alive. [`Link::wait`](crate::Link::wait) resolves once the stop is complete.
     fn crash(payload: Box<dyn Any + Send>) -> impl Future<Output = ()> + Send {
         let msg = panic_message(&*payload);
         tracing::error!(actor = std::any::type_name::<Self>(), "actor panicked: {msg}");

@@ -436,12 +436,29 @@ impl<T> Drop for Sender<T> {
     }
 }
 
-/// A sender dropped unanswered: its receiver resolves to [`RecvError`].
+/// A sender dropped unanswered: its receiver resolves to [`RecvError`]. Dropped by a panic
+/// unwinding an actor's run, it resolves once that run has closed the actor's mailbox (see
+/// `task::defer_close`).
 #[inline(never)]
 fn close_unanswered<T>(slot: NonNull<Slot<T>>) {
+    #[cfg(not(actor12_loom))]
+    if std::thread::panicking() && crate::task::defer_close(slot.cast(), close_later::<T>) {
+        return;
+    }
     // SAFETY: as in `send`: the slot was an unfinished sender's, which is gone. Closing hands
     // nothing back.
     let _ = unsafe { finish(slot, None) };
+}
+
+/// [`close_unanswered`]'s close, kept for the end of a panicking actor's run.
+///
+/// # Safety
+/// `slot` is a `Slot<T>` whose sender is gone unfinished, and this is its one close. No `T` is
+/// in it (nothing was sent), so the close touches none, however long after the sender's drop.
+#[cfg(not(actor12_loom))]
+unsafe fn close_later<T>(slot: NonNull<()>) {
+    // SAFETY: the function's contract.
+    let _ = unsafe { finish(slot.cast::<Slot<T>>(), None) };
 }
 
 impl<T> Receiver<T> {

@@ -277,6 +277,53 @@ impl<M> CoreRef<M> {
 thread_local! {
     /// The actor this thread is running (the address of its header), or 0.
     static RUNNING: Cell<usize> = const { Cell::new(0) };
+    /// True while [`DEFERRED`] holds a slot: read at the end of every run, so a flag that needs
+    /// no destructor (a cheaper thread-local than the list).
+    static ANY_DEFERRED: Cell<bool> = const { Cell::new(false) };
+    /// Reply slots dropped unanswered while this thread's actor run unwound from a panic
+    /// ([`defer_close`]), closed when the run ends.
+    static DEFERRED: std::cell::RefCell<Vec<Deferred>> = const {
+        std::cell::RefCell::new(Vec::new())
+    };
+}
+
+/// A reply slot whose closing waits for the end of the run (see [`defer_close`]).
+#[cfg(not(actor12_loom))]
+struct Deferred {
+    slot: NonNull<()>,
+    close: unsafe fn(NonNull<()>),
+}
+
+/// Called by a reply slot's sender dropped unanswered while this thread panics: if the thread
+/// is running an actor, keeps `slot` to be closed (`close(slot)`) when the run ends, and
+/// returns true. The panic stops the actor, whose mailbox closes first (`run`): its askers hear
+/// of it only then, so an asker that gets the error finds the actor gone (`alive()` false, a
+/// send failing) rather than still taking messages. Returns false off an actor's run: close
+/// now.
+#[cfg(not(actor12_loom))]
+pub(crate) fn defer_close(slot: NonNull<()>, close: unsafe fn(NonNull<()>)) -> bool {
+    if RUNNING.with(Cell::get) == 0 {
+        return false;
+    }
+    // A `try_with`: a thread being torn down (its locals destroyed) closes at once.
+    let kept = DEFERRED.try_with(|d| d.borrow_mut().push(Deferred { slot, close })).is_ok();
+    if kept {
+        ANY_DEFERRED.with(|any| any.set(true));
+    }
+    kept
+}
+
+/// Closes the slots [`defer_close`] kept. Each close may run a waker (user code): one that
+/// panics does not stop the others.
+#[cfg(not(actor12_loom))]
+#[cold]
+fn close_deferred() {
+    ANY_DEFERRED.with(|any| any.set(false));
+    while let Some(Deferred { slot, close }) = DEFERRED.with(|d| d.borrow_mut().pop()) {
+        // SAFETY: `close` was given with `slot` by its sender, which is gone and left the
+        // slot to it.
+        let _ = catch_unwind(AssertUnwindSafe(|| unsafe { close(slot) }));
+    }
 }
 
 /// True if this thread is running the actor whose header is at `addr`.
@@ -310,7 +357,12 @@ impl Drop for Running {
     #[inline]
     fn drop(&mut self) {
         #[cfg(not(actor12_loom))]
-        RUNNING.with(|r| r.set(self.0));
+        {
+            RUNNING.with(|r| r.set(self.0));
+            if ANY_DEFERRED.with(Cell::get) {
+                close_deferred();
+            }
+        }
     }
 }
 
@@ -918,12 +970,15 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
                     Ok(Poll::Ready(())) => true,
                     Ok(Poll::Pending) => false,
                     Err(panic) => {
-                        // The actor stops at once: its lifecycle (with its state) is dropped,
-                        // which cancels its token (`Scoped`), and its mailbox is closed and
-                        // drained, so queued askers get their error before `crash` runs. (The
-                        // unwinding has already dropped what the lifecycle's future held live:
-                        // the actor, the handler's reply slot; what is left goes here.)
-                        // A panicking destructor is reported the same way as the handler's panic.
+                        // The actor stops at once: its mailbox is closed, its lifecycle (with
+                        // its state) is dropped, which cancels its token (`Scoped`), and the
+                        // mailbox is drained, so queued askers get their error before `crash`
+                        // runs. The close comes first: the lifecycle's drop answers askers
+                        // (the handler's reply slot), who must find the actor gone. Reply
+                        // slots the unwinding dropped are closed when this run ends
+                        // (`defer_close`). A panicking destructor is reported the same way as
+                        // the handler's panic.
+                        let _ = core.mailbox.close();
                         let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Empty));
                         // SAFETY: we hold the run token.
                         unsafe { close_and_drain(core) };
