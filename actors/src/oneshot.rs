@@ -57,13 +57,10 @@ const SENDER_DONE: usize = SENT | CLOSED;
 
 struct Slot<T> {
     state: AtomicUsize,
-    /// The registered waker's two words (`Waker::data`, `Waker::vtable`). Atomic because the
-    /// sender reads them before its swap decides whether the read was valid.
-    waker_data: AtomicPtr<()>,
-    waker_vtable: AtomicPtr<RawWakerVTable>,
-    /// The sender's waker (for [`Sender::closed`]), kept as the receiver's is.
-    tx_waker_data: AtomicPtr<()>,
-    tx_waker_vtable: AtomicPtr<RawWakerVTable>,
+    /// The receiver's registered waker.
+    rx_waker: WakerCell,
+    /// The sender's registered waker (for [`Sender::closed`]).
+    tx_waker: WakerCell,
     value: UnsafeCell<Option<T>>,
     /// The address of the actor whose mailbox holds the request, while it is there: set by an
     /// ask ([`Receiver::answered_by`]), cleared when that actor takes the request out for its
@@ -78,6 +75,23 @@ struct Slot<T> {
 /// The two words of a registered waker.
 type WakerParts = (*mut (), *mut RawWakerVTable);
 
+/// A registered waker's two words (`Waker::data`, `Waker::vtable`), written by its side while
+/// that side's waiting flag is clear. Atomic because the other side reads them before its swap
+/// decides whether the read was valid.
+struct WakerCell {
+    data: AtomicPtr<()>,
+    vtable: AtomicPtr<RawWakerVTable>,
+}
+
+impl WakerCell {
+    fn empty() -> WakerCell {
+        WakerCell {
+            data: AtomicPtr::new(std::ptr::null_mut()),
+            vtable: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+}
+
 impl<T> Slot<T> {
     /// The slot behind `slot`.
     ///
@@ -90,28 +104,44 @@ impl<T> Slot<T> {
         s
     }
 
-    /// The receiver's registered waker's words, read as they are now.
-    fn waker_parts(&self) -> WakerParts {
-        let parts = (self.waker_data.load(Relaxed), self.waker_vtable.load(Relaxed));
+    /// The words of the waker in `cell` (one of this slot's), read as they are now.
+    fn parts(&self, cell: &WakerCell) -> WakerParts {
+        let parts = (cell.data.load(Relaxed), cell.vtable.load(Relaxed));
         self.assert_live(); // after the loads: loom may run the other side at each of them
         parts
     }
 
-    /// The sender's registered waker's words, read as they are now.
-    fn tx_waker_parts(&self) -> WakerParts {
-        let parts = (self.tx_waker_data.load(Relaxed), self.tx_waker_vtable.load(Relaxed));
-        self.assert_live();
-        parts
-    }
-
-    /// The waker registered in the cell, owned by the caller from now on.
+    /// The waker registered in `cell`, owned by the caller from now on.
     ///
     /// # Safety
-    /// The cell holds a waker nobody else owns: the caller saw `RX_WAITING` and is the side the
-    /// protocol gives that waker to.
-    unsafe fn take_waker(&self) -> Waker {
+    /// The cell holds a waker nobody else owns: the caller cleared its side's waiting flag
+    /// itself, or is the side the protocol gives that waker to.
+    unsafe fn take(&self, cell: &WakerCell) -> Waker {
         // SAFETY: the caller owns the registered waker (function contract).
-        unsafe { waker_from(self.waker_parts()) }
+        unsafe { waker_from(self.parts(cell)) }
+    }
+
+    /// Registers a clone of `waker` in `cell`, the caller's side's cell, whose waiting `flag`
+    /// is clear: writes the cell, then sets the flag with an RMW that also adds one to the
+    /// count (so the word differs from any it was before). Returns the word before the RMW;
+    /// if it shows a bit of `gone`, the other side finished or left before it could see the
+    /// waker, which is then returned, the caller's again.
+    #[inline]
+    fn register(
+        &self,
+        cell: &WakerCell,
+        flag: usize,
+        gone: usize,
+        waker: &Waker,
+    ) -> (usize, Option<Waker>) {
+        let waker = std::mem::ManuallyDrop::new(waker.clone());
+        let (data, vtable) = parts_of(&waker);
+        cell.data.store(data, Relaxed);
+        cell.vtable.store(vtable, Relaxed);
+        // The flag is clear, so adding sets it. Release: the waker's words to the other side's
+        // acquire; acquire: a side that finished or left first.
+        let state = self.state.fetch_add(flag + REGISTERED_ONE, AcqRel);
+        (state, (state & gone != 0).then(|| std::mem::ManuallyDrop::into_inner(waker)))
     }
 
     /// Frees the slot and whatever value it still holds.
@@ -179,10 +209,8 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     // SAFETY: `p` points to the block, and every field is written once before `assume_init`.
     let slot = unsafe {
         (&raw mut (*p).state).write(AtomicUsize::new(0));
-        (&raw mut (*p).waker_data).write(AtomicPtr::new(std::ptr::null_mut()));
-        (&raw mut (*p).waker_vtable).write(AtomicPtr::new(std::ptr::null_mut()));
-        (&raw mut (*p).tx_waker_data).write(AtomicPtr::new(std::ptr::null_mut()));
-        (&raw mut (*p).tx_waker_vtable).write(AtomicPtr::new(std::ptr::null_mut()));
+        (&raw mut (*p).rx_waker).write(WakerCell::empty());
+        (&raw mut (*p).tx_waker).write(WakerCell::empty());
         (&raw mut (*p).value).write(UnsafeCell::new(None));
         (&raw mut (*p).answerer).write(AtomicUsize::new(0));
         #[cfg(actor12_loom)]
@@ -336,7 +364,7 @@ impl<T> Sender<T> {
             return Poll::Ready(());
         }
         if state & TX_WAITING != 0 {
-            if s.tx_waker_parts() == parts_of(cx.waker()) {
+            if s.parts(&s.tx_waker) == parts_of(cx.waker()) {
                 return Poll::Pending;
             }
             // Take the cell back before writing it, as the receiver does. Acquire: a receiver
@@ -346,21 +374,14 @@ impl<T> Sender<T> {
                 return Poll::Ready(());
             }
             // SAFETY: the flag was ours and is now clear: the old waker is ours again.
-            drop(unsafe { waker_from(s.tx_waker_parts()) });
+            drop(unsafe { s.take(&s.tx_waker) });
         }
-        let waker = std::mem::ManuallyDrop::new(cx.waker().clone());
-        let (data, vtable) = parts_of(&waker);
-        s.tx_waker_data.store(data, Relaxed);
-        s.tx_waker_vtable.store(vtable, Relaxed);
-        // TX_WAITING is clear, so adding sets it. Release: the waker's words to the receiver's
-        // acquire; acquire: a receiver that left first.
-        state = s.state.fetch_add(TX_WAITING + REGISTERED_ONE, AcqRel);
-        if state & RX_DROPPED != 0 {
-            // The receiver left before it could see this waker: the waker is still ours, and
-            // the word is ours alone now. Clear the flag again: a sender that sees
-            // `RX_DROPPED` takes `TX_WAITING` for a waker the receiver has (`finish`).
+        if let (_, Some(waker)) = s.register(&s.tx_waker, TX_WAITING, RX_DROPPED, cx.waker()) {
+            // The receiver left before it could see this waker, and the word is ours alone
+            // now. Clear the flag again: a sender that sees `RX_DROPPED` takes `TX_WAITING`
+            // for a waker the receiver has (`finish`).
             s.state.fetch_and(!TX_WAITING, Relaxed);
-            drop(std::mem::ManuallyDrop::into_inner(waker));
+            drop(waker);
             return Poll::Ready(());
         }
         Poll::Pending
@@ -399,8 +420,8 @@ unsafe fn finish<T>(slot: NonNull<Slot<T>>, mut value: Option<T>) -> Result<(), 
         }
         // Copy the receiver's waker out before the swap; the swap validates the copy (module
         // docs). Our own, if `closed` registered one, is ours to drop: only we write its cell.
-        let waker = (state & RX_WAITING != 0).then(|| s.waker_parts());
-        let own = (state & TX_WAITING != 0).then(|| s.tx_waker_parts());
+        let waker = (state & RX_WAITING != 0).then(|| s.parts(&s.rx_waker));
+        let own = (state & TX_WAITING != 0).then(|| s.parts(&s.tx_waker));
         // Release: the value (and everything before) to the receiver's acquire. Acquire on
         // failure: as for the load above.
         match s.state.compare_exchange_weak(state, state | flag, AcqRel, Acquire) {
@@ -581,7 +602,7 @@ impl<T> Future for Receiver<T> {
         }
         if this.registered {
             // The same waker (`Waker::will_wake`'s test): nothing to do.
-            if s.waker_parts() == parts_of(cx.waker()) {
+            if s.parts(&s.rx_waker) == parts_of(cx.waker()) {
                 return Poll::Pending;
             }
             // Take the cell back before writing it. AcqRel: acquire sees a sender that
@@ -592,7 +613,7 @@ impl<T> Future for Receiver<T> {
                 return Poll::Ready(this.complete(slot, state));
             }
             // SAFETY: the flag was ours and is now clear: the old waker is ours again.
-            drop(unsafe { s.take_waker() });
+            drop(unsafe { s.take(&s.rx_waker) });
         }
         // Before a first wait, or one with a new waker: a wait from the run of the actor whose
         // mailbox holds the request never ends. Relaxed: see `Sender::delivered`.
@@ -600,16 +621,9 @@ impl<T> Future for Receiver<T> {
         if answerer != 0 {
             check_not_answerers_run(answerer);
         }
-        let waker = std::mem::ManuallyDrop::new(cx.waker().clone());
-        let (data, vtable) = parts_of(&waker);
-        s.waker_data.store(data, Relaxed);
-        s.waker_vtable.store(vtable, Relaxed);
-        // RX_WAITING is clear, so adding sets it. Release: the waker's words to the sender's
-        // acquire; acquire: a sender that finished first.
-        state = s.state.fetch_add(RX_WAITING + REGISTERED_ONE, AcqRel);
-        if state & SENDER_DONE != 0 {
+        if let (state, Some(waker)) = s.register(&s.rx_waker, RX_WAITING, SENDER_DONE, cx.waker()) {
             // The sender finished before it could see this waker: it is still ours.
-            drop(std::mem::ManuallyDrop::into_inner(waker));
+            drop(waker);
             return Poll::Ready(this.complete(slot, state));
         }
         this.registered = true;
@@ -663,7 +677,7 @@ impl<T> Receiver<T> {
                 return;
             }
             // SAFETY: the flag was ours and is now clear: the waker is ours again.
-            drop(unsafe { s.take_waker() });
+            drop(unsafe { s.take(&s.rx_waker) });
         }
         // Acquire: a sender's waker words (for the copy below), or a value it sent, so that we
         // may drop it.
@@ -676,7 +690,7 @@ impl<T> Receiver<T> {
             }
             // A sender waiting in `closed`: copy its waker out before the swap, which validates
             // the copy (module docs).
-            let waker = (state & TX_WAITING != 0).then(|| s.tx_waker_parts());
+            let waker = (state & TX_WAITING != 0).then(|| s.parts(&s.tx_waker));
             // Release: hands the slot to the sender.
             let next = (state | RX_DROPPED) & !TX_WAITING;
             match s.state.compare_exchange_weak(state, next, AcqRel, Acquire) {
