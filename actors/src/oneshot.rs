@@ -7,7 +7,7 @@
 //!
 //! # Protocol
 //!
-//! The state word holds five flags and a registration count:
+//! The state word holds six flags and a registration count:
 //!
 //! * `RX_WAITING`: the receiver's waker cell holds the receiver's waker. The receiver writes
 //!   the cell only while the flag is clear, then sets it with an RMW that also adds one to the
@@ -22,6 +22,9 @@
 //! * `RX_DROPPED`: the receiver went away; the sender, now the only user, frees the slot. A
 //!   receiver with a waker registered takes it back first (as to replace it), so that a
 //!   sender that lives on unfinished does not keep the asker's task alive.
+//! * `RX_CLOSED`: the receiver said no answer may come ([`Receiver::close`]) and stays to
+//!   take one sent before. A sender that sees it finishes with `CLOSED` and hands its value
+//!   back; the receiver, seeing it unanswered, leaves as if dropped.
 //!
 //! Each side finishes with one compare-and-swap that may hand the *other* side's waker over.
 //! When the word it read shows the other side's waiting flag, it copies that waker out of its
@@ -29,9 +32,10 @@
 //! the other side neither replaced nor took back that waker in between, and the finishing side
 //! then owns the copy and wakes it after the swap without touching the slot again. The sender's
 //! swap sets `SENT` or `CLOSED` and takes the receiver's waker; the receiver's sets
-//! `RX_DROPPED`, clears `TX_WAITING` and takes the sender's. So a receiver that sees `SENT` or
-//! `CLOSED` while its waker is registered knows the sender took that waker, and a sender that
-//! sees `RX_DROPPED` knows the receiver took its waker, if it had one registered. Whichever
+//! `RX_DROPPED` (or `RX_CLOSED`), clears `TX_WAITING` and takes the sender's. So a receiver
+//! that sees `SENT` or `CLOSED` while its waker is registered knows the sender took that waker,
+//! and a sender that sees `RX_DROPPED` or `RX_CLOSED` knows the receiver took its waker, if it
+//! had one registered. Whichever
 //! side finishes second frees the slot and drops what is left in it: the value is dropped
 //! exactly once, and a registered waker is woken or dropped exactly once.
 
@@ -49,11 +53,14 @@ const SENT: usize = 1 << 1;
 const CLOSED: usize = 1 << 2;
 const RX_DROPPED: usize = 1 << 3;
 const TX_WAITING: usize = 1 << 4;
+const RX_CLOSED: usize = 1 << 5;
 /// One registration of a waker, by either side: the count makes a re-registered word differ
 /// from the old one. It wraps at the word's top, harmlessly.
-const REGISTERED_ONE: usize = 1 << 5;
+const REGISTERED_ONE: usize = 1 << 6;
 /// The sender is finished with the slot.
 const SENDER_DONE: usize = SENT | CLOSED;
+/// No answer will be taken: the sender's `is_closed`.
+const RX_GONE: usize = RX_DROPPED | RX_CLOSED;
 
 struct Slot<T> {
     state: AtomicUsize,
@@ -288,7 +295,8 @@ impl<T> Sender<T> {
         Sender { slot: None, owns: PhantomData }
     }
 
-    /// Sends the answer; gives it back if the receiver is gone.
+    /// Sends the answer; gives it back if the receiver is gone (or [closed](Receiver::close)
+    /// it).
     ///
     /// # Examples
     ///
@@ -321,15 +329,15 @@ impl<T> Sender<T> {
         }
     }
 
-    /// True once the receiver is gone: answering is pointless.
+    /// True once the receiver is gone (or [closed](Receiver::close) the slot): answering is
+    /// pointless, and [`send`](Self::send) hands the answer back.
     pub fn is_closed(&self) -> bool {
         // SAFETY: the receiver never frees the slot while we hold it unfinished.
-        self.slot
-            .is_none_or(|slot| unsafe { Slot::live(slot) }.state.load(Acquire) & RX_DROPPED != 0)
+        self.slot.is_none_or(|slot| unsafe { Slot::live(slot) }.state.load(Acquire) & RX_GONE != 0)
     }
 
     /// Waits until the receiver is gone ([`is_closed`](Self::is_closed)): the asker timed out,
-    /// or dropped its reply. A handler doing long work for an answer can race that work with
+    /// dropped its reply, or closed it. A handler doing long work for an answer can race that work with
     /// this and stop once nobody waits for the answer. A sender with no receiver (a tell's)
     /// resolves at once.
     ///
@@ -360,7 +368,7 @@ impl<T> Sender<T> {
         let s = unsafe { Slot::live(slot) };
         // Acquire: as in `is_closed`.
         let mut state = s.state.load(Acquire);
-        if state & RX_DROPPED != 0 {
+        if state & RX_GONE != 0 {
             return Poll::Ready(());
         }
         if state & TX_WAITING != 0 {
@@ -370,18 +378,23 @@ impl<T> Sender<T> {
             // Take the cell back before writing it, as the receiver does. Acquire: a receiver
             // that left meanwhile (and then took the waker).
             state = s.state.fetch_and(!TX_WAITING, AcqRel);
-            if state & RX_DROPPED != 0 {
+            if state & RX_GONE != 0 {
                 return Poll::Ready(());
             }
             // SAFETY: the flag was ours and is now clear: the old waker is ours again.
             drop(unsafe { s.take(&s.tx_waker) });
         }
-        if let (_, Some(waker)) = s.register(&s.tx_waker, TX_WAITING, RX_DROPPED, cx.waker()) {
-            // The receiver left before it could see this waker, and the word is ours alone
-            // now. Clear the flag again: a sender that sees `RX_DROPPED` takes `TX_WAITING`
-            // for a waker the receiver has (`finish`).
-            s.state.fetch_and(!TX_WAITING, Relaxed);
-            drop(waker);
+        if let (_, Some(waker)) = s.register(&s.tx_waker, TX_WAITING, RX_GONE, cx.waker()) {
+            // The receiver left (or closed) before it could see this waker. Clear the flag
+            // again: the sender takes `RX_GONE` to mean the receiver has no waker of its. A
+            // receiver that closed may meanwhile have left, its swap taking (and waking) the
+            // waker: then the flag is clear already and the waker is not ours to drop.
+            // AcqRel: as for the swap's take-back in `poll` of the receiver.
+            if s.state.fetch_and(!TX_WAITING, AcqRel) & TX_WAITING != 0 {
+                drop(waker);
+            } else {
+                std::mem::forget(waker);
+            }
             return Poll::Ready(());
         }
         Poll::Pending
@@ -396,7 +409,7 @@ impl<T> Sender<T> {
 unsafe fn finish<T>(slot: NonNull<Slot<T>>, mut value: Option<T>) -> Result<(), T> {
     // SAFETY: the receiver does not free the slot before we set a SENDER_DONE flag.
     let s = unsafe { Slot::live(slot) };
-    let flag = if value.is_some() { SENT } else { CLOSED };
+    let mut flag = if value.is_some() { SENT } else { CLOSED };
     // Acquire: a registered waker's words, and the receiver's drop, happen before what we read.
     let mut state = s.state.load(Acquire);
     let mut in_cell = false;
@@ -413,7 +426,17 @@ unsafe fn finish<T>(slot: NonNull<Slot<T>>, mut value: Option<T>) -> Result<(), 
             unsafe { Slot::free(slot) };
             return value.map_or(Ok(()), Err);
         }
-        if !in_cell && value.is_some() {
+        if state & RX_CLOSED != 0 && flag == SENT {
+            // The receiver closed the slot: no answer may go in. Finish as a close, and hand
+            // the value back.
+            flag = CLOSED;
+            if in_cell {
+                // SAFETY: until SENT is set only the sender touches the value cell.
+                value = s.value.with_mut(|p| unsafe { (*p).take() });
+                in_cell = false;
+            }
+        }
+        if flag == SENT && !in_cell {
             // SAFETY: until SENT is set only the sender touches the value cell.
             s.value.with_mut(|p| unsafe { *p = value.take() });
             in_cell = true;
@@ -437,7 +460,8 @@ unsafe fn finish<T>(slot: NonNull<Slot<T>>, mut value: Option<T>) -> Result<(), 
                     // swap would have cleared TX_WAITING). The slot is not touched again.
                     drop(unsafe { waker_from(parts) });
                 }
-                return Ok(());
+                // A value still here was refused by a closed receiver.
+                return value.map_or(Ok(()), Err);
             }
             Err(actual) => state = actual,
         }
@@ -501,10 +525,10 @@ impl<T> Receiver<T> {
         let Some(slot) = self.slot else { return Err(TryRecvError::Closed) };
         // SAFETY: unfinished, the slot is live. Acquire: pairs with the sender's release.
         let state = unsafe { Slot::live(slot) }.state.load(Acquire);
-        if state & SENDER_DONE == 0 {
+        if state & (SENDER_DONE | RX_CLOSED) == 0 {
             return Err(TryRecvError::Empty);
         }
-        self.complete(slot, state).map_err(|RecvError| TryRecvError::Closed)
+        self.outcome(slot, state).map_err(|RecvError| TryRecvError::Closed)
     }
 
     /// Blocks the calling thread until the answer comes (or the sender is gone): for code
@@ -548,12 +572,44 @@ impl<T> Receiver<T> {
         }
     }
 
-    /// True once the answer arrived or the sender is gone (awaiting then resolves at once), and
-    /// after the receiver has returned its outcome (it must not be awaited again then).
+    /// True once the answer arrived, the sender is gone or the receiver
+    /// [closed](Self::close) the slot (awaiting then resolves at once), and after the receiver
+    /// has returned its outcome (it must not be awaited again then).
     pub fn is_terminated(&self) -> bool {
+        let done = SENDER_DONE | RX_CLOSED;
         // SAFETY: the slot is live while we hold it.
-        self.slot
-            .is_none_or(|slot| unsafe { Slot::live(slot) }.state.load(Acquire) & SENDER_DONE != 0)
+        self.slot.is_none_or(|slot| unsafe { Slot::live(slot) }.state.load(Acquire) & done != 0)
+    }
+
+    /// Says that no answer may come any more, as tokio's `oneshot::Receiver::close`: a later
+    /// [`send`](Sender::send) hands its value back, and the sender's
+    /// [`is_closed`](Sender::is_closed) and [`closed`](Sender::closed) say so at once. An answer
+    /// sent before is still there to take: [`try_recv`](Self::try_recv) (or awaiting) returns
+    /// it, or [`RecvError`] if none was sent. For a graceful stop that must not lose an answer
+    /// that was already on its way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12::oneshot::{TryRecvError, channel};
+    ///
+    /// let (tx, mut rx) = channel::<u32>();
+    /// rx.close();
+    /// assert!(tx.is_closed());
+    /// assert_eq!(tx.send(7), Err(7)); // refused: handed back
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    ///
+    /// let (tx, mut rx) = channel();
+    /// tx.send(8).unwrap();
+    /// rx.close(); // after the answer: it stays
+    /// assert_eq!(rx.try_recv(), Ok(8));
+    /// ```
+    pub fn close(&mut self) {
+        if let Some(slot) = self.slot {
+            // SAFETY: unfinished, the slot is live; `leave` with `RX_CLOSED` does not give it
+            // up (the sender does not free it for that flag).
+            unsafe { leave(slot, RX_CLOSED) };
+        }
     }
 
     /// Records that the request this receiver awaits the answer to is in the mailbox of the
@@ -567,6 +623,18 @@ impl<T> Receiver<T> {
             // Relaxed: the push of the request (release, to the pop's acquire) publishes it.
             unsafe { Slot::live(slot) }.answerer.store(actor, Relaxed);
         }
+    }
+
+    /// The outcome once `state` (read with acquire) shows the sender finished or the receiver
+    /// closed the slot: the answer or the error. The receiver is finished then.
+    fn outcome(&mut self, slot: NonNull<Slot<T>>, state: usize) -> Result<T, RecvError> {
+        if state & SENDER_DONE != 0 {
+            return self.complete(slot, state);
+        }
+        // Closed, and no answer came before: none will. Leave as a drop does.
+        self.slot = None;
+        self.give_up(slot);
+        Err(RecvError)
     }
 
     /// The outcome once `state` (read with acquire) shows the sender finished; frees the slot.
@@ -597,8 +665,8 @@ impl<T> Future for Receiver<T> {
         let s = unsafe { Slot::live(slot) };
         // Acquire: pairs with the sender's release.
         let mut state = s.state.load(Acquire);
-        if state & SENDER_DONE != 0 {
-            return Poll::Ready(this.complete(slot, state));
+        if state & (SENDER_DONE | RX_CLOSED) != 0 {
+            return Poll::Ready(this.outcome(slot, state));
         }
         if this.registered {
             // The same waker (`Waker::will_wake`'s test): nothing to do.
@@ -679,31 +747,47 @@ impl<T> Receiver<T> {
             // SAFETY: the flag was ours and is now clear: the waker is ours again.
             drop(unsafe { s.take(&s.rx_waker) });
         }
-        // Acquire: a sender's waker words (for the copy below), or a value it sent, so that we
-        // may drop it.
-        let mut state = s.state.load(Acquire);
-        loop {
-            if state & SENDER_DONE != 0 {
-                // SAFETY: both sides are finished; the value, if any, is dropped with the slot.
-                unsafe { Slot::free(slot) };
-                return;
-            }
-            // A sender waiting in `closed`: copy its waker out before the swap, which validates
-            // the copy (module docs).
-            let waker = (state & TX_WAITING != 0).then(|| s.parts(&s.tx_waker));
-            // Release: hands the slot to the sender.
-            let next = (state | RX_DROPPED) & !TX_WAITING;
-            match s.state.compare_exchange_weak(state, next, AcqRel, Acquire) {
-                Ok(_) => {
-                    if let Some(parts) = waker {
-                        // SAFETY: the swap saw the registration we copied, unchanged: the
-                        // sender gave that waker to us. The slot is not touched again.
-                        unsafe { waker_from(parts) }.wake();
-                    }
-                    return;
+        // SAFETY: unfinished, the slot is live; after `leave` with `RX_DROPPED` it is the
+        // sender's (or ours to free, if the sender finished first).
+        if unsafe { leave(slot, RX_DROPPED) } {
+            // SAFETY: both sides are finished; the value, if any, is dropped with the slot.
+            unsafe { Slot::free(slot) };
+        }
+    }
+}
+
+/// The receiver's swap that sets `flag` (`RX_DROPPED` or `RX_CLOSED`) and takes a waker the
+/// sender registered in `closed`, clearing `TX_WAITING`, and wakes it. Returns true, setting
+/// nothing, if the sender finished first.
+///
+/// # Safety
+/// `slot` is an unfinished receiver's. With `RX_DROPPED`, the receiver must not touch the slot
+/// again unless this returns true (the sender frees it).
+unsafe fn leave<T>(slot: NonNull<Slot<T>>, flag: usize) -> bool {
+    // SAFETY: the receiver is unfinished, so the slot is live.
+    let s = unsafe { Slot::live(slot) };
+    // Acquire: a sender's waker words (for the copy below), or a value it sent, so that we may
+    // drop it.
+    let mut state = s.state.load(Acquire);
+    loop {
+        if state & SENDER_DONE != 0 {
+            return true;
+        }
+        // A sender waiting in `closed`: copy its waker out before the swap, which validates the
+        // copy (module docs).
+        let waker = (state & TX_WAITING != 0).then(|| s.parts(&s.tx_waker));
+        // Release: hands the slot to the sender.
+        let next = (state | flag) & !TX_WAITING;
+        match s.state.compare_exchange_weak(state, next, AcqRel, Acquire) {
+            Ok(_) => {
+                if let Some(parts) = waker {
+                    // SAFETY: the swap saw the registration we copied, unchanged: the sender
+                    // gave that waker to us. The slot is not touched again.
+                    unsafe { waker_from(parts) }.wake();
                 }
-                Err(actual) => state = actual,
+                return false;
             }
+            Err(actual) => state = actual,
         }
     }
 }

@@ -333,3 +333,47 @@ fn blocking_recv_on_a_worker_is_refused() {
     let err = outcome.expect_err("blocking_recv on a worker returned");
     assert!(err.to_string().contains("`blocking_recv` called on a worker thread"), "{err}");
 }
+
+/// `Receiver::close` before the answer: the sender hears it at once and gets its value back;
+/// the receiver resolves to the error, at once.
+#[test]
+fn a_closed_receiver_refuses_a_later_answer() {
+    let (mut tx, mut rx) = oneshot::channel::<u32>();
+    let (count, w) = waker();
+    assert!(tx.poll_closed(&mut Context::from_waker(&w)).is_pending());
+    rx.close();
+    assert_eq!(count.0.load(SeqCst), 1, "the sender waiting in `closed` is woken");
+    assert!(tx.is_closed());
+    assert!(tx.poll_closed(&mut Context::from_waker(&w)).is_ready());
+    assert!(rx.is_terminated());
+    assert_eq!(tx.send(4), Err(4));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+
+    let (tx, mut rx) = oneshot::channel::<u32>();
+    rx.close();
+    assert_eq!(poll(&mut rx, &w), Poll::Ready(Err(RecvError)), "awaiting resolves at once");
+    drop(tx);
+}
+
+/// An answer sent before `close` stays to be taken; one whose sender was dropped resolves to
+/// the error. Nothing is dropped twice or leaked.
+#[test]
+fn close_keeps_an_answer_sent_before() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, mut rx) = oneshot::channel();
+    assert!(tx.send(Tracked(drops.clone())).is_ok());
+    rx.close();
+    let answer = rx.try_recv();
+    assert!(answer.is_ok());
+    drop(answer);
+    assert_eq!(drops.load(SeqCst), 1);
+
+    let (tx, mut rx) = oneshot::channel::<Tracked>();
+    let (count, w) = waker();
+    assert!(poll(&mut rx, &w).is_pending());
+    rx.close();
+    assert!(matches!(poll(&mut rx, &w), Poll::Ready(Err(RecvError))));
+    assert_eq!(Arc::strong_count(&count), 2, "the receiver's waker left the slot");
+    assert!(tx.send(Tracked(drops.clone())).is_err());
+    assert_eq!(drops.load(SeqCst), 2, "the refused answer is dropped once, by its sender");
+}

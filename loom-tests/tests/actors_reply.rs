@@ -247,3 +247,59 @@ fn answer_from_a_closed_waiter_versus_asker_dropped() {
         assert_eq!(rx_side.live(), 0, "the asker's waker leaked or was dropped twice");
     });
 }
+
+/// The asker closes the slot (`Receiver::close`) while the handler answers: the answer is
+/// either taken by the asker or handed back to the handler, never both or neither, and dropped
+/// exactly once.
+#[test]
+fn close_versus_answer() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = oneshot::channel::<Tracked>();
+        let handler = {
+            let drops = drops.clone();
+            thread::spawn(move || {
+                let closed_before = tx.is_closed();
+                let delivered = tx.send(Tracked(7, drops)).is_ok();
+                assert!(!(closed_before && delivered), "a send after the close went through");
+                delivered
+            })
+        };
+        rx.close();
+        let took = block_on(&mut rx).is_ok();
+        let delivered = handler.join().unwrap();
+        assert_eq!(took, delivered, "taken by the asker exactly when the handler delivered it");
+        assert_eq!(drops.load(SeqCst), 1, "the answer is dropped exactly once");
+    });
+}
+
+/// The handler registers in `closed` while the asker closes the slot and then drops its
+/// receiver: the registration that finds the slot closed must not drop a waker the asker's
+/// drop took (and woke), nor leave one behind. That race alternates the threads four times
+/// (the handler's look, the close, its registration, the drop's swap, its take-back), so this
+/// small model runs at three preemptions whatever `LOOM_MAX_PREEMPTIONS` says.
+#[test]
+fn closed_registration_versus_close_then_drop() {
+    let mut model = loom::model::Builder::new();
+    model.preemption_bound = Some(3);
+    model.check(|| {
+        let (mut tx, mut rx) = oneshot::channel::<u32>();
+        let counted = Counted::new();
+        let waker = counted.waker();
+        let asker = thread::spawn(move || {
+            rx.close();
+            drop(rx);
+        });
+        let ready = tx.poll_closed(&mut Context::from_waker(&waker)).is_ready();
+        if !ready {
+            while !counted.woken.load(SeqCst) {
+                thread::yield_now();
+            }
+        }
+        asker.join().unwrap();
+        assert!(tx.is_closed());
+        drop(tx);
+        drop(waker);
+        assert_eq!(counted.live(), 0, "the handler's waker leaked or was dropped twice");
+    });
+}
