@@ -337,9 +337,9 @@ impl<T> Sender<T> {
     }
 
     /// Waits until the receiver is gone ([`is_closed`](Self::is_closed)): the asker timed out,
-    /// dropped its reply, or closed it. A handler doing long work for an answer can race that work with
-    /// this and stop once nobody waits for the answer. A sender with no receiver (a tell's)
-    /// resolves at once.
+    /// dropped its reply, or closed it. A handler doing long work for an answer can race that
+    /// work with this and stop once nobody waits for the answer. A sender with no receiver (a
+    /// tell's) resolves at once.
     ///
     /// # Examples
     ///
@@ -386,7 +386,7 @@ impl<T> Sender<T> {
         }
         if let (_, Some(waker)) = s.register(&s.tx_waker, TX_WAITING, RX_GONE, cx.waker()) {
             // The receiver left (or closed) before it could see this waker. Clear the flag
-            // again: the sender takes `RX_GONE` to mean the receiver has no waker of its. A
+            // again: `finish` takes `RX_GONE` to mean the receiver holds no waker of ours. A
             // receiver that closed may meanwhile have left, its swap taking (and waking) the
             // waker: then the flag is clear already and the waker is not ours to drop.
             // AcqRel: as for the swap's take-back in `poll` of the receiver.
