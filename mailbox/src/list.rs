@@ -57,6 +57,7 @@ const SPARES: usize = 5;
 const SPARES: usize = 2;
 
 /// Messages that fit below `pos`: slot positions, not link positions.
+#[inline]
 pub(crate) fn messages_below(pos: usize) -> usize {
     (pos / LAP) * BLOCK_CAP + (pos % LAP).min(BLOCK_CAP)
 }

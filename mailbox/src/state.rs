@@ -198,6 +198,7 @@ impl TailState {
     /// Fails, returning the current word, if anything was claimed, closed or flagged since
     /// `expected` was read. Release on success: pairs with the acquire of the next claim, handing
     /// the consumer's state to its next runner.
+    #[inline]
     pub(crate) fn try_idle(&self, expected: Snapshot) -> Result<(), Snapshot> {
         debug_assert!(!expected.is_idle());
         self.0

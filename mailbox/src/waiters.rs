@@ -136,6 +136,7 @@ impl Waiters {
 
     /// True if some producer may be waiting. Exact only if the caller has issued a `SeqCst`
     /// fence since it made room; without one it may miss a registration in flight.
+    #[inline]
     pub(crate) fn any(&self) -> bool {
         // Relaxed: ordered by the caller's fence, if any.
         self.count.load(Relaxed) != 0
