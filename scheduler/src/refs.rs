@@ -149,6 +149,7 @@ impl RuntimeRef {
         RuntimeRef { tagged: shared.map_addr(|a| a | usize::from(banked)) }
     }
 
+    #[inline]
     fn shared(&self) -> NonNull<Shared> {
         self.tagged.map_addr(|a| {
             std::num::NonZeroUsize::new(a.get() & !BANKED).expect("a pointer to `Shared`")
@@ -181,6 +182,7 @@ impl Clone for RuntimeRef {
 impl std::ops::Deref for RuntimeRef {
     type Target = Shared;
 
+    #[inline]
     fn deref(&self) -> &Shared {
         // SAFETY: the reference this holds keeps `Shared` alive.
         unsafe { self.shared().as_ref() }

@@ -639,6 +639,7 @@ impl TaskHandle {
     /// reference is handed back instead of dropped: for a task kind whose queued reference
     /// carries a duty (an actor's run token: its holder must tear the actor down, as nobody
     /// else can).
+    #[inline]
     pub fn try_schedule(&self, task: TaskRef) -> Result<(), TaskRef> {
         let pinned = task.header().pinned();
         self.0.try_schedule(task, pinned)

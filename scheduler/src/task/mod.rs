@@ -122,6 +122,7 @@ impl Header {
     }
 
     /// The worker this task is pinned to, if any.
+    #[inline]
     pub fn pinned(&self) -> Option<usize> {
         self.pinned.map(|w| w as usize)
     }
@@ -194,6 +195,7 @@ impl TaskRef {
     }
 
     /// The header.
+    #[inline]
     pub fn header(&self) -> &Header {
         // SAFETY: we hold a reference, so the allocation is live.
         unsafe { self.0.as_ref() }
