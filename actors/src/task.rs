@@ -935,10 +935,6 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
     crate::runtime::tokio_bridge::enter_once();
     // SAFETY: the run token's holder has exclusive use of the stage.
     let stage = unsafe { task.stage() };
-    if matches!(stage, Stage::Done | Stage::Empty) {
-        // Torn down by a shutdown while this entry was queued: the token's reference goes.
-        return None;
-    }
     // A borrowed waker: it owns no reference of its own, so it is never dropped.
     // SAFETY: the vtable matches `M`, and the run token keeps the task alive during the run.
     let waker = ManuallyDrop::new(unsafe {
@@ -957,8 +953,12 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
         // Relaxed: ordered after `take_notified`'s acquire. A notification from
         // `shutdown_listed` that failed our last `try_idle` was released after its store.
         if core.kill.load(Relaxed) {
-            // SAFETY: we hold the run token.
-            unsafe { tear_down::<M, L, F>(token.as_ptr(), true) };
+            // A queued entry of an actor torn down already (see the match below) has nothing
+            // left to tear down.
+            if !matches!(stage, Stage::Done | Stage::Empty) {
+                // SAFETY: we hold the run token.
+                unsafe { tear_down::<M, L, F>(token.as_ptr(), true) };
+            }
             return None;
         }
         run.waiting.set(Waiting::Other);
@@ -999,7 +999,13 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
                 catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))
                     .map_or(true, |p| p.is_ready())
             }
-            Stage::Done | Stage::Empty => unreachable!("checked above"),
+            // Torn down by a shutdown while this entry was queued: the token's reference goes.
+            // Only a run's first pass can find it (a later one follows a poll that did not end
+            // the actor), and what that pass did before is harmless on a torn-down actor: it
+            // took a NOTIFY left in its closed mailbox and set the thread's mark, which the
+            // guard restores. Checked here rather than before the loop, the stage's tag is
+            // decoded once per pass, not twice per run.
+            Stage::Done | Stage::Empty => return None,
         };
         if done {
             // SAFETY: we hold the run token.
