@@ -8,9 +8,9 @@
 //! (grown when a larger future comes along). So a small handler-style tell costs no allocation
 //! in steady state, and an ask only its reply slot.
 //!
-//! The future's type is named through `run_tell::<A, M>` or `run_ask::<A, M>`, whose arguments
-//! are raw pointers to the actor and its context, valid while the [`Handling`] future that
-//! polls it holds their exclusive borrows.
+//! The handler's future is built in the buffer beside the reply slot its `Call` borrows (an
+//! [`InPlace`]), with references to the actor and its context made of raw pointers, valid
+//! while the [`Handling`] future that polls it holds their exclusive borrows.
 
 use std::alloc::Layout;
 use std::future::Future;
@@ -74,13 +74,16 @@ type StartFn<A> =
 /// The erased handler future living in the actor's [`FutureBuf`].
 #[derive(Clone, Copy)]
 struct Running {
-    poll: unsafe fn(NonNull<u8>, &mut Context<'_>) -> Poll<()>,
-    /// Drops a future that did not finish. One that finished is not dropped: it is
-    /// `run_tell`'s or `run_ask`'s, an `async fn` whose arguments and locals were all dropped
-    /// when its body returned, so it owns nothing (and its drop glue, an out-of-line call per
-    /// message, would do nothing).
-    drop: unsafe fn(NonNull<u8>),
+    /// Polls the future ([`poll_handler`]). As it finishes, it drops the handler's future and
+    /// takes the slot itself, having first set the third argument, `Running::drop`, to
+    /// [`dropped`]: so a finished one is not dropped again, even by a panic in those drops.
+    poll: unsafe fn(NonNull<u8>, &mut Context<'_>, &mut DropFn) -> Poll<()>,
+    /// Drops a future that did not finish ([`drop_handler`]).
+    drop: DropFn,
 }
+
+/// `Running::drop`.
+type DropFn = unsafe fn(NonNull<u8>);
 
 type Reply<A, M> = <A as Handler<M>>::Reply;
 
@@ -174,7 +177,8 @@ unsafe fn drop_payload<P: Payload>(data: *mut Inline) {
     drop(unsafe { take::<P>(data) });
 }
 
-/// Builds the handler's future for a payload: [`run_tell`] for a tell, [`run_ask`] for an ask.
+/// Builds the handler's future for a payload in the buffer, with its reply slot beside it
+/// ([`InPlace`]): a detached sender for a tell, the asker's for an ask.
 trait IntoRun<A: Handler<M>, M: Send + 'static> {
     /// # Safety
     /// As `Running::poll`'s: `actor` and `ctx` are exclusive and valid while the future lives.
@@ -185,7 +189,14 @@ impl<A: Handler<M>, M: Send + 'static> IntoRun<A, M> for Tell<M> {
     #[inline(always)]
     unsafe fn put(self, actor: Raw<A>, ctx: Raw<ActorContext<A>>, buf: &mut FutureBuf) -> Running {
         let msg = self.0;
-        buf.put(move || run_tell::<A, M>(actor, ctx, msg))
+        // A tell has no slot; a detached sender lets `take_reply` work the same (and allocates
+        // nothing).
+        let slot = Some(oneshot::Sender::detached());
+        // SAFETY: `actor` and `ctx` per this function's contract: they outlive the future,
+        // which is all that uses the references made of them.
+        unsafe {
+            buf.put_handler::<_, _, false>(slot, move |reply| handler(actor, ctx, reply, msg))
+        }
     }
 }
 
@@ -195,7 +206,9 @@ impl<A: Handler<M>, M: Send + 'static> IntoRun<A, M> for Ask<M, Reply<A, M>> {
         let Ask(msg, reply) = self;
         // Out of the mailbox: the handler may pass the reply on, to be answered later.
         reply.delivered();
-        buf.put(move || run_ask::<A, M>(actor, ctx, msg, reply))
+        let slot = Some(reply);
+        // SAFETY: as for a tell.
+        unsafe { buf.put_handler::<_, _, true>(slot, move |reply| handler(actor, ctx, reply, msg)) }
     }
 }
 
@@ -266,11 +279,11 @@ impl<A: Actor> Future for Handling<'_, A> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let Some(running) = this.running else { return Poll::Ready(()) };
+        let Some(running) = &mut this.running else { return Poll::Ready(()) };
         // SAFETY: `buf` holds the future `running` describes, built in place and never moved.
-        let poll = unsafe { (running.poll)(this.buf.ptr, cx) };
+        let poll = unsafe { (running.poll)(this.buf.ptr, cx, &mut running.drop) };
         if poll.is_ready() {
-            // Finished: the future owns nothing any more (see `Running::drop`), and the buffer
+            // Finished: the future dropped what it held (see `Running::poll`), and the buffer
             // goes back as it is.
             this.running = None;
             this.give_back();
@@ -326,7 +339,7 @@ pub(crate) struct FutureBuf {
     align: u32,
 }
 
-// SAFETY: a `FutureBuf` is raw memory, and what `put` moves in is `Send`.
+// SAFETY: a `FutureBuf` is raw memory, and what `put_handler` moves in is `Send`.
 unsafe impl Send for FutureBuf {}
 // SAFETY: as above; `&FutureBuf` gives no access to the memory.
 unsafe impl Sync for FutureBuf {}
@@ -335,48 +348,77 @@ impl FutureBuf {
     pub(crate) const EMPTY: FutureBuf = FutureBuf { ptr: NonNull::dangling(), size: 0, align: 1 };
 
     fn layout(&self) -> Layout {
-        // SAFETY: made from a valid layout in `put` (or the empty one).
+        // SAFETY: made from a valid layout in `grow` (or the empty one).
         unsafe { Layout::from_size_align_unchecked(self.size as usize, self.align as usize) }
     }
 
-    /// Builds the future `make` returns in the block (growing it if the future does not fit) and
-    /// returns how to poll and drop it there. Before the next `put`, the caller polls it to
-    /// completion or drops it (with `Running::drop`); a finished one is left as it is, so `F`
-    /// must own nothing once it has returned `Ready`, as an `async fn`'s future does (`run_tell`'s
-    /// and `run_ask`'s are the only ones built here).
+    /// Builds the handler future `make` returns in the block (growing it if it does not fit),
+    /// as an [`InPlace`] with the reply slot `make` gets a reference to, and returns how to poll
+    /// and drop it there (`ASK`: whether a finished one sends its value to the slot). Before the
+    /// next `put_handler`, the caller polls it to completion (the poll drops the future and
+    /// takes the slot as it finishes) or drops it (with `Running::drop`); a finished one is left
+    /// as it is.
     ///
-    /// A constructor rather than the future itself: a handler's future is as large as its
-    /// largest await point (often hundreds of bytes), and a future passed by value was built on
-    /// the stack and then copied whole into the block, for every message (`memmove`, a tenth of
-    /// handler-style ping-pong). Written from the call, it is built in the block directly.
+    /// Built in place: a handler's future is as large as its largest await point (often
+    /// hundreds of bytes), and a future passed by value was built on the stack and then copied
+    /// whole into the block, for every message (`memmove`, a tenth of handler-style ping-pong).
+    /// And built directly, not inside an `async fn` that awaits it: that wrapper (`run_tell`,
+    /// `run_ask`) cost a dispatch on its state and a copy of its arguments into the handler's
+    /// future at the first poll (callgrind, handler-style fan-in: 7 instructions a message).
     ///
     /// The block grows out of line ([`grow_and_put`](Self::grow_and_put)), so that a `start`
     /// calls nothing when the block fits: with the growth inlined, every message's `start`
     /// saved and restored six registers and built the future on the stack as well as in the
-    /// block (callgrind, handler-style fan-in: 33 instructions a message, now 14).
+    /// block (callgrind, handler-style fan-in: 33 instructions a message, then 14).
+    ///
+    /// # Safety
+    /// The references `make` makes (`'static` in `F`'s type) stay valid while the future lives:
+    /// the caller polls it to completion or drops it (with `Running::drop`) before they end,
+    /// and before the next `put_handler`.
     #[inline(always)]
-    fn put<F: Future<Output = ()> + Send>(&mut self, make: impl FnOnce() -> F) -> Running {
-        let (need, have) = (Layout::new::<F>(), self.layout());
+    unsafe fn put_handler<F, R, const ASK: bool>(
+        &mut self,
+        slot: Option<oneshot::Sender<R>>,
+        make: impl FnOnce(&'static mut Option<oneshot::Sender<R>>) -> F,
+    ) -> Running
+    where
+        F: Future<Output = R> + Send,
+        R: Send + 'static,
+    {
+        let (need, have) = (Layout::new::<InPlace<F, R>>(), self.layout());
         if need.size() > have.size() || need.align() > have.align() {
-            return self.grow_and_put(make);
+            // SAFETY: passed on.
+            return unsafe { self.grow_and_put::<F, R, ASK>(slot, make) };
         }
-        // SAFETY: the block is large and aligned enough for `F`, and empty (the contract).
-        unsafe { self.ptr.cast::<F>().write(make()) };
-        Running { poll: poll_in_place::<F>, drop: drop_in_place::<F> }
+        // SAFETY: the block is large and aligned enough, and empty (the contract: the future
+        // before was finished or dropped); the references as the contract says.
+        unsafe { InPlace::build(self.ptr.cast().as_ptr(), slot, make) };
+        Running { poll: poll_handler::<F, R, ASK>, drop: drop_handler::<F, R> }
     }
 
-    /// `put` for a future that does not fit in the block: a larger block first. Runs once per
-    /// actor and future type at most.
+    /// `put_handler` for a future that does not fit in the block: a larger block first. Runs
+    /// once per actor and message type at most.
+    ///
+    /// # Safety
+    /// As `put_handler`'s.
     #[cold]
     #[inline(never)]
-    fn grow_and_put<F: Future<Output = ()> + Send>(&mut self, make: impl FnOnce() -> F) -> Running {
-        self.grow(Layout::new::<F>());
-        // SAFETY: the block now holds an `F` (`grow`), and is empty (the `put` contract).
-        unsafe { self.ptr.cast::<F>().write(make()) };
-        Running { poll: poll_in_place::<F>, drop: drop_in_place::<F> }
+    unsafe fn grow_and_put<F, R, const ASK: bool>(
+        &mut self,
+        slot: Option<oneshot::Sender<R>>,
+        make: impl FnOnce(&'static mut Option<oneshot::Sender<R>>) -> F,
+    ) -> Running
+    where
+        F: Future<Output = R> + Send,
+        R: Send + 'static,
+    {
+        self.grow(Layout::new::<InPlace<F, R>>());
+        // SAFETY: the block now holds an `InPlace<F, R>` (`grow`), and is empty (the contract).
+        unsafe { InPlace::build(self.ptr.cast().as_ptr(), slot, make) };
+        Running { poll: poll_handler::<F, R, ASK>, drop: drop_handler::<F, R> }
     }
 
-    /// Replaces the block (empty: the `put` contract) with one large and aligned enough for
+    /// Replaces the block (empty: the `put_handler` contract) with one large and aligned enough for
     /// `need`.
     #[cold]
     #[inline(never)]
@@ -401,24 +443,109 @@ impl Drop for FutureBuf {
     #[inline]
     fn drop(&mut self) {
         if self.size != 0 {
-            // SAFETY: allocated in `put` with this layout, and nothing lives in it any more
+            // SAFETY: allocated in `grow` with this layout, and nothing lives in it any more
             // (`Handling` drops its future before it gives the buffer back).
             unsafe { std::alloc::dealloc(self.ptr.as_ptr(), self.layout()) };
         }
     }
 }
 
-unsafe fn poll_in_place<F: Future<Output = ()>>(
-    ptr: NonNull<u8>,
-    cx: &mut Context<'_>,
-) -> Poll<()> {
-    // SAFETY: `Running::poll`'s contract: an `F` built in place by `put`, never moved.
-    unsafe { Pin::new_unchecked(ptr.cast::<F>().as_mut()) }.poll(cx)
+/// A handler's future beside the reply slot it borrows (through its [`Call`]), built in place
+/// in the [`FutureBuf`] and never moved until it is dropped: the self-reference an `async fn`
+/// that kept the slot as a local and awaited the handler had, without that `async fn`'s state
+/// machine around the handler's. Reached only through raw pointers to its fields, never as a
+/// `&mut InPlace` (which would claim the slot while the future's reference to it lives); the
+/// future is polled as a pinned `&mut F`, which covers only its own bytes.
+struct InPlace<F, R> {
+    /// For a tell, a detached sender (or nothing, once the handler took it): it owns nothing.
+    slot: Option<oneshot::Sender<R>>,
+    fut: F,
 }
 
-unsafe fn drop_in_place<F>(ptr: NonNull<u8>) {
-    // SAFETY: `Running::drop`'s contract: an `F` built by `put`, dropped once.
-    unsafe { ptr.cast::<F>().drop_in_place() }
+impl<F, R: 'static> InPlace<F, R> {
+    /// Writes the slot, then the future `make` builds with a reference to it.
+    ///
+    /// # Safety
+    /// `at` is valid for writes of `Self` and aligned, and is neither moved nor reused while the
+    /// future lives (the reference `make` gets, `'static` in its type, is used only by it).
+    #[inline(always)]
+    unsafe fn build(
+        at: *mut Self,
+        slot: Option<oneshot::Sender<R>>,
+        make: impl FnOnce(&'static mut Option<oneshot::Sender<R>>) -> F,
+    ) {
+        // SAFETY: per the contract; the reference is made of the raw pointer to the field, so
+        // it claims the slot alone.
+        unsafe {
+            let reply = &raw mut (*at).slot;
+            reply.write(slot);
+            (&raw mut (*at).fut).write(make(&mut *reply));
+        }
+    }
+}
+
+/// `Running::poll` for an [`InPlace`]: polls the handler's future; once it finishes, drops it
+/// and delivers its value, to the slot for an ask (`ASK`) unless the handler took it, nowhere
+/// for a tell. Before those drops (the future's, the value's: user code, which may panic), it
+/// sets `drop` to [`dropped`], so that a `Handling` dropped by that panic does not drop the
+/// future again.
+unsafe fn poll_handler<F: Future<Output = R>, R, const ASK: bool>(
+    ptr: NonNull<u8>,
+    cx: &mut Context<'_>,
+    drop: &mut DropFn,
+) -> Poll<()> {
+    let at = ptr.cast::<InPlace<F, R>>().as_ptr();
+    // SAFETY: `Running::poll`'s contract: an `InPlace<F, R>` built by `put_handler`, not
+    // finished, never moved: the future is pinned.
+    let fut = unsafe { Pin::new_unchecked(&mut (*at).fut) };
+    let Poll::Ready(value) = fut.poll(cx) else { return Poll::Pending };
+    *drop = dropped;
+    // SAFETY: finished: the future is dropped once, here (`drop` no longer does), and the
+    // reference to the slot in it with it; then the slot is moved out, once (`Handling`
+    // leaves a finished `InPlace` as it is).
+    unsafe {
+        (&raw mut (*at).fut).drop_in_place();
+        if ASK {
+            if let Some(reply) = (&raw mut (*at).slot).read() {
+                let _ = reply.send(value);
+            }
+        } else {
+            // The slot holds the detached sender or nothing: it owns nothing, and its drop
+            // would only test that again.
+            std::mem::drop(value);
+        }
+    }
+    Poll::Ready(())
+}
+
+/// `Running::drop` for an [`InPlace`] whose future did not finish: the future first (it
+/// borrows the slot), then the slot (an ask's asker gets its error).
+unsafe fn drop_handler<F, R>(ptr: NonNull<u8>) {
+    let at = ptr.cast::<InPlace<F, R>>().as_ptr();
+    // SAFETY: `Running::drop`'s contract: an unfinished `InPlace<F, R>`, dropped once.
+    unsafe {
+        (&raw mut (*at).fut).drop_in_place();
+        (&raw mut (*at).slot).drop_in_place();
+    }
+}
+
+/// `Running::drop` once the future is gone (set by `poll_handler` as it finishes).
+unsafe fn dropped(_: NonNull<u8>) {}
+
+/// `A`'s `Handler<M>` future for one message: what [`InPlace::build`] builds.
+///
+/// # Safety
+/// `actor` and `ctx` are exclusive and valid while the future lives (`'static` in its type).
+#[inline(always)]
+unsafe fn handler<A: Handler<M>, M: Send + 'static>(
+    actor: Raw<A>,
+    ctx: Raw<ActorContext<A>>,
+    reply: &'static mut Option<oneshot::Sender<Reply<A, M>>>,
+    msg: M,
+) -> impl Future<Output = Reply<A, M>> + Send + 'static {
+    // SAFETY: per the contract.
+    let (actor, ctx) = unsafe { (&mut *actor.0, &mut *ctx.0) };
+    <A as Handler<M>>::handle(actor, Call { reply, ctx: Exec::new(ctx) }, msg)
 }
 
 /// A raw pointer that may cross threads with the future holding it (see `Handling::poll`).
@@ -426,46 +553,3 @@ struct Raw<T>(*mut T);
 
 // SAFETY: a `Raw` stands for an exclusive borrow of a `T: Send`, which may be sent.
 unsafe impl<T: Send> Send for Raw<T> {}
-
-/// Runs `A`'s `Handler<M>` for one asked message and delivers the reply, unless the handler
-/// took the slot.
-async fn run_ask<A: Handler<M>, M: Send + 'static>(
-    actor: Raw<A>,
-    ctx: Raw<ActorContext<A>>,
-    msg: M,
-    reply: oneshot::Sender<Reply<A, M>>,
-) {
-    // SAFETY: `Handling::poll`'s contract: exclusive and valid while this future lives (it is
-    // dropped before the borrows `Handling` holds end).
-    let (actor, ctx) = unsafe { (&mut *actor.0, &mut *ctx.0) };
-    let mut slot = Some(reply);
-    let value =
-        <A as Handler<M>>::handle(actor, Call { reply: &mut slot, ctx: Exec::new(ctx) }, msg).await;
-    if let Some(reply) = slot {
-        let _ = reply.send(value);
-    }
-}
-
-/// Runs `A`'s `Handler<M>` for one told message: the reply is dropped.
-///
-/// Apart from `run_ask` so that a tell pays for no reply: with one `run` for both, a tell sent
-/// its value to the detached sender, which handed it back to be dropped, and tested the slot
-/// twice on the way (callgrind, handler-style fan-in: the handler future's poll took 54
-/// instructions a message, 36 since).
-async fn run_tell<A: Handler<M>, M: Send + 'static>(
-    actor: Raw<A>,
-    ctx: Raw<ActorContext<A>>,
-    msg: M,
-) {
-    // SAFETY: as in `run_ask`.
-    let (actor, ctx) = unsafe { (&mut *actor.0, &mut *ctx.0) };
-    // A tell has no slot; a detached sender lets `take_reply` work the same (and allocates
-    // nothing).
-    let mut slot = Some(oneshot::Sender::detached());
-    let value =
-        <A as Handler<M>>::handle(actor, Call { reply: &mut slot, ctx: Exec::new(ctx) }, msg).await;
-    drop(value);
-    // The slot holds the detached sender or nothing (a `Call` only ever takes from it): it
-    // owns nothing, and its drop would only test that again.
-    std::mem::forget(slot);
-}

@@ -3,6 +3,10 @@
 //! 0.0.11 users make from `#[tokio::test]` (a tokio thread spawning actor12 actors).
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::task::{Context, Poll};
 
 use actor12::oneshot;
 use actor12::prelude::*;
@@ -177,5 +181,89 @@ fn spawn_from_a_plain_thread_and_from_block_on() {
         assert_eq!(desk.ask_dyn(4u32).await.unwrap(), 8);
         let inner = actor12::spawn::<Desk>(());
         assert_eq!(inner.ask_dyn("x".to_string()).await.unwrap(), "X");
+    });
+}
+
+/// Counts the drops of its handlers' futures, which are hand-written (not `async fn`): such a
+/// future may own things to its end, and is dropped once whatever happens.
+struct Fuse {
+    drops: Arc<AtomicUsize>,
+}
+
+impl Actor for Fuse {
+    type Message = Multi<Self>;
+    type Spec = Arc<AtomicUsize>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Fuse { drops: ctx.spec }))
+    }
+}
+
+/// A reply whose drop panics when it is armed.
+struct Bomb(bool);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        assert!(!self.0, "the reply's drop panics");
+    }
+}
+
+/// Asks for a `Bomb`, armed or not.
+struct Light(bool);
+
+/// A handler's future that owns a count of its drops, ready at once with its value.
+struct Counted<T> {
+    drops: Arc<AtomicUsize>,
+    value: Option<T>,
+}
+
+impl<T> Unpin for Counted<T> {}
+
+impl<T> Future for Counted<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<T> {
+        Poll::Ready(self.value.take().expect("polled after it finished"))
+    }
+}
+
+impl<T> Drop for Counted<T> {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, SeqCst);
+    }
+}
+
+impl Handler<Light> for Fuse {
+    type Reply = anyhow::Result<Bomb>;
+
+    fn handle<'a>(
+        &'a mut self,
+        _: Call<'a, Self, Self::Reply>,
+        Light(armed): Light,
+    ) -> impl Future<Output = Self::Reply> + use<'a> + Send {
+        Counted { drops: self.drops.clone(), value: Some(Ok(Bomb(armed))) }
+    }
+}
+
+#[test]
+fn a_handlers_future_drops_once_even_when_its_replys_drop_panics() {
+    actor12::rt::Runtime::new().unwrap().block_on(async {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let fuse = actor12::spawn::<Fuse>(drops.clone());
+        fuse.tell_dyn(Light(false)).await;
+        assert!(fuse.ask_dyn(Light(false)).await.is_ok());
+        assert_eq!(drops.load(SeqCst), 2, "each finished future dropped once");
+
+        // Told, the reply is dropped as the handler finishes: its panic crashes the actor, and
+        // the future, dropped already, is not dropped again.
+        fuse.tell_dyn(Light(true)).await;
+        fuse.wait().await;
+        assert!(!fuse.alive());
+        assert_eq!(drops.load(SeqCst), 3);
     });
 }
