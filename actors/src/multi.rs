@@ -194,9 +194,7 @@ impl<A: Handler<M>, M: Send + 'static> IntoRun<A, M> for Tell<M> {
         let slot = Some(oneshot::Sender::detached());
         // SAFETY: `actor` and `ctx` per this function's contract: they outlive the future,
         // which is all that uses the references made of them.
-        unsafe {
-            buf.put_handler::<_, _, false>(slot, move |reply| handler(actor, ctx, reply, msg))
-        }
+        unsafe { buf.put_handler::<A, M, false>(slot, actor, ctx, msg) }
     }
 }
 
@@ -208,7 +206,7 @@ impl<A: Handler<M>, M: Send + 'static> IntoRun<A, M> for Ask<M, Reply<A, M>> {
         reply.delivered();
         let slot = Some(reply);
         // SAFETY: as for a tell.
-        unsafe { buf.put_handler::<_, _, true>(slot, move |reply| handler(actor, ctx, reply, msg)) }
+        unsafe { buf.put_handler::<A, M, true>(slot, actor, ctx, msg) }
     }
 }
 
@@ -352,12 +350,11 @@ impl FutureBuf {
         unsafe { Layout::from_size_align_unchecked(self.size as usize, self.align as usize) }
     }
 
-    /// Builds the handler future `make` returns in the block (growing it if it does not fit),
-    /// as an [`InPlace`] with the reply slot `make` gets a reference to, and returns how to poll
-    /// and drop it there (`ASK`: whether a finished one sends its value to the slot). Before the
-    /// next `put_handler`, the caller polls it to completion (the poll drops the future and
-    /// takes the slot as it finishes) or drops it (with `Running::drop`); a finished one is left
-    /// as it is.
+    /// Builds `A`'s handler future for `msg` in the block (growing it if it does not fit), as
+    /// an [`InPlace`] with the reply slot (`slot`) it borrows, and returns how to poll and drop
+    /// it there (`ASK`: whether a finished one sends its value to the slot). Before the next
+    /// `put_handler`, the caller polls it to completion (the poll drops the future and takes the
+    /// slot as it finishes) or drops it (with `Running::drop`); a finished one is left as it is.
     ///
     /// Built in place: a handler's future is as large as its largest await point (often
     /// hundreds of bytes), and a future passed by value was built on the stack and then copied
@@ -372,50 +369,68 @@ impl FutureBuf {
     /// block (callgrind, handler-style fan-in: 33 instructions a message, then 14).
     ///
     /// # Safety
-    /// The references `make` makes (`'static` in `F`'s type) stay valid while the future lives:
-    /// the caller polls it to completion or drops it (with `Running::drop`) before they end,
-    /// and before the next `put_handler`.
+    /// `actor` and `ctx` (references in the future, `'static` in its type) stay valid and
+    /// exclusive while the future lives: the caller polls it to completion or drops it (with
+    /// `Running::drop`) before they end, and before the next `put_handler`.
     #[inline(always)]
-    unsafe fn put_handler<F, R, const ASK: bool>(
+    unsafe fn put_handler<A: Handler<M>, M: Send + 'static, const ASK: bool>(
         &mut self,
-        slot: Option<oneshot::Sender<R>>,
-        make: impl FnOnce(&'static mut Option<oneshot::Sender<R>>) -> F,
-    ) -> Running
-    where
-        F: Future<Output = R> + Send,
-        R: Send + 'static,
-    {
-        let (need, have) = (Layout::new::<InPlace<F, R>>(), self.layout());
+        slot: Option<oneshot::Sender<Reply<A, M>>>,
+        actor: Raw<A>,
+        ctx: Raw<ActorContext<A>>,
+        msg: M,
+    ) -> Running {
+        let (need, have) = (in_place_layout(handler::<A, M>), self.layout());
         if need.size() > have.size() || need.align() > have.align() {
             // SAFETY: passed on.
-            return unsafe { self.grow_and_put::<F, R, ASK>(slot, make) };
+            return unsafe { self.grow_and_put::<A, M, ASK>(slot, actor, ctx, msg) };
         }
         // SAFETY: the block is large and aligned enough, and empty (the contract: the future
         // before was finished or dropped); the references as the contract says.
-        unsafe { InPlace::build(self.ptr.cast().as_ptr(), slot, make) };
-        Running { poll: poll_handler::<F, R, ASK>, drop: drop_handler::<F, R> }
+        unsafe { self.build::<A, M, ASK>(slot, actor, ctx, msg) }
     }
 
     /// `put_handler` for a future that does not fit in the block: a larger block first. Runs
-    /// once per actor and message type at most.
+    /// once per actor and message type at most. It takes the parts of the future, not a
+    /// closure holding them: a closure (over three words) went to it by reference, and every
+    /// `start` stored it on the stack for this call it does not make (callgrind, handler-style
+    /// fan-in: 5 instructions a message).
     ///
     /// # Safety
     /// As `put_handler`'s.
     #[cold]
     #[inline(never)]
-    unsafe fn grow_and_put<F, R, const ASK: bool>(
+    unsafe fn grow_and_put<A: Handler<M>, M: Send + 'static, const ASK: bool>(
         &mut self,
-        slot: Option<oneshot::Sender<R>>,
-        make: impl FnOnce(&'static mut Option<oneshot::Sender<R>>) -> F,
-    ) -> Running
-    where
-        F: Future<Output = R> + Send,
-        R: Send + 'static,
-    {
-        self.grow(Layout::new::<InPlace<F, R>>());
-        // SAFETY: the block now holds an `InPlace<F, R>` (`grow`), and is empty (the contract).
+        slot: Option<oneshot::Sender<Reply<A, M>>>,
+        actor: Raw<A>,
+        ctx: Raw<ActorContext<A>>,
+        msg: M,
+    ) -> Running {
+        self.grow(in_place_layout(handler::<A, M>));
+        // SAFETY: the block now holds the `InPlace` (`grow`), and is empty (the contract).
+        unsafe { self.build::<A, M, ASK>(slot, actor, ctx, msg) }
+    }
+
+    /// Builds the `InPlace` of `A`'s handler for `msg` in the block.
+    ///
+    /// # Safety
+    /// The block is large and aligned enough for it, and empty; the rest as `put_handler`'s.
+    #[inline(always)]
+    unsafe fn build<A: Handler<M>, M: Send + 'static, const ASK: bool>(
+        &mut self,
+        slot: Option<oneshot::Sender<Reply<A, M>>>,
+        actor: Raw<A>,
+        ctx: Raw<ActorContext<A>>,
+        msg: M,
+    ) -> Running {
+        let make = move |reply| {
+            // SAFETY: `actor` and `ctx` per the contract.
+            unsafe { handler(actor, ctx, reply, msg) }
+        };
+        // SAFETY: per the contract.
         unsafe { InPlace::build(self.ptr.cast().as_ptr(), slot, make) };
-        Running { poll: poll_handler::<F, R, ASK>, drop: drop_handler::<F, R> }
+        running::<_, _, _, _, _, ASK>(handler::<A, M>)
     }
 
     /// Replaces the block (empty: the `put_handler` contract) with one large and aligned enough for
@@ -531,6 +546,16 @@ unsafe fn drop_handler<F, R>(ptr: NonNull<u8>) {
 
 /// `Running::drop` once the future is gone (set by `poll_handler` as it finishes).
 unsafe fn dropped(_: NonNull<u8>) {}
+
+/// The layout of the [`InPlace`] holding what `f` (`handler`) returns.
+fn in_place_layout<X, Y, Z, W, F: Future>(_: unsafe fn(X, Y, Z, W) -> F) -> Layout {
+    Layout::new::<InPlace<F, F::Output>>()
+}
+
+/// How to poll and drop the [`InPlace`] holding what `f` (`handler`) returns.
+fn running<X, Y, Z, W, F: Future, const ASK: bool>(_: unsafe fn(X, Y, Z, W) -> F) -> Running {
+    Running { poll: poll_handler::<F, F::Output, ASK>, drop: drop_handler::<F, F::Output> }
+}
 
 /// `A`'s `Handler<M>` future for one message: what [`InPlace::build`] builds.
 ///
