@@ -267,3 +267,48 @@ fn a_handlers_future_drops_once_even_when_its_replys_drop_panics() {
         assert_eq!(drops.load(SeqCst), 3);
     });
 }
+
+/// A value that must sit at a 64-byte boundary.
+#[repr(align(64))]
+struct Wide(u64);
+
+/// Asks for the address of a `Wide` its handler keeps across an await.
+struct WhereWide(u64);
+
+impl Handler<WhereWide> for Fuse {
+    type Reply = anyhow::Result<(usize, u64)>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, w: WhereWide) -> Self::Reply {
+        let wide = Wide(w.0);
+        actor12::rt::yield_now().await; // `wide` lives in the handler's future
+        Ok((&raw const wide as usize, wide.0))
+    }
+}
+
+/// Has its handler keep 512 bytes (aligned to 8) across an await.
+struct Big;
+
+impl Handler<Big> for Fuse {
+    type Reply = anyhow::Result<u64>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Big) -> Self::Reply {
+        let big = std::hint::black_box([1u64; 64]);
+        actor12::rt::yield_now().await; // `big` lives in the handler's future
+        Ok(big.iter().sum())
+    }
+}
+
+#[test]
+fn a_handlers_future_is_as_aligned_as_it_needs_after_larger_ones() {
+    actor12::rt::Runtime::new().unwrap().block_on(async {
+        let fuse = actor12::spawn::<Fuse>(Arc::new(AtomicUsize::new(0)));
+        // A large future aligned to 8 first (the actor's buffer is made for it), then a smaller
+        // one aligned to 64: it fits in size, not in alignment.
+        assert_eq!(fuse.ask_dyn(Big).await.unwrap(), 64);
+        for n in 0..3 {
+            let (at, value) = fuse.ask_dyn(WhereWide(n)).await.unwrap();
+            assert_eq!(at % 64, 0, "a 64-aligned local at {at:#x}");
+            assert_eq!(value, n);
+        }
+    });
+}
