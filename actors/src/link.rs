@@ -802,11 +802,16 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
     /// assert!(counter.ask_dyn(Get).await.is_err()); // a stopped actor: an error, at once
     /// # });
     /// ```
-    pub async fn ask_dyn<T: Send + 'static>(&self, message: T) -> <A as Handler<T>>::Reply
+    pub fn ask_dyn<T: Send + 'static>(
+        &self,
+        message: T,
+    ) -> impl Future<Output = <A as Handler<T>>::Reply> + Send + '_
     where
         A: Handler<T>,
     {
-        self.recipient().ask_dyn(message).await
+        // `Recipient::ask_dyn`'s future itself: an `async fn` here that awaited it cost a state
+        // machine around it (a dispatch and argument moves per ask).
+        self.recipient().ask_dyn(message)
     }
 
     /// Sends now; the returned future (`'static`, awaitable anywhere) is the reply. It is
