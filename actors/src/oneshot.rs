@@ -404,8 +404,13 @@ impl<T> Sender<T> {
 /// The sender's one way out: with `Some(value)` it answers, with `None` it closes. Hands the
 /// value back if the receiver is gone.
 ///
+/// Out of line: inlined into `send`, it made every future that answers an ask (a handler's, an
+/// actor's `handle` that sends on a slot it keeps) too large to be inlined into the actor's
+/// cycle, a call and its register saves per message even where the answer is rare.
+///
 /// # Safety
 /// `slot` is an unfinished sender's slot; the sender does not use it again.
+#[inline(never)]
 unsafe fn finish<T>(slot: NonNull<Slot<T>>, mut value: Option<T>) -> Result<(), T> {
     // SAFETY: the receiver does not free the slot before we set a SENDER_DONE flag.
     let s = unsafe { Slot::live(slot) };
