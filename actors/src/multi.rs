@@ -529,7 +529,7 @@ unsafe fn poll_handler<F: Future<Output = R>, R, const ASK: bool>(
         (&raw mut (*at).fut).drop_in_place();
         if ASK {
             if let Some(reply) = (&raw mut (*at).slot).read() {
-                let _ = reply.send(value);
+                let _ = reply.send_inline(value);
             }
         } else {
             // The slot holds the detached sender or nothing: it owns nothing, and its drop

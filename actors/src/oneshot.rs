@@ -314,6 +314,19 @@ impl<T> Sender<T> {
         }
     }
 
+    /// [`send`](Self::send) with its finishing code inlined: for a caller that is a call
+    /// apart already (the poll of a handler-style message's future, through its vtable), where
+    /// the inlined code grows nothing that is inlined elsewhere.
+    #[cfg_attr(actor12_loom, allow(dead_code))] // used by the actor runtime, absent under loom
+    #[inline(always)]
+    pub(crate) fn send_inline(mut self, value: T) -> Result<(), T> {
+        match self.slot.take() {
+            // SAFETY: as in `send`.
+            Some(slot) => unsafe { finish_inline(slot, Some(value)) },
+            None => Err(value),
+        }
+    }
+
     /// The request this sender answers has left the mailbox [`Receiver::answered_by`] named,
     /// for the answering actor's code: the answer may come now, from wherever the sender goes.
     #[cfg_attr(actor12_loom, allow(dead_code))] // used by the actor runtime, absent under loom
@@ -407,11 +420,22 @@ impl<T> Sender<T> {
 /// Out of line: inlined into `send`, it made every future that answers an ask (a handler's, an
 /// actor's `handle` that sends on a slot it keeps) too large to be inlined into the actor's
 /// cycle, a call and its register saves per message even where the answer is rare.
+/// actor12's own answer path, already out of line, inlines it ([`Sender::send_inline`]).
 ///
 /// # Safety
 /// `slot` is an unfinished sender's slot; the sender does not use it again.
 #[inline(never)]
-unsafe fn finish<T>(slot: NonNull<Slot<T>>, mut value: Option<T>) -> Result<(), T> {
+unsafe fn finish<T>(slot: NonNull<Slot<T>>, value: Option<T>) -> Result<(), T> {
+    // SAFETY: the function's contract.
+    unsafe { finish_inline(slot, value) }
+}
+
+/// [`finish`], inlined.
+///
+/// # Safety
+/// As for [`finish`].
+#[inline(always)]
+unsafe fn finish_inline<T>(slot: NonNull<Slot<T>>, mut value: Option<T>) -> Result<(), T> {
     // SAFETY: the receiver does not free the slot before we set a SENDER_DONE flag.
     let s = unsafe { Slot::live(slot) };
     let mut flag = if value.is_some() { SENT } else { CLOSED };
