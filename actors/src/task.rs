@@ -49,9 +49,9 @@ const BATCH: u32 = 64;
 /// The part of an actor's allocation that does not depend on its lifecycle future's type.
 ///
 /// `repr(C)`, and the order is the layout: the header (read by the worker on every run, and by
-/// a sender that schedules the actor), more than a cache line of fields that change rarely, the
-/// mailbox (its first words written by every sender, its last ones by the consumer), and last
-/// `run`, which the worker writes on every run. So no line that senders write holds the header,
+/// a sender that schedules the actor), a cache line of fields that change rarely (63 bytes at
+/// least, checked below), the mailbox (its first words written by every sender, its last ones
+/// by the consumer), and last `run`, which the worker writes on every run. So no line that senders write holds the header,
 /// and `run` shares a line with the consumer's own words, not with the senders' or the header.
 /// The allocation needs no more than pointer alignment: an over-aligned one would take the
 /// system allocator's slow `memalign` path on every spawn.
@@ -60,9 +60,6 @@ pub(crate) struct Core<M> {
     /// The run token's header: must stay the first field (pointers to it are pointers to `Core`).
     header: Header,
     pub(crate) handle: TaskHandle,
-    /// Set by the task list at shutdown before it asks for the run token; a holder that sees it
-    /// tears the actor down instead of running it (see `shutdown_listed`).
-    kill: AtomicBool,
     /// How many links there are (see [`LinkRef`]); 0 once the last is gone, for good.
     links: AtomicUsize,
     stopped: Stopped,
@@ -104,9 +101,13 @@ struct RunState {
     waiting: Cell<Waiting>,
 }
 
-/// "The actor has stopped", for `Link::wait`: a flag and the wakers waiting for it.
+/// "The actor has stopped", for `Link::wait`: a flag and the wakers waiting for it; and the
+/// shutdown's request to stop, in the same word as the flag (a word less in every actor).
 struct Stopped {
     done: AtomicBool,
+    /// Set by the task list at shutdown before it asks for the run token; a holder that sees it
+    /// tears the actor down instead of running it (see `shutdown_listed`).
+    kill: AtomicBool,
     waiters: Mutex<StopWaiters>,
 }
 
@@ -700,24 +701,31 @@ where
     // The new mailbox is IDLE: take the run token now, so no push can schedule the actor before
     // its lifecycle is written.
     let _ = mailbox.notify();
-    let task = Box::new(Task::<M, L, F> {
-        core: Core {
+    // Written field by field into the allocation: a `Box::new` of the whole task built it on the
+    // stack first and copied it (callgrind, `spawn_stop`: a 496-byte `memcpy` per spawn).
+    let mut task = Box::<Task<M, L, F>>::new_uninit();
+    let at = task.as_mut_ptr();
+    // SAFETY: `at` is the new allocation, valid for writes of a `Task<M, L, F>` and aligned;
+    // every field is written below, once, before `assume_init`.
+    let task = unsafe {
+        (&raw mut (*at).core).write(Core {
             header: Header::new_bare(vtable::<M, L, F>(), 3, None),
             mailbox,
             handle,
-            kill: AtomicBool::new(false),
             links: AtomicUsize::new(1),
             stopped: Stopped {
+                kill: AtomicBool::new(false),
                 done: AtomicBool::new(false),
                 waiters: Mutex::new(StopWaiters::None),
             },
             run: RunState { budget: Cell::new(BATCH), waiting: Cell::new(Waiting::Other) },
             waker_vtable: waker_vtable::<M>(),
             hooks: NonNull::from(hooks),
-        },
-        link: std::cell::UnsafeCell::new(ManuallyDrop::new(link)),
-        stage: UnsafeCell::new(Stage::Empty),
-    });
+        });
+        (&raw mut (*at).link).write(std::cell::UnsafeCell::new(ManuallyDrop::new(link)));
+        (&raw mut (*at).stage).write(UnsafeCell::new(Stage::Empty));
+        task.assume_init()
+    };
     let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
     // SAFETY: one of the three references is the links'.
     let core = CoreRef { task: unsafe { TaskRef::from_raw(ptr) }, _message: PhantomData };
@@ -952,7 +960,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
         unsafe { core.mailbox.take_notified() };
         // Relaxed: ordered after `take_notified`'s acquire. A notification from
         // `shutdown_listed` that failed our last `try_idle` was released after its store.
-        if core.kill.load(Relaxed) {
+        if core.stopped.kill.load(Relaxed) {
             // A queued entry of an actor torn down already (see the match below) has nothing
             // left to tear down.
             if !matches!(stage, Stage::Done | Stage::Empty) {
@@ -1135,7 +1143,7 @@ unsafe fn shutdown_listed<
     // reference).
     let core = unsafe { core_ref::<M>(ptr) };
     // Relaxed: the notification's read-modify-write below releases it (see the load in `run`).
-    core.kill.store(true, Relaxed);
+    core.stopped.kill.store(true, Relaxed);
     if core.mailbox.notify() == Push::Schedule {
         // SAFETY: we hold the run token now.
         let token = unsafe { TaskRef::from_raw(ptr) };
