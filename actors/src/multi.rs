@@ -31,7 +31,8 @@ use crate::oneshot;
 /// Cost: a message of up to 24 bytes (16 for an ask, beside its reply slot) is stored in the
 /// `Multi` itself, larger ones are boxed; the handler's future is built in a buffer the actor
 /// reuses from one message to the next. So a small tell allocates nothing once the actor has
-/// warmed up, and an ask allocates only its reply slot.
+/// warmed up, and an ask at most its reply slot (nothing once the asking thread has one it freed
+/// to reuse).
 pub struct Multi<A: Actor> {
     vtable: &'static Vtable<A>,
     data: Inline,

@@ -1,8 +1,9 @@
 //! The reply slot: a one-shot channel carrying one answer from a handler to its asker.
 //!
-//! One allocation per ask (the slot) and, in the common case, one atomic read-modify-write per
-//! side: the slot has no reference count, because each side's last step is a single RMW on the
-//! state word and whichever side comes second frees the slot. The receiving side is a plain
+//! One block per ask (the slot, reused by the thread that freed it: see `spare`) and, in the
+//! common case, one atomic read-modify-write per side: the slot has no reference count, because
+//! each side's last step is a single RMW on the state word and whichever side comes second
+//! frees the slot. The receiving side is a plain
 //! [`Future`], so any executor can await a reply: actor12's runtime, tokio, or a blocked thread.
 //!
 //! # Protocol
@@ -39,6 +40,8 @@
 //! side finishes second frees the slot and drops what is left in it: the value is dropped
 //! exactly once, and a registered waker is woken or dropped exactly once.
 
+#[cfg(not(actor12_loom))]
+use std::alloc::Layout;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -165,8 +168,16 @@ impl<T> Slot<T> {
             drop(s.value.with_mut(|p| unsafe { (*p).take() }));
         }
         #[cfg(not(actor12_loom))]
-        // SAFETY: allocated by `Box` in `channel`; nobody else uses it any more (contract).
-        drop(unsafe { Box::from_raw(slot.as_ptr()) });
+        {
+            // The value is taken out first and dropped after the block is back: its drop is
+            // user code, which may panic. The other fields own nothing.
+            // SAFETY: both sides are finished (contract): nobody else touches the slot.
+            let value = unsafe { slot.as_ref() }.value.with_mut(|p| unsafe { std::ptr::read(p) });
+            // SAFETY: the block came from `spare::alloc` with this layout (`channel`), and is
+            // not used again.
+            unsafe { spare::dealloc(slot.cast(), Layout::new::<Slot<T>>()) };
+            drop(value);
+        }
     }
 
     #[inline(always)]
@@ -208,13 +219,18 @@ unsafe fn waker_from((data, vtable): WakerParts) -> Waker {
 /// assert_eq!(block_on(rx), Ok(42));
 /// ```
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    // Each field is written straight into the new block. `Box::new(Slot { .. })` built the
-    // slot on the stack and copied it over in 16-byte halves that straddled the stack writes,
-    // which stalled their store forwarding (4% of envelope ask).
-    let mut slot = Box::<Slot<T>>::new_uninit();
-    let p = slot.as_mut_ptr();
-    // SAFETY: `p` points to the block, and every field is written once before `assume_init`.
-    let slot = unsafe {
+    // A block this thread freed before, if it kept one (see `spare`); under loom, never freed.
+    #[cfg(not(actor12_loom))]
+    let slot = spare::alloc(Layout::new::<Slot<T>>()).cast::<Slot<T>>();
+    #[cfg(actor12_loom)]
+    let slot = NonNull::from(Box::leak(Box::<Slot<T>>::new_uninit())).cast::<Slot<T>>();
+    let p = slot.as_ptr();
+    // Each field is written straight into the block. `Box::new(Slot { .. })` built the slot on
+    // the stack and copied it over in 16-byte halves that straddled the stack writes, which
+    // stalled their store forwarding (4% of envelope ask).
+    // SAFETY: `p` points to a block with `Slot<T>`'s size and alignment, which nothing else
+    // uses; every field is written once before the slot is used.
+    unsafe {
         (&raw mut (*p).state).write(AtomicUsize::new(0));
         (&raw mut (*p).rx_waker).write(WakerCell::empty());
         (&raw mut (*p).tx_waker).write(WakerCell::empty());
@@ -222,9 +238,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         (&raw mut (*p).answerer).write(AtomicUsize::new(0));
         #[cfg(actor12_loom)]
         (&raw mut (*p).freed).write(crate::loom::AtomicBool::new(false));
-        slot.assume_init()
-    };
-    let slot = NonNull::from(Box::leak(slot));
+    }
     (
         Sender { slot: Some(slot), owns: PhantomData },
         Receiver { slot: Some(slot), registered: false, owns: PhantomData },
@@ -849,5 +863,232 @@ impl<T> fmt::Debug for Sender<T> {
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver").field("terminated", &self.is_terminated()).finish()
+    }
+}
+
+/// Reply slots' blocks, kept for reuse by the thread that freed them.
+///
+/// An ask allocates its slot and, once answered, frees it: through the system allocator that
+/// was two calls of about 40 and 100 instructions per ask (callgrind, `peers/ask`), a tenth of
+/// an ask. The asker usually frees the slot (it takes the answer after the actor sent it) on the
+/// thread that allocated it, so a few freed blocks kept per thread serve the next asks.
+///
+/// Blocks are grouped by size in classes of 16 bytes, up to 256; a class's blocks all have its
+/// layout (its size, aligned to 16), whichever slot type they held, so any of them serves any
+/// slot of the class, and one kept by another thread is freed with the same layout. A thread
+/// keeps [`KEEP`] blocks per class at most (2 KiB per class at most) and
+/// frees its blocks when it exits. Larger or more aligned slots use the allocator directly.
+#[cfg(not(actor12_loom))]
+mod spare {
+    use std::alloc::Layout;
+    use std::cell::Cell;
+    use std::ptr::NonNull;
+
+    /// Bytes per size class.
+    const STEP: usize = 16;
+    /// Size classes: blocks of up to `STEP * CLASSES` bytes are kept.
+    const CLASSES: usize = 16;
+    /// Blocks a thread keeps per class.
+    const KEEP: u32 = 8;
+
+    /// A thread's kept blocks: per class, a stack linked through each block's first word.
+    struct Spares {
+        heads: [Cell<Option<NonNull<u8>>>; CLASSES],
+        counts: [Cell<u32>; CLASSES],
+    }
+
+    impl Drop for Spares {
+        fn drop(&mut self) {
+            for class in 0..CLASSES {
+                while let Some(block) = self.pop(class) {
+                    // SAFETY: a kept block of `class`, allocated with its layout.
+                    unsafe { std::alloc::dealloc(block.as_ptr(), layout_of(class)) };
+                }
+            }
+        }
+    }
+
+    impl Spares {
+        fn pop(&self, class: usize) -> Option<NonNull<u8>> {
+            let block = self.heads[class].get()?;
+            // SAFETY: a kept block, whose first word links the next (written in `push`).
+            self.heads[class].set(unsafe { block.cast::<Option<NonNull<u8>>>().read() });
+            self.counts[class].set(self.counts[class].get() - 1);
+            Some(block)
+        }
+
+        /// Keeps `block` unless the class is full; false if it was not kept.
+        fn push(&self, class: usize, block: NonNull<u8>) -> bool {
+            if self.counts[class].get() == KEEP {
+                return false;
+            }
+            // SAFETY: the block is ours and at least 16 bytes: its first word links the stack.
+            unsafe { block.cast::<Option<NonNull<u8>>>().write(self.heads[class].get()) };
+            self.heads[class].set(Some(block));
+            self.counts[class].set(self.counts[class].get() + 1);
+            true
+        }
+    }
+
+    thread_local! {
+        static SPARES: Spares = const {
+            Spares {
+                heads: [const { Cell::new(None) }; CLASSES],
+                counts: [const { Cell::new(0) }; CLASSES],
+            }
+        };
+    }
+
+    /// The class of blocks for `layout`, if it is one that is kept.
+    #[inline(always)]
+    const fn class_of(layout: Layout) -> Option<usize> {
+        if layout.size() == 0 || layout.size() > STEP * CLASSES || layout.align() > STEP {
+            return None;
+        }
+        Some((layout.size() - 1) / STEP)
+    }
+
+    const fn layout_of(class: usize) -> Layout {
+        match Layout::from_size_align((class + 1) * STEP, STEP) {
+            Ok(layout) => layout,
+            Err(_) => panic!("a size class's layout"),
+        }
+    }
+
+    /// A block for a slot of `layout` (of non-zero size): one this thread kept, or a new one.
+    ///
+    /// Under Miri, always a new one: a slot used after it was freed would otherwise be a use of
+    /// a block reused, which Miri cannot tell from a fresh one (the tests below still run the
+    /// kept blocks under it).
+    #[inline]
+    pub(super) fn alloc(layout: Layout) -> NonNull<u8> {
+        if cfg!(miri) { fresh(layout) } else { take(layout) }
+    }
+
+    /// Gives back a block that [`alloc`] returned for `layout`.
+    ///
+    /// # Safety
+    /// `block` came from `alloc(layout)`, and is not used again.
+    #[inline]
+    pub(super) unsafe fn dealloc(block: NonNull<u8>, layout: Layout) {
+        if cfg!(miri) {
+            // SAFETY: per the contract; under Miri `alloc` allocated it with this layout.
+            unsafe { std::alloc::dealloc(block.as_ptr(), layout) };
+        } else {
+            // SAFETY: per the contract; `alloc` took it from `take`.
+            unsafe { give(block, layout) };
+        }
+    }
+
+    /// A block for `layout` (of non-zero size): one this thread kept, or a new one.
+    #[inline]
+    fn take(layout: Layout) -> NonNull<u8> {
+        let Some(class) = class_of(layout) else { return fresh(layout) };
+        // After the thread's kept blocks are gone (it is exiting), a new block.
+        match SPARES.try_with(|spares| spares.pop(class)) {
+            Ok(Some(block)) => block,
+            _ => fresh(layout_of(class)),
+        }
+    }
+
+    /// Gives back a block that [`take`] returned for `layout`: kept, or freed.
+    ///
+    /// # Safety
+    /// `block` came from `take(layout)`, and is not used again.
+    #[inline]
+    unsafe fn give(block: NonNull<u8>, layout: Layout) {
+        let layout = match class_of(layout) {
+            Some(class) => {
+                if let Ok(true) = SPARES.try_with(|spares| spares.push(class, block)) {
+                    return;
+                }
+                layout_of(class)
+            }
+            None => layout,
+        };
+        // SAFETY: allocated with this layout (`take` gives a class's blocks its layout).
+        unsafe { std::alloc::dealloc(block.as_ptr(), layout) };
+    }
+
+    #[cold]
+    fn fresh(layout: Layout) -> NonNull<u8> {
+        // SAFETY: the callers' layouts have a non-zero size.
+        NonNull::new(unsafe { std::alloc::alloc(layout) })
+            .unwrap_or_else(|| std::alloc::handle_alloc_error(layout))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn kept(class: usize) -> u32 {
+            SPARES.with(|spares| spares.counts[class].get())
+        }
+
+        #[test]
+        fn a_freed_block_serves_the_next_slot_of_its_class() {
+            let (small, other) = (Layout::new::<[u64; 5]>(), Layout::new::<[u32; 11]>());
+            assert_eq!(class_of(small), class_of(other), "40 and 44 bytes: one class");
+            let block = take(small);
+            // SAFETY: from `take(small)`, not used again.
+            unsafe { give(block, small) };
+            let again = take(other);
+            assert_eq!(again, block, "the kept block comes back, for any slot of its class");
+            // SAFETY: from `take(other)`.
+            unsafe { give(again, other) };
+        }
+
+        #[test]
+        fn a_thread_keeps_a_few_blocks_per_class_and_frees_the_rest() {
+            let layout = Layout::new::<[u64; 9]>();
+            let class = class_of(layout).expect("72 bytes are kept");
+            let blocks: Vec<_> = (0..KEEP + 3).map(|_| take(layout)).collect();
+            assert_eq!(kept(class), 0);
+            for &block in &blocks {
+                // SAFETY: from `take(layout)`, each given back once.
+                unsafe { give(block, layout) };
+            }
+            assert_eq!(kept(class), KEEP, "the rest went back to the allocator");
+            let again: Vec<_> = (0..KEEP).map(|_| take(layout)).collect();
+            assert!(again.iter().all(|b| blocks.contains(b)));
+            assert_eq!(kept(class), 0);
+            for block in again {
+                // SAFETY: as above.
+                unsafe { give(block, layout) };
+            }
+        }
+
+        #[test]
+        fn large_or_overaligned_slots_use_the_allocator_directly() {
+            let aligned = Layout::from_size_align(32, 32).expect("a layout");
+            assert_eq!(class_of(Layout::new::<[u8; 257]>()), None);
+            assert_eq!(class_of(aligned), None);
+            assert_eq!(class_of(Layout::new::<[u8; 256]>()), Some(CLASSES - 1));
+            for layout in [Layout::new::<[u8; 300]>(), aligned] {
+                let block = take(layout);
+                assert_eq!(block.as_ptr() as usize % layout.align(), 0);
+                // SAFETY: from `take(layout)`.
+                unsafe { give(block, layout) };
+            }
+        }
+
+        /// A block allocated on one thread and given back on another is kept there, and freed
+        /// with its class's layout when that thread exits (Miri checks the layout).
+        #[test]
+        fn blocks_move_between_threads_and_go_with_the_thread() {
+            let layout = Layout::new::<[u64; 3]>();
+            let class = class_of(layout).expect("24 bytes are kept");
+            let blocks: Vec<_> = (0..3).map(|_| take(layout).as_ptr() as usize).collect();
+            std::thread::spawn(move || {
+                for block in blocks {
+                    let block = NonNull::new(block as *mut u8).expect("a block");
+                    // SAFETY: from `take(layout)` on the other thread, given back once.
+                    unsafe { give(block, layout) };
+                }
+                assert_eq!(kept(class), 3);
+            })
+            .join()
+            .expect("the thread");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! with an empty [`ActorMessage`] impl, the "raw" style) or an [`Envelope<T, R>`] (a request and
 //! its reply slot), and the actor overrides [`Actor::handle`] to match on it. Tells are
 //! `send_raw(..).await` (the message goes into the mailbox as is: no box); the ask is
-//! `Link::send(..).await` on an `Envelope` actor (one allocation: the reply slot).
+//! `Link::send(..).await` on an `Envelope` actor (the reply slot, reused by the asking thread).
 //!
 //! Everything else is as in [`actor12_handler`](super::actor12_handler): a fresh runtime with
 //! [`workers`](crate::workers) workers per run, completion reported through a reply
