@@ -3,8 +3,8 @@
 //! One block per ask (the slot, reused by the thread that freed it: see `spare`) and, in the
 //! common case, one atomic read-modify-write per side: the slot has no reference count, because
 //! each side's last step is a single RMW on the state word and whichever side comes second
-//! frees the slot. The receiving side is a plain
-//! [`Future`], so any executor can await a reply: actor12's runtime, tokio, or a blocked thread.
+//! frees the slot. The receiving side is a plain [`Future`], so any executor can await a reply:
+//! actor12's runtime, tokio, or a blocked thread.
 //!
 //! # Protocol
 //!
@@ -1012,7 +1012,8 @@ mod spare {
 
     #[cold]
     fn fresh(layout: Layout) -> NonNull<u8> {
-        // SAFETY: the callers' layouts have a non-zero size.
+        debug_assert!(layout.size() != 0, "a slot has a state word at least");
+        // SAFETY: the callers' layouts have a non-zero size (a slot's, or a class's).
         NonNull::new(unsafe { std::alloc::alloc(layout) })
             .unwrap_or_else(|| std::alloc::handle_alloc_error(layout))
     }
@@ -1078,10 +1079,16 @@ mod spare {
         fn blocks_move_between_threads_and_go_with_the_thread() {
             let layout = Layout::new::<[u64; 3]>();
             let class = class_of(layout).expect("24 bytes are kept");
-            let blocks: Vec<_> = (0..3).map(|_| take(layout).as_ptr() as usize).collect();
+            /// The blocks, sent to the other thread (raw pointers are not `Send`).
+            struct Blocks(Vec<NonNull<u8>>);
+            // SAFETY: the blocks are plain memory nobody else uses.
+            unsafe impl Send for Blocks {}
+            let blocks = Blocks((0..3).map(|_| take(layout)).collect());
             std::thread::spawn(move || {
+                // Through the whole wrapper: a closure that named only its field would capture
+                // only the (unsendable) vector.
+                let blocks = { blocks }.0;
                 for block in blocks {
-                    let block = NonNull::new(block as *mut u8).expect("a block");
                     // SAFETY: from `take(layout)` on the other thread, given back once.
                     unsafe { give(block, layout) };
                 }

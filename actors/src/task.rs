@@ -51,8 +51,9 @@ const BATCH: u32 = 64;
 /// `repr(C)`, and the order is the layout: the header (read by the worker on every run, and by
 /// a sender that schedules the actor), a cache line of fields that change rarely (63 bytes at
 /// least, checked below), the mailbox (its first words written by every sender, its last ones
-/// by the consumer), and last `run`, which the worker writes on every run. So no line that senders write holds the header,
-/// and `run` shares a line with the consumer's own words, not with the senders' or the header.
+/// by the consumer), and last `run`, which the worker writes on every run. So no line that
+/// senders write holds the header, and `run` shares a line with the consumer's own words, not
+/// with the senders' or the header.
 /// The allocation needs no more than pointer alignment: an over-aligned one would take the
 /// system allocator's slow `memalign` path on every spawn.
 #[repr(C)]
