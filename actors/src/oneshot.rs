@@ -876,8 +876,8 @@ impl<T> fmt::Debug for Receiver<T> {
 /// Blocks are grouped by size in classes of 16 bytes, up to 256; a class's blocks all have its
 /// layout (its size, aligned to 16), whichever slot type they held, so any of them serves any
 /// slot of the class, and one kept by another thread is freed with the same layout. A thread
-/// keeps [`KEEP`] blocks per class at most (2 KiB per class at most) and
-/// frees its blocks when it exits. Larger or more aligned slots use the allocator directly.
+/// keeps [`KEEP`] blocks per class at most (2 KiB per class at most) and frees its blocks when
+/// it exits. Larger or more aligned slots use the allocator directly.
 #[cfg(not(actor12_loom))]
 mod spare {
     use std::alloc::Layout;
