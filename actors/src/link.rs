@@ -815,8 +815,8 @@ impl<A: Actor<Message = Multi<A>>> Link<A> {
     }
 
     /// Sends now; the returned future (`'static`, awaitable anywhere) is the reply. It is
-    /// boxed: one allocation more than [`ask_dyn`](Link::ask_dyn)'s (its reply slot, and the
-    /// message's box if it is over 16 bytes).
+    /// boxed: one allocation more than [`ask_dyn`](Link::ask_dyn)'s (which makes none in steady
+    /// state, its reply slot being reused, but the message's box if it is over 16 bytes).
     ///
     /// # Examples
     ///
