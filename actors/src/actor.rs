@@ -30,6 +30,74 @@ use crate::weak::WeakLink;
 /// * `Channel`: the mailbox flavour; write `MpscChannel<Self::Message>`.
 /// * `Cancel`: the stop reason carried by the actor's [`CancelToken`].
 /// * `State`: a value shared with every [`Link`] (read with [`Link::state`]) without a message.
+///
+/// # Examples
+///
+/// The crate documentation's counter uses `()` for `Cancel` and `State`. This one shows its
+/// count through its links (`State`), says why it stopped (`Cancel`), and reports in
+/// [`terminate`](Actor::terminate):
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+///
+/// use actor12::cancel::CancelReason;
+/// use actor12::prelude::*;
+/// use actor12::{ActorContext, oneshot};
+///
+/// #[derive(Clone, Debug, Default, PartialEq)]
+/// enum Why {
+///     #[default]
+///     Unlinked, // the default reason: the last link was dropped
+///     Done,
+/// }
+///
+/// struct Counter {
+///     count: Arc<AtomicU64>,
+///     report: Option<oneshot::Sender<(u64, Why)>>,
+/// }
+///
+/// impl Actor for Counter {
+///     type Message = Multi<Self>;
+///     type Spec = (u64, oneshot::Sender<(u64, Why)>); // where to start, whom to report to
+///     type Channel = MpscChannel<Self::Message>;
+///     type Cancel = Why;
+///     type State = Arc<AtomicU64>;
+///
+///     fn state(spec: &Self::Spec) -> Arc<AtomicU64> {
+///         Arc::new(AtomicU64::new(spec.0))
+///     }
+///
+///     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+///         let count = ctx.link.state().clone();
+///         std::future::ready(Ok(Counter { count, report: Some(ctx.spec.1) }))
+///     }
+///
+///     async fn terminate(mut self, _: ActorContext<Self>, reason: CancelReason<Why>) {
+///         let report = (self.count.load(Relaxed), reason.into_value());
+///         let _ = self.report.take().unwrap().send(report);
+///     }
+/// }
+///
+/// struct Bump;
+///
+/// impl Handler<Bump> for Counter {
+///     type Reply = anyhow::Result<()>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Bump) -> Self::Reply {
+///         self.count.fetch_add(1, Relaxed);
+///         Ok(())
+///     }
+/// }
+///
+/// actor12::rt::Runtime::new().unwrap().block_on(async {
+///     let (tx, report) = oneshot::channel();
+///     let counter = actor12::spawn::<Counter>((5, tx));
+///     counter.ask_dyn(Bump).await.unwrap();
+///     assert_eq!(counter.state().load(Relaxed), 6); // no message needed to read it
+///     counter.cancel_and_wait(Why::Done).await;
+///     assert_eq!(report.await.unwrap(), (6, Why::Done));
+/// });
+/// ```
 pub trait Actor: Sized + Send + 'static {
     /// What the mailbox carries.
     type Message: ActorMessage<Self>;
@@ -456,6 +524,50 @@ impl<A: Actor, F: Future<Output = Result<A, <A as Actor>::Cancel>> + Send + 'sta
 }
 
 /// What [`Actor::init`] gets.
+///
+/// # Examples
+///
+/// An `init` that refuses a bad spec (the actor stops before it handles anything, with the
+/// reason given) and starts a background task, which stops with the actor:
+///
+/// ```
+/// use actor12::oneshot;
+/// use actor12::prelude::*;
+///
+/// struct Server;
+///
+/// impl Actor for Server {
+///     type Message = Multi<Self>;
+///     type Spec = (u16, oneshot::Sender<u16>);
+///     type Channel = MpscChannel<Self::Message>;
+///     type Cancel = String;
+///     type State = ();
+///     fn state(_: &Self::Spec) {}
+///
+///     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+///         let Init { spec: (port, started), tasks, .. } = ctx;
+///         if port == 0 {
+///             return std::future::ready(Err("no port given".to_string()));
+///         }
+///         tasks.spawn(async move {
+///             let _ = started.send(port); // a listener's accept loop would go here
+///         });
+///         std::future::ready(Ok(Server))
+///     }
+/// }
+///
+/// actor12::rt::Runtime::new().unwrap().block_on(async {
+///     let (started, _) = oneshot::channel();
+///     let refused = actor12::spawn::<Server>((0, started));
+///     refused.wait().await;
+///     assert_eq!(refused.token().reason().unwrap().value(), "no port given");
+///
+///     let (started, port) = oneshot::channel();
+///     let server = actor12::spawn::<Server>((8080, started));
+///     assert_eq!(port.await, Ok(8080));
+///     server.cancel_and_wait("shutdown".to_string()).await;
+/// });
+/// ```
 pub struct Init<'a, A: Actor> {
     /// The spec given to `spawn`.
     pub spec: A::Spec,
@@ -485,6 +597,72 @@ impl<A: Actor> Init<'_, A> {
 
 /// The running actor's context: its mailbox receiver, token, background tasks and a link to
 /// itself.
+///
+/// # Examples
+///
+/// A handler (through [`Call`](crate::Call), which derefs to it) reading what waits in its
+/// mailbox, telling itself a message through its weak link, and starting a background task
+/// that ends with the actor:
+///
+/// ```
+/// use actor12::oneshot;
+/// use actor12::prelude::*;
+///
+/// struct Worker {
+///     seen: Vec<&'static str>,
+/// }
+///
+/// impl Actor for Worker {
+///     type Message = Multi<Self>;
+///     type Spec = ();
+///     type Channel = MpscChannel<Self::Message>;
+///     type Cancel = ();
+///     type State = ();
+///     fn state(_: &()) {}
+///     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+///         std::future::ready(Ok(Worker { seen: Vec::new() }))
+///     }
+/// }
+///
+/// struct Start(oneshot::Sender<&'static str>);
+/// struct Note(&'static str);
+/// struct Seen;
+///
+/// impl Handler<Start> for Worker {
+///     type Reply = anyhow::Result<usize>;
+///     async fn handle(&mut self, mut ctx: Call<'_, Self, Self::Reply>, s: Start) -> Self::Reply {
+///         let queued = ctx.rx.len(); // messages waiting behind this one
+///         ctx.link.tell_dyn(Note("from myself")).await; // queued behind those
+///         ctx.spawn(async move {
+///             let _ = s.0.send("from a background task");
+///         });
+///         Ok(queued)
+///     }
+/// }
+///
+/// impl Handler<Note> for Worker {
+///     type Reply = anyhow::Result<()>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, msg: Note) -> Self::Reply {
+///         self.seen.push(msg.0);
+///         Ok(())
+///     }
+/// }
+///
+/// impl Handler<Seen> for Worker {
+///     type Reply = anyhow::Result<Vec<&'static str>>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Seen) -> Self::Reply {
+///         Ok(self.seen.clone())
+///     }
+/// }
+///
+/// actor12::rt::Runtime::new().unwrap().block_on(async {
+///     let worker = actor12::spawn::<Worker>(());
+///     let (tx, from_task) = oneshot::channel();
+///     assert_eq!(worker.ask_dyn(Start(tx)).await.unwrap(), 0);
+///     assert_eq!(from_task.await, Ok("from a background task"));
+///     assert_eq!(worker.ask_dyn(Seen).await.unwrap(), ["from myself"]);
+/// });
+/// ```
 pub struct ActorContext<A: Actor> {
     /// The mailbox: `ctx.rx.recv().await` is the next message (`None` once it is closed);
     /// `try_recv` takes one without waiting, `recv_many` several. The default

@@ -1129,6 +1129,21 @@ impl<T> Drop for Wait<T> {
 }
 
 /// The future of [`CancelToken::cancelled`].
+///
+/// # Examples
+///
+/// `Send` and `'static` (it keeps the token's node), so a task can own it as its stop signal:
+///
+/// ```
+/// use actor12::cancel::CancelToken;
+///
+/// let rt = actor12::rt::Runtime::new().unwrap();
+/// let token = CancelToken::<&str>::new();
+/// let stop = token.cancelled();
+/// let task = rt.spawn(async move { *stop.await.value() });
+/// token.cancel("done");
+/// assert_eq!(rt.block_on(task).unwrap(), "done");
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Cancelled<T> {
     wait: Wait<T>,
@@ -1148,6 +1163,19 @@ impl<T: Clone> Future for Cancelled<T> {
 }
 
 /// The future of [`CancelToken::cancelled_or_dropped`].
+///
+/// # Examples
+///
+/// Any executor can await it, tokio's among them:
+///
+/// ```
+/// let token = actor12::cancel::CancelToken::<u8>::new();
+/// let watcher = token.cancelled_or_dropped();
+/// let tokio = tokio::runtime::Runtime::new().unwrap();
+/// let watching = tokio.spawn(watcher);
+/// drop(token); // the last token, never cancelled
+/// assert!(tokio.block_on(watching).unwrap().is_none());
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct CancelledOrDropped<T>(Cancelled<T>);
 

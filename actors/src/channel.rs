@@ -23,6 +23,65 @@ mod sealed {
 /// actor12's mailbox: lock-free, multi-producer, single-consumer, bounded by
 /// [`Actor::mailbox_capacity`](crate::Actor::mailbox_capacity). Write
 /// `type Channel = MpscChannel<Self::Message>;`.
+///
+/// # Examples
+///
+/// A mailbox of two: while the actor is busy, two messages wait in it and a third finds it
+/// full (`send_raw` and the other sends would wait for room instead).
+///
+/// ```
+/// use actor12::prelude::*;
+/// use actor12::oneshot;
+///
+/// struct Slow(u32);
+/// struct Hold(oneshot::Sender<()>, oneshot::Receiver<()>);
+/// struct Bump;
+///
+/// impl Actor for Slow {
+///     type Message = Multi<Self>;
+///     type Spec = ();
+///     type Channel = MpscChannel<Self::Message>;
+///     type Cancel = ();
+///     type State = ();
+///     fn state(_: &()) {}
+///     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+///         std::future::ready(Ok(Slow(0)))
+///     }
+///     fn mailbox_capacity() -> usize {
+///         2
+///     }
+/// }
+///
+/// impl Handler<Hold> for Slow {
+///     type Reply = anyhow::Result<()>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, msg: Hold) -> Self::Reply {
+///         let Hold(started, open) = msg;
+///         started.send(()).unwrap();
+///         open.await?; // busy until told to go on
+///         Ok(())
+///     }
+/// }
+///
+/// impl Handler<Bump> for Slow {
+///     type Reply = anyhow::Result<u32>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Bump) -> Self::Reply {
+///         self.0 += 1;
+///         Ok(self.0)
+///     }
+/// }
+///
+/// actor12::rt::Runtime::new().unwrap().block_on(async {
+///     let slow = actor12::spawn::<Slow>(());
+///     let ((started, is_busy), (open, opened)) = (oneshot::channel(), oneshot::channel());
+///     slow.tell_dyn(Hold(started, opened)).await;
+///     is_busy.await.unwrap(); // `Hold` is out of the mailbox, being handled
+///     assert!(slow.try_send_raw(Multi::tell(Bump)).is_ok());
+///     assert!(slow.try_send_raw(Multi::tell(Bump)).is_ok());
+///     assert!(slow.try_send_raw(Multi::tell(Bump)).is_err()); // full: handed back
+///     open.send(()).unwrap();
+///     assert_eq!(slow.ask_dyn(Bump).await.unwrap(), 3);
+/// });
+/// ```
 pub struct MpscChannel<T> {
     _t: PhantomData<fn(T)>,
 }
@@ -40,6 +99,10 @@ impl<T: Send + 'static> ActorChannel for MpscChannel<T> {
 /// The receiving end of an actor's mailbox (`ActorContext::rx`). Only the actor itself can use
 /// it: the runtime guarantees that one actor runs on one worker at a time, and this receiver is
 /// how that actor reads its mailbox.
+///
+/// Examples: [`try_recv`](Self::try_recv) and [`recv_many`](Self::recv_many) take what waits in
+/// the mailbox in a `cycle` of your own, and [`Actor::cycle`](crate::Actor::cycle) has an own
+/// receive loop with [`recv`](Self::recv).
 pub struct ActorReceiver<M: Send + 'static> {
     core: CoreRef<M>,
     detached: bool,

@@ -228,7 +228,24 @@ impl std::ops::Deref for CountsEntry {
     }
 }
 
-/// Counts one live instance of `T` while it exists.
+/// Counts one live instance of `T` while it exists. Every actor holds one for its type; a field
+/// of this type counts your own types the same way.
+///
+/// # Examples
+///
+/// ```
+/// use actor12::count::{self, Count, Snapshot};
+///
+/// struct Connection {
+///     _count: Count<Connection>,
+/// }
+///
+/// let a = Connection { _count: Count::new() };
+/// let b = Connection { _count: Count::new() };
+/// drop(a);
+/// assert_eq!(count::stats::<Connection>(), Snapshot { total: 2, max_live: 2, live: 1 });
+/// # drop(b);
+/// ```
 #[derive(Debug)]
 pub struct Count<T: 'static> {
     stats: &'static Stats,
@@ -298,6 +315,15 @@ pub fn report() -> Report {
 }
 
 /// [`report`] as text.
+///
+/// # Examples
+///
+/// ```
+/// struct Session;
+/// let _session = actor12::count::Count::<Session>::new();
+/// let text = actor12::count::report_string();
+/// assert!(text.lines().any(|row| row.contains(std::any::type_name::<Session>())));
+/// ```
 pub fn report_string() -> String {
     report().to_string()
 }

@@ -11,6 +11,35 @@ use crate::oneshot::RecvError;
 ///
 /// The message is reachable only by value ([`into_inner`](Self::into_inner)), so the error is
 /// `Sync` even when the message is not, and can travel inside `anyhow::Error`.
+///
+/// # Examples
+///
+/// ```
+/// # use actor12::prelude::*;
+/// # struct Doubler;
+/// # impl Actor for Doubler {
+/// #     type Message = Envelope<u64, anyhow::Result<u64>>;
+/// #     type Spec = ();
+/// #     type Channel = MpscChannel<Self::Message>;
+/// #     type Cancel = ();
+/// #     type State = ();
+/// #     fn state(_: &()) {}
+/// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+/// #         std::future::ready(Ok(Doubler))
+/// #     }
+/// #     async fn handle(&mut self, _: Exec<'_, Self>, msg: Self::Message) {
+/// #         let _ = msg.reply.send(Ok(msg.value * 2));
+/// #     }
+/// # }
+/// actor12::rt::Runtime::new().unwrap().block_on(async {
+///     let doubler = actor12::spawn::<Doubler>(()); // takes `Envelope<u64, anyhow::Result<u64>>`
+///     doubler.cancel_and_wait(()).await;
+///     let (envelope, _reply) = Envelope::new(21);
+///     let err = doubler.send_raw(envelope).await.unwrap_err();
+///     assert_eq!(err.to_string(), "the actor has stopped: message not delivered");
+///     assert_eq!(err.into_inner().value, 21); // the message comes back
+/// });
+/// ```
 pub struct SendError<T> {
     msg: T,
 }

@@ -200,6 +200,45 @@ pub mod prelude {
 /// `A::init` runs here, in the caller; the future it returns runs on the actor's worker. (With
 /// the `tokio` feature, `A::init` runs in the tokio context the actor's runs get, not the
 /// caller's: see [`Actor::init`].)
+///
+/// # Examples
+///
+/// ```
+/// use actor12::prelude::*;
+///
+/// struct Greeter;
+/// struct Greet(&'static str);
+///
+/// impl Actor for Greeter {
+///     type Message = Multi<Self>;
+///     type Spec = ();
+///     type Channel = MpscChannel<Self::Message>;
+///     type Cancel = ();
+///     type State = ();
+///     fn state(_: &()) {}
+///     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+///         std::future::ready(Ok(Greeter))
+///     }
+/// }
+///
+/// impl Handler<Greet> for Greeter {
+///     type Reply = anyhow::Result<String>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, msg: Greet) -> Self::Reply {
+///         Ok(format!("hello, {}", msg.0))
+///     }
+/// }
+///
+/// // No runtime here: the actor goes to the process-wide default one.
+/// let greeter = actor12::spawn::<Greeter>(());
+/// let answer = actor12::rt::Handle::current_or_default().block_on(greeter.ask_dyn(Greet("you")));
+/// assert_eq!(answer.unwrap(), "hello, you");
+///
+/// // Inside a runtime: on that runtime.
+/// actor12::rt::Runtime::new().unwrap().block_on(async {
+///     let greeter = actor12::spawn::<Greeter>(());
+///     assert_eq!(greeter.ask_dyn(Greet("me")).await.unwrap(), "hello, me");
+/// });
+/// ```
 #[cfg(not(actor12_loom))]
 pub fn spawn<A: Actor>(spec: A::Spec) -> Link<A> {
     A::spawn(spec)

@@ -255,6 +255,8 @@ where
 }
 
 /// A raw `A::Message` (see [`Link::send_raw_message`]); the reply is `()` once delivered.
+///
+/// An example is on [`Link::send_raw_message`], which wraps its message in one.
 #[derive(Debug)]
 pub struct RawMessage<M>(pub M);
 

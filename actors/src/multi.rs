@@ -33,6 +33,58 @@ use crate::oneshot;
 /// reuses from one message to the next. So a small tell allocates nothing once the actor has
 /// warmed up, and an ask at most its reply slot (nothing once the asking thread has one it freed
 /// to reuse).
+///
+/// # Examples
+///
+/// `tell_dyn` and `ask_dyn` build the `Multi` for you; built by hand, messages of different
+/// types are one value type, to keep or pass around before they go:
+///
+/// ```
+/// use actor12::prelude::*;
+/// use actor12::Envelope;
+///
+/// struct Counter(u64);
+/// struct Add(u64);
+/// struct Get;
+///
+/// impl Actor for Counter {
+///     type Message = Multi<Self>;
+///     type Spec = ();
+///     type Channel = MpscChannel<Self::Message>;
+///     type Cancel = ();
+///     type State = ();
+///     fn state(_: &()) {}
+///     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+///         std::future::ready(Ok(Counter(0)))
+///     }
+/// }
+///
+/// impl Handler<Add> for Counter {
+///     type Reply = anyhow::Result<()>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, msg: Add) -> Self::Reply {
+///         self.0 += msg.0;
+///         Ok(())
+///     }
+/// }
+///
+/// impl Handler<Get> for Counter {
+///     type Reply = anyhow::Result<u64>;
+///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+///         Ok(self.0)
+///     }
+/// }
+///
+/// actor12::rt::Runtime::new().unwrap().block_on(async {
+///     let counter = actor12::spawn::<Counter>(());
+///     let (get, total) = Envelope::new(Get); // an ask: the envelope carries its reply slot
+///     let batch: Vec<Multi<Counter>> =
+///         vec![Multi::tell(Add(2)), Multi::tell(Add(3)), Multi::new(get)];
+///     for msg in batch {
+///         counter.send_raw(msg).await.unwrap();
+///     }
+///     assert_eq!(total.await.unwrap().unwrap(), 5);
+/// });
+/// ```
 pub struct Multi<A: Actor> {
     vtable: &'static Vtable<A>,
     data: Inline,

@@ -247,6 +247,19 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 
 /// The answering side of a reply slot. Dropping it without sending resolves the receiver to
 /// [`RecvError`].
+///
+/// # Examples
+///
+/// A handler gets one from [`Call::take_reply`](crate::Call::take_reply) or an
+/// [`Envelope`](crate::Envelope); it can tell whether anybody still waits:
+///
+/// ```
+/// let (tx, rx) = actor12::oneshot::channel::<u32>();
+/// assert!(!tx.is_closed());
+/// drop(rx); // the asker gave up (a timeout, say)
+/// assert!(tx.is_closed());
+/// assert_eq!(tx.send(7), Err(7)); // the answer comes back
+/// ```
 pub struct Sender<T> {
     /// `None` for a detached sender, and once finished.
     slot: Option<NonNull<Slot<T>>>,
@@ -255,6 +268,24 @@ pub struct Sender<T> {
 }
 
 /// The asking side of a reply slot: a future of the answer.
+///
+/// # Examples
+///
+/// A plain future, awaitable from any executor; from a thread outside one, `blocking_recv`:
+///
+/// ```
+/// use actor12::oneshot::{RecvError, channel};
+///
+/// let (tx, rx) = channel();
+/// actor12::rt::Runtime::new().unwrap().block_on(async move {
+///     actor12::rt::spawn(async move { tx.send("from a task").unwrap() });
+///     assert_eq!(rx.await, Ok("from a task"));
+/// });
+///
+/// let (tx, rx) = channel::<()>();
+/// std::thread::spawn(move || drop(tx)); // no answer
+/// assert_eq!(rx.blocking_recv(), Err(RecvError));
+/// ```
 pub struct Receiver<T> {
     /// `None` once the answer (or the error) was taken: the slot is freed then.
     slot: Option<NonNull<Slot<T>>>,
@@ -288,10 +319,31 @@ const _: () = {
 };
 
 /// The sender was dropped without answering: the actor died, or dropped the request.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = actor12::oneshot::channel::<u32>();
+/// drop(tx);
+/// let err = rx.blocking_recv().unwrap_err();
+/// assert_eq!(err, actor12::oneshot::RecvError);
+/// assert!(!err.to_string().is_empty()); // an `std::error::Error`
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecvError;
 
 /// Why [`Receiver::try_recv`] returned no answer.
+///
+/// # Examples
+///
+/// ```
+/// use actor12::oneshot::{TryRecvError, channel};
+///
+/// let (tx, mut rx) = channel::<u32>();
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty)); // not yet: ask again later
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed)); // never
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryRecvError {
     /// No answer yet.

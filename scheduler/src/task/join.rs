@@ -138,6 +138,20 @@ struct SyncPanic(Panic);
 unsafe impl Sync for SyncPanic {}
 
 /// Why a task gave no output: it panicked, or it was cancelled (by `abort` or shutdown).
+///
+/// # Examples
+///
+/// ```
+/// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+///
+/// let err = rt.block_on(rt.spawn(async { panic!("boom") })).unwrap_err();
+/// assert!(err.is_panic());
+/// assert_eq!(err.into_panic().downcast_ref::<&str>(), Some(&"boom"));
+///
+/// let task = rt.spawn(std::future::pending::<()>());
+/// task.abort();
+/// assert!(rt.block_on(task).unwrap_err().is_cancelled());
+/// ```
 pub struct JoinError {
     repr: Repr,
 }

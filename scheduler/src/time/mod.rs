@@ -387,6 +387,26 @@ enum Registration {
 /// A future that completes at a deadline. Made by [`sleep`] and [`sleep_until`].
 ///
 /// Dropping it cancels the timer.
+///
+/// # Examples
+///
+/// A deadline moved with [`reset`](Self::reset), as a watchdog that each sign of life pushes back
+/// would do:
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use actor12_scheduler::time::sleep;
+///
+/// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+/// rt.block_on(async {
+///     let mut watchdog = sleep(Duration::from_secs(3600));
+///     let soon = Instant::now() + Duration::from_millis(2);
+///     watchdog.reset(soon);
+///     assert_eq!(watchdog.deadline(), soon);
+///     watchdog.await;
+///     assert!(Instant::now() >= soon);
+/// });
+/// ```
 pub struct Sleep {
     deadline: Instant,
     reg: Registration,
@@ -635,6 +655,18 @@ impl Drop for Sleep {
 }
 
 /// The error of [`timeout`]: the deadline came first.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use actor12_scheduler::time::timeout;
+///
+/// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+/// let never = std::future::pending::<()>();
+/// let err = rt.block_on(timeout(Duration::from_millis(1), never)).unwrap_err();
+/// assert_eq!(err.to_string(), "deadline has elapsed");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed(());
 
@@ -647,6 +679,31 @@ impl std::fmt::Display for Elapsed {
 impl std::error::Error for Elapsed {}
 
 /// A future with a deadline. Made by [`timeout`].
+///
+/// # Examples
+///
+/// The future runs inside it and is dropped with it when the deadline comes first:
+///
+/// ```
+/// use std::time::Duration;
+/// use actor12_scheduler::time::{sleep, timeout};
+///
+/// struct Cleanup(std::sync::mpsc::Sender<&'static str>);
+/// impl Drop for Cleanup {
+///     fn drop(&mut self) {
+///         let _ = self.0.send("dropped");
+///     }
+/// }
+///
+/// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// let slow = async move {
+///     let _cleanup = Cleanup(tx);
+///     sleep(Duration::from_secs(3600)).await;
+/// };
+/// assert!(rt.block_on(timeout(Duration::from_millis(1), slow)).is_err());
+/// assert_eq!(rx.try_recv(), Ok("dropped"));
+/// ```
 #[derive(Debug)]
 pub struct Timeout<F> {
     future: F,
@@ -697,6 +754,23 @@ impl<F: Future> Future for Timeout<F> {
 /// period after the late tick's scheduled instant, so it may come sooner than a period after the
 /// late one; if that instant has passed too, it is due one period after now (missed ticks are
 /// skipped, not burst).
+///
+/// # Examples
+///
+/// [`tick`](Self::tick) returns each tick's scheduled instant: a [`period`](Self::period) after
+/// the one before, or later if a tick came late:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+/// rt.block_on(async {
+///     let mut ticker = actor12_scheduler::time::interval(Duration::from_millis(2));
+///     let first = ticker.tick().await; // at once
+///     let second = ticker.tick().await;
+///     assert!(second - first >= ticker.period());
+/// });
+/// ```
 #[derive(Debug)]
 pub struct Interval {
     next: Instant,
