@@ -18,6 +18,9 @@ use crate::weak::WeakLink;
 /// A message that can be sent to actor `A` with [`Link::send_message`]: the extension point of
 /// the two-step API. Implemented by [`HandlerMessage`], [`EnvelopeMessage`], [`RelayMessage`] and
 /// [`RawMessage`].
+///
+/// An implementation of your own is the example on [`MessageHandle::waiting`]: a message
+/// delivered only if there is room for it now.
 pub trait SendableMessage<A: Actor>: Send + Sized {
     /// What [`MessageHandle::reply`] resolves to.
     type Reply: Send + 'static;
