@@ -38,8 +38,7 @@ use crate::weak::WeakLink;
 /// [`terminate`](Actor::terminate):
 ///
 /// ```
-/// use std::sync::Arc;
-/// use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+/// use std::sync::{Arc, Mutex};
 ///
 /// use actor12::cancel::CancelReason;
 /// use actor12::prelude::*;
@@ -53,7 +52,7 @@ use crate::weak::WeakLink;
 /// }
 ///
 /// struct Counter {
-///     count: Arc<AtomicU64>,
+///     count: Arc<Mutex<u64>>,
 ///     report: Option<oneshot::Sender<(u64, Why)>>,
 /// }
 ///
@@ -62,10 +61,10 @@ use crate::weak::WeakLink;
 ///     type Spec = (u64, oneshot::Sender<(u64, Why)>); // where to start, whom to report to
 ///     type Channel = MpscChannel<Self::Message>;
 ///     type Cancel = Why;
-///     type State = Arc<AtomicU64>;
+///     type State = Arc<Mutex<u64>>;
 ///
-///     fn state(spec: &Self::Spec) -> Arc<AtomicU64> {
-///         Arc::new(AtomicU64::new(spec.0))
+///     fn state(spec: &Self::Spec) -> Arc<Mutex<u64>> {
+///         Arc::new(Mutex::new(spec.0))
 ///     }
 ///
 ///     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
@@ -74,7 +73,7 @@ use crate::weak::WeakLink;
 ///     }
 ///
 ///     async fn terminate(mut self, _: ActorContext<Self>, reason: CancelReason<Why>) {
-///         let report = (self.count.load(Relaxed), reason.into_value());
+///         let report = (*self.count.lock().unwrap(), reason.into_value());
 ///         let _ = self.report.take().unwrap().send(report);
 ///     }
 /// }
@@ -84,7 +83,7 @@ use crate::weak::WeakLink;
 /// impl Handler<Bump> for Counter {
 ///     type Reply = anyhow::Result<()>;
 ///     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Bump) -> Self::Reply {
-///         self.count.fetch_add(1, Relaxed);
+///         *self.count.lock().unwrap() += 1;
 ///         Ok(())
 ///     }
 /// }
@@ -93,7 +92,7 @@ use crate::weak::WeakLink;
 ///     let (tx, report) = oneshot::channel();
 ///     let counter = actor12::spawn::<Counter>((5, tx));
 ///     counter.ask_dyn(Bump).await.unwrap();
-///     assert_eq!(counter.state().load(Relaxed), 6); // no message needed to read it
+///     assert_eq!(*counter.state().lock().unwrap(), 6); // no message needed to read it
 ///     counter.cancel_and_wait(Why::Done).await;
 ///     assert_eq!(report.await.unwrap(), (6, Why::Done));
 /// });
