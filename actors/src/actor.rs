@@ -1038,15 +1038,19 @@ where
     let (state, span) = (A::state(&spec), A::span(&spec));
     let count = crate::count::Count::<A>::new();
     let token = token_for::<A::Cancel>();
-    let part = LinkPart { token: token.clone(), state };
-    let link = Link::<A> {
-        inner: task::allocate::<A::Message, LinkPart<A>, F>(
-            handle.clone(),
-            capacity,
-            &task::Hooks { crash: crash::<A>, delivered: delivered::<A> },
-            part,
-        ),
-    };
+    let [part_token, init_token] = token.clones::<2>();
+    let part = LinkPart { token: part_token, state };
+    // Spares: references for the actor's waker, its receiver and its weak link to itself, and
+    // a link for `init`.
+    let (inner, mut refs) = task::allocate::<A::Message, LinkPart<A>, F>(
+        handle.clone(),
+        capacity,
+        &task::Hooks { crash: crash::<A>, delivered: delivered::<A> },
+        part,
+        3,
+        1,
+    );
+    let link = Link::<A> { inner };
     let core = link.inner.core();
     let mut tasks = TaskSet::new(handle);
     // A panic in the user's `init` propagates to the spawner, as a panic in any called function
@@ -1064,22 +1068,22 @@ where
         InitSlot::new(A::init(Init {
             spec,
             tasks: &mut tasks,
-            link: link.clone(),
-            token: token.clone(),
+            link: Link { inner: refs.take_link() },
+            token: init_token,
         }))
     });
     std::mem::forget(guard);
     #[cfg(all(feature = "tokio", not(actor12_loom)))]
     drop(tokio_context);
-    let _ = token.register_waker(core.waker());
+    let _ = token.register_waker(refs.take().into_waker());
     // The spawner's token moves into the context: dropped here after `start`, its count would be
     // written while the actor may already run on another worker.
     let ctx = ActorContext {
-        rx: ActorReceiver::new(core.clone()),
+        rx: ActorReceiver::new(refs.take()),
         token,
         futures: tasks,
         span,
-        link: link.downgrade(),
+        link: WeakLink::from_core(refs.take()),
         handler_buf: crate::multi::FutureBuf::EMPTY,
     };
     // SAFETY: `core` was allocated above for `LinkPart<A>` and `F`, and this is its one start.

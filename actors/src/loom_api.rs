@@ -194,9 +194,10 @@ impl<M: Send + 'static, P: Send + Sync + 'static> Actor<M, P> {
         first: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     ) -> Actor<M, P> {
         let hooks = &task::Hooks { crash: model_crash, delivered: task::unmarked::<M> };
-        let link = task::allocate::<M, P, Lifecycle<M, K>>(handle.clone(), None, hooks, part);
+        let (link, mut refs) =
+            task::allocate::<M, P, Lifecycle<M, K>>(handle.clone(), None, hooks, part, 1, 0);
         let core = link.core();
-        let lifecycle = Lifecycle { rx: core.clone(), first, _keep: keep };
+        let lifecycle = Lifecycle { rx: refs.take(), first, _keep: keep };
         // SAFETY: made by `allocate::<M, P, Lifecycle<M, K>>` just above, started once, by us.
         unsafe { task::start::<M, P, _>(core, lifecycle) };
         Actor { link }

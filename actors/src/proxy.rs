@@ -339,13 +339,14 @@ where
     let handle = crate::runtime::handle();
     let part = LinkPart { token: token.clone(), state };
     let capacity = Some(A::mailbox_capacity());
-    let link = Link::<A> {
-        inner: task::allocate::<A::Message, LinkPart<A>, F>(handle, capacity, relay_hooks(), part),
-    };
+    // Two spare references: the relay's waker and its receiver.
+    let (inner, mut refs) =
+        task::allocate::<A::Message, LinkPart<A>, F>(handle, capacity, relay_hooks(), part, 2, 0);
+    let link = Link::<A> { inner };
     let core = link.inner.core();
     // The relay's own waker is its cancellation hook, as for an actor.
-    let _ = token.register_waker(core.waker());
-    let relay = make(ActorReceiver::new(core.clone()), token, shared);
+    let _ = token.register_waker(refs.take().into_waker());
+    let relay = make(ActorReceiver::new(refs.take()), token, shared);
     // SAFETY: `core` was allocated above for `LinkPart<A>` and `F`, and this is its one start.
     // Nothing between the two can unwind (the user's `state` ran before `allocate`).
     unsafe { task::start::<A::Message, LinkPart<A>, F>(core, relay) };

@@ -396,10 +396,12 @@ impl<M: Send + 'static> CoreRef<M> {
         StoppedFuture { stopped: &self.stopped, actor: self.addr(), id: None }
     }
 
-    /// The actor's own waker, with a reference of its own.
-    pub(crate) fn waker(&self) -> Waker {
-        // SAFETY: the reference keeps the task alive.
-        unsafe { waker_at::<M>(self.task.as_ptr()) }
+    /// The actor's own waker, owning this reference.
+    pub(crate) fn into_waker(self) -> Waker {
+        let vtable = self.waker_vtable;
+        let ptr = self.task.into_raw();
+        // SAFETY: the raw waker owns the reference given up just above; the vtable matches `M`.
+        unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr().cast(), vtable)) }
     }
 }
 
@@ -442,19 +444,6 @@ unsafe fn schedule_at<M: Send + 'static>(ptr: NonNull<Header>) {
         // SAFETY: the vtable's `shutdown` expects the run token, which we hold.
         unsafe { (token.header().vtable().shutdown)(token.as_ptr()) };
     }
-}
-
-/// A waker for the task at `ptr`, with a reference of its own.
-///
-/// # Safety
-/// `ptr` is the header of a live `Task` for messages `M`, and the caller holds a reference.
-unsafe fn waker_at<M: Send + 'static>(ptr: NonNull<Header>) -> Waker {
-    // SAFETY: the caller holds a reference, so the count is at least one.
-    let extra = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) }).clone_ref();
-    // SAFETY: per the contract.
-    let vtable = unsafe { core_ref::<M>(ptr) }.waker_vtable;
-    // SAFETY: the raw waker owns the reference just taken; the vtable matches `M`.
-    unsafe { Waker::from_raw(RawWaker::new(extra.into_raw().as_ptr().cast(), vtable)) }
 }
 
 /// The future of [`Core::stopped`].
@@ -682,26 +671,29 @@ impl<M: Send + 'static> SendFuture<'_, M> {
 }
 
 /// Allocates an actor whose lifecycle future is `F`, with `link` as what its links share.
-/// Returns its first link; the allocation starts with three references: the run token's (the
-/// mailbox starts out of IDLE, see [`start`]), the links', and the task list entry's.
+/// Returns its first link, and `refs` references and `links` links more as spares. The
+/// allocation starts with three references and the spare ones: the run token's (the mailbox
+/// starts out of IDLE, see [`start`]), the links', and the task list entry's.
 pub(crate) fn allocate<M, L, F>(
     handle: TaskHandle,
     capacity: Option<usize>,
     hooks: &'static Hooks<M>,
     link: L,
-) -> LinkRef<M, L>
+    refs: usize,
+    links: usize,
+) -> (LinkRef<M, L>, Spares<M, L>)
 where
     M: Send + 'static,
     L: 'static,
     F: Future<Output = ()> + Send + 'static,
 {
-    let mailbox = match capacity {
+    let mut mailbox = match capacity {
         Some(n) => Mailbox::bounded(n.max(1)),
         None => Mailbox::unbounded(),
     };
     // The new mailbox is IDLE: take the run token now, so no push can schedule the actor before
     // its lifecycle is written.
-    let _ = mailbox.notify();
+    let _ = mailbox.notify_unshared();
     // Written field by field into the allocation: a `Box::new` of the whole task built it on the
     // stack first and copied it (callgrind, `spawn_stop`: a 496-byte `memcpy` per spawn).
     let mut task = Box::<Task<M, L, F>>::new_uninit();
@@ -710,10 +702,10 @@ where
     // every field is written below, once, before `assume_init`.
     let task = unsafe {
         (&raw mut (*at).core).write(Core {
-            header: Header::new_bare(vtable::<M, L, F>(), 3, None),
+            header: Header::new_bare(vtable::<M, L, F>(), 3 + refs, None),
             mailbox,
             handle,
-            links: AtomicUsize::new(1),
+            links: AtomicUsize::new(1 + links),
             stopped: Stopped {
                 kill: AtomicBool::new(false),
                 done: AtomicBool::new(false),
@@ -730,7 +722,56 @@ where
     let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
     // SAFETY: one of the three references is the links'.
     let core = CoreRef { task: unsafe { TaskRef::from_raw(ptr) }, _message: PhantomData };
-    LinkRef { core: ManuallyDrop::new(core), _part: PhantomData }
+    let spares = Spares { task: ptr, refs, links, _task: PhantomData };
+    (LinkRef { core: ManuallyDrop::new(core), _part: PhantomData }, spares)
+}
+
+/// References and links to a new actor counted into its allocation by [`allocate`], before
+/// anyone held them: each [`take`](Self::take) or [`take_link`](Self::take_link) hands one out
+/// without an atomic operation (a spawn makes four, each a locked instruction otherwise, on
+/// lines the spawn has just written). Those not taken are released when this is dropped.
+pub(crate) struct Spares<M, L> {
+    task: NonNull<Header>,
+    refs: usize,
+    links: usize,
+    _task: PhantomData<fn(M, L)>,
+}
+
+impl<M, L> Spares<M, L> {
+    /// One of the spare references.
+    ///
+    /// # Panics
+    ///
+    /// If none is left: `allocate`'s caller asked for fewer than it takes.
+    pub(crate) fn take(&mut self) -> CoreRef<M> {
+        assert!(self.refs > 0, "more references taken than allocated");
+        self.refs -= 1;
+        // SAFETY: `allocate` counted this reference into the task, and nobody has taken it.
+        CoreRef { task: unsafe { TaskRef::from_raw(self.task) }, _message: PhantomData }
+    }
+
+    /// One of the spare links.
+    ///
+    /// # Panics
+    ///
+    /// If none is left, as `take`.
+    pub(crate) fn take_link(&mut self) -> LinkRef<M, L> {
+        assert!(self.links > 0, "more links taken than allocated");
+        self.links -= 1;
+        // SAFETY: `allocate` counted this link into `links`, and nobody has taken it.
+        unsafe { LinkRef::counted(self.task) }
+    }
+}
+
+impl<M, L> Drop for Spares<M, L> {
+    fn drop(&mut self) {
+        while self.refs > 0 {
+            drop(self.take());
+        }
+        while self.links > 0 {
+            drop(self.take_link());
+        }
+    }
 }
 
 /// A link to an actor: one count in its `links`. All links together hold one reference to the
@@ -780,7 +821,7 @@ impl<M, L> LinkRef<M, L> {
             // Acquire on success: pairs with the release of the decrements, as `Weak::upgrade`.
             match core.links.compare_exchange_weak(links, links + 1, Acquire, Relaxed) {
                 // SAFETY: the count just taken is the new link's; it shares the links' reference.
-                Ok(_) => return Some(unsafe { Self::counted(core) }),
+                Ok(_) => return Some(unsafe { Self::counted(core.task.as_ptr()) }),
                 Err(now) => links = now,
             }
         }
@@ -794,11 +835,12 @@ impl<M, L> LinkRef<M, L> {
     /// A link for a count the caller has just taken.
     ///
     /// # Safety
-    /// The caller took one count in `core.links`, and the count was not zero.
-    unsafe fn counted(core: &CoreRef<M>) -> Self {
+    /// `task` is the header of an actor allocated for `L`; the caller took one count in its
+    /// `links`, and the count was not zero.
+    unsafe fn counted(task: NonNull<Header>) -> Self {
         // SAFETY: an alias of the links' reference, which a live link keeps; never dropped on
         // its own (`ManuallyDrop`), only by the last link.
-        let alias = unsafe { TaskRef::from_raw(core.task.as_ptr()) };
+        let alias = unsafe { TaskRef::from_raw(task) };
         LinkRef {
             core: ManuallyDrop::new(CoreRef { task: alias, _message: PhantomData }),
             _part: PhantomData,
@@ -814,7 +856,7 @@ impl<M, L> Clone for LinkRef<M, L> {
             std::process::abort();
         }
         // SAFETY: the count was at least one (ours) and we took one more.
-        unsafe { Self::counted(&self.core) }
+        unsafe { Self::counted(self.core.task.as_ptr()) }
     }
 }
 
@@ -1165,6 +1207,19 @@ unsafe fn no_join_handle(_: NonNull<Header>, _: *mut (), _: &Waker) {
 
 unsafe fn no_join_handle_drop(_: NonNull<Header>) {
     unreachable!("actors have no join handle")
+}
+
+/// A waker for the task at `ptr`, with a reference of its own.
+///
+/// # Safety
+/// `ptr` is the header of a live `Task` for messages `M`, and the caller holds a reference.
+unsafe fn waker_at<M: Send + 'static>(ptr: NonNull<Header>) -> Waker {
+    // SAFETY: the caller holds a reference, so the count is at least one.
+    let extra = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) }).clone_ref();
+    // SAFETY: per the contract.
+    let vtable = unsafe { core_ref::<M>(ptr) }.waker_vtable;
+    // SAFETY: the raw waker owns the reference just taken; the vtable matches `M`.
+    unsafe { Waker::from_raw(RawWaker::new(extra.into_raw().as_ptr().cast(), vtable)) }
 }
 
 unsafe fn waker_clone<M: Send + 'static>(data: *const ()) -> RawWaker {

@@ -924,7 +924,14 @@ impl<A: Actor> Clone for WeakLink<A> {
 
 impl<A: Actor> From<&Link<A>> for WeakLink<A> {
     fn from(link: &Link<A>) -> Self {
-        WeakLink { inner: Some(link.core().clone()) }
+        WeakLink::from_core(link.core().clone())
+    }
+}
+
+impl<A: Actor> WeakLink<A> {
+    /// A weak link holding `core`, a reference to the actor's allocation.
+    pub(crate) fn from_core(core: CoreRef<A::Message>) -> Self {
+        WeakLink { inner: Some(core) }
     }
 }
 

@@ -121,6 +121,10 @@ impl<T> Tx<T> {
         &self.hot.state
     }
 
+    pub(crate) fn state_mut(&mut self) -> &mut TailState {
+        &mut self.hot.state
+    }
+
     /// The bound of the user lane, or `usize::MAX`.
     #[inline]
     pub(crate) fn capacity(&self) -> usize {

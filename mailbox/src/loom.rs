@@ -23,6 +23,14 @@ mod imp {
             self.0.lock().unwrap_or_else(|e| e.into_inner())
         }
     }
+
+    /// The value of an atomic nobody else can see, through `&mut`: a plain access.
+    pub(crate) fn with_mut_usize<R>(
+        atomic: &mut AtomicUsize,
+        f: impl FnOnce(&mut usize) -> R,
+    ) -> R {
+        atomic.with_mut(f)
+    }
 }
 
 #[cfg(not(actor12_loom))]
@@ -30,6 +38,15 @@ mod imp {
     pub(crate) use parking_lot::Mutex;
     pub(crate) use std::hint::spin_loop;
     pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
+
+    /// The value of an atomic nobody else can see, through `&mut`: a plain access.
+    #[inline(always)]
+    pub(crate) fn with_mut_usize<R>(
+        atomic: &mut AtomicUsize,
+        f: impl FnOnce(&mut usize) -> R,
+    ) -> R {
+        f(atomic.get_mut())
+    }
 
     /// `std::cell::UnsafeCell` with loom's closure API.
     #[derive(Debug)]

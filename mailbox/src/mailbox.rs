@@ -635,6 +635,24 @@ impl<T, S> Mailbox<T, S> {
         if self.tx.state().notify() { Push::Schedule } else { Push::Queued }
     }
 
+    /// [`notify`](Self::notify) through `&mut self`: nobody else can see the mailbox, so a
+    /// plain write does it, with no atomic read-modify-write. For an owner that takes a new
+    /// mailbox's run token before it shares the mailbox (actor12 does, for every actor it
+    /// spawns).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12_mailbox::{Mailbox, Push};
+    ///
+    /// let mut mailbox: Mailbox<u32> = Mailbox::unbounded();
+    /// assert_eq!(mailbox.notify_unshared(), Push::Schedule); // the run token is ours
+    /// assert_eq!(mailbox.try_push(1).unwrap(), Push::Queued); // so this push schedules nothing
+    /// ```
+    pub fn notify_unshared(&mut self) -> Push {
+        if self.tx.state_mut().notify_unshared() { Push::Schedule } else { Push::Queued }
+    }
+
     /// Closes the system lane and drops every signal in it; later
     /// [`push_system`](Self::push_system) calls fail. For a consumer that has finished for good.
     ///

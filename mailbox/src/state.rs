@@ -43,7 +43,7 @@
 //! No code outside this file does bit arithmetic on the word: reads return a [`Snapshot`], writes
 //! are named transitions.
 
-use crate::loom::{AtomicUsize, Ordering::*};
+use crate::loom::{AtomicUsize, Ordering::*, with_mut_usize};
 
 /// The consumer is not running and nobody has scheduled it.
 const IDLE: usize = 1;
@@ -165,6 +165,16 @@ impl TailState {
     /// Sets NOTIFY and clears IDLE; true if the consumer was idle (the caller schedules it).
     pub(crate) fn notify(&self) -> bool {
         self.update(|w| (w | NOTIFY) & !IDLE).is_idle()
+    }
+
+    /// [`notify`](Self::notify) through `&mut`, with no other thread to see the word: a plain
+    /// write, no read-modify-write.
+    pub(crate) fn notify_unshared(&mut self) -> bool {
+        with_mut_usize(&mut self.0, |w| {
+            let before = Snapshot(*w);
+            *w = (*w | NOTIFY) & !IDLE;
+            before.is_idle()
+        })
     }
 
     /// Clears NOTIFY and returns the word as it was before. Consumer only.
