@@ -1008,26 +1008,33 @@ impl<C: Clone + Default + Send + Sync + 'static, F> Drop for Scoped<C, F> {
     }
 }
 
+/// The actor's lifecycle in the `Scoped` that publishes its token; `token` is a clone of the
+/// actor's own, for the `Scoped` to keep.
 fn scoped_lifecycle<A: Actor>(
     init: InitSlot<A>,
     ctx: ActorContext<A>,
     count: crate::count::Count<A>,
+    token: CancelToken<A::Cancel>,
 ) -> Scoped<A::Cancel, impl Future<Output = ()> + Send + 'static> {
     let span = (!ctx.span.is_disabled()).then(|| Box::new(ctx.span.clone()));
-    Scoped {
-        token: ctx.token.clone(),
-        span,
-        future: lifecycle::<A>(init, ctx, count),
-        finished: false,
-    }
+    Scoped { token, span, future: lifecycle::<A>(init, ctx, count), finished: false }
 }
+
+/// What builds an actor's lifecycle future: `scoped_lifecycle`, given the actor's `init`, its
+/// context, its live count and a token for the `Scoped`.
+type MakeLifecycle<A, F> = fn(
+    InitSlot<A>,
+    ActorContext<A>,
+    crate::count::Count<A>,
+    CancelToken<<A as Actor>::Cancel>,
+) -> F;
 
 /// `spawn_on`, with the lifecycle future's type `F` inferred from `make` (so the actor's
 /// allocation holds it inline and can be made before `init` is called).
 fn spawn_with<A: Actor, F>(
     spec: A::Spec,
     handle: actor12_scheduler::TaskHandle,
-    make: fn(InitSlot<A>, ActorContext<A>, crate::count::Count<A>) -> F,
+    make: MakeLifecycle<A, F>,
 ) -> Link<A>
 where
     F: Future<Output = ()> + Send + 'static,
@@ -1038,7 +1045,7 @@ where
     let (state, span) = (A::state(&spec), A::span(&spec));
     let count = crate::count::Count::<A>::new();
     let token = token_for::<A::Cancel>();
-    let [part_token, init_token] = token.clones::<2>();
+    let [part_token, init_token, scoped_token] = token.clones::<3>();
     let part = LinkPart { token: part_token, state };
     // Spares: references for the actor's waker, its receiver and its weak link to itself, and
     // a link for `init`.
@@ -1087,7 +1094,9 @@ where
         handler_buf: crate::multi::FutureBuf::EMPTY,
     };
     // SAFETY: `core` was allocated above for `LinkPart<A>` and `F`, and this is its one start.
-    unsafe { task::start::<A::Message, LinkPart<A>, F>(core, make(init, ctx, count)) };
+    unsafe {
+        task::start::<A::Message, LinkPart<A>, F>(core, make(init, ctx, count, scoped_token))
+    };
     link
 }
 
@@ -1339,6 +1348,11 @@ mod tests {
         }
     }
 
+    /// The size of the future `make` returns (as `future_size`, with the `Scoped`'s token).
+    fn size_of_scoped<A: Actor, F>(_: MakeLifecycle<A, F>) -> usize {
+        std::mem::size_of::<F>()
+    }
+
     /// The size of the future `make` returns.
     fn future_size<A: Actor, F>(
         _: fn(InitSlot<A>, ActorContext<A>, crate::count::Count<A>) -> F,
@@ -1355,7 +1369,7 @@ mod tests {
         // Whatever the future holds beyond its arguments, a second context would not fit in it.
         let size = future_size(lifecycle::<Idle>);
         assert!(size - args < ctx, "lifecycle future: {size} bytes, arguments: {args}");
-        let size = future_size(scoped_lifecycle::<Idle>);
+        let size = size_of_scoped(scoped_lifecycle::<Idle>);
         assert!(size - args < ctx, "scoped lifecycle future: {size} bytes, arguments: {args}");
     }
 }
