@@ -352,7 +352,7 @@ impl<T> CancelToken<T> {
         CancelToken { node: unsafe { NonNull::new_unchecked(node) }, _node: PhantomData }
     }
 
-    /// `N` clones, counted with one atomic operation (a spawn makes two).
+    /// `N` clones, counted with one atomic operation (a spawn makes three).
     pub(crate) fn clones<const N: usize>(&self) -> [Self; N] {
         // Relaxed, as `Arc::clone`: a new token comes from one the caller holds.
         if self.node().tokens.fetch_add(N as u32, Relaxed) > u32::MAX / 2 {
