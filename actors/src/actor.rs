@@ -993,7 +993,13 @@ impl<C: Clone + Default + Send + Sync + 'static, F: Future> Future for Scoped<C,
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
         let _entered = this.span.as_deref().map(tracing::Span::enter);
         let poll = with_parent(&this.token, || future.poll(cx));
-        this.finished = poll.is_ready();
+        if poll.is_ready() {
+            this.finished = true;
+            // The lifecycle leaves the token cancelled, unless `terminate` reset it: then it is
+            // cancelled again here, with the default reason, so that the actors spawned since stop
+            // too. (Only a load otherwise.)
+            this.token.cancel_in_drop();
+        }
         poll
     }
 }
@@ -1304,10 +1310,15 @@ fn running<A: Actor>(
             }
         }
         ctx.rx.detach();
-        let token = ctx.token.clone();
+        // Children of this actor's token stop with it, with its reason. An actor stopped by a
+        // cancel of its token has had its children cancelled with it; one that stopped by itself
+        // (`tick`, a closed mailbox) cancels its token after `terminate`, through a clone kept
+        // for that. (A token reset during `terminate` is cancelled again by the `Scoped`.)
+        let token = (!ctx.token.is_cancelled()).then(|| ctx.token.clone());
         actor.terminate(ctx, reason.clone()).await;
-        // Children of this actor's token stop with it.
-        token.cancel_with_reason(reason);
+        if let Some(token) = token {
+            token.cancel_with_reason(reason);
+        }
         // Held until here (or until the future is dropped): `count` reports live actors.
         drop(count);
     }

@@ -513,10 +513,12 @@ actor!(
 struct SpawnsInTerminate {
     drops: Drops,
     break_tick: Option<actor12::oneshot::Receiver<()>>,
+    /// Resets its token in `terminate`, before it spawns.
+    reset: bool,
 }
-actor!(SpawnsInTerminate, spec = (Drops, Option<actor12::oneshot::Receiver<()>>), cancel = (), init = |ctx| {
-    let (drops, break_tick) = ctx.spec;
-    SpawnsInTerminate { drops, break_tick }
+actor!(SpawnsInTerminate, spec = (Drops, Option<actor12::oneshot::Receiver<()>>, bool), cancel = (), init = |ctx| {
+    let (drops, break_tick, reset) = ctx.spec;
+    SpawnsInTerminate { drops, break_tick, reset }
 }, extra = {
     async fn tick(&mut self) -> ControlFlow<()> {
         match self.break_tick.as_mut() {
@@ -527,19 +529,24 @@ actor!(SpawnsInTerminate, spec = (Drops, Option<actor12::oneshot::Receiver<()>>)
             None => std::future::pending().await,
         }
     }
-    async fn terminate(self, _: ActorContext<Self>, _: CancelReason<()>) {
+    async fn terminate(self, ctx: ActorContext<Self>, _: CancelReason<()>) {
+        if self.reset {
+            ctx.token.reset();
+        }
         drop(actor12::spawn::<Straggler>(self.drops.clone()));
     }
 });
 
+// Stopped by a cancel or by its `tick`, and with its token reset in `terminate` (the cancel
+// undone for whoever has not looked, the actors it spawns after that among them).
 #[test]
 fn actors_spawned_in_terminate_stop_with_the_actor() {
     let rt = runtime(2);
-    for by_tick in [false, true] {
+    for (by_tick, reset) in [(false, false), (true, false), (false, true), (true, true)] {
         let (drops, dropped, gone) = Drops::new();
         let (stop, stop_rx) = actor12::oneshot::channel();
         let link = rt.block_on(async {
-            actor12::spawn::<SpawnsInTerminate>((drops, by_tick.then_some(stop_rx)))
+            actor12::spawn::<SpawnsInTerminate>((drops, by_tick.then_some(stop_rx), reset))
         });
         if by_tick {
             let _ = stop.send(());
@@ -548,8 +555,9 @@ fn actors_spawned_in_terminate_stop_with_the_actor() {
         }
         let waiting = link.clone();
         assert!(resolves_within(async move { waiting.wait().await }).is_some());
-        gone.recv_timeout(HANG)
-            .unwrap_or_else(|_| panic!("by_tick={by_tick}: an actor spawned in terminate lives"));
+        gone.recv_timeout(HANG).unwrap_or_else(|_| {
+            panic!("by_tick={by_tick}, reset={reset}: an actor spawned in terminate lives")
+        });
         assert_eq!(dropped.load(SeqCst), 1);
     }
 }
