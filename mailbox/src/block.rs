@@ -81,17 +81,24 @@ impl<T> Block<T> {
         self.ready[offset].store(true, Release);
     }
 
-    /// Moves the value out of slot `offset` if it is ready.
+    /// Moves the value out of slot `offset` if it is ready: `take` gets a pointer to it and
+    /// reads it once (into a value, or by a copy to a place of the caller's).
     ///
     /// # Safety
-    /// Only the consumer calls this, at most once per slot per life of the block.
-    pub(crate) unsafe fn take(&self, offset: usize) -> Option<T> {
+    /// Only the consumer calls this, at most once per slot per life of the block; `take` reads
+    /// the value once, and nothing else reads it.
+    #[inline(always)]
+    pub(crate) unsafe fn take<R>(
+        &self,
+        offset: usize,
+        take: impl FnOnce(*const T) -> R,
+    ) -> Option<R> {
         // Acquire: pairs with the release in `write`.
         if !self.ready[offset].load(Acquire) {
             return None;
         }
-        // SAFETY: `ready` says the producer finished writing; the consumer takes each slot once.
-        Some(self.slots[offset].with(|p| unsafe { (*p).assume_init_read() }))
+        // `ready` says the producer finished writing; the consumer takes each slot once.
+        Some(self.slots[offset].with(|p| take(p.cast::<T>())))
     }
 
     /// True if slot `offset` has been written. A hint: `take` re-checks with acquire.

@@ -285,12 +285,20 @@ impl<T> Rx<T> {
         Rx { block: ptr::null_mut(), pos: 0, taken: 0 }
     }
 
-    /// Takes the value at `pos` if it has been written.
+    /// Takes the value at `pos` if it has been written: `take` gets a pointer to it, and reads
+    /// it once (see [`Block::take`]), before the bookkeeping here. A consumer that copies it to a
+    /// place of its own thus makes one copy, instead of the value being kept (on the stack, if it
+    /// is large) across that bookkeeping and moved again on its way out.
     ///
     /// # Safety
-    /// Only the consumer calls this, with the `Tx` of the same mailbox.
-    #[inline]
-    pub(crate) unsafe fn pop(&mut self, tx: &Tx<T>) -> Option<T> {
+    /// Only the consumer calls this, with the `Tx` of the same mailbox; `take` reads the value
+    /// once.
+    #[inline(always)]
+    pub(crate) unsafe fn pop<R>(
+        &mut self,
+        tx: &Tx<T>,
+        take: impl FnOnce(*const T) -> R,
+    ) -> Option<R> {
         if self.block.is_null() {
             // Acquire: pairs with the release in `first_block`.
             self.block = tx.first.load(Acquire);
@@ -300,15 +308,18 @@ impl<T> Rx<T> {
         }
         let offset = self.pos % LAP;
         // SAFETY: `block` holds `pos` and is live (the consumer recycles a block only after
-        // leaving it); each slot is taken once.
-        let value = unsafe { (*self.block).take(offset) }?;
+        // leaving it); each slot is taken once; `take` per the contract.
+        let value = unsafe { (*self.block).take(offset, take) }?;
         self.pos += 1;
-        self.taken += 1;
         if offset + 1 == BLOCK_CAP {
             // SAFETY: rule 3: `next` was linked before the slot we just took was written, and
             // nobody else can touch the finished block.
             unsafe { self.leave_block(tx) };
         }
+        // Counted apart from `pos`: the two increments side by side were made one 16-byte load,
+        // add and store, and `taken`, which the mailbox stores for `len` next, had to be
+        // extracted from it.
+        self.taken += 1;
         Some(value)
     }
 

@@ -3,7 +3,9 @@
 
 use std::fmt;
 use std::future::Future;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
+use std::ptr;
 use std::task::{Context, Poll};
 
 use crate::error::{SendError, TrySendError};
@@ -334,8 +336,8 @@ impl<T, S> Mailbox<T, S> {
     /// `close_system`), and calls must not overlap.
     #[inline]
     pub unsafe fn pop(&self) -> Pop<T, S> {
-        // SAFETY: the caller's contract.
-        unsafe { self.pop_with(true) }
+        // SAFETY: the caller's contract; the message is read once, into the value returned.
+        unsafe { self.pop_with(true, |msg| msg.read()) }
     }
 
     /// As [`pop`](Self::pop), without the `SeqCst` fence `pop` issues after each message of a
@@ -365,19 +367,54 @@ impl<T, S> Mailbox<T, S> {
     /// ```
     #[inline]
     pub unsafe fn pop_lazy(&self) -> Pop<T, S> {
-        // SAFETY: the caller's contract.
-        unsafe { self.pop_with(false) }
+        // SAFETY: as in `pop`.
+        unsafe { self.pop_with(false, |msg| msg.read()) }
     }
 
+    /// As [`pop_lazy`](Self::pop_lazy), moving a user message straight from its slot into
+    /// `place` (`Pop::User(())` says it is there). For a consumer that keeps a large message in
+    /// a place of its own: one copy, made before the pop's bookkeeping, instead of the message
+    /// kept on the stack across that bookkeeping and returned through `Pop` (a copy at each step
+    /// the compiler does not remove). A small message (a word or two) is better popped by value
+    /// with `pop_lazy`: it comes back in registers.
+    ///
+    /// # Safety
+    /// As for [`pop`](Self::pop).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::mem::MaybeUninit;
+    /// use actor12_mailbox::{Mailbox, Pop};
+    ///
+    /// let mailbox: Mailbox<[u64; 4]> = Mailbox::unbounded();
+    /// let _ = mailbox.try_push([1, 2, 3, 4]).unwrap();
+    /// let mut place = MaybeUninit::uninit();
+    /// // SAFETY: the only consumer.
+    /// unsafe {
+    ///     assert_eq!(mailbox.pop_lazy_into(&mut place), Pop::User(()));
+    ///     assert_eq!(place.assume_init(), [1, 2, 3, 4]); // `Pop::User` says it is written
+    ///     assert_eq!(mailbox.pop_lazy_into(&mut place), Pop::Empty);
+    /// }
+    /// ```
     #[inline(always)]
-    unsafe fn pop_with(&self, fenced: bool) -> Pop<T, S> {
+    pub unsafe fn pop_lazy_into(&self, place: &mut MaybeUninit<T>) -> Pop<(), S> {
+        // SAFETY: the caller's contract; the message is read once, into `place` (which, a
+        // `MaybeUninit`, drops nothing it held before).
+        unsafe { self.pop_with(false, |msg| ptr::copy_nonoverlapping(msg, place.as_mut_ptr(), 1)) }
+    }
+
+    /// # Safety
+    /// As for `pop`; `take` reads the message once.
+    #[inline(always)]
+    unsafe fn pop_with<R>(&self, fenced: bool, take: impl FnOnce(*const T) -> R) -> Pop<R, S> {
         // SAFETY: the caller is the only consumer, so nobody else touches the consumer state.
         let rx = self.rx.with_mut(|p| unsafe { &mut *p });
         if let Some(signal) = rx.system.pop(&self.system) {
             return Pop::System(signal);
         }
-        // SAFETY: single consumer, per the contract.
-        if let Some(msg) = unsafe { rx.list.pop(&self.tx) } {
+        // SAFETY: single consumer, per the contract; `take` per the contract.
+        if let Some(msg) = unsafe { rx.list.pop(&self.tx, take) } {
             // Relaxed: only a count for `len` and the bounded check; see `Waiters` for the fence.
             self.head.store(rx.list.taken, Relaxed);
             if fenced {
