@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::task::{Context, Poll};
 
 use crate::error::TryRecvError;
-use crate::task::{CoreRef, RecvStep};
+use crate::task::{ByValue, CoreRef, RecvStep, Take};
 
 /// The mailbox flavour of an actor (`Actor::Channel`). [`MpscChannel`] is the one there is: the
 /// lock-free MPSC mailbox of `actor12-mailbox`, fused with the actor's scheduling.
@@ -407,14 +407,23 @@ impl<M: Send + 'static> ActorReceiver<M> {
     }
 
     /// [`poll_recv`](Self::poll_recv) without marking the message delivered: for the callers
-    /// that mark it themselves (the default `cycle`, with the actor's type at hand) or need no
-    /// mark (the proxy's relay).
+    /// that mark it themselves (the lifecycle's drain of a stopped actor's mailbox, and the
+    /// default `cycle` through [`poll_recv_with`](Self::poll_recv_with), with the actor's type at
+    /// hand) or need no mark (the proxy's relay).
     ///
-    /// Inlined into the cycle's poll: a message returned from an out-of-line call goes through
+    /// Inlined into its caller's poll: a message returned from an out-of-line call goes through
     /// the stack, and was read back with wider loads than it was written with (a failed store
     /// forward per message).
     #[inline(always)]
     pub(crate) fn poll_recv_unmarked(&mut self, _cx: &mut Context<'_>) -> Poll<Option<M>> {
+        self.poll_recv_with(&mut ByValue)
+    }
+
+    /// [`poll_recv_unmarked`](Self::poll_recv_unmarked), taking the message as `take` says: by
+    /// value, or moved from its mailbox slot straight into a `MaybeUninit<M>` of the caller's
+    /// (`Ready(Some(()))` says it is there; see `Mailbox::pop_lazy_into`).
+    #[inline(always)]
+    pub(crate) fn poll_recv_with<T: Take<M>>(&mut self, take: &mut T) -> Poll<Option<T::Out>> {
         if self.detached {
             return Poll::Ready(None);
         }
@@ -426,8 +435,8 @@ impl<M: Send + 'static> ActorReceiver<M> {
             "an actor's receiver was polled outside its actor's run (moved out of `ctx.rx`?)"
         );
         // SAFETY: this thread runs the receiver's actor now (checked above), so it holds the
-        // run token. Its wake-up comes from the mailbox, not from `_cx`.
-        match unsafe { self.core.poll_recv() } {
+        // run token. Its wake-up comes from the mailbox, not from a waker.
+        match unsafe { self.core.poll_recv(take) } {
             RecvStep::Message(msg) => Poll::Ready(Some(msg)),
             RecvStep::Closed => Poll::Ready(None),
             RecvStep::Pending => Poll::Pending,

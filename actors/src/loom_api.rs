@@ -263,7 +263,7 @@ impl<M: Send + 'static, K> Future for Lifecycle<M, K> {
         }
         loop {
             // SAFETY: a lifecycle is polled only by its run token's holder.
-            match unsafe { this.rx.poll_recv() } {
+            match unsafe { this.rx.poll_recv(&mut crate::task::ByValue) } {
                 RecvStep::Message(msg) => drop(msg),
                 RecvStep::Closed => return Poll::Ready(()),
                 RecvStep::Pending => return Poll::Pending,
