@@ -434,8 +434,9 @@ impl<M: Send + 'static> ActorReceiver<M> {
             self.core.runs_here(),
             "an actor's receiver was polled outside its actor's run (moved out of `ctx.rx`?)"
         );
-        // SAFETY: this thread runs the receiver's actor now (checked above), so it holds the
-        // run token. Its wake-up comes from the mailbox, not from a waker.
+        // This thread runs the receiver's actor now (checked above), so it holds the run token.
+        // The receive's wake-up comes from the mailbox, not from a waker.
+        // SAFETY: the run token's holder receives, as just said.
         match unsafe { self.core.poll_recv(take) } {
             RecvStep::Message(msg) => Poll::Ready(Some(msg)),
             RecvStep::Closed => Poll::Ready(None),

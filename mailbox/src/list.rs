@@ -307,8 +307,9 @@ impl<T> Rx<T> {
             }
         }
         let offset = self.pos % LAP;
-        // SAFETY: `block` holds `pos` and is live (the consumer recycles a block only after
-        // leaving it); each slot is taken once; `take` per the contract.
+        // `block` holds `pos` and is live (the consumer recycles a block only after leaving it),
+        // and each slot is taken once.
+        // SAFETY: as just said; `take` reads the value once (the contract).
         let value = unsafe { (*self.block).take(offset, take) }?;
         self.pos += 1;
         if offset + 1 == BLOCK_CAP {
