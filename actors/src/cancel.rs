@@ -1020,7 +1020,7 @@ impl<T> Node<T> {
         T: Clone,
     {
         let mut parent = Up::Root;
-        let (mut children, other_children, hook, waiters) = {
+        let (hook, lists) = {
             let mut inner = self.inner.lock();
             if from_above {
                 parent = std::mem::replace(&mut inner.parent, Up::Root);
@@ -1033,21 +1033,52 @@ impl<T> Node<T> {
             inner.reason = Some(reason.clone());
             // Release: pairs with the acquire in `is_cancelled`.
             self.cancelled.store(true, Release);
-            let (children, others) = inner
-                .lists
-                .as_mut()
-                .map(|l| (std::mem::take(&mut l.children), std::mem::take(&mut l.others)))
-                .unwrap_or_default();
             // The hook stays: after a `reset`, the next cancel must wake the actor again.
-            (children, others, inner.hook.clone(), inner.take_waiters())
+            (inner.hook.clone(), inner.lists.as_mut().map(|lists| lists.take_for_cancel()))
         };
         parent.release();
-        wake_each(hook.into_iter().chain(waiters.into_iter().map(|(_, waker)| waker)));
-        // Last first, as for `children`.
-        walk.others
-            .extend(other_children.into_iter().rev().map(|child| (child, reason.location())));
+        wake_each(hook.into_iter());
+        // A leaf (most actors' nodes) has no lists: nothing more to wake or walk.
+        match lists {
+            None => Some(Vec::new()),
+            Some(taken) => Some(taken.hand_over(reason.location(), walk)),
+        }
+    }
+}
+
+/// What a cancel takes off a node's [`Lists`], to act on outside its lock.
+struct Taken<T> {
+    children: Vec<Weak<Node<T>>>,
+    others: Vec<Weak<dyn OtherChild>>,
+    waiters: Vec<(u64, Waker)>,
+}
+
+impl<T> Lists<T> {
+    #[inline(never)]
+    fn wake_waiters(&mut self) {
+        wake_each(std::mem::take(&mut self.waiters).into_iter().map(|(_, waker)| waker));
+    }
+
+    fn take_for_cancel(&mut self) -> Taken<T> {
+        Taken {
+            children: std::mem::take(&mut self.children),
+            others: std::mem::take(&mut self.others),
+            waiters: std::mem::take(&mut self.waiters),
+        }
+    }
+}
+
+impl<T> Taken<T> {
+    /// Wakes the waiters, pushes the children of other reason types onto `walk` and returns
+    /// those of this one, each last first (so that popping them goes in order). Out of line:
+    /// a leaf's cancel, the usual one, has none of them.
+    #[inline(never)]
+    fn hand_over(self, at: &'static Location<'static>, walk: &mut Walk) -> Vec<Weak<Node<T>>> {
+        let Taken { mut children, others, waiters } = self;
+        wake_each(waiters.into_iter().map(|(_, waker)| waker));
+        walk.others.extend(others.into_iter().rev().map(|child| (child, at)));
         children.reverse();
-        Some(children)
+        children
     }
 }
 
@@ -1056,8 +1087,11 @@ impl<T> Drop for Node<T> {
         // Unless its last token did, wake the waiters, which see the node gone, and the hook.
         // Nobody else can hold the lock now (`&mut self`).
         let inner = self.inner.get_mut();
-        let (hook, waiters) = (inner.hook.take(), inner.take_waiters());
-        wake_each(hook.into_iter().chain(waiters.into_iter().map(|(_, waker)| waker)));
+        wake_each(inner.hook.take().into_iter());
+        // A leaf's node (most actors') has no lists.
+        if let Some(lists) = &mut inner.lists {
+            lists.wake_waiters();
+        }
         std::mem::replace(&mut inner.parent, Up::Root).release();
     }
 }

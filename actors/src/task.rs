@@ -944,7 +944,12 @@ where
     // SAFETY: per the contract, `core` points into a `Task<M, L, F>`.
     let task = unsafe { task_ref::<M, L, F>(core.task.as_ptr()) };
     // SAFETY: we hold the run token: nobody else touches the stage.
-    unsafe { *task.stage() = Stage::Running(lifecycle) };
+    let stage = unsafe { task.stage() };
+    debug_assert!(matches!(stage, Stage::Empty), "an actor started twice");
+    // Written over `Empty`, which has nothing to drop: a plain assignment called the stage's
+    // drop glue for it.
+    // SAFETY: `stage` is valid for writes, and what it overwrites needs no drop.
+    unsafe { std::ptr::write(stage, Stage::Running(lifecycle)) };
     // SAFETY: the list's reference was counted in `allocate`.
     let entry = unsafe { TaskRef::from_raw(core.task.as_ptr()) };
     // SAFETY: the actor is in no list yet; the list calls its `shutdown_listed` at most once
