@@ -131,21 +131,53 @@ impl Local {
     }
 
     /// Pushes at the back; a full ring moves half of itself and `task` to `inject`.
-    pub(crate) fn push_back_or_overflow(&self, mut task: TaskRef, inject: &Inject) {
+    ///
+    /// The push into a ring with room is inlined into the caller; the rest is out of line (as a
+    /// call, the whole of it was about 40 instructions a push, most of them the call's register
+    /// saves: callgrind, `peers/spawn_stop`, whose spawns and wakes each push one).
+    #[inline]
+    pub(crate) fn push_back_or_overflow(&self, task: TaskRef, inject: &Inject) {
+        if let Err(task) = self.try_push_back(task) {
+            self.push_back_slow(task, inject);
+        }
+    }
+
+    /// Pushes at the back if the ring has room; hands `task` back otherwise.
+    #[inline]
+    fn try_push_back(&self, task: TaskRef) -> Result<(), TaskRef> {
+        // Acquire: pairs with the stealer's release of `steal`, after which it no longer reads
+        // the slots it freed.
+        let (steal, _) = unpack(self.inner.head.load(Acquire));
+        // Relaxed: only this thread writes `tail`.
+        let tail = self.inner.tail.load(Relaxed);
+        if tail.wrapping_sub(steal) >= CAP {
+            return Err(task);
+        }
+        // SAFETY: slot `tail` is free: it is outside `steal..tail`, and only the owner writes at
+        // the tail.
+        unsafe { self.inner.put(tail, task) };
+        // Release: pairs with the acquire of `tail` in `pop` and `steal_into`, publishing the
+        // slot.
+        self.inner.tail.store(tail.wrapping_add(1), Release);
+        Ok(())
+    }
+
+    /// The ring was full at a look: overflow, or push after all if a stealer made room.
+    #[cold]
+    #[inline(never)]
+    fn push_back_slow(&self, mut task: TaskRef, inject: &Inject) {
         loop {
-            // Acquire: pairs with the stealer's release of `steal`, after which it no longer
-            // reads the slots it freed.
+            // Acquire: as in `try_push_back`.
             let (steal, real) = unpack(self.inner.head.load(Acquire));
             // Relaxed: only this thread writes `tail`.
             let tail = self.inner.tail.load(Relaxed);
             if tail.wrapping_sub(steal) < CAP {
-                // SAFETY: slot `tail` is free: it is outside `steal..tail`, and only the owner
-                // writes at the tail.
-                unsafe { self.inner.put(tail, task) };
-                // Release: pairs with the acquire of `tail` in `pop` and `steal_into`, publishing
-                // the slot.
-                self.inner.tail.store(tail.wrapping_add(1), Release);
-                return;
+                // A stealer made room since the last look.
+                match self.try_push_back(task) {
+                    Ok(()) => return,
+                    Err(t) => task = t,
+                }
+                continue;
             }
             if steal != real {
                 // A stealer is making room right now; do not wait for it.
