@@ -93,3 +93,20 @@ impl Drop for EnterGuard {
         ENTERED.with(|e| *e.borrow_mut() = prev);
     }
 }
+
+/// A runtime entered on this thread with its worker, if the thread is another runtime's, hidden:
+/// where a task's destructors run off its own workers (`shut_down`, an `abort` from outside).
+#[derive(Debug)]
+pub(crate) struct Entered {
+    // Dropped in this order: the runtime entered before is back before the worker is.
+    _enter: EnterGuard,
+    _hidden: HiddenCore,
+}
+
+impl Entered {
+    /// Hides this thread's worker and enters `handle`.
+    pub(crate) fn new(handle: Handle) -> Entered {
+        let _hidden = hide_core();
+        Entered { _enter: enter(handle), _hidden }
+    }
+}

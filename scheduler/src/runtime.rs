@@ -424,8 +424,7 @@ fn shut_down(
     // they spawn is cancelled at once instead of starting on another (the default) runtime, or
     // on the runtime whose worker this is (a runtime dropped in another's task), which comes
     // first otherwise.
-    let _hidden = crate::context::hide_core();
-    let _enter = crate::context::enter(Handle { shared: shared.clone() });
+    let _entered = crate::context::Entered::new(Handle { shared: shared.clone() });
     shared.owned.close_and_shutdown_all();
     shared.inject.close();
     for r in shared.remotes.iter() {

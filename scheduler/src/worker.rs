@@ -132,6 +132,13 @@ impl Schedule for TaskSchedule {
         })
     }
 
+    fn enter_for_abort(&self) -> Option<crate::context::Entered> {
+        if crate::context::with_core(|core| core.is_some_and(|core| core.is_of(&self.shared))) {
+            return None;
+        }
+        Some(crate::context::Entered::new(Handle { shared: self.shared.to_arc() }))
+    }
+
     fn schedule_held(here: Here, task: TaskRef) {
         // SAFETY: `hold_here` made `here` on this thread, from the worker whose loop is below us
         // on this thread's stack, in this same wake.

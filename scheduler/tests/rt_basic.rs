@@ -287,6 +287,62 @@ fn abort_cancels_and_runs_destructors() {
     assert_eq!(rt.block_on(done).unwrap(), 1);
 }
 
+/// Sends the name of the thread a task spawned by its destructor runs on.
+struct SpawnsWhenAborted(mpsc::Sender<String>);
+
+impl Drop for SpawnsWhenAborted {
+    fn drop(&mut self) {
+        let _ = Handle::current(); // panics outside a runtime
+        let tx = self.0.clone();
+        drop(spawn(async move {
+            let _ = tx.send(std::thread::current().name().unwrap_or("unnamed").to_string());
+        }));
+    }
+}
+
+/// A one-worker runtime named `name` with a task waiting for good, its future holding a
+/// [`SpawnsWhenAborted`]; returned once the task has been polled and waits (the worker has run
+/// a later task since).
+fn waiting_task(
+    name: &str,
+) -> (Runtime, actor12_scheduler::JoinHandle<()>, mpsc::Receiver<String>) {
+    let rt = Runtime::builder().worker_threads(1).thread_name(name).build().unwrap();
+    let (tx, ran_on) = mpsc::channel();
+    let guard = SpawnsWhenAborted(tx);
+    let task = rt.spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    });
+    rt.block_on(rt.spawn(async {})).unwrap();
+    (rt, task, ran_on)
+}
+
+#[test]
+fn an_abort_from_a_plain_thread_drops_the_future_inside_its_runtime() {
+    // The future used to be dropped with no runtime entered: `Handle::current` panicked (the
+    // abort gave a panic, not a cancel), and a task spawned there started the default runtime.
+    let (_rt, task, ran_on) = waiting_task("rt-own");
+    task.abort();
+    let err = wait(task).unwrap_err();
+    assert!(err.is_cancelled(), "{err:?}");
+    let thread = ran_on.recv_timeout(support::HANG).unwrap();
+    assert!(thread.starts_with("rt-own"), "the destructor's task ran on {thread}");
+}
+
+#[test]
+fn an_abort_from_another_runtimes_task_drops_the_future_inside_its_own() {
+    // It used to be dropped in the aborting task's runtime, whose worker took the spawn.
+    let (_rt, task, ran_on) = waiting_task("rt-own");
+    let other = Runtime::builder().worker_threads(1).thread_name("rt-other").build().unwrap();
+    let err = other.block_on(other.spawn(async move {
+        task.abort();
+        task.await
+    }));
+    assert!(err.unwrap().unwrap_err().is_cancelled());
+    let thread = ran_on.recv_timeout(support::HANG).unwrap();
+    assert!(thread.starts_with("rt-own"), "the destructor's task ran on {thread}");
+}
+
 /// A future that records whether it is dropped at the address where it was polled, as
 /// `Pin`'s contract requires: an intrusive future (a timer entry in a linked list, say) unlinks
 /// itself by its own address when dropped.

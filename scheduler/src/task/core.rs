@@ -273,6 +273,7 @@ where
     // SAFETY: as in `run`; the caller holds a reference.
     let cell = unsafe { cell::<F, S>(ptr) };
     if cell.header.state.transition_to_shutdown() {
+        let _entered = cell.scheduler.enter_for_abort();
         let err = cell.cancel();
         cell.complete(Err(err));
     }

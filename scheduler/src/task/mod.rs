@@ -313,6 +313,13 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     /// Where [`schedule_held`](Self::schedule_held) would queue a task woken on this thread.
     type Here;
 
+    /// Enters the task's runtime on this thread for an abort that drops the future here, unless
+    /// this thread is one of its workers: the future's destructors then find the task's runtime
+    /// (`spawn`, `Handle::current`), as those a worker or the shutdown runs do.
+    fn enter_for_abort(&self) -> Option<crate::context::Entered> {
+        None
+    }
+
     /// Asked by a wake before it changes the task's state: `Some` if a task woken on this
     /// thread now can be queued here with its entry holding RUNNING (rule 7), in a queue whose
     /// owner, at shutdown, runs held entries once more to cancel them
