@@ -23,8 +23,9 @@ use crate::task;
 /// `reset`, once the current one is cancelled, or after it stopped on its own) messages wait in
 /// the outer link's mailbox and go to the next incarnation. Messages already passed on to an
 /// incarnation stay with it: when it stops (a `shutdown`, a crash), those it has not handled
-/// are dropped with their askers answered by an error, as for any actor (or handled first, with
-/// `Terminate::ProcessAll`).
+/// are dropped with their askers answered by an error, as for any actor (or handled before it
+/// stops, with `Terminate::ProcessAll`: [`reset`](Self::reset) says what that means for the
+/// order across a restart).
 ///
 /// Cancelling the outer link (or dropping every clone of it), or dropping the `Proxy`, stops the
 /// relay and the current incarnation, and the outer link counts as stopped (`wait`,
@@ -194,7 +195,12 @@ impl<A: Actor> Proxy<A> {
     /// cancel of the current one (through [`current`](Self::current)), or once it has stopped
     /// on its own (a panic, a `tick` that broke). Messages waiting in the outer link go to it.
     /// A cancelled incarnation may still be finishing its handler and `terminate` while the new
-    /// one starts; `shutdown` waits for it first.
+    /// one starts and takes the messages that come next: a restart that a stuck handler cannot
+    /// hold up. One sender's order then holds across the restart only if the old one handles
+    /// nothing more than that handler: with `Terminate::ProcessAll` it still handles the messages
+    /// it was passed before the cancel, after later ones the new incarnation may have handled
+    /// already. `shutdown` waits for it first, and keeps the order (as does
+    /// `current().wait()` before this).
     ///
     /// The asker of a handler that panicked gets its error before the incarnation counts as
     /// stopped: wait for that (`current().wait()`) before calling this.

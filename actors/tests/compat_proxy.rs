@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use actor12::prelude::*;
-use actor12::{Call, MpscChannel, Multi, Proxy};
+use actor12::{Call, MpscChannel, Multi, Proxy, Terminate};
 
 struct Counter {
     count: u64,
@@ -383,4 +383,95 @@ fn of_two_racing_resets_one_starts_an_incarnation_and_the_other_panics() {
         proxy.reset();
     });
     assert_eq!(spec.0.load(SeqCst), 3);
+}
+
+/// Where [`Draining`] incarnations note what they handled: (incarnation, message).
+type Handled = std::sync::Arc<std::sync::Mutex<Vec<(u64, u32)>>>;
+
+/// Handles every message passed to it before it stops (`Terminate::ProcessAll`), noting each.
+struct Draining {
+    incarnation: u64,
+    handled: Handled,
+}
+
+impl Actor for Draining {
+    type Message = Multi<Self>;
+    type Spec = (Handled, std::sync::Arc<std::sync::atomic::AtomicU64>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let incarnation = ctx.spec.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::future::ready(Ok(Draining { incarnation, handled: ctx.spec.0.clone() }))
+    }
+
+    fn termination_strategy(&mut self) -> Terminate {
+        Terminate::ProcessAll
+    }
+}
+
+struct Note(u32);
+
+impl Handler<Note> for Draining {
+    type Reply = anyhow::Result<u64>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Note(n): Note) -> Self::Reply {
+        self.handled.lock().unwrap().push((self.incarnation, n));
+        Ok(self.incarnation)
+    }
+}
+
+/// Waits, in the handler, until a message is queued behind it; says so, then waits for `gate`.
+struct HoldQueued {
+    queued: actor12::oneshot::Sender<()>,
+    gate: actor12::oneshot::Receiver<()>,
+}
+
+impl Handler<HoldQueued> for Draining {
+    type Reply = anyhow::Result<u64>;
+
+    async fn handle(&mut self, call: Call<'_, Self, Self::Reply>, hold: HoldQueued) -> Self::Reply {
+        while call.ctx.rx.is_empty() {
+            actor12::rt::yield_now().await;
+        }
+        let _ = hold.queued.send(());
+        let _ = hold.gate.await;
+        Ok(self.incarnation)
+    }
+}
+
+/// The way the docs give to keep one sender's order across a restart of a `ProcessAll`
+/// incarnation: `shutdown` (which waits for it to drain and stop), then `reset`. A `reset` right
+/// after a cancel would let the new incarnation handle `Note(1)` while the old one still holds
+/// `Note(0)` (found by a review; documented at `Proxy::reset`).
+#[test]
+fn shutdown_then_reset_keeps_one_senders_order_across_a_draining_incarnation() {
+    for workers in 1..=2 {
+        let rt = actor12::rt::Runtime::builder().worker_threads(workers).build().unwrap();
+        let handled = Handled::default();
+        rt.block_on(async {
+            let (proxy, link) = Proxy::<Draining>::new((handled.clone(), Default::default()));
+            proxy.init();
+            let (queued_tx, queued) = actor12::oneshot::channel();
+            let (open, gate) = actor12::oneshot::channel();
+            link.tell_dyn(HoldQueued { queued: queued_tx, gate }).await;
+            link.tell_dyn(Note(0)).await;
+            queued.await.expect("the first incarnation holds `Note(0)` queued");
+            let first = proxy.current().unwrap();
+            let shutdown = proxy.shutdown();
+            let later = async {
+                // Waits in the outer mailbox: the relay holds messages back once shut down.
+                link.tell_dyn(Note(1)).await;
+                let _ = open.send(());
+            };
+            tokio::join!(shutdown, later);
+            assert!(!first.alive(), "`shutdown` returned before the incarnation stopped");
+            proxy.reset();
+            assert_eq!(link.ask_dyn(Note(2)).await.unwrap(), 1, "the second incarnation answers");
+        });
+        assert_eq!(*handled.lock().unwrap(), [(0, 0), (1, 1), (1, 2)], "with {workers} workers");
+    }
 }
