@@ -352,6 +352,11 @@ pub(crate) struct Core {
     rng: Cell<u32>,
     /// References to the runtime held for tasks spawned here (`refs.rs`, rule 2).
     bank: Cell<usize>,
+    /// A task yielded since the tick `checked_at`, when `round` tasks were queued: see
+    /// `yield_round_over`.
+    yielded: Cell<bool>,
+    checked_at: Cell<u32>,
+    round: Cell<u32>,
 }
 
 impl std::fmt::Debug for Core {
@@ -441,6 +446,9 @@ impl Core {
             fired: RefCell::new(Vec::new()),
             removed: RefCell::new(Vec::new()),
             tick: Cell::new(0),
+            yielded: Cell::new(false),
+            checked_at: Cell::new(0),
+            round: Cell::new(1),
             searching: Cell::new(false),
             rng: Cell::new((index as u32).wrapping_mul(0x9E37_79B9).wrapping_add(1)),
             bank: Cell::new(0),
@@ -493,6 +501,8 @@ impl Core {
             self.tick.set(tick);
             if tick.is_multiple_of(EVENT_INTERVAL) {
                 self.maintenance();
+            } else if self.yield_round_over(tick) {
+                self.check_timers_after_yields();
             }
             if let Some(task) = self.next_task(tick) {
                 self.run_task(task);
@@ -686,6 +696,34 @@ impl Core {
                     .iter()
                     .enumerate()
                     .any(|(i, r)| i != self.index && !r.steal.is_empty()))
+    }
+
+    /// A task of this worker yields (`yield_now`, or its cooperative budget is spent).
+    pub(crate) fn note_yield(&self) {
+        self.yielded.set(true);
+    }
+
+    /// True once a task yielded since the last check after yields and every task queued then
+    /// has had a turn since: the timers are checked before the yielder runs again. A busy
+    /// worker checks them only every `EVENT_INTERVAL` ticks otherwise, which tasks that compute
+    /// for a millisecond between yields stretch to 61 ms; this bounds it to a turn of the
+    /// queue, as tokio's deferred yields do.
+    #[inline]
+    fn yield_round_over(&self, tick: u32) -> bool {
+        self.yielded.get() && tick.wrapping_sub(self.checked_at.get()) >= self.round.get()
+    }
+
+    /// `maintenance` for [`yield_round_over`](Self::yield_round_over), if any timer is armed
+    /// (a loop of yields with none reads no clock); then a new turn is counted from this tick.
+    /// The other checks leave the count alone: `maintenance` before parking reads no queue
+    /// length, and a check between only makes the next one come early.
+    fn check_timers_after_yields(&self) {
+        if self.wheel.borrow().len() > 0 || self.shared.remotes[self.index].timers.has_messages() {
+            self.maintenance();
+        }
+        self.yielded.set(false);
+        self.checked_at.set(self.tick.get());
+        self.round.set(self.local.len() as u32 + 1);
     }
 
     /// Fires due timers and takes in timers armed by other threads.

@@ -276,3 +276,49 @@ fn due_timers_are_ready_at_once_on_a_worker_that_slept_a_long_time() {
     }));
     assert_eq!(ready.unwrap(), (true, true, true), "(sleep(0), a past deadline, timeout(0))");
 }
+
+/// Tasks that each compute for `POLL` and yield, on one worker, and a task that sleeps 1 ms
+/// again and again: each sleep ends within a turn or two of the queue after its deadline,
+/// counted in the busy tasks' polls.
+#[test]
+fn a_worker_whose_tasks_keep_yielding_checks_its_timers_every_turn_of_its_queue() {
+    // It checked them every 61 polls only: with polls of a millisecond, a 1 ms sleep took 60.
+    const TASKS: usize = 4;
+    const POLL: Duration = Duration::from_micros(100);
+    let rt = rt(1);
+    let polls = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let busy: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let (polls, stop) = (polls.clone(), stop.clone());
+            rt.spawn(async move {
+                while !stop.load(SeqCst) {
+                    polls.fetch_add(1, SeqCst);
+                    let start = Instant::now();
+                    while start.elapsed() < POLL {}
+                    actor12_scheduler::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    let counted = polls.clone();
+    let per_sleep = rt
+        .block_on(rt.spawn(async move {
+            let mut per_sleep = Vec::new();
+            for _ in 0..10 {
+                let before = counted.load(SeqCst);
+                sleep(Duration::from_millis(1)).await;
+                per_sleep.push(counted.load(SeqCst) - before);
+            }
+            per_sleep
+        }))
+        .unwrap();
+    stop.store(true, SeqCst);
+    for task in busy {
+        rt.block_on(task).unwrap();
+    }
+    // A 1 ms sleep ends at a timer tick at most 2 ms away (`sleep`'s rounding): at most 20
+    // polls of 100 us (slower polls make fewer), then at most a turn of the queue. The first
+    // sleep may start before the busy tasks run at all.
+    assert!(per_sleep[1..].iter().all(|&n| n <= 20 + 2 * (TASKS + 1)), "{per_sleep:?}");
+}

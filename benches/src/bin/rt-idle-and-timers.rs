@@ -1,6 +1,7 @@
 //! Two runtime measurements that are not ns-per-message: the CPU an idle runtime burns, and how
-//! late 1 ms sleeps wake, idle and under load. Compares actor12's runtime with tokio's
-//! (2 workers each).
+//! late 1 ms sleeps wake, idle and under load (short polls, and polls of a millisecond, which a
+//! worker's timer checks must not wait out). Compares actor12's runtime with tokio's (2 workers
+//! each).
 //!
 //! Run: `cargo run --release -p actor12-benches --bin rt-idle-and-timers`
 
@@ -31,11 +32,15 @@ fn report(name: &str, mut lateness: Vec<Duration>) {
 }
 
 const SLEEPS: usize = 500;
+/// Sleeps under the load of long polls (each takes milliseconds where a worker waits too long).
+const LONG_POLL_SLEEPS: usize = 100;
+/// How long a poll of the long-poll load computes before it yields.
+const LONG_POLL: Duration = Duration::from_millis(1);
 
-/// Sleeps 1 ms `SLEEPS` times; returns how late each wake-up was.
-async fn sleeps_actor12() -> Vec<Duration> {
-    let mut late = Vec::with_capacity(SLEEPS);
-    for _ in 0..SLEEPS {
+/// Sleeps 1 ms `n` times; returns how late each wake-up was.
+async fn sleeps_actor12(n: usize) -> Vec<Duration> {
+    let mut late = Vec::with_capacity(n);
+    for _ in 0..n {
         let start = Instant::now();
         actor12_scheduler::time::sleep(Duration::from_millis(1)).await;
         late.push(start.elapsed().saturating_sub(Duration::from_millis(1)));
@@ -43,9 +48,9 @@ async fn sleeps_actor12() -> Vec<Duration> {
     late
 }
 
-async fn sleeps_tokio() -> Vec<Duration> {
-    let mut late = Vec::with_capacity(SLEEPS);
-    for _ in 0..SLEEPS {
+async fn sleeps_tokio(n: usize) -> Vec<Duration> {
+    let mut late = Vec::with_capacity(n);
+    for _ in 0..n {
         let start = Instant::now();
         tokio::time::sleep(Duration::from_millis(1)).await;
         late.push(start.elapsed().saturating_sub(Duration::from_millis(1)));
@@ -68,6 +73,28 @@ async fn busy_tokio(stop: Instant) {
     }
 }
 
+/// Computes for [`LONG_POLL`] and yields, until `stop`.
+async fn long_polls_actor12(stop: Instant) {
+    while Instant::now() < stop {
+        compute(LONG_POLL);
+        actor12_scheduler::yield_now().await;
+    }
+}
+
+async fn long_polls_tokio(stop: Instant) {
+    while Instant::now() < stop {
+        compute(LONG_POLL);
+        tokio::task::yield_now().await;
+    }
+}
+
+fn compute(d: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
 fn main() {
     let idle = Duration::from_secs(5);
 
@@ -76,10 +103,16 @@ fn main() {
     let before = process_cpu();
     std::thread::sleep(idle);
     let actor12_idle = process_cpu() - before;
-    let idle_late = rt.block_on(rt.spawn(sleeps_actor12())).unwrap();
+    let idle_late = rt.block_on(rt.spawn(sleeps_actor12(SLEEPS))).unwrap();
     let stop = Instant::now() + Duration::from_secs(10);
     let load: Vec<_> = (0..4).map(|_| rt.spawn(busy_actor12(stop))).collect();
-    let loaded_late = rt.block_on(rt.spawn(sleeps_actor12())).unwrap();
+    let loaded_late = rt.block_on(rt.spawn(sleeps_actor12(SLEEPS))).unwrap();
+    for task in load {
+        task.abort();
+    }
+    let stop = Instant::now() + Duration::from_secs(30);
+    let load: Vec<_> = (0..8).map(|_| rt.spawn(long_polls_actor12(stop))).collect();
+    let long_polls_late = rt.block_on(rt.spawn(sleeps_actor12(LONG_POLL_SLEEPS))).unwrap();
     for task in load {
         task.abort();
     }
@@ -94,10 +127,16 @@ fn main() {
     let before = process_cpu();
     std::thread::sleep(idle);
     let tokio_idle = process_cpu() - before;
-    let tokio_idle_late = tk.block_on(tk.spawn(sleeps_tokio())).unwrap();
+    let tokio_idle_late = tk.block_on(tk.spawn(sleeps_tokio(SLEEPS))).unwrap();
     let stop = Instant::now() + Duration::from_secs(10);
     let load: Vec<_> = (0..4).map(|_| tk.spawn(busy_tokio(stop))).collect();
-    let tokio_loaded_late = tk.block_on(tk.spawn(sleeps_tokio())).unwrap();
+    let tokio_loaded_late = tk.block_on(tk.spawn(sleeps_tokio(SLEEPS))).unwrap();
+    for task in load {
+        task.abort();
+    }
+    let stop = Instant::now() + Duration::from_secs(30);
+    let load: Vec<_> = (0..8).map(|_| tk.spawn(long_polls_tokio(stop))).collect();
+    let tokio_long_polls_late = tk.block_on(tk.spawn(sleeps_tokio(LONG_POLL_SLEEPS))).unwrap();
     for task in load {
         task.abort();
     }
@@ -110,11 +149,16 @@ fn main() {
         tokio_idle
     );
     println!("(CPU time is read from /proc in 10 ms ticks: 0 means under 0.2% of a core)\n");
-    println!("lateness of {SLEEPS} sequential 1 ms sleeps, ms\n");
+    println!(
+        "lateness of sequential 1 ms sleeps ({SLEEPS}, or {LONG_POLL_SLEEPS} beside the tasks of \
+         {LONG_POLL:?} polls), ms\n"
+    );
     println!("| runtime | p50 | p99 | max |");
     println!("|---|---:|---:|---:|");
     report("actor12, idle", idle_late);
     report("actor12, 4 busy tasks", loaded_late);
+    report("actor12, 8 tasks of 1 ms polls", long_polls_late);
     report("tokio, idle", tokio_idle_late);
     report("tokio, 4 busy tasks", tokio_loaded_late);
+    report("tokio, 8 tasks of 1 ms polls", tokio_long_polls_late);
 }

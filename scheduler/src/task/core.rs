@@ -419,6 +419,8 @@ pub(crate) fn try_fast_yield(waker: &Waker) -> bool {
             && std::ptr::eq(waker.vtable(), vtable);
         if own {
             c.yielded.set(true);
+            // The worker checks its timers before the task runs again.
+            crate::context::with_core(|core| core.map(crate::worker::Core::note_yield));
         }
         own
     })

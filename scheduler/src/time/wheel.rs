@@ -94,7 +94,6 @@ impl Wheel {
     }
 
     /// Armed entries.
-    #[cfg(any(test, actor12_loom))]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
