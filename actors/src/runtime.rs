@@ -84,14 +84,33 @@ pub mod tokio_bridge {
     /// for the call, even over a tokio context of the caller's: what `init` makes there (a
     /// `tokio::time::interval`, a `tokio::spawn`ed task) must not hang on a runtime that the
     /// actor outlives, or one whose thread blocks, as a `#[tokio::test]`'s is dropped.
+    ///
+    /// A tokio context found on a worker is kept, and the thread is not marked as looked at: it
+    /// may be a scoped one of the spawner's (a `Handle::enter` guard), gone before the actor
+    /// runs, which must not stop the worker from entering the side runtime then. (It did: every
+    /// actor on that worker ran outside any tokio context.)
     #[must_use = "the side runtime's context lasts as long as the guard"]
     pub(crate) fn enter_for_init() -> Option<tokio::runtime::EnterGuard<'static>> {
         if actor12_scheduler::current_worker().is_some() {
-            enter_once();
+            if tokio::runtime::Handle::try_current().is_err() {
+                enter_once();
+            }
             None
         } else {
             Some(runtime().enter())
         }
+    }
+
+    /// The side runtime's context while an actor is torn down off its runtime's workers (a
+    /// runtime's shutdown drops its idle actors on the thread that drops it), if the side
+    /// runtime runs: the actor's destructors get the context its runs had, as `init`'s body
+    /// does off the workers. (They had none, or the dropping thread's.)
+    #[must_use = "the side runtime's context lasts as long as the guard"]
+    pub(crate) fn enter_off_workers() -> Option<tokio::runtime::EnterGuard<'static>> {
+        if actor12_scheduler::current_worker().is_some() {
+            return None;
+        }
+        SIDE.get().map(|side| side.enter())
     }
 
     static CONFIGURED: std::sync::Once = std::sync::Once::new();

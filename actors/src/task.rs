@@ -1201,6 +1201,8 @@ unsafe fn shutdown<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send 
     let task = unsafe { task_ref::<M, L, F>(ptr) };
     // SAFETY: as above.
     if !matches!(unsafe { task.stage() }, Stage::Done) {
+        #[cfg(all(feature = "tokio", not(actor12_loom)))]
+        let _tokio = crate::runtime::tokio_bridge::enter_off_workers();
         // SAFETY: as above.
         unsafe { tear_down::<M, L, F>(ptr, true) };
     }
@@ -1236,6 +1238,8 @@ unsafe fn shutdown_listed<
         let task = unsafe { task_ref::<M, L, F>(ptr) };
         // SAFETY: as above.
         if !matches!(unsafe { task.stage() }, Stage::Done) {
+            #[cfg(all(feature = "tokio", not(actor12_loom)))]
+            let _tokio = crate::runtime::tokio_bridge::enter_off_workers();
             // SAFETY: we hold the run token.
             unsafe { tear_down::<M, L, F>(ptr, false) };
         }

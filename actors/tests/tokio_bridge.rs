@@ -94,3 +94,82 @@ fn an_actors_background_tasks_get_tokio_on_a_runtime_built_without_the_hook() {
     let in_tokio = done.recv_timeout(Duration::from_secs(10)).expect("the task reported");
     assert!(in_tokio, "the background task had no tokio context");
 }
+
+/// A worker whose first actor is spawned inside a scoped tokio context of the spawner's (a
+/// `Handle::enter` guard, to build a tokio object for the spec, say) still enters the side
+/// runtime when its actors run. It used to take that context for its own and never look again:
+/// every actor on that worker ran outside any tokio context.
+#[test]
+fn a_scoped_tokio_context_at_a_workers_first_spawn_does_not_cost_it_the_bridge() {
+    let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    let users = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let users = users.handle().clone();
+    let first = rt
+        .block_on(rt.spawn(async move {
+            let _scope = users.enter();
+            actor12::spawn::<TokioUser>(())
+        }))
+        .unwrap();
+    let answers = rt.block_on(async {
+        let second = actor12::spawn::<TokioUser>(());
+        (
+            first.ask_dyn(SleepWithTokio).await.unwrap(),
+            second.ask_dyn(SleepWithTokio).await.unwrap(),
+        )
+    });
+    assert_eq!(answers, (true, true), "actors on this worker ran outside any tokio context");
+}
+
+/// Starts async clean-up with `tokio::spawn` when dropped; says whether it could.
+struct CleansUpWithTokio(std::sync::mpsc::Sender<&'static str>);
+
+actor!(
+    CleansUpWithTokio,
+    spec = std::sync::mpsc::Sender<&'static str>,
+    cancel = (),
+    init = |ctx| CleansUpWithTokio(ctx.spec)
+);
+
+impl Drop for CleansUpWithTokio {
+    fn drop(&mut self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            let _ = self.0.send("dropped outside any tokio context");
+            return;
+        }
+        let done = self.0.clone();
+        tokio::spawn(async move {
+            let _ = done.send("cleaned up");
+        });
+    }
+}
+
+impl Handler<SleepWithTokio> for CleansUpWithTokio {
+    type Reply = anyhow::Result<bool>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: SleepWithTokio) -> Self::Reply {
+        Ok(tokio::runtime::Handle::try_current().is_ok())
+    }
+}
+
+/// An actor alive when its runtime is dropped is torn down on the dropping thread: its
+/// destructors get the side runtime's context there, as its runs had on the workers (with the
+/// bridge's hook or without). They had none: `tokio::spawn` in a `Drop` panicked.
+#[test]
+fn an_actor_torn_down_at_shutdown_gets_the_bridge_on_the_dropping_thread() {
+    for hook in [false, true] {
+        let mut builder = actor12::rt::Runtime::builder();
+        builder.worker_threads(1);
+        if hook {
+            builder.on_thread_start(actor12::tokio_bridge::on_thread_start);
+        }
+        let rt = builder.build().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let actor = rt.block_on(async {
+            let actor = actor12::spawn::<CleansUpWithTokio>(tx);
+            assert!(actor.ask_dyn(SleepWithTokio).await.unwrap());
+            actor
+        });
+        drop(rt);
+        assert_eq!(rx.recv_timeout(support::HANG).unwrap(), "cleaned up", "hook: {hook}");
+        drop(actor);
+    }
+}
