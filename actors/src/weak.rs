@@ -354,7 +354,9 @@ impl<A: Actor> WeakLink<A> {
         std::mem::take(self)
     }
 
-    /// A strong link, if the actor's links are still alive.
+    /// A strong link, if another strong link to the actor still exists. The actor may have
+    /// stopped meanwhile (sends through the link then fail at once): [`alive`](Self::alive)
+    /// says whether it still runs.
     ///
     /// # Examples
     ///
