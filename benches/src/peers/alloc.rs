@@ -37,11 +37,16 @@ struct Padded<T>(T);
 static COUNTING: Padded<AtomicBool> = Padded(AtomicBool::new(false));
 /// Bytes allocated minus bytes freed while counting.
 static LIVE: Padded<AtomicIsize> = Padded(AtomicIsize::new(0));
+/// Set by the first allocation or free counted: this allocator is the one in use.
+static INSTALLED: Padded<AtomicBool> = Padded(AtomicBool::new(false));
 
 #[inline]
 fn note(delta: isize) {
     if COUNTING.0.load(Ordering::Relaxed) {
         LIVE.0.fetch_add(delta, Ordering::Relaxed);
+        if !INSTALLED.0.load(Ordering::Relaxed) {
+            INSTALLED.0.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -85,12 +90,10 @@ unsafe impl GlobalAlloc for Counting {
 /// Starts counting; the count now, or `None` where [`Counting`] is not the global allocator.
 pub fn start_counting() -> Option<isize> {
     COUNTING.0.store(true, Ordering::SeqCst);
-    let before = LIVE.0.load(Ordering::SeqCst);
-    // An allocation moves the count only if this allocator is the one in use.
-    let probe = std::hint::black_box(Box::new(0u64));
-    let installed = LIVE.0.load(Ordering::SeqCst) != before;
-    drop(probe);
-    if !installed {
+    // An allocation is counted only if this allocator is the one in use. (Whether the count
+    // moved said so before, and said no when another thread freed as much meanwhile.)
+    drop(std::hint::black_box(Box::new(0u64)));
+    if !INSTALLED.0.load(Ordering::SeqCst) {
         COUNTING.0.store(false, Ordering::SeqCst);
         return None;
     }
