@@ -13,7 +13,9 @@
 //! | `fork_join` | one sender tells 64 actors round-robin and waits until all have processed theirs | a message |
 //!
 //! Every multi-threaded runtime gets [`workers`](crate::workers) worker threads. actix runs its actors on its
-//! `System`, one thread: that is how actix is used.
+//! `System`, one thread: that is how actix is used. Raw tokio runs twice, on a multi-threaded
+//! runtime (`tokio`) and on a current-thread one (`tokio-1t`): one thread pays no cross-thread
+//! wake-ups, and is the faster peer on every workload here.
 //!
 //! A run is timed from the first message (or spawn) to the moment the workload's last actor
 //! reports completion; spawning the actors a workload needs before that, stopping them after,
@@ -46,7 +48,8 @@ pub const GROUP: &str = "peers";
 
 /// Implementations in report order. Names starting with `actor12` are actor12's own; the rest
 /// are peers, and ratios are to the best (lowest) peer.
-pub const IMPLS: &[&str] = &["actor12", "actor12-envelope", "tokio", "ractor", "kameo", "actix"];
+pub const IMPLS: &[&str] =
+    &["actor12", "actor12-envelope", "tokio", "tokio-1t", "ractor", "kameo", "actix"];
 
 /// Whether `imp` is a peer (not actor12 itself): the ratios' denominator is the best peer.
 pub fn is_peer(imp: &str) -> bool {
@@ -282,24 +285,38 @@ pub fn benches() -> Vec<Peer> {
     all
 }
 
-/// A multi-threaded tokio runtime with [`workers`](crate::workers) workers, as tokio, ractor and kameo get.
-pub fn tokio_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(crate::workers())
-        .enable_time()
-        .build()
-        .expect("a tokio runtime")
+/// A tokio runtime of `threads` threads: `1` builds a current-thread runtime, `0` a
+/// multi-threaded one with [`workers`](crate::workers) workers, as tokio, ractor and kameo get.
+pub fn tokio_runtime(threads: usize) -> tokio::runtime::Runtime {
+    let mut builder = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(if threads == 0 { crate::workers() } else { threads });
+        builder
+    };
+    builder.enable_time().build().expect("a tokio runtime")
 }
 
-/// Runs `driver` as a task of a fresh [`tokio_runtime`] and returns its output: the driver runs
-/// on the workers, like the actors, not on the thread that measures.
+/// Runs `driver` as a task of a fresh [`tokio_runtime`] of `threads` threads and returns its
+/// output: the driver runs on the workers, like the actors, not on the thread that measures
+/// (on a current-thread runtime, on that thread, as a task beside the actors).
+pub fn on_threads<F>(threads: usize, driver: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let rt = tokio_runtime(threads);
+    rt.block_on(async move { tokio::spawn(driver).await.expect("the driver task") })
+}
+
+/// [`on_threads`] with [`workers`](crate::workers) workers.
 pub fn on_workers<F>(driver: F) -> F::Output
 where
     F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let rt = tokio_runtime();
-    rt.block_on(async move { tokio::spawn(driver).await.expect("the driver task") })
+    on_threads(0, driver)
 }
 
 /// An actor12 runtime with [`workers`](crate::workers) workers, built per run as the peers' runtimes are.
@@ -429,6 +446,7 @@ mod tests {
                 "peers/ping_pong/actor12",
                 "peers/ping_pong/actor12-envelope",
                 "peers/ping_pong/tokio",
+                "peers/ping_pong/tokio-1t",
                 "peers/ping_pong/ractor",
                 "peers/ping_pong/kameo",
                 "peers/ping_pong/actix"

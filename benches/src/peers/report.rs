@@ -389,9 +389,13 @@ impl PeerReport {
     }
 }
 
-/// The column name: actix is marked as running on one thread.
+/// The column name: the peers that run on one thread are marked so.
 fn imp_label(imp: &str) -> String {
-    if imp == "actix" { "actix (1 thread)".to_owned() } else { imp.to_owned() }
+    match imp {
+        "actix" => "actix (1 thread)".to_owned(),
+        "tokio-1t" => "tokio (1 thread)".to_owned(),
+        _ => imp.to_owned(),
+    }
 }
 
 /// A fixed colour per implementation, so that charts compare across runs.
@@ -400,6 +404,7 @@ fn color(imp: &str) -> &'static str {
         "actor12" => "#d62728",
         "actor12-envelope" => "#ff7f0e",
         "tokio" => "#1f77b4",
+        "tokio-1t" => "#17becf",
         "ractor" => "#2ca02c",
         "kameo" => "#9467bd",
         "actix" => "#8c564b",

@@ -2,29 +2,44 @@
 //! unbounded channel and loops on `recv`; a reply travels on a `tokio::sync::oneshot`. No
 //! framework: the floor that tokio-based frameworks build on.
 //!
-//! The workload's driver runs as a task on the runtime's workers, like the actors.
+//! The workload's driver runs as a task on the runtime's workers, like the actors. Each
+//! workload runs twice: as `tokio`, on a multi-threaded runtime with as many workers as
+//! actor12's, and as `tokio-1t`, on a current-thread runtime, where a wake-up never crosses a
+//! thread (the workloads' `THREADS`: 0 for the workers, 1 for one thread; see
+//! [`on_threads`]).
 
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_workers, reported,
+    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_threads, reported,
     sum_below,
 };
 
-/// The implementation's name.
+/// The implementation's name: a multi-threaded runtime with [`workers`](crate::workers) workers.
 pub const IMPL: &str = "tokio";
 
-/// The six workloads.
+/// The same tasks on a current-thread runtime: one thread, no cross-thread wake-ups.
+pub const IMPL_ONE_THREAD: &str = "tokio-1t";
+
+/// The six workloads, on each of the two runtimes.
 pub fn benches() -> Vec<Peer> {
-    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join])
+    let mut all = entries(
+        IMPL,
+        [ping_pong::<0>, ask::<0>, fan_in::<0>, ring::<0>, spawn_stop::<0>, fork_join::<0>],
+    );
+    all.extend(entries(
+        IMPL_ONE_THREAD,
+        [ping_pong::<1>, ask::<1>, fan_in::<1>, ring::<1>, spawn_stop::<1>, fork_join::<1>],
+    ));
+    all
 }
 
 /// Two tasks bounce a counter; the pinger reports after the last round trip.
-pub fn ping_pong(p: &Params) -> Measurement {
+pub fn ping_pong<const THREADS: usize>(p: &Params) -> Measurement {
     let n = p.round_trips;
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let (to_ponger, mut ponger_rx) = mpsc::unbounded_channel::<u64>();
         let (to_pinger, mut pinger_rx) = mpsc::unbounded_channel::<u64>();
         let (done_tx, done_rx) = oneshot::channel::<u64>();
@@ -63,9 +78,9 @@ pub fn ping_pong(p: &Params) -> Measurement {
 }
 
 /// A client asks one task `n` times; the task answers each `x` with `x + 1`.
-pub fn ask(p: &Params) -> Measurement {
+pub fn ask<const THREADS: usize>(p: &Params) -> Measurement {
     let n = p.asks;
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let (tx, mut rx) = mpsc::unbounded_channel::<(u64, oneshot::Sender<u64>)>();
         let server = tokio::spawn(async move {
             let mut served = 0u64;
@@ -95,11 +110,11 @@ pub fn ask(p: &Params) -> Measurement {
 }
 
 /// Eight sender tasks tell one receiving task; it reports count and sum after the last one.
-pub fn fan_in(p: &Params) -> Measurement {
+pub fn fan_in<const THREADS: usize>(p: &Params) -> Measurement {
     let (senders, m) = (p.fan_in_senders, p.fan_in_messages);
     let per_sender = m / senders;
     assert_eq!(per_sender * senders, m, "fan_in: messages must divide among the senders");
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
         let (done_tx, done_rx) = oneshot::channel::<(u64, u64)>();
         let receiver = tokio::spawn(async move {
@@ -141,9 +156,9 @@ pub fn fan_in(p: &Params) -> Measurement {
 const STOP: u64 = u64::MAX;
 
 /// A token counts down round a ring of tasks; whoever receives 0 reports its place.
-pub fn ring(p: &Params) -> Measurement {
+pub fn ring<const THREADS: usize>(p: &Params) -> Measurement {
     let (actors, hops) = (p.ring_actors as usize, p.ring_hops);
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<usize>();
         let (txs, rxs): (Vec<_>, Vec<_>) =
             (0..actors).map(|_| mpsc::unbounded_channel::<u64>()).unzip();
@@ -206,9 +221,9 @@ async fn stop_all(actors: Vec<(mpsc::UnboundedSender<u64>, tokio::task::JoinHand
 
 /// Spawns `n` idle tasks, counting live bytes once they are parked, and stops them; then again,
 /// timed (see [`spawn_stop` in `peers`](super)).
-pub fn spawn_stop(p: &Params) -> Measurement {
+pub fn spawn_stop<const THREADS: usize>(p: &Params) -> Measurement {
     let n = p.spawn_actors;
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let mut actors = Vec::with_capacity(n as usize);
         let window = BytesWindow::open();
         for _ in 0..n {
@@ -232,11 +247,11 @@ pub fn spawn_stop(p: &Params) -> Measurement {
 
 /// One sender tells `m` messages round-robin to 64 tasks; each reports its sum when it has all
 /// of its share.
-pub fn fork_join(p: &Params) -> Measurement {
+pub fn fork_join<const THREADS: usize>(p: &Params) -> Measurement {
     let (actors, m) = (p.fork_join_actors, p.fork_join_messages);
     let share = m / actors;
     assert_eq!(share * actors, m, "fork_join: messages must divide among the actors");
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(u64, u64)>();
         let (txs, tasks): (Vec<_>, Vec<_>) = (0..actors)
             .map(|i| {
