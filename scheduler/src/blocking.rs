@@ -9,13 +9,14 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::JoinHandle;
 use crate::runtime::{Handle, ThreadStart, run_thread_start};
 use crate::task::{Header, Schedule, TaskRef};
+use crate::worker::Shared;
 use std::sync::{Condvar, Mutex as StdMutex};
 
 thread_local! {
@@ -55,7 +56,9 @@ impl std::fmt::Debug for Pool {
     }
 }
 
-struct BlockingSchedule;
+/// A blocking task's runtime, held weakly: the runtime owns the queue the task waits in, so a
+/// strong count here would be a cycle until the shutdown drained it.
+struct BlockingSchedule(Weak<Shared>);
 
 impl Schedule for BlockingSchedule {
     fn schedule(&self, _task: TaskRef) {
@@ -68,6 +71,17 @@ impl Schedule for BlockingSchedule {
 
     fn bind(&self, _task: TaskRef) -> Result<(), TaskRef> {
         unreachable!("a blocking task completes on its first poll");
+    }
+
+    /// An abort of a closure still queued drops it on the aborting thread: inside the
+    /// closure's runtime, as its destructors would find it on a pool thread (`spawn`,
+    /// `Handle::current`). A runtime already gone has nothing to enter.
+    fn enter_for_abort(&self) -> Option<crate::context::Entered> {
+        let shared = self.0.upgrade()?;
+        if crate::context::current().is_some_and(|h| Arc::ptr_eq(&h.shared, &shared)) {
+            return None;
+        }
+        Some(crate::context::Entered::new(Handle { shared }))
     }
 
     type Here = ();
@@ -120,7 +134,8 @@ impl Pool {
         R: Send + 'static,
     {
         // Two references: the queue's and the join handle's.
-        let ptr = crate::task::core::new_task(BlockingTask(Some(f)), BlockingSchedule, 2, None);
+        let schedule = BlockingSchedule(Arc::downgrade(&handle.shared));
+        let ptr = crate::task::core::new_task(BlockingTask(Some(f)), schedule, 2, None);
         // SAFETY: each of the two references goes to one owner.
         let (join, task) = unsafe { (JoinHandle::new(ptr), TaskRef::from_raw(ptr)) };
         let mut st = self.lock();

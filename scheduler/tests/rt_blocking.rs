@@ -98,3 +98,47 @@ fn closures_spawned_together_do_not_share_one_idle_thread() {
         rt.block_on(b).unwrap();
     }
 }
+
+/// Sends the name of the thread a task spawned by its destructor runs on.
+struct SpawnsWhenDropped(std::sync::mpsc::Sender<String>);
+
+impl Drop for SpawnsWhenDropped {
+    fn drop(&mut self) {
+        let _ = Handle::current(); // panics outside a runtime
+        let tx = self.0.clone();
+        drop(actor12_scheduler::spawn(async move {
+            let _ = tx.send(std::thread::current().name().unwrap_or("unnamed").to_string());
+        }));
+    }
+}
+
+#[test]
+fn an_abort_of_a_queued_closure_drops_it_inside_its_runtime() {
+    // It was dropped on the aborting thread with no runtime entered: `Handle::current` panicked
+    // in its destructor (the abort gave a panic, not a cancel), and a task spawned there
+    // started the process-wide default runtime.
+    let rt = Runtime::builder()
+        .worker_threads(1)
+        .max_blocking_threads(1)
+        .thread_name("rt-own")
+        .build()
+        .unwrap();
+    let (release, blocked) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started) = std::sync::mpsc::channel();
+    let running = rt.handle().spawn_blocking(move || {
+        started_tx.send(()).unwrap();
+        let _ = blocked.recv();
+    });
+    started.recv().unwrap();
+    // The only pool thread is busy: this closure waits in the queue.
+    let (tx, ran_on) = std::sync::mpsc::channel();
+    let guard = SpawnsWhenDropped(tx);
+    let queued = rt.handle().spawn_blocking(move || drop(guard));
+    queued.abort();
+    let err = rt.block_on(queued).unwrap_err();
+    assert!(err.is_cancelled(), "{err:?}");
+    let thread = ran_on.recv_timeout(Duration::from_secs(120)).unwrap();
+    assert!(thread.starts_with("rt-own"), "the destructor's task ran on {thread}");
+    drop(release);
+    rt.block_on(running).unwrap();
+}
