@@ -803,7 +803,9 @@ impl TaskSet {
             tasks.retain(|t| !t.is_finished());
         }
         let task = match current_parent() {
-            Some(parent) => self.handle.spawn(WithParent { parent, future }),
+            Some(parent) => self
+                .handle
+                .spawn(WithParent { parent, future: std::mem::ManuallyDrop::new(future) }),
             None => self.handle.spawn(future),
         };
         tasks.push(task);
@@ -1005,7 +1007,19 @@ fn current_parent() -> Option<Arc<dyn Parent>> {
 /// it spawns stop with the actor, as those its handlers spawn do.
 struct WithParent<F> {
     parent: Arc<dyn Parent>,
-    future: F,
+    /// Dropped by `WithParent`'s drop, inside the tokio bridge's context off the workers.
+    future: std::mem::ManuallyDrop<F>,
+}
+
+impl<F> Drop for WithParent<F> {
+    fn drop(&mut self) {
+        // A runtime's shutdown drops the task on the thread that drops the runtime, maybe
+        // before its actor: its destructors get the context the actor's teardown gets there.
+        #[cfg(all(feature = "tokio", not(actor12_loom)))]
+        let _tokio = crate::runtime::tokio_bridge::enter_off_workers();
+        // SAFETY: dropped once, here, in place (it may be pinned); never used again.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.future) };
+    }
 }
 
 impl<F: Future> Future for WithParent<F> {
@@ -1015,7 +1029,7 @@ impl<F: Future> Future for WithParent<F> {
         // SAFETY: `future` is structurally pinned (never moved out); `parent` is not.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
-        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        let future = unsafe { Pin::new_unchecked(&mut *this.future) };
         // As the actor's own runs do (`task::run`): its background tasks may use tokio too.
         #[cfg(all(feature = "tokio", not(actor12_loom)))]
         crate::runtime::tokio_bridge::enter_once();

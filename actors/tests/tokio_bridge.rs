@@ -173,3 +173,51 @@ fn an_actor_torn_down_at_shutdown_gets_the_bridge_on_the_dropping_thread() {
         drop(actor);
     }
 }
+
+/// Reports, as it is dropped, whether it had a tokio context to clean up in.
+struct CleanUpGuard(std::sync::mpsc::Sender<&'static str>);
+
+impl Drop for CleanUpGuard {
+    fn drop(&mut self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            let _ = self.0.send("dropped outside any tokio context");
+            return;
+        }
+        let done = self.0.clone();
+        tokio::spawn(async move {
+            let _ = done.send("cleaned up");
+        });
+    }
+}
+
+/// Keeps a background task waiting for good, with a [`CleanUpGuard`] in it.
+struct WaitsInBackground;
+
+actor!(WaitsInBackground, spec = std::sync::mpsc::Sender<&'static str>, cancel = (), init = |ctx| {
+    let guard = CleanUpGuard(ctx.spec.clone());
+    ctx.tasks.spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    });
+    WaitsInBackground
+});
+
+/// An actor's background task alive when its runtime is dropped is dropped on the dropping
+/// thread, before its actor or by the actor's teardown, whichever the shutdown reaches first:
+/// either way inside the side runtime's context, as the actor is. A task reached first had
+/// none. With 32 actors, each order comes up.
+#[test]
+fn an_actors_background_task_dropped_at_shutdown_gets_the_bridge_on_the_dropping_thread() {
+    const ACTORS: usize = 32;
+    let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // `init` runs in the spawn: each background task exists once its spawn returns.
+    let actors: Vec<_> = rt.block_on(async {
+        (0..ACTORS).map(|_| actor12::spawn::<WaitsInBackground>(tx.clone())).collect()
+    });
+    drop(rt);
+    for _ in 0..ACTORS {
+        assert_eq!(rx.recv_timeout(support::HANG).unwrap(), "cleaned up");
+    }
+    drop(actors);
+}
