@@ -411,8 +411,8 @@ fn main() -> ExitCode {
             report.date
         );
         println!(
-            "{} workers per multi-threaded runtime (actor12, tokio, ractor, kameo); actix on its \
-             single-threaded System\n",
+            "{} workers per multi-threaded runtime (actor12, tokio, ractor, kameo); tokio-1t on \
+             a current-thread runtime, actix on its single-threaded System\n",
             actor12_benches::workers()
         );
         print!("{}", report.summary());

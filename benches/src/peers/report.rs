@@ -210,8 +210,8 @@ impl PeerReport {
         );
         let _ = writeln!(
             md,
-            "- {} workers for every multi-threaded runtime; actix on its single-threaded \
-             System\n",
+            "- {} workers for every multi-threaded runtime; tokio-1t on a current-thread runtime, \
+             actix on its single-threaded System\n",
             workers()
         );
         md.push_str("![peers chart](peers.svg)\n\n## Summary (median ns per operation)\n\n");
@@ -336,8 +336,8 @@ impl PeerReport {
         let lines = [
             format!("{} threads (nproc), {}, {}; {}", m.nproc, m.cpu, m.os, self.date),
             format!(
-                "{} workers for actor12, tokio, ractor and kameo; actix on its 1-thread \
-                 System; ratios are to the best peer",
+                "{} workers for actor12, tokio, ractor and kameo; tokio (1 thread) and actix \
+                 on one thread; ratios are to the best peer",
                 workers()
             ),
         ];
