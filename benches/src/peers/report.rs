@@ -336,8 +336,8 @@ impl PeerReport {
         let lines = [
             format!("{} threads (nproc), {}, {}; {}", m.nproc, m.cpu, m.os, self.date),
             format!(
-                "{} workers for actor12, tokio, ractor and kameo; tokio (1 thread) and actix \
-                 on one thread; ratios are to the best peer",
+                "{} workers for actor12, tokio, ractor, kameo; tokio (1 thread), actix: one; \
+                 ratios to the best peer",
                 workers()
             ),
         ];
