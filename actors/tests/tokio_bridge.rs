@@ -121,16 +121,10 @@ fn a_scoped_tokio_context_at_a_workers_first_spawn_does_not_cost_it_the_bridge()
 }
 
 /// Starts async clean-up with `tokio::spawn` when dropped; says whether it could.
-struct CleansUpWithTokio(std::sync::mpsc::Sender<&'static str>);
+/// Reports, as it is dropped, whether it had a tokio context to clean up in.
+struct CleanUpGuard(std::sync::mpsc::Sender<&'static str>);
 
-actor!(
-    CleansUpWithTokio,
-    spec = std::sync::mpsc::Sender<&'static str>,
-    cancel = (),
-    init = |ctx| CleansUpWithTokio(ctx.spec)
-);
-
-impl Drop for CleansUpWithTokio {
+impl Drop for CleanUpGuard {
     fn drop(&mut self) {
         if tokio::runtime::Handle::try_current().is_err() {
             let _ = self.0.send("dropped outside any tokio context");
@@ -142,6 +136,15 @@ impl Drop for CleansUpWithTokio {
         });
     }
 }
+
+struct CleansUpWithTokio(#[allow(dead_code, reason = "dropped with the actor")] CleanUpGuard);
+
+actor!(
+    CleansUpWithTokio,
+    spec = std::sync::mpsc::Sender<&'static str>,
+    cancel = (),
+    init = |ctx| CleansUpWithTokio(CleanUpGuard(ctx.spec))
+);
 
 impl Handler<SleepWithTokio> for CleansUpWithTokio {
     type Reply = anyhow::Result<bool>;
@@ -171,22 +174,6 @@ fn an_actor_torn_down_at_shutdown_gets_the_bridge_on_the_dropping_thread() {
         drop(rt);
         assert_eq!(rx.recv_timeout(support::HANG).unwrap(), "cleaned up", "hook: {hook}");
         drop(actor);
-    }
-}
-
-/// Reports, as it is dropped, whether it had a tokio context to clean up in.
-struct CleanUpGuard(std::sync::mpsc::Sender<&'static str>);
-
-impl Drop for CleanUpGuard {
-    fn drop(&mut self) {
-        if tokio::runtime::Handle::try_current().is_err() {
-            let _ = self.0.send("dropped outside any tokio context");
-            return;
-        }
-        let done = self.0.clone();
-        tokio::spawn(async move {
-            let _ = done.send("cleaned up");
-        });
     }
 }
 

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use actor12_scheduler::{Handle, Runtime, spawn_blocking};
+use actor12_scheduler::{Handle, JoinHandle, Runtime, spawn_blocking};
 
 #[test]
 fn blocking_closures_return_and_panic_like_tasks() {
@@ -59,17 +59,24 @@ fn blocking_closures_run_beside_each_other_and_the_workers() {
     assert_eq!(leaders, 1);
 }
 
+/// Keeps `rt`'s only pool thread (`max_blocking_threads(1)`) busy until the sender is dropped;
+/// returns once the closure runs, so that the next closure waits in the queue.
+fn occupy_the_pool(rt: &Runtime) -> (std::sync::mpsc::Sender<()>, JoinHandle<i32>) {
+    let (release, blocked) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started) = std::sync::mpsc::channel();
+    let running = rt.handle().spawn_blocking(move || {
+        started_tx.send(()).unwrap();
+        let _ = blocked.recv();
+        1
+    });
+    started.recv().unwrap();
+    (release, running)
+}
+
 #[test]
 fn shutdown_cancels_queued_blocking_closures() {
     let rt = Runtime::builder().worker_threads(1).max_blocking_threads(1).build().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let (started_tx, started_rx) = std::sync::mpsc::channel();
-    let running = rt.handle().spawn_blocking(move || {
-        started_tx.send(()).unwrap();
-        let _ = rx.recv();
-        1
-    });
-    started_rx.recv().unwrap();
+    let (tx, running) = occupy_the_pool(&rt);
     // The only pool thread is busy: this one waits in the queue.
     let queued = rt.handle().spawn_blocking(|| 2);
     // The running closure is still blocked: shutdown cancels the queued one and leaves the
@@ -123,13 +130,7 @@ fn an_abort_of_a_queued_closure_drops_it_inside_its_runtime() {
         .thread_name("rt-own")
         .build()
         .unwrap();
-    let (release, blocked) = std::sync::mpsc::channel::<()>();
-    let (started_tx, started) = std::sync::mpsc::channel();
-    let running = rt.handle().spawn_blocking(move || {
-        started_tx.send(()).unwrap();
-        let _ = blocked.recv();
-    });
-    started.recv().unwrap();
+    let (release, running) = occupy_the_pool(&rt);
     // The only pool thread is busy: this closure waits in the queue.
     let (tx, ran_on) = std::sync::mpsc::channel();
     let guard = SpawnsWhenDropped(tx);
@@ -140,5 +141,5 @@ fn an_abort_of_a_queued_closure_drops_it_inside_its_runtime() {
     let thread = ran_on.recv_timeout(Duration::from_secs(120)).unwrap();
     assert!(thread.starts_with("rt-own"), "the destructor's task ran on {thread}");
     drop(release);
-    rt.block_on(running).unwrap();
+    assert_eq!(rt.block_on(running).unwrap(), 1);
 }
