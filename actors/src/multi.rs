@@ -363,10 +363,18 @@ impl<A: Actor> Handling<'_, A> {
     #[cold]
     #[inline(never)]
     fn drop_unfinished(&mut self) {
+        /// Gives the buffer back as it is dropped: also when the future's drop (user code)
+        /// panics, which would otherwise leak the block.
+        struct GiveBack<'h, 'a, A: Actor>(&'h mut Handling<'a, A>);
+        impl<A: Actor> Drop for GiveBack<'_, '_, A> {
+            fn drop(&mut self) {
+                self.0.give_back();
+            }
+        }
         if let Some(running) = self.running.take() {
+            let this = GiveBack(self);
             // SAFETY: `buf` holds the unfinished future `running` describes; dropped once.
-            unsafe { (running.drop)(self.buf.ptr) };
-            self.give_back();
+            unsafe { (running.drop)(this.0.buf.ptr) };
         }
     }
 }
@@ -550,12 +558,29 @@ impl<F, R: 'static> InPlace<F, R> {
         make: impl FnOnce(&'static mut Option<oneshot::Sender<R>>) -> F,
     ) {
         // SAFETY: per the contract; the reference is made of the raw pointer to the field, so
-        // it claims the slot alone.
+        // it claims the slot alone. The guard's pointer is used only after that reference is
+        // gone (a panic in `make` ended it).
         unsafe {
             let reply = &raw mut (*at).slot;
             reply.write(slot);
+            // `make` calls the user's `handle`, which may panic before it returns its future:
+            // the slot is then dropped (its asker gets an error) rather than left in the block.
+            let unwinding = SlotGuard(reply);
             (&raw mut (*at).fut).write(make(&mut *reply));
+            std::mem::forget(unwinding);
         }
+    }
+}
+
+/// Drops an [`InPlace`]'s slot as it is dropped, unless forgotten: around user code (building
+/// the handler's future, dropping it) that may panic, so that the asker still gets its error.
+struct SlotGuard<R>(*mut Option<oneshot::Sender<R>>);
+
+impl<R> Drop for SlotGuard<R> {
+    fn drop(&mut self) {
+        // SAFETY: made over a written slot that nothing else drops or reads while the guard
+        // lives (see its users).
+        unsafe { self.0.drop_in_place() }
     }
 }
 
@@ -577,9 +602,12 @@ unsafe fn poll_handler<F: Future<Output = R>, R, const ASK: bool>(
     *drop = dropped;
     // SAFETY: finished: the future is dropped once, here (`drop` no longer does), and the
     // reference to the slot in it with it; then the slot is moved out, once (`Handling`
-    // leaves a finished `InPlace` as it is).
+    // leaves a finished `InPlace` as it is), or dropped by the guard if the future's drop
+    // panics (with the value, on the way out).
     unsafe {
+        let unwinding = SlotGuard(&raw mut (*at).slot);
         (&raw mut (*at).fut).drop_in_place();
+        std::mem::forget(unwinding);
         if ASK {
             if let Some(reply) = (&raw mut (*at).slot).read() {
                 let _ = reply.send_inline(value);
@@ -594,13 +622,15 @@ unsafe fn poll_handler<F: Future<Output = R>, R, const ASK: bool>(
 }
 
 /// `Running::drop` for an [`InPlace`] whose future did not finish: the future first (it
-/// borrows the slot), then the slot (an ask's asker gets its error).
+/// borrows the slot), then the slot (an ask's asker gets its error), also when the future's
+/// drop panics.
 unsafe fn drop_handler<F, R>(ptr: NonNull<u8>) {
     let at = ptr.cast::<InPlace<F, R>>().as_ptr();
-    // SAFETY: `Running::drop`'s contract: an unfinished `InPlace<F, R>`, dropped once.
+    // SAFETY: `Running::drop`'s contract: an unfinished `InPlace<F, R>`, dropped once; the
+    // guard drops the slot after the future (the future's reference to it goes with it).
     unsafe {
+        let _slot = SlotGuard(&raw mut (*at).slot);
         (&raw mut (*at).fut).drop_in_place();
-        (&raw mut (*at).slot).drop_in_place();
     }
 }
 

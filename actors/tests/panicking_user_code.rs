@@ -1,0 +1,157 @@
+//! A handler-style asker gets its answer or an error whatever user code around its handler's
+//! future panics: the `handle` that builds the future, the future's drop once it finished, and
+//! its drop unfinished (the runtime shutting down mid-handler). Each of these used to leave the
+//! asker's reply slot in the actor's handler buffer, never dropped: the asker waited for ever.
+
+mod support;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Once;
+use std::task::{Context, Poll};
+
+use actor12::Call;
+use actor12::oneshot;
+use actor12::prelude::*;
+use support::*;
+
+/// Keeps the expected panics' reports out of the test output (this binary's hook only).
+fn quiet_booms() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<&str>() != Some(&"boom") {
+                default(info);
+            }
+        }));
+    });
+}
+
+struct Victim;
+
+actor!(Victim, spec = (), cancel = (), init = |_ctx| Victim);
+
+/// Handled by a `handle` that panics before it returns its future (a plain `fn`, which the
+/// `Handler` trait allows).
+struct PanicsInHandle;
+
+impl Handler<PanicsInHandle> for Victim {
+    type Reply = anyhow::Result<()>;
+
+    #[expect(unreachable_code, reason = "the panic is the point")]
+    fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        _: PanicsInHandle,
+    ) -> impl Future<Output = Self::Reply> + Send {
+        panic!("boom");
+        std::future::ready(Ok(()))
+    }
+}
+
+/// A future that is ready at once and panics when it is dropped.
+struct PanicsWhenDropped;
+
+impl Future for PanicsWhenDropped {
+    type Output = anyhow::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("boom");
+    }
+}
+
+/// Handled by a future that finishes, then panics as it is dropped.
+struct FutureDropPanics;
+
+impl Handler<FutureDropPanics> for Victim {
+    type Reply = anyhow::Result<()>;
+
+    fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        _: FutureDropPanics,
+    ) -> impl Future<Output = Self::Reply> + Send {
+        PanicsWhenDropped
+    }
+}
+
+/// Panics when dropped while armed.
+struct Bomb(bool);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.0 {
+            panic!("boom");
+        }
+    }
+}
+
+/// Handled by a handler that says it started, then holds a [`Bomb`] until the gate opens.
+struct HoldsABomb {
+    started: oneshot::Sender<()>,
+    gate: oneshot::Receiver<()>,
+}
+
+impl Handler<HoldsABomb> for Victim {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, msg: HoldsABomb) -> Self::Reply {
+        let mut bomb = Bomb(true);
+        let _ = msg.started.send(());
+        let _ = msg.gate.await;
+        bomb.0 = false;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_handle_that_panics_before_returning_its_future_answers_its_asker() {
+    quiet_booms();
+    let rt = runtime();
+    let actor = rt.block_on(async { actor12::spawn::<Victim>(()) });
+    let asker = actor.clone();
+    let reply = async move { asker.ask_dyn(PanicsInHandle).await };
+    let answer = resolves_within(reply).expect("the asker waited for ever");
+    assert!(answer.is_err(), "{answer:?}");
+    assert!(resolves_within(async move { actor.wait().await }).is_some(), "the actor did not stop");
+}
+
+#[test]
+fn a_finished_handlers_future_that_panics_as_it_is_dropped_answers_its_asker() {
+    quiet_booms();
+    let rt = runtime();
+    let actor = rt.block_on(async { actor12::spawn::<Victim>(()) });
+    let asker = actor.clone();
+    let reply = async move { asker.ask_dyn(FutureDropPanics).await };
+    // The future borrows the reply slot, so it goes before its value can be sent: the panic
+    // comes first, and stops the actor as a panic in the handler does.
+    let answer = resolves_within(reply).expect("the asker waited for ever");
+    assert!(answer.is_err(), "{answer:?}");
+    assert!(resolves_within(async move { actor.wait().await }).is_some(), "the actor did not stop");
+}
+
+#[test]
+fn an_unfinished_handler_that_panics_as_the_runtime_drops_it_answers_its_asker() {
+    quiet_booms();
+    let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    let (_open, gate) = oneshot::channel();
+    let (started, has_started) = oneshot::channel();
+    let (actor, reply) = rt.block_on(async {
+        let actor = actor12::spawn::<Victim>(());
+        let reply = actor.ask_dyn_async(HoldsABomb { started, gate }).await;
+        has_started.await.unwrap();
+        (actor, reply)
+    });
+    // The shutdown drops the waiting handler's future on this thread; the bomb goes off in it.
+    drop(rt);
+    assert!(!actor.alive());
+    let answer = resolves_within(reply).expect("the asker waited for ever");
+    assert!(answer.is_err(), "{answer:?}");
+}
