@@ -248,6 +248,13 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 /// The answering side of a reply slot. Dropping it without sending resolves the receiver to
 /// [`RecvError`].
 ///
+/// At once, but for one case: a sender dropped by a panic unwinding inside an actor's run
+/// resolves its receiver when that run ends, so that an asker who hears of the panic finds the
+/// actor stopped, its mailbox closed. That holds also when the actor's own code catches the
+/// panic (`catch_unwind` in a handler): its receivers then resolve at the end of the run. So a
+/// handler must not block its thread waiting for such a receiver (a `blocking_recv` elsewhere
+/// that it waits for, say): the run would never end.
+///
 /// # Examples
 ///
 /// A handler gets one from [`Call::take_reply`](crate::Call::take_reply) or an

@@ -2,6 +2,8 @@
 //! future panics: the `handle` that builds the future, the future's drop once it finished, and
 //! its drop unfinished (the runtime shutting down mid-handler). Each of these used to leave the
 //! asker's reply slot in the actor's handler buffer, never dropped: the asker waited for ever.
+//! And a sender dropped by a panic that the handler catches itself resolves its receiver by the
+//! end of the run (`oneshot::Sender`'s docs).
 
 mod support;
 
@@ -154,4 +156,35 @@ fn an_unfinished_handler_that_panics_as_the_runtime_drops_it_answers_its_asker()
     assert!(!actor.alive());
     let answer = resolves_within(reply).expect("the asker waited for ever");
     assert!(answer.is_err(), "{answer:?}");
+}
+
+/// Drops a channel's sender inside a panic it catches, then awaits the receiver.
+struct CatchesAPanic;
+
+impl Handler<CatchesAPanic> for Victim {
+    type Reply = anyhow::Result<bool>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: CatchesAPanic) -> Self::Reply {
+        let (tx, rx) = oneshot::channel::<u8>();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _tx = tx;
+            panic!("boom");
+        }));
+        assert!(caught.is_err());
+        // The close is kept for the end of this run (`oneshot::Sender`'s docs): the await
+        // ends the run, and the receiver resolves then.
+        Ok(rx.await.is_err())
+    }
+}
+
+#[test]
+fn a_sender_dropped_by_a_panic_the_handler_catches_resolves_its_receiver() {
+    quiet_booms();
+    let rt = runtime();
+    let actor = rt.block_on(async { actor12::spawn::<Victim>(()) });
+    let asker = actor.clone();
+    let reply = async move { asker.ask_dyn(CatchesAPanic).await };
+    let answer = resolves_within(reply).expect("the handler waited for ever");
+    assert!(answer.expect("the actor goes on"), "the receiver got a value");
+    assert!(actor.alive());
 }
