@@ -41,7 +41,7 @@ fn reports_of_a_run_with_four_workers_say_four_and_never_two() {
     assert!(md.contains("4 workers for every multi-threaded runtime"), "{md}");
     assert!(md.contains("each with 4 workers"), "{md}");
     let svg = peers.svg();
-    assert!(svg.contains("4 workers for actor12, tokio, ractor and kameo"), "{svg}");
+    assert!(svg.contains("4 workers for actor12, tokio, ractor, kameo;"), "{svg}");
     assert!(peers.json().contains("\"workers\": 4,"));
 
     let bench = Bench {
