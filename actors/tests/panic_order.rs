@@ -6,24 +6,9 @@
 
 mod support;
 
-use std::sync::Once;
-
 use actor12::prelude::*;
 use actor12::{ActorMessage, Call, Envelope, Exec, HandlerMessage, MpscChannel};
 use support::*;
-
-/// Keeps the expected panics' reports out of the test output (this binary's hook only).
-fn quiet_booms() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if info.payload().downcast_ref::<&str>() != Some(&"boom") {
-                default(info);
-            }
-        }));
-    });
-}
 
 /// Rounds per test: the race shows within ten on two workers; CI's Miri run divides them.
 fn rounds() -> usize {

@@ -9,26 +9,12 @@ mod support;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Once;
 use std::task::{Context, Poll};
 
 use actor12::Call;
 use actor12::oneshot;
 use actor12::prelude::*;
 use support::*;
-
-/// Keeps the expected panics' reports out of the test output (this binary's hook only).
-fn quiet_booms() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if info.payload().downcast_ref::<&str>() != Some(&"boom") {
-                default(info);
-            }
-        }));
-    });
-}
 
 struct Victim;
 
@@ -113,30 +99,43 @@ impl Handler<HoldsABomb> for Victim {
     }
 }
 
-#[test]
-fn a_handle_that_panics_before_returning_its_future_answers_its_asker() {
+/// Spawns a [`Victim`] on a runtime of two workers and asks it `msg`: the runtime, the link and
+/// the answer.
+fn ask_a_victim<M: Send + 'static>(
+    msg: M,
+) -> (actor12::rt::Runtime, Link<Victim>, <Victim as Handler<M>>::Reply)
+where
+    Victim: Handler<M>,
+{
     quiet_booms();
     let rt = runtime();
     let actor = rt.block_on(async { actor12::spawn::<Victim>(()) });
     let asker = actor.clone();
-    let reply = async move { asker.ask_dyn(PanicsInHandle).await };
+    let reply = async move { asker.ask_dyn(msg).await };
     let answer = resolves_within(reply).expect("the asker waited for ever");
+    (rt, actor, answer)
+}
+
+/// [`ask_a_victim`]: the asker gets an error, the actor stops.
+fn the_asker_gets_an_error_and_the_actor_stops<M: Send + 'static>(msg: M)
+where
+    Victim: Handler<M, Reply = anyhow::Result<()>>,
+{
+    let (_rt, actor, answer) = ask_a_victim(msg);
     assert!(answer.is_err(), "{answer:?}");
     assert!(resolves_within(async move { actor.wait().await }).is_some(), "the actor did not stop");
 }
 
 #[test]
+fn a_handle_that_panics_before_returning_its_future_answers_its_asker() {
+    the_asker_gets_an_error_and_the_actor_stops(PanicsInHandle);
+}
+
+#[test]
 fn a_finished_handlers_future_that_panics_as_it_is_dropped_answers_its_asker() {
-    quiet_booms();
-    let rt = runtime();
-    let actor = rt.block_on(async { actor12::spawn::<Victim>(()) });
-    let asker = actor.clone();
-    let reply = async move { asker.ask_dyn(FutureDropPanics).await };
     // The future borrows the reply slot, so it goes before its value can be sent: the panic
     // comes first, and stops the actor as a panic in the handler does.
-    let answer = resolves_within(reply).expect("the asker waited for ever");
-    assert!(answer.is_err(), "{answer:?}");
-    assert!(resolves_within(async move { actor.wait().await }).is_some(), "the actor did not stop");
+    the_asker_gets_an_error_and_the_actor_stops(FutureDropPanics);
 }
 
 #[test]
@@ -179,12 +178,7 @@ impl Handler<CatchesAPanic> for Victim {
 
 #[test]
 fn a_sender_dropped_by_a_panic_the_handler_catches_resolves_its_receiver() {
-    quiet_booms();
-    let rt = runtime();
-    let actor = rt.block_on(async { actor12::spawn::<Victim>(()) });
-    let asker = actor.clone();
-    let reply = async move { asker.ask_dyn(CatchesAPanic).await };
-    let answer = resolves_within(reply).expect("the handler waited for ever");
+    let (_rt, actor, answer) = ask_a_victim(CatchesAPanic);
     assert!(answer.expect("the actor goes on"), "the receiver got a value");
     assert!(actor.alive());
 }
