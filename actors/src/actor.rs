@@ -495,6 +495,15 @@ pub trait ActorMessage<A: Actor>: Send + 'static {
     #[doc(hidden)]
     #[inline(always)]
     fn delivered_to_actor(&self) {}
+
+    /// Whether the requests this message type carries are marked as they leave the mailbox
+    /// (`delivered_to_actor`, or `Multi`'s handler start): only then may a request name the
+    /// actor that answers it (`Recipient::envelope`), so that the actor awaiting the answer in
+    /// its own run while the request still waits panics instead of hanging. An envelope inside a
+    /// message type of the user's own is never marked: named, it would make that panic come
+    /// after the request was taken out, too.
+    #[doc(hidden)]
+    const MARKS_DELIVERY: bool = false;
 }
 
 /// What [`Actor::termination_strategy`] returns.

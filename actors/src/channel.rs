@@ -135,7 +135,8 @@ impl<M: Send + 'static> ActorReceiver<M> {
     ///
     /// The message is out of the mailbox: an ask's answer may come from wherever the actor's
     /// code passes its reply slot, and the actor may await the answer to a request it sent
-    /// itself once it has taken that request out.
+    /// itself once it has taken that request out (the self-ask check of
+    /// [`Recipient::envelope`](crate::Recipient::envelope) then lets it).
     pub fn recv(&mut self) -> impl Future<Output = Option<M>> + Send + '_ {
         poll_fn(|cx| self.poll_recv(cx))
     }

@@ -220,6 +220,8 @@ where
     fn delivered_to_actor(&self) {
         self.reply.delivered();
     }
+
+    const MARKS_DELIVERY: bool = true;
 }
 
 /// A message that expects no answer (raw style, for actors that override `handle`).

@@ -139,16 +139,20 @@ impl<'a, A: Actor> Recipient<'a, A> {
 
     /// An envelope for a request to this actor, and the receiver of its answer, which knows
     /// who answers it: what a [`SendableMessage`](crate::SendableMessage) that asks should
-    /// make its envelope with. An actor awaiting, in its own run, the answer to a request that
+    /// make its envelope with. Where the actor's `Message` is the envelope itself or a
+    /// [`Multi`](crate::Multi), an actor awaiting, in its own run, the answer to a request that
     /// still waits in its own mailbox then panics with a message that says so, as with
-    /// `ask_dyn`, instead of hanging; an envelope from [`Envelope::new`] does not say who
-    /// answers it, so the check cannot see it.
+    /// `ask_dyn`, instead of hanging. The check cannot see an envelope from [`Envelope::new`],
+    /// nor one inside a message type of your own (the runtime cannot tell when such a request
+    /// leaves the mailbox): awaiting its answer there hangs.
     ///
     /// See [`MessageHandle::waiting`](crate::MessageHandle::waiting) for a `SendableMessage`
     /// that uses it.
     pub fn envelope<T, R>(self, message: T) -> (Envelope<T, R>, crate::oneshot::Receiver<R>) {
         let (envelope, mut rx) = Envelope::new(message);
-        rx.answered_by(self.core.addr());
+        if <A::Message as crate::ActorMessage<A>>::MARKS_DELIVERY {
+            rx.answered_by(self.core.addr());
+        }
         (envelope, rx)
     }
 

@@ -352,9 +352,9 @@ impl<R: Send + 'static> MessageHandle<R> {
     /// point of the two-step API. Make an ask's envelope with
     /// [`Recipient::envelope`](crate::Recipient::envelope), which tells the reply who answers
     /// it, so that an actor awaiting the answer to its own request in its own run panics
-    /// instead of hanging (an envelope from [`Envelope::new`] does not say, and such a reply
-    /// hangs). This one delivers without waiting for room (a full mailbox fails the send
-    /// instead):
+    /// instead of hanging (an envelope from [`Envelope::new`] does not say, nor does one inside
+    /// a message type of your own, and such a reply hangs). This one delivers without waiting
+    /// for room (a full mailbox fails the send instead):
     ///
     /// ```
     /// use actor12::prelude::*;

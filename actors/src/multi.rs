@@ -304,6 +304,9 @@ struct Handling<'a, A: Actor> {
 }
 
 impl<A: Actor> ActorMessage<A> for Multi<A> {
+    /// An ask's reply slot is marked as its handler starts (`Ask::put`).
+    const MARKS_DELIVERY: bool = true;
+
     fn handle<'a>(
         self,
         actor: &'a mut A,

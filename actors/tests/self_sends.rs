@@ -421,6 +421,91 @@ fn an_envelope_actor_awaiting_its_own_ask_after_handling_it_gets_the_deferred_an
     assert!(alive, "no panic");
 }
 
+/// [`EnvelopeKeeper`] with a message type of its own, which carries the envelope: the runtime
+/// cannot see the request leave the mailbox.
+struct EnumKeeper {
+    pending: Option<actor12::MessageHandle<anyhow::Result<u32>>>,
+}
+
+enum EnumMsg {
+    Ask(actor12::Envelope<Request, anyhow::Result<u32>>),
+}
+
+impl actor12::ActorMessage<EnumKeeper> for EnumMsg {}
+
+/// A request to an [`EnumKeeper`] in an envelope made by `Recipient::envelope`, as
+/// `MessageHandle::waiting`'s example makes its own.
+struct InEnum(Request);
+
+impl SendableMessage<EnumKeeper> for InEnum {
+    type Reply = anyhow::Result<u32>;
+
+    async fn send_to(self, to: Recipient<'_, EnumKeeper>) -> MessageHandle<Self::Reply> {
+        let (envelope, reply) = to.envelope(self.0);
+        match to.send_raw(EnumMsg::Ask(envelope)).await {
+            Ok(()) => MessageHandle::waiting(reply),
+            Err(_) => MessageHandle::failed("the actor has stopped"),
+        }
+    }
+}
+
+impl Actor for EnumKeeper {
+    type Message = EnumMsg;
+    type Spec = ();
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(EnumKeeper { pending: None }))
+    }
+
+    async fn handle(&mut self, mut ctx: actor12::Exec<'_, Self>, msg: Self::Message) {
+        let EnumMsg::Ask(envelope) = msg;
+        let (request, reply) = envelope.split();
+        let answer = match request {
+            Request::Slow(gate) => {
+                ctx.spawn(async move {
+                    let _ = gate.await;
+                    let _ = reply.send(Ok(42));
+                });
+                return;
+            }
+            Request::AskSlow(gate) => {
+                self.pending = Some(ctx.link.send_message(InEnum(Request::Slow(gate))).await);
+                Ok(0)
+            }
+            Request::Collect(go) => {
+                let handle = self.pending.take().expect("AskSlow came first");
+                await_after_first_poll(handle.reply(), go).await.unwrap_or_else(|e| Err(e.into()))
+            }
+            Request::AskNow => unreachable!("not sent here"),
+        };
+        let _ = reply.send(answer);
+    }
+}
+
+#[test]
+fn an_actor_of_its_own_message_type_awaiting_its_own_ask_after_handling_it_gets_the_answer() {
+    // The envelope named the actor as its answerer, and nothing inside a message type of the
+    // user's own marked it as taken out: awaiting the answer panicked as a self-ask would.
+    let out = resolves_within(async {
+        let actor = actor12::spawn::<EnumKeeper>(());
+        let (go, gate) = oneshot::channel();
+        let asked = actor.send_message(InEnum(Request::AskSlow(gate))).await.reply().await;
+        assert_eq!(asked.unwrap().unwrap(), 0);
+        let answer = actor.send_message(InEnum(Request::Collect(go))).await.reply().await;
+        let alive = actor.alive();
+        actor.cancel_and_wait(()).await;
+        (answer.map_err(|e| e.to_string()), alive)
+    });
+    let (answer, alive) = out.expect("hung");
+    assert_eq!(answer.unwrap().unwrap(), 42, "the background task's answer");
+    assert!(alive, "no panic");
+}
+
 /// Gives its reply slot away: answered later, from outside.
 struct Escape(oneshot::Sender<oneshot::Sender<anyhow::Result<u32>>>);
 /// Awaits a handle, opening `go` once the first poll found no answer yet.
