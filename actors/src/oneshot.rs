@@ -551,17 +551,18 @@ unsafe fn finish_inline<T>(slot: NonNull<Slot<T>>, mut value: Option<T>) -> Resu
         // failure: as for the load above.
         match s.state.compare_exchange_weak(state, state | flag, AcqRel, Acquire) {
             Ok(_) => {
+                // Both wakers are ours now, rebuilt before either runs foreign code: a panic in
+                // the asker's wake still drops our own (and one in our own's drop, the asker's).
+                // SAFETY: the swap saw our registration: the receiver did not take it (its
+                // swap would have cleared TX_WAITING). The slot is not touched again.
+                let own = own.map(|parts| unsafe { waker_from(parts) });
                 // The asker first: our own waker's drop (user code) may panic.
                 if let Some(parts) = waker {
                     // SAFETY: the swap saw the registration we copied, unchanged: the receiver
                     // gave that waker to us (module docs). The slot is not touched again.
                     unsafe { waker_from(parts) }.wake();
                 }
-                if let Some(parts) = own {
-                    // SAFETY: the swap saw our registration: the receiver did not take it (its
-                    // swap would have cleared TX_WAITING). The slot is not touched again.
-                    drop(unsafe { waker_from(parts) });
-                }
+                drop(own);
                 // A value still here was refused by a closed receiver.
                 return value.map_or(Ok(()), Err);
             }
@@ -846,9 +847,18 @@ impl<T> Receiver<T> {
                 unsafe { Slot::free(slot) };
                 return;
             }
-            // SAFETY: the flag was ours and is now clear: the waker is ours again.
-            drop(unsafe { s.take(&s.rx_waker) });
+            // SAFETY: the flag was ours and is now clear: the waker is ours again. Dropped
+            // last: its drop is foreign code, and a panic there must not keep the slot.
+            let waker = unsafe { s.take(&s.rx_waker) };
+            self.leave_for_good(slot);
+            drop(waker);
+            return;
         }
+        self.leave_for_good(slot);
+    }
+
+    /// The drop's last step: leaves the slot to the sender, or frees it if the sender finished.
+    fn leave_for_good(&mut self, slot: NonNull<Slot<T>>) {
         // SAFETY: unfinished, the slot is live; after `leave` with `RX_DROPPED` it is the
         // sender's (or ours to free, if the sender finished first).
         if unsafe { leave(slot, RX_DROPPED) } {

@@ -479,7 +479,11 @@ impl Future for StoppedFuture<'_> {
         match self.id.and_then(|id| waiters.get_mut(id)) {
             Some(waker) => {
                 if !waker.will_wake(cx.waker()) {
-                    *waker = cx.waker().clone();
+                    // The old waker is dropped outside the lock: its drop is foreign code, which
+                    // may drop another `wait()` of this actor, whose drop takes the lock.
+                    let old = std::mem::replace(waker, cx.waker().clone());
+                    drop(waiters);
+                    drop(old);
                 }
             }
             None => {

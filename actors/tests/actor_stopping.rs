@@ -1061,3 +1061,40 @@ fn a_dropped_wait_future_lets_go_of_its_waker() {
     }
     drop(waits);
 }
+
+/// A waker that owns a future, as a simple executor's task does; waking it does nothing here.
+struct OwnsAFuture(
+    #[allow(dead_code, reason = "only dropped")] Mutex<actor12::BoxFuture<'static, ()>>,
+);
+
+impl std::task::Wake for OwnsAFuture {
+    fn wake(self: std::sync::Arc<Self>) {}
+}
+
+#[test]
+fn a_wait_polled_again_drops_its_old_waker_outside_the_lock() {
+    // The new waker replaced the old one under the actor's lock of `wait()` entries: the old
+    // one's drop (foreign code) dropped another `wait()` of the same actor, whose drop takes
+    // that lock, and the thread deadlocked.
+    let rt = runtime(1);
+    let actor = rt.block_on(async { actor12::spawn::<Parent>(()) });
+    let (first_link, second_link) = (actor.clone(), actor.clone());
+    let (done_tx, done) = mpsc::channel();
+    std::thread::spawn(move || {
+        let plain = Waker::noop();
+        let mut second: actor12::BoxFuture<'static, ()> =
+            Box::pin(async move { second_link.wait().await });
+        assert!(second.as_mut().poll(&mut Context::from_waker(plain)).is_pending());
+        let owner = Waker::from(std::sync::Arc::new(OwnsAFuture(Mutex::new(second))));
+        let mut first = Box::pin(async move { first_link.wait().await });
+        assert!(first.as_mut().poll(&mut Context::from_waker(&owner)).is_pending());
+        drop(owner); // the entry's copy now owns the second `wait()`
+        assert!(first.as_mut().poll(&mut Context::from_waker(plain)).is_pending());
+        let _ = done_tx.send(());
+    });
+    if done.recv_timeout(HANG).is_err() {
+        // The stuck thread holds the lock, which the runtime's teardown would wait for.
+        std::mem::forget((rt, actor));
+        panic!("the second poll of `wait()` deadlocked");
+    }
+}

@@ -9,6 +9,9 @@ use std::thread;
 
 use actor12::oneshot::{self, RecvError, TryRecvError};
 
+mod support;
+use support::quiet_booms;
+
 #[derive(Default)]
 struct Count(AtomicUsize);
 
@@ -376,4 +379,67 @@ fn close_keeps_an_answer_sent_before() {
     assert_eq!(Arc::strong_count(&count), 2, "the receiver's waker left the slot");
     assert!(tx.send(Tracked(drops.clone())).is_err());
     assert_eq!(drops.load(SeqCst), 2, "the refused answer is dropped once, by its sender");
+}
+
+/// A waker whose drop panics once armed (its last clone's drop runs the `Drop` below).
+struct DropBomb(std::sync::atomic::AtomicBool);
+
+impl Wake for DropBomb {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for DropBomb {
+    fn drop(&mut self) {
+        if self.0.load(SeqCst) {
+            panic!("boom");
+        }
+    }
+}
+
+/// A waker whose wake panics.
+struct WakeBomb;
+
+impl Wake for WakeBomb {
+    fn wake(self: Arc<Self>) {
+        panic!("boom");
+    }
+}
+
+#[test]
+fn a_receiver_whose_registered_waker_panics_as_it_is_dropped_still_lets_go_of_the_slot() {
+    // The receiver's drop dropped its waker before leaving the slot: a panic there left the
+    // sender waiting for a receiver that was gone, and the slot and its value never freed.
+    quiet_booms();
+    let (mut tx, mut rx) = oneshot::channel::<Arc<()>>();
+    let bomb = Arc::new(DropBomb(false.into()));
+    let registered = Waker::from(bomb.clone());
+    assert!(Pin::new(&mut rx).poll(&mut Context::from_waker(&registered)).is_pending());
+    drop(registered);
+    bomb.0.store(true, SeqCst);
+    drop(bomb); // the slot's copy is the last
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(rx)));
+    assert!(dropped.is_err(), "the waker's drop panicked");
+    let (_, own) = waker();
+    assert!(tx.poll_closed(&mut Context::from_waker(&own)).is_ready(), "the sender sees it gone");
+    let value = Arc::new(());
+    assert!(tx.send(value.clone()).is_err(), "the answer comes back");
+    assert_eq!(Arc::strong_count(&value), 1, "and nothing keeps it");
+}
+
+#[test]
+fn a_receivers_wake_that_panics_does_not_keep_the_senders_own_waker() {
+    // The send woke the receiver, then dropped the waker its own `poll_closed` had registered:
+    // a panic in the wake left that one in the slot for good.
+    quiet_booms();
+    let (mut tx, mut rx) = oneshot::channel::<u8>();
+    let bomb = Waker::from(Arc::new(WakeBomb));
+    assert!(Pin::new(&mut rx).poll(&mut Context::from_waker(&bomb)).is_pending());
+    let (count, own) = waker();
+    assert!(tx.poll_closed(&mut Context::from_waker(&own)).is_pending());
+    drop(own);
+    assert_eq!(Arc::strong_count(&count), 2, "ours and the slot's");
+    let sent = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || tx.send(1)));
+    assert!(sent.is_err(), "the receiver's wake panicked");
+    drop(rx);
+    assert_eq!(Arc::strong_count(&count), 1, "the sender's registered waker was dropped");
 }
