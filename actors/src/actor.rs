@@ -177,9 +177,9 @@ pub trait Actor: Sized + Send + 'static {
     /// [`Interval`](crate::time::Interval) kept in a field and awaited here does.
     ///
     /// The future is dropped as each message arrives, between the message's leaving the mailbox
-    /// and its handler: a future whose drop panics there stops the actor, and a message larger
-    /// than two words is then lost without being dropped (its asker waits for good). Keep the
-    /// future's drop from panicking.
+    /// and its handler: a future whose drop panics there stops the actor, and the message is
+    /// then lost without being dropped (its asker waits for good). Keep the future's drop from
+    /// panicking.
     fn tick(&mut self) -> impl Future<Output = ControlFlow<Self::Cancel>> + Send {
         std::future::pending()
     }
