@@ -382,26 +382,39 @@ impl Actor for EnvelopeKeeper {
 
     async fn handle(&mut self, mut ctx: actor12::Exec<'_, Self>, msg: Self::Message) {
         let (request, reply) = msg.split();
-        let answer = match request {
-            Request::Slow(gate) => {
-                ctx.spawn(async move {
-                    let _ = gate.await;
-                    let _ = reply.send(Ok(42));
-                });
-                return;
-            }
+        match request {
             Request::AskSlow(gate) => {
                 let ask = actor12::EnvelopeMessage::new(Request::Slow(gate));
                 self.pending = Some(ctx.link.send_message(ask).await);
-                Ok(0)
+                let _ = reply.send(Ok(0));
             }
-            Request::Collect(go) => {
-                let handle = self.pending.take().expect("AskSlow came first");
-                await_after_first_poll(handle.reply(), go).await.unwrap_or_else(|e| Err(e.into()))
+            Request::AskNow => {
+                let _ = reply.send(ctx.link.send(Request::Slow(oneshot::channel().1)).await);
             }
-            Request::AskNow => ctx.link.send(Request::Slow(oneshot::channel().1)).await,
-        };
-        let _ = reply.send(answer);
+            request => slow_or_collect(&mut ctx, &mut self.pending, request, reply).await,
+        }
+    }
+}
+
+/// `Slow` and `Collect`, for both keepers: `Slow` leaves its answer to a background task that
+/// waits for its gate; `Collect` awaits the kept handle, opening `go` after its first poll.
+async fn slow_or_collect<A: Actor>(
+    ctx: &mut actor12::Exec<'_, A>,
+    pending: &mut Option<actor12::MessageHandle<anyhow::Result<u32>>>,
+    request: Request,
+    reply: oneshot::Sender<anyhow::Result<u32>>,
+) {
+    match request {
+        Request::Slow(gate) => ctx.spawn(async move {
+            let _ = gate.await;
+            let _ = reply.send(Ok(42));
+        }),
+        Request::Collect(go) => {
+            let handle = pending.take().expect("AskSlow came first");
+            let answer = await_after_first_poll(handle.reply(), go).await;
+            let _ = reply.send(answer.unwrap_or_else(|e| Err(e.into())));
+        }
+        Request::AskSlow(_) | Request::AskNow => unreachable!("the keepers' own"),
     }
 }
 
@@ -465,25 +478,13 @@ impl Actor for EnumKeeper {
     async fn handle(&mut self, mut ctx: actor12::Exec<'_, Self>, msg: Self::Message) {
         let EnumMsg::Ask(envelope) = msg;
         let (request, reply) = envelope.split();
-        let answer = match request {
-            Request::Slow(gate) => {
-                ctx.spawn(async move {
-                    let _ = gate.await;
-                    let _ = reply.send(Ok(42));
-                });
-                return;
-            }
+        match request {
             Request::AskSlow(gate) => {
                 self.pending = Some(ctx.link.send_message(InEnum(Request::Slow(gate))).await);
-                Ok(0)
+                let _ = reply.send(Ok(0));
             }
-            Request::Collect(go) => {
-                let handle = self.pending.take().expect("AskSlow came first");
-                await_after_first_poll(handle.reply(), go).await.unwrap_or_else(|e| Err(e.into()))
-            }
-            Request::AskNow => unreachable!("not sent here"),
-        };
-        let _ = reply.send(answer);
+            request => slow_or_collect(&mut ctx, &mut self.pending, request, reply).await,
+        }
     }
 }
 
