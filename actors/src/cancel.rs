@@ -1051,41 +1051,42 @@ impl<T> Node<T> {
 }
 
 /// The wakers of a node's waiting futures (and those `register_waker` got after its hook), in
-/// the order they came. Each has an id, the next number, so the list is sorted by id and a
+/// the order they came; also those of an actor's `Link::wait` futures past the first
+/// (`task::StopWaiters`). Each has an id, the next number, so the list is sorted by id and a
 /// future finds its entry by binary search; one that goes leaves a hole, and the holes are
 /// squeezed out once they are half the list. So a poll or a drop of a waiting future costs
 /// O(log n), not a scan of every waiter: dropping many futures waiting on one token (the tasks
 /// that lost a `select!` against a shutdown token, say) was quadratic.
 #[derive(Default)]
-struct Waiters {
+pub(crate) struct Waiters {
     list: Vec<Slot>,
     holes: usize,
     next: u64,
 }
 
 /// A waiter's id and waker (`None`: a hole, the waiter gone).
-type Slot = (u64, Option<Waker>);
+pub(crate) type Slot = (u64, Option<Waker>);
 
 /// The wakers of taken slots.
-fn wakers(slots: Vec<Slot>) -> impl Iterator<Item = Waker> {
+pub(crate) fn wakers(slots: Vec<Slot>) -> impl Iterator<Item = Waker> {
     slots.into_iter().filter_map(|(_, waker)| waker)
 }
 
 impl Waiters {
     /// Adds `waker`; returns its id.
-    fn push(&mut self, waker: Waker) -> u64 {
+    pub(crate) fn push(&mut self, waker: Waker) -> u64 {
         let id = self.next;
         self.next += 1;
         self.list.push((id, Some(waker)));
         id
     }
 
-    fn find(&mut self, id: u64) -> Option<&mut Waker> {
+    pub(crate) fn find(&mut self, id: u64) -> Option<&mut Waker> {
         let at = self.list.binary_search_by_key(&id, |&(i, _)| i).ok()?;
         self.list[at].1.as_mut()
     }
 
-    fn remove(&mut self, id: u64) -> Option<Waker> {
+    pub(crate) fn remove(&mut self, id: u64) -> Option<Waker> {
         let at = self.list.binary_search_by_key(&id, |&(i, _)| i).ok()?;
         let waker = self.list[at].1.take()?;
         self.holes += 1;
@@ -1098,7 +1099,7 @@ impl Waiters {
 
     /// Takes every slot (ids go on from where they were: a future that registered before does
     /// not find another's entry).
-    fn take(&mut self) -> Vec<Slot> {
+    pub(crate) fn take(&mut self) -> Vec<Slot> {
         self.holes = 0;
         std::mem::take(&mut self.list)
     }

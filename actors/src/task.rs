@@ -39,6 +39,7 @@ use actor12_mailbox::{Mailbox, Pop, Push};
 use actor12_scheduler::TaskHandle;
 use actor12_scheduler::task::{Header, TaskRef, Vtable};
 
+use crate::cancel::{Waiters, wakers};
 use crate::loom::{AtomicBool, AtomicUsize, Mutex, Ordering::*, UnsafeCell, fence};
 #[cfg(actor12_loom)]
 use crate::loom_api::Handle as TaskHandle;
@@ -116,16 +117,16 @@ struct Stopped {
 ///
 /// Each waiting future has an entry of its own, under an id unique among the entries, and takes
 /// it out when it is dropped: a `wait()` raced with something else and dropped must not keep
-/// its waker (and the task that waker keeps alive) until the actor stops.
+/// its waker (and the task that waker keeps alive) until the actor stops. Past the first, the
+/// entries are a cancel token's kind ([`Waiters`]): found by binary search, so dropping many
+/// waiting futures is not quadratic.
 #[derive(Default)]
 enum StopWaiters {
     #[default]
     None,
     /// The entry of id 0: made only from `None`, so no other entry is there.
     One(Waker),
-    /// In ascending id order (pushed at the end, removed in place), so the last id is the
-    /// largest.
-    Many(Vec<(u64, Waker)>),
+    Many(Waiters),
 }
 
 impl StopWaiters {
@@ -138,14 +139,13 @@ impl StopWaiters {
             }
             StopWaiters::One(_) => {
                 let StopWaiters::One(first) = std::mem::take(self) else { unreachable!() };
-                *self = StopWaiters::Many(vec![(0, first), (1, waker.clone())]);
-                1
-            }
-            StopWaiters::Many(all) => {
-                let id = all.last().map_or(0, |(last, _)| last + 1);
-                all.push((id, waker.clone()));
+                let mut all = Waiters::default();
+                all.push(first); // id 0, as it was
+                let id = all.push(waker.clone());
+                *self = StopWaiters::Many(all);
                 id
             }
+            StopWaiters::Many(all) => all.push(waker.clone()),
         }
     }
 
@@ -154,7 +154,7 @@ impl StopWaiters {
         match self {
             StopWaiters::None => None,
             StopWaiters::One(waker) => (id == 0).then_some(waker),
-            StopWaiters::Many(all) => all.iter_mut().find(|(i, _)| *i == id).map(|(_, w)| w),
+            StopWaiters::Many(all) => all.find(id),
         }
     }
 
@@ -165,10 +165,7 @@ impl StopWaiters {
                 let StopWaiters::One(waker) = std::mem::take(self) else { unreachable!() };
                 Some(waker)
             }
-            StopWaiters::Many(all) => {
-                let pos = all.iter().position(|(i, _)| *i == id)?;
-                Some(all.remove(pos).1)
-            }
+            StopWaiters::Many(all) => all.remove(id),
             _ => None,
         }
     }
@@ -180,7 +177,7 @@ impl StopWaiters {
         match self {
             StopWaiters::None => {}
             StopWaiters::One(waker) => wake(waker),
-            StopWaiters::Many(all) => all.into_iter().for_each(|(_, waker)| wake(waker)),
+            StopWaiters::Many(mut all) => wakers(all.take()).for_each(wake),
         }
     }
 }
