@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::fmt::Debug;
 use std::future::Future;
-use std::mem::MaybeUninit;
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::ptr;
@@ -177,9 +177,8 @@ pub trait Actor: Sized + Send + 'static {
     /// [`Interval`](crate::time::Interval) kept in a field and awaited here does.
     ///
     /// The future is dropped as each message arrives, between the message's leaving the mailbox
-    /// and its handler: a future whose drop panics there stops the actor, and the message is
-    /// then lost without being dropped (its asker waits for good). Keep the future's drop from
-    /// panicking.
+    /// and its handler: a future whose drop panics there stops the actor as a panicking handler
+    /// does, and the message is dropped unhandled (its asker gets an error).
     fn tick(&mut self) -> impl Future<Output = ControlFlow<Self::Cancel>> + Send {
         std::future::pending()
     }
@@ -271,7 +270,7 @@ pub trait Actor: Sized + Send + 'static {
             // is kept in the future, and re-reading it there stalled a store forward.
             let msg = {
                 let mut slot = MaybeUninit::uninit();
-                let tick = self.tick();
+                let tick = ManuallyDrop::new(self.tick());
                 match (NextEvent::<Self, _> { ctx: &mut *ctx, tick, slot: &mut slot }).await {
                     Event::Cancelled(reason) => return ControlFlow::Break(reason),
                     // A closure, so that the reason's location is this line (`CancelReason::new`
@@ -362,8 +361,9 @@ struct NextEvent<'a, A: Actor, T> {
     /// waits here, and its size is every actor's).
     ctx: &'a mut ActorContext<A>,
     /// The actor's `tick`, pinned with this future: held here rather than behind a pointer of
-    /// its own (a word less in every actor, as above).
-    tick: T,
+    /// its own (a word less in every actor, as above). One with a drop of its own is dropped by
+    /// the poll that returns the event, not after it (see [`drop_tick_first`]).
+    tick: ManuallyDrop<T>,
     /// Where a large message goes (see [`poll_recv`]).
     slot: &'a mut MaybeUninit<A::Message>,
 }
@@ -374,27 +374,93 @@ impl<A: Actor, T: Future<Output = ControlFlow<A::Cancel>>> Future for NextEvent<
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
         // SAFETY: `tick` is pinned with the future (structurally): it is never moved out of it,
-        // and `NextEvent` has no `Drop`; the other fields are pointers, not pinned.
-        let NextEvent { ctx, tick, slot } = unsafe { self.get_unchecked_mut() };
+        // only dropped in place (`drop_tick_first`, `Drop`); the other fields are pointers, not
+        // pinned.
+        let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: as above.
-        let mut tick = unsafe { Pin::new_unchecked(tick) };
-        if let Some(reason) = ctx.token.reason() {
-            return Poll::Ready(Event::Cancelled(reason));
+        let tick = unsafe { Pin::new_unchecked(&mut *this.tick) };
+        let event = ready!(select::<A, T>(this.ctx, tick, this.slot, cx));
+        if std::mem::needs_drop::<T>() {
+            let in_slot = matches!(event, Event::InSlot);
+            // SAFETY: this poll returns the event, so the tick is not polled again.
+            unsafe {
+                drop_tick_first::<A, T>(&mut this.ctx.rx, &mut this.tick, this.slot, in_slot)
+            };
         }
-        // After a tick the mailbox goes first: a tick that is always ready (a flooded source it
-        // drains) would otherwise starve the messages, which actor12 0.0.11's unbiased select
-        // let through. Out of line, so that a cycle after a message costs one read here.
-        if ctx.rx.ticked() {
-            return poll_after_tick::<A, T>(ctx, tick, slot, cx);
-        }
-        if let Poll::Ready(flow) = tick.as_mut().poll(cx) {
-            // A tick takes a unit of the run's budget, as a message does, so that one always
-            // ready still lets the other actors on the worker run.
-            ctx.rx.note_tick();
-            return Poll::Ready(Event::Tick(flow));
-        }
-        poll_recv::<A>(&mut ctx.rx, slot)
+        Poll::Ready(event)
     }
+}
+
+impl<A: Actor, T> Drop for NextEvent<'_, A, T> {
+    fn drop(&mut self) {
+        if std::mem::needs_drop::<T>() && !self.ctx.rx.set_tick_dropped(false) {
+            // SAFETY: the tick was not dropped yet (the poll that drops it records so), and is
+            // dropped in place, as it is pinned.
+            unsafe { ManuallyDrop::drop(&mut self.tick) }
+        }
+    }
+}
+
+/// Drops the tick future before its select returns the event: the user's drop may panic, and
+/// a panic in the drop of an awaited future, which comes after its poll returned, loses the
+/// value it returned without dropping it: the message, whose asker then waited for ever (test
+/// `a_tick_whose_drop_panics_as_a_message_arrives_answers_that_messages_asker`). Here the event
+/// is still the poll's, and the unwinding drops it: a message by value as a local, one in
+/// `slot` (`in_slot`) through a guard.
+///
+/// # Safety
+///
+/// `tick` is not dropped yet and is never used again but by [`NextEvent`]'s drop.
+#[inline]
+unsafe fn drop_tick_first<A: Actor, T>(
+    rx: &mut ActorReceiver<A::Message>,
+    tick: &mut ManuallyDrop<T>,
+    slot: &mut MaybeUninit<A::Message>,
+    in_slot: bool,
+) {
+    /// Drops the message in the slot if the tick's drop panics.
+    struct DropMessage<'a, M>(&'a mut MaybeUninit<M>);
+
+    impl<M> Drop for DropMessage<'_, M> {
+        fn drop(&mut self) {
+            // SAFETY: made only when the poll moved a message into the slot (`InSlot`), and
+            // dropped only while unwinding, before the cycle reads the message.
+            unsafe { self.0.assume_init_drop() }
+        }
+    }
+
+    // First, so that `NextEvent`'s drop, also while this unwinds, leaves the tick alone.
+    rx.set_tick_dropped(true);
+    let guard = in_slot.then(|| DropMessage(slot));
+    // SAFETY: the caller's promise; dropped in place, as it is pinned.
+    unsafe { ManuallyDrop::drop(tick) };
+    std::mem::forget(guard);
+}
+
+/// [`NextEvent`]'s poll.
+#[inline(always)]
+fn select<A: Actor, T: Future<Output = ControlFlow<A::Cancel>>>(
+    ctx: &mut ActorContext<A>,
+    mut tick: Pin<&mut T>,
+    slot: &mut MaybeUninit<A::Message>,
+    cx: &mut std::task::Context<'_>,
+) -> Poll<Event<A::Cancel, A::Message>> {
+    if let Some(reason) = ctx.token.reason() {
+        return Poll::Ready(Event::Cancelled(reason));
+    }
+    // After a tick the mailbox goes first: a tick that is always ready (a flooded source it
+    // drains) would otherwise starve the messages, which actor12 0.0.11's unbiased select let
+    // through. Out of line, so that a cycle after a message costs one read here.
+    if ctx.rx.ticked() {
+        return poll_after_tick::<A, T>(ctx, tick, slot, cx);
+    }
+    if let Poll::Ready(flow) = tick.as_mut().poll(cx) {
+        // A tick takes a unit of the run's budget, as a message does, so that one always ready
+        // still lets the other actors on the worker run.
+        ctx.rx.note_tick();
+        return Poll::Ready(Event::Tick(flow));
+    }
+    poll_recv::<A>(&mut ctx.rx, slot)
 }
 
 /// The default cycle's next message. One larger than two words (see [`large`]) is moved from

@@ -110,6 +110,9 @@ pub struct ActorReceiver<M: Send + 'static> {
     /// Here, not in the core: read on every cycle, it costs no check that this thread runs the
     /// actor.
     ticked: bool,
+    /// The default `cycle`'s tick future was dropped by the select that returned its event,
+    /// not yet by the select's own drop (see `NextEvent` in `actor.rs`).
+    tick_dropped: bool,
 }
 
 impl<M: Send + 'static> fmt::Debug for ActorReceiver<M> {
@@ -123,7 +126,7 @@ impl<M: Send + 'static> fmt::Debug for ActorReceiver<M> {
 
 impl<M: Send + 'static> ActorReceiver<M> {
     pub(crate) fn new(core: CoreRef<M>) -> Self {
-        ActorReceiver { core, detached: false, ticked: false }
+        ActorReceiver { core, detached: false, ticked: false, tick_dropped: false }
     }
 
     /// The next message; `None` once the mailbox is closed and empty (the actor is stopping).
@@ -466,6 +469,12 @@ impl<M: Send + 'static> ActorReceiver<M> {
 
     pub(crate) fn clear_ticked(&mut self) {
         self.ticked = false;
+    }
+
+    /// Records whether the default `cycle`'s tick future has been dropped already; returns
+    /// what was recorded before.
+    pub(crate) fn set_tick_dropped(&mut self, dropped: bool) -> bool {
+        std::mem::replace(&mut self.tick_dropped, dropped)
     }
 
     /// The default `cycle`'s tick fired: the mailbox goes first in the next cycle, and the tick

@@ -182,3 +182,95 @@ fn a_sender_dropped_by_a_panic_the_handler_catches_resolves_its_receiver() {
     assert!(answer.expect("the actor goes on"), "the receiver got a value");
     assert!(actor.alive());
 }
+
+/// A tick that never fires and panics when it is dropped: the default cycle drops it as each
+/// message arrives, before the message's handler.
+struct TickThatPanicsWhenDropped;
+
+impl Future for TickThatPanicsWhenDropped {
+    type Output = std::ops::ControlFlow<()>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Pending
+    }
+}
+
+impl Drop for TickThatPanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("boom");
+    }
+}
+
+/// Handler style: its messages are large enough to be received into the cycle's slot.
+struct TickVictim;
+
+actor!(
+    TickVictim,
+    spec = (),
+    cancel = (),
+    init = |_ctx| TickVictim,
+    extra = {
+        fn tick(&mut self) -> impl Future<Output = std::ops::ControlFlow<()>> + Send {
+            TickThatPanicsWhenDropped
+        }
+    }
+);
+
+impl Handler<u32> for TickVictim {
+    type Reply = anyhow::Result<u32>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, n: u32) -> Self::Reply {
+        Ok(n)
+    }
+}
+
+/// Envelope style: its messages are two words, received by value.
+struct EnvelopeTickVictim;
+
+impl Actor for EnvelopeTickVictim {
+    type Message = actor12::Envelope<u32, anyhow::Result<u32>>;
+    type Spec = ();
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(EnvelopeTickVictim))
+    }
+
+    fn tick(&mut self) -> impl Future<Output = std::ops::ControlFlow<()>> + Send {
+        TickThatPanicsWhenDropped
+    }
+
+    async fn handle(&mut self, _: actor12::Exec<'_, Self>, msg: Self::Message) {
+        let _ = msg.reply.send(Ok(msg.value));
+    }
+}
+
+#[test]
+fn a_tick_whose_drop_panics_as_a_message_arrives_answers_that_messages_asker() {
+    quiet_booms();
+    let rt = runtime();
+    let actor = rt.block_on(async { actor12::spawn::<TickVictim>(()) });
+    let asker = actor.clone();
+    let answer = resolves_within(async move { asker.ask_dyn(7u32).await })
+        .expect("the asker waited for ever");
+    assert!(answer.is_err(), "{answer:?}");
+    assert!(resolves_within(async move { actor.wait().await }).is_some(), "the actor did not stop");
+}
+
+#[test]
+fn an_envelope_actors_tick_whose_drop_panics_answers_the_envelopes_asker() {
+    quiet_booms();
+    let rt = runtime();
+    let actor = rt.block_on(async { actor12::spawn::<EnvelopeTickVictim>(()) });
+    let asker = actor.clone();
+    let answer = resolves_within(async move {
+        asker.send_message(actor12::EnvelopeMessage::new(7)).await.reply().await
+    })
+    .expect("the asker waited for ever");
+    assert!(answer.is_err(), "{answer:?}");
+    assert!(resolves_within(async move { actor.wait().await }).is_some(), "the actor did not stop");
+}
