@@ -119,14 +119,15 @@ struct Stopped {
 /// it out when it is dropped: a `wait()` raced with something else and dropped must not keep
 /// its waker (and the task that waker keeps alive) until the actor stops. Past the first, the
 /// entries are a cancel token's kind ([`Waiters`]): found by binary search, so dropping many
-/// waiting futures is not quadratic.
+/// waiting futures is not quadratic. Boxed, as few actors ever have two waiting at once: an
+/// idle actor is 24 bytes smaller than with them in place (a `Waiters` is five words).
 #[derive(Default)]
 enum StopWaiters {
     #[default]
     None,
     /// The entry of id 0: made only from `None`, so no other entry is there.
     One(Waker),
-    Many(Waiters),
+    Many(Box<Waiters>),
 }
 
 impl StopWaiters {
@@ -139,7 +140,7 @@ impl StopWaiters {
             }
             StopWaiters::One(_) => {
                 let StopWaiters::One(first) = std::mem::take(self) else { unreachable!() };
-                let mut all = Waiters::default();
+                let mut all = Box::<Waiters>::default();
                 all.push(first); // id 0, as it was
                 let id = all.push(waker.clone());
                 *self = StopWaiters::Many(all);
