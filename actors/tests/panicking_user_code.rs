@@ -227,27 +227,22 @@ impl Handler<u32> for TickVictim {
 /// Envelope style: its messages are two words, received by value.
 struct EnvelopeTickVictim;
 
-impl Actor for EnvelopeTickVictim {
-    type Message = actor12::Envelope<u32, anyhow::Result<u32>>;
-    type Spec = ();
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
+actor!(
+    EnvelopeTickVictim,
+    message = actor12::Envelope<u32, anyhow::Result<u32>>,
+    spec = (),
+    cancel = (),
+    init = |_ctx| EnvelopeTickVictim,
+    extra = {
+        fn tick(&mut self) -> impl Future<Output = std::ops::ControlFlow<()>> + Send {
+            TickThatPanicsWhenDropped
+        }
 
-    fn state(_: &()) {}
-
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(EnvelopeTickVictim))
+        async fn handle(&mut self, _: actor12::Exec<'_, Self>, msg: Self::Message) {
+            let _ = msg.reply.send(Ok(msg.value));
+        }
     }
-
-    fn tick(&mut self) -> impl Future<Output = std::ops::ControlFlow<()>> + Send {
-        TickThatPanicsWhenDropped
-    }
-
-    async fn handle(&mut self, _: actor12::Exec<'_, Self>, msg: Self::Message) {
-        let _ = msg.reply.send(Ok(msg.value));
-    }
-}
+);
 
 #[test]
 fn a_tick_whose_drop_panics_as_a_message_arrives_answers_that_messages_asker() {

@@ -7,12 +7,16 @@ use std::sync::{Arc, Condvar, Mutex};
 use actor12::prelude::*;
 use actor12::{Call, MpscChannel, Multi};
 
-/// The `Actor` impl of a small handler-style test actor: `Multi` messages, no state, an `init`
-/// that is ready at once with `$init`, and any `extra` items (`terminate`, `tick`, ...).
+/// The `Actor` impl of a small test actor: `Multi` messages (handler style) unless `message`
+/// names another type, no state, an `init` that is ready at once with `$init`, and any `extra`
+/// items (`terminate`, `tick`, an envelope-style `handle`, ...).
 macro_rules! actor {
-    ($name:ident, spec = $spec:ty, cancel = $cancel:ty, init = |$ctx:ident| $init:expr $(, extra = { $($extra:tt)* })?) => {
+    ($name:ident, spec = $($rest:tt)*) => {
+        actor!($name, message = actor12::Multi<Self>, spec = $($rest)*);
+    };
+    ($name:ident, message = $message:ty, spec = $spec:ty, cancel = $cancel:ty, init = |$ctx:ident| $init:expr $(, extra = { $($extra:tt)* })?) => {
         impl actor12::Actor for $name {
-            type Message = actor12::Multi<Self>;
+            type Message = $message;
             type Spec = $spec;
             type Channel = actor12::MpscChannel<Self::Message>;
             type Cancel = $cancel;
