@@ -324,11 +324,30 @@ impl<A: Actor> Drop for Proxy<A> {
 
 /// Builds the relay future from the outer mailbox's receiver, the outer link's token and the
 /// shared target.
-type MakeRelay<A, F> = fn(
-    ActorReceiver<<A as Actor>::Message>,
-    CancelToken<<A as Actor>::Cancel>,
-    Arc<Shared<A>>,
-) -> F;
+type MakeRelay<A, F> =
+    fn(ActorReceiver<<A as Actor>::Message>, RelayToken<<A as Actor>::Cancel>, Arc<Shared<A>>) -> F;
+
+/// The outer link's token as the relay holds it. Dropped with the relay, also unfinished (its
+/// runtime shut down, even before its first poll), it cancels the token unless it is cancelled
+/// already, so that the incarnation, spawned below it, stops too, as an actor's lifecycle stops
+/// its children (`Scoped`); and it lets go of the relay's hook. (An incarnation on another
+/// runtime ran on when the relay's runtime was dropped.)
+struct RelayToken<C: Clone + Default>(CancelToken<C>);
+
+impl<C: Clone + Default> std::ops::Deref for RelayToken<C> {
+    type Target = CancelToken<C>;
+
+    fn deref(&self) -> &CancelToken<C> {
+        &self.0
+    }
+}
+
+impl<C: Clone + Default> Drop for RelayToken<C> {
+    fn drop(&mut self) {
+        self.0.cancel_in_drop();
+        self.0.clear_hook();
+    }
+}
 
 /// Starts the relay as the lifecycle of the outer link's core, with `token`: the outer link is
 /// a real actor link (same mailbox, same sends), only its "actor" passes messages on. `make`
@@ -352,7 +371,7 @@ where
     let core = link.inner.core();
     // The relay's own waker is its cancellation hook, as for an actor.
     let _ = token.register_waker(refs.take().into_waker());
-    let relay = make(ActorReceiver::new(refs.take()), token, shared);
+    let relay = make(ActorReceiver::new(refs.take()), RelayToken(token), shared);
     // SAFETY: `core` was allocated above for `LinkPart<A>` and `F`, and this is its one start.
     // Nothing between the two can unwind (the user's `state` ran before `allocate`).
     unsafe { task::start::<A::Message, LinkPart<A>, F>(core, relay) };
@@ -364,7 +383,7 @@ where
 /// proxy is dropped, and then stops the current incarnation.
 async fn relay<A: Actor>(
     mut rx: ActorReceiver<A::Message>,
-    token: CancelToken<A::Cancel>,
+    token: RelayToken<A::Cancel>,
     shared: Arc<Shared<A>>,
 ) {
     // A message the incarnation refused because it stopped meanwhile: it goes to the next one,
@@ -433,8 +452,6 @@ async fn relay<A: Actor>(
         // incarnation's `terminate` too.
         link.wait().await;
     }
-    // As an actor's lifecycle does when it ends (`Scoped`).
-    token.clear_hook();
 }
 
 /// A relay's hooks: it marks nothing (the incarnation does, as it takes each message).

@@ -923,6 +923,33 @@ fn a_proxy_made_inside_an_actor_stops_with_it() {
     drop(proxy);
 }
 
+// A `Proxy` whose relay runs on one runtime and its incarnation on another: dropping the
+// relay's runtime drops the relay unfinished, which now cancels the outer link's token, below
+// which the incarnation was spawned, so the incarnation stops too. It ran on for as long as the
+// proxy was kept (found by a review of several runtimes in one process).
+
+#[test]
+fn a_proxy_whose_relays_runtime_is_dropped_stops_its_incarnation_on_another_runtime() {
+    for started in [false, true] {
+        let relays = runtime(1);
+        let incarnations = runtime(2);
+        let (stopped_tx, stopped) = mpsc::channel();
+        let (proxy, outer) = relays.block_on(async { actor12::Proxy::<Tight>::new(stopped_tx) });
+        incarnations.block_on(async { proxy.init() });
+        if started {
+            // The relay has run and waits for the next message.
+            let asker = outer.clone();
+            let answer = resolves_within(async move { asker.ask_dyn(Ping).await });
+            answer.expect("the ask hung").expect("the incarnation answers");
+        }
+        drop(relays);
+        assert!(outer.token().is_cancelled(), "the outer link's token (started: {started})");
+        stopped.recv_timeout(HANG).expect("the incarnation ran on without its relay");
+        assert!(!proxy.current().expect("the last incarnation").alive());
+        drop(proxy);
+    }
+}
+
 // A `Proxy`'s relay passes each message on to the current incarnation. The one it holds when
 // that incarnation stops (the incarnation's mailbox was full) goes to the next incarnation, as
 // the messages still queued do; it used to be dropped, and its asker got an error.
