@@ -651,7 +651,7 @@ impl<T> Receiver<T> {
     #[cfg(not(actor12_loom))]
     pub fn blocking_recv(mut self) -> Result<T, RecvError> {
         assert!(
-            actor12_scheduler::current_worker().is_none(),
+            !actor12_scheduler::on_worker_thread(),
             "`blocking_recv` called on a worker thread of an actor12 runtime: it would block the \
              worker; `.await` the receiver instead"
         );

@@ -7,8 +7,10 @@ use crate::runtime::Handle;
 use crate::worker::Core;
 
 thread_local! {
-    /// The worker running on this thread, while it runs.
+    /// The worker running on this thread, while it runs and is not hidden ([`hide_core`]).
     static CORE: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
+    /// The worker whose loop runs on this thread, hidden or not.
+    static WORKER: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
     /// The runtime entered by `block_on` or a blocking-pool thread.
     static ENTERED: RefCell<Option<Handle>> = const { RefCell::new(None) };
 }
@@ -30,6 +32,7 @@ pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
 /// Marks this thread as `core`'s worker until the guard drops.
 pub(crate) fn set_core(core: &Core) -> CoreGuard {
     CORE.with(|c| c.set(core));
+    WORKER.set(core);
     CoreGuard(())
 }
 
@@ -40,6 +43,7 @@ pub(crate) struct CoreGuard(());
 impl Drop for CoreGuard {
     fn drop(&mut self) {
         CORE.with(|c| c.set(std::ptr::null()));
+        WORKER.set(std::ptr::null());
     }
 }
 
@@ -62,9 +66,15 @@ impl Drop for HiddenCore {
     }
 }
 
-/// True on a worker thread.
-pub(crate) fn on_worker() -> bool {
-    with_core(|c| c.is_some())
+/// Runs `f` with the worker whose loop runs on this thread, also while [`hide_core`] hides it:
+/// for what depends on the thread rather than on the runtime its code is in. A `block_on` there
+/// would block that worker, and a runtime cannot wait there for its workers to stop, though the
+/// destructors of another runtime's tasks (`Entered`) run on it.
+pub(crate) fn with_worker_thread<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
+    let ptr = WORKER.get();
+    // SAFETY: as in `with_core`: `WORKER` is set by `set_core` for the duration of the worker's
+    // run loop, and `HiddenCore` never touches it.
+    f(unsafe { ptr.as_ref() })
 }
 
 /// The runtime of this thread: its worker's, or the one entered.

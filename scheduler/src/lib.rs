@@ -152,6 +152,24 @@ pub fn current_worker() -> Option<usize> {
     context::with_core(|core| core.map(|c| c.index))
 }
 
+/// True on a worker thread of any actor12 runtime: where blocking the thread (`block_on`, a
+/// blocking receive) would block that worker's other tasks, and can deadlock them.
+///
+/// Unlike [`current_worker`], also true while the worker runs the destructors of another
+/// runtime's tasks (that runtime dropped, or one of its tasks aborted, in the worker's task):
+/// code there runs inside the other runtime, on this runtime's worker all the same.
+///
+/// # Examples
+///
+/// ```
+/// assert!(!actor12_scheduler::on_worker_thread());
+/// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+/// assert!(rt.block_on(rt.spawn(async { actor12_scheduler::on_worker_thread() })).unwrap());
+/// ```
+pub fn on_worker_thread() -> bool {
+    context::with_worker_thread(|core| core.is_some())
+}
+
 /// Gives the worker to other tasks once: the task goes to the back of its worker's queue.
 ///
 /// # Examples

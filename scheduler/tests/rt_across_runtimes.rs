@@ -155,3 +155,86 @@ fn a_panicking_thread_start_hook_still_starts_the_worker() {
     let answer = rx.recv_timeout(HANG).expect("the worker never ran the task");
     assert_eq!(answer.unwrap(), 7);
 }
+
+/// Runs its closure when dropped.
+struct Guard<F: FnOnce()>(Option<F>);
+
+impl<F: FnOnce()> Drop for Guard<F> {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
+}
+
+/// A runtime shut down where its own worker is hidden (a destructor that another runtime's
+/// shutdown runs on that worker) hands the shutdown to a thread of its own and returns at once,
+/// as it does on its own worker. It waited its whole timeout for the very thread it ran on: with
+/// a plain drop 10 s, and the worker left unjoined (found by a review of several runtimes in
+/// one process).
+#[test]
+fn a_runtime_shut_down_on_its_own_hidden_worker_returns_at_once() {
+    let a = rt(1);
+    let b = rt(1);
+    let a_handle = a.handle();
+    let (polled_tx, polled_rx) = mpsc::channel();
+    // A task of B owns A: B's shutdown drops it, and A with it, on the thread that drops B.
+    let _owner = b.spawn(async move {
+        let _guard = Guard(Some(move || a.shutdown_timeout(Duration::from_secs(3600))));
+        polled_tx.send(()).unwrap();
+        std::future::pending::<()>().await;
+    });
+    polled_rx.recv_timeout(HANG).unwrap();
+    let (done_tx, done_rx) = mpsc::channel();
+    // A's worker drops B.
+    let _dropper = a_handle.spawn(async move {
+        drop(b);
+        done_tx.send(()).unwrap();
+    });
+    done_rx.recv_timeout(HANG).expect("A's shutdown waited for its own worker");
+}
+
+/// What a destructor of one runtime's task sees when another runtime's task on its worker drops
+/// that runtime (`abort`: aborts the task instead): `on_worker_thread()`, `current_worker()`,
+/// and whether `block_on` panicked.
+fn seen_by_a_destructor_on_another_runtimes_worker(abort: bool) -> (bool, Option<usize>, bool) {
+    let outer = rt(1);
+    let inner = rt(1);
+    let inner_handle = inner.handle();
+    let (polled_tx, polled_rx) = mpsc::channel();
+    let (seen_tx, seen_rx) = mpsc::channel();
+    let task = inner.spawn(async move {
+        let _guard = Guard(Some(move || {
+            let block_on = std::panic::AssertUnwindSafe(|| inner_handle.block_on(async {}));
+            let panicked = std::panic::catch_unwind(block_on).is_err();
+            let seen = (actor12_scheduler::on_worker_thread(), actor12_scheduler::current_worker());
+            seen_tx.send((seen.0, seen.1, panicked)).unwrap();
+        }));
+        polled_tx.send(()).unwrap();
+        std::future::pending::<()>().await;
+    });
+    // Polled once: it waits in the task list, and is dropped by the drop or the abort itself.
+    polled_rx.recv_timeout(HANG).unwrap();
+    outer
+        .block_on(outer.spawn(async move {
+            if abort {
+                task.abort();
+            } else {
+                drop(inner);
+            }
+        }))
+        .unwrap();
+    seen_rx.recv_timeout(HANG).expect("the destructor did not run")
+}
+
+/// Code that another runtime's shutdown or abort runs on a worker is inside that runtime
+/// (`current_worker()` is `None`), but blocking there blocks the worker all the same:
+/// `on_worker_thread()` says so, and `block_on` panics there. It ran, and hung for good where
+/// the future needed that worker (found by the review above).
+#[test]
+fn a_destructor_run_on_another_runtimes_worker_is_on_a_worker_thread() {
+    for abort in [false, true] {
+        let seen = seen_by_a_destructor_on_another_runtimes_worker(abort);
+        assert_eq!(seen, (true, None, true), "abort: {abort}");
+    }
+}
