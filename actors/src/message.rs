@@ -946,8 +946,10 @@ impl<R: Send + 'static> MessageHandle<R> {
 
     /// Delivers the outcome (reply or error) as a message to another actor, from a background
     /// task; returns at once. `B` handles `Result<R, MessageError>`. The task holds a `Link<B>`
-    /// until it has delivered the outcome, so `B` stays alive until then; if the runtime shuts
-    /// down first, the task and the outcome are dropped with it. If `B` was cancelled
+    /// until it has delivered the outcome, so `B` stays alive until then. The task runs on the
+    /// caller's runtime (the one `spawn` would use there: a worker's, or the entered one), which
+    /// need not be either actor's; if that runtime shuts down first, the task and the outcome
+    /// are dropped with it. If `B` was cancelled
     /// meanwhile, the outcome is dropped as a [`Link::tell_dyn`] to it is, with a `debug`
     /// event: nothing reports it to the caller, who has moved on. The task is one allocation
     /// per call, beside the reply slot (and the outcome's box, if it is over 24 bytes).
