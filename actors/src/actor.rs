@@ -878,17 +878,16 @@ impl TaskSet {
     /// Spawns a task into the set. Actors the task spawns are below the actor's token, as
     /// those its handlers spawn are (when it is spawned from the actor's own code).
     pub fn spawn(&mut self, future: impl Future<Output = ()> + Send + 'static) {
-        let tasks = self.tasks.get_or_insert_default();
-        if tasks.len() == tasks.capacity() {
-            tasks.retain(|t| !t.is_finished());
-        }
         let task = match current_parent() {
             Some(parent) => self
                 .handle
                 .spawn(WithParent { parent, future: std::mem::ManuallyDrop::new(future) }),
             None => self.handle.spawn(future),
         };
-        tasks.push(task);
+        let tasks = self.tasks.get_or_insert_default();
+        // Pruned as a token's children are: an actor whose live tasks stay just below the
+        // list's capacity does not scan them all on every spawn.
+        crate::cancel::push_keeping(tasks, task, |t| !t.is_finished());
     }
 
     /// Tasks spawned and not yet finished.

@@ -249,20 +249,26 @@ impl<T: Clone + Default + Send + Sync + 'static> OtherChild for Node<T> {
 }
 
 /// Prunes the entries whose nodes are gone before `list` would grow, then pushes `child`.
+fn push_pruned<C: ?Sized>(list: &mut Vec<Weak<C>>, child: Weak<C>) {
+    push_keeping(list, child, |c| c.strong_count() > 0);
+}
+
+/// Keeps only the entries `live` says are before `list` would grow, then pushes `item`.
 ///
 /// A prune that leaves the list more than half full makes room for as many entries as are left
 /// (the list grows, as it would have): the next prune comes after that many pushes at least, so
 /// a parent whose live children stay just below a power of two does not scan them all on every
 /// new child (it did: 46 us a child beside 65,535, release build). One that frees more keeps the
-/// capacity, so a long-lived parent of short-lived children does not grow.
-fn push_pruned<C: ?Sized>(list: &mut Vec<Weak<C>>, child: Weak<C>) {
+/// capacity, so a long-lived parent of short-lived children does not grow. Also an actor's
+/// background tasks (`TaskSet`).
+pub(crate) fn push_keeping<T>(list: &mut Vec<T>, item: T, live: impl FnMut(&T) -> bool) {
     if list.len() == list.capacity() {
-        list.retain(|c| c.strong_count() > 0);
+        list.retain(live);
         if list.len() > list.capacity() / 2 {
             list.reserve(list.len());
         }
     }
-    list.push(child);
+    list.push(item);
 }
 
 impl<T> Inner<T> {
