@@ -2,7 +2,9 @@
 //! same reason type, or of another one) and a future waiting on the child: the child is always
 //! cancelled, the waiter always woken. A waiter also races the drop of the last token of a node
 //! kept by a child, and a cancel from above races a cancel of the child itself; a `cancelled`
-//! waiter races the drop of its node's last token and a cancel from above.
+//! waiter races the drop of its node's last token and a cancel from above. And the flag itself:
+//! what a thread did before `cancel` is visible to a thread that sees `is_cancelled`, on the
+//! node cancelled and on a child the cancel reached from above.
 //!
 //! Nodes are kept by std's `Arc`s, whose counts loom does not see (it takes the drop of a node
 //! its last token freed for a race with the waiter that last locked it): the races that end
@@ -13,6 +15,8 @@
 
 use actor12::cancel::CancelToken;
 use actor12_loom_tests::block_on;
+use loom::cell::UnsafeCell;
+use loom::sync::Arc;
 use loom::thread;
 
 #[test]
@@ -109,4 +113,40 @@ fn a_cancelled_waiter_versus_the_drop_of_its_last_token_and_a_cancel_from_above(
         dropper.join().unwrap();
         canceller.join().unwrap();
     });
+}
+
+/// `is_cancelled` as a stop flag: the canceller writes something, then cancels; a thread that
+/// sees the flag reads what was written. The flag's release (`Node::cancel`) and acquire
+/// (`is_cancelled`) order the two: without them loom reports the read as racing the write.
+/// `from_above`: the token looked at is a child, whose flag the cancel of its parent sets.
+fn a_write_before_the_cancel_is_seen_with_the_flag(from_above: bool) {
+    loom::model(move || {
+        let root: CancelToken<u8> = CancelToken::new();
+        let seen = if from_above { root.child() } else { root.clone() };
+        let data = Arc::new(UnsafeCell::new(0u32));
+        let canceller = {
+            let (root, data) = (root.clone(), data.clone());
+            thread::spawn(move || {
+                // SAFETY: the only access until the cancel publishes it.
+                data.with_mut(|p| unsafe { *p = 7 });
+                root.cancel(1u8);
+            })
+        };
+        while !seen.is_cancelled() {
+            thread::yield_now();
+        }
+        // SAFETY: the canceller wrote before its cancel, which we saw; it writes no more.
+        assert_eq!(data.with(|p| unsafe { *p }), 7);
+        canceller.join().unwrap();
+    });
+}
+
+#[test]
+fn a_write_before_a_cancel_is_seen_with_its_flag() {
+    a_write_before_the_cancel_is_seen_with_the_flag(false);
+}
+
+#[test]
+fn a_write_before_a_cancel_from_above_is_seen_with_the_childs_flag() {
+    a_write_before_the_cancel_is_seen_with_the_flag(true);
 }
