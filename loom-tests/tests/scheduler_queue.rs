@@ -1,5 +1,6 @@
 //! loom models of a worker's local run queue (`scheduler/src/queue.rs`, capacity 4 under loom):
-//! owner push/pop racing a steal of half, and overflow into the global queue.
+//! owner push/pop racing a steal of half, and overflow into the global queue; a steal of the very
+//! task a push is publishing, and a steal from a thief's queue while it publishes what it stole.
 #![cfg(actor12_loom)]
 
 use actor12_scheduler::loom_api::{LocalQueue, StealQueue, local_queue};
@@ -88,5 +89,45 @@ fn claimed_pop_vs_wrap_and_steal() {
         drain(&local, &mut seen);
         seen.extend(stealer.join().unwrap());
         assert_each_once(seen, 6);
+    });
+}
+
+/// The owner pushes into an empty ring while another worker steals: the steal may take the very
+/// task being pushed, whose slot only the push's release of `tail` publishes. (In the models
+/// above the stealer takes at most the older half, all pushed before it started.)
+#[test]
+fn push_vs_steal_of_it() {
+    loom::model(|| {
+        let (local, steal) = local_queue();
+        let stealer = thread::spawn(move || steal_all(&steal));
+        local.push(0);
+        local.push(1);
+        let mut seen = Vec::new();
+        drain(&local, &mut seen);
+        seen.extend(stealer.join().unwrap());
+        assert_each_once(seen, 2);
+    });
+}
+
+/// A thief steals two tasks (runs one, queues the other in its own ring) while a third worker
+/// steals from the thief's ring: the task it finds there was written by the thief's copy, which
+/// the release of the thief's `tail` in `steal_into` publishes.
+#[test]
+fn steal_vs_steal_from_the_thief() {
+    loom::model(|| {
+        let (victim, from_victim) = local_queue();
+        for i in 0..4 {
+            victim.push(i);
+        }
+        let (thief, from_thief) = local_queue();
+        let third = thread::spawn(move || steal_all(&from_thief));
+        let mut seen = Vec::new();
+        if let Some(t) = from_victim.steal_into(&thief) {
+            seen.push(t.id());
+        }
+        drain(&thief, &mut seen);
+        drain(&victim, &mut seen);
+        seen.extend(third.join().unwrap());
+        assert_each_once(seen, 4);
     });
 }
