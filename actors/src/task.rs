@@ -1211,6 +1211,12 @@ unsafe fn shutdown<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send 
 }
 
 unsafe fn dealloc<M, L, F>(ptr: NonNull<Header>) {
+    // Under loom, the free as a write of the stage: a model then sees a last reference dropped
+    // without the acquire that orders every other owner's use of it before the free (loom does
+    // not see the free itself).
+    // SAFETY: the last reference is ours: nobody else touches the stage.
+    #[cfg(actor12_loom)]
+    unsafe { task_ref::<M, L, F>(ptr) }.stage.with_mut(|_| ());
     // SAFETY: the last reference is gone; the allocation was made by `allocate::<M, L, F>`, and
     // `ptr` comes from its box (see `schedule_at`).
     drop(unsafe { Box::from_raw(ptr.cast::<Task<M, L, F>>().as_ptr()) });

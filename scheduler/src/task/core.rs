@@ -285,6 +285,16 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
+    // Under loom, the free as a write of the stage and the join waker's slot: a model then sees
+    // a last reference dropped without the acquire that orders every other owner's use of them
+    // before the free (loom does not see the free itself).
+    #[cfg(actor12_loom)]
+    {
+        // SAFETY: the last reference is ours: nobody else touches the cells.
+        let cell = unsafe { cell::<F, S>(ptr) };
+        cell.stage.with_mut(|_| ());
+        cell.join_waker.with_mut(|_| ());
+    }
     // SAFETY: the last reference is gone; the box was made by `new_task::<F, S>`. A panicking
     // destructor here (of a leftover future or output) is caught so the dropping thread survives.
     let boxed = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
