@@ -3,7 +3,8 @@
 //! Two producers push while the consumer runs, drains, and offers to go idle. A push that
 //! returns `Schedule` issues a run token; the consumer runs only with a token. A lost wake-up
 //! leaves the consumer spinning for a token that never comes (loom reports it); a double
-//! schedule shows as a second token issued for the same idle period.
+//! schedule shows as a second token issued for the same idle period. And the token carries the
+//! consumer's state to whichever thread runs it next.
 #![cfg(actor12_loom)]
 
 use actor12_mailbox::{Mailbox, Pop, Push};
@@ -110,5 +111,50 @@ fn signal_versus_idle() {
                 assert!(Mailbox::try_idle(&*mailbox));
             }
         }
+    });
+}
+
+/// Pops until the mailbox is empty and the consumer idles; returns the messages.
+///
+/// # Safety
+/// The caller holds the run token, and is the only consumer while it does.
+unsafe fn drain_then_idle(mailbox: &Mailbox<u32>) -> Vec<u32> {
+    let mut got = Vec::new();
+    loop {
+        // SAFETY: per the contract.
+        match unsafe { mailbox.pop() } {
+            Pop::User(v) => got.push(v),
+            Pop::Busy => thread::yield_now(),
+            // SAFETY: as above.
+            Pop::Empty if unsafe { Mailbox::try_idle(mailbox) } => return got,
+            Pop::Empty => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// The run token changes threads, as an actor's does between workers: the consumer drains and
+/// goes idle on one thread, and the producer whose push finds it idle runs it next, on its own.
+/// The consumer's state (its position and block, in a cell) goes with the token: the idle CAS's
+/// release, the claim's acquire. In the other models the consumer stays on one thread.
+#[test]
+fn the_run_token_moves_to_the_producer_that_schedules() {
+    loom::model(|| {
+        let mailbox = Arc::new(Mailbox::<u32>::unbounded());
+        // This thread holds the run token from the first push.
+        assert_eq!(mailbox.try_push(1).unwrap(), Push::Schedule);
+        let producer = {
+            let mailbox = mailbox.clone();
+            thread::spawn(move || match mailbox.try_push(2).unwrap() {
+                // SAFETY: the push handed us the token; the other thread has given it up.
+                Push::Schedule => unsafe { drain_then_idle(&mailbox) },
+                Push::Queued => Vec::new(),
+            })
+        };
+        // SAFETY: we hold the token until `try_idle` gives it up.
+        let mut got = unsafe { drain_then_idle(&mailbox) };
+        got.extend(producer.join().unwrap());
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
     });
 }
