@@ -113,6 +113,31 @@ fn waiter_versus_a_consumer_that_only_polls() {
     waiter_versus_consumer(Consumer::LazyThenWake, false);
 }
 
+/// A consumer that takes one message with a lazy pop, finds nothing more, calls
+/// `wake_missed_producer` once and stops consuming (an actor that polled `try_recv` and then
+/// awaits something else): the producer waiting for the room that pop made must see it, or be
+/// woken by that one call (its `SeqCst` fence against the one in `Waiters::wait`). The model
+/// above loops until it has every message, so a wake-up one call misses the next call makes.
+#[test]
+fn one_wake_missed_producer_after_a_lazy_pop() {
+    loom::model(|| {
+        let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
+        let _ = mailbox.try_push(1).unwrap();
+        let producer = {
+            let mailbox = mailbox.clone();
+            thread::spawn(move || block_on(mailbox.push(2)).is_ok())
+        };
+        // SAFETY: this thread is the only consumer.
+        unsafe {
+            assert_eq!(mailbox.pop_lazy(), Pop::User(1));
+            mailbox.wake_missed_producer();
+        }
+        assert!(producer.join().unwrap(), "the producer got the room");
+        // SAFETY: as above.
+        assert_eq!(unsafe { mailbox.pop_lazy() }, Pop::User(2));
+    });
+}
+
 /// As an actor parks: once `try_idle` succeeds, the consumer runs again only when a push finds
 /// the mailbox idle and schedules it. A waiter that the lazy pops missed must be woken by the
 /// idle transition (before it: after it, the mailbox is no longer the consumer's to touch), or
