@@ -258,14 +258,21 @@ fn push_pruned<C: ?Sized>(list: &mut Vec<Weak<C>>, child: Weak<C>) {
 /// A prune that leaves the list more than half full makes room for as many entries as are left
 /// (the list grows, as it would have): the next prune comes after that many pushes at least, so
 /// a parent whose live children stay just below a power of two does not scan them all on every
-/// new child (it did: 46 us a child beside 65,535, release build). One that frees more keeps the
-/// capacity, so a long-lived parent of short-lived children does not grow. Also an actor's
-/// background tasks (`TaskSet`).
+/// new child (it did: 46 us a child beside 65,535, release build). One that leaves it at most a
+/// quarter full shrinks it to twice what is left: the entries that go are weak pointers that
+/// keep their nodes' memory (an actor's background tasks, `TaskSet`: their join handles, which
+/// keep the tasks' allocations), and a list that kept its capacity after a peak filled up with
+/// them again between prunes, holding the peak's worth for as long as its owner lived (a review
+/// of 2026-12-05: 5 MB for a parent after a peak of 40,000 children). Now the peak's worth is
+/// held until the list next fills, once. Each prune comes after at least as many pushes as it
+/// scanned entries.
 pub(crate) fn push_keeping<T>(list: &mut Vec<T>, item: T, live: impl FnMut(&T) -> bool) {
     if list.len() == list.capacity() {
         list.retain(live);
         if list.len() > list.capacity() / 2 {
             list.reserve(list.len());
+        } else if list.len() <= list.capacity() / 4 {
+            list.shrink_to((2 * list.len()).max(4));
         }
     }
     list.push(item);
@@ -1329,7 +1336,7 @@ mod tests {
     }
 
     #[test]
-    fn a_prune_that_frees_little_leaves_room_for_as_many_pushes_as_it_kept() {
+    fn a_prune_grows_keeps_or_shrinks_the_list_by_what_it_kept() {
         let live: Vec<Arc<()>> = (0..7).map(|_| Arc::new(())).collect();
         let mut list: Vec<Weak<()>> = Vec::with_capacity(8);
         list.extend(live.iter().map(Arc::downgrade));
@@ -1340,13 +1347,38 @@ mod tests {
         assert_eq!(list.len(), 8);
         assert!(list.capacity() >= 7 + 7, "capacity {}", list.capacity());
 
-        // A prune that frees most of the list keeps its capacity.
+        // One that frees half to three quarters of it keeps its capacity.
         let mut list: Vec<Weak<()>> = Vec::with_capacity(8);
-        list.push(Arc::downgrade(&live[0]));
-        list.extend((0..list.capacity() - 1).map(|_| Arc::downgrade(&Arc::new(()))));
-        let capacity = list.capacity();
-        push_pruned(&mut list, Arc::downgrade(&live[1]));
-        assert_eq!((list.len(), list.capacity()), (2, capacity));
+        list.extend(live[..3].iter().map(Arc::downgrade));
+        list.extend((0..list.capacity() - 3).map(|_| Arc::downgrade(&Arc::new(()))));
+        push_pruned(&mut list, Arc::downgrade(&live[3]));
+        assert_eq!((list.len(), list.capacity()), (4, 8));
+
+        // One that frees more shrinks it to twice what is left (at least four): the gone
+        // entries' nodes are not kept at a past peak's size.
+        let mut list: Vec<Weak<()>> = Vec::with_capacity(64);
+        list.extend(live[..3].iter().map(Arc::downgrade));
+        list.extend((0..list.capacity() - 3).map(|_| Arc::downgrade(&Arc::new(()))));
+        push_pruned(&mut list, Arc::downgrade(&live[3]));
+        assert_eq!((list.len(), list.capacity()), (4, 6));
+    }
+
+    #[test]
+    fn a_parent_after_a_peak_of_children_keeps_few_gone_ones() {
+        let parent: CancelToken<()> = CancelToken::new();
+        let children_capacity = |parent: &CancelToken<()>| {
+            parent.node().inner.lock().lists.as_ref().map_or(0, |l| l.children.capacity())
+        };
+        let peak: Vec<_> = (0..40_000).map(|_| parent.child()).collect();
+        assert!(children_capacity(&parent) >= 40_000);
+        drop(peak);
+        // Children made and dropped one at a time after the peak: the list fills up once more,
+        // then its prune shrinks it to what is live, and it does not fill up with gone nodes to
+        // the peak's size again and again.
+        for _ in 0..30_000 {
+            drop(parent.child());
+        }
+        assert!(children_capacity(&parent) <= 8, "capacity {}", children_capacity(&parent));
     }
 
     /// Counts its wake-ups.
