@@ -57,6 +57,16 @@ struct List {
     woken: usize,
 }
 
+impl List {
+    /// Where ticket `id` is queued: found by binary search, as the queue is sorted by ticket. A
+    /// scan made every re-poll and every give-up cost as much as the waiters ahead of it, and
+    /// thousands of senders giving up newest first took time quadratic in their number (40,000:
+    /// 214-289 ms against 1.7 ms in arrival order; a review of 2026-12-05).
+    fn position(&self, id: u64) -> Option<usize> {
+        self.queue.binary_search_by_key(&id, |(i, _)| *i).ok()
+    }
+}
+
 impl Waiters {
     pub(crate) fn new() -> Self {
         Waiters { count: AtomicUsize::new(0), list: Mutex::new(None) }
@@ -82,7 +92,7 @@ impl Waiters {
         let mut guard = self.list.lock();
         let list = guard
             .get_or_insert_with(|| Box::new(List { queue: VecDeque::new(), next_id: 0, woken: 0 }));
-        let queued = entry.and_then(|id| list.queue.iter().position(|(i, _)| *i == id));
+        let queued = entry.and_then(|id| list.position(id));
         let (id, turn) = match (queued, *entry) {
             (Some(at), Some(id)) => {
                 let w = &mut list.queue[at].1;
@@ -201,7 +211,7 @@ impl Waiters {
 
     /// Takes ticket `id` out of the queue; false if it was not queued (it had been woken).
     fn dequeue(&self, state: &TailState, list: &mut List, id: u64) -> bool {
-        let Some(pos) = list.queue.iter().position(|(i, _)| *i == id) else { return false };
+        let Some(pos) = list.position(id) else { return false };
         list.queue.remove(pos);
         // Relaxed: as in `take_first`.
         self.count.fetch_sub(1, Relaxed);
