@@ -1076,7 +1076,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
                         let _ = core.mailbox.close();
                         let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Empty));
                         // SAFETY: we hold the run token.
-                        unsafe { close_and_drain(core) };
+                        unsafe { drain(core) };
                         match catch_unwind(AssertUnwindSafe(|| (core.hooks().crash)(panic))) {
                             Ok(crash) => {
                                 *stage = Stage::Crashing(crash);
@@ -1155,9 +1155,13 @@ unsafe fn tear_down<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send
     let core = &task.core;
     // SAFETY: the run token's holder has exclusive use of the stage.
     let stage = unsafe { task.stage() };
+    // Closed first, as after a panic (`run`): what the lifecycle's drop runs (the actor's and
+    // its handler's destructors, an asker's reply slot) finds the actor stopped, not alive and
+    // taking messages (a shutdown, or an `init` that refused, dropped it with the mailbox open).
+    let _ = core.mailbox.close();
     let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Done));
     // SAFETY: as above.
-    unsafe { close_and_drain(core) };
+    unsafe { drain(core) };
     // SAFETY: as above.
     unsafe { core.mailbox.close_system() };
     core.stopped.set();
@@ -1168,12 +1172,11 @@ unsafe fn tear_down<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send
     }
 }
 
-/// Closes the mailbox and drops every message in it: their askers get their error now.
+/// Drops every message in the closed mailbox: their askers get their error now.
 ///
 /// # Safety
-/// The caller holds the run token.
-unsafe fn close_and_drain<M: Send + 'static>(core: &Core<M>) {
-    let _ = core.mailbox.close();
+/// The caller holds the run token, and has closed the mailbox.
+unsafe fn drain<M: Send + 'static>(core: &Core<M>) {
     loop {
         // SAFETY: we hold the run token (the consumer side).
         match unsafe { core.mailbox.pop() } {

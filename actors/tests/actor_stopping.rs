@@ -923,6 +923,49 @@ fn a_proxy_made_inside_an_actor_stops_with_it() {
     drop(proxy);
 }
 
+// An actor torn down by its runtime's shutdown, idle or in the middle of a handler, finds
+// itself stopped in its destructors, as one stopped by a panic does: the mailbox closes before
+// the lifecycle, with the actor's state and the handler's future, is dropped. It was dropped
+// with the mailbox still open, `alive()` true (found by a review of where user code runs).
+
+/// Records, as it is dropped, whether its actor still looked alive.
+struct SeesItself {
+    me: actor12::WeakLink<SeesItself>,
+    seen: mpsc::Sender<bool>,
+}
+
+impl Drop for SeesItself {
+    fn drop(&mut self) {
+        let _ = self.seen.send(self.me.alive());
+    }
+}
+
+actor!(SeesItself, spec = mpsc::Sender<bool>, cancel = (),
+    init = |ctx| SeesItself { me: ctx.link.downgrade(), seen: ctx.spec });
+common_handlers!(SeesItself);
+
+#[test]
+fn an_actor_torn_down_by_a_shutdown_is_stopped_in_its_destructors() {
+    for mid_handler in [false, true] {
+        let rt = runtime(1);
+        let (seen_tx, seen) = mpsc::channel();
+        let (_open, gate) = actor12::oneshot::channel();
+        let actor = rt.block_on(async {
+            let actor = actor12::spawn::<SeesItself>(seen_tx);
+            actor.ask_dyn(Ping).await.expect("the actor answers");
+            if mid_handler {
+                // Held by a handler that waits for good (or still queued when the drop comes).
+                actor.send_message(HandlerMessage::new(Hold(gate))).await.forget();
+            }
+            actor
+        });
+        drop(rt);
+        let alive = seen.recv_timeout(HANG).expect("the actor was not dropped");
+        assert!(!alive, "alive() in the actor's drop at shutdown (mid-handler: {mid_handler})");
+        assert!(!actor.alive());
+    }
+}
+
 // A `Proxy` whose relay runs on one runtime and its incarnation on another: dropping the
 // relay's runtime drops the relay unfinished, which now cancels the outer link's token, below
 // which the incarnation was spawned, so the incarnation stops too. It ran on for as long as the
