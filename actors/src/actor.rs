@@ -128,7 +128,10 @@ pub trait Actor: Sized + Send + 'static {
         64
     }
 
-    /// The shared [`State`](Actor::State), built from the spec before `init`.
+    /// The shared [`State`](Actor::State), built from the spec before `init`, in `spawn`'s
+    /// caller (with the `tokio` feature, in the tokio context `init`'s body gets). It is dropped
+    /// with the last [`Link`] (which stops the actor), on the thread that drops it, possibly while
+    /// the actor's `terminate` still runs on its worker.
     fn state(spec: &Self::Spec) -> Self::State;
 
     /// What to do with messages still queued when the actor is asked to stop: handle them
@@ -301,13 +304,16 @@ pub trait Actor: Sized + Send + 'static {
     /// `tracing` (actor12 0.0.11 exited the process here). A panic in `crash` itself ends the
     /// report and nothing else.
     ///
-    /// The stop happens in steps: the mailbox closes first, then the actor's state is dropped
-    /// (its `Drop` runs), the queued messages are dropped, and this runs. Reply slots (an ask's,
-    /// an envelope's) are answered with their error only once the mailbox is closed, including
-    /// those the panic dropped as it unwound, so an asker that gets the error finds the actor no
-    /// longer `alive()` and its sends failing. Anything else the unwinding drops (a channel of
-    /// another library held in the handler) is dropped as the panic unwinds, when the actor may
-    /// still look alive. [`Link::wait`](crate::Link::wait) resolves once the stop is complete.
+    /// The stop happens in steps. The panic unwinds first, dropping what the panicking code
+    /// held and the actor itself (its `Drop` runs), while the actor still looks alive
+    /// (`alive()` true, its token not cancelled); then the mailbox closes, the token is
+    /// cancelled, the queued messages are dropped, and this runs. Reply slots (an ask's, an
+    /// envelope's) are answered with their error only once the mailbox is closed, including
+    /// those the panic dropped as it unwound, so an asker that gets the error finds the actor
+    /// no longer `alive()` and its sends failing; anything else the unwinding drops (the
+    /// actor's own fields, a channel of another library held in the handler) goes before.
+    /// [`Link::wait`](crate::Link::wait) resolves once the stop is complete. (An actor stopped
+    /// any other way, a runtime's shutdown included, finds its mailbox closed in its `Drop`.)
     fn crash(payload: Box<dyn Any + Send>) -> impl Future<Output = ()> + Send {
         let msg = panic_message(&*payload);
         tracing::error!(actor = std::any::type_name::<Self>(), "actor panicked: {msg}");
@@ -1187,6 +1193,11 @@ fn spawn_with<A: Actor, F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    // The user's code here (`mailbox_capacity`, `state`, `span` and `init`'s body) gets the
+    // tokio context the actor's runs get, not the spawner's: a tokio timer kept in `State` must
+    // not die with a `#[tokio::test]`'s runtime, nor panic for want of one on a plain thread.
+    #[cfg(all(feature = "tokio", not(actor12_loom)))]
+    let tokio_context = crate::runtime::tokio_bridge::enter_for_init();
     let capacity = Some(A::mailbox_capacity());
     // The user's `state` and `span` run before anything is allocated, or counted: a spawn they
     // panic in makes no actor.
@@ -1215,9 +1226,6 @@ where
         token: &token,
         _future: std::marker::PhantomData,
     };
-    // `init`'s body gets the tokio context the actor's runs get, not the spawner's.
-    #[cfg(all(feature = "tokio", not(actor12_loom)))]
-    let tokio_context = crate::runtime::tokio_bridge::enter_for_init();
     // Actors spawned by `init`'s body, before its future is first polled, are children too.
     let init = with_parent(&token, || {
         InitSlot::new(A::init(Init {

@@ -66,3 +66,39 @@ fn init_outlives_the_tokio_runtime_that_spawned_its_actor() {
     let answer = second.block_on(async { ticker.ask_dyn(Tick).await });
     assert!(answer.is_ok(), "the actor's interval died with the first tokio runtime");
 }
+
+/// Keeps a tokio interval in its `State`, made by `state` in `spawn`'s caller.
+struct TickerState;
+
+impl Actor for TickerState {
+    type Message = actor12::Multi<Self>;
+    type Spec = ();
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = std::sync::Arc<tokio::sync::Mutex<tokio::time::Interval>>;
+
+    fn state(_: &()) -> Self::State {
+        let interval = tokio::time::interval(Duration::from_millis(1));
+        std::sync::Arc::new(tokio::sync::Mutex::new(interval))
+    }
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(TickerState))
+    }
+}
+
+/// `state`, like `init`'s body, runs in `spawn`'s caller, and gets the same tokio context: from
+/// `block_on` on a plain thread it panicked there (no reactor running).
+#[test]
+fn state_gets_tokio_when_its_spawner_has_none() {
+    let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    let ticked = rt.block_on(async {
+        let actor = actor12::spawn::<TickerState>(());
+        let state = actor.state().clone();
+        let mut interval = state.lock().await;
+        interval.tick().await;
+        interval.tick().await;
+        actor.alive()
+    });
+    assert!(ticked);
+}
