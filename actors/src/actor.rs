@@ -305,15 +305,15 @@ pub trait Actor: Sized + Send + 'static {
     /// report and nothing else.
     ///
     /// The stop happens in steps. The panic unwinds first, dropping what the panicking code
-    /// held and the actor itself (its `Drop` runs), while the actor still looks alive
-    /// (`alive()` true, its token not cancelled); then the mailbox closes, the token is
-    /// cancelled, the queued messages are dropped, and this runs. Reply slots (an ask's, an
-    /// envelope's) are answered with their error only once the mailbox is closed, including
-    /// those the panic dropped as it unwound, so an asker that gets the error finds the actor
-    /// no longer `alive()` and its sends failing; anything else the unwinding drops (the
-    /// actor's own fields, a channel of another library held in the handler) goes before.
-    /// [`Link::wait`](crate::Link::wait) resolves once the stop is complete. (An actor stopped
-    /// any other way, a runtime's shutdown included, finds its mailbox closed in its `Drop`.)
+    /// held (the handler's future), then the actor's context, which closes the mailbox, then
+    /// the actor itself (its `Drop` runs and finds `alive()` false, its token not yet
+    /// cancelled); then the token is cancelled, the queued messages are dropped, and this runs.
+    /// Reply slots (an ask's, an envelope's) are answered with their error only once the
+    /// mailbox is closed, including those the panic dropped as it unwound, so an asker that
+    /// gets the error finds the actor no longer `alive()` and its sends failing; anything else
+    /// the handler's unwinding drops (a channel of another library it held) goes while the
+    /// actor may still look alive. [`Link::wait`](crate::Link::wait) resolves once the stop is
+    /// complete.
     fn crash(payload: Box<dyn Any + Send>) -> impl Future<Output = ()> + Send {
         let msg = panic_message(&*payload);
         tracing::error!(actor = std::any::type_name::<Self>(), "actor panicked: {msg}");
@@ -1436,6 +1436,12 @@ fn running<A: Actor>(
     count: crate::count::Count<A>,
 ) -> impl Future<Output = ()> + Send + 'static {
     async move {
+        // `ctx` is named first, so the block captures it first, and a panic unwinding out of a
+        // handler drops it before the actor: its receiver closes the mailbox as it goes (see
+        // `ActorReceiver`'s drop), so the actor's `Drop` finds itself stopped, as in any other
+        // stop (test `a_panicking_actor_is_stopped_in_its_destructor`). The block's captures
+        // are dropped in the order they were captured.
+        let _ = &ctx;
         let reason = loop {
             if let ControlFlow::Break(reason) = actor.cycle(&mut ctx).await {
                 break reason;

@@ -525,3 +525,14 @@ impl<M: Send + 'static> ActorReceiver<M> {
         self.detached = true;
     }
 }
+
+impl<M: Send + 'static> Drop for ActorReceiver<M> {
+    /// Dropped by a panic unwinding out of its own actor's run (a handler's), the receiver closes
+    /// the mailbox: what the unwinding drops after it, the actor itself among them (`running` in
+    /// `actor.rs`), finds the actor stopped. The run's end would close it a moment later anyway.
+    fn drop(&mut self) {
+        if std::thread::panicking() && !self.detached && self.core.runs_here() {
+            let _ = self.core.mailbox.close();
+        }
+    }
+}

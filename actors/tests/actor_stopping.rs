@@ -944,6 +944,25 @@ actor!(SeesItself, spec = mpsc::Sender<bool>, cancel = (),
     init = |ctx| SeesItself { me: ctx.link.downgrade(), seen: ctx.spec });
 common_handlers!(SeesItself);
 
+/// A panic in a handler: the unwinding drops the actor, after its context, whose receiver
+/// closes the mailbox first. It was dropped with the mailbox open, `alive()` true.
+#[test]
+fn a_panicking_actor_is_stopped_in_its_destructor() {
+    support::quiet_booms();
+    for workers in [1, 2] {
+        let rt = runtime(workers);
+        let (seen_tx, seen) = mpsc::channel();
+        let actor = rt.block_on(async {
+            let actor = actor12::spawn::<SeesItself>(seen_tx);
+            assert!(actor.ask_dyn(Boom).await.is_err());
+            actor
+        });
+        let alive = seen.recv_timeout(HANG).expect("the actor was not dropped");
+        assert!(!alive, "alive() in the actor's drop on a panic ({workers} workers)");
+        assert!(!actor.alive());
+    }
+}
+
 #[test]
 fn an_actor_torn_down_by_a_shutdown_is_stopped_in_its_destructors() {
     for mid_handler in [false, true] {
