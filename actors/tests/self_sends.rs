@@ -367,34 +367,29 @@ enum Request {
     AskNow,
 }
 
-impl Actor for EnvelopeKeeper {
-    type Message = actor12::Envelope<Request, anyhow::Result<u32>>;
-    type Spec = ();
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-
-    fn state(_: &()) {}
-
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(EnvelopeKeeper { pending: None }))
-    }
-
-    async fn handle(&mut self, mut ctx: actor12::Exec<'_, Self>, msg: Self::Message) {
-        let (request, reply) = msg.split();
-        match request {
-            Request::AskSlow(gate) => {
-                let ask = actor12::EnvelopeMessage::new(Request::Slow(gate));
-                self.pending = Some(ctx.link.send_message(ask).await);
-                let _ = reply.send(Ok(0));
+actor!(
+    EnvelopeKeeper,
+    message = actor12::Envelope<Request, anyhow::Result<u32>>,
+    spec = (),
+    cancel = (),
+    init = |_ctx| EnvelopeKeeper { pending: None },
+    extra = {
+        async fn handle(&mut self, mut ctx: actor12::Exec<'_, Self>, msg: Self::Message) {
+            let (request, reply) = msg.split();
+            match request {
+                Request::AskSlow(gate) => {
+                    let ask = actor12::EnvelopeMessage::new(Request::Slow(gate));
+                    self.pending = Some(ctx.link.send_message(ask).await);
+                    let _ = reply.send(Ok(0));
+                }
+                Request::AskNow => {
+                    let _ = reply.send(ctx.link.send(Request::Slow(oneshot::channel().1)).await);
+                }
+                request => slow_or_collect(&mut ctx, &mut self.pending, request, reply).await,
             }
-            Request::AskNow => {
-                let _ = reply.send(ctx.link.send(Request::Slow(oneshot::channel().1)).await);
-            }
-            request => slow_or_collect(&mut ctx, &mut self.pending, request, reply).await,
         }
     }
-}
+);
 
 /// `Slow` and `Collect`, for both keepers: `Slow` leaves its answer to a background task that
 /// waits for its gate; `Collect` awaits the kept handle, opening `go` after its first poll.
@@ -462,31 +457,26 @@ impl SendableMessage<EnumKeeper> for InEnum {
     }
 }
 
-impl Actor for EnumKeeper {
-    type Message = EnumMsg;
-    type Spec = ();
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-
-    fn state(_: &()) {}
-
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(EnumKeeper { pending: None }))
-    }
-
-    async fn handle(&mut self, mut ctx: actor12::Exec<'_, Self>, msg: Self::Message) {
-        let EnumMsg::Ask(envelope) = msg;
-        let (request, reply) = envelope.split();
-        match request {
-            Request::AskSlow(gate) => {
-                self.pending = Some(ctx.link.send_message(InEnum(Request::Slow(gate))).await);
-                let _ = reply.send(Ok(0));
+actor!(
+    EnumKeeper,
+    message = EnumMsg,
+    spec = (),
+    cancel = (),
+    init = |_ctx| EnumKeeper { pending: None },
+    extra = {
+        async fn handle(&mut self, mut ctx: actor12::Exec<'_, Self>, msg: Self::Message) {
+            let EnumMsg::Ask(envelope) = msg;
+            let (request, reply) = envelope.split();
+            match request {
+                Request::AskSlow(gate) => {
+                    self.pending = Some(ctx.link.send_message(InEnum(Request::Slow(gate))).await);
+                    let _ = reply.send(Ok(0));
+                }
+                request => slow_or_collect(&mut ctx, &mut self.pending, request, reply).await,
             }
-            request => slow_or_collect(&mut ctx, &mut self.pending, request, reply).await,
         }
     }
-}
+);
 
 #[test]
 fn an_actor_of_its_own_message_type_awaiting_its_own_ask_after_handling_it_gets_the_answer() {
@@ -601,44 +591,39 @@ fn an_envelope_actor_awaiting_its_own_queued_ask_still_panics() {
 /// the answer.
 struct OwnLoop;
 
-impl Actor for OwnLoop {
-    type Message = actor12::Envelope<u32, anyhow::Result<u32>>;
-    type Spec = ();
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-
-    fn state(_: &()) {}
-
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(OwnLoop))
+actor!(
+    OwnLoop,
+    message = actor12::Envelope<u32, anyhow::Result<u32>>,
+    spec = (),
+    cancel = (),
+    init = |_ctx| OwnLoop,
+    extra = {
+        async fn cycle(
+            &mut self,
+            ctx: &mut actor12::ActorContext<Self>,
+        ) -> std::ops::ControlFlow<actor12::cancel::CancelReason<()>> {
+            // The first message, or the cancellation (the token wakes the actor).
+            let first = std::future::poll_fn(|cx| match ctx.token.reason() {
+                Some(reason) => std::task::Poll::Ready(Err(reason)),
+                None => ctx.rx.poll_recv(cx).map(Ok),
+            });
+            let first = match first.await {
+                Ok(Some(first)) => first,
+                Ok(None) => return std::ops::ControlFlow::Break(Default::default()),
+                Err(reason) => return std::ops::ControlFlow::Break(reason),
+            };
+            let asked = ctx.link.send_message(actor12::EnvelopeMessage::new(first.value + 1)).await;
+            let request = ctx.rx.recv().await.expect("the request it just sent");
+            ctx.spawn(async move {
+                let value = request.value;
+                let _ = request.reply.send(Ok(value * 10));
+            });
+            let answer = asked.reply().await.map_err(anyhow::Error::new).and_then(|r| r);
+            let _ = first.reply.send(answer);
+            std::ops::ControlFlow::Continue(())
+        }
     }
-
-    async fn cycle(
-        &mut self,
-        ctx: &mut actor12::ActorContext<Self>,
-    ) -> std::ops::ControlFlow<actor12::cancel::CancelReason<()>> {
-        // The first message, or the cancellation (the token wakes the actor).
-        let first = std::future::poll_fn(|cx| match ctx.token.reason() {
-            Some(reason) => std::task::Poll::Ready(Err(reason)),
-            None => ctx.rx.poll_recv(cx).map(Ok),
-        });
-        let first = match first.await {
-            Ok(Some(first)) => first,
-            Ok(None) => return std::ops::ControlFlow::Break(Default::default()),
-            Err(reason) => return std::ops::ControlFlow::Break(reason),
-        };
-        let asked = ctx.link.send_message(actor12::EnvelopeMessage::new(first.value + 1)).await;
-        let request = ctx.rx.recv().await.expect("the request it just sent");
-        ctx.spawn(async move {
-            let value = request.value;
-            let _ = request.reply.send(Ok(value * 10));
-        });
-        let answer = asked.reply().await.map_err(anyhow::Error::new).and_then(|r| r);
-        let _ = first.reply.send(answer);
-        std::ops::ControlFlow::Continue(())
-    }
-}
+);
 
 #[test]
 fn an_own_cycle_awaiting_its_own_ask_after_taking_it_out_gets_the_answer() {
