@@ -801,19 +801,7 @@ impl Core {
 #[cfg(all(test, not(actor12_loom)))]
 mod tests {
     use super::*;
-
-    struct NoSchedule;
-
-    impl Schedule for NoSchedule {
-        fn schedule(&self, _: TaskRef) {}
-        fn release(&self, _: std::ptr::NonNull<Header>) -> Option<TaskRef> {
-            None
-        }
-        fn bind(&self, task: TaskRef) -> Result<(), TaskRef> {
-            Err(task)
-        }
-        type Here = ();
-    }
+    use crate::task::bare_task;
 
     /// A worker takes a share of the global queue while a stealer, preempted after its claim,
     /// still holds half of its ring. The share used to be sized by the ring's length, the
@@ -826,13 +814,8 @@ mod tests {
             let (shared, mut locals) =
                 Shared::new(2, crate::blocking::Pool::new("t".into(), 1, None));
             let core = Core::new(0, shared.clone(), locals.remove(0));
-            let task = || {
-                let ptr = crate::task::core::new_task(async {}, NoSchedule, 1, None);
-                // SAFETY: the task's one reference.
-                unsafe { TaskRef::from_raw(ptr) }
-            };
             for _ in 0..crate::loom::LOCAL_QUEUE_CAPACITY {
-                core.local.push_back_or_overflow(task(), &shared.inject);
+                core.local.push_back_or_overflow(bare_task(), &shared.inject);
             }
             assert_eq!(shared.inject.len(), 0, "the ring took them all");
             // Worker 1 claims half of worker 0's ring and stalls before copying it out.
@@ -843,7 +826,7 @@ mod tests {
                 drop(t);
             }
             for _ in 0..100 {
-                shared.inject.push(task());
+                shared.inject.push(bare_task());
             }
             let got = core.pop_global().is_some();
             let _ = done_tx.send(got);
@@ -861,10 +844,7 @@ mod tests {
     #[test]
     fn a_worker_refused_by_the_throttle_ignores_peer_rings() {
         let (shared, mut locals) = Shared::new(3, crate::blocking::Pool::new("t".into(), 1, None));
-        let ptr = crate::task::core::new_task(async {}, NoSchedule, 1, None);
-        // SAFETY: the task's one reference.
-        let task = unsafe { TaskRef::from_raw(ptr) };
-        locals[0].push_back_or_overflow(task, &shared.inject);
+        locals[0].push_back_or_overflow(bare_task(), &shared.inject);
         let core = Core::new(1, shared.clone(), locals.remove(1));
         assert!(shared.idle.try_transition_to_searching());
         // One searcher of three workers: worker 1 may still search, so worker 0's ring counts.
@@ -889,9 +869,7 @@ mod tests {
         assert!(shared.idle.try_transition_to_searching());
         core.searching.set(true);
         for _ in 0..2 {
-            let ptr = crate::task::core::new_task(async {}, NoSchedule, 1, None);
-            // SAFETY: the task's one reference.
-            shared.inject.push(unsafe { TaskRef::from_raw(ptr) });
+            shared.inject.push(bare_task());
             shared.notify_parked();
         }
         assert_eq!(shared.idle.num_sleepers(), 1, "the searcher covers the tasks");

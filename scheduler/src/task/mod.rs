@@ -335,3 +335,24 @@ pub(crate) trait Schedule: Send + Sync + 'static {
         unreachable!("`hold_here` said no")
     }
 }
+
+/// For unit tests: a task of an empty future that belongs to no scheduler.
+#[cfg(all(test, not(actor12_loom)))]
+pub(crate) fn bare_task() -> TaskRef {
+    struct NoSchedule;
+
+    impl Schedule for NoSchedule {
+        fn schedule(&self, _: TaskRef) {}
+        fn release(&self, _: NonNull<Header>) -> Option<TaskRef> {
+            None
+        }
+        fn bind(&self, task: TaskRef) -> Result<(), TaskRef> {
+            Err(task)
+        }
+        type Here = ();
+    }
+
+    let ptr = core::new_task(async {}, NoSchedule, 1, None);
+    // SAFETY: the task's one reference.
+    unsafe { TaskRef::from_raw(ptr) }
+}
