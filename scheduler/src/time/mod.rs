@@ -407,6 +407,7 @@ enum Registration {
 ///     assert!(Instant::now() >= soon);
 /// });
 /// ```
+#[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
     deadline: Instant,
     reg: Registration,
@@ -705,6 +706,7 @@ impl std::error::Error for Elapsed {}
 /// assert_eq!(rx.try_recv(), Ok("dropped"));
 /// ```
 #[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Timeout<F> {
     future: F,
     sleep: Sleep,
@@ -739,6 +741,9 @@ impl<F: Future> Future for Timeout<F> {
             (Pin::new_unchecked(&mut this.future), &mut this.sleep)
         };
         if let Poll::Ready(v) = future.poll(cx) {
+            // The timer goes now, not with the `Timeout`: one kept after it completed (pinned in
+            // a struct, a `select!` loop) must not wake its task at a deadline that means nothing.
+            sleep.cancel();
             return Poll::Ready(Ok(v));
         }
         match Pin::new(sleep).poll(cx) {
@@ -887,6 +892,41 @@ mod tests {
             })
         }));
         assert_eq!(armed.unwrap(), 0, "entries of dropped timeouts stayed in the wheel");
+    }
+
+    /// A timeout whose future completes after its timer was armed cancels the timer then, as
+    /// its docs say, not when it is dropped: a completed `Timeout` kept alive (pinned in a
+    /// struct, a `select!` loop) fired at its deadline and woke its task for nothing (review of
+    /// 2026-12-06). On a worker, where the entry is in the wheel, and off the workers, where it
+    /// is a remote timer.
+    #[test]
+    fn a_completed_timeout_kept_alive_holds_no_timer() {
+        let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
+        let hour = Duration::from_secs(3600);
+        let on_worker = rt.block_on(rt.spawn(async move {
+            let mut t = Box::pin(timeout(hour, crate::yield_now()));
+            assert_eq!(t.as_mut().await, Ok(()));
+            let armed =
+                crate::context::with_core(|core| core.expect("a worker").wheel.borrow().len());
+            (armed, matches!(t.sleep.reg, Registration::None))
+        }));
+        assert_eq!(
+            on_worker.unwrap(),
+            (0, true),
+            "entries in the wheel, and the registration gone"
+        );
+
+        let _enter = crate::context::enter(rt.handle());
+        let mut first = true;
+        let ready_second = std::future::poll_fn(move |_| {
+            if std::mem::take(&mut first) { Poll::Pending } else { Poll::Ready(()) }
+        });
+        let mut t = Box::pin(timeout(hour, ready_second));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(t.as_mut().poll(&mut cx).is_pending());
+        assert!(matches!(t.sleep.reg, Registration::Remote { .. }), "armed off the workers");
+        assert_eq!(t.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
+        assert!(matches!(t.sleep.reg, Registration::None), "the remote timer kept");
     }
 
     /// Waits (a guard against a hang, not a timing claim) until `cond` holds; false if it did
