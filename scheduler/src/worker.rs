@@ -346,7 +346,7 @@ pub(crate) struct Core {
     pub(crate) wheel: RefCell<Wheel>,
     fired: RefCell<Vec<crate::time::Payload>>,
     /// `maintenance`'s list of removed entries, kept empty between turns for its capacity.
-    removed: RefCell<Vec<crate::time::Payload>>,
+    pub(crate) removed: RefCell<Vec<crate::time::Payload>>,
     tick: Cell<u32>,
     searching: Cell<bool>,
     rng: Cell<u32>,
@@ -742,6 +742,7 @@ impl Core {
         }
         // Outside the borrows, as the wakes below: a destructor may drop a `Sleep`.
         removed.clear();
+        crate::time::keep_modest(&mut removed);
         *self.removed.borrow_mut() = removed;
         // Wake outside the borrows: a waker may drop a `Sleep`, which touches the wheel.
         loop {
@@ -751,6 +752,7 @@ impl Core {
                 None => break,
             }
         }
+        crate::time::keep_modest(&mut self.fired.borrow_mut());
     }
 
     fn park(&self) {

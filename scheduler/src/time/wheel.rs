@@ -8,7 +8,8 @@
 //! its entries are filed again, now on lower levels (cascading) or fired.
 //!
 //! Entries live in a slab; a slot is a doubly linked list of slab indices; a [`Key`] is (index,
-//! generation), so arming and cancelling are O(1) and a stale key is harmless.
+//! generation), so arming and cancelling are O(1) and a stale key is harmless. A slab that a
+//! burst made long gives back its free tail as the burst's entries go (see [`Wheel::trim`]).
 //!
 //! The wheel is single-threaded: other threads reach it through the worker's [`Inbox`](super::Inbox).
 
@@ -24,6 +25,8 @@ const SLOT_MASK: u64 = SLOTS as u64 - 1;
 /// (further on) when the horizon comes.
 const MAX_TICKS: u64 = (1 << (SLOT_BITS * LEVELS as u32)) - 1;
 const NIL: u32 = u32::MAX;
+/// Entries of room a wheel keeps whatever its use (about 64 KiB).
+const KEEP: usize = 1024;
 
 /// Identifies an armed entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +60,12 @@ pub(crate) struct Wheel {
     slab: Vec<Entry>,
     free: u32,
     len: usize,
+    /// The generation of entries pushed onto the slab: above that of every entry `trim` cut
+    /// off, so that a stale key to a cut-off index never matches the entry pushed there next.
+    fresh: u32,
+    /// `trim` looks again only once `len` is at most this: after a look that could not cut
+    /// (live entries at the end), not at every removal.
+    trim_at: usize,
 }
 
 impl Default for Wheel {
@@ -85,6 +94,8 @@ impl Wheel {
             slab: Vec::new(),
             free: NIL,
             len: 0,
+            fresh: 0,
+            trim_at: usize::MAX,
         }
     }
 
@@ -96,6 +107,12 @@ impl Wheel {
     /// Armed entries.
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// Entries of room the slab holds.
+    #[cfg(test)]
+    pub(crate) fn room(&self) -> usize {
+        self.slab.capacity()
     }
 
     /// Arms `payload` for tick `when`. Gives it back if `when` is not in the future.
@@ -112,11 +129,12 @@ impl Wheel {
                 when: 0,
                 prev: NIL,
                 next: NIL,
-                generation: 0,
+                generation: self.fresh,
                 level: 0,
                 slot: 0,
                 payload: None,
             });
+            self.trim_at = usize::MAX;
             (self.slab.len() - 1) as u32
         };
         let e = &mut self.slab[index as usize];
@@ -197,7 +215,51 @@ impl Wheel {
             return None;
         }
         self.unlink(key.index);
-        self.release(key.index)
+        let payload = self.release(key.index);
+        self.trim();
+        payload
+    }
+
+    /// Gives back the slab's free tail once at most a quarter of the slab is armed: after a
+    /// burst of sleeps cancelled (a million one-hour timeouts, 45 MB of entries), not only when
+    /// the worker goes. Live entries keep their indexes, so only the end past the last live (or
+    /// retired) entry can go; a look that finds little to cut is not repeated until half the
+    /// entries left have gone, so the scans cost O(n log n) for a burst of n.
+    fn trim(&mut self) {
+        let slab = self.slab.len();
+        if slab <= KEEP || self.len * 4 > slab || self.len > self.trim_at {
+            return;
+        }
+        // Retired entries (a generation spent) stay, so that no stale key matches anew.
+        let keep = self.slab.iter().rposition(|e| e.payload.is_some() || e.generation == u32::MAX);
+        let keep = keep.map_or(0, |i| i + 1);
+        if keep * 2 > slab {
+            self.trim_at = self.len / 2;
+            return;
+        }
+        let cut = self.slab[keep..].iter().map(|e| e.generation).max().unwrap_or(0);
+        // No overflow: an entry of generation `u32::MAX` is retired, and kept above.
+        self.fresh = self.fresh.max(cut + 1);
+        // The free list without the cut-off indexes, in its order.
+        let (mut index, mut last) = (self.free, NIL);
+        self.free = NIL;
+        while index != NIL {
+            let next = self.slab[index as usize].next;
+            if (index as usize) < keep {
+                match last {
+                    NIL => self.free = index,
+                    last => self.slab[last as usize].next = index,
+                }
+                last = index;
+            }
+            index = next;
+        }
+        if last != NIL {
+            self.slab[last as usize].next = NIL;
+        }
+        self.slab.truncate(keep);
+        self.slab.shrink_to(keep.max(KEEP));
+        self.trim_at = usize::MAX;
     }
 
     /// Replaces the waker of a live entry; `None` if the entry is gone. The replaced waker is
@@ -266,6 +328,7 @@ impl Wheel {
             }
         }
         self.elapsed = self.elapsed.max(now);
+        self.trim();
     }
 }
 
@@ -315,6 +378,52 @@ mod tests {
         assert_eq!(w.len(), 0);
         assert_eq!(w.next_deadline(), None);
         assert_eq!(c.0.load(Ordering::SeqCst), whens.len());
+    }
+
+    /// Review of the time API (2026-12-06): a million one-hour sleeps armed and cancelled left
+    /// their 45 MB of entries in the wheel for as long as the worker lived.
+    #[test]
+    fn a_cancelled_burst_gives_its_entries_back_and_stale_keys_stay_stale() {
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        let mut w = Wheel::new();
+        let hour = 3_600_000;
+        // A long-lived entry armed before the burst keeps its place, and its key.
+        let early = w.insert(hour * 2, payload(&c)).unwrap();
+        let burst: Vec<Key> = (0..100_000).map(|_| w.insert(hour, payload(&c)).unwrap()).collect();
+        assert!(w.slab.capacity() > 100_000);
+        for &key in &burst {
+            assert!(w.remove(key).is_some());
+        }
+        assert_eq!(w.len(), 1);
+        assert!(w.slab.capacity() <= KEEP, "{} entries of room kept", w.slab.capacity());
+        // New entries take the cut-off indexes again; the burst's keys match none of them.
+        let again: Vec<Key> = (0..5_000).map(|_| w.insert(hour, payload(&c)).unwrap()).collect();
+        assert!(burst.iter().all(|&key| w.remove(key).is_none()), "a stale key matched");
+        assert_eq!(w.len(), 5_001);
+        // Fired, not cancelled: the slab goes back too.
+        assert_eq!(fire_until(&mut w, hour), 5_000);
+        assert!(again.iter().all(|&key| w.remove(key).is_none()));
+        assert!(w.slab.capacity() <= KEEP);
+        assert!(w.remove(early).is_some(), "the early entry kept its key");
+        assert_eq!(c.0.load(Ordering::SeqCst), 5_000);
+    }
+
+    /// An entry live at the slab's end keeps the slab (indexes never move), and the look that
+    /// finds so is not repeated at every removal; once it goes, the slab does.
+    #[test]
+    fn a_live_entry_at_the_end_holds_the_slab_until_it_goes() {
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        let mut w = Wheel::new();
+        let keys: Vec<Key> =
+            (0..10_000).map(|t| w.insert(1_000 + t, payload(&c)).unwrap()).collect();
+        let (last, rest) = keys.split_last().unwrap();
+        for &key in rest {
+            assert!(w.remove(key).is_some());
+        }
+        assert_eq!(w.slab.len(), 10_000, "the last entry is live");
+        assert!(w.trim_at < 10_000 / 4, "a look that could not cut waits");
+        assert!(w.remove(*last).is_some());
+        assert!(w.slab.capacity() <= KEEP);
     }
 
     #[test]
