@@ -4,8 +4,9 @@
 //!
 //! Each turn of the loop is a *tick*. A worker takes its next task from, in order: the LIFO slot
 //! (the task woken last by this worker), its ring, its queue of pinned tasks, the global queue;
-//! every [`GLOBAL_INTERVAL`] ticks it looks at the pinned and global queues first, so that they
-//! are never starved by local work, and every [`EVENT_INTERVAL`] ticks it fires due timers.
+//! every [`GLOBAL_INTERVAL`] ticks it looks at the pinned and global queues first (each of them
+//! first on every other such tick), so that none is starved by local work or by the other, and
+//! every [`EVENT_INTERVAL`] ticks it fires due timers.
 //! After a task runs, the task it put in the LIFO slot runs next, at most [`MAX_LIFO_HOPS`] times
 //! in a row; then the LIFO task goes to the back of the ring, so that two tasks waking each other
 //! cannot starve the rest.
@@ -573,12 +574,19 @@ impl Core {
     }
 
     fn next_task(&self, tick: u32) -> Option<TaskRef> {
-        // The global queue first on these ticks: a pinned task that keeps yielding refills the
-        // pinned queue, and must not starve tasks spawned from outside.
-        if tick.is_multiple_of(GLOBAL_INTERVAL)
-            && let Some(t) = self.shared.inject.pop().or_else(|| self.pop_pinned())
-        {
-            return Some(t);
+        // The global and pinned queues first on these ticks, each first on every other one: a
+        // pinned task that keeps yielding refills the pinned queue, and must not starve tasks
+        // spawned from outside; tasks that keep coming from outside must not starve a pinned
+        // one (they did, when the global queue was always first: a review of 2026-12-06).
+        if tick.is_multiple_of(GLOBAL_INTERVAL) {
+            let next = if (tick / GLOBAL_INTERVAL).is_multiple_of(2) {
+                self.shared.inject.pop().or_else(|| self.pop_pinned())
+            } else {
+                self.pop_pinned().or_else(|| self.shared.inject.pop())
+            };
+            if next.is_some() {
+                return next;
+            }
         }
         if let Some(t) = self.lifo.take() {
             return Some(t);

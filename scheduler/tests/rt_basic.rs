@@ -709,6 +709,52 @@ fn the_budget_stops_a_task_that_never_waits() {
     assert!((1..=256).contains(&n), "{n} iterations before the stopper ran");
 }
 
+/// The other way round: while local work keeps the worker busy, a pinned task waits for a turn
+/// of the pinned queue, and tasks from outside must not take every such turn. The global queue
+/// was always looked at first, so the pinned task, queued before them, ran after all 3,000
+/// (under a steady flow from outside it would never have run); now the two queues take turns.
+#[test]
+fn a_busy_global_queue_does_not_starve_a_pinned_task() {
+    const FROM_OUTSIDE: usize = 3000;
+    let rt = rt(1);
+    let handle = rt.handle();
+    let ran_outside = Arc::new(AtomicUsize::new(0));
+    let before_pinned = rt.block_on(rt.spawn({
+        let ran_outside = ran_outside.clone();
+        async move {
+            let pinned_ran = Arc::new(AtomicBool::new(false));
+            let pinned = {
+                let (pinned_ran, ran_outside) = (pinned_ran.clone(), ran_outside.clone());
+                spawn_pinned(0, async move {
+                    pinned_ran.store(true, SeqCst);
+                    ran_outside.load(SeqCst)
+                })
+            };
+            // Queued from another thread while this worker waits: all are in the global queue
+            // before the worker goes on.
+            std::thread::spawn(move || {
+                for _ in 0..FROM_OUTSIDE {
+                    let ran_outside = ran_outside.clone();
+                    drop(handle.spawn(async move {
+                        ran_outside.fetch_add(1, SeqCst);
+                    }));
+                }
+            })
+            .join()
+            .unwrap();
+            // Local work until the pinned task has run.
+            drop(spawn(async move {
+                while !pinned_ran.load(SeqCst) {
+                    yield_now().await;
+                }
+            }));
+            pinned.await.unwrap()
+        }
+    }));
+    let before_pinned = before_pinned.unwrap();
+    assert!(before_pinned < FROM_OUTSIDE / 3, "{before_pinned} tasks from outside ran first");
+}
+
 #[test]
 fn a_yielding_pinned_task_does_not_starve_the_global_queue() {
     let rt = rt(1);
