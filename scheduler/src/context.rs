@@ -11,6 +11,8 @@ thread_local! {
     static CORE: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
     /// The worker whose loop runs on this thread, hidden or not.
     static WORKER: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
+    /// A worker's thread before its loop starts (its `on_thread_start` hook runs).
+    static WORKER_STARTING: Cell<bool> = const { Cell::new(false) };
     /// The runtime entered by `block_on` or a blocking-pool thread.
     static ENTERED: RefCell<Option<Handle>> = const { RefCell::new(None) };
 }
@@ -75,6 +77,28 @@ pub(crate) fn with_worker_thread<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
     // SAFETY: as in `with_core`: `WORKER` is set by `set_core` for the duration of the worker's
     // run loop, and `HiddenCore` never touches it.
     f(unsafe { ptr.as_ref() })
+}
+
+/// True on a worker's thread: its loop runs there (hidden or not), or is about to (the thread's
+/// start hook runs).
+pub(crate) fn is_worker_thread() -> bool {
+    !WORKER.get().is_null() || WORKER_STARTING.get()
+}
+
+/// Marks this thread as a worker's about to start its loop, until the guard drops.
+pub(crate) fn worker_starting() -> WorkerStarting {
+    WORKER_STARTING.set(true);
+    WorkerStarting(())
+}
+
+/// Clears the mark [`worker_starting`] set.
+#[derive(Debug)]
+pub(crate) struct WorkerStarting(());
+
+impl Drop for WorkerStarting {
+    fn drop(&mut self) {
+        WORKER_STARTING.set(false);
+    }
 }
 
 /// The runtime of this thread: its worker's, or the one entered.

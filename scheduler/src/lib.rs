@@ -157,7 +157,9 @@ pub fn current_worker() -> Option<usize> {
 ///
 /// Unlike [`current_worker`], also true while the worker runs the destructors of another
 /// runtime's tasks (that runtime dropped, or one of its tasks aborted, in the worker's task):
-/// code there runs inside the other runtime, on this runtime's worker all the same.
+/// code there runs inside the other runtime, on this runtime's worker all the same; and in the
+/// [`on_thread_start`](Builder::on_thread_start) hook on a worker's thread, before the worker
+/// runs anything.
 ///
 /// # Examples
 ///
@@ -167,7 +169,7 @@ pub fn current_worker() -> Option<usize> {
 /// assert!(rt.block_on(rt.spawn(async { actor12_scheduler::on_worker_thread() })).unwrap());
 /// ```
 pub fn on_worker_thread() -> bool {
-    context::with_worker_thread(|core| core.is_some())
+    context::is_worker_thread()
 }
 
 /// Gives the worker to other tasks once: the task goes to the back of its worker's queue.

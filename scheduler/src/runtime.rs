@@ -84,7 +84,9 @@ impl Builder {
     /// bridge does), setting thread-locals, or registering the thread with a profiler. It runs
     /// inside the runtime, as tokio's hook does: [`Handle::current`] is this runtime's, and a
     /// task spawned there runs on it. A hook that panics is reported by the panic hook, and its
-    /// thread starts anyway.
+    /// thread starts anyway. On a worker's thread it counts as on a worker
+    /// ([`on_worker_thread`](crate::on_worker_thread)), so a `block_on` there panics: it would
+    /// wait for tasks that the workers it holds up would run.
     ///
     /// # Examples
     ///
@@ -212,7 +214,11 @@ impl Builder {
                     {
                         // The hook runs inside the runtime, as tokio's does: `Handle::current`
                         // and `spawn` there name this runtime.
+                        // On a worker's thread already: a `block_on` there panics (the hook's
+                        // panic is caught) instead of waiting for a task that only the workers
+                        // it holds up could run.
                         let _enter = crate::context::enter(Handle { shared: s.clone() });
+                        let _starting = crate::context::worker_starting();
                         run_thread_start(on_start.as_ref());
                     }
                     crate::worker::run(index, s, local)

@@ -316,6 +316,38 @@ fn abort_of_blocking_closures_queued_and_running() {
     assert!(ran.recv().is_err(), "the aborted closure ran");
 }
 
+/// A start hook that waits on its runtime (`block_on` of a task, for per-thread setup) ran
+/// before its worker counted as one: every worker waited in its hook for a task that only a
+/// worker could run, `build` returned `Ok`, and the runtime never ran anything (review of
+/// 2026-12-06). On a worker's thread the hook now counts as on a worker, so the `block_on`
+/// panics, the panic is caught, and the worker starts; on a blocking thread it may block.
+#[test]
+fn a_start_hook_that_waits_on_its_runtime_does_not_hold_the_workers_up() {
+    let (seen_tx, seen) = mpsc::channel::<(bool, bool)>();
+    let seen_tx = std::sync::Mutex::new(seen_tx);
+    let answer = within("a runtime whose start hook calls `block_on`", move || {
+        let rt = Runtime::builder()
+            .worker_threads(2)
+            .on_thread_start(move || {
+                let on_worker = actor12_scheduler::on_worker_thread();
+                let _ = seen_tx.lock().unwrap().send((on_worker, false));
+                let handle = Handle::current();
+                let waited = handle.block_on(handle.spawn(async { 1 }));
+                let _ = seen_tx.lock().unwrap().send((on_worker, waited.ok() == Some(1)));
+            })
+            .build()
+            .unwrap();
+        let answer = rt.block_on(rt.spawn(async { 2 })).unwrap();
+        rt.block_on(async { spawn_blocking(|| ()).await }).unwrap();
+        answer
+    });
+    assert_eq!(answer, 2);
+    let mut seen: Vec<_> = seen.try_iter().collect();
+    seen.sort_unstable();
+    // Two workers' hooks stopped at their `block_on`; the blocking thread's went through.
+    assert_eq!(seen, [(false, false), (false, true), (true, false), (true, false)]);
+}
+
 #[test]
 fn the_thread_start_hook_runs_inside_its_runtime() {
     // Each start records the worker count of the runtime `Handle::current` names (0: none).
