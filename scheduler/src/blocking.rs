@@ -44,6 +44,9 @@ struct Inner {
     keep_alive: Duration,
     name: String,
     on_start: Option<ThreadStart>,
+    /// Tests: starting a thread fails, as when the OS refuses one.
+    #[cfg(test)]
+    fail_starts: bool,
 }
 
 /// See the module documentation.
@@ -120,6 +123,8 @@ impl Pool {
             keep_alive: Duration::from_secs(10),
             name,
             on_start,
+            #[cfg(test)]
+            fail_starts: false,
         }))
     }
 
@@ -153,19 +158,39 @@ impl Pool {
             st.threads += 1;
             let id = st.next_id;
             st.next_id += 1;
-            let pool = self.clone();
-            let handle = handle.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("{}-blocking-{id}", self.0.name))
-                .spawn(move || pool.thread_main(handle));
-            match spawned {
+            match self.start_thread(id, handle) {
                 Ok(h) => st.handles.push(h),
-                // No thread: an existing one (if any) will get to it; with none, the task waits
-                // for the next spawn to try again.
-                Err(_) => st.threads -= 1,
+                // No thread: an existing one will get to it.
+                Err(_) if st.threads > 1 => st.threads -= 1,
+                // None at all: nobody would ever run it, and its awaiter would wait for good.
+                // As tokio's `spawn_blocking` does, the caller panics; the closure, still last
+                // in the queue (no thread has looked since it was pushed), is dropped unrun.
+                Err(e) => {
+                    st.threads -= 1;
+                    let task = st.queue.pop_back().expect("the closure pushed above");
+                    drop(st);
+                    task.shutdown();
+                    drop(join);
+                    panic!("`spawn_blocking`: the OS refused a thread to run the closure on: {e}");
+                }
             }
         }
         join
+    }
+
+    fn start_thread(
+        &self,
+        id: usize,
+        handle: &Handle,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        #[cfg(test)]
+        if self.0.fail_starts {
+            return Err(std::io::Error::other("refused by the test"));
+        }
+        let (pool, handle) = (self.clone(), handle.clone());
+        std::thread::Builder::new()
+            .name(format!("{}-blocking-{id}", self.0.name))
+            .spawn(move || pool.thread_main(handle))
     }
 
     fn thread_main(&self, handle: Handle) {
@@ -244,6 +269,33 @@ impl Pool {
 #[cfg(all(test, not(actor12_loom)))]
 mod tests {
     use super::*;
+
+    /// A closure whose pool could start no thread for it panics its caller, as tokio's does,
+    /// and is dropped: it waited in the queue, its awaiter for good, until some later call
+    /// started a thread (review of 2026-12-06).
+    #[test]
+    fn a_closure_no_thread_can_be_started_for_panics_its_caller_and_is_dropped() {
+        let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
+        let handle = rt.handle();
+        let mut pool = Pool::new("refused".into(), 4, None);
+        Arc::get_mut(&mut pool.0).expect("not shared yet").fail_starts = true;
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for SetOnDrop {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let guard = SetOnDrop(dropped.clone());
+        let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.spawn(&handle, move || drop(guard))
+        }));
+        let message = *refused.expect_err("no thread, no closure").downcast::<String>().unwrap();
+        assert!(message.contains("refused by the test"), "{message}");
+        assert!(dropped.load(std::sync::atomic::Ordering::SeqCst), "the closure was kept");
+        assert!(pool.lock().queue.is_empty() && pool.lock().threads == 0);
+        assert!(pool.shutdown(Instant::now() + Duration::from_secs(1)));
+    }
 
     /// A thread that leaves after its keep-alive drops (detaches) its own join handle: the pool
     /// used to keep the handle of every thread it ever started, each thread unjoined.

@@ -121,6 +121,11 @@ where
 /// Runs a blocking closure on the current runtime's blocking pool (see [`spawn`] for which
 /// runtime), keeping the workers free.
 ///
+/// # Panics
+///
+/// If the pool has no thread and the OS refuses to start one (the closure is dropped unrun), as
+/// tokio's `spawn_blocking` does.
+///
 /// # Examples
 ///
 /// ```

@@ -521,6 +521,10 @@ impl Handle {
     }
 
     /// Runs `f` on this runtime's blocking pool.
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn_blocking`](crate::spawn_blocking): if no thread can be started for `f`.
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
