@@ -71,7 +71,7 @@ impl Builder {
         Builder {
             workers: None,
             pin: false,
-            name: "actor12-worker".into(),
+            name: "actor12".into(),
             max_blocking: 512,
             on_thread_start: None,
             #[cfg(test)]
@@ -136,9 +136,11 @@ impl Builder {
         self
     }
 
-    /// Prefix of the runtime's thread names (default `actor12-worker`): workers are
-    /// `{name}-{index}`, blocking-pool threads `{name}-blocking-{n}`. A name with a NUL byte
-    /// makes [`build`](Self::build) fail.
+    /// Prefix of the runtime's thread names (default `actor12`): workers are `{name}-{index}`,
+    /// blocking-pool threads `{name}-blocking-{n}`. A name with a NUL byte makes
+    /// [`build`](Self::build) fail. Linux keeps the first 15 bytes of a thread's name for the
+    /// OS's tools (`top -H`, `ps -L`, `perf`, gdb): keep the prefix short enough for the worker
+    /// index to show there, as the default does.
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
         self.name = name.into();
         self
@@ -172,10 +174,11 @@ impl Builder {
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .min(crate::idle::MAX_WORKERS);
-        // Blocking threads start on demand, mostly from workers, with the affinity of the
-        // thread that starts them: with pinned workers, they get this thread's mask back first,
-        // or they would share the core of the worker that started them.
-        let pool_start = match self.pin.then(crate::affinity::Mask::current).flatten() {
+        // Blocking threads start on demand, from workers and from any thread that spawns
+        // blocking work, with the affinity of the thread that starts them: they get this
+        // thread's mask first, or they would share the core of the pinned worker, or of the
+        // pinned user thread, that started them (and keep it for every later closure).
+        let pool_start = match crate::affinity::Mask::current() {
             Some(mask) => {
                 let user = self.on_thread_start.clone();
                 let start: ThreadStart = Arc::new(move || {
@@ -284,7 +287,9 @@ pub struct Handle {
 }
 
 impl Runtime {
-    /// A runtime with one worker per core.
+    /// A runtime with one worker per core: per core the calling thread may run on (its
+    /// affinity mask, which the runtime's threads start with), all of the machine's unless
+    /// the thread was confined to fewer.
     pub fn new() -> io::Result<Runtime> {
         Builder::new().build()
     }
@@ -561,7 +566,8 @@ impl Handle {
 
     /// The current runtime (inside one of its tasks, or inside its `block_on`), else the
     /// process-wide default runtime, started on first use with one worker per core (see
-    /// [`configure_default`](crate::configure_default)).
+    /// [`configure_default`](crate::configure_default)): per core the thread that first uses
+    /// it may run on, as [`Runtime::new`].
     pub fn current_or_default() -> Handle {
         current_or_default()
     }
@@ -694,6 +700,11 @@ static CONFIGURE: OnceLock<Configure> = OnceLock::new();
 /// Sets how the process-wide default runtime (the one `spawn` uses outside any runtime) is
 /// built. Must be called before its first use; returns false if it is too late (the default
 /// runtime exists, or another configuration was set first).
+///
+/// The default runtime is built by the thread that first uses it, as [`Runtime::new`] would be
+/// there: first used on a thread pinned to one core, it has one worker, on that core. A
+/// program that pins its threads sets the worker count here (`worker_threads`), or uses the
+/// default runtime first from a thread that may run anywhere.
 ///
 /// # Examples
 ///

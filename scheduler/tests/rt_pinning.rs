@@ -54,3 +54,27 @@ fn blocking_threads_of_a_pinned_runtime_keep_the_runtimes_cores() {
         assert_eq!(seen, cores, "a blocking thread started from worker {w}");
     }
 }
+
+/// The same for an unpinned runtime whose blocking thread is started by a pinned user thread (an
+/// I/O thread of a latency-sensitive server): the thread kept that one core, and every closure
+/// run on it later, whoever spawned it, ran confined there (review of 2026-12-06).
+#[test]
+fn blocking_threads_do_not_keep_the_core_of_a_pinned_spawner() {
+    let cores = allowed_cores();
+    if cores.len() < 2 || !pinning_works() {
+        eprintln!("skipped: needs two cores and pinning");
+        return;
+    }
+    let rt = Runtime::builder().worker_threads(1).build().unwrap();
+    let handle = rt.handle();
+    let first = core_affinity::CoreId { id: cores[0] };
+    let seen_by_pinned_spawner = std::thread::spawn(move || {
+        assert!(core_affinity::set_for_current(first));
+        handle.block_on(handle.spawn_blocking(allowed_cores)).unwrap()
+    })
+    .join()
+    .unwrap();
+    // The same thread, idle in the pool, runs the next closure.
+    let seen_later = rt.block_on(rt.handle().spawn_blocking(allowed_cores)).unwrap();
+    assert_eq!((seen_by_pinned_spawner, seen_later), (cores.clone(), cores));
+}
