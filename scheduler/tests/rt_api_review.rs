@@ -76,6 +76,22 @@ fn threads_are_named_after_the_builders_name() {
     assert!(blocking.unwrap().unwrap().starts_with("probe-blocking-"));
 }
 
+/// What the OS's tools show (Linux keeps 15 bytes of a thread's name): with the default name
+/// the workers, and the workers and the blocking threads, are told apart. The default was
+/// `actor12-worker`, and every one of them showed as `actor12-worker-` (review of 2026-12-06).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_os_tells_the_default_named_threads_apart() {
+    fn os_name() -> String {
+        let comm = std::fs::read_to_string("/proc/thread-self/comm").unwrap();
+        comm.trim_end().to_owned()
+    }
+    let rt = rt(2);
+    let on = |w| rt.block_on(rt.handle().spawn_pinned(w, async { os_name() })).unwrap();
+    let blocking = rt.block_on(rt.handle().spawn_blocking(os_name)).unwrap();
+    assert_eq!([on(0), on(1), blocking], ["actor12-0", "actor12-1", "actor12-blockin"]);
+}
+
 /// A task aborted before it was ever polled: its future is dropped unpolled, and its handle
 /// reports cancelled at once.
 #[test]
