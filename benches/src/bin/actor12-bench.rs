@@ -1,5 +1,6 @@
 //! `actor12-bench`: runs every registered benchmark on every implementation in one process and
-//! prints one table of medians and ratios to actor12.
+//! prints tables of medians and ratios: to actor12 in the mailbox and scheduler groups, to the
+//! best peer in the peer comparison.
 //!
 //! `cargo run --release -p actor12-benches --bin actor12-bench -- --help` lists the options
 //! ([`HELP`]).

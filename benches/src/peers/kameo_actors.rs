@@ -1,7 +1,9 @@
 //! kameo: an actor is its own state, implements `kameo::Actor` and one `Message<M>` per message
 //! type; it is spawned with an unbounded mailbox (`Spawn::spawn_with_mailbox`, the same kind of
-//! queue as every other column; kameo's default is bounded to 64), told with `tell(..).await`,
-//! asked with `ask(..).await`, and stopped with `stop_gracefully` plus `wait_for_shutdown`.
+//! queue as every other column; kameo's default is bounded to 64), told with
+//! `tell(..).send().await`, asked with `ask(..).send().await` (an `.await` on the request itself
+//! goes through `IntoFuture`, which boxes the send in kameo 0.22), and stopped with
+//! `stop_gracefully` plus `wait_for_shutdown`.
 //!
 //! kameo runs on tokio: the same runtime as the raw tokio column, with
 //! [`workers`](crate::workers) workers. Tasks that are not actors (the client of `ask`, the
@@ -84,7 +86,7 @@ impl Message<Ping> for Ponger {
 
     async fn handle(&mut self, Ping(x): Ping, _: &mut Context<Self, ()>) {
         let peer = self.peer.as_ref().expect("peer set");
-        peer.tell(Pong(x)).await.expect("the pinger is alive");
+        peer.tell(Pong(x)).send().await.expect("the pinger is alive");
     }
 }
 
@@ -104,7 +106,7 @@ impl Message<Pong> for Pinger {
         if self.received == self.n {
             let _ = self.done.take().expect("reported once").send(self.received);
         } else {
-            self.ponger.tell(Ping(x + 1)).await.expect("the ponger is alive");
+            self.ponger.tell(Ping(x + 1)).send().await.expect("the ponger is alive");
         }
     }
 }
@@ -116,10 +118,10 @@ pub fn ping_pong(p: &Params) -> Measurement {
         let (done_tx, done_rx) = oneshot::channel();
         let ponger = spawn(Ponger { peer: None });
         let pinger = spawn(Pinger { ponger: ponger.clone(), n, received: 0, done: Some(done_tx) });
-        ponger.tell(SetPeer(pinger.clone())).await.expect("ponger alive");
+        ponger.tell(SetPeer(pinger.clone())).send().await.expect("ponger alive");
 
         let start = Instant::now();
-        ponger.tell(Ping(1)).await.expect("ponger alive");
+        ponger.tell(Ping(1)).send().await.expect("ponger alive");
         let received = reported(done_rx).await.expect("the pinger reports");
         let elapsed = start.elapsed();
 
@@ -153,7 +155,7 @@ pub fn ask(p: &Params) -> Measurement {
         let start = Instant::now();
         let mut sum = 0;
         for x in 0..n {
-            let answer = server.ask(Ask(x)).await.expect("ask: no answer");
+            let answer = server.ask(Ask(x)).send().await.expect("ask: no answer");
             assert_eq!(answer, x + 1, "ask: wrong answer");
             sum += answer;
         }
@@ -209,7 +211,7 @@ pub fn fan_in(p: &Params) -> Measurement {
                 let actor = receiver.clone();
                 tokio::spawn(async move {
                     for x in s * per_sender..(s + 1) * per_sender {
-                        actor.tell(Value(x)).await.expect("the receiver is alive");
+                        actor.tell(Value(x)).send().await.expect("the receiver is alive");
                     }
                 })
             })
@@ -240,7 +242,7 @@ pub fn fork_join(p: &Params) -> Measurement {
 
         let start = Instant::now();
         for x in 0..m {
-            workers[(x % actors) as usize].tell(Value(x)).await.expect("the actor is alive");
+            workers[(x % actors) as usize].tell(Value(x)).send().await.expect("the actor is alive");
         }
         let mut sums = vec![None; actors as usize];
         for _ in 0..actors {
@@ -286,7 +288,7 @@ impl Message<Token> for RingNode {
             let _ = self.done.send(self.place);
         } else {
             let next = self.next.as_ref().expect("next set");
-            next.tell(Token(k - 1)).await.expect("the next actor is alive");
+            next.tell(Token(k - 1)).send().await.expect("the next actor is alive");
         }
     }
 }
@@ -300,11 +302,14 @@ pub fn ring(p: &Params) -> Measurement {
             .map(|place| spawn(RingNode { place, next: None, done: done_tx.clone() }))
             .collect();
         for (i, node) in nodes.iter().enumerate() {
-            node.tell(Next(nodes[(i + 1) % actors].clone())).await.expect("ring actor alive");
+            node.tell(Next(nodes[(i + 1) % actors].clone()))
+                .send()
+                .await
+                .expect("ring actor alive");
         }
 
         let start = Instant::now();
-        nodes[0].tell(Token(hops)).await.expect("ring actor alive");
+        nodes[0].tell(Token(hops)).send().await.expect("ring actor alive");
         let last = reported(done_rx.recv()).await.expect("an actor reports");
         let elapsed = start.elapsed();
 

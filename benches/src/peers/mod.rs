@@ -342,13 +342,13 @@ where
 ///
 /// With `cancel_and_wait`, whose future is unboxed (`wait` returns a `BoxFuture`, as in actor12
 /// 0.0.11, and would add an allocation per actor to the timing).
+///
+/// It checks nothing itself: `spawn_stop` calls it inside its timed window, and checks after the
+/// window (by the live count) that every actor is gone.
 pub async fn stop_all<A: actor12::Actor<Cancel = ()>>(links: &[actor12::Link<A>]) {
     let stopped: Vec<_> = links.iter().map(|link| link.cancel_and_wait(())).collect();
     for wait in stopped {
         wait.await;
-    }
-    for link in links {
-        assert!(!link.alive(), "an actor outlived its wait");
     }
 }
 

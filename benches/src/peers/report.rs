@@ -60,10 +60,14 @@ fn notes(workers: usize) -> String {
          operations as each table's title says. `vs best peer` divides the median by the best \
          (lowest) peer's median: 1.00x is the best peer, and for actor12 below 1.00x means \
          faster than every peer. actor12 runs on its own runtime, and tokio, ractor and kameo \
-         on a tokio multi-threaded runtime, each with {workers} workers; actix runs every actor \
-         on its System's single thread, which spares it every cross-thread wake-up (its latency \
-         is that of one thread). Bytes per actor: live heap growth while the idle actors are \
-         alive, divided by their number."
+         on a tokio multi-threaded runtime, each with {workers} workers; tokio-1t runs on a \
+         tokio current-thread runtime, and actix every actor on its System's single thread, \
+         which spares them every cross-thread wake-up (their latency is that of one thread). \
+         Bytes per actor: live heap growth while the idle actors are alive, divided by their \
+         number, counted as the sizes asked of the allocator (not its own overhead per block). \
+         The idle actors have never received a message: an actor12 actor allocates its \
+         mailbox's first block at its first message, where tokio's channel (which ractor and \
+         kameo use too) allocates its block when it is made."
     )
 }
 
@@ -240,7 +244,7 @@ impl PeerReport {
         let _ = writeln!(out, "  \"command\": {},", json_str(&self.command));
         let _ = writeln!(out, "  \"rounds\": {},", self.rounds);
         let _ = writeln!(out, "  \"workers\": {},", workers());
-        let _ = writeln!(out, "  \"single_threaded\": [\"actix\"],");
+        let _ = writeln!(out, "  \"single_threaded\": [\"tokio-1t\", \"actix\"],");
         let others = self.others_cpu.map_or("null".to_owned(), json_num);
         let _ = writeln!(out, "  \"others_cpu_share\": {others},");
         let _ = writeln!(out, "  \"machine\": {},", self.machine.json());
