@@ -623,9 +623,10 @@ fn a_sleep_waker_that_panics_does_not_stop_the_orphaning_of_the_others() {
     }
 }
 
-/// After shutdown a sleep polled in `block_on` is fired by a thread of its own; when the sleep
-/// is dropped first (a timeout whose future finished), that thread now ends at once. It used to
-/// sleep to the deadline: a loop of one-hour timeouts left one thread per call for an hour.
+/// After shutdown a sleep polled in `block_on` is fired by the process's fallback timer thread;
+/// a sleep dropped first (a timeout whose future finished) is let go at once, and the thread
+/// leaves once it has lingered a second with none. It used to keep each sleep to its deadline:
+/// a loop of one-hour timeouts left one thread per call for an hour.
 /// (Counts threads by name in `/proc`, which Miri's interpreted threads are not in.)
 #[cfg(all(target_os = "linux", not(miri)))]
 #[test]
@@ -638,16 +639,9 @@ fn timer_threads_after_shutdown_end_when_their_sleep_is_dropped() {
             .block_on(time::timeout(Duration::from_secs(3600), actor12_scheduler::yield_now()));
         assert_eq!(r, Ok(()));
     }
-    fn timer_threads() -> usize {
-        std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-            .filter(|name| name.trim() == "actor12-timer")
-            .count()
-    }
     // Other tests' timers here last a millisecond; these would last an hour.
     within("timer threads ending", move || {
-        while timer_threads() > 0 {
+        while support::timer_threads() > 0 {
             std::thread::yield_now();
         }
     });

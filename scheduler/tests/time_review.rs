@@ -251,6 +251,44 @@ fn sleeps_of_every_kind_across_a_shutdown_end() {
     });
 }
 
+/// Sleeps awaited at once in `Handle::block_on` after their runtime shut down share one thread
+/// that fires them, and each ends no earlier than its deadline. Each had a thread of its own:
+/// 500 sleeps, 500 threads (review of 2026-12-06).
+#[cfg(all(target_os = "linux", not(miri)))]
+#[test]
+fn sleeps_after_a_shutdown_share_one_timer_thread() {
+    const N: u64 = 500;
+    let deadline = |i: u64| Duration::from_millis(1 + i % 50);
+    within("sleeps after a shutdown", move || {
+        let rt = rt(1);
+        let h = rt.handle();
+        drop(rt);
+        let start = Instant::now();
+        let (threads, ends) = h.block_on(async move {
+            let mut sleeps: Vec<_> = (0..N).map(|i| Box::pin(sleep(deadline(i)))).collect();
+            let mut ends = vec![None; sleeps.len()];
+            let mut threads = 0;
+            std::future::poll_fn(|cx| {
+                for (s, end) in sleeps.iter_mut().zip(&mut ends) {
+                    if end.is_none() && s.as_mut().poll(cx).is_ready() {
+                        *end = Some(start.elapsed());
+                    }
+                }
+                threads = threads.max(support::timer_threads());
+                if ends.iter().all(Option::is_some) { Poll::Ready(()) } else { Poll::Pending }
+            })
+            .await;
+            (threads, ends)
+        });
+        // One; two where another test's timer thread, lingering, was just leaving as this one
+        // started.
+        assert!((1..=2).contains(&threads), "{threads} timer threads for {N} sleeps");
+        for (i, end) in (0..N).zip(ends) {
+            assert!(end.expect("every sleep ended") >= deadline(i), "sleep {i} ended early");
+        }
+    });
+}
+
 /// A task polls a sleep with another waker than its own (as `futures`' `Shared` does with the
 /// waker of whoever else awaits it), so the worker's wheel holds a waker of a plain thread. When
 /// the runtime shuts down, that waker must be woken, as the wakers of sleeps armed off the

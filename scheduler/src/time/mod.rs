@@ -115,7 +115,7 @@ struct RemoteState {
     /// The wheel entry, while it is filed and has not fired.
     key: Option<Key>,
     /// The thread that fires it when no worker can ([`fire_from_thread`]): a cancel unparks it,
-    /// so that it ends instead of sleeping to the deadline.
+    /// so that it lets the timer go instead of keeping it to the deadline.
     thread: Option<std::thread::Thread>,
 }
 
@@ -129,7 +129,7 @@ impl RemoteTimer {
     }
 
     /// Its worker is leaving (shutdown) with the timer not yet due: wakes the sleep, which then
-    /// sees the timer orphaned and arms one on a thread of its own.
+    /// sees the timer orphaned and arms a new one (on the fallback thread, if no worker takes it).
     pub(crate) fn orphan(&self) {
         // Relaxed: the wake-up below comes after it, and a wake-up happens before the poll it
         // causes (any executor's contract), which reads it.
@@ -161,13 +161,6 @@ impl RemoteTimer {
             thread.unpark();
         }
         key
-    }
-
-    /// Whether the sleep went away, read under the lock (see `cancel`).
-    fn is_cancelled_locked(&self) -> bool {
-        let _state = self.state.lock();
-        // Relaxed: written under this lock.
-        self.cancelled.load(Relaxed)
     }
 
     /// The worker filed the timer under `key` (owner worker only). False if the sleep had
@@ -236,7 +229,7 @@ struct InboxState {
     /// this one trade places at each drain, so that arms and cancels from other threads
     /// allocate no vector once both have grown.
     spare: Vec<InboxMsg>,
-    /// The worker left: arms are refused (the caller fires the timer from a thread of its own).
+    /// The worker left: arms are refused (the caller hands the timer to the fallback thread).
     closed: bool,
 }
 
@@ -577,48 +570,141 @@ impl Sleep {
             armed.is_ok()
         };
         if !armed {
-            // No worker will fire it (`Handle::block_on` still runs after shutdown): a thread of
-            // its own does, so that the sleep ends instead of hanging. Rare, so not cheap.
+            // No worker will fire it (`Handle::block_on` still runs after shutdown): the
+            // process's fallback timer thread does, so that the sleep ends instead of hanging.
             fire_from_thread(timer.clone(), self.deadline);
         }
         self.reg = Registration::Remote { timer, shared, worker };
     }
 }
 
-/// Fires `timer` at `deadline` from a thread of its own, which ends early if the sleep is
-/// dropped first (`RemoteTimer::cancel` unparks it).
+/// Fires `timer` at `deadline` from the process's fallback timer thread, started if there is
+/// none. A cancel unparks that thread, which then lets the timer go instead of keeping it to its
+/// deadline.
 fn fire_from_thread(timer: Arc<RemoteTimer>, deadline: Instant) {
-    let t = timer.clone();
-    let spawned = std::thread::Builder::new().name("actor12-timer".into()).spawn(move || {
+    let thread = {
+        let mut fallback = Fallback::lock();
+        let thread = match &fallback.thread {
+            Some(thread) => thread.clone(),
+            None => {
+                let spawned = std::thread::Builder::new()
+                    .name("actor12-timer".into())
+                    .spawn(Fallback::run)
+                    .map(|handle| handle.thread().clone());
+                let Ok(thread) = spawned else {
+                    drop(fallback);
+                    // No thread either: wake the sleep as an orphan, so that its next poll
+                    // checks the clock and arms a new timer (another try at a thread). A plain
+                    // fire would leave it re-polled at once, for good, without a timer.
+                    timer.orphan();
+                    return;
+                };
+                fallback.thread = Some(thread.clone());
+                thread
+            }
+        };
+        fallback.due.push(Due { deadline, timer: timer.clone() });
+        thread
+    };
+    {
+        let mut state = timer.state.lock();
+        // Relaxed: written under this lock. Cancelled already: the unpark below has the thread
+        // drop it.
+        if !timer.cancelled.load(Relaxed) {
+            state.thread = Some(thread.clone());
+        }
+    }
+    // Its deadline may be the earliest now.
+    thread.unpark();
+}
+
+/// The timers that no worker will fire (their runtime shut down while `Handle::block_on` still
+/// runs, or a worker left before their deadline), and the one thread that fires them, in the
+/// order of their deadlines. It lingers a second once it has none, so that sleeps awaited one
+/// after another do not each start a thread, then leaves; a timer armed later starts another.
+/// It was a thread per timer: 500 sleeps awaited at once there, 500 threads (review of
+/// 2026-12-06).
+struct Fallback {
+    due: std::collections::BinaryHeap<Due>,
+    thread: Option<std::thread::Thread>,
+}
+
+static FALLBACK: std::sync::Mutex<Fallback> =
+    std::sync::Mutex::new(Fallback { due: std::collections::BinaryHeap::new(), thread: None });
+
+/// How long the fallback thread waits with no timer before it leaves.
+const FALLBACK_LINGER: Duration = Duration::from_secs(1);
+
+impl Fallback {
+    fn lock() -> std::sync::MutexGuard<'static, Fallback> {
+        FALLBACK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn run() {
+        let mut idle_since = None;
+        let mut fallback = Fallback::lock();
         loop {
-            // Under the lock: a cancel after this look unparks the park below (or makes it
-            // return at once: an unpark before the park is kept).
-            if t.is_cancelled_locked() {
-                return;
-            }
+            // Relaxed: a stale false keeps a timer whose `fire` then does nothing.
+            fallback.due.retain(|d| !d.timer.cancelled.load(Relaxed));
             let now = Instant::now();
-            if now >= deadline {
-                break;
+            let mut fired = Vec::new();
+            while fallback.due.peek().is_some_and(|d| d.deadline <= now) {
+                fired.extend(fallback.due.pop().map(|d| d.timer));
             }
-            std::thread::park_timeout(deadline - now);
-        }
-        t.fire();
-    });
-    match spawned {
-        Ok(handle) => {
-            let mut state = timer.state.lock();
-            // Relaxed: written under this lock.
-            if timer.cancelled.load(Relaxed) {
-                drop(state);
-                handle.thread().unpark();
-            } else {
-                state.thread = Some(handle.thread().clone());
+            let wait = match fallback.due.peek() {
+                _ if !fired.is_empty() => Duration::ZERO,
+                Some(next) => {
+                    idle_since = None;
+                    next.deadline - now
+                }
+                None => {
+                    let since = *idle_since.get_or_insert(now);
+                    match FALLBACK_LINGER.checked_sub(now - since) {
+                        Some(left) if !left.is_zero() => left,
+                        // Left under the lock: a timer armed from now on starts a new thread.
+                        _ => {
+                            fallback.thread = None;
+                            return;
+                        }
+                    }
+                }
+            };
+            drop(fallback);
+            // Outside the lock: a waker is its awaiter's code (`wake_caught` in `fire`).
+            for timer in fired {
+                timer.fire();
             }
+            if !wait.is_zero() {
+                std::thread::park_timeout(wait);
+            }
+            fallback = Fallback::lock();
         }
-        // No thread either: wake the sleep as an orphan, so that its next poll checks the
-        // clock and arms a new timer (another try at a thread). A plain fire would leave it
-        // re-polled at once, for good, without a timer.
-        Err(_) => timer.orphan(),
+    }
+}
+
+/// A timer of the fallback thread: ordered so that the earliest deadline is the heap's top.
+struct Due {
+    deadline: Instant,
+    timer: Arc<RemoteTimer>,
+}
+
+impl PartialEq for Due {
+    fn eq(&self, other: &Due) -> bool {
+        self.deadline == other.deadline
+    }
+}
+
+impl Eq for Due {}
+
+impl PartialOrd for Due {
+    fn partial_cmp(&self, other: &Due) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Due {
+    fn cmp(&self, other: &Due) -> std::cmp::Ordering {
+        other.deadline.cmp(&self.deadline)
     }
 }
 
