@@ -1503,20 +1503,27 @@ fn crash<A: Actor>(payload: Box<dyn Any + Send>) -> Pin<Box<dyn Future<Output = 
 mod tests {
     use super::*;
 
-    struct Idle;
-    enum Nothing {}
-    impl crate::ActorMessage<Idle> for Nothing {}
-    impl Actor for Idle {
-        type Message = Nothing;
+    /// An actor of messages `M`, which never handles one.
+    struct Idle<M>(std::marker::PhantomData<M>);
+    impl<M: crate::ActorMessage<Idle<M>>> Actor for Idle<M> {
+        type Message = M;
         type Spec = ();
         type Channel = crate::MpscChannel<Self::Message>;
         type Cancel = ();
         type State = ();
         fn state(_: &()) {}
         fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-            std::future::ready(Ok(Idle))
+            std::future::ready(Ok(Idle(std::marker::PhantomData)))
         }
     }
+
+    /// No message at all.
+    enum Nothing {}
+    impl crate::ActorMessage<Idle<Nothing>> for Nothing {}
+
+    /// A 256-byte message.
+    struct Wide(#[allow(dead_code, reason = "only its size matters")] [u64; 32]);
+    impl crate::ActorMessage<Idle<Wide>> for Wide {}
 
     /// The size of the future `make` returns (as `future_size`, with the `Scoped`'s token).
     fn size_of_scoped<A: Actor, F>(_: MakeLifecycle<A, F>) -> usize {
@@ -1534,30 +1541,13 @@ mod tests {
     /// context would be stored twice in every actor's allocation (120 bytes more per idle actor).
     #[test]
     fn the_lifecycle_holds_the_context_once() {
-        let ctx = std::mem::size_of::<ActorContext<Idle>>();
-        let args = ctx + std::mem::size_of::<InitSlot<Idle>>();
+        let ctx = std::mem::size_of::<ActorContext<Idle<Nothing>>>();
+        let args = ctx + std::mem::size_of::<InitSlot<Idle<Nothing>>>();
         // Whatever the future holds beyond its arguments, a second context would not fit in it.
-        let size = future_size(lifecycle::<Idle>);
+        let size = future_size(lifecycle::<Idle<Nothing>>);
         assert!(size - args < ctx, "lifecycle future: {size} bytes, arguments: {args}");
-        let size = size_of_scoped(scoped_lifecycle::<Idle>);
+        let size = size_of_scoped(scoped_lifecycle::<Idle<Nothing>>);
         assert!(size - args < ctx, "scoped lifecycle future: {size} bytes, arguments: {args}");
-    }
-
-    /// An actor of 256-byte messages, which never handles one.
-    struct Wide;
-    struct WideMsg(#[allow(dead_code, reason = "only its size matters")] [u64; 32]);
-    impl crate::ActorMessage<Wide> for WideMsg {}
-    impl Actor for Wide {
-        type Message = WideMsg;
-        type Spec = ();
-        type Channel = crate::MpscChannel<Self::Message>;
-        type Cancel = ();
-        type State = ();
-        fn state(_: &()) {}
-        fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-            std::future::ready(Ok(Wide))
-        }
-        async fn handle(&mut self, _: Exec<'_, Self>, _: WideMsg) {}
     }
 
     /// The running phase keeps room for one message: the one its `cycle` is handling, or the one
@@ -1566,9 +1556,9 @@ mod tests {
     /// every actor held room for two, 16 to 32 bytes more for the benchmarks' actors.
     #[test]
     fn the_running_phase_holds_room_for_one_message() {
-        let msg = std::mem::size_of::<WideMsg>();
-        let ctx = std::mem::size_of::<ActorContext<Wide>>();
-        let size = future_size(lifecycle::<Wide>);
+        let msg = std::mem::size_of::<Wide>();
+        let ctx = std::mem::size_of::<ActorContext<Idle<Wide>>>();
+        let size = future_size(lifecycle::<Idle<Wide>>);
         assert!(
             size < ctx + 2 * msg,
             "lifecycle future: {size} bytes, context {ctx}, message {msg}"
