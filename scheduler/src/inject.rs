@@ -12,8 +12,8 @@ use crate::task::TaskRef;
 
 /// Entries of capacity a queue keeps whatever its length: 8 KiB, as much as a worker's ring.
 /// Past it, a queue drained to a quarter of its capacity shrinks to twice its length (so that a
-/// burst of 100,000 spawns from outside does not leave a megabyte behind it for good), and each
-/// shrink copies at most a quarter of the capacity it frees: linear in the pops, in all.
+/// burst of 100,000 spawns from outside does not leave a megabyte behind it for good); each
+/// shrink copies half as many entries as it frees room for: linear in the pops, in all.
 const KEEP: usize = 1024;
 
 struct Synced {

@@ -404,8 +404,8 @@ pub(crate) fn run(index: usize, shared: Arc<Shared>, local: Local) {
     // this wheel.
     let wheel = std::mem::take(&mut *core.wheel.borrow_mut());
     // Timers armed from outside the workers (a sleep in `block_on`) are woken as orphans, so
-    // that their sleeps arm a timer on a thread of their own instead of waiting for this wheel.
-    // The inbox is closed first: a later arm is refused and goes to such a thread directly.
+    // that their sleeps arm a timer on the fallback timer thread instead of waiting for this
+    // wheel. The inbox is closed first: a later arm is refused and goes to that thread directly.
     // The wakers of sleeps polled here are woken too: one may be another thread's (a task
     // polling a future it shares with a `block_on` or a task of another runtime), whose owner
     // polls the sleep again and arms it elsewhere; a task of this runtime woken now is not

@@ -31,7 +31,7 @@ impl Drop for OnDrop {
 
 /// A sleep armed from `Handle::block_on` (a remote timer, in a worker's inbox or wheel) before
 /// the runtime shuts down still ends: the leaving worker wakes it as an orphan and it arms a
-/// timer on a thread of its own (it hung for ever when the wheel was dropped unfired).
+/// timer on the fallback timer thread (it hung for ever when the wheel was dropped unfired).
 #[test]
 fn a_sleep_armed_in_block_on_before_shutdown_still_ends() {
     let rt = rt(1);
