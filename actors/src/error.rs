@@ -61,7 +61,8 @@ unsafe impl<T: Send> Sync for SendError<T> {}
 
 impl<T> fmt::Debug for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendError").finish_non_exhaustive()
+        // The message's type, not its value (which need not be `Debug`).
+        f.debug_struct("SendError").field("message", &std::any::type_name::<T>()).finish()
     }
 }
 
@@ -105,7 +106,10 @@ impl std::error::Error for TryRecvError {}
 ///
 /// # Examples
 ///
-/// An `anyhow` reply carries it, to tell "the actor is gone" from the handler's own errors:
+/// An `anyhow` reply carries it, to tell "the actor is gone" from the handler's own errors. A
+/// [`WeakLink`](crate::WeakLink)'s asks say so with [`ActorError::Dead`]; a [`Link`](crate::Link)'s
+/// with the send's [`SendError`] (the actor stopped before the request was in its mailbox), as
+/// in actor12 0.0.11:
 ///
 /// ```
 /// # use actor12::prelude::*;
@@ -144,7 +148,8 @@ pub enum ActorError {
     /// code matching on it compiles; this crate never produces it (a `DynLink::tell_dyn` to a
     /// stopped actor drops the message, as a `tell_dyn` does).
     DynSendError(),
-    /// The actor is not running (a [`WeakLink`](crate::WeakLink) to a stopped or unset actor).
+    /// The actor is not running (a [`WeakLink`](crate::WeakLink) to a stopped or unset actor,
+    /// or one that stopped while the send waited for room).
     Dead,
     /// [`Call::reply_async`](crate::Call::reply_async) found the reply slot already taken (by
     /// `take_reply` or an earlier `reply_async`): its placeholder. The asker never sees it; a
@@ -211,7 +216,9 @@ impl std::error::Error for ActorError {}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessageError {
-    /// The message was not delivered (the actor has stopped, or the link is empty).
+    /// The message was not delivered, and is never handled: the actor has stopped, the link is
+    /// empty, or, for [`send_with_timeout`](crate::Link::send_with_timeout), its mailbox stayed
+    /// full until the deadline. The text says which.
     SendFailed(String),
     /// The message was delivered but the reply slot was dropped unanswered: the actor stopped
     /// (the message still queued, or its `init` refused to start), its handler panicked, the
@@ -220,9 +227,8 @@ pub enum MessageError {
     /// a running handler short: its answer still comes. The why is the
     /// [`source`](std::error::Error::source), a [`RecvError`].
     RecvFailed(RecvError),
-    /// The deadline passed: no reply came within it, or, for
-    /// [`send_with_timeout`](crate::Link::send_with_timeout), the message could not even be
-    /// delivered within it (the mailbox stayed full).
+    /// The deadline passed before the reply came. The message was delivered: the actor may
+    /// still handle it (its answer is then dropped).
     Timeout {
         /// The deadline that passed.
         timeout: Duration,
@@ -234,10 +240,14 @@ pub enum MessageError {
 impl fmt::Display for MessageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MessageError::SendFailed(why) => write!(f, "failed to send message: {why}"),
+            MessageError::SendFailed(why) => write!(f, "message not delivered: {why}"),
             // The why is the source's text: error reporters print the chain, so it shows once.
-            MessageError::RecvFailed(_) => f.write_str("failed to receive reply"),
-            MessageError::Timeout { timeout } => write!(f, "timed out after {timeout:?}"),
+            MessageError::RecvFailed(_) => f.write_str("the request got no reply"),
+            MessageError::Timeout { timeout } => write!(
+                f,
+                "no reply within {timeout:?} (the message was delivered: the actor may still \
+                 handle it)"
+            ),
             MessageError::AlreadyConsumed => f.write_str("the reply was already consumed"),
         }
     }
@@ -340,14 +350,29 @@ where
     }
 }
 
+/// `Dead` is a message not delivered; `ReplyTaken`, a reply already taken from its slot
+/// ([`MessageError::AlreadyConsumed`]); `AsyncReply`, `reply_async`'s placeholder, which no asker
+/// sees.
 impl From<ActorError> for MessageError {
     fn from(e: ActorError) -> Self {
-        MessageError::SendFailed(e.to_string())
+        match e {
+            ActorError::Dead | ActorError::DynSendError() => {
+                MessageError::SendFailed(STOPPED.to_owned())
+            }
+            ActorError::ReplyTaken => MessageError::AlreadyConsumed,
+            ActorError::AsyncReply => {
+                MessageError::SendFailed("the reply comes from a background task".to_owned())
+            }
+        }
     }
 }
 
 impl<T> From<SendError<T>> for MessageError {
-    fn from(e: SendError<T>) -> Self {
-        MessageError::SendFailed(e.to_string())
+    fn from(_: SendError<T>) -> Self {
+        MessageError::SendFailed(STOPPED.to_owned())
     }
 }
+
+/// Why a message to a stopped actor was not delivered: [`MessageError::SendFailed`]'s text
+/// then reads "message not delivered: the actor has stopped".
+pub(crate) const STOPPED: &str = "the actor has stopped";

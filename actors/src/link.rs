@@ -163,9 +163,24 @@ impl<'a, A: Actor> Recipient<'a, A> {
         T: Send + 'static,
         R: Send + 'static + FromError<ActorSendError<A>> + FromError<crate::oneshot::RecvError>,
     {
+        self.send_or(message, R::from_err).await
+    }
+
+    /// [`send`](Self::send), with `stopped` making the answer when the actor stops before the
+    /// request is in its mailbox ([`WeakLink`](crate::WeakLink)'s is `ActorError::Dead`).
+    pub(crate) async fn send_or<T, R>(
+        self,
+        message: T,
+        stopped: impl FnOnce(ActorSendError<A>) -> R,
+    ) -> R
+    where
+        A: Actor<Message = Envelope<T, R>>,
+        T: Send + 'static,
+        R: Send + 'static + FromError<crate::oneshot::RecvError>,
+    {
         let (envelope, rx) = self.envelope(message);
         if let Err(e) = self.send_raw(envelope).await {
-            return R::from_err(e);
+            return stopped(e);
         }
         rx.await.unwrap_or_else(R::from_err)
     }
@@ -177,9 +192,22 @@ impl<'a, A: Actor<Message = Multi<A>>> Recipient<'a, A> {
     where
         A: Handler<T>,
     {
+        self.ask_dyn_or(message, FromError::from_err).await
+    }
+
+    /// [`ask_dyn`](Self::ask_dyn), with `stopped` making the answer when the actor stops before
+    /// the request is in its mailbox ([`WeakLink`](crate::WeakLink)'s is `ActorError::Dead`).
+    pub(crate) async fn ask_dyn_or<T: Send + 'static>(
+        self,
+        message: T,
+        stopped: impl FnOnce(ActorSendError<A>) -> <A as Handler<T>>::Reply,
+    ) -> <A as Handler<T>>::Reply
+    where
+        A: Handler<T>,
+    {
         let (envelope, rx) = self.envelope(message);
         if let Err(e) = self.send_raw(Multi::new(envelope)).await {
-            return FromError::from_err(e);
+            return stopped(e);
         }
         rx.await.unwrap_or_else(FromError::from_err)
     }
@@ -192,10 +220,22 @@ impl<'a, A: Actor<Message = Multi<A>>> Recipient<'a, A> {
     where
         A: Handler<T>,
     {
+        self.ask_dyn_async_or(message, FromError::from_err).await
+    }
+
+    /// [`ask_dyn_async`](Self::ask_dyn_async), with `stopped` as in
+    /// [`ask_dyn_or`](Self::ask_dyn_or).
+    pub(crate) async fn ask_dyn_async_or<T: Send + 'static>(
+        self,
+        message: T,
+        stopped: impl FnOnce(ActorSendError<A>) -> <A as Handler<T>>::Reply,
+    ) -> BoxFuture<'static, <A as Handler<T>>::Reply>
+    where
+        A: Handler<T>,
+    {
         let (envelope, rx) = self.envelope(message);
         if let Err(e) = self.send_raw(Multi::new(envelope)).await {
-            let reply: <A as Handler<T>>::Reply = FromError::from_err(e);
-            return Box::pin(std::future::ready(reply));
+            return Box::pin(std::future::ready(stopped(e)));
         }
         Box::pin(async move { rx.await.unwrap_or_else(FromError::from_err) })
     }

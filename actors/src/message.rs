@@ -106,7 +106,7 @@ where
         let (envelope, rx) = to.envelope(self.0);
         match to.send_raw(Multi::new(envelope)).await {
             Ok(()) => MessageHandle::waiting(rx),
-            Err(e) => MessageHandle::failed(e.to_string()),
+            Err(_) => MessageHandle::failed(crate::error::STOPPED),
         }
     }
 }
@@ -179,7 +179,7 @@ where
         let (envelope, rx) = to.envelope(self.value);
         match to.send_raw(envelope).await {
             Ok(()) => MessageHandle::waiting(rx),
-            Err(e) => MessageHandle::failed(e.to_string()),
+            Err(_) => MessageHandle::failed(crate::error::STOPPED),
         }
     }
 }
@@ -252,7 +252,7 @@ where
     async fn send_to(self, to: Recipient<'_, A>) -> MessageHandle<()> {
         match to.send_raw(Multi::new(self.0)).await {
             Ok(()) => MessageHandle::delivered(()),
-            Err(e) => MessageHandle::failed(e.to_string()),
+            Err(_) => MessageHandle::failed(crate::error::STOPPED),
         }
     }
 }
@@ -269,7 +269,7 @@ impl<A: Actor> SendableMessage<A> for RawMessage<A::Message> {
     async fn send_to(self, to: Recipient<'_, A>) -> MessageHandle<()> {
         match to.send_raw(self.0).await {
             Ok(()) => MessageHandle::delivered(()),
-            Err(e) => MessageHandle::failed(e.to_string()),
+            Err(_) => MessageHandle::failed(crate::error::STOPPED),
         }
     }
 }
@@ -337,10 +337,12 @@ impl<R> fmt::Debug for MessageHandle<R> {
             State::Lost => "lost",
             State::Consumed => "consumed",
         };
-        f.debug_struct("MessageHandle")
-            .field("state", &state)
-            .field("timeout", &self.timeout)
-            .finish()
+        let mut out = f.debug_struct("MessageHandle");
+        out.field("state", &state);
+        if let State::Failed(why) = &self.state {
+            out.field("why", why);
+        }
+        out.field("timeout", &self.timeout).finish()
     }
 }
 
@@ -536,7 +538,7 @@ impl<R: Send + 'static> MessageHandle<R> {
     /// let counter = actor12::spawn::<Counter>(0);
     /// counter.cancel_and_wait(()).await;
     /// let handle = counter.send_message(HandlerMessage::new(Get)).await;
-    /// assert_eq!(handle.send_error(), Some("the actor has stopped: message not delivered"));
+    /// assert_eq!(handle.send_error(), Some("the actor has stopped"));
     /// # });
     /// ```
     pub fn send_error(&self) -> Option<&str> {
@@ -937,7 +939,7 @@ impl<R: Send + 'static> MessageHandle<R> {
     /// counter.cancel_and_wait(()).await;
     /// let handle = counter.send_message(HandlerMessage::new(Get)).await;
     /// let reply: Result<_, String> = handle.map_err(|e| e.to_string()).await;
-    /// assert_eq!(reply.unwrap_err(), "failed to send message: the actor has stopped: message not delivered");
+    /// assert_eq!(reply.unwrap_err(), "message not delivered: the actor has stopped");
     /// # });
     /// ```
     pub async fn map_err<E>(self, f: impl FnOnce(MessageError) -> E) -> Result<R, E> {
@@ -1174,8 +1176,9 @@ impl<A: Actor> Link<A> {
     }
 
     /// Both steps under one deadline: delivery (which waits for room in a full mailbox) and the
-    /// reply. [`MessageError::Timeout`] if it passes in either; a message that could not be
-    /// delivered in time is dropped, never handled. The deadline runs from the future's first
+    /// reply. If it passes before delivery, [`MessageError::SendFailed`] (the mailbox stayed
+    /// full): the message is dropped, never handled; after delivery, [`MessageError::Timeout`]:
+    /// the actor may still handle it. The deadline runs from the future's first
     /// poll, not from this call (as for any `async fn`). It allocates as
     /// [`MessageHandle::timeout`]'s does: nothing on a worker, one timer elsewhere (and a
     /// second one before it, for the delivery, if the mailbox is full and it waits for room).
@@ -1317,7 +1320,8 @@ impl<A: Actor> WeakLink<A> {
     ) -> MessageHandle<M::Reply> {
         match self.linked() {
             Some(to) => message.send_to(to).await,
-            None => MessageHandle::failed(crate::error::ActorError::Dead.to_string()),
+            None if self.is_set() => MessageHandle::failed(crate::error::STOPPED),
+            None => MessageHandle::failed("the weak link is empty"),
         }
     }
 
@@ -1515,7 +1519,8 @@ async fn within<R: Send + 'static>(
     // The timer is armed only if delivery has to wait for room.
     crate::runtime::before_timer();
     let Ok(handle) = crate::time::timeout(timeout, send).await else {
-        return Err(MessageError::Timeout { timeout });
+        let why = format!("the actor's mailbox stayed full for {timeout:?}");
+        return Err(MessageError::SendFailed(why));
     };
     let left = timeout.saturating_sub(start.elapsed());
     handle.timeout(left).reply().await.map_err(|e| match e {

@@ -904,9 +904,13 @@ unsafe fn leave<T>(slot: NonNull<Slot<T>>, flag: usize) -> bool {
     }
 }
 
+/// What [`RecvError`] and [`TryRecvError::Closed`] say.
+const DROPPED: &str = "the reply slot was dropped unanswered (the actor stopped, or its handler panicked or \
+     dropped the slot)";
+
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the reply was dropped before it was sent")
+        f.write_str(DROPPED)
     }
 }
 
@@ -916,7 +920,7 @@ impl fmt::Display for TryRecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TryRecvError::Empty => f.write_str("no reply yet"),
-            TryRecvError::Closed => f.write_str("the reply was dropped before it was sent"),
+            TryRecvError::Closed => f.write_str(DROPPED),
         }
     }
 }

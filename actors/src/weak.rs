@@ -558,7 +558,7 @@ impl<A: Actor> WeakLink<A> {
     }
 
     /// Envelope-style request/reply; [`ActorError::Dead`] at once if the actor has stopped or
-    /// the link is empty.
+    /// the link is empty, and if the actor stops while the send waits for room.
     ///
     /// # Examples
     ///
@@ -599,7 +599,7 @@ impl<A: Actor> WeakLink<A> {
             + FromError<ActorError>,
     {
         match self.running() {
-            Some(to) => to.send(message).await,
+            Some(to) => to.send_or(message, |_| R::from_err(ActorError::Dead)).await,
             None => R::from_err(ActorError::Dead),
         }
     }
@@ -691,7 +691,8 @@ impl<A: Actor> WeakLink<A> {
 
 impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
     /// [`Link::ask_dyn`]; [`ActorError::Dead`] at once if the actor has stopped or the link is
-    /// empty.
+    /// empty, and if the actor stops while the send waits for room (a [`Link`]'s ask says
+    /// that with the send's [`SendError`](crate::SendError) instead).
     ///
     /// # Examples
     ///
@@ -738,13 +739,13 @@ impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
         A: Handler<T>,
     {
         match self.running() {
-            Some(to) => to.ask_dyn(message).await,
+            Some(to) => to.ask_dyn_or(message, |_| FromError::from_err(ActorError::Dead)).await,
             None => FromError::from_err(ActorError::Dead),
         }
     }
 
     /// [`Link::ask_dyn_async`]; a ready [`ActorError::Dead`] if the actor has stopped or the
-    /// link is empty.
+    /// link is empty, or stops while the send waits for room.
     ///
     /// # Examples
     ///
@@ -792,7 +793,9 @@ impl<A: Actor<Message = Multi<A>>> WeakLink<A> {
         A: Handler<T>,
     {
         match self.running() {
-            Some(to) => to.ask_dyn_async(message).await,
+            Some(to) => {
+                to.ask_dyn_async_or(message, |_| FromError::from_err(ActorError::Dead)).await
+            }
             None => {
                 let reply: <A as Handler<T>>::Reply = FromError::from_err(ActorError::Dead);
                 Box::pin(std::future::ready(reply))

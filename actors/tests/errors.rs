@@ -135,6 +135,25 @@ impl<const CAP: usize> Handler<Twice> for Desk<CAP> {
     }
 }
 
+/// The same in a reply whose transport errors are `MessageError`s: the second placeholder says
+/// the slot was taken (`AlreadyConsumed`), not that a send failed.
+struct StrictTwice(oneshot::Sender<String>);
+
+impl<const CAP: usize> Handler<StrictTwice> for Desk<CAP> {
+    type Reply = Result<u32, MessageError>;
+
+    async fn handle(
+        &mut self,
+        mut ctx: Call<'_, Self, Self::Reply>,
+        t: StrictTwice,
+    ) -> Self::Reply {
+        let _first = ctx.reply_async(async { Ok(1) });
+        let second = ctx.reply_async(async { Ok(2) });
+        let _ = t.0.send(kind(&second));
+        Ok(3)
+    }
+}
+
 /// Refuses to start (`init` returns `Err`) once its gate opens.
 struct Refused;
 
@@ -319,6 +338,10 @@ fn every_cause_of_failure_gets_the_documented_variant() {
         t.row("reply_async twice: the asker", anyhow_outcome::<64, _>(&r), "answer");
         let second = within(rx).await.unwrap();
         t.row("reply_async twice: the second call", second, "ActorError::ReplyTaken");
+        let (tx, rx) = oneshot::channel();
+        within(desk.ask_dyn(StrictTwice(tx))).await.unwrap();
+        let second = within(rx).await.unwrap();
+        t.row("reply_async twice, MessageError: the second call", second, "AlreadyConsumed");
 
         // The deadline passes while the reply is awaited: the message stays delivered.
         let (running, open) = hold(&desk).await;
@@ -336,7 +359,10 @@ fn every_cause_of_failure_gets_the_documented_variant() {
         let (running, open) = hold(&narrow).await;
         let queued = narrow.send_message(HandlerMessage::new(Get(6))).await; // full now
         let r = within(narrow.send_with_timeout(HandlerMessage::new(Get(7)), short)).await;
-        t.row("deadline passed during delivery: send_with_timeout", kind(&r), "Timeout { 5ms }");
+        t.row("deadline passed during delivery: send_with_timeout", kind(&r), "SendFailed");
+        let text = format!("{:?}", r.map_err(|e| e.to_string()).err());
+        let full = "Some(\"message not delivered: the actor's mailbox stayed full for 5ms\")";
+        t.row("deadline passed during delivery: its text", text, full);
         // Mailbox full, for a call that does not wait.
         let r = narrow.try_send_raw(Multi::tell(Get(8)));
         t.row(
@@ -347,6 +373,30 @@ fn every_cause_of_failure_gets_the_documented_variant() {
         open.send(()).unwrap();
         t.row("the held request (narrow)", kind(&within(running.reply()).await), "answer");
         t.row("the queued request (narrow)", kind(&within(queued.reply()).await), "answer");
+
+        // A weak link's ask that waits for room while the actor stops: `ActorError::Dead`, as
+        // when the actor had stopped before (it was the strong link's `SendError`, by timing).
+        let narrow = actor12::spawn::<Narrow>(());
+        let (_running, open) = hold(&narrow).await;
+        narrow.tell_dyn(Get(15)).await; // full now
+        let weak = narrow.downgrade();
+        let mut ask = std::pin::pin!(weak.ask_dyn(Get(16)));
+        let mut strict = std::pin::pin!(weak.ask_dyn(Strict(16)));
+        std::future::poll_fn(|cx| {
+            assert!(ask.as_mut().poll(cx).is_pending() && strict.as_mut().poll(cx).is_pending());
+            std::task::Poll::Ready(())
+        })
+        .await; // both wait for room
+        narrow.cancel(());
+        drop(open);
+        let r = within(ask).await;
+        t.row(
+            "weak link, stopped during the send: ask_dyn, anyhow",
+            anyhow_outcome::<1, _>(&r),
+            "ActorError::Dead",
+        );
+        let r = within(strict).await;
+        t.row("weak link, stopped during the send: ask_dyn, MessageError", kind(&r), "SendFailed");
 
         // A reply already taken, and a reply that can never come, asked twice.
         let mut handle = desk.send_message(HandlerMessage::new(Get(9))).await;
@@ -487,7 +537,11 @@ fn every_cause_of_failure_gets_the_documented_variant() {
 
 /// `send_error`'s text for an actor stopped before the send (`MessageHandle::send_error`'s
 /// example).
-const STOPPED_TEXT: &str = "Some(\"the actor has stopped: message not delivered\")";
+const STOPPED_TEXT: &str = "Some(\"the actor has stopped\")";
+
+/// What a reply slot dropped unanswered says.
+const DROPPED: &str = "the reply slot was dropped unanswered (the actor stopped, or its handler \
+                       panicked or dropped the slot)";
 
 #[test]
 fn each_error_says_what_happened_and_chains_its_source_once() {
@@ -495,10 +549,7 @@ fn each_error_says_what_happened_and_chains_its_source_once() {
         let desk = actor12::spawn::<Wide>(());
         let lost = within(desk.send_and_reply(HandlerMessage::new(Ghost))).await.unwrap_err();
         // Not the slot's text twice over: a reporter that prints the chain says it once.
-        assert_eq!(
-            chain(&lost),
-            "failed to receive reply: the reply was dropped before it was sent"
-        );
+        assert_eq!(chain(&lost), format!("the request got no reply: {DROPPED}"));
         let source = lost.source().expect("RecvFailed has its RecvError as source");
         assert!(source.is::<RecvError>(), "{source:?}");
 
@@ -506,7 +557,8 @@ fn each_error_says_what_happened_and_chains_its_source_once() {
         let short = Duration::from_millis(5);
         let timeout = within(desk.send_with_timeout(HandlerMessage::new(Get(1)), short)).await;
         let timeout = timeout.unwrap_err();
-        assert_eq!(chain(&timeout), "timed out after 5ms");
+        let text = "no reply within 5ms (the message was delivered: the actor may still handle it)";
+        assert_eq!(chain(&timeout), text);
         assert!(timeout.source().is_none());
 
         let mut handle = desk.send_message(HandlerMessage::new(Get(2))).await;
@@ -520,8 +572,7 @@ fn each_error_says_what_happened_and_chains_its_source_once() {
 
         desk.cancel_and_wait(()).await;
         let refused = desk.send_and_reply(HandlerMessage::new(Get(3))).await.unwrap_err();
-        let text = "failed to send message: the actor has stopped: message not delivered";
-        assert_eq!(chain(&refused), text);
+        assert_eq!(chain(&refused), "message not delivered: the actor has stopped");
         // `map_err` hands the same error on.
         let handle = desk.send_message(HandlerMessage::new(Get(3))).await;
         assert_eq!(handle.map_err(|e| e).await.unwrap_err(), refused);
@@ -530,15 +581,18 @@ fn each_error_says_what_happened_and_chains_its_source_once() {
         let e = desk.ask_dyn(Get(4)).await.unwrap_err();
         assert_eq!(format!("{e:#}"), "the actor has stopped: message not delivered");
         let e = actor12::spawn::<Wide>(()).ask_dyn(Ghost).await.unwrap_err();
-        assert_eq!(format!("{e:#}"), "the reply was dropped before it was sent");
+        assert_eq!(format!("{e:#}"), DROPPED);
         let e = desk.downgrade().ask_dyn(Get(5)).await.unwrap_err();
         assert_eq!(format!("{e:#}"), "Actor is already dead");
         // A two-step error carried by `anyhow`: the chain, once.
         let e = anyhow::Error::new(lost);
-        assert_eq!(
-            format!("{e:#}"),
-            "failed to receive reply: the reply was dropped before it was sent"
-        );
+        assert_eq!(format!("{e:#}"), format!("the request got no reply: {DROPPED}"));
+        // `Debug` says why a handle failed, and which message a send error holds.
+        let handle = desk.send_message(HandlerMessage::new(Get(6))).await;
+        let debug = format!("{handle:?}");
+        assert!(debug.contains(r#"why: "the actor has stopped""#), "{debug}");
+        let e = desk.send_raw(Multi::tell(Get(6))).await.unwrap_err();
+        assert!(format!("{e:?}").contains("actor12::multi::Multi<errors::Desk<64>>"), "{e:?}");
 
         let full = TrySendError::Full(());
         assert_eq!(full.to_string(), "mailbox full");
