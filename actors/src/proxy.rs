@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::{Future, poll_fn};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
@@ -29,7 +30,8 @@ use crate::task;
 ///
 /// Cancelling the outer link (or dropping every clone of it), or dropping the `Proxy`, stops the
 /// relay and the current incarnation, and the outer link counts as stopped (`wait`,
-/// `cancel_and_wait`) once the incarnation has. Either way the outer link is then dead:
+/// `cancel_and_wait`) once the incarnation has, and every one that a `reset` replaced while it
+/// was still stopping. Either way the outer link is then dead:
 /// its token is cancelled, and once it counts as stopped sends to it fail at once (while the
 /// incarnation still finishes, a send may be accepted and then dropped, its asker answered with
 /// an error). A cancel does not wait for room in a
@@ -104,6 +106,10 @@ struct Shared<A: Actor> {
 struct Target<A: Actor> {
     /// The current incarnation (`None` before `init`).
     link: Option<Link<A>>,
+    /// Incarnations that a start replaced before they had stopped, cancelled: the relay's end
+    /// waits for them too (the outer link counted as stopped while one still ran its handler).
+    /// Pruned of the stopped ones at each start.
+    replaced: Vec<Link<A>>,
     /// Cancelled by `shutdown`: the relay holds messages back until `reset`.
     token: CancelToken<A::Cancel>,
     /// The proxy was dropped: the relay ends.
@@ -155,6 +161,7 @@ impl<A: Actor> Proxy<A> {
         let shared = Arc::new(Shared {
             target: Mutex::new(Target {
                 link: None,
+                replaced: Vec::new(),
                 token: CancelToken::new(),
                 closed: false,
                 waker: None,
@@ -296,6 +303,8 @@ impl<A: Actor> Proxy<A> {
             target.starting = false;
             target.token = CancelToken::new();
             let old = target.link.replace(link);
+            target.replaced.retain(Link::alive);
+            target.replaced.extend(old.iter().filter(|old| old.alive()).cloned());
             target.wake();
             old
         };
@@ -417,29 +426,43 @@ async fn relay<A: Actor>(
         })
         .await;
         let Some((msg, link)) = next else { break };
-        // A cancel of the outer link ends the wait for room too (the relay's waker is the
-        // token's hook): an incarnation that makes room only once it is cancelled would
-        // otherwise hold the relay, which is what cancels it, for good. The message is dropped
-        // with the others still queued.
-        let mut send = std::pin::pin!(link.send_raw(msg));
+        // While it waits for room, the send gives way to a cancel of the outer link (the
+        // relay's waker is the token's hook: an incarnation that makes room only once it is
+        // cancelled would otherwise hold the relay, which is what cancels it, for good; the
+        // message is dropped with the others still queued) and to a change of target (a
+        // `reset` or `shutdown` wakes the relay: its message then goes first to the next
+        // incarnation, and a stuck handler in the old one cannot hold the restart up, as it
+        // did when the mailbox it waited on was full).
+        let mut send = link.inner.core().send(msg);
         let sent = poll_fn(|cx| {
             if token.is_cancelled() {
-                return Poll::Ready(None);
+                return Poll::Ready(Sent::Cancelled);
             }
-            send.as_mut().poll(cx).map(Some)
+            if let Poll::Ready(sent) = Pin::new(&mut send).poll(cx) {
+                return Poll::Ready(Sent::Done(sent));
+            }
+            let mut target = shared.target.lock();
+            if target.closed || target.forwarding() != Some(&link) {
+                return Poll::Ready(Sent::Moved);
+            }
+            if !target.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                target.waker = Some(cx.waker().clone());
+            }
+            Poll::Pending
         })
         .await;
         match sent {
-            None => break,
-            Some(Ok(())) => {}
+            Sent::Cancelled => break,
+            Sent::Done(Ok(())) => {}
             // The incarnation stopped: `forwarding` now waits for the next one.
-            Some(Err(refused)) => held = Some(refused.into_inner()),
+            Sent::Done(Err(refused)) => held = Some(refused),
+            Sent::Moved => held = send.give_up(),
         }
     }
-    let link = {
+    let (link, replaced) = {
         let mut target = shared.target.lock();
         target.waker = None;
-        target.link.clone()
+        (target.link.clone(), std::mem::take(&mut target.replaced))
     };
     // Ended by the proxy's drop: the outer link's token is cancelled too, as an actor's is when
     // it stops (its children stop with it, and `is_cancelled` says so).
@@ -452,6 +475,20 @@ async fn relay<A: Actor>(
         // incarnation's `terminate` too.
         link.wait().await;
     }
+    // And when those a start replaced have (cancelled then).
+    for old in replaced {
+        old.wait().await;
+    }
+}
+
+/// How the relay's wait for room in an incarnation's mailbox ended.
+enum Sent<M> {
+    /// The outer link was cancelled.
+    Cancelled,
+    /// The send completed: the message is in, or (the incarnation stopped) back.
+    Done(Result<(), M>),
+    /// The proxy moved on from that incarnation while the send waited.
+    Moved,
 }
 
 /// A relay's hooks: it marks nothing (the incarnation does, as it takes each message).

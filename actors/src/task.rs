@@ -699,6 +699,11 @@ impl<M: Send + 'static> Future for SendFuture<'_, M> {
 }
 
 impl<M: Send + 'static> SendFuture<'_, M> {
+    /// Gives up a send that waits for room: its message back (`None` if it completed).
+    pub(crate) fn give_up(&mut self) -> Option<M> {
+        self.push.give_up()
+    }
+
     /// The mailbox is full, and this send now waits for room. Unless it comes from the actor's
     /// own run (a handler telling its own actor), where no room can come: the run that would
     /// make it is the one waiting. Such a send goes past the bound instead (`None`: it waits).

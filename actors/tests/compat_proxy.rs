@@ -260,13 +260,14 @@ struct Gates {
     release: tokio::sync::Notify,
 }
 
-/// A counter whose `Hold` handler runs until the test releases it.
-struct Gated {
+/// A counter whose `Hold` handler runs until the test releases it (not until its cancel: a
+/// handler stuck on something else), with room for `CAP` messages.
+struct Gated<const CAP: usize = 64> {
     count: u64,
     gates: std::sync::Arc<Gates>,
 }
 
-impl Actor for Gated {
+impl<const CAP: usize> Actor for Gated<CAP> {
     type Message = Multi<Self>;
     type Spec = std::sync::Arc<Gates>;
     type Channel = MpscChannel<Self::Message>;
@@ -278,11 +279,15 @@ impl Actor for Gated {
     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
         std::future::ready(Ok(Gated { count: 0, gates: ctx.spec }))
     }
+
+    fn mailbox_capacity() -> usize {
+        CAP
+    }
 }
 
 struct Hold;
 
-impl Handler<Hold> for Gated {
+impl<const CAP: usize> Handler<Hold> for Gated<CAP> {
     type Reply = anyhow::Result<()>;
 
     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Hold) -> Self::Reply {
@@ -292,7 +297,7 @@ impl Handler<Hold> for Gated {
     }
 }
 
-impl Handler<Bump> for Gated {
+impl<const CAP: usize> Handler<Bump> for Gated<CAP> {
     type Reply = anyhow::Result<u64>;
 
     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Bump) -> Self::Reply {
@@ -324,6 +329,69 @@ async fn reset_right_after_a_cancel_of_the_incarnation() {
     held.await.unwrap();
     first.wait().await;
     assert_eq!(link.ask_dyn(Bump).await.unwrap(), 2);
+}
+
+/// The same while the relay waits for room in the old incarnation's full mailbox: the reset
+/// wakes it, and the message it was passing on goes first to the new incarnation. The relay used
+/// to go on waiting there, so nothing reached the new incarnation until the old one's stuck
+/// handler returned (for good, if it waited for something only a later message would bring).
+#[tokio::test]
+async fn a_reset_is_not_held_up_by_a_stuck_handler_whose_mailbox_is_full() {
+    let gates = std::sync::Arc::new(Gates::default());
+    let (proxy, link) = Proxy::<Gated<1>>::new(gates.clone());
+    proxy.init();
+    let first = proxy.current().unwrap();
+    let held = link.ask_dyn_async(Hold).await;
+    gates.entered.notified().await;
+    // Each mailbox has room for one: `a` fills the incarnation's, the relay takes `b` and waits
+    // for room for it, `c` waits in the outer mailbox.
+    let a = link.ask_dyn_async(Bump).await;
+    let b = link.ask_dyn_async(Bump).await;
+    let c = link.ask_dyn_async(Bump).await;
+    first.cancel(());
+    proxy.reset();
+    let next = tokio::time::timeout(Duration::from_secs(60), link.ask_dyn(Bump)).await;
+    let still_stuck = first.alive();
+    gates.release.notify_one();
+    held.await.unwrap();
+    assert_eq!(next.expect("the reset was held up by the stuck handler").unwrap(), 3);
+    assert!(still_stuck, "the old incarnation was still in its handler");
+    // `a` was in the old incarnation's mailbox, dropped with it; `b` and `c` went to the new
+    // one first, in order.
+    assert!(a.await.is_err());
+    assert_eq!((b.await.unwrap(), c.await.unwrap()), (1, 2));
+}
+
+/// The outer link counts as stopped only once every incarnation has, also one that a `reset`
+/// replaced while it still ran its handler: only the current one was waited for.
+#[tokio::test]
+async fn the_outer_link_stops_after_an_incarnation_a_reset_replaced() {
+    let gates = std::sync::Arc::new(Gates::default());
+    let (proxy, link) = Proxy::<Gated>::new(gates.clone());
+    proxy.init();
+    let first = proxy.current().unwrap();
+    let held = link.ask_dyn_async(Hold).await;
+    gates.entered.notified().await;
+    first.cancel(());
+    proxy.reset();
+    let second = proxy.current().unwrap();
+    let mut stopped = tokio::spawn({
+        let (link, first) = (link.clone(), first.clone());
+        async move {
+            link.cancel_and_wait(()).await;
+            first.alive()
+        }
+    });
+    second.wait().await;
+    // The relay ended once the current incarnation had stopped: the outer link used to count as
+    // stopped then. Half a second in which it must not, while the old one is stuck (a window
+    // for the bug to show in, not a wait for anything to happen).
+    let early = tokio::time::timeout(Duration::from_millis(500), &mut stopped).await;
+    assert!(early.is_err(), "the outer link counted as stopped while the old incarnation ran");
+    gates.release.notify_one();
+    held.await.unwrap();
+    let first_alive = tokio::time::timeout(Duration::from_secs(60), stopped).await;
+    assert!(!first_alive.expect("the outer link stopped").unwrap(), "stopped before the old one");
 }
 
 /// Stops in its second `init` (the first `reset`'s) until the test lets it go.

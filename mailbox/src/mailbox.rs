@@ -805,6 +805,30 @@ impl<T, S> PushFuture<'_, T, S> {
         self.finish(result)
     }
 
+    /// Ends a push that waits for room without pushing: its message back, and the queue of
+    /// waiting producers left (a wake-up meant for it passes on). `None` if the push completed.
+    /// For a producer that must take its message elsewhere (a relay whose target moved on).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::future::Future;
+    /// use actor12_mailbox::Mailbox;
+    ///
+    /// let mailbox: Mailbox<&str> = Mailbox::bounded(1);
+    /// let _ = mailbox.try_push("first").unwrap();
+    /// let mut push = mailbox.push("second");
+    /// let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// assert!(std::pin::Pin::new(&mut push).poll(&mut cx).is_pending()); // full: it waits
+    /// assert_eq!(push.give_up(), Some("second"));
+    /// assert_eq!(mailbox.len(), 1);
+    /// ```
+    pub fn give_up(&mut self) -> Option<T> {
+        let msg = self.msg.take()?;
+        self.mailbox.waiters.cancel(self.mailbox.tx.state(), self.ticket.take());
+        Some(msg)
+    }
+
     fn finish(&mut self, result: Result<Push, SendError<T>>) -> Result<Push, SendError<T>> {
         // Completed without its turn: leave the queue, or pass on the wake-up it had.
         self.mailbox.waiters.cancel(self.mailbox.tx.state(), self.ticket.take());
