@@ -309,7 +309,8 @@ impl<const CAP: usize> Handler<Bump> for Gated<CAP> {
 /// A `reset` right after the incarnation was cancelled (through `current`), while it still
 /// finishes its handler: it used to panic ("Proxy is not cancelled"), and the relay went on
 /// passing messages into the stopping incarnation, where they were dropped (their askers getting
-/// an error). Now the cancelled incarnation gets nothing more: they go to the next one.
+/// an error). Now what the relay takes after it sees the cancel goes to the next one (a message
+/// it was passing on at the very moment of the cancel may still land in the old one).
 #[tokio::test]
 async fn reset_right_after_a_cancel_of_the_incarnation() {
     let gates = std::sync::Arc::new(Gates::default());
