@@ -3,14 +3,13 @@
 //! An actor owns its state and changes it only by handling messages, one at a time. actor12
 //! runs each actor as the scheduled unit of its own runtime ([`rt`]): a message is one atomic
 //! read-modify-write into the actor's lock-free mailbox, and the one sender that finds the actor
-//! idle puts it on its own worker's run queue. No tokio inside; a `tokio` feature bridges to the
-//! tokio ecosystem.
+//! idle puts it on its own worker's run queue (from outside the workers, on the runtime's global
+//! queue). No tokio inside; a `tokio` feature bridges to the tokio ecosystem.
 //!
 //! # A tour
 //!
 //! ```
 //! use actor12::prelude::*;
-//! use actor12::{Call, HandlerMessage, MpscChannel, Multi};
 //!
 //! // An actor: its state, and the five associated types.
 //! struct Counter {

@@ -2,7 +2,8 @@
 //!
 //! * **Workers.** One OS thread per core (optionally pinned), each with a 1024-slot ring that
 //!   idle workers steal half of, a LIFO slot for the task it woke last, and a timer wheel.
-//!   Tasks spawned or woken on a worker stay on it; pinned tasks never leave theirs.
+//!   Tasks spawned or woken on a worker start on it (idle workers may steal them, but not the
+//!   one in its LIFO slot); pinned tasks never leave theirs.
 //! * **Idle costs nothing.** Workers with nothing to do park; a spawn or wake from any thread
 //!   unparks one, paying a syscall only if it really sleeps.
 //! * **Tasks** have one state word (lifecycle, wake-up and reference count together), so a wake
