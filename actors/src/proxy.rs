@@ -272,6 +272,48 @@ impl<A: Actor> Proxy<A> {
         self.shared.target.lock().link.clone()
     }
 
+    /// True once the outer link is dead for good: cancelled, or every clone of it dropped (or
+    /// the actor whose handler made the proxy stopped). A [`reset`](Self::reset) then still
+    /// starts an incarnation, which stops at once: a keeper that restarts the actor whenever it
+    /// stops checks this first, or it restarts for ever.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{MpscChannel, Multi};
+    /// # struct Counter;
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = ();
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &()) {}
+    /// #     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter))
+    /// #     }
+    /// # }
+    /// use actor12::Proxy;
+    ///
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let (proxy, link) = Proxy::<Counter>::new(());
+    /// proxy.init();
+    /// // A keeper: whenever the actor stops (here a cancel, a crash say), it restarts it...
+    /// proxy.current().unwrap().cancel(());
+    /// proxy.current().unwrap().wait().await;
+    /// assert!(!proxy.is_closed());
+    /// proxy.reset();
+    /// // ...until the outer link is gone.
+    /// link.cancel_and_wait(()).await;
+    /// proxy.current().unwrap().wait().await;
+    /// assert!(proxy.is_closed());
+    /// # });
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.token.is_cancelled()
+    }
+
     /// Starts an incarnation if `may_start` holds and no other start is under way; else panics
     /// with `refused`. Of two racing `reset`s (or `init`s) one starts, the other panics, as
     /// if it had come second.

@@ -395,6 +395,27 @@ async fn the_outer_link_stops_after_an_incarnation_a_reset_replaced() {
     assert!(!first_alive.expect("the outer link stopped").unwrap(), "stopped before the old one");
 }
 
+/// `is_closed` says when a restart is pointless: not after a `shutdown` (a `reset` follows), but
+/// once the outer link is cancelled or its every clone dropped. A keeper that restarted the
+/// actor whenever it stopped had no way to tell from the `Proxy`, and restarted for ever (each
+/// incarnation stopping at once).
+#[tokio::test]
+async fn is_closed_tells_a_keeper_when_to_stop_restarting() {
+    let (proxy, link) = Proxy::<Counter>::new(0);
+    proxy.init();
+    proxy.shutdown().await;
+    assert!(!proxy.is_closed(), "shut down, to be reset");
+    proxy.reset();
+    link.cancel_and_wait(()).await;
+    assert!(proxy.is_closed(), "the outer link was cancelled");
+
+    let (proxy, link) = Proxy::<Counter>::new(0);
+    proxy.init();
+    drop(link);
+    proxy.current().unwrap().wait().await;
+    assert!(proxy.is_closed(), "every outer link was dropped");
+}
+
 /// Stops in its second `init` (the first `reset`'s) until the test lets it go.
 struct Slow;
 
