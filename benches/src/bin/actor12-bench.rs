@@ -82,7 +82,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         match arg.as_str() {
             "--rounds" => {
                 let n = value("--rounds")?;
-                // The default 7 rounds of the full set took 38 s (2026-12-05): 1000, about 1.5 h.
+                // The default 7 rounds of the full set took 38 s (2026-12-05): 1000, over an hour.
                 let bad = || format!("bad --rounds {n} (1 to 1000)");
                 rounds = Some(n.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(bad)?);
             }
