@@ -215,6 +215,10 @@ fn seen_by_a_destructor_on_another_runtimes_worker(abort: bool) -> (bool, Option
     });
     // Polled once: it waits in the task list, and is dropped by the drop or the abort itself.
     polled_rx.recv_timeout(HANG).unwrap();
+    // The message above is sent from inside that poll: an abort landing before the poll returns
+    // leaves the drop to the inner worker (correctly, as tokio does). A second task on the inner
+    // runtime's one worker finishes only after the first poll has returned.
+    inner.block_on(inner.spawn(async {})).unwrap();
     outer
         .block_on(outer.spawn(async move {
             if abort {
