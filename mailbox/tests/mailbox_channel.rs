@@ -5,11 +5,11 @@
 mod support;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, Barrier, mpsc};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actor12_mailbox::{
     Item, Mailbox, SendError, TryRecvError, TrySendError, bounded, channel, unbounded,
@@ -20,17 +20,40 @@ fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// Aborts the test binary if `done` is not signalled (or dropped) within a minute: a lost
-/// wake-up would otherwise hang it.
-fn watchdog(what: &'static str) -> mpsc::Sender<()> {
+/// Aborts the test binary when its test has made no progress for a minute (no
+/// [`Watchdog::progress`] since): a lost wake-up would otherwise hang it. Dropped when the test
+/// is done. It used to allow a minute for the whole test, which the stress test below outlasted
+/// on a loaded 2-core machine while it still moved (a slow run, not a hang).
+struct Watchdog {
+    progress: Arc<AtomicUsize>,
+    _done: mpsc::Sender<()>,
+}
+
+fn watchdog(what: &'static str) -> Watchdog {
+    let progress = Arc::new(AtomicUsize::new(0));
     let (done, wait) = mpsc::channel::<()>();
+    let seen = progress.clone();
     thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(Duration::from_secs(60)) {
-            eprintln!("{what}: no progress for a minute (a lost wake-up?)");
-            std::process::abort();
+        let (mut last, mut since) = (seen.load(SeqCst), Instant::now());
+        // Nothing is sent: the channel disconnects when the watchdog is dropped.
+        while wait.recv_timeout(Duration::from_secs(1)) == Err(mpsc::RecvTimeoutError::Timeout) {
+            let now = seen.load(SeqCst);
+            if now != last {
+                (last, since) = (now, Instant::now());
+            } else if since.elapsed() > Duration::from_secs(60) {
+                eprintln!("{what}: no progress for a minute (a lost wake-up?)");
+                std::process::abort();
+            }
         }
     });
-    done
+    Watchdog { progress, _done: done }
+}
+
+impl Watchdog {
+    /// The test moved on: its minute starts again.
+    fn progress(&self) {
+        self.progress.fetch_add(1, Relaxed);
+    }
 }
 
 /// A small xorshift generator: the tests need cheap, seeded randomness, not quality.
@@ -150,9 +173,10 @@ fn a_huge_burst_arrives_in_order_and_len_follows_it() {
 /// either side, whatever the timing.
 #[test]
 fn close_wakes_blocked_senders_and_a_blocked_receiver() {
-    let done = watchdog("close_wakes_blocked_senders_and_a_blocked_receiver");
+    let watchdog = watchdog("close_wakes_blocked_senders_and_a_blocked_receiver");
     let rounds = env("ACTOR12_STRESS_MESSAGES", 1_000_000) / 2_000;
     for round in 0..rounds.max(20) {
+        watchdog.progress();
         let drops = Arc::new(AtomicUsize::new(0));
         // Senders blocked on a full channel; the receiver is dropped.
         let (tx, rx) = bounded::<Tracked>(2);
@@ -194,7 +218,7 @@ fn close_wakes_blocked_senders_and_a_blocked_receiver() {
         }
         assert_eq!(receiver.join().unwrap(), None);
     }
-    drop(done);
+    drop(watchdog);
 }
 
 /// Many senders on a small bounded channel; each waiting send gives up at random, before or
@@ -203,7 +227,7 @@ fn close_wakes_blocked_senders_and_a_blocked_receiver() {
 /// `len` never exceeds the bound.
 #[test]
 fn waiting_senders_that_give_up_at_random_strand_nobody() {
-    let done = watchdog("waiting_senders_that_give_up_at_random_strand_nobody");
+    let watchdog = watchdog("waiting_senders_that_give_up_at_random_strand_nobody");
     let producers = 6;
     let per_producer = (env("ACTOR12_STRESS_MESSAGES", 1_000_000) / 20 / producers).max(50);
     for capacity in [1usize, 2, 3] {
@@ -249,6 +273,7 @@ fn waiting_senders_that_give_up_at_random_strand_nobody() {
         drop(tx);
         let mut received: Vec<Vec<u64>> = vec![Vec::new(); producers];
         while let Some(item) = rx.recv() {
+            watchdog.progress();
             let Item::User((p, t)) = item else { unreachable!("no signals") };
             if let Some(&last) = received[p].last() {
                 assert!(t.id > last, "producer {p}: {} after {last}", t.id);
@@ -265,13 +290,14 @@ fn waiting_senders_that_give_up_at_random_strand_nobody() {
         drop(rx);
         assert_eq!(drops.load(SeqCst), producers * per_producer, "capacity {capacity}");
     }
-    drop(done);
+    drop(watchdog);
 }
 
 #[test]
 fn an_async_receiver_is_woken_by_the_close() {
-    let done = watchdog("an_async_receiver_is_woken_by_the_close");
+    let watchdog = watchdog("an_async_receiver_is_woken_by_the_close");
     for round in 0..200 {
+        watchdog.progress();
         let (tx, mut rx) = unbounded::<u32>();
         let receiver = thread::spawn(move || {
             let first = block_on(rx.recv_async());
@@ -287,7 +313,7 @@ fn an_async_receiver_is_woken_by_the_close() {
         drop(tx);
         assert_eq!(receiver.join().unwrap(), (Some(Item::User(round)), None));
     }
-    drop(done);
+    drop(watchdog);
 }
 
 /// The receiver is dropped while producers are still sending: every message accepted before
@@ -295,9 +321,10 @@ fn an_async_receiver_is_woken_by_the_close() {
 /// not), every refused one by its producer, each exactly once.
 #[test]
 fn a_receiver_dropped_mid_flight_drops_what_it_accepted_once() {
-    let done = watchdog("a_receiver_dropped_mid_flight_drops_what_it_accepted_once");
+    let watchdog = watchdog("a_receiver_dropped_mid_flight_drops_what_it_accepted_once");
     let rounds = (env("ACTOR12_STRESS_MESSAGES", 1_000_000) / 10_000).max(5);
     for round in 0..rounds {
+        watchdog.progress();
         let drops = Arc::new(AtomicUsize::new(0));
         let (tx, mut rx) = channel::<Tracked, Tracked>(Mailbox::bounded(100));
         let producers: Vec<_> = (0..3)
@@ -330,5 +357,5 @@ fn a_receiver_dropped_mid_flight_drops_what_it_accepted_once() {
         drop(tx);
         assert_eq!(drops.load(SeqCst) as u64, made, "round {round}: dropped twice");
     }
-    drop(done);
+    drop(watchdog);
 }
