@@ -126,30 +126,34 @@ fn a_dropped_sleep_never_wakes_its_task() {
 #[test]
 fn a_timeout_that_does_not_fire_costs_no_wake_up() {
     let rt = rt(1);
-    let polls = Arc::new(AtomicUsize::new(0));
-    let p = polls.clone();
-    let (passed_tx, passed) = std::sync::mpsc::channel();
-    let _task = rt.spawn(async move {
-        // The inner future needs one wake-up (yield) and then finishes: the timer is armed,
-        // then cancelled when `timeout` completes. On a machine too busy to poll the task again
-        // within the limit the timeout fires instead, which tests nothing: again, with a longer
-        // one.
-        let mut limit = Duration::from_millis(2);
-        let deadline = loop {
+    // The inner future needs one wake-up (yield) and then finishes: the timer is armed, then
+    // cancelled when `timeout` completes. On a machine too busy to poll the task again within
+    // the limit the timer fires first, which tests nothing: again, in a new task (a fired
+    // timer's wake-up may reach the task after it, and `timeout` still gives the inner
+    // future's output), with a longer limit. Ended before its deadline, it was cancelled
+    // unfired.
+    let mut limit = Duration::from_millis(2);
+    let (polls, deadline) = loop {
+        let polls = Arc::new(AtomicUsize::new(0));
+        let p = polls.clone();
+        let (passed_tx, passed) = std::sync::mpsc::channel();
+        let task = rt.spawn(async move {
             let deadline = Instant::now() + limit;
-            if timeout(limit, actor12_scheduler::yield_now()).await.is_ok() {
-                break deadline;
-            }
-            limit *= 2;
-        };
-        passed_tx.send(deadline).unwrap();
-        std::future::poll_fn(move |_| {
-            p.fetch_add(1, SeqCst);
-            Poll::<()>::Pending
-        })
-        .await
-    });
-    let deadline = passed.recv_timeout(HANG).expect("the timeout never completed");
+            let ok = timeout(limit, actor12_scheduler::yield_now()).await.is_ok();
+            passed_tx.send((ok && Instant::now() < deadline, deadline)).unwrap();
+            std::future::poll_fn(move |_| {
+                p.fetch_add(1, SeqCst);
+                Poll::<()>::Pending
+            })
+            .await
+        });
+        let (unfired, deadline) = passed.recv_timeout(HANG).expect("the timeout never completed");
+        if unfired {
+            break (polls, deadline);
+        }
+        task.abort();
+        limit *= 2;
+    };
     // Let the cancelled timer's deadline pass by a wide margin, on the same worker.
     let after = deadline + Duration::from_millis(28);
     rt.block_on(rt.spawn(sleep_until(after))).unwrap();
