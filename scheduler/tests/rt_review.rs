@@ -215,10 +215,16 @@ fn a_waker_panicking_in_a_timer_does_not_stop_the_worker() {
     }
     let rt = rt(1);
     let out = rt.spawn(async {
-        // Long enough not to end before its first poll, even under Miri's slowness.
-        let mut s = time::sleep(Duration::from_millis(50));
         let waker = Waker::from(Arc::new(Panicky));
-        assert!(Pin::new(&mut s).poll(&mut Context::from_waker(&waker)).is_pending());
+        // Armed if still pending at its first poll. On a thread stalled past its deadline (a
+        // busy machine, Miri's slowness) it is due already, and no timer holds the waker:
+        // again, with a new one.
+        let s = loop {
+            let mut s = time::sleep(Duration::from_millis(50));
+            if Pin::new(&mut s).poll(&mut Context::from_waker(&waker)).is_pending() {
+                break s;
+            }
+        };
         // Kept armed: it fires with the panicking waker, before this task's own sleep ends.
         std::mem::forget(s);
         time::sleep(Duration::from_millis(100)).await;
