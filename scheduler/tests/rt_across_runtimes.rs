@@ -120,7 +120,13 @@ fn a_sleep_from_a_dropped_runtime_does_not_cancel_another_runtimes_timer() {
         let mut s = time::sleep(Duration::from_millis(50));
         let mut armed = Some(armed_tx);
         std::future::poll_fn(|cx| {
-            let r = Pin::new(&mut s).poll(cx);
+            let mut r = Pin::new(&mut s).poll(cx);
+            // Due at its first poll (a thread stalled for 50 ms), it armed nothing, and its end
+            // would say nothing of the stale sleep: again, a new one.
+            while armed.is_some() && r.is_ready() {
+                s = time::sleep(Duration::from_millis(50));
+                r = Pin::new(&mut s).poll(cx);
+            }
             if let Some(tx) = armed.take() {
                 tx.send(()).unwrap();
             }
