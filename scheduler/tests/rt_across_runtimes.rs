@@ -97,59 +97,69 @@ fn a_runtime_dropped_on_another_runtimes_worker_cancels_its_tasks() {
 /// dropping it cancelled that entry. Runtimes now have ids that are never reused.
 #[test]
 fn a_sleep_from_a_dropped_runtime_does_not_cancel_another_runtimes_timer() {
-    let a = rt(1);
-    // In an array: the task returns the sleep itself, not its output.
-    let [stale] = a
-        .block_on(a.spawn(async {
-            let mut s = time::sleep(Duration::from_secs(3600));
-            // One poll on worker 0: the first entry of its wheel.
+    // B's sleep must still be pending when the stale sleep is polled and dropped. On a machine
+    // that stalls longer than it lasts it is not, which tests nothing: again, with a longer one.
+    let mut wait = Duration::from_millis(50);
+    loop {
+        let a = rt(1);
+        // In an array: the task returns the sleep itself, not its output.
+        let [stale] = a
+            .block_on(a.spawn(async {
+                let mut s = time::sleep(Duration::from_secs(3600));
+                // One poll on worker 0: the first entry of its wheel.
+                std::future::poll_fn(|cx| {
+                    assert!(Pin::new(&mut s).poll(cx).is_pending());
+                    Poll::Ready(())
+                })
+                .await;
+                [s]
+            }))
+            .unwrap();
+        drop(a);
+
+        let b = rt(1);
+        let (armed_tx, armed_rx) = mpsc::channel();
+        let (fired_tx, fired_rx) = mpsc::channel();
+        let _t2 = b.spawn(async move {
+            let mut s = time::sleep(wait);
+            let mut armed = Some(armed_tx);
             std::future::poll_fn(|cx| {
-                assert!(Pin::new(&mut s).poll(cx).is_pending());
-                Poll::Ready(())
+                let mut r = Pin::new(&mut s).poll(cx);
+                // Due at its first poll (a stalled thread), it armed nothing: again, a new one.
+                while armed.is_some() && r.is_ready() {
+                    s = time::sleep(wait);
+                    r = Pin::new(&mut s).poll(cx);
+                }
+                if let Some(tx) = armed.take() {
+                    tx.send(s.deadline()).unwrap();
+                }
+                r
             })
             .await;
-            [s]
-        }))
-        .unwrap();
-    drop(a);
-
-    let b = rt(1);
-    let (armed_tx, armed_rx) = mpsc::channel();
-    let (fired_tx, fired_rx) = mpsc::channel();
-    let _t2 = b.spawn(async move {
-        let mut s = time::sleep(Duration::from_millis(50));
-        let mut armed = Some(armed_tx);
-        std::future::poll_fn(|cx| {
-            let mut r = Pin::new(&mut s).poll(cx);
-            // Due at its first poll (a thread stalled for 50 ms), it armed nothing, and its end
-            // would say nothing of the stale sleep: again, a new one.
-            while armed.is_some() && r.is_ready() {
-                s = time::sleep(Duration::from_millis(50));
-                r = Pin::new(&mut s).poll(cx);
-            }
-            if let Some(tx) = armed.take() {
-                tx.send(()).unwrap();
-            }
-            r
-        })
-        .await;
-        fired_tx.send(()).unwrap();
-    });
-    armed_rx.recv_timeout(HANG).unwrap();
-    // Another task on the same worker polls the stale sleep once and drops it.
-    b.block_on(b.spawn(async move {
-        let mut stale = stale;
-        std::future::poll_fn(|cx| {
-            let _ = Pin::new(&mut stale).poll(cx);
-            Poll::Ready(())
-        })
-        .await;
-        drop(stale);
-    }))
-    .unwrap();
-    fired_rx
-        .recv_timeout(HANG)
-        .expect("a 50 ms sleep never fired: a stale sleep from a dropped runtime cancelled it");
+            fired_tx.send(()).unwrap();
+        });
+        let deadline = armed_rx.recv_timeout(HANG).unwrap();
+        // Another task on the same worker polls the stale sleep once and drops it.
+        let conclusive = b
+            .block_on(b.spawn(async move {
+                let mut stale = stale;
+                std::future::poll_fn(|cx| {
+                    let _ = Pin::new(&mut stale).poll(cx);
+                    Poll::Ready(())
+                })
+                .await;
+                drop(stale);
+                Instant::now() < deadline
+            }))
+            .unwrap();
+        fired_rx
+            .recv_timeout(HANG)
+            .expect("a sleep never fired: a stale sleep from a dropped runtime cancelled it");
+        if conclusive {
+            break;
+        }
+        wait *= 2;
+    }
 }
 
 /// An `on_thread_start` hook that panics does not keep its worker from running: the panic is
@@ -228,11 +238,12 @@ fn seen_by_a_destructor_on_another_runtimes_worker(abort: bool) -> (bool, Option
         polled_tx.send(()).unwrap();
         std::future::pending::<()>().await;
     });
-    // Polled once: it waits in the task list, and is dropped by the drop or the abort itself.
     polled_rx.recv_timeout(HANG).unwrap();
-    // The message above is sent from inside that poll: an abort landing before the poll returns
-    // leaves the drop to the inner worker (correctly, as tokio does). A second task on the inner
-    // runtime's one worker finishes only after the first poll has returned.
+    // The message above is sent from inside the first poll: an abort or a shutdown landing
+    // before that poll returns leaves the drop to the inner worker (correctly, as tokio does). A
+    // second task on the inner runtime's one worker finishes only after the first poll has
+    // returned: then the task waits in the task list, and is dropped by the drop or the abort
+    // itself.
     inner.block_on(inner.spawn(async {})).unwrap();
     outer
         .block_on(outer.spawn(async move {

@@ -227,8 +227,11 @@ fn interval_skips_missed_ticks() {
     rt.block_on(spawn(async move {
         // The second tick is due one period after the first only if the first was taken within
         // that period. On a thread stalled longer (a busy machine) the first tick is itself
-        // late and the next one is a period after it was taken: again, with a new interval.
+        // late and the next one is a period after it was taken: again, with a new interval
+        // (not for ever: a first tick late every time is a failure).
+        let mut tries = 0;
         let (mut ticker, first) = loop {
+            tries += 1;
             let start = Instant::now();
             let mut ticker = time::interval(period);
             let first = ticker.tick().await;
@@ -237,6 +240,11 @@ fn interval_skips_missed_ticks() {
             if taken < first + period {
                 break (ticker, first);
             }
+            assert!(
+                tries < 50,
+                "the first tick came a period late 50 times (last {:?})",
+                taken - first
+            );
         };
         // Busy for three and a half periods: the ticks at 1, 2 and 3 periods are missed.
         std::thread::sleep(period * 7 / 2);

@@ -114,9 +114,14 @@ fn a_dropped_sleep_never_wakes_its_task() {
     let rt = rt(1);
     let polls = Arc::new(AtomicUsize::new(0));
     let _task = rt.spawn(ArmThenDrop { polls: polls.clone() });
-    // Let the cancelled timer's deadline pass by a wide margin, on the same worker (which polls
-    // the task above first).
-    rt.block_on(rt.spawn(sleep(Duration::from_millis(30)))).unwrap();
+    // Let the cancelled timer's deadline pass by a wide margin, on the same worker, which polls
+    // the task above first: this sleep's deadline is taken after that poll. The yield after it
+    // lets a wake-up fired in the same batch (a worker waking late) run before the check.
+    rt.block_on(rt.spawn(async {
+        sleep(Duration::from_millis(30)).await;
+        actor12_scheduler::yield_now().await;
+    }))
+    .unwrap();
     assert_eq!(polls.load(SeqCst), 1);
 }
 
@@ -151,9 +156,15 @@ fn a_timeout_that_does_not_fire_costs_no_wake_up() {
         task.abort();
         limit *= 2;
     };
-    // Let the cancelled timer's deadline pass by a wide margin, on the same worker.
-    let after = deadline + Duration::from_millis(28);
-    rt.block_on(rt.spawn(sleep_until(after))).unwrap();
+    // Let the cancelled timer's deadline pass by a wide margin, on the same worker. That
+    // deadline was taken after `deadline` and before `deadline` itself passed, so it is below
+    // `deadline + limit`. The yield lets a wake-up fired in the same batch run before the check.
+    let after = deadline + limit + Duration::from_millis(28);
+    rt.block_on(rt.spawn(async move {
+        sleep_until(after).await;
+        actor12_scheduler::yield_now().await;
+    }))
+    .unwrap();
     assert_eq!(polls.load(SeqCst), 1);
 }
 
