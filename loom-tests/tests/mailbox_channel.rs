@@ -2,9 +2,9 @@
 //! protocols have their models; these check what the channel adds on top: the receiver's waker
 //! handshake (register the waker, then offer to go idle; the sender whose push schedules takes
 //! and wakes it), the senders' count (the last sender's drop closes and wakes), and the
-//! receiver's drop closing the system lane while a signal is pushed. Signals carry their value in
-//! a loom cell: the system lane's nodes are plain heap memory, which loom does not see, so only
-//! the cell shows a signal dropped without the push's release before it.
+//! receiver's drop closing the system lane while a signal is pushed. The system lane's nodes keep
+//! their fields in loom cells, and the signals here carry their value in one too: a node or a
+//! signal read without the push's release before it is reported either way.
 #![cfg(actor12_loom)]
 
 use std::future::Future;

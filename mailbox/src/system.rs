@@ -12,11 +12,40 @@
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::ptr;
 
-use crate::loom::{AtomicPtr, Ordering::*};
+use crate::loom::{AtomicPtr, Ordering::*, UnsafeCell};
 
+/// One signal. Both fields are cells, so that a loom model sees every access to them: a node
+/// read by the consumer without the push's release before it is a data race there.
 struct Node<S> {
-    value: S,
-    next: *mut Node<S>,
+    value: UnsafeCell<S>,
+    next: UnsafeCell<*mut Node<S>>,
+}
+
+impl<S> Node<S> {
+    /// The next node of a taken list.
+    ///
+    /// # Safety
+    ///
+    /// `node` is a live node the caller owns (unpublished, or taken from the lane).
+    unsafe fn next(node: *mut Self) -> *mut Self {
+        // SAFETY: the caller owns the node; no other thread accesses it.
+        unsafe { (*node).next.with(|next| *next) }
+    }
+
+    /// Sets the next node. Safety as for [`next`](Self::next).
+    unsafe fn set_next(node: *mut Self, next: *mut Self) {
+        // SAFETY: as in `next`.
+        unsafe { (*node).next.with_mut(|p| *p = next) }
+    }
+
+    /// Frees the node, giving its signal back. Safety as for [`next`](Self::next).
+    unsafe fn into_value(node: *mut Self) -> S {
+        // SAFETY: as in `next`; the node came from `Box::into_raw` and is freed once, here.
+        let node = unsafe { Box::from_raw(node) };
+        // An access for loom's sake (free on std): the signal is read here.
+        node.value.with(|_| ());
+        node.value.into_inner()
+    }
 }
 
 /// The producers' side of the lane.
@@ -42,17 +71,17 @@ impl<S> SystemLane<S> {
 
     /// Pushes a signal; gives it back if the lane is closed.
     pub(crate) fn push(&self, value: S) -> Result<(), S> {
-        let node = Box::into_raw(Box::new(Node { value, next: ptr::null_mut() }));
+        let node = Node { value: UnsafeCell::new(value), next: UnsafeCell::new(ptr::null_mut()) };
+        let node = Box::into_raw(Box::new(node));
         // Relaxed: the CAS below decides.
         let mut head = self.head.load(Relaxed);
         loop {
             if head == closed() {
                 // SAFETY: `node` was never published.
-                let node = unsafe { Box::from_raw(node) };
-                return Err(node.value);
+                return Err(unsafe { Node::into_value(node) });
             }
             // SAFETY: `node` is unpublished, ours alone.
-            unsafe { (*node).next = head };
+            unsafe { Node::set_next(node, head) };
             // Release on success: pairs with the acquire swap in `take`, publishing the node.
             match self.head.compare_exchange_weak(head, node, Release, Relaxed) {
                 Ok(_) => return Ok(()),
@@ -109,18 +138,19 @@ impl<S> SystemRx<S> {
             let mut list = ptr::null_mut();
             while !stack.is_null() {
                 // SAFETY: taken nodes belong to the consumer alone.
-                let next = unsafe { (*stack).next };
+                let next = unsafe { Node::next(stack) };
                 // SAFETY: as above.
-                unsafe { (*stack).next = list };
+                unsafe { Node::set_next(stack, list) };
                 list = stack;
                 stack = next;
             }
             self.pending = list;
         }
+        let node = self.pending;
         // SAFETY: `pending` is non-null here and owned by the consumer.
-        let node = unsafe { Box::from_raw(self.pending) };
-        self.pending = node.next;
-        Some(node.value)
+        self.pending = unsafe { Node::next(node) };
+        // SAFETY: as above; `node` is off the list now.
+        Some(unsafe { Node::into_value(node) })
     }
 }
 
@@ -129,10 +159,12 @@ impl<S> SystemRx<S> {
 fn drop_list<S>(mut node: *mut Node<S>) {
     let mut panic = None;
     while !node.is_null() {
+        let this = node;
         // SAFETY: every node of a taken list is owned by the caller and freed once.
-        let boxed = unsafe { Box::from_raw(node) };
-        node = boxed.next;
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(boxed))) {
+        node = unsafe { Node::next(this) };
+        // SAFETY: as above; `this` is off the list now.
+        let value = unsafe { Node::into_value(this) };
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(value))) {
             panic.get_or_insert(payload);
         }
     }
