@@ -330,8 +330,10 @@ pub trait Actor: Sized + Send + 'static {
         msg.handle(self, ctx)
     }
 
-    /// Builds the actor. Runs in `spawn`'s caller (the returned future runs on the actor's
-    /// worker); `Err(reason)` stops the actor before it handles anything. If the actor is
+    /// Builds the actor. Runs in `spawn`'s caller, and so does the returned future until it
+    /// first waits when the caller is one of the runtime's workers (see [`spawn`](crate::spawn));
+    /// otherwise the future runs on a worker. `Err(reason)` stops the actor before it handles
+    /// anything. If the actor is
     /// stopped while the future waits (its token cancelled, its last link dropped), the future
     /// is dropped unfinished and the actor ends as a refused one does. A panic in `init`'s body
     /// (before it returns its future) reaches `spawn`'s caller; the actor is gone, and the

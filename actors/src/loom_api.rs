@@ -123,6 +123,12 @@ impl Handle {
         Ok(())
     }
 
+    /// As `actor12_scheduler::TaskHandle::try_start` off the workers (a model has none): the
+    /// task is queued, for the model's thread that runs the queue.
+    pub(crate) fn try_start(&self, token: TaskRef) -> Result<(), TaskRef> {
+        self.try_schedule(token)
+    }
+
     /// As `actor12_scheduler::TaskHandle::release_task`.
     ///
     /// # Safety

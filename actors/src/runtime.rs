@@ -67,15 +67,31 @@ pub mod tokio_bridge {
     /// default runtime started by a plain `rt::spawn` before any actor, or a runtime built
     /// without `on_thread_start`). A thread already in a tokio context keeps it.
     pub(crate) fn enter_once() {
-        thread_local! {
-            static LOOKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-        }
         if !LOOKED.get() {
             LOOKED.set(true);
             if tokio::runtime::Handle::try_current().is_err() {
                 enter_for_thread();
             }
+            THREADS.set(tokio::runtime::Handle::try_current().ok());
         }
+    }
+
+    thread_local! {
+        /// True once [`enter_once`] has looked at this thread's tokio context.
+        static LOOKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        /// The tokio context [`enter_once`] found or entered: the one the actors' runs on this
+        /// thread get.
+        static THREADS: std::cell::RefCell<Option<tokio::runtime::Handle>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    /// The tokio context for an actor's first run made inside its spawn
+    /// (`TaskHandle::try_start`): the one the actors' runs on this thread get, to enter over any
+    /// scoped context of the spawner's (a `Handle::enter` guard), which the actor must not take
+    /// for its own, nor `enter_once` for the thread's. `None` on a thread where no actor has run
+    /// yet: its look must be made outside the spawner's code, so the caller queues the run.
+    pub(crate) fn threads_context() -> Option<Option<tokio::runtime::Handle>> {
+        LOOKED.get().then(|| THREADS.with_borrow(Clone::clone))
     }
 
     /// The tokio context for the body of an actor's `init`, which its spawner runs: the one the

@@ -431,17 +431,48 @@ impl<M: Send + 'static> Core<M> {
 /// # Safety
 /// `ptr` is the header of a live `Task` for messages `M`, and the caller holds its run token.
 unsafe fn schedule_at<M: Send + 'static>(ptr: NonNull<Header>) {
+    // SAFETY: per the contract.
+    unsafe { hand_over::<M>(ptr, false) }
+}
+
+/// [`schedule_at`], or with `first` the actor's first run: [`TaskHandle::try_start`] runs it at
+/// once on one of the runtime's workers. Not while the thread unwinds (a destructor that
+/// spawns): the new actor's run would end by closing the reply slots the unwinding actor
+/// dropped (`close_deferred`), before that actor's mailbox is closed.
+///
+/// [`TaskHandle::try_start`]: actor12_scheduler::TaskHandle::try_start
+///
+/// # Safety
+/// As for [`schedule_at`].
+unsafe fn hand_over<M: Send + 'static>(ptr: NonNull<Header>, first: bool) {
     // SAFETY: the run token owns one counted reference (module documentation), and the caller
     // holds the token.
     let token = unsafe { TaskRef::from_raw(ptr) };
     // SAFETY: per the contract.
     let core = unsafe { core_ref::<M>(ptr) };
-    if let Err(token) = core.handle.try_schedule(token) {
+    let handed = if first && !std::thread::panicking() {
+        start_here(&core.handle, token)
+    } else {
+        core.handle.try_schedule(token)
+    };
+    if let Err(token) = handed {
         // The runtime is shut down: nobody will run the actor, and the task list may already
         // have asked for the token in vain. Its holder (us) tears the actor down, here.
         // SAFETY: the vtable's `shutdown` expects the run token, which we hold.
         unsafe { (token.header().vtable().shutdown)(token.as_ptr()) };
     }
+}
+
+/// [`TaskHandle::try_start`], with the `tokio` feature in the tokio context of the thread's
+/// actor runs (see `tokio_bridge::threads_context`).
+fn start_here(handle: &TaskHandle, token: TaskRef) -> Result<(), TaskRef> {
+    #[cfg(all(feature = "tokio", not(actor12_loom)))]
+    let Some(context) = crate::runtime::tokio_bridge::threads_context() else {
+        return handle.try_schedule(token);
+    };
+    #[cfg(all(feature = "tokio", not(actor12_loom)))]
+    let _entered = context.as_ref().map(tokio::runtime::Handle::enter);
+    handle.try_start(token)
 }
 
 /// The future of [`Core::stopped`].
@@ -970,7 +1001,10 @@ where
         drop(unsafe { TaskRef::from_raw(core.task.as_ptr()) });
         return;
     }
-    core.schedule();
+    // The first run: here and now on one of the runtime's workers (`init`'s future and the
+    // first cycle run inside the spawn, until the actor waits), else queued.
+    // SAFETY: we hold the run token.
+    unsafe { hand_over::<M>(core.task.as_ptr(), true) };
 }
 
 /// Ends an actor that was allocated but never started (its `init` panicked).

@@ -839,37 +839,42 @@ fn a_weak_ask_waiting_for_its_reply_does_not_keep_the_actor_alive() {
 // An actor spawned under a cancelled parent starts cancelled; once its token is reset it runs,
 // and it must still stop when cancelled again. Its wake-up hook used to be refused at spawn (the
 // token was cancelled then), so the later cancel never woke it and `cancel_and_wait` hung.
+//
+// The child must not run before its token is reset, or it stops at once. A spawn on a worker
+// runs the new actor's first run inside the spawn, unless the spawn comes from such a first run
+// itself: then the actor is queued. So the parent does it all in its `init`'s future, and is
+// spawned from a task on the runtime's one worker.
 
-struct Cancelling;
-actor!(Cancelling, spec = (), cancel = (), init = |_ctx| Cancelling);
-
-/// Cancels the parent, spawns a child under it (cancelled from the start), resets the child's
-/// token and returns the child.
-struct SpawnBornCancelled;
-impl Handler<SpawnBornCancelled> for Cancelling {
-    type Reply = anyhow::Result<Link<Tight>>;
-    async fn handle(
-        &mut self,
-        call: Call<'_, Self, Self::Reply>,
-        _: SpawnBornCancelled,
-    ) -> Self::Reply {
-        call.ctx.token.cancel(());
-        let (stopped, _) = mpsc::channel();
-        let child = actor12::spawn::<Tight>(stopped);
-        assert!(child.token().is_cancelled(), "a child of a cancelled actor starts cancelled");
-        child.token().reset();
-        Ok(child)
+/// Cancels its own token in its `init`'s future, spawns a child under it there (cancelled from
+/// the start), resets the child's token and sends the child out.
+struct BearsCancelled;
+impl Actor for BearsCancelled {
+    type Message = Multi<Self>;
+    type Spec = mpsc::Sender<Link<Tight>>;
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
+        let (out, token) = (ctx.spec, ctx.token.clone());
+        async move {
+            token.cancel(());
+            let (stopped, _) = mpsc::channel();
+            let child = actor12::spawn::<Tight>(stopped);
+            assert!(child.token().is_cancelled(), "a child of a cancelled actor starts cancelled");
+            child.token().reset();
+            out.send(child).expect("the test waits for the child");
+            Ok(BearsCancelled)
+        }
     }
 }
 
 #[test]
 fn a_child_born_cancelled_and_reset_stops_when_cancelled_again() {
-    // One worker: the child cannot run before the handler that spawned it has reset its token.
     let rt = runtime(1);
-    let child = rt.block_on(async {
-        let parent = actor12::spawn::<Cancelling>(());
-        parent.ask_dyn(SpawnBornCancelled).await.unwrap()
-    });
+    let (out, child) = mpsc::channel();
+    rt.block_on(rt.spawn(async move { drop(actor12::spawn::<BearsCancelled>(out)) })).unwrap();
+    let child = child.recv_timeout(HANG).expect("the parent's init ran");
     rt.block_on(async { child.ask_dyn(Ping).await }).expect("the reset child runs");
     let stopping = {
         let child = child.clone();

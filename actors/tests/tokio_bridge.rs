@@ -120,6 +120,50 @@ fn a_scoped_tokio_context_at_a_workers_first_spawn_does_not_cost_it_the_bridge()
     assert_eq!(answers, (true, true), "actors on this worker ran outside any tokio context");
 }
 
+/// Sends the flavour of the tokio runtime its `init` future runs in.
+struct SaysFlavour;
+
+impl actor12::Actor for SaysFlavour {
+    type Message = actor12::Multi<Self>;
+    type Spec = std::sync::mpsc::Sender<Option<tokio::runtime::RuntimeFlavor>>;
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
+        let say = ctx.spec;
+        async move {
+            let flavour = tokio::runtime::Handle::try_current().ok().map(|h| h.runtime_flavor());
+            let _ = say.send(flavour);
+            Ok(SaysFlavour)
+        }
+    }
+}
+
+/// An actor spawned on a worker makes its first run inside the spawn; spawned inside a scoped
+/// tokio context of the spawner's, that run still gets the worker's own context (the bridge's
+/// multi-threaded side runtime), not the spawner's current-thread one, which the actor may
+/// outlive.
+#[test]
+fn an_actor_started_inside_a_scoped_tokio_context_runs_in_the_workers_own() {
+    let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    // A first actor, so that the worker has looked at its tokio context.
+    let first = rt.block_on(async { actor12::spawn::<TokioUser>(()) });
+    assert!(rt.block_on(first.ask_dyn(SleepWithTokio)).unwrap());
+    let users = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let users = users.handle().clone();
+    let (say, said) = std::sync::mpsc::channel();
+    let flavour = rt
+        .block_on(rt.spawn(async move {
+            let _scope = users.enter();
+            let actor = actor12::spawn::<SaysFlavour>(say);
+            (said.try_recv().expect("init's future ran inside the spawn"), actor)
+        }))
+        .unwrap()
+        .0;
+    assert_eq!(flavour, Some(tokio::runtime::RuntimeFlavor::MultiThread));
+}
+
 /// Starts async clean-up with `tokio::spawn` when dropped; says whether it could.
 /// Reports, as it is dropped, whether it had a tokio context to clean up in.
 struct CleanUpGuard(std::sync::mpsc::Sender<&'static str>);

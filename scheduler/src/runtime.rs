@@ -661,6 +661,20 @@ impl TaskHandle {
         let pinned = task.header().pinned();
         self.0.try_schedule(task, pinned)
     }
+
+    /// Starts a new task that carries a duty, as an actor's run token does: runs its first run
+    /// at once, on the caller's thread, if that is one of this runtime's workers that may run it
+    /// (any, or the one it is pinned to) and no task started this way is running its first run
+    /// there already; schedules it otherwise, as [`try_schedule`](Self::try_schedule) does, and
+    /// hands the reference back once the runtime is shut down. A run that ends wanting to run
+    /// again (it yielded, or spent its budget) is scheduled.
+    ///
+    /// Its first run then costs no queue, no steal and no wake-up, and finds the task's memory
+    /// in the cache that just wrote it; but the caller waits for it. actor12 starts actors so.
+    pub fn try_start(&self, task: TaskRef) -> Result<(), TaskRef> {
+        let pinned = task.header().pinned();
+        self.0.try_start(task, pinned)
+    }
 }
 
 pub(crate) fn spawn_on<F>(

@@ -256,6 +256,42 @@ impl Shared {
         self.try_schedule_slow(task, pinned)
     }
 
+    /// Runs a new task's first run here and now if this thread is one of this runtime's workers
+    /// that may run it and no such first run is under way on it already; schedules it otherwise
+    /// (and whatever the run hands back, to run again). Hands the reference back once the
+    /// runtime is shut down, as [`try_schedule`](Self::try_schedule) does.
+    ///
+    /// The run takes the budget of a run of its own and gives the caller's back after it. One
+    /// level only: a task started so that starts another schedules that one, so a chain of
+    /// spawns does not grow the stack.
+    pub(crate) fn try_start(&self, task: TaskRef, pinned: Option<usize>) -> Result<(), TaskRef> {
+        let here = !self.is_shutdown()
+            && crate::context::with_core(|core| match core {
+                Some(core) if core.is_of(self) && pinned.is_none_or(|w| w == core.index) => {
+                    !core.starting.replace(true)
+                }
+                _ => false,
+            });
+        if !here {
+            return self.try_schedule(task, pinned);
+        }
+        /// Clears the mark when the run ends, even by unwinding (a task kind's `run` that lets a
+        /// panic out).
+        struct Started;
+        impl Drop for Started {
+            fn drop(&mut self) {
+                crate::context::with_core(|core| core.map(|c| c.starting.set(false)));
+            }
+        }
+        let started = Started;
+        let again = crate::coop::keep(|| task.run());
+        drop(started);
+        match again {
+            Some(task) => self.try_schedule(task, pinned),
+            None => Ok(()),
+        }
+    }
+
     /// [`try_schedule`](Self::try_schedule) for every case: pinned tasks, other threads,
     /// shutdown.
     #[inline(never)]
@@ -356,6 +392,8 @@ pub(crate) struct Core {
     /// A task yielded since the tick `checked_at`, when `round` tasks were queued: see
     /// `yield_round_over`.
     yielded: Cell<bool>,
+    /// A task's first run is under way here, inside another's ([`Shared::try_start`]).
+    starting: Cell<bool>,
     checked_at: Cell<u32>,
     round: Cell<u32>,
 }
@@ -448,6 +486,7 @@ impl Core {
             removed: RefCell::new(Vec::new()),
             tick: Cell::new(0),
             yielded: Cell::new(false),
+            starting: Cell::new(false),
             checked_at: Cell::new(0),
             round: Cell::new(1),
             searching: Cell::new(false),

@@ -1,0 +1,184 @@
+//! Where an actor's first run happens: inside the spawn on one of the runtime's workers (its
+//! `init`'s future and first cycle, until it waits), queued when the spawn comes from another
+//! thread or from such a first run itself, and what a panic there stops.
+//!
+//! Every wait is bounded ([`HANG`]) and none stands in for synchronisation: the checks made right
+//! after a spawn hold because of where the first run happens, not because of timing.
+
+mod support;
+
+use std::sync::mpsc;
+
+use actor12::prelude::*;
+use actor12::rt::current_worker;
+use actor12::{Init, InitFuture, MpscChannel, Multi};
+use support::HANG;
+
+fn runtime(workers: usize) -> actor12::rt::Runtime {
+    actor12::rt::Runtime::builder().worker_threads(workers).build().unwrap()
+}
+
+/// An actor whose `init` future reports the worker and thread it runs on.
+struct Reports;
+
+/// What [`Reports`] reports from its `init` future.
+type Where = (Option<usize>, std::thread::ThreadId);
+
+impl Actor for Reports {
+    type Message = Multi<Self>;
+    type Spec = mpsc::Sender<Where>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let report = ctx.spec;
+        async move {
+            let _ = report.send((current_worker(), std::thread::current().id()));
+            Ok(Reports)
+        }
+    }
+}
+
+#[test]
+fn an_actor_spawned_on_a_worker_has_run_its_init_future_when_spawn_returns() {
+    let rt = runtime(2);
+    let (spawner, init) = rt
+        .block_on(rt.spawn(async {
+            let (report, reported) = mpsc::channel();
+            let link = actor12::spawn::<Reports>(report);
+            // Not a wait: the first run happened inside the spawn, or it did not.
+            let init = reported.try_recv().expect("init's future ran inside the spawn");
+            assert!(link.alive());
+            ((current_worker(), std::thread::current().id()), init)
+        }))
+        .unwrap();
+    assert!(spawner.0.is_some(), "the spawning task ran on a worker");
+    assert_eq!(init, spawner, "init's future ran on the spawner's worker and thread");
+}
+
+#[test]
+fn an_actor_spawned_off_the_workers_runs_its_init_future_on_a_worker() {
+    let rt = runtime(2);
+    let (report, reported) = mpsc::channel();
+    let link = rt.block_on(async { actor12::spawn::<Reports>(report) });
+    let (worker, thread) = reported.recv_timeout(HANG).expect("init's future ran");
+    assert!(worker.is_some(), "init's future ran on a worker");
+    assert_ne!(thread, std::thread::current().id(), "not on the spawning thread");
+    drop(link);
+}
+
+/// Spawns a [`Reports`] in its `init` future, and reports whether that one's `init` future had
+/// run when the spawn returned.
+struct SpawnsInInit;
+
+impl Actor for SpawnsInInit {
+    type Message = Multi<Self>;
+    type Spec = (mpsc::Sender<bool>, mpsc::Sender<Where>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (ran_at_once, child_report) = ctx.spec;
+        async move {
+            let (report, reported) = mpsc::channel();
+            drop(actor12::spawn::<Reports>(report));
+            let _ = ran_at_once.send(reported.try_recv().is_ok());
+            // Passes the child's report on once it comes (the child runs after this run ends).
+            std::thread::spawn(move || {
+                if let Ok(r) = reported.recv_timeout(HANG) {
+                    let _ = child_report.send(r);
+                }
+            });
+            Ok(SpawnsInInit)
+        }
+    }
+}
+
+#[test]
+fn a_spawn_inside_a_first_run_queues_the_new_actor() {
+    // One level only, so that a chain of spawns cannot grow the stack: the parent's first run
+    // happens inside the task's spawn, and the child it spawns there is queued.
+    let rt = runtime(1);
+    let (ran_at_once, ran) = mpsc::channel();
+    let (child_report, child_reported) = mpsc::channel();
+    let parent = rt
+        .block_on(
+            rt.spawn(async move { actor12::spawn::<SpawnsInInit>((ran_at_once, child_report)) }),
+        )
+        .unwrap();
+    assert_eq!(ran.recv_timeout(HANG), Ok(false), "the child's init ran inside its spawn");
+    let (worker, _) = child_reported.recv_timeout(HANG).expect("the queued child ran");
+    assert_eq!(worker, Some(0));
+    drop(parent);
+}
+
+/// Spawns the next link of a chain in its `init` future until `left` is 0, then reports.
+struct Chain;
+
+impl Actor for Chain {
+    type Message = Multi<Self>;
+    type Spec = (u64, mpsc::Sender<()>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (left, done) = ctx.spec;
+        async move {
+            match left {
+                0 => done.send(()).expect("the test waits"),
+                _ => drop(actor12::spawn::<Chain>((left - 1, done))),
+            }
+            Ok(Chain)
+        }
+    }
+}
+
+#[test]
+fn a_long_chain_of_spawns_in_init_futures_runs_to_its_end() {
+    // Were every first run made inside the spawn before it, this chain would nest one run per
+    // link on one worker's stack, and overflow it.
+    let rt = runtime(2);
+    let (done, finished) = mpsc::channel();
+    let links = support::scaled(20_000, 100);
+    let first = rt.block_on(rt.spawn(async move { actor12::spawn::<Chain>((links, done)) }));
+    finished.recv_timeout(HANG).expect("the chain's last actor ran");
+    drop(first);
+}
+
+/// Panics in its `init` future.
+struct PanicsInInit;
+
+impl Actor for PanicsInInit {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        async {
+            panic!("boom: init's future");
+            #[allow(unreachable_code)]
+            Ok(PanicsInInit)
+        }
+    }
+}
+
+#[test]
+fn a_panic_in_a_first_run_inside_the_spawn_stops_only_the_new_actor() {
+    support::quiet_booms();
+    let rt = runtime(1);
+    let spawner_went_on = rt
+        .block_on(rt.spawn(async {
+            let link = actor12::spawn::<PanicsInInit>(());
+            // The panic was caught in the actor's run, inside the spawn: it has stopped.
+            assert!(!link.alive(), "the actor whose init panicked is stopped");
+            link.wait().await;
+            true
+        }))
+        .expect("the spawning task did not panic");
+    assert!(spawner_went_on);
+}
