@@ -330,11 +330,12 @@ pub trait Actor: Sized + Send + 'static {
         msg.handle(self, ctx)
     }
 
-    /// Builds the actor. Runs in `spawn`'s caller, and so does the returned future until it
-    /// first waits when the caller is one of the runtime's workers (see [`spawn`](crate::spawn));
-    /// otherwise the future runs on a worker. `Err(reason)` stops the actor before it handles
-    /// anything. If the actor is
-    /// stopped while the future waits (its token cancelled, its last link dropped), the future
+    /// Builds the actor. Runs in `spawn`'s caller. So does the actor's first run (the returned
+    /// future and the first cycle, until the actor waits or yields) when the caller is one of
+    /// the runtime's workers, unless that caller is itself such a first run, or unwinds, or
+    /// (with the `tokio` feature) is a worker that has run no actor yet; otherwise the future
+    /// runs on a worker later (see [`spawn`](crate::spawn)). `Err(reason)` stops the actor
+    /// before it handles anything. If the actor is stopped while the future waits (its token cancelled, its last link dropped), the future
     /// is dropped unfinished and the actor ends as a refused one does. A panic in `init`'s body
     /// (before it returns its future) reaches `spawn`'s caller; the actor is gone, and the
     /// actors `init` spawned are stopped with it. With the `tokio` feature its body runs in the
@@ -1062,7 +1063,20 @@ impl ParentRef for Arc<dyn Parent> {
 /// Runs `f` with `token` published in `PARENT`: actors spawned in it get tokens below `token`.
 #[inline]
 pub(crate) fn with_parent<R>(token: &(dyn ParentRef + 'static), f: impl FnOnce() -> R) -> R {
-    let prev = PARENT.with(|p| p.replace(Some(token as *const dyn ParentRef)));
+    published(Some(token as *const dyn ParentRef), f)
+}
+
+/// Runs `f` with no token published in `PARENT`, as a worker runs an actor: an actor's first
+/// run made inside its spawn must not take its spawner's token for the parts it runs outside
+/// its `Scoped` (its teardown's drops, its `crash`), where actors spawned get a root.
+pub(crate) fn without_parent<R>(f: impl FnOnce() -> R) -> R {
+    published(None, f)
+}
+
+/// Runs `f` with `parent` in `PARENT`, then puts back what was there, even if `f` unwinds.
+#[inline]
+fn published<R>(parent: Option<*const dyn ParentRef>, f: impl FnOnce() -> R) -> R {
+    let prev = PARENT.with(|p| p.replace(parent));
     struct Restore(Option<*const dyn ParentRef>);
     impl Drop for Restore {
         #[inline]

@@ -198,15 +198,18 @@ pub mod prelude {
 ///
 /// `A::init` runs here, in the caller. Called on one of the runtime's workers (in an actor or a
 /// task), the spawn then makes the actor's first run too: the future `init` returns, and the
-/// actor's first cycle, run here until the actor first waits (for a message, a reply, a timer),
+/// actor's first cycle, run here until the actor waits (for a message, a reply, a timer) or
+/// yields,
 /// so the actor starts on the caller's worker with its memory in that core's cache, and
 /// without a trip through a run queue. The caller waits for that run: long or blocking work in
 /// `init` belongs in [`spawn_blocking`](rt::spawn_blocking) or a task of the actor's, and a
 /// lock that `init`'s future takes must not be held across the spawn. A spawn made inside
 /// such a first run (an `init` that spawns) queues its actor, so a chain of spawns does not
-/// nest; so does a spawn from any other thread, where the first run happens on a worker. (With
-/// the `tokio` feature, `A::init` and that first run get the tokio context the actor's runs
-/// get, not the caller's: see [`Actor::init`].)
+/// nest; so does a spawn from any other thread, or from a destructor while the thread unwinds,
+/// and the first run happens on a worker later. (With the `tokio` feature, `A::init` runs in
+/// the tokio context [`Actor::init`] says, and that first run in the one the actor's runs on
+/// that worker get, not in a scoped one of the caller's; a worker that has run no actor yet
+/// queues the new one.)
 ///
 /// # Examples
 ///

@@ -463,7 +463,8 @@ unsafe fn hand_over<M: Send + 'static>(ptr: NonNull<Header>, first: bool) {
     }
 }
 
-/// [`TaskHandle::try_start`], with the `tokio` feature in the tokio context of the thread's
+/// [`TaskHandle::try_start`], with what a worker's run has around it: no spawner's token
+/// published (`without_parent`), and with the `tokio` feature the tokio context of the thread's
 /// actor runs (see `tokio_bridge::threads_context`).
 fn start_here(handle: &TaskHandle, token: TaskRef) -> Result<(), TaskRef> {
     #[cfg(all(feature = "tokio", not(actor12_loom)))]
@@ -472,6 +473,9 @@ fn start_here(handle: &TaskHandle, token: TaskRef) -> Result<(), TaskRef> {
     };
     #[cfg(all(feature = "tokio", not(actor12_loom)))]
     let _entered = context.as_ref().map(tokio::runtime::Handle::enter);
+    #[cfg(not(actor12_loom))]
+    return crate::actor::without_parent(|| handle.try_start(token));
+    #[cfg(actor12_loom)]
     handle.try_start(token)
 }
 

@@ -7,11 +7,12 @@
 
 mod support;
 
+use std::future::Future;
 use std::sync::mpsc;
 
 use actor12::prelude::*;
 use actor12::rt::current_worker;
-use actor12::{Init, InitFuture, MpscChannel, Multi};
+use actor12::{Call, Init, InitFuture, MpscChannel, Multi};
 use support::HANG;
 
 fn runtime(workers: usize) -> actor12::rt::Runtime {
@@ -55,6 +56,25 @@ fn an_actor_spawned_on_a_worker_has_run_its_init_future_when_spawn_returns() {
         .unwrap();
     assert!(spawner.0.is_some(), "the spawning task ran on a worker");
     assert_eq!(init, spawner, "init's future ran on the spawner's worker and thread");
+}
+
+#[test]
+fn every_spawn_in_a_run_starts_its_actor_inside_the_spawn() {
+    // The mark that keeps a first run from nesting another is cleared when the run ends, after
+    // a panic in it too: the third spawn still runs its actor at once.
+    support::quiet_booms();
+    let rt = runtime(1);
+    rt.block_on(rt.spawn(async {
+        for panicking_between in [false, true] {
+            if panicking_between {
+                drop(actor12::spawn::<PanicsInInit>(()));
+            }
+            let (report, reported) = mpsc::channel();
+            drop(actor12::spawn::<Reports>(report));
+            reported.try_recv().expect("init's future ran inside the spawn");
+        }
+    }))
+    .unwrap();
 }
 
 #[test]
@@ -138,8 +158,9 @@ impl Actor for Chain {
 
 #[test]
 fn a_long_chain_of_spawns_in_init_futures_runs_to_its_end() {
-    // Were every first run made inside the spawn before it, this chain would nest one run per
-    // link on one worker's stack, and overflow it.
+    // Were every first run made inside the spawn before it, this chain of 20,000 would nest one
+    // run per link on one worker's stack, and overflow it. Scaled down (Miri, valgrind) it
+    // would not: there the test above shows the rule.
     let rt = runtime(2);
     let (done, finished) = mpsc::channel();
     let links = support::scaled(20_000, 100);
@@ -181,4 +202,76 @@ fn a_panic_in_a_first_run_inside_the_spawn_stops_only_the_new_actor() {
         }))
         .expect("the spawning task did not panic");
     assert!(spawner_went_on);
+}
+
+/// Whom [`SpawnsInCrash`]'s `crash` hands the actor it spawns to.
+static SURVIVOR: std::sync::Mutex<Option<mpsc::Sender<Link<Reports>>>> =
+    std::sync::Mutex::new(None);
+
+/// Panics in its `init` future; its `crash` spawns a [`Reports`] and hands it to [`SURVIVOR`].
+struct SpawnsInCrash;
+
+impl Actor for SpawnsInCrash {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        async {
+            panic!("boom: init's future, before a crash that spawns");
+            #[allow(unreachable_code)]
+            Ok(SpawnsInCrash)
+        }
+    }
+    fn crash(_: Box<dyn std::any::Any + Send>) -> impl Future<Output = ()> + Send {
+        let (report, _) = mpsc::channel();
+        let survivor = actor12::spawn::<Reports>(report);
+        let out = SURVIVOR.lock().unwrap().take().expect("the test set it");
+        out.send(survivor).expect("the test waits");
+        std::future::ready(())
+    }
+}
+
+/// Spawns a [`SpawnsInCrash`] in its handler.
+struct Host;
+
+impl Actor for Host {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Host))
+    }
+}
+
+struct SpawnOne;
+
+impl Handler<SpawnOne> for Host {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: SpawnOne) -> Self::Reply {
+        drop(actor12::spawn::<SpawnsInCrash>(()));
+        Ok(())
+    }
+}
+
+#[test]
+fn an_actor_spawned_by_a_crash_inside_a_spawn_is_not_the_spawners_child() {
+    // A first run made inside a handler's spawn runs the new actor's `crash` there. An actor
+    // spawned in `crash` gets a root token, as it does when a worker runs the crash: it used to
+    // take the handler's actor for its parent, and stop with it.
+    support::quiet_booms();
+    let (out, survivor) = mpsc::channel();
+    *SURVIVOR.lock().unwrap() = Some(out);
+    let rt = runtime(1);
+    let host = rt.block_on(async { actor12::spawn::<Host>(()) });
+    rt.block_on(host.ask_dyn(SpawnOne)).unwrap();
+    let survivor = survivor.recv_timeout(HANG).expect("the crash spawned an actor");
+    rt.block_on(host.cancel_and_wait(()));
+    assert!(!survivor.token().is_cancelled(), "the crash's actor stopped with the handler's");
+    assert!(survivor.alive());
 }

@@ -46,15 +46,22 @@ pub(crate) fn unlimited() {
     LEFT.with(|l| l.set(u32::MAX));
 }
 
-/// Runs `f`, which runs a task from code that is not itself a task's run (a queue drained at
-/// shutdown, on whatever thread drops the runtime), and puts the caller's budget back after it.
+/// Runs `f`, which runs a task from code that is not itself that task's run (a queue drained at
+/// shutdown, on whatever thread drops the runtime; a first run inside the spawn, in the
+/// spawner's: `Shared::try_start`), and puts the caller's budget back after it, even if it
+/// unwinds.
 /// Left at the task's budget, a plain thread's budget was never refilled: once spent, every
 /// join handle it polled woke itself and returned `Pending`, for ever.
 pub(crate) fn keep<R>(f: impl FnOnce() -> R) -> R {
-    let left = LEFT.with(Cell::get);
-    let out = f();
-    LEFT.with(|l| l.set(left));
-    out
+    /// Puts the budget back, even if `f` unwinds.
+    struct Restore(u32);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LEFT.with(|l| l.set(self.0));
+        }
+    }
+    let _restore = Restore(LEFT.with(Cell::get));
+    f()
 }
 
 #[cfg(all(test, not(actor12_loom)))]

@@ -670,7 +670,9 @@ impl TaskHandle {
     /// again (it yielded, or spent its budget) is scheduled.
     ///
     /// Its first run then costs no queue, no steal and no wake-up, and finds the task's memory
-    /// in the cache that just wrote it; but the caller waits for it. actor12 starts actors so.
+    /// in the cache that just wrote it; but the caller waits for it, and a panic that escapes
+    /// the run (a task kind lets none of the task's own code's out) reaches the caller. actor12
+    /// starts actors so.
     pub fn try_start(&self, task: TaskRef) -> Result<(), TaskRef> {
         let pinned = task.header().pinned();
         self.0.try_start(task, pinned)
