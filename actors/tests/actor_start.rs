@@ -10,10 +10,10 @@ mod support;
 use std::future::Future;
 use std::sync::mpsc;
 
+use actor12::Call;
 use actor12::prelude::*;
 use actor12::rt::current_worker;
-use actor12::{Call, Init, InitFuture, MpscChannel, Multi};
-use support::HANG;
+use support::{HANG, actor};
 
 fn runtime(workers: usize) -> actor12::rt::Runtime {
     actor12::rt::Runtime::builder().worker_threads(workers).build().unwrap()
@@ -25,21 +25,13 @@ struct Reports;
 /// What [`Reports`] reports from its `init` future.
 type Where = (Option<usize>, std::thread::ThreadId);
 
-impl Actor for Reports {
-    type Message = Multi<Self>;
-    type Spec = mpsc::Sender<Where>;
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
-        let report = ctx.spec;
-        async move {
-            let _ = report.send((current_worker(), std::thread::current().id()));
-            Ok(Reports)
-        }
+actor!(Reports, spec = mpsc::Sender<Where>, cancel = (), init_future = |ctx| {
+    let report = ctx.spec;
+    async move {
+        let _ = report.send((current_worker(), std::thread::current().id()));
+        Ok(Reports)
     }
-}
+});
 
 #[test]
 fn an_actor_spawned_on_a_worker_has_run_its_init_future_when_spawn_returns() {
@@ -92,14 +84,8 @@ fn an_actor_spawned_off_the_workers_runs_its_init_future_on_a_worker() {
 /// run when the spawn returned.
 struct SpawnsInInit;
 
-impl Actor for SpawnsInInit {
-    type Message = Multi<Self>;
-    type Spec = (mpsc::Sender<bool>, mpsc::Sender<Where>);
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+actor!(SpawnsInInit, spec = (mpsc::Sender<bool>, mpsc::Sender<Where>), cancel = (),
+    init_future = |ctx| {
         let (ran_at_once, child_report) = ctx.spec;
         async move {
             let (report, reported) = mpsc::channel();
@@ -114,7 +100,7 @@ impl Actor for SpawnsInInit {
             Ok(SpawnsInInit)
         }
     }
-}
+);
 
 #[test]
 fn a_spawn_inside_a_first_run_queues_the_new_actor() {
@@ -137,24 +123,16 @@ fn a_spawn_inside_a_first_run_queues_the_new_actor() {
 /// Spawns the next link of a chain in its `init` future until `left` is 0, then reports.
 struct Chain;
 
-impl Actor for Chain {
-    type Message = Multi<Self>;
-    type Spec = (u64, mpsc::Sender<()>);
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
-        let (left, done) = ctx.spec;
-        async move {
-            match left {
-                0 => done.send(()).expect("the test waits"),
-                _ => drop(actor12::spawn::<Chain>((left - 1, done))),
-            }
-            Ok(Chain)
+actor!(Chain, spec = (u64, mpsc::Sender<()>), cancel = (), init_future = |ctx| {
+    let (left, done) = ctx.spec;
+    async move {
+        match left {
+            0 => done.send(()).expect("the test waits"),
+            _ => drop(actor12::spawn::<Chain>((left - 1, done))),
         }
+        Ok(Chain)
     }
-}
+});
 
 #[test]
 fn a_long_chain_of_spawns_in_init_futures_runs_to_its_end() {
@@ -172,21 +150,16 @@ fn a_long_chain_of_spawns_in_init_futures_runs_to_its_end() {
 /// Panics in its `init` future.
 struct PanicsInInit;
 
-impl Actor for PanicsInInit {
-    type Message = Multi<Self>;
-    type Spec = ();
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &()) {}
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        async {
-            panic!("boom: init's future");
-            #[allow(unreachable_code)]
-            Ok(PanicsInInit)
-        }
+actor!(
+    PanicsInInit,
+    spec = (),
+    cancel = (),
+    init_future = |_ctx| async {
+        panic!("boom: init's future");
+        #[allow(unreachable_code)]
+        Ok(PanicsInInit)
     }
-}
+);
 
 #[test]
 fn a_panic_in_a_first_run_inside_the_spawn_stops_only_the_new_actor() {
@@ -211,43 +184,30 @@ static SURVIVOR: std::sync::Mutex<Option<mpsc::Sender<Link<Reports>>>> =
 /// Panics in its `init` future; its `crash` spawns a [`Reports`] and hands it to [`SURVIVOR`].
 struct SpawnsInCrash;
 
-impl Actor for SpawnsInCrash {
-    type Message = Multi<Self>;
-    type Spec = ();
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &()) {}
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        async {
-            panic!("boom: init's future, before a crash that spawns");
-            #[allow(unreachable_code)]
-            Ok(SpawnsInCrash)
+actor!(
+    SpawnsInCrash,
+    spec = (),
+    cancel = (),
+    init_future = |_ctx| async {
+        panic!("boom: init's future, before a crash that spawns");
+        #[allow(unreachable_code)]
+        Ok(SpawnsInCrash)
+    },
+    extra = {
+        fn crash(_: Box<dyn std::any::Any + Send>) -> impl Future<Output = ()> + Send {
+            let (report, _) = mpsc::channel();
+            let survivor = actor12::spawn::<Reports>(report);
+            let out = SURVIVOR.lock().unwrap().take().expect("the test set it");
+            out.send(survivor).expect("the test waits");
+            std::future::ready(())
         }
     }
-    fn crash(_: Box<dyn std::any::Any + Send>) -> impl Future<Output = ()> + Send {
-        let (report, _) = mpsc::channel();
-        let survivor = actor12::spawn::<Reports>(report);
-        let out = SURVIVOR.lock().unwrap().take().expect("the test set it");
-        out.send(survivor).expect("the test waits");
-        std::future::ready(())
-    }
-}
+);
 
 /// Spawns a [`SpawnsInCrash`] in its handler.
 struct Host;
 
-impl Actor for Host {
-    type Message = Multi<Self>;
-    type Spec = ();
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &()) {}
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(Host))
-    }
-}
+actor!(Host, spec = (), cancel = (), init = |_ctx| Host);
 
 struct SpawnOne;
 

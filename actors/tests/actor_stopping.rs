@@ -848,26 +848,18 @@ fn a_weak_ask_waiting_for_its_reply_does_not_keep_the_actor_alive() {
 /// Cancels its own token in its `init`'s future, spawns a child under it there (cancelled from
 /// the start), resets the child's token and sends the child out.
 struct BearsCancelled;
-impl Actor for BearsCancelled {
-    type Message = Multi<Self>;
-    type Spec = mpsc::Sender<Link<Tight>>;
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
-        let (out, token) = (ctx.spec, ctx.token.clone());
-        async move {
-            token.cancel(());
-            let (stopped, _) = mpsc::channel();
-            let child = actor12::spawn::<Tight>(stopped);
-            assert!(child.token().is_cancelled(), "a child of a cancelled actor starts cancelled");
-            child.token().reset();
-            out.send(child).expect("the test waits for the child");
-            Ok(BearsCancelled)
-        }
+actor!(BearsCancelled, spec = mpsc::Sender<Link<Tight>>, cancel = (), init_future = |ctx| {
+    let (out, token) = (ctx.spec, ctx.token.clone());
+    async move {
+        token.cancel(());
+        let (stopped, _) = mpsc::channel();
+        let child = actor12::spawn::<Tight>(stopped);
+        assert!(child.token().is_cancelled(), "a child of a cancelled actor starts cancelled");
+        child.token().reset();
+        out.send(child).expect("the test waits for the child");
+        Ok(BearsCancelled)
     }
-}
+});
 
 #[test]
 fn a_child_born_cancelled_and_reset_stops_when_cancelled_again() {

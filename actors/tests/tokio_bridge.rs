@@ -123,14 +123,8 @@ fn a_scoped_tokio_context_at_a_workers_first_spawn_does_not_cost_it_the_bridge()
 /// Sends the flavour of the tokio runtime its `init` future runs in.
 struct SaysFlavour;
 
-impl actor12::Actor for SaysFlavour {
-    type Message = actor12::Multi<Self>;
-    type Spec = std::sync::mpsc::Sender<Option<tokio::runtime::RuntimeFlavor>>;
-    type Channel = actor12::MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &Self::Spec) {}
-    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
+actor!(SaysFlavour, spec = std::sync::mpsc::Sender<Option<tokio::runtime::RuntimeFlavor>>,
+    cancel = (), init_future = |ctx| {
         let say = ctx.spec;
         async move {
             let flavour = tokio::runtime::Handle::try_current().ok().map(|h| h.runtime_flavor());
@@ -138,7 +132,7 @@ impl actor12::Actor for SaysFlavour {
             Ok(SaysFlavour)
         }
     }
-}
+);
 
 /// An actor spawned on a worker makes its first run inside the spawn; spawned inside a scoped
 /// tokio context of the spawner's, that run still gets the worker's own context (the bridge's

@@ -8,13 +8,18 @@ use actor12::prelude::*;
 use actor12::{Call, MpscChannel, Multi};
 
 /// The `Actor` impl of a small test actor: `Multi` messages (handler style) unless `message`
-/// names another type, no state, an `init` that is ready at once with `$init`, and any `extra`
-/// items (`terminate`, `tick`, an envelope-style `handle`, ...).
+/// names another type, no state, an `init` that is ready at once with `$init` (or, given as
+/// `init_future`, whose future is that expression), and any `extra` items (`terminate`, `tick`,
+/// an envelope-style `handle`, ...).
 macro_rules! actor {
     ($name:ident, spec = $($rest:tt)*) => {
         actor!($name, message = actor12::Multi<Self>, spec = $($rest)*);
     };
     ($name:ident, message = $message:ty, spec = $spec:ty, cancel = $cancel:ty, init = |$ctx:ident| $init:expr $(, extra = { $($extra:tt)* })?) => {
+        actor!($name, message = $message, spec = $spec, cancel = $cancel,
+            init_future = |$ctx| std::future::ready(Ok($init)) $(, extra = { $($extra)* })?);
+    };
+    ($name:ident, message = $message:ty, spec = $spec:ty, cancel = $cancel:ty, init_future = |$ctx:ident| $init:expr $(, extra = { $($extra:tt)* })?) => {
         impl actor12::Actor for $name {
             type Message = $message;
             type Spec = $spec;
@@ -23,7 +28,7 @@ macro_rules! actor {
             type State = ();
             fn state(_: &$spec) {}
             fn init($ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
-                std::future::ready(Ok($init))
+                $init
             }
             $($($extra)*)?
         }
