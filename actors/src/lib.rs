@@ -199,10 +199,10 @@ pub mod prelude {
 /// `A::init` runs here, in the caller. Called on one of the runtime's workers (in an actor or a
 /// task), the spawn then makes the actor's first run too: the future `init` returns, and the
 /// actor's first cycle, run here until the actor waits (for a message, a reply, a timer) or
-/// yields, so the actor starts on the caller's worker with its memory in that core's cache,
-/// and without a trip through a run queue. The caller waits for that run: long or blocking work in
-/// `init` belongs in [`spawn_blocking`](rt::spawn_blocking) or a task of the actor's, and a
-/// lock that `init`'s future takes must not be held across the spawn. A spawn made inside
+/// yields, so the actor starts on the core that has just written its memory, without a trip
+/// through a run queue. The caller waits for that run: long or blocking work in `init`
+/// belongs in [`spawn_blocking`](rt::spawn_blocking) or a task of the actor's, and a lock that
+/// `init`'s future takes must not be held across the spawn. A spawn made inside
 /// such a first run (an `init` that spawns) queues its actor, so a chain of spawns does not
 /// nest; so does a spawn from any other thread, or from a destructor while the thread unwinds,
 /// and the first run happens on a worker later. (With the `tokio` feature, `A::init` runs in

@@ -669,8 +669,8 @@ impl TaskHandle {
     /// hands the reference back once the runtime is shut down. A run that ends wanting to run
     /// again (it yielded, or spent its budget) is scheduled.
     ///
-    /// Its first run then costs no queue, no steal and no wake-up, and finds the task's memory
-    /// in the cache that just wrote it; but the caller waits for it, and a panic that escapes
+    /// Its first run then costs no queue, no steal and no wake-up, and runs on the core that has
+    /// just written the task's memory; but the caller waits for it, and a panic that escapes
     /// the run (a task kind lets none of the task's own code's out) reaches the caller. actor12
     /// starts actors so.
     pub fn try_start(&self, task: TaskRef) -> Result<(), TaskRef> {
