@@ -22,7 +22,9 @@ fn one_sender_mixed_call_styles_keep_order() {
         let actor = actor12::spawn::<Recorder>(probe.clone());
         let weak = actor.downgrade();
         let mut replies = Vec::new();
-        for n in 0..400u32 {
+        // Each of the six styles 10 times at least (Miri, valgrind).
+        let count = scaled(400, 60) as u32;
+        for n in 0..count {
             match n % 6 {
                 0 => actor.tell_dyn(Note(0, n)).await,
                 1 => assert!(actor.ask_dyn(Note(0, n)).await.unwrap() > 0),
@@ -36,7 +38,7 @@ fn one_sender_mixed_call_styles_keep_order() {
             r.await.unwrap();
         }
         let seen = actor.ask_dyn(Dump).await.unwrap();
-        assert_in_order(&seen, 1, 400);
+        assert_in_order(&seen, 1, count);
     });
 }
 
@@ -519,14 +521,15 @@ fn handlers_that_await_other_actors_and_timers_while_messages_queue() {
     rt.block_on(async {
         let recorder = actor12::spawn::<Recorder>(Probe::default());
         let pinger = actor12::spawn::<Pinger>(recorder.clone());
+        let count = scaled(200, 40) as u32;
         let mut replies = Vec::new();
-        for n in 0..200 {
+        for n in 0..count {
             replies.push(pinger.ask_dyn_async(n).await);
         }
         for (i, r) in replies.into_iter().enumerate() {
             assert_eq!(r.await.unwrap(), i + 1);
         }
-        assert_in_order(&recorder.ask_dyn(Dump).await.unwrap(), 1, 200);
+        assert_in_order(&recorder.ask_dyn(Dump).await.unwrap(), 1, count);
     });
 }
 
@@ -536,13 +539,14 @@ fn ping_pong_between_actors_on_both_workers() {
     rt.block_on(async {
         let recorder = actor12::spawn::<Recorder>(Probe::default());
         let pingers: Vec<_> = (0..4).map(|_| actor12::spawn::<Pinger>(recorder.clone())).collect();
+        let rounds = scaled(50, 10) as u32;
         let mut total = 0;
-        for round in 0..50 {
+        for round in 0..rounds {
             for p in &pingers {
                 total = p.ask_dyn(round).await.unwrap();
             }
         }
-        assert_eq!(total, 200);
+        assert_eq!(total, 4 * rounds as usize);
     });
 }
 
@@ -665,7 +669,7 @@ impl Actor for Tally {
 fn many_senders_waiting_for_room_all_get_through() {
     const SENDERS: usize = 4;
     // Every send waits for room (a one-slot mailbox), at any size CI picks.
-    let each = scaled(5_000, 200);
+    let each = scaled(5_000, 50);
     let rt = runtime();
     let counts = rt.block_on(async {
         let (done, report) = actor12::oneshot::channel();
@@ -1324,9 +1328,10 @@ impl<const CAP: usize> Actor for Tight<CAP> {
 /// sender left waiting with nobody to wake it would stop them all: every message arrives, in
 /// its sender's order.
 fn many_senders_into_a_mailbox_of<const CAP: usize>() {
-    // At least 16 a sender when scaled down (Miri, valgrind): each sender still waits and
-    // retries, and the actor tells itself and yields. At 50 it took 320 s under Miri in CI.
-    let per_sender = scaled(2000, 16) as u32;
+    // At least 8 a sender when scaled down (Miri, valgrind): each sender still waits and
+    // retries, and the actor tells itself and yields (at `n` 0). At 50 it took 320 s under
+    // Miri in CI, at 16 113 s.
+    let per_sender = scaled(2000, 8) as u32;
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let spec = seen.clone();
     let finished = resolves_within(async move {
