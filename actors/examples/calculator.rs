@@ -6,8 +6,10 @@
 //! cargo run -p actor12 --example calculator
 //! ```
 
+// ANCHOR: imports
+use actor12::MessageError;
 use actor12::prelude::*;
-use actor12::{Call, HandlerMessage, MessageError, MpscChannel, Multi};
+// ANCHOR_END: imports
 
 // ANCHOR: calculator
 /// Adds two numbers.

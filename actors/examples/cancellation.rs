@@ -4,10 +4,12 @@
 //! cargo run -p actor12 --example cancellation
 //! ```
 
+// ANCHOR: imports
+use actor12::ActorContext;
 use actor12::cancel::{CancelReason, CancelToken};
 use actor12::oneshot;
 use actor12::prelude::*;
-use actor12::{ActorContext, Call, MpscChannel, Multi};
+// ANCHOR_END: imports
 
 // ANCHOR: reason
 /// Why a `Worker` stopped: the actor's `Cancel` type. `Default` is the reason used when the

@@ -6,8 +6,10 @@
 //! ```
 
 // ANCHOR: old
+// ANCHOR: imports
 use actor12::{Actor, Call, Envelope, Exec, Handler, Init, MpscChannel, Multi, spawn};
 use std::future::Future;
+// ANCHOR_END: imports
 
 struct Counter {
     count: i64,

@@ -6,8 +6,10 @@
 //! cargo run -p actor12 --example ping_pong
 //! ```
 
+// ANCHOR: imports
+use actor12::ActorMessage;
 use actor12::prelude::*;
-use actor12::{ActorMessage, MpscChannel};
+// ANCHOR_END: imports
 
 // ANCHOR: actor
 /// Prints `ping..pong..` until its counter hits 10, then stops.

@@ -4,8 +4,9 @@
 //! cargo run -p actor12 --example quick_start
 //! ```
 
+// ANCHOR: imports
 use actor12::prelude::*;
-use actor12::{Call, HandlerMessage, MpscChannel, Multi};
+// ANCHOR_END: imports
 
 // ANCHOR: actor
 /// The actor: its state is one number.

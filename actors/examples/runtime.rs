@@ -4,9 +4,10 @@
 //! cargo run -p actor12 --example runtime
 //! ```
 
+// ANCHOR: imports
 use actor12::prelude::*;
 use actor12::rt::{Runtime, current_worker, spawn, spawn_blocking, spawn_pinned};
-use actor12::{Call, MpscChannel, Multi};
+// ANCHOR_END: imports
 
 // ANCHOR: actor
 /// Answers with the name of the thread that handled the message.

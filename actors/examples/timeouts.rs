@@ -4,11 +4,13 @@
 //! cargo run -p actor12 --example timeouts
 //! ```
 
+// ANCHOR: imports
 use std::time::Duration;
 
+use actor12::MessageError;
 use actor12::oneshot;
 use actor12::prelude::*;
-use actor12::{Call, HandlerMessage, MessageError, MpscChannel, Multi};
+// ANCHOR_END: imports
 
 // ANCHOR: actor
 /// Answers `Now` at once, and `Later` only when told to with `Release`.

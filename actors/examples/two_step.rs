@@ -4,10 +4,10 @@
 //! cargo run -p actor12 --example two_step
 //! ```
 
+// ANCHOR: imports
 use actor12::prelude::*;
-use actor12::{
-    Call, Envelope, EnvelopeMessage, HandlerMessage, MessageError, MpscChannel, Multi, RelayMessage,
-};
+use actor12::{MessageError, RelayMessage};
+// ANCHOR_END: imports
 
 // ANCHOR: actors
 /// Handler style: doubles numbers, refuses negative ones.

@@ -5,9 +5,10 @@
 //! cargo run -p actor12 --example weak_links
 //! ```
 
+// ANCHOR: imports
 use actor12::oneshot;
 use actor12::prelude::*;
-use actor12::{Call, HandlerMessage, MpscChannel, Multi, WeakLink};
+// ANCHOR_END: imports
 
 // ANCHOR: actor
 /// Echoes what it gets; tells `stopped` when it ends.

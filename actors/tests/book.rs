@@ -126,6 +126,41 @@ fn every_include_and_anchor_resolves() {
     assert!(count > 20, "only {count} includes: is the book there?");
 }
 
+/// The lines between `ANCHOR: name` and `ANCHOR_END: name` of a source file.
+fn anchored<'a>(source: &'a str, name: &str) -> Vec<&'a str> {
+    let (start, end) = (format!("ANCHOR: {name}"), format!("ANCHOR_END: {name}"));
+    source
+        .lines()
+        .skip_while(|l| !l.trim_end().ends_with(&start))
+        .skip(1)
+        .take_while(|l| !l.trim_end().ends_with(&end))
+        .collect()
+}
+
+/// A reader copies a chapter's listings into a file of their own: the first listing taken from
+/// an example shows that example's `use` lines, so that what is copied compiles.
+#[test]
+fn each_chapter_shows_the_imports_of_every_example_it_lists() {
+    let mut checked = 0;
+    for (chapter, text) in chapters() {
+        let mut seen = BTreeSet::new();
+        for (path, anchor) in includes(&text) {
+            let Some(anchor) = anchor else { continue };
+            if !path.ends_with(".rs") || !seen.insert(path.clone()) {
+                continue;
+            }
+            let source = std::fs::read_to_string(book_src().join(&path)).expect("an example");
+            assert!(
+                anchored(&source, &anchor).iter().any(|l| l.starts_with("use actor12")),
+                "{chapter}: the first listing from {path} (`{anchor}`) shows none of its `use` \
+                 lines: include its `imports` anchor first"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} examples' first listings found");
+}
+
 #[test]
 fn the_summary_lists_every_chapter() {
     let summary = std::fs::read_to_string(book_src().join("SUMMARY.md")).expect("SUMMARY.md");
