@@ -17,7 +17,6 @@ struct PingPong {
     count: u8,
 }
 
-// ANCHOR: message
 /// The messages `PingPong` supports: raw style, its own enum as the mailbox type.
 #[derive(Debug, Clone)]
 enum Message {
@@ -26,7 +25,6 @@ enum Message {
 }
 
 impl ActorMessage<PingPong> for Message {}
-// ANCHOR_END: message
 
 impl Message {
     /// The next message in the sequence.

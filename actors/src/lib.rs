@@ -66,6 +66,10 @@
 //!   API.
 //! * [`cancel`]: hierarchical cancellation; [`count`]: instance counters.
 //! * [`rt`], [`time`]: the runtime (workers, pinning, `spawn_pinned`) and timers.
+//!
+//! The user guide is in the repository's `docs/book/` (an mdBook: installation, a quick start,
+//! the two-step API, timeouts, weak links, cancellation, the runtime, migrating from actor12
+//! 0.0.11); its Concepts chapter lists the guarantees actors give.
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![doc(test(attr(deny(warnings))))]
 

@@ -1,6 +1,6 @@
-//! The guarantees of API.md section 3, each as a test: on two workers, and the ones about order,
-//! loss and one message at a time also on one worker, on more workers than cores, and with the
-//! actor moving between workers.
+//! The guarantees the guide lists (`docs/book/src/concepts.md`, "What actor12 guarantees"), each
+//! as a test: on two workers, and the ones about order, loss and one message at a time also on
+//! one worker, on more workers than cores, and with the actor moving between workers.
 
 mod support;
 

@@ -1,5 +1,6 @@
-//! Every public name of API.md sections 1 and 2, used with the shape API.md gives it: a user
-//! who reads that page finds each call where it says, with the types it says.
+//! Every public name a user defines an actor with and talks to it through, used with the shape
+//! the rustdoc and the guide (`docs/book/`) give it: a user who reads them finds each call where
+//! they say, with the types they say.
 
 use std::any::Any;
 use std::collections::HashSet;
@@ -56,7 +57,7 @@ impl Actor for Full {
         std::future::pending()
     }
 
-    #[allow(clippy::manual_async_fn, reason = "the shape API.md gives")]
+    #[allow(clippy::manual_async_fn, reason = "the shape the rustdoc gives")]
     fn cycle(
         &mut self,
         ctx: &mut ActorContext<Self>,

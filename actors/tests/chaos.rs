@@ -1,6 +1,6 @@
 //! Chaos: a seeded random mix of everything the public API offers, from driver tasks on a
-//! 2-worker runtime and from plain threads, with API.md section 3's guarantees checked as
-//! invariants as it goes and at the end of every round.
+//! 2-worker runtime and from plain threads, with the guarantees the guide lists
+//! (`docs/book/src/concepts.md`) checked as invariants as it goes and at the end of every round.
 //!
 //! Actors of three types (handler style in a wide and a narrow mailbox, envelope style), some
 //! behind a `Proxy`, some handling what is queued when they stop (`Terminate::ProcessAll`),
