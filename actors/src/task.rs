@@ -292,6 +292,8 @@ thread_local! {
 struct Deferred {
     slot: NonNull<()>,
     close: unsafe fn(NonNull<()>),
+    /// The actor whose run kept it (its [`RUNNING`] mark): the run that closes it at its end.
+    run: usize,
 }
 
 /// Called by a reply slot's sender dropped unanswered while this thread panics: if the thread
@@ -302,28 +304,35 @@ struct Deferred {
 /// now.
 #[cfg(not(actor12_loom))]
 pub(crate) fn defer_close(slot: NonNull<()>, close: unsafe fn(NonNull<()>)) -> bool {
-    if RUNNING.with(Cell::get) == 0 {
+    let run = RUNNING.with(Cell::get);
+    if run == 0 {
         return false;
     }
     // A `try_with`: a thread being torn down (its locals destroyed) closes at once.
-    let kept = DEFERRED.try_with(|d| d.borrow_mut().push(Deferred { slot, close })).is_ok();
+    let kept = DEFERRED.try_with(|d| d.borrow_mut().push(Deferred { slot, close, run })).is_ok();
     if kept {
         ANY_DEFERRED.with(|any| any.set(true));
     }
     kept
 }
 
-/// Closes the slots [`defer_close`] kept. Each close may run a waker (user code): one that
-/// panics does not stop the others.
+/// Closes the slots [`defer_close`] kept in the run of the actor at `run`, which is ending: the
+/// last ones kept. Those below them were kept by a run this one is nested in (an actor's first
+/// run is made inside a spawn from another actor's run), and close when that run ends. Each
+/// close may run a waker (user code): one that panics does not stop the others.
 #[cfg(not(actor12_loom))]
 #[cold]
-fn close_deferred() {
-    ANY_DEFERRED.with(|any| any.set(false));
-    while let Some(Deferred { slot, close }) = DEFERRED.with(|d| d.borrow_mut().pop()) {
+fn close_deferred(run: usize) {
+    let this_runs = |d: &std::cell::RefCell<Vec<Deferred>>| {
+        let mut d = d.borrow_mut();
+        if d.last().is_some_and(|last| last.run == run) { d.pop() } else { None }
+    };
+    while let Some(Deferred { slot, close, .. }) = DEFERRED.with(this_runs) {
         // SAFETY: `close` was given with `slot` by its sender, which is gone and left the
         // slot to it.
         let _ = catch_unwind(AssertUnwindSafe(|| unsafe { close(slot) }));
     }
+    ANY_DEFERRED.with(|any| any.set(DEFERRED.with(|d| !d.borrow().is_empty())));
 }
 
 /// True if this thread is running the actor whose header is at `addr`.
@@ -340,7 +349,8 @@ pub(crate) fn runs_actor(_: usize) -> bool {
     false
 }
 
-/// Marks this thread as running the actor at `addr` until dropped, then restores the mark.
+/// Marks this thread as running the actor at `addr` until dropped, then restores the mark and
+/// closes the reply slots the run deferred ([`defer_close`]).
 struct Running(#[cfg(not(actor12_loom))] usize);
 
 impl Running {
@@ -358,9 +368,9 @@ impl Drop for Running {
     fn drop(&mut self) {
         #[cfg(not(actor12_loom))]
         {
-            RUNNING.with(|r| r.set(self.0));
+            let run = RUNNING.with(|r| r.replace(self.0));
             if ANY_DEFERRED.with(Cell::get) {
-                close_deferred();
+                close_deferred(run);
             }
         }
     }
@@ -437,8 +447,9 @@ unsafe fn schedule_at<M: Send + 'static>(ptr: NonNull<Header>) {
 
 /// [`schedule_at`], or with `first` the actor's first run: [`TaskHandle::try_start`] runs it at
 /// once on one of the runtime's workers. Not while the thread unwinds (a destructor that
-/// spawns): the new actor's run would end by closing the reply slots the unwinding actor
-/// dropped (`close_deferred`), before that actor's mailbox is closed.
+/// spawns): no actor's code runs nested in an unwinding run. (Before each run closed only the
+/// reply slots it deferred itself, `close_deferred`, the new actor's run ended by closing those
+/// the unwinding actor dropped, before that actor's mailbox was closed.)
 ///
 /// [`TaskHandle::try_start`]: actor12_scheduler::TaskHandle::try_start
 ///

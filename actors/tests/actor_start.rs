@@ -235,3 +235,53 @@ fn an_actor_spawned_by_a_crash_inside_a_spawn_is_not_the_spawners_child() {
     assert!(!survivor.token().is_cancelled(), "the crash's actor stopped with the handler's");
     assert!(survivor.alive());
 }
+
+/// Drops a reply slot's sender while a panic it catches unwinds (so the slot closes at the end
+/// of the run), then spawns a [`Reports`], whose first run happens inside the spawn: nested in
+/// this run.
+struct Defers;
+
+actor!(Defers, spec = (), cancel = (), init = |_ctx| Defers);
+
+struct DeferThenSpawn;
+
+/// Whether the slot was open before the spawn, whether the spawned actor's first run happened
+/// inside it, whether the slot was still open after it, and the slot's receiver.
+type Seen = (bool, bool, bool, actor12::oneshot::Receiver<u32>);
+
+impl Handler<DeferThenSpawn> for Defers {
+    type Reply = anyhow::Result<Seen>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: DeferThenSpawn) -> Self::Reply {
+        let (tx, mut rx) = actor12::oneshot::channel::<u32>();
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _tx = tx;
+            panic!("boom");
+        }));
+        let empty = Err(actor12::oneshot::TryRecvError::Empty);
+        let open_before = rx.try_recv() == empty;
+        let (report, reported) = mpsc::channel();
+        drop(actor12::spawn::<Reports>(report));
+        let nested = reported.try_recv().is_ok();
+        let open_after = rx.try_recv() == empty;
+        Ok((open_before, nested, open_after, rx))
+    }
+}
+
+#[test]
+fn a_first_run_nested_in_a_handler_leaves_the_handlers_deferred_slots_to_its_run() {
+    // A sender dropped by a panic inside an actor's run resolves its receiver when that run
+    // ends. The first run of an actor spawned in a handler is nested in the handler's run, and
+    // its end closed the handler's deferred slots too, in the middle of the handler (found by a
+    // review on 2026-12-06).
+    support::quiet_booms();
+    let rt = runtime(1);
+    // Spawned from outside the workers: its first run is queued, and a spawn in it nests.
+    let actor = rt.block_on(async { actor12::spawn::<Defers>(()) });
+    let (open_before, nested, open_after, rx) =
+        rt.block_on(actor.ask_dyn(DeferThenSpawn)).expect("the handler answers");
+    assert!(open_before, "the slot waits for the end of the run");
+    assert!(nested, "the spawned actor's first run happened inside the spawn");
+    assert!(open_after, "the nested run closed a slot of the run it was nested in");
+    // The handler's run has ended since: the slot is closed.
+    assert_eq!(rt.block_on(rx), Err(actor12::oneshot::RecvError));
+}
