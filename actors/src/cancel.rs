@@ -45,7 +45,9 @@
 //!    [`cancelled`](CancelToken::cancelled) registers again and waits for a cancel from above,
 //!    which still comes while the node has a parent (the future and any children keep the
 //!    node, on its parent's list): `parent.child().cancelled()` outlives its token. Without a
-//!    parent either, no cancel can come, and it waits for good, registered nowhere.
+//!    parent either, no cancel can come, and it waits for good, registered nowhere; a node that
+//!    loses its parent later (the parent's last token goes, uncancelled) wakes its waiters as
+//!    it is detached, so that they let go of their registration too.
 
 use std::any::Any;
 use std::fmt;
@@ -951,9 +953,12 @@ impl<T> Node<T> {
     /// If this node's parent is the node at `parent`, lets it go; says whether this node has no
     /// token left either (then no cancel can reach it any more). The parent's last token may go
     /// at the same time as this node's: whichever of them takes this node's lock second sees
-    /// both gone.
+    /// both gone. Out of reach, the node wakes its waiters: a `cancelled()` that registered
+    /// again when the last token went, to wait for a cancel from above, now waits for good,
+    /// registered nowhere (rule 6). Left registered, its waker kept its task, and the task its
+    /// future, which holds the node: a cycle that nothing ended.
     fn detach_from(&self, parent: *const ()) -> bool {
-        let (up, unreachable) = {
+        let (up, unreachable, waiters) = {
             let mut inner = self.inner.lock();
             let points_at = match &inner.parent {
                 Up::Root => false,
@@ -963,11 +968,16 @@ impl<T> Node<T> {
             if !points_at {
                 return false;
             }
+            let up = std::mem::replace(&mut inner.parent, Up::Root);
             // Acquire: as in `detach_children`.
-            (std::mem::replace(&mut inner.parent, Up::Root), self.tokens.load(Acquire) == 0)
+            let unreachable = self.tokens.load(Acquire) == 0;
+            let waiters = if unreachable { inner.take_waiters() } else { Vec::new() };
+            (up, unreachable, waiters)
         };
-        // After the lock: the parent is alive (the caller holds it), but its drop may come.
+        // After the lock: the parent is alive (the caller holds it), but its drop may come; a
+        // waker is the user's code.
         up.release();
+        wake_each(wakers(waiters));
         unreachable
     }
 

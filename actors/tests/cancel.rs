@@ -476,3 +476,80 @@ fn a_cancelled_future_of_a_dropped_child_token_is_woken_by_the_parents_cancel() 
     assert_eq!(*block_on(waiter).value(), 5);
     canceller.join().unwrap();
 }
+
+/// A task that an executor keeps only through its wakers: its waker owns the future, and each
+/// wake polls it; the future is dropped once it finishes.
+struct WakerOwned(std::sync::Mutex<Option<actor12::cancel::Cancelled<u8>>>);
+
+impl Wake for WakerOwned {
+    fn wake(self: Arc<Self>) {
+        let waker = Waker::from(self.clone());
+        let mut slot = self.0.lock().unwrap();
+        if let Some(fut) = slot.as_mut()
+            && poll(fut, &waker).is_ready()
+        {
+            *slot = None;
+        }
+    }
+}
+
+/// Starts `fut` as a [`WakerOwned`] task; the task is alive while the weak pointer upgrades.
+fn waker_owned(fut: actor12::cancel::Cancelled<u8>) -> std::sync::Weak<WakerOwned> {
+    let task = Arc::new(WakerOwned(std::sync::Mutex::new(Some(fut))));
+    let weak = Arc::downgrade(&task);
+    task.wake();
+    weak
+}
+
+#[test]
+fn a_cancelled_future_that_no_cancel_can_reach_keeps_no_waker() {
+    // No cancel can reach a node with no token left and no parent: its `cancelled()` waits for
+    // good, registered nowhere, so a task kept only by its wakers goes. When the last token of
+    // a child went, its waiter registered again to wait for the parent's cancel; the parent then
+    // dropped uncancelled left it registered, and the waker, the task, the future and the node
+    // kept each other (found by a review on 2026-12-06).
+    let root = CancelToken::<u8>::new();
+    let task = waker_owned(root.cancelled());
+    drop(root);
+    assert!(task.upgrade().is_none(), "a root's waiter is let go with its last token");
+
+    let parent = CancelToken::<u8>::new();
+    let task = waker_owned(parent.child().cancelled());
+    assert!(task.upgrade().is_some(), "waits for the parent's cancel");
+    drop(parent);
+    assert!(task.upgrade().is_none(), "a child's waiter is let go once its parent goes too");
+
+    // The same two levels down, and with the parent cancelled instead: the waiter resolves.
+    let parent = CancelToken::<u8>::new();
+    let task = waker_owned(parent.child().child().cancelled());
+    drop(parent);
+    assert!(task.upgrade().is_none(), "a grandchild's waiter is let go too");
+    let parent = CancelToken::<u8>::new();
+    let task = waker_owned(parent.child().cancelled());
+    parent.cancel(3);
+    assert!(task.upgrade().is_none(), "the waiter finished with the parent's cancel");
+}
+
+/// A `cancelled()` waiter registered again after its node's last token went (to wait for the
+/// parent's cancel) against a thread dropping the parent's last token, uncancelled: whichever
+/// comes first, the waiter's registration is gone once both are (the detach takes it, or the
+/// poll sees the node detached and registers nothing), so the node keeps no waker. (The loom
+/// models do not see the nodes' reference counts, and the parent's node is freed here; this
+/// runs the race for real, and under Miri in CI.)
+#[test]
+fn a_waiter_registering_again_races_the_detach_from_its_parent() {
+    for _ in 0..scaled(2_000, 20) {
+        let parent: CancelToken<u8> = CancelToken::new();
+        let child = parent.child();
+        let mut waiter = child.cancelled();
+        let (count, waker) = waker();
+        assert!(poll(&mut waiter, &waker).is_pending());
+        let dropper = thread::spawn(move || drop(parent));
+        drop(child); // the last token: the waiter is woken
+        assert!(poll(&mut waiter, &waker).is_pending(), "no cancel came");
+        dropper.join().unwrap();
+        drop(waker);
+        assert_eq!(Arc::strong_count(&count), 1, "a registration kept the waiter's waker");
+        drop(waiter);
+    }
+}
