@@ -31,10 +31,12 @@ use crate::task;
 /// Cancelling the outer link (or dropping every clone of it), or dropping the `Proxy`, stops the
 /// relay and the current incarnation, and the outer link counts as stopped (`wait`,
 /// `cancel_and_wait`) once the incarnation has, and every one that a `reset` replaced while it
-/// was still stopping. Either way the outer link is then dead:
+/// was still stopping, and one an `init` or `reset` was starting meanwhile (started, it is
+/// stopped at once). Either way the outer link is then dead:
 /// its token is cancelled, and once it counts as stopped sends to it fail at once (while the
 /// incarnation still finishes, a send may be accepted and then dropped, its asker answered with
-/// an error). A cancel does not wait for room in a
+/// an error). Once the relay has ended, `init` and `reset` start nothing: a keeper that
+/// restarts the actor whenever it stops may race the cancel without leaving one running. A cancel does not wait for room in a
 /// busy incarnation's mailbox: the message the relay was passing on is dropped with the rest.
 /// Made inside an actor, the outer link is that actor's child, as an actor spawned there would
 /// be: it stops (with its incarnation) when that actor stops. Each incarnation is the outer
@@ -117,8 +119,11 @@ struct Target<A: Actor> {
     /// The relay's waker, while it waits for a change of target.
     waker: Option<Waker>,
     /// An `init` or `reset` is spawning an incarnation (outside the lock): another one fails
-    /// its check, as if that incarnation were running already.
+    /// its check, as if that incarnation were running already, and the relay's end waits for it.
     starting: bool,
+    /// The relay has ended, and taken the incarnations it waits for: a start now starts nothing
+    /// (an incarnation it started would run on while the outer link counts as stopped).
+    ended: bool,
 }
 
 impl<A: Actor> Target<A> {
@@ -153,7 +158,15 @@ impl<A: Actor> Proxy<A> {
     /// A proxy for actors built from `spec`, and its outer link. No actor runs yet: call
     /// [`init`](Self::init). Works from anywhere [`spawn`](crate::spawn) does.
     pub fn new(spec: A::Spec) -> (Self, Link<A>) {
-        let state = A::state(&spec);
+        // The user's `state` and `mailbox_capacity` run in the tokio context an actor's do in
+        // `spawn` (the side runtime's, with the `tokio` feature), not the caller's: without it a
+        // tokio timer made in `state` panicked on a plain thread, and in a `#[tokio::test]`
+        // belonged to the test's runtime (a review of 2026-12-06).
+        #[cfg(all(feature = "tokio", not(actor12_loom)))]
+        let tokio_context = crate::runtime::tokio_bridge::enter_for_init();
+        let (state, capacity) = (A::state(&spec), A::mailbox_capacity());
+        #[cfg(all(feature = "tokio", not(actor12_loom)))]
+        drop(tokio_context);
         // Below the current actor's token, as an actor spawned here would be: made inside an
         // actor, the outer link stops with it (with a root token it outlived it, and its askers
         // waited for a `reset`).
@@ -166,10 +179,11 @@ impl<A: Actor> Proxy<A> {
                 closed: false,
                 waker: None,
                 starting: false,
+                ended: false,
             }),
             token: token.clone(),
         });
-        let link = start_relay::<A, _>(state, token, shared.clone(), relay::<A>);
+        let link = start_relay::<A, _>(state, capacity, token, shared.clone(), relay::<A>);
         (Proxy { spec, shared }, link)
     }
 
@@ -323,15 +337,20 @@ impl<A: Actor> Proxy<A> {
     {
         {
             let mut target = self.shared.target.lock();
+            if target.ended {
+                return;
+            }
             assert!(!target.starting && may_start(&target), "{refused}");
             target.starting = true;
         }
         /// Ends the start if the spawn panics (`init`'s body reaches the caller): a later
-        /// `reset` may start again.
+        /// `reset` may start again, and a relay ending meanwhile goes on.
         struct Starting<'a, A: Actor>(&'a Mutex<Target<A>>);
         impl<A: Actor> Drop for Starting<'_, A> {
             fn drop(&mut self) {
-                self.0.lock().starting = false;
+                let mut target = self.0.lock();
+                target.starting = false;
+                target.wake();
             }
         }
         let starting = Starting(&self.shared.target);
@@ -400,11 +419,12 @@ impl<C: Clone + Default> Drop for RelayToken<C> {
     }
 }
 
-/// Starts the relay as the lifecycle of the outer link's core, with `token`: the outer link is
-/// a real actor link (same mailbox, same sends), only its "actor" passes messages on. `make`
-/// names the relay future's type for the allocation.
+/// Starts the relay as the lifecycle of the outer link's core, with `token` and a mailbox of
+/// `capacity`: the outer link is a real actor link (same mailbox, same sends), only its "actor"
+/// passes messages on. `make` names the relay future's type for the allocation.
 fn start_relay<A: Actor, F>(
     state: A::State,
+    capacity: usize,
     token: CancelToken<A::Cancel>,
     shared: Arc<Shared<A>>,
     make: MakeRelay<A, F>,
@@ -414,10 +434,15 @@ where
 {
     let handle = crate::runtime::handle();
     let part = LinkPart { token: token.clone(), state };
-    let capacity = Some(A::mailbox_capacity());
     // Two spare references: the relay's waker and its receiver.
-    let (inner, mut refs) =
-        task::allocate::<A::Message, LinkPart<A>, F>(handle, capacity, relay_hooks(), part, 2, 0);
+    let (inner, mut refs) = task::allocate::<A::Message, LinkPart<A>, F>(
+        handle,
+        Some(capacity),
+        relay_hooks(),
+        part,
+        2,
+        0,
+    );
     let link = Link::<A> { inner };
     let core = link.inner.core();
     // The relay's own waker is its cancellation hook, as for an actor.
@@ -501,11 +526,21 @@ async fn relay<A: Actor>(
             Sent::Moved => held = send.give_up(),
         }
     }
-    let (link, replaced) = {
+    // A start under way (spawning outside the lock) comes first: the relay waits for the
+    // incarnation it makes too. Once the relay has taken the incarnations it waits for, a start
+    // starts nothing: one made after the outer link was cancelled (a keeper's `reset` racing the
+    // cancel) ran on after the outer link counted as stopped (a review of 2026-12-06).
+    let (link, replaced) = poll_fn(|cx| {
         let mut target = shared.target.lock();
+        if target.starting {
+            target.waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
         target.waker = None;
-        (target.link.clone(), std::mem::take(&mut target.replaced))
-    };
+        target.ended = true;
+        Poll::Ready((target.link.clone(), std::mem::take(&mut target.replaced)))
+    })
+    .await;
     // Ended by the proxy's drop: the outer link's token is cancelled too, as an actor's is when
     // it stops (its children stop with it, and `is_cancelled` says so).
     if !token.is_cancelled() {

@@ -102,3 +102,25 @@ fn state_gets_tokio_when_its_spawner_has_none() {
     });
     assert!(ticked);
 }
+
+/// A `Proxy`'s outer link gets its state from the same `state`, in `Proxy::new`'s caller, and
+/// the same tokio context: there it ran in the caller's (none, on a plain thread or in
+/// `block_on`: it panicked; a `#[tokio::test]`'s otherwise), found by a review on 2026-12-06.
+#[test]
+fn a_proxys_state_gets_tokio_when_its_maker_has_none() {
+    let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    let ticked = rt.block_on(async {
+        let (proxy, link) = actor12::Proxy::<TickerState>::new(());
+        proxy.init();
+        let state = link.state().clone();
+        let mut interval = state.lock().await;
+        interval.tick().await;
+        interval.tick().await;
+        link.alive()
+    });
+    assert!(ticked);
+    // And from a plain thread, outside any runtime.
+    let (proxy, link) = actor12::Proxy::<TickerState>::new(());
+    proxy.init();
+    assert!(link.alive());
+}
