@@ -496,6 +496,8 @@ impl<M: Send + 'static> ActorReceiver<M> {
     }
 
     /// Stops accepting messages: later sends fail; those already queued can still be received.
+    /// To its links the actor is stopped from then on: `alive()` is false, and a send's error
+    /// says the actor has stopped, while it still runs to drain the queue.
     pub fn close(&mut self) {
         if self.core.mailbox.close() == actor12_mailbox::Push::Schedule {
             // Closed from outside its actor's run (a receiver moved out of its context) while

@@ -1516,7 +1516,8 @@ async fn within<R: Send + 'static>(
     send: impl Future<Output = MessageHandle<R>>,
 ) -> Result<R, MessageError> {
     let start = std::time::Instant::now();
-    // The timer is armed only if delivery has to wait for room.
+    // The timer is armed only if delivery has to wait for room; the default runtime's tokio
+    // bridge (`before_timer`) is set up either way, as any call that may arm one does.
     crate::runtime::before_timer();
     let Ok(handle) = crate::time::timeout(timeout, send).await else {
         let why = format!("the actor's mailbox stayed full for {timeout:?}");
