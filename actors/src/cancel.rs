@@ -453,9 +453,8 @@ impl<T> CancelToken<T> {
     /// below a parent of another type they are not, so `token =
     /// token.child_with::<U>().child_with::<T>()` in a loop under a token that lives on keeps
     /// every level it made (528 bytes a turn in a review's count, 2026-12-06) until that token
-    /// is cancelled or dropped. (Actors
-    /// do not build such chains: an actor's token is cancelled when it stops, which lets its
-    /// levels go.)
+    /// is cancelled or dropped. (Actors do not build such chains: an actor's token is cancelled
+    /// when it stops, which lets its levels go.)
     ///
     /// # Examples
     ///

@@ -36,8 +36,9 @@ use crate::task;
 /// its token is cancelled, and once it counts as stopped sends to it fail at once (while the
 /// incarnation still finishes, a send may be accepted and then dropped, its asker answered with
 /// an error). Once the relay has ended, `init` and `reset` start nothing: a keeper that
-/// restarts the actor whenever it stops may race the cancel without leaving one running. A cancel does not wait for room in a
-/// busy incarnation's mailbox: the message the relay was passing on is dropped with the rest.
+/// restarts the actor whenever it stops may race the cancel without leaving one running. A
+/// cancel does not wait for room in a busy incarnation's mailbox: the message the relay was
+/// passing on is dropped with the rest.
 /// Made inside an actor, the outer link is that actor's child, as an actor spawned there would
 /// be: it stops (with its incarnation) when that actor stops. Each incarnation is the outer
 /// link's child, wherever `init` or `reset` is called: a supervisor actor that restarts it from
