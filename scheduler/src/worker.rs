@@ -209,13 +209,12 @@ impl Shared {
 
     /// Queues a new task (a spawn): as [`schedule`](Self::schedule), except that during
     /// shutdown the task is cancelled here, on the spawner's thread: it was never polled, so it
-    /// is in no task list (`task/mod.rs` rule 5) and nothing else would cancel it.
+    /// is in no task list (`task/mod.rs` rule 5) and nothing else would cancel it. Also when
+    /// the shutdown begins between this look and the queue's: the queue hands the task back.
     pub(crate) fn schedule_new(&self, task: TaskRef, pinned: Option<usize>) {
-        if self.is_shutdown() {
+        if let Err(task) = self.try_schedule(task, pinned) {
             task.shutdown();
-            return;
         }
-        self.schedule(task, pinned);
     }
 
     /// Queues a woken task: on this worker if called on one of ours, else globally (or on its

@@ -164,7 +164,8 @@ impl<F: Future, S: Schedule> Cell<F, S> {
             if !self.header.state.unset_waker_after_complete().has_join_interest() {
                 // SAFETY: the handle is gone and JOIN_WAKER is clear: nobody else touches it.
                 let w = self.join_waker.with_mut(|w| unsafe { (*w).take() });
-                drop(w);
+                // The waker's destructor is the awaiter's code too: caught as its wake is.
+                let _ = catch_unwind(AssertUnwindSafe(|| drop(w)));
             }
         }
     }

@@ -49,9 +49,9 @@ impl<T> JoinHandle<T> {
         unsafe { self.raw.as_ref() }
     }
 
-    /// Cancels the task: its future is dropped (now if it waits for a wake-up, on this thread but
-    /// inside the task's runtime; after its current poll if it is running; when a worker takes
-    /// it if it is queued to run), and awaiting the handle gives a cancelled [`JoinError`], or a
+    /// Cancels the task: its future is dropped (now, on this thread but inside the task's
+    /// runtime, if it is not being polled: waiting for a wake-up, or queued to run; after its
+    /// current poll if it is running), and awaiting the handle gives a cancelled [`JoinError`], or a
     /// panic one if the future's destructor panicked. No effect on a finished task, nor on one
     /// whose current poll returns `Ready`: awaiting the handle then gives its output (the abort
     /// came too late to stop it).

@@ -295,12 +295,13 @@ impl State {
     /// the completer then owns the stored waker.
     pub(crate) fn unset_join_waker(&self) -> Result<(), Snapshot> {
         self.update(|cur| {
-            debug_assert!(cur & JOIN_INTEREST != 0 && cur & JOIN_WAKER != 0);
+            // Once COMPLETE is set the completer may have cleared JOIN_WAKER already (rule 4):
+            // the bit is the handle's to check only before.
             if cur & COMPLETE != 0 {
-                (None, Err(Snapshot(cur)))
-            } else {
-                (Some(cur & !JOIN_WAKER), Ok(()))
+                return (None, Err(Snapshot(cur)));
             }
+            debug_assert!(cur & JOIN_INTEREST != 0 && cur & JOIN_WAKER != 0);
+            (Some(cur & !JOIN_WAKER), Ok(()))
         })
     }
 
