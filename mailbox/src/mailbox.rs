@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::mem::MaybeUninit;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::ptr;
 use std::task::{Context, Poll};
@@ -703,10 +704,20 @@ impl<T, S> Mailbox<T, S> {
 }
 
 impl<T, S> Drop for Mailbox<T, S> {
+    /// Drops every message, then every signal, each once, whatever their destructors do; the
+    /// first panic among them goes on. The signals are dropped here, not by the lanes' own drops
+    /// after this one: unwinding from a message's panic, a second from a signal's would abort
+    /// the process.
     fn drop(&mut self) {
         let tx = &self.tx;
-        // SAFETY: `&mut self`: no producer or consumer is running; each value is dropped once.
-        self.rx.with_mut(|p| unsafe { (*p).list.drop_all(tx) });
+        // SAFETY: `&mut self`: no producer or consumer is running.
+        let rx = self.rx.with_mut(|p| unsafe { &mut *p });
+        // SAFETY: as above; each value is dropped once.
+        let messages = catch_unwind(AssertUnwindSafe(|| unsafe { rx.list.drop_all(tx) }));
+        let signals = catch_unwind(AssertUnwindSafe(|| self.system.close(&mut rx.system)));
+        if let Err(payload) = messages.and(signals) {
+            resume_unwind(payload);
+        }
     }
 }
 

@@ -143,6 +143,39 @@ fn a_panicking_user_message_still_lets_the_signals_drop() {
     assert_eq!(dropped.load(SeqCst), BLOCK_CAPACITY + 2 + 4);
 }
 
+/// A signal whose destructor panics: counts its drops like [`Tracked`].
+struct SignalBomb(Arc<AtomicUsize>);
+
+impl Drop for SignalBomb {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+        panic!("a signal's destructor panicked (expected by the test)");
+    }
+}
+
+/// A message and signals whose destructors panic, the signals both in the consumer's taken
+/// list and in the lane: the mailbox's drop drops each once and lets the first panic go on. It
+/// used to re-raise the message's panic and then, unwinding, a signal's from the lanes' own
+/// drops: a panic during cleanup, which aborted the process.
+#[test]
+fn a_mailbox_whose_message_and_signals_panic_when_dropped_drops_each_once() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let mailbox: Mailbox<Bomb, SignalBomb> = Mailbox::unbounded();
+    let _ = mailbox.try_push(Bomb(dropped.clone(), true)).unwrap();
+    let _ = mailbox.try_push(Bomb(dropped.clone(), false)).unwrap();
+    for _ in 0..3 {
+        let _ = mailbox.push_system(SignalBomb(dropped.clone())).unwrap();
+    }
+    // SAFETY: the only consumer; one signal popped (and dropped), two left in its taken list.
+    let popped = catch_unwind(AssertUnwindSafe(|| drop(unsafe { mailbox.pop() })));
+    assert!(popped.is_err());
+    let _ = mailbox.push_system(SignalBomb(dropped.clone())).unwrap();
+    let payload = catch_unwind(AssertUnwindSafe(|| drop(mailbox))).unwrap_err();
+    let text = payload.downcast_ref::<&str>().copied().unwrap_or_default();
+    assert!(text.starts_with("a message's destructor"), "the first panic goes on: {text:?}");
+    assert_eq!(dropped.load(SeqCst), 2 + 4);
+}
+
 #[test]
 fn the_error_types_need_no_debug_message_and_work_as_errors() {
     struct Opaque(u8);
