@@ -147,7 +147,8 @@ pub trait Actor: Sized + Send + 'static {
     ///
     /// The actor's token is cancelled with `reason` once `terminate` returns, if nothing
     /// cancelled it before (a stop by [`tick`](Actor::tick)'s `Break` or a custom `cycle`'s):
-    /// its children then still run during `terminate`, and `ctx.token.cancelled()` awaited
+    /// its children then still run during `terminate` (also when the actor's last link goes
+    /// meanwhile, such as its own link kept in `self`), and `ctx.token.cancelled()` awaited
     /// here would wait for good.
     ///
     /// It does not run when the actor ends without stopping: after a panic ([`crash`] runs
@@ -1489,12 +1490,15 @@ fn running<A: Actor>(
         ctx.rx.detach();
         // Children of this actor's token stop with it, with its reason. An actor stopped by a
         // cancel of its token has had its children cancelled with it; one that stopped by itself
-        // (`tick`, a closed mailbox) cancels its token after `terminate`, through a clone kept
-        // for that. (A token reset during `terminate` is cancelled again by the `Scoped`.)
-        let token = (!ctx.token.is_cancelled()).then(|| ctx.token.clone());
+        // (`tick`, a closed mailbox) cancels its token after `terminate`, through a link kept
+        // for that: its links' part holds the token, and the last link's drop would cancel the
+        // token with the default reason, under a `terminate` still running (an actor that keeps
+        // its own link drops it with itself). No link left: that drop has cancelled it already.
+        // (A token reset during `terminate` is cancelled again by the `Scoped`.)
+        let link = if ctx.token.is_cancelled() { None } else { ctx.link.upgrade() };
         actor.terminate(ctx, reason.clone()).await;
-        if let Some(token) = token {
-            token.cancel_with_reason(reason);
+        if let Some(link) = link {
+            link.token().cancel_with_reason(reason);
         }
         // Held until here (or until the future is dropped): `count` reports live actors.
         drop(count);

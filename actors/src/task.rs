@@ -908,6 +908,11 @@ impl<M, L> LinkRef<M, L> {
             if links == 0 {
                 return None;
             }
+            if links > isize::MAX as usize {
+                // Leaked links, as in `clone`: a wrapped count would free the part under live
+                // links.
+                std::process::abort();
+            }
             // Acquire on success: pairs with the release of the decrements, as `Weak::upgrade`.
             match core.links.compare_exchange_weak(links, links + 1, Acquire, Relaxed) {
                 // SAFETY: the count just taken is the new link's; it shares the links' reference.

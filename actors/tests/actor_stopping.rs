@@ -1184,3 +1184,110 @@ fn a_wait_polled_again_drops_its_old_waker_outside_the_lock() {
         panic!("the second poll of `wait()` deadlocked");
     }
 }
+
+// An actor that stops itself (`tick`'s `Break`) cancels its token with that reason once
+// `terminate` returns, and its children run until then: also when its last link goes during
+// `terminate`. That drop used to cancel the token at once with the default reason: with the
+// actor's own link, kept in itself and dropped with it in `terminate`, every time.
+
+struct SelfStopper {
+    _me: Option<Link<SelfStopper>>,
+    child: Option<Link<Idle>>,
+    started: mpsc::Sender<()>,
+    gate: Option<actor12::oneshot::Receiver<()>>,
+    fired: bool,
+}
+/// (keep its own link, says `terminate` started, the gate `terminate` waits on, where its
+/// token and its child's go)
+type SelfStopperSpec = (
+    bool,
+    mpsc::Sender<()>,
+    Mutex<Option<actor12::oneshot::Receiver<()>>>,
+    mpsc::Sender<(CancelToken<u32>, CancelToken<()>)>,
+);
+actor!(
+    SelfStopper,
+    spec = SelfStopperSpec,
+    cancel = u32,
+    init = |ctx| {
+        let (keep, started, gate, out) = ctx.spec;
+        let child = actor12::spawn::<Idle>(());
+        out.send((ctx.token.clone(), child.token().clone())).unwrap();
+        SelfStopper {
+            _me: keep.then_some(ctx.link),
+            child: Some(child),
+            started,
+            gate: gate.into_inner().unwrap(),
+            fired: false,
+        }
+    },
+    extra = {
+        async fn tick(&mut self) -> std::ops::ControlFlow<u32> {
+            if self.fired {
+                std::future::pending::<()>().await;
+            }
+            self.fired = true;
+            std::ops::ControlFlow::Break(5)
+        }
+        async fn terminate(mut self, _: ActorContext<Self>, _: CancelReason<u32>) {
+            let _ = self.started.send(());
+            if let Some(gate) = self.gate.take() {
+                let _ = gate.await;
+            }
+            drop(self.child.take());
+        }
+    }
+);
+
+struct Idle;
+actor!(Idle, spec = (), cancel = (), init = |_ctx| Idle);
+
+/// Spawns a [`SelfStopper`]; returns its link (`None` if it keeps its own), the tokens, the
+/// `terminate` started signal and the gate's key.
+#[allow(clippy::type_complexity, reason = "a test's plumbing, used twice")]
+fn self_stopper(
+    rt: &actor12::rt::Runtime,
+    keep: bool,
+) -> (
+    Option<Link<SelfStopper>>,
+    CancelToken<u32>,
+    CancelToken<()>,
+    mpsc::Receiver<()>,
+    actor12::oneshot::Sender<()>,
+) {
+    let (started_tx, started) = mpsc::channel();
+    let (open, gate) = actor12::oneshot::channel();
+    let (out, tokens) = mpsc::channel();
+    let spec = (keep, started_tx, Mutex::new(Some(gate)), out);
+    let link = rt.block_on(async { actor12::spawn::<SelfStopper>(spec) });
+    let (token, child) = tokens.recv_timeout(HANG).unwrap();
+    (if keep { None } else { Some(link) }, token, child, started, open)
+}
+
+#[test]
+fn a_self_stop_cancels_with_its_reason_also_when_the_actor_keeps_its_own_link() {
+    let rt = runtime(2);
+    for keep in [false, true] {
+        let (link, token, child, started, open) = self_stopper(&rt, keep);
+        started.recv_timeout(HANG).expect("terminate started");
+        assert!(!child.is_cancelled(), "keeps its own link: {keep}");
+        let _ = open.send(());
+        let reason = resolves_within(async move { *token.cancelled().await.value() });
+        assert_eq!(reason, Some(5), "keeps its own link: {keep}");
+        assert_eq!(child.reason().map(|r| *r.value()), Some(()));
+        drop(link);
+    }
+}
+
+#[test]
+fn children_still_run_during_terminate_when_the_last_link_goes_then() {
+    let rt = runtime(2);
+    let (link, token, child, started, open) = self_stopper(&rt, false);
+    started.recv_timeout(HANG).expect("terminate started");
+    drop(link); // the last link, while `terminate` waits
+    assert!(!child.is_cancelled(), "the child was cancelled while terminate still ran");
+    assert!(!token.is_cancelled(), "the token was cancelled while terminate still ran");
+    let _ = open.send(());
+    let reason = resolves_within(async move { *token.cancelled().await.value() });
+    assert_eq!(reason, Some(5));
+}
