@@ -22,7 +22,9 @@ use crate::task;
 /// start a fresh one from the same spec with [`reset`](Self::reset): holders of the outer link
 /// never see the change. While no incarnation runs (before `init`, between `shutdown` and
 /// `reset`, once the current one is cancelled, or after it stopped on its own) messages wait in
-/// the outer link's mailbox and go to the next incarnation. Messages already passed on to an
+/// the outer link's mailbox and go to the next incarnation. That mailbox holds 100 messages,
+/// as in actor12 0.0.11 (the actor's [`mailbox_capacity`](Actor::mailbox_capacity) if larger);
+/// a send to it waits for room beyond that. Messages already passed on to an
 /// incarnation stay with it: when it stops (a `shutdown`, a crash), those it has not handled
 /// are dropped with their askers answered by an error, as for any actor (or handled before it
 /// stops, with `Terminate::ProcessAll`: [`reset`](Self::reset) says what that means for the
@@ -155,6 +157,11 @@ impl<A: Actor> fmt::Debug for Proxy<A> {
     }
 }
 
+/// The least capacity of a proxy's outer mailbox: 0.0.11's, where messages sent while no
+/// incarnation runs wait (a user queueing a few between `shutdown` and `reset` must not block
+/// on a small actor capacity).
+const OUTER_CAPACITY: usize = 100;
+
 impl<A: Actor> Proxy<A> {
     /// A proxy for actors built from `spec`, and its outer link. No actor runs yet: call
     /// [`init`](Self::init). Works from anywhere [`spawn`](crate::spawn) does.
@@ -165,7 +172,7 @@ impl<A: Actor> Proxy<A> {
         // belonged to the test's runtime (a review of 2026-12-06).
         #[cfg(all(feature = "tokio", not(actor12_loom)))]
         let tokio_context = crate::runtime::tokio_bridge::enter_for_init();
-        let (state, capacity) = (A::state(&spec), A::mailbox_capacity());
+        let (state, capacity) = (A::state(&spec), A::mailbox_capacity().max(OUTER_CAPACITY));
         #[cfg(all(feature = "tokio", not(actor12_loom)))]
         drop(tokio_context);
         // Below the current actor's token, as an actor spawned here would be: made inside an

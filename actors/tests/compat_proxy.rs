@@ -197,10 +197,10 @@ async fn cancelling_the_outer_link_while_the_relay_waits_for_room() {
     let (proxy, link) = Proxy::<Patient>::new(());
     proxy.init();
     let inner = proxy.current().unwrap();
-    // The outer mailbox has room for one too: each tell returns once the relay has taken the
-    // one before. So after the fourth, the relay holds the third, waiting for room behind the
+    // The outer mailbox holds 100: each tell past the 100th returns once the relay has taken
+    // one more. So after the 103rd, the relay holds the third, waiting for room behind the
     // second, which waits behind the first, whose handler runs until a cancel.
-    for _ in 0..4 {
+    for _ in 0..103 {
         link.tell_dyn(UntilCancelled).await;
     }
     let stopped = tokio::time::timeout(Duration::from_secs(60), link.cancel_and_wait(())).await;
@@ -344,18 +344,22 @@ async fn a_reset_is_not_held_up_by_a_stuck_handler_whose_mailbox_is_full() {
     let first = proxy.current().unwrap();
     let held = link.ask_dyn_async(Hold).await;
     gates.entered.notified().await;
-    // Each mailbox has room for one: `a` fills the incarnation's, the relay takes `b` and waits
-    // for room for it, `c` waits in the outer mailbox.
+    // The incarnation's mailbox has room for one, the outer one for 100: `a` fills the
+    // incarnation's, the relay takes `b` and waits for room for it, `c` and 99 tells wait in the
+    // outer mailbox (the last of them returns once the relay has taken `b`).
     let a = link.ask_dyn_async(Bump).await;
     let b = link.ask_dyn_async(Bump).await;
     let c = link.ask_dyn_async(Bump).await;
+    for _ in 0..99 {
+        link.tell_dyn(Bump).await;
+    }
     first.cancel(());
     proxy.reset();
     let next = tokio::time::timeout(Duration::from_secs(60), link.ask_dyn(Bump)).await;
     let still_stuck = first.alive();
     gates.release.notify_one();
     held.await.unwrap();
-    assert_eq!(next.expect("the reset was held up by the stuck handler").unwrap(), 3);
+    assert_eq!(next.expect("the reset was held up by the stuck handler").unwrap(), 102);
     assert!(still_stuck, "the old incarnation was still in its handler");
     // `a` was in the old incarnation's mailbox, dropped with it; `b` and `c` went to the new
     // one first, in order.
@@ -564,4 +568,26 @@ fn shutdown_then_reset_keeps_one_senders_order_across_a_draining_incarnation() {
         });
         assert_eq!(*handled.lock().unwrap(), [(0, 0), (1, 1), (1, 2)], "with {workers} workers");
     }
+}
+
+/// Messages sent while no incarnation runs wait in the outer link's mailbox, which holds 100 of
+/// them whatever the actor's capacity, as in actor12 0.0.11: a user queueing a few between
+/// `shutdown` and `reset`, in the same task, used to wait for good on the third when the
+/// actor's capacity was 2.
+#[tokio::test]
+async fn the_outer_mailbox_holds_100_messages_between_shutdown_and_reset() {
+    let (proxy, link) = Proxy::<Gated<2>>::new(std::sync::Arc::default());
+    proxy.init();
+    proxy.shutdown().await;
+    let mut asks = Vec::new();
+    for _ in 0..100 {
+        let ask = tokio::time::timeout(Duration::from_secs(60), link.ask_dyn_async(Bump)).await;
+        asks.push(ask.expect("a send waited for room in the outer mailbox"));
+    }
+    proxy.reset();
+    let mut answers = Vec::new();
+    for ask in asks {
+        answers.push(ask.await.unwrap());
+    }
+    assert_eq!(answers, (1..=100).collect::<Vec<u64>>(), "the new incarnation got them in order");
 }
