@@ -20,7 +20,7 @@ fn every_implementation_passes_every_workload_at_tiny_sizes() {
         assert!(m.elapsed > Duration::ZERO, "{}", peer.id());
         if peer.workload == Workload::SpawnStop {
             let bytes = m.bytes_per_actor.expect("this test installs the counting allocator");
-            assert!(bytes > 0.0, "{}: {bytes} bytes per actor", peer.id());
+            assert!(bytes.fresh > 0.0 && bytes.after_message > 0.0, "{}: {bytes:?}", peer.id());
         } else {
             assert_eq!(m.bytes_per_actor, None, "{}", peer.id());
         }

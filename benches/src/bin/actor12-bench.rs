@@ -211,7 +211,7 @@ enum Job {
 /// measured.
 struct Sample {
     ns: f64,
-    bytes: Option<f64>,
+    bytes: Option<peers::Bytes>,
 }
 
 impl Job {

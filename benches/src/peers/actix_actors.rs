@@ -15,7 +15,8 @@ use actix::{Actor, ActorContext, Addr, Context, Handler, Message};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, reported, sum_below,
+    BytesWindow, Measurement, Params, Peer, all_poked, entries, fork_join_expected_sum, poked,
+    reported, reset_pokes, sum_below,
 };
 
 /// The implementation's name.
@@ -390,6 +391,21 @@ struct Idle {
     exit: mpsc::UnboundedSender<()>,
 }
 
+/// What [`Idle`] is told (a `u64`, as every implementation's idle actor).
+struct Poke(#[allow(dead_code, reason = "only carried")] u64);
+
+impl Message for Poke {
+    type Result = ();
+}
+
+impl Handler<Poke> for Idle {
+    type Result = ();
+
+    fn handle(&mut self, _: Poke, _: &mut Context<Self>) {
+        poked();
+    }
+}
+
 /// Spawns `n` idle actors, counting live bytes once they are idle, and stops them; then again,
 /// timed (see [`spawn_stop` in `peers`](super)).
 pub fn spawn_stop(p: &Params) -> Measurement {
@@ -402,7 +418,13 @@ pub fn spawn_stop(p: &Params) -> Measurement {
             actors.push(Idle { exit: exits.notifier() }.start());
         }
         actix::clock::sleep(Duration::from_millis(20)).await;
-        let bytes_per_actor = window.close(n);
+        let fresh = window.now(n);
+        reset_pokes();
+        for actor in &actors {
+            actor.do_send(Poke(1));
+        }
+        all_poked(n).await;
+        let bytes_per_actor = window.close(n, fresh);
         exits.stop_all(&actors).await;
         drop(actors);
 

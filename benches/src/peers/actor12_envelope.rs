@@ -18,7 +18,7 @@ use actor12::{ActorMessage, Envelope, MpscChannel};
 
 use super::{
     Measurement, Params, Peer, actor12_spawn_stop, entries, fork_join_expected_sum,
-    on_actor12_workers, reported_actor12, stop_all, sum_below,
+    on_actor12_workers, poked, reported_actor12, stop_all, sum_below,
 };
 
 /// The implementation's name.
@@ -364,9 +364,8 @@ pub fn ring(p: &Params) -> Measurement {
 
 // ---- spawn_stop ----
 
-/// An idle actor: only spawned and stopped. It could be told a `u64`, as the peers' idle actors
-/// can: a message type with no values (an empty enum) made its mailbox 24 bytes smaller than
-/// any actor that takes messages.
+/// An idle actor: spawned, told one `u64` (in the untimed pass that counts bytes) and stopped,
+/// as the peers' idle actors are.
 struct Idle;
 
 /// What [`Idle`] could be told.
@@ -387,11 +386,15 @@ impl Actor for Idle {
         std::future::ready(Ok(Idle))
     }
 
-    async fn handle(&mut self, _: Exec<'_, Self>, _: Poke) {}
+    async fn handle(&mut self, _: Exec<'_, Self>, _: Poke) {
+        poked();
+    }
 }
 
 /// Spawns `n` idle actors, counting live bytes once they are idle, and stops them; then again,
 /// timed (see [`spawn_stop` in `peers`](super)).
 pub fn spawn_stop(p: &Params) -> Measurement {
-    actor12_spawn_stop::<Idle>(p)
+    actor12_spawn_stop(p, |idle: Link<Idle>| async move {
+        idle.send_raw(Poke(1)).await.expect("the idle actor is alive");
+    })
 }

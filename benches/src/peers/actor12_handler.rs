@@ -23,7 +23,7 @@ use actor12::{Call, Envelope, MpscChannel, Multi};
 
 use super::{
     Measurement, Params, Peer, actor12_spawn_stop, entries, fork_join_expected_sum,
-    on_actor12_workers, reported_actor12, stop_all, sum_below,
+    on_actor12_workers, poked, reported_actor12, stop_all, sum_below,
 };
 
 /// The implementation's name.
@@ -392,8 +392,21 @@ pub fn ring(p: &Params) -> Measurement {
 
 // ---- spawn_stop ----
 
-/// An idle actor: it handles nothing, and is only spawned and stopped.
+/// An idle actor: spawned, told one `u64` (in the untimed pass that counts bytes) and stopped,
+/// as the peers' idle actors are.
 struct Idle;
+
+/// What [`Idle`] is told.
+struct Poke(#[allow(dead_code, reason = "only carried, as the peers' u64")] u64);
+
+impl Handler<Poke> for Idle {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Poke) -> Self::Reply {
+        poked();
+        Ok(())
+    }
+}
 
 impl Actor for Idle {
     type Message = Multi<Self>;
@@ -412,5 +425,5 @@ impl Actor for Idle {
 /// Spawns `n` idle actors, counting live bytes once they are idle, and stops them; then again,
 /// timed (see [`spawn_stop` in `peers`](super)).
 pub fn spawn_stop(p: &Params) -> Measurement {
-    actor12_spawn_stop::<Idle>(p)
+    actor12_spawn_stop(p, |idle: Link<Idle>| async move { idle.tell_dyn(Poke(1)).await })
 }

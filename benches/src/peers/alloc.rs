@@ -100,6 +100,11 @@ pub fn start_counting() -> Option<isize> {
     Some(LIVE.0.load(Ordering::SeqCst))
 }
 
+/// The count now, while counting; `None` where [`Counting`] is not the global allocator.
+pub fn counted() -> Option<isize> {
+    INSTALLED.0.load(Ordering::SeqCst).then(|| LIVE.0.load(Ordering::SeqCst))
+}
+
 /// Stops counting; the count now.
 ///
 /// Allocations other threads make or free while counting count too: only one window should be

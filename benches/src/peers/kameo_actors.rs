@@ -19,8 +19,8 @@ use kameo::message::{Context, Message};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_workers, reported,
-    sum_below,
+    BytesWindow, Measurement, Params, Peer, all_poked, entries, fork_join_expected_sum, on_workers,
+    poked, reported, reset_pokes, sum_below,
 };
 
 /// The implementation's name.
@@ -323,6 +323,14 @@ pub fn ring(p: &Params) -> Measurement {
 
 struct Idle;
 
+impl Message<u64> for Idle {
+    type Reply = ();
+
+    async fn handle(&mut self, _: u64, _: &mut Context<Self, Self::Reply>) -> Self::Reply {
+        poked();
+    }
+}
+
 /// Spawns `n` idle actors, counting live bytes once they are idle, and stops them; then again,
 /// timed (see [`spawn_stop` in `peers`](super)).
 pub fn spawn_stop(p: &Params) -> Measurement {
@@ -337,7 +345,13 @@ pub fn spawn_stop(p: &Params) -> Measurement {
             actor.wait_for_startup().await;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let bytes_per_actor = window.close(n);
+        let fresh = window.now(n);
+        reset_pokes();
+        for actor in &actors {
+            actor.tell(1).send().await.expect("the idle actor is alive");
+        }
+        all_poked(n).await;
+        let bytes_per_actor = window.close(n, fresh);
         stop_all(actors).await;
 
         let mut actors = Vec::with_capacity(n as usize);

@@ -15,7 +15,8 @@
 //! Every multi-threaded runtime gets [`workers`](crate::workers) worker threads. actix runs its actors on its
 //! `System`, one thread: that is how actix is used. Raw tokio runs twice, on a multi-threaded
 //! runtime (`tokio`) and on a current-thread one (`tokio-1t`): one thread pays no cross-thread
-//! wake-ups, and is the faster peer on every workload here.
+//! wake-ups, and is the faster of the two on every workload here (actix's one thread has been
+//! the best peer on ping-pong in some runs).
 //!
 //! A run is timed from the first message (or spawn) to the moment the workload's last actor
 //! reports completion; spawning the actors a workload needs before that, stopping them after,
@@ -24,9 +25,12 @@
 //!
 //! `spawn_stop` runs two passes, in the same order for every implementation, on one runtime:
 //! first an untimed one that counts live bytes once the actors are idle (a fresh runtime, so
-//! that no earlier actor's memory is freed meanwhile and subtracted), then the timed one: spawn
-//! the actors, stop them, wait until each is gone and drop every handle to them, inside the
-//! window.
+//! that no earlier actor's memory is freed meanwhile and subtracted), twice: before any actor
+//! has had a message, then once each has handled one `u64` ([`poked`]) and is idle again
+//! (actor12 makes an actor's mailbox block, and in handler style its handlers' buffer, at its
+//! first message; tokio's channel, which ractor and kameo use too, makes its block with the
+//! channel); then the timed one: spawn the actors, stop them, wait until each is gone and drop
+//! every handle to them, inside the window.
 //!
 //! To add an implementation: a file with a `benches()` list of [`Peer`] entries, one per
 //! [`Workload`], chained into [`benches`], and its name in [`IMPLS`]. The binary, the tables,
@@ -41,6 +45,7 @@ pub mod ractor_actors;
 pub mod report;
 pub mod tokio_tasks;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The group name: ids are `peers/<workload>/<impl>`, files `docs/benchmarks/peers.*`.
@@ -126,7 +131,7 @@ impl Workload {
             }
             Workload::SpawnStop => format!(
                 "spawn {} idle actors, then stop them all and wait; bytes are live heap per idle \
-                 actor",
+                 actor, before and after it handled a message",
                 p.spawn_actors
             ),
             Workload::ForkJoin => format!(
@@ -222,8 +227,17 @@ pub struct Measurement {
     /// Operations in it (see [`Workload::unit`]).
     pub ops: u64,
     /// `spawn_stop` only, and only where the counting allocator of [`alloc`] is the global
-    /// allocator: live heap bytes per idle actor.
-    pub bytes_per_actor: Option<f64>,
+    /// allocator: live heap bytes per idle actor, before and after it handled one message.
+    pub bytes_per_actor: Option<Bytes>,
+}
+
+/// Live heap bytes per idle actor ([`BytesWindow`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bytes {
+    /// Before the actor has had a message.
+    pub fresh: f64,
+    /// Once it has handled one ([`poked`]) and waits again.
+    pub after_message: f64,
 }
 
 impl Measurement {
@@ -355,7 +369,13 @@ pub async fn stop_all<A: actor12::Actor<Cancel = ()>>(links: &[actor12::Link<A>]
 /// `spawn_stop` for actor12, whatever the style of the idle actor `A`: spawns `n` of them,
 /// counting live bytes once they are idle, and stops them; then again, timed (the module's
 /// documentation has the passes).
-pub fn actor12_spawn_stop<A: actor12::Actor<Spec = (), Cancel = ()>>(p: &Params) -> Measurement {
+/// `poke` tells an actor one `u64`, which its handler counts with [`poked`].
+pub fn actor12_spawn_stop<A, P, F>(p: &Params, poke: P) -> Measurement
+where
+    A: actor12::Actor<Spec = (), Cancel = ()>,
+    P: Fn(actor12::Link<A>) -> F + Send + 'static,
+    F: std::future::Future<Output = ()> + Send,
+{
     let n = p.spawn_actors;
     on_actor12_workers(async move {
         let live = actor12::count::stats::<A>().live;
@@ -364,7 +384,16 @@ pub fn actor12_spawn_stop<A: actor12::Actor<Spec = (), Cancel = ()>>(p: &Params)
         actors.extend((0..n).map(|_| actor12::spawn::<A>(())));
         // Let every actor reach its first receive and park (untimed; as every peer does).
         actor12::time::sleep(Duration::from_millis(20)).await;
-        let bytes_per_actor = window.close(n);
+        let fresh = window.now(n);
+        reset_pokes();
+        for actor in &actors {
+            poke(actor.clone()).await;
+        }
+        while pokes() < n {
+            actor12::time::sleep(Duration::from_millis(1)).await;
+        }
+        actor12::time::sleep(Duration::from_millis(20)).await;
+        let bytes_per_actor = window.close(n, fresh);
         stop_all(&actors).await;
         drop(actors);
 
@@ -411,7 +440,8 @@ pub fn sum_below(n: u64) -> u64 {
 }
 
 /// Where a `spawn_stop` run measures memory: wraps the part that spawns the actors, from
-/// before the first spawn to when all are idle, and returns live bytes per actor.
+/// before the first spawn to when all are idle ([`now`](Self::now)), then have handled a
+/// message each and are idle again ([`close`](Self::close)): live bytes per actor.
 ///
 /// Counting is switched on only for this window, so that the timed runs pay nothing for it.
 #[derive(Debug)]
@@ -425,12 +455,46 @@ impl BytesWindow {
         BytesWindow { before: alloc::start_counting() }
     }
 
-    /// Stops counting; live bytes grown since [`open`](Self::open), divided by `actors`.
-    pub fn close(self, actors: u64) -> Option<f64> {
+    /// Live bytes grown since [`open`](Self::open), divided by `actors`; counting goes on.
+    pub fn now(&self, actors: u64) -> Option<f64> {
+        Some((alloc::counted()? - self.before?) as f64 / actors.max(1) as f64)
+    }
+
+    /// Stops counting: `fresh` (what [`now`](Self::now) said before the actors had a message)
+    /// and the live bytes per actor now.
+    pub fn close(self, actors: u64, fresh: Option<f64>) -> Option<Bytes> {
         let before = self.before?;
         let after = alloc::stop_counting();
-        Some((after - before) as f64 / actors.max(1) as f64)
+        let after_message = (after - before) as f64 / actors.max(1) as f64;
+        Some(Bytes { fresh: fresh?, after_message })
     }
+}
+
+/// `u64`s handled by `spawn_stop`'s idle actors since [`reset_pokes`].
+static POKED: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one message handled by an idle actor of `spawn_stop` (called by its handler).
+pub fn poked() {
+    POKED.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Messages counted by [`poked`] since [`reset_pokes`].
+pub fn pokes() -> u64 {
+    POKED.load(Ordering::Relaxed)
+}
+
+/// Starts counting [`poked`] from zero.
+pub fn reset_pokes() {
+    POKED.store(0, Ordering::Relaxed);
+}
+
+/// On a tokio runtime: waits (untimed, looking every millisecond) until [`poked`] has counted
+/// `n` messages since [`reset_pokes`], then 20 ms more, for every actor to wait again.
+pub async fn all_poked(n: u64) {
+    while pokes() < n {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_workers, reported,
-    sum_below,
+    BytesWindow, Measurement, Params, Peer, all_poked, entries, fork_join_expected_sum, on_workers,
+    poked, reported, reset_pokes, sum_below,
 };
 
 /// The implementation's name.
@@ -355,7 +355,8 @@ impl Actor for Idle {
     }
 
     async fn handle(&self, _: ActorRef<u64>, _: u64, _: &mut ()) -> Result<(), Err> {
-        panic!("spawn_stop: an idle actor got a message");
+        poked();
+        Ok(())
     }
 }
 
@@ -370,7 +371,13 @@ pub fn spawn_stop(p: &Params) -> Measurement {
             actors.push(spawn(Idle, ()).await);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let bytes_per_actor = window.close(n);
+        let fresh = window.now(n);
+        reset_pokes();
+        for (actor, _) in &actors {
+            actor.cast(1).expect("the idle actor is alive");
+        }
+        all_poked(n).await;
+        let bytes_per_actor = window.close(n, fresh);
         stop_all(actors).await;
 
         let mut actors = Vec::with_capacity(n as usize);

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{GROUP, IMPLS, Params, Peer, Workload, is_peer};
+use super::{Bytes, GROUP, IMPLS, Params, Peer, Workload, is_peer};
 use crate::median;
 use crate::report::{Machine, json_num, json_str, ns};
 use crate::workers;
@@ -19,7 +19,7 @@ pub struct Sampled {
     /// Nanoseconds per operation, one per round.
     pub ns: Vec<f64>,
     /// Bytes per idle actor, one per round (`spawn_stop` with the counting allocator only).
-    pub bytes: Vec<f64>,
+    pub bytes: Vec<Bytes>,
 }
 
 impl Sampled {
@@ -28,9 +28,12 @@ impl Sampled {
         median(&self.ns)
     }
 
-    /// The median bytes per idle actor, where measured.
-    pub fn median_bytes(&self) -> Option<f64> {
-        (!self.bytes.is_empty()).then(|| median(&self.bytes))
+    /// The median bytes per idle actor, before and after a message (each its own median),
+    /// where measured.
+    pub fn median_bytes(&self) -> Option<Bytes> {
+        let of = |f: fn(&Bytes) -> f64| median(&self.bytes.iter().map(f).collect::<Vec<_>>());
+        (!self.bytes.is_empty())
+            .then(|| Bytes { fresh: of(|b| b.fresh), after_message: of(|b| b.after_message) })
     }
 }
 
@@ -64,10 +67,11 @@ fn notes(workers: usize) -> String {
          tokio current-thread runtime, and actix every actor on its System's single thread, \
          which spares them every cross-thread wake-up (their latency is that of one thread). \
          Bytes per actor: live heap growth while the idle actors are alive, divided by their \
-         number, counted as the sizes asked of the allocator (not its own overhead per block). \
-         The idle actors have never received a message: an actor12 actor allocates its \
-         mailbox's first block at its first message, where tokio's channel (which ractor and \
-         kameo use too) allocates its block when it is made."
+         number, counted as the sizes asked of the allocator (not its own overhead per block): \
+         first before any actor has had a message, then (`after a message`) once each has \
+         handled one `u64` and waits again. An actor12 actor allocates its mailbox's first \
+         block at its first message (and a handler-style one its handlers' buffer), where \
+         tokio's channel (which ractor and kameo use too) allocates its block when it is made."
     )
 }
 
@@ -139,6 +143,7 @@ impl PeerReport {
         ];
         if with_bytes {
             header.push("bytes per actor".to_owned());
+            header.push("after a message".to_owned());
         }
         header.push("vs best peer".to_owned());
         let mut lines = vec![header];
@@ -153,7 +158,9 @@ impl PeerReport {
                 format!("{}..{}", ns(lo), ns(hi)),
             ];
             if with_bytes {
-                line.push(r.median_bytes().map_or("-".to_owned(), |b| format!("{b:.0}")));
+                let b = r.median_bytes();
+                line.push(b.map_or("-".to_owned(), |b| format!("{:.0}", b.fresh)));
+                line.push(b.map_or("-".to_owned(), |b| format!("{:.0}", b.after_message)));
             }
             line.push(match best {
                 Some(best) if best > 0.0 => {
@@ -180,7 +187,14 @@ impl PeerReport {
             for imp in &imps {
                 line.push(cells.iter().find(|r| r.peer.imp == *imp).map_or("-".to_owned(), |r| {
                     match r.median_bytes() {
-                        Some(b) => format!("{} / {b:.0} B", ns(r.median())),
+                        Some(b) => {
+                            format!(
+                                "{} / {:.0} B, {:.0} B",
+                                ns(r.median()),
+                                b.fresh,
+                                b.after_message
+                            )
+                        }
                         None => ns(r.median()),
                     }
                 }));
@@ -257,12 +271,15 @@ impl PeerReport {
                 .filter(|(_, best)| *best > 0.0)
                 .map_or("null".to_owned(), |(_, best)| json_num(r.median() / best));
             let samples: Vec<_> = r.ns.iter().map(|&s| json_num(s)).collect();
-            let bytes: Vec<_> = r.bytes.iter().map(|&b| json_num(b)).collect();
+            let bytes: Vec<_> = r.bytes.iter().map(|b| json_num(b.fresh)).collect();
+            let after: Vec<_> = r.bytes.iter().map(|b| json_num(b.after_message)).collect();
+            let median_bytes = r.median_bytes();
             let _ = write!(
                 out,
                 "    {{ \"workload\": {}, \"impl\": {}, \"unit\": {}, \"ops_per_run\": {}, \
                  \"median_ns\": {}, \"ratio_to_best_peer\": {}, \"samples_ns\": [{}], \
-                 \"median_bytes_per_actor\": {}, \"samples_bytes_per_actor\": [{}] }}",
+                 \"median_bytes_per_actor\": {}, \"samples_bytes_per_actor\": [{}], \
+                 \"median_bytes_after_message\": {}, \"samples_bytes_after_message\": [{}] }}",
                 json_str(w.name()),
                 json_str(r.peer.imp),
                 json_str(w.unit()),
@@ -270,8 +287,10 @@ impl PeerReport {
                 json_num(r.median()),
                 ratio,
                 samples.join(", "),
-                r.median_bytes().map_or("null".to_owned(), json_num),
-                bytes.join(", ")
+                median_bytes.map_or("null".to_owned(), |b| json_num(b.fresh)),
+                bytes.join(", "),
+                median_bytes.map_or("null".to_owned(), |b| json_num(b.after_message)),
+                after.join(", ")
             );
             out.push_str(if i + 1 < rows.len() { ",\n" } else { "\n" });
         }
@@ -307,14 +326,21 @@ impl PeerReport {
                 })
                 .collect();
             panels.push((format!("{}: ns per {} (lower is better)", w.name(), w.unit()), bars));
-            let bytes: Vec<_> = self
-                .of(w)
-                .into_iter()
-                .filter_map(|r| r.median_bytes().map(|b| (r.peer.imp, b, format!("{b:.0} B"))))
-                .collect();
-            if !bytes.is_empty() {
-                panels
-                    .push((format!("{}: bytes per idle actor (lower is better)", w.name()), bytes));
+            type Pick = fn(&Bytes) -> f64;
+            let kinds: [(&str, Pick); 2] = [
+                ("bytes per idle actor", |b| b.fresh),
+                ("bytes per idle actor after a message", |b| b.after_message),
+            ];
+            for (what, pick) in kinds {
+                let bytes: Vec<_> = self
+                    .of(w)
+                    .into_iter()
+                    .filter_map(|r| r.median_bytes().map(|b| (r.peer.imp, pick(&b))))
+                    .map(|(imp, b)| (imp, b, format!("{b:.0} B")))
+                    .collect();
+                if !bytes.is_empty() {
+                    panels.push((format!("{}: {what} (lower is better)", w.name()), bytes));
+                }
             }
         }
 
@@ -429,12 +455,15 @@ mod tests {
         unreachable!()
     }
 
-    fn sampled(workload: Workload, imp: &'static str, ns: &[f64], bytes: &[f64]) -> Sampled {
+    fn sampled(workload: Workload, imp: &'static str, ns: &[f64], bytes: &[(f64, f64)]) -> Sampled {
         Sampled {
             peer: Peer { workload, imp, run: never },
             ops: 100,
             ns: ns.to_vec(),
-            bytes: bytes.to_vec(),
+            bytes: bytes
+                .iter()
+                .map(|&(fresh, after_message)| Bytes { fresh, after_message })
+                .collect(),
         }
     }
 
@@ -456,8 +485,8 @@ mod tests {
                 sampled(Workload::Ring, "kameo", &[400.0, 300.0, 500.0], &[]),
                 sampled(Workload::Ring, "tokio", &[100.0, 120.0, 110.0], &[]),
                 sampled(Workload::Ring, "actor12", &[50.0, 55.0, 60.0], &[]),
-                sampled(Workload::SpawnStop, "tokio", &[1000.0], &[1300.0]),
-                sampled(Workload::SpawnStop, "kameo", &[2000.0], &[7000.0]),
+                sampled(Workload::SpawnStop, "tokio", &[1000.0], &[(1300.0, 1400.0)]),
+                sampled(Workload::SpawnStop, "kameo", &[2000.0], &[(7000.0, 7500.0)]),
             ],
         }
     }
@@ -473,7 +502,7 @@ mod tests {
         assert!(ring[2].starts_with("| actor12 ") && ring[2].ends_with(" 0.50x |"), "{tables}");
         assert!(ring[3].starts_with("| tokio ") && ring[3].ends_with("1.00x (best) |"), "{tables}");
         assert!(ring[4].starts_with("| kameo ") && ring[4].ends_with(" 3.64x |"), "{tables}");
-        assert!(tables.contains("bytes per actor"), "{tables}");
+        assert!(tables.contains("| bytes per actor | after a message |"), "{tables}");
     }
 
     #[test]
@@ -481,7 +510,7 @@ mod tests {
         let summary = report().summary();
         let header: Vec<&str> = summary.lines().next().unwrap().split('|').map(str::trim).collect();
         assert_eq!(header, ["", "workload", "actor12", "tokio", "kameo", ""], "{summary}");
-        assert!(summary.contains("1000 / 1300 B"), "{summary}");
+        assert!(summary.contains("1000 / 1300 B, 1400 B"), "{summary}");
         assert_eq!(summary.lines().count(), 4, "{summary}");
     }
 
@@ -491,12 +520,13 @@ mod tests {
         let json = r.json();
         assert!(json.contains(r#""median_ns": 110.000, "ratio_to_best_peer": 1.000"#), "{json}");
         assert!(json.contains(r#""median_bytes_per_actor": 7000.000"#), "{json}");
+        assert!(json.contains(r#""median_bytes_after_message": 7500.000"#), "{json}");
         assert!(json.contains(r#""samples_bytes_per_actor": []"#), "{json}");
         assert_eq!(json.matches('{').count(), json.matches('}').count());
         let svg = r.svg();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
         assert!(svg.contains("cpu &lt;x&gt;"), "{svg}");
-        assert_eq!(svg.matches("<rect").count(), 1 + 3 + 2 + 2, "{svg}");
+        assert_eq!(svg.matches("<rect").count(), 1 + 3 + 2 + 2 + 2, "{svg}");
         assert!(r.markdown().contains("![peers chart](peers.svg)"));
     }
 }

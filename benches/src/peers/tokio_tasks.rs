@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, entries, fork_join_expected_sum, on_threads, reported,
-    sum_below,
+    BytesWindow, Measurement, Params, Peer, all_poked, entries, fork_join_expected_sum, on_threads,
+    poked, reported, reset_pokes, sum_below,
 };
 
 /// The implementation's name: a multi-threaded runtime with [`workers`](crate::workers) workers.
@@ -204,18 +204,23 @@ fn spawn_idle(actors: &mut Vec<(mpsc::UnboundedSender<u64>, tokio::task::JoinHan
         let mut received = 0;
         while rx.recv().await.is_some() {
             received += 1;
+            poked();
         }
         received
     });
     actors.push((tx, task));
 }
 
-/// Stops the tasks (closes their channels) and waits for each to finish.
-async fn stop_all(actors: Vec<(mpsc::UnboundedSender<u64>, tokio::task::JoinHandle<u64>)>) {
+/// Stops the tasks (closes their channels) and waits for each to finish, checking that each
+/// received `told` messages.
+async fn stop_all(
+    actors: Vec<(mpsc::UnboundedSender<u64>, tokio::task::JoinHandle<u64>)>,
+    told: u64,
+) {
     let (txs, tasks): (Vec<_>, Vec<_>) = actors.into_iter().unzip();
     drop(txs);
     for task in tasks {
-        assert_eq!(task.await.expect("idle task"), 0, "spawn_stop: an idle task got a message");
+        assert_eq!(task.await.expect("idle task"), told, "spawn_stop: an idle task's messages");
     }
 }
 
@@ -231,15 +236,21 @@ pub fn spawn_stop<const THREADS: usize>(p: &Params) -> Measurement {
         }
         // Let every task reach its first `recv` and park.
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let bytes_per_actor = window.close(n);
-        stop_all(actors).await;
+        let fresh = window.now(n);
+        reset_pokes();
+        for (tx, _) in &actors {
+            tx.send(1).expect("the idle task is alive");
+        }
+        all_poked(n).await;
+        let bytes_per_actor = window.close(n, fresh);
+        stop_all(actors, 1).await;
 
         let mut actors = Vec::with_capacity(n as usize);
         let start = Instant::now();
         for _ in 0..n {
             spawn_idle(&mut actors);
         }
-        stop_all(actors).await; // the handles go inside the timed window
+        stop_all(actors, 0).await; // the handles go inside the timed window
         let elapsed = start.elapsed();
         Measurement { elapsed, ops: n, bytes_per_actor }
     })
