@@ -15,8 +15,8 @@ use actix::{Actor, ActorContext, Addr, Context, Handler, Message};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, all_poked, entries, fork_join_expected_sum, poked,
-    reported, reset_pokes, sum_below,
+    BytesWindow, Measurement, Params, Peer, all_poked, all_started, entries, expect_starts,
+    fork_join_expected_sum, poked, reported, reset_pokes, started, sum_below,
 };
 
 /// The implementation's name.
@@ -70,11 +70,17 @@ impl Exits {
     }
 }
 
-/// `Actor` (that says when it has stopped through its `exit` field) and `Handler<Stop>`.
+/// `Actor` (that says when it has stopped through its `exit` field, and calls `$started` when
+/// it starts) and `Handler<Stop>`.
 macro_rules! stoppable_actor {
-    ($($ty:ty),*) => {$(
+    ($($ty:ty),*) => {$( stoppable_actor!($ty, started = |_| ()); )*};
+    ($ty:ty, started = $started:expr) => {
         impl Actor for $ty {
             type Context = Context<Self>;
+
+            fn started(&mut self, _: &mut Context<Self>) {
+                $started(self);
+            }
 
             fn stopped(&mut self, _: &mut Context<Self>) {
                 let _ = self.exit.send(());
@@ -88,10 +94,11 @@ macro_rules! stoppable_actor {
                 ctx.stop();
             }
         }
-    )*};
+    };
 }
 
-stoppable_actor!(Ponger, Pinger, Server, Counter, RingNode, Idle);
+stoppable_actor!(Ponger, Pinger, Server, Counter, RingNode);
+stoppable_actor!(Idle, started = |_: &mut Idle| started());
 
 /// `impl Message` with `Result = ()` for each message type told, never asked.
 macro_rules! told {
@@ -429,10 +436,12 @@ pub fn spawn_stop(p: &Params) -> Measurement {
         drop(actors);
 
         let mut actors = Vec::with_capacity(n as usize);
+        expect_starts(n);
         let start = Instant::now();
         for _ in 0..n {
             actors.push(Idle { exit: exits.notifier() }.start());
         }
+        all_started().await;
         exits.stop_all(&actors).await;
         drop(actors); // inside the timed window, as every implementation's handles
         let elapsed = start.elapsed();

@@ -18,7 +18,7 @@ use actor12::{ActorMessage, Envelope, MpscChannel};
 
 use super::{
     Measurement, Params, Peer, actor12_spawn_stop, entries, fork_join_expected_sum,
-    on_actor12_workers, poked, reported_actor12, stop_all, sum_below,
+    on_actor12_workers, poked, reported_actor12, started, stop_all, sum_below,
 };
 
 /// The implementation's name.
@@ -383,6 +383,7 @@ impl Actor for Idle {
     fn state(_: &()) {}
 
     fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        started();
         std::future::ready(Ok(Idle))
     }
 

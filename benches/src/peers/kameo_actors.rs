@@ -19,8 +19,8 @@ use kameo::message::{Context, Message};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, all_poked, entries, fork_join_expected_sum, on_workers,
-    poked, reported, reset_pokes, sum_below,
+    BytesWindow, Measurement, Params, Peer, all_poked, all_started, entries, expect_starts,
+    fork_join_expected_sum, on_workers, poked, reported, reset_pokes, started, sum_below,
 };
 
 /// The implementation's name.
@@ -60,7 +60,7 @@ macro_rules! plain_actor {
     )*};
 }
 
-plain_actor!(Ponger, Pinger, Server, Counter, RingNode, Idle);
+plain_actor!(Ponger, Pinger, Server, Counter, RingNode);
 
 // ---- ping_pong ----
 
@@ -323,6 +323,16 @@ pub fn ring(p: &Params) -> Measurement {
 
 struct Idle;
 
+impl Actor for Idle {
+    type Args = Self;
+    type Error = Infallible;
+
+    async fn on_start(state: Self, _: ActorRef<Self>) -> Result<Self, Infallible> {
+        started();
+        Ok(state)
+    }
+}
+
 impl Message<u64> for Idle {
     type Reply = ();
 
@@ -355,10 +365,12 @@ pub fn spawn_stop(p: &Params) -> Measurement {
         stop_all(actors).await;
 
         let mut actors = Vec::with_capacity(n as usize);
+        expect_starts(n);
         let start = Instant::now();
         for _ in 0..n {
             actors.push(spawn(Idle));
         }
+        all_started().await;
         stop_all(actors).await; // the handles go inside the timed window
         let elapsed = start.elapsed();
         Measurement { elapsed, ops: n, bytes_per_actor }

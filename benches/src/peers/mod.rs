@@ -29,8 +29,10 @@
 //! has had a message, then once each has handled one `u64` ([`poked`]) and is idle again
 //! (actor12 makes an actor's mailbox block, and in handler style its handlers' buffer, at its
 //! first message; tokio's channel, which ractor and kameo use too, makes its block with the
-//! channel); then the timed one: spawn the actors, stop them, wait until each is gone and drop
-//! every handle to them, inside the window.
+//! channel); then the timed one: spawn the actors, wait until each has started ([`started`],
+//! called from its start: actor12 runs an actor's `init` inside its spawn on a worker, where a
+//! tokio task or an actix actor first runs once its spawner yields), stop them, wait until each
+//! is gone and drop every handle to them, inside the window.
 //!
 //! To add an implementation: a file with a `benches()` list of [`Peer`] entries, one per
 //! [`Workload`], chained into [`benches`], and its name in [`IMPLS`]. The binary, the tables,
@@ -398,8 +400,10 @@ where
         drop(actors);
 
         let mut actors = Vec::with_capacity(n as usize);
+        expect_starts(n);
         let start = std::time::Instant::now();
         actors.extend((0..n).map(|_| actor12::spawn::<A>(())));
+        all_started().await;
         stop_all(&actors).await;
         drop(actors); // the last links free the actors: inside the timed window, as the peers'
         let elapsed = start.elapsed();
@@ -486,6 +490,34 @@ pub fn pokes() -> u64 {
 /// Starts counting [`poked`] from zero.
 pub fn reset_pokes() {
     POKED.store(0, Ordering::Relaxed);
+}
+
+/// Actors of `spawn_stop`'s timed pass that have started since [`expect_starts`].
+static STARTED: AtomicU64 = AtomicU64::new(0);
+/// How many [`expect_starts`] awaits; `u64::MAX` outside a timed pass.
+static STARTS_EXPECTED: AtomicU64 = AtomicU64::new(u64::MAX);
+/// Notified by the last of them.
+static ALL_STARTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Counts one started idle actor of `spawn_stop` (called from its start: `init`, `pre_start`,
+/// `on_start`, `started`, a task's first line).
+pub fn started() {
+    if STARTED.fetch_add(1, Ordering::AcqRel) + 1 == STARTS_EXPECTED.load(Ordering::Acquire) {
+        ALL_STARTED.notify_one();
+    }
+}
+
+/// Before the timed pass's spawns: [`all_started`] will wait for `n` calls of [`started`].
+pub fn expect_starts(n: u64) {
+    STARTED.store(0, Ordering::Release);
+    STARTS_EXPECTED.store(n, Ordering::Release);
+}
+
+/// Waits until the actors [`expect_starts`] counts have all started (on any runtime: tokio's
+/// `Notify` needs none), and counts no more.
+pub async fn all_started() {
+    ALL_STARTED.notified().await;
+    STARTS_EXPECTED.store(u64::MAX, Ordering::Release);
 }
 
 /// On a tokio runtime: waits (untimed, looking every millisecond) until [`poked`] has counted

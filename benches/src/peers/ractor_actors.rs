@@ -14,8 +14,8 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, all_poked, entries, fork_join_expected_sum, on_workers,
-    poked, reported, reset_pokes, sum_below,
+    BytesWindow, Measurement, Params, Peer, all_poked, all_started, entries, expect_starts,
+    fork_join_expected_sum, on_workers, poked, reported, reset_pokes, started, sum_below,
 };
 
 /// The implementation's name.
@@ -351,6 +351,7 @@ impl Actor for Idle {
     type Arguments = ();
 
     async fn pre_start(&self, _: ActorRef<u64>, _: ()) -> Result<(), Err> {
+        started();
         Ok(())
     }
 
@@ -381,10 +382,12 @@ pub fn spawn_stop(p: &Params) -> Measurement {
         stop_all(actors).await;
 
         let mut actors = Vec::with_capacity(n as usize);
+        expect_starts(n);
         let start = Instant::now();
         for _ in 0..n {
             actors.push(spawn(Idle, ()).await);
         }
+        all_started().await;
         stop_all(actors).await; // the handles go inside the timed window
         let elapsed = start.elapsed();
         Measurement { elapsed, ops: n, bytes_per_actor }

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, all_poked, entries, fork_join_expected_sum, on_threads,
-    poked, reported, reset_pokes, sum_below,
+    BytesWindow, Measurement, Params, Peer, all_poked, all_started, entries, expect_starts,
+    fork_join_expected_sum, on_threads, poked, reported, reset_pokes, started, sum_below,
 };
 
 /// The implementation's name: a multi-threaded runtime with [`workers`](crate::workers) workers.
@@ -201,6 +201,7 @@ pub fn ring<const THREADS: usize>(p: &Params) -> Measurement {
 fn spawn_idle(actors: &mut Vec<(mpsc::UnboundedSender<u64>, tokio::task::JoinHandle<u64>)>) {
     let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
     let task = tokio::spawn(async move {
+        started();
         let mut received = 0;
         while rx.recv().await.is_some() {
             received += 1;
@@ -246,10 +247,12 @@ pub fn spawn_stop<const THREADS: usize>(p: &Params) -> Measurement {
         stop_all(actors, 1).await;
 
         let mut actors = Vec::with_capacity(n as usize);
+        expect_starts(n);
         let start = Instant::now();
         for _ in 0..n {
             spawn_idle(&mut actors);
         }
+        all_started().await;
         stop_all(actors, 0).await; // the handles go inside the timed window
         let elapsed = start.elapsed();
         Measurement { elapsed, ops: n, bytes_per_actor }
