@@ -51,10 +51,10 @@ impl<T> JoinHandle<T> {
 
     /// Cancels the task: its future is dropped (now, on this thread but inside the task's
     /// runtime, if it is not being polled: waiting for a wake-up, or queued to run; after its
-    /// current poll if it is running), and awaiting the handle gives a cancelled [`JoinError`], or a
-    /// panic one if the future's destructor panicked. No effect on a finished task, nor on one
-    /// whose current poll returns `Ready`: awaiting the handle then gives its output (the abort
-    /// came too late to stop it).
+    /// current poll if it is running), and awaiting the handle gives a cancelled
+    /// [`JoinError`], or a panic one if the future's destructor panicked. No effect on a
+    /// finished task, nor on one whose current poll returns `Ready`: awaiting the handle then
+    /// gives its output (the abort came too late to stop it).
     ///
     /// # Examples
     ///
