@@ -1490,15 +1490,17 @@ fn running<A: Actor>(
         ctx.rx.detach();
         // Children of this actor's token stop with it, with its reason. An actor stopped by a
         // cancel of its token has had its children cancelled with it; one that stopped by itself
-        // (`tick`, a closed mailbox) cancels its token after `terminate`, through a link kept
-        // for that: its links' part holds the token, and the last link's drop would cancel the
-        // token with the default reason, under a `terminate` still running (an actor that keeps
-        // its own link drops it with itself). No link left: that drop has cancelled it already.
-        // (A token reset during `terminate` is cancelled again by the `Scoped`.)
-        let link = if ctx.token.is_cancelled() { None } else { ctx.link.upgrade() };
+        // (`tick`, a closed mailbox) cancels its token after `terminate`, through a clone kept
+        // for that, and tells the token so: the drop of its last link meanwhile (an actor that
+        // keeps its own link drops it with itself in `terminate`) leaves the cancel to it. (A
+        // token reset during `terminate` is cancelled again by the `Scoped`.)
+        let token = (!ctx.token.is_cancelled()).then(|| ctx.token.clone());
+        if let Some(token) = &token {
+            token.stop_under_way();
+        }
         actor.terminate(ctx, reason.clone()).await;
-        if let Some(link) = link {
-            link.token().cancel_with_reason(reason);
+        if let Some(token) = token {
+            token.cancel_with_reason(reason);
         }
         // Held until here (or until the future is dropped): `count` reports live actors.
         drop(count);

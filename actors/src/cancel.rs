@@ -126,6 +126,9 @@ impl<T: fmt::Debug> fmt::Debug for CancelReason<T> {
 
 struct Node<T> {
     cancelled: AtomicBool,
+    /// Set once the token's actor stopped by itself and will cancel the token after its
+    /// `terminate` ([`CancelToken::stop_under_way`]).
+    stopping: AtomicBool,
     /// How many [`CancelToken`]s share this node. Not the `Arc`'s count: the node's children
     /// hold it too (their `parent`), and outlive its last token.
     tokens: AtomicU32,
@@ -725,6 +728,31 @@ impl<T> CancelToken<T> {
         }));
     }
 
+    /// The token's actor stopped by itself (its `tick` or `cycle` broke, its mailbox closed) and
+    /// cancels the token, with its reason, once its `terminate` returns: from now on the drop of
+    /// its last link leaves the cancel to it
+    /// ([`cancel_for_last_link`](Self::cancel_for_last_link)). Relaxed: a last link dropped on
+    /// another thread at the same moment may still cancel with the default reason, as it would
+    /// a moment before the stop.
+    #[cfg_attr(actor12_loom, allow(dead_code))]
+    pub(crate) fn stop_under_way(&self) {
+        self.node().stopping.store(true, Relaxed);
+    }
+
+    /// [`cancel_in_drop`](Self::cancel_in_drop), from the drop of an actor's last link: not once
+    /// the actor [stops by itself](Self::stop_under_way), so that its children run until its
+    /// `terminate` returns and then stop with its reason.
+    #[track_caller]
+    #[cfg_attr(actor12_loom, allow(dead_code))]
+    pub(crate) fn cancel_for_last_link(&self)
+    where
+        T: Clone + Default,
+    {
+        if !self.node().stopping.load(Relaxed) {
+            self.cancel_in_drop();
+        }
+    }
+
     /// Drops the hook (the first waker registered for good), once its actor's lifecycle is
     /// over and nothing is left to wake: the hook holds a reference to the actor's allocation,
     /// which a clone of the token kept by a user would otherwise keep alive.
@@ -807,6 +835,7 @@ impl<T> Node<T> {
     fn new(reason: Option<CancelReason<T>>, parent: Up<T>) -> Arc<Self> {
         Arc::new(Node {
             cancelled: AtomicBool::new(reason.is_some()),
+            stopping: AtomicBool::new(false),
             tokens: AtomicU32::new(1),
             inner: Mutex::new(Inner { reason, parent, hook: None, lists: None }),
         })

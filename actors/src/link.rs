@@ -278,7 +278,7 @@ pub(crate) struct LinkPart<A: Actor> {
 
 impl<A: Actor> Drop for LinkPart<A> {
     fn drop(&mut self) {
-        self.token.cancel_in_drop();
+        self.token.cancel_for_last_link();
     }
 }
 

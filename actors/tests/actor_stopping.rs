@@ -1291,3 +1291,63 @@ fn children_still_run_during_terminate_when_the_last_link_goes_then() {
     let reason = resolves_within(async move { *token.cancelled().await.value() });
     assert_eq!(reason, Some(5));
 }
+
+// The same stop, with `ctx.link` emptied or pointed at another actor by the actor's own code
+// (`WeakLink` is the user's to change): the token still gets the actor's reason, and the other
+// actor is left alone. A first version of the fix above kept `ctx.link.upgrade()` across
+// `terminate` and cancelled that link's token: the reason was lost, or the other actor stopped.
+
+struct Relinker {
+    /// `Some(..)`: stop at once, first pointing `ctx.link` at the inner link (`None`: emptying
+    /// it).
+    stop: Option<Option<Link<Relinker>>>,
+}
+actor!(Relinker,
+    spec = (Mutex<Option<Option<Link<Relinker>>>>, mpsc::Sender<CancelToken<u32>>),
+    cancel = u32,
+    init = |ctx| {
+        let (stop, out) = ctx.spec;
+        out.send(ctx.token.clone()).unwrap();
+        Relinker { stop: stop.into_inner().unwrap() }
+    },
+    extra = {
+        async fn cycle(
+            &mut self,
+            ctx: &mut ActorContext<Self>,
+        ) -> std::ops::ControlFlow<CancelReason<u32>> {
+            match self.stop.take() {
+                None => std::future::pending().await,
+                Some(None) => ctx.link = actor12::WeakLink::new(),
+                Some(Some(other)) => ctx.link.set(&other),
+            }
+            std::ops::ControlFlow::Break(CancelReason::new(5u32))
+        }
+    }
+);
+
+fn relinker(
+    rt: &actor12::rt::Runtime,
+    stop: Option<Option<Link<Relinker>>>,
+) -> (Link<Relinker>, CancelToken<u32>) {
+    let (out, tokens) = mpsc::channel();
+    let link = rt.block_on(async move { actor12::spawn::<Relinker>((Mutex::new(stop), out)) });
+    (link, tokens.recv_timeout(HANG).unwrap())
+}
+
+#[test]
+fn a_self_stop_keeps_its_reason_when_the_actor_emptied_its_ctx_link() {
+    let rt = runtime(2);
+    let (_link, token) = relinker(&rt, Some(None));
+    let reason = resolves_within(async move { *token.cancelled().await.value() });
+    assert_eq!(reason, Some(5), "the stop reason was replaced by the default");
+}
+
+#[test]
+fn a_self_stop_leaves_the_actor_its_ctx_link_was_pointed_at_alone() {
+    let rt = runtime(2);
+    let (other, other_token) = relinker(&rt, None);
+    let (_link, token) = relinker(&rt, Some(Some(other.clone())));
+    let reason = resolves_within(async move { *token.cancelled().await.value() });
+    assert_eq!(reason, Some(5));
+    assert!(other.alive() && !other_token.is_cancelled(), "the other actor was stopped");
+}
