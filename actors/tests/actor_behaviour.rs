@@ -178,9 +178,15 @@ fn a_panicking_handler_stops_only_its_actor() {
         let victim = actor12::spawn::<Recorder>(a.clone());
         let bystander = actor12::spawn::<Recorder>(b.clone());
         let (_never, gate) = actor12::oneshot::channel::<()>();
-        // An ask queued behind the panic also gets an error.
+        // An ask queued behind the panic also gets an error. The actor waits in a first
+        // handler until both are queued: otherwise it may panic before the second is sent,
+        // which then fails to send (a `SendFailed`; Miri's schedule found that order).
+        let (open, first_gate) = actor12::oneshot::channel::<()>();
+        let first = victim.send_message(HandlerMessage::new(Hold(first_gate))).await;
         let boom = victim.send_message(HandlerMessage::new(Boom)).await;
         let behind = victim.send_message(HandlerMessage::new(Hold(gate))).await;
+        open.send(()).unwrap();
+        assert!(first.reply().await.unwrap().is_ok());
         assert!(matches!(boom.reply().await, Err(MessageError::RecvFailed(_))));
         assert!(matches!(behind.reply().await, Err(MessageError::RecvFailed(_))));
         victim.wait().await;

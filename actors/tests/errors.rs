@@ -314,10 +314,14 @@ fn every_cause_of_failure_gets_the_documented_variant() {
         // cancel, until it returns).
         t.row("cancelled while handling: reply", kind(&within(running.reply()).await), "answer");
 
-        // Panicked while handling; and the message queued behind the panic.
+        // Panicked while handling; and the message queued behind the panic (both queued while
+        // a first handler holds the actor: else it may panic before the second is sent).
         let desk = actor12::spawn::<Wide>(());
+        let (held, open) = hold(&desk).await;
         let boom = desk.send_message(HandlerMessage::new(Boom)).await;
         let behind = desk.send_message(HandlerMessage::new(Get(3))).await;
+        open.send(()).unwrap();
+        assert!(within(held.reply()).await.is_ok(), "the first handler answers");
         t.row("panicked while handling: reply", kind(&within(boom.reply()).await), "RecvFailed");
         t.row("queued behind a panic: reply", kind(&within(behind.reply()).await), "RecvFailed");
         let desk = actor12::spawn::<Wide>(());
