@@ -49,12 +49,13 @@ impl<T> JoinHandle<T> {
         unsafe { self.raw.as_ref() }
     }
 
-    /// Cancels the task: its future is dropped (now, on this thread but inside the task's
-    /// runtime, if it is not being polled: waiting for a wake-up, or queued to run; after its
-    /// current poll if it is running), and awaiting the handle gives a cancelled
-    /// [`JoinError`], or a panic one if the future's destructor panicked. No effect on a
-    /// finished task, nor on one whose current poll returns `Ready`: awaiting the handle then
-    /// gives its output (the abort came too late to stop it).
+    /// Cancels the task: its future is dropped, and awaiting the handle gives a cancelled
+    /// [`JoinError`], or a panic one if the future's destructor panicked. The future is dropped
+    /// now, on this thread but inside the task's runtime, if the task waits for a wake-up or is
+    /// queued to run, except when a wake or a yield on one of the runtime's workers queued it
+    /// (that entry keeps the task: then when a worker takes it); after its current poll if it
+    /// is running. No effect on a finished task, nor on one whose current poll returns `Ready`:
+    /// awaiting the handle then gives its output (the abort came too late to stop it).
     ///
     /// # Examples
     ///
