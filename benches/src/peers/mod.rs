@@ -31,7 +31,8 @@
 //! first message; tokio's channel, which ractor and kameo use too, makes its block with the
 //! channel); then the timed one: spawn the actors, wait until each has started ([`started`],
 //! called from its start: actor12 runs an actor's `init` inside its spawn on a worker, where a
-//! tokio task or an actix actor first runs once its spawner yields), stop them, wait until each
+//! tokio task or an actix actor on one thread first runs once its spawner yields), stop them,
+//! wait until each
 //! is gone and drop every handle to them, inside the window.
 //!
 //! To add an implementation: a file with a `benches()` list of [`Peer`] entries, one per
@@ -511,6 +512,9 @@ pub fn started() {
 pub fn expect_starts(n: u64) {
     STARTED.store(0, Ordering::Release);
     STARTS_EXPECTED.store(n, Ordering::Release);
+    if n == 0 {
+        ALL_STARTED.notify_one();
+    }
 }
 
 /// Waits until the actors [`expect_starts`] counts have all started (on any runtime: tokio's
