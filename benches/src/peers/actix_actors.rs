@@ -430,7 +430,7 @@ pub fn spawn_stop(p: &Params) -> Measurement {
         for actor in &actors {
             actor.do_send(Poke(1));
         }
-        all_poked(n).await;
+        all_poked(n, tokio::time::sleep).await;
         let bytes_per_actor = window.close(n, fresh);
         exits.stop_all(&actors).await;
         drop(actors);

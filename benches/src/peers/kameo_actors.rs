@@ -360,7 +360,7 @@ pub fn spawn_stop(p: &Params) -> Measurement {
         for actor in &actors {
             actor.tell(1).send().await.expect("the idle actor is alive");
         }
-        all_poked(n).await;
+        all_poked(n, tokio::time::sleep).await;
         let bytes_per_actor = window.close(n, fresh);
         stop_all(actors).await;
 

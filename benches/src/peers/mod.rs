@@ -32,8 +32,7 @@
 //! channel); then the timed one: spawn the actors, wait until each has started ([`started`],
 //! called from its start: actor12 runs an actor's `init` inside its spawn on a worker, where a
 //! tokio task or an actix actor on one thread first runs once its spawner yields), stop them,
-//! wait until each
-//! is gone and drop every handle to them, inside the window.
+//! wait until each is gone and drop every handle to them, inside the window.
 //!
 //! To add an implementation: a file with a `benches()` list of [`Peer`] entries, one per
 //! [`Workload`], chained into [`benches`], and its name in [`IMPLS`]. The binary, the tables,
@@ -372,6 +371,7 @@ pub async fn stop_all<A: actor12::Actor<Cancel = ()>>(links: &[actor12::Link<A>]
 /// `spawn_stop` for actor12, whatever the style of the idle actor `A`: spawns `n` of them,
 /// counting live bytes once they are idle, and stops them; then again, timed (the module's
 /// documentation has the passes).
+///
 /// `poke` tells an actor one `u64`, which its handler counts with [`poked`].
 pub fn actor12_spawn_stop<A, P, F>(p: &Params, poke: P) -> Measurement
 where
@@ -392,10 +392,7 @@ where
         for actor in &actors {
             poke(actor.clone()).await;
         }
-        while pokes() < n {
-            actor12::time::sleep(Duration::from_millis(1)).await;
-        }
-        actor12::time::sleep(Duration::from_millis(20)).await;
+        all_poked(n, actor12::time::sleep).await;
         let bytes_per_actor = window.close(n, fresh);
         stop_all(&actors).await;
         drop(actors);
@@ -524,13 +521,13 @@ pub async fn all_started() {
     STARTS_EXPECTED.store(u64::MAX, Ordering::Release);
 }
 
-/// On a tokio runtime: waits (untimed, looking every millisecond) until [`poked`] has counted
-/// `n` messages since [`reset_pokes`], then 20 ms more, for every actor to wait again.
-pub async fn all_poked(n: u64) {
+/// Waits (untimed, looking every millisecond with the runtime's `sleep`) until [`poked`] has
+/// counted `n` messages since [`reset_pokes`], then 20 ms more, for every actor to wait again.
+pub async fn all_poked<S: std::future::Future>(n: u64, sleep: impl Fn(Duration) -> S) {
     while pokes() < n {
-        tokio::time::sleep(Duration::from_millis(1)).await;
+        sleep(Duration::from_millis(1)).await;
     }
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    sleep(Duration::from_millis(20)).await;
 }
 
 #[cfg(test)]

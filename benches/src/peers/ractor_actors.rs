@@ -377,7 +377,7 @@ pub fn spawn_stop(p: &Params) -> Measurement {
         for (actor, _) in &actors {
             actor.cast(1).expect("the idle actor is alive");
         }
-        all_poked(n).await;
+        all_poked(n, tokio::time::sleep).await;
         let bytes_per_actor = window.close(n, fresh);
         stop_all(actors).await;
 

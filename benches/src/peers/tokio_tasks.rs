@@ -242,7 +242,7 @@ pub fn spawn_stop<const THREADS: usize>(p: &Params) -> Measurement {
         for (tx, _) in &actors {
             tx.send(1).expect("the idle task is alive");
         }
-        all_poked(n).await;
+        all_poked(n, tokio::time::sleep).await;
         let bytes_per_actor = window.close(n, fresh);
         stop_all(actors, 1).await;
 
