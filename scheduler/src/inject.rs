@@ -118,6 +118,17 @@ impl Inject {
         Some(first)
     }
 
+    /// Moves every queued task to the back of `to`, oldest first.
+    pub(crate) fn drain_into(&self, to: &mut VecDeque<TaskRef>) {
+        if self.is_empty() {
+            return;
+        }
+        let mut s = self.synced.lock();
+        to.extend(s.queue.drain(..));
+        // Release: as in `push`.
+        self.len.store(s.len_after_pop(), Release);
+    }
+
     /// Refuses further tasks and cancels the queued ones (runtime shutdown).
     pub(crate) fn close(&self) {
         let drained = {

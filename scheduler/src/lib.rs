@@ -67,9 +67,10 @@ pub use task::join::{JoinError, JoinHandle};
 ///
 /// A task spawned on a worker starts on that worker; idle workers steal it if it waits, except
 /// the last one the caller spawned or woke in its current poll: that one waits in the worker's
-/// LIFO slot, which is not stolen, until the poll returns. A task that spawns and then blocks or
-/// computes for long holds it up (and deadlocks if it blocks waiting for it): `.await` it, or
-/// put the long work in [`spawn_blocking`].
+/// LIFO slot, which is not stolen, until the poll returns; so do the tasks (up to seven) that the
+/// worker took from its queue together with the running one, to run after it. A task that
+/// spawns and then blocks or computes for long holds them up (and deadlocks if it blocks
+/// waiting for one): `.await` it, or put the long work in [`spawn_blocking`].
 ///
 /// # Examples
 ///

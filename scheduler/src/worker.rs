@@ -638,13 +638,14 @@ impl Core {
         self.pop_global()
     }
 
-    /// The next pinned task: from other threads first (one look at an atomic when empty), then
-    /// those scheduled here.
+    /// The next pinned task, in the order they were scheduled: those from other threads (one
+    /// look at an atomic when there are none) join the back of the ones scheduled here first.
+    /// Taking the other threads' first starved a pinned task that yielded here for as long as
+    /// other threads kept the worker's remote queue from emptying (a review of 2026-12-06).
     fn pop_pinned(&self) -> Option<TaskRef> {
-        self.shared.remotes[self.index]
-            .pinned
-            .pop()
-            .or_else(|| self.pinned_here.borrow_mut().pop_front())
+        let mut here = self.pinned_here.borrow_mut();
+        self.shared.remotes[self.index].pinned.drain_into(&mut here);
+        here.pop_front()
     }
 
     /// Takes a fair share of the global queue: one to run, the rest into the ring.
