@@ -948,13 +948,15 @@ impl<R: Send + 'static> MessageHandle<R> {
 
     /// Delivers the outcome (reply or error) as a message to another actor, from a background
     /// task; returns at once. `B` handles `Result<R, MessageError>`. The task holds a `Link<B>`
-    /// until it has delivered the outcome, so `B` stays alive until then. The task runs on the
+    /// until `B` has handled the outcome, so `B` stays alive until then. The task runs on the
     /// caller's runtime (the one `spawn` would use there: a worker's, or the entered one), which
     /// need not be either actor's; if that runtime shuts down first, the task and the outcome
     /// are dropped with it. If `B` was cancelled
     /// meanwhile, the outcome is dropped as a [`Link::tell_dyn`] to it is, with a `debug`
     /// event: nothing reports it to the caller, who has moved on. The task is one allocation
-    /// per call, beside the reply slot (and the outcome's box, if it is over 24 bytes).
+    /// per call, beside the reply slots (this message's, and the one the task waits on for `B`
+    /// to handle the outcome; each reused by its thread) and the outcome's box, if it is over
+    /// 24 bytes.
     ///
     /// # Examples
     ///
@@ -1031,7 +1033,14 @@ impl<R: Send + 'static> MessageHandle<R> {
         let link = link.clone();
         // `runtime::handle`: the default runtime, if this starts it, gets the tokio bridge.
         drop(crate::runtime::handle().spawn(async move {
-            link.tell_dyn(self.reply().await).await;
+            let outcome = self.reply().await;
+            // Asked, not told: the link is held until `B` has handled the outcome. A tell let it
+            // go once the outcome was queued, and if it was `B`'s last link, `B` stopped with
+            // the outcome unhandled in its mailbox (a review of 2026-12-06).
+            let handled = link.send_message(HandlerMessage::new(outcome)).await.reply().await;
+            if handled.is_err() {
+                crate::link::tell_dropped::<B>();
+            }
         }));
     }
 }

@@ -584,7 +584,8 @@ fn paths() -> Vec<Path> {
             }
         }),
         // The documented extras: the box `DynLink::tell_dyn` and `ask_dyn_async` return, the
-        // task `forward_to` spawns.
+        // task `forward_to` spawns and the reply slot of its ask to the target (which it waits
+        // on to hold its link until the target handled the outcome).
         path!("DynLink::tell_dyn", 1, 1, |t, n| t.dyn_u64.tell_dyn(n).await),
         path!("DynLink::tell_dyn, 32 bytes (boxed)", 2, 1, |t, n| {
             t.dyn_large.tell_dyn(Large([n; 4])).await
@@ -595,7 +596,7 @@ fn paths() -> Vec<Path> {
             // allocations in a round were seen there, not reproduced when traced (run queues
             // growing under a backlog, most likely), never near one per message.
             slack: PATH_N / 20,
-            ..path!("send_message(..).forward_to(..)", 2, 2, |t, n| {
+            ..path!("send_message(..).forward_to(..)", 3, 2, |t, n| {
                 t.many.send_message(HandlerMessage::new(n)).await.forward_to(&t.other)
             })
         },
