@@ -728,6 +728,13 @@ impl<M: Send + 'static> Future for SendFuture<'_, M> {
 
     #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), M>> {
+        // A send's share of the task's cooperative budget: a loop of sends that always find
+        // room (an unbounded mailbox, or one another worker drains) kept its worker for good,
+        // its timers and the tasks queued there waiting (a review of 2026-12-06). Spent, the
+        // send wakes its task and waits its turn.
+        if !actor12_scheduler::task::poll_send_budget(cx) {
+            return Poll::Pending;
+        }
         let push = match Pin::new(&mut self.push).poll(cx) {
             Poll::Ready(Ok(push)) => push,
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e.0)),
@@ -1178,7 +1185,8 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
             let _ = token.into_raw();
             return None;
         }
-        if run.budget.get() == 0 || polls >= BATCH {
+        // A spent cooperative budget refuses the next poll too (its refusal woke the actor).
+        if run.budget.get() == 0 || polls >= BATCH || actor12_scheduler::task::budget_spent() {
             return Some(token);
         }
     }

@@ -300,6 +300,26 @@ pub fn schedule(handle: &crate::Handle, task: TaskRef) {
     handle.shared.schedule(task, pinned);
 }
 
+/// Spends a message send's share of the running task's cooperative budget (a 64th of the
+/// unit the runtime's join handles and timers spend each time they are polled): `false` once
+/// it is spent, after waking the task, which the caller then leaves by returning `Pending`.
+/// Outside a task, always `true`.
+///
+/// Low-level API for the actor runtime: a send that finds room every time (an unbounded
+/// mailbox, or a bounded one that another worker drains) would otherwise let a loop of sends
+/// keep its worker for good, its timers and the other tasks there waiting.
+#[inline(always)]
+pub fn poll_send_budget(cx: &mut std::task::Context<'_>) -> bool {
+    crate::coop::proceed_send(cx)
+}
+
+/// Whether the running task's cooperative budget is spent: a kind of task whose run polls
+/// again after a wake during the run (an actor's) ends the run instead, since whatever spent
+/// the budget refuses the next poll too.
+pub fn budget_spent() -> bool {
+    crate::coop::spent()
+}
+
 /// Where a task goes when it is woken, and how it leaves the runtime's task list.
 pub(crate) trait Schedule: Send + Sync + 'static {
     /// Queues a notified task.

@@ -1,0 +1,346 @@
+//! Review of fairness, starvation and liveness of actors under load (2026-12 review).
+//!
+//! Every busy part (a ping-pong, a flood, a send loop) gives up after `SPIN_LIMIT` and records
+//! that it did: a starved actor, task or timer shows as a failed assertion, never as a hung
+//! test. Nothing sleeps to synchronise.
+
+mod support;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actor12::cancel::CancelReason;
+use actor12::oneshot;
+use actor12::prelude::*;
+use actor12::{ActorContext, ActorMessage};
+use support::HANG;
+
+const SPIN_LIMIT: Duration = Duration::from_secs(1);
+
+fn rt1() -> actor12::rt::Runtime {
+    actor12::rt::Runtime::builder().worker_threads(1).build().unwrap()
+}
+
+/// Awaits `f` in `rt.block_on` on a thread of its own (so that its spawns go to `rt`); `None`
+/// if it did not resolve within [`HANG`]. (`support::resolves_within` uses the default runtime.)
+fn on_rt<F>(rt: &actor12::rt::Runtime, f: F) -> Option<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = rt.handle();
+    std::thread::spawn(move || {
+        let _ = tx.send(handle.block_on(f));
+    });
+    rx.recv_timeout(HANG).ok()
+}
+
+/// Busy-waits (this is a plain thread) until `done()` or `SPIN_LIMIT`.
+fn spin_until(done: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    while !done() {
+        if start.elapsed() > SPIN_LIMIT {
+            return false;
+        }
+        std::hint::spin_loop();
+    }
+    true
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actors
+// ---------------------------------------------------------------------------------------------
+
+/// Answers after a short sleep on the runtime's timer: it needs a turn on the worker and a
+/// timer that fires.
+struct Sleeper;
+struct Ping(oneshot::Sender<()>);
+impl ActorMessage<Sleeper> for Ping {}
+
+impl Actor for Sleeper {
+    type Message = Ping;
+    type Spec = ();
+    type Channel = MpscChannel<Ping>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Sleeper))
+    }
+    async fn handle(&mut self, _: Exec<'_, Self>, Ping(reply): Ping) {
+        actor12::time::sleep(Duration::from_millis(2)).await;
+        let _ = reply.send(());
+    }
+}
+
+/// Counts what it handles; mailbox bound `CAP` (`usize::MAX`: unbounded).
+struct Sink<const CAP: usize> {
+    handled: Arc<AtomicUsize>,
+}
+struct Item;
+impl<const CAP: usize> ActorMessage<Sink<CAP>> for Item {}
+
+impl<const CAP: usize> Actor for Sink<CAP> {
+    type Message = Item;
+    type Spec = Arc<AtomicUsize>;
+    type Channel = MpscChannel<Item>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Sink { handled: ctx.spec }))
+    }
+    fn mailbox_capacity() -> usize {
+        CAP
+    }
+    async fn handle(&mut self, _: Exec<'_, Self>, _: Item) {
+        self.handled.fetch_add(1, SeqCst);
+    }
+    async fn terminate(self, _: ActorContext<Self>, _: CancelReason<()>) {}
+}
+
+type Unbounded = Sink<{ usize::MAX }>;
+
+/// Two of these bounce a ball until `stop` (or `SPIN_LIMIT`, recorded in `timed_out`).
+struct Player {
+    shared: Arc<Court>,
+    me: usize,
+}
+struct Court {
+    links: Mutex<[Option<Link<Player>>; 2]>,
+    stop: AtomicBool,
+    timed_out: AtomicBool,
+    rounds: AtomicUsize,
+    start: Instant,
+}
+struct Ball;
+impl ActorMessage<Player> for Ball {}
+
+impl Actor for Player {
+    type Message = Ball;
+    type Spec = (Arc<Court>, usize);
+    type Channel = MpscChannel<Ball>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (shared, me) = ctx.spec;
+        std::future::ready(Ok(Player { shared, me }))
+    }
+    async fn handle(&mut self, _: Exec<'_, Self>, _: Ball) {
+        let c = &*self.shared;
+        let r = c.rounds.fetch_add(1, SeqCst);
+        if r.is_multiple_of(256) && c.start.elapsed() > SPIN_LIMIT {
+            c.timed_out.store(true, SeqCst);
+            c.stop.store(true, SeqCst);
+        }
+        if c.stop.load(SeqCst) {
+            return;
+        }
+        let other = c.links.lock().unwrap()[1 - self.me].clone();
+        if let Some(other) = other {
+            let _ = other.try_send_raw(Ball);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two actors messaging each other for ever
+// ---------------------------------------------------------------------------------------------
+
+/// Two actors bounce a message on the only worker; an actor asked from outside still gets its
+/// turn, and its timer fires.
+#[test]
+fn actors_playing_ping_pong_do_not_starve_another_actor_or_its_timer() {
+    let rt = rt1();
+    let court = Arc::new(Court {
+        links: Mutex::new([None, None]),
+        stop: AtomicBool::new(false),
+        timed_out: AtomicBool::new(false),
+        rounds: AtomicUsize::new(0),
+        start: Instant::now(),
+    });
+    let (sleeper, players) = rt.block_on(async {
+        let a = actor12::spawn::<Player>((court.clone(), 0));
+        let b = actor12::spawn::<Player>((court.clone(), 1));
+        *court.links.lock().unwrap() = [Some(a.clone()), Some(b.clone())];
+        a.try_send_raw(Ball).ok().unwrap();
+        (actor12::spawn::<Sleeper>(()), [a, b])
+    });
+    assert!(spin_until(|| court.rounds.load(SeqCst) > 10_000), "the pair did not start");
+    let (tx, rx) = oneshot::channel();
+    let s = sleeper.clone();
+    let answered = on_rt(&rt, async move {
+        s.send_raw(Ping(tx)).await.ok().unwrap();
+        rx.await.is_ok()
+    });
+    court.stop.store(true, SeqCst);
+    *court.links.lock().unwrap() = [None, None];
+    drop(players);
+    drop(sleeper);
+    assert_eq!(answered, Some(true));
+    assert!(!court.timed_out.load(SeqCst), "the third actor waited for the pair's guard");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A flooded actor
+// ---------------------------------------------------------------------------------------------
+
+/// Floods `link` from a plain thread until `stop` (or `SPIN_LIMIT`); returns (pushed, whether
+/// it ran out of time).
+fn flood(link: Link<Unbounded>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<(usize, bool)> {
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        let mut pushed = 0;
+        while !stop.load(SeqCst) {
+            if link.try_send_raw(Item).is_err() {
+                return (pushed, false); // stopped
+            }
+            pushed += 1;
+            if pushed % 1024 == 0 && start.elapsed() > SPIN_LIMIT {
+                return (pushed, true);
+            }
+        }
+        (pushed, false)
+    })
+}
+
+/// An actor flooded from another thread (unbounded mailbox, always more queued) lets another
+/// actor on the same worker run, whose timer fires: the per-actor batch (64) returns the worker.
+#[test]
+fn a_flooded_actor_does_not_starve_another_actor_on_its_worker() {
+    let rt = rt1();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let (flooded, sleeper) = rt.block_on(async {
+        (actor12::spawn::<Unbounded>(handled.clone()), actor12::spawn::<Sleeper>(()))
+    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let flooder = flood(flooded.clone(), stop.clone());
+    assert!(spin_until(|| handled.load(SeqCst) > 10_000), "the flood did not start");
+    let (tx, rx) = oneshot::channel();
+    let s = sleeper.clone();
+    let answered = on_rt(&rt, async move {
+        s.send_raw(Ping(tx)).await.ok().unwrap();
+        rx.await.is_ok()
+    });
+    let at_answer = handled.load(SeqCst);
+    stop.store(true, SeqCst);
+    let (pushed, ran_out) = flooder.join().unwrap();
+    println!("pushed {pushed}, handled {at_answer} when the other actor answered");
+    assert_eq!(answered, Some(true));
+    assert!(!ran_out, "the other actor answered only after the flood's guard ran out");
+    drop((flooded, sleeper, rt));
+}
+
+/// A flooded actor sees a cancel at once (the cancellation is checked before every message),
+/// stops, and its `wait` resolves while the flood goes on.
+#[test]
+fn a_flooded_actor_stops_promptly_when_cancelled() {
+    let rt = rt1();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let flooded = rt.block_on(async { actor12::spawn::<Unbounded>(handled.clone()) });
+    let stop = Arc::new(AtomicBool::new(false));
+    let flooder = flood(flooded.clone(), stop.clone());
+    assert!(spin_until(|| handled.load(SeqCst) > 10_000), "the flood did not start");
+    flooded.cancel(());
+    let at_cancel = handled.load(SeqCst);
+    let l = flooded.clone();
+    let started = Instant::now();
+    let stopped = on_rt(&rt, async move { l.wait().await });
+    let took = started.elapsed();
+    let after = handled.load(SeqCst) - at_cancel;
+    stop.store(true, SeqCst);
+    let (_, ran_out) = flooder.join().unwrap();
+    println!("cancel: {after} messages handled after cancel() returned, wait took {took:?}");
+    assert!(stopped.is_some(), "wait() did not resolve within {HANG:?}");
+    assert!(!ran_out, "the actor stopped only after the flood's guard ran out");
+    assert!(after <= 2, "{after} messages handled after the cancel");
+    drop(rt);
+}
+
+/// Shutting the runtime down while an actor is flooded ends promptly.
+#[test]
+fn a_runtime_with_a_flooded_actor_shuts_down() {
+    let rt = rt1();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let flooded = rt.block_on(async { actor12::spawn::<Unbounded>(handled.clone()) });
+    let stop = Arc::new(AtomicBool::new(false));
+    let flooder = flood(flooded.clone(), stop.clone());
+    assert!(spin_until(|| handled.load(SeqCst) > 10_000), "the flood did not start");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        drop(rt);
+        let _ = tx.send(());
+    });
+    let dropped = rx.recv_timeout(HANG).is_ok();
+    stop.store(true, SeqCst);
+    let (_, ran_out) = flooder.join().unwrap();
+    drop(flooded);
+    assert!(dropped, "dropping the runtime hung");
+    assert!(!ran_out, "the flooder was never refused: the mailbox stayed open");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A sender on the worker that never stops
+// ---------------------------------------------------------------------------------------------
+
+/// A task on the only worker sends to an actor in a loop (`send_raw(..).await` each time) until
+/// a timer says stop. Returns (stopped by the timer, messages the sink handled meanwhile).
+fn send_loop<const CAP: usize>() -> (bool, usize) {
+    let rt = rt1();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let h = handled.clone();
+    let out = on_rt(&rt, async move {
+        let sink = actor12::spawn::<Sink<CAP>>(h);
+        let stop = Arc::new(AtomicBool::new(false));
+        let armed = Arc::new(AtomicBool::new(false));
+        let (s, a) = (stop.clone(), armed.clone());
+        let timer = actor12::rt::spawn(async move {
+            let sleep = actor12::time::sleep(Duration::from_millis(2));
+            a.store(true, SeqCst);
+            sleep.await;
+            s.store(true, SeqCst);
+        });
+        let sender = actor12::rt::spawn(async move {
+            // The loop starts once the timer task runs (so the timer cannot have fired before).
+            while !armed.load(SeqCst) {
+                actor12::rt::yield_now().await;
+            }
+            let start = Instant::now();
+            let mut n = 0u64;
+            while !stop.load(SeqCst) {
+                sink.send_raw(Item).await.ok().unwrap();
+                n += 1;
+                if n.is_multiple_of(1024) && start.elapsed() > SPIN_LIMIT {
+                    return false;
+                }
+            }
+            true
+        });
+        let by_timer = sender.await.unwrap();
+        timer.await.unwrap();
+        by_timer
+    });
+    drop(rt);
+    (out.expect("hung"), handled.load(SeqCst))
+}
+
+/// Bounded mailbox (64): the loop waits for room, so the sink and the timer get the worker.
+#[test]
+fn a_send_loop_into_a_bounded_mailbox_on_the_same_worker_lets_others_run() {
+    let (by_timer, handled) = send_loop::<64>();
+    println!("bounded: by timer {by_timer}, sink handled {handled}");
+    assert!(by_timer, "the timer never fired during the send loop");
+}
+
+/// Unbounded mailbox: each `send_raw(..).await` is ready at once and spends no cooperative
+/// budget, so the loop never gives the worker back: the sink, the timer and every other task
+/// on the worker starve for as long as the loop goes on (here until its guard, 1 s).
+#[test]
+fn a_send_loop_into_an_unbounded_mailbox_on_the_same_worker_lets_others_run() {
+    let (by_timer, handled) = send_loop::<{ usize::MAX }>();
+    println!("unbounded: by timer {by_timer}, sink handled {handled}");
+    assert!(by_timer, "the timer never fired during the send loop (sink handled {handled})");
+}
