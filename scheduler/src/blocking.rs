@@ -43,6 +43,8 @@ struct Inner {
     max_threads: usize,
     keep_alive: Duration,
     name: String,
+    /// Each thread's stack (`Builder::thread_stack_size`); `None`: the standard library's.
+    stack_size: Option<usize>,
     on_start: Option<ThreadStart>,
     /// Tests: starting a thread fails, as when the OS refuses one.
     #[cfg(test)]
@@ -106,7 +108,12 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
 }
 
 impl Pool {
-    pub(crate) fn new(name: String, max_threads: usize, on_start: Option<ThreadStart>) -> Pool {
+    pub(crate) fn new(
+        name: String,
+        stack_size: Option<usize>,
+        max_threads: usize,
+        on_start: Option<ThreadStart>,
+    ) -> Pool {
         Pool(Arc::new(Inner {
             state: StdMutex::new(State {
                 queue: VecDeque::new(),
@@ -122,6 +129,7 @@ impl Pool {
             max_threads,
             keep_alive: Duration::from_secs(10),
             name,
+            stack_size,
             on_start,
             #[cfg(test)]
             fail_starts: false,
@@ -188,9 +196,12 @@ impl Pool {
             return Err(std::io::Error::other("refused by the test"));
         }
         let (pool, handle) = (self.clone(), handle.clone());
-        std::thread::Builder::new()
-            .name(format!("{}-blocking-{id}", self.0.name))
-            .spawn(move || pool.thread_main(handle))
+        let thread = std::thread::Builder::new().name(format!("{}-blocking-{id}", self.0.name));
+        let thread = match self.0.stack_size {
+            Some(size) => thread.stack_size(size),
+            None => thread,
+        };
+        thread.spawn(move || pool.thread_main(handle))
     }
 
     fn thread_main(&self, handle: Handle) {
@@ -277,7 +288,7 @@ mod tests {
     fn a_closure_no_thread_can_be_started_for_panics_its_caller_and_is_dropped() {
         let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
         let handle = rt.handle();
-        let mut pool = Pool::new("refused".into(), 4, None);
+        let mut pool = Pool::new("refused".into(), None, 4, None);
         Arc::get_mut(&mut pool.0).expect("not shared yet").fail_starts = true;
         let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
@@ -303,7 +314,7 @@ mod tests {
     fn threads_that_leave_after_their_keep_alive_leave_no_handle_behind() {
         let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
         let handle = rt.handle();
-        let mut pool = Pool::new("keep-alive".into(), 4, None);
+        let mut pool = Pool::new("keep-alive".into(), None, 4, None);
         Arc::get_mut(&mut pool.0).expect("not shared yet").keep_alive = Duration::from_millis(1);
         for _round in 0..5 {
             // Four closures at once: four threads.

@@ -47,6 +47,7 @@ pub struct Builder {
     workers: Option<usize>,
     pin: bool,
     name: String,
+    stack_size: Option<usize>,
     max_blocking: usize,
     on_thread_start: Option<ThreadStart>,
     /// Tests: the spawn of this worker's thread fails.
@@ -60,6 +61,7 @@ impl std::fmt::Debug for Builder {
             .field("workers", &self.workers)
             .field("pin", &self.pin)
             .field("name", &self.name)
+            .field("stack_size", &self.stack_size)
             .field("max_blocking", &self.max_blocking)
             .field("on_thread_start", &self.on_thread_start.is_some())
             .finish()
@@ -72,6 +74,7 @@ impl Builder {
             workers: None,
             pin: false,
             name: "actor12".into(),
+            stack_size: None,
             max_blocking: 512,
             on_thread_start: None,
             #[cfg(test)]
@@ -146,6 +149,38 @@ impl Builder {
         self
     }
 
+    /// The stack size, in bytes, of each thread the runtime starts: its workers and its
+    /// blocking pool's threads (default: the standard library's for a new thread, 2 MiB unless
+    /// the `RUST_MIN_STACK` environment variable says otherwise).
+    ///
+    /// A handler's future lives in its actor's allocation, but each poll runs on its worker's
+    /// stack, and a message is moved by value on its way from the mailbox to the handler (and
+    /// a reply on its way back): in a debug build, where every layer keeps its own copy, a
+    /// message of some tens of KiB can overflow 2 MiB (an idle actor whose message type is 64
+    /// KiB does, on its first run). Box large payloads, or give the threads more stack.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// /// Uses four MiB of the stack: more than the default 2 MiB.
+    /// fn deep() -> usize {
+    ///     let buffer = std::hint::black_box([1u8; 4 << 20]);
+    ///     buffer.iter().map(|&b| b as usize).sum()
+    /// }
+    ///
+    /// let rt = actor12_scheduler::Runtime::builder()
+    ///     .worker_threads(1)
+    ///     .thread_stack_size(32 << 20)
+    ///     .build()
+    ///     .unwrap();
+    /// let sum = rt.block_on(rt.spawn(async { deep() }));
+    /// assert_eq!(sum.unwrap(), 4 << 20);
+    /// ```
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Builder {
+        self.stack_size = Some(bytes);
+        self
+    }
+
     /// Most threads of the blocking pool (default 512).
     ///
     /// # Panics
@@ -189,7 +224,8 @@ impl Builder {
             }
             None => self.on_thread_start.clone(),
         };
-        let pool = blocking::Pool::new(self.name.clone(), self.max_blocking, pool_start);
+        let pool =
+            blocking::Pool::new(self.name.clone(), self.stack_size, self.max_blocking, pool_start);
         let (shared, locals) = Shared::new(workers, pool);
         let cores =
             if self.pin { core_affinity::get_core_ids().unwrap_or_default() } else { Vec::new() };
@@ -206,27 +242,30 @@ impl Builder {
             if self.fail_spawn_at == Some(index) {
                 return Err(Runtime::abandon(shared, threads, io::Error::other("injected")));
             }
-            let spawned = std::thread::Builder::new().name(format!("{}-{index}", self.name)).spawn(
-                move || {
-                    if let Some(core) = core
-                        && core_affinity::set_for_current(core)
-                    {
-                        s.cores.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(core.id);
-                    }
-                    drop(pin_tx);
-                    {
-                        // The hook runs inside the runtime, as tokio's does: `Handle::current`
-                        // and `spawn` there name this runtime.
-                        // On a worker's thread already: a `block_on` there panics (the hook's
-                        // panic is caught) instead of waiting for a task that only the workers
-                        // it holds up could run.
-                        let _enter = crate::context::enter(Handle { shared: s.clone() });
-                        let _starting = crate::context::worker_starting();
-                        run_thread_start(on_start.as_ref());
-                    }
-                    crate::worker::run(index, s, local)
-                },
-            );
+            let thread = std::thread::Builder::new().name(format!("{}-{index}", self.name));
+            let thread = match self.stack_size {
+                Some(size) => thread.stack_size(size),
+                None => thread,
+            };
+            let spawned = thread.spawn(move || {
+                if let Some(core) = core
+                    && core_affinity::set_for_current(core)
+                {
+                    s.cores.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(core.id);
+                }
+                drop(pin_tx);
+                {
+                    // The hook runs inside the runtime, as tokio's does: `Handle::current`
+                    // and `spawn` there name this runtime.
+                    // On a worker's thread already: a `block_on` there panics (the hook's
+                    // panic is caught) instead of waiting for a task that only the workers
+                    // it holds up could run.
+                    let _enter = crate::context::enter(Handle { shared: s.clone() });
+                    let _starting = crate::context::worker_starting();
+                    run_thread_start(on_start.as_ref());
+                }
+                crate::worker::run(index, s, local)
+            });
             match spawned {
                 Ok(t) => threads.push(t),
                 Err(e) => return Err(Runtime::abandon(shared, threads, e)),

@@ -861,7 +861,7 @@ mod tests {
         let (done_tx, done) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let (shared, mut locals) =
-                Shared::new(2, crate::blocking::Pool::new("t".into(), 1, None));
+                Shared::new(2, crate::blocking::Pool::new("t".into(), None, 1, None));
             let core = Core::new(0, shared.clone(), locals.remove(0));
             for _ in 0..crate::loom::LOCAL_QUEUE_CAPACITY {
                 core.local.push_back_or_overflow(bare_task(), &shared.inject);
@@ -892,7 +892,8 @@ mod tests {
     /// workers' rings as its work, so it parks instead of spinning while the searchers take it.
     #[test]
     fn a_worker_refused_by_the_throttle_ignores_peer_rings() {
-        let (shared, mut locals) = Shared::new(3, crate::blocking::Pool::new("t".into(), 1, None));
+        let (shared, mut locals) =
+            Shared::new(3, crate::blocking::Pool::new("t".into(), None, 1, None));
         locals[0].push_back_or_overflow(bare_task(), &shared.inject);
         let core = Core::new(1, shared.clone(), locals.remove(1));
         assert!(shared.idle.try_transition_to_searching());
@@ -912,7 +913,8 @@ mod tests {
     /// first's poll to return (loom model `searcher_finds_work_while_parking`).
     #[test]
     fn a_searcher_that_finds_work_as_it_parks_wakes_a_sleeper_for_the_rest() {
-        let (shared, mut locals) = Shared::new(2, crate::blocking::Pool::new("t".into(), 1, None));
+        let (shared, mut locals) =
+            Shared::new(2, crate::blocking::Pool::new("t".into(), None, 1, None));
         let core = Core::new(1, shared.clone(), locals.remove(1));
         shared.idle.transition_worker_to_parked(0, false);
         assert!(shared.idle.try_transition_to_searching());

@@ -406,3 +406,21 @@ fn the_thread_start_hook_runs_inside_its_runtime() {
     starts.sort_unstable();
     assert_eq!(starts, [3, 3, 3, 3], "a hook ran outside its runtime (0) or not at all");
 }
+
+/// `Builder::thread_stack_size` reaches the workers and the blocking pool's threads: each uses
+/// 4 MiB of stack, more than the default 2 MiB (without it the process would abort on a stack
+/// overflow).
+#[test]
+fn thread_stack_size_gives_workers_and_blocking_threads_their_stack() {
+    fn deep() -> usize {
+        let buffer = std::hint::black_box([1u8; 4 << 20]);
+        buffer.iter().map(|&b| b as usize).sum()
+    }
+    let rt = actor12_scheduler::Runtime::builder()
+        .worker_threads(1)
+        .thread_stack_size(32 << 20)
+        .build()
+        .unwrap();
+    assert_eq!(rt.block_on(rt.spawn(async { deep() })).unwrap(), 4 << 20);
+    assert_eq!(rt.block_on(rt.handle().spawn_blocking(deep)).unwrap(), 4 << 20);
+}
