@@ -196,12 +196,8 @@ impl Pool {
             return Err(std::io::Error::other("refused by the test"));
         }
         let (pool, handle) = (self.clone(), handle.clone());
-        let thread = std::thread::Builder::new().name(format!("{}-blocking-{id}", self.0.name));
-        let thread = match self.0.stack_size {
-            Some(size) => thread.stack_size(size),
-            None => thread,
-        };
-        thread.spawn(move || pool.thread_main(handle))
+        crate::runtime::thread_builder(format!("{}-blocking-{id}", self.0.name), self.0.stack_size)
+            .spawn(move || pool.thread_main(handle))
     }
 
     fn thread_main(&self, handle: Handle) {

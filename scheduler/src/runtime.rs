@@ -30,6 +30,15 @@ pub(crate) fn run_thread_start(hook: Option<&ThreadStart>) {
     }
 }
 
+/// A thread of a runtime: its name, and its stack size if the [`Builder`] set one.
+pub(crate) fn thread_builder(name: String, stack_size: Option<usize>) -> std::thread::Builder {
+    let thread = std::thread::Builder::new().name(name);
+    match stack_size {
+        Some(size) => thread.stack_size(size),
+        None => thread,
+    }
+}
+
 /// Configures and starts a [`Runtime`].
 ///
 /// # Examples
@@ -242,11 +251,7 @@ impl Builder {
             if self.fail_spawn_at == Some(index) {
                 return Err(Runtime::abandon(shared, threads, io::Error::other("injected")));
             }
-            let thread = std::thread::Builder::new().name(format!("{}-{index}", self.name));
-            let thread = match self.stack_size {
-                Some(size) => thread.stack_size(size),
-                None => thread,
-            };
+            let thread = thread_builder(format!("{}-{index}", self.name), self.stack_size);
             let spawned = thread.spawn(move || {
                 if let Some(core) = core
                     && core_affinity::set_for_current(core)
