@@ -227,6 +227,14 @@ impl<M: Send + 'static, P: Send + Sync + 'static> Actor<M, P> {
         })
     }
 
+    /// Sends as a handler's `send(..).await` does (`task::SendFuture`): spends a send's share
+    /// of the running task's cooperative budget (refused once it is spent: the task is woken
+    /// and the future is pending), waits for room in a bounded mailbox, and schedules the actor
+    /// if the push woke it; gives the message back if the actor has stopped.
+    pub fn send_waiting(&self, msg: M) -> impl Future<Output = Result<(), M>> + Send + '_ {
+        self.link.core().send(msg)
+    }
+
     /// Resolves once the actor has stopped and been torn down, as `Link::wait` does.
     pub fn stopped(&self) -> impl Future<Output = ()> + Unpin + '_ {
         self.link.core().stopped()

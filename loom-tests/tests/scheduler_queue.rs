@@ -131,3 +131,33 @@ fn steal_vs_steal_from_the_thief() {
         assert_each_once(seen, 4);
     });
 }
+
+/// Two workers steal from the same ring while its owner pops and pushes: while one steal copies
+/// its claim out (`steal != real`) the other must back off, and the owner's pops and pushes
+/// must neither take nor overwrite the slots being copied. Every task comes out once. (The
+/// models above have one stealer per ring.)
+#[test]
+fn two_stealers_versus_the_owner() {
+    loom::model(|| {
+        let (local, steal) = local_queue();
+        for i in 0..3 {
+            local.push(i);
+        }
+        let stealers: Vec<_> = (0..2)
+            .map(|_| {
+                let steal = steal.clone();
+                thread::spawn(move || steal_all(&steal))
+            })
+            .collect();
+        let mut seen = Vec::new();
+        if let Some(t) = local.pop() {
+            seen.push(t.id());
+        }
+        local.push(3);
+        drain(&local, &mut seen);
+        for s in stealers {
+            seen.extend(s.join().unwrap());
+        }
+        assert_each_once(seen, 4);
+    });
+}

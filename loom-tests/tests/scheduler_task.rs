@@ -370,3 +370,29 @@ fn held_wake_vs_abort() {
 fn held_wake_vs_shutdown() {
     held_wake_vs_cancel(false);
 }
+
+/// `abort` then the join handle's drop (what `actor12::DropHandle`'s drop does) racing the
+/// task's completion with an output: the abort either cancels the future or finds the task
+/// completing (a runner holds RUNNING and finishes), and the output (or the future) is dropped
+/// exactly once, by whichever side comes second. The models above abort a task that never
+/// completes, or drop the handle without an abort.
+#[test]
+fn abort_then_drop_vs_completion() {
+    loom::model(|| {
+        let q = TestQueue::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let out = DropCount(drops.clone());
+        let join = q.spawn(async move { out });
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.run_all();
+            })
+        };
+        join.abort();
+        drop(join);
+        worker.join().unwrap();
+        drain(&q);
+        assert_eq!(drops.load(SeqCst), 1, "the output (or the future) dropped twice or never");
+    });
+}

@@ -155,3 +155,37 @@ fn fire_or_orphan_vs_repoll_with_another_waker() {
         });
     }
 }
+
+/// A sleep polled off the workers arms its timer through a worker's inbox while that worker
+/// leaves its loop (runtime shutdown): the worker may take the timer into its wheel first, and
+/// then closes its inbox and orphans every timer it holds, in the wheel or still in the inbox.
+/// The arm either is refused (the sleep then gives the timer to the fallback thread) or its
+/// timer is orphaned, which wakes the sleep exactly once: an accepted timer that nobody
+/// orphaned would leave its sleep waiting for a wheel that is gone.
+#[test]
+fn remote_arm_vs_the_workers_exit() {
+    use actor12_scheduler::loom_api::{TimerInbox, TimerWheel};
+    loom::model(|| {
+        let inbox = loom::sync::Arc::new(TimerInbox::new());
+        let wakes = loom::sync::Arc::new(AtomicUsize::new(0));
+        let counter = std::sync::Arc::new(Count(wakes.clone()));
+        let sleeper = {
+            let (inbox, counter) = (inbox.clone(), counter.clone());
+            thread::spawn(move || inbox.try_arm(5, Waker::from(counter)).is_some())
+        };
+        // The worker's last turn, then its exit.
+        let mut wheel = TimerWheel::default();
+        if inbox.has_messages() {
+            inbox.drain_into(&mut wheel);
+        }
+        inbox.close_and_orphan();
+        wheel.orphan_all();
+        let armed = sleeper.join().unwrap();
+        assert_eq!(
+            wakes.load(SeqCst),
+            usize::from(armed),
+            "an accepted timer was not orphaned once, or a refused one woke its sleep"
+        );
+        assert_eq!(std::sync::Arc::strong_count(&counter), 1, "a waker clone was kept");
+    });
+}

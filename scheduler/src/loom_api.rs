@@ -9,7 +9,7 @@ use std::ptr::NonNull;
 use std::task::Waker;
 
 use crate::inject::Inject;
-use crate::loom::{Arc, Mutex};
+use crate::loom::{Arc, AtomicUsize, Mutex, Ordering::SeqCst};
 use crate::task::{Header, Schedule, TaskRef};
 
 /// A scheduler that just collects notified tasks, standing in for a worker. Clones share the
@@ -159,7 +159,13 @@ pub fn shutdown_queued(task: TaskRef) {
 
 /// A task with no future, to fill run queues: its id is readable from the queue's output.
 fn dummy_task(id: usize) -> TaskRef {
-    struct Id(#[allow(dead_code)] usize);
+    counted_task(id, None)
+}
+
+/// [`dummy_task`], whose future adds one to `drops` when it is dropped (cancelled, or freed
+/// with the task).
+fn counted_task(id: usize, drops: Option<Arc<AtomicUsize>>) -> TaskRef {
+    struct Id(#[allow(dead_code)] usize, Option<Arc<AtomicUsize>>);
     impl Future for Id {
         type Output = ();
         fn poll(
@@ -169,8 +175,15 @@ fn dummy_task(id: usize) -> TaskRef {
             std::task::Poll::Ready(())
         }
     }
+    impl Drop for Id {
+        fn drop(&mut self) {
+            if let Some(drops) = &self.1 {
+                drops.fetch_add(1, SeqCst);
+            }
+        }
+    }
     let q = TestQueue::new();
-    let ptr = crate::task::core::new_task(Id(id), TestSchedule(q), 1, Some(id));
+    let ptr = crate::task::core::new_task(Id(id, drops), TestSchedule(q), 1, Some(id));
     // SAFETY: the one reference.
     unsafe { TaskRef::from_raw(ptr) }
 }
@@ -274,6 +287,97 @@ impl StealQueue {
     /// True if the queue looks empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+/// A worker's queue of the tasks pinned to it by other threads (`Remote::pinned`, an
+/// [`Inject`]) with the worker's parker, which such a push unparks: what other threads share
+/// with the worker. The worker's own queue is [`PinnedHere`].
+#[derive(Debug)]
+pub struct PinnedRemote {
+    pinned: Inject,
+    parker: crate::park::Parker,
+}
+
+impl Default for PinnedRemote {
+    fn default() -> Self {
+        PinnedRemote { pinned: Inject::new(), parker: crate::park::Parker::new() }
+    }
+}
+
+impl PinnedRemote {
+    /// Another thread schedules a task pinned to the worker, as `Shared::try_schedule_slow`
+    /// does: into the remote queue, then the worker's parker.
+    pub fn push(&self, id: usize) {
+        self.push_task(dummy_task(id));
+    }
+
+    /// [`push`](Self::push) with a task whose future counts its drop in `drops`.
+    pub fn push_counted(&self, id: usize, drops: Arc<AtomicUsize>) {
+        self.push_task(counted_task(id, Some(drops)));
+    }
+
+    fn push_task(&self, task: TaskRef) {
+        self.pinned.push(task);
+        self.parker.unpark();
+    }
+
+    /// Runtime shutdown closes the queue (`shut_down`): later pushes cancel their task at once,
+    /// the queued ones are cancelled.
+    pub fn close(&self) {
+        self.pinned.close();
+    }
+
+    /// The remote queue's length hint is zero (the worker's look in `Core::has_work`).
+    pub fn is_empty(&self) -> bool {
+        self.pinned.is_empty()
+    }
+
+    /// The worker sleeps until a push unparks it (`Core::sleep`, no timer).
+    pub fn park(&self) {
+        self.parker.park(None);
+    }
+}
+
+/// The worker's own queue of pinned tasks (`Core::pinned_here`), on the worker's thread only.
+#[derive(Debug, Default)]
+pub struct PinnedHere(std::collections::VecDeque<TaskRef>);
+
+impl PinnedHere {
+    /// The worker schedules a task pinned to itself (spawned, woken or yielding there):
+    /// `Core::schedule_local`.
+    pub fn push(&mut self, id: usize) {
+        self.0.push_back(dummy_task(id));
+    }
+
+    /// Tasks in this queue (not counting the remote one).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True if this queue (not the remote one) is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The next pinned task, as `Core::pop_pinned` takes it: the remote queue's tasks join the
+    /// back of this one (`Inject::drain_into`), then the oldest.
+    pub fn pop(&mut self, remote: &PinnedRemote) -> Option<QueuedTask> {
+        remote.pinned.drain_into(&mut self.0);
+        self.0.pop_front().map(QueuedTask)
+    }
+
+    /// The pinned half of `Core::has_work`: the remote queue's hint, then this queue.
+    pub fn has_work(&self, remote: &PinnedRemote) -> bool {
+        !remote.pinned.is_empty() || !self.0.is_empty()
+    }
+
+    /// The worker leaves its loop at shutdown: every task left here is cancelled
+    /// (`TaskRef::shutdown_queued`), as `worker::run` does after the loop.
+    pub fn shutdown_all(&mut self) {
+        while let Some(task) = self.0.pop_front() {
+            task.shutdown_queued();
+        }
     }
 }
 
@@ -414,6 +518,21 @@ impl TimerInbox {
         self.inbox.has_messages()
     }
 
+    /// The worker leaves (`worker::run` after its loop): later arms are refused; the timers armed
+    /// and not yet taken into the wheel are orphaned (their sleeps woken, to arm elsewhere).
+    pub fn close_and_orphan(&self) {
+        for timer in self.inbox.close() {
+            timer.orphan();
+        }
+    }
+
+    /// [`arm`](Self::arm), from a thread racing the worker's exit: `None` if the inbox was
+    /// closed and refused the timer (the sleep then arms it on the fallback thread).
+    pub fn try_arm(&self, when: u64, waker: Waker) -> Option<RemoteTimer> {
+        let timer = crate::time::RemoteTimer::new(waker);
+        self.inbox.arm(when, timer.clone()).is_ok().then(|| RemoteTimer(timer))
+    }
+
     /// The worker takes the requests into its wheel.
     pub fn drain_into(&self, wheel: &mut TimerWheel) {
         let mut removed = Vec::new();
@@ -431,6 +550,17 @@ impl TimerWheel {
     /// True if nothing is armed.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The worker leaves with these entries armed (`worker::run` after its loop): each timer
+    /// armed off the workers is orphaned, its sleep woken to arm elsewhere.
+    pub fn orphan_all(self) {
+        for payload in self.fired.into_iter().chain(self.wheel.into_payloads()) {
+            match payload {
+                crate::time::Payload::Remote(timer) => timer.orphan(),
+                waker @ crate::time::Payload::Waker(_) => waker.fire(),
+            }
+        }
     }
 
     /// Advances to tick `now`, firing what is due; returns how many fired.

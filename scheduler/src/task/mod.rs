@@ -252,12 +252,23 @@ impl TaskRef {
     /// An entry of a task that yielded through the fast path holds RUNNING (`Header::held`):
     /// `shutdown` then only sets CANCELLED (it cannot tell the entry from a poller), so the
     /// entry is run once more, and `run` sees CANCELLED and drops the future.
+    ///
+    /// The entry sets CANCELLED itself before that run: the task list's shutdown, on another
+    /// thread (a `shutdown_timeout` that gave up waiting for this worker), may have claimed the
+    /// task's shutdown and not yet set CANCELLED. The run then polled the future instead, which
+    /// yielded again, and the list found RUNNING and left CANCELLED for a runner that no longer
+    /// existed: the future was never cancelled and its join handle never completed (loom model
+    /// `a_held_entry_drained_while_the_list_shuts_the_task_down`).
     pub(crate) fn shutdown_queued(self) {
         self.shutdown();
         // SAFETY: a queue entry is the only one that may have set `held` and not cleared it
         // (the task's RUNNING holder), and we own this entry now; if `held` is clear, nobody
         // writes it while we read (no one else can poll the task: rule 2).
         if self.header().held.with(|h| unsafe { *h }) {
+            // Held, so RUNNING is set (ours): this only sets CANCELLED, whoever claimed the
+            // shutdown.
+            let ours = self.header().state.transition_to_shutdown();
+            debug_assert!(!ours, "a held entry's task was not RUNNING");
             let again = crate::coop::keep(|| self.run());
             debug_assert!(again.is_none(), "a cancelled task asked to run again");
         }
