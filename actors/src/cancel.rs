@@ -1154,6 +1154,11 @@ impl Waiters {
         if self.holes * 2 > self.list.len() {
             self.list.retain(|(_, waker)| waker.is_some());
             self.holes = 0;
+            // A peak of waiters (a server's shutdown token awaited by every connection) does
+            // not keep its memory for as long as the token lives; as `push_keeping`.
+            if self.list.len() <= self.list.capacity() / 4 {
+                self.list.shrink_to((2 * self.list.len()).max(4));
+            }
         }
         Some(waker)
     }

@@ -29,6 +29,11 @@
 //! 5. The very first block is linked by the first producer *before* it claims position 0, and is
 //!    recorded in `first` for the consumer and `Drop`. A mailbox that never receives a message
 //!    holds no block.
+//! 6. A consumer that has taken everything up to the close may free every block at once
+//!    (`Rx::release_blocks`: an actor's teardown, while weak links keep its mailbox). No claim
+//!    can succeed after the close, so by rule 1 no producer dereferences a block again; `Tx::block`
+//!    keeps pointing at the freed block, so that no late producer links a first block (rule 5),
+//!    and the consumer's block becomes a dangling marker that `Drop` skips.
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::ptr;
@@ -350,11 +355,34 @@ impl<T> Rx<T> {
         }
     }
 
+    /// Frees every block once the consumer has taken everything up to the close: no producer
+    /// can claim a slot any more, so none touches a block again (a producer that read a stale
+    /// state word fails its claim before it would; the producers' current block, left pointing
+    /// at the freed block, keeps a late producer from linking a first block). A consumer that
+    /// never reached a block leaves the blocks to [`drop_all`](Self::drop_all).
+    ///
+    /// # Safety
+    /// Only the consumer calls this, with the `Tx` of the same mailbox, after its last pop found
+    /// the list closed; it pops no more.
+    pub(crate) unsafe fn release_blocks(&mut self, tx: &Tx<T>) {
+        if self.block.is_null() || self.block == released() {
+            return;
+        }
+        // SAFETY: per the contract, no other thread touches a block or a spare: nothing unread
+        // is left, and this frees the blocks from the consumer's on and the spares.
+        unsafe { self.drop_all(tx) };
+        self.block = released();
+    }
+
     /// Drops every written, unread value and frees every block.
     ///
     /// # Safety
-    /// Called once, from the mailbox's `Drop`, when no other thread can touch the list.
+    /// Called once, from the mailbox's `Drop`, when no other thread can touch the list (or from
+    /// [`release_blocks`](Self::release_blocks)).
     pub(crate) unsafe fn drop_all(&mut self, tx: &Tx<T>) {
+        if self.block == released() {
+            return; // freed by `release_blocks`
+        }
         let (mut block, mut from) = if self.block.is_null() {
             (tx.first.load(Relaxed), 0)
         } else {
@@ -387,6 +415,11 @@ impl<T> Rx<T> {
             resume_unwind(payload);
         }
     }
+}
+
+/// The consumer's block once [`Rx::release_blocks`] freed them all: never an allocation.
+fn released<T>() -> *mut Block<T> {
+    ptr::dangling_mut()
 }
 
 /// Where the word will be once a pending link step finishes.

@@ -691,6 +691,39 @@ impl<T, S> Mailbox<T, S> {
         if self.tx.state_mut().notify_unshared() { Push::Schedule } else { Push::Queued }
     }
 
+    /// Frees the mailbox's blocks, for a consumer that has finished for good while the mailbox
+    /// itself stays (an actor that stopped, kept by a weak link): up to six blocks of 31
+    /// messages each that a burst left behind. Does nothing unless the consumer has taken every
+    /// message up to the close. Pushes are refused from the close on, so no block is needed
+    /// again.
+    ///
+    /// # Safety
+    /// As for [`pop`](Self::pop); the caller's last pop returned [`Pop::Closed`], and it pops no
+    /// more.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actor12_mailbox::{Mailbox, Pop};
+    ///
+    /// let mailbox: Mailbox<u32> = Mailbox::unbounded();
+    /// let _ = mailbox.try_push(1);
+    /// let _ = mailbox.close();
+    /// // SAFETY: the only consumer, which pops no more after `Closed`.
+    /// unsafe {
+    ///     assert_eq!(mailbox.pop(), Pop::User(1));
+    ///     assert_eq!(mailbox.pop(), Pop::Closed);
+    ///     mailbox.release_blocks();
+    /// }
+    /// assert!(mailbox.try_push(2).is_err());
+    /// ```
+    pub unsafe fn release_blocks(&self) {
+        // SAFETY: single consumer, finished (the contract).
+        let rx = self.rx.with_mut(|p| unsafe { &mut *p });
+        // SAFETY: as above.
+        unsafe { rx.list.release_blocks(&self.tx) };
+    }
+
     /// Closes the system lane and drops every signal in it; later
     /// [`push_system`](Self::push_system) calls fail. For a consumer that has finished for good.
     ///

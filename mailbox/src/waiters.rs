@@ -32,12 +32,19 @@
 //! made room that a woken waiter, or the first in the queue (which tries), is there to take, and
 //! whichever of them gets in sends a message whose pop looks at the queue again.
 //!
-//! The queue is a `VecDeque` that keeps its capacity, so waiting allocates nothing once the queue
-//! has grown to the number of concurrent waiters. It is boxed on the first wait: most mailboxes
-//! never have a waiter, and every actor has a mailbox.
+//! The queue is a `VecDeque` that keeps its capacity up to [`KEEP`] waiters, so waiting allocates
+//! nothing once the queue has grown to the number of concurrent waiters; past that, a queue
+//! drained to a quarter of its capacity shrinks, so that a peak of waiters does not keep its
+//! memory for as long as the mailbox lives. It is boxed on the first wait: most mailboxes never
+//! have a waiter, and every actor has a mailbox.
 
 use std::collections::VecDeque;
 use std::task::Waker;
+
+/// Waiters' room a queue keeps whatever its length (1.5 KiB). Past it, a queue drained to a
+/// quarter of its capacity shrinks to twice its length: each shrink copies half as many entries
+/// as it frees room for, so linear in the waits, in all.
+const KEEP: usize = 64;
 
 use crate::loom::{AtomicUsize, Mutex, Ordering::*, fence};
 use crate::state::TailState;
@@ -58,6 +65,14 @@ struct List {
 }
 
 impl List {
+    /// Shrinks a queue drained to a quarter of its capacity, as [`KEEP`] says.
+    fn shrink_after_removal(&mut self) {
+        let (len, capacity) = (self.queue.len(), self.queue.capacity());
+        if capacity > KEEP && len <= capacity / 4 {
+            self.queue.shrink_to((2 * len).max(KEEP));
+        }
+    }
+
     /// Where ticket `id` is queued: found by binary search, as the queue is sorted by ticket. A
     /// scan made every re-poll and every give-up cost as much as the waiters ahead of it, and
     /// thousands of senders giving up newest first took time quadratic in their number (40,000:
@@ -203,6 +218,7 @@ impl Waiters {
     /// the lock is released.
     fn take_first(&self, list: &mut List) -> Option<Waker> {
         let (_, waker) = list.queue.pop_front()?;
+        list.shrink_after_removal();
         list.woken += 1;
         // Relaxed: only a hint for the consumer, which re-checks under the lock.
         self.count.fetch_sub(1, Relaxed);
@@ -213,6 +229,7 @@ impl Waiters {
     fn dequeue(&self, state: &TailState, list: &mut List, id: u64) -> bool {
         let Some(pos) = list.position(id) else { return false };
         list.queue.remove(pos);
+        list.shrink_after_removal();
         // Relaxed: as in `take_first`.
         self.count.fetch_sub(1, Relaxed);
         Self::settle(state, list);

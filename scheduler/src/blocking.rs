@@ -208,6 +208,8 @@ impl Pool {
         let mut st = self.lock();
         loop {
             if let Some(task) = st.queue.pop_front() {
+                // A burst of closures does not keep its queue's memory for good.
+                crate::inject::shrink_after_pop(&mut st.queue);
                 drop(st);
                 let again = task.run();
                 debug_assert!(again.is_none());

@@ -24,11 +24,17 @@ struct Synced {
 impl Synced {
     /// The queue's length after a pop, shrinking the queue as [`KEEP`] says.
     fn len_after_pop(&mut self) -> usize {
-        let (len, capacity) = (self.queue.len(), self.queue.capacity());
-        if capacity > KEEP && len <= capacity / 4 {
-            self.queue.shrink_to((2 * len).max(KEEP));
-        }
-        len
+        shrink_after_pop(&mut self.queue);
+        self.queue.len()
+    }
+}
+
+/// Shrinks a queue drained to a quarter of its capacity, as [`KEEP`] says (also the blocking
+/// pool's queue of closures).
+pub(crate) fn shrink_after_pop<T>(queue: &mut VecDeque<T>) {
+    let (len, capacity) = (queue.len(), queue.capacity());
+    if capacity > KEEP && len <= capacity / 4 {
+        queue.shrink_to((2 * len).max(KEEP));
     }
 }
 

@@ -18,9 +18,11 @@ use crate::loom::Mutex;
 /// `Header::owned` of a task in no list.
 pub(crate) const NONE: u32 = u32::MAX;
 
-/// Capacity a shard keeps once it is empty again; a larger one is given back, so that a burst
-/// of tasks does not hold its slots for the runtime's life. A shard that never empties keeps
-/// the slots of its peak: 12 bytes (a slot and a free index) per task it held at once.
+/// Capacity a shard keeps whatever its length. Past it, a shard whose tasks fall to a quarter of
+/// its capacity is compacted to twice their number, so that a burst of tasks does not hold its
+/// slots (12 bytes a task: a slot and a free index) for the runtime's life, as it did in a
+/// shard that never empties (a server's long-lived actors lie in every shard). Each compaction
+/// moves at most half as many tasks as it frees slots: linear in the removals, in all.
 const KEEP: usize = 256;
 
 struct Shard {
@@ -89,9 +91,40 @@ impl Shard {
             }
         } else {
             self.free.push(i as u32);
+            if self.slots.capacity() > KEEP && self.len <= self.slots.capacity() / 4 {
+                // SAFETY: under the lock (our caller's contract).
+                unsafe { self.compact() };
+            }
         }
         // SAFETY: the slot held the list's reference, which passes to the caller.
         unsafe { TaskRef::from_raw(ptr) }
+    }
+
+    /// Moves the listed tasks to the front of the slots, rewriting the index in each moved
+    /// task's header, and gives back the room past twice their number (as [`KEEP`] says).
+    ///
+    /// # Safety
+    ///
+    /// Called under the shard's lock.
+    unsafe fn compact(&mut self) {
+        let mut to = 0;
+        for from in 0..self.slots.len() {
+            if let Some(ptr) = self.slots[from] {
+                if from != to {
+                    self.slots[to] = self.slots[from].take();
+                    // SAFETY: under the lock; the slot holds the list's reference, so `ptr` is
+                    // live.
+                    unsafe { *index(ptr) = to as u32 };
+                }
+                to += 1;
+            }
+        }
+        debug_assert_eq!(to, self.len, "the shard's count matches its slots");
+        self.slots.truncate(to);
+        self.free.clear();
+        let keep = (2 * to).max(KEEP);
+        self.slots.shrink_to(keep);
+        self.free.shrink_to(keep);
     }
 }
 
