@@ -1,0 +1,141 @@
+//! The `tokio` feature under churn: asks with deadlines from tokio tasks (their timers armed on
+//! actor12's workers from tokio's threads), tokio timers in actors' handlers (on the side
+//! runtime), actors spawned from tokio tasks and stopped. Live heap bytes after N iterations
+//! against after 2N, the work finished between. Run with `cargo test -p actor12 --features
+//! tokio --test tokio_churn_review`.
+#![cfg(feature = "tokio")]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+use actor12::prelude::*;
+use actor12::{MessageError, MpscChannel};
+
+struct Counting;
+
+/// Bytes allocated and not freed, over the whole process.
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, SeqCst);
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, SeqCst);
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size as isize - layout.size() as isize, SeqCst);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Live bytes above `base`, once they have come down to `slack` or the hang guard passed.
+fn settled_above(base: isize, slack: isize) -> isize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while LIVE.load(SeqCst) - base > slack && Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    LIVE.load(SeqCst) - base
+}
+
+/// Runs `round` once to warm up and twice measured; returns the live bytes above the warm-up's
+/// after one and after two measured rounds.
+fn growth(what: &str, n: usize, slack: isize, mut round: impl FnMut(usize)) -> (isize, isize) {
+    round(n);
+    let _ = settled_above(LIVE.load(SeqCst), 0);
+    let base = LIVE.load(SeqCst);
+    round(n);
+    let first = settled_above(base, slack);
+    round(n);
+    let second = settled_above(base, slack);
+    eprintln!("{what}: {first} bytes live after {n} more iterations, {second} after {}", 2 * n);
+    (first, second)
+}
+
+struct Napper;
+
+impl Actor for Napper {
+    type Message = actor12::Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Napper))
+    }
+}
+
+/// Sleeps on tokio's timer for `.0` microseconds, then answers.
+struct Nap(u64);
+
+impl Handler<Nap> for Napper {
+    type Reply = anyhow::Result<u64>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Nap(us): Nap) -> Self::Reply {
+        tokio::time::sleep(Duration::from_micros(us)).await;
+        Ok(us)
+    }
+}
+
+/// Sized so that a leak of 8 bytes an ask, 82 bytes a timed-out ask or 16 bytes an actor
+/// exceeds the slack over the two measured rounds, in about 7 s (tokio's timer naps in
+/// milliseconds).
+#[test]
+fn tokio_bridge_churn_keeps_nothing() {
+    let tokio =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let napper = tokio.block_on(async { actor12::spawn::<Napper>(()) });
+    let mut results = Vec::new();
+    results.push(growth("asks with a deadline from a tokio task", 1_000, 8192, |n| {
+        let napper = napper.clone();
+        tokio
+            .block_on(tokio.spawn(async move {
+                for _ in 0..n {
+                    let r = napper
+                        .send_with_timeout(HandlerMessage::new(Nap(0)), Duration::from_secs(3600));
+                    assert_eq!(r.await.unwrap().unwrap(), 0);
+                }
+            }))
+            .unwrap()
+    }));
+    results.push(growth("asks from a tokio task that time out", 100, 8192, |n| {
+        let napper = napper.clone();
+        tokio
+            .block_on(tokio.spawn(async move {
+                for _ in 0..n {
+                    let h = napper.send_message(HandlerMessage::new(Nap(5_000))).await;
+                    let r = h.timeout(Duration::from_micros(100)).reply().await;
+                    assert!(matches!(r, Err(MessageError::Timeout { .. })), "{r:?}");
+                }
+                // Every nap answered (late) before the round ends.
+                assert_eq!(napper.ask_dyn(Nap(0)).await.unwrap(), 0);
+            }))
+            .unwrap()
+    }));
+    results.push(growth("actors spawned from a tokio task and stopped", 500, 8192, |n| {
+        tokio
+            .block_on(tokio.spawn(async move {
+                for _ in 0..n {
+                    let a = actor12::spawn::<Napper>(());
+                    assert_eq!(a.ask_dyn(Nap(1)).await.unwrap(), 1);
+                    a.cancel_and_wait(()).await;
+                }
+            }))
+            .unwrap()
+    }));
+    for (what, (first, second)) in ["deadline", "time out", "spawn and stop"].iter().zip(results) {
+        assert!(second <= 8192, "{what}: grew by {first} bytes, then {second}");
+    }
+}
