@@ -1230,7 +1230,7 @@ where
     let (inner, mut refs) = task::allocate::<A::Message, LinkPart<A>, F>(
         handle.clone(),
         capacity,
-        &task::Hooks { crash: crash::<A>, delivered: delivered::<A> },
+        const { &task::Hooks::new(crash::<A>, delivered::<A>) },
         part,
         3,
         1,

@@ -65,9 +65,9 @@ pub(crate) struct Core<M> {
     /// How many links there are (see [`LinkRef`]); 0 once the last is gone, for good.
     links: AtomicUsize,
     stopped: Stopped,
-    waker_vtable: &'static RawWakerVTable,
     /// A `&'static` (see `allocate`), kept as a pointer: a reference would make the struct
-    /// require `M: 'static` of every type that names it.
+    /// require `M: 'static` of every type that names it. Also where the actor's waker's vtable
+    /// lies ([`Hooks::waker`]).
     hooks: NonNull<Hooks<M>>,
     pub(crate) mailbox: Mailbox<M>,
     /// Touched only by the run token's holder, on every run.
@@ -78,6 +78,11 @@ pub(crate) struct Core<M> {
 // more apart, so no 64-byte cache line holds both.
 #[cfg(not(actor12_loom))]
 const _: () = assert!(offset_of!(Core<()>, mailbox) >= std::mem::size_of::<Header>() + 63);
+
+// What an actor's core costs it (`docs/design/actors.md` §1.3). The gap between the header and
+// the mailbox is exactly 64 bytes now: a word less in it fails the assert above.
+#[cfg(not(actor12_loom))]
+const _: () = assert!(std::mem::size_of::<Core<()>>() == 264);
 
 // SAFETY: the mailbox moves `M`s between threads (`M: Send`); `run` and the stage are touched
 // only by the run token's holder, one thread at a time, with the token's hand-over (a queue push
@@ -406,7 +411,7 @@ impl<M: Send + 'static> CoreRef<M> {
 
     /// The actor's own waker, owning this reference.
     pub(crate) fn into_waker(self) -> Waker {
-        let vtable = self.waker_vtable;
+        let vtable = self.waker_vtable();
         let ptr = self.task.into_raw();
         // SAFETY: the raw waker owns the reference given up just above; the vtable matches `M`.
         unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr().cast(), vtable)) }
@@ -423,6 +428,13 @@ impl<M: Send + 'static> Core<M> {
     fn hooks(&self) -> &'static Hooks<M> {
         // SAFETY: made from a `&'static Hooks<M>` in `allocate`, and never written.
         unsafe { self.hooks.as_ref() }
+    }
+
+    /// The vtable of the actor's wakers: one address for all of them (`Waker::will_wake`
+    /// compares it), found through `hooks` rather than kept in a word of its own.
+    #[inline]
+    fn waker_vtable(&self) -> &'static RawWakerVTable {
+        &self.hooks().waker
     }
 
     /// True once the actor has stopped (its mailbox is closed).
@@ -809,7 +821,6 @@ where
                 waiters: Mutex::new(StopWaiters::None),
             },
             run: RunState { budget: Cell::new(BATCH), waiting: Cell::new(Waiting::Other) },
-            waker_vtable: waker_vtable::<M>(),
             hooks: NonNull::from(hooks),
         });
         (&raw mut (*at).link).write(std::cell::UnsafeCell::new(ManuallyDrop::new(link)));
@@ -1066,10 +1077,6 @@ fn vtable<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static
     }
 }
 
-fn waker_vtable<M: Send + 'static>() -> &'static RawWakerVTable {
-    &RawWakerVTable::new(waker_clone::<M>, waker_wake::<M>, waker_wake_by_ref::<M>, waker_drop)
-}
-
 /// # Safety
 /// `ptr` is the header of a live `Task<M, L, F>`.
 unsafe fn task_ref<'a, M, L, F>(ptr: NonNull<Header>) -> &'a Task<M, L, F> {
@@ -1099,7 +1106,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
     // A borrowed waker: it owns no reference of its own, so it is never dropped.
     // SAFETY: the vtable matches `M`, and the run token keeps the task alive during the run.
     let waker = ManuallyDrop::new(unsafe {
-        Waker::from_raw(RawWaker::new(token.as_ptr().as_ptr().cast(), core.waker_vtable))
+        Waker::from_raw(RawWaker::new(token.as_ptr().as_ptr().cast(), core.waker_vtable()))
     });
     let mut cx = Context::from_waker(&waker);
     let _running = Running::enter(token.as_ptr().as_ptr() as usize);
@@ -1195,14 +1202,30 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
 /// How an actor type reports a panic: `Actor::crash`, boxed.
 pub(crate) type CrashFn = fn(Box<dyn Any + Send>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// What the actor type behind a [`Core`] does at two points of its life: one pointer to a
-/// per-type constant, so that an actor's allocation holds one word for both.
+/// What the actor type behind a [`Core`] does at two points of its life, and its wakers'
+/// vtable: one pointer to a per-type constant, so that an actor's allocation holds one word for
+/// the three. Made by [`Hooks::new`], in a `const` (the caller's `&'static`).
 pub(crate) struct Hooks<M> {
     /// The actor's code panicked: `Actor::crash`, boxed.
     pub(crate) crash: CrashFn,
     /// The actor's own code took `msg` out of the mailbox (`ActorReceiver::recv`):
     /// `ActorMessage::delivered_to_actor`.
     pub(crate) delivered: fn(&M),
+    /// The vtable of the actor's own wakers. It used to be a word of every actor's core (8
+    /// bytes an actor); reached through `hooks` it costs the same one load.
+    waker: RawWakerVTable,
+}
+
+impl<M: Send + 'static> Hooks<M> {
+    pub(crate) const fn new(crash: CrashFn, delivered: fn(&M)) -> Hooks<M> {
+        let waker = RawWakerVTable::new(
+            waker_clone::<M>,
+            waker_wake::<M>,
+            waker_wake_by_ref::<M>,
+            waker_drop,
+        );
+        Hooks { crash, delivered, waker }
+    }
 }
 
 /// [`Hooks::delivered`] for a task whose messages need no mark.
@@ -1341,7 +1364,7 @@ unsafe fn waker_at<M: Send + 'static>(ptr: NonNull<Header>) -> Waker {
     // SAFETY: the caller holds a reference, so the count is at least one.
     let extra = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) }).clone_ref();
     // SAFETY: per the contract.
-    let vtable = unsafe { core_ref::<M>(ptr) }.waker_vtable;
+    let vtable = unsafe { core_ref::<M>(ptr) }.waker_vtable();
     // SAFETY: the raw waker owns the reference just taken; the vtable matches `M`.
     unsafe { Waker::from_raw(RawWaker::new(extra.into_raw().as_ptr().cast(), vtable)) }
 }
