@@ -214,10 +214,24 @@ impl<M, L, F> Task<M, L, F> {
     }
 }
 
+/// The running lifecycle, or one of the other stages. Two variants, so that the stage needs no
+/// tag of its own: a niche of the lifecycle's (its `Scoped`'s token pointer) tells them apart,
+/// and the others fit beside it. Four flat variants took an 8-byte tag once the lifecycle had
+/// none left to lend (`actor.rs`, `Lifecycle`).
 enum Stage<F> {
+    Running(F),
+    Other(Other),
+}
+
+/// The size of the stage around a lifecycle `F` (a test checks that it is `F`'s).
+#[cfg(test)]
+pub(crate) fn stage_size<F>() -> usize {
+    std::mem::size_of::<Stage<F>>()
+}
+
+enum Other {
     /// Allocated, lifecycle not written yet (during `spawn`).
     Empty,
-    Running(F),
     /// The actor's code panicked; its `crash` hook runs.
     Crashing(Pin<Box<dyn Future<Output = ()> + Send>>),
     Done,
@@ -824,7 +838,7 @@ where
             hooks: NonNull::from(hooks),
         });
         (&raw mut (*at).link).write(std::cell::UnsafeCell::new(ManuallyDrop::new(link)));
-        (&raw mut (*at).stage).write(UnsafeCell::new(Stage::Empty));
+        (&raw mut (*at).stage).write(UnsafeCell::new(Stage::Other(Other::Empty)));
         task.assume_init()
     };
     let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
@@ -1021,7 +1035,7 @@ where
     let task = unsafe { task_ref::<M, L, F>(core.task.as_ptr()) };
     // SAFETY: we hold the run token: nobody else touches the stage.
     let stage = unsafe { task.stage() };
-    debug_assert!(matches!(stage, Stage::Empty), "an actor started twice");
+    debug_assert!(matches!(stage, Stage::Other(Other::Empty)), "an actor started twice");
     // Written over `Empty`, which has nothing to drop: a plain assignment called the stage's
     // drop glue for it.
     // SAFETY: `stage` is valid for writes, and what it overwrites needs no drop.
@@ -1123,7 +1137,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
         if core.stopped.kill.load(Relaxed) {
             // A queued entry of an actor torn down already (see the match below) has nothing
             // left to tear down.
-            if !matches!(stage, Stage::Done | Stage::Empty) {
+            if !matches!(stage, Stage::Other(Other::Done | Other::Empty)) {
                 // SAFETY: we hold the run token.
                 unsafe { tear_down::<M, L, F>(token.as_ptr(), true) };
             }
@@ -1147,12 +1161,13 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
                         // (`defer_close`). A panicking destructor is reported the same way as
                         // the handler's panic.
                         let _ = core.mailbox.close();
-                        let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Empty));
+                        let _ =
+                            catch_unwind(AssertUnwindSafe(|| *stage = Stage::Other(Other::Empty)));
                         // SAFETY: we hold the run token.
                         unsafe { drain(core) };
                         match catch_unwind(AssertUnwindSafe(|| (core.hooks().crash)(panic))) {
                             Ok(crash) => {
-                                *stage = Stage::Crashing(crash);
+                                *stage = Stage::Other(Other::Crashing(crash));
                                 continue;
                             }
                             // `crash` panicked before it made its future: nobody is left to
@@ -1162,7 +1177,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
                     }
                 }
             }
-            Stage::Crashing(future) => {
+            Stage::Other(Other::Crashing(future)) => {
                 // A panic inside `crash` itself ends it: there is nobody left to report to.
                 catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))
                     .map_or(true, |p| p.is_ready())
@@ -1173,7 +1188,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
             // took a NOTIFY left in its closed mailbox and set the thread's mark, which the
             // guard restores. Checked here rather than before the loop, the stage's tag is
             // decoded once per pass, not twice per run.
-            Stage::Done | Stage::Empty => return None,
+            Stage::Other(Other::Done | Other::Empty) => return None,
         };
         if done {
             // SAFETY: we hold the run token.
@@ -1249,7 +1264,7 @@ unsafe fn tear_down<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send
     // its handler's destructors, an asker's reply slot) finds the actor stopped, not alive and
     // taking messages (a shutdown, or an `init` that refused, dropped it with the mailbox open).
     let _ = core.mailbox.close();
-    let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Done));
+    let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Other(Other::Done)));
     // SAFETY: as above.
     unsafe { drain(core) };
     // SAFETY: as above.
@@ -1295,7 +1310,7 @@ unsafe fn shutdown<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send 
     // SAFETY: the caller holds the run token of a live task.
     let task = unsafe { task_ref::<M, L, F>(ptr) };
     // SAFETY: as above.
-    if !matches!(unsafe { task.stage() }, Stage::Done) {
+    if !matches!(unsafe { task.stage() }, Stage::Other(Other::Done)) {
         #[cfg(all(feature = "tokio", not(actor12_loom)))]
         let _tokio = crate::runtime::tokio_bridge::enter_off_workers();
         // SAFETY: as above.
@@ -1338,7 +1353,7 @@ unsafe fn shutdown_listed<
         // SAFETY: as above. The list has already removed the actor: no release.
         let task = unsafe { task_ref::<M, L, F>(ptr) };
         // SAFETY: as above.
-        if !matches!(unsafe { task.stage() }, Stage::Done) {
+        if !matches!(unsafe { task.stage() }, Stage::Other(Other::Done)) {
             #[cfg(all(feature = "tokio", not(actor12_loom)))]
             let _tokio = crate::runtime::tokio_bridge::enter_off_workers();
             // SAFETY: we hold the run token.
