@@ -249,6 +249,36 @@ unsafe impl<M: Send> Send for CoreRef<M> {}
 // SAFETY: as above.
 unsafe impl<M: Send> Sync for CoreRef<M> {}
 
+/// A counted reference to an actor's task, whatever its message type: for the runtime the actor
+/// runs on ([`handle`](Self::handle)), which lies at one offset in every `Core<M>` (`repr(C)`,
+/// and only the header comes before it).
+#[cfg(not(actor12_loom))]
+pub(crate) struct ActorRef(TaskRef);
+
+// `ActorRef::handle`'s offset: the same whatever the message type.
+#[cfg(not(actor12_loom))]
+const _: () = assert!(offset_of!(Core<()>, handle) == offset_of!(Core<[u128; 3]>, handle));
+
+#[cfg(not(actor12_loom))]
+impl ActorRef {
+    /// The runtime the actor runs on.
+    pub(crate) fn handle(&self) -> &TaskHandle {
+        let at = offset_of!(Core<()>, handle);
+        // SAFETY: the reference keeps the task alive, and every task an `ActorRef` points to was
+        // made by `allocate`, a `Core<M>` first, whose `handle` is at `at` for any `M` (it
+        // follows the header alone); it is never written after `allocate`.
+        unsafe { &*self.0.as_ptr().as_ptr().cast::<u8>().add(at).cast::<TaskHandle>() }
+    }
+}
+
+#[cfg(not(actor12_loom))]
+impl<M> CoreRef<M> {
+    /// This reference, for [`ActorRef`]'s uses.
+    pub(crate) fn erase(self) -> ActorRef {
+        ActorRef(self.task)
+    }
+}
+
 impl<M> Clone for CoreRef<M> {
     fn clone(&self) -> Self {
         CoreRef { task: self.task.clone_ref(), _message: std::marker::PhantomData }
