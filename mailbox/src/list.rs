@@ -366,7 +366,11 @@ impl<T> Rx<T> {
         while !block.is_null() {
             // SAFETY: we own every block now; each is reached once.
             let b = unsafe { &*block };
-            for offset in from..BLOCK_CAP {
+            // A message with no drop glue leaves nothing to drop, and its slots need no look:
+            // the look at each slot's ready flag, 31 a block, was 91 instructions a block freed
+            // (callgrind, `peers/spawn_stop`, whose idle actors each had a `u64`).
+            let slots = if std::mem::needs_drop::<T>() { from..BLOCK_CAP } else { 0..0 };
+            for offset in slots {
                 // SAFETY: at or past the consumer's position, so never taken.
                 let dropped = catch_unwind(AssertUnwindSafe(|| unsafe { b.drop_unread(offset) }));
                 if let Err(payload) = dropped {
