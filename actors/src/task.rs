@@ -1293,7 +1293,11 @@ unsafe fn tear_down<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send
     // Closed first, as after a panic (`run`): what the lifecycle's drop runs (the actor's and
     // its handler's destructors, an asker's reply slot) finds the actor stopped, not alive and
     // taking messages (a shutdown, or an `init` that refused, dropped it with the mailbox open).
-    let _ = core.mailbox.close();
+    // Most lifecycles that end closed it themselves (`running`): a load then, no second
+    // read-modify-write of the senders' word. Nobody reopens a closed mailbox.
+    if !core.mailbox.is_closed() {
+        let _ = core.mailbox.close();
+    }
     let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Other(Other::Done)));
     // SAFETY: as above.
     unsafe { drain(core) };
