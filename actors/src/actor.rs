@@ -870,7 +870,13 @@ impl<A: Actor> ActorContext<A> {
 /// # });
 /// ```
 pub struct TaskSet {
-    handle: actor12_scheduler::TaskHandle,
+    /// The actor, for the runtime it runs on (its core's handle): a reference to its task,
+    /// counted in as the task is made (a spare of `allocate`'s), where a reference to the
+    /// runtime of the set's own took the worker's bank at the spawn and again at the stop
+    /// (callgrind, `peers/spawn_stop`: 36 instructions an actor more). A set moved out of its
+    /// actor (with `terminate`'s context) keeps the actor's allocation, as a weak link does, and
+    /// through it the runtime, as its own reference did.
+    actor: task::ActorRef,
     /// Boxed on the first spawn: every actor's context has a set, and most stay empty.
     #[expect(clippy::box_collection, reason = "an empty set is one word, not three")]
     tasks: Option<Box<Vec<actor12_scheduler::JoinHandle<()>>>>,
@@ -883,18 +889,19 @@ impl Debug for TaskSet {
 }
 
 impl TaskSet {
-    pub(crate) fn new(handle: actor12_scheduler::TaskHandle) -> TaskSet {
-        TaskSet { handle, tasks: None }
+    pub(crate) fn new(actor: task::ActorRef) -> TaskSet {
+        TaskSet { actor, tasks: None }
     }
 
     /// Spawns a task into the set. Actors the task spawns are below the actor's token, as
     /// those its handlers spawn are (when it is spawned from the actor's own code).
     pub fn spawn(&mut self, future: impl Future<Output = ()> + Send + 'static) {
+        let handle = self.actor.handle();
         let task = match current_parent() {
-            Some(parent) => self
-                .handle
-                .spawn(WithParent { parent, future: std::mem::ManuallyDrop::new(future) }),
-            None => self.handle.spawn(future),
+            Some(parent) => {
+                handle.spawn(WithParent { parent, future: std::mem::ManuallyDrop::new(future) })
+            }
+            None => handle.spawn(future),
         };
         let tasks = self.tasks.get_or_insert_default();
         // Pruned as a token's children are: an actor whose live tasks stay just below the
@@ -1225,19 +1232,19 @@ where
     let token = token_for::<A::Cancel>();
     let [part_token, init_token, scoped_token] = token.clones::<3>();
     let part = LinkPart { token: part_token, state };
-    // Spares: references for the actor's waker, its receiver and its weak link to itself, and
-    // a link for `init`.
+    // Spares: references for the actor's waker, its receiver, its weak link to itself and its
+    // task set, and a link for `init`.
     let (inner, mut refs) = task::allocate::<A::Message, LinkPart<A>, F>(
-        handle.clone(),
+        handle,
         capacity,
-        &task::Hooks { crash: crash::<A>, delivered: delivered::<A> },
+        const { &task::Hooks::new(crash::<A>, delivered::<A>) },
         part,
-        3,
+        4,
         1,
     );
     let link = Link::<A> { inner };
     let core = link.inner.core();
-    let mut tasks = TaskSet::new(handle);
+    let mut tasks = TaskSet::new(refs.take().erase());
     // A panic in the user's `init` propagates to the spawner, as a panic in any called function
     // does; the guard then tears the half-built actor down and stops the actors `init` spawned.
     let guard = AbandonOnUnwind::<A::Message, LinkPart<A>, F, A::Cancel> {
@@ -1317,22 +1324,54 @@ fn lifecycle<A: Actor>(
 
 /// An actor's lifecycle in two phases, not one `async` block: a block would keep `init`'s slot,
 /// and a second copy of the live-count guard, in every state of every actor's allocation.
+///
+/// Two variants and no tag: the running phase's live count lies beside its future, not in it,
+/// and its pointer is the niche that tells the phases apart (a coroutine offers none: an enum
+/// around the running block took an 8-byte tag). A third variant would need a second niche
+/// value, which a pointer has not, so the end of `Init` (`init` refused, the actor stopped
+/// while `init` waited, or the running phase being built) is `Init` with its count taken out:
+/// its slot and context are gone then too.
 enum Lifecycle<A: Actor, R, G> {
-    /// `init` runs; `run` (a function item: no bytes) builds the next phase.
+    /// `init` runs; `run` (a function item: no bytes) builds the next phase. `slot` and `ctx`
+    /// are there while `count` is `Some`, and dropped (by [`start`](Lifecycle::start) or by
+    /// the lifecycle's drop) when it is taken.
     Init {
-        slot: InitSlot<A>,
-        ctx: ActorContext<A>,
-        count: crate::count::Count<A>,
+        slot: ManuallyDrop<InitSlot<A>>,
+        ctx: ManuallyDrop<ActorContext<A>>,
+        count: Option<crate::count::Count<A>>,
         run: G,
     },
-    Running(R),
-    /// `init` refused, or the running phase is being built.
-    Done,
+    /// The running phase, and the live count, which it holds until the lifecycle is dropped:
+    /// in the run that sees the phase finish (its teardown), or as the actor is torn down
+    /// unfinished (a panic, a shutdown). Dropped in this order: the future (the context, the
+    /// actor), then the count, as when the count was the future's last capture.
+    Running { future: R, _count: crate::count::Count<A> },
 }
 
-impl<A: Actor, R, G: FnOnce(A, ActorContext<A>, crate::count::Count<A>) -> R> Lifecycle<A, R, G> {
+impl<A: Actor, R, G: FnOnce(A, ActorContext<A>) -> R> Lifecycle<A, R, G> {
     fn new(slot: InitSlot<A>, ctx: ActorContext<A>, count: crate::count::Count<A>, run: G) -> Self {
-        Lifecycle::Init { slot, ctx, count, run }
+        Lifecycle::Init {
+            slot: ManuallyDrop::new(slot),
+            ctx: ManuallyDrop::new(ctx),
+            count: Some(count),
+            run,
+        }
+    }
+}
+
+impl<A: Actor, R, G> Drop for Lifecycle<A, R, G> {
+    /// Drops what `Init` holds, if it still does: `init`'s future first (where it lies: it is
+    /// pinned), then the context and the count, also when that future's drop panics. A running
+    /// phase is dropped by the drop glue, future first, then the count.
+    fn drop(&mut self) {
+        let Lifecycle::Init { slot, ctx, count, .. } = self else { return };
+        // Taken first: from here the lifecycle holds nothing of `Init`'s to drop again.
+        let Some(count) = count.take() else { return };
+        // SAFETY: the count was there, so the context is too; this is its one drop.
+        let rest = (unsafe { ManuallyDrop::take(ctx) }, count);
+        // SAFETY: as above, for the slot; dropped in place. A panic drops `rest` on its way.
+        unsafe { ManuallyDrop::drop(slot) };
+        drop(rest);
     }
 }
 
@@ -1340,18 +1379,19 @@ impl<A, R, G> Future for Lifecycle<A, R, G>
 where
     A: Actor,
     R: Future<Output = ()>,
-    G: FnOnce(A, ActorContext<A>, crate::count::Count<A>) -> R,
+    G: FnOnce(A, ActorContext<A>) -> R,
 {
     type Output = ();
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
         // SAFETY: `slot` and the running phase are structurally pinned: polled where they lie
-        // and dropped there (in `start`, or by the enum's drop glue); nothing else is pinned.
+        // and dropped there (in `start`, or by the lifecycle's drop); nothing else is pinned.
         let this = unsafe { self.get_unchecked_mut() };
-        // Reads the tag through `this`: no new reference to the whole lifecycle, whose retag
-        // would count as a read of the context that a running handler may hold a pointer into.
-        if !matches!(this, Lifecycle::Running(_)) {
+        // Reads the variant through `this`: no new reference to the whole lifecycle, whose
+        // retag would count as a read of the context that a running handler may hold a pointer
+        // into. (The variant is told by the running phase's count, which nothing points into.)
+        if !matches!(this, Lifecycle::Running { .. }) {
             // SAFETY: as above.
             match unsafe { Self::start(this, cx) } {
                 Poll::Ready(true) => {}
@@ -1359,16 +1399,16 @@ where
                 Poll::Pending => return Poll::Pending,
             }
         }
-        let Lifecycle::Running(running) = this else { unreachable!("started above") };
+        let Lifecycle::Running { future, .. } = this else { unreachable!("started above") };
         // SAFETY: as above.
-        unsafe { Pin::new_unchecked(running) }.poll(cx)
+        unsafe { Pin::new_unchecked(future) }.poll(cx)
     }
 }
 
 impl<A, R, G> Lifecycle<A, R, G>
 where
     A: Actor,
-    G: FnOnce(A, ActorContext<A>, crate::count::Count<A>) -> R,
+    G: FnOnce(A, ActorContext<A>) -> R,
 {
     /// Polls `init`; once it has made the actor, drops its slot where it lies and moves the rest
     /// into the running phase. `Ready(true)`: the running phase is there to be polled;
@@ -1382,9 +1422,10 @@ where
     unsafe fn start(this: *mut Self, cx: &mut std::task::Context<'_>) -> Poll<bool> {
         // SAFETY: the caller's contract.
         let made = match unsafe { &mut *this } {
+            Lifecycle::Init { count: None, .. } => return Poll::Ready(false),
             Lifecycle::Init { slot, ctx, .. } => {
-                // SAFETY: the slot is pinned (see `poll`).
-                match unsafe { Pin::new_unchecked(slot) }.poll(cx) {
+                // SAFETY: the slot is pinned (see `poll`), and there (the count is).
+                match unsafe { Pin::new_unchecked(&mut **slot) }.poll(cx) {
                     Poll::Ready(made) => made.map_err(Some),
                     // Stopped while `init` waits (its token cancelled, or its last link
                     // dropped): `init` is dropped unfinished, as a refused one ends. The token
@@ -1393,33 +1434,30 @@ where
                     Poll::Pending => return Poll::Pending,
                 }
             }
-            Lifecycle::Running(_) => return Poll::Ready(true),
-            Lifecycle::Done => return Poll::Ready(false),
+            Lifecycle::Running { .. } => return Poll::Ready(true),
         };
         // SAFETY: as above.
         let Lifecycle::Init { slot, ctx, count, run } = (unsafe { &mut *this }) else {
             unreachable!("matched above")
         };
-        let slot: *mut InitSlot<A> = slot;
-        // SAFETY: moved out bitwise; `WriteDone` overwrites them in `this` without a drop.
-        let (ctx, count, run) = unsafe { (ptr::read(ctx), ptr::read(count), ptr::read(run)) };
-        /// Leaves `Done` in the lifecycle when dropped: after the slot's drop, or if it panics.
-        struct WriteDone<A: Actor, R, G>(*mut Lifecycle<A, R, G>);
-        impl<A: Actor, R, G> Drop for WriteDone<A, R, G> {
-            fn drop(&mut self) {
-                // SAFETY: the slot was dropped and the other fields moved out: nothing is left
-                // to drop in the old value.
-                unsafe { ptr::write(self.0, Lifecycle::Done) };
-            }
-        }
-        let write_done = WriteDone(this);
+        // Taken out first: the lifecycle holds nothing of `Init`'s to drop from here, also if
+        // the slot's drop below panics (these locals are dropped on the way out then, as at the
+        // end of a refused `init`: `run`, the count, the context).
+        // SAFETY: the count is there (matched above), so the context is; moved out once. `run`
+        // is a function item, read once; what is left of `Init` is overwritten below without a
+        // drop, or is the end of `Init`, which the lifecycle's drop leaves alone.
+        let ctx = unsafe { ManuallyDrop::take(ctx) };
+        let count = count.take().expect("`init` was there");
+        // SAFETY: as above.
+        let run = unsafe { ptr::read(run) };
         // SAFETY: the slot is dropped where it was polled, once.
-        unsafe { ptr::drop_in_place(slot) };
-        drop(write_done);
+        unsafe { ManuallyDrop::drop(slot) };
         match made {
             Ok(actor) => {
-                // SAFETY: as above; `Done` now, so the assignment drops nothing.
-                unsafe { *this = Lifecycle::Running(run(actor, ctx, count)) };
+                // SAFETY: `this` is valid for writes; what it holds needs no drop (above).
+                unsafe {
+                    ptr::write(this, Lifecycle::Running { future: run(actor, ctx), _count: count })
+                };
                 Poll::Ready(true)
             }
             Err(Some(reason)) => {
@@ -1452,7 +1490,6 @@ fn marked_delivered<A: Actor>(msg: Option<A::Message>) -> Option<A::Message> {
 fn running<A: Actor>(
     mut actor: A,
     mut ctx: ActorContext<A>,
-    count: crate::count::Count<A>,
 ) -> impl Future<Output = ()> + Send + 'static {
     async move {
         // `ctx` is named first, so the block captures it first, and a panic unwinding out of a
@@ -1476,15 +1513,20 @@ fn running<A: Actor>(
         let process_all = actor.termination_strategy() == Terminate::ProcessAll;
         // A `loop`, not `while let Some(msg) = ...await`: that scrutinee lives to the end of the
         // body, across the handler's await, so the future kept a second message's room apart
-        // from `cycle`'s (test `the_running_phase_holds_room_for_one_message`).
-        loop {
-            let next =
-                std::future::poll_fn(|cx| ctx.rx.poll_recv_unmarked(cx).map(marked_delivered::<A>));
-            let Some(msg) = next.await else { break };
-            if process_all {
-                actor.handle(Exec::new(&mut ctx), msg).await;
-            } else {
-                drop_queued(msg);
+        // from `cycle`'s (test `the_running_phase_holds_room_for_one_message`). Not entered
+        // when nothing is queued (most stops): its poll that finds the mailbox closed and empty
+        // was about 50 instructions, against a look at the state word and `head`.
+        if !ctx.rx.is_drained() {
+            loop {
+                let next = std::future::poll_fn(|cx| {
+                    ctx.rx.poll_recv_unmarked(cx).map(marked_delivered::<A>)
+                });
+                let Some(msg) = next.await else { break };
+                if process_all {
+                    actor.handle(Exec::new(&mut ctx), msg).await;
+                } else {
+                    drop_queued(msg);
+                }
             }
         }
         ctx.rx.detach();
@@ -1502,8 +1544,6 @@ fn running<A: Actor>(
         if let Some(token) = token {
             token.cancel_with_reason(reason);
         }
-        // Held until here (or until the future is dropped): `count` reports live actors.
-        drop(count);
     }
 }
 
@@ -1587,5 +1627,28 @@ mod tests {
             size < ctx + 2 * msg,
             "lifecycle future: {size} bytes, context {ctx}, message {msg}"
         );
+    }
+
+    /// The size of the future `make` returns.
+    fn running_size<A: Actor, F>(_: fn(A, ActorContext<A>) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    /// Neither the lifecycle nor the task's stage around it has a tag: the lifecycle is its
+    /// running block and the live count beside it, the stage its `Scoped` (8 bytes an actor
+    /// each, when they had one; `docs/design/actors.md` §1.3).
+    #[test]
+    fn the_lifecycle_and_its_stage_carry_no_tag() {
+        let count = std::mem::size_of::<crate::count::Count<Idle<Nothing>>>();
+        let block = running_size(running::<Idle<Nothing>>);
+        assert_eq!(future_size(lifecycle::<Idle<Nothing>>), block + count);
+        let wide = running_size(running::<Idle<Wide>>);
+        assert_eq!(future_size(lifecycle::<Idle<Wide>>), wide + count);
+        assert!(stage_is_untagged(scoped_lifecycle::<Idle<Nothing>>));
+        assert!(stage_is_untagged(scoped_lifecycle::<Idle<Wide>>));
+    }
+
+    fn stage_is_untagged<A: Actor, F>(_: MakeLifecycle<A, F>) -> bool {
+        task::stage_size::<F>() == std::mem::size_of::<F>()
     }
 }

@@ -522,6 +522,14 @@ impl<M: Send + 'static> ActorReceiver<M> {
         self.len() == 0
     }
 
+    /// True if a receive now would return `None` without taking anything: the receiver is
+    /// detached, or the mailbox is closed with no message left in it (none can come). For the
+    /// lifecycle's drain after `close`, which then polls nothing. Exact there: this thread
+    /// runs the actor, the only consumer (checked, as a receive checks it).
+    pub(crate) fn is_drained(&mut self) -> bool {
+        self.own_core().is_none_or(|core| core.is_closed() && core.mailbox.is_empty())
+    }
+
     /// From now on `recv` returns `None`: the context is about to leave the actor's run.
     pub(crate) fn detach(&mut self) {
         self.detached = true;

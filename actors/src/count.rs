@@ -1,6 +1,7 @@
 //! `count`: live, total and peak instances per actor type.
 //!
-//! Every spawned actor is counted from `spawn` until its lifecycle ends.
+//! Every spawned actor is counted from `spawn` until its lifecycle ends (until the lifecycle is
+//! dropped, in the run that sees it end, before [`Link::wait`](crate::Link::wait) resolves).
 //!
 //! ```
 //! use actor12::count;

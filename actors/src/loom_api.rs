@@ -199,7 +199,7 @@ impl<M: Send + 'static, P: Send + Sync + 'static> Actor<M, P> {
         part: P,
         first: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     ) -> Actor<M, P> {
-        let hooks = &task::Hooks { crash: model_crash, delivered: task::unmarked::<M> };
+        let hooks = const { &task::Hooks::new(model_crash, task::unmarked::<M>) };
         let (link, mut refs) =
             task::allocate::<M, P, Lifecycle<M, K>>(handle.clone(), None, hooks, part, 1, 0);
         let core = link.core();

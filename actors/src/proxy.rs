@@ -577,8 +577,8 @@ enum Sent<M> {
 }
 
 /// A relay's hooks: it marks nothing (the incarnation does, as it takes each message).
-fn relay_hooks<M>() -> &'static task::Hooks<M> {
-    &task::Hooks { crash: relay_crash, delivered: task::unmarked::<M> }
+fn relay_hooks<M: Send + 'static>() -> &'static task::Hooks<M> {
+    const { &task::Hooks::new(relay_crash, task::unmarked::<M>) }
 }
 
 fn relay_crash(

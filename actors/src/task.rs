@@ -65,9 +65,9 @@ pub(crate) struct Core<M> {
     /// How many links there are (see [`LinkRef`]); 0 once the last is gone, for good.
     links: AtomicUsize,
     stopped: Stopped,
-    waker_vtable: &'static RawWakerVTable,
     /// A `&'static` (see `allocate`), kept as a pointer: a reference would make the struct
-    /// require `M: 'static` of every type that names it.
+    /// require `M: 'static` of every type that names it. Also where the actor's waker's vtable
+    /// lies ([`Hooks::waker`]).
     hooks: NonNull<Hooks<M>>,
     pub(crate) mailbox: Mailbox<M>,
     /// Touched only by the run token's holder, on every run.
@@ -78,6 +78,11 @@ pub(crate) struct Core<M> {
 // more apart, so no 64-byte cache line holds both.
 #[cfg(not(actor12_loom))]
 const _: () = assert!(offset_of!(Core<()>, mailbox) >= std::mem::size_of::<Header>() + 63);
+
+// What an actor's core costs it (`docs/design/actors.md` §1.3). The gap between the header and
+// the mailbox is exactly 64 bytes now: a word less in it fails the assert above.
+#[cfg(not(actor12_loom))]
+const _: () = assert!(std::mem::size_of::<Core<()>>() == 264);
 
 // SAFETY: the mailbox moves `M`s between threads (`M: Send`); `run` and the stage are touched
 // only by the run token's holder, one thread at a time, with the token's hand-over (a queue push
@@ -209,10 +214,24 @@ impl<M, L, F> Task<M, L, F> {
     }
 }
 
+/// The running lifecycle, or one of the other stages. Two variants, so that the stage needs no
+/// tag of its own: a niche of the lifecycle's (its `Scoped`'s token pointer) tells them apart,
+/// and the others fit beside it. Four flat variants took an 8-byte tag once the lifecycle had
+/// none left to lend (`actor.rs`, `Lifecycle`).
 enum Stage<F> {
+    Running(F),
+    Other(Other),
+}
+
+/// The size of the stage around a lifecycle `F` (a test checks that it is `F`'s).
+#[cfg(test)]
+pub(crate) fn stage_size<F>() -> usize {
+    std::mem::size_of::<Stage<F>>()
+}
+
+enum Other {
     /// Allocated, lifecycle not written yet (during `spawn`).
     Empty,
-    Running(F),
     /// The actor's code panicked; its `crash` hook runs.
     Crashing(Pin<Box<dyn Future<Output = ()> + Send>>),
     Done,
@@ -229,6 +248,36 @@ pub(crate) struct CoreRef<M> {
 unsafe impl<M: Send> Send for CoreRef<M> {}
 // SAFETY: as above.
 unsafe impl<M: Send> Sync for CoreRef<M> {}
+
+/// A counted reference to an actor's task, whatever its message type: for the runtime the actor
+/// runs on ([`handle`](Self::handle)), which lies at one offset in every `Core<M>` (`repr(C)`,
+/// and only the header comes before it).
+#[cfg(not(actor12_loom))]
+pub(crate) struct ActorRef(TaskRef);
+
+// `ActorRef::handle`'s offset: the same whatever the message type.
+#[cfg(not(actor12_loom))]
+const _: () = assert!(offset_of!(Core<()>, handle) == offset_of!(Core<[u128; 3]>, handle));
+
+#[cfg(not(actor12_loom))]
+impl ActorRef {
+    /// The runtime the actor runs on.
+    pub(crate) fn handle(&self) -> &TaskHandle {
+        let at = offset_of!(Core<()>, handle);
+        // SAFETY: the reference keeps the task alive, and every task an `ActorRef` points to was
+        // made by `allocate`, a `Core<M>` first, whose `handle` is at `at` for any `M` (it
+        // follows the header alone); it is never written after `allocate`.
+        unsafe { &*self.0.as_ptr().as_ptr().cast::<u8>().add(at).cast::<TaskHandle>() }
+    }
+}
+
+#[cfg(not(actor12_loom))]
+impl<M> CoreRef<M> {
+    /// This reference, for [`ActorRef`]'s uses.
+    pub(crate) fn erase(self) -> ActorRef {
+        ActorRef(self.task)
+    }
+}
 
 impl<M> Clone for CoreRef<M> {
     fn clone(&self) -> Self {
@@ -406,7 +455,7 @@ impl<M: Send + 'static> CoreRef<M> {
 
     /// The actor's own waker, owning this reference.
     pub(crate) fn into_waker(self) -> Waker {
-        let vtable = self.waker_vtable;
+        let vtable = self.waker_vtable();
         let ptr = self.task.into_raw();
         // SAFETY: the raw waker owns the reference given up just above; the vtable matches `M`.
         unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr().cast(), vtable)) }
@@ -423,6 +472,13 @@ impl<M: Send + 'static> Core<M> {
     fn hooks(&self) -> &'static Hooks<M> {
         // SAFETY: made from a `&'static Hooks<M>` in `allocate`, and never written.
         unsafe { self.hooks.as_ref() }
+    }
+
+    /// The vtable of the actor's wakers: one address for all of them (`Waker::will_wake`
+    /// compares it), found through `hooks` rather than kept in a word of its own.
+    #[inline]
+    fn waker_vtable(&self) -> &'static RawWakerVTable {
+        &self.hooks().waker
     }
 
     /// True once the actor has stopped (its mailbox is closed).
@@ -809,11 +865,10 @@ where
                 waiters: Mutex::new(StopWaiters::None),
             },
             run: RunState { budget: Cell::new(BATCH), waiting: Cell::new(Waiting::Other) },
-            waker_vtable: waker_vtable::<M>(),
             hooks: NonNull::from(hooks),
         });
         (&raw mut (*at).link).write(std::cell::UnsafeCell::new(ManuallyDrop::new(link)));
-        (&raw mut (*at).stage).write(UnsafeCell::new(Stage::Empty));
+        (&raw mut (*at).stage).write(UnsafeCell::new(Stage::Other(Other::Empty)));
         task.assume_init()
     };
     let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
@@ -1010,7 +1065,7 @@ where
     let task = unsafe { task_ref::<M, L, F>(core.task.as_ptr()) };
     // SAFETY: we hold the run token: nobody else touches the stage.
     let stage = unsafe { task.stage() };
-    debug_assert!(matches!(stage, Stage::Empty), "an actor started twice");
+    debug_assert!(matches!(stage, Stage::Other(Other::Empty)), "an actor started twice");
     // Written over `Empty`, which has nothing to drop: a plain assignment called the stage's
     // drop glue for it.
     // SAFETY: `stage` is valid for writes, and what it overwrites needs no drop.
@@ -1066,10 +1121,6 @@ fn vtable<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'static
     }
 }
 
-fn waker_vtable<M: Send + 'static>() -> &'static RawWakerVTable {
-    &RawWakerVTable::new(waker_clone::<M>, waker_wake::<M>, waker_wake_by_ref::<M>, waker_drop)
-}
-
 /// # Safety
 /// `ptr` is the header of a live `Task<M, L, F>`.
 unsafe fn task_ref<'a, M, L, F>(ptr: NonNull<Header>) -> &'a Task<M, L, F> {
@@ -1099,7 +1150,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
     // A borrowed waker: it owns no reference of its own, so it is never dropped.
     // SAFETY: the vtable matches `M`, and the run token keeps the task alive during the run.
     let waker = ManuallyDrop::new(unsafe {
-        Waker::from_raw(RawWaker::new(token.as_ptr().as_ptr().cast(), core.waker_vtable))
+        Waker::from_raw(RawWaker::new(token.as_ptr().as_ptr().cast(), core.waker_vtable()))
     });
     let mut cx = Context::from_waker(&waker);
     let _running = Running::enter(token.as_ptr().as_ptr() as usize);
@@ -1116,7 +1167,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
         if core.stopped.kill.load(Relaxed) {
             // A queued entry of an actor torn down already (see the match below) has nothing
             // left to tear down.
-            if !matches!(stage, Stage::Done | Stage::Empty) {
+            if !matches!(stage, Stage::Other(Other::Done | Other::Empty)) {
                 // SAFETY: we hold the run token.
                 unsafe { tear_down::<M, L, F>(token.as_ptr(), true) };
             }
@@ -1140,12 +1191,13 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
                         // (`defer_close`). A panicking destructor is reported the same way as
                         // the handler's panic.
                         let _ = core.mailbox.close();
-                        let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Empty));
+                        let _ =
+                            catch_unwind(AssertUnwindSafe(|| *stage = Stage::Other(Other::Empty)));
                         // SAFETY: we hold the run token.
                         unsafe { drain(core) };
                         match catch_unwind(AssertUnwindSafe(|| (core.hooks().crash)(panic))) {
                             Ok(crash) => {
-                                *stage = Stage::Crashing(crash);
+                                *stage = Stage::Other(Other::Crashing(crash));
                                 continue;
                             }
                             // `crash` panicked before it made its future: nobody is left to
@@ -1155,7 +1207,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
                     }
                 }
             }
-            Stage::Crashing(future) => {
+            Stage::Other(Other::Crashing(future)) => {
                 // A panic inside `crash` itself ends it: there is nobody left to report to.
                 catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))
                     .map_or(true, |p| p.is_ready())
@@ -1166,7 +1218,7 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
             // took a NOTIFY left in its closed mailbox and set the thread's mark, which the
             // guard restores. Checked here rather than before the loop, the stage's tag is
             // decoded once per pass, not twice per run.
-            Stage::Done | Stage::Empty => return None,
+            Stage::Other(Other::Done | Other::Empty) => return None,
         };
         if done {
             // SAFETY: we hold the run token.
@@ -1195,14 +1247,30 @@ unsafe fn run<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send + 'st
 /// How an actor type reports a panic: `Actor::crash`, boxed.
 pub(crate) type CrashFn = fn(Box<dyn Any + Send>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// What the actor type behind a [`Core`] does at two points of its life: one pointer to a
-/// per-type constant, so that an actor's allocation holds one word for both.
+/// What the actor type behind a [`Core`] does at two points of its life, and its wakers'
+/// vtable: one pointer to a per-type constant, so that an actor's allocation holds one word for
+/// the three. Made by [`Hooks::new`], in a `const` (the caller's `&'static`).
 pub(crate) struct Hooks<M> {
     /// The actor's code panicked: `Actor::crash`, boxed.
     pub(crate) crash: CrashFn,
     /// The actor's own code took `msg` out of the mailbox (`ActorReceiver::recv`):
     /// `ActorMessage::delivered_to_actor`.
     pub(crate) delivered: fn(&M),
+    /// The vtable of the actor's own wakers. It used to be a word of every actor's core (8
+    /// bytes an actor); reached through `hooks` it costs the same one load.
+    waker: RawWakerVTable,
+}
+
+impl<M: Send + 'static> Hooks<M> {
+    pub(crate) const fn new(crash: CrashFn, delivered: fn(&M)) -> Hooks<M> {
+        let waker = RawWakerVTable::new(
+            waker_clone::<M>,
+            waker_wake::<M>,
+            waker_wake_by_ref::<M>,
+            waker_drop,
+        );
+        Hooks { crash, delivered, waker }
+    }
 }
 
 /// [`Hooks::delivered`] for a task whose messages need no mark.
@@ -1225,12 +1293,19 @@ unsafe fn tear_down<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send
     // Closed first, as after a panic (`run`): what the lifecycle's drop runs (the actor's and
     // its handler's destructors, an asker's reply slot) finds the actor stopped, not alive and
     // taking messages (a shutdown, or an `init` that refused, dropped it with the mailbox open).
-    let _ = core.mailbox.close();
-    let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Done));
+    // Most lifecycles that end closed it themselves (`running`): a load then, no second
+    // read-modify-write of the senders' word. Nobody reopens a closed mailbox.
+    if !core.mailbox.is_closed() {
+        let _ = core.mailbox.close();
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Other(Other::Done)));
+    // Most lifecycles that end drained it too: then a look at the state word and `head` (exact
+    // for the consumer, which we are; a closed mailbox takes nothing more) instead of a call
+    // whose pop finds it closed. The signals go with the system lane's close below either way.
     // SAFETY: as above.
-    if unsafe { drain(core) } {
+    if core.mailbox.is_empty() || unsafe { drain(core) } {
         // A weak link, or a reference held meanwhile, keeps the core: not the blocks a burst
-        // left (up to six of 31 messages). SAFETY: as above, and the drain found it closed.
+        // left (up to six of 31 messages). SAFETY: as above; closed, and every message taken.
         unsafe { core.mailbox.release_blocks() };
     }
     // SAFETY: as above.
@@ -1278,7 +1353,7 @@ unsafe fn shutdown<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send 
     // SAFETY: the caller holds the run token of a live task.
     let task = unsafe { task_ref::<M, L, F>(ptr) };
     // SAFETY: as above.
-    if !matches!(unsafe { task.stage() }, Stage::Done) {
+    if !matches!(unsafe { task.stage() }, Stage::Other(Other::Done)) {
         #[cfg(all(feature = "tokio", not(actor12_loom)))]
         let _tokio = crate::runtime::tokio_bridge::enter_off_workers();
         // SAFETY: as above.
@@ -1321,7 +1396,7 @@ unsafe fn shutdown_listed<
         // SAFETY: as above. The list has already removed the actor: no release.
         let task = unsafe { task_ref::<M, L, F>(ptr) };
         // SAFETY: as above.
-        if !matches!(unsafe { task.stage() }, Stage::Done) {
+        if !matches!(unsafe { task.stage() }, Stage::Other(Other::Done)) {
             #[cfg(all(feature = "tokio", not(actor12_loom)))]
             let _tokio = crate::runtime::tokio_bridge::enter_off_workers();
             // SAFETY: we hold the run token.
@@ -1347,7 +1422,7 @@ unsafe fn waker_at<M: Send + 'static>(ptr: NonNull<Header>) -> Waker {
     // SAFETY: the caller holds a reference, so the count is at least one.
     let extra = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) }).clone_ref();
     // SAFETY: per the contract.
-    let vtable = unsafe { core_ref::<M>(ptr) }.waker_vtable;
+    let vtable = unsafe { core_ref::<M>(ptr) }.waker_vtable();
     // SAFETY: the raw waker owns the reference just taken; the vtable matches `M`.
     unsafe { Waker::from_raw(RawWaker::new(extra.into_raw().as_ptr().cast(), vtable)) }
 }

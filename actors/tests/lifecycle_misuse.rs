@@ -709,6 +709,73 @@ fn dropping_the_runtime_mid_init_mid_handler_and_mid_terminate_ends_each_actor_o
 }
 
 // ---------------------------------------------------------------------------------------------
+// An `init` future whose drop panics, dropped while it waits: by a cancel (the lifecycle's move
+// out of `Init` drops it) and by a runtime's drop (the lifecycle's own drop, with `Init` still
+// there). Either way it is dropped once, the context and the live count go once, `wait()`
+// resolves and a queued asker gets its error.
+
+struct InitDropPanics;
+
+/// Drops its guard, then panics.
+struct PanicOnDrop(Option<DropGuard>);
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        drop(self.0.take());
+        panic!("an init future's drop panics (expected by the test)");
+    }
+}
+
+impl Actor for InitDropPanics {
+    type Message = Multi<Self>;
+    type Spec = Drops;
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Drops) {}
+    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
+        let bomb = PanicOnDrop(Some(DropGuard(ctx.spec)));
+        async move {
+            let _bomb = bomb;
+            std::future::pending::<()>().await;
+            unreachable!()
+        }
+    }
+}
+handlers!(InitDropPanics);
+
+#[test]
+fn an_init_future_whose_drop_panics_ends_its_actor_once() {
+    for by_cancel in [true, false] {
+        let rt = runtime(2);
+        let (drops, dropped, gone) = Drops::new();
+        let before = live::<InitDropPanics>();
+        let (link, queued) = rt.block_on(async {
+            let link = actor12::spawn::<InitDropPanics>(drops);
+            let queued = link.ask_dyn_async(Ping).await;
+            if by_cancel {
+                link.cancel(());
+            }
+            (link, queued)
+        });
+        let waiting = link.clone();
+        let waited = std::thread::spawn(move || {
+            resolves_within(async move { waiting.wait().await }).is_some()
+        });
+        let dropping = if by_cancel { None } else { Some(std::thread::spawn(move || drop(rt))) };
+        gone.recv_timeout(HANG).expect("the init future was not dropped");
+        assert!(waited.join().unwrap(), "by cancel {by_cancel}: wait() hung");
+        let answer = resolves_within(queued).expect("the asker hung");
+        assert!(answer.is_err(), "by cancel {by_cancel}: an answer from an actor never made");
+        if let Some(dropping) = dropping {
+            dropping.join().unwrap();
+        }
+        assert_eq!(dropped.load(SeqCst), 1, "by cancel {by_cancel}: not dropped once");
+        drop(link);
+        eventually("the live count returned", || live::<InitDropPanics>() == before);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // `ProcessAll` with a flood of messages arriving while the actor stops: every ask resolves (an
 // answer if it was handled, an error if not), none hangs, and none is handled twice.
 

@@ -362,8 +362,8 @@ impl<T> Rx<T> {
     /// never reached a block leaves the blocks to [`drop_all`](Self::drop_all).
     ///
     /// # Safety
-    /// Only the consumer calls this, with the `Tx` of the same mailbox, after its last pop found
-    /// the list closed; it pops no more.
+    /// Only the consumer calls this, with the `Tx` of the same mailbox, once the list is closed
+    /// and it has taken every claimed slot; it pops no more.
     pub(crate) unsafe fn release_blocks(&mut self, tx: &Tx<T>) {
         if self.block.is_null() || self.block == released() {
             return;
@@ -394,7 +394,11 @@ impl<T> Rx<T> {
         while !block.is_null() {
             // SAFETY: we own every block now; each is reached once.
             let b = unsafe { &*block };
-            for offset in from..BLOCK_CAP {
+            // A message with no drop glue leaves nothing to drop, and its slots need no look:
+            // the look at each slot's ready flag, 31 a block, was 91 instructions a block freed
+            // (callgrind, `peers/spawn_stop`, whose idle actors each had a `u64`).
+            let slots = if std::mem::needs_drop::<T>() { from..BLOCK_CAP } else { 0..0 };
+            for offset in slots {
                 // SAFETY: at or past the consumer's position, so never taken.
                 let dropped = catch_unwind(AssertUnwindSafe(|| unsafe { b.drop_unread(offset) }));
                 if let Err(payload) = dropped {

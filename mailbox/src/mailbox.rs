@@ -693,13 +693,14 @@ impl<T, S> Mailbox<T, S> {
 
     /// Frees the mailbox's blocks, for a consumer that has finished for good while the mailbox
     /// itself stays (an actor that stopped, kept by a weak link): up to six blocks of 31
-    /// messages each that a burst left behind. Does nothing unless the consumer has taken every
-    /// message up to the close. Pushes are refused from the close on, so no block is needed
-    /// again.
+    /// messages each that a burst left behind. Pushes are refused from the close on, so no
+    /// block is needed again. A consumer that never popped a message leaves the blocks (at most
+    /// one, linked by a producer the close refused) to the mailbox's drop.
     ///
     /// # Safety
-    /// As for [`pop`](Self::pop); the caller's last pop returned [`Pop::Closed`], and it pops no
-    /// more.
+    /// As for [`pop`](Self::pop); the mailbox is closed and the caller has taken every message
+    /// in it (its last pop returned [`Pop::Closed`], or, after the close, [`is_empty`](Self::is_empty)
+    /// said so), and it pops no more.
     ///
     /// # Examples
     ///
