@@ -23,7 +23,8 @@ use crate::task::{CoreRef, LinkRef};
 /// A weak link keeps the actor's allocation, not what is in it: the actor, its state and its
 /// messages are dropped when it stops, but the memory they lay in stays allocated until the
 /// last weak link goes too. That is a few hundred bytes plus the size of the actor's value and
-/// of its handlers' futures, which the allocation holds inline.
+/// of its handlers' futures, which the allocation holds inline; not the mailbox's blocks, which
+/// are freed when the actor stops.
 ///
 /// # Examples
 ///
