@@ -9,64 +9,25 @@
 //! structure keeps whatever its length); each failed before 2026-12-06, with the bytes kept in
 //! its message (measured then: given below).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use actor12::cancel::CancelToken;
 use actor12::prelude::*;
 use actor12::{MpscChannel, Multi};
 
-struct Counting;
+#[path = "support/live_heap.rs"]
+mod live_heap;
 
-/// Bytes allocated and not freed, over the whole process.
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-/// The tests measure the whole process: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, SeqCst);
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, SeqCst);
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, SeqCst);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use live_heap::{LIVE, serial, settled_above};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+static GLOBAL: live_heap::LiveBytes = live_heap::LiveBytes;
 
 /// What a peak may leave behind and still count as given back: 16 KiB, as the count is the
 /// whole process's, and what the test before left running (its runtime's threads winding down)
 /// was seen to add up to 10 KiB meanwhile. The peaks measured before the fixes kept 0.8 to 3 MB.
 const SLACK: isize = 16 * 1024;
-
-/// Live bytes above `base`, once they have come down to `bound` or the hang guard passed
-/// (what a worker frees just after it wakes its waiter comes a moment late).
-fn kept_above(base: isize, bound: isize) -> isize {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while LIVE.load(SeqCst) - base > bound && Instant::now() < deadline {
-        std::thread::yield_now();
-    }
-    LIVE.load(SeqCst) - base
-}
 
 fn runtime() -> actor12::rt::Runtime {
     actor12::rt::Runtime::builder().worker_threads(2).build().unwrap()
@@ -98,7 +59,7 @@ fn a_peak_of_waiters_on_a_long_lived_token_is_given_back() {
     }
     let at_peak = LIVE.load(SeqCst) - base;
     drop(peak);
-    let kept = kept_above(base, SLACK);
+    let kept = settled_above(base, SLACK);
     eprintln!("waiters: {at_peak} bytes at the peak of 100,000, {kept} kept after it");
     assert!(kept <= SLACK, "a token keeps {kept} bytes after a peak of 100,000 waiters");
 }
@@ -141,7 +102,7 @@ fn a_peak_of_senders_waiting_on_a_long_lived_mailbox_is_given_back() {
     peak(8);
     let base = LIVE.load(SeqCst);
     peak(20_000);
-    let kept = kept_above(base, SLACK);
+    let kept = settled_above(base, SLACK);
     eprintln!("mailbox waiters: {kept} bytes kept after a peak of 20,000 waiting senders");
     assert!(kept <= SLACK, "a mailbox keeps {kept} bytes after a peak of 20,000 waiting senders");
 }
@@ -186,7 +147,7 @@ fn a_peak_of_tasks_on_a_runtime_with_long_lived_actors_is_given_back() {
     // Each of the 16 shards keeps room for 256 tasks whatever its length (`KEEP` in
     // `scheduler/src/task/list.rs`): 12 bytes each.
     let bound = SLACK + 16 * 256 * 12;
-    let kept = kept_above(base, bound);
+    let kept = settled_above(base, bound);
     eprintln!("task list: {kept} bytes kept after a peak of 100,000 tasks");
     drop(long_lived);
     assert!(kept <= bound, "the runtime keeps {kept} bytes after a peak of 100,000 tasks");
@@ -229,7 +190,7 @@ fn a_burst_of_blocking_closures_is_given_back() {
     // The queue keeps room for 1,024 closures whatever its length (`KEEP` in
     // `scheduler/src/inject.rs`): 8 bytes each.
     let bound = SLACK + 1024 * 8;
-    let kept = kept_above(base, bound);
+    let kept = settled_above(base, bound);
     eprintln!("blocking pool: {kept} bytes kept after a burst of 100,000 closures");
     assert!(kept <= bound, "the runtime keeps {kept} bytes after a burst of 100,000 closures");
 }

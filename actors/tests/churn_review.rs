@@ -10,50 +10,22 @@
 //! worker frees just after it wakes its waiter is waited for with a bound (a guard against a
 //! hang, not a timing claim).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use actor12::cancel::CancelToken;
 use actor12::prelude::*;
 use actor12::{MessageError, MpscChannel, Multi};
 
-struct Counting;
+#[path = "support/live_heap.rs"]
+mod live_heap;
 
-/// Bytes allocated and not freed, over the whole process.
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-/// The tests measure the whole process: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, SeqCst);
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, SeqCst);
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, SeqCst);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use live_heap::serial;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+static GLOBAL: live_heap::LiveBytes = live_heap::LiveBytes;
 
 fn runtime() -> actor12::rt::Runtime {
     actor12::rt::Runtime::builder().worker_threads(2).build().unwrap()
@@ -67,32 +39,9 @@ fn scaled(n: usize) -> usize {
     (n / div.max(1)).max(2)
 }
 
-/// Live bytes above `base`, once they have come down to `slack` or the hang guard passed.
-fn settled_above(base: isize, slack: isize) -> isize {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while LIVE.load(SeqCst) - base > slack && Instant::now() < deadline {
-        std::thread::yield_now();
-    }
-    LIVE.load(SeqCst) - base
-}
-
-/// Runs `round` once to warm up and twice measured; returns the live bytes above the warm-up's
-/// after one and after two measured rounds (after `n` and `2n` iterations past the warm-up).
-fn growth(what: &str, n: usize, slack: isize, mut round: impl FnMut(usize)) -> (isize, isize) {
-    let n = scaled(n);
-    round(n);
-    let base = settled_above(0, isize::MAX);
-    let base = {
-        // Let what the warm-up frees late come down first.
-        let _ = settled_above(base, 0);
-        LIVE.load(SeqCst)
-    };
-    round(n);
-    let first = settled_above(base, slack);
-    round(n);
-    let second = settled_above(base, slack);
-    eprintln!("{what}: {first} bytes live after {n} more iterations, {second} after {}", 2 * n);
-    (first, second)
+/// [`live_heap::growth`] with `n` [`scaled`].
+fn growth(what: &str, n: usize, slack: isize, round: impl FnMut(usize)) -> (isize, isize) {
+    live_heap::growth(what, scaled(n), slack, round)
 }
 
 fn assert_bounded(what: &str, (first, second): (isize, isize), slack: isize) {

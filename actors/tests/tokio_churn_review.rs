@@ -5,64 +5,18 @@
 //! tokio --test tokio_churn_review`.
 #![cfg(feature = "tokio")]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering::SeqCst};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actor12::prelude::*;
 use actor12::{MessageError, MpscChannel};
 
-struct Counting;
+#[path = "support/live_heap.rs"]
+mod live_heap;
 
-/// Bytes allocated and not freed, over the whole process.
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, SeqCst);
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, SeqCst);
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, SeqCst);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use live_heap::growth;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Live bytes above `base`, once they have come down to `slack` or the hang guard passed.
-fn settled_above(base: isize, slack: isize) -> isize {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while LIVE.load(SeqCst) - base > slack && Instant::now() < deadline {
-        std::thread::yield_now();
-    }
-    LIVE.load(SeqCst) - base
-}
-
-/// Runs `round` once to warm up and twice measured; returns the live bytes above the warm-up's
-/// after one and after two measured rounds.
-fn growth(what: &str, n: usize, slack: isize, mut round: impl FnMut(usize)) -> (isize, isize) {
-    round(n);
-    let _ = settled_above(LIVE.load(SeqCst), 0);
-    let base = LIVE.load(SeqCst);
-    round(n);
-    let first = settled_above(base, slack);
-    round(n);
-    let second = settled_above(base, slack);
-    eprintln!("{what}: {first} bytes live after {n} more iterations, {second} after {}", 2 * n);
-    (first, second)
-}
+static GLOBAL: live_heap::LiveBytes = live_heap::LiveBytes;
 
 struct Napper;
 
