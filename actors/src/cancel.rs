@@ -276,11 +276,20 @@ pub(crate) fn push_keeping<T>(list: &mut Vec<T>, item: T, live: impl FnMut(&T) -
         list.retain(live);
         if list.len() > list.capacity() / 2 {
             list.reserve(list.len());
-        } else if list.len() <= list.capacity() / 4 {
-            list.shrink_to((2 * list.len()).max(4));
+        } else {
+            give_back_room(list);
         }
     }
     list.push(item);
+}
+
+/// Shrinks a list that is down to a quarter of its capacity to twice its length, so that a peak
+/// does not keep its memory for good; each shrink copies half as many entries as it frees room
+/// for.
+fn give_back_room<T>(list: &mut Vec<T>) {
+    if list.len() <= list.capacity() / 4 {
+        list.shrink_to((2 * list.len()).max(4));
+    }
 }
 
 impl<T> Inner<T> {
@@ -1156,9 +1165,7 @@ impl Waiters {
             self.holes = 0;
             // A peak of waiters (a server's shutdown token awaited by every connection) does
             // not keep its memory for as long as the token lives; as `push_keeping`.
-            if self.list.len() <= self.list.capacity() / 4 {
-                self.list.shrink_to((2 * self.list.len()).max(4));
-            }
+            give_back_room(&mut self.list);
         }
         Some(waker)
     }
