@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
+use actor12_scheduler::TaskHandle;
 use parking_lot::Mutex;
 
 use crate::actor::Actor;
@@ -98,6 +99,9 @@ pub struct Proxy<A: Actor> {
     /// The spec every incarnation is spawned from.
     pub spec: A::Spec,
     shared: Arc<Shared<A>>,
+    /// The outer link's runtime, where the relay runs: `init` and `reset` called off any runtime
+    /// start the incarnation there.
+    home: TaskHandle,
 }
 
 /// What the proxy and its relay share.
@@ -191,11 +195,14 @@ impl<A: Actor> Proxy<A> {
             }),
             token: token.clone(),
         });
-        let link = start_relay::<A, _>(state, capacity, token, shared.clone(), relay::<A>);
-        (Proxy { spec, shared }, link)
+        let home = crate::runtime::handle();
+        let link =
+            start_relay::<A, _>(home.clone(), state, capacity, token, shared.clone(), relay::<A>);
+        (Proxy { spec, shared, home }, link)
     }
 
-    /// Starts the first incarnation.
+    /// Starts the first incarnation, on the current runtime, or (called off any runtime) on the
+    /// outer link's. So do [`reset`](Self::reset)s.
     ///
     /// # Panics
     /// If the proxy was already initialized (use [`reset`](Self::reset) to restart).
@@ -365,7 +372,16 @@ impl<A: Actor> Proxy<A> {
         // Spawned outside the lock: the actor's `init` is user code. Below the outer link's
         // token, not the current actor's: the incarnation belongs to the proxy, not to whichever
         // actor's handler (re)starts it.
-        let link = crate::actor::with_parent(&self.shared.token, || A::spawn(self.spec.clone()));
+        let spawn =
+            || crate::actor::with_parent(&self.shared.token, || A::spawn(self.spec.clone()));
+        // Off any runtime, `A::spawn` would take the process-wide default one: the incarnation
+        // goes to the outer link's runtime instead, beside its relay (a `block_on` of nothing
+        // but the spawn, which never waits).
+        let link = if TaskHandle::try_current().is_some() {
+            spawn()
+        } else {
+            self.home.handle().block_on(async { spawn() })
+        };
         std::mem::forget(starting);
         let old = {
             let mut target = self.shared.target.lock();
@@ -431,6 +447,7 @@ impl<C: Clone + Default> Drop for RelayToken<C> {
 /// `capacity`: the outer link is a real actor link (same mailbox, same sends), only its "actor"
 /// passes messages on. `make` names the relay future's type for the allocation.
 fn start_relay<A: Actor, F>(
+    handle: TaskHandle,
     state: A::State,
     capacity: usize,
     token: CancelToken<A::Cancel>,
@@ -440,7 +457,6 @@ fn start_relay<A: Actor, F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let handle = crate::runtime::handle();
     let part = LinkPart { token: token.clone(), state };
     // Two spare references: the relay's waker and its receiver.
     let (inner, mut refs) = task::allocate::<A::Message, LinkPart<A>, F>(
