@@ -11,8 +11,8 @@
 
 use actor12_loom_tests::park_on;
 use actor12_scheduler::loom_api::{BlockingCounts, BlockingPool};
-use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::sync::Arc;
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 
 /// After a shutdown that returned true: no thread, no closure, no handle left.

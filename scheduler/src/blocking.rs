@@ -201,11 +201,7 @@ impl Pool {
         join
     }
 
-    fn start_thread(
-        &self,
-        id: usize,
-        handle: &Handle,
-    ) -> std::io::Result<thread::JoinHandle<()>> {
+    fn start_thread(&self, id: usize, handle: &Handle) -> std::io::Result<thread::JoinHandle<()>> {
         #[cfg(test)]
         if self.0.fail_starts {
             return Err(std::io::Error::other("refused by the test"));
