@@ -14,10 +14,10 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::JoinHandle;
+use crate::loom::{Condvar, StdMutex, StdMutexGuard, thread};
 use crate::runtime::{Handle, ThreadStart, run_thread_start};
 use crate::task::{Header, Schedule, TaskRef};
 use crate::worker::Shared;
-use std::sync::{Condvar, Mutex as StdMutex};
 
 thread_local! {
     /// The pool whose thread this is, if any.
@@ -32,7 +32,7 @@ struct State {
     notified: usize,
     threads: usize,
     shutdown: bool,
-    handles: Vec<std::thread::JoinHandle<()>>,
+    handles: Vec<thread::JoinHandle<()>>,
     next_id: usize,
 }
 
@@ -136,7 +136,7 @@ impl Pool {
         }))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> StdMutexGuard<'_, State> {
         self.0.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -146,8 +146,23 @@ impl Pool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        self.spawn_with(Arc::downgrade(&handle.shared), f, |pool, id| pool.start_thread(id, handle))
+    }
+
+    /// [`spawn`](Self::spawn) for the closure's runtime `runtime`, with `start` starting a pool
+    /// thread (the loom models start one that runs [`work`](Self::work) alone).
+    pub(crate) fn spawn_with<F, R>(
+        &self,
+        runtime: Weak<Shared>,
+        f: F,
+        start: impl FnOnce(&Pool, usize) -> std::io::Result<thread::JoinHandle<()>>,
+    ) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
         // Two references: the queue's and the join handle's.
-        let schedule = BlockingSchedule(Arc::downgrade(&handle.shared));
+        let schedule = BlockingSchedule(runtime);
         let ptr = crate::task::core::new_task(BlockingTask(Some(f)), schedule, 2, None);
         // SAFETY: each of the two references goes to one owner.
         let (join, task) = unsafe { (JoinHandle::new(ptr), TaskRef::from_raw(ptr)) };
@@ -166,7 +181,7 @@ impl Pool {
             st.threads += 1;
             let id = st.next_id;
             st.next_id += 1;
-            match self.start_thread(id, handle) {
+            match start(self, id) {
                 Ok(h) => st.handles.push(h),
                 // No thread: an existing one will get to it.
                 Err(_) if st.threads > 1 => st.threads -= 1,
@@ -186,18 +201,21 @@ impl Pool {
         join
     }
 
-    fn start_thread(
-        &self,
-        id: usize,
-        handle: &Handle,
-    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+    fn start_thread(&self, id: usize, handle: &Handle) -> std::io::Result<thread::JoinHandle<()>> {
         #[cfg(test)]
         if self.0.fail_starts {
             return Err(std::io::Error::other("refused by the test"));
         }
         let (pool, handle) = (self.clone(), handle.clone());
-        crate::runtime::thread_builder(format!("{}-blocking-{id}", self.0.name), self.0.stack_size)
-            .spawn(move || pool.thread_main(handle))
+        let name = format!("{}-blocking-{id}", self.0.name);
+        #[cfg(not(actor12_loom))]
+        let builder = crate::runtime::thread_builder(name, self.0.stack_size);
+        #[cfg(actor12_loom)]
+        let builder = match self.0.stack_size {
+            Some(size) => thread::Builder::new().name(name).stack_size(size),
+            None => thread::Builder::new().name(name),
+        };
+        builder.spawn(move || pool.thread_main(handle))
     }
 
     fn thread_main(&self, handle: Handle) {
@@ -205,6 +223,12 @@ impl Pool {
         // Inside the runtime, as on the workers (`Builder::on_thread_start`).
         run_thread_start(self.0.on_start.as_ref());
         POOL_THREAD.with(|p| p.set(Arc::as_ptr(&self.0)));
+        self.work();
+    }
+
+    /// A pool thread's loop: runs queued closures, waits for more up to the keep-alive, and
+    /// leaves on shutdown or when the keep-alive passes with nothing queued.
+    pub(crate) fn work(&self) {
         let mut st = self.lock();
         loop {
             if let Some(task) = st.queue.pop_front() {
@@ -229,7 +253,7 @@ impl Pool {
             if res.timed_out() && st.queue.is_empty() && !st.shutdown {
                 // Leaving for good: drop (detach) this thread's own handle, or the handle of
                 // every thread the pool ever started would pile up, each thread unjoined.
-                let me = std::thread::current().id();
+                let me = thread::current().id();
                 st.handles.retain(|h| h.thread().id() != me);
                 break;
             }
@@ -265,7 +289,7 @@ impl Pool {
         }
         let handles = std::mem::take(&mut st.handles);
         drop(st);
-        let me = std::thread::current().id();
+        let me = thread::current().id();
         for h in handles {
             if h.thread().id() != me {
                 let _ = h.join();
@@ -338,5 +362,20 @@ mod tests {
             assert_eq!(pool.lock().handles.len(), 0, "handles of threads that left are kept");
         }
         assert!(pool.shutdown(Instant::now() + Duration::from_secs(1)));
+    }
+}
+
+#[cfg(actor12_loom)]
+impl Pool {
+    /// The keep-alive of every thread waiting now passes (see `crate::loom::Condvar::expire`).
+    pub(crate) fn expire_keep_alive(&self) {
+        let st = self.lock();
+        self.0.work.expire(&st);
+    }
+
+    /// `(threads, idle, notified, queued, handles)`.
+    pub(crate) fn counts(&self) -> (usize, usize, usize, usize, usize) {
+        let st = self.lock();
+        (st.threads, st.idle, st.notified, st.queue.len(), st.handles.len())
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Thin public wrappers around the crate-private protocols, so that the models drive the real
 //! code: the task state machine with its join handle and wakers, the local run queue, the parker,
-//! the idle/searching protocol and the cross-thread timer handoff.
+//! the idle/searching protocol, the cross-thread timer handoff, the blocking pool and the fallback
+//! timer thread.
 
 use std::future::Future;
 use std::ptr::NonNull;
@@ -602,4 +603,80 @@ impl TaskRefs {
     pub fn close(&self) -> bool {
         self.0.close()
     }
+}
+
+/// The blocking pool (`blocking.rs`), its threads loom threads that run the pool's loop
+/// (`Pool::work`) outside any runtime.
+#[derive(Debug, Clone)]
+pub struct BlockingPool(crate::blocking::Pool);
+
+/// A blocking pool's counts, read under its lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockingCounts {
+    /// Threads started and not gone.
+    pub threads: usize,
+    /// Threads waiting for work, or woken and not yet back under the lock.
+    pub idle: usize,
+    /// Idle threads a spawn has notified.
+    pub notified: usize,
+    /// Closures queued.
+    pub queued: usize,
+    /// Join handles kept (threads that left after their keep-alive drop theirs).
+    pub handles: usize,
+}
+
+impl BlockingPool {
+    /// A pool of at most `max_threads` threads.
+    pub fn new(max_threads: usize) -> BlockingPool {
+        BlockingPool(crate::blocking::Pool::new("model".into(), None, max_threads, None))
+    }
+
+    /// Queues `f` (`spawn_blocking`), starting a thread if none is idle and the cap allows.
+    pub fn spawn<F, R>(&self, f: F) -> crate::JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.0.spawn_with(std::sync::Weak::new(), f, |pool, _id| {
+            let pool = pool.clone();
+            Ok(loom::thread::spawn(move || pool.work()))
+        })
+    }
+
+    /// The keep-alive of every thread waiting now passes.
+    pub fn expire_keep_alive(&self) {
+        self.0.expire_keep_alive();
+    }
+
+    /// Shuts the pool down: cancels queued closures, waits for the threads (with no deadline
+    /// the model reaches). True if every thread left.
+    pub fn shutdown(&self) -> bool {
+        self.0.shutdown(std::time::Instant::now() + std::time::Duration::from_secs(3600))
+    }
+
+    /// The pool's counts.
+    pub fn counts(&self) -> BlockingCounts {
+        let (threads, idle, notified, queued, handles) = self.0.counts();
+        BlockingCounts { threads, idle, notified, queued, handles }
+    }
+}
+
+/// Hands a timer to the process's fallback timer thread (`time/mod.rs`, `fire_from_thread`),
+/// due `after` from the model clock's now, starting the thread if there is none. Under loom
+/// the clock moves only when that thread waits (its `park_timeout` lets its timeout pass
+/// unless an unpark came first): see `crate::loom::timer_thread`.
+pub fn fallback_sleep(after: std::time::Duration, waker: Waker) -> RemoteTimer {
+    let timer = crate::time::RemoteTimer::new(waker);
+    crate::time::fire_from_thread(timer.clone(), crate::loom::timer_thread::now() + after);
+    RemoteTimer(timer)
+}
+
+/// The model clock: how much time the fallback threads have let pass.
+pub fn fallback_elapsed() -> std::time::Duration {
+    crate::loom::timer_thread::elapsed()
+}
+
+/// Joins every fallback timer thread started in this model run, those started meanwhile too.
+pub fn fallback_join_all() {
+    crate::loom::timer_thread::join_all();
 }

@@ -29,7 +29,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::loom::{AtomicBool, Mutex, Ordering::*};
+use crate::loom::timer_thread;
+use crate::loom::{AtomicBool, Mutex, Ordering::*, StdMutex, StdMutexGuard};
 
 /// The runtime's time base: milliseconds since it started.
 #[derive(Debug)]
@@ -116,7 +117,7 @@ struct RemoteState {
     key: Option<Key>,
     /// The thread that fires it when no worker can ([`fire_from_thread`]): a cancel unparks it,
     /// so that it lets the timer go instead of keeping it to the deadline.
-    thread: Option<std::thread::Thread>,
+    thread: Option<timer_thread::Thread>,
 }
 
 impl RemoteTimer {
@@ -581,17 +582,13 @@ impl Sleep {
 /// Fires `timer` at `deadline` from the process's fallback timer thread, started if there is
 /// none. A cancel unparks that thread, which then lets the timer go instead of keeping it to its
 /// deadline.
-fn fire_from_thread(timer: Arc<RemoteTimer>, deadline: Instant) {
+pub(crate) fn fire_from_thread(timer: Arc<RemoteTimer>, deadline: Instant) {
     let thread = {
         let mut fallback = Fallback::lock();
         let thread = match &fallback.thread {
             Some(thread) => thread.clone(),
             None => {
-                let spawned = std::thread::Builder::new()
-                    .name("actor12-timer".into())
-                    .spawn(Fallback::run)
-                    .map(|handle| handle.thread().clone());
-                let Ok(thread) = spawned else {
+                let Ok(thread) = timer_thread::spawn(Fallback::run) else {
                     drop(fallback);
                     // No thread either: wake the sleep as an orphan, so that its next poll
                     // checks the clock and arms a new timer (another try at a thread). A plain
@@ -626,17 +623,25 @@ fn fire_from_thread(timer: Arc<RemoteTimer>, deadline: Instant) {
 /// 2026-12-06).
 struct Fallback {
     due: std::collections::BinaryHeap<Due>,
-    thread: Option<std::thread::Thread>,
+    thread: Option<timer_thread::Thread>,
 }
 
-static FALLBACK: std::sync::Mutex<Fallback> =
-    std::sync::Mutex::new(Fallback { due: std::collections::BinaryHeap::new(), thread: None });
+#[cfg(not(actor12_loom))]
+static FALLBACK: StdMutex<Fallback> =
+    StdMutex::new(Fallback { due: std::collections::BinaryHeap::new(), thread: None });
+
+// A static of each model run (loom's mutex has no `const` constructor).
+#[cfg(actor12_loom)]
+loom::lazy_static! {
+    static ref FALLBACK: StdMutex<Fallback> =
+        StdMutex::new(Fallback { due: std::collections::BinaryHeap::new(), thread: None });
+}
 
 /// How long the fallback thread waits with no timer before it leaves.
 const FALLBACK_LINGER: Duration = Duration::from_secs(1);
 
 impl Fallback {
-    fn lock() -> std::sync::MutexGuard<'static, Fallback> {
+    fn lock() -> StdMutexGuard<'static, Fallback> {
         FALLBACK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -646,7 +651,7 @@ impl Fallback {
         loop {
             // Relaxed: a stale false keeps a timer whose `fire` then does nothing.
             fallback.due.retain(|d| !d.timer.cancelled.load(Relaxed));
-            let now = Instant::now();
+            let now = timer_thread::now();
             let mut fired = Vec::new();
             while fallback.due.peek().is_some_and(|d| d.deadline <= now) {
                 fired.extend(fallback.due.pop().map(|d| d.timer));
@@ -675,7 +680,7 @@ impl Fallback {
                 timer.fire();
             }
             if !wait.is_zero() {
-                std::thread::park_timeout(wait);
+                timer_thread::park_timeout(wait);
             }
             fallback = Fallback::lock();
         }
