@@ -43,6 +43,21 @@ impl Handler<Nap> for Napper {
     }
 }
 
+/// Waits until its gate opens, then sleeps on tokio's timer for `.1` microseconds and answers:
+/// an answer that comes after its asker's deadline whatever the load, since the asker opens the
+/// gate only once its ask has timed out.
+struct GatedNap(actor12::oneshot::Receiver<()>, u64);
+
+impl Handler<GatedNap> for Napper {
+    type Reply = anyhow::Result<u64>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, nap: GatedNap) -> Self::Reply {
+        let GatedNap(gate, us) = nap;
+        let _ = gate.await;
+        tokio::time::sleep(Duration::from_micros(us)).await;
+        Ok(us)
+    }
+}
+
 /// Sized so that a leak of 8 bytes an ask, 82 bytes a timed-out ask or 16 bytes an actor
 /// exceeds the slack over the two measured rounds, in about 7 s (tokio's timer naps in
 /// milliseconds).
@@ -69,9 +84,15 @@ fn tokio_bridge_churn_keeps_nothing() {
         tokio
             .block_on(tokio.spawn(async move {
                 for _ in 0..n {
-                    let h = napper.send_message(HandlerMessage::new(Nap(5_000))).await;
+                    // A nap of 5 ms alone did not make the answer late: `Timeout` polls the
+                    // reply before its timer, so an answer there by the time the asking task
+                    // runs again wins, and under load from other processes a nap's answer was
+                    // there first (`Ok(Ok(5000))`, 2 of 8 runs). The gate makes it late.
+                    let (open, gate) = actor12::oneshot::channel();
+                    let h = napper.send_message(HandlerMessage::new(GatedNap(gate, 5_000))).await;
                     let r = h.timeout(Duration::from_micros(100)).reply().await;
                     assert!(matches!(r, Err(MessageError::Timeout { .. })), "{r:?}");
+                    let _ = open.send(());
                 }
                 // Every nap answered (late) before the round ends.
                 assert_eq!(napper.ask_dyn(Nap(0)).await.unwrap(), 0);
