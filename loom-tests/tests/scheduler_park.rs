@@ -4,7 +4,7 @@
 
 use actor12_scheduler::loom_api::{GlobalQueue, Idle, LocalQueue, Parker, StealQueue, local_queue};
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicUsize, Ordering::*};
+use loom::sync::atomic::{AtomicUsize, Ordering::*, fence};
 use loom::thread;
 
 /// `unpark` before or during `park`: the parked thread returns, and sees what was written
@@ -87,6 +87,15 @@ impl Pool {
             self.parkers[w].unpark();
         }
     }
+
+    /// `Shared::notify_if_work_pending` (rule 2): after its fence, work in a ring or the global
+    /// queue gets a sleeper searching.
+    fn notify_if_work_pending(&self) {
+        fence(SeqCst);
+        if !self.global.is_empty() || self.steal.iter().any(|s| !s.is_empty()) {
+            self.notify();
+        }
+    }
 }
 
 /// Worker `me` of two, driving the protocol as `Core::run` does (without timers, pinned tasks,
@@ -108,7 +117,7 @@ fn worker(pool: &Pool, me: usize, local: LocalQueue, mut searching: bool) -> (us
         if let Some(task) = task {
             // `run_task`: rule 2.
             if searching && pool.idle.transition_from_searching() {
-                pool.notify();
+                pool.notify_if_work_pending();
             }
             return (task.id(), local);
         }
@@ -132,6 +141,10 @@ fn worker(pool: &Pool, me: usize, local: LocalQueue, mut searching: bool) -> (us
 /// (park) and find the tasks in its re-check. Each worker keeps the first task it takes (a poll
 /// that never returns), so the other task must reach the other worker: a worker asleep while a
 /// task waits in the global queue or in the busy worker's ring shows as a deadlock.
+///
+/// Rule 2 wakes a sleeper only for work left in a ring or the global queue (since 2026-12-07;
+/// before, always). Planted, each fails with a deadlock: no fence before the checks, a check of
+/// the global queue only, a check of the rings only, and no wake at all.
 #[test]
 fn searcher_finds_work_while_parking() {
     loom::model(|| {

@@ -7,9 +7,11 @@
 //!
 //! 1. A worker out of local work may *search* (steal, check the global queue) only while fewer
 //!    than half of the workers search ([`Idle::try_transition_to_searching`]).
-//! 2. A searcher that finds work leaves the searching state; if it was the last searcher it wakes
-//!    a sleeper to search in its place, since where there was one task there may be more
-//!    ([`Idle::transition_from_searching`]).
+//! 2. A searcher that finds work leaves the searching state; if it was the last searcher, it
+//!    issues a `SeqCst` fence and, if a ring or the global queue still holds work, wakes a
+//!    sleeper to search in its place ([`Idle::transition_from_searching`],
+//!    `Shared::notify_if_work_pending`). Its fence pairs with rule 3's: a notifier that saw it
+//!    searching, and so woke nobody, published its work before that, and the checks see it.
 //! 3. Whoever makes work available to other workers (global push, local push) calls
 //!    [`Idle::worker_to_notify`] *after* publishing it: a `SeqCst` fence, then if nobody searches
 //!    and someone sleeps, it wakes one sleeper, which starts out searching.
@@ -82,7 +84,8 @@ impl Idle {
         2 * (s & SEARCH_MASK) < self.num_workers
     }
 
-    /// Rule 2: true if the caller was the last searcher and must call `worker_to_notify`.
+    /// Rule 2: true if the caller was the last searcher and must look for work left to wake a
+    /// sleeper for (`Shared::notify_if_work_pending`).
     pub(crate) fn transition_from_searching(&self) -> bool {
         // SeqCst: pairs with the load in `worker_to_notify` (rule 3).
         let prev = self.state.fetch_sub(1, SeqCst);

@@ -26,7 +26,7 @@ use crate::idle::Idle;
 use crate::inject::Inject;
 use std::sync::{Condvar, Mutex as StdMutex};
 
-use crate::loom::{AtomicBool, AtomicUsize, Ordering::*, spin_loop};
+use crate::loom::{AtomicBool, AtomicUsize, Ordering::*, fence, spin_loop};
 use crate::park::Parker;
 use crate::queue::{self, Local, Steal};
 use crate::refs::{BATCH, RuntimeRef, TaskRefs};
@@ -323,6 +323,24 @@ impl Shared {
     pub(crate) fn notify_parked(&self) {
         if let Some(w) = self.idle.worker_to_notify() {
             self.remotes[w].parker.unpark();
+        }
+    }
+
+    /// `idle.rs` rule 2: the last searcher found work and stopped searching; if work is left
+    /// where a searcher would look (a ring, the global queue), a sleeper searches in its place.
+    ///
+    /// Only then: a searcher that took the one task there was (a message from outside the
+    /// runtime to an idle actor) woke a second worker for nothing, which took a core for its
+    /// spins just as the answer's receiver woke; on two cores that made a lone ask from a plain
+    /// thread take 60 to 80 us instead of about 13 (`docs/design/scheduler.md`, section 5).
+    pub(crate) fn notify_if_work_pending(&self) {
+        // SeqCst fence: the Dekker pair with rule 3's fence in `worker_to_notify`. A notifier
+        // that saw this worker searching, and so woke nobody, published its work before that
+        // fence; the transition out of searching came before this one, so the checks below,
+        // after it, see that work.
+        fence(SeqCst);
+        if !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty()) {
+            self.notify_parked();
         }
     }
 
@@ -669,8 +687,7 @@ impl Core {
 
     fn run_task(&self, task: TaskRef) {
         if self.searching.replace(false) && self.shared.idle.transition_from_searching() {
-            // `idle.rs` rule 2: the last searcher found work; get another one searching.
-            self.shared.notify_parked();
+            self.shared.notify_if_work_pending();
         }
         let mut task = task;
         let mut hops = 0;
