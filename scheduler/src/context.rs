@@ -81,6 +81,7 @@ pub(crate) fn with_worker_thread<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
 
 /// True on a worker's thread: its loop runs there (hidden or not), or is about to (the thread's
 /// start hook runs).
+#[inline]
 pub(crate) fn is_worker_thread() -> bool {
     !WORKER.get().is_null() || WORKER_STARTING.get()
 }

@@ -175,6 +175,7 @@ pub fn current_worker() -> Option<usize> {
 /// let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
 /// assert!(rt.block_on(rt.spawn(async { actor12_scheduler::on_worker_thread() })).unwrap());
 /// ```
+#[inline]
 pub fn on_worker_thread() -> bool {
     context::is_worker_thread()
 }
