@@ -1,0 +1,228 @@
+//! Asks from tokio tasks, as a server built on tokio (axum, tonic) asks its actors: actor12's
+//! actors on actor12's runtime beside the tokio runtime, against kameo's and ractor's, which run
+//! on the tokio runtime itself. Two patterns: back to back (a loop of asks; the workers stay
+//! awake) and sparse (one ask every 200 us; the workers park between them). Then actor12 asked
+//! from a plain thread through `Handle::block_on`. Two tokio workers and two actor12 workers.
+//!
+//! Run: `cargo run --release -p actor12-benches --bin tokio-asks`
+
+use std::time::{Duration, Instant};
+
+use actor12::prelude::*;
+use actor12::{Call, MpscChannel, Multi};
+use kameo::actor::Spawn;
+
+/// Asks in one back-to-back round.
+const ASKS: u64 = 20_000;
+/// Back-to-back rounds; the median is reported.
+const ROUNDS: usize = 5;
+/// Sparse asks, each after a pause of [`PAUSE`].
+const SPARSE: usize = 1_000;
+const PAUSE: Duration = Duration::from_micros(200);
+
+struct Ask(u64);
+
+struct Server;
+
+impl Actor for Server {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &()) {}
+
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Server))
+    }
+}
+
+impl Handler<Ask> for Server {
+    type Reply = anyhow::Result<u64>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Ask(x): Ask) -> Self::Reply {
+        Ok(x + 1)
+    }
+}
+
+struct KameoServer;
+
+impl kameo::Actor for KameoServer {
+    type Args = Self;
+    type Error = kameo::error::Infallible;
+
+    async fn on_start(
+        server: Self,
+        _: kameo::actor::ActorRef<Self>,
+    ) -> Result<Self, kameo::error::Infallible> {
+        Ok(server)
+    }
+}
+
+impl kameo::message::Message<Ask> for KameoServer {
+    type Reply = u64;
+
+    async fn handle(&mut self, Ask(x): Ask, _: &mut kameo::message::Context<Self, u64>) -> u64 {
+        x + 1
+    }
+}
+
+struct RactorServer;
+
+struct RactorAsk(u64, ractor::RpcReplyPort<u64>);
+
+impl ractor::Actor for RactorServer {
+    type Msg = RactorAsk;
+    type State = ();
+    type Arguments = ();
+
+    async fn pre_start(
+        &self,
+        _: ractor::ActorRef<RactorAsk>,
+        _: (),
+    ) -> Result<(), ractor::ActorProcessingErr> {
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _: ractor::ActorRef<RactorAsk>,
+        RactorAsk(x, reply): RactorAsk,
+        _: &mut (),
+    ) -> Result<(), ractor::ActorProcessingErr> {
+        let _ = reply.send(x + 1);
+        Ok(())
+    }
+}
+
+/// One ask of `x`, checked, for each implementation.
+#[derive(Clone)]
+enum Asker {
+    Actor12(Link<Server>),
+    Kameo(kameo::actor::ActorRef<KameoServer>),
+    Ractor(ractor::ActorRef<RactorAsk>),
+}
+
+impl Asker {
+    async fn ask(&self, x: u64) {
+        let answer = match self {
+            Asker::Actor12(link) => link.ask_dyn(Ask(x)).await.expect("actor12: an answer"),
+            Asker::Kameo(actor) => actor.ask(Ask(x)).send().await.expect("kameo: an answer"),
+            Asker::Ractor(actor) => match actor.call(|reply| RactorAsk(x, reply), None).await {
+                Ok(ractor::rpc::CallResult::Success(answer)) => answer,
+                _ => panic!("ractor: no answer"),
+            },
+        };
+        assert_eq!(answer, x + 1, "a wrong answer");
+    }
+}
+
+/// Back to back: the median over [`ROUNDS`] of the mean ns per ask; then sparse: the asks'
+/// latencies, sorted.
+async fn measure(asker: Asker) -> (f64, Vec<Duration>) {
+    for x in 0..1_000 {
+        asker.ask(x).await;
+    }
+    let mut rounds = Vec::new();
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        for x in 0..ASKS {
+            asker.ask(x).await;
+        }
+        rounds.push(start.elapsed().as_nanos() as f64 / ASKS as f64);
+    }
+    let mut sparse = Vec::new();
+    for x in 0..SPARSE as u64 {
+        tokio::time::sleep(PAUSE).await;
+        let start = Instant::now();
+        asker.ask(x).await;
+        sparse.push(start.elapsed());
+    }
+    (median(rounds), sorted(sparse))
+}
+
+/// The same, from a plain thread through actor12's `block_on`, sleeping between sparse asks.
+fn measure_plain(handle: &actor12::rt::Handle, link: &Link<Server>) -> (f64, Vec<Duration>) {
+    let ask = |x: u64| {
+        let answer = handle.block_on(link.ask_dyn(Ask(x))).expect("actor12: an answer");
+        assert_eq!(answer, x + 1, "a wrong answer");
+    };
+    (0..1_000).for_each(ask);
+    let mut rounds = Vec::new();
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        (0..ASKS).for_each(ask);
+        rounds.push(start.elapsed().as_nanos() as f64 / ASKS as f64);
+    }
+    let mut sparse = Vec::new();
+    for x in 0..SPARSE as u64 {
+        std::thread::sleep(PAUSE);
+        let start = Instant::now();
+        ask(x);
+        sparse.push(start.elapsed());
+    }
+    (median(rounds), sorted(sparse))
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn sorted(mut xs: Vec<Duration>) -> Vec<Duration> {
+    xs.sort();
+    xs
+}
+
+fn us(sorted: &[Duration], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e6
+}
+
+fn main() {
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let actor12 =
+        actor12::rt::Runtime::builder().worker_threads(2).build().expect("an actor12 runtime");
+    let link = actor12.block_on(async { actor12::spawn::<Server>(()) });
+
+    let mut rows = Vec::new();
+    for (name, asker) in [
+        ("actor12, from a tokio task", Asker::Actor12(link.clone())),
+        ("kameo", Asker::Kameo(tokio.block_on(async { KameoServer::spawn(KameoServer) }))),
+        (
+            "ractor",
+            Asker::Ractor(tokio.block_on(async {
+                ractor::Actor::spawn(None, RactorServer, ()).await.expect("ractor: spawned").0
+            })),
+        ),
+    ] {
+        let (b2b, sparse) =
+            tokio.block_on(async move { tokio::spawn(measure(asker)).await.expect("the asker") });
+        rows.push((name, b2b, sparse));
+        eprintln!("tokio-asks: {name} done");
+    }
+    let (b2b, sparse) = measure_plain(&actor12.handle(), &link);
+    rows.push(("actor12, from a plain thread (block_on)", b2b, sparse));
+
+    println!(
+        "\n{ROUNDS} rounds of {ASKS} asks back to back (median ns per ask); {SPARSE} asks {} us \
+         apart (latency in us)\n",
+        PAUSE.as_micros()
+    );
+    println!(
+        "| asker, actor | back to back, ns | sparse p50, us | sparse p90, us | sparse p99, us |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for (name, b2b, sparse) in rows {
+        println!(
+            "| {name} | {b2b:.0} | {:.1} | {:.1} | {:.1} |",
+            us(&sparse, 0.5),
+            us(&sparse, 0.9),
+            us(&sparse, 0.99)
+        );
+    }
+}
