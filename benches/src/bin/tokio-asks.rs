@@ -8,8 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use actor12::prelude::*;
-use actor12::{Call, MpscChannel, Multi};
+use actor12::Link;
+use actor12_benches::peers::{actor12_handler, kameo_actors, ractor_actors};
 use kameo::actor::Spawn;
 
 /// Asks in one back-to-back round.
@@ -20,99 +20,29 @@ const ROUNDS: usize = 5;
 const SPARSE: usize = 1_000;
 const PAUSE: Duration = Duration::from_micros(200);
 
-struct Ask(u64);
-
-struct Server;
-
-impl Actor for Server {
-    type Message = Multi<Self>;
-    type Spec = ();
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-
-    fn state(_: &()) {}
-
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(Server))
-    }
-}
-
-impl Handler<Ask> for Server {
-    type Reply = anyhow::Result<u64>;
-
-    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Ask(x): Ask) -> Self::Reply {
-        Ok(x + 1)
-    }
-}
-
-struct KameoServer;
-
-impl kameo::Actor for KameoServer {
-    type Args = Self;
-    type Error = kameo::error::Infallible;
-
-    async fn on_start(
-        server: Self,
-        _: kameo::actor::ActorRef<Self>,
-    ) -> Result<Self, kameo::error::Infallible> {
-        Ok(server)
-    }
-}
-
-impl kameo::message::Message<Ask> for KameoServer {
-    type Reply = u64;
-
-    async fn handle(&mut self, Ask(x): Ask, _: &mut kameo::message::Context<Self, u64>) -> u64 {
-        x + 1
-    }
-}
-
-struct RactorServer;
-
-struct RactorAsk(u64, ractor::RpcReplyPort<u64>);
-
-impl ractor::Actor for RactorServer {
-    type Msg = RactorAsk;
-    type State = ();
-    type Arguments = ();
-
-    async fn pre_start(
-        &self,
-        _: ractor::ActorRef<RactorAsk>,
-        _: (),
-    ) -> Result<(), ractor::ActorProcessingErr> {
-        Ok(())
-    }
-
-    async fn handle(
-        &self,
-        _: ractor::ActorRef<RactorAsk>,
-        RactorAsk(x, reply): RactorAsk,
-        _: &mut (),
-    ) -> Result<(), ractor::ActorProcessingErr> {
-        let _ = reply.send(x + 1);
-        Ok(())
-    }
-}
-
 /// One ask of `x`, checked, for each implementation.
 #[derive(Clone)]
 enum Asker {
-    Actor12(Link<Server>),
-    Kameo(kameo::actor::ActorRef<KameoServer>),
-    Ractor(ractor::ActorRef<RactorAsk>),
+    Actor12(Link<actor12_handler::Server>),
+    Kameo(kameo::actor::ActorRef<kameo_actors::Server>),
+    Ractor(ractor::ActorRef<ractor_actors::Ask>),
 }
 
 impl Asker {
     async fn ask(&self, x: u64) {
         let answer = match self {
-            Asker::Actor12(link) => link.ask_dyn(Ask(x)).await.expect("actor12: an answer"),
-            Asker::Kameo(actor) => actor.ask(Ask(x)).send().await.expect("kameo: an answer"),
-            Asker::Ractor(actor) => match actor.call(|reply| RactorAsk(x, reply), None).await {
-                Ok(ractor::rpc::CallResult::Success(answer)) => answer,
-                _ => panic!("ractor: no answer"),
-            },
+            Asker::Actor12(link) => {
+                link.ask_dyn(actor12_handler::Ask(x)).await.expect("actor12: an answer")
+            }
+            Asker::Kameo(actor) => {
+                actor.ask(kameo_actors::Ask(x)).send().await.expect("kameo: an answer")
+            }
+            Asker::Ractor(actor) => {
+                match actor.call(|reply| ractor_actors::Ask(x, reply), None).await {
+                    Ok(ractor::rpc::CallResult::Success(answer)) => answer,
+                    _ => panic!("ractor: no answer"),
+                }
+            }
         };
         assert_eq!(answer, x + 1, "a wrong answer");
     }
@@ -143,9 +73,13 @@ async fn measure(asker: Asker) -> (f64, Vec<Duration>) {
 }
 
 /// The same, from a plain thread through actor12's `block_on`, sleeping between sparse asks.
-fn measure_plain(handle: &actor12::rt::Handle, link: &Link<Server>) -> (f64, Vec<Duration>) {
+fn measure_plain(
+    handle: &actor12::rt::Handle,
+    link: &Link<actor12_handler::Server>,
+) -> (f64, Vec<Duration>) {
     let ask = |x: u64| {
-        let answer = handle.block_on(link.ask_dyn(Ask(x))).expect("actor12: an answer");
+        let answer =
+            handle.block_on(link.ask_dyn(actor12_handler::Ask(x))).expect("actor12: an answer");
         assert_eq!(answer, x + 1, "a wrong answer");
     };
     (0..1_000).for_each(ask);
@@ -187,16 +121,22 @@ fn main() {
         .expect("a tokio runtime");
     let actor12 =
         actor12::rt::Runtime::builder().worker_threads(2).build().expect("an actor12 runtime");
-    let link = actor12.block_on(async { actor12::spawn::<Server>(()) });
+    let link = actor12.block_on(async { actor12::spawn::<actor12_handler::Server>(()) });
 
     let mut rows = Vec::new();
     for (name, asker) in [
         ("actor12, from a tokio task", Asker::Actor12(link.clone())),
-        ("kameo", Asker::Kameo(tokio.block_on(async { KameoServer::spawn(KameoServer) }))),
+        (
+            "kameo",
+            Asker::Kameo(
+                tokio.block_on(async { kameo_actors::Server::spawn(kameo_actors::Server) }),
+            ),
+        ),
         (
             "ractor",
             Asker::Ractor(tokio.block_on(async {
-                ractor::Actor::spawn(None, RactorServer, ()).await.expect("ractor: spawned").0
+                let server = ractor_actors::Server;
+                ractor::Actor::spawn(None, server, ()).await.expect("ractor: spawned").0
             })),
         ),
     ] {

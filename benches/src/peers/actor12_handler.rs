@@ -146,8 +146,9 @@ pub fn ping_pong(p: &Params) -> Measurement {
 
 // ---- ask ----
 
-/// Answers every `Ask(x)` with `x + 1`.
-struct Server;
+/// Answers every `Ask(x)` with `x + 1` (also asked from tokio tasks by the `tokio-asks` binary).
+#[derive(Debug)]
+pub struct Server;
 
 impl Actor for Server {
     type Message = Multi<Self>;
@@ -164,7 +165,8 @@ impl Actor for Server {
 }
 
 /// A request of `ask`.
-struct Ask(u64);
+#[derive(Debug)]
+pub struct Ask(pub u64);
 
 impl Handler<Ask> for Server {
     type Reply = anyhow::Result<u64>;

@@ -134,9 +134,13 @@ pub fn ping_pong(p: &Params) -> Measurement {
 
 // ---- ask ----
 
-struct Server;
+/// Answers every `Ask(x)` with `x + 1` (also asked by the `tokio-asks` binary).
+#[derive(Debug)]
+pub struct Server;
 
-struct Ask(u64);
+/// A request of `ask`.
+#[derive(Debug)]
+pub struct Ask(pub u64);
 
 impl Message<Ask> for Server {
     type Reply = u64;

@@ -131,9 +131,13 @@ pub fn ping_pong(p: &Params) -> Measurement {
 
 // ---- ask ----
 
-struct Server;
+/// Answers every `Ask(x, reply)` with `x + 1` (also asked by the `tokio-asks` binary).
+#[derive(Debug)]
+pub struct Server;
 
-struct Ask(u64, RpcReplyPort<u64>);
+/// A request of `ask`, with the port of its answer.
+#[derive(Debug)]
+pub struct Ask(pub u64, pub RpcReplyPort<u64>);
 
 impl Actor for Server {
     type Msg = Ask;
