@@ -860,8 +860,17 @@ const SPIN_LIMIT: std::time::Duration = std::time::Duration::from_micros(20);
 thread_local! {
     /// After spins that did not see the answer: first waits to let go by without spinning,
     /// and the next such count (1, 3, 7, ... 63), so that a thread whose answers come slowly
-    /// (a busy actor, a long handler) spins in at most one wait of 64.
+    /// (a busy actor, a long handler) spins in at most one wait of 64. `u8::MAX` waits to let
+    /// go by on a thread that never spins ([`never_spin_here`]).
     static SPIN_BACKOFF: std::cell::Cell<(u8, u8)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// Marks this thread as one whose waits never spin: the `tokio` feature's side runtime, whose
+/// two threads drive every actor's tokio timers and I/O, which a spin would hold up.
+#[cfg(not(actor12_loom))]
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) fn never_spin_here() {
+    SPIN_BACKOFF.set((u8::MAX, u8::MAX));
 }
 
 /// A first wait's look for the answer: the state word as last read, with the answer (or the
@@ -875,6 +884,10 @@ thread_local! {
 #[inline(never)]
 fn spin_for_answer(state: &AtomicUsize) -> usize {
     let (skip, stride) = SPIN_BACKOFF.get();
+    if skip == u8::MAX {
+        // `never_spin_here`.
+        return state.load(Acquire);
+    }
     if skip > 0 {
         SPIN_BACKOFF.set((skip - 1, stride));
         // Acquire: as in `poll`.
@@ -1324,8 +1337,41 @@ mod spin_tests {
         let mut cx = Context::from_waker(&waker);
         assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
         assert_eq!(SPIN_BACKOFF.get(), (1, 1), "the first wait spun, and saw nothing");
+        assert_eq!(count.0.load(SeqCst), 0, "and registered its waker");
         tx.send(5).unwrap();
         assert_eq!(count.0.load(SeqCst), 1, "the answer woke the registered waker");
         assert_eq!(Pin::new(&mut rx).poll(&mut cx), Poll::Ready(Ok(5)));
+    }
+
+    /// On a worker a first wait registers at once, without spinning.
+    #[test]
+    fn on_a_worker_a_first_wait_does_not_spin() {
+        let rt = actor12_scheduler::Runtime::builder().worker_threads(1).build().unwrap();
+        let (wakes, backoff) = rt
+            .block_on(rt.spawn(async {
+                let (tx, mut rx) = channel::<u32>();
+                let count = std::sync::Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
+                let waker = Waker::from(count.clone());
+                let mut cx = Context::from_waker(&waker);
+                assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
+                let before = count.0.load(SeqCst);
+                tx.send(5).unwrap();
+                assert_eq!(Pin::new(&mut rx).poll(&mut cx), Poll::Ready(Ok(5)));
+                ((before, count.0.load(SeqCst)), SPIN_BACKOFF.get())
+            }))
+            .unwrap();
+        assert_eq!(wakes, (0, 1), "registered; the answer woke it");
+        assert_eq!(backoff, (0, 0), "no spin on the worker");
+    }
+
+    /// A thread marked by `never_spin_here` (the tokio bridge's) looks once and stays marked.
+    #[test]
+    fn a_thread_that_never_spins_looks_once() {
+        never_spin_here();
+        let state = AtomicUsize::new(0);
+        for _ in 0..300 {
+            assert_eq!(spin_for_answer(&state), 0);
+        }
+        assert_eq!(SPIN_BACKOFF.get(), (u8::MAX, u8::MAX));
     }
 }

@@ -51,6 +51,7 @@ pub mod tokio_bridge {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .thread_name("actor12-tokio-bridge")
+                .on_thread_start(crate::oneshot::never_spin_here)
                 .enable_all()
                 .build()
                 .expect("failed to start the tokio bridge runtime")

@@ -339,6 +339,15 @@ impl Shared {
         // fence; the transition out of searching came before this one, so the checks below,
         // after it, see that work.
         fence(SeqCst);
+        // The global queue first: a share taken from it goes into the taker's ring before its
+        // length drops, so this order cannot miss tasks on their way from one to the other.
+        // The rings include this worker's own, where what it stole or took waits. (A scan of
+        // every ring, on the run path only when the last searcher finds work.)
+        //
+        // A busy worker's `push_back` only hints (a relaxed look at the searchers, no fence):
+        // if it read a searcher still there just as the last one left, neither wakes anyone,
+        // and the task waits for that worker's current poll, as `push_back` says. The old
+        // unconditional wake here covered that race too.
         if !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty()) {
             self.notify_parked();
         }

@@ -1,11 +1,15 @@
 //! Asks from tokio tasks, as a server built on tokio (axum, tonic) asks its actors: actor12's
 //! actors on actor12's runtime beside the tokio runtime, against kameo's and ractor's, which run
 //! on the tokio runtime itself. Two patterns: back to back (a loop of asks; the workers stay
-//! awake) and sparse (one ask every 200 us; the workers park between them). Then actor12 asked
-//! from a plain thread through `Handle::block_on`. Two tokio workers and two actor12 workers.
+//! awake), fanned out (eight asks awaited together, as `join_all` does, back to back) and sparse
+//! (one ask after each pause of 200 us, which tokio's 1 ms timer stretches to about 1-2 ms; the
+//! workers park between them). Then actor12 asked from a plain thread through
+//! `Handle::block_on` (its pauses are 200 us). Two tokio workers and two actor12 workers.
 //!
 //! Run: `cargo run --release -p actor12-benches --bin tokio-asks`
 
+use std::future::Future;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use actor12::Link;
@@ -16,6 +20,8 @@ use kameo::actor::Spawn;
 const ASKS: u64 = 20_000;
 /// Back-to-back rounds; the median is reported.
 const ROUNDS: usize = 5;
+/// Asks awaited together in the fanned-out pattern.
+const FAN_OUT: u64 = 8;
 /// Sparse asks, each after a pause of [`PAUSE`].
 const SPARSE: usize = 1_000;
 const PAUSE: Duration = Duration::from_micros(200);
@@ -48,9 +54,28 @@ impl Asker {
     }
 }
 
-/// Back to back: the median over [`ROUNDS`] of the mean ns per ask; then sparse: the asks'
-/// latencies, sorted.
-async fn measure(asker: Asker) -> (f64, Vec<Duration>) {
+/// Awaits `futures` together, as `futures::future::join_all` does.
+async fn join_all<F: Future<Output = ()>>(futures: Vec<F>) {
+    let mut futures: Vec<_> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for slot in &mut futures {
+            if let Some(future) = slot {
+                if future.as_mut().poll(cx).is_ready() {
+                    *slot = None;
+                } else {
+                    pending = true;
+                }
+            }
+        }
+        if pending { Poll::Pending } else { Poll::Ready(()) }
+    })
+    .await
+}
+
+/// Back to back, and fanned out: the median over [`ROUNDS`] of the mean ns per ask; then
+/// sparse: the asks' latencies, sorted.
+async fn measure(asker: Asker) -> (f64, f64, Vec<Duration>) {
     for x in 0..1_000 {
         asker.ask(x).await;
     }
@@ -62,6 +87,14 @@ async fn measure(asker: Asker) -> (f64, Vec<Duration>) {
         }
         rounds.push(start.elapsed().as_nanos() as f64 / ASKS as f64);
     }
+    let mut fanned = Vec::new();
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        for batch in 0..ASKS / FAN_OUT {
+            join_all((0..FAN_OUT).map(|i| asker.ask(batch * FAN_OUT + i)).collect()).await;
+        }
+        fanned.push(start.elapsed().as_nanos() as f64 / ASKS as f64);
+    }
     let mut sparse = Vec::new();
     for x in 0..SPARSE as u64 {
         tokio::time::sleep(PAUSE).await;
@@ -69,10 +102,10 @@ async fn measure(asker: Asker) -> (f64, Vec<Duration>) {
         asker.ask(x).await;
         sparse.push(start.elapsed());
     }
-    (median(rounds), sorted(sparse))
+    (median(rounds), median(fanned), sorted(sparse))
 }
 
-/// The same, from a plain thread through actor12's `block_on`, sleeping between sparse asks.
+/// Back to back and sparse, from a plain thread through actor12's `block_on`, sleeping between sparse asks.
 fn measure_plain(
     handle: &actor12::rt::Handle,
     link: &Link<actor12_handler::Server>,
@@ -140,26 +173,28 @@ fn main() {
             })),
         ),
     ] {
-        let (b2b, sparse) =
+        let (b2b, fanned, sparse) =
             tokio.block_on(async move { tokio::spawn(measure(asker)).await.expect("the asker") });
-        rows.push((name, b2b, sparse));
+        rows.push((name, b2b, Some(fanned), sparse));
         eprintln!("tokio-asks: {name} done");
     }
     let (b2b, sparse) = measure_plain(&actor12.handle(), &link);
-    rows.push(("actor12, from a plain thread (block_on)", b2b, sparse));
+    rows.push(("actor12, from a plain thread (block_on)", b2b, None, sparse));
 
     println!(
-        "\n{ROUNDS} rounds of {ASKS} asks back to back (median ns per ask); {SPARSE} asks {} us \
-         apart (latency in us)\n",
+        "\n{ROUNDS} rounds of {ASKS} asks back to back, and fanned out {FAN_OUT} at a time (median \
+         ns per ask); {SPARSE} asks after pauses of {} us (latency in us)\n",
         PAUSE.as_micros()
     );
     println!(
-        "| asker, actor | back to back, ns | sparse p50, us | sparse p90, us | sparse p99, us |"
+        "| asker, actor | back to back, ns | fanned out, ns | sparse p50, us | sparse p90, us | \
+         sparse p99, us |"
     );
-    println!("|---|---:|---:|---:|---:|");
-    for (name, b2b, sparse) in rows {
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, b2b, fanned, sparse) in rows {
+        let fanned = fanned.map_or("-".to_owned(), |f| format!("{f:.0}"));
         println!(
-            "| {name} | {b2b:.0} | {:.1} | {:.1} | {:.1} |",
+            "| {name} | {b2b:.0} | {fanned} | {:.1} | {:.1} | {:.1} |",
             us(&sparse, 0.5),
             us(&sparse, 0.9),
             us(&sparse, 0.99)
