@@ -917,7 +917,7 @@ fn spin_for_answer(state: &AtomicUsize) -> usize {
             // Acquire: as in `poll`.
             return state.load(Acquire);
         }
-        std::thread::yield_now();
+        crate::loom::yield_now();
     }
 }
 
@@ -1297,7 +1297,7 @@ mod spin_tests {
     use super::*;
 
     /// A waker that counts its wakes.
-    struct Count(std::sync::atomic::AtomicUsize);
+    struct Count(AtomicUsize);
 
     impl std::task::Wake for Count {
         fn wake(self: std::sync::Arc<Self>) {
@@ -1337,7 +1337,7 @@ mod spin_tests {
         assert!(!actor12_scheduler::on_worker_thread());
         SPIN_BACKOFF.set((0, 0));
         let (tx, mut rx) = channel::<u32>();
-        let count = std::sync::Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
+        let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
         let waker = Waker::from(count.clone());
         let mut cx = Context::from_waker(&waker);
         assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
@@ -1355,7 +1355,7 @@ mod spin_tests {
         let (wakes, backoff) = rt
             .block_on(rt.spawn(async {
                 let (tx, mut rx) = channel::<u32>();
-                let count = std::sync::Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
+                let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
                 let waker = Waker::from(count.clone());
                 let mut cx = Context::from_waker(&waker);
                 assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
