@@ -800,8 +800,13 @@ impl<M: Send + 'static> Future for SendFuture<'_, M> {
                 None => return Poll::Pending,
             },
         };
-        if push == Push::Schedule {
-            self.core.schedule();
+        match push {
+            Push::Schedule => self.core.schedule(),
+            Push::Queued => {}
+            // The actor is hundreds of messages behind: this task's next send (or timer, or
+            // join handle) yields, so that an actor on its worker gets to run and the queue
+            // stops growing (`docs/design/mailbox.md` §6).
+            Push::Backlogged => actor12_scheduler::task::give_way(),
         }
         Poll::Ready(Ok(()))
     }

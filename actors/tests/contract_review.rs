@@ -414,16 +414,19 @@ impl Handler<u32> for Sink {
 }
 
 // runtime.md "a message's send [spends] a 64th of [a unit of the cooperative budget of 128] ...
-// So a loop of sends that always find room ... yields after 8,192 sends".
+// So a loop of sends that always find room ... yields after 8,192 sends". The loop spreads its
+// messages over 64 actors, 313 each at most: none falls the ~500 messages behind that would make
+// the sender give way sooner (the test after this one).
 #[test]
 fn a_loop_of_sends_into_a_mailbox_with_room_yields_every_8192_sends() {
     runtime().block_on(async {
         let seen = Arc::new(AtomicUsize::new(0));
-        let sink = actor12::spawn::<Sink>(seen.clone());
-        let sender = sink.clone();
+        let sinks: Vec<_> = (0..64).map(|_| actor12::spawn::<Sink>(seen.clone())).collect();
+        let senders = sinks.clone();
         let polls = actor12::rt::spawn(async move {
             let mut sends = pin!(async {
                 for i in 0..4_000u32 {
+                    let sender = &senders[i as usize % senders.len()];
                     sender.tell_dyn(i).await;
                     sender.send_and_forget(HandlerMessage::new(i)).await;
                     sender.send_raw(Multi::tell(i)).await.unwrap();
@@ -442,6 +445,41 @@ fn a_loop_of_sends_into_a_mailbox_with_room_yields_every_8192_sends() {
         let polls = within(polls).await.unwrap();
         assert_eq!(polls - 1, 20_000 / 8_192, "yields of the sending task");
         eventually("every message handled", || seen.load(SeqCst) == 20_000).await;
+    });
+}
+
+// runtime.md "A send that finds its actor about 500 messages behind ... spends the rest of the
+// budget, so the sender yields at its next send". On one worker the actor runs only when the
+// sender yields: each way of sending gives way there.
+#[test]
+fn a_send_that_finds_its_actor_500_messages_behind_yields_at_the_next_send() {
+    let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    rt.block_on(async {
+        let seen = Arc::new(AtomicUsize::new(0));
+        let sink = actor12::spawn::<Sink>(seen.clone());
+        let sender = sink.clone();
+        let polls = actor12::rt::spawn(async move {
+            let mut sends = pin!(async {
+                // The 527th send takes a block's last slot, with 526 messages ahead of it.
+                for i in 0..106u32 {
+                    sender.tell_dyn(i).await;
+                    sender.send_and_forget(HandlerMessage::new(i)).await;
+                    sender.send_raw(Multi::tell(i)).await.unwrap();
+                    sender.send_message(HandlerMessage::new(i)).await.forget();
+                    sender.downgrade().tell_dyn(i).await;
+                }
+                seen.load(SeqCst)
+            });
+            let mut polls = 0;
+            std::future::poll_fn(|cx| {
+                polls += 1;
+                sends.as_mut().poll(cx).map(|handled| (polls, handled))
+            })
+            .await
+        });
+        let (polls, handled) = within(polls).await.unwrap();
+        assert_eq!(polls, 2, "the sender yields once, at its 528th send");
+        assert!(handled > 0, "the actor ran while the sender gave way");
     });
 }
 

@@ -335,12 +335,92 @@ fn a_send_loop_into_a_bounded_mailbox_on_the_same_worker_lets_others_run() {
     assert!(by_timer, "the timer never fired during the send loop");
 }
 
-/// Unbounded mailbox: each `send_raw(..).await` is ready at once and spends no cooperative
-/// budget, so the loop never gives the worker back: the sink, the timer and every other task
-/// on the worker starve for as long as the loop goes on (here until its guard, 1 s).
+/// Unbounded mailbox: each `send_raw(..).await` is ready at once; were it not for a send's share
+/// of the cooperative budget, the loop would never give the worker back, and the sink, the timer
+/// and every other task on the worker would starve for as long as it went on (here until its
+/// guard, 1 s).
 #[test]
 fn a_send_loop_into_an_unbounded_mailbox_on_the_same_worker_lets_others_run() {
     let (by_timer, handled) = send_loop::<{ usize::MAX }>();
     println!("unbounded: by timer {by_timer}, sink handled {handled}");
     assert!(by_timer, "the timer never fired during the send loop (sink handled {handled})");
+}
+
+// ---------------------------------------------------------------------------------------------
+// An unbounded mailbox fed from its actor's own worker
+// ---------------------------------------------------------------------------------------------
+
+/// Counts what it handles, and how far behind the sender it ever was.
+struct Lagging {
+    sent: Arc<AtomicUsize>,
+    handled: usize,
+    max_behind: Arc<AtomicUsize>,
+}
+enum Tick {
+    One,
+    /// The last message: answered with the count handled.
+    Count(oneshot::Sender<usize>),
+}
+impl ActorMessage<Lagging> for Tick {}
+
+impl Actor for Lagging {
+    type Message = Tick;
+    type Spec = (Arc<AtomicUsize>, Arc<AtomicUsize>);
+    type Channel = MpscChannel<Tick>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (sent, max_behind) = ctx.spec;
+        std::future::ready(Ok(Lagging { sent, handled: 0, max_behind }))
+    }
+    fn mailbox_capacity() -> usize {
+        usize::MAX
+    }
+    async fn handle(&mut self, _: Exec<'_, Self>, tick: Tick) {
+        if let Tick::Count(answer) = tick {
+            let _ = answer.send(self.handled);
+            return;
+        }
+        self.handled += 1;
+        // Messages sent and not yet handled, this one included: the queue as it stood.
+        let behind = self.sent.load(SeqCst) - self.handled + 1;
+        self.max_behind.fetch_max(behind, SeqCst);
+    }
+    async fn terminate(self, _: ActorContext<Self>, _: CancelReason<()>) {}
+}
+
+/// A task on the only worker sends 200,000 messages to an actor with an unbounded mailbox. A
+/// send's share of the budget alone let it send 8,192 a turn while the actor handled 64 a run,
+/// so the queue grew by about 8,000 a turn for as long as the task sent (measured: 198,464
+/// behind). Told that the actor is `BACKLOG` (496) messages behind, the sender gives way at its
+/// next send: the queue stays near that, and nothing is lost.
+#[test]
+fn an_unbounded_mailbox_fed_from_its_own_worker_stays_near_the_backlog_mark() {
+    const N: usize = 200_000;
+    let rt = rt1();
+    let (sent, max_behind) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (s, m) = (sent.clone(), max_behind.clone());
+    let out = on_rt(&rt, async move {
+        let sink = actor12::spawn::<Lagging>((s.clone(), m));
+        let sender = actor12::rt::spawn(async move {
+            for _ in 0..N {
+                sink.send_raw(Tick::One).await.ok().unwrap();
+                s.fetch_add(1, SeqCst);
+            }
+            let (answer, handled) = oneshot::channel();
+            sink.send_raw(Tick::Count(answer)).await.ok().unwrap();
+            handled.await.unwrap()
+        });
+        sender.await.unwrap()
+    });
+    drop(rt);
+    assert_eq!(out.expect("hung"), N, "messages handled");
+    let max_behind = max_behind.load(SeqCst);
+    println!("the actor was at most {max_behind} messages behind");
+    assert!(
+        max_behind <= 2 * actor12_mailbox::BACKLOG,
+        "the queue grew to {max_behind} messages (backlog mark {})",
+        actor12_mailbox::BACKLOG
+    );
 }

@@ -148,7 +148,7 @@ fn the_run_token_moves_to_the_producer_that_schedules() {
             thread::spawn(move || match mailbox.try_push(2).unwrap() {
                 // SAFETY: the push handed us the token; the other thread has given it up.
                 Push::Schedule => unsafe { drain_then_idle(&mailbox) },
-                Push::Queued => Vec::new(),
+                Push::Queued | Push::Backlogged => Vec::new(),
             })
         };
         // SAFETY: we hold the token until `try_idle` gives it up.

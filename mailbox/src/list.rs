@@ -34,14 +34,20 @@
 //!    can succeed after the close, so by rule 1 no producer dereferences a block again; `Tx::block`
 //!    keeps pointing at the freed block, so that no late producer links a first block (rule 5),
 //!    and the consumer's block becomes a dangling marker that `Drop` skips.
+//! 7. The producer that links a block also looks at how far the consumer is behind (the count of
+//!    taken messages it publishes, read relaxed: a stale count only overstates the distance). At
+//!    [`BACKLOG`] messages or more ahead of its own, its push reports
+//!    [`Push::Backlogged`]: a hint, once a block, that costs no load on any other push.
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::ptr;
 
 use crossbeam_utils::Backoff;
 
+use crate::BACKLOG;
 use crate::block::Block;
 use crate::loom::{AtomicPtr, AtomicUsize, BLOCK_CAP, LAP, Ordering::*, snooze};
+use crate::mailbox::Push;
 use crate::state::TailState;
 
 /// Bytes between the end of the producers' hot words and the first word the consumer writes per
@@ -65,6 +71,16 @@ const SPARES: usize = 2;
 #[inline]
 pub(crate) fn messages_below(pos: usize) -> usize {
     (pos / LAP) * BLOCK_CAP + (pos % LAP).min(BLOCK_CAP)
+}
+
+/// Rule 7: `ahead` messages lie before a push that links a block. The count of those taken is
+/// read only once there are `BACKLOG` (so never in the loom models, whose pushes are fewer).
+/// Out of line, with the link it follows: the other 30 pushes of a block run the code they ran
+/// before the check existed.
+#[cold]
+#[inline(never)]
+fn backlogged(ahead: usize, taken: impl Fn() -> usize) -> bool {
+    ahead >= BACKLOG && ahead.saturating_sub(taken()) >= BACKLOG
 }
 
 /// Why a push was refused.
@@ -138,9 +154,9 @@ impl<T> Tx<T> {
 
     /// Pushes `value` if the user lane has room (`taken` reports how many messages the consumer
     /// has taken; a stale value only makes the check stricter) and no producer is waiting for
-    /// room. `Ok(true)` if this push took the consumer out of idle.
+    /// room. The [`Push`] says what it means for the consumer.
     #[inline]
-    pub(crate) fn push(&self, value: T, taken: impl Fn() -> usize) -> Result<bool, (Refused, T)> {
+    pub(crate) fn push(&self, value: T, taken: impl Fn() -> usize) -> Result<Push, (Refused, T)> {
         let mut value = Some(value);
         self.push_from(&mut value, taken)
             .map_err(|refused| (refused, value.take().expect("a refused push keeps its message")))
@@ -154,7 +170,7 @@ impl<T> Tx<T> {
         value: T,
         reserved: usize,
         taken: impl Fn() -> usize,
-    ) -> Result<bool, (Refused, T)> {
+    ) -> Result<Push, (Refused, T)> {
         let mut value = Some(value);
         // Only a bounded lane has waiters; a bound of zero refuses every push as full.
         let bound = self.hot.capacity.saturating_sub(reserved);
@@ -174,14 +190,18 @@ impl<T> Tx<T> {
         &self,
         value: &mut Option<T>,
         taken: impl Fn() -> usize,
-    ) -> Result<bool, Refused> {
+    ) -> Result<Push, Refused> {
         self.push_within(value, self.hot.capacity, true, taken)
     }
 
     /// [`push`](Self::push) whatever the bound: refused only once closed.
-    pub(crate) fn push_past_bound(&self, value: T) -> Result<bool, (Refused, T)> {
+    pub(crate) fn push_past_bound(
+        &self,
+        value: T,
+        taken: impl Fn() -> usize,
+    ) -> Result<Push, (Refused, T)> {
         let mut value = Some(value);
-        self.push_within(&mut value, usize::MAX, false, || 0)
+        self.push_within(&mut value, usize::MAX, false, taken)
             .map_err(|refused| (refused, value.take().expect("a refused push keeps its message")))
     }
 
@@ -194,7 +214,7 @@ impl<T> Tx<T> {
         capacity: usize,
         gated: bool,
         taken: impl Fn() -> usize,
-    ) -> Result<bool, Refused> {
+    ) -> Result<Push, Refused> {
         let backoff = Backoff::new();
         let mut state = self.hot.state.load();
         loop {
@@ -231,15 +251,19 @@ impl<T> Tx<T> {
             }
             match self.hot.state.try_claim(state) {
                 Ok(()) => {
+                    let mut queued = Push::Queued;
                     if offset + 1 == BLOCK_CAP {
                         // SAFETY: we claimed the last slot of `block` (rule 1), so we link.
                         unsafe { self.link_next(block) };
+                        if backlogged(messages_below(pos), &taken) {
+                            queued = Push::Backlogged;
+                        }
                     }
                     let value = value.take().expect("a push is given its message");
                     // SAFETY: the claim makes us the only writer of this slot, and `block` is the
                     // block holding it (rule 1).
                     unsafe { (*block).write(offset, value) };
-                    return Ok(state.is_idle());
+                    return Ok(if state.is_idle() { Push::Schedule } else { queued });
                 }
                 Err(now) => {
                     state = now;

@@ -20,7 +20,8 @@ use crate::waiters::Waiters;
 ///
 /// Exactly one push per idle period returns [`Push::Schedule`]: the one that took the mailbox from
 /// idle to non-empty. The caller that receives it must arrange for the consumer to run (put the
-/// actor on a run queue, wake the receiving thread); everyone else does nothing.
+/// actor on a run queue, wake the receiving thread); everyone else need do nothing
+/// ([`Push::Backlogged`] is a hint to slow down).
 #[must_use = "a push that returns `Push::Schedule` must schedule the consumer, or it never runs"]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Push {
@@ -28,6 +29,12 @@ pub enum Push {
     Schedule,
     /// The consumer is already running or scheduled.
     Queued,
+    /// As [`Queued`](Self::Queued), and the consumer is far behind: this push linked a new
+    /// block with [`BACKLOG`](crate::BACKLOG) messages or more ahead of it. Only the push that
+    /// links a block (one in 31) looks, so a long queue reports it once a block. A producer
+    /// that shares its thread with the consumer should give way, so that an unbounded queue
+    /// does not grow for as long as it keeps pushing.
+    Backlogged,
 }
 
 /// What the consumer found in [`Mailbox::pop`].
@@ -202,8 +209,7 @@ impl<T, S> Mailbox<T, S> {
     pub fn try_push(&self, msg: T) -> Result<Push, TrySendError<T>> {
         // Relaxed: a stale count only makes the bounded check stricter.
         match self.tx.push(msg, || self.head.load(Relaxed)) {
-            Ok(true) => Ok(Push::Schedule),
-            Ok(false) => Ok(Push::Queued),
+            Ok(push) => Ok(push),
             Err((Refused::Full, msg)) => Err(TrySendError::Full(msg)),
             Err((Refused::Closed, msg)) => Err(TrySendError::Closed(msg)),
         }
@@ -259,9 +265,8 @@ impl<T, S> Mailbox<T, S> {
     /// }
     /// ```
     pub fn push_past_bound(&self, msg: T) -> Result<Push, SendError<T>> {
-        match self.tx.push_past_bound(msg) {
-            Ok(true) => Ok(Push::Schedule),
-            Ok(false) => Ok(Push::Queued),
+        match self.tx.push_past_bound(msg, || self.head.load(Relaxed)) {
+            Ok(push) => Ok(push),
             Err((_, msg)) => Err(SendError(msg)),
         }
     }
@@ -794,7 +799,7 @@ impl<T, S> Future for PushFuture<'_, T, S> {
         // The message stays in the future until its slot is claimed (`Tx::push_from`).
         // Relaxed: a stale count only makes the bounded check stricter.
         match this.mailbox.tx.push_from(&mut this.msg, || this.mailbox.head.load(Relaxed)) {
-            Ok(idle) => Poll::Ready(Ok(if idle { Push::Schedule } else { Push::Queued })),
+            Ok(push) => Poll::Ready(Ok(push)),
             Err(Refused::Closed) => Poll::Ready(Err(SendError(this.take_msg()))),
             Err(Refused::Full) => {
                 let msg = this.take_msg();
@@ -820,7 +825,7 @@ impl<T, S> PushFuture<'_, T, S> {
                 let msg = held.take().expect("message present");
                 // Relaxed: as in `try_push`.
                 match mailbox.tx.push_in_turn(msg, reserved, || mailbox.head.load(Relaxed)) {
-                    Ok(idle) => Some(Ok(if idle { Push::Schedule } else { Push::Queued })),
+                    Ok(push) => Some(Ok(push)),
                     Err((Refused::Closed, msg)) => Some(Err(SendError(msg))),
                     Err((Refused::Full, msg)) => {
                         held = Some(msg);

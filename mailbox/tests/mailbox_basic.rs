@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::Poll;
 
-use actor12_mailbox::{BLOCK_CAPACITY, Mailbox, Pop, Push, SendError, TrySendError};
+use actor12_mailbox::{BACKLOG, BLOCK_CAPACITY, Mailbox, Pop, Push, SendError, TrySendError};
 use support::{Bomb, CountingWaker, Tracked, poll_once};
 
 /// Pops everything currently available as user messages (the caller is the only consumer).
@@ -53,6 +53,44 @@ fn interleaved_push_pop_keeps_order_while_recycling() {
         }
     }
     assert_eq!(next_in, next_out);
+}
+
+/// Pushes `from..to` without popping; returns those that said `Push::Backlogged`.
+fn push_range(mailbox: &Mailbox<usize>, from: usize, to: usize) -> Vec<usize> {
+    let mut backlogged = Vec::new();
+    for i in from..to {
+        match mailbox.try_push(i).unwrap() {
+            Push::Schedule => assert_eq!(i, 0, "only the first push schedules"),
+            Push::Queued => {}
+            Push::Backlogged => backlogged.push(i),
+        }
+    }
+    backlogged
+}
+
+/// Message `i` links a block if it takes a block's last slot; the backlog it sees is what the
+/// consumer has not taken.
+fn linking_at_backlog(from: usize, to: usize, taken: usize) -> Vec<usize> {
+    (from..to)
+        .filter(|i| i % BLOCK_CAPACITY == BLOCK_CAPACITY - 1 && i - taken >= BACKLOG)
+        .collect()
+}
+
+#[test]
+fn a_push_that_links_a_block_far_ahead_of_the_consumer_says_backlogged() {
+    let mailbox: Mailbox<usize> = Mailbox::unbounded();
+    assert_eq!(push_range(&mailbox, 0, 1000), linking_at_backlog(0, 1000, 0));
+    assert!(!linking_at_backlog(0, 1000, 0).is_empty());
+    // The consumer catches up to 100 behind: no push says it until it is `BACKLOG` behind again.
+    for i in 0..900 {
+        // SAFETY: the tests are single-consumer.
+        assert_eq!(unsafe { mailbox.pop() }, Pop::User(i));
+    }
+    let to = 900 + BACKLOG + 2 * BLOCK_CAPACITY;
+    let backlogged = push_range(&mailbox, 1000, to);
+    assert_eq!(backlogged, linking_at_backlog(1000, to, 900));
+    assert!(backlogged[0] >= 900 + BACKLOG);
+    assert_eq!(drain(&mailbox), (900..to).collect::<Vec<_>>());
 }
 
 #[test]

@@ -369,7 +369,7 @@ fn exactly_one_schedule_per_idle_period_with_signals_and_a_bound() {
                                 run_tx.send(()).unwrap();
                                 break;
                             }
-                            Ok(Push::Queued) => break,
+                            Ok(Push::Queued | Push::Backlogged) => break,
                             Err(TrySendError::Full(back)) => {
                                 msg = back;
                                 thread::yield_now();

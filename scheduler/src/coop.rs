@@ -4,7 +4,8 @@
 //! Each run of a task (a future task's poll; an actor's run, which may handle several messages)
 //! starts with [`BUDGET`] units (`TaskRef::run`). The runtime's own leaf futures (join
 //! handles, timers) spend one unit each time they are polled, a message's send
-//! [`1 / SENDS_PER_UNIT`](SENDS_PER_UNIT) of one; with the budget spent they wake the task and
+//! [`1 / SENDS_PER_UNIT`](SENDS_PER_UNIT) of one, and a send that finds its actor far behind
+//! all that is left ([`spend_all`]); with the budget spent they wake the task and
 //! return `Pending` instead, so it goes to the back of the run queue. Code that never touches a
 //! runtime resource is not limited (it cannot be, without preemption).
 
@@ -57,6 +58,16 @@ fn spend(cx: &mut Context<'_>, cost: u32) -> bool {
             true
         }
     })
+}
+
+/// Spends what is left of the budget: the task's next send, or poll of a join handle or timer,
+/// gives its worker back. Outside a task (`u32::MAX`), nothing.
+pub(crate) fn spend_all() {
+    LEFT.with(|l| {
+        if l.get() != u32::MAX {
+            l.set(0);
+        }
+    });
 }
 
 /// The budget is spent: the task is woken, to run again from the back of the queue.

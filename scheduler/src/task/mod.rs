@@ -324,6 +324,17 @@ pub fn poll_send_budget(cx: &mut std::task::Context<'_>) -> bool {
     crate::coop::proceed_send(cx)
 }
 
+/// Spends the rest of the running task's cooperative budget: its next send, or poll of a join
+/// handle or timer, wakes it and returns `Pending`, so it waits its turn behind the tasks
+/// queued on its worker. Outside a task, nothing.
+///
+/// Low-level API for the actor runtime: a sender told that the actor it feeds is far behind
+/// (`actor12_mailbox::Push::Backlogged`) gives way, so that an actor fed by a task on its own
+/// worker catches up instead of its unbounded mailbox growing for as long as the task sends.
+pub fn give_way() {
+    crate::coop::spend_all()
+}
+
 /// Whether the running task's cooperative budget is spent: a kind of task whose run polls
 /// again after a wake during the run (an actor's) ends the run instead, since whatever spent
 /// the budget refuses the next poll too.
