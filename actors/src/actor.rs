@@ -123,7 +123,10 @@ pub trait Actor: Sized + Send + 'static {
     /// Waiting senders get room in the order they started waiting, ahead of any later send.
     /// Defaults to 64, as in actor12 0.0.11; `usize::MAX` is unbounded, and 0 is taken as 1.
     /// The actor's own sends to itself never wait: from its own run, where no room could come
-    /// while it waited, a send to its full mailbox goes past the bound.
+    /// while it waited, a send to its full mailbox goes past the bound. A send from a task or
+    /// actor on the runtime that finds this actor about 500 messages behind (possible only with
+    /// a capacity that large) makes its sender yield at its next send, so that an actor fed
+    /// from its own worker gets to run; only the capacity bounds the queue.
     fn mailbox_capacity() -> usize {
         64
     }
