@@ -125,8 +125,9 @@ pub trait Actor: Sized + Send + 'static {
     /// The actor's own sends to itself never wait: from its own run, where no room could come
     /// while it waited, a send to its full mailbox goes past the bound. A send from a task or
     /// actor on the runtime that finds this actor about 500 messages behind (possible only with
-    /// a capacity that large) makes its sender yield at its next send, so that an actor fed
-    /// from its own worker gets to run; only the capacity bounds the queue.
+    /// a capacity that large) makes its sender yield at its next send (or other await of the
+    /// runtime's futures), so that an actor fed from its own worker gets to run; only the
+    /// capacity bounds the queue.
     fn mailbox_capacity() -> usize {
         64
     }

@@ -441,10 +441,32 @@ impl<M: Send + 'static> CoreRef<M> {
 
     /// Pushes a message without waiting; gives it back if the mailbox is full or closed.
     pub(crate) fn try_send(&self, msg: M) -> Result<(), actor12_mailbox::TrySendError<M>> {
-        if self.mailbox.try_push(msg)? == Push::Schedule {
-            self.schedule();
-        }
+        let push = self.mailbox.try_push(msg)?;
+        self.pushed(push);
         Ok(())
+    }
+
+    /// What a sender does after its push: schedules the actor if the push woke it, gives way if
+    /// the actor is far behind.
+    #[inline(always)]
+    fn pushed(&self, push: Push) {
+        match push {
+            Push::Schedule => self.schedule(),
+            Push::Queued => {}
+            Push::Backlogged => self.backlogged(),
+        }
+    }
+
+    /// The actor is hundreds of messages behind (`docs/design/mailbox.md` section 6): the
+    /// sending task's next send (or timer, or join handle) yields, so that the actor, if it
+    /// waits on this worker, gets to run and its queue stops growing. Not from the actor's own
+    /// run, which would only end early.
+    #[cold]
+    #[inline(never)]
+    fn backlogged(&self) {
+        if !self.is_own_run() {
+            actor12_scheduler::task::give_way();
+        }
     }
 
     /// Resolves once the actor has stopped and been torn down. Awaited from the actor's own
@@ -800,14 +822,7 @@ impl<M: Send + 'static> Future for SendFuture<'_, M> {
                 None => return Poll::Pending,
             },
         };
-        match push {
-            Push::Schedule => self.core.schedule(),
-            Push::Queued => {}
-            // The actor is hundreds of messages behind: this task's next send (or timer, or
-            // join handle) yields, so that an actor on its worker gets to run and the queue
-            // stops growing (`docs/design/mailbox.md` §6).
-            Push::Backlogged => actor12_scheduler::task::give_way(),
-        }
+        self.core.pushed(push);
         Poll::Ready(Ok(()))
     }
 }

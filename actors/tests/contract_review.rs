@@ -415,7 +415,7 @@ impl Handler<u32> for Sink {
 
 // runtime.md "a message's send [spends] a 64th of [a unit of the cooperative budget of 128] ...
 // So a loop of sends that always find room ... yields after 8,192 sends". The loop spreads its
-// messages over 64 actors, 313 each at most: none falls the ~500 messages behind that would make
+// messages over 64 actors, 315 each at most: none falls the ~500 messages behind that would make
 // the sender give way sooner (the test after this one).
 #[test]
 fn a_loop_of_sends_into_a_mailbox_with_room_yields_every_8192_sends() {
@@ -450,7 +450,7 @@ fn a_loop_of_sends_into_a_mailbox_with_room_yields_every_8192_sends() {
 
 // runtime.md "A send that finds its actor about 500 messages behind ... spends the rest of the
 // budget, so the sender yields at its next send". On one worker the actor runs only when the
-// sender yields: each way of sending gives way there.
+// sender yields. The 527th send is a `send_and_forget`; the `send_raw` after it yields.
 #[test]
 fn a_send_that_finds_its_actor_500_messages_behind_yields_at_the_next_send() {
     let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
@@ -480,6 +480,28 @@ fn a_send_that_finds_its_actor_500_messages_behind_yields_at_the_next_send() {
         let (polls, handled) = within(polls).await.unwrap();
         assert_eq!(polls, 2, "the sender yields once, at its 528th send");
         assert!(handled > 0, "the actor ran while the sender gave way");
+    });
+}
+
+// runtime.md "(after `try_send_raw`, at its next await of the runtime's futures)": a due
+// sleep is ready when polled, unless the budget is spent.
+#[test]
+fn a_try_send_that_finds_its_actor_500_messages_behind_yields_at_the_next_await() {
+    let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    rt.block_on(async {
+        let seen = Arc::new(AtomicUsize::new(0));
+        let sink = actor12::spawn::<Sink>(seen.clone());
+        let task = actor12::rt::spawn(async move {
+            for i in 0..527u32 {
+                sink.try_send_raw(Multi::tell(i)).ok().unwrap();
+            }
+            let before = seen.load(SeqCst);
+            actor12::time::sleep(Duration::ZERO).await;
+            (before, seen.load(SeqCst))
+        });
+        let (before, after) = within(task).await.unwrap();
+        assert_eq!(before, 0, "the actor waits on the only worker");
+        assert!(after > 0, "the task yielded at the sleep and the actor ran");
     });
 }
 

@@ -336,9 +336,10 @@ fn a_send_loop_into_a_bounded_mailbox_on_the_same_worker_lets_others_run() {
 }
 
 /// Unbounded mailbox: each `send_raw(..).await` is ready at once; were it not for a send's share
-/// of the cooperative budget, the loop would never give the worker back, and the sink, the timer
-/// and every other task on the worker would starve for as long as it went on (here until its
-/// guard, 1 s).
+/// of the cooperative budget, and its giving way once the sink is ~500 messages behind (the last
+/// test of this file), the loop would never give the worker back, and the sink, the timer and
+/// every other task on the worker would starve for as long as it went on (here until its guard,
+/// 1 s).
 #[test]
 fn a_send_loop_into_an_unbounded_mailbox_on_the_same_worker_lets_others_run() {
     let (by_timer, handled) = send_loop::<{ usize::MAX }>();

@@ -55,6 +55,7 @@ pub use mailbox::{Mailbox, Pop, Push, PushFuture};
 /// Slots per block: the granularity of allocation and recycling.
 pub const BLOCK_CAPACITY: usize = loom::BLOCK_CAP;
 
-/// How far behind the consumer is (messages ahead of a push: sixteen blocks' worth, 496) when
-/// the push that links a block reports [`Push::Backlogged`].
+/// How far behind the consumer is, at least (messages pushed and not yet taken ahead of a push:
+/// sixteen blocks' worth, 496; 32 under loom), when the push that links a block reports
+/// [`Push::Backlogged`].
 pub const BACKLOG: usize = 16 * BLOCK_CAPACITY;

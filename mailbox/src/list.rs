@@ -34,10 +34,10 @@
 //!    can succeed after the close, so by rule 1 no producer dereferences a block again; `Tx::block`
 //!    keeps pointing at the freed block, so that no late producer links a first block (rule 5),
 //!    and the consumer's block becomes a dangling marker that `Drop` skips.
-//! 7. The producer that links a block also looks at how far the consumer is behind (the count of
-//!    taken messages it publishes, read relaxed: a stale count only overstates the distance). At
-//!    [`BACKLOG`] messages or more ahead of its own, its push reports
-//!    [`Push::Backlogged`]: a hint, once a block, that costs no load on any other push.
+//! 7. The producer that links a block, once its slot is written, also looks at how far the
+//!    consumer is behind (the count of taken messages it publishes, read relaxed: a stale count
+//!    only overstates the distance). At [`BACKLOG`] messages or more ahead of its own, its push
+//!    reports [`Push::Backlogged`]: a hint, once a block, that costs no load on any other push.
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::ptr;
@@ -73,10 +73,12 @@ pub(crate) fn messages_below(pos: usize) -> usize {
     (pos / LAP) * BLOCK_CAP + (pos % LAP).min(BLOCK_CAP)
 }
 
-/// Rule 7: `ahead` messages lie before a push that links a block. The count of those taken is
-/// read only once there are `BACKLOG` (so never in the loom models, whose pushes are fewer).
-/// Out of line, with the link it follows: the other 30 pushes of a block run the code they ran
-/// before the check existed.
+/// Rule 7: `ahead` messages were pushed before one that links a block. The count of those
+/// taken is read only once the mailbox has had `BACKLOG` messages (never in the loom models,
+/// whose pushes are fewer). Out of line and after the slot's write: the other 30 pushes of a
+/// block run the code they ran before the check existed, and the consumer never waits for the
+/// load. (Inline, before the `Push` was chosen, it cost handler-style ask 8 ns on the 2-vCPU VM
+/// for 1.7 instructions: `docs/design/actors.md` section 6.)
 #[cold]
 #[inline(never)]
 fn backlogged(ahead: usize, taken: impl Fn() -> usize) -> bool {
@@ -251,19 +253,22 @@ impl<T> Tx<T> {
             }
             match self.hot.state.try_claim(state) {
                 Ok(()) => {
-                    let mut queued = Push::Queued;
-                    if offset + 1 == BLOCK_CAP {
+                    let links = offset + 1 == BLOCK_CAP;
+                    if links {
                         // SAFETY: we claimed the last slot of `block` (rule 1), so we link.
                         unsafe { self.link_next(block) };
-                        if backlogged(messages_below(pos), &taken) {
-                            queued = Push::Backlogged;
-                        }
                     }
                     let value = value.take().expect("a push is given its message");
                     // SAFETY: the claim makes us the only writer of this slot, and `block` is the
                     // block holding it (rule 1).
                     unsafe { (*block).write(offset, value) };
-                    return Ok(if state.is_idle() { Push::Schedule } else { queued });
+                    return Ok(if state.is_idle() {
+                        Push::Schedule
+                    } else if links && backlogged(messages_below(pos), &taken) {
+                        Push::Backlogged
+                    } else {
+                        Push::Queued
+                    });
                 }
                 Err(now) => {
                     state = now;

@@ -326,7 +326,8 @@ pub fn poll_send_budget(cx: &mut std::task::Context<'_>) -> bool {
 
 /// Spends the rest of the running task's cooperative budget: its next send, or poll of a join
 /// handle or timer, wakes it and returns `Pending`, so it waits its turn behind the tasks
-/// queued on its worker. Outside a task, nothing.
+/// queued on its worker; an actor's run ends after the message it is handling. Outside a task,
+/// nothing.
 ///
 /// Low-level API for the actor runtime: a sender told that the actor it feeds is far behind
 /// (`actor12_mailbox::Push::Backlogged`) gives way, so that an actor fed by a task on its own
