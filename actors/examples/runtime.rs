@@ -89,5 +89,17 @@ fn main() -> anyhow::Result<()> {
         cores.len()
     );
     // ANCHOR_END: pinning
+
+    // ANCHOR: spin
+    // An idle worker looks for work for 5 ms before it sleeps: a message from outside the
+    // runtime within that time finds it awake, at the price of a busy core meanwhile.
+    let eager = Runtime::builder()
+        .worker_threads(1)
+        .spin_before_park(std::time::Duration::from_millis(5))
+        .build()?;
+    let actor = eager.block_on(async { actor12::spawn::<WhereAmI>(()) });
+    let thread = eager.block_on(actor.ask_dyn(Ask))?;
+    println!("the spinning runtime's worker answered: {}", thread.starts_with("actor12-"));
+    // ANCHOR_END: spin
     Ok(())
 }

@@ -59,6 +59,7 @@ pub struct Builder {
     stack_size: Option<usize>,
     max_blocking: usize,
     on_thread_start: Option<ThreadStart>,
+    spin_before_park: Duration,
     /// Tests: the spawn of this worker's thread fails.
     #[cfg(test)]
     fail_spawn_at: Option<usize>,
@@ -73,6 +74,7 @@ impl std::fmt::Debug for Builder {
             .field("stack_size", &self.stack_size)
             .field("max_blocking", &self.max_blocking)
             .field("on_thread_start", &self.on_thread_start.is_some())
+            .field("spin_before_park", &self.spin_before_park)
             .finish()
     }
 }
@@ -86,6 +88,7 @@ impl Builder {
             stack_size: None,
             max_blocking: 512,
             on_thread_start: None,
+            spin_before_park: Duration::ZERO,
             #[cfg(test)]
             fail_spawn_at: None,
         }
@@ -190,6 +193,36 @@ impl Builder {
         self
     }
 
+    /// How long an idle worker keeps looking for work before it sleeps (default: none, beyond a
+    /// few microseconds of checks).
+    ///
+    /// A sleeping worker is woken by a system call, and on a machine whose idle cores doze (a VM's
+    /// vCPU above all) it takes microseconds to tens of them to run again: a message from
+    /// outside the runtime to an actor whose workers all sleep, an ask from a tokio task for
+    /// one, waits that long before its handler starts. A worker that spins instead takes it at
+    /// once. The price is a core kept busy (yielding to other threads every few checks) for as
+    /// long as the spin lasts after each piece of work: for servers that trade CPU for latency,
+    /// and that have a core for each worker. Timers that come due end the spin, as work does;
+    /// so does the runtime's shutdown.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = actor12_scheduler::Runtime::builder()
+    ///     .worker_threads(1)
+    ///     .spin_before_park(Duration::from_millis(2))
+    ///     .build()
+    ///     .unwrap();
+    /// // From outside the runtime: the worker is still spinning when the task arrives.
+    /// assert_eq!(rt.block_on(rt.spawn(async { 40 + 2 })).unwrap(), 42);
+    /// ```
+    pub fn spin_before_park(&mut self, spin: Duration) -> &mut Builder {
+        self.spin_before_park = spin;
+        self
+    }
+
     /// Most threads of the blocking pool (default 512).
     ///
     /// # Panics
@@ -235,7 +268,7 @@ impl Builder {
         };
         let pool =
             blocking::Pool::new(self.name.clone(), self.stack_size, self.max_blocking, pool_start);
-        let (shared, locals) = Shared::new(workers, pool);
+        let (shared, locals) = Shared::new(workers, pool, self.spin_before_park);
         let cores =
             if self.pin { core_affinity::get_core_ids().unwrap_or_default() } else { Vec::new() };
         let mut threads = Vec::with_capacity(workers);

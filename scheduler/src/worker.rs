@@ -85,6 +85,8 @@ pub(crate) struct Shared {
     exited_cv: Condvar,
     /// Which core each worker got pinned to (`None`: not pinned, or refused).
     pub(crate) cores: StdMutex<Vec<Option<usize>>>,
+    /// `Builder::spin_before_park`: how long an idle worker looks for work before it sleeps.
+    spin_before_park: std::time::Duration,
 }
 
 impl std::fmt::Debug for Shared {
@@ -155,6 +157,7 @@ impl Shared {
     pub(crate) fn new(
         workers: usize,
         blocking: crate::blocking::Pool,
+        spin_before_park: std::time::Duration,
     ) -> (Arc<Shared>, Vec<Local>) {
         let mut locals = Vec::with_capacity(workers);
         let mut remotes = Vec::with_capacity(workers);
@@ -184,6 +187,7 @@ impl Shared {
             exited: StdMutex::new(0),
             exited_cv: Condvar::new(),
             cores: StdMutex::new(vec![None; workers]),
+            spin_before_park,
         });
         crate::refs::take_share(&shared);
         LIVE.lock().unwrap_or_else(|e| e.into_inner()).push((shared.id, Arc::downgrade(&shared)));
@@ -839,7 +843,36 @@ impl Core {
                 spin_loop();
             }
         }
+        if !self.shared.spin_before_park.is_zero() && self.spin_on() {
+            return;
+        }
         self.sleep();
+    }
+
+    /// `Builder::spin_before_park`: goes on looking for work, as the spins above do, until the
+    /// time is up (false: sleep now) or there is something to do (true): work, the shutdown,
+    /// or a timer of this worker's come due, which the run loop then fires. The clock is read
+    /// every 16 checks, where the thread also yields.
+    #[cold]
+    #[inline(never)]
+    fn spin_on(&self) -> bool {
+        let start = std::time::Instant::now();
+        let due = self.wheel.borrow().next_deadline();
+        loop {
+            for _ in 0..15 {
+                if self.has_work() || self.shared.is_shutdown() {
+                    return true;
+                }
+                spin_loop();
+            }
+            if due.is_some_and(|tick| self.shared.clock.now_tick() >= tick) {
+                return true;
+            }
+            if start.elapsed() >= self.shared.spin_before_park {
+                return false;
+            }
+            std::thread::yield_now();
+        }
     }
 
     /// `park` after the spins: registers as a sleeper, re-checks, and sleeps if nothing came.
@@ -886,8 +919,11 @@ mod tests {
     fn taking_from_the_global_queue_during_a_steal_does_not_deadlock() {
         let (done_tx, done) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let (shared, mut locals) =
-                Shared::new(2, crate::blocking::Pool::new("t".into(), None, 1, None));
+            let (shared, mut locals) = Shared::new(
+                2,
+                crate::blocking::Pool::new("t".into(), None, 1, None),
+                std::time::Duration::ZERO,
+            );
             let core = Core::new(0, shared.clone(), locals.remove(0));
             for _ in 0..crate::loom::LOCAL_QUEUE_CAPACITY {
                 core.local.push_back_or_overflow(bare_task(), &shared.inject);
@@ -918,8 +954,11 @@ mod tests {
     /// workers' rings as its work, so it parks instead of spinning while the searchers take it.
     #[test]
     fn a_worker_refused_by_the_throttle_ignores_peer_rings() {
-        let (shared, mut locals) =
-            Shared::new(3, crate::blocking::Pool::new("t".into(), None, 1, None));
+        let (shared, mut locals) = Shared::new(
+            3,
+            crate::blocking::Pool::new("t".into(), None, 1, None),
+            std::time::Duration::ZERO,
+        );
         locals[0].push_back_or_overflow(bare_task(), &shared.inject);
         let core = Core::new(1, shared.clone(), locals.remove(1));
         assert!(shared.idle.try_transition_to_searching());
@@ -939,8 +978,11 @@ mod tests {
     /// first's poll to return (loom model `searcher_finds_work_while_parking`).
     #[test]
     fn a_searcher_that_finds_work_as_it_parks_wakes_a_sleeper_for_the_rest() {
-        let (shared, mut locals) =
-            Shared::new(2, crate::blocking::Pool::new("t".into(), None, 1, None));
+        let (shared, mut locals) = Shared::new(
+            2,
+            crate::blocking::Pool::new("t".into(), None, 1, None),
+            std::time::Duration::ZERO,
+        );
         let core = Core::new(1, shared.clone(), locals.remove(1));
         shared.idle.transition_worker_to_parked(0, false);
         assert!(shared.idle.try_transition_to_searching());

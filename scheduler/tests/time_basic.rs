@@ -334,3 +334,27 @@ fn a_worker_whose_tasks_keep_yielding_checks_its_timers_every_turn_of_its_queue(
     // sleep may start before the busy tasks run at all.
     assert!(per_sleep[1..].iter().all(|&n| n <= 20 + 2 * (TASKS + 1)), "{per_sleep:?}");
 }
+
+/// `spin_before_park` for an hour: the worker never sleeps during the test, so everything it
+/// does between tasks comes from the spin's own checks. A sleep armed on the worker fires, tasks
+/// sent from outside run, and the runtime's drop returns; were any of them left to the end of
+/// the spin, the test would wait for the hour (and `within`'s guard would fail it).
+#[test]
+fn a_worker_spinning_before_it_parks_fires_its_timers_takes_work_and_shuts_down() {
+    support::within("a spinning worker", || {
+        let rt = actor12_scheduler::Runtime::builder()
+            .worker_threads(1)
+            .spin_before_park(Duration::from_secs(3600))
+            .build()
+            .unwrap();
+        let slept = rt.block_on(rt.spawn(async {
+            sleep(Duration::from_millis(5)).await;
+            7
+        }));
+        assert_eq!(slept.unwrap(), 7);
+        for i in 0..100 {
+            assert_eq!(rt.block_on(rt.spawn(async move { i })).unwrap(), i);
+        }
+        drop(rt);
+    });
+}

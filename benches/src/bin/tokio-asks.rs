@@ -4,7 +4,9 @@
 //! awake), fanned out (eight asks awaited together, as `join_all` does, back to back) and sparse
 //! (one ask after each pause of 200 us, which tokio's 1 ms timer stretches to about 1-2 ms; the
 //! workers park between them). Then actor12 asked from a plain thread through
-//! `Handle::block_on` (its pauses are 200 us). Two tokio workers and two actor12 workers.
+//! `Handle::block_on` (its pauses are 200 us). Two tokio workers and two actor12 workers; last,
+//! a tokio task again, to actor12 on a runtime of one worker that spins for 5 ms before it
+//! parks (`Builder::spin_before_park`), so that the sparse asks find it awake.
 //!
 //! Run: `cargo run --release -p actor12-benches --bin tokio-asks`
 
@@ -25,6 +27,8 @@ const FAN_OUT: u64 = 8;
 /// Sparse asks, each after a pause of [`PAUSE`].
 const SPARSE: usize = 1_000;
 const PAUSE: Duration = Duration::from_micros(200);
+/// `spin_before_park` of the last row's runtime.
+const SPIN: Duration = Duration::from_millis(5);
 
 /// One ask of `x`, checked, for each implementation.
 #[derive(Clone)]
@@ -180,6 +184,25 @@ fn main() {
     }
     let (b2b, sparse) = measure_plain(&actor12.handle(), &link);
     rows.push(("actor12, from a plain thread (block_on)", b2b, None, sparse));
+
+    // The same asks from a tokio task to an actor on a runtime whose one worker keeps looking
+    // for work for 5 ms before it sleeps, longer than the sparse pattern's pauses.
+    let spinning = actor12::rt::Runtime::builder()
+        .worker_threads(1)
+        .spin_before_park(SPIN)
+        .build()
+        .expect("an actor12 runtime");
+    let asker =
+        Asker::Actor12(spinning.block_on(async { actor12::spawn::<actor12_handler::Server>(()) }));
+    let (b2b, fanned, sparse) =
+        tokio.block_on(async move { tokio::spawn(measure(asker)).await.expect("the asker") });
+    rows.push((
+        "actor12 (1 worker, spin_before_park 5 ms), from a tokio task",
+        b2b,
+        Some(fanned),
+        sparse,
+    ));
+    drop(spinning);
 
     println!(
         "\n{ROUNDS} rounds of {ASKS} asks back to back, and fanned out {FAN_OUT} at a time (median \
