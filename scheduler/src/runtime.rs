@@ -215,7 +215,7 @@ impl Builder {
     ///     .spin_before_park(Duration::from_millis(2))
     ///     .build()
     ///     .unwrap();
-    /// // From outside the runtime: the worker is still spinning when the task arrives.
+    /// // From outside the runtime: the worker may still be spinning when the task arrives.
     /// assert_eq!(rt.block_on(rt.spawn(async { 40 + 2 })).unwrap(), 42);
     /// ```
     pub fn spin_before_park(&mut self, spin: Duration) -> &mut Builder {

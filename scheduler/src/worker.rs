@@ -843,32 +843,37 @@ impl Core {
                 spin_loop();
             }
         }
-        if !self.shared.spin_before_park.is_zero() && self.spin_on() {
+        let spin = self.shared.spin_before_park;
+        if !spin.is_zero() && self.spin_on(spin) {
+            // As after a park (`sleep`): the wheel's clock lags by the whole spin, and a sleep
+            // already due is ready at once only within `NEAR_TICKS` of that clock.
+            self.maintenance();
             return;
         }
         self.sleep();
     }
 
-    /// `Builder::spin_before_park`: goes on looking for work, as the spins above do, until the
-    /// time is up (false: sleep now) or there is something to do (true): work, the shutdown,
-    /// or a timer of this worker's come due, which the run loop then fires. The clock is read
-    /// every 16 checks, where the thread also yields.
+    /// `Builder::spin_before_park`: goes on looking for work, as the spins above do, for `spin`
+    /// or until the worker's next timer is due, whichever comes first; true if work came (or
+    /// the shutdown). At the end, `sleep` parks with nothing left to wait for a due timer, and
+    /// fires it. The clock is read every 16 checks, where the thread also yields. No task runs
+    /// meanwhile, so the wheel's next deadline stays; a timer armed from another thread comes
+    /// as a message, which is work.
     #[cold]
     #[inline(never)]
-    fn spin_on(&self) -> bool {
-        let start = std::time::Instant::now();
-        let due = self.wheel.borrow().next_deadline();
+    fn spin_on(&self, spin: std::time::Duration) -> bool {
+        let next = self.wheel.borrow().next_deadline();
+        let left = next.map_or(spin, |tick| spin.min(self.shared.clock.until(tick)));
+        // `None`: a spin longer than `Instant` can count, for as long as nothing comes.
+        let end = std::time::Instant::now().checked_add(left);
         loop {
-            for _ in 0..15 {
+            for _ in 0..16 {
                 if self.has_work() || self.shared.is_shutdown() {
                     return true;
                 }
                 spin_loop();
             }
-            if due.is_some_and(|tick| self.shared.clock.now_tick() >= tick) {
-                return true;
-            }
-            if start.elapsed() >= self.shared.spin_before_park {
+            if end.is_some_and(|end| std::time::Instant::now() >= end) {
                 return false;
             }
             std::thread::yield_now();

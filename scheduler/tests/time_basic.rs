@@ -335,10 +335,11 @@ fn a_worker_whose_tasks_keep_yielding_checks_its_timers_every_turn_of_its_queue(
     assert!(per_sleep[1..].iter().all(|&n| n <= 20 + 2 * (TASKS + 1)), "{per_sleep:?}");
 }
 
-/// `spin_before_park` for an hour: the worker never sleeps during the test, so everything it
-/// does between tasks comes from the spin's own checks. A sleep armed on the worker fires, tasks
-/// sent from outside run, and the runtime's drop returns; were any of them left to the end of
-/// the spin, the test would wait for the hour (and `within`'s guard would fail it).
+/// `spin_before_park` for an hour: the worker never sleeps during the test unless a timer is
+/// due, so everything it does between tasks comes from the spin's own checks. A sleep armed on
+/// the worker fires, and one armed from outside; tasks sent from outside run; and the runtime's
+/// drop returns at once. Were any of them left to the end of the spin, the test would wait for
+/// the hour (and `within`'s guard would fail it), or the drop for its timeout (10 s).
 #[test]
 fn a_worker_spinning_before_it_parks_fires_its_timers_takes_work_and_shuts_down() {
     support::within("a spinning worker", || {
@@ -352,9 +353,14 @@ fn a_worker_spinning_before_it_parks_fires_its_timers_takes_work_and_shuts_down(
             7
         }));
         assert_eq!(slept.unwrap(), 7);
+        rt.block_on(sleep(Duration::from_millis(5)));
         for i in 0..100 {
             assert_eq!(rt.block_on(rt.spawn(async move { i })).unwrap(), i);
         }
+        let dropping = Instant::now();
         drop(rt);
+        // Not a timing claim: a worker that ignored the shutdown would hold the drop for its
+        // whole timeout.
+        assert!(dropping.elapsed() < Duration::from_secs(5), "the drop waited for the spin");
     });
 }
