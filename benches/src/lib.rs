@@ -29,6 +29,17 @@ pub fn workers() -> usize {
     WORKERS.load(Relaxed)
 }
 
+/// CPU time (user + system) this process has used so far, from `/proc/self/stat`, in clock
+/// ticks of 10 ms (Linux only).
+pub fn process_cpu() -> std::time::Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("Linux /proc");
+    // The fields after the command name, which is in parentheses and may contain spaces.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').expect("stat format").1.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    std::time::Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+}
+
 /// Sets [`workers`] (the binary's `--workers`), before any benchmark runs.
 ///
 /// # Panics

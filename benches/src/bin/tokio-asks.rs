@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use actor12::Link;
 use actor12_benches::peers::{actor12_handler, kameo_actors, ractor_actors};
+use actor12_benches::process_cpu;
 use kameo::actor::Spawn;
 
 /// Asks in one back-to-back round.
@@ -77,9 +78,30 @@ async fn join_all<F: Future<Output = ()>>(futures: Vec<F>) {
     .await
 }
 
+/// The sparse asks' latencies, sorted, and the cores the process kept busy meanwhile (its CPU
+/// time over the wall time: every runtime's threads, the asker's included).
+struct Sparse {
+    latencies: Vec<Duration>,
+    cores: f64,
+}
+
+/// Times `ask` `SPARSE` times, each after `pause`.
+async fn sparse<F: Future<Output = ()>>(ask: impl Fn(u64) -> F, pause: impl AsyncFn()) -> Sparse {
+    let (cpu, wall) = (process_cpu(), Instant::now());
+    let mut latencies = Vec::with_capacity(SPARSE);
+    for x in 0..SPARSE as u64 {
+        pause().await;
+        let start = Instant::now();
+        ask(x).await;
+        latencies.push(start.elapsed());
+    }
+    let cores = (process_cpu() - cpu).as_secs_f64() / wall.elapsed().as_secs_f64();
+    Sparse { latencies: sorted(latencies), cores }
+}
+
 /// Back to back, and fanned out: the median over [`ROUNDS`] of the mean ns per ask; then
-/// sparse: the asks' latencies, sorted.
-async fn measure(asker: Asker) -> (f64, f64, Vec<Duration>) {
+/// sparse.
+async fn measure(asker: Asker) -> (f64, f64, Sparse) {
     for x in 0..1_000 {
         asker.ask(x).await;
     }
@@ -99,21 +121,15 @@ async fn measure(asker: Asker) -> (f64, f64, Vec<Duration>) {
         }
         fanned.push(start.elapsed().as_nanos() as f64 / ASKS as f64);
     }
-    let mut sparse = Vec::new();
-    for x in 0..SPARSE as u64 {
-        tokio::time::sleep(PAUSE).await;
-        let start = Instant::now();
-        asker.ask(x).await;
-        sparse.push(start.elapsed());
-    }
-    (median(rounds), median(fanned), sorted(sparse))
+    let sparse = sparse(|x| asker.ask(x), async || tokio::time::sleep(PAUSE).await).await;
+    (median(rounds), median(fanned), sparse)
 }
 
 /// Back to back and sparse, from a plain thread through actor12's `block_on`, sleeping between sparse asks.
 fn measure_plain(
     handle: &actor12::rt::Handle,
     link: &Link<actor12_handler::Server>,
-) -> (f64, Vec<Duration>) {
+) -> (f64, Sparse) {
     let ask = |x: u64| {
         let answer =
             handle.block_on(link.ask_dyn(actor12_handler::Ask(x))).expect("actor12: an answer");
@@ -126,14 +142,17 @@ fn measure_plain(
         (0..ASKS).for_each(ask);
         rounds.push(start.elapsed().as_nanos() as f64 / ASKS as f64);
     }
-    let mut sparse = Vec::new();
-    for x in 0..SPARSE as u64 {
-        std::thread::sleep(PAUSE);
-        let start = Instant::now();
-        ask(x);
-        sparse.push(start.elapsed());
-    }
-    (median(rounds), sorted(sparse))
+    // Every ask blocks in `block_on`, and every pause in a thread sleep: one poll finishes it.
+    let sparse = std::pin::pin!(sparse(
+        |x| {
+            ask(x);
+            std::future::ready(())
+        },
+        async || std::thread::sleep(PAUSE),
+    ))
+    .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    let Poll::Ready(sparse) = sparse else { unreachable!("nothing in it waits") };
+    (median(rounds), sparse)
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -206,21 +225,23 @@ fn main() {
 
     println!(
         "\n{ROUNDS} rounds of {ASKS} asks back to back, and fanned out {FAN_OUT} at a time (median \
-         ns per ask); {SPARSE} asks after pauses of {} us (latency in us)\n",
+         ns per ask); {SPARSE} asks after pauses of {} us (latency in us, and the cores the \
+         process kept busy meanwhile: CPU time over wall time)\n",
         PAUSE.as_micros()
     );
     println!(
         "| asker, actor | back to back, ns | fanned out, ns | sparse p50, us | sparse p90, us | \
-         sparse p99, us |"
+         sparse p99, us | sparse, cores busy |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for (name, b2b, fanned, sparse) in rows {
         let fanned = fanned.map_or("-".to_owned(), |f| format!("{f:.0}"));
         println!(
-            "| {name} | {b2b:.0} | {fanned} | {:.1} | {:.1} | {:.1} |",
-            us(&sparse, 0.5),
-            us(&sparse, 0.9),
-            us(&sparse, 0.99)
+            "| {name} | {b2b:.0} | {fanned} | {:.1} | {:.1} | {:.1} | {:.2} |",
+            us(&sparse.latencies, 0.5),
+            us(&sparse.latencies, 0.9),
+            us(&sparse.latencies, 0.99),
+            sparse.cores
         );
     }
 }
