@@ -760,12 +760,7 @@ impl Core {
     /// this worker searches or may start to (`Idle::may_search`): otherwise it could only spin,
     /// refused by the throttle, while the searchers are the ones to take that work.
     fn has_work(&self) -> bool {
-        let me = &self.shared.remotes[self.index];
-        !self.local.is_empty()
-            || !self.shared.inject.is_empty()
-            || !me.pinned.is_empty()
-            || !self.pinned_here.borrow().is_empty()
-            || me.timers.has_messages()
+        self.has_work_here()
             || ((self.searching.get() || self.shared.idle.may_search())
                 && self
                     .shared
@@ -773,6 +768,17 @@ impl Core {
                     .iter()
                     .enumerate()
                     .any(|(i, r)| i != self.index && !r.steal.is_empty()))
+    }
+
+    /// [`has_work`](Self::has_work) but for the other workers' rings: what this worker's own
+    /// queues, the global queue and its timer inbox hold.
+    fn has_work_here(&self) -> bool {
+        let me = &self.shared.remotes[self.index];
+        !self.local.is_empty()
+            || !self.shared.inject.is_empty()
+            || !me.pinned.is_empty()
+            || !self.pinned_here.borrow().is_empty()
+            || me.timers.has_messages()
     }
 
     /// A task of this worker yields (`yield_now`, or its cooperative budget is spent).
@@ -856,9 +862,10 @@ impl Core {
     /// `Builder::spin_before_park`: goes on looking for work, as the spins above do, for `spin`
     /// or until the worker's next timer is due, whichever comes first; true if work came (or
     /// the shutdown). At the end, `sleep` parks with nothing left to wait for a due timer, and
-    /// fires it. The clock is read every 16 checks, where the thread also yields. No task runs
-    /// meanwhile, so the wheel's next deadline stays; a timer armed from another thread comes
-    /// as a message, which is work.
+    /// fires it. The other workers' rings are looked at every 16 checks, with the clock, where
+    /// the thread also yields: a spin that may last long reads the lines their owners write
+    /// 16 times less often. No task runs meanwhile, so the wheel's next deadline stays; a timer
+    /// armed from another thread comes as a message, which is work.
     #[cold]
     #[inline(never)]
     fn spin_on(&self, spin: std::time::Duration) -> bool {
@@ -867,11 +874,14 @@ impl Core {
         // `None`: a spin longer than `Instant` can count, for as long as nothing comes.
         let end = std::time::Instant::now().checked_add(left);
         loop {
-            for _ in 0..16 {
-                if self.has_work() || self.shared.is_shutdown() {
+            for _ in 0..15 {
+                if self.has_work_here() || self.shared.is_shutdown() {
                     return true;
                 }
                 spin_loop();
+            }
+            if self.has_work() {
+                return true;
             }
             if end.is_some_and(|end| std::time::Instant::now() >= end) {
                 return false;
