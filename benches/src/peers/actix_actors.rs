@@ -9,22 +9,24 @@
 //! it has stopped from its `stopped` hook.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{Actor, ActorContext, Addr, Context, Handler, Message};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, all_poked, all_started, entries, expect_starts,
-    fork_join_expected_sum, poked, reported, reset_pokes, started, sum_below,
+    BigActor, BigStep, BytesWindow, Creature, Mall, MallStep, Measurement, Meet, Params, Peer,
+    all_poked, all_started, check_chameneos, entries, expect_starts, fork_join_expected_sum, poked,
+    reported, reset_pokes, started, sum_below,
 };
 
 /// The implementation's name.
 pub const IMPL: &str = "actix";
 
-/// The six workloads.
+/// The eight workloads.
 pub fn benches() -> Vec<Peer> {
-    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join])
+    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join, chameneos, big])
 }
 
 /// Runs `driver` on a fresh actix `System` (one thread: this one) and returns its output.
@@ -97,7 +99,7 @@ macro_rules! stoppable_actor {
     };
 }
 
-stoppable_actor!(Ponger, Pinger, Server, Counter, RingNode);
+stoppable_actor!(Ponger, Pinger, Server, Counter, RingNode, Chameneo, MallActor, BigNode);
 stoppable_actor!(Idle, started = |_: &mut Idle| started());
 
 /// `impl Message` with `Result = ()` for each message type told, never asked.
@@ -109,7 +111,7 @@ macro_rules! told {
     )*};
 }
 
-told!(SetPeer, Ping, Pong, Value, Next, Token);
+told!(SetPeer, Ping, Pong, Value, Next, Token, Go, Paired, Change, Request, BigPing, BigPong);
 
 // ---- ping_pong ----
 
@@ -446,5 +448,278 @@ pub fn spawn_stop(p: &Params) -> Measurement {
         drop(actors); // inside the timed window, as every implementation's handles
         let elapsed = start.elapsed();
         Measurement { elapsed, ops: n, bytes_per_actor }
+    })
+}
+
+// ---- chameneos and big: actors that know each other through a table ----
+
+/// Every actor's address, sent to each (and to the mall of `chameneos`) once, before the timed
+/// part.
+struct Table<A: Actor>(Arc<Vec<Addr<A>>>);
+
+impl<A: Actor> Message for Table<A> {
+    type Result = ();
+}
+
+/// Starts the timed part: a creature's first request, a `big` actor's first ping.
+struct Go;
+
+// ---- chameneos ----
+
+/// A creature of `chameneos`.
+struct Chameneo {
+    creature: Creature,
+    mall: Addr<MallActor>,
+    all: Option<Arc<Vec<Addr<Chameneo>>>>,
+    exit: mpsc::UnboundedSender<()>,
+}
+
+/// The mall paired the creature with `partner`, of colour `color`.
+struct Paired {
+    partner: usize,
+    color: u8,
+}
+
+/// The creature's partner took colour `color` at their meeting.
+struct Change {
+    color: u8,
+}
+
+/// A creature's request to the mall.
+struct Request(Meet);
+
+impl Chameneo {
+    /// Asks the mall for a meeting.
+    fn request(&self) {
+        self.mall.do_send(Request(self.creature.meet()));
+    }
+}
+
+impl Handler<Table<Chameneo>> for Chameneo {
+    type Result = ();
+
+    fn handle(&mut self, Table(all): Table<Chameneo>, _: &mut Context<Self>) {
+        self.all = Some(all);
+    }
+}
+
+impl Handler<Go> for Chameneo {
+    type Result = ();
+
+    fn handle(&mut self, _: Go, _: &mut Context<Self>) {
+        self.request();
+    }
+}
+
+impl Handler<Paired> for Chameneo {
+    type Result = ();
+
+    fn handle(&mut self, Paired { partner, color }: Paired, _: &mut Context<Self>) {
+        let mine = self.creature.paired(color);
+        self.all.as_ref().expect("chameneos: table set")[partner].do_send(Change { color: mine });
+        self.request();
+    }
+}
+
+impl Handler<Change> for Chameneo {
+    type Result = ();
+
+    fn handle(&mut self, Change { color }: Change, _: &mut Context<Self>) {
+        self.creature.changed(color);
+        self.request();
+    }
+}
+
+/// The mall of `chameneos`: pairs the creatures' requests, and reports when all have retired.
+struct MallActor {
+    mall: Mall,
+    creatures: Option<Arc<Vec<Addr<Chameneo>>>>,
+    done: Option<oneshot::Sender<u64>>,
+    exit: mpsc::UnboundedSender<()>,
+}
+
+impl Handler<Table<Chameneo>> for MallActor {
+    type Result = ();
+
+    fn handle(&mut self, Table(all): Table<Chameneo>, _: &mut Context<Self>) {
+        self.creatures = Some(all);
+    }
+}
+
+impl Handler<Request> for MallActor {
+    type Result = ();
+
+    fn handle(&mut self, Request(request): Request, _: &mut Context<Self>) {
+        match self.mall.meet(request) {
+            MallStep::Wait | MallStep::Retired => {}
+            MallStep::Pair { to, partner, color } => {
+                self.creatures.as_ref().expect("chameneos: table set")[to]
+                    .do_send(Paired { partner, color });
+            }
+            MallStep::Done { met } => {
+                let _ = self.done.take().expect("chameneos: reported once").send(met);
+            }
+        }
+    }
+}
+
+/// Creatures meet in pairs through one mall actor; the mall reports the creatures' meetings
+/// once all have retired.
+pub fn chameneos(p: &Params) -> Measurement {
+    let p = *p;
+    on_system(async move {
+        let mut exits = Exits::new();
+        let (done_tx, done_rx) = oneshot::channel();
+        let mall = MallActor {
+            mall: Mall::new(p.chameneos_creatures, p.chameneos_meetings),
+            creatures: None,
+            done: Some(done_tx),
+            exit: exits.notifier(),
+        }
+        .start();
+        let creatures: Arc<Vec<_>> = Arc::new(
+            (0..p.chameneos_creatures as usize)
+                .map(|i| {
+                    Chameneo {
+                        creature: Creature::new(i),
+                        mall: mall.clone(),
+                        all: None,
+                        exit: exits.notifier(),
+                    }
+                    .start()
+                })
+                .collect(),
+        );
+        for creature in creatures.iter() {
+            creature.do_send(Table(creatures.clone()));
+        }
+        mall.do_send(Table(creatures.clone()));
+
+        let start = Instant::now();
+        for creature in creatures.iter() {
+            creature.do_send(Go);
+        }
+        let met = reported(done_rx).await.expect("the mall reports");
+        let elapsed = start.elapsed();
+
+        check_chameneos(met, &p);
+        exits.stop_all(&creatures).await;
+        exits.stop_all(&[mall]).await;
+        Measurement::timed(elapsed, p.chameneos_meetings)
+    })
+}
+
+// ---- big ----
+
+/// An actor of `big`.
+struct BigNode {
+    big: BigActor,
+    me: usize,
+    all: Option<Arc<Vec<Addr<BigNode>>>>,
+    done: mpsc::UnboundedSender<usize>,
+    exit: mpsc::UnboundedSender<()>,
+}
+
+/// Ping `seq` of actor `from`, which awaits its pong.
+struct BigPing {
+    from: usize,
+    seq: u64,
+}
+
+/// The answer to ping `seq`.
+struct BigPong {
+    seq: u64,
+}
+
+impl BigNode {
+    /// The table of every actor.
+    fn all(&self) -> &[Addr<BigNode>] {
+        self.all.as_ref().expect("big: table set")
+    }
+
+    /// Sends the next ping, or reports.
+    fn step(&self, step: BigStep) {
+        match step {
+            BigStep::Ping { to, seq } => self.all()[to].do_send(BigPing { from: self.me, seq }),
+            BigStep::Done => {
+                let _ = self.done.send(self.me);
+            }
+        }
+    }
+}
+
+impl Handler<Table<BigNode>> for BigNode {
+    type Result = ();
+
+    fn handle(&mut self, Table(all): Table<BigNode>, _: &mut Context<Self>) {
+        self.all = Some(all);
+    }
+}
+
+impl Handler<Go> for BigNode {
+    type Result = ();
+
+    fn handle(&mut self, _: Go, _: &mut Context<Self>) {
+        let step = self.big.start();
+        self.step(step);
+    }
+}
+
+impl Handler<BigPing> for BigNode {
+    type Result = ();
+
+    fn handle(&mut self, BigPing { from, seq }: BigPing, _: &mut Context<Self>) {
+        self.all()[from].do_send(BigPong { seq });
+    }
+}
+
+impl Handler<BigPong> for BigNode {
+    type Result = ();
+
+    fn handle(&mut self, BigPong { seq }: BigPong, _: &mut Context<Self>) {
+        let step = self.big.pong(seq);
+        self.step(step);
+    }
+}
+
+/// Every actor pings random others, one ping at a time, and reports once each of its pings
+/// has had its pong.
+pub fn big(p: &Params) -> Measurement {
+    let (actors, pings) = (p.big_actors, p.big_pings);
+    on_system(async move {
+        let mut exits = Exits::new();
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let nodes: Arc<Vec<_>> = Arc::new(
+            (0..actors as usize)
+                .map(|me| {
+                    BigNode {
+                        big: BigActor::new(me, actors, pings),
+                        me,
+                        all: None,
+                        done: done_tx.clone(),
+                        exit: exits.notifier(),
+                    }
+                    .start()
+                })
+                .collect(),
+        );
+        for node in nodes.iter() {
+            node.do_send(Table(nodes.clone()));
+        }
+
+        let start = Instant::now();
+        for node in nodes.iter() {
+            node.do_send(Go);
+        }
+        let mut reports = Vec::with_capacity(actors as usize);
+        for _ in 0..actors {
+            reports.push(reported(done_rx.recv()).await.expect("an actor reports"));
+        }
+        let elapsed = start.elapsed();
+
+        reports.sort_unstable();
+        assert!(reports.into_iter().eq(0..actors as usize), "big: each actor reports once");
+        exits.stop_all(&nodes).await;
+        Measurement::timed(elapsed, actors * pings)
     })
 }

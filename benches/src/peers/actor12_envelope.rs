@@ -10,6 +10,7 @@
 //! `Link::cancel_and_wait`, and the counters of `fan_in` and `fork_join` with an unbounded mailbox
 //! (`mailbox_capacity` overridden to `usize::MAX`, like the peers' mailboxes; the default is 64).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use actor12::oneshot;
@@ -17,16 +18,17 @@ use actor12::prelude::*;
 use actor12::{ActorMessage, Envelope, MpscChannel};
 
 use super::{
-    Measurement, Params, Peer, actor12_spawn_stop, entries, fork_join_expected_sum,
-    on_actor12_workers, poked, reported_actor12, started, stop_all, sum_below,
+    BigActor, BigStep, Creature, Mall, MallStep, Measurement, Params, Peer, actor12_spawn_stop,
+    check_chameneos, entries, fork_join_expected_sum, on_actor12_workers, poked, reported_actor12,
+    started, stop_all, sum_below,
 };
 
 /// The implementation's name.
 pub const IMPL: &str = "actor12-envelope";
 
-/// The six workloads.
+/// The eight workloads.
 pub fn benches() -> Vec<Peer> {
-    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join])
+    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join, chameneos, big])
 }
 
 // ---- ping_pong ----
@@ -397,5 +399,273 @@ impl Actor for Idle {
 pub fn spawn_stop(p: &Params) -> Measurement {
     actor12_spawn_stop(p, |idle: Link<Idle>| async move {
         idle.send_raw(Poke(1)).await.expect("the idle actor is alive");
+    })
+}
+
+// ---- chameneos ----
+
+/// Every creature's link: the mall and each creature get the table before the timed part.
+type Creatures = Arc<Vec<Link<ChameneosCreature>>>;
+
+/// A creature of `chameneos` ([`Creature`]): asks the mall for a meeting, again after each.
+struct ChameneosCreature {
+    creature: Creature,
+    mall: Link<ChameneosMall>,
+    others: Option<Creatures>,
+}
+
+/// What a creature receives.
+enum CreatureMsg {
+    /// Every creature's link: sent once, before the timed part.
+    Table(Creatures),
+    /// The start: ask the mall for a first meeting.
+    Go,
+    /// From the mall: meet creature `partner`, of colour `color`.
+    Paired { partner: usize, color: u8 },
+    /// From the partner the mall paired it with: the meeting's colour.
+    Change { color: u8 },
+}
+
+impl ActorMessage<ChameneosCreature> for CreatureMsg {}
+
+impl ChameneosCreature {
+    /// Asks the mall for the next meeting.
+    async fn meet(&self) {
+        let request = MallMsg::Meet(self.creature.meet());
+        self.mall.send_raw(request).await.expect("chameneos: the mall is alive");
+    }
+}
+
+impl Actor for ChameneosCreature {
+    type Message = CreatureMsg;
+    type Spec = (usize, Link<ChameneosMall>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    /// Unbounded, as the peers' mailboxes are: a sender never waits.
+    fn mailbox_capacity() -> usize {
+        usize::MAX
+    }
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (index, mall) = ctx.spec;
+        std::future::ready(Ok(ChameneosCreature {
+            creature: Creature::new(index),
+            mall,
+            others: None,
+        }))
+    }
+
+    async fn handle(&mut self, _: Exec<'_, Self>, msg: CreatureMsg) {
+        match msg {
+            CreatureMsg::Table(others) => self.others = Some(others),
+            CreatureMsg::Go => self.meet().await,
+            CreatureMsg::Paired { partner, color } => {
+                let color = self.creature.paired(color);
+                let others = self.others.as_ref().expect("chameneos: table set");
+                let change = CreatureMsg::Change { color };
+                others[partner].send_raw(change).await.expect("chameneos: the partner is alive");
+                self.meet().await;
+            }
+            CreatureMsg::Change { color } => {
+                self.creature.changed(color);
+                self.meet().await;
+            }
+        }
+    }
+}
+
+/// The mall of `chameneos` ([`Mall`]): pairs the creatures, reports when all have retired.
+struct ChameneosMall {
+    mall: Mall,
+    creatures: Option<Creatures>,
+    done: Option<oneshot::Sender<u64>>,
+}
+
+/// What the mall receives.
+enum MallMsg {
+    /// Every creature's link: sent once, before the timed part.
+    Table(Creatures),
+    /// A creature's request.
+    Meet(super::Meet),
+}
+
+impl ActorMessage<ChameneosMall> for MallMsg {}
+
+impl Actor for ChameneosMall {
+    type Message = MallMsg;
+    type Spec = (Mall, oneshot::Sender<u64>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    /// Unbounded, as the peers' mailboxes are: a sender never waits.
+    fn mailbox_capacity() -> usize {
+        usize::MAX
+    }
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (mall, done) = ctx.spec;
+        std::future::ready(Ok(ChameneosMall { mall, creatures: None, done: Some(done) }))
+    }
+
+    async fn handle(&mut self, _: Exec<'_, Self>, msg: MallMsg) {
+        let request = match msg {
+            MallMsg::Table(creatures) => return self.creatures = Some(creatures),
+            MallMsg::Meet(request) => request,
+        };
+        match self.mall.meet(request) {
+            MallStep::Wait | MallStep::Retired => {}
+            MallStep::Pair { to, partner, color } => {
+                let creatures = self.creatures.as_ref().expect("chameneos: table set");
+                let paired = CreatureMsg::Paired { partner, color };
+                creatures[to].send_raw(paired).await.expect("chameneos: the creature is alive");
+            }
+            MallStep::Done { met } => {
+                let _ = self.done.take().expect("chameneos: done once").send(met);
+            }
+        }
+    }
+}
+
+/// Creatures meet in pairs through one mall; it reports once every creature has retired.
+pub fn chameneos(p: &Params) -> Measurement {
+    let p = *p;
+    on_actor12_workers(async move {
+        let (done_tx, done_rx) = oneshot::channel();
+        let mall = actor12::spawn::<ChameneosMall>((
+            Mall::new(p.chameneos_creatures, p.chameneos_meetings),
+            done_tx,
+        ));
+        let creatures: Vec<_> = (0..p.chameneos_creatures as usize)
+            .map(|i| actor12::spawn::<ChameneosCreature>((i, mall.clone())))
+            .collect();
+        let table = Arc::new(creatures.clone());
+        mall.send_raw(MallMsg::Table(table.clone())).await.expect("chameneos: the mall is alive");
+        for creature in &creatures {
+            let msg = CreatureMsg::Table(table.clone());
+            creature.send_raw(msg).await.expect("chameneos: the creature is alive");
+        }
+
+        let start = Instant::now();
+        for creature in &creatures {
+            creature.send_raw(CreatureMsg::Go).await.expect("chameneos: the creature is alive");
+        }
+        let met = reported_actor12(done_rx).await.expect("the mall reports");
+        let elapsed = start.elapsed();
+
+        check_chameneos(met, &p);
+        // The creatures and the mall hold links to each other: stop them explicitly.
+        stop_all(&creatures).await;
+        stop_all(&[mall]).await;
+        Measurement::timed(elapsed, p.chameneos_meetings)
+    })
+}
+
+// ---- big ----
+
+/// Every `big` actor's link: each gets the table before the timed part.
+type BigTable = Arc<Vec<Link<BigNode>>>;
+
+/// An actor of `big` ([`BigActor`]): pings random others, one at a time, and answers pings.
+struct BigNode {
+    me: usize,
+    big: BigActor,
+    others: Option<BigTable>,
+    done: Option<oneshot::Sender<usize>>,
+}
+
+/// What a `big` actor receives.
+enum BigMsg {
+    /// Every actor's link: sent once, before the timed part.
+    Table(BigTable),
+    /// The start: send the first ping.
+    Go,
+    /// Ping `seq` of actor `from`: answer it.
+    Ping { from: usize, seq: u64 },
+    /// The answer to this actor's ping `seq`.
+    Pong { seq: u64 },
+}
+
+impl ActorMessage<BigNode> for BigMsg {}
+
+impl Actor for BigNode {
+    type Message = BigMsg;
+    type Spec = (usize, BigActor, oneshot::Sender<usize>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    /// Unbounded, as the peers' mailboxes are: a sender never waits.
+    fn mailbox_capacity() -> usize {
+        usize::MAX
+    }
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (me, big, done) = ctx.spec;
+        std::future::ready(Ok(BigNode { me, big, others: None, done: Some(done) }))
+    }
+
+    async fn handle(&mut self, _: Exec<'_, Self>, msg: BigMsg) {
+        let step = match msg {
+            BigMsg::Table(others) => return self.others = Some(others),
+            BigMsg::Go => self.big.start(),
+            BigMsg::Ping { from, seq } => {
+                let others = self.others.as_ref().expect("big: table set");
+                let pong = BigMsg::Pong { seq };
+                return others[from].send_raw(pong).await.expect("big: the pinger is alive");
+            }
+            BigMsg::Pong { seq } => self.big.pong(seq),
+        };
+        match step {
+            BigStep::Ping { to, seq } => {
+                let others = self.others.as_ref().expect("big: table set");
+                let ping = BigMsg::Ping { from: self.me, seq };
+                others[to].send_raw(ping).await.expect("big: the target is alive");
+            }
+            BigStep::Done => {
+                let _ = self.done.take().expect("big: done once").send(self.me);
+            }
+        }
+    }
+}
+
+/// Actors ping random others, one ping at a time; each reports when its pings are answered.
+pub fn big(p: &Params) -> Measurement {
+    let p = *p;
+    on_actor12_workers(async move {
+        let (nodes, reports): (Vec<_>, Vec<_>) = (0..p.big_actors as usize)
+            .map(|i| {
+                let (done_tx, done_rx) = oneshot::channel();
+                let big = BigActor::new(i, p.big_actors, p.big_pings);
+                (actor12::spawn::<BigNode>((i, big, done_tx)), done_rx)
+            })
+            .unzip();
+        let table = Arc::new(nodes.clone());
+        for node in &nodes {
+            node.send_raw(BigMsg::Table(table.clone())).await.expect("big: the actor is alive");
+        }
+
+        let start = Instant::now();
+        for node in &nodes {
+            node.send_raw(BigMsg::Go).await.expect("big: the actor is alive");
+        }
+        let mut done = Vec::with_capacity(nodes.len());
+        for report in reports {
+            done.push(reported_actor12(report).await.expect("an actor reports"));
+        }
+        let elapsed = start.elapsed();
+
+        assert_eq!(done, (0..nodes.len()).collect::<Vec<_>>(), "big: reports");
+        // The actors hold links to each other: stop them explicitly.
+        stop_all(&nodes).await;
+        Measurement::timed(elapsed, p.big_actors * p.big_pings)
     })
 }

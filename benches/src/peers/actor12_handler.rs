@@ -15,6 +15,7 @@
 //! as the peers' mailboxes are unbounded; the other workloads keep the default (they never have
 //! more than one message in flight per actor).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use actor12::oneshot;
@@ -22,16 +23,17 @@ use actor12::prelude::*;
 use actor12::{Call, Envelope, MpscChannel, Multi};
 
 use super::{
-    Measurement, Params, Peer, actor12_spawn_stop, entries, fork_join_expected_sum,
-    on_actor12_workers, poked, reported_actor12, started, stop_all, sum_below,
+    BigActor, BigStep, Creature, Mall, MallStep, Measurement, Params, Peer, actor12_spawn_stop,
+    check_chameneos, entries, fork_join_expected_sum, on_actor12_workers, poked, reported_actor12,
+    started, stop_all, sum_below,
 };
 
 /// The implementation's name.
 pub const IMPL: &str = "actor12";
 
-/// The six workloads.
+/// The eight workloads.
 pub fn benches() -> Vec<Peer> {
-    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join])
+    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join, chameneos, big])
 }
 
 // ---- ping_pong ----
@@ -429,4 +431,336 @@ impl Actor for Idle {
 /// timed (see [`spawn_stop` in `peers`](super)).
 pub fn spawn_stop(p: &Params) -> Measurement {
     actor12_spawn_stop(p, |idle: Link<Idle>| async move { idle.tell_dyn(Poke(1)).await })
+}
+
+// ---- chameneos ----
+
+/// Every creature's link: the mall and each creature get the table before the timed part.
+type Creatures = Arc<Vec<Link<ChameneosCreature>>>;
+
+/// A creature of `chameneos` ([`Creature`]): asks the mall for a meeting, again after each.
+struct ChameneosCreature {
+    creature: Creature,
+    mall: Link<ChameneosMall>,
+    others: Option<Creatures>,
+}
+
+impl ChameneosCreature {
+    /// Asks the mall for the next meeting.
+    async fn meet(&self) {
+        self.mall.tell_dyn(self.creature.meet()).await;
+    }
+}
+
+impl Actor for ChameneosCreature {
+    type Message = Multi<Self>;
+    type Spec = (usize, Link<ChameneosMall>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    /// Unbounded, as the peers' mailboxes are: a sender never waits.
+    fn mailbox_capacity() -> usize {
+        usize::MAX
+    }
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (index, mall) = ctx.spec;
+        std::future::ready(Ok(ChameneosCreature {
+            creature: Creature::new(index),
+            mall,
+            others: None,
+        }))
+    }
+}
+
+/// Every creature's link (to a creature or the mall): sent once, before the timed part.
+struct CreatureTable(Creatures);
+/// The start: ask the mall for a first meeting.
+struct Go;
+/// From the mall: meet creature `partner`, of colour `color`.
+struct Paired {
+    partner: usize,
+    color: u8,
+}
+/// From the partner the mall paired a creature with: the meeting's colour.
+struct Change(u8);
+
+impl Handler<CreatureTable> for ChameneosCreature {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        table: CreatureTable,
+    ) -> Self::Reply {
+        self.others = Some(table.0);
+        Ok(())
+    }
+}
+
+impl Handler<Go> for ChameneosCreature {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Go) -> Self::Reply {
+        self.meet().await;
+        Ok(())
+    }
+}
+
+impl Handler<Paired> for ChameneosCreature {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, paired: Paired) -> Self::Reply {
+        let color = self.creature.paired(paired.color);
+        let others = self.others.as_ref().expect("chameneos: table set");
+        others[paired.partner].tell_dyn(Change(color)).await;
+        self.meet().await;
+        Ok(())
+    }
+}
+
+impl Handler<Change> for ChameneosCreature {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        Change(color): Change,
+    ) -> Self::Reply {
+        self.creature.changed(color);
+        self.meet().await;
+        Ok(())
+    }
+}
+
+/// The mall of `chameneos` ([`Mall`]): pairs the creatures, reports when all have retired.
+struct ChameneosMall {
+    mall: Mall,
+    creatures: Option<Creatures>,
+    done: Option<oneshot::Sender<u64>>,
+}
+
+impl Actor for ChameneosMall {
+    type Message = Multi<Self>;
+    type Spec = (Mall, oneshot::Sender<u64>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    /// Unbounded, as the peers' mailboxes are: a sender never waits.
+    fn mailbox_capacity() -> usize {
+        usize::MAX
+    }
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (mall, done) = ctx.spec;
+        std::future::ready(Ok(ChameneosMall { mall, creatures: None, done: Some(done) }))
+    }
+}
+
+impl Handler<CreatureTable> for ChameneosMall {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        table: CreatureTable,
+    ) -> Self::Reply {
+        self.creatures = Some(table.0);
+        Ok(())
+    }
+}
+
+impl Handler<super::Meet> for ChameneosMall {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        request: super::Meet,
+    ) -> Self::Reply {
+        match self.mall.meet(request) {
+            MallStep::Wait | MallStep::Retired => {}
+            MallStep::Pair { to, partner, color } => {
+                let creatures = self.creatures.as_ref().expect("chameneos: table set");
+                creatures[to].tell_dyn(Paired { partner, color }).await;
+            }
+            MallStep::Done { met } => {
+                let _ = self.done.take().expect("chameneos: done once").send(met);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Creatures meet in pairs through one mall; it reports once every creature has retired.
+pub fn chameneos(p: &Params) -> Measurement {
+    let p = *p;
+    on_actor12_workers(async move {
+        let (done_tx, done_rx) = oneshot::channel();
+        let mall = actor12::spawn::<ChameneosMall>((
+            Mall::new(p.chameneos_creatures, p.chameneos_meetings),
+            done_tx,
+        ));
+        let creatures: Vec<_> = (0..p.chameneos_creatures as usize)
+            .map(|i| actor12::spawn::<ChameneosCreature>((i, mall.clone())))
+            .collect();
+        let table = Arc::new(creatures.clone());
+        mall.tell_dyn(CreatureTable(table.clone())).await;
+        for creature in &creatures {
+            creature.tell_dyn(CreatureTable(table.clone())).await;
+        }
+
+        let start = Instant::now();
+        for creature in &creatures {
+            creature.tell_dyn(Go).await;
+        }
+        let met = reported_actor12(done_rx).await.expect("the mall reports");
+        let elapsed = start.elapsed();
+
+        check_chameneos(met, &p);
+        // The creatures and the mall hold links to each other: stop them explicitly.
+        stop_all(&creatures).await;
+        stop_all(&[mall]).await;
+        Measurement::timed(elapsed, p.chameneos_meetings)
+    })
+}
+
+// ---- big ----
+
+/// Every `big` actor's link: each gets the table before the timed part.
+type BigTable = Arc<Vec<Link<BigNode>>>;
+
+/// An actor of `big` ([`BigActor`]): pings random others, one at a time, and answers pings.
+struct BigNode {
+    me: usize,
+    big: BigActor,
+    others: Option<BigTable>,
+    done: Option<oneshot::Sender<usize>>,
+}
+
+impl BigNode {
+    /// Sends the next ping, or reports once every ping has had its pong.
+    async fn step(&mut self, step: BigStep) {
+        match step {
+            BigStep::Ping { to, seq } => {
+                let others = self.others.as_ref().expect("big: table set");
+                others[to].tell_dyn(BigPing { from: self.me, seq }).await;
+            }
+            BigStep::Done => {
+                let _ = self.done.take().expect("big: done once").send(self.me);
+            }
+        }
+    }
+}
+
+impl Actor for BigNode {
+    type Message = Multi<Self>;
+    type Spec = (usize, BigActor, oneshot::Sender<usize>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    /// Unbounded, as the peers' mailboxes are: a sender never waits.
+    fn mailbox_capacity() -> usize {
+        usize::MAX
+    }
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (me, big, done) = ctx.spec;
+        std::future::ready(Ok(BigNode { me, big, others: None, done: Some(done) }))
+    }
+}
+
+/// Every `big` actor's link: sent once, before the timed part.
+struct BigTableMsg(BigTable);
+/// Ping `seq` of actor `from`: answer it.
+struct BigPing {
+    from: usize,
+    seq: u64,
+}
+/// The answer to an actor's ping `seq`.
+struct BigPong(u64);
+
+impl Handler<BigTableMsg> for BigNode {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, table: BigTableMsg) -> Self::Reply {
+        self.others = Some(table.0);
+        Ok(())
+    }
+}
+
+impl Handler<Go> for BigNode {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Go) -> Self::Reply {
+        let step = self.big.start();
+        self.step(step).await;
+        Ok(())
+    }
+}
+
+impl Handler<BigPing> for BigNode {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, ping: BigPing) -> Self::Reply {
+        let others = self.others.as_ref().expect("big: table set");
+        others[ping.from].tell_dyn(BigPong(ping.seq)).await;
+        Ok(())
+    }
+}
+
+impl Handler<BigPong> for BigNode {
+    type Reply = anyhow::Result<()>;
+
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        BigPong(seq): BigPong,
+    ) -> Self::Reply {
+        let step = self.big.pong(seq);
+        self.step(step).await;
+        Ok(())
+    }
+}
+
+/// Actors ping random others, one ping at a time; each reports when its pings are answered.
+pub fn big(p: &Params) -> Measurement {
+    let p = *p;
+    on_actor12_workers(async move {
+        let (nodes, reports): (Vec<_>, Vec<_>) = (0..p.big_actors as usize)
+            .map(|i| {
+                let (done_tx, done_rx) = oneshot::channel();
+                let big = BigActor::new(i, p.big_actors, p.big_pings);
+                (actor12::spawn::<BigNode>((i, big, done_tx)), done_rx)
+            })
+            .unzip();
+        let table = Arc::new(nodes.clone());
+        for node in &nodes {
+            node.tell_dyn(BigTableMsg(table.clone())).await;
+        }
+
+        let start = Instant::now();
+        for node in &nodes {
+            node.tell_dyn(Go).await;
+        }
+        let mut done = Vec::with_capacity(nodes.len());
+        for report in reports {
+            done.push(reported_actor12(report).await.expect("an actor reports"));
+        }
+        let elapsed = start.elapsed();
+
+        assert_eq!(done, (0..nodes.len()).collect::<Vec<_>>(), "big: reports");
+        // The actors hold links to each other: stop them explicitly.
+        stop_all(&nodes).await;
+        Measurement::timed(elapsed, p.big_actors * p.big_pings)
+    })
 }

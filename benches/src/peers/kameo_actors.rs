@@ -9,6 +9,7 @@
 //! [`workers`](crate::workers) workers. Tasks that are not actors (the client of `ask`, the
 //! senders of `fan_in`) are plain tokio tasks.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kameo::Actor;
@@ -19,16 +20,17 @@ use kameo::message::{Context, Message};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, all_poked, all_started, entries, expect_starts,
-    fork_join_expected_sum, on_workers, poked, reported, reset_pokes, started, sum_below,
+    BigActor, BigStep, BytesWindow, Creature, Mall, MallStep, Measurement, Meet, Params, Peer,
+    all_poked, all_started, check_chameneos, entries, expect_starts, fork_join_expected_sum,
+    on_workers, poked, reported, reset_pokes, started, sum_below,
 };
 
 /// The implementation's name.
 pub const IMPL: &str = "kameo";
 
-/// The six workloads.
+/// The eight workloads.
 pub fn benches() -> Vec<Peer> {
-    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join])
+    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join, chameneos, big])
 }
 
 /// Spawns `actor` with an unbounded mailbox.
@@ -60,7 +62,7 @@ macro_rules! plain_actor {
     )*};
 }
 
-plain_actor!(Ponger, Pinger, Server, Counter, RingNode);
+plain_actor!(Ponger, Pinger, Server, Counter, RingNode, Chameneo, MallActor, BigNode);
 
 // ---- ping_pong ----
 
@@ -378,5 +380,286 @@ pub fn spawn_stop(p: &Params) -> Measurement {
         stop_all(actors).await; // the handles go inside the timed window
         let elapsed = start.elapsed();
         Measurement { elapsed, ops: n, bytes_per_actor }
+    })
+}
+
+// ---- chameneos and big: a table of every actor, and a start ----
+
+/// Every actor of a workload, by index: sent once, before the timed part.
+struct Table<A: Actor>(Arc<Vec<ActorRef<A>>>);
+
+/// The start of a workload's actors.
+struct Go;
+
+/// Spawns `actors`, waits until each has started, and tells each the [`Table`] of them all.
+async fn with_table<A>(actors: impl Iterator<Item = A>, workload: &str) -> Vec<ActorRef<A>>
+where
+    A: Actor<Args = A> + Message<Table<A>, Reply = ()>,
+{
+    let refs: Vec<_> = actors.map(spawn).collect();
+    for actor in &refs {
+        actor.wait_for_startup().await;
+    }
+    let table = Arc::new(refs.clone());
+    for actor in &refs {
+        actor
+            .tell(Table(table.clone()))
+            .send()
+            .await
+            .unwrap_or_else(|_| panic!("{workload}: actor alive"));
+    }
+    refs
+}
+
+// ---- chameneos ----
+
+/// A creature of `chameneos`: the shared [`Creature`] and whom it talks to.
+struct Chameneo {
+    creature: Creature,
+    mall: ActorRef<MallActor>,
+    creatures: Option<Arc<Vec<ActorRef<Chameneo>>>>,
+}
+
+/// The mall paired the creature with creature `partner`, of colour `color`.
+struct Paired {
+    partner: usize,
+    color: u8,
+}
+
+/// The creature's partner's colour after their meeting.
+struct Change {
+    color: u8,
+}
+
+impl Chameneo {
+    /// Sends the creature's request to the mall.
+    async fn meet(&self) {
+        self.mall.tell(self.creature.meet()).send().await.expect("chameneos: the mall is alive");
+    }
+}
+
+impl Message<Table<Chameneo>> for Chameneo {
+    type Reply = ();
+
+    async fn handle(&mut self, Table(creatures): Table<Chameneo>, _: &mut Context<Self, ()>) {
+        self.creatures = Some(creatures);
+    }
+}
+
+impl Message<Go> for Chameneo {
+    type Reply = ();
+
+    async fn handle(&mut self, _: Go, _: &mut Context<Self, ()>) {
+        self.meet().await;
+    }
+}
+
+impl Message<Paired> for Chameneo {
+    type Reply = ();
+
+    async fn handle(&mut self, Paired { partner, color }: Paired, _: &mut Context<Self, ()>) {
+        let mine = self.creature.paired(color);
+        let creatures = self.creatures.as_ref().expect("table set");
+        creatures[partner]
+            .tell(Change { color: mine })
+            .send()
+            .await
+            .expect("chameneos: the partner is alive");
+        self.meet().await;
+    }
+}
+
+impl Message<Change> for Chameneo {
+    type Reply = ();
+
+    async fn handle(&mut self, Change { color }: Change, _: &mut Context<Self, ()>) {
+        self.creature.changed(color);
+        self.meet().await;
+    }
+}
+
+/// The mall of `chameneos`: the shared [`Mall`], the creatures, and where to report. A
+/// creature's request is the shared [`Meet`] itself.
+struct MallActor {
+    mall: Mall,
+    creatures: Option<Arc<Vec<ActorRef<Chameneo>>>>,
+    done: Option<oneshot::Sender<u64>>,
+}
+
+impl Message<Table<Chameneo>> for MallActor {
+    type Reply = ();
+
+    async fn handle(&mut self, Table(creatures): Table<Chameneo>, _: &mut Context<Self, ()>) {
+        self.creatures = Some(creatures);
+    }
+}
+
+impl Message<Meet> for MallActor {
+    type Reply = ();
+
+    async fn handle(&mut self, request: Meet, _: &mut Context<Self, ()>) {
+        match self.mall.meet(request) {
+            MallStep::Wait | MallStep::Retired => {}
+            MallStep::Pair { to, partner, color } => {
+                let creatures = self.creatures.as_ref().expect("table set");
+                creatures[to]
+                    .tell(Paired { partner, color })
+                    .send()
+                    .await
+                    .expect("chameneos: the creature is alive");
+            }
+            MallStep::Done { met } => {
+                let _ = self.done.take().expect("reported once").send(met);
+            }
+        }
+    }
+}
+
+/// Creatures meet in pairs through one mall actor; the mall reports once every creature has
+/// retired.
+pub fn chameneos(p: &Params) -> Measurement {
+    let p = *p;
+    let (creatures, meetings) = (p.chameneos_creatures, p.chameneos_meetings);
+    on_workers(async move {
+        let (done_tx, done_rx) = oneshot::channel();
+        let mall = spawn(MallActor {
+            mall: Mall::new(creatures, meetings),
+            creatures: None,
+            done: Some(done_tx),
+        });
+        mall.wait_for_startup().await;
+        let all = with_table(
+            (0..creatures as usize).map(|i| Chameneo {
+                creature: Creature::new(i),
+                mall: mall.clone(),
+                creatures: None,
+            }),
+            "chameneos",
+        )
+        .await;
+        mall.tell(Table(Arc::new(all.clone()))).send().await.expect("chameneos: mall alive");
+
+        let start = Instant::now();
+        for creature in &all {
+            creature.tell(Go).send().await.expect("chameneos: creature alive");
+        }
+        let met = reported(done_rx).await.expect("the mall reports");
+        let elapsed = start.elapsed();
+
+        check_chameneos(met, &p);
+        stop_all(all).await;
+        stop_all(vec![mall]).await;
+        Measurement::timed(elapsed, meetings)
+    })
+}
+
+// ---- big ----
+
+/// An actor of `big`: the shared [`BigActor`], the actors, and where to report.
+struct BigNode {
+    me: usize,
+    big: BigActor,
+    actors: Option<Arc<Vec<ActorRef<BigNode>>>>,
+    done: mpsc::UnboundedSender<usize>,
+}
+
+/// Actor `from` pings with `seq` (`Ping` of the module's `big`; ping_pong has a `Ping`).
+struct BigPing {
+    from: usize,
+    seq: u64,
+}
+
+/// The pong of the receiver's ping `seq`.
+struct BigPong {
+    seq: u64,
+}
+
+impl BigNode {
+    /// The actors, by index.
+    fn actors(&self) -> &[ActorRef<BigNode>] {
+        self.actors.as_ref().expect("table set")
+    }
+
+    /// Sends the next ping, or reports.
+    async fn step(&mut self, step: BigStep) {
+        match step {
+            BigStep::Ping { to, seq } => {
+                self.actors()[to]
+                    .tell(BigPing { from: self.me, seq })
+                    .send()
+                    .await
+                    .expect("big: the target is alive");
+            }
+            BigStep::Done => {
+                let _ = self.done.send(self.me);
+            }
+        }
+    }
+}
+
+impl Message<Table<BigNode>> for BigNode {
+    type Reply = ();
+
+    async fn handle(&mut self, Table(actors): Table<BigNode>, _: &mut Context<Self, ()>) {
+        self.actors = Some(actors);
+    }
+}
+
+impl Message<Go> for BigNode {
+    type Reply = ();
+
+    async fn handle(&mut self, _: Go, _: &mut Context<Self, ()>) {
+        let step = self.big.start();
+        self.step(step).await;
+    }
+}
+
+impl Message<BigPing> for BigNode {
+    type Reply = ();
+
+    async fn handle(&mut self, BigPing { from, seq }: BigPing, _: &mut Context<Self, ()>) {
+        self.actors()[from].tell(BigPong { seq }).send().await.expect("big: the pinger is alive");
+    }
+}
+
+impl Message<BigPong> for BigNode {
+    type Reply = ();
+
+    async fn handle(&mut self, BigPong { seq }: BigPong, _: &mut Context<Self, ()>) {
+        let step = self.big.pong(seq);
+        self.step(step).await;
+    }
+}
+
+/// Every actor pings random others, one ping at a time; each reports after its last pong.
+pub fn big(p: &Params) -> Measurement {
+    let (actors, pings) = (p.big_actors, p.big_pings);
+    on_workers(async move {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let nodes = with_table(
+            (0..actors as usize).map(|me| BigNode {
+                me,
+                big: BigActor::new(me, actors, pings),
+                actors: None,
+                done: done_tx.clone(),
+            }),
+            "big",
+        )
+        .await;
+
+        let start = Instant::now();
+        for node in &nodes {
+            node.tell(Go).send().await.expect("big: actor alive");
+        }
+        let mut reports = Vec::with_capacity(actors as usize);
+        for _ in 0..actors {
+            reports.push(reported(done_rx.recv()).await.expect("an actor reports"));
+        }
+        let elapsed = start.elapsed();
+
+        reports.sort_unstable();
+        assert!(reports.iter().copied().eq(0..actors as usize), "big: each actor reports once");
+        stop_all(nodes).await;
+        Measurement::timed(elapsed, actors * pings)
     })
 }

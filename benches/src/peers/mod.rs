@@ -11,6 +11,8 @@
 //! | `ring` | a token goes round a ring of actors, each passing it to the next | a hop |
 //! | `spawn_stop` | spawn N idle actors, then stop them all and wait until they are gone | an actor |
 //! | `fork_join` | one sender tells 64 actors round-robin and waits until all have processed theirs | a message |
+//! | `chameneos` | 32 creatures meet in pairs through one mall actor and change colour ([`Mall`]) | a meeting (four messages) |
+//! | `big` | 64 actors each ping random others, one ping at a time, and await each pong ([`BigRng`]) | a ping and its pong |
 //!
 //! Every multi-threaded runtime gets [`workers`](crate::workers) worker threads. actix runs its actors on its
 //! `System`, one thread: that is how actix is used. Raw tokio runs twice, on a multi-threaded
@@ -79,17 +81,25 @@ pub enum Workload {
     /// One sender tells [`Params::fork_join_messages`] messages round-robin to
     /// [`Params::fork_join_actors`] actors.
     ForkJoin,
+    /// [`Params::chameneos_creatures`] creatures meet [`Params::chameneos_meetings`] times
+    /// through one mall actor ([`Mall`]).
+    Chameneos,
+    /// [`Params::big_actors`] actors each send [`Params::big_pings`] pings to random others
+    /// ([`BigRng`]), one at a time, each answered with a pong.
+    Big,
 }
 
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 8] = [
         Workload::PingPong,
         Workload::Ask,
         Workload::FanIn,
         Workload::Ring,
         Workload::SpawnStop,
         Workload::ForkJoin,
+        Workload::Chameneos,
+        Workload::Big,
     ];
 
     /// The name in ids, tables and files.
@@ -101,6 +111,8 @@ impl Workload {
             Workload::Ring => "ring",
             Workload::SpawnStop => "spawn_stop",
             Workload::ForkJoin => "fork_join",
+            Workload::Chameneos => "chameneos",
+            Workload::Big => "big",
         }
     }
 
@@ -111,6 +123,8 @@ impl Workload {
             Workload::FanIn | Workload::ForkJoin => "message",
             Workload::Ring => "hop",
             Workload::SpawnStop => "actor",
+            Workload::Chameneos => "meeting",
+            Workload::Big => "ping",
         }
     }
 
@@ -140,6 +154,14 @@ impl Workload {
                 "one sender tells {} messages round-robin to {} actors and waits for all",
                 p.fork_join_messages, p.fork_join_actors
             ),
+            Workload::Chameneos => format!(
+                "{} creatures meet {} times in pairs through one mall actor",
+                p.chameneos_creatures, p.chameneos_meetings
+            ),
+            Workload::Big => format!(
+                "{} actors each ping random others {} times, one ping at a time",
+                p.big_actors, p.big_pings
+            ),
         }
     }
 }
@@ -165,6 +187,14 @@ pub struct Params {
     pub fork_join_actors: u64,
     /// Messages of `fork_join` (a multiple of the actors).
     pub fork_join_messages: u64,
+    /// Creatures of `chameneos` (at least 2).
+    pub chameneos_creatures: u64,
+    /// Meetings of `chameneos`.
+    pub chameneos_meetings: u64,
+    /// Actors of `big` (at least 2).
+    pub big_actors: u64,
+    /// Pings each actor of `big` sends.
+    pub big_pings: u64,
 }
 
 impl Params {
@@ -180,6 +210,10 @@ impl Params {
         spawn_actors: 20_000,
         fork_join_actors: 64,
         fork_join_messages: 640_000,
+        chameneos_creatures: 32,
+        chameneos_meetings: 100_000,
+        big_actors: 64,
+        big_pings: 4_000,
     };
 
     /// The sizes of `--quick`: a tenth.
@@ -193,6 +227,10 @@ impl Params {
         spawn_actors: 2_000,
         fork_join_actors: 64,
         fork_join_messages: 64_000,
+        chameneos_creatures: 32,
+        chameneos_meetings: 10_000,
+        big_actors: 64,
+        big_pings: 400,
     };
 
     /// Tiny sizes for the tests: every code path, in milliseconds.
@@ -206,6 +244,10 @@ impl Params {
         spawn_actors: 50,
         fork_join_actors: 64,
         fork_join_messages: 640,
+        chameneos_creatures: 4,
+        chameneos_meetings: 50,
+        big_actors: 8,
+        big_pings: 10,
     };
 
     /// Operations one run of `workload` performs: the divisor of its time.
@@ -217,6 +259,8 @@ impl Params {
             Workload::Ring => self.ring_hops,
             Workload::SpawnStop => self.spawn_actors,
             Workload::ForkJoin => self.fork_join_messages,
+            Workload::Chameneos => self.chameneos_meetings,
+            Workload::Big => self.big_actors * self.big_pings,
         }
     }
 }
@@ -279,7 +323,7 @@ impl Peer {
 
 /// The entries of one implementation: `runs` lists a function per workload, in
 /// [`Workload::ALL`] order.
-pub fn entries(imp: &'static str, runs: [fn(&Params) -> Measurement; 6]) -> Vec<Peer> {
+pub fn entries(imp: &'static str, runs: [fn(&Params) -> Measurement; 8]) -> Vec<Peer> {
     Workload::ALL.into_iter().zip(runs).map(|(workload, run)| Peer { workload, imp, run }).collect()
 }
 
@@ -441,6 +485,211 @@ pub fn sum_below(n: u64) -> u64 {
     n * n.saturating_sub(1) / 2
 }
 
+/// Creature `i`'s colour at the start of `chameneos`: one of three, `i % 3`.
+pub fn initial_color(creature: usize) -> u8 {
+    (creature % 3) as u8
+}
+
+/// The colour two creatures of colours `a` and `b` take when they meet (Savina's complement
+/// over three colours): `a` if they are alike, else the third colour.
+pub fn complement(a: u8, b: u8) -> u8 {
+    if a == b { a } else { 3 - a - b }
+}
+
+/// A creature's request to the mall: who it is, its colour, and how many meetings it has had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meet {
+    /// The creature's index.
+    pub creature: usize,
+    /// Its colour now.
+    pub color: u8,
+    /// Meetings it has had.
+    pub met: u64,
+}
+
+/// One creature of `chameneos`: its colour and meetings, the same in every implementation.
+///
+/// A creature sends [`meet`](Self::meet) to the mall at the start and after each meeting. The
+/// mall tells the first creature of a pair about the second ([`MallStep::Pair`]); that one
+/// takes the complement of the two colours ([`paired`](Self::paired)) and sends it to its
+/// partner, which takes it ([`changed`](Self::changed)): four messages a meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Creature {
+    index: usize,
+    color: u8,
+    met: u64,
+}
+
+impl Creature {
+    /// Creature `index`, of its [`initial_color`], with no meeting yet.
+    pub fn new(index: usize) -> Creature {
+        Creature { index, color: initial_color(index), met: 0 }
+    }
+
+    /// Its request to the mall.
+    pub fn meet(&self) -> Meet {
+        Meet { creature: self.index, color: self.color, met: self.met }
+    }
+
+    /// The mall paired it with a partner of colour `partner_color`: a meeting. Returns its new
+    /// colour, which it sends to the partner.
+    pub fn paired(&mut self, partner_color: u8) -> u8 {
+        self.color = complement(self.color, partner_color);
+        self.met += 1;
+        self.color
+    }
+
+    /// Its partner sent the colour of their meeting: a meeting.
+    pub fn changed(&mut self, color: u8) {
+        self.color = color;
+        self.met += 1;
+    }
+}
+
+/// The mall of `chameneos`: pairs the creatures' requests until it has made all its meetings,
+/// then retires each creature at its next request, and is done when all have retired. Every
+/// creature always has a request on its way or a meeting under way that ends in one, so each
+/// retires exactly once.
+#[derive(Debug)]
+pub struct Mall {
+    creatures: usize,
+    meetings: u64,
+    made: u64,
+    waiting: Option<Meet>,
+    retired: usize,
+    met: u64,
+}
+
+/// What the mall does with a request ([`Mall::meet`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MallStep {
+    /// Nothing to send: the creature waits for a partner.
+    Wait,
+    /// Tell creature `to` that it meets `partner`, of colour `color`.
+    Pair {
+        /// The creature that waited.
+        to: usize,
+        /// The creature whose request came second.
+        partner: usize,
+        /// The partner's colour.
+        color: u8,
+    },
+    /// The meetings are all made: the creature retires, nothing to send.
+    Retired,
+    /// The last creature retired: report `met`, the meetings the creatures counted (twice
+    /// the mall's).
+    Done {
+        /// The creatures' meetings summed.
+        met: u64,
+    },
+}
+
+impl Mall {
+    /// A mall that makes `meetings` meetings among `creatures` creatures.
+    pub fn new(creatures: u64, meetings: u64) -> Mall {
+        assert!(creatures >= 2, "chameneos: a meeting takes two creatures");
+        Mall { creatures: creatures as usize, meetings, made: 0, waiting: None, retired: 0, met: 0 }
+    }
+
+    /// A creature's request arrived.
+    pub fn meet(&mut self, request: Meet) -> MallStep {
+        if self.made == self.meetings {
+            self.retired += 1;
+            self.met += request.met;
+            return if self.retired == self.creatures {
+                MallStep::Done { met: self.met }
+            } else {
+                MallStep::Retired
+            };
+        }
+        match self.waiting.take() {
+            None => {
+                self.waiting = Some(request);
+                MallStep::Wait
+            }
+            Some(first) => {
+                self.made += 1;
+                MallStep::Pair {
+                    to: first.creature,
+                    partner: request.creature,
+                    color: request.color,
+                }
+            }
+        }
+    }
+}
+
+/// Checks a `chameneos` run's report: the creatures met twice the mall's meetings.
+pub fn check_chameneos(met: u64, p: &Params) {
+    assert_eq!(met, 2 * p.chameneos_meetings, "chameneos: meetings the creatures counted");
+}
+
+/// One actor of `big`: whom it pings, the same in every implementation.
+///
+/// It sends `Ping { from, seq }` to [`start`](Self::start)'s target; whoever receives a ping
+/// answers `Pong { seq }` to `from`; at each pong ([`pong`](Self::pong)) it sends its next
+/// ping, until it has had a pong for each of its pings, and then reports.
+#[derive(Debug)]
+pub struct BigActor {
+    me: usize,
+    actors: usize,
+    pings: u64,
+    sent: u64,
+    rng: u64,
+}
+
+/// What a `big` actor does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BigStep {
+    /// Ping actor `to` with `seq`.
+    Ping {
+        /// The target.
+        to: usize,
+        /// The ping's number, which its pong carries back.
+        seq: u64,
+    },
+    /// Every ping has had its pong: report.
+    Done,
+}
+
+impl BigActor {
+    /// Actor `me` of `actors`, which sends `pings` pings.
+    pub fn new(me: usize, actors: u64, pings: u64) -> BigActor {
+        assert!(actors >= 2, "big: a ping takes two actors");
+        // xorshift64 never leaves 0, so the seed is odd.
+        let rng = (me as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        BigActor { me, actors: actors as usize, pings, sent: 0, rng }
+    }
+
+    /// The first ping.
+    pub fn start(&mut self) -> BigStep {
+        self.next()
+    }
+
+    /// The pong of ping `seq` came back: the next ping, or done.
+    pub fn pong(&mut self, seq: u64) -> BigStep {
+        assert_eq!(seq + 1, self.sent, "big: a pong for another ping");
+        self.next()
+    }
+
+    fn next(&mut self) -> BigStep {
+        if self.sent == self.pings {
+            return BigStep::Done;
+        }
+        // xorshift64, then a uniform pick among the other actors.
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng = x;
+        let pick = (x % (self.actors as u64 - 1)) as usize;
+        let to = if pick >= self.me { pick + 1 } else { pick };
+        let seq = self.sent;
+        self.sent += 1;
+        BigStep::Ping { to, seq }
+    }
+}
+
 /// Where a `spawn_stop` run measures memory: wraps the part that spawns the actors, from
 /// before the first spawn to when all are idle ([`now`](Self::now)), then have handled a
 /// message each and are idle again ([`close`](Self::close)): live bytes per actor.
@@ -557,5 +806,84 @@ mod tests {
         assert_eq!(sum_below(5), 10);
         assert_eq!(sum_below(0), 0);
         assert_eq!(fork_join_expected_sum(1, 4, 10), 1 + 5 + 9);
+    }
+
+    #[test]
+    fn complement_follows_savina() {
+        for a in 0..3 {
+            assert_eq!(complement(a, a), a);
+            for b in (0..3).filter(|&b| b != a) {
+                let c = complement(a, b);
+                assert!(c != a && c != b && c < 3, "{a} {b} -> {c}");
+            }
+        }
+    }
+
+    /// Runs the mall and creatures of `chameneos` with one FIFO queue for every message: each
+    /// creature retires once and the creatures count twice the mall's meetings.
+    #[test]
+    fn a_mall_makes_its_meetings_and_retires_every_creature_once() {
+        enum Msg {
+            ToMall(Meet),
+            Paired { to: usize, partner: usize, color: u8 },
+            Change { to: usize, color: u8 },
+        }
+        for (creatures, meetings) in [(2, 0), (2, 7), (3, 10), (4, 50), (32, 1000)] {
+            let mut mall = Mall::new(creatures, meetings);
+            let mut all: Vec<Creature> = (0..creatures as usize).map(Creature::new).collect();
+            let mut queue: std::collections::VecDeque<Msg> =
+                all.iter().map(|c| Msg::ToMall(c.meet())).collect();
+            let (mut retired, mut done) = (0, None);
+            while let Some(msg) = queue.pop_front() {
+                match msg {
+                    Msg::ToMall(request) => match mall.meet(request) {
+                        MallStep::Wait => {}
+                        MallStep::Pair { to, partner, color } => {
+                            queue.push_back(Msg::Paired { to, partner, color })
+                        }
+                        MallStep::Retired => retired += 1,
+                        MallStep::Done { met } => {
+                            assert!(done.is_none(), "done twice");
+                            retired += 1;
+                            done = Some(met);
+                        }
+                    },
+                    Msg::Paired { to, partner, color } => {
+                        let mine = all[to].paired(color);
+                        queue.push_back(Msg::Change { to: partner, color: mine });
+                        queue.push_back(Msg::ToMall(all[to].meet()));
+                    }
+                    Msg::Change { to, color } => {
+                        all[to].changed(color);
+                        queue.push_back(Msg::ToMall(all[to].meet()));
+                    }
+                }
+            }
+            assert_eq!(retired, creatures, "{creatures} creatures, {meetings} meetings");
+            assert_eq!(done, Some(2 * meetings), "{creatures} creatures, {meetings} meetings");
+        }
+    }
+
+    #[test]
+    fn a_big_actor_pings_others_only_and_stops_after_its_pings() {
+        let (actors, pings) = (5, 1000);
+        let mut hits = vec![0u64; actors as usize];
+        let mut a = BigActor::new(2, actors, pings);
+        let mut step = a.start();
+        let mut sent = 0;
+        while let BigStep::Ping { to, seq } = step {
+            assert_eq!(seq, sent);
+            assert_ne!(to, 2, "an actor does not ping itself");
+            hits[to] += 1;
+            sent += 1;
+            step = a.pong(seq);
+        }
+        assert_eq!(sent, pings);
+        // Every other actor gets a share (uniform: about 250 each).
+        assert!(
+            hits.iter().enumerate().all(|(i, &h)| i == 2 || (150..350).contains(&h)),
+            "{hits:?}"
+        );
+        assert_eq!(BigActor::new(0, 2, 0).start(), BigStep::Done);
     }
 }

@@ -6,6 +6,7 @@
 //! [`workers`](crate::workers) workers. Tasks that are not actors (the client of `ask`, the
 //! senders of `fan_in`) are plain tokio tasks.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ractor::concurrency::JoinHandle;
@@ -14,16 +15,17 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, all_poked, all_started, entries, expect_starts,
-    fork_join_expected_sum, on_workers, poked, reported, reset_pokes, started, sum_below,
+    BigActor, BigStep, BytesWindow, Creature, Mall, MallStep, Measurement, Meet, Params, Peer,
+    all_poked, all_started, check_chameneos, entries, expect_starts, fork_join_expected_sum,
+    on_workers, poked, reported, reset_pokes, started, sum_below,
 };
 
 /// The implementation's name.
 pub const IMPL: &str = "ractor";
 
-/// The six workloads.
+/// The eight workloads.
 pub fn benches() -> Vec<Peer> {
-    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join])
+    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join, chameneos, big])
 }
 
 type Err = ActorProcessingErr;
@@ -395,5 +397,259 @@ pub fn spawn_stop(p: &Params) -> Measurement {
         stop_all(actors).await; // the handles go inside the timed window
         let elapsed = start.elapsed();
         Measurement { elapsed, ops: n, bytes_per_actor }
+    })
+}
+
+// ---- chameneos ----
+
+/// A creature of `chameneos`.
+struct Chameneo;
+
+/// What a creature of `chameneos` receives.
+enum CreatureMsg {
+    /// Every creature, by index: sent once, before the timed part.
+    Table(Arc<Vec<ActorRef<CreatureMsg>>>),
+    /// The start: send the first request to the mall.
+    Go,
+    /// The mall paired it with creature `partner`, of colour `color`.
+    Paired { partner: usize, color: u8 },
+    /// Its partner's colour after their meeting.
+    Change { color: u8 },
+}
+
+/// A creature's state: the shared [`Creature`] and whom it talks to.
+struct ChameneoState {
+    creature: Creature,
+    mall: ActorRef<MallMsg>,
+    creatures: Option<Arc<Vec<ActorRef<CreatureMsg>>>>,
+}
+
+impl Actor for Chameneo {
+    type Msg = CreatureMsg;
+    type State = ChameneoState;
+    type Arguments = ChameneoState;
+
+    async fn pre_start(
+        &self,
+        _: ActorRef<CreatureMsg>,
+        state: ChameneoState,
+    ) -> Result<ChameneoState, Err> {
+        Ok(state)
+    }
+
+    async fn handle(
+        &self,
+        _: ActorRef<CreatureMsg>,
+        msg: CreatureMsg,
+        s: &mut ChameneoState,
+    ) -> Result<(), Err> {
+        match msg {
+            CreatureMsg::Table(creatures) => {
+                s.creatures = Some(creatures);
+                return Ok(());
+            }
+            CreatureMsg::Go => {}
+            CreatureMsg::Paired { partner, color } => {
+                let mine = s.creature.paired(color);
+                let creatures = s.creatures.as_ref().expect("table set");
+                creatures[partner]
+                    .cast(CreatureMsg::Change { color: mine })
+                    .expect("chameneos: the partner is alive");
+            }
+            CreatureMsg::Change { color } => s.creature.changed(color),
+        }
+        s.mall.cast(MallMsg::Meet(s.creature.meet())).expect("chameneos: the mall is alive");
+        Ok(())
+    }
+}
+
+/// The mall of `chameneos`.
+struct MallActor;
+
+/// What the mall of `chameneos` receives.
+enum MallMsg {
+    /// Every creature, by index: sent once, before the timed part.
+    Table(Arc<Vec<ActorRef<CreatureMsg>>>),
+    /// A creature's request.
+    Meet(Meet),
+}
+
+/// The mall's state: the shared [`Mall`], the creatures, and where to report.
+struct MallState {
+    mall: Mall,
+    creatures: Option<Arc<Vec<ActorRef<CreatureMsg>>>>,
+    done: Option<oneshot::Sender<u64>>,
+}
+
+impl Actor for MallActor {
+    type Msg = MallMsg;
+    type State = MallState;
+    type Arguments = MallState;
+
+    async fn pre_start(&self, _: ActorRef<MallMsg>, state: MallState) -> Result<MallState, Err> {
+        Ok(state)
+    }
+
+    async fn handle(
+        &self,
+        _: ActorRef<MallMsg>,
+        msg: MallMsg,
+        s: &mut MallState,
+    ) -> Result<(), Err> {
+        match msg {
+            MallMsg::Table(creatures) => s.creatures = Some(creatures),
+            MallMsg::Meet(request) => match s.mall.meet(request) {
+                MallStep::Wait | MallStep::Retired => {}
+                MallStep::Pair { to, partner, color } => {
+                    let creatures = s.creatures.as_ref().expect("table set");
+                    creatures[to]
+                        .cast(CreatureMsg::Paired { partner, color })
+                        .expect("chameneos: the creature is alive");
+                }
+                MallStep::Done { met } => {
+                    let _ = s.done.take().expect("reported once").send(met);
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+/// Creatures meet in pairs through one mall actor; the mall reports once every creature has
+/// retired.
+pub fn chameneos(p: &Params) -> Measurement {
+    let p = *p;
+    let (creatures, meetings) = (p.chameneos_creatures, p.chameneos_meetings);
+    on_workers(async move {
+        let (done_tx, done_rx) = oneshot::channel();
+        let state = MallState {
+            mall: Mall::new(creatures, meetings),
+            creatures: None,
+            done: Some(done_tx),
+        };
+        let mall = spawn(MallActor, state).await;
+        let mut all = Vec::with_capacity(creatures as usize);
+        for i in 0..creatures as usize {
+            let state =
+                ChameneoState { creature: Creature::new(i), mall: mall.0.clone(), creatures: None };
+            all.push(spawn(Chameneo, state).await);
+        }
+        let table = Arc::new(all.iter().map(|(creature, _)| creature.clone()).collect::<Vec<_>>());
+        for (creature, _) in &all {
+            creature.cast(CreatureMsg::Table(table.clone())).expect("chameneos: creature alive");
+        }
+        mall.0.cast(MallMsg::Table(table)).expect("chameneos: mall alive");
+
+        let start = Instant::now();
+        for (creature, _) in &all {
+            creature.cast(CreatureMsg::Go).expect("chameneos: creature alive");
+        }
+        let met = reported(done_rx).await.expect("the mall reports");
+        let elapsed = start.elapsed();
+
+        check_chameneos(met, &p);
+        stop_all(all).await;
+        stop_all(vec![mall]).await;
+        Measurement::timed(elapsed, meetings)
+    })
+}
+
+// ---- big ----
+
+/// An actor of `big`.
+struct BigNode;
+
+/// What an actor of `big` receives.
+enum BigMsg {
+    /// Every actor, by index: sent once, before the timed part.
+    Table(Arc<Vec<ActorRef<BigMsg>>>),
+    /// The start: send the first ping.
+    Go,
+    /// Actor `from` pings with `seq`: answer with a pong.
+    Ping { from: usize, seq: u64 },
+    /// The pong of this actor's ping `seq`.
+    Pong { seq: u64 },
+}
+
+/// An actor's state: the shared [`BigActor`], the actors, and where to report.
+struct BigState {
+    me: usize,
+    big: BigActor,
+    actors: Option<Arc<Vec<ActorRef<BigMsg>>>>,
+    done: mpsc::UnboundedSender<usize>,
+}
+
+impl Actor for BigNode {
+    type Msg = BigMsg;
+    type State = BigState;
+    type Arguments = BigState;
+
+    async fn pre_start(&self, _: ActorRef<BigMsg>, state: BigState) -> Result<BigState, Err> {
+        Ok(state)
+    }
+
+    async fn handle(&self, _: ActorRef<BigMsg>, msg: BigMsg, s: &mut BigState) -> Result<(), Err> {
+        let step = match msg {
+            BigMsg::Table(actors) => {
+                s.actors = Some(actors);
+                return Ok(());
+            }
+            BigMsg::Ping { from, seq } => {
+                let actors = s.actors.as_ref().expect("table set");
+                actors[from].cast(BigMsg::Pong { seq }).expect("big: the pinger is alive");
+                return Ok(());
+            }
+            BigMsg::Go => s.big.start(),
+            BigMsg::Pong { seq } => s.big.pong(seq),
+        };
+        match step {
+            BigStep::Ping { to, seq } => {
+                let actors = s.actors.as_ref().expect("table set");
+                actors[to]
+                    .cast(BigMsg::Ping { from: s.me, seq })
+                    .expect("big: the target is alive");
+            }
+            BigStep::Done => {
+                let _ = s.done.send(s.me);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every actor pings random others, one ping at a time; each reports after its last pong.
+pub fn big(p: &Params) -> Measurement {
+    let (actors, pings) = (p.big_actors, p.big_pings);
+    on_workers(async move {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let mut nodes = Vec::with_capacity(actors as usize);
+        for me in 0..actors as usize {
+            let state = BigState {
+                me,
+                big: BigActor::new(me, actors, pings),
+                actors: None,
+                done: done_tx.clone(),
+            };
+            nodes.push(spawn(BigNode, state).await);
+        }
+        let table = Arc::new(nodes.iter().map(|(node, _)| node.clone()).collect::<Vec<_>>());
+        for (node, _) in &nodes {
+            node.cast(BigMsg::Table(table.clone())).expect("big: actor alive");
+        }
+
+        let start = Instant::now();
+        for (node, _) in &nodes {
+            node.cast(BigMsg::Go).expect("big: actor alive");
+        }
+        let mut reports = Vec::with_capacity(actors as usize);
+        for _ in 0..actors {
+            reports.push(reported(done_rx.recv()).await.expect("an actor reports"));
+        }
+        let elapsed = start.elapsed();
+
+        reports.sort_unstable();
+        assert!(reports.iter().copied().eq(0..actors as usize), "big: each actor reports once");
+        stop_all(nodes).await;
+        Measurement::timed(elapsed, actors * pings)
     })
 }

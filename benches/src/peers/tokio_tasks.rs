@@ -8,13 +8,15 @@
 //! thread (the workloads' `THREADS`: 0 for the workers, 1 for one thread; see
 //! [`on_threads`]).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    BytesWindow, Measurement, Params, Peer, all_poked, all_started, entries, expect_starts,
-    fork_join_expected_sum, on_threads, poked, reported, reset_pokes, started, sum_below,
+    BigActor, BigStep, BytesWindow, Creature, Mall, MallStep, Measurement, Meet, Params, Peer,
+    all_poked, all_started, check_chameneos, entries, expect_starts, fork_join_expected_sum,
+    on_threads, poked, reported, reset_pokes, started, sum_below,
 };
 
 /// The implementation's name: a multi-threaded runtime with [`workers`](crate::workers) workers.
@@ -23,15 +25,33 @@ pub const IMPL: &str = "tokio";
 /// The same tasks on a current-thread runtime: one thread, no cross-thread wake-ups.
 pub const IMPL_ONE_THREAD: &str = "tokio-1t";
 
-/// The six workloads, on each of the two runtimes.
+/// The eight workloads, on each of the two runtimes.
 pub fn benches() -> Vec<Peer> {
     let mut all = entries(
         IMPL,
-        [ping_pong::<0>, ask::<0>, fan_in::<0>, ring::<0>, spawn_stop::<0>, fork_join::<0>],
+        [
+            ping_pong::<0>,
+            ask::<0>,
+            fan_in::<0>,
+            ring::<0>,
+            spawn_stop::<0>,
+            fork_join::<0>,
+            chameneos::<0>,
+            big::<0>,
+        ],
     );
     all.extend(entries(
         IMPL_ONE_THREAD,
-        [ping_pong::<1>, ask::<1>, fan_in::<1>, ring::<1>, spawn_stop::<1>, fork_join::<1>],
+        [
+            ping_pong::<1>,
+            ask::<1>,
+            fan_in::<1>,
+            ring::<1>,
+            spawn_stop::<1>,
+            fork_join::<1>,
+            chameneos::<1>,
+            big::<1>,
+        ],
     ));
     all
 }
@@ -305,5 +325,220 @@ pub fn fork_join<const THREADS: usize>(p: &Params) -> Measurement {
             assert_eq!(task.await.expect("fork_join task"), share, "fork_join: count");
         }
         Measurement::timed(elapsed, m)
+    })
+}
+
+/// What a creature task of `chameneos` receives.
+enum ToCreature {
+    /// Every creature's sender: the first message, before the timed part.
+    Table(Arc<Vec<mpsc::UnboundedSender<ToCreature>>>),
+    /// Starts the timed part: the creature's first request.
+    Go,
+    /// The mall paired the creature with `partner`, of colour `color`.
+    Paired { partner: usize, color: u8 },
+    /// The creature's partner took colour `color` at their meeting.
+    Change { color: u8 },
+    /// Ends the task.
+    Stop,
+}
+
+/// What the mall task of `chameneos` receives.
+enum ToMall {
+    /// Every creature's sender: the first message, before the timed part.
+    Table(Arc<Vec<mpsc::UnboundedSender<ToCreature>>>),
+    /// A creature's request.
+    Meet(Meet),
+    /// Ends the task.
+    Stop,
+}
+
+/// Creature `i` of `chameneos`: requests meetings of `mall` until told to stop.
+fn spawn_creature(
+    i: usize,
+    mall: mpsc::UnboundedSender<ToMall>,
+) -> (mpsc::UnboundedSender<ToCreature>, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<ToCreature>();
+    let task = tokio::spawn(async move {
+        let Some(ToCreature::Table(all)) = rx.recv().await else {
+            panic!("chameneos: the table comes first");
+        };
+        let request = |creature: &Creature| {
+            mall.send(ToMall::Meet(creature.meet())).expect("chameneos: the mall is alive");
+        };
+        let mut creature = Creature::new(i);
+        while let Some(msg) = rx.recv().await {
+            match msg {
+                ToCreature::Go => request(&creature),
+                ToCreature::Paired { partner, color } => {
+                    let mine = creature.paired(color);
+                    all[partner]
+                        .send(ToCreature::Change { color: mine })
+                        .expect("chameneos: the partner is alive");
+                    request(&creature);
+                }
+                ToCreature::Change { color } => {
+                    creature.changed(color);
+                    request(&creature);
+                }
+                ToCreature::Stop => break,
+                ToCreature::Table(_) => panic!("chameneos: a second table"),
+            }
+        }
+    });
+    (tx, task)
+}
+
+/// The mall of `chameneos`: pairs the creatures' requests, and reports the creatures' meetings
+/// on `done` once all have retired.
+fn spawn_mall(
+    mut mall: Mall,
+    done: oneshot::Sender<u64>,
+) -> (mpsc::UnboundedSender<ToMall>, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<ToMall>();
+    let task = tokio::spawn(async move {
+        let Some(ToMall::Table(creatures)) = rx.recv().await else {
+            panic!("chameneos: the table comes first");
+        };
+        let mut done = Some(done);
+        while let Some(msg) = rx.recv().await {
+            match msg {
+                ToMall::Meet(request) => match mall.meet(request) {
+                    MallStep::Wait | MallStep::Retired => {}
+                    MallStep::Pair { to, partner, color } => creatures[to]
+                        .send(ToCreature::Paired { partner, color })
+                        .expect("chameneos: the creature is alive"),
+                    MallStep::Done { met } => done
+                        .take()
+                        .expect("chameneos: reported once")
+                        .send(met)
+                        .expect("chameneos: the driver waits"),
+                },
+                ToMall::Stop => break,
+                ToMall::Table(_) => panic!("chameneos: a second table"),
+            }
+        }
+    });
+    (tx, task)
+}
+
+/// Creatures meet in pairs through one mall task; the mall reports the creatures' meetings
+/// once all have retired.
+pub fn chameneos<const THREADS: usize>(p: &Params) -> Measurement {
+    let p = *p;
+    on_threads(THREADS, async move {
+        let (done_tx, done_rx) = oneshot::channel::<u64>();
+        let (to_mall, mall) =
+            spawn_mall(Mall::new(p.chameneos_creatures, p.chameneos_meetings), done_tx);
+        let (txs, tasks): (Vec<_>, Vec<_>) =
+            (0..p.chameneos_creatures as usize).map(|i| spawn_creature(i, to_mall.clone())).unzip();
+        let creatures = Arc::new(txs);
+        for creature in creatures.iter() {
+            creature
+                .send(ToCreature::Table(creatures.clone()))
+                .expect("chameneos: the creature is alive");
+        }
+        to_mall.send(ToMall::Table(creatures.clone())).expect("chameneos: the mall is alive");
+
+        let start = Instant::now();
+        for creature in creatures.iter() {
+            creature.send(ToCreature::Go).expect("chameneos: the creature is alive");
+        }
+        let met = reported(done_rx).await.expect("the mall reports");
+        let elapsed = start.elapsed();
+
+        check_chameneos(met, &p);
+        for creature in creatures.iter() {
+            creature.send(ToCreature::Stop).expect("chameneos: the creature is alive");
+        }
+        to_mall.send(ToMall::Stop).expect("chameneos: the mall is alive");
+        for task in tasks {
+            task.await.expect("chameneos creature");
+        }
+        mall.await.expect("chameneos mall");
+        Measurement::timed(elapsed, p.chameneos_meetings)
+    })
+}
+
+/// What a task of `big` receives.
+enum ToBig {
+    /// Every task's sender: the first message, before the timed part.
+    Table(Arc<Vec<mpsc::UnboundedSender<ToBig>>>),
+    /// Starts the timed part: the first ping.
+    Go,
+    /// Ping `seq` of task `from`, which awaits its pong.
+    Ping { from: usize, seq: u64 },
+    /// The answer to ping `seq`.
+    Pong { seq: u64 },
+    /// Ends the task.
+    Stop,
+}
+
+/// Task `me` of `big`: pings random others one at a time, answers their pings, and sends `me`
+/// on `done` once each of its pings has had its pong.
+fn spawn_big(
+    mut big: BigActor,
+    me: usize,
+    done: mpsc::UnboundedSender<usize>,
+) -> (mpsc::UnboundedSender<ToBig>, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<ToBig>();
+    let task = tokio::spawn(async move {
+        let Some(ToBig::Table(all)) = rx.recv().await else {
+            panic!("big: the table comes first");
+        };
+        while let Some(msg) = rx.recv().await {
+            let step = match msg {
+                ToBig::Go => big.start(),
+                ToBig::Pong { seq } => big.pong(seq),
+                ToBig::Ping { from, seq } => {
+                    all[from].send(ToBig::Pong { seq }).expect("big: the pinger is alive");
+                    continue;
+                }
+                ToBig::Stop => break,
+                ToBig::Table(_) => panic!("big: a second table"),
+            };
+            match step {
+                BigStep::Ping { to, seq } => {
+                    all[to].send(ToBig::Ping { from: me, seq }).expect("big: the target is alive")
+                }
+                BigStep::Done => done.send(me).expect("big: the driver waits"),
+            }
+        }
+    });
+    (tx, task)
+}
+
+/// Every task pings random others, one ping at a time, and reports once each of its pings has
+/// had its pong.
+pub fn big<const THREADS: usize>(p: &Params) -> Measurement {
+    let (actors, pings) = (p.big_actors, p.big_pings);
+    on_threads(THREADS, async move {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<usize>();
+        let (txs, tasks): (Vec<_>, Vec<_>) = (0..actors as usize)
+            .map(|me| spawn_big(BigActor::new(me, actors, pings), me, done_tx.clone()))
+            .unzip();
+        let all = Arc::new(txs);
+        for tx in all.iter() {
+            tx.send(ToBig::Table(all.clone())).expect("big: the task is alive");
+        }
+
+        let start = Instant::now();
+        for tx in all.iter() {
+            tx.send(ToBig::Go).expect("big: the task is alive");
+        }
+        let mut reports = Vec::with_capacity(actors as usize);
+        for _ in 0..actors {
+            reports.push(reported(done_rx.recv()).await.expect("a task reports"));
+        }
+        let elapsed = start.elapsed();
+
+        reports.sort_unstable();
+        assert!(reports.into_iter().eq(0..actors as usize), "big: each task reports once");
+        for tx in all.iter() {
+            tx.send(ToBig::Stop).expect("big: the task is alive");
+        }
+        for task in tasks {
+            task.await.expect("big task");
+        }
+        Measurement::timed(elapsed, actors * pings)
     })
 }
