@@ -5,10 +5,11 @@
 //! `Link::send(..).await` on an `Envelope` actor (the reply slot, reused by the asking thread).
 //!
 //! Everything else is as in [`actor12_handler`](super::actor12_handler): a fresh runtime with
-//! [`workers`](crate::workers) workers per run, completion reported through a reply
-//! (`actor12::oneshot` or an envelope's slot), actors stopped and awaited with
-//! `Link::cancel_and_wait`, and the counters of `fan_in` and `fork_join` with an unbounded mailbox
-//! (`mailbox_capacity` overridden to `usize::MAX`, like the peers' mailboxes; the default is 64).
+//! [`workers`](crate::workers) workers per run, completion reported through an `actor12::oneshot`
+//! slot (the ring's members: a tokio unbounded channel, as every peer's), actors stopped and
+//! awaited with `Link::cancel_and_wait`, and the counters of `fan_in` and `fork_join` and the
+//! actors of `chameneos` and `big` with an unbounded mailbox (`mailbox_capacity` overridden to
+//! `usize::MAX`, like the peers' mailboxes; the default is 64).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,6 +17,7 @@ use std::time::Instant;
 use actor12::oneshot;
 use actor12::prelude::*;
 use actor12::{ActorMessage, Envelope, MpscChannel};
+use tokio::sync::mpsc;
 
 use super::{
     BigActor, BigStep, Creature, Mall, MallStep, Measurement, Params, Peer, actor12_spawn_stop,
@@ -294,46 +296,47 @@ pub fn fork_join(p: &Params) -> Measurement {
 
 // ---- ring ----
 
-/// A ring member: passes the token on to `next`; answers with its place when the token
-/// reaches 0.
+/// A ring member: passes the token on to `next`; reports its place on `done` when the token
+/// reaches 0 (as every peer's ring member does).
 struct RingNode {
     place: usize,
     next: Option<Link<RingNode>>,
+    done: mpsc::UnboundedSender<usize>,
 }
 
 /// What a ring member receives.
 enum RingMsg {
     /// The next actor of the ring: sent once, before the timed part.
     Next(Link<RingNode>),
-    /// The token (hops still to go) with the driver's reply slot, which travels with it.
-    Token(Envelope<u64, usize>),
+    /// The token: hops still to go.
+    Token(u64),
 }
 
 impl ActorMessage<RingNode> for RingMsg {}
 
 impl Actor for RingNode {
     type Message = RingMsg;
-    type Spec = usize;
+    type Spec = (usize, mpsc::UnboundedSender<usize>);
     type Channel = MpscChannel<Self::Message>;
     type Cancel = ();
     type State = ();
 
-    fn state(_: &usize) {}
+    fn state(_: &Self::Spec) {}
 
     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(RingNode { place: ctx.spec, next: None }))
+        let (place, done) = ctx.spec;
+        std::future::ready(Ok(RingNode { place, next: None, done }))
     }
 
     async fn handle(&mut self, _: Exec<'_, Self>, msg: RingMsg) {
         match msg {
             RingMsg::Next(next) => self.next = Some(next),
-            RingMsg::Token(token) if token.value == 0 => {
-                let _ = token.send(self.place);
+            RingMsg::Token(0) => {
+                let _ = self.done.send(self.place);
             }
-            RingMsg::Token(token) => {
+            RingMsg::Token(k) => {
                 let next = self.next.as_ref().expect("next set");
-                let token = RingMsg::Token(token.map(|k| k - 1));
-                if next.send_raw(token).await.is_err() {
+                if next.send_raw(RingMsg::Token(k - 1)).await.is_err() {
                     panic!("ring: the next actor is gone");
                 }
             }
@@ -341,20 +344,21 @@ impl Actor for RingNode {
     }
 }
 
-/// A token counts down round a ring of actors; whoever receives 0 answers with its place.
+/// A token counts down round a ring of actors; whoever receives 0 reports its place.
 pub fn ring(p: &Params) -> Measurement {
     let (actors, hops) = (p.ring_actors as usize, p.ring_hops);
     on_actor12_workers(async move {
-        let nodes: Vec<_> = (0..actors).map(actor12::spawn::<RingNode>).collect();
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let nodes: Vec<_> =
+            (0..actors).map(|i| actor12::spawn::<RingNode>((i, done_tx.clone()))).collect();
         for (i, node) in nodes.iter().enumerate() {
             let next = nodes[(i + 1) % actors].clone();
             node.send_raw(RingMsg::Next(next)).await.expect("ring actor alive");
         }
 
         let start = Instant::now();
-        let (token, answer) = Envelope::new(hops);
-        nodes[0].send_raw(RingMsg::Token(token)).await.expect("ring actor alive");
-        let last = reported_actor12(answer).await.expect("a node answers");
+        nodes[0].send_raw(RingMsg::Token(hops)).await.expect("ring actor alive");
+        let last = reported_actor12(done_rx.recv()).await.expect("a node reports");
         let elapsed = start.elapsed();
 
         assert_eq!(last, hops as usize % actors, "ring: the token stopped at the wrong place");

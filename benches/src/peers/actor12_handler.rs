@@ -7,20 +7,23 @@
 //! Each run builds an actor12 runtime with [`workers`](crate::workers) workers
 //! ([`on_actor12_workers`]); the driver is a task on it, and tasks that are not actors (the
 //! client of `ask`, the senders of `fan_in`) are plain tasks of that runtime. Actors report
-//! completion through a reply: the `actor12::oneshot` slot they were given, or the reply to an
-//! ask; they are stopped and awaited with `Link::cancel_and_wait`.
+//! completion through the `actor12::oneshot` slot they were given, or (the ring's members, as
+//! every peer's do) a tokio unbounded channel; they are stopped and awaited with
+//! `Link::cancel_and_wait`.
 //!
 //! Mailboxes: actor12's default capacity is 64 (senders wait when it is full). The counters of
-//! `fan_in` and `fork_join` override [`Actor::mailbox_capacity`] to `usize::MAX` (unbounded),
-//! as the peers' mailboxes are unbounded; the other workloads keep the default (they never have
-//! more than one message in flight per actor).
+//! `fan_in` and `fork_join`, and the actors of `chameneos` and `big`, override
+//! [`Actor::mailbox_capacity`] to `usize::MAX` (unbounded), as the peers' mailboxes are
+//! unbounded; the other workloads keep the default (they never have more than one message in
+//! flight per actor).
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use actor12::oneshot;
 use actor12::prelude::*;
-use actor12::{Call, Envelope, MpscChannel, Multi};
+use actor12::{Call, MpscChannel, Multi};
+use tokio::sync::mpsc;
 
 use super::{
     BigActor, BigStep, Creature, Mall, MallStep, Measurement, Params, Peer, actor12_spawn_stop,
@@ -320,31 +323,32 @@ pub fn fork_join(p: &Params) -> Measurement {
 
 // ---- ring ----
 
-/// A ring member: passes the token on to `next`; answers the ask with its place when the token
-/// reaches 0.
+/// A ring member: passes the token on to `next`; reports its place on `done` when the token
+/// reaches 0 (as every peer's ring member does).
 struct RingNode {
     place: usize,
     next: Option<Link<RingNode>>,
+    done: mpsc::UnboundedSender<usize>,
 }
 
 impl Actor for RingNode {
     type Message = Multi<Self>;
-    type Spec = usize;
+    type Spec = (usize, mpsc::UnboundedSender<usize>);
     type Channel = MpscChannel<Self::Message>;
     type Cancel = ();
     type State = ();
 
-    fn state(_: &usize) {}
+    fn state(_: &Self::Spec) {}
 
     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(RingNode { place: ctx.spec, next: None }))
+        let (place, done) = ctx.spec;
+        std::future::ready(Ok(RingNode { place, next: None, done }))
     }
 }
 
 /// The next actor of the ring: sent once, before the timed part.
 struct Next(Link<RingNode>);
-/// The token: hops still to go. Asked by the driver; each hop relays the ask, reply slot and
-/// all, and the member that receives 0 answers.
+/// The token: hops still to go.
 struct Token(u64);
 
 impl Handler<Next> for RingNode {
@@ -357,34 +361,32 @@ impl Handler<Next> for RingNode {
 }
 
 impl Handler<Token> for RingNode {
-    type Reply = anyhow::Result<usize>;
+    type Reply = anyhow::Result<()>;
 
-    async fn handle(
-        &mut self,
-        mut call: Call<'_, Self, Self::Reply>,
-        Token(k): Token,
-    ) -> Self::Reply {
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Token(k): Token) -> Self::Reply {
         if k == 0 {
-            return Ok(self.place);
+            let _ = self.done.send(self.place);
+        } else {
+            self.next.as_ref().expect("next set").tell_dyn(Token(k - 1)).await;
         }
-        let reply = call.take_reply();
-        let next = self.next.as_ref().expect("next set");
-        next.relay_dyn(Envelope::relay(Token(k - 1), reply)).await;
-        Ok(usize::MAX) // discarded: the reply slot went on with the token
+        Ok(())
     }
 }
 
-/// A token counts down round a ring of actors; whoever receives 0 answers with its place.
+/// A token counts down round a ring of actors; whoever receives 0 reports its place.
 pub fn ring(p: &Params) -> Measurement {
     let (actors, hops) = (p.ring_actors as usize, p.ring_hops);
     on_actor12_workers(async move {
-        let nodes: Vec<_> = (0..actors).map(actor12::spawn::<RingNode>).collect();
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let nodes: Vec<_> =
+            (0..actors).map(|i| actor12::spawn::<RingNode>((i, done_tx.clone()))).collect();
         for (i, node) in nodes.iter().enumerate() {
             node.tell_dyn(Next(nodes[(i + 1) % actors].clone())).await;
         }
 
         let start = Instant::now();
-        let last = reported_actor12(nodes[0].ask_dyn(Token(hops))).await.expect("a node answers");
+        nodes[0].tell_dyn(Token(hops)).await;
+        let last = reported_actor12(done_rx.recv()).await.expect("a node reports");
         let elapsed = start.elapsed();
 
         assert_eq!(last, hops as usize % actors, "ring: the token stopped at the wrong place");
