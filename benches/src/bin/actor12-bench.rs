@@ -520,8 +520,8 @@ mod tests {
 
     #[test]
     fn each_round_runs_every_job_once_and_no_job_always_follows_the_same_one() {
-        // Six implementations and seven rounds: the peer comparison's default.
-        let (n, rounds) = (6, 7);
+        // Seven implementations and seven rounds: the peer comparison's default.
+        let (n, rounds) = (7, 7);
         let mut predecessors = vec![std::collections::HashSet::new(); n];
         for round in 0..rounds {
             let order = super::turn_order(n, round);

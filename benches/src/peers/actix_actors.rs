@@ -17,8 +17,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     BigActor, BigStep, BytesWindow, Creature, Mall, MallStep, Measurement, Meet, Params, Peer,
-    all_poked, all_started, check_chameneos, entries, expect_starts, fork_join_expected_sum, poked,
-    reported, reset_pokes, started, sum_below,
+    Workload, all_poked, all_started, check_big, check_chameneos, entries, expect_starts,
+    fork_join_expected_sum, poked, reported, reset_pokes, started, sum_below,
 };
 
 /// The implementation's name.
@@ -626,8 +626,9 @@ struct BigPing {
     seq: u64,
 }
 
-/// The answer to ping `seq`.
+/// Actor `from`'s answer to ping `seq`.
 struct BigPong {
+    from: usize,
     seq: u64,
 }
 
@@ -669,15 +670,15 @@ impl Handler<BigPing> for BigNode {
     type Result = ();
 
     fn handle(&mut self, BigPing { from, seq }: BigPing, _: &mut Context<Self>) {
-        self.all()[from].do_send(BigPong { seq });
+        self.all()[from].do_send(BigPong { from: self.me, seq });
     }
 }
 
 impl Handler<BigPong> for BigNode {
     type Result = ();
 
-    fn handle(&mut self, BigPong { seq }: BigPong, _: &mut Context<Self>) {
-        let step = self.big.pong(seq);
+    fn handle(&mut self, BigPong { from, seq }: BigPong, _: &mut Context<Self>) {
+        let step = self.big.pong(from, seq);
         self.step(step);
     }
 }
@@ -685,6 +686,7 @@ impl Handler<BigPong> for BigNode {
 /// Every actor pings random others, one ping at a time, and reports once each of its pings
 /// has had its pong.
 pub fn big(p: &Params) -> Measurement {
+    let p = *p;
     let (actors, pings) = (p.big_actors, p.big_pings);
     on_system(async move {
         let mut exits = Exits::new();
@@ -717,9 +719,8 @@ pub fn big(p: &Params) -> Measurement {
         }
         let elapsed = start.elapsed();
 
-        reports.sort_unstable();
-        assert!(reports.into_iter().eq(0..actors as usize), "big: each actor reports once");
+        check_big(reports, &p);
         exits.stop_all(&nodes).await;
-        Measurement::timed(elapsed, actors * pings)
+        Measurement::timed(elapsed, p.ops(Workload::Big))
     })
 }

@@ -20,9 +20,9 @@ use actor12::{ActorMessage, Envelope, MpscChannel};
 use tokio::sync::mpsc;
 
 use super::{
-    BigActor, BigStep, Creature, Mall, MallStep, Measurement, Params, Peer, actor12_spawn_stop,
-    check_chameneos, entries, fork_join_expected_sum, on_actor12_workers, poked, reported_actor12,
-    started, stop_all, sum_below,
+    BigActor, BigStep, Creature, Mall, MallStep, Measurement, Params, Peer, Workload,
+    actor12_spawn_stop, check_big, check_chameneos, entries, fork_join_expected_sum,
+    on_actor12_workers, poked, reported_actor12, started, stop_all, sum_below,
 };
 
 /// The implementation's name.
@@ -520,7 +520,10 @@ impl Actor for ChameneosMall {
 
     async fn handle(&mut self, _: Exec<'_, Self>, msg: MallMsg) {
         let request = match msg {
-            MallMsg::Table(creatures) => return self.creatures = Some(creatures),
+            MallMsg::Table(creatures) => {
+                self.creatures = Some(creatures);
+                return;
+            }
             MallMsg::Meet(request) => request,
         };
         match self.mall.meet(request) {
@@ -581,7 +584,7 @@ struct BigNode {
     me: usize,
     big: BigActor,
     others: Option<BigTable>,
-    done: Option<oneshot::Sender<usize>>,
+    done: mpsc::UnboundedSender<usize>,
 }
 
 /// What a `big` actor receives.
@@ -592,15 +595,15 @@ enum BigMsg {
     Go,
     /// Ping `seq` of actor `from`: answer it.
     Ping { from: usize, seq: u64 },
-    /// The answer to this actor's ping `seq`.
-    Pong { seq: u64 },
+    /// Actor `from`'s answer to this actor's ping `seq`.
+    Pong { from: usize, seq: u64 },
 }
 
 impl ActorMessage<BigNode> for BigMsg {}
 
 impl Actor for BigNode {
     type Message = BigMsg;
-    type Spec = (usize, BigActor, oneshot::Sender<usize>);
+    type Spec = (usize, BigActor, mpsc::UnboundedSender<usize>);
     type Channel = MpscChannel<Self::Message>;
     type Cancel = ();
     type State = ();
@@ -614,19 +617,23 @@ impl Actor for BigNode {
 
     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
         let (me, big, done) = ctx.spec;
-        std::future::ready(Ok(BigNode { me, big, others: None, done: Some(done) }))
+        std::future::ready(Ok(BigNode { me, big, others: None, done }))
     }
 
     async fn handle(&mut self, _: Exec<'_, Self>, msg: BigMsg) {
         let step = match msg {
-            BigMsg::Table(others) => return self.others = Some(others),
+            BigMsg::Table(others) => {
+                self.others = Some(others);
+                return;
+            }
             BigMsg::Go => self.big.start(),
             BigMsg::Ping { from, seq } => {
                 let others = self.others.as_ref().expect("big: table set");
-                let pong = BigMsg::Pong { seq };
-                return others[from].send_raw(pong).await.expect("big: the pinger is alive");
+                let pong = BigMsg::Pong { from: self.me, seq };
+                others[from].send_raw(pong).await.expect("big: the pinger is alive");
+                return;
             }
-            BigMsg::Pong { seq } => self.big.pong(seq),
+            BigMsg::Pong { from, seq } => self.big.pong(from, seq),
         };
         match step {
             BigStep::Ping { to, seq } => {
@@ -634,9 +641,7 @@ impl Actor for BigNode {
                 let ping = BigMsg::Ping { from: self.me, seq };
                 others[to].send_raw(ping).await.expect("big: the target is alive");
             }
-            BigStep::Done => {
-                let _ = self.done.take().expect("big: done once").send(self.me);
-            }
+            BigStep::Done => self.done.send(self.me).expect("big: the driver waits"),
         }
     }
 }
@@ -645,13 +650,13 @@ impl Actor for BigNode {
 pub fn big(p: &Params) -> Measurement {
     let p = *p;
     on_actor12_workers(async move {
-        let (nodes, reports): (Vec<_>, Vec<_>) = (0..p.big_actors as usize)
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let nodes: Vec<_> = (0..p.big_actors as usize)
             .map(|i| {
-                let (done_tx, done_rx) = oneshot::channel();
                 let big = BigActor::new(i, p.big_actors, p.big_pings);
-                (actor12::spawn::<BigNode>((i, big, done_tx)), done_rx)
+                actor12::spawn::<BigNode>((i, big, done_tx.clone()))
             })
-            .unzip();
+            .collect();
         let table = Arc::new(nodes.clone());
         for node in &nodes {
             node.send_raw(BigMsg::Table(table.clone())).await.expect("big: the actor is alive");
@@ -661,15 +666,15 @@ pub fn big(p: &Params) -> Measurement {
         for node in &nodes {
             node.send_raw(BigMsg::Go).await.expect("big: the actor is alive");
         }
-        let mut done = Vec::with_capacity(nodes.len());
-        for report in reports {
-            done.push(reported_actor12(report).await.expect("an actor reports"));
+        let mut reports = Vec::with_capacity(nodes.len());
+        for _ in 0..nodes.len() {
+            reports.push(reported_actor12(done_rx.recv()).await.expect("an actor reports"));
         }
         let elapsed = start.elapsed();
 
-        assert_eq!(done, (0..nodes.len()).collect::<Vec<_>>(), "big: reports");
+        check_big(reports, &p);
         // The actors hold links to each other: stop them explicitly.
         stop_all(&nodes).await;
-        Measurement::timed(elapsed, p.big_actors * p.big_pings)
+        Measurement::timed(elapsed, p.ops(Workload::Big))
     })
 }

@@ -26,9 +26,9 @@ use actor12::{Call, MpscChannel, Multi};
 use tokio::sync::mpsc;
 
 use super::{
-    BigActor, BigStep, Creature, Mall, MallStep, Measurement, Params, Peer, actor12_spawn_stop,
-    check_chameneos, entries, fork_join_expected_sum, on_actor12_workers, poked, reported_actor12,
-    started, stop_all, sum_below,
+    BigActor, BigStep, Creature, Mall, MallStep, Measurement, Params, Peer, Workload,
+    actor12_spawn_stop, check_big, check_chameneos, entries, fork_join_expected_sum,
+    on_actor12_workers, poked, reported_actor12, started, stop_all, sum_below,
 };
 
 /// The implementation's name.
@@ -643,7 +643,7 @@ struct BigNode {
     me: usize,
     big: BigActor,
     others: Option<BigTable>,
-    done: Option<oneshot::Sender<usize>>,
+    done: mpsc::UnboundedSender<usize>,
 }
 
 impl BigNode {
@@ -654,16 +654,14 @@ impl BigNode {
                 let others = self.others.as_ref().expect("big: table set");
                 others[to].tell_dyn(BigPing { from: self.me, seq }).await;
             }
-            BigStep::Done => {
-                let _ = self.done.take().expect("big: done once").send(self.me);
-            }
+            BigStep::Done => self.done.send(self.me).expect("big: the driver waits"),
         }
     }
 }
 
 impl Actor for BigNode {
     type Message = Multi<Self>;
-    type Spec = (usize, BigActor, oneshot::Sender<usize>);
+    type Spec = (usize, BigActor, mpsc::UnboundedSender<usize>);
     type Channel = MpscChannel<Self::Message>;
     type Cancel = ();
     type State = ();
@@ -677,7 +675,7 @@ impl Actor for BigNode {
 
     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
         let (me, big, done) = ctx.spec;
-        std::future::ready(Ok(BigNode { me, big, others: None, done: Some(done) }))
+        std::future::ready(Ok(BigNode { me, big, others: None, done }))
     }
 }
 
@@ -688,8 +686,11 @@ struct BigPing {
     from: usize,
     seq: u64,
 }
-/// The answer to an actor's ping `seq`.
-struct BigPong(u64);
+/// Actor `from`'s answer to ping `seq`.
+struct BigPong {
+    from: usize,
+    seq: u64,
+}
 
 impl Handler<BigTableMsg> for BigNode {
     type Reply = anyhow::Result<()>;
@@ -715,7 +716,7 @@ impl Handler<BigPing> for BigNode {
 
     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, ping: BigPing) -> Self::Reply {
         let others = self.others.as_ref().expect("big: table set");
-        others[ping.from].tell_dyn(BigPong(ping.seq)).await;
+        others[ping.from].tell_dyn(BigPong { from: self.me, seq: ping.seq }).await;
         Ok(())
     }
 }
@@ -726,9 +727,9 @@ impl Handler<BigPong> for BigNode {
     async fn handle(
         &mut self,
         _: Call<'_, Self, Self::Reply>,
-        BigPong(seq): BigPong,
+        BigPong { from, seq }: BigPong,
     ) -> Self::Reply {
-        let step = self.big.pong(seq);
+        let step = self.big.pong(from, seq);
         self.step(step).await;
         Ok(())
     }
@@ -738,13 +739,13 @@ impl Handler<BigPong> for BigNode {
 pub fn big(p: &Params) -> Measurement {
     let p = *p;
     on_actor12_workers(async move {
-        let (nodes, reports): (Vec<_>, Vec<_>) = (0..p.big_actors as usize)
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let nodes: Vec<_> = (0..p.big_actors as usize)
             .map(|i| {
-                let (done_tx, done_rx) = oneshot::channel();
                 let big = BigActor::new(i, p.big_actors, p.big_pings);
-                (actor12::spawn::<BigNode>((i, big, done_tx)), done_rx)
+                actor12::spawn::<BigNode>((i, big, done_tx.clone()))
             })
-            .unzip();
+            .collect();
         let table = Arc::new(nodes.clone());
         for node in &nodes {
             node.tell_dyn(BigTableMsg(table.clone())).await;
@@ -754,15 +755,15 @@ pub fn big(p: &Params) -> Measurement {
         for node in &nodes {
             node.tell_dyn(Go).await;
         }
-        let mut done = Vec::with_capacity(nodes.len());
-        for report in reports {
-            done.push(reported_actor12(report).await.expect("an actor reports"));
+        let mut reports = Vec::with_capacity(nodes.len());
+        for _ in 0..nodes.len() {
+            reports.push(reported_actor12(done_rx.recv()).await.expect("an actor reports"));
         }
         let elapsed = start.elapsed();
 
-        assert_eq!(done, (0..nodes.len()).collect::<Vec<_>>(), "big: reports");
+        check_big(reports, &p);
         // The actors hold links to each other: stop them explicitly.
         stop_all(&nodes).await;
-        Measurement::timed(elapsed, p.big_actors * p.big_pings)
+        Measurement::timed(elapsed, p.ops(Workload::Big))
     })
 }

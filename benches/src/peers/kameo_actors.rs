@@ -21,8 +21,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     BigActor, BigStep, BytesWindow, Creature, Mall, MallStep, Measurement, Meet, Params, Peer,
-    all_poked, all_started, check_chameneos, entries, expect_starts, fork_join_expected_sum,
-    on_workers, poked, reported, reset_pokes, started, sum_below,
+    Workload, all_poked, all_started, check_big, check_chameneos, entries, expect_starts,
+    fork_join_expected_sum, on_workers, poked, reported, reset_pokes, started, sum_below,
 };
 
 /// The implementation's name.
@@ -569,8 +569,9 @@ struct BigPing {
     seq: u64,
 }
 
-/// The pong of the receiver's ping `seq`.
+/// Actor `from`'s pong of the receiver's ping `seq`.
 struct BigPong {
+    from: usize,
     seq: u64,
 }
 
@@ -618,21 +619,23 @@ impl Message<BigPing> for BigNode {
     type Reply = ();
 
     async fn handle(&mut self, BigPing { from, seq }: BigPing, _: &mut Context<Self, ()>) {
-        self.actors()[from].tell(BigPong { seq }).send().await.expect("big: the pinger is alive");
+        let pong = BigPong { from: self.me, seq };
+        self.actors()[from].tell(pong).send().await.expect("big: the pinger is alive");
     }
 }
 
 impl Message<BigPong> for BigNode {
     type Reply = ();
 
-    async fn handle(&mut self, BigPong { seq }: BigPong, _: &mut Context<Self, ()>) {
-        let step = self.big.pong(seq);
+    async fn handle(&mut self, BigPong { from, seq }: BigPong, _: &mut Context<Self, ()>) {
+        let step = self.big.pong(from, seq);
         self.step(step).await;
     }
 }
 
 /// Every actor pings random others, one ping at a time; each reports after its last pong.
 pub fn big(p: &Params) -> Measurement {
+    let p = *p;
     let (actors, pings) = (p.big_actors, p.big_pings);
     on_workers(async move {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
@@ -657,9 +660,8 @@ pub fn big(p: &Params) -> Measurement {
         }
         let elapsed = start.elapsed();
 
-        reports.sort_unstable();
-        assert!(reports.iter().copied().eq(0..actors as usize), "big: each actor reports once");
+        check_big(reports, &p);
         stop_all(nodes).await;
-        Measurement::timed(elapsed, actors * pings)
+        Measurement::timed(elapsed, p.ops(Workload::Big))
     })
 }

@@ -12,13 +12,14 @@
 //! | `spawn_stop` | spawn N idle actors, then stop them all and wait until they are gone | an actor |
 //! | `fork_join` | one sender tells 64 actors round-robin and waits until all have processed theirs | a message |
 //! | `chameneos` | 32 creatures meet in pairs through one mall actor and change colour ([`Mall`]) | a meeting (four messages) |
-//! | `big` | 64 actors each ping random others, one ping at a time, and await each pong ([`BigRng`]) | a ping and its pong |
+//! | `big` | 64 actors each ping random others, one ping at a time, and await each pong ([`BigActor`]) | a ping and its pong |
 //!
 //! Every multi-threaded runtime gets [`workers`](crate::workers) worker threads. actix runs its actors on its
 //! `System`, one thread: that is how actix is used. Raw tokio runs twice, on a multi-threaded
 //! runtime (`tokio`) and on a current-thread one (`tokio-1t`): one thread pays no cross-thread
-//! wake-ups, and is the faster of the two on every workload here (actix's one thread has been
-//! the best peer on ping-pong in some runs).
+//! wake-ups, and is the faster of the two on every workload here but `big`, whose actors' pings
+//! run in parallel on two workers (actix's one thread has been the best peer on ping-pong in
+//! some runs).
 //!
 //! A run is timed from the first message (or spawn) to the moment the workload's last actor
 //! reports completion; spawning the actors a workload needs before that, stopping them after,
@@ -85,7 +86,7 @@ pub enum Workload {
     /// through one mall actor ([`Mall`]).
     Chameneos,
     /// [`Params::big_actors`] actors each send [`Params::big_pings`] pings to random others
-    /// ([`BigRng`]), one at a time, each answered with a pong.
+    /// ([`BigActor`]), one at a time, each answered with a pong.
     Big,
 }
 
@@ -548,8 +549,13 @@ impl Creature {
 
 /// The mall of `chameneos`: pairs the creatures' requests until it has made all its meetings,
 /// then retires each creature at its next request, and is done when all have retired. Every
-/// creature always has a request on its way or a meeting under way that ends in one, so each
-/// retires exactly once.
+/// creature always has a request on its way, waiting in the mall, or a meeting under way that
+/// ends in one; and no request waits once the last meeting is made (that pairing took the one
+/// waiting, and later requests retire at once): so each creature retires exactly once.
+///
+/// At the end it checks the creatures' colours: a meeting keeps the sum of the two colours
+/// modulo three (`2 * complement(a, b) == a + b`, mod 3), so the final colours, which the
+/// retiring requests carry, sum to the initial ones modulo three.
 #[derive(Debug)]
 pub struct Mall {
     creatures: usize,
@@ -558,6 +564,7 @@ pub struct Mall {
     waiting: Option<Meet>,
     retired: usize,
     met: u64,
+    colors: u64,
 }
 
 /// What the mall does with a request ([`Mall::meet`]).
@@ -588,19 +595,30 @@ impl Mall {
     /// A mall that makes `meetings` meetings among `creatures` creatures.
     pub fn new(creatures: u64, meetings: u64) -> Mall {
         assert!(creatures >= 2, "chameneos: a meeting takes two creatures");
-        Mall { creatures: creatures as usize, meetings, made: 0, waiting: None, retired: 0, met: 0 }
+        Mall {
+            creatures: creatures as usize,
+            meetings,
+            made: 0,
+            waiting: None,
+            retired: 0,
+            met: 0,
+            colors: 0,
+        }
     }
 
     /// A creature's request arrived.
     pub fn meet(&mut self, request: Meet) -> MallStep {
         if self.made == self.meetings {
+            debug_assert!(self.waiting.is_none(), "a request waits past the last meeting");
             self.retired += 1;
             self.met += request.met;
-            return if self.retired == self.creatures {
-                MallStep::Done { met: self.met }
-            } else {
-                MallStep::Retired
-            };
+            self.colors += u64::from(request.color);
+            if self.retired < self.creatures {
+                return MallStep::Retired;
+            }
+            let initial: u64 = (0..self.creatures).map(|c| u64::from(initial_color(c))).sum();
+            assert_eq!(self.colors % 3, initial % 3, "chameneos: the colours did not meet right");
+            return MallStep::Done { met: self.met };
         }
         match self.waiting.take() {
             None => {
@@ -624,11 +642,19 @@ pub fn check_chameneos(met: u64, p: &Params) {
     assert_eq!(met, 2 * p.chameneos_meetings, "chameneos: meetings the creatures counted");
 }
 
+/// Checks a `big` run's reports (the actors' indices, in any order): each actor reported once.
+pub fn check_big(mut reports: Vec<usize>, p: &Params) {
+    reports.sort_unstable();
+    assert!(reports.iter().copied().eq(0..p.big_actors as usize), "big: reports {reports:?}");
+}
+
 /// One actor of `big`: whom it pings, the same in every implementation.
 ///
 /// It sends `Ping { from, seq }` to [`start`](Self::start)'s target; whoever receives a ping
-/// answers `Pong { seq }` to `from`; at each pong ([`pong`](Self::pong)) it sends its next
-/// ping, until it has had a pong for each of its pings, and then reports.
+/// answers `Pong { from, seq }` to the ping's `from`, with its own index as the pong's `from`; at
+/// each pong ([`pong`](Self::pong), which checks that it comes from the actor pinged, for the
+/// ping awaited) it sends its next ping, until it has had a pong for each of its pings, and
+/// then reports.
 #[derive(Debug)]
 pub struct BigActor {
     me: usize,
@@ -636,6 +662,8 @@ pub struct BigActor {
     pings: u64,
     sent: u64,
     rng: u64,
+    /// The actor the last ping went to.
+    pinged: usize,
 }
 
 /// What a `big` actor does next.
@@ -658,7 +686,7 @@ impl BigActor {
         assert!(actors >= 2, "big: a ping takes two actors");
         // xorshift64 never leaves 0, so the seed is odd.
         let rng = (me as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        BigActor { me, actors: actors as usize, pings, sent: 0, rng }
+        BigActor { me, actors: actors as usize, pings, sent: 0, rng, pinged: me }
     }
 
     /// The first ping.
@@ -666,9 +694,9 @@ impl BigActor {
         self.next()
     }
 
-    /// The pong of ping `seq` came back: the next ping, or done.
-    pub fn pong(&mut self, seq: u64) -> BigStep {
-        assert_eq!(seq + 1, self.sent, "big: a pong for another ping");
+    /// Actor `from` answered ping `seq`: the next ping, or done.
+    pub fn pong(&mut self, from: usize, seq: u64) -> BigStep {
+        assert_eq!((from, seq + 1), (self.pinged, self.sent), "big: a pong for another ping");
         self.next()
     }
 
@@ -686,6 +714,7 @@ impl BigActor {
         let to = if pick >= self.me { pick + 1 } else { pick };
         let seq = self.sent;
         self.sent += 1;
+        self.pinged = to;
         BigStep::Ping { to, seq }
     }
 }
@@ -876,7 +905,7 @@ mod tests {
             assert_ne!(to, 2, "an actor does not ping itself");
             hits[to] += 1;
             sent += 1;
-            step = a.pong(seq);
+            step = a.pong(to, seq);
         }
         assert_eq!(sent, pings);
         // Every other actor gets a share (uniform: about 250 each).
@@ -885,5 +914,13 @@ mod tests {
             "{hits:?}"
         );
         assert_eq!(BigActor::new(0, 2, 0).start(), BigStep::Done);
+    }
+
+    #[test]
+    #[should_panic(expected = "a pong for another ping")]
+    fn a_big_actor_refuses_a_pong_from_an_actor_it_did_not_ping() {
+        let mut a = BigActor::new(0, 3, 2);
+        let BigStep::Ping { to, seq } = a.start() else { panic!("a first ping") };
+        a.pong(3 - to, seq); // the other of actors 1 and 2
     }
 }

@@ -16,8 +16,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     BigActor, BigStep, BytesWindow, Creature, Mall, MallStep, Measurement, Meet, Params, Peer,
-    all_poked, all_started, check_chameneos, entries, expect_starts, fork_join_expected_sum,
-    on_workers, poked, reported, reset_pokes, started, sum_below,
+    Workload, all_poked, all_started, check_big, check_chameneos, entries, expect_starts,
+    fork_join_expected_sum, on_workers, poked, reported, reset_pokes, started, sum_below,
 };
 
 /// The implementation's name.
@@ -567,8 +567,8 @@ enum BigMsg {
     Go,
     /// Actor `from` pings with `seq`: answer with a pong.
     Ping { from: usize, seq: u64 },
-    /// The pong of this actor's ping `seq`.
-    Pong { seq: u64 },
+    /// Actor `from`'s pong of this actor's ping `seq`.
+    Pong { from: usize, seq: u64 },
 }
 
 /// An actor's state: the shared [`BigActor`], the actors, and where to report.
@@ -596,11 +596,12 @@ impl Actor for BigNode {
             }
             BigMsg::Ping { from, seq } => {
                 let actors = s.actors.as_ref().expect("table set");
-                actors[from].cast(BigMsg::Pong { seq }).expect("big: the pinger is alive");
+                let pong = BigMsg::Pong { from: s.me, seq };
+                actors[from].cast(pong).expect("big: the pinger is alive");
                 return Ok(());
             }
             BigMsg::Go => s.big.start(),
-            BigMsg::Pong { seq } => s.big.pong(seq),
+            BigMsg::Pong { from, seq } => s.big.pong(from, seq),
         };
         match step {
             BigStep::Ping { to, seq } => {
@@ -619,6 +620,7 @@ impl Actor for BigNode {
 
 /// Every actor pings random others, one ping at a time; each reports after its last pong.
 pub fn big(p: &Params) -> Measurement {
+    let p = *p;
     let (actors, pings) = (p.big_actors, p.big_pings);
     on_workers(async move {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
@@ -647,9 +649,8 @@ pub fn big(p: &Params) -> Measurement {
         }
         let elapsed = start.elapsed();
 
-        reports.sort_unstable();
-        assert!(reports.iter().copied().eq(0..actors as usize), "big: each actor reports once");
+        check_big(reports, &p);
         stop_all(nodes).await;
-        Measurement::timed(elapsed, actors * pings)
+        Measurement::timed(elapsed, p.ops(Workload::Big))
     })
 }

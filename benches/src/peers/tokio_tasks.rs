@@ -15,8 +15,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     BigActor, BigStep, BytesWindow, Creature, Mall, MallStep, Measurement, Meet, Params, Peer,
-    all_poked, all_started, check_chameneos, entries, expect_starts, fork_join_expected_sum,
-    on_threads, poked, reported, reset_pokes, started, sum_below,
+    Workload, all_poked, all_started, check_big, check_chameneos, entries, expect_starts,
+    fork_join_expected_sum, on_threads, poked, reported, reset_pokes, started, sum_below,
 };
 
 /// The implementation's name: a multi-threaded runtime with [`workers`](crate::workers) workers.
@@ -467,8 +467,8 @@ enum ToBig {
     Go,
     /// Ping `seq` of task `from`, which awaits its pong.
     Ping { from: usize, seq: u64 },
-    /// The answer to ping `seq`.
-    Pong { seq: u64 },
+    /// Task `from`'s answer to ping `seq`.
+    Pong { from: usize, seq: u64 },
     /// Ends the task.
     Stop,
 }
@@ -488,9 +488,10 @@ fn spawn_big(
         while let Some(msg) = rx.recv().await {
             let step = match msg {
                 ToBig::Go => big.start(),
-                ToBig::Pong { seq } => big.pong(seq),
+                ToBig::Pong { from, seq } => big.pong(from, seq),
                 ToBig::Ping { from, seq } => {
-                    all[from].send(ToBig::Pong { seq }).expect("big: the pinger is alive");
+                    let pong = ToBig::Pong { from: me, seq };
+                    all[from].send(pong).expect("big: the pinger is alive");
                     continue;
                 }
                 ToBig::Stop => break,
@@ -510,6 +511,7 @@ fn spawn_big(
 /// Every task pings random others, one ping at a time, and reports once each of its pings has
 /// had its pong.
 pub fn big<const THREADS: usize>(p: &Params) -> Measurement {
+    let p = *p;
     let (actors, pings) = (p.big_actors, p.big_pings);
     on_threads(THREADS, async move {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<usize>();
@@ -531,14 +533,13 @@ pub fn big<const THREADS: usize>(p: &Params) -> Measurement {
         }
         let elapsed = start.elapsed();
 
-        reports.sort_unstable();
-        assert!(reports.into_iter().eq(0..actors as usize), "big: each task reports once");
+        check_big(reports, &p);
         for tx in all.iter() {
             tx.send(ToBig::Stop).expect("big: the task is alive");
         }
         for task in tasks {
             task.await.expect("big task");
         }
-        Measurement::timed(elapsed, actors * pings)
+        Measurement::timed(elapsed, p.ops(Workload::Big))
     })
 }
