@@ -459,19 +459,28 @@ where
 pub async fn reported_actor12<F: std::future::Future>(report: F) -> F::Output {
     match actor12::time::timeout(STALL, report).await {
         Ok(output) => output,
-        Err(_) => panic!("no report from the actors within {STALL:?}: a message was lost"),
+        Err(_) => panic!("{}", stalled()),
     }
 }
 
 /// How long a run may wait for its actors' report before it is taken for stalled.
 pub const STALL: Duration = Duration::from_secs(60);
 
+/// What a stalled run says: a lost message, or an actor that panicked (its panic is reported
+/// above, and where the other actors still hold the report's sender, nobody reports).
+fn stalled() -> String {
+    format!(
+        "no report from the actors within {STALL:?}: a message was lost, or an actor panicked \
+         (see any panic above)"
+    )
+}
+
 /// Awaits a report from a workload's actors; panics if none comes within [`STALL`], so that a
 /// lost message fails the run instead of hanging it.
 pub async fn reported<F: std::future::Future>(report: F) -> F::Output {
     match tokio::time::timeout(STALL, report).await {
         Ok(output) => output,
-        Err(_) => panic!("no report from the actors within {STALL:?}: a message was lost"),
+        Err(_) => panic!("{}", stalled()),
     }
 }
 
