@@ -583,12 +583,22 @@ pub trait ActorMessage<A: Actor>: Send + 'static {
     #[inline(always)]
     fn delivered_to_actor(&self) {}
 
+    /// The actor's own code took the message out of the mailbox (`ActorReceiver::recv`,
+    /// `try_recv`, `recv_many`), where the default `cycle` and the stop's drain do not: as
+    /// [`delivered_to_actor`](Self::delivered_to_actor), unless the message type marks its
+    /// asks another way there (`Multi`, whose handler start marks them for the default `cycle`).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn taken_by_actor_code(&self) {
+        self.delivered_to_actor();
+    }
+
     /// Whether the requests this message type carries are marked as they leave the mailbox
-    /// (`delivered_to_actor`, or `Multi`'s handler start): only then may a request name the
-    /// actor that answers it (`Recipient::envelope`), so that the actor awaiting the answer in
-    /// its own run while the request still waits panics instead of hanging. An envelope inside a
-    /// message type of the user's own is never marked: named, it would make that panic come
-    /// after the request was taken out, too.
+    /// (`delivered_to_actor`; for `Multi`, its handler start and `taken_by_actor_code`): only
+    /// then may a request name the actor that answers it (`Recipient::envelope`), so that the
+    /// actor awaiting the answer in its own run while the request still waits panics instead
+    /// of hanging. An envelope inside a message type of the user's own is never marked: named,
+    /// it would make that panic come after the request was taken out, too.
     #[doc(hidden)]
     const MARKS_DELIVERY: bool = false;
 }
@@ -1558,9 +1568,9 @@ fn drop_queued<M>(msg: M) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(msg)));
 }
 
-/// [`ActorMessage::delivered_to_actor`], as a function of the message alone.
+/// [`ActorMessage::taken_by_actor_code`], as a function of the message alone.
 fn delivered<A: Actor>(msg: &A::Message) {
-    msg.delivered_to_actor();
+    msg.taken_by_actor_code();
 }
 
 fn crash<A: Actor>(payload: Box<dyn Any + Send>) -> Pin<Box<dyn Future<Output = ()> + Send>> {

@@ -100,8 +100,9 @@ type Word = MaybeUninit<usize>;
 // SAFETY: the payload is an `M: Send` with, for an ask, a reply sender (`Send`); the vtable is
 // plain function pointers.
 unsafe impl<A: Actor> Send for Multi<A> {}
-// SAFETY: no `&Multi` gives access to the payload (it is only moved out, or dropped, through
-// ownership), so sharing a `&Multi` shares nothing.
+// SAFETY: a `&Multi` reaches the payload only through the vtable's `delivered`, which calls
+// `oneshot::Sender::delivered` (`&self`; `Sender<R>` is `Sync` for `R: Send`) on an ask's reply
+// sender; everything else moves the payload out, or drops it, through ownership.
 unsafe impl<A: Actor> Sync for Multi<A> {}
 
 impl<A: Actor> std::fmt::Debug for Multi<A> {
@@ -116,6 +117,9 @@ struct Vtable<A: Actor> {
     start: StartFn<A>,
     /// Drops a payload that was never handled.
     drop: unsafe fn(data: *mut Inline),
+    /// The actor's own code took the message out of the mailbox: marks an ask's reply sender
+    /// delivered ([`oneshot::Sender::delivered`]); nothing for a tell.
+    delivered: unsafe fn(data: *const Inline),
 }
 
 /// The payload's words come by value (in registers), not as a pointer to the `Multi`: a pointer
@@ -151,6 +155,7 @@ impl<A: Actor> Multi<A> {
             &Vtable {
                 start: start::<A, M, Ask<M, Reply<A, M>>>,
                 drop: drop_payload::<Ask<M, Reply<A, M>>>,
+                delivered: mark_ask::<M, Reply<A, M>>,
             },
             Ask(msg, reply),
         )
@@ -164,7 +169,11 @@ impl<A: Actor> Multi<A> {
         A: Handler<M>,
     {
         Multi::with(
-            &Vtable { start: start::<A, M, Tell<M>>, drop: drop_payload::<Tell<M>> },
+            &Vtable {
+                start: start::<A, M, Tell<M>>,
+                drop: drop_payload::<Tell<M>>,
+                delivered: mark_nothing,
+            },
             Tell(message),
         )
     }
@@ -229,6 +238,25 @@ unsafe fn drop_payload<P: Payload>(data: *mut Inline) {
     // SAFETY: the vtable's `drop` contract: an unhandled payload of type `P`.
     drop(unsafe { take::<P>(data) });
 }
+
+/// The vtable's `delivered` for an ask: marks its reply sender, in place.
+///
+/// # Safety
+/// `data` holds an unhandled `Ask<M, R>` (inline or boxed, as `store` put it).
+unsafe fn mark_ask<M: Send + 'static, R: Send + 'static>(data: *const Inline) {
+    let data = data.cast::<u8>();
+    let ask = if <Ask<M, R> as Payload>::INLINE {
+        // SAFETY: per the contract, an `Ask<M, R>` stored inline, alive while `data` is.
+        unsafe { &*data.cast::<Ask<M, R>>() }
+    } else {
+        // SAFETY: per the contract, the box `store` made, alive while `data` is.
+        unsafe { &**data.cast::<Box<Ask<M, R>>>() }
+    };
+    ask.1.delivered();
+}
+
+/// The vtable's `delivered` for a tell, which has no reply sender.
+unsafe fn mark_nothing(_: *const Inline) {}
 
 /// Builds the handler's future for a payload in the buffer, with its reply slot beside it
 /// ([`InPlace`]): a detached sender for a tell, the asker's for an ask.
@@ -304,8 +332,18 @@ struct Handling<'a, A: Actor> {
 }
 
 impl<A: Actor> ActorMessage<A> for Multi<A> {
-    /// An ask's reply slot is marked as its handler starts (`Ask::put`).
+    /// An ask's reply slot is marked as its handler starts (`Ask::put`), or as the actor's own
+    /// code takes it out of the mailbox (`taken_by_actor_code`).
     const MARKS_DELIVERY: bool = true;
+
+    /// Marks an ask taken out by the actor's own code (`ActorReceiver::recv`, `try_recv`,
+    /// `recv_many`): that code may pass it on, or answer it itself, and then await the answer
+    /// to a request it sent itself. The default `cycle` leaves it to `Ask::put`, as the handler
+    /// starts: no call through the vtable per message.
+    fn taken_by_actor_code(&self) {
+        // SAFETY: an unconsumed `Multi` holds the payload its vtable was made for.
+        unsafe { (self.vtable.delivered)(&self.data) }
+    }
 
     fn handle<'a>(
         self,

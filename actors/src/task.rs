@@ -1274,7 +1274,7 @@ pub(crate) struct Hooks<M> {
     /// The actor's code panicked: `Actor::crash`, boxed.
     pub(crate) crash: CrashFn,
     /// The actor's own code took `msg` out of the mailbox (`ActorReceiver::recv`):
-    /// `ActorMessage::delivered_to_actor`.
+    /// `ActorMessage::taken_by_actor_code`.
     pub(crate) delivered: fn(&M),
     /// The vtable of the actor's own wakers. It used to be a word of every actor's core (8
     /// bytes an actor); reached through `hooks` it costs the same one load.

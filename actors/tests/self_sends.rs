@@ -641,6 +641,74 @@ fn an_own_cycle_awaiting_its_own_ask_after_taking_it_out_gets_the_answer() {
     assert!(alive, "no panic");
 }
 
+/// Handler style: a `Go` handler asks the actor itself for `Double`, takes that request out of
+/// its mailbox with the way `Go` names, hands it to the other actor `Go` carries, and awaits the
+/// answer, which that other actor gives.
+struct Router;
+
+actor!(Router, spec = (), cancel = (), init = |_ctx| Router);
+
+struct Double(u32);
+
+/// How `Go`'s handler takes its own request out.
+#[derive(Clone, Copy, Debug)]
+enum TakeWith {
+    TryRecv,
+    Recv,
+    RecvMany,
+}
+
+struct Go(TakeWith, Link<Router>);
+
+impl Handler<Double> for Router {
+    type Reply = anyhow::Result<u32>;
+
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Double(n): Double) -> Self::Reply {
+        Ok(2 * n)
+    }
+}
+
+impl Handler<Go> for Router {
+    type Reply = anyhow::Result<u32>;
+
+    async fn handle(&mut self, mut ctx: Call<'_, Self, Self::Reply>, go: Go) -> Self::Reply {
+        let Go(take, other) = go;
+        let answer = ctx.link.ask_dyn_async(Double(21)).await;
+        let request: Multi<Router> = match take {
+            TakeWith::TryRecv => ctx.rx.try_recv().expect("the request it just sent"),
+            TakeWith::Recv => ctx.rx.recv().await.expect("the request it just sent"),
+            TakeWith::RecvMany => {
+                let mut taken = Vec::new();
+                ctx.rx.recv_many(&mut taken, 1).await;
+                taken.pop().expect("the request it just sent")
+            }
+        };
+        other.send_raw(request).await.ok().expect("the other actor is alive");
+        answer.await
+    }
+}
+
+#[test]
+fn a_handler_awaiting_its_own_ask_after_taking_it_out_gets_the_answer() {
+    // `Multi` marked an ask delivered only as its handler started: taken out by the actor's
+    // own code and passed on, the request still named the actor as its answerer, and awaiting
+    // it panicked as a self-ask would ("the message waits in its mailbox"), though it did not.
+    for take in [TakeWith::TryRecv, TakeWith::Recv, TakeWith::RecvMany] {
+        let out = resolves_within(async move {
+            let actor = actor12::spawn::<Router>(());
+            let other = actor12::spawn::<Router>(());
+            let answer = actor.ask_dyn(Go(take, other.clone())).await.map_err(|e| e.to_string());
+            let alive = actor.alive();
+            actor.cancel_and_wait(()).await;
+            other.cancel_and_wait(()).await;
+            (answer, alive)
+        });
+        let (answer, alive) = out.expect("hung");
+        assert_eq!(answer.unwrap(), 42, "the other actor's answer, taken with {take:?}");
+        assert!(alive, "no panic ({take:?})");
+    }
+}
+
 /// Asks and tells itself in `terminate`, and passes on what came back.
 struct Leaving(std::sync::mpsc::Sender<(bool, bool)>);
 
