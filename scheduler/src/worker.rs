@@ -9,7 +9,8 @@
 //! every [`EVENT_INTERVAL`] ticks it fires due timers.
 //! After a task runs, the task it put in the LIFO slot runs next, at most [`MAX_LIFO_HOPS`] times
 //! in a row; then the LIFO task goes to the back of the ring, so that two tasks waking each other
-//! cannot starve the rest.
+//! cannot starve the rest. Each of those runs counts as a tick (the chain stops before a tick of
+//! the checks above, which the loop makes).
 //!
 //! Out of local work, the worker fires timers, then searches (steals half of another ring, or
 //! takes a batch from the global queue) if the throttle in `idle.rs` lets it, spins briefly, and
@@ -43,6 +44,14 @@ pub(crate) const EVENT_INTERVAL: u32 = 61;
 /// Consecutive runs of the LIFO slot's task before it goes to the back of the ring (tokio: 3;
 /// the trade-off is in `docs/design/scheduler.md` section 4).
 pub(crate) const MAX_LIFO_HOPS: u32 = 16;
+
+/// Ticks from `tick` to the next one on which the loop looks at the timers and the global and
+/// pinned queues first (1 to `EVENT_INTERVAL`).
+#[inline]
+fn ticks_to_check(tick: u32) -> u32 {
+    const { assert!(EVENT_INTERVAL == GLOBAL_INTERVAL, "one check tick for both") };
+    EVENT_INTERVAL - tick % EVENT_INTERVAL
+}
 /// Queue checks before parking.
 const SPINS: u32 = 64;
 
@@ -702,6 +711,15 @@ impl Core {
         if self.searching.replace(false) && self.shared.idle.transition_from_searching() {
             self.shared.notify_if_work_pending();
         }
+        // Each hop from the LIFO slot is a tick of its own, so that the checks every
+        // `EVENT_INTERVAL` and `GLOBAL_INTERVAL` ticks count polls, not turns of the loop: a turn
+        // of 17 polls made a busy worker's timers 17 times as late as those counts say (a review
+        // of 2026-12-07). A tick due for them is the loop's, which makes them: the chain stops
+        // before it, the task back in the LIFO slot, where `next_task` finds it after them.
+        // At a shutdown too: the loop then cancels the task, which must not run once
+        // `shutdown_timeout` has given up on this worker (the same review).
+        let tick = self.tick.get();
+        let limit = MAX_LIFO_HOPS.min(ticks_to_check(tick) - 1);
         let mut task = task;
         let mut hops = 0;
         loop {
@@ -709,20 +727,21 @@ impl Core {
                 // It yielded (or was woken while running): back of the queue.
                 self.requeue(again);
             }
-            match self.lifo.take() {
-                None => return,
-                Some(next) if hops < MAX_LIFO_HOPS => {
-                    hops += 1;
-                    task = next;
-                }
-                Some(next) => {
+            let Some(next) = self.lifo.take() else { break };
+            if hops == limit || self.shared.is_shutdown() {
+                if hops == MAX_LIFO_HOPS {
                     // Our own continuation: the back of the ring, without waking a peer for it
                     // (tokio does the same); this worker pops it again shortly.
                     self.local.push_back_or_overflow(next, &self.shared.inject);
-                    return;
+                } else {
+                    self.lifo.set(Some(next));
                 }
+                break;
             }
+            hops += 1;
+            task = next;
         }
+        self.tick.set(tick.wrapping_add(hops));
     }
 
     fn random(&self) -> u32 {

@@ -609,6 +609,35 @@ fn shutdown_never_hangs_on_a_stuck_worker() {
     drop(tx);
 }
 
+/// A task waiting in the LIFO slot of a worker that `shutdown_timeout` gave up on is cancelled
+/// once that worker gets free, not run: it used to run then, after the shutdown had returned
+/// (up to 16 of them, each woken by the one before; a review of 2026-12-07).
+#[test]
+fn a_task_queued_behind_a_stuck_worker_is_cancelled_not_run_after_the_shutdown() {
+    let rt = rt(1);
+    let (release_tx, release) = mpsc::channel::<()>();
+    let (started_tx, started) = mpsc::channel();
+    let (dropped_tx, dropped) = mpsc::channel::<()>();
+    let ran = Arc::new(AtomicBool::new(false));
+    let queued_ran = ran.clone();
+    let _stuck = rt.spawn(async move {
+        // Spawned on the worker, it waits in the worker's LIFO slot behind this poll.
+        drop(actor12_scheduler::spawn(async move {
+            let _signal = dropped_tx; // dropped with the future, run or not
+            queued_ran.store(true, SeqCst);
+        }));
+        started_tx.send(()).unwrap();
+        // Blocks the worker thread until the test lets go.
+        let _ = release.recv();
+    });
+    started.recv().unwrap();
+    rt.shutdown_timeout(Duration::from_millis(50));
+    release_tx.send(()).unwrap();
+    // A guard against a hang, not a timing claim.
+    assert_eq!(dropped.recv_timeout(HANG), Err(mpsc::RecvTimeoutError::Disconnected));
+    assert!(!ran.load(SeqCst), "the queued task ran after the shutdown had returned");
+}
+
 #[test]
 fn pinning_reports_instead_of_failing() {
     let rt = Runtime::builder().worker_threads(2).pin_to_cores(true).build().unwrap();

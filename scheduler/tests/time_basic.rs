@@ -335,6 +335,85 @@ fn a_worker_whose_tasks_keep_yielding_checks_its_timers_every_turn_of_its_queue(
     assert!(per_sleep[1..].iter().all(|&n| n <= 20 + 2 * (TASKS + 1)), "{per_sleep:?}");
 }
 
+/// Two tasks that wake each other, computing for `POLL` a poll: each wake puts the other in
+/// the worker's LIFO slot.
+struct Rally {
+    turn: AtomicUsize,
+    wakers: std::sync::Mutex<[Option<std::task::Waker>; 2]>,
+    polls: AtomicUsize,
+    stop: std::sync::atomic::AtomicBool,
+}
+
+impl Rally {
+    /// Player `me` (0 or 1): on its turn it computes, hands the turn over and wakes the other.
+    fn player(self: Arc<Self>, me: usize, poll: Duration) -> impl Future<Output = ()> {
+        std::future::poll_fn(move |cx| {
+            if self.stop.load(SeqCst) {
+                return Poll::Ready(());
+            }
+            let mut wakers = self.wakers.lock().unwrap();
+            wakers[me] = Some(cx.waker().clone());
+            if self.turn.load(SeqCst) == me {
+                self.polls.fetch_add(1, SeqCst);
+                let start = Instant::now();
+                while start.elapsed() < poll {}
+                self.turn.store(1 - me, SeqCst);
+                if let Some(other) = wakers[1 - me].take() {
+                    drop(wakers);
+                    other.wake();
+                }
+            }
+            Poll::Pending
+        })
+    }
+
+    fn finish(&self) {
+        self.stop.store(true, SeqCst);
+        for waker in self.wakers.lock().unwrap().iter_mut().filter_map(Option::take) {
+            waker.wake();
+        }
+    }
+}
+
+/// Two tasks that wake each other on one worker, computing for `POLL` a poll, and a task that
+/// sleeps 1 ms again and again: each sleep ends within about 61 of their polls after its
+/// deadline (the worker checks its timers every 61 ticks, and each of the polls it runs one
+/// after another from its LIFO slot is a tick).
+#[test]
+fn a_worker_whose_tasks_keep_waking_each_other_checks_its_timers_every_61_polls() {
+    // A turn of the worker's loop ran up to 17 of their polls (the LIFO slot's chain) and
+    // counted one tick: a 1 ms sleep waited about 1,020 polls (a review of 2026-12-07).
+    const POLL: Duration = Duration::from_micros(100);
+    let rt = rt(1);
+    let rally = Arc::new(Rally {
+        turn: AtomicUsize::new(0),
+        wakers: std::sync::Mutex::new([None, None]),
+        polls: AtomicUsize::new(0),
+        stop: std::sync::atomic::AtomicBool::new(false),
+    });
+    let players: Vec<_> = (0..2).map(|me| rt.spawn(rally.clone().player(me, POLL))).collect();
+    let counted = rally.clone();
+    let per_sleep = rt
+        .block_on(rt.spawn(async move {
+            let mut per_sleep = Vec::new();
+            for _ in 0..10 {
+                let before = counted.polls.load(SeqCst);
+                sleep(Duration::from_millis(1)).await;
+                per_sleep.push(counted.polls.load(SeqCst) - before);
+            }
+            per_sleep
+        }))
+        .unwrap();
+    rally.finish();
+    for player in players {
+        rt.block_on(player).unwrap();
+    }
+    // A 1 ms sleep ends at a timer tick at most 2 ms away (`sleep`'s rounding): at most 20
+    // polls of 100 us (slower polls make fewer), then at most 61 until the worker's next check,
+    // and a few for the sleeper's own turn. The first sleep may start before the rally does.
+    assert!(per_sleep[1..].iter().all(|&n| n <= 20 + 61 + 4), "{per_sleep:?}");
+}
+
 /// `spin_before_park` for an hour: the worker never sleeps during the test unless a timer is
 /// due, so everything it does between tasks comes from the spin's own checks. A sleep armed on
 /// the worker fires, and one armed from outside; tasks sent from outside run; and the runtime's
