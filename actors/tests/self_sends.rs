@@ -683,7 +683,7 @@ impl Handler<Go> for Router {
                 taken.pop().expect("the request it just sent")
             }
         };
-        other.send_raw(request).await.ok().expect("the other actor is alive");
+        other.send_raw(request).await.expect("the other actor is alive");
         answer.await
     }
 }
