@@ -132,11 +132,11 @@ type StartFn<A> =
 #[derive(Clone, Copy)]
 struct Running {
     /// Polls the future ([`poll_handler`]). As it finishes, it drops the handler's future and
-    /// takes the slot itself, having first set the third argument, `Running::drop`, to
-    /// [`dropped`]: so a finished one is not dropped again, even by a panic in those drops.
-    poll: unsafe fn(NonNull<u8>, &mut Context<'_>, &mut DropFn) -> Poll<()>,
-    /// Drops a future that did not finish ([`drop_handler`]).
-    drop: DropFn,
+    /// takes the slot itself, having first set the third argument, `Running::drop`, to `None`:
+    /// so a finished one is neither dropped nor polled again, even after a panic in those drops.
+    poll: unsafe fn(NonNull<u8>, &mut Context<'_>, &mut Option<DropFn>) -> Poll<()>,
+    /// Drops a future that did not finish ([`drop_handler`]); `None` once it finished.
+    drop: Option<DropFn>,
 }
 
 /// `Running::drop`.
@@ -372,8 +372,16 @@ impl<A: Actor> Future for Handling<'_, A> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let Some(running) = &mut this.running else { return Poll::Ready(()) };
-        // SAFETY: `buf` holds the future `running` describes, built in place and never moved.
-        let poll = unsafe { (running.poll)(this.buf.ptr, cx, &mut running.drop) };
+        // Finished, but a drop of its future or value panicked on the way out, and the caller
+        // caught that and polls again (a `cycle` of the user's may): nothing is left to poll,
+        // and polling the dropped future would drop it again (a review of 2026-12-07).
+        let poll = if running.drop.is_none() {
+            Poll::Ready(())
+        } else {
+            // SAFETY: `buf` holds the future `running` describes, built in place and never
+            // moved, and not finished (`drop` is still set).
+            unsafe { (running.poll)(this.buf.ptr, cx, &mut running.drop) }
+        };
         if poll.is_ready() {
             // Finished: the future dropped what it held (see `Running::poll`), and the buffer
             // goes back as it is.
@@ -414,8 +422,10 @@ impl<A: Actor> Handling<'_, A> {
         }
         if let Some(running) = self.running.take() {
             let this = GiveBack(self);
-            // SAFETY: `buf` holds the unfinished future `running` describes; dropped once.
-            unsafe { (running.drop)(this.0.buf.ptr) };
+            if let Some(drop) = running.drop {
+                // SAFETY: `buf` holds the unfinished future `running` describes; dropped once.
+                unsafe { drop(this.0.buf.ptr) };
+            }
         }
     }
 }
@@ -628,19 +638,19 @@ impl<R> Drop for SlotGuard<R> {
 /// `Running::poll` for an [`InPlace`]: polls the handler's future; once it finishes, drops it
 /// and delivers its value, to the slot for an ask (`ASK`) unless the handler took it, nowhere
 /// for a tell. Before those drops (the future's, the value's: user code, which may panic), it
-/// sets `drop` to [`dropped`], so that a `Handling` dropped by that panic does not drop the
-/// future again.
+/// sets `drop` to `None`, so that a `Handling` dropped or polled again after that panic does
+/// not drop the future again.
 unsafe fn poll_handler<F: Future<Output = R>, R, const ASK: bool>(
     ptr: NonNull<u8>,
     cx: &mut Context<'_>,
-    drop: &mut DropFn,
+    drop: &mut Option<DropFn>,
 ) -> Poll<()> {
     let at = ptr.cast::<InPlace<F, R>>().as_ptr();
     // SAFETY: `Running::poll`'s contract: an `InPlace<F, R>` built by `put_handler`, not
     // finished, never moved: the future is pinned.
     let fut = unsafe { Pin::new_unchecked(&mut (*at).fut) };
     let Poll::Ready(value) = fut.poll(cx) else { return Poll::Pending };
-    *drop = dropped;
+    *drop = None;
     // SAFETY: finished: the future is dropped once, here (`drop` no longer does), and the
     // reference to the slot in it with it; then the slot is moved out, once (`Handling`
     // leaves a finished `InPlace` as it is), or dropped by the guard if the future's drop
@@ -675,9 +685,6 @@ unsafe fn drop_handler<F, R>(ptr: NonNull<u8>) {
     }
 }
 
-/// `Running::drop` once the future is gone (set by `poll_handler` as it finishes).
-unsafe fn dropped(_: NonNull<u8>) {}
-
 /// The layout of the [`InPlace`] holding what `f` (`handler`) returns.
 fn in_place_layout<X, Y, Z, W, F: Future>(_: unsafe fn(X, Y, Z, W) -> F) -> Layout {
     Layout::new::<InPlace<F, F::Output>>()
@@ -685,7 +692,7 @@ fn in_place_layout<X, Y, Z, W, F: Future>(_: unsafe fn(X, Y, Z, W) -> F) -> Layo
 
 /// How to poll and drop the [`InPlace`] holding what `f` (`handler`) returns.
 fn running<X, Y, Z, W, F: Future, const ASK: bool>(_: unsafe fn(X, Y, Z, W) -> F) -> Running {
-    Running { poll: poll_handler::<F, F::Output, ASK>, drop: drop_handler::<F, F::Output> }
+    Running { poll: poll_handler::<F, F::Output, ASK>, drop: Some(drop_handler::<F, F::Output>) }
 }
 
 /// `A`'s `Handler<M>` future for one message: what [`InPlace::build`] builds.

@@ -268,6 +268,87 @@ fn a_handlers_future_drops_once_even_when_its_replys_drop_panics() {
     });
 }
 
+/// Handles each `Light` with a `cycle` of its own that catches a panic out of the message's
+/// future and polls that future again, as code of a user's may: the second poll must find the
+/// handler finished, not poll or drop its future again. Reports the drops it counted then, and
+/// stops.
+struct Repoller {
+    drops: Arc<AtomicUsize>,
+    report: Option<oneshot::Sender<(bool, usize)>>,
+}
+
+impl Actor for Repoller {
+    type Message = Multi<Self>;
+    type Spec = (Arc<AtomicUsize>, oneshot::Sender<(bool, usize)>);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (drops, report) = ctx.spec;
+        std::future::ready(Ok(Repoller { drops, report: Some(report) }))
+    }
+
+    async fn cycle(
+        &mut self,
+        ctx: &mut actor12::ActorContext<Self>,
+    ) -> std::ops::ControlFlow<actor12::cancel::CancelReason<()>> {
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+        let Some(msg) = ctx.rx.recv().await else {
+            return std::ops::ControlFlow::Break(Default::default());
+        };
+        let drops = self.drops.clone();
+        let mut handling =
+            Box::pin(actor12::ActorMessage::handle(msg, self, actor12::Exec::new(ctx)));
+        let first = std::future::poll_fn(|cx| {
+            Poll::Ready(catch_unwind(AssertUnwindSafe(|| handling.as_mut().poll(cx))))
+        })
+        .await;
+        let second = std::future::poll_fn(|cx| {
+            Poll::Ready(catch_unwind(AssertUnwindSafe(|| handling.as_mut().poll(cx))))
+        })
+        .await;
+        drop(handling);
+        let finished = first.is_err() && matches!(second, Ok(Poll::Ready(())));
+        if let Some(report) = self.report.take() {
+            let _ = report.send((finished, drops.load(SeqCst)));
+        }
+        // One message is the whole test: the actor stops (this `cycle` watches no token).
+        std::ops::ControlFlow::Break(Default::default())
+    }
+}
+
+impl Handler<Light> for Repoller {
+    type Reply = anyhow::Result<Bomb>;
+
+    fn handle<'a>(
+        &'a mut self,
+        _: Call<'a, Self, Self::Reply>,
+        Light(armed): Light,
+    ) -> impl Future<Output = Self::Reply> + use<'a> + Send {
+        Counted { drops: self.drops.clone(), value: Some(Ok(Bomb(armed))) }
+    }
+}
+
+#[test]
+fn a_handler_polled_again_after_its_replys_drop_panicked_is_finished() {
+    // The second poll polled the dropped future again and dropped it a second time (a review
+    // of 2026-12-07): two drops counted, and a double drop of what it owned.
+    let (finished, drops) = actor12::rt::Runtime::new().unwrap().block_on(async {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (report, reported) = oneshot::channel();
+        let actor = actor12::spawn::<Repoller>((drops, report));
+        actor.tell_dyn(Light(true)).await;
+        let out = reported.await.expect("the cycle reports");
+        actor.wait().await;
+        out
+    });
+    assert!(finished, "the first poll panicked (the reply's drop), the second found it finished");
+    assert_eq!(drops, 1, "the handler's future dropped once");
+}
+
 /// A value that must sit at a 64-byte boundary.
 #[repr(align(64))]
 struct Wide(u64);
