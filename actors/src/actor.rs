@@ -1202,25 +1202,27 @@ impl<C: Clone + Default + Send + Sync + 'static, F> Drop for Scoped<C, F> {
     }
 }
 
-/// The actor's lifecycle in the `Scoped` that publishes its token; `token` is a clone of the
-/// actor's own, for the `Scoped` to keep.
+/// The actor's lifecycle in the `Scoped` that publishes its token and enters its span; `token`
+/// is a clone of the actor's own, and `span` of its context's (`None` if disabled), for the
+/// `Scoped` to keep.
 fn scoped_lifecycle<A: Actor>(
     init: InitSlot<A>,
     ctx: ActorContext<A>,
     count: crate::count::Count<A>,
     token: CancelToken<A::Cancel>,
+    span: Option<Box<tracing::Span>>,
 ) -> Scoped<A::Cancel, impl Future<Output = ()> + Send + 'static> {
-    let span = (!ctx.span.is_disabled()).then(|| Box::new(ctx.span.clone()));
     Scoped { token, span, future: lifecycle::<A>(init, ctx, count) }
 }
 
 /// What builds an actor's lifecycle future: `scoped_lifecycle`, given the actor's `init`, its
-/// context, its live count and a token for the `Scoped`.
+/// context, its live count, and a token and a span for the `Scoped`.
 type MakeLifecycle<A, F> = fn(
     InitSlot<A>,
     ActorContext<A>,
     crate::count::Count<A>,
     CancelToken<<A as Actor>::Cancel>,
+    Option<Box<tracing::Span>>,
 ) -> F;
 
 /// `spawn_on`, with the lifecycle future's type `F` inferred from `make` (so the actor's
@@ -1239,11 +1241,16 @@ where
     #[cfg(all(feature = "tokio", not(actor12_loom)))]
     let tokio_context = crate::runtime::tokio_bridge::enter_for_init();
     let capacity = Some(A::mailbox_capacity());
-    // The user's `state` and `span` run before anything is allocated, or counted: a spawn they
-    // panic in makes no actor.
+    // The user's code before `init` runs before anything is allocated, or counted: a spawn it
+    // panics in makes no actor. That is `state` and `span`, the subscriber's `clone_span` for
+    // the `Scoped`'s copy of the span, and the `Cancel` type's `Clone` and `Default` in
+    // `token_for`. (The clone came after `init`, out of the guard's reach: a panic there left
+    // an actor that never ran nor stopped, its links alive for ever; the count came before
+    // `token_for`, and counted a spawn that panicked there. A review of 2026-12-07.)
     let (state, span) = (A::state(&spec), A::span(&spec));
-    let count = crate::count::Count::<A>::new();
+    let scoped_span = (!span.is_disabled()).then(|| Box::new(span.clone()));
     let token = token_for::<A::Cancel>();
+    let count = crate::count::Count::<A>::new();
     let [part_token, init_token, scoped_token] = token.clones::<3>();
     let part = LinkPart { token: part_token, state };
     // Spares: references for the actor's waker, its receiver, its weak link to itself and its
@@ -1275,9 +1282,11 @@ where
             token: init_token,
         }))
     });
-    std::mem::forget(guard);
+    // Inside the guard too: the tokio guard's drop panics if `init`'s body left tokio's context
+    // unbalanced (a review of 2026-12-07).
     #[cfg(all(feature = "tokio", not(actor12_loom)))]
     drop(tokio_context);
+    std::mem::forget(guard);
     let _ = token.register_waker(refs.take().into_waker());
     // The spawner's token moves into the context: dropped here after `start`, its count would be
     // written while the actor may already run on another worker.
@@ -1291,7 +1300,10 @@ where
     };
     // SAFETY: `core` was allocated above for `LinkPart<A>` and `F`, and this is its one start.
     unsafe {
-        task::start::<A::Message, LinkPart<A>, F>(core, make(init, ctx, count, scoped_token))
+        task::start::<A::Message, LinkPart<A>, F>(
+            core,
+            make(init, ctx, count, scoped_token, scoped_span),
+        )
     };
     link
 }
@@ -1460,10 +1472,17 @@ where
         // SAFETY: the count is there (matched above), so the context is; moved out once. `run`
         // is a function item, read once; what is left of `Init` is overwritten below without a
         // drop, or is the end of `Init`, which the lifecycle's drop leaves alone.
-        let ctx = unsafe { ManuallyDrop::take(ctx) };
+        let mut ctx = unsafe { ManuallyDrop::take(ctx) };
         let count = count.take().expect("`init` was there");
         // SAFETY: as above.
         let run = unsafe { ptr::read(run) };
+        if made.is_err() {
+            // Closed before what `init` leaves is dropped (its unfinished future, the context),
+            // as a panic and a shutdown close it first: their destructors find the actor
+            // stopped, and a send from them is refused, not taken and dropped at the teardown
+            // (a review of 2026-12-07).
+            ctx.rx.close();
+        }
         // SAFETY: the slot is dropped where it was polled, once.
         unsafe { ManuallyDrop::drop(slot) };
         match made {

@@ -1183,3 +1183,118 @@ fn a_queued_message_whose_drop_panics_does_not_skip_terminate() {
     drop(link);
     eventually("the live count returned", || live::<ExitsWithBomb>() == before);
 }
+
+// ---------------------------------------------------------------------------------------------
+// User code around `init` that runs outside its body and future: the tracing subscriber's
+// `clone_span`, and the destructors of what an `init` that never finished leaves.
+
+/// A subscriber that wants every span and panics when one is cloned.
+struct PanicsOnClone;
+
+impl tracing::Subscriber for PanicsOnClone {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+    fn clone_span(&self, _: &tracing::span::Id) -> tracing::span::Id {
+        panic!("clone_span panics (expected by the test)");
+    }
+}
+
+/// An actor with a span of its own, whose `init` gives its link away.
+struct Spanned;
+
+impl Actor for Spanned {
+    type Message = Multi<Self>;
+    type Spec = mpsc::Sender<Link<Spanned>>;
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn span(_: &Self::Spec) -> tracing::Span {
+        tracing::info_span!("spanned")
+    }
+    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
+        let _ = ctx.spec.send(ctx.link.clone());
+        std::future::ready(Ok(Spanned))
+    }
+}
+
+#[test]
+fn a_spawn_whose_span_clone_panics_makes_no_actor() {
+    // The `Scoped`'s copy of the span was cloned after `init`'s body, out of the guard that
+    // tears a half-built actor down: the panic left an actor that never ran nor stopped, and
+    // the link `init` gave away stayed alive for ever (a review of 2026-12-07).
+    let rt = runtime(2);
+    let (links, given) = mpsc::channel();
+    let (live_before, total_before) = (live::<Spanned>(), actor12::count::stats::<Spanned>().total);
+    let spawned = rt.block_on(async {
+        tracing::subscriber::with_default(PanicsOnClone, || {
+            catch_unwind(AssertUnwindSafe(|| actor12::spawn::<Spanned>(links))).is_err()
+        })
+    });
+    assert!(spawned, "the subscriber's panic did not reach the spawner");
+    if let Ok(link) = given.try_recv() {
+        assert!(!link.alive(), "init gave away a link to an actor that never stops");
+    }
+    assert_eq!(live::<Spanned>(), live_before, "a half-built actor is counted live");
+    let total = actor12::count::stats::<Spanned>().total;
+    assert_eq!(total, total_before, "a spawn that made no actor is counted");
+}
+
+/// Reports, as it is dropped, whether its actor was still alive then, and whether a tell sent
+/// to it from there was taken.
+struct Probe(WeakLink<WaitsInInit>, mpsc::Sender<(bool, bool)>);
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        let alive = self.0.alive();
+        let taken =
+            self.0.upgrade().is_some_and(|link| link.try_send_raw(Multi::tell(Ping)).is_ok());
+        let _ = self.1.send((alive, taken));
+    }
+}
+
+/// An actor whose `init` future holds a [`Probe`] and never finishes.
+struct WaitsInInit;
+
+impl Actor for WaitsInInit {
+    type Message = Multi<Self>;
+    type Spec = mpsc::Sender<(bool, bool)>;
+    type Channel = actor12::MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: actor12::Init<'_, Self>) -> impl actor12::InitFuture<Self> {
+        let probe = Probe(ctx.link.downgrade(), ctx.spec);
+        async move {
+            let _probe = probe;
+            std::future::pending::<()>().await;
+            Ok(WaitsInInit)
+        }
+    }
+}
+
+handlers!(WaitsInInit);
+
+#[test]
+fn an_init_stopped_while_it_waits_is_dropped_with_its_actor_stopped() {
+    // Its future was dropped while the mailbox was still open: its destructors found the actor
+    // alive, and a tell from them was taken, then dropped at the teardown (a review of
+    // 2026-12-07). A panic or a shutdown closes the mailbox first.
+    let rt = runtime(2);
+    let (probe_tx, probed) = mpsc::channel();
+    let link = rt.block_on(async { actor12::spawn::<WaitsInInit>(probe_tx) });
+    link.cancel(());
+    let (alive, taken) = probed.recv_timeout(HANG).expect("init's future was never dropped");
+    assert!(!alive, "init's future was dropped while its actor still looked alive");
+    assert!(!taken, "a tell from init's dropped future was taken");
+    assert!(resolves_within(async move { link.wait().await }).is_some(), "wait() hung");
+}
