@@ -1239,7 +1239,9 @@ where
     // tokio context the actor's runs get, not the spawner's: a tokio timer kept in `State` must
     // not die with a `#[tokio::test]`'s runtime, nor panic for want of one on a plain thread.
     #[cfg(all(feature = "tokio", not(actor12_loom)))]
-    let tokio_context = crate::runtime::tokio_bridge::enter_for_init();
+    let init_context = crate::runtime::tokio_bridge::context_for_init();
+    #[cfg(all(feature = "tokio", not(actor12_loom)))]
+    let tokio_context = init_context.as_ref().map(tokio::runtime::Handle::enter);
     let capacity = Some(A::mailbox_capacity());
     // The user's code before `init` runs before anything is allocated, or counted: a spawn it
     // panics in makes no actor. That is `state` and `span`, the subscriber's `clone_span` for

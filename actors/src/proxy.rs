@@ -175,7 +175,9 @@ impl<A: Actor> Proxy<A> {
         // tokio timer made in `state` panicked on a plain thread, and in a `#[tokio::test]`
         // belonged to the test's runtime (a review of 2026-12-06).
         #[cfg(all(feature = "tokio", not(actor12_loom)))]
-        let tokio_context = crate::runtime::tokio_bridge::enter_for_init();
+        let init_context = crate::runtime::tokio_bridge::context_for_init();
+        #[cfg(all(feature = "tokio", not(actor12_loom)))]
+        let tokio_context = init_context.as_ref().map(tokio::runtime::Handle::enter);
         let (state, capacity) = (A::state(&spec), A::mailbox_capacity().max(OUTER_CAPACITY));
         #[cfg(all(feature = "tokio", not(actor12_loom)))]
         drop(tokio_context);

@@ -95,26 +95,33 @@ pub mod tokio_bridge {
         LOOKED.get().then(|| THREADS.with_borrow(Clone::clone))
     }
 
-    /// The tokio context for the body of an actor's `init`, which its spawner runs: the one the
-    /// actor's own runs get. On a worker thread that is the thread's, entered once as for an
-    /// actor's run. Elsewhere (a plain thread, `block_on`, a tokio task) it is the side runtime's,
-    /// for the call, even over a tokio context of the caller's: what `init` makes there (a
+    /// The tokio context for the body of an actor's `init`, which its spawner runs (the caller
+    /// enters the handle returned for the call): the one the actor's own runs get. On a worker
+    /// thread that is the thread's: the one an actor's run found or entered there, over any
+    /// scoped context of the spawner's (a `Handle::enter` guard), as the first run inside the
+    /// spawn gets it (`threads_context`). Kept, it made a tokio interval in `init` belong to a
+    /// runtime of the spawner's that nobody drove, and the actor's asks hang (a review of
+    /// 2026-12-07). Elsewhere (a plain thread, `block_on`, a tokio task) it is the side
+    /// runtime's, even over a tokio context of the caller's: what `init` makes there (a
     /// `tokio::time::interval`, a `tokio::spawn`ed task) must not hang on a runtime that the
     /// actor outlives, or one whose thread blocks, as a `#[tokio::test]`'s is dropped.
     ///
-    /// A tokio context found on a worker is kept, and the thread is not marked as looked at: it
-    /// may be a scoped one of the spawner's (a `Handle::enter` guard), gone before the actor
-    /// runs, which must not stop the worker from entering the side runtime then. (It did: every
-    /// actor on that worker ran outside any tokio context.)
-    #[must_use = "the side runtime's context lasts as long as the guard"]
-    pub(crate) fn enter_for_init() -> Option<tokio::runtime::EnterGuard<'static>> {
+    /// `None` on a worker where no actor has run yet: the thread enters the side runtime then,
+    /// unless a tokio context is there, which is kept and the thread not marked as looked at.
+    /// That context may be a scoped one of the spawner's, gone before the actor runs, which
+    /// must not stop the worker from entering the side runtime then (it did: every actor on
+    /// that worker ran outside any tokio context); but `init`'s body runs in it.
+    pub(crate) fn context_for_init() -> Option<tokio::runtime::Handle> {
         if actor12_scheduler::current_worker().is_some() {
+            if let Some(threads) = threads_context() {
+                return threads;
+            }
             if tokio::runtime::Handle::try_current().is_err() {
                 enter_once();
             }
             None
         } else {
-            Some(runtime().enter())
+            Some(runtime().handle().clone())
         }
     }
 

@@ -124,3 +124,44 @@ fn a_proxys_state_gets_tokio_when_its_maker_has_none() {
     proxy.init();
     assert!(link.alive());
 }
+
+/// An actor that answers at once: run on a worker, it makes that worker look at its tokio
+/// context.
+struct Plain;
+
+actor!(Plain, spec = (), cancel = (), init = |_ctx| Plain);
+
+struct Ping;
+
+impl Handler<Ping> for Plain {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Ping) -> Self::Reply {
+        Ok(())
+    }
+}
+
+/// Spawned on a worker that has run an actor, by code inside a scoped tokio context of its own
+/// (a `Handle::enter` guard, of a runtime that nobody drives): `init`'s body ran in that scoped
+/// context, so its interval belonged to that runtime and the ask hung (and once that runtime
+/// was dropped, the actor panicked), found by a review on 2026-12-07. It gets the context of
+/// the worker's actor runs, as the actor's first run inside the spawn does.
+#[test]
+fn init_on_a_worker_gets_the_workers_context_over_a_scoped_one_of_its_spawner() {
+    let rt = actor12::rt::Runtime::builder().worker_threads(1).build().unwrap();
+    let first = rt.block_on(async { actor12::spawn::<Plain>(()) });
+    rt.block_on(first.ask_dyn(Ping)).unwrap(); // the worker has run an actor
+    let undriven = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let scope = undriven.handle().clone();
+    let ticker = rt
+        .block_on(rt.spawn(async move {
+            let _scoped = scope.enter();
+            actor12::spawn::<Ticker>(())
+        }))
+        .unwrap();
+    let asking = ticker.clone();
+    let answer = support::resolves_within(async move { asking.ask_dyn(Tick).await });
+    drop(undriven);
+    assert!(answer.expect("the ask hung").is_ok());
+    let answer = support::resolves_within(async move { ticker.ask_dyn(Tick).await });
+    assert!(answer.expect("the ask hung").is_ok(), "after the scoped runtime was dropped");
+}
