@@ -238,17 +238,25 @@ impl<T> Drop for Counted<T> {
     }
 }
 
-impl Handler<Light> for Fuse {
-    type Reply = anyhow::Result<Bomb>;
+/// `Handler<Light>` for an actor with a `drops` count: a hand-written future, [`Counted`],
+/// ready at once with its `Bomb`.
+macro_rules! lights {
+    ($actor:ty) => {
+        impl Handler<Light> for $actor {
+            type Reply = anyhow::Result<Bomb>;
 
-    fn handle<'a>(
-        &'a mut self,
-        _: Call<'a, Self, Self::Reply>,
-        Light(armed): Light,
-    ) -> impl Future<Output = Self::Reply> + use<'a> + Send {
-        Counted { drops: self.drops.clone(), value: Some(Ok(Bomb(armed))) }
-    }
+            fn handle<'a>(
+                &'a mut self,
+                _: Call<'a, Self, Self::Reply>,
+                Light(armed): Light,
+            ) -> impl Future<Output = Self::Reply> + use<'a> + Send {
+                Counted { drops: self.drops.clone(), value: Some(Ok(Bomb(armed))) }
+            }
+        }
+    };
 }
+
+lights!(Fuse);
 
 #[test]
 fn a_handlers_future_drops_once_even_when_its_replys_drop_panics() {
@@ -320,17 +328,7 @@ impl Actor for Repoller {
     }
 }
 
-impl Handler<Light> for Repoller {
-    type Reply = anyhow::Result<Bomb>;
-
-    fn handle<'a>(
-        &'a mut self,
-        _: Call<'a, Self, Self::Reply>,
-        Light(armed): Light,
-    ) -> impl Future<Output = Self::Reply> + use<'a> + Send {
-        Counted { drops: self.drops.clone(), value: Some(Ok(Bomb(armed))) }
-    }
-}
+lights!(Repoller);
 
 #[test]
 fn a_handler_polled_again_after_its_replys_drop_panicked_is_finished() {
