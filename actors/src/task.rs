@@ -358,6 +358,7 @@ pub(crate) fn defer_close(slot: NonNull<()>, close: unsafe fn(NonNull<()>)) -> b
         return false;
     }
     // A `try_with`: a thread being torn down (its locals destroyed) closes at once.
+    let run = run & !TEARING_DOWN;
     let kept = DEFERRED.try_with(|d| d.borrow_mut().push(Deferred { slot, close, run })).is_ok();
     if kept {
         ANY_DEFERRED.with(|any| any.set(true));
@@ -391,6 +392,26 @@ pub(crate) fn runs_actor(addr: usize) -> bool {
     RUNNING.with(|r| r.get()) == addr
 }
 
+/// Set in the [`RUNNING`] mark while the run tears its actor down past the release of the
+/// mailbox's blocks (a header's address is aligned, so its low bit is free).
+const TEARING_DOWN: usize = 1;
+const _: () = assert!(std::mem::align_of::<Header>() > TEARING_DOWN);
+
+/// The run of the actor at `addr` on this thread (if it is one) is past the release of its
+/// mailbox's blocks: what the teardown runs from here on (the wakers of `wait` and of the
+/// askers, user code) is not the actor's run, and its receiver, whose blocks are gone, refuses
+/// it. It did not, a review found (2026-12-07): a receiver swapped out of a live actor's context
+/// (as `a_live_actors_receiver_cannot_be_used_outside_its_run` does) and used by such a waker
+/// popped from a freed block. The run's end still closes the slots it deferred.
+#[cfg(not(actor12_loom))]
+fn mark_tearing_down(addr: usize) {
+    RUNNING.with(|r| {
+        if r.get() == addr {
+            r.set(addr | TEARING_DOWN);
+        }
+    });
+}
+
 /// Loom's threads share the OS thread's locals, so `RUNNING` means nothing there; the models
 /// never send to, or wait for, the actor they run in.
 #[cfg(actor12_loom)]
@@ -417,7 +438,7 @@ impl Drop for Running {
     fn drop(&mut self) {
         #[cfg(not(actor12_loom))]
         {
-            let run = RUNNING.with(|r| r.replace(self.0));
+            let run = RUNNING.with(|r| r.replace(self.0)) & !TEARING_DOWN;
             if ANY_DEFERRED.with(Cell::get) {
                 close_deferred(run);
             }
@@ -1324,6 +1345,8 @@ unsafe fn tear_down<M: Send + 'static, L: 'static, F: Future<Output = ()> + Send
     // whose pop finds it closed. The signals go with the system lane's close below either way.
     // SAFETY: as above.
     if core.mailbox.is_empty() || unsafe { drain(core) } {
+        #[cfg(not(actor12_loom))]
+        mark_tearing_down(ptr.as_ptr() as usize);
         // A weak link, or a reference held meanwhile, keeps the core: not the blocks a burst
         // left (up to six of 31 messages). SAFETY: as above; closed, and every message taken.
         unsafe { core.mailbox.release_blocks() };

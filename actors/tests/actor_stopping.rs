@@ -439,6 +439,79 @@ fn a_live_actors_receiver_cannot_be_used_outside_its_run() {
     }
 }
 
+// The same stolen receiver, used by a waker that the victim's own teardown runs (a `wait()`
+// waker, woken as the actor stops): that waker runs on the victim's worker, inside its run, after
+// the mailbox's blocks are released. The receiver took it for the actor's run and popped from a
+// freed block (a review of 2026-12-07: SIGSEGV); it refuses it now.
+
+static SNATCH_ESCAPED: Mutex<Option<ActorContext<Snatcher>>> = Mutex::new(None);
+static SNATCHED: Mutex<Option<ActorReceiver<Multi<Snatcher>>>> = Mutex::new(None);
+
+struct Snatcher;
+actor!(
+    Snatcher,
+    spec = (),
+    cancel = (),
+    init = |_ctx| Snatcher,
+    extra = {
+        async fn terminate(self, ctx: ActorContext<Self>, _: CancelReason<()>) {
+            let mut escaped = SNATCH_ESCAPED.lock().unwrap();
+            if escaped.is_none() {
+                *escaped = Some(ctx);
+            } else {
+                // The victim's context, holding the first actor's detached receiver.
+                std::mem::forget(ctx);
+            }
+        }
+    }
+);
+
+/// Swaps the first actor's detached receiver into the victim's context: the victim's `cycle`
+/// then finds its receiver closed and stops.
+struct Snatch;
+impl Handler<Snatch> for Snatcher {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, mut ctx: Call<'_, Self, Self::Reply>, _: Snatch) -> Self::Reply {
+        let mut escaped = SNATCH_ESCAPED.lock().unwrap().take().expect("the first context");
+        std::mem::swap(&mut ctx.ctx.rx, &mut escaped.rx);
+        *SNATCHED.lock().unwrap() = Some(escaped.rx);
+        Ok(())
+    }
+}
+
+/// A waker that uses the snatched receiver when woken, and reports whether it was refused.
+struct Snoop(Mutex<mpsc::Sender<bool>>);
+impl std::task::Wake for Snoop {
+    fn wake(self: std::sync::Arc<Self>) {
+        let Some(mut stolen) = SNATCHED.lock().unwrap().take() else { return };
+        let tried = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = stolen.try_recv();
+        }));
+        std::mem::forget(stolen);
+        let _ = self.0.lock().unwrap().send(tried.is_err());
+    }
+}
+
+#[test]
+fn a_receiver_stolen_from_an_actor_is_refused_to_a_waker_its_teardown_runs() {
+    let rt = runtime(1);
+    let (report, refused) = mpsc::channel();
+    let victim = rt.block_on(async {
+        let first = actor12::spawn::<Snatcher>(());
+        first.cancel_and_wait(()).await; // its `terminate` leaks its context
+        actor12::spawn::<Snatcher>(())
+    });
+    let waker = Waker::from(std::sync::Arc::new(Snoop(Mutex::new(report))));
+    let mut stopped = Box::pin(victim.wait());
+    assert!(stopped.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+    rt.block_on(async { victim.ask_dyn(Snatch).await.unwrap() });
+    let refused = refused.recv_timeout(HANG).expect("the victim stopped and woke its waiter");
+    assert!(refused, "the stolen receiver was taken for the run tearing its actor down");
+    drop(stopped);
+    std::mem::forget(victim);
+    std::mem::forget(rt);
+}
+
 // A weak link to an actor whose last strong link is gone, while that actor is still stopping:
 // `cancel_and_wait` waits for the end, as `Link::cancel_and_wait` does (it used to return at
 // once, since no strong link could be made).
