@@ -48,9 +48,9 @@ pub(crate) const MAX_LIFO_HOPS: u32 = 16;
 /// Ticks from `tick` to the next one on which the loop looks at the timers and the global and
 /// pinned queues first (1 to `EVENT_INTERVAL`).
 #[inline]
-fn ticks_to_check(tick: u32) -> u32 {
+fn ticks_to_check(tick: u64) -> u32 {
     const { assert!(EVENT_INTERVAL == GLOBAL_INTERVAL, "one check tick for both") };
-    EVENT_INTERVAL - tick % EVENT_INTERVAL
+    EVENT_INTERVAL - (tick % u64::from(EVENT_INTERVAL)) as u32
 }
 /// Queue checks before parking.
 const SPINS: u32 = 64;
@@ -423,7 +423,9 @@ pub(crate) struct Core {
     fired: RefCell<Vec<crate::time::Payload>>,
     /// `maintenance`'s list of removed entries, kept empty between turns for its capacity.
     pub(crate) removed: RefCell<Vec<crate::time::Payload>>,
-    tick: Cell<u32>,
+    /// Ticks so far: 64 bits, so that it never wraps (at 2^32, not a multiple of the check
+    /// intervals, one interval between checks came out nearly twice as long).
+    tick: Cell<u64>,
     searching: Cell<bool>,
     rng: Cell<u32>,
     /// References to the runtime held for tasks spawned here (`refs.rs`, rule 2).
@@ -433,7 +435,7 @@ pub(crate) struct Core {
     yielded: Cell<bool>,
     /// A task's first run is under way here, inside another's ([`Shared::try_start`]).
     starting: Cell<bool>,
-    checked_at: Cell<u32>,
+    checked_at: Cell<u64>,
     round: Cell<u32>,
 }
 
@@ -576,9 +578,9 @@ impl Core {
 
     fn run(&self) {
         while !self.shared.is_shutdown() {
-            let tick = self.tick.get().wrapping_add(1);
+            let tick = self.tick.get() + 1;
             self.tick.set(tick);
-            if tick.is_multiple_of(EVENT_INTERVAL) {
+            if tick.is_multiple_of(u64::from(EVENT_INTERVAL)) {
                 self.maintenance();
             } else if self.yield_round_over(tick) {
                 self.check_timers_after_yields();
@@ -651,13 +653,13 @@ impl Core {
         }
     }
 
-    fn next_task(&self, tick: u32) -> Option<TaskRef> {
+    fn next_task(&self, tick: u64) -> Option<TaskRef> {
         // The global and pinned queues first on these ticks, each first on every other one: a
         // pinned task that keeps yielding refills the pinned queue, and must not starve tasks
         // spawned from outside; tasks that keep coming from outside must not starve a pinned
         // one (they did, when the global queue was always first: a review of 2026-12-06).
-        if tick.is_multiple_of(GLOBAL_INTERVAL) {
-            let next = if (tick / GLOBAL_INTERVAL).is_multiple_of(2) {
+        if tick.is_multiple_of(u64::from(GLOBAL_INTERVAL)) {
+            let next = if (tick / u64::from(GLOBAL_INTERVAL)).is_multiple_of(2) {
                 self.shared.inject.pop().or_else(|| self.pop_pinned())
             } else {
                 self.pop_pinned().or_else(|| self.shared.inject.pop())
@@ -741,7 +743,7 @@ impl Core {
             hops += 1;
             task = next;
         }
-        self.tick.set(tick.wrapping_add(hops));
+        self.tick.set(tick + u64::from(hops));
     }
 
     fn random(&self) -> u32 {
@@ -811,8 +813,8 @@ impl Core {
     /// for a millisecond between yields stretch to 61 ms; this bounds it to a turn of the
     /// queue, as tokio's deferred yields do.
     #[inline]
-    fn yield_round_over(&self, tick: u32) -> bool {
-        self.yielded.get() && tick.wrapping_sub(self.checked_at.get()) >= self.round.get()
+    fn yield_round_over(&self, tick: u64) -> bool {
+        self.yielded.get() && tick - self.checked_at.get() >= u64::from(self.round.get())
     }
 
     /// `maintenance` for [`yield_round_over`](Self::yield_round_over), if any timer is armed
