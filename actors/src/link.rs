@@ -595,9 +595,10 @@ impl<A: Actor> Link<A> {
         self.part().token.cancel(reason);
     }
 
-    /// Asks the actor to stop and waits until it has. Not from the actor's own handler: the
-    /// actor stops only once its handler returns, so that wait would never end; it panics there
-    /// instead (call `cancel` and return).
+    /// Asks the actor to stop and waits until it has. The stop is asked for when this is called
+    /// (actor12 0.0.11 asked at the first poll); the future only waits. Not from the actor's own
+    /// handler: the actor stops only once its handler returns, so that wait would never end; it
+    /// panics there instead (call `cancel` and return).
     ///
     /// # Examples
     ///
@@ -1422,9 +1423,10 @@ impl<M: Send + 'static> DynLink<M> {
         self.link.tell_dyn(message)
     }
 
-    /// Asks the actor to stop and waits until it has. Not from the actor's own handler: the
-    /// actor stops only once its handler returns, so that wait would never end; it panics there
-    /// instead (call `cancel` and return).
+    /// Asks the actor to stop and waits until it has. The stop is asked for when this is called
+    /// (actor12 0.0.11 asked at the first poll); the future only waits. Not from the actor's own
+    /// handler: the actor stops only once its handler returns, so that wait would never end; it
+    /// panics there instead (call `cancel` and return).
     ///
     /// # Examples
     ///

@@ -187,6 +187,25 @@ async fn dyn_link_is_to_and_tell_dyn() {
     dyns[0].tell_dyn(Increment).await; // to a stopped actor: dropped, no hang
 }
 
+// `cancel_and_wait` asks for the stop when it is called (0.0.11's `async fn` asked at its first
+// poll): a future dropped unpolled has still stopped the actor, through each kind of link.
+#[tokio::test]
+async fn cancel_and_wait_asks_for_the_stop_when_called() {
+    let strong = actor12::spawn::<Counter>(0);
+    drop(strong.cancel_and_wait(()));
+    assert!(strong.token().is_cancelled(), "Link");
+    let weak = actor12::spawn::<Counter>(0);
+    drop(weak.downgrade().cancel_and_wait(()));
+    assert!(weak.token().is_cancelled(), "WeakLink");
+    let dynamic = actor12::spawn::<Counter>(0);
+    drop(dynamic.to_dyn::<Increment>().cancel_and_wait());
+    assert!(dynamic.token().is_cancelled(), "DynLink");
+    for link in [strong, weak, dynamic] {
+        link.wait().await;
+        assert!(!link.alive());
+    }
+}
+
 // A link hashes by identity (the pointer), never by the interior-mutable state behind it.
 #[allow(clippy::mutable_key_type)]
 #[tokio::test]
