@@ -361,6 +361,10 @@ impl<T> Rx<T> {
     /// True if the next `pop` would find a value. Reads only the consumer's current slot, not the
     /// state word the producers contend on, so a consumer can spin on it without slowing them.
     pub(crate) fn next_is_ready(&self, tx: &Tx<T>, ahead: usize) -> bool {
+        if self.block == released() {
+            // Every block is gone, and so is every message (`release_blocks`' contract).
+            return false;
+        }
         let block = if self.block.is_null() { tx.first.load(Acquire) } else { self.block };
         // Saturating: any distance, however large, is capped at the block's last slot.
         let offset = (self.pos % LAP).saturating_add(ahead).min(BLOCK_CAP - 1);

@@ -206,6 +206,23 @@ fn close_hands_messages_back_and_keeps_what_was_accepted() {
     }
 }
 
+// After `release_blocks` the consumer may still ask whether anything is there: it read the
+// released blocks' marker as a block (SIGSEGV natively, a dangling reference under Miri).
+#[test]
+fn a_drained_mailbox_whose_blocks_are_released_has_nothing_next() {
+    let mailbox: Mailbox<u32> = Mailbox::unbounded();
+    let _ = mailbox.try_push(1).unwrap();
+    let _ = mailbox.close();
+    // SAFETY: the only consumer; it pops no more after `Closed` and the release.
+    unsafe {
+        assert_eq!(mailbox.pop(), Pop::User(1));
+        assert_eq!(mailbox.pop(), Pop::Closed);
+        mailbox.release_blocks();
+        assert!(!mailbox.has_next());
+        assert!(!mailbox.is_written_ahead(0));
+    }
+}
+
 #[test]
 fn closing_an_idle_mailbox_schedules_its_consumer() {
     let mailbox: Mailbox<u32> = Mailbox::bounded(2);
