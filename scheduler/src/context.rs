@@ -1,10 +1,12 @@
 //! Thread-local context: which worker (if any) this thread is, and which runtime `spawn` and the
 //! timers use here.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
+
+use std::sync::Arc;
 
 use crate::runtime::Handle;
-use crate::worker::Core;
+use crate::worker::{Core, Shared};
 
 thread_local! {
     /// The worker running on this thread, while it runs and is not hidden ([`hide_core`]).
@@ -13,8 +15,11 @@ thread_local! {
     static WORKER: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
     /// A worker's thread before its loop starts (its `on_thread_start` hook runs).
     static WORKER_STARTING: Cell<bool> = const { Cell::new(false) };
-    /// The runtime entered by `block_on` or a blocking-pool thread.
-    static ENTERED: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    /// The runtime entered by `block_on` or a blocking-pool thread: the `Shared` whose `Arc` the
+    /// innermost [`EnterGuard`] holds. A pointer, with no destructor, so that the destructors of
+    /// other thread-locals may still use the runtime at the thread's exit (a `Handle` here was
+    /// dropped before those registered earlier, and reading it there aborted the process).
+    static ENTERED: Cell<*const Shared> = const { Cell::new(std::ptr::null()) };
 }
 
 /// Runs `f` with this thread's worker, if it is one.
@@ -107,25 +112,37 @@ pub(crate) fn current() -> Option<Handle> {
     if let Some(h) = with_core(|c| c.map(|c| c.handle())) {
         return Some(h);
     }
-    ENTERED.with(|e| e.borrow().clone())
+    let shared = ENTERED.get();
+    if shared.is_null() {
+        return None;
+    }
+    // SAFETY: the innermost `EnterGuard` on this thread holds an `Arc` of this `Shared` until it
+    // puts the pointer before it back (guards are dropped in the reverse order of their making:
+    // each lives in a scope of its function); the count taken here is the new `Arc`'s.
+    unsafe { Arc::increment_strong_count(shared) };
+    // SAFETY: see above.
+    Some(Handle { shared: unsafe { Arc::from_raw(shared) } })
 }
 
 /// Enters `handle` until the guard drops (restoring what was entered before).
 pub(crate) fn enter(handle: Handle) -> EnterGuard {
-    let prev = ENTERED.with(|e| e.borrow_mut().replace(handle));
-    EnterGuard { prev }
+    let prev = ENTERED.replace(Arc::as_ptr(&handle.shared));
+    EnterGuard { prev, _entered: handle }
 }
 
 /// Restores the previously entered runtime.
 #[derive(Debug)]
 pub(crate) struct EnterGuard {
-    prev: Option<Handle>,
+    /// What `ENTERED` held before: kept alive by the guard that entered it, which outlives
+    /// this one.
+    prev: *const Shared,
+    /// Keeps the entered runtime alive while `ENTERED` points at it.
+    _entered: Handle,
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        let prev = self.prev.take();
-        ENTERED.with(|e| *e.borrow_mut() = prev);
+        ENTERED.set(self.prev);
     }
 }
 

@@ -806,3 +806,42 @@ fn a_yielding_pinned_task_does_not_starve_the_global_queue() {
     assert_eq!(got.map(Result::unwrap), Ok(7), "the global queue was starved");
     rt.block_on(spinner).unwrap();
 }
+
+// The runtime from another thread-local's destructor, on a plain thread that entered it with
+// `block_on` after that thread-local was set: its destructor runs after the runtime's own
+// thread-locals', which held the entered runtime as a `Handle` and panicked when read there,
+// aborting the process (a review of 2026-12-07).
+#[test]
+fn a_thread_locals_destructor_may_use_the_runtime_after_a_block_on() {
+    struct OnExit(Option<Box<dyn FnOnce()>>);
+    impl Drop for OnExit {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    thread_local! {
+        static ON_EXIT: std::cell::RefCell<OnExit> = const { std::cell::RefCell::new(OnExit(None)) };
+    }
+    let rt = rt(1);
+    let handle = rt.handle();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let h = handle.clone();
+        // Set first, so dropped last.
+        ON_EXIT.with(|e| {
+            e.borrow_mut().0 = Some(Box::new(move || {
+                let outside = Handle::try_current().is_none();
+                let task = h.spawn(std::future::pending::<()>());
+                task.abort(); // an abort-on-drop guard kept in a thread-local
+                let ran = wait(h.spawn(async { 7 })).unwrap();
+                tx.send((outside, ran)).unwrap();
+            }))
+        });
+        handle.block_on(async {});
+    })
+    .join()
+    .unwrap();
+    assert_eq!(rx.recv().unwrap(), (true, 7));
+}
