@@ -341,3 +341,45 @@ fn every_name_of_api_md_has_the_shape_it_gives() {
         let _ = [ActorError::DynSendError(), ActorError::ReplyTaken, ActorError::AsyncReply];
     });
 }
+
+// The contexts are `Sync`, as in actor12 0.0.11, so a handler may pass `&ctx` to an async helper
+// and hold it across an await (the handler's future must be `Send`).
+async fn note_cancelled<A: Actor>(ctx: &ActorContext<A>) -> bool {
+    actor12::rt::yield_now().await;
+    ctx.token.is_cancelled()
+}
+
+struct Helper;
+struct Ping;
+
+impl Actor for Helper {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Helper))
+    }
+}
+
+impl Handler<Ping> for Helper {
+    type Reply = anyhow::Result<bool>;
+    async fn handle(&mut self, ctx: Call<'_, Self, Self::Reply>, _: Ping) -> Self::Reply {
+        Ok(note_cancelled(&ctx).await)
+    }
+}
+
+#[test]
+fn a_handler_may_hold_its_context_across_an_await() {
+    fn sync<T: Sync>() {}
+    sync::<ActorContext<Helper>>();
+    sync::<Exec<'_, Helper>>();
+    sync::<Call<'_, Helper, anyhow::Result<bool>>>();
+    sync::<Init<'_, Helper>>();
+    actor12::rt::Runtime::new().unwrap().block_on(async {
+        let helper = actor12::spawn::<Helper>(());
+        assert!(!helper.ask_dyn(Ping).await.unwrap());
+    });
+}
