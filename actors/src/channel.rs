@@ -129,7 +129,8 @@ impl<M: Send + 'static> ActorReceiver<M> {
         ActorReceiver { core, detached: false, ticked: false, tick_dropped: false }
     }
 
-    /// The next message; `None` once the mailbox is closed and empty (the actor is stopping).
+    /// The next message; `None` once the mailbox is closed and empty (the actor is stopping, or
+    /// its last link was dropped).
     ///
     /// A new message wakes the actor itself (its task), not the waker of the context this is
     /// polled with: poll it from the actor's own `cycle`, directly or in a select that polls

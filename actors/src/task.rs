@@ -1076,6 +1076,7 @@ impl<M, L> Drop for LinkRef<M, L> {
         struct LinksRef<'a, M>(&'a mut ManuallyDrop<CoreRef<M>>);
         impl<M> Drop for LinksRef<'_, M> {
             fn drop(&mut self) {
+                close_for_last_link(self.0);
                 // SAFETY: the last link releases the links' reference, once.
                 unsafe { ManuallyDrop::drop(self.0) };
             }
@@ -1085,6 +1086,22 @@ impl<M, L> Drop for LinkRef<M, L> {
         // count stays 0), so nobody else touches it; `allocate::<M, L, _>` made it.
         unsafe { std::ptr::drop_in_place(part_of::<M, L>(release.0.task.as_ptr())) };
         drop(release);
+    }
+}
+
+/// Closes the mailbox of an actor whose last link is gone (its part's drop has cancelled its
+/// token), as dropping the last sender closed actor12 0.0.11's channel: a `cycle` of the user's
+/// that receives until `None` ends too, not only one that watches the token. Queued messages
+/// stay, for the actor to take or drop as its `termination_strategy` says.
+fn close_for_last_link<M>(core: &CoreRef<M>) {
+    if core.mailbox.is_closed() {
+        return; // stopped already: the common case, with no read-modify-write
+    }
+    if core.mailbox.close() == actor12_mailbox::Push::Schedule {
+        // The actor was idle: the close took its run token, which goes back to the runtime.
+        // SAFETY: made from a `&'static Hooks<M>` in `allocate`, never written; the reference
+        // keeps the task alive, and we hold its run token.
+        unsafe { (core.hooks.as_ref().schedule)(core.task.as_ptr()) };
     }
 }
 
@@ -1303,6 +1320,9 @@ pub(crate) struct Hooks<M> {
     /// The actor's own code took `msg` out of the mailbox (`ActorReceiver::recv`):
     /// `ActorMessage::taken_by_actor_code`.
     pub(crate) delivered: fn(&M),
+    /// [`CoreRef::schedule`] for code that does not know `M: Send + 'static` (the last link's
+    /// drop).
+    schedule: unsafe fn(NonNull<Header>),
     /// The vtable of the actor's own wakers. It used to be a word of every actor's core (8
     /// bytes an actor); reached through `hooks` it costs the same one load.
     waker: RawWakerVTable,
@@ -1316,7 +1336,7 @@ impl<M: Send + 'static> Hooks<M> {
             waker_wake_by_ref::<M>,
             waker_drop,
         );
-        Hooks { crash, delivered, waker }
+        Hooks { crash, delivered, schedule: schedule_at::<M>, waker }
     }
 }
 

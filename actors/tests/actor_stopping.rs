@@ -1424,3 +1424,61 @@ fn a_self_stop_leaves_the_actor_its_ctx_link_was_pointed_at_alone() {
     assert_eq!(reason, Some(5));
     assert!(other.alive() && !other_token.is_cancelled(), "the other actor was stopped");
 }
+
+// A `cycle` of the user's that receives until `None` and never looks at its token stops once its
+// last link is dropped, after taking what was queued, as with actor12 0.0.11 (dropping the last
+// sender closed its channel); it ran for good, its `terminate` never called (a review of
+// 2026-12-07).
+struct Drainer(mpsc::Sender<&'static str>);
+struct Note;
+
+impl Actor for Drainer {
+    type Message = Multi<Self>;
+    type Spec = mpsc::Sender<&'static str>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Drainer(ctx.spec)))
+    }
+    async fn cycle(
+        &mut self,
+        ctx: &mut ActorContext<Self>,
+    ) -> std::ops::ControlFlow<CancelReason<()>> {
+        match ctx.rx.recv().await {
+            Some(msg) => {
+                Actor::handle(self, actor12::Exec::new(ctx), msg).await;
+                std::ops::ControlFlow::Continue(())
+            }
+            None => std::ops::ControlFlow::Break(CancelReason::default()),
+        }
+    }
+    async fn terminate(self, _: ActorContext<Self>, _: CancelReason<()>) {
+        let _ = self.0.send("terminated");
+    }
+}
+
+impl Handler<Note> for Drainer {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Note) -> Self::Reply {
+        let _ = self.0.send("note");
+        Ok(())
+    }
+}
+
+#[test]
+fn a_cycle_receiving_until_none_stops_when_the_last_link_is_dropped() {
+    let rt = runtime(2);
+    let (events, seen) = mpsc::channel();
+    let weak = rt.block_on(async move {
+        let link = actor12::spawn::<Drainer>(events);
+        link.tell_dyn(Note).await;
+        link.tell_dyn(Note).await;
+        link.downgrade()
+    }); // the last link is dropped here
+    // Its cancel is lost on this actor, which ignores its token: only the close can end it.
+    assert!(resolves_within(async move { weak.cancel_and_wait(()).await }).is_some());
+    let events: Vec<_> = seen.try_iter().collect();
+    assert_eq!(events, ["note", "note", "terminated"]);
+}
