@@ -753,6 +753,30 @@ fn a_join_waker_panicking_in_its_drop_at_shutdown_does_not_cut_the_shutdown_shor
     assert!(handles.iter().all(|h| h.is_finished()));
 }
 
+/// A join handle dropped while its task waits, with a waker that panics in its drop in the
+/// task's slot: the panic goes to the handle's dropper, and the task is still freed, and with it
+/// the runtime. The handle gave its reference back after the waker's drop, which the panic
+/// skipped: the task leaked, and through its runtime reference the runtime's shared state (a
+/// review of 2026-12-07).
+#[test]
+fn a_join_waker_panicking_in_its_drop_as_its_handle_goes_leaks_nothing() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let count = DropCount(dropped.clone());
+    let rt = actor12_scheduler::Runtime::builder()
+        .worker_threads(1)
+        .on_thread_start(move || {
+            let _ = &count; // dropped with the runtime's shared state
+        })
+        .build()
+        .unwrap();
+    let mut task = rt.spawn(std::future::pending::<()>());
+    let _ = arm_drop_panics(&mut task);
+    let drop_handle = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(task)));
+    assert!(drop_handle.is_err(), "the waker's panic reaches the handle's dropper");
+    drop(rt);
+    assert_eq!(dropped.load(SeqCst), 1, "the runtime's shared state was never freed");
+}
+
 /// Spawns from another thread while the runtime is dropped: each task runs or is cancelled, so
 /// every join handle finishes. A spawn that saw the shutdown flag clear, then found it set at the
 /// queue, used to drop the queue's reference (as for a woken task, which the task list cancels):

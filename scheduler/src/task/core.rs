@@ -355,13 +355,13 @@ where
         // SAFETY: COMPLETE and JOIN_INTEREST held by us: exclusive access.
         let _ = cell.stage.with_mut(|stage| drop_caught(unsafe { &mut *stage }));
     }
-    if drop_waker {
-        // SAFETY: rule 4: JOIN_WAKER is clear, so the slot is ours.
-        let w = cell.join_waker.with_mut(|w| unsafe { (*w).take() });
-        drop(w);
-    }
+    // SAFETY: rule 4: JOIN_WAKER is clear, so the slot is ours.
+    let waker = drop_waker.then(|| cell.join_waker.with_mut(|w| unsafe { (*w).take() }));
     // SAFETY: the join handle's reference.
     unsafe { super::drop_ref(ptr) };
+    // The awaiter's code, which may panic: after the reference is given back, or the panic
+    // leaked the task and, through its runtime reference, the runtime (a review of 2026-12-07).
+    drop(waker);
 }
 
 /// Stores `waker` in the empty join-waker slot and hands it to the completer (JOIN_WAKER). If
