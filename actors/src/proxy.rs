@@ -390,8 +390,11 @@ impl<A: Actor> Proxy<A> {
             target.starting = false;
             target.token = CancelToken::new();
             let old = target.link.replace(link);
-            target.replaced.retain(Link::alive);
-            target.replaced.extend(old.iter().filter(|old| old.alive()).cloned());
+            // Kept until they have stopped, not only closed their mailboxes: one in its drain,
+            // `terminate` or `crash` still runs, and the outer link waits for it.
+            let running = |l: &Link<A>| !l.inner.core().has_stopped();
+            target.replaced.retain(running);
+            target.replaced.extend(old.iter().filter(|old| running(old)).cloned());
             target.wake();
             old
         };

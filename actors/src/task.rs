@@ -496,6 +496,13 @@ impl<M: Send + 'static> CoreRef<M> {
         }
     }
 
+    /// True once the actor has stopped and been torn down (what [`stopped`](Self::stopped)
+    /// waits for); its mailbox closes earlier, before a drain, `terminate` or `crash`.
+    pub(crate) fn has_stopped(&self) -> bool {
+        // Acquire: pairs with the release in `Stopped::set`, as `StoppedFuture::poll`.
+        self.stopped.done.load(Acquire)
+    }
+
     /// Resolves once the actor has stopped and been torn down. Awaited from the actor's own
     /// run, it panics: the run would wait for its own end.
     pub(crate) fn stopped(&self) -> StoppedFuture<'_> {

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use actor12::cancel::CancelReason;
 use actor12::prelude::*;
 use actor12::{Call, MpscChannel, Multi, Proxy, Terminate};
 
@@ -397,6 +398,67 @@ async fn the_outer_link_stops_after_an_incarnation_a_reset_replaced() {
     held.await.unwrap();
     let first_alive = tokio::time::timeout(Duration::from_secs(60), stopped).await;
     assert!(!first_alive.expect("the outer link stopped").unwrap(), "stopped before the old one");
+}
+
+/// Gates for a [`StopGated`] actor's `terminate`: only the first incarnation's waits.
+#[derive(Default)]
+struct StopGates {
+    taken: std::sync::atomic::AtomicBool,
+    /// Notified once the first incarnation is in `terminate`.
+    entered: tokio::sync::Notify,
+    /// Its `terminate` returns once this is notified.
+    release: tokio::sync::Notify,
+}
+
+/// An actor whose first incarnation stays in `terminate` until the test releases it.
+struct StopGated(std::sync::Arc<StopGates>);
+
+impl Actor for StopGated {
+    type Message = Multi<Self>;
+    type Spec = std::sync::Arc<StopGates>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+
+    fn state(_: &Self::Spec) {}
+
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(StopGated(ctx.spec)))
+    }
+
+    async fn terminate(self, _: actor12::ActorContext<Self>, _: CancelReason<()>) {
+        if !self.0.taken.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.0.entered.notify_one();
+            self.0.release.notified().await;
+        }
+    }
+}
+
+/// The same for an incarnation that a `reset` replaced after its mailbox had closed, while it
+/// still ran `terminate`: replaced incarnations were kept only while their mailboxes were open,
+/// so the outer link counted as stopped while that one ran (a review of 2026-12-07).
+#[tokio::test]
+async fn the_outer_link_stops_after_a_replaced_incarnation_still_in_terminate() {
+    let gates = std::sync::Arc::new(StopGates::default());
+    let (proxy, link) = Proxy::<StopGated>::new(gates.clone());
+    proxy.init();
+    let first = proxy.current().unwrap();
+    first.cancel(());
+    gates.entered.notified().await;
+    assert!(!first.alive(), "in `terminate`, its mailbox closed");
+    proxy.reset();
+    let mut stopped = tokio::spawn({
+        let link = link.clone();
+        async move { link.cancel_and_wait(()).await }
+    });
+    drop(proxy);
+    // Half a second in which the outer link must not count as stopped (a window for the bug to
+    // show in, not a wait for anything to happen).
+    let early = tokio::time::timeout(Duration::from_millis(500), &mut stopped).await;
+    assert!(early.is_err(), "the outer link counted as stopped while the old one ran `terminate`");
+    gates.release.notify_one();
+    let end = tokio::time::timeout(Duration::from_secs(60), stopped).await;
+    end.expect("the outer link never stopped").unwrap();
 }
 
 /// `is_closed` says when a restart is pointless: not after a `shutdown` (a `reset` follows), but
