@@ -4,7 +4,9 @@
 //! kept by a child, and a cancel from above races a cancel of the child itself; a `cancelled`
 //! waiter races the drop of its node's last token and a cancel from above. And the flag itself:
 //! what a thread did before `cancel` is visible to a thread that sees `is_cancelled`, on the
-//! node cancelled and on a child the cancel reached from above.
+//! node cancelled and on a child the cancel reached from above. Last, `reset`: it races the
+//! walk of the cancel it undoes, the splice of a node whose last token goes, a child's creation
+//! and a waiter.
 //!
 //! Nodes are kept by std's `Arc`s, whose counts loom does not see (it takes the drop of a node
 //! its last token freed for a race with the waiter that last locked it): the races that end
@@ -149,4 +151,80 @@ fn a_write_before_a_cancel_is_seen_with_its_flag() {
 #[test]
 fn a_write_before_a_cancel_from_above_is_seen_with_the_childs_flag() {
     a_write_before_the_cancel_is_seen_with_the_flag(true);
+}
+
+/// root -> middle -> leaf. One thread cancels the root, another resets it, a third drops the
+/// middle node's last token, which hands the leaf to the root (a splice) unless the root is
+/// cancelled, or unless a reset left the root live while the cancel's walk, which took the
+/// middle node off the root's list, is still on its way to the leaf (`Node::splice_into`'s
+/// `was_reset` check). Either way the leaf hears the cancel. (A review of 2026-12-07 found
+/// `reset` modelled nowhere; without the check this fails: the leaf missed the cancel.)
+#[test]
+fn a_reset_versus_its_cancels_walk_and_a_splice() {
+    loom::model(|| {
+        let root: CancelToken<u8> = CancelToken::new();
+        let middle = root.child();
+        let leaf = middle.child();
+        let canceller = {
+            let root = root.clone();
+            thread::spawn(move || root.cancel(1))
+        };
+        // From a thread of its own: on the canceller's it could never land mid-walk.
+        let resetter = {
+            let root = root.clone();
+            thread::spawn(move || root.reset())
+        };
+        let dropper = thread::spawn(move || drop(middle));
+        canceller.join().unwrap();
+        resetter.join().unwrap();
+        dropper.join().unwrap();
+        assert_eq!(leaf.reason().map(|r| *r.value()), Some(1), "the leaf missed the cancel");
+        // The root may be live again; a second cancel finds the leaf cancelled: it keeps 1.
+        root.cancel(2);
+        assert_eq!(leaf.reason().map(|r| *r.value()), Some(1));
+    });
+}
+
+/// A child made while its parent is cancelled, reset and cancelled again: born cancelled (1),
+/// or live and then cancelled (1 or 2). Its waiter always resolves, with the child's reason.
+#[test]
+fn a_child_made_while_its_parent_is_cancelled_reset_and_cancelled_again() {
+    loom::model(|| {
+        let root: CancelToken<u8> = CancelToken::new();
+        let canceller = {
+            let root = root.clone();
+            thread::spawn(move || {
+                root.cancel(1);
+                root.reset();
+                root.cancel(2);
+            })
+        };
+        let child = root.child();
+        let seen = *block_on(child.cancelled()).value();
+        assert!(seen == 1 || seen == 2, "reason {seen}");
+        canceller.join().unwrap();
+        assert_eq!(root.reason().map(|r| *r.value()), Some(2));
+        assert_eq!(child.reason().map(|r| *r.value()), Some(seen));
+    });
+}
+
+/// A `cancelled()` waiter on a token cancelled, reset and cancelled again: woken by the first
+/// cancel, or registered after the reset and woken by the second; never left waiting.
+#[test]
+fn a_waiter_versus_cancel_reset_cancel() {
+    loom::model(|| {
+        let token: CancelToken<u8> = CancelToken::new();
+        let waiter = token.cancelled();
+        let canceller = {
+            let token = token.clone();
+            thread::spawn(move || {
+                token.cancel(1);
+                token.reset();
+                token.cancel(2);
+            })
+        };
+        let seen = *block_on(waiter).value();
+        assert!(seen == 1 || seen == 2, "reason {seen}");
+        canceller.join().unwrap();
+    });
 }
