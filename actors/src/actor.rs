@@ -195,7 +195,8 @@ pub trait Actor: Sized + Send + 'static {
     /// and the next message (handled with [`handle`](Actor::handle)). Override it to run your own
     /// loop with `ctx.rx.recv()`; the override must also watch `ctx.token` (race the receive
     /// with `ctx.token.cancelled()` and return `Break` with its reason), or the actor does not
-    /// stop when it is cancelled, nor when its last link is dropped.
+    /// stop when it is cancelled. (Dropping its last link also closes the mailbox: a loop that
+    /// returns `Break` once `recv()` gives `None` stops then, after taking what was queued.)
     ///
     /// The runtime calls `cycle` again as soon as it returns `Continue`, in the same turn on the
     /// worker: the actor's turn ends when a cycle waits (a receive with nothing queued, a

@@ -75,10 +75,11 @@ impl<A: Actor> Future for Relay<'_, A> {
     }
 }
 
-/// Says that a tell found its actor stopped (`tell_dyn` has no error to return it in).
+/// Says that a tell found its actor stopped (`tell_dyn` and `send_and_forget` have no error to
+/// return it in).
 #[cold]
 pub(crate) fn tell_dropped<A: Actor>() {
-    tracing::debug!(actor = std::any::type_name::<A>(), "tell_dyn to a stopped actor dropped");
+    tracing::debug!(actor = std::any::type_name::<A>(), "a tell to a stopped actor was dropped");
 }
 
 /// Where a [`SendableMessage`](crate::SendableMessage) delivers: an actor's mailbox, lent by a

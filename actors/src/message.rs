@@ -1181,7 +1181,11 @@ impl<A: Actor> Link<A> {
     /// # });
     /// ```
     pub async fn send_and_forget<M: SendableMessage<A>>(&self, message: M) {
-        self.send_message(message).await.forget();
+        let handle = self.send_message(message).await;
+        if !handle.was_sent() {
+            crate::link::tell_dropped::<A>(); // nothing to return the error in, as `tell_dyn`
+        }
+        handle.forget();
     }
 
     /// Both steps under one deadline: delivery (which waits for room in a full mailbox) and the
@@ -1426,7 +1430,11 @@ impl<A: Actor> WeakLink<A> {
     /// # });
     /// ```
     pub async fn send_and_forget<M: WeakSendableMessage<A>>(&self, message: M) {
-        self.send_message(message).await.forget();
+        let handle = self.send_message(message).await;
+        if !handle.was_sent() {
+            crate::link::tell_dropped::<A>(); // nothing to return the error in, as `tell_dyn`
+        }
+        handle.forget();
     }
 
     /// [`Link::send_with_timeout`]: both steps under one deadline.

@@ -157,5 +157,14 @@ fn a_tell_to_a_stopped_actor_is_reported() {
             strong + weakly + 2,
             "WeakLink::tell_dyn dropped silently"
         );
+        // `send_and_forget` has nothing to return the error in either (a review of 2026-12-07:
+        // it dropped the message without a word).
+        let before = events_of("actor12::link");
+        weak.send_and_forget(HandlerMessage::new(Log)).await;
+        assert_eq!(events_of("actor12::link"), before + 1, "WeakLink::send_and_forget");
+        let stopped = actor12::spawn::<Spanned>(());
+        stopped.cancel_and_wait(()).await;
+        stopped.send_and_forget(HandlerMessage::new(Log)).await;
+        assert_eq!(events_of("actor12::link"), before + 2, "Link::send_and_forget");
     });
 }
