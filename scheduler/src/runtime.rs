@@ -519,6 +519,14 @@ fn shut_down(
     shared.inject.close();
     for r in shared.remotes.iter() {
         r.pinned.close();
+        // A worker that did not leave in time never takes in the timers armed through its
+        // inbox (sleeps polled off the workers): they go to the fallback thread, as a leaving
+        // worker's do (a worker that left closed its inbox, found empty here). A `block_on`
+        // sleep sent to a worker stuck in a task waited for ever (a review of 2026-12-07).
+        // Those it had filed in its own wheel stay with it: only its thread reaches them.
+        for timer in r.timers.close() {
+            timer.orphan();
+        }
     }
     let _ = shared.blocking.shutdown(deadline);
     if all_exited {
