@@ -220,9 +220,11 @@ impl Pool {
 
     fn thread_main(&self, handle: Handle) {
         let _enter = crate::context::enter(handle);
+        // Marked the pool's before the hook: a shutdown the hook makes must not wait for this
+        // thread (`Pool::shutdown`), which leaves only once the hook has returned.
+        POOL_THREAD.with(|p| p.set(Arc::as_ptr(&self.0)));
         // Inside the runtime, as on the workers (`Builder::on_thread_start`).
         run_thread_start(self.0.on_start.as_ref());
-        POOL_THREAD.with(|p| p.set(Arc::as_ptr(&self.0)));
         self.work();
     }
 

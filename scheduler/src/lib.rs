@@ -121,7 +121,10 @@ where
 }
 
 /// Runs a blocking closure on the current runtime's blocking pool (see [`spawn`] for which
-/// runtime), keeping the workers free.
+/// runtime), keeping the workers free. With every thread of the pool busy
+/// ([`Builder::max_blocking_threads`]), the closure waits in a queue for one: a closure that
+/// waits (`Handle::block_on`) for another closure, or for a task that awaits one, can deadlock
+/// a full pool.
 ///
 /// # Panics
 ///

@@ -223,7 +223,8 @@ impl Builder {
         self
     }
 
-    /// Most threads of the blocking pool (default 512).
+    /// Most threads of the blocking pool (default 512). With that many busy, closures wait in a
+    /// queue (see [`spawn_blocking`](crate::spawn_blocking)).
     ///
     /// # Panics
     ///

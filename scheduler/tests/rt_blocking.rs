@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use actor12_scheduler::{Handle, JoinHandle, Runtime, spawn_blocking};
 
+mod support;
+
 #[test]
 fn blocking_closures_return_and_panic_like_tasks() {
     let rt = Runtime::builder().worker_threads(1).build().unwrap();
@@ -142,4 +144,35 @@ fn an_abort_of_a_queued_closure_drops_it_inside_its_runtime() {
     assert!(thread.starts_with("rt-own"), "the destructor's task ran on {thread}");
     drop(release);
     assert_eq!(rt.block_on(running).unwrap(), 1);
+}
+
+/// A runtime shut down in its own blocking thread's start hook does not wait for that thread,
+/// as anywhere else on the thread: the hook ran before the thread was marked the pool's, and the
+/// shutdown waited its whole timeout for it (a review of 2026-12-07; an hour here).
+#[test]
+fn a_runtime_shut_down_in_its_blocking_threads_start_hook_does_not_wait_for_it() {
+    static RUNTIME: std::sync::Mutex<Option<Runtime>> = std::sync::Mutex::new(None);
+    static DONE: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>> =
+        std::sync::Mutex::new(None);
+    let (done_tx, done) = std::sync::mpsc::channel();
+    *DONE.lock().unwrap() = Some(done_tx);
+    let rt = Runtime::builder()
+        .worker_threads(1)
+        .on_thread_start(|| {
+            if actor12_scheduler::on_worker_thread() {
+                return;
+            }
+            let rt = RUNTIME.lock().unwrap().take();
+            if let Some(rt) = rt {
+                rt.shutdown_timeout(Duration::from_secs(3600));
+                let _ = DONE.lock().unwrap().take().unwrap().send(());
+            }
+        })
+        .build()
+        .unwrap();
+    let handle = rt.handle();
+    *RUNTIME.lock().unwrap() = Some(rt);
+    let closure = handle.spawn_blocking(|| 1); // starts the pool's first thread
+    assert!(done.recv_timeout(support::HANG).is_ok(), "the shutdown waited for its own thread");
+    drop(closure);
 }
