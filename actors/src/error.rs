@@ -42,11 +42,18 @@ use crate::oneshot::RecvError;
 /// ```
 pub struct SendError<T> {
     msg: T,
+    /// Sent through an empty [`WeakLink`](crate::WeakLink): no actor at all.
+    empty: bool,
 }
 
 impl<T> SendError<T> {
     pub(crate) fn new(msg: T) -> Self {
-        SendError { msg }
+        SendError { msg, empty: false }
+    }
+
+    /// A message sent through a weak link that points at no actor.
+    pub(crate) fn empty_link(msg: T) -> Self {
+        SendError { msg, empty: true }
     }
 
     /// The message that was not delivered.
@@ -68,7 +75,11 @@ impl<T> fmt::Debug for SendError<T> {
 
 impl<T> fmt::Display for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the actor has stopped: message not delivered")
+        f.write_str(if self.empty {
+            "the weak link is empty: message not delivered"
+        } else {
+            "the actor has stopped: message not delivered"
+        })
     }
 }
 
@@ -218,14 +229,16 @@ impl std::error::Error for ActorError {}
 pub enum MessageError {
     /// The message was not delivered, and is never handled: the actor has stopped, the link is
     /// empty, or, for [`send_with_timeout`](crate::Link::send_with_timeout), its mailbox stayed
-    /// full until the deadline. The text says which.
+    /// full until the deadline. The text says which (from a weak link's 0.0.x ask, converted
+    /// from [`ActorError::Dead`], it names both the stop and the empty link).
     SendFailed(String),
     /// The message was delivered but the reply slot was dropped unanswered: the actor stopped
     /// (the message still queued, or its `init` refused to start), its handler panicked, the
     /// runtime shut down mid-handler, or the handler took the slot
     /// ([`Call::take_reply`](crate::Call::take_reply)) and dropped it. A cancel does not cut
-    /// a running handler short: its answer still comes. The why is the
-    /// [`source`](std::error::Error::source), a [`RecvError`].
+    /// a running handler short: its answer still comes. Its
+    /// [`source`](std::error::Error::source) is a [`RecvError`], which says the slot was
+    /// dropped unanswered, not which of these happened.
     RecvFailed(RecvError),
     /// The deadline passed before the reply came. The message was delivered: the actor may
     /// still handle it (its answer is then dropped).
@@ -350,15 +363,15 @@ where
     }
 }
 
-/// `Dead` is a message not delivered; `ReplyTaken`, a reply already taken from its slot
+/// `Dead` is a message not delivered (a weak link's ask, whose `ActorError` cannot say whether
+/// the actor stopped or the link was empty: the text names both); `ReplyTaken`, a reply already taken from its slot
 /// ([`MessageError::AlreadyConsumed`]); `AsyncReply`, `reply_async`'s placeholder, which no asker
 /// sees.
 impl From<ActorError> for MessageError {
     fn from(e: ActorError) -> Self {
         match e {
-            ActorError::Dead | ActorError::DynSendError() => {
-                MessageError::SendFailed(STOPPED.to_owned())
-            }
+            ActorError::Dead => MessageError::SendFailed(NOT_RUNNING.to_owned()),
+            ActorError::DynSendError() => MessageError::SendFailed(STOPPED.to_owned()),
             ActorError::ReplyTaken => MessageError::AlreadyConsumed,
             ActorError::AsyncReply => {
                 MessageError::SendFailed("the reply comes from a background task".to_owned())
@@ -368,11 +381,18 @@ impl From<ActorError> for MessageError {
 }
 
 impl<T> From<SendError<T>> for MessageError {
-    fn from(_: SendError<T>) -> Self {
-        MessageError::SendFailed(STOPPED.to_owned())
+    fn from(e: SendError<T>) -> Self {
+        MessageError::SendFailed(if e.empty { EMPTY } else { STOPPED }.to_owned())
     }
 }
 
 /// Why a message to a stopped actor was not delivered: [`MessageError::SendFailed`]'s text
 /// then reads "message not delivered: the actor has stopped".
 pub(crate) const STOPPED: &str = "the actor has stopped";
+
+/// [`STOPPED`] for a message sent through an empty weak link.
+pub(crate) const EMPTY: &str = "the weak link is empty";
+
+/// [`ActorError::Dead`] as a [`MessageError::SendFailed`]: a weak link's ask to a stopped actor
+/// or through an empty link, which that error does not tell apart.
+const NOT_RUNNING: &str = "the actor has stopped, or the weak link is empty";

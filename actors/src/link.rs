@@ -729,7 +729,10 @@ impl<A: Actor> Link<A> {
 
     /// Pushes a raw `A::Message` without waiting: fails if the mailbox is full, or senders are
     /// waiting for room in it (they go first), or the actor has stopped, handing the message
-    /// back.
+    /// back. The error holds the message in a public field, so it is `Sync` only if the message
+    /// is: for a message that is not (a boxed `FnOnce() + Send`, say), map the error before `?`
+    /// puts it into an `anyhow::Error` (`send_raw`'s [`SendError`](crate::SendError) goes in as
+    /// it is).
     ///
     /// # Examples
     ///

@@ -1334,7 +1334,7 @@ impl<A: Actor> WeakLink<A> {
         match self.linked() {
             Some(to) => message.send_to(to).await,
             None if self.is_set() => MessageHandle::failed(crate::error::STOPPED),
-            None => MessageHandle::failed("the weak link is empty"),
+            None => MessageHandle::failed(crate::error::EMPTY),
         }
     }
 

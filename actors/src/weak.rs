@@ -639,7 +639,8 @@ impl<A: Actor> WeakLink<A> {
     pub async fn send_raw(&self, message: A::Message) -> Result<(), ActorSendError<A>> {
         match self.linked() {
             Some(to) => to.send_raw(message).await,
-            None => Err(crate::error::SendError::new(message)),
+            None if self.is_set() => Err(crate::error::SendError::new(message)),
+            None => Err(crate::error::SendError::empty_link(message)),
         }
     }
 

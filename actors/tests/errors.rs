@@ -13,7 +13,9 @@ use std::time::Duration;
 use actor12::mailbox::TrySendError;
 use actor12::oneshot::{self, RecvError};
 use actor12::prelude::*;
-use actor12::{ActorError, Call, HandlerMessage, MessageError, MessageHandle, Multi, SendError};
+use actor12::{
+    ActorError, Call, HandlerMessage, MessageError, MessageHandle, Multi, SendError, WeakLink,
+};
 use support::{HANG, runtime};
 
 /// A handler-style actor whose mailbox holds `CAP` messages.
@@ -600,6 +602,24 @@ fn each_error_says_what_happened_and_chains_its_source_once() {
 
         let full = TrySendError::Full(());
         assert_eq!(full.to_string(), "mailbox full");
+
+        // A weak link that points at no actor says so, where it can (a review of 2026-12-07:
+        // each of these said the actor had stopped); a 0.0.x ask's `ActorError::Dead` cannot
+        // tell the two apart, and its conversion names both.
+        let empty = WeakLink::<Wide>::new();
+        let e = empty.send_raw(Multi::tell(Get(7))).await.unwrap_err();
+        assert_eq!(e.to_string(), "the weak link is empty: message not delivered");
+        assert_eq!(
+            MessageError::from(e).to_string(),
+            "message not delivered: the weak link is empty"
+        );
+        let e = empty.send_and_reply(HandlerMessage::new(Strict(7))).await.unwrap_err();
+        assert_eq!(e.to_string(), "message not delivered: the weak link is empty");
+        let both = "message not delivered: the actor has stopped, or the weak link is empty";
+        assert_eq!(empty.ask_dyn(Strict(7)).await.unwrap_err().to_string(), both);
+        assert_eq!(desk.downgrade().ask_dyn(Strict(7)).await.unwrap_err().to_string(), both);
+        let e = desk.downgrade().send_raw(Multi::tell(Get(7))).await.unwrap_err();
+        assert_eq!(e.to_string(), "the actor has stopped: message not delivered");
 
         let task = actor12::rt::spawn(std::future::pending::<()>());
         task.abort();
