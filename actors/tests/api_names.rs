@@ -349,22 +349,9 @@ async fn note_cancelled<A: Actor>(ctx: &ActorContext<A>) -> bool {
     ctx.token.is_cancelled()
 }
 
-struct Helper;
 struct Ping;
 
-impl Actor for Helper {
-    type Message = Multi<Self>;
-    type Spec = ();
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-    fn state(_: &()) {}
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(Helper))
-    }
-}
-
-impl Handler<Ping> for Helper {
+impl Handler<Ping> for Full {
     type Reply = anyhow::Result<bool>;
     async fn handle(&mut self, ctx: Call<'_, Self, Self::Reply>, _: Ping) -> Self::Reply {
         Ok(note_cancelled(&ctx).await)
@@ -374,12 +361,12 @@ impl Handler<Ping> for Helper {
 #[test]
 fn a_handler_may_hold_its_context_across_an_await() {
     fn sync<T: Sync>() {}
-    sync::<ActorContext<Helper>>();
-    sync::<Exec<'_, Helper>>();
-    sync::<Call<'_, Helper, anyhow::Result<bool>>>();
-    sync::<Init<'_, Helper>>();
+    sync::<ActorContext<Full>>();
+    sync::<Exec<'_, Full>>();
+    sync::<Call<'_, Full, anyhow::Result<bool>>>();
+    sync::<Init<'_, Full>>();
     actor12::rt::Runtime::new().unwrap().block_on(async {
-        let helper = actor12::spawn::<Helper>(());
-        assert!(!helper.ask_dyn(Ping).await.unwrap());
+        let full = actor12::spawn::<Full>(0);
+        assert!(!full.ask_dyn(Ping).await.unwrap());
     });
 }
