@@ -909,6 +909,50 @@ fn a_weak_ask_waiting_for_its_reply_does_not_keep_the_actor_alive() {
     assert!(resolves_within(asking).expect("the weak ask hung").is_ok());
 }
 
+// A send waiting for room whose waker holds the actor's last strong link: polled again with
+// another waker, or dropped, it drops that waker, which drops the link, which closes the
+// mailbox and wakes the waiting senders. The waker was dropped under the waiting senders' lock,
+// which the close takes again: the thread deadlocked on itself, and the actor's worker with it
+// (a review of 2026-12-07).
+
+/// A waker that owns a link: its drop may be the actor's last link's.
+struct LinkWaker(#[allow(dead_code)] Mutex<Option<Link<Tight>>>);
+impl std::task::Wake for LinkWaker {
+    fn wake(self: std::sync::Arc<Self>) {}
+}
+
+#[test]
+fn a_waiting_send_whose_waker_holds_the_last_link_can_change_waker_or_give_up() {
+    for give_up in [false, true] {
+        let rt = runtime(2);
+        let (stopped_tx, stopped) = mpsc::channel();
+        let link = rt.block_on(async {
+            let link = actor12::spawn::<Tight>(stopped_tx);
+            let (started_tx, started_rx) = actor12::oneshot::channel();
+            link.tell_dyn(UntilCancelled(started_tx)).await;
+            started_rx.await.unwrap();
+            link.tell_dyn(Ping).await; // the one place in the mailbox
+            link
+        });
+        let weak = link.downgrade();
+        let (done_tx, done) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut send = Box::pin(async move { weak.tell_dyn(Ping).await });
+            let holder = Waker::from(std::sync::Arc::new(LinkWaker(Mutex::new(Some(link)))));
+            assert!(send.as_mut().poll(&mut Context::from_waker(&holder)).is_pending());
+            drop(holder); // the waiting senders' copy now holds the last link
+            if give_up {
+                drop(send);
+            } else {
+                let _ = send.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+            }
+            done_tx.send(()).unwrap();
+        });
+        done.recv_timeout(HANG).expect("the sender deadlocked");
+        stopped.recv_timeout(HANG).expect("the actor stops with its last link");
+    }
+}
+
 // An actor spawned under a cancelled parent starts cancelled; once its token is reset it runs,
 // and it must still stop when cancelled again. Its wake-up hook used to be refused at spawn (the
 // token was cancelled then), so the later cancel never woke it and `cancel_and_wait` hung.
@@ -1481,4 +1525,68 @@ fn a_cycle_receiving_until_none_stops_when_the_last_link_is_dropped() {
     assert!(resolves_within(async move { weak.cancel_and_wait(()).await }).is_some());
     let events: Vec<_> = seen.try_iter().collect();
     assert_eq!(events, ["note", "note", "terminated"]);
+}
+
+// An actor whose handler holds its worker past a runtime's shutdown deadline takes no more
+// messages once the handler returns: it is torn down, its queued askers get their error. It
+// went on with the rest of its batch, and with messages sent after `shutdown_timeout` returned
+// (a review of 2026-12-07).
+struct Stuck(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+struct Block(mpsc::Sender<()>, mpsc::Receiver<()>);
+struct Work;
+
+impl Actor for Stuck {
+    type Message = Multi<Self>;
+    type Spec = std::sync::Arc<std::sync::atomic::AtomicUsize>;
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Stuck(ctx.spec)))
+    }
+}
+
+impl Handler<Block> for Stuck {
+    type Reply = anyhow::Result<()>;
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        Block(entered, gate): Block,
+    ) -> Self::Reply {
+        entered.send(()).unwrap();
+        let _ = gate.recv(); // blocks the worker (on purpose) until the test opens the gate
+        Ok(())
+    }
+}
+
+impl Handler<Work> for Stuck {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Work) -> Self::Reply {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[test]
+fn an_actor_left_running_by_a_shutdown_takes_no_more_messages() {
+    let stuck_rt = runtime(1);
+    let asking = runtime(1);
+    let handled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let link = stuck_rt.block_on(async { actor12::spawn::<Stuck>(handled.clone()) });
+    let (entered_tx, entered) = mpsc::channel();
+    let (open, gate) = mpsc::channel();
+    let blocked = asking.block_on(link.send_message(HandlerMessage::new(Block(entered_tx, gate))));
+    entered.recv().unwrap();
+    let queued: Vec<_> =
+        (0..3).map(|_| asking.block_on(link.send_message(HandlerMessage::new(Work)))).collect();
+    stuck_rt.shutdown_timeout(Duration::from_millis(50)); // gives up on the stuck worker
+    let late = asking.block_on(link.send_message(HandlerMessage::new(Work)));
+    open.send(()).unwrap();
+    for handle in queued.into_iter().chain([late]) {
+        let reply = resolves_within(handle.reply()).expect("an ask hung");
+        assert!(reply.is_err(), "a message was handled after the shutdown");
+    }
+    let _ = asking.block_on(blocked.reply());
+    assert_eq!(handled.load(std::sync::atomic::Ordering::SeqCst), 0);
 }

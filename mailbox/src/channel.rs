@@ -455,13 +455,16 @@ impl<T, S> Receiver<T, S> {
 
     /// Registers `waker` and offers to go idle; true if idle (the next send wakes `waker`).
     fn idle(&self, waker: &Waker) -> bool {
-        {
+        let replaced = {
             let mut slot = self.chan.waker.lock();
             match &*slot {
-                Some(w) if w.will_wake(waker) => {}
-                _ => *slot = Some(waker.clone()),
+                Some(w) if w.will_wake(waker) => None,
+                _ => slot.replace(waker.clone()),
             }
-        }
+        };
+        // Outside the lock: a waker's drop is its executor's code, which may drop the last
+        // sender, whose drop takes the lock to wake us.
+        drop(replaced);
         // SAFETY: only the receiver consumes.
         unsafe { Mailbox::try_idle(&self.chan.mailbox) }
     }

@@ -104,6 +104,11 @@ impl Waiters {
         waker: &Waker,
         retry: impl FnOnce(usize) -> Option<R>,
     ) -> Option<R> {
+        // Wakers this call takes out of the list: dropped after the lock (declared before the
+        // guard, so dropped after it). A waker's drop is its executor's code, which may drop
+        // the actor's last link, whose close takes this lock again: under it, the thread
+        // deadlocked on itself (a review of 2026-12-07).
+        let mut out_of_lock: [Option<Waker>; 2] = [None, None];
         let mut guard = self.list.lock();
         let list = guard
             .get_or_insert_with(|| Box::new(List { queue: VecDeque::new(), next_id: 0, woken: 0 }));
@@ -112,7 +117,7 @@ impl Waiters {
             (Some(at), Some(id)) => {
                 let w = &mut list.queue[at].1;
                 if !w.will_wake(waker) {
-                    *w = waker.clone();
+                    out_of_lock[0] = Some(std::mem::replace(w, waker.clone()));
                 }
                 (id, (at == 0).then_some(list.woken))
             }
@@ -155,7 +160,7 @@ impl Waiters {
         fence(SeqCst);
         let done = retry(reserved)?;
         *entry = None;
-        self.dequeue(state, list, id);
+        out_of_lock[1] = self.dequeue(state, list, id);
         Some(done)
     }
 
@@ -202,7 +207,9 @@ impl Waiters {
         let mut guard = self.list.lock();
         // A ticket means the list exists: it was made by the wait that issued it.
         let Some(list) = guard.as_mut() else { return };
-        if self.dequeue(state, list, id) {
+        if let Some(waker) = self.dequeue(state, list, id) {
+            drop(guard);
+            drop(waker); // outside the lock: see `wait`
             return;
         }
         list.woken -= 1;
@@ -226,14 +233,16 @@ impl Waiters {
     }
 
     /// Takes ticket `id` out of the queue; false if it was not queued (it had been woken).
-    fn dequeue(&self, state: &TailState, list: &mut List, id: u64) -> bool {
-        let Some(pos) = list.position(id) else { return false };
-        list.queue.remove(pos);
+    /// Takes waiter `id` out of the queue, if it is there; its waker is the caller's to drop,
+    /// once the lock is released.
+    fn dequeue(&self, state: &TailState, list: &mut List, id: u64) -> Option<Waker> {
+        let pos = list.position(id)?;
+        let (_, waker) = list.queue.remove(pos)?;
         list.shrink_after_removal();
         // Relaxed: as in `take_first`.
         self.count.fetch_sub(1, Relaxed);
         Self::settle(state, list);
-        true
+        Some(waker)
     }
 
     /// Clears WAITING once nobody is queued or woken: new pushes may take room again.

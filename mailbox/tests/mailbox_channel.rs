@@ -359,3 +359,29 @@ fn a_receiver_dropped_mid_flight_drops_what_it_accepted_once() {
     }
     drop(watchdog);
 }
+
+/// A receiver polled again with a new waker, where its old waker held the last sender: the old
+/// waker was dropped under the lock of the receiver's waker slot, and the last sender's drop
+/// (which closes the channel and takes that lock to wake the receiver) deadlocked the thread on
+/// itself (a review of 2026-12-07).
+#[test]
+fn a_receiver_repolled_with_a_new_waker_survives_its_old_one_dropping_the_last_sender() {
+    struct HoldsSender(#[allow(dead_code)] std::sync::Mutex<Option<actor12_mailbox::Sender<u32>>>);
+    impl Wake for HoldsSender {
+        fn wake(self: Arc<Self>) {}
+    }
+    let (tx, mut rx) = unbounded::<u32>();
+    let (done_tx, done) = mpsc::channel();
+    thread::spawn(move || {
+        let first = Waker::from(Arc::new(HoldsSender(std::sync::Mutex::new(Some(tx)))));
+        assert!(rx.poll_recv(&mut Context::from_waker(&first)).is_pending());
+        drop(first); // the receiver's copy now holds the last sender
+        let mut cx = Context::from_waker(Waker::noop());
+        // The new waker replaces the old one, whose drop closes the channel.
+        let polled = rx.poll_recv(&mut cx);
+        let next = if polled.is_pending() { rx.poll_recv(&mut cx) } else { polled };
+        done_tx.send(matches!(next, Poll::Ready(None))).unwrap();
+    });
+    let closed = done.recv_timeout(Duration::from_secs(60)).expect("the receiver deadlocked");
+    assert!(closed, "the last sender's drop closes the channel");
+}
