@@ -425,3 +425,83 @@ fn an_unbounded_mailbox_fed_from_its_own_worker_stays_near_the_backlog_mark() {
         actor12_mailbox::BACKLOG
     );
 }
+
+// ---- a busy actor and a timer on its worker (a review of 2026-12-07) ------------------------
+
+/// Handled messages of [`Spinner`], for the test below.
+static SPUN: AtomicUsize = AtomicUsize::new(0);
+
+/// Computes `SPIN` for each message, never awaiting.
+struct Spinner;
+struct Spin;
+
+impl Actor for Spinner {
+    type Message = Multi<Self>;
+    type Spec = ();
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = ();
+    type State = ();
+    fn mailbox_capacity() -> usize {
+        usize::MAX
+    }
+    fn state(_: &()) {}
+    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
+        std::future::ready(Ok(Spinner))
+    }
+}
+
+impl Handler<Spin> for Spinner {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Spin) -> Self::Reply {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_micros(200) {
+            std::hint::spin_loop();
+        }
+        SPUN.fetch_add(1, SeqCst);
+        Ok(())
+    }
+}
+
+/// Holds the actor until the test opens the gate, so its work queues up first.
+struct Gate(oneshot::Receiver<()>);
+
+impl Handler<Gate> for Spinner {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Gate(gate): Gate) -> Self::Reply {
+        let _ = gate.await;
+        Ok(())
+    }
+}
+
+/// An actor busy with 2,000 queued messages of 200 us on the only worker, beside a 1 ms sleep:
+/// the sleep ends within about one of the actor's runs (64 messages) of its deadline. A run that
+/// ends with its batch spent did not count as a yield, so the worker checked its timers only
+/// every 61 runs: the sleep ended after all 2,000 (with messages of 500 us, 2 to 4 s late).
+#[test]
+fn a_busy_actor_lets_a_sleep_on_its_worker_end_within_about_one_of_its_runs() {
+    const QUEUED: usize = 2_000;
+    let rt = rt1();
+    let (open, gate) = oneshot::channel();
+    let spinner = rt.block_on(async {
+        let spinner = actor12::spawn::<Spinner>(());
+        spinner.tell_dyn(Gate(gate)).await;
+        for _ in 0..QUEUED {
+            spinner.tell_dyn(Spin).await;
+        }
+        spinner
+    });
+    let (armed_tx, armed) = std::sync::mpsc::channel();
+    let sleeper = rt.spawn(async move {
+        let sleep = actor12::time::sleep(Duration::from_millis(1));
+        let before = SPUN.load(SeqCst);
+        armed_tx.send(()).unwrap();
+        sleep.await;
+        SPUN.load(SeqCst) - before
+    });
+    armed.recv_timeout(HANG).unwrap();
+    open.send(()).unwrap();
+    let during = on_rt(&rt, sleeper).expect("the sleep never ended").unwrap();
+    // 1 ms is 5 messages; then the rest of the run that was going, up to 64, and the next.
+    assert!(during <= 5 + 2 * 64, "{during} messages of 200 us during a 1 ms sleep");
+    drop(spinner);
+}

@@ -642,6 +642,13 @@ impl Core {
     /// run by this worker next, and waking a peer to steal it would only move it (and its
     /// timers) to another core, over and over.
     fn requeue(&self, task: TaskRef) {
+        // A task that gives the worker up while still runnable has yielded, whatever its way: an
+        // actor's run ends so after its batch of 64 messages (or at a `yield_now`, whose wake
+        // is its own), which no fast yield sees. Counted, the worker's timers are checked once
+        // its queue has had a turn; uncounted, an actor busy with messages of half a
+        // millisecond made a sleep beside it 2 to 4 s late (61 runs of up to 64 messages; a
+        // review of 2026-12-07).
+        self.note_yield();
         match task.header().pinned() {
             Some(w) => self.schedule_local(task, Some(w)),
             None => {
