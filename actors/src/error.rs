@@ -364,9 +364,9 @@ where
 }
 
 /// `Dead` is a message not delivered (a weak link's ask, whose `ActorError` cannot say whether
-/// the actor stopped or the link was empty: the text names both); `ReplyTaken`, a reply already taken from its slot
-/// ([`MessageError::AlreadyConsumed`]); `AsyncReply`, `reply_async`'s placeholder, which no asker
-/// sees.
+/// the actor stopped or the link was empty: the text names both); `ReplyTaken`, a reply
+/// already taken from its slot ([`MessageError::AlreadyConsumed`]); `AsyncReply`,
+/// `reply_async`'s placeholder, which no asker sees.
 impl From<ActorError> for MessageError {
     fn from(e: ActorError) -> Self {
         match e {

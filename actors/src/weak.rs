@@ -490,8 +490,8 @@ impl<A: Actor> WeakLink<A> {
 
     /// Asks the actor to stop and waits until it has: also when its last strong link is gone
     /// and it is still stopping. At once if the link is empty. The stop is asked for when this is
-    /// called, not at the first poll. In the actor's own handler (its
-    /// `ctx.link`), where the wait could never end, it panics: call `cancel` and return.
+    /// called, not at the first poll. In the actor's own handler (its `ctx.link`), where the
+    /// wait could never end, it panics: call `cancel` and return.
     ///
     /// # Examples
     ///
