@@ -255,10 +255,10 @@ unsafe impl<M: Send> Sync for CoreRef<M> {}
 #[cfg(not(actor12_loom))]
 pub(crate) struct ActorRef(TaskRef);
 
+#[cfg(not(actor12_loom))]
 // SAFETY: `&ActorRef` gives only `&TaskHandle` (`handle`), which is `Sync`; the task reference
 // is released only by the owner's drop. (So that `TaskSet`, and the `ActorContext` holding it,
 // are `Sync`: a handler may hold `&ctx` across an await, as in actor12 0.0.11.)
-#[cfg(not(actor12_loom))]
 unsafe impl Sync for ActorRef {}
 
 // `ActorRef::handle`'s offset: the same whatever the message type.
