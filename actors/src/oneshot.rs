@@ -768,6 +768,12 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // In a tokio task, a share of tokio's cooperative budget, as a reply on tokio's own
+        // oneshot (0.0.11's) spends: a loop of asks answered at once gives its thread back.
+        #[cfg(feature = "tokio")]
+        if !actor12_scheduler::task::poll_foreign_budget(cx) {
+            return Poll::Pending;
+        }
         let this = self.get_mut();
         let slot = this.slot.expect("`Receiver` polled after it completed");
         // SAFETY: unfinished, the slot is live until we free it in `complete`.

@@ -8,6 +8,10 @@
 //! all that is left ([`spend_all`]); with the budget spent they wake the task and
 //! return `Pending` instead, so it goes to the back of the run queue. Code that never touches a
 //! runtime resource is not limited (it cannot be, without preemption).
+//!
+//! Polled by another executor (in no task, `block_on` or blocking closure of an actor12
+//! runtime: a tokio task, say), the same futures spend that executor's budget instead: tokio's,
+//! with the `tokio` feature ([`foreign`]).
 
 use std::cell::Cell;
 use std::task::Context;
@@ -22,9 +26,18 @@ pub(crate) const BUDGET: u32 = 128;
 /// yields after 8,192.
 pub(crate) const SENDS_PER_UNIT: u32 = 64;
 
+/// [`LEFT`] in no task, `block_on` or blocking closure of an actor12 runtime: the future is
+/// polled by another executor, whose budget it spends ([`foreign`]).
+const OUTSIDE: u32 = u32::MAX;
+
+/// [`LEFT`] in a `block_on` or a blocking closure: no budget. Not [`OUTSIDE`]: a `block_on`
+/// inside a tokio task that spent tokio's budget would wait for a wake tokio defers to that
+/// task's next turn, which never comes while it blocks.
+const UNLIMITED: u32 = u32::MAX - 1;
+
 thread_local! {
-    /// What is left, in sends (`SENDS_PER_UNIT` a unit); `u32::MAX` outside a task.
-    static LEFT: Cell<u32> = const { Cell::new(u32::MAX) };
+    /// What is left, in sends (`SENDS_PER_UNIT` a unit), or [`OUTSIDE`] or [`UNLIMITED`].
+    static LEFT: Cell<u32> = const { Cell::new(OUTSIDE) };
 }
 
 /// Starts a task poll with a full budget.
@@ -32,8 +45,9 @@ pub(crate) fn reset() {
     LEFT.with(|l| l.set(BUDGET * SENDS_PER_UNIT));
 }
 
-/// Spends one unit; false (after waking the task) if the budget is spent. Code outside a task
-/// (`u32::MAX`: see [`unlimited`]) spends nothing.
+/// Spends one unit; false (after waking the task) if the budget is spent. Code in a `block_on`
+/// or a blocking closure ([`unlimited`]) spends nothing, and code polled by another executor
+/// spends its budget ([`foreign`]).
 pub(crate) fn proceed(cx: &mut Context<'_>) -> bool {
     spend(cx, SENDS_PER_UNIT)
 }
@@ -48,8 +62,8 @@ pub(crate) fn proceed_send(cx: &mut Context<'_>) -> bool {
 fn spend(cx: &mut Context<'_>, cost: u32) -> bool {
     LEFT.with(|l| {
         let left = l.get();
-        if left == u32::MAX {
-            true
+        if left >= UNLIMITED {
+            left == UNLIMITED || foreign(cx)
         } else if left < cost {
             refuse(cx);
             false
@@ -61,13 +75,43 @@ fn spend(cx: &mut Context<'_>, cost: u32) -> bool {
 }
 
 /// Spends what is left of the budget: the task's next send, or poll of a join handle or timer,
-/// gives its worker back. Outside a task (`u32::MAX`), nothing.
+/// gives its worker back. Outside a task, nothing.
 pub(crate) fn spend_all() {
     LEFT.with(|l| {
-        if l.get() != u32::MAX {
+        if l.get() < UNLIMITED {
             l.set(0);
         }
     });
+}
+
+/// A leaf future polled by another executor: it spends that executor's budget, one unit a
+/// poll; false (the task's wake left to the executor) if it is spent. With the `tokio`
+/// feature that is tokio's budget (`tokio::task::coop`), which tokio's own channels and
+/// timers spend: a tokio task that looped on actor12 sends that found room, or on replies
+/// already answered, never gave its tokio thread back, and the tasks, timers and sockets there
+/// waited (a review of 2026-12-07: 12,948 asks in a row on a current-thread runtime). Without
+/// the feature, nothing is spent.
+#[inline]
+pub(crate) fn foreign(cx: &mut Context<'_>) -> bool {
+    #[cfg(feature = "tokio")]
+    return match tokio::task::coop::poll_proceed(cx) {
+        std::task::Poll::Ready(restore) => {
+            restore.made_progress();
+            true
+        }
+        std::task::Poll::Pending => false,
+    };
+    #[cfg(not(feature = "tokio"))]
+    {
+        let _ = cx;
+        true
+    }
+}
+
+/// [`foreign`] where the caller is polled by another executor; true elsewhere.
+#[inline]
+pub(crate) fn proceed_foreign(cx: &mut Context<'_>) -> bool {
+    LEFT.with(Cell::get) != OUTSIDE || foreign(cx)
 }
 
 /// The budget is spent: the task is woken, to run again from the back of the queue.
@@ -84,9 +128,10 @@ pub(crate) fn spent() -> bool {
     LEFT.with(|l| l.get() < SENDS_PER_UNIT)
 }
 
-/// Leaves the budget unlimited, for code polled outside a task (`block_on`).
+/// Leaves the budget unlimited, for code polled outside a task (`block_on`, a blocking
+/// closure).
 pub(crate) fn unlimited() {
-    LEFT.with(|l| l.set(u32::MAX));
+    LEFT.with(|l| l.set(UNLIMITED));
 }
 
 /// Runs `f`, which runs a task from code that is not itself that task's run (a queue drained at
@@ -120,6 +165,6 @@ mod tests {
             assert!(proceed(&mut cx), "a plain thread ran out of budget");
             assert!(proceed_send(&mut cx), "a plain thread ran out of budget");
         }
-        assert_eq!(LEFT.with(Cell::get), u32::MAX, "unlimited spends nothing");
+        assert_eq!(LEFT.with(Cell::get), UNLIMITED, "unlimited spends nothing");
     }
 }

@@ -636,13 +636,17 @@ impl Handle {
         let waker = Waker::from(waker_state.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
-        loop {
-            crate::coop::unlimited();
-            if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
-                return v;
+        // The caller's budget comes back after: a tokio task's, where the runtime's futures
+        // spend tokio's budget again (`coop::foreign`).
+        crate::coop::keep(|| {
+            loop {
+                crate::coop::unlimited();
+                if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                    return v;
+                }
+                waker_state.0.park(None);
             }
-            waker_state.0.park(None);
-        }
+        })
     }
 
     /// Number of worker threads.

@@ -324,6 +324,20 @@ pub fn poll_send_budget(cx: &mut std::task::Context<'_>) -> bool {
     crate::coop::proceed_send(cx)
 }
 
+/// For a future polled by another executor (in no task, `block_on` or blocking closure of an
+/// actor12 runtime: a tokio task, say): spends one unit of that executor's cooperative budget,
+/// and is false (the task's wake left to the executor) if it is spent. With the `tokio`
+/// feature that is tokio's budget, which the runtime's own leaf futures (join handles, timers,
+/// sends through [`poll_send_budget`]) spend there too; without it, and elsewhere, true.
+///
+/// Low-level API for the actor runtime: a reply awaited in a tokio task spends tokio's budget,
+/// as tokio's own channels do, so that a loop of asks answered at once gives its tokio thread
+/// back.
+#[inline(always)]
+pub fn poll_foreign_budget(cx: &mut std::task::Context<'_>) -> bool {
+    crate::coop::proceed_foreign(cx)
+}
+
 /// Spends the rest of the running task's cooperative budget: its next send, or poll of a join
 /// handle or timer, wakes it and returns `Pending`, so it waits its turn behind the tasks
 /// queued on its worker; an actor's run ends after the message it is handling. Outside a task,
