@@ -597,7 +597,7 @@ impl<A: Actor> Link<A> {
     }
 
     /// Asks the actor to stop and waits until it has. The stop is asked for when this is called
-    /// (actor12 0.0.11 asked at the first poll); the future only waits. Not from the actor's own
+    /// (as in actor12 0.0.11); the future only waits. Not from the actor's own
     /// handler: the actor stops only once its handler returns, so that wait would never end; it
     /// panics there instead (call `cancel` and return).
     ///
@@ -1330,10 +1330,12 @@ impl<M: Send + 'static> DynLink<M> {
     /// assert_eq!(adder.to::<Counter>(), counter);
     /// # });
     /// ```
+    #[track_caller]
     pub fn to<A: Actor<Message = Multi<A>> + Handler<M>>(&self) -> Link<A> {
-        self.try_to().unwrap_or_else(|| {
-            panic!("DynLink::to: the actor is not a {}", std::any::type_name::<A>())
-        })
+        match self.try_to() {
+            Some(link) => link,
+            None => panic!("DynLink::to: the actor is not a {}", std::any::type_name::<A>()),
+        }
     }
 
     /// Asks the actor to stop with its default reason.
@@ -1428,7 +1430,7 @@ impl<M: Send + 'static> DynLink<M> {
     }
 
     /// Asks the actor to stop and waits until it has. The stop is asked for when this is called
-    /// (actor12 0.0.11 asked at the first poll); the future only waits. Not from the actor's own
+    /// (as in actor12 0.0.11); the future only waits. Not from the actor's own
     /// handler: the actor stops only once its handler returns, so that wait would never end; it
     /// panics there instead (call `cancel` and return).
     ///

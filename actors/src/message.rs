@@ -955,8 +955,9 @@ impl<R: Send + 'static> MessageHandle<R> {
     /// meanwhile, the outcome is dropped as a [`Link::tell_dyn`] to it is, with a `debug`
     /// event: nothing reports it to the caller, who has moved on. The task is one allocation
     /// per call, beside the reply slots (this message's, and the one the task waits on for `B`
-    /// to handle the outcome; each reused by its thread) and the outcome's box, if it is over
-    /// 24 bytes.
+    /// to handle the outcome; each reused by its thread) and the outcome's box: it goes as an
+    /// ask, whose message is kept inline only up to 16 bytes, and a `Result<_, MessageError>`
+    /// is at least 24.
     ///
     /// # Examples
     ///

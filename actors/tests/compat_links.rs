@@ -187,8 +187,9 @@ async fn dyn_link_is_to_and_tell_dyn() {
     dyns[0].tell_dyn(Increment).await; // to a stopped actor: dropped, no hang
 }
 
-// `cancel_and_wait` asks for the stop when it is called (0.0.11's `async fn` asked at its first
-// poll): a future dropped unpolled has still stopped the actor, through each kind of link.
+// `cancel_and_wait` asks for the stop when it is called (0.0.11's `Link::cancel_and_wait`, an
+// `async fn`, asked at its first poll; its `DynLink`'s at the call): a future dropped unpolled
+// has still stopped the actor, through each kind of link.
 #[tokio::test]
 async fn cancel_and_wait_asks_for_the_stop_when_called() {
     let strong = actor12::spawn::<Counter>(0);

@@ -626,3 +626,26 @@ fn each_error_says_what_happened_and_chains_its_source_once() {
         assert_eq!(within(task).await.unwrap_err().to_string(), "task was cancelled");
     });
 }
+
+/// `DynLink::to` for an actor of another type panics at the caller's line, where the mistake
+/// is (a review of 2026-12-07: it pointed into actor12's `link.rs`).
+#[test]
+fn a_dyn_link_asked_for_the_wrong_actor_panics_at_the_callers_line() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| match info.payload().downcast_ref::<String>() {
+        Some(text) if text.starts_with("DynLink::to:") => {
+            let _ = tx.lock().unwrap().send(info.location().map(|l| l.file().to_owned()));
+        }
+        _ => previous(info),
+    }));
+    runtime().block_on(async {
+        let dynamic = actor12::spawn::<Wide>(()).to_dyn::<Get>();
+        let wrong = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            dynamic.to::<Narrow>();
+        }));
+        assert!(wrong.is_err(), "a Desk<64> taken for a Desk<1>");
+    });
+    assert_eq!(rx.recv_timeout(HANG).unwrap().as_deref(), Some(file!()));
+}
