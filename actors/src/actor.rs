@@ -120,7 +120,9 @@ pub trait Actor: Sized + Send + 'static {
     }
 
     /// Capacity of the actor's mailbox: senders wait (or `try_send_raw` fails) when it is full.
-    /// Waiting senders get room in the order they started waiting, ahead of any later send.
+    /// Waiting senders are given room in the order they started waiting, and a later send waits
+    /// behind them (with a capacity over 1, its message may still arrive before that of a
+    /// sender given room but not yet run, when there is room for both).
     /// Defaults to 64, as in actor12 0.0.11; `usize::MAX` is unbounded, and 0 is taken as 1.
     /// The actor's own sends to itself never wait: from its own run, where no room could come
     /// while it waited, a send to its full mailbox goes past the bound. A send from a task or

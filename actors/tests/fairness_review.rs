@@ -505,3 +505,43 @@ fn a_busy_actor_lets_a_sleep_on_its_worker_end_within_about_one_of_its_runs() {
     assert!(during <= 5 + 2 * 64, "{during} messages of 200 us during a 1 ms sleep");
     drop(spinner);
 }
+
+/// A send into a full mailbox of 1 waits behind at most the senders already waiting: four
+/// tasks on the only worker send in a loop while a fifth's 200 sends are timed in messages
+/// handled (a task on the worker, so that no preemption of a thread counts). The waiter woken
+/// second (by the run's idle transition), run first from the LIFO slot, took the room the first
+/// was woken for: 21 messages got in ahead of one send (a review of 2026-12-07; 137 with the
+/// timed sender on a thread of its own).
+#[test]
+fn a_sender_waits_behind_at_most_those_already_waiting() {
+    let rt = rt1();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let link = rt.block_on(async { actor12::spawn::<Sink<1>>(handled.clone()) });
+    let stop = Arc::new(AtomicBool::new(false));
+    let others: Vec<_> = (0..4)
+        .map(|_| {
+            let (link, stop) = (link.clone(), stop.clone());
+            rt.spawn(async move {
+                while !stop.load(SeqCst) {
+                    link.send_raw(Item).await.expect("the sink runs");
+                }
+            })
+        })
+        .collect();
+    let timed = rt.spawn(async move {
+        let mut worst = 0;
+        for _ in 0..200 {
+            let before = handled.load(SeqCst);
+            link.send_raw(Item).await.expect("the sink runs");
+            worst = worst.max(handled.load(SeqCst) - before);
+        }
+        worst
+    });
+    let worst = on_rt(&rt, timed).expect("the timed sends did not end").unwrap();
+    stop.store(true, SeqCst);
+    for other in others {
+        on_rt(&rt, other).expect("a sender did not stop").unwrap();
+    }
+    // The message in the mailbox, and one of each other sender's ahead of this one's.
+    assert!(worst <= 5, "{worst} messages got in ahead of one send behind 4 senders");
+}

@@ -36,7 +36,8 @@ pub struct SendError<T>(pub T);
 /// ```
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub enum TrySendError<T> {
-    /// The bounded mailbox holds `capacity` messages.
+    /// The bounded mailbox holds `capacity` messages, or producers wait for room (the room a
+    /// pop makes is theirs first).
     Full(T),
     /// The mailbox no longer accepts user messages.
     Closed(T),

@@ -217,12 +217,14 @@ impl<T, S> Mailbox<T, S> {
 
     /// Pushes a user message, waiting for room if a bounded mailbox is full.
     ///
-    /// First come, first served: producers that wait for room get it in the order they started
-    /// waiting, and while any of them waits, a new push (this one, or a
-    /// [`try_push`](Self::try_push)) does not take room ahead of them but waits behind them,
-    /// however much room a pop has just made. So under a steady stream of pushes to a full
-    /// mailbox no producer waits for ever. The check is one bit of the word a push reads
-    /// anyway. Closing the mailbox wakes every waiter and hands their messages back.
+    /// First come, first served: producers that wait for room are given it in the order they
+    /// started waiting, and while any of them waits, a new push (this one, or a
+    /// [`try_push`](Self::try_push)) does not take the room kept for them but waits behind
+    /// them, however much room a pop has just made. So under a steady stream of pushes to a
+    /// full mailbox no producer waits for ever. (With a capacity over 1, a new push first in
+    /// line may take room beyond what is kept for the producers already woken, and its message
+    /// then arrives before theirs if it runs first.) The check is one bit of the word a push
+    /// reads anyway. Closing the mailbox wakes every waiter and hands their messages back.
     ///
     /// # Examples
     ///

@@ -21,9 +21,12 @@
 //! Admission is first come, first served. While anyone is queued or woken and not yet in, the
 //! state word's WAITING bit is set and a new push is refused as if the mailbox were full
 //! (`Tx::push_within`'s gate): the room a pop makes goes to the waiter it wakes. Only a woken
-//! waiter, or the first in the queue leaving a slot for each woken one, takes room past the
-//! gate. A woken waiter that still finds no room (a push past the bound took it) goes back into
-//! the queue at the place its ticket gives it (tickets are issued in arrival order), so waking
+//! waiter, leaving a slot for each waiter woken with an earlier ticket, or the first in the
+//! queue, leaving a slot for each woken one, takes room past the gate: a waiter woken with no
+//! room for it (an idle transition's wake-up, for a WAITING bit that stood for one woken
+//! already) and run first cannot take an earlier one's room. A woken waiter that still finds no
+//! room (a push past the bound took it, or an earlier woken one's slot) goes back into the
+//! queue at the place its ticket gives it (tickets are issued in arrival order), so waking
 //! order is FIFO; a woken waiter that is dropped, or pushes past the bound instead, passes the
 //! wake-up on. Closing wakes everyone; their retries find the mailbox closed and hand their
 //! messages back.
@@ -59,18 +62,40 @@ pub(crate) struct Waiters {
 struct List {
     queue: VecDeque<(u64, Waker)>,
     next_id: u64,
-    /// Waiters taken out of `queue` by a wake-up that have not yet got in, given up or queued
-    /// again: the room they were woken for is theirs.
-    woken: usize,
+    /// The tickets of waiters taken out of `queue` by a wake-up that have not yet got in, given
+    /// up or queued again, sorted: the room they were woken for is theirs, the earliest
+    /// ticket's first.
+    woken: VecDeque<u64>,
 }
 
 impl List {
-    /// Shrinks a queue drained to a quarter of its capacity, as [`KEEP`] says.
+    /// Shrinks a queue drained to a quarter of its capacity, as [`KEEP`] says, and the woken
+    /// tickets' list the same way.
     fn shrink_after_removal(&mut self) {
         let (len, capacity) = (self.queue.len(), self.queue.capacity());
         if capacity > KEEP && len <= capacity / 4 {
             self.queue.shrink_to((2 * len).max(KEEP));
         }
+        let (len, capacity) = (self.woken.len(), self.woken.capacity());
+        if capacity > KEEP && len <= capacity / 4 {
+            self.woken.shrink_to((2 * len).max(KEEP));
+        }
+    }
+
+    /// Marks ticket `id` as woken.
+    fn add_woken(&mut self, id: u64) {
+        let at = self.woken.partition_point(|&w| w < id);
+        self.woken.insert(at, id);
+    }
+
+    /// Takes ticket `id` (woken) out of the woken ones; returns how many woken tickets are
+    /// earlier than it: the slots it leaves to them.
+    fn remove_woken(&mut self, id: u64) -> usize {
+        let at = self.woken.partition_point(|&w| w < id);
+        debug_assert_eq!(self.woken.get(at), Some(&id), "ticket {id} was not woken");
+        self.woken.remove(at);
+        self.shrink_after_removal();
+        at
     }
 
     /// Where ticket `id` is queued: found by binary search, as the queue is sorted by ticket. A
@@ -110,8 +135,9 @@ impl Waiters {
         // deadlocked on itself (a review of 2026-12-07).
         let mut out_of_lock: [Option<Waker>; 2] = [None, None];
         let mut guard = self.list.lock();
-        let list = guard
-            .get_or_insert_with(|| Box::new(List { queue: VecDeque::new(), next_id: 0, woken: 0 }));
+        let list = guard.get_or_insert_with(|| {
+            Box::new(List { queue: VecDeque::new(), next_id: 0, woken: VecDeque::new() })
+        });
         let queued = entry.and_then(|id| list.position(id));
         let (id, turn) = match (queued, *entry) {
             (Some(at), Some(id)) => {
@@ -119,37 +145,42 @@ impl Waiters {
                 if !w.will_wake(waker) {
                     out_of_lock[0] = Some(std::mem::replace(w, waker.clone()));
                 }
-                (id, (at == 0).then_some(list.woken))
+                (id, (at == 0).then_some(list.woken.len()))
             }
             (_, woken) => {
                 // Cloned before anything changes: a clone that panics leaves the counts as they
                 // were, for the future's drop to settle.
                 let waker = waker.clone();
-                let id = match woken {
+                let (id, earlier_woken) = match woken {
                     Some(id) => {
                         // Woken: queue again in our turn before trying, so that a try that
                         // finds no room leaves us queued. Tickets are handed out in arrival
                         // order and the queue is kept sorted by them, so the place of our old
                         // ticket is our turn, ahead of later arrivals and behind any earlier
                         // waiter that was woken and found no room too.
-                        list.woken -= 1;
+                        let earlier = list.remove_woken(id);
                         let at = list.queue.partition_point(|(i, _)| *i < id);
                         list.queue.insert(at, (id, waker));
-                        id
+                        (id, Some(earlier))
                     }
                     None => {
                         let id = list.next_id;
                         list.next_id += 1;
                         list.queue.push_back((id, waker));
                         *entry = Some(id);
-                        id
+                        (id, None)
                     }
                 };
                 // Relaxed: ordered before the retry's reads by the fence below.
                 self.count.fetch_add(1, Relaxed);
                 state.flag_waiting();
+                // A woken waiter leaves a slot to each one woken before it with an earlier
+                // ticket: a wake-up with no room for it (an idle transition's, for a WAITING
+                // bit that stood for a waiter woken already) made a later waiter, run first
+                // (a LIFO slot), take the room an earlier one was woken for, every round (a
+                // review of 2026-12-07: one sender overtaken by 137 messages of 4 others).
                 let first = list.queue.len() == 1;
-                (id, if woken.is_some() { Some(0) } else { first.then_some(list.woken) })
+                (id, earlier_woken.or_else(|| first.then_some(list.woken.len())))
             }
         };
         // `None`: not our turn. The room a woken waiter was woken for is its own; the first in
@@ -189,7 +220,8 @@ impl Waiters {
         let mut guard = self.list.lock();
         let Some(list) = guard.as_mut() else { return };
         let all = std::mem::take(&mut list.queue);
-        list.woken += all.len();
+        list.woken.extend(all.iter().map(|(id, _)| *id));
+        list.woken.make_contiguous().sort_unstable();
         self.count.store(0, Relaxed);
         drop(guard);
         for (_, waker) in all {
@@ -212,7 +244,7 @@ impl Waiters {
             drop(waker); // outside the lock: see `wait`
             return;
         }
-        list.woken -= 1;
+        list.remove_woken(id);
         let next = self.take_first(list);
         Self::settle(state, list);
         drop(guard);
@@ -224,9 +256,9 @@ impl Waiters {
     /// Takes the first waiter out of the queue as woken; its waker is the caller's to wake, once
     /// the lock is released.
     fn take_first(&self, list: &mut List) -> Option<Waker> {
-        let (_, waker) = list.queue.pop_front()?;
+        let (id, waker) = list.queue.pop_front()?;
         list.shrink_after_removal();
-        list.woken += 1;
+        list.add_woken(id);
         // Relaxed: only a hint for the consumer, which re-checks under the lock.
         self.count.fetch_sub(1, Relaxed);
         Some(waker)
@@ -247,7 +279,7 @@ impl Waiters {
 
     /// Clears WAITING once nobody is queued or woken: new pushes may take room again.
     fn settle(state: &TailState, list: &List) {
-        if list.queue.is_empty() && list.woken == 0 {
+        if list.queue.is_empty() && list.woken.is_empty() {
             state.clear_waiting();
         }
     }

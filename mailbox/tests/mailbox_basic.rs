@@ -298,6 +298,65 @@ fn a_woken_waiter_that_loses_the_slot_keeps_its_turn() {
     assert_eq!(poll_once(&mut a, &first), Poll::Ready(Ok(Push::Queued)));
 }
 
+/// Two waiters, both woken with room for one: the one woken second runs first (a worker's LIFO
+/// slot) and leaves the room to the first. An actor's run ending on lazy pops wakes the next
+/// waiter at its idle transition (the WAITING bit stood for the one woken already), and the
+/// second took the room every round (a review of 2026-12-07: a sender overtaken by 137
+/// messages of 4 others).
+#[test]
+fn a_waiter_woken_second_leaves_the_room_to_the_one_woken_first() {
+    let mut mailbox: Mailbox<&str> = Mailbox::bounded(1);
+    let _ = mailbox.notify_unshared(); // the run token is ours, as an actor's
+    // SAFETY: the only consumer.
+    unsafe { assert!(mailbox.take_notified()) };
+    let _ = mailbox.try_push("a").unwrap();
+    let (first_count, first_waker) = CountingWaker::new();
+    let (_, second_waker) = CountingWaker::new();
+    let mut first = mailbox.push("first");
+    let mut second = mailbox.push("second");
+    assert!(poll_once(&mut first, &first_waker).is_pending());
+    assert!(poll_once(&mut second, &second_waker).is_pending());
+    // An actor's run: lazy pops, then the idle transition.
+    // SAFETY: the only consumer.
+    unsafe {
+        assert_eq!(mailbox.pop_lazy(), Pop::User("a"));
+        assert_eq!(mailbox.pop_lazy(), Pop::Empty);
+        assert!(Mailbox::try_idle(&mailbox));
+    }
+    assert_eq!(first_count.count(), 1);
+    assert!(poll_once(&mut second, &second_waker).is_pending(), "the second took the room");
+    assert!(poll_once(&mut first, &first_waker).is_ready());
+    assert_eq!(drain(&mailbox), ["first"]);
+    assert!(poll_once(&mut second, &second_waker).is_ready());
+}
+
+/// The same with the wake-ups of a handler's notification (its reply came) while the mailbox
+/// is full, and of the pop after it.
+#[test]
+fn waiters_get_room_in_the_order_they_started_waiting_after_a_notification() {
+    let mut mailbox: Mailbox<&str> = Mailbox::bounded(1);
+    let _ = mailbox.notify_unshared();
+    // SAFETY: the only consumer.
+    unsafe { assert!(mailbox.take_notified()) };
+    let _ = mailbox.try_push("a").unwrap();
+    let (_, first_waker) = CountingWaker::new();
+    let (_, second_waker) = CountingWaker::new();
+    let mut first = mailbox.push("first");
+    let mut second = mailbox.push("second");
+    assert!(poll_once(&mut first, &first_waker).is_pending());
+    assert!(poll_once(&mut second, &second_waker).is_pending());
+    let _ = mailbox.notify();
+    // SAFETY: the only consumer.
+    unsafe {
+        assert!(mailbox.take_notified());
+        assert_eq!(mailbox.pop(), Pop::User("a"));
+    }
+    let _ = poll_once(&mut second, &second_waker);
+    let _ = poll_once(&mut first, &first_waker);
+    // SAFETY: the only consumer.
+    assert_eq!(unsafe { mailbox.pop() }, Pop::User("first"));
+}
+
 #[test]
 fn a_new_push_waits_behind_the_producers_already_waiting() {
     let mailbox: Mailbox<u32> = Mailbox::bounded(1);
