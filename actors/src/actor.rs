@@ -1541,6 +1541,18 @@ fn running<A: Actor>(
                 break reason;
             }
         };
+        // Children of this actor's token stop with it, with its reason. An actor stopped by a
+        // cancel of its token has had its children cancelled with it; one that stopped by itself
+        // (`tick`, its own `cycle`, a closed mailbox) cancels its token after `terminate`, and
+        // tells the token so now: the drop of its last link from here on (by a queued message
+        // that holds it, dropped or handled below, or by the actor in `terminate`) leaves the
+        // cancel to it. (Told after the drain, a link dropped in it cancelled the token with the
+        // default reason and stopped the children early: a review of 2026-12-07. A token reset
+        // during `terminate` is cancelled again by the `Scoped`.)
+        let stopped_by_itself = !ctx.token.is_cancelled();
+        if stopped_by_itself {
+            ctx.token.stop_under_way();
+        }
         // The mailbox closes before `terminate`: the actor is stopped.
         ctx.rx.close();
         // What was queued is handled (`ProcessAll`) or dropped, its askers getting their error
@@ -1568,16 +1580,8 @@ fn running<A: Actor>(
             }
         }
         ctx.rx.detach();
-        // Children of this actor's token stop with it, with its reason. An actor stopped by a
-        // cancel of its token has had its children cancelled with it; one that stopped by itself
-        // (`tick`, a closed mailbox) cancels its token after `terminate`, through a clone kept
-        // for that, and tells the token so: the drop of its last link meanwhile (an actor that
-        // keeps its own link drops it with itself in `terminate`) leaves the cancel to it. (A
-        // token reset during `terminate` is cancelled again by the `Scoped`.)
-        let token = (!ctx.token.is_cancelled()).then(|| ctx.token.clone());
-        if let Some(token) = &token {
-            token.stop_under_way();
-        }
+        // A clone, to cancel the token once `terminate` has taken the context.
+        let token = stopped_by_itself.then(|| ctx.token.clone());
         actor.terminate(ctx, reason.clone()).await;
         if let Some(token) = token {
             token.cancel_with_reason(reason);

@@ -1396,6 +1396,110 @@ fn a_self_stop_cancels_with_its_reason_also_when_the_actor_keeps_its_own_link() 
     }
 }
 
+/// Stops itself from `tick` with reason 7 once `fire` resolves; `ProcessAll` if the spec says
+/// so. Its `Stall` says it started and waits for its gate; its `Carry` holds a link to it.
+struct TickStopper {
+    fire: Option<actor12::oneshot::Receiver<()>>,
+    process_all: bool,
+}
+struct Stall(actor12::oneshot::Sender<()>, actor12::oneshot::Receiver<()>);
+struct Carry(#[allow(dead_code, reason = "held, to be dropped")] Link<TickStopper>);
+
+impl Actor for TickStopper {
+    type Message = Multi<Self>;
+    type Spec = (actor12::oneshot::Receiver<()>, bool);
+    type Channel = MpscChannel<Self::Message>;
+    type Cancel = u32;
+    type State = ();
+    fn state(_: &Self::Spec) {}
+    fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+        let (fire, process_all) = ctx.spec;
+        std::future::ready(Ok(TickStopper { fire: Some(fire), process_all }))
+    }
+    fn termination_strategy(&mut self) -> actor12::Terminate {
+        if self.process_all { actor12::Terminate::ProcessAll } else { actor12::Terminate::Exit }
+    }
+    async fn tick(&mut self) -> std::ops::ControlFlow<u32> {
+        match &mut self.fire {
+            Some(fire) => {
+                let _ = fire.await;
+                self.fire = None;
+                std::ops::ControlFlow::Break(7)
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
+impl Handler<Stall> for TickStopper {
+    type Reply = anyhow::Result<()>;
+    async fn handle(
+        &mut self,
+        _: Call<'_, Self, Self::Reply>,
+        Stall(started, gate): Stall,
+    ) -> Self::Reply {
+        let _ = started.send(());
+        let _ = gate.await;
+        Ok(())
+    }
+}
+
+impl Handler<Carry> for TickStopper {
+    type Reply = anyhow::Result<()>;
+    async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Carry) -> Self::Reply {
+        Ok(())
+    }
+}
+
+/// Tells `actor` a `Stall` and waits until its handler runs; returns the key to its gate.
+async fn held(actor: &Link<TickStopper>) -> actor12::oneshot::Sender<()> {
+    let (started_tx, started) = actor12::oneshot::channel();
+    let (open, gate) = actor12::oneshot::channel();
+    actor.tell_dyn(Stall(started_tx, gate)).await;
+    started.await.unwrap();
+    open
+}
+
+// A self-stop's reason reaches the token also when the last link goes while the queue is
+// drained: dropped with a queued message (`Exit`) or while the drain handles one
+// (`ProcessAll`). The token was told of the stop only after the drain, and that drop cancelled
+// it at once with the default reason (a review of 2026-12-07).
+#[test]
+fn a_self_stop_keeps_its_reason_when_a_queued_message_holds_the_last_link() {
+    let reason = resolves_within(async {
+        let (fire, fired) = actor12::oneshot::channel();
+        let actor = actor12::spawn::<TickStopper>((fired, false));
+        let token = actor.token().clone();
+        let open = held(&actor).await;
+        actor.tell_dyn(Carry(actor.clone())).await;
+        drop(actor);
+        fire.send(()).unwrap();
+        open.send(()).unwrap(); // `tick` breaks; `Exit` drops `Carry`, and the last link
+        *token.cancelled().await.value()
+    });
+    assert_eq!(reason, Some(7), "the token's reason is not the tick's");
+}
+
+#[test]
+fn a_self_stop_keeps_its_reason_when_the_last_link_goes_during_the_drain() {
+    let reason = resolves_within(async {
+        let (fire, fired) = actor12::oneshot::channel();
+        let actor = actor12::spawn::<TickStopper>((fired, true));
+        let token = actor.token().clone();
+        let first = held(&actor).await;
+        let (started_tx, started) = actor12::oneshot::channel();
+        let (second, gate) = actor12::oneshot::channel();
+        actor.tell_dyn(Stall(started_tx, gate)).await; // queued: the drain handles it
+        fire.send(()).unwrap();
+        first.send(()).unwrap();
+        started.await.unwrap(); // the drain is in the second `Stall`
+        drop(actor);
+        second.send(()).unwrap();
+        *token.cancelled().await.value()
+    });
+    assert_eq!(reason, Some(7), "the token's reason is not the tick's");
+}
+
 #[test]
 fn children_still_run_during_terminate_when_the_last_link_goes_then() {
     let rt = runtime(2);
