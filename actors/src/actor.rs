@@ -114,7 +114,8 @@ pub trait Actor: Sized + Send + 'static {
     /// around `init`'s future, every `cycle` (with its handlers) and `terminate`; not around
     /// [`crash`](Actor::crash), which runs once the lifecycle is gone. Also in
     /// [`ActorContext::span`]. The default, `Span::none()`, costs an actor one word and a null
-    /// check per poll.
+    /// check per poll, and enters nothing: a first run made inside `spawn` (see
+    /// [`init`](Actor::init)) runs in whatever span the spawner is in, later runs in none.
     fn span(_spec: &Self::Spec) -> tracing::Span {
         tracing::Span::none()
     }
@@ -142,7 +143,11 @@ pub trait Actor: Sized + Send + 'static {
 
     /// What to do with messages still queued when the actor is asked to stop: handle them
     /// ([`Terminate::ProcessAll`]) or drop them, their askers getting an error
-    /// ([`Terminate::Exit`], the default).
+    /// ([`Terminate::Exit`], the default). The drain passes each message to
+    /// [`handle`](Actor::handle), not to [`cycle`](Actor::cycle): an actor that handles its
+    /// messages in a `cycle` of its own (raw style) overrides `handle` too, or drains the
+    /// mailbox itself (`ctx.rx.try_recv()`) before its `cycle` breaks; the default `handle`
+    /// drops a raw-style message.
     fn termination_strategy(&mut self) -> Terminate {
         Terminate::Exit
     }
@@ -339,8 +344,9 @@ pub trait Actor: Sized + Send + 'static {
     }
 
     /// Builds the actor. Runs in `spawn`'s caller. So does the actor's first run (the returned
-    /// future and the first cycle, until the actor waits or yields) when the caller is one of
-    /// the runtime's workers, unless that caller is itself such a first run, or unwinds, or
+    /// future and the first cycle, until the actor waits or yields: `tick`, and the handlers of
+    /// messages queued by then, one the future sent the actor itself among them) when the
+    /// caller is one of the runtime's workers, unless that caller is itself such a first run, or unwinds, or
     /// (with the `tokio` feature) is a worker that has run no actor yet; otherwise the future
     /// runs on a worker later (see [`spawn`](crate::spawn)). `Err(reason)` stops the actor
     /// before it handles anything. If the actor is stopped while the future waits (its token
@@ -659,7 +665,8 @@ pub trait ActorMessage<A: Actor>: Send + 'static {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Terminate {
-    /// Handle every message already queued, then stop.
+    /// Handle every message already queued, with [`Actor::handle`] (not a `cycle` of the
+    /// actor's own), then stop.
     ProcessAll,
     /// Stop now; queued messages are dropped and their askers get an error.
     Exit,

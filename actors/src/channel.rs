@@ -376,8 +376,11 @@ impl<M: Send + 'static> ActorReceiver<M> {
         poll_fn(move |cx| self.poll_recv_many(cx, buffer, limit))
     }
 
-    /// Polls for [`recv_many`](Self::recv_many).
-    fn poll_recv_many(
+    /// Polls for [`recv_many`](Self::recv_many): `Ready(n)` with `n` messages appended to
+    /// `buffer` (0 only once the mailbox is closed and drained, or for a `limit` of 0), or
+    /// `Pending` with the task's waker registered. For a `cycle` that polls the mailbox beside
+    /// something else, as tokio's `Receiver::poll_recv_many`.
+    pub fn poll_recv_many(
         &mut self,
         cx: &mut Context<'_>,
         buffer: &mut Vec<M>,
@@ -509,13 +512,26 @@ impl<M: Send + 'static> ActorReceiver<M> {
     }
 
     /// True once the mailbox is closed.
-    pub fn is_closed(&mut self) -> bool {
+    pub fn is_closed(&self) -> bool {
         self.core.is_closed()
     }
 
     /// Messages waiting.
     pub fn len(&self) -> usize {
         self.core.mailbox.len()
+    }
+
+    /// The mailbox's bound ([`Actor::mailbox_capacity`](crate::Actor::mailbox_capacity);
+    /// `usize::MAX` for an unbounded one), as tokio's `Receiver::max_capacity`.
+    pub fn max_capacity(&self) -> usize {
+        self.core.mailbox.capacity().unwrap_or(usize::MAX)
+    }
+
+    /// Room left below the bound: [`max_capacity`](Self::max_capacity) less
+    /// [`len`](Self::len), 0 when the actor's own sends went past the bound, as tokio's
+    /// `Receiver::capacity`. Senders waiting for room take it first.
+    pub fn capacity(&self) -> usize {
+        self.max_capacity().saturating_sub(self.len())
     }
 
     /// True if no message is waiting.

@@ -206,10 +206,13 @@ pub mod prelude {
 /// yields, so the actor starts on the core that has just written its memory, without a trip
 /// through a run queue. The caller waits for that run: long or blocking work in `init`
 /// belongs in [`spawn_blocking`](rt::spawn_blocking) or a task of the actor's, and a lock that
-/// `init`'s future takes must not be held across the spawn. A spawn made inside
-/// such a first run (an `init` that spawns) queues its actor, so a chain of spawns does not
-/// nest; so does a spawn from any other thread, or from a destructor while the thread unwinds,
-/// and the first run happens on a worker later. (With the `tokio` feature, `A::init` runs in
+/// the first run takes (in `init`'s future, `tick`, or the handler of a message queued by then,
+/// such as one `init`'s future sent the actor itself) must not be held across the spawn: that
+/// run is on the caller's thread, and would wait for it for ever. A spawn made inside such a
+/// first run (from `init`'s future, or a handler there) queues its actor, as does a spawn from
+/// any other thread or from a destructor while the thread unwinds, and the first run happens
+/// on a worker later: first runs do not nest (a spawn in `init`'s body, before it returns its
+/// future, nests as a plain call does). (With the `tokio` feature, `A::init` runs in
 /// the tokio context [`Actor::init`] says, and that first run in the one the actor's runs on
 /// that worker get, not in a scoped one of the caller's; a worker that has run no actor yet
 /// queues the new one.)

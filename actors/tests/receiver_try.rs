@@ -60,6 +60,9 @@ enum Step {
     /// Calls `recv_many` with this limit on a buffer holding `Item(999)`, until it appended
     /// `until` in all or returned 0 (closing the mailbox first if `close`); then `TryAll`.
     Many { limit: usize, until: usize, close: bool },
+    /// Reads the room (`max_capacity`, `capacity`) and `is_closed` through a shared reference,
+    /// then polls `poll_recv_many` with a limit of 2 and closes the mailbox.
+    Room,
 }
 
 #[derive(Debug, PartialEq)]
@@ -67,6 +70,12 @@ enum Report {
     Tried(Vec<Result<u32, TryRecvError>>),
     Mixed(Vec<u32>),
     Many { counts: Vec<usize>, buffer: Vec<u32>, rest: Vec<Result<u32, TryRecvError>> },
+    Room { max: usize, room: usize, closed: bool, polled: Vec<u32>, closed_after: bool },
+}
+
+/// `is_closed` through a shared context, as tokio's receiver allowed.
+fn closed(ctx: &ActorContext<Script>) -> bool {
+    ctx.rx.is_closed()
 }
 
 fn item(msg: Msg) -> u32 {
@@ -130,6 +139,16 @@ impl Step {
                 let buffer = buffer.into_iter().map(item).collect();
                 Report::Many { counts, buffer, rest: try_all(ctx) }
             }
+            Step::Room => {
+                let (max, room, was_closed) =
+                    (ctx.rx.max_capacity(), ctx.rx.capacity(), closed(ctx));
+                let mut buffer = Vec::new();
+                let n = poll_fn(|cx| ctx.rx.poll_recv_many(cx, &mut buffer, 2)).await;
+                assert_eq!(n, buffer.len());
+                ctx.rx.close();
+                let polled = buffer.into_iter().map(item).collect();
+                Report::Room { max, room, closed: was_closed, polled, closed_after: closed(ctx) }
+            }
         }
     }
 }
@@ -189,6 +208,18 @@ fn queued(step: Step, items: impl IntoIterator<Item = u32>) -> Report {
         actor.cancel_and_wait(()).await;
         report
     })
+}
+
+// What 0.0.11's code called on its tokio receiver beside these: the room, `is_closed` through a
+// shared reference, and `poll_recv_many` (a review of 2026-12-07: they did not compile).
+#[test]
+fn the_receiver_tells_its_room_and_polls_for_many() {
+    let report = queued(Step::Room, [1, 2, 3]);
+    let polled = vec![1, 2];
+    assert_eq!(
+        report,
+        Report::Room { max: 256, room: 253, closed: false, polled, closed_after: true }
+    );
 }
 
 #[test]
