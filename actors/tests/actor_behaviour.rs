@@ -1398,8 +1398,11 @@ fn many_senders_into_a_mailbox_of<const CAP: usize>() {
 #[test]
 fn many_senders_into_a_tiny_mailbox_all_get_in_in_order() {
     many_senders_into_a_mailbox_of::<1>();
-    many_senders_into_a_mailbox_of::<2>();
-    many_senders_into_a_mailbox_of::<3>();
+    // The smallest and the largest under Miri in CI (the four took 73 s there).
+    if !cfg!(miri) {
+        many_senders_into_a_mailbox_of::<2>();
+        many_senders_into_a_mailbox_of::<3>();
+    }
     many_senders_into_a_mailbox_of::<4>();
 }
 
