@@ -545,3 +545,23 @@ fn a_sender_waits_behind_at_most_those_already_waiting() {
     // The message in the mailbox, and one of each other sender's ahead of this one's.
     assert!(worst <= 5, "{worst} messages got in ahead of one send behind 4 senders");
 }
+
+/// A timeout around a loop of tells that find room fires: the sends spend the task's budget on
+/// every run, and the timeout's deadline used to be refused with it, run after run.
+#[test]
+fn a_timeout_around_a_loop_of_tells_fires() {
+    let rt = rt1();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let fed = rt.spawn(async move {
+        let sink = actor12::spawn::<Unbounded>(handled);
+        actor12::time::timeout(Duration::from_millis(20), async {
+            loop {
+                sink.send_raw(Item).await.expect("the sink runs");
+            }
+        })
+        .await
+        .is_err()
+    });
+    let fired = on_rt(&rt, fed).expect("the 20 ms timeout never fired").unwrap();
+    assert!(fired);
+}

@@ -168,3 +168,20 @@ fn a_block_on_inside_a_tokio_task_asks_past_tokios_budget() {
     assert_eq!(answers as usize, N);
     assert!(gave_back, "after a block_on, {N} actor12 sends in a row kept the tokio thread");
 }
+
+/// In a tokio task, `actor12::time::timeout` around a future that spends tokio's budget on
+/// every poll (a busy tokio channel) fires, as tokio's own `timeout` does: its deadline is
+/// looked at past the budget.
+#[tokio::test(flavor = "current_thread")]
+async fn a_timeout_around_a_busy_tokio_channel_fires() {
+    let busy = async {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
+        loop {
+            tx.send(1).unwrap();
+            rx.recv().await;
+        }
+    };
+    let timed = actor12::time::timeout(std::time::Duration::from_millis(20), busy);
+    let fired = tokio::time::timeout(HANG, timed).await;
+    assert!(fired.expect("the 20 ms timeout never fired").is_err());
+}

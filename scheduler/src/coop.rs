@@ -122,6 +122,18 @@ fn refuse(cx: &mut Context<'_>) {
     }
 }
 
+/// True while a timer's or a join handle's poll would be let through: in a task with a unit
+/// left, in a `block_on` or blocking closure, and in another executor's task with its budget
+/// left (tokio's, with the `tokio` feature).
+pub(crate) fn has_budget() -> bool {
+    let left = LEFT.with(Cell::get);
+    if left == OUTSIDE {
+        #[cfg(feature = "tokio")]
+        return tokio::task::coop::has_budget_remaining();
+    }
+    left >= SENDS_PER_UNIT
+}
+
 /// True if the budget is spent, as far as a timer or a join handle is concerned (never
 /// outside a task).
 pub(crate) fn spent() -> bool {

@@ -484,3 +484,32 @@ fn a_sleep_armed_through_a_stuck_workers_inbox_ends_after_the_shutdown() {
     support::within("the sleeps after the shutdown", move || sleeps.join().unwrap());
     drop(unstick);
 }
+
+/// A timeout around a future that spends the task's whole budget on every poll (here, a loop
+/// over due sleeps) still fires: its deadline is looked at past the budget, as tokio's is. It
+/// was refused with the budget, run after run, and never fired (a review of 2026-12-07). A
+/// loop of timeouts that elapse at once still yields: another task on the only worker runs.
+#[test]
+fn a_timeout_fires_around_a_future_that_spends_the_whole_budget() {
+    let rt = rt(1);
+    let (tx, fired) = std::sync::mpsc::channel();
+    let _task = rt.spawn(async move {
+        let busy = async {
+            loop {
+                sleep(Duration::ZERO).await;
+            }
+        };
+        let _ = tx.send(timeout(Duration::from_millis(20), busy).await.is_err());
+    });
+    assert_eq!(fired.recv_timeout(HANG), Ok(true), "the 20 ms timeout never fired");
+
+    let other_ran = Arc::new(AtomicUsize::new(0));
+    let ran = other_ran.clone();
+    let looping = rt.spawn(async move {
+        while ran.load(SeqCst) == 0 {
+            let _ = timeout(Duration::ZERO, std::future::pending::<()>()).await;
+        }
+    });
+    let _other = rt.spawn(async move { other_ran.fetch_add(1, SeqCst) });
+    support::within("the loop of timeouts", move || rt.block_on(looping).unwrap());
+}

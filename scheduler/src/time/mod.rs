@@ -746,15 +746,21 @@ impl Future for Sleep {
         if !crate::coop::proceed(cx) {
             return Poll::Pending;
         }
-        let this = self.get_mut();
-        if let Some(poll) = this.poll_on_worker(cx) {
+        self.get_mut().poll_unbudgeted(cx)
+    }
+}
+
+impl Sleep {
+    /// [`poll`](Future::poll) without the budget's share.
+    fn poll_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some(poll) = self.poll_on_worker(cx) {
             return poll;
         }
-        if Instant::now() >= this.deadline {
-            this.cancel();
+        if Instant::now() >= self.deadline {
+            self.cancel();
             return Poll::Ready(());
         }
-        this.register_remote(cx.waker());
+        self.register_remote(cx.waker());
         Poll::Pending
     }
 }
@@ -850,13 +856,23 @@ impl<F: Future> Future for Timeout<F> {
             let this = self.get_unchecked_mut();
             (Pin::new_unchecked(&mut this.future), &mut this.sleep)
         };
+        let had_budget = crate::coop::has_budget();
         if let Poll::Ready(v) = future.poll(cx) {
             // The timer goes now, not with the `Timeout`: one kept after it completed (pinned in
             // a struct, a `select!` loop) must not wake its task at a deadline that means nothing.
             sleep.cancel();
             return Poll::Ready(Ok(v));
         }
-        match Pin::new(sleep).poll(cx) {
+        // The future spent what was left of the budget: the deadline is looked at all the same,
+        // as tokio's `Timeout` does. Refused, a timeout around a future that spends the budget
+        // on every poll (a loop of sends that find room) never fired (a review of 2026-12-07).
+        // Only then: a loop of timeouts that elapse at once must still yield.
+        let poll = if had_budget && !crate::coop::has_budget() {
+            sleep.poll_unbudgeted(cx)
+        } else {
+            Pin::new(sleep).poll(cx)
+        };
+        match poll {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,
         }
