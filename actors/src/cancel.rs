@@ -221,8 +221,9 @@ pub(crate) trait OtherChild: Send + Sync {
 pub(crate) struct Walk {
     /// Children of another reason type still to cancel, with where their parent's cancel was.
     others: Vec<(Weak<dyn OtherChild>, &'static Location<'static>)>,
-    /// The first panic of the user's `Clone` or `Default` of a reason on the way: the walk goes
-    /// on without the node it was for, then the cancel resumes it.
+    /// The first panic of the user's `Clone`, `Default` or `Drop` of a reason on the way: the
+    /// walk goes on (without the node a `Clone` or `Default` was for), then the cancel resumes
+    /// it.
     panic: Option<Box<dyn Any + Send>>,
 }
 
@@ -527,7 +528,9 @@ impl<T> CancelToken<T> {
     }
 
     /// Cancels this token and its subtree, recording the caller's location. Cancelling twice
-    /// keeps the first reason.
+    /// keeps the first reason. When it returns, the subtree is cancelled, unless another
+    /// thread's cancel of this token came first: this one then returns at once, while that
+    /// one may still be walking the subtree (actor12 0.0.11's waited for that walk).
     ///
     /// # Examples
     ///
@@ -1052,6 +1055,8 @@ impl<T> Node<T> {
         while let Some((child, at)) = walk.others.pop() {
             if let Some(child) = child.upgrade() {
                 walk.step(|walk| child.cancel_default(at, walk));
+                // Its last pointer may be this one: its reason's `Drop` is the user's code.
+                walk.step(move |_| drop(child));
             }
         }
         if let Some(panic) = walk.panic {
@@ -1071,10 +1076,15 @@ impl<T> Node<T> {
         // level, the usual one (an actor and the actors it spawned).
         let Some(mut pending) = self.cancel_one(reason, walk, from_above) else { return };
         while let Some(child) = pending.pop() {
-            if let Some(child) = child.upgrade()
-                && let Some(Some(children)) = walk.step(|walk| child.cancel_one(reason, walk, true))
-            {
-                pending.extend(children);
+            if let Some(child) = child.upgrade() {
+                if let Some(Some(children)) = walk.step(|walk| child.cancel_one(reason, walk, true))
+                {
+                    pending.extend(children);
+                }
+                // Its last pointer may be this one (its tokens went meanwhile): its reason's
+                // `Drop` is the user's code, and a panic there must not end the walk, which
+                // would leave the rest of the subtree uncancelled (a review of 2026-12-07).
+                walk.step(move |_| drop(child));
             }
         }
     }
@@ -1110,13 +1120,17 @@ impl<T> Node<T> {
             // The hook stays: after a `reset`, the next cancel must wake the actor again.
             (inner.hook.clone(), inner.lists.as_mut().map(|lists| lists.take_for_cancel()))
         };
-        parent.release();
         wake_each(hook.into_iter());
         // A leaf (most actors' nodes) has no lists: nothing more to wake or walk.
-        match lists {
-            None => Some(Vec::new()),
-            Some(taken) => Some(taken.hand_over(reason.location(), walk)),
-        }
+        let children = match lists {
+            None => Vec::new(),
+            Some(taken) => taken.hand_over(reason.location(), walk),
+        };
+        // Last: the parent's node may go with it, and its reason's `Drop` is the user's code. A
+        // panic there, before the wake-ups and the hand-over, left this node cancelled with its
+        // waiters asleep and its children uncancelled (a review of 2026-12-07).
+        walk.step(move |_| parent.release());
+        Some(children)
     }
 }
 

@@ -597,9 +597,9 @@ impl<A: Actor> Link<A> {
     }
 
     /// Asks the actor to stop and waits until it has. The stop is asked for when this is called
-    /// (as in actor12 0.0.11); the future only waits. Not from the actor's own
-    /// handler: the actor stops only once its handler returns, so that wait would never end; it
-    /// panics there instead (call `cancel` and return).
+    /// (0.0.11's, an `async fn`, asked at its first poll); the future only waits. Not from the
+    /// actor's own handler: the actor stops only once its handler returns, so that wait would
+    /// never end; it panics there instead (call `cancel` and return).
     ///
     /// # Examples
     ///

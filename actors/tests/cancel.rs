@@ -339,6 +339,90 @@ fn a_panicking_reason_clone_leaves_only_its_own_node_uncancelled() {
     assert_eq!(missed, 1, "the cancel stopped at the panicking clone: the rest lost it");
 }
 
+/// A reason whose `Drop` panics once while its static is armed, for a value made with `boom`.
+macro_rules! panicking_drop_reason {
+    ($name:ident, $armed:ident) => {
+        static $armed: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        #[derive(Clone, Default, Debug)]
+        struct $name {
+            boom: bool,
+        }
+        impl Drop for $name {
+            fn drop(&mut self) {
+                if self.boom && $armed.swap(false, SeqCst) && !thread::panicking() {
+                    panic!("a reason's drop panicked (expected by the test)");
+                }
+            }
+        }
+    };
+}
+panicking_drop_reason!(SiblingReason, SIBLING_ARMED);
+panicking_drop_reason!(BelowReason, BELOW_ARMED);
+
+/// When woken, drops what it holds: a task that ends on the wake-up, or another thread dropping
+/// the same things at that moment.
+struct DropsOnWake<T>(std::sync::Mutex<Option<T>>);
+
+impl<T: Send + 'static> Wake for DropsOnWake<T> {
+    fn wake(self: Arc<Self>) {
+        drop(self.0.lock().unwrap().take());
+    }
+}
+
+/// Polls `token.cancelled()` once with a waker that drops `held` when woken.
+fn drop_on_wake<T: Send + 'static, R: Clone + Send + Sync + 'static>(
+    token: &CancelToken<R>,
+    held: impl FnOnce(actor12::cancel::Cancelled<R>) -> T,
+) {
+    let holder = Arc::new(DropsOnWake(std::sync::Mutex::new(None)));
+    let mut waiting = token.cancelled();
+    assert!(poll(&mut waiting, &Waker::from(holder.clone())).is_pending());
+    *holder.0.lock().unwrap() = Some(held(waiting));
+}
+
+/// A reason's `Drop` that panics during a cancel's walk (the walk holding the last pointer to
+/// a node whose tokens went meanwhile) does not end the walk: the siblings after that node, and
+/// the subtree and waiters of a node whose parent went, still get the cancel. The walk stopped
+/// there, leaving a node cancelled with its waiters asleep (a review of 2026-12-07).
+#[test]
+fn a_panicking_reason_drop_during_the_walk_does_not_stop_the_cancel() {
+    let root: CancelToken<SiblingReason> = CancelToken::new();
+    let (first, second) = (root.child(), root.child());
+    let (count, counting) = waker();
+    let mut second_waits = second.cancelled();
+    assert!(poll(&mut second_waits, &counting).is_pending());
+    drop_on_wake(&first.clone(), move |waiting| (waiting, first));
+    SIBLING_ARMED.store(true, SeqCst);
+    let cancel = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        root.cancel(SiblingReason { boom: true })
+    }));
+    SIBLING_ARMED.store(false, SeqCst);
+    assert!(cancel.is_err(), "the panic of the reason's drop reaches the caller");
+    assert!(second.is_cancelled(), "the sibling after the node whose reason's drop panicked");
+    assert_eq!(count.0.load(SeqCst), 1, "the sibling's waiter was not woken");
+}
+
+#[test]
+fn a_panicking_reason_drop_during_the_walk_does_not_stop_the_cancel_below() {
+    let grand: CancelToken<BelowReason> = CancelToken::new();
+    let parent = grand.child();
+    let (child, (count, counting)) = (parent.child(), waker());
+    let below = child.child();
+    let mut child_waits = child.cancelled();
+    assert!(poll(&mut child_waits, &counting).is_pending());
+    // `parent`'s last token goes while the walk is between `grand` and `parent`.
+    drop_on_wake(&grand, move |waiting| (waiting, parent));
+    BELOW_ARMED.store(true, SeqCst);
+    let cancel = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        grand.cancel(BelowReason { boom: true })
+    }));
+    BELOW_ARMED.store(false, SeqCst);
+    assert!(cancel.is_err(), "the panic of the reason's drop reaches the caller");
+    assert!(child.is_cancelled());
+    assert_eq!(count.0.load(SeqCst), 1, "the child is cancelled, but its waiter was never woken");
+    assert!(below.is_cancelled(), "the token below the child missed the cancel");
+}
+
 /// A waker that holds a token (as a task whose future holds one does), and does nothing else.
 struct HoldsToken(#[allow(dead_code)] CancelToken<u8>);
 
