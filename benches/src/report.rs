@@ -200,8 +200,8 @@ impl Report {
         }
         let _ = writeln!(
             md,
-            "- median of {} runs per cell, implementations interleaved round by round",
-            self.rounds
+            "- median of {} per cell, implementations interleaved round by round",
+            count(self.rounds, "run")
         );
         let _ = writeln!(md, "- {} workers for every multi-threaded runtime\n", workers());
         md.push_str(&table(&self.of(group)));
@@ -390,6 +390,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
+}
+
+/// `n` and `noun`, plural unless `n` is 1: "1 round", "7 rounds".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 #[cfg(test)]

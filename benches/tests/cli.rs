@@ -28,6 +28,11 @@ fn bad_arguments_are_refused_with_a_message() {
     refused(&os(&["--rounds", "18446744073709551615"]), "bad --rounds 18446744073709551615");
     refused(&os(&["--rounds"]), "--rounds needs a value");
     refused(&os(&["--workers", "0"]), "bad --workers 0");
+    // Past the runtime's limit it panicked building the first runtime (a review of 2026-12-07).
+    refused(&os(&["--workers", "70000"]), "bad --workers 70000 (1 to 1024)");
+    // Empty (a script's unset variable), a filter matched everything, and wrote nothing.
+    refused(&os(&["--filter", ""]), "--filter needs a non-empty TEXT");
+    refused(&os(&["--filter", "$"]), "--filter needs a non-empty TEXT");
     refused(&os(&["--filter", "no-such-benchmark"]), "no benchmark matches the filter");
 }
 
@@ -55,4 +60,30 @@ fn an_argument_that_is_not_utf8_is_refused_not_a_panic() {
     use std::os::unix::ffi::OsStrExt;
     let path = std::ffi::OsStr::from_bytes(b"/tmp/r\xe9sultats");
     refused(&[std::ffi::OsStr::new("--out"), path], "not valid UTF-8");
+}
+
+/// A reader that goes away before the tables are printed (`| head`, a `grep -q`) costs the run
+/// nothing but the printing: the files are written, and the run succeeds. A failed `println!`
+/// panicked, and the results were lost (a review of 2026-12-07).
+#[test]
+fn a_closed_stdout_does_not_lose_the_files() {
+    let dir = std::env::temp_dir().join(format!("actor12-bench-closed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_actor12-bench"))
+        .args(["--quick", "--filter", "peers/ping_pong/actor12$", "--out"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    drop(child.stdout.take()); // the reader is gone before anything is printed
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut written: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.map(|e| e.unwrap().file_name().into_string().unwrap()).collect())
+        .unwrap_or_default();
+    written.sort();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(written, ["peers.json", "peers.md", "peers.svg"], "{stderr}");
 }

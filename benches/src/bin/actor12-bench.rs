@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use actor12_benches::peers::report::{PeerReport, Sampled};
 use actor12_benches::peers::{self, Params, Peer};
-use actor12_benches::report::{CpuTimes, Machine, Measured, Report, utc_now};
+use actor12_benches::report::{CpuTimes, Machine, Measured, Report, count, utc_now};
 use actor12_benches::{Bench, all};
 
 /// Counts live heap bytes for `spawn_stop`'s bytes per actor; counting is off outside that
@@ -37,16 +37,16 @@ const USAGE: &str = "usage: actor12-bench [--rounds N] [--quick] [--filter TEXT]
 /// What `--help` prints after [`USAGE`].
 const HELP: &str = "
   --rounds N     samples per benchmark, 1 to 1000 (default 7)
-  --quick        one round of shorter runs: a smoke test; files are written only with an
-                 explicit --out
+  --quick        one round (unless --rounds says otherwise) of shorter runs: a smoke test;
+                 files are written only with an explicit --out
   --filter TEXT  only benchmarks whose `group/workload/impl` contains TEXT (ending TEXT
                  with `$` anchors it at the end: `peers/ask/actor12$` is handler style
                  alone); files are written only with an explicit --out
   --out DIR      where `<group>.json` and `<group>.md` (and `peers.svg`) go (default:
                  docs/benchmarks in the workspace); checked before the run starts
   --no-write     print the table only
-  --workers N    worker threads of every multi-threaded runtime (default 2, this project's
-                 machines' cores)";
+  --workers N    worker threads of every multi-threaded runtime, 1 to 1024 (default 2, this
+                 project's machines' cores)";
 
 struct Options {
     rounds: usize,
@@ -87,13 +87,22 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
                 rounds = Some(n.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(bad)?);
             }
             "--quick" => options.quick = true,
-            "--filter" => options.filter = Some(value("--filter")?),
+            "--filter" => {
+                let text = value("--filter")?;
+                // Empty (a script's unset variable), it would match everything, and a filtered
+                // run writes nothing: the whole suite, for nothing.
+                if text.strip_suffix('$').unwrap_or(&text).is_empty() {
+                    return Err("--filter needs a non-empty TEXT".to_owned());
+                }
+                options.filter = Some(text);
+            }
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             "--no-write" => options.write = false,
             "--workers" => {
                 let n = value("--workers")?;
+                let bad = || format!("bad --workers {n} (1 to 1024)");
                 options.workers =
-                    Some(n.parse().ok().filter(|&n| n > 0).ok_or(format!("bad --workers {n}"))?);
+                    Some(n.parse().ok().filter(|n| (1..=1024).contains(n)).ok_or_else(bad)?);
             }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
@@ -371,8 +380,12 @@ fn main() -> ExitCode {
         format!("; other processes used {:.0}% of the CPU meanwhile", share * 100.0)
     });
 
-    // (file name, contents) to write.
+    // (file name, contents) to write, and what goes to stdout: printed once the files are
+    // written, so that a reader that went away (`| head`) costs the run nothing but the
+    // printing (a failed `println!` panicked, and the results were lost).
+    use std::fmt::Write as _;
     let mut files: Vec<(String, String)> = Vec::new();
+    let mut printed = String::new();
     if !bench_results.is_empty() {
         let report = Report {
             machine: machine.clone(),
@@ -382,14 +395,15 @@ fn main() -> ExitCode {
             others_cpu,
             results: bench_results,
         };
-        println!(
-            "median ns per {} over {} rounds; {}; {}{others}",
+        let _ = writeln!(
+            printed,
+            "median ns per {} over {}; {}; {}{others}",
             report.unit(),
-            report.rounds,
+            count(report.rounds, "round"),
             report.machine.summary(),
             report.date
         );
-        print!("{}", report.table());
+        printed.push_str(&report.table());
         for group in report.groups() {
             files.push((format!("{group}.json"), report.json(group)));
             files.push((format!("{group}.md"), report.markdown(group)));
@@ -405,24 +419,27 @@ fn main() -> ExitCode {
             params: peer_params(&options),
             results: peer_results,
         };
-        println!(
-            "\npeers: median ns per operation over {} rounds; {}; {}{others}",
-            report.rounds,
+        let _ = writeln!(
+            printed,
+            "\npeers: median ns per operation over {}; {}; {}{others}",
+            count(report.rounds, "round"),
             report.machine.summary(),
             report.date
         );
-        println!(
+        let _ = writeln!(
+            printed,
             "{} workers per multi-threaded runtime (actor12, tokio, ractor, kameo); tokio-1t on \
              a current-thread runtime, actix on its single-threaded System\n",
             actor12_benches::workers()
         );
-        print!("{}", report.summary());
-        print!("{}", report.tables());
+        printed.push_str(&report.summary());
+        printed.push_str(&report.tables());
         files.push((format!("{}.json", peers::GROUP), report.json()));
         files.push((format!("{}.md", peers::GROUP), report.markdown()));
         files.push((format!("{}.svg", peers::GROUP), report.svg()));
     }
 
+    let mut written = Vec::new();
     if options.write {
         if let Err(e) = std::fs::create_dir_all(&options.out) {
             eprintln!("actor12-bench: cannot create {}: {e}", options.out.display());
@@ -434,8 +451,13 @@ fn main() -> ExitCode {
                 eprintln!("actor12-bench: cannot write {}: {e}", path.display());
                 return ExitCode::FAILURE;
             }
-            eprintln!("actor12-bench: wrote {}", path.display());
+            written.push(path);
         }
+    }
+    // A closed stdout (a broken pipe) ends the printing, and nothing else.
+    let _ = std::io::stdout().lock().write_all(printed.as_bytes());
+    for path in written {
+        eprintln!("actor12-bench: wrote {}", path.display());
     }
     ExitCode::SUCCESS
 }

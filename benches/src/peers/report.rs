@@ -223,8 +223,8 @@ impl PeerReport {
         }
         let _ = writeln!(
             md,
-            "- median of {} runs per cell, implementations interleaved round by round",
-            self.rounds
+            "- median of {} per cell, implementations interleaved round by round",
+            crate::report::count(self.rounds, "run")
         );
         let _ = writeln!(
             md,
@@ -359,8 +359,8 @@ impl PeerReport {
         let _ = writeln!(
             svg,
             "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">actor12 peers: median \
-             of {} rounds</text>",
-            self.rounds
+             of {}</text>",
+            crate::report::count(self.rounds, "round")
         );
         let m = &self.machine;
         let lines = [
