@@ -346,13 +346,14 @@ pub trait Actor: Sized + Send + 'static {
     /// Builds the actor. Runs in `spawn`'s caller. So does the actor's first run (the returned
     /// future and the first cycle, until the actor waits or yields: `tick`, and the handlers of
     /// messages queued by then, one the future sent the actor itself among them) when the
-    /// caller is one of the runtime's workers, unless that caller is itself such a first run, or unwinds, or
-    /// (with the `tokio` feature) is a worker that has run no actor yet; otherwise the future
-    /// runs on a worker later (see [`spawn`](crate::spawn)). `Err(reason)` stops the actor
-    /// before it handles anything. If the actor is stopped while the future waits (its token
-    /// cancelled, its last link dropped), the future is dropped unfinished and the actor ends
-    /// as a refused one does. A panic in `init`'s body (before it returns its future) reaches
-    /// `spawn`'s caller; the actor is gone, and the actors `init` spawned are stopped with it.
+    /// caller is one of the runtime's workers, unless that caller is itself such a first run,
+    /// or unwinds, or (with the `tokio` feature) is a worker that has run no actor yet;
+    /// otherwise the future runs on a worker later (see [`spawn`](crate::spawn)).
+    /// `Err(reason)` stops the actor before it handles anything. If the actor is stopped while
+    /// the future waits (its token cancelled, its last link dropped), the future is dropped
+    /// unfinished and the actor ends as a refused one does. A panic in `init`'s body (before it
+    /// returns its future) reaches `spawn`'s caller; the actor is gone, and the actors `init`
+    /// spawned are stopped with it.
     /// A panic in its future stops the actor as a handler's does, inside the spawn too. With
     /// the `tokio` feature its body runs in the tokio context the actor's runs get (the
     /// bridge's, unless the caller is a worker already in one of your own), not in the
