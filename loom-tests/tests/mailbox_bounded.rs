@@ -415,3 +415,59 @@ fn a_woken_waiter_that_pushes_past_the_bound_passes_the_wake_up_on() {
         assert_eq!(got, [0, 1, 2]);
     });
 }
+
+/// Two woken waiters, room for one: a full one-slot mailbox, producers A and B queued for room
+/// in that order (A's first poll returns before B's starts), and a consumer that pops as an
+/// actor does and parks whenever it goes idle. Its lazy pop wakes A; if it then finds nothing
+/// more (A not in yet), its idle transition sees WAITING (set for A, woken and not yet in) and
+/// wakes B as well, so A and B retry concurrently with room for one. B must leave that room to A, woken with an earlier
+/// ticket (`Waiters::wait` leaves a slot for each): A's message comes before B's in every
+/// interleaving, and B still gets in once the consumer takes A's (no one stranded: loom reports
+/// a deadlock). Before 68799f3 a woken waiter took any room: B, run first (as a worker's LIFO
+/// slot runs the task woken last), took A's. `mailbox_basic`'s test of the same name fixes one
+/// interleaving, this model explores them all; with that old retry planted back (`Some(0)` for
+/// a woken waiter) it fails at one preemption: `[0, 2, 1]`.
+#[test]
+fn a_waiter_woken_second_leaves_the_room_to_the_one_woken_first() {
+    loom::model(|| {
+        let mailbox = Arc::new(Mailbox::<u32>::bounded(1));
+        // The consumer (this thread) is scheduled by this push.
+        assert_eq!(mailbox.try_push(0).unwrap(), Push::Schedule);
+        let consumer = Unpark::current();
+        let waiter = |msg: u32, queued: std::sync::Arc<Unpark>| {
+            let (mailbox, consumer) = (mailbox.clone(), consumer.clone());
+            thread::spawn(move || {
+                let me = Unpark::current();
+                let waker = std::task::Waker::from(me.clone());
+                let mut cx = std::task::Context::from_waker(&waker);
+                let mut push = mailbox.push(msg);
+                let first = std::future::Future::poll(std::pin::Pin::new(&mut push), &mut cx);
+                assert!(first.is_pending(), "the mailbox is full until the consumer pops");
+                std::task::Wake::wake(queued);
+                // As `park_on`, from its first wait on.
+                let pushed = loop {
+                    me.wait();
+                    me.clear();
+                    let poll = std::future::Future::poll(std::pin::Pin::new(&mut push), &mut cx);
+                    if let std::task::Poll::Ready(pushed) = poll {
+                        break pushed;
+                    }
+                };
+                if pushed.unwrap() == Push::Schedule {
+                    std::task::Wake::wake(consumer);
+                }
+            })
+        };
+        // A's ticket comes before B's.
+        let a_queued = Unpark::current();
+        let a = waiter(1, a_queued.clone());
+        a_queued.wait();
+        let b_queued = Unpark::current();
+        let b = waiter(2, b_queued.clone());
+        b_queued.wait();
+        let got = consume_parking(&mailbox, &consumer, 3, |_| {});
+        a.join().unwrap();
+        b.join().unwrap();
+        assert_eq!(got, [0, 1, 2], "the waiters get room in the order they started waiting");
+    });
+}
