@@ -144,10 +144,11 @@ pub trait Actor: Sized + Send + 'static {
     /// What to do with messages still queued when the actor is asked to stop: handle them
     /// ([`Terminate::ProcessAll`]) or drop them, their askers getting an error
     /// ([`Terminate::Exit`], the default). The drain passes each message to
-    /// [`handle`](Actor::handle), not to [`cycle`](Actor::cycle): an actor that handles its
-    /// messages in a `cycle` of its own (raw style) overrides `handle` too, or drains the
-    /// mailbox itself (`ctx.rx.try_recv()`) before its `cycle` breaks; the default `handle`
-    /// drops a raw-style message.
+    /// [`handle`](Actor::handle), not to [`cycle`](Actor::cycle): an actor that takes its
+    /// messages in a `cycle` of its own and leaves `handle` at its default (which passes the
+    /// message to `ActorMessage::handle`, whose default drops it) overrides `handle` too, or,
+    /// before its `cycle` breaks, closes the mailbox (`ctx.rx.close()`) and takes the rest with
+    /// `ctx.rx.recv().await` until `None`.
     fn termination_strategy(&mut self) -> Terminate {
         Terminate::Exit
     }

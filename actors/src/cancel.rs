@@ -1040,7 +1040,9 @@ impl<T> Node<T> {
     /// A panic of the reason's `Clone` (or, for a child of another type, `Default`) leaves the
     /// node it was for uncancelled, and the subtree below it (reached only through it), and the
     /// walk goes on: the nodes taken off their parents' lists are reachable from nowhere else.
-    /// The first such panic is resumed at the end.
+    /// So does one of a reason's `Drop` where the walk held a node's last pointer (each such
+    /// node, and a node's parent after its wake-ups and hand-over, is dropped as a step of its
+    /// own). The first such panic is resumed at the end.
     fn cancel(&self, reason: CancelReason<T>)
     where
         T: Clone,

@@ -377,9 +377,10 @@ impl<M: Send + 'static> ActorReceiver<M> {
     }
 
     /// Polls for [`recv_many`](Self::recv_many): `Ready(n)` with `n` messages appended to
-    /// `buffer` (0 only once the mailbox is closed and drained, or for a `limit` of 0), or
-    /// `Pending` with the task's waker registered. For a `cycle` that polls the mailbox beside
-    /// something else, as tokio's `Receiver::poll_recv_many`.
+    /// `buffer` (0 only once the mailbox is closed and drained, for a `limit` of 0, or for a
+    /// detached receiver), or `Pending`: the next message wakes the actor itself, not `cx`'s
+    /// waker (see [`recv`](Self::recv)). For a `cycle` that polls the mailbox beside something
+    /// else, as tokio's `Receiver::poll_recv_many`.
     pub fn poll_recv_many(
         &mut self,
         cx: &mut Context<'_>,

@@ -208,14 +208,14 @@ pub mod prelude {
 /// belongs in [`spawn_blocking`](rt::spawn_blocking) or a task of the actor's, and a lock that
 /// the first run takes (in `init`'s future, `tick`, or the handler of a message queued by then,
 /// such as one `init`'s future sent the actor itself) must not be held across the spawn: that
-/// run is on the caller's thread, and would wait for it for ever. A spawn made inside such a
-/// first run (from `init`'s future, or a handler there) queues its actor, as does a spawn from
-/// any other thread or from a destructor while the thread unwinds, and the first run happens
-/// on a worker later: first runs do not nest (a spawn in `init`'s body, before it returns its
-/// future, nests as a plain call does). (With the `tokio` feature, `A::init` runs in
-/// the tokio context [`Actor::init`] says, and that first run in the one the actor's runs on
-/// that worker get, not in a scoped one of the caller's; a worker that has run no actor yet
-/// queues the new one.)
+/// run is on the caller's thread, and would wait for that lock for ever. A spawn made inside
+/// such a first run (from `init`'s future, or a handler there) queues its actor, as does a
+/// spawn from any other thread or from a destructor while the thread unwinds, and the first
+/// run happens on a worker later: first runs do not nest (a spawn in `init`'s body, before it
+/// returns its future, is not inside a first run, and makes its actor's first run at once).
+/// (With the `tokio` feature, `A::init` runs in the tokio context [`Actor::init`] says, and
+/// that first run in the one the actor's runs on that worker get, not in a scoped one of the
+/// caller's; a worker that has run no actor yet queues the new one.)
 ///
 /// # Examples
 ///

@@ -119,8 +119,9 @@ impl Waiters {
     ///
     /// `entry` is the caller's ticket: `None` before it first waited, `Some(id)` after. A caller
     /// whose ticket is no longer queued was woken: it is queued again in its ticket's place (the
-    /// queue is sorted by ticket) and tries, whoever is ahead of it. A caller still queued tries
-    /// only if it is the first, and leaves a slot for each woken waiter. If `retry` returns
+    /// queue is sorted by ticket) and tries, leaving a slot for each waiter woken with an earlier
+    /// ticket. A caller still queued tries only if it is the first, and leaves a slot for each
+    /// woken waiter. If `retry` returns
     /// `Some`, the caller is dequeued and its ticket cleared.
     pub(crate) fn wait<R>(
         &self,
@@ -183,9 +184,10 @@ impl Waiters {
                 (id, earlier_woken.or_else(|| first.then_some(list.woken.len())))
             }
         };
-        // `None`: not our turn. The room a woken waiter was woken for is its own; the first in
-        // line takes only room beyond that (so that one woken and then forgotten, never polled
-        // nor dropped, keeps one slot for good, as a leaked permit does in tokio's channel).
+        // `None`: not our turn. A woken waiter takes room beyond the slots of those woken with
+        // earlier tickets; the first in line only room beyond every woken waiter's slot (so
+        // that one woken and then forgotten, never polled nor dropped, keeps one slot for good,
+        // as a leaked permit does in tokio's channel).
         let reserved = turn?;
         // SeqCst: pairs with the fence in `Mailbox::pop` (see the module documentation).
         fence(SeqCst);

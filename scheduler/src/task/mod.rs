@@ -314,7 +314,9 @@ pub fn schedule(handle: &crate::Handle, task: TaskRef) {
 /// Spends a message send's share of the running task's cooperative budget (a 64th of the
 /// unit the runtime's join handles and timers spend each time they are polled): `false` once
 /// it is spent, after waking the task, which the caller then leaves by returning `Pending`.
-/// Outside a task, always `true`.
+/// In a `block_on` or a blocking closure, always `true`; polled by another executor, it spends
+/// that executor's budget as [`poll_foreign_budget`] does (tokio's, with the `tokio` feature;
+/// else `true`).
 ///
 /// Low-level API for the actor runtime: a send that finds room every time (an unbounded
 /// mailbox, or a bounded one that another worker drains) would otherwise let a loop of sends
