@@ -126,12 +126,11 @@ fn refuse(cx: &mut Context<'_>) {
 /// left, in a `block_on` or blocking closure, and in another executor's task with its budget
 /// left (tokio's, with the `tokio` feature).
 pub(crate) fn has_budget() -> bool {
-    let left = LEFT.with(Cell::get);
-    if left == OUTSIDE {
-        #[cfg(feature = "tokio")]
+    #[cfg(feature = "tokio")]
+    if LEFT.with(Cell::get) == OUTSIDE {
         return tokio::task::coop::has_budget_remaining();
     }
-    left >= SENDS_PER_UNIT
+    !spent()
 }
 
 /// True if the budget is spent, as far as a timer or a join handle is concerned (never
