@@ -129,9 +129,9 @@ fn worker(pool: &Pool, me: usize, local: LocalQueue, mut searching: bool) -> (us
         if !has_work {
             pool.parkers[me].park();
         }
-        // Rule 5: a searcher whose re-check found work in the global queue searches on.
-        let resume = searching && has_work && !pool.global.is_empty();
-        searching = !pool.idle.unpark_self(me, resume) || resume;
+        // Rule 5: a searcher whose re-check found work in the global queue searches on (the
+        // worker loop's own decision).
+        searching = pool.idle.wake_up(me, searching, has_work, || !pool.global.is_empty());
     }
 }
 

@@ -266,7 +266,6 @@ impl Waiters {
         Some(waker)
     }
 
-    /// Takes ticket `id` out of the queue; false if it was not queued (it had been woken).
     /// Takes waiter `id` out of the queue, if it is there; its waker is the caller's to drop,
     /// once the lock is released.
     fn dequeue(&self, state: &TailState, list: &mut List, id: u64) -> Option<Waker> {

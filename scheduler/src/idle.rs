@@ -12,14 +12,18 @@
 //!    sleeper to search in its place ([`Idle::transition_from_searching`],
 //!    `Shared::notify_if_work_pending`). Its fence pairs with rule 3's: a notifier that saw it
 //!    searching, and so woke nobody, published its work before that, and the checks see it.
-//! 3. Whoever makes work available to other workers (global push, local push) calls
+//! 3. Whoever makes work available to other workers in the global queue calls
 //!    [`Idle::worker_to_notify`] *after* publishing it: a `SeqCst` fence, then if nobody searches
-//!    and someone sleeps, it wakes one sleeper, which starts out searching.
+//!    and someone sleeps, it wakes one sleeper, which starts out searching. A worker's push to
+//!    its own ring calls it only if a cheap relaxed look ([`Idle::may_need_wake`]) says a worker
+//!    may sleep while nobody searches: that look has no fence, so it may miss a worker going to
+//!    sleep at that moment, and the task then waits for its own worker (which is awake, and pops
+//!    its ring before it may sleep: delayed, never stranded, unless its running task blocks).
 //! 4. A worker going to sleep first registers in the sleepers' list and decrements `unparked`
 //!    ([`Idle::transition_worker_to_parked`]), then issues a `SeqCst` fence, then re-checks every
 //!    queue. Rules 3 and 4 form a Dekker pair: either the notifier sees the sleeper registered (and
 //!    wakes it, or sees a searcher that will re-check), or the sleeper's re-check sees the work. No
-//!    wake-up is lost.
+//!    wake-up for work in the global queue is lost.
 //! 5. A worker that wakes for another reason (timer, a pinned task, shutdown) takes itself out of
 //!    the list ([`Idle::unpark_self`]); if it is no longer there, a notifier took it out and it is
 //!    now a searcher. A searcher whose re-check found work in the global queue (it did not
@@ -151,6 +155,23 @@ impl Idle {
             }
             None => false,
         }
+    }
+
+    /// Rule 5 for a worker back from its re-check (and its park, if the re-check found nothing):
+    /// takes it out of the sleepers' list ([`unpark_self`](Self::unpark_self)) and returns
+    /// whether it searches from here on. `searched`: it searched before it went to sleep;
+    /// `found_work`: its re-check found work, so it did not park; `global_has_work` is asked
+    /// only for such a searcher. Shared by the worker loop and its loom model
+    /// (`searcher_finds_work_while_parking`), so that the model drives this decision as written.
+    pub(crate) fn wake_up(
+        &self,
+        worker: usize,
+        searched: bool,
+        found_work: bool,
+        global_has_work: impl FnOnce() -> bool,
+    ) -> bool {
+        let resume = searched && found_work && global_has_work();
+        !self.unpark_self(worker, resume) || resume
     }
 
     /// Registered sleepers (a snapshot, for the loom models and tests).

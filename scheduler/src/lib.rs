@@ -68,9 +68,12 @@ pub use task::join::{JoinError, JoinHandle};
 /// A task spawned on a worker starts on that worker; idle workers steal it if it waits, except
 /// the last one the caller spawned or woke in its current poll: that one waits in the worker's
 /// LIFO slot, which is not stolen, until the poll returns; so do the tasks (up to seven) that the
-/// worker took from its queue together with the running one, to run after it. A task that
-/// spawns and then blocks or computes for long holds them up (and deadlocks if it blocks
-/// waiting for one): `.await` it, or put the long work in [`spawn_blocking`].
+/// worker took from its queue together with the running one, to run after it. Nor is any other
+/// task sure to be stolen: the look that decides whether to wake a parked worker for it is a
+/// cheap hint, without the fence that would make it exact, and may miss that worker going to
+/// sleep (then the task waits for its own worker). A task that spawns and then blocks or
+/// computes for long holds the new tasks up (and deadlocks if it blocks waiting for one):
+/// `.await` it, or put the long work in [`spawn_blocking`].
 ///
 /// # Examples
 ///

@@ -445,6 +445,17 @@ impl Idle {
         self.0.unpark_self(worker, searching)
     }
 
+    /// Rule 5 as the worker loop applies it: whether the worker searches from here on.
+    pub fn wake_up(
+        &self,
+        worker: usize,
+        searched: bool,
+        found_work: bool,
+        global_has_work: impl FnOnce() -> bool,
+    ) -> bool {
+        self.0.wake_up(worker, searched, found_work, global_has_work)
+    }
+
     /// Registered sleepers.
     pub fn num_sleepers(&self) -> usize {
         self.0.num_sleepers()

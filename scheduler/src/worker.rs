@@ -936,10 +936,11 @@ impl Core {
         // taking it hands off by rule 2: that work's notifiers saw it searching and woke nobody.
         // (Work in a peer's ring was pushed by a busy worker; resuming for it too made fork-join
         // slower and less even: `docs/design/scheduler.md`, section 5, rule 5.)
-        let resume = searching && !slept && !self.shared.inject.is_empty();
-        if !self.shared.idle.unpark_self(self.index, resume) || resume {
-            self.searching.set(true);
-        }
+        let searches = self
+            .shared
+            .idle
+            .wake_up(self.index, searching, !slept, || !self.shared.inject.is_empty());
+        self.searching.set(searches);
         if slept {
             // Bring the wheel's clock up to date (and fire what came due): after a long park
             // it lags by the whole sleep, and a sleep that is already due (`sleep(ZERO)`) is
