@@ -10,7 +10,7 @@
 //! After a task runs, the task it put in the LIFO slot runs next, at most [`MAX_LIFO_HOPS`] times
 //! in a row; then the LIFO task goes to the back of the ring, so that two tasks waking each other
 //! cannot starve the rest. Each of those runs counts as a tick (the chain stops before a tick of
-//! the checks above, which the loop makes).
+//! the checks above, which the loop makes, the LIFO task to the back of the ring as well).
 //!
 //! Out of local work, the worker fires timers, then searches (steals half of another ring, or
 //! takes a batch from the global queue) if the throttle in `idle.rs` lets it, spins briefly, and
@@ -724,9 +724,12 @@ impl Core {
         // `EVENT_INTERVAL` and `GLOBAL_INTERVAL` ticks count polls, not turns of the loop: a turn
         // of 17 polls made a busy worker's timers 17 times as late as those counts say (a review
         // of 2026-12-07). A tick due for them is the loop's, which makes them: the chain stops
-        // before it, the task back in the LIFO slot, where `next_task` finds it after them.
-        // At a shutdown too: the loop then cancels the task, which must not run once
-        // `shutdown_timeout` has given up on this worker (the same review).
+        // before it, its next task at the back of the ring as at the cap, behind the tasks
+        // queued meanwhile (back in the LIFO slot, where `next_task` read it first after the
+        // checks, the next turn began a chain of its own, and a task queued behind two that
+        // wake each other waited up to 33 of their polls, not 17: a review of 2026-12-07). At a
+        // shutdown the chain stops too, the task back in the LIFO slot: the loop then cancels
+        // it, as it must not run once `shutdown_timeout` has given up on this worker.
         let tick = self.tick.get();
         let limit = MAX_LIFO_HOPS.min(ticks_to_check(tick) - 1);
         let mut task = task;
@@ -737,14 +740,14 @@ impl Core {
                 self.requeue(again);
             }
             let Some(next) = self.lifo.take() else { break };
-            if hops == limit || self.shared.is_shutdown() {
-                if hops == MAX_LIFO_HOPS {
-                    // Our own continuation: the back of the ring, without waking a peer for it
-                    // (tokio does the same); this worker pops it again shortly.
-                    self.local.push_back_or_overflow(next, &self.shared.inject);
-                } else {
-                    self.lifo.set(Some(next));
-                }
+            if self.shared.is_shutdown() {
+                self.lifo.set(Some(next));
+                break;
+            }
+            if hops == limit {
+                // Our own continuation: the back of the ring, without waking a peer for it
+                // (tokio does the same); this worker pops it again shortly.
+                self.local.push_back_or_overflow(next, &self.shared.inject);
                 break;
             }
             hops += 1;

@@ -475,6 +475,92 @@ fn a_ping_pong_pair_does_not_starve_others() {
     }
 }
 
+/// How long a task queued behind two tasks that wake each other waits: at most 17 of their polls
+/// (the first, and the 16 hops of `MAX_LIFO_HOPS`), whatever the worker's tick when the pair
+/// starts. A chain cut short before a tick of the checks (every 61) used to leave its next task
+/// in the LIFO slot, which began a chain of its own after the checks: up to 33 polls (26
+/// measured; a review of 2026-12-07).
+#[test]
+fn a_task_behind_two_that_wake_each_other_waits_at_most_17_of_their_polls() {
+    use std::sync::atomic::AtomicU64;
+
+    #[derive(Default)]
+    struct Pair {
+        wakers: [Mutex<Option<Waker>>; 3],
+        polls: AtomicU64,
+        woke_third_at: AtomicU64,
+        third_ran_at: AtomicU64,
+        third_polls: AtomicU64,
+    }
+    /// One of the pair: each poll wakes the other; the pair's 200th poll wakes the third task
+    /// too (into the LIFO slot, from where the other's wake moves it to the ring).
+    struct Half(Arc<Pair>, usize);
+    impl Future for Half {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let pair = &self.0;
+            *pair.wakers[self.1].lock().unwrap() = Some(cx.waker().clone());
+            if pair.third_ran_at.load(SeqCst) != 0 {
+                if let Some(w) = pair.wakers[1 - self.1].lock().unwrap().take() {
+                    w.wake();
+                }
+                return Poll::Ready(());
+            }
+            let n = pair.polls.fetch_add(1, SeqCst) + 1;
+            if n == 200 {
+                pair.woke_third_at.store(n, SeqCst);
+                pair.wakers[2].lock().unwrap().clone().expect("the third waits").wake();
+            }
+            if let Some(w) = pair.wakers[1 - self.1].lock().unwrap().clone() {
+                w.wake();
+            }
+            Poll::Pending
+        }
+    }
+    /// Waits once, then records how many of the pair's polls had run.
+    struct Third(Arc<Pair>);
+    impl Future for Third {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let pair = &self.0;
+            if pair.third_polls.fetch_add(1, SeqCst) == 0 {
+                *pair.wakers[2].lock().unwrap() = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            pair.third_ran_at.store(pair.polls.load(SeqCst), SeqCst);
+            Poll::Ready(())
+        }
+    }
+    // Every offset of the worker's tick against the checks' 61 (and then some).
+    let mut worst = (0, 0);
+    for offset in 0..130u64 {
+        let rt = rt(1);
+        let pair = Arc::new(Pair::default());
+        let waited = rt.block_on({
+            let pair = pair.clone();
+            async move {
+                for _ in 0..offset {
+                    spawn(async {}).await.unwrap();
+                }
+                let third = spawn(Third(pair.clone()));
+                let b = spawn(Half(pair.clone(), 1));
+                let a = spawn(Half(pair.clone(), 0));
+                a.await.unwrap();
+                b.await.unwrap();
+                third.await.unwrap();
+                pair.third_ran_at.load(SeqCst) - pair.woke_third_at.load(SeqCst)
+            }
+        });
+        worst = worst.max((waited, offset));
+    }
+    assert!(
+        worst.0 <= 17,
+        "the third task waited {} of the pair's polls (offset {})",
+        worst.0,
+        worst.1
+    );
+}
+
 #[test]
 fn shutdown_drops_every_unfinished_task_once() {
     const N: usize = if cfg!(miri) { 200 } else { 1000 };
