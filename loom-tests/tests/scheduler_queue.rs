@@ -166,3 +166,33 @@ fn two_stealers_versus_the_owner() {
         assert_each_once(seen, 6);
     });
 }
+
+/// A thief whose own ring a third worker stole from steals into that ring, its writes wrapping
+/// onto the very slots the third worker read: the thief's look at its own room
+/// (`Local::remaining`) must acquire the third worker's close of its steal (a review of
+/// 2026-12-07: no model failed with that load relaxed).
+#[test]
+fn steal_into_a_ring_wrapping_over_slots_a_peer_just_stole() {
+    loom::model(|| {
+        let (victim, from_victim) = local_queue();
+        for i in 0..4 {
+            victim.push(i);
+        }
+        let (thief, from_thief) = local_queue();
+        for i in 4..8 {
+            thief.push(i);
+        }
+        let third = thread::spawn(move || steal_all(&from_thief));
+        let mut seen = Vec::new();
+        // The thief runs its own tasks (those the third did not take)...
+        drain(&thief, &mut seen);
+        // ...then steals, its writes wrapping onto slots the third may have read.
+        if let Some(t) = from_victim.steal_into(&thief) {
+            seen.push(t.id());
+        }
+        drain(&thief, &mut seen);
+        drain(&victim, &mut seen);
+        seen.extend(third.join().unwrap());
+        assert_each_once(seen, 8);
+    });
+}

@@ -78,8 +78,9 @@ pub struct Header {
 #[cfg(not(actor12_loom))]
 const _: () = assert!(std::mem::size_of::<Header>() == 32);
 
-// SAFETY: the state word is atomic; `owned` is only accessed under the task list's lock; the
-// vtable is immutable.
+// SAFETY: the state word is atomic; `owned` is only accessed under the task list's lock; `held`
+// only by the holder of RUNNING, one thread at a time, handed over with the queue entry (whose
+// push and pop order the accesses); `pinned` and the vtable are immutable.
 unsafe impl Send for Header {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for Header {}
