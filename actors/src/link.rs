@@ -1080,6 +1080,9 @@ trait DynamicLink<M>: Send + Sync + 'static {
     fn cancel(&self, at: &'static Location<'static>);
     fn tell_dyn(&self, message: M) -> BoxFuture<'_, ()>;
     fn cancel_and_wait(&self, at: &'static Location<'static>) -> BoxFuture<'_, ()>;
+    fn alive(&self) -> bool;
+    fn wait(&self) -> BoxFuture<'_, ()>;
+    fn addr(&self) -> usize;
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
@@ -1099,6 +1102,18 @@ where
     fn cancel_and_wait(&self, at: &'static Location<'static>) -> BoxFuture<'_, ()> {
         DynamicLink::cancel(self, at);
         Box::pin(self.core().stopped())
+    }
+
+    fn alive(&self) -> bool {
+        Link::alive(self)
+    }
+
+    fn wait(&self) -> BoxFuture<'_, ()> {
+        Link::wait(self)
+    }
+
+    fn addr(&self) -> usize {
+        self.core().addr()
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
@@ -1198,7 +1213,122 @@ impl<M: Send + 'static> fmt::Debug for DynLink<M> {
     }
 }
 
+/// Links to the same actor are equal, whatever their message type was erased from (as
+/// [`Link`]s are).
+impl<M: Send + 'static> PartialEq for DynLink<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.link.addr() == other.link.addr()
+    }
+}
+
+impl<M: Send + 'static> Eq for DynLink<M> {}
+
+impl<M: Send + 'static> Hash for DynLink<M> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.link.addr().hash(state);
+    }
+}
+
 impl<M: Send + 'static> DynLink<M> {
+    /// True while the actor runs ([`Link::alive`]). A `DynLink` is a strong link: held in a
+    /// list of listeners, it keeps its actor running as a [`Link`] would, until the actor is
+    /// cancelled or stops by itself.
+    ///
+    /// # Examples
+    ///
+    /// A list of listeners that forgets those that stopped:
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let mut listeners = vec![
+    ///     actor12::spawn::<Counter>(0).to_dyn::<Add>(),
+    ///     actor12::spawn::<Counter>(0).to_dyn::<Add>(),
+    /// ];
+    /// listeners[0].cancel_and_wait().await;
+    /// listeners.retain(|l| l.alive());
+    /// assert_eq!(listeners.len(), 1);
+    /// # });
+    /// ```
+    pub fn alive(&self) -> bool {
+        self.link.alive()
+    }
+
+    /// Resolves once the actor has stopped ([`Link::wait`]; at once if it already has).
+    /// Awaited in the actor's own handler, where it could never resolve, it panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use actor12::prelude::*;
+    /// # use actor12::{Call, MpscChannel, Multi};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Message = Multi<Self>;
+    /// #     type Spec = u64;
+    /// #     type Channel = MpscChannel<Self::Message>;
+    /// #     type Cancel = ();
+    /// #     type State = ();
+    /// #     fn state(_: &u64) {}
+    /// #     fn init(ctx: Init<'_, Self>) -> impl InitFuture<Self> {
+    /// #         std::future::ready(Ok(Counter(ctx.spec)))
+    /// #     }
+    /// # }
+    /// # struct Add(u64);
+    /// # impl Handler<Add> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, m: Add) -> Self::Reply {
+    /// #         self.0 += m.0;
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # struct Get;
+    /// # impl Handler<Get> for Counter {
+    /// #     type Reply = anyhow::Result<u64>;
+    /// #     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, _: Get) -> Self::Reply {
+    /// #         Ok(self.0)
+    /// #     }
+    /// # }
+    /// # actor12::rt::Runtime::new().unwrap().block_on(async {
+    /// let counter = actor12::spawn::<Counter>(0);
+    /// let adder = counter.to_dyn::<Add>();
+    /// counter.cancel(());
+    /// adder.wait().await;
+    /// assert!(!adder.alive());
+    /// # });
+    /// ```
+    pub fn wait(&self) -> BoxFuture<'_, ()> {
+        self.link.wait()
+    }
+
     /// True if the actor behind this link is an `A`.
     ///
     /// # Examples

@@ -187,6 +187,39 @@ async fn dyn_link_is_to_and_tell_dyn() {
     dyns[0].tell_dyn(Increment).await; // to a stopped actor: dropped, no hang
 }
 
+// Beyond 0.0.11: a registry of `DynLink`s can tell which actors stopped, wait for one, and find
+// one by identity (a new user's review of 2026-12-07 found none of these).
+#[allow(clippy::mutable_key_type)]
+#[tokio::test]
+async fn dyn_links_tell_alive_wait_and_compare_by_identity() {
+    let counter = actor12::spawn::<Counter>(0);
+    let other = actor12::spawn::<Other>(());
+    let a: DynLink<Increment> = counter.to_dyn();
+    let b: DynLink<Increment> = other.to_dyn();
+    assert!(a == counter.to_dyn::<Increment>() && a == a.clone(), "the same actor");
+    assert!(a != b);
+    let set: HashSet<DynLink<Increment>> = [a.clone(), counter.to_dyn(), b.clone()].into();
+    assert_eq!(set.len(), 2);
+    assert!(a.alive() && b.alive());
+
+    other.cancel(());
+    b.wait().await;
+    assert!(!b.alive() && !other.alive());
+    assert!(a.alive(), "the other actor runs on");
+    let mut listeners = vec![a.clone(), b];
+    listeners.retain(|l| l.alive());
+    assert!(listeners.len() == 1 && listeners[0] == a);
+
+    // A `DynLink` is strong: the last one keeps its actor running.
+    let weak = counter.downgrade();
+    drop((counter, listeners, set));
+    assert!(weak.upgrade().is_some(), "kept by `a`");
+    drop(a);
+    assert!(weak.upgrade().is_none(), "the last link went with `a`");
+    weak.cancel_and_wait(()).await;
+    assert!(!weak.alive());
+}
+
 // `cancel_and_wait` asks for the stop when it is called (0.0.11's `Link::cancel_and_wait`, an
 // `async fn`, asked at its first poll; its `DynLink`'s at the call): a future dropped unpolled
 // has still stopped the actor, through each kind of link.
