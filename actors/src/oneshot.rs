@@ -644,7 +644,9 @@ impl<T> Receiver<T> {
     ///
     /// # Panics
     /// On a worker thread of an actor12 runtime (in an actor's handler or a task), where it
-    /// would block the worker: `.await` the receiver there.
+    /// would block the worker: `.await` the receiver there. Not in a tokio task, where tokio's
+    /// panics: there it blocks the tokio thread, and an answer that must come from a task of
+    /// that runtime (a current-thread one, say) never comes.
     ///
     /// # Examples
     ///

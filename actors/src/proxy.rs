@@ -304,9 +304,11 @@ impl<A: Actor> Proxy<A> {
     }
 
     /// True once the outer link is dead for good: cancelled, or every clone of it dropped (or
-    /// the actor whose handler made the proxy stopped). A [`reset`](Self::reset) then still
-    /// starts an incarnation, which stops at once: a keeper that restarts the actor whenever it
-    /// stops checks this first, or it restarts for ever.
+    /// the actor whose handler made the proxy stopped). A [`reset`](Self::reset) then starts
+    /// nothing (in the moment before the relay has ended, one that is stopped at once), and
+    /// [`current`](Self::current) keeps returning the stopped incarnation, whose `wait` resolves
+    /// at once: a keeper that restarts the actor whenever it stops checks this first, or it
+    /// spins.
     ///
     /// # Examples
     ///
