@@ -21,6 +21,13 @@ use crate::weak::WeakLink;
 ///
 /// An implementation of your own is the example on [`MessageHandle::waiting`]: a message
 /// delivered only if there is room for it now.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a message the two-step API can send to `{A}`",
+    label = "not a `SendableMessage<{A}>`",
+    note = "wrap it: `HandlerMessage::new(m)` for an actor that implements `Handler<M>`, \
+            `EnvelopeMessage::new(m)` for an envelope-style actor, `RawMessage(m)` for an \
+            `A::Message` itself"
+)]
 pub trait SendableMessage<A: Actor>: Send + Sized {
     /// What [`MessageHandle::reply`] resolves to.
     type Reply: Send + 'static;
