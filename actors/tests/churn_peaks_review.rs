@@ -315,3 +315,73 @@ fn a_weak_link_to_a_stopped_actor_keeps_no_mailbox_blocks() {
         wide_burst - wide_quiet,
     );
 }
+
+/// A burst of 100,000 tasks pinned to a worker, queued behind a task that holds it: the worker's
+/// queue of pinned tasks gives the burst's capacity back as it drains. It kept it (792,024
+/// bytes) for the runtime's life before it shrank as the global queue does (a review of
+/// 2026-12-07; `pop_pinned` in `scheduler/src/worker.rs`).
+#[test]
+fn a_burst_of_pinned_tasks_is_given_back() {
+    let _serial = serial();
+    let rt = runtime();
+    let burst = |tasks: usize| {
+        rt.block_on(async {
+            let (go, wait) = std::sync::mpsc::channel::<()>();
+            let (started, is_started) = std::sync::mpsc::channel::<()>();
+            let hold = actor12::rt::spawn_pinned(0, async move {
+                started.send(()).unwrap();
+                // Holds worker 0 (a blocking wait, on purpose) while the burst queues.
+                wait.recv().unwrap();
+            });
+            is_started.recv().unwrap();
+            let handles: Vec<_> =
+                (0..tasks).map(|i| actor12::rt::spawn_pinned(0, async move { i })).collect();
+            go.send(()).unwrap();
+            hold.await.unwrap();
+            for (i, h) in handles.into_iter().enumerate() {
+                assert_eq!(h.await.unwrap(), i);
+            }
+        })
+    };
+    burst(1_000);
+    let base = LIVE.load(SeqCst);
+    burst(100_000);
+    // The queue keeps room for 1,024 tasks whatever its length (`KEEP` in
+    // `scheduler/src/inject.rs`): 8 bytes each.
+    let bound = SLACK + 1024 * 8;
+    let kept = settled_above(base, bound);
+    eprintln!("pinned queue: {kept} bytes kept after a burst of 100,000 pinned tasks");
+    assert!(kept <= bound, "the worker keeps {kept} bytes after a burst of 100,000 pinned tasks");
+}
+
+/// 20,000 one-hour sleeps armed and dropped in `block_on` after the runtime shut down (they go
+/// to the process's fallback timer thread): its heap gives the burst's capacity back. It kept
+/// it for the process's life (785,112 bytes; 3,144,490 after 100,000) before it shrank as the
+/// global queue does, and went whole with the thread (a review of 2026-12-07;
+/// `Fallback::run` in `scheduler/src/time/mod.rs`).
+#[test]
+fn sleeps_after_a_shutdown_give_the_fallback_threads_heap_back() {
+    let _serial = serial();
+    let rt = runtime();
+    let handle = rt.handle();
+    drop(rt);
+    let round = |sleeps: usize| {
+        handle.block_on(async {
+            let mut sleeps: Vec<_> = (0..sleeps)
+                .map(|_| Box::pin(actor12::time::sleep(std::time::Duration::from_secs(3600))))
+                .collect();
+            for sleep in &mut sleeps {
+                poll_once(sleep); // armed on the fallback thread
+            }
+        }) // and dropped: cancelled
+    };
+    round(10);
+    let base = LIVE.load(SeqCst);
+    round(20_000);
+    // While the thread lingers, its heap keeps room for 1,024 timers (24 bytes each); it leaves
+    // a second after its last timer went, and its heap with it.
+    let bound = SLACK + 1024 * 24;
+    let kept = settled_above(base, bound);
+    eprintln!("fallback timers: {kept} bytes kept after 20,000 sleeps armed and dropped");
+    assert!(kept <= bound, "the fallback thread keeps {kept} bytes after 20,000 sleeps");
+}

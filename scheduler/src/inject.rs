@@ -30,7 +30,7 @@ impl Synced {
 }
 
 /// Shrinks a queue drained to a quarter of its capacity, as [`KEEP`] says (also the blocking
-/// pool's queue of closures).
+/// pool's queue of closures and a worker's queue of pinned tasks).
 pub(crate) fn shrink_after_pop<T>(queue: &mut VecDeque<T>) {
     let (len, capacity) = (queue.len(), queue.capacity());
     if capacity > KEEP && len <= capacity / 4 {
