@@ -434,7 +434,9 @@ impl Runtime {
     /// closure still running at the deadline, is left behind (detached) instead of hanging the
     /// caller; so are the tasks queued on that worker (spawned by the stuck task, or woken onto
     /// its queue): only that worker can reach them, and they are cancelled if it ever returns to
-    /// its loop. Called inside one of the runtime's own tasks, it returns at once, and a thread
+    /// its loop. Stuck means still in a poll at the deadline, however short that poll: with a
+    /// deadline of a few milliseconds or zero, a worker merely busy is left behind the same way,
+    /// and its tasks (an actor's, say) finish their cancellation a moment after this returns. Called inside one of the runtime's own tasks, it returns at once, and a thread
     /// of its own finishes the shutdown once that task's poll returns.
     ///
     /// # Examples
