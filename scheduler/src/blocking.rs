@@ -19,6 +19,10 @@ use crate::runtime::{Handle, ThreadStart, run_thread_start};
 use crate::task::{Header, Schedule, TaskRef};
 use crate::worker::Shared;
 
+/// How long an idle thread waits for work before it leaves, unless the runtime's builder says
+/// otherwise (`Builder::thread_keep_alive`).
+pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
 thread_local! {
     /// The pool whose thread this is, if any.
     static POOL_THREAD: std::cell::Cell<*const Inner> = const { std::cell::Cell::new(std::ptr::null()) };
@@ -112,6 +116,7 @@ impl Pool {
         name: String,
         stack_size: Option<usize>,
         max_threads: usize,
+        keep_alive: Duration,
         on_start: Option<ThreadStart>,
     ) -> Pool {
         Pool(Arc::new(Inner {
@@ -127,7 +132,7 @@ impl Pool {
             work: Condvar::new(),
             exited: Condvar::new(),
             max_threads,
-            keep_alive: Duration::from_secs(10),
+            keep_alive,
             name,
             stack_size,
             on_start,
@@ -312,7 +317,7 @@ mod tests {
     fn a_closure_no_thread_can_be_started_for_panics_its_caller_and_is_dropped() {
         let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
         let handle = rt.handle();
-        let mut pool = Pool::new("refused".into(), None, 4, None);
+        let mut pool = Pool::new("refused".into(), None, 4, DEFAULT_KEEP_ALIVE, None);
         Arc::get_mut(&mut pool.0).expect("not shared yet").fail_starts = true;
         let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
@@ -338,8 +343,7 @@ mod tests {
     fn threads_that_leave_after_their_keep_alive_leave_no_handle_behind() {
         let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
         let handle = rt.handle();
-        let mut pool = Pool::new("keep-alive".into(), None, 4, None);
-        Arc::get_mut(&mut pool.0).expect("not shared yet").keep_alive = Duration::from_millis(1);
+        let pool = Pool::new("keep-alive".into(), None, 4, Duration::from_millis(1), None);
         for _round in 0..5 {
             // Four closures at once: four threads.
             let all = Arc::new(std::sync::Barrier::new(4));

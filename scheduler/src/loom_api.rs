@@ -639,7 +639,13 @@ pub struct BlockingCounts {
 impl BlockingPool {
     /// A pool of at most `max_threads` threads.
     pub fn new(max_threads: usize) -> BlockingPool {
-        BlockingPool(crate::blocking::Pool::new("model".into(), None, max_threads, None))
+        BlockingPool(crate::blocking::Pool::new(
+            "model".into(),
+            None,
+            max_threads,
+            crate::blocking::DEFAULT_KEEP_ALIVE,
+            None,
+        ))
     }
 
     /// Queues `f` (`spawn_blocking`), starting a thread if none is idle and the cap allows.
