@@ -1,12 +1,15 @@
-//! loom models of the blocking pool (`scheduler/src/blocking.rs`): a `std` mutex over the queue
-//! and the `idle` / `notified` / `threads` counts, a condvar the idle threads wait on with their
-//! keep-alive, another that shutdown waits on for the threads to leave.
+//! loom models of the blocking pool (`scheduler/src/blocking.rs`): a `std` mutex over the queue,
+//! the stack of idle threads and the `threads` count; each idle thread waits with its keep-alive
+//! on a condvar of its own, which a spawn that takes it off the stack (the top one: the thread
+//! idle the shortest time) or the shutdown notifies; shutdown waits on another condvar for the
+//! threads to leave.
 //!
-//! loom 0.7.2's `Condvar::wait_timeout` never times out. Under loom the pool's condvar is the
-//! shim's (`scheduler/src/loom.rs`), whose `expire` ends every wait in progress as timed out:
-//! the models call it (`BlockingPool::expire_keep_alive`) from a thread of their own, so loom
-//! places "the keep-alive passed" anywhere among the pool's steps. The pool's threads are loom
-//! threads running the pool's own loop (`Pool::work`).
+//! loom 0.7.2's `Condvar::wait_timeout` never times out. Under loom the threads' condvars are
+//! the shim's (`scheduler/src/loom.rs`), whose `expire` ends every wait in progress as timed out:
+//! the models call `BlockingPool::expire_keep_alive`, which expires every thread's condvar (woken
+//! and not yet awake too), from a thread of their own, so loom places "the keep-alive passed"
+//! anywhere among the pool's steps. The pool's threads are loom threads running the pool's own
+//! loop (`Pool::work`).
 #![cfg(actor12_loom)]
 
 use actor12_loom_tests::park_on;
@@ -17,18 +20,19 @@ use loom::thread;
 
 /// After a shutdown that returned true: no thread, no closure, no handle left.
 fn assert_all_gone(pool: &BlockingPool) {
-    let BlockingCounts { threads, idle, notified, queued, handles } = pool.counts();
-    assert_eq!((threads, idle, queued, handles), (0, 0, 0, 0), "left behind after shutdown");
-    assert!(notified <= idle, "notified {notified} of {idle} idle threads");
+    let BlockingCounts { threads, idle, woken, queued, handles } = pool.counts();
+    let left = (threads, idle, woken, queued, handles);
+    assert_eq!(left, (0, 0, 0, 0, 0), "left behind after shutdown");
 }
 
 /// A thread has run one closure and is idle (or about to be) when a second closure is spawned
 /// just as its keep-alive passes: the closure runs, on that thread (woken, or finding it queued
 /// when its wait timed out) or on a new one (the first left before the spawn looked).
 ///
-/// Planted: the thread leaves when its wait timed out without looking at the queue (`res.timed_out()
-/// && !st.shutdown`): the spawn counted on the idle thread (`notified`) and started none, the
-/// closure waited with no thread, and loom reported the spawner's wait as a deadlock.
+/// Planted: the thread leaves when its wait timed out without looking at the queue nor at whether
+/// a spawn woke it (`timed_out && !st.shutdown`): the spawn took the idle thread off the stack
+/// and started none, the closure waited with no thread, and loom reported the spawner's wait as
+/// a deadlock.
 #[test]
 fn a_spawn_racing_the_keep_alive_expiry_runs() {
     loom::model(|| {
@@ -87,14 +91,17 @@ fn shutdown_racing_a_spawn_runs_or_cancels_the_closure() {
 }
 
 /// Two closures spawned while one thread is idle (or still finishing the closure before):
-/// each spawn counts on an idle thread no other spawn has claimed (`notified` never exceeds
-/// `idle`), or starts a thread (the cap allows two), so that a closure never waits behind
-/// another for a thread that was already promised. Then shutdown runs or cancels each.
+/// each spawn takes an idle thread off the stack, where no other spawn can count on it (no
+/// thread is both on the stack and woken: `idle + woken` never exceeds `threads`), or starts a
+/// thread (the cap allows two), so that a closure never waits behind another for a thread that
+/// was already promised. Then shutdown runs or cancels each.
 ///
-/// Planted: `spawn` counts on idle threads without `notified` (`st.idle > 0`): both closures
-/// counted on the one idle thread, which would have run them one after the other, the second
-/// spawn starting no thread (`a spawn counted on a thread already claimed: 2 notified of 1
-/// idle`).
+/// Planted (since 2026-12-07, when the idle threads became a stack): `spawn` wakes the top idle
+/// thread without taking it off the stack (`st.idle.last().cloned()` for `st.idle.pop()`), so
+/// that both closures counted on the one idle thread and the second spawn started none. Before
+/// the stack, the same bug was a spawn counting on idle threads without the `notified` count
+/// of those already claimed (`st.idle > 0`). A version of this model whose first closure waited
+/// for the second, so that the plant deadlocked, took 344 s at two preemptions (this one: 0.4 s).
 #[test]
 fn a_spawn_does_not_count_on_an_idle_thread_already_claimed() {
     loom::model(|| {
@@ -102,10 +109,11 @@ fn a_spawn_does_not_count_on_an_idle_thread_already_claimed() {
         park_on(pool.spawn(|| ())).unwrap();
         let first = pool.spawn(|| 1);
         let second = pool.spawn(|| 2);
-        let BlockingCounts { notified, idle, .. } = pool.counts();
+        let BlockingCounts { threads, idle, woken, .. } = pool.counts();
         assert!(
-            notified <= idle,
-            "a spawn counted on a thread already claimed: {notified} notified of {idle} idle"
+            idle + woken <= threads,
+            "a spawn counted on a thread already claimed: {idle} idle and {woken} woken of \
+             {threads} threads"
         );
         assert!(pool.shutdown());
         for (join, n) in [(first, 1), (second, 2)] {

@@ -3,8 +3,10 @@
 //!
 //! A blocking closure is a future task that completes on its first poll; it is queued here
 //! instead of on a worker, so it has the same `JoinHandle` and `JoinError` as any task. Threads are
-//! started on demand up to a cap and leave after a while without work. Shutdown cancels closures
-//! that have not started, and waits (up to its timeout) for those that have.
+//! started on demand up to a cap and leave after a while without work (the keep-alive). A closure
+//! wakes the thread that went idle last, so that under a light load the same few threads take
+//! every closure and the others leave. Shutdown cancels closures that have not started, and
+//! waits (up to its timeout) for those that have.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -14,31 +16,53 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::JoinHandle;
-use crate::loom::{Condvar, StdMutex, StdMutexGuard, thread};
+use crate::loom::{AtomicBool, Condvar, Ordering::Relaxed, StdMutex, StdMutexGuard, thread};
 use crate::runtime::{Handle, ThreadStart, run_thread_start};
 use crate::task::{Header, Schedule, TaskRef};
 use crate::worker::Shared;
+
+/// How long an idle thread waits for work before it leaves, unless the runtime's builder says
+/// otherwise (`Builder::thread_keep_alive`).
+pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
 
 thread_local! {
     /// The pool whose thread this is, if any.
     static POOL_THREAD: std::cell::Cell<*const Inner> = const { std::cell::Cell::new(std::ptr::null()) };
 }
 
+/// A pool thread's wait for work: a condvar of its own, so that a spawn wakes the thread it
+/// chose, not the one the OS would (`notify_one` on a shared condvar wakes the longest waiter on
+/// Linux, so idle threads took closures in turn, each restarting its keep-alive: after a burst,
+/// a trickle of closures kept every thread of the burst for good; a review of 2026-12-07,
+/// `a_trickle_after_a_burst_lets_the_bursts_surplus_threads_leave`).
+struct Sleeper {
+    wake: Condvar,
+    /// Taken off the idle stack and notified, by a spawn or by the shutdown: the thread must
+    /// look at the queue and at `shutdown` before it waits again or leaves, timed out or not (a
+    /// spawn counted on it and started no thread). Read and written only under the pool's
+    /// lock, which orders it; an atomic only so that a `Sleeper` can be shared.
+    woken: AtomicBool,
+}
+
 struct State {
     queue: VecDeque<TaskRef>,
-    idle: usize,
-    /// Idle threads already notified for a queued closure and not yet awake: a later spawn
-    /// must not count on them.
-    notified: usize,
+    /// Idle threads that nothing has woken, the most recently idle last: a spawn takes the
+    /// last one (LIFO), so that the threads a light load does not need stay idle and leave
+    /// after their keep-alive. A thread is here from the moment it waits until it is woken or
+    /// leaves, so no two spawns count on one thread.
+    idle: Vec<Arc<Sleeper>>,
     threads: usize,
     shutdown: bool,
     handles: Vec<thread::JoinHandle<()>>,
     next_id: usize,
+    /// Every thread's sleeper, those woken and not yet awake too: the models' expiry of the
+    /// keep-alive reaches every wait in progress (`expire_keep_alive`).
+    #[cfg(actor12_loom)]
+    sleepers: Vec<Arc<Sleeper>>,
 }
 
 struct Inner {
     state: StdMutex<State>,
-    work: Condvar,
     exited: Condvar,
     max_threads: usize,
     keep_alive: Duration,
@@ -112,22 +136,23 @@ impl Pool {
         name: String,
         stack_size: Option<usize>,
         max_threads: usize,
+        keep_alive: Duration,
         on_start: Option<ThreadStart>,
     ) -> Pool {
         Pool(Arc::new(Inner {
             state: StdMutex::new(State {
                 queue: VecDeque::new(),
-                idle: 0,
-                notified: 0,
+                idle: Vec::new(),
                 threads: 0,
                 shutdown: false,
                 handles: Vec::new(),
                 next_id: 0,
+                #[cfg(actor12_loom)]
+                sleepers: Vec::new(),
             }),
-            work: Condvar::new(),
             exited: Condvar::new(),
             max_threads,
-            keep_alive: Duration::from_secs(10),
+            keep_alive,
             name,
             stack_size,
             on_start,
@@ -173,10 +198,13 @@ impl Pool {
             return join;
         }
         st.queue.push_back(task);
-        if st.idle > st.notified {
-            st.notified += 1;
+        if let Some(sleeper) = st.idle.pop() {
+            // The thread idle the shortest time. Off the stack, no later spawn counts on it.
+            sleeper.woken.store(true, Relaxed);
             drop(st);
-            self.0.work.notify_one();
+            // Outside the lock: the thread may have timed out meanwhile, taken a closure and
+            // waited again; this wake is then a spurious one, which its wait sits out.
+            sleeper.wake.notify_one();
         } else if st.threads < self.0.max_threads {
             st.threads += 1;
             let id = st.next_id;
@@ -231,7 +259,10 @@ impl Pool {
     /// A pool thread's loop: runs queued closures, waits for more up to the keep-alive, and
     /// leaves on shutdown or when the keep-alive passes with nothing queued.
     pub(crate) fn work(&self) {
+        let me = Arc::new(Sleeper { wake: Condvar::new(), woken: AtomicBool::new(false) });
         let mut st = self.lock();
+        #[cfg(actor12_loom)]
+        st.sleepers.push(me.clone());
         loop {
             if let Some(task) = st.queue.pop_front() {
                 // A burst of closures does not keep its queue's memory for good.
@@ -245,14 +276,29 @@ impl Pool {
             if st.shutdown {
                 break;
             }
-            st.idle += 1;
-            let (guard, res) =
-                self.0.work.wait_timeout(st, self.0.keep_alive).unwrap_or_else(|e| e.into_inner());
-            st = guard;
-            st.idle -= 1;
-            // Whether woken by a spawn or not, this thread now looks at the queue.
-            st.notified = st.notified.saturating_sub(1);
-            if res.timed_out() && st.queue.is_empty() && !st.shutdown {
+            st.idle.push(me.clone());
+            // One keep-alive from now, however many spurious wake-ups come meanwhile: a wake
+            // that came too late for its spawn (see `spawn_with`) restarts nothing. `None`: a
+            // keep-alive too long for the clock, never reached.
+            let deadline = Instant::now().checked_add(self.0.keep_alive);
+            let mut timed_out = false;
+            while !me.woken.load(Relaxed) && !timed_out {
+                let wait = deadline
+                    .map_or(self.0.keep_alive, |d| d.saturating_duration_since(Instant::now()));
+                let (guard, res) =
+                    me.wake.wait_timeout(st, wait).unwrap_or_else(|e| e.into_inner());
+                st = guard;
+                timed_out = res.timed_out();
+            }
+            if me.woken.swap(false, Relaxed) {
+                // Woken by a spawn that counted on this thread, or by the shutdown, even if the
+                // keep-alive passed meanwhile: look at the queue and at `shutdown` again.
+                continue;
+            }
+            // The keep-alive passed and nothing woke this thread: it is still on the stack.
+            let at = st.idle.iter().rposition(|s| Arc::ptr_eq(s, &me));
+            st.idle.remove(at.expect("an idle thread nothing woke is on the idle stack"));
+            if st.queue.is_empty() && !st.shutdown {
                 // Leaving for good: drop (detach) this thread's own handle, or the handle of
                 // every thread the pool ever started would pile up, each thread unjoined.
                 let me = thread::current().id();
@@ -260,6 +306,8 @@ impl Pool {
                 break;
             }
         }
+        #[cfg(actor12_loom)]
+        st.sleepers.retain(|s| !Arc::ptr_eq(s, &me));
         st.threads -= 1;
         drop(st);
         self.0.exited.notify_all();
@@ -268,12 +316,19 @@ impl Pool {
     /// Cancels queued closures and waits for running ones until `deadline`. True if every
     /// thread left.
     pub(crate) fn shutdown(&self, deadline: Instant) -> bool {
-        let queued: Vec<TaskRef> = {
+        let (queued, idle): (Vec<TaskRef>, _) = {
             let mut st = self.lock();
             st.shutdown = true;
-            st.queue.drain(..).collect()
+            let idle = std::mem::take(&mut st.idle);
+            for sleeper in &idle {
+                sleeper.woken.store(true, Relaxed);
+            }
+            (st.queue.drain(..).collect(), idle)
         };
-        self.0.work.notify_all();
+        // Every idle thread, off the stack, leaves; those a spawn woke find `shutdown` too.
+        for sleeper in idle {
+            sleeper.wake.notify_one();
+        }
         for task in queued {
             task.shutdown();
         }
@@ -312,7 +367,7 @@ mod tests {
     fn a_closure_no_thread_can_be_started_for_panics_its_caller_and_is_dropped() {
         let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
         let handle = rt.handle();
-        let mut pool = Pool::new("refused".into(), None, 4, None);
+        let mut pool = Pool::new("refused".into(), None, 4, DEFAULT_KEEP_ALIVE, None);
         Arc::get_mut(&mut pool.0).expect("not shared yet").fail_starts = true;
         let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
@@ -338,8 +393,7 @@ mod tests {
     fn threads_that_leave_after_their_keep_alive_leave_no_handle_behind() {
         let rt = crate::Runtime::builder().worker_threads(1).build().unwrap();
         let handle = rt.handle();
-        let mut pool = Pool::new("keep-alive".into(), None, 4, None);
-        Arc::get_mut(&mut pool.0).expect("not shared yet").keep_alive = Duration::from_millis(1);
+        let pool = Pool::new("keep-alive".into(), None, 4, Duration::from_millis(1), None);
         for _round in 0..5 {
             // Four closures at once: four threads.
             let all = Arc::new(std::sync::Barrier::new(4));
@@ -369,15 +423,20 @@ mod tests {
 
 #[cfg(actor12_loom)]
 impl Pool {
-    /// The keep-alive of every thread waiting now passes (see `crate::loom::Condvar::expire`).
+    /// The keep-alive of every thread waiting now passes (see `crate::loom::Condvar::expire`):
+    /// those on the idle stack, and those woken and not yet awake, as a timer would.
     pub(crate) fn expire_keep_alive(&self) {
         let st = self.lock();
-        self.0.work.expire(&st);
+        for sleeper in &st.sleepers {
+            sleeper.wake.expire(&st);
+        }
     }
 
-    /// `(threads, idle, notified, queued, handles)`.
+    /// `(threads, idle, woken, queued, handles)`: `idle` the threads on the idle stack, `woken`
+    /// those woken and not yet awake.
     pub(crate) fn counts(&self) -> (usize, usize, usize, usize, usize) {
         let st = self.lock();
-        (st.threads, st.idle, st.notified, st.queue.len(), st.handles.len())
+        let woken = st.sleepers.iter().filter(|s| s.woken.load(Relaxed)).count();
+        (st.threads, st.idle.len(), woken, st.queue.len(), st.handles.len())
     }
 }

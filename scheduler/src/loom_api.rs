@@ -626,10 +626,11 @@ pub struct BlockingPool(crate::blocking::Pool);
 pub struct BlockingCounts {
     /// Threads started and not gone.
     pub threads: usize,
-    /// Threads waiting for work, or woken and not yet back under the lock.
+    /// Threads on the idle stack: waiting for work, nothing has woken them.
     pub idle: usize,
-    /// Idle threads a spawn has notified.
-    pub notified: usize,
+    /// Threads taken off the idle stack and woken (by a spawn or the shutdown), not yet back
+    /// under the lock.
+    pub woken: usize,
     /// Closures queued.
     pub queued: usize,
     /// Join handles kept (threads that left after their keep-alive drop theirs).
@@ -639,7 +640,13 @@ pub struct BlockingCounts {
 impl BlockingPool {
     /// A pool of at most `max_threads` threads.
     pub fn new(max_threads: usize) -> BlockingPool {
-        BlockingPool(crate::blocking::Pool::new("model".into(), None, max_threads, None))
+        BlockingPool(crate::blocking::Pool::new(
+            "model".into(),
+            None,
+            max_threads,
+            crate::blocking::DEFAULT_KEEP_ALIVE,
+            None,
+        ))
     }
 
     /// Queues `f` (`spawn_blocking`), starting a thread if none is idle and the cap allows.
@@ -667,8 +674,8 @@ impl BlockingPool {
 
     /// The pool's counts.
     pub fn counts(&self) -> BlockingCounts {
-        let (threads, idle, notified, queued, handles) = self.0.counts();
-        BlockingCounts { threads, idle, notified, queued, handles }
+        let (threads, idle, woken, queued, handles) = self.0.counts();
+        BlockingCounts { threads, idle, woken, queued, handles }
     }
 }
 

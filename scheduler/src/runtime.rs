@@ -58,6 +58,7 @@ pub struct Builder {
     name: String,
     stack_size: Option<usize>,
     max_blocking: usize,
+    blocking_keep_alive: Duration,
     on_thread_start: Option<ThreadStart>,
     spin_before_park: Duration,
     /// Tests: the spawn of this worker's thread fails.
@@ -73,6 +74,7 @@ impl std::fmt::Debug for Builder {
             .field("name", &self.name)
             .field("stack_size", &self.stack_size)
             .field("max_blocking", &self.max_blocking)
+            .field("blocking_keep_alive", &self.blocking_keep_alive)
             .field("on_thread_start", &self.on_thread_start.is_some())
             .field("spin_before_park", &self.spin_before_park)
             .finish()
@@ -87,6 +89,7 @@ impl Builder {
             name: "actor12".into(),
             stack_size: None,
             max_blocking: 512,
+            blocking_keep_alive: blocking::DEFAULT_KEEP_ALIVE,
             on_thread_start: None,
             spin_before_park: Duration::ZERO,
             #[cfg(test)]
@@ -235,6 +238,26 @@ impl Builder {
         self
     }
 
+    /// How long a thread of the blocking pool waits for another closure before it leaves
+    /// (default 10 s). A closure spawned once every thread has left starts a new one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = actor12_scheduler::Runtime::builder()
+    ///     .worker_threads(1)
+    ///     .thread_keep_alive(Duration::from_secs(60))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(rt.handle().spawn_blocking(|| 40 + 2)).unwrap(), 42);
+    /// ```
+    pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Builder {
+        self.blocking_keep_alive = keep_alive;
+        self
+    }
+
     /// Starts the runtime.
     ///
     /// # Errors
@@ -267,8 +290,13 @@ impl Builder {
             }
             None => self.on_thread_start.clone(),
         };
-        let pool =
-            blocking::Pool::new(self.name.clone(), self.stack_size, self.max_blocking, pool_start);
+        let pool = blocking::Pool::new(
+            self.name.clone(),
+            self.stack_size,
+            self.max_blocking,
+            self.blocking_keep_alive,
+            pool_start,
+        );
         let (shared, locals) = Shared::new(workers, pool, self.spin_before_park);
         let cores =
             if self.pin { core_affinity::get_core_ids().unwrap_or_default() } else { Vec::new() };

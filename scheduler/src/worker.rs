@@ -972,7 +972,13 @@ mod tests {
         std::thread::spawn(move || {
             let (shared, mut locals) = Shared::new(
                 2,
-                crate::blocking::Pool::new("t".into(), None, 1, None),
+                crate::blocking::Pool::new(
+                    "t".into(),
+                    None,
+                    1,
+                    crate::blocking::DEFAULT_KEEP_ALIVE,
+                    None,
+                ),
                 std::time::Duration::ZERO,
             );
             let core = Core::new(0, shared.clone(), locals.remove(0));
@@ -1007,7 +1013,13 @@ mod tests {
     fn a_worker_refused_by_the_throttle_ignores_peer_rings() {
         let (shared, mut locals) = Shared::new(
             3,
-            crate::blocking::Pool::new("t".into(), None, 1, None),
+            crate::blocking::Pool::new(
+                "t".into(),
+                None,
+                1,
+                crate::blocking::DEFAULT_KEEP_ALIVE,
+                None,
+            ),
             std::time::Duration::ZERO,
         );
         locals[0].push_back_or_overflow(bare_task(), &shared.inject);
@@ -1031,7 +1043,13 @@ mod tests {
     fn a_searcher_that_finds_work_as_it_parks_wakes_a_sleeper_for_the_rest() {
         let (shared, mut locals) = Shared::new(
             2,
-            crate::blocking::Pool::new("t".into(), None, 1, None),
+            crate::blocking::Pool::new(
+                "t".into(),
+                None,
+                1,
+                crate::blocking::DEFAULT_KEEP_ALIVE,
+                None,
+            ),
             std::time::Duration::ZERO,
         );
         let core = Core::new(1, shared.clone(), locals.remove(1));

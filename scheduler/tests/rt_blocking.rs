@@ -176,3 +176,62 @@ fn a_runtime_shut_down_in_its_blocking_threads_start_hook_does_not_wait_for_it()
     assert!(done.recv_timeout(support::HANG).is_ok(), "the shutdown waited for its own thread");
     drop(closure);
 }
+
+/// Threads of this process whose name starts with `prefix`, as `/proc` lists them (a thread's
+/// name there is cut to 15 bytes).
+#[cfg(target_os = "linux")]
+fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with(prefix))
+        .count()
+}
+
+/// After a burst that started 32 threads, a trickle of closures, one at a time, lets the
+/// threads it does not need leave after their keep-alive. The pool woke its longest idle thread
+/// (`Condvar::notify_one`), so the trickle ran on each thread in turn and restarted each one's
+/// keep-alive: all 32 stayed for as long as the trickle lasted, where one would do (a review
+/// of 2026-12-07; with the default 512 threads and 10 s keep-alive, a burst of file I/O then
+/// ~50 closures a second kept 512 threads). Here the keep-alive is 200 ms and a closure comes
+/// every 2 ms, so that in turn each thread got one every 64 ms.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_trickle_after_a_burst_lets_the_bursts_surplus_threads_leave() {
+    // 14 bytes, so that `/proc` keeps the whole prefix of "lifo-blocking-31".
+    const PREFIX: &str = "lifo-blocking-";
+    const BURST: usize = 32;
+    let rt = Runtime::builder()
+        .worker_threads(1)
+        .thread_name("lifo")
+        .thread_keep_alive(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    // The burst: 32 closures that each wait for all the others, so 32 threads.
+    let barrier = Arc::new(Barrier::new(BURST + 1));
+    let joins: Vec<_> = (0..BURST)
+        .map(|_| {
+            let b = barrier.clone();
+            rt.handle().spawn_blocking(move || {
+                b.wait();
+            })
+        })
+        .collect();
+    barrier.wait();
+    assert_eq!(threads_named(PREFIX), BURST);
+    for join in joins {
+        rt.block_on(join).unwrap();
+    }
+    // The trickle: for at least five keep-alives, then until the surplus has left, up to 5 s
+    // (the code before the fix kept all 32 for good).
+    let start = std::time::Instant::now();
+    let mut left = threads_named(PREFIX);
+    while start.elapsed() < Duration::from_secs(1)
+        || (left > 4 && start.elapsed() < Duration::from_secs(5))
+    {
+        rt.block_on(rt.handle().spawn_blocking(|| ())).unwrap();
+        std::thread::sleep(Duration::from_millis(2)); // the load's pace
+        left = threads_named(PREFIX);
+    }
+    assert!(left <= 4, "{left} of the burst's {BURST} threads stayed for a trickle");
+}
