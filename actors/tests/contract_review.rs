@@ -202,8 +202,10 @@ fn every_send_to_a_dead_or_empty_target_is_ready_at_its_first_poll() {
             assert!(dead(&r.unwrap_err()), "{what}: ask_dyn_async is Dead");
             let (env, mut asker) = Envelope::new(Note(0, 0));
             at_once(weak.relay_dyn(env)).unwrap_or_else(|| panic!("{what}: relay_dyn"));
+            // `Closed`, not `Empty`: the envelope was dropped, not kept (an audit of 2026-12-07:
+            // `is_err` passed with the envelope leaked).
             assert!(
-                asker.try_recv().is_err(),
+                matches!(asker.try_recv(), Err(actor12::oneshot::TryRecvError::Closed)),
                 "{what}: the relayed envelope's asker has its error"
             );
             at_once(weak.tell_dyn(Note(0, 0))).unwrap_or_else(|| panic!("{what}: tell_dyn"));
@@ -237,7 +239,10 @@ fn every_send_to_a_dead_or_empty_target_is_ready_at_its_first_poll() {
         assert!(at_once(rec.send_raw(Multi::tell(Note(0, 0)))).expect("send_raw").is_err());
         let (env, mut asker) = Envelope::new(Note(0, 0));
         at_once(rec.relay_dyn(env)).expect("relay_dyn");
-        assert!(asker.try_recv().is_err(), "the relayed envelope's asker has its error");
+        assert!(
+            matches!(asker.try_recv(), Err(actor12::oneshot::TryRecvError::Closed)),
+            "the relayed envelope's asker has its error"
+        );
         at_once(rec.tell_dyn(Note(0, 0))).expect("tell_dyn");
         at_once(rec.to_dyn::<Note>().tell_dyn(Note(0, 0))).expect("DynLink::tell_dyn");
         at_once(rec.wait()).expect("wait on a stopped actor");

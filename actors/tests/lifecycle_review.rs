@@ -252,6 +252,8 @@ fn crash_gets_the_handlers_own_payload_once() {
 /// What the awaiting `crash` reports, and the gate it awaits.
 static CRASH_STEPS: Mutex<Option<mpsc::Sender<u32>>> = Mutex::new(None);
 static CRASH_GATE: Mutex<Option<actor12::oneshot::Receiver<()>>> = Mutex::new(None);
+/// Set by the awaiting `crash` as it ends.
+static CRASH_DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 struct SlowCrash;
 impl Handler<Throw> for SlowCrash {
@@ -272,6 +274,7 @@ actor!(
             let gate = CRASH_GATE.lock().unwrap().take().expect("set by the test");
             let _ = gate.await;
             actor12::time::sleep(Duration::from_millis(1)).await;
+            CRASH_DONE.store(true, std::sync::atomic::Ordering::SeqCst);
             let _ = steps.send(2);
         }
     }
@@ -288,15 +291,22 @@ fn a_crash_hook_that_awaits_runs_to_its_end_before_wait_resolves() {
     let asking = link.clone();
     assert!(resolves_within(async move { asking.ask_dyn(Throw(0)).await.is_err() }).unwrap());
     assert_eq!(steps.recv_timeout(HANG), Ok(1), "crash did not start");
+    // `crash` is held at its gate: `wait()` must not be ready. A poll, not a window of time (an
+    // audit of 2026-12-07: a 50 ms window let a `wait()` that resolved before `crash` ended
+    // pass 4 times in 80 on a loaded machine).
+    let mut early = link.wait();
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(early.as_mut().poll(&mut cx).is_pending(), "wait() before crash ended");
     let (waited_tx, waited) = mpsc::channel();
     let waiting = link.clone();
     std::thread::spawn(move || {
-        let _ = waited_tx.send(resolves_within(async move { waiting.wait().await }).is_some());
+        let resolved = resolves_within(async move { waiting.wait().await }).is_some();
+        let _ = waited_tx.send(resolved && CRASH_DONE.load(std::sync::atomic::Ordering::SeqCst));
     });
-    assert!(waited.recv_timeout(Duration::from_millis(50)).is_err(), "wait() before crash ended");
     open.send(()).unwrap();
     assert_eq!(steps.recv_timeout(HANG), Ok(2), "crash did not run to its end");
-    assert_eq!(waited.recv_timeout(HANG), Ok(true), "wait() hung after crash ended");
+    assert_eq!(waited.recv_timeout(HANG), Ok(true), "wait() hung, or resolved before crash ended");
+    drop(early);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -120,18 +120,27 @@ fn a_reset_racing_the_cancel_of_the_outer_link_leaves_no_incarnation_running() {
     // The cancel reaches the incarnation through its token, whether or not the relay has
     // ended yet.
     test.terminating.recv_timeout(HANG).expect("the incarnation stops");
+    let first = proxy.current();
     proxy.reset(); // the keeper's
+    // Which way the race went, read from the proxy (a 2 s timeout on the outer link's stop
+    // chose the branch before an audit of 2026-12-07: on a stalled machine it took the wrong
+    // one).
+    let restarted = proxy.current() != first;
     test.release_a_terminate();
-    let stopped = rt.block_on(actor12::time::timeout(Duration::from_secs(2), link.wait()));
-    if stopped.is_ok() {
-        // The reset came after the relay's end.
-        assert_eq!(gates.inits.load(SeqCst), 1, "a reset after the relay's end started one");
-    } else {
-        // It came before: the relay waits for the incarnation it started, held in `terminate`.
-        assert_eq!(gates.inits.load(SeqCst), 2, "the outer link waits for nothing");
+    if restarted {
+        // The reset came before the relay's end: the relay waits for the incarnation it
+        // started, which the cancel stops at once and which is held in `terminate`.
         test.terminating.recv_timeout(HANG).expect("the second incarnation stops");
+        let mut stop = link.wait();
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(stop.as_mut().poll(&mut cx).is_pending(), "the outer link waits for nothing");
         test.release_a_terminate();
+        rt.block_on(actor12::time::timeout(HANG, stop)).expect("the outer link stops");
+        assert_eq!(gates.inits.load(SeqCst), 2);
+    } else {
+        // It came after: it started nothing.
         rt.block_on(actor12::time::timeout(HANG, link.wait())).expect("the outer link stops");
+        assert_eq!(gates.inits.load(SeqCst), 1, "a reset after the relay's end started one");
     }
     assert_eq!(gates.running.load(SeqCst), 0, "an incarnation runs on");
 }

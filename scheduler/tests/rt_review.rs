@@ -827,13 +827,23 @@ fn a_join_handle_polled_with_new_wakers_while_its_task_completes() {
     }
     let rt = rt(1);
     let wakers = [Waker::from(Arc::new(Noop)), Waker::from(Arc::new(Noop))];
+    let deadline = std::time::Instant::now() + support::HANG;
     for _ in 0..support::size(100_000) {
         let mut join = rt.spawn(async { 7 });
         let output = (0..)
             .find_map(|i| {
                 match Pin::new(&mut join).poll(&mut Context::from_waker(&wakers[i % 2])) {
                     Poll::Ready(output) => Some(output),
-                    Poll::Pending => None,
+                    Poll::Pending => {
+                        // A task that never completes fails here instead of spinning for good;
+                        // and on a loaded machine the worker gets the core now and then (an
+                        // audit of 2026-12-07 saw a round of 12,763 polls take most of 100 s).
+                        assert!(std::time::Instant::now() < deadline, "the task never completed");
+                        if i % 64 == 63 {
+                            std::thread::yield_now();
+                        }
+                        None
+                    }
                 }
             })
             .unwrap();
