@@ -386,23 +386,6 @@ fn sleeps_after_a_shutdown_give_the_fallback_threads_heap_back() {
     assert!(kept <= bound, "the fallback thread keeps {kept} bytes after 20,000 sleeps");
 }
 
-/// An actor that runs background tasks on request.
-struct Host;
-
-impl Actor for Host {
-    type Message = Multi<Self>;
-    type Spec = ();
-    type Channel = MpscChannel<Self::Message>;
-    type Cancel = ();
-    type State = ();
-
-    fn state(_: &()) {}
-
-    fn init(_: Init<'_, Self>) -> impl InitFuture<Self> {
-        std::future::ready(Ok(Host))
-    }
-}
-
 /// Spawns `count` background tasks, each with 1 KiB of state, that wait for `gate` and then
 /// count themselves in `ended`.
 struct Burst {
@@ -411,7 +394,7 @@ struct Burst {
     ended: Arc<AtomicUsize>,
 }
 
-impl Handler<Burst> for Host {
+impl Handler<Burst> for Small {
     type Reply = anyhow::Result<()>;
 
     async fn handle(&mut self, mut call: Call<'_, Self, Self::Reply>, burst: Burst) -> Self::Reply {
@@ -439,7 +422,7 @@ impl Handler<Burst> for Host {
 fn a_peak_of_an_actors_background_tasks_leaves_their_cells_not_their_futures() {
     let _serial = serial();
     let rt = runtime();
-    let host = rt.block_on(async { actor12::spawn::<Host>(()) });
+    let host = rt.block_on(async { actor12::spawn::<Small>(()) });
     let ended = Arc::new(AtomicUsize::new(0));
     let peak = |count: usize| {
         let gate = CancelToken::new();
