@@ -1101,7 +1101,7 @@ where
 
     fn cancel_and_wait(&self, at: &'static Location<'static>) -> BoxFuture<'_, ()> {
         DynamicLink::cancel(self, at);
-        Box::pin(self.core().stopped())
+        Link::wait(self)
     }
 
     fn alive(&self) -> bool {

@@ -32,10 +32,15 @@ impl Synced {
 /// Shrinks a queue drained to a quarter of its capacity, as [`KEEP`] says (also the blocking
 /// pool's queue of closures and a worker's queue of pinned tasks).
 pub(crate) fn shrink_after_pop<T>(queue: &mut VecDeque<T>) {
-    let (len, capacity) = (queue.len(), queue.capacity());
-    if capacity > KEEP && len <= capacity / 4 {
-        queue.shrink_to((2 * len).max(KEEP));
+    if let Some(to) = shrunk_capacity(queue.len(), queue.capacity(), KEEP) {
+        queue.shrink_to(to);
     }
+}
+
+/// The rule of [`KEEP`] for any collection that keeps `keep` entries of room: the capacity to
+/// shrink to, if one of `len` entries in `capacity` should shrink.
+pub(crate) fn shrunk_capacity(len: usize, capacity: usize, keep: usize) -> Option<usize> {
+    (capacity > keep && len <= capacity / 4).then(|| (2 * len).max(keep))
 }
 
 pub(crate) struct Inject {

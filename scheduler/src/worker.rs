@@ -962,6 +962,11 @@ mod tests {
     use super::*;
     use crate::task::bare_task;
 
+    /// A blocking pool of one thread for a bare `Shared`.
+    fn pool() -> crate::blocking::Pool {
+        crate::blocking::Pool::new("t".into(), None, 1, crate::blocking::DEFAULT_KEEP_ALIVE, None)
+    }
+
     /// A worker takes a share of the global queue while a stealer, preempted after its claim,
     /// still holds half of its ring. The share used to be sized by the ring's length, the
     /// first push found the ring full and overflowed into the global queue, whose lock
@@ -970,17 +975,7 @@ mod tests {
     fn taking_from_the_global_queue_during_a_steal_does_not_deadlock() {
         let (done_tx, done) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let (shared, mut locals) = Shared::new(
-                2,
-                crate::blocking::Pool::new(
-                    "t".into(),
-                    None,
-                    1,
-                    crate::blocking::DEFAULT_KEEP_ALIVE,
-                    None,
-                ),
-                std::time::Duration::ZERO,
-            );
+            let (shared, mut locals) = Shared::new(2, pool(), std::time::Duration::ZERO);
             let core = Core::new(0, shared.clone(), locals.remove(0));
             for _ in 0..crate::loom::LOCAL_QUEUE_CAPACITY {
                 core.local.push_back_or_overflow(bare_task(), &shared.inject);
@@ -1011,17 +1006,7 @@ mod tests {
     /// workers' rings as its work, so it parks instead of spinning while the searchers take it.
     #[test]
     fn a_worker_refused_by_the_throttle_ignores_peer_rings() {
-        let (shared, mut locals) = Shared::new(
-            3,
-            crate::blocking::Pool::new(
-                "t".into(),
-                None,
-                1,
-                crate::blocking::DEFAULT_KEEP_ALIVE,
-                None,
-            ),
-            std::time::Duration::ZERO,
-        );
+        let (shared, mut locals) = Shared::new(3, pool(), std::time::Duration::ZERO);
         locals[0].push_back_or_overflow(bare_task(), &shared.inject);
         let core = Core::new(1, shared.clone(), locals.remove(1));
         assert!(shared.idle.try_transition_to_searching());
@@ -1041,17 +1026,7 @@ mod tests {
     /// first's poll to return (loom model `searcher_finds_work_while_parking`).
     #[test]
     fn a_searcher_that_finds_work_as_it_parks_wakes_a_sleeper_for_the_rest() {
-        let (shared, mut locals) = Shared::new(
-            2,
-            crate::blocking::Pool::new(
-                "t".into(),
-                None,
-                1,
-                crate::blocking::DEFAULT_KEEP_ALIVE,
-                None,
-            ),
-            std::time::Duration::ZERO,
-        );
+        let (shared, mut locals) = Shared::new(2, pool(), std::time::Duration::ZERO);
         let core = Core::new(1, shared.clone(), locals.remove(1));
         shared.idle.transition_worker_to_parked(0, false);
         assert!(shared.idle.try_transition_to_searching());

@@ -665,8 +665,8 @@ impl Fallback {
             // sleeps armed and dropped after a shutdown: 3,144,490 bytes; a review of
             // 2026-12-07): it shrinks as the global queue does.
             let (len, capacity) = (fallback.due.len(), fallback.due.capacity());
-            if capacity > FALLBACK_KEEP && len <= capacity / 4 {
-                fallback.due.shrink_to((2 * len).max(FALLBACK_KEEP));
+            if let Some(to) = crate::inject::shrunk_capacity(len, capacity, FALLBACK_KEEP) {
+                fallback.due.shrink_to(to);
             }
             let wait = match fallback.due.peek() {
                 _ if !fired.is_empty() => Duration::ZERO,
