@@ -244,15 +244,18 @@ unsafe fn drop_payload<P: Payload>(data: *mut Inline) {
 /// # Safety
 /// `data` holds an unhandled `Ask<M, R>` (inline or boxed, as `store` put it).
 unsafe fn mark_ask<M: Send + 'static, R: Send + 'static>(data: *const Inline) {
-    let data = data.cast::<u8>();
+    // A pointer, and a reference to the sender alone: `data` is a shared borrow of the inline
+    // words, which have no `UnsafeCell`, so a `&Ask` over a message that has one (an atomic, a
+    // `Cell`) would claim a write permission that borrow cannot give (Stacked Borrows).
     let ask = if <Ask<M, R> as Payload>::INLINE {
-        // SAFETY: per the contract, an `Ask<M, R>` stored inline, alive while `data` is.
-        unsafe { &*data.cast::<Ask<M, R>>() }
+        data.cast::<Ask<M, R>>()
     } else {
         // SAFETY: per the contract, the box `store` made, alive while `data` is.
-        unsafe { &**data.cast::<Box<Ask<M, R>>>() }
+        unsafe { &raw const **data.cast::<Box<Ask<M, R>>>() }
     };
-    ask.1.delivered();
+    // SAFETY: per the contract, an `Ask<M, R>` (inline, or in that box) alive while `data` is;
+    // only its sender is borrowed.
+    unsafe { &(*ask).1 }.delivered();
 }
 
 /// The vtable's `delivered` for a tell, which has no reply sender.

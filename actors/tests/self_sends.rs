@@ -648,7 +648,10 @@ struct Router;
 
 actor!(Router, spec = (), cancel = (), init = |_ctx| Router);
 
-struct Double(u32);
+/// An atomic inside: a small message with interior mutability, stored inline beside its reply
+/// slot, which marking it delivered must not retag as shared and read-only (Stacked Borrows
+/// rejected that under Miri).
+struct Double(std::sync::atomic::AtomicU32);
 
 /// How `Go`'s handler takes its own request out.
 #[derive(Clone, Copy, Debug)]
@@ -664,7 +667,7 @@ impl Handler<Double> for Router {
     type Reply = anyhow::Result<u32>;
 
     async fn handle(&mut self, _: Call<'_, Self, Self::Reply>, Double(n): Double) -> Self::Reply {
-        Ok(2 * n)
+        Ok(2 * n.into_inner())
     }
 }
 
@@ -673,7 +676,7 @@ impl Handler<Go> for Router {
 
     async fn handle(&mut self, mut ctx: Call<'_, Self, Self::Reply>, go: Go) -> Self::Reply {
         let Go(take, other) = go;
-        let answer = ctx.link.ask_dyn_async(Double(21)).await;
+        let answer = ctx.link.ask_dyn_async(Double(21.into())).await;
         let request: Multi<Router> = match take {
             TakeWith::TryRecv => ctx.rx.try_recv().expect("the request it just sent"),
             TakeWith::Recv => ctx.rx.recv().await.expect("the request it just sent"),
