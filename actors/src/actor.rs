@@ -1000,6 +1000,9 @@ struct InitSlot<A: Actor> {
     vtable: &'static InitVtable<A>,
     /// The future may be polled in place: the slot must not move once polled.
     _pinned: std::marker::PhantomPinned,
+    /// Neither `Send` nor `Sync` of itself (its words would make it both, whatever they hold):
+    /// the `Send` below is the only impl, and `InitFuture`'s bound what it rests on.
+    _not_auto: std::marker::PhantomData<*const ()>,
 }
 
 /// How to poll and drop what an [`InitSlot`] holds.
@@ -1032,7 +1035,12 @@ impl<A: Actor> InitSlot<A> {
             unsafe { slot.cast::<*mut I>().write(Box::into_raw(Box::new(init))) };
             const { &InitVtable { poll: poll_boxed_init::<A, I>, drop: drop_boxed_init::<I> } }
         };
-        InitSlot { data, vtable, _pinned: std::marker::PhantomPinned }
+        InitSlot {
+            data,
+            vtable,
+            _pinned: std::marker::PhantomPinned,
+            _not_auto: std::marker::PhantomData,
+        }
     }
 }
 

@@ -88,6 +88,9 @@ use crate::oneshot;
 pub struct Multi<A: Actor> {
     vtable: &'static Vtable<A>,
     data: Inline,
+    /// Neither `Send` nor `Sync` of itself (its words would make it both, whatever they hold):
+    /// the impls below are the only ones, and the constructors' bounds what they rest on.
+    _not_auto: PhantomData<*const ()>,
 }
 
 /// Where a message lives inside a `Multi`: the payload itself if it fits, else its box.
@@ -183,7 +186,7 @@ impl<A: Actor> Multi<A> {
         // SAFETY: `data` is ours; `store` writes either `P` (when it fits, checked there) or a
         // box pointer, which always fits.
         unsafe { store(&mut data, payload) };
-        Multi { vtable, data }
+        Multi { vtable, data, _not_auto: PhantomData }
     }
 }
 
