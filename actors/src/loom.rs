@@ -6,9 +6,7 @@
 #[cfg(actor12_loom)]
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
-    pub(crate) use loom::sync::atomic::{
-        AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering, fence,
-    };
+    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
     pub(crate) use loom::thread::yield_now;
 
     /// A mutex without poisoning, so that std and loom call sites read the same.
@@ -33,9 +31,7 @@ mod imp {
 #[cfg(not(actor12_loom))]
 mod imp {
     pub(crate) use parking_lot::Mutex;
-    pub(crate) use std::sync::atomic::{
-        AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering, fence,
-    };
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
     pub(crate) use std::thread::yield_now;
 
     /// `std::cell::UnsafeCell` with loom's closure API.

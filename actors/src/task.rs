@@ -40,7 +40,7 @@ use actor12_scheduler::TaskHandle;
 use actor12_scheduler::task::{Header, TaskRef, Vtable};
 
 use crate::cancel::{Waiters, wakers};
-use crate::loom::{AtomicBool, AtomicUsize, Mutex, Ordering::*, UnsafeCell, fence};
+use crate::loom::{AtomicBool, AtomicUsize, Mutex, Ordering::*, UnsafeCell};
 #[cfg(actor12_loom)]
 use crate::loom_api::Handle as TaskHandle;
 
@@ -1094,7 +1094,12 @@ impl<M, L> Drop for LinkRef<M, L> {
         if self.core.links.fetch_sub(1, Release) != 1 {
             return;
         }
-        fence(Acquire);
+        // The Acquire: an acquire load of the count, not a fence, as `Arc` does under
+        // ThreadSanitizer: the same edge (it reads the release sequence the droppers' decrements
+        // form), at the cost of a load of a line this thread just wrote, once; and TSan, which
+        // ignores fences, sees it (a TSan run reported each last drop as a race with the other
+        // droppers' last use).
+        self.core.links.load(Acquire);
         // Releases the links' reference after the part, also when the part's drop panics
         // (the user's `State`): the panic goes on to the dropper, the allocation is not leaked.
         struct LinksRef<'a, M>(&'a mut ManuallyDrop<CoreRef<M>>);
