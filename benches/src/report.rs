@@ -370,6 +370,33 @@ pub(crate) fn json_str(s: &str) -> String {
     out
 }
 
+/// The commit of the checkout these benchmarks were built from (`git rev-parse --short HEAD`
+/// in it), with `-dirty` when a tracked file differs from it (`git status --porcelain`),
+/// results files under `docs/benchmarks/` apart, which a run rewrites; `unknown` without git
+/// or a checkout.
+pub fn git_commit() -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+    };
+    let Some(head) = git(&["rev-parse", "--short", "HEAD"]) else {
+        return "unknown".to_owned();
+    };
+    let status = ["status", "--porcelain", "--untracked-files=no", "--", ":/"];
+    let changed = git(&[&status[..], &[":(top,exclude)docs/benchmarks"]].concat());
+    match changed {
+        Some(changed) if changed.trim().is_empty() => head.trim().to_owned(),
+        Some(_) => format!("{}-dirty", head.trim()),
+        None => "unknown".to_owned(),
+    }
+}
+
 /// Now, in UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn utc_now() -> String {
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
@@ -401,6 +428,16 @@ pub fn count(n: usize, noun: &str) -> String {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn the_commit_is_a_short_hash_or_unknown() {
+        let commit = git_commit();
+        let hash = commit.strip_suffix("-dirty").unwrap_or(&commit);
+        assert!(
+            commit == "unknown" || (hash.len() >= 7 && hash.chars().all(|c| c.is_ascii_hexdigit())),
+            "{commit}"
+        );
+    }
 
     fn measured(workload: &'static str, imp: &'static str, samples: &[f64]) -> Measured {
         let bench = Bench {

@@ -30,6 +30,7 @@ fn reports_of_a_run_with_four_workers_say_four_and_never_two() {
     let peers = PeerReport {
         machine: machine(),
         date: "2026-01-01T00:00:00Z".into(),
+        commit: "abc1234".into(),
         rounds: 1,
         command: "actor12-bench --workers 4".into(),
         others_cpu: None,

@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use actor12_benches::peers::report::{PeerReport, Sampled};
 use actor12_benches::peers::{self, Params, Peer};
-use actor12_benches::report::{CpuTimes, Machine, Measured, Report, count, utc_now};
+use actor12_benches::report::{CpuTimes, Machine, Measured, Report, count, git_commit, utc_now};
 use actor12_benches::{Bench, all};
 
 /// Counts live heap bytes for `spawn_stop`'s bytes per actor; counting is off outside that
@@ -323,6 +323,8 @@ fn main() -> ExitCode {
     }
 
     let machine = Machine::detect();
+    // Before the run writes its files, which may be tracked ones.
+    let commit = git_commit();
     let mut progress = Progress {
         tty: std::io::stderr().is_terminal(),
         done: 0,
@@ -413,6 +415,7 @@ fn main() -> ExitCode {
         let report = PeerReport {
             machine,
             date,
+            commit,
             rounds: options.rounds,
             command,
             others_cpu,
@@ -426,12 +429,7 @@ fn main() -> ExitCode {
             report.machine.summary(),
             report.date
         );
-        let _ = writeln!(
-            printed,
-            "{} workers per multi-threaded runtime (actor12, tokio, ractor, kameo); tokio-1t on \
-             a current-thread runtime, actix on its single-threaded System\n",
-            actor12_benches::workers()
-        );
+        let _ = writeln!(printed, "{}; commit {}\n", peers::report::runtimes(), report.commit);
         printed.push_str(&report.summary());
         printed.push_str(&report.tables());
         files.push((format!("{}.json", peers::GROUP), report.json()));

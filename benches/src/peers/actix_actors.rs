@@ -6,7 +6,9 @@
 //! used, and it is why actix is not given [`workers`](crate::workers) workers like the other
 //! columns. The workload's driver, the client of `ask` and the senders of `fan_in` are tasks on
 //! that same thread. actix has no way to await an actor's end from outside, so each actor says
-//! it has stopped from its `stopped` hook.
+//! it has stopped from its `stopped` hook: on a channel, and in `spawn_stop`, whose stops are
+//! timed, by a count that wakes the driver once the last has stopped ([`stopped`]), as the
+//! starts are counted.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,8 +19,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     BigActor, BigStep, BytesWindow, Creature, Mall, MallStep, Measurement, Meet, Params, Peer,
-    Workload, all_poked, all_started, check_big, check_chameneos, entries, expect_starts,
-    fork_join_expected_sum, poked, reported, reset_pokes, started, sum_below,
+    Workload, all_poked, all_started, all_stopped, check_big, check_chameneos, entries,
+    expect_starts, expect_stops, fork_join_expected_sum, poked, reported, reset_pokes, started,
+    stopped, sum_below,
 };
 
 /// The implementation's name.
@@ -72,11 +75,15 @@ impl Exits {
     }
 }
 
-/// `Actor` (that says when it has stopped through its `exit` field, and calls `$started` when
-/// it starts) and `Handler<Stop>`.
+/// `Actor` (that says when it has stopped through its `exit` field, or calls `$stopped`, and
+/// calls `$started` when it starts) and `Handler<Stop>`.
 macro_rules! stoppable_actor {
-    ($($ty:ty),*) => {$( stoppable_actor!($ty, started = |_| ()); )*};
-    ($ty:ty, started = $started:expr) => {
+    ($($ty:ty),*) => {$(
+        stoppable_actor!($ty, started = |_| (), stopped = |a: &mut $ty| {
+            let _ = a.exit.send(());
+        });
+    )*};
+    ($ty:ty, started = $started:expr, stopped = $stopped:expr) => {
         impl Actor for $ty {
             type Context = Context<Self>;
 
@@ -85,7 +92,7 @@ macro_rules! stoppable_actor {
             }
 
             fn stopped(&mut self, _: &mut Context<Self>) {
-                let _ = self.exit.send(());
+                $stopped(self);
             }
         }
 
@@ -100,7 +107,7 @@ macro_rules! stoppable_actor {
 }
 
 stoppable_actor!(Ponger, Pinger, Server, Counter, RingNode, Chameneo, MallActor, BigNode);
-stoppable_actor!(Idle, started = |_: &mut Idle| started());
+stoppable_actor!(Idle, started = |_: &mut Idle| started(), stopped = |_: &mut Idle| stopped());
 
 /// `impl Message` with `Result = ()` for each message type told, never asked.
 macro_rules! told {
@@ -396,9 +403,8 @@ pub fn ring(p: &Params) -> Measurement {
 
 // ---- spawn_stop ----
 
-struct Idle {
-    exit: mpsc::UnboundedSender<()>,
-}
+/// An idle actor of `spawn_stop`: it counts its start and its stop ([`started`], [`stopped`]).
+struct Idle;
 
 /// What [`Idle`] is told (a `u64`, as every implementation's idle actor).
 struct Poke(#[allow(dead_code, reason = "only carried")] u64);
@@ -415,16 +421,24 @@ impl Handler<Poke> for Idle {
     }
 }
 
+/// Sends [`Stop`] to every idle actor and waits until each has stopped ([`all_stopped`]).
+async fn stop_idle(actors: &[Addr<Idle>]) {
+    expect_stops(actors.len() as u64);
+    for actor in actors {
+        actor.do_send(Stop);
+    }
+    all_stopped().await;
+}
+
 /// Spawns `n` idle actors, counting live bytes once they are idle, and stops them; then again,
 /// timed (see [`spawn_stop` in `peers`](super)).
 pub fn spawn_stop(p: &Params) -> Measurement {
     let n = p.spawn_actors;
     on_system(async move {
-        let mut exits = Exits::new();
         let mut actors = Vec::with_capacity(n as usize);
         let window = BytesWindow::open();
         for _ in 0..n {
-            actors.push(Idle { exit: exits.notifier() }.start());
+            actors.push(Idle.start());
         }
         actix::clock::sleep(Duration::from_millis(20)).await;
         let fresh = window.now(n);
@@ -434,17 +448,17 @@ pub fn spawn_stop(p: &Params) -> Measurement {
         }
         all_poked(n, tokio::time::sleep).await;
         let bytes_per_actor = window.close(n, fresh);
-        exits.stop_all(&actors).await;
+        stop_idle(&actors).await;
         drop(actors);
 
         let mut actors = Vec::with_capacity(n as usize);
         expect_starts(n);
         let start = Instant::now();
         for _ in 0..n {
-            actors.push(Idle { exit: exits.notifier() }.start());
+            actors.push(Idle.start());
         }
         all_started().await;
-        exits.stop_all(&actors).await;
+        stop_idle(&actors).await;
         drop(actors); // inside the timed window, as every implementation's handles
         let elapsed = start.elapsed();
         Measurement { elapsed, ops: n, bytes_per_actor }

@@ -14,12 +14,14 @@
 //! | `chameneos` | 32 creatures meet in pairs through one mall actor and change colour ([`Mall`]) | a meeting (four messages) |
 //! | `big` | 64 actors each ping random others, one ping at a time, and await each pong ([`BigActor`]) | a ping and its pong |
 //!
-//! Every multi-threaded runtime gets [`workers`](crate::workers) worker threads. actix runs its actors on its
-//! `System`, one thread: that is how actix is used. Raw tokio runs twice, on a multi-threaded
-//! runtime (`tokio`) and on a current-thread one (`tokio-1t`): one thread pays no cross-thread
-//! wake-ups, and is the faster of the two on every workload here but `big`, whose actors' pings
-//! run in parallel on two workers (actix's one thread has been the best peer on ping-pong in
-//! some runs).
+//! Every multi-threaded runtime gets [`workers`](crate::workers) worker threads. actix runs its
+//! actors on its `System`, one thread: that is how actix is used. Raw tokio, ractor and kameo
+//! run twice, on a multi-threaded runtime (`tokio`, `ractor`, `kameo`) and on a current-thread
+//! one (`tokio-1t`, `ractor-1t`, `kameo-1t`), which runs on the measuring thread
+//! ([`on_threads`]): one thread pays no cross-thread wake-ups, and raw tokio on one is the
+//! faster of its two on every workload here but `big`, whose actors' pings run in parallel on
+//! two workers (actix's one thread has been the best peer on ping-pong in some runs). The best
+//! peer is the fastest column that is not actor12's, whichever runtime it runs on.
 //!
 //! A run is timed from the first message (or spawn) to the moment the workload's last actor
 //! reports completion; spawning the actors a workload needs before that, stopping them after,
@@ -58,12 +60,27 @@ pub const GROUP: &str = "peers";
 
 /// Implementations in report order. Names starting with `actor12` are actor12's own; the rest
 /// are peers, and ratios are to the best (lowest) peer.
-pub const IMPLS: &[&str] =
-    &["actor12", "actor12-envelope", "tokio", "tokio-1t", "ractor", "kameo", "actix"];
+pub const IMPLS: &[&str] = &[
+    "actor12",
+    "actor12-envelope",
+    "tokio",
+    "tokio-1t",
+    "ractor",
+    "ractor-1t",
+    "kameo",
+    "kameo-1t",
+    "actix",
+];
 
 /// Whether `imp` is a peer (not actor12 itself): the ratios' denominator is the best peer.
 pub fn is_peer(imp: &str) -> bool {
     !imp.starts_with("actor12")
+}
+
+/// Whether `imp` runs on one thread, the measuring one: a `-1t` column (a current-thread tokio
+/// runtime, [`on_threads`]`(1, ..)`) or actix (its `System`).
+pub fn one_thread(imp: &str) -> bool {
+    imp.ends_with("-1t") || imp == "actix"
 }
 
 /// A scenario of the group.
@@ -371,15 +388,6 @@ where
     rt.block_on(async move { tokio::spawn(driver).await.expect("the driver task") })
 }
 
-/// [`on_threads`] with [`workers`](crate::workers) workers.
-pub fn on_workers<F>(driver: F) -> F::Output
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    on_threads(0, driver)
-}
-
 /// An actor12 runtime with [`workers`](crate::workers) workers, built per run as the peers' runtimes are.
 pub fn actor12_runtime() -> actor12::rt::Runtime {
     actor12::rt::Runtime::builder()
@@ -388,8 +396,8 @@ pub fn actor12_runtime() -> actor12::rt::Runtime {
         .expect("an actor12 runtime")
 }
 
-/// [`on_workers`] for actor12: runs `driver` as a task of a fresh [`actor12_runtime`], so that
-/// `actor12::spawn` in it puts the actors on that runtime's workers.
+/// [`on_threads`]`(0, ..)` for actor12: runs `driver` as a task of a fresh [`actor12_runtime`],
+/// so that `actor12::spawn` in it puts the actors on that runtime's workers.
 pub fn on_actor12_workers<F>(driver: F) -> F::Output
 where
     F: std::future::Future + Send + 'static,
@@ -777,35 +785,86 @@ pub fn reset_pokes() {
     POKED.store(0, Ordering::Relaxed);
 }
 
+/// Counts calls of [`tick`](Self::tick) and wakes one waiter at the `n`-th after
+/// [`expect`](Self::expect)`(n)`: [`started`] and [`stopped`] count the idle actors of
+/// `spawn_stop` with one each.
+#[derive(Debug)]
+struct Countdown {
+    /// Calls of [`tick`](Self::tick) since [`expect`](Self::expect).
+    count: AtomicU64,
+    /// How many [`wait`](Self::wait) awaits; `u64::MAX` when nobody waits.
+    expected: AtomicU64,
+    /// Notified by the last of them.
+    done: tokio::sync::Notify,
+}
+
+impl Countdown {
+    const fn new() -> Countdown {
+        Countdown {
+            count: AtomicU64::new(0),
+            expected: AtomicU64::new(u64::MAX),
+            done: tokio::sync::Notify::const_new(),
+        }
+    }
+
+    fn tick(&self) {
+        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.expected.load(Ordering::Acquire) {
+            self.done.notify_one();
+        }
+    }
+
+    fn expect(&self, n: u64) {
+        self.count.store(0, Ordering::Release);
+        self.expected.store(n, Ordering::Release);
+        if n == 0 {
+            self.done.notify_one();
+        }
+    }
+
+    /// Waits (on any runtime: tokio's `Notify` needs none), then counts no more.
+    async fn wait(&self) {
+        self.done.notified().await;
+        self.expected.store(u64::MAX, Ordering::Release);
+    }
+}
+
 /// Actors of `spawn_stop`'s timed pass that have started since [`expect_starts`].
-static STARTED: AtomicU64 = AtomicU64::new(0);
-/// How many [`expect_starts`] awaits; `u64::MAX` outside a timed pass.
-static STARTS_EXPECTED: AtomicU64 = AtomicU64::new(u64::MAX);
-/// Notified by the last of them.
-static ALL_STARTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+static STARTS: Countdown = Countdown::new();
+
+/// Idle actors of `spawn_stop` that have stopped since [`expect_stops`].
+static STOPS: Countdown = Countdown::new();
 
 /// Counts one started idle actor of `spawn_stop` (called from its start: `init`, `pre_start`,
 /// `on_start`, `started`, a task's first line).
 pub fn started() {
-    if STARTED.fetch_add(1, Ordering::AcqRel) + 1 == STARTS_EXPECTED.load(Ordering::Acquire) {
-        ALL_STARTED.notify_one();
-    }
+    STARTS.tick();
 }
 
 /// Before the timed pass's spawns: [`all_started`] will wait for `n` calls of [`started`].
 pub fn expect_starts(n: u64) {
-    STARTED.store(0, Ordering::Release);
-    STARTS_EXPECTED.store(n, Ordering::Release);
-    if n == 0 {
-        ALL_STARTED.notify_one();
-    }
+    STARTS.expect(n);
 }
 
 /// Waits until the actors [`expect_starts`] counts have all started (on any runtime: tokio's
 /// `Notify` needs none), and counts no more.
 pub async fn all_started() {
-    ALL_STARTED.notified().await;
-    STARTS_EXPECTED.store(u64::MAX, Ordering::Release);
+    STARTS.wait().await;
+}
+
+/// Counts one stopped idle actor of `spawn_stop`, for an implementation that cannot await an
+/// actor's end from outside (actix, from its `stopped` hook).
+pub fn stopped() {
+    STOPS.tick();
+}
+
+/// Before stopping the idle actors: [`all_stopped`] will wait for `n` calls of [`stopped`].
+pub fn expect_stops(n: u64) {
+    STOPS.expect(n);
+}
+
+/// Waits until the actors [`expect_stops`] counts have all stopped, and counts no more.
+pub async fn all_stopped() {
+    STOPS.wait().await;
 }
 
 /// Waits (untimed, looking every millisecond with the runtime's `sleep`) until [`poked`] has
@@ -832,11 +891,15 @@ mod tests {
                 "peers/ping_pong/tokio",
                 "peers/ping_pong/tokio-1t",
                 "peers/ping_pong/ractor",
+                "peers/ping_pong/ractor-1t",
                 "peers/ping_pong/kameo",
+                "peers/ping_pong/kameo-1t",
                 "peers/ping_pong/actix"
             ]
         );
         assert!(is_peer("ractor") && !is_peer("actor12") && !is_peer("actor12-envelope"));
+        assert!(is_peer("kameo-1t") && one_thread("kameo-1t") && one_thread("actix"));
+        assert!(!one_thread("ractor") && !one_thread("actor12"));
     }
 
     #[test]

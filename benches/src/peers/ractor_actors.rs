@@ -2,9 +2,11 @@
 //! are spawned with `Actor::spawn`, told with `ActorRef::cast`, asked with `ActorRef::call` and
 //! an `RpcReplyPort`, and stopped with `ActorRef::stop` plus the spawn's join handle.
 //!
-//! ractor runs on tokio: the same runtime as the raw tokio column, with
-//! [`workers`](crate::workers) workers. Tasks that are not actors (the client of `ask`, the
-//! senders of `fan_in`) are plain tokio tasks.
+//! ractor runs on tokio: the same runtimes as the raw tokio columns, as `ractor` on a
+//! multi-threaded runtime with [`workers`](crate::workers) workers and as `ractor-1t` on a
+//! current-thread one (the workloads' `THREADS`: 0 for the workers, 1 for one thread; see
+//! [`on_threads`]). Tasks that are not actors (the client of `ask`, the senders of `fan_in`)
+//! are plain tokio tasks.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,15 +19,44 @@ use tokio::sync::{mpsc, oneshot};
 use super::{
     BigActor, BigStep, BytesWindow, Creature, Mall, MallStep, Measurement, Meet, Params, Peer,
     Workload, all_poked, all_started, check_big, check_chameneos, entries, expect_starts,
-    fork_join_expected_sum, on_workers, poked, reported, reset_pokes, started, sum_below,
+    fork_join_expected_sum, on_threads, poked, reported, reset_pokes, started, sum_below,
 };
 
-/// The implementation's name.
+/// The implementation's name: a multi-threaded runtime with [`workers`](crate::workers) workers.
 pub const IMPL: &str = "ractor";
 
-/// The eight workloads.
+/// The same actors on a current-thread runtime: one thread, no cross-thread wake-ups.
+pub const IMPL_ONE_THREAD: &str = "ractor-1t";
+
+/// The eight workloads, on each of the two runtimes.
 pub fn benches() -> Vec<Peer> {
-    entries(IMPL, [ping_pong, ask, fan_in, ring, spawn_stop, fork_join, chameneos, big])
+    let mut all = entries(
+        IMPL,
+        [
+            ping_pong::<0>,
+            ask::<0>,
+            fan_in::<0>,
+            ring::<0>,
+            spawn_stop::<0>,
+            fork_join::<0>,
+            chameneos::<0>,
+            big::<0>,
+        ],
+    );
+    all.extend(entries(
+        IMPL_ONE_THREAD,
+        [
+            ping_pong::<1>,
+            ask::<1>,
+            fan_in::<1>,
+            ring::<1>,
+            spawn_stop::<1>,
+            fork_join::<1>,
+            chameneos::<1>,
+            big::<1>,
+        ],
+    ));
+    all
 }
 
 type Err = ActorProcessingErr;
@@ -110,9 +141,9 @@ impl Actor for Pinger {
 }
 
 /// Two actors bounce a counter; the pinger reports after the last round trip.
-pub fn ping_pong(p: &Params) -> Measurement {
+pub fn ping_pong<const THREADS: usize>(p: &Params) -> Measurement {
     let n = p.round_trips;
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let (done_tx, done_rx) = oneshot::channel();
         let ponger = spawn(Ponger, ()).await;
         let state = PingerState { ponger: ponger.0.clone(), n, received: 0, done: Some(done_tx) };
@@ -157,9 +188,9 @@ impl Actor for Server {
 }
 
 /// A client task asks one actor `n` times; the actor answers each `x` with `x + 1`.
-pub fn ask(p: &Params) -> Measurement {
+pub fn ask<const THREADS: usize>(p: &Params) -> Measurement {
     let n = p.asks;
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let server = spawn(Server, ()).await;
 
         let start = Instant::now();
@@ -216,11 +247,11 @@ fn counter(id: u64, expected: u64, done: &mpsc::UnboundedSender<(u64, u64, u64)>
 }
 
 /// Eight sender tasks tell one actor; it reports count and sum after the last message.
-pub fn fan_in(p: &Params) -> Measurement {
+pub fn fan_in<const THREADS: usize>(p: &Params) -> Measurement {
     let (senders, m) = (p.fan_in_senders, p.fan_in_messages);
     let per_sender = m / senders;
     assert_eq!(per_sender * senders, m, "fan_in: messages must divide among the senders");
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
         let receiver = spawn(Counter, counter(0, m, &done_tx)).await;
 
@@ -248,11 +279,11 @@ pub fn fan_in(p: &Params) -> Measurement {
 }
 
 /// One sender tells `m` messages round-robin to 64 actors; each reports when it has its share.
-pub fn fork_join(p: &Params) -> Measurement {
+pub fn fork_join<const THREADS: usize>(p: &Params) -> Measurement {
     let (actors, m) = (p.fork_join_actors, p.fork_join_messages);
     let share = m / actors;
     assert_eq!(share * actors, m, "fork_join: messages must divide among the actors");
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
         let mut workers = Vec::with_capacity(actors as usize);
         for i in 0..actors {
@@ -322,9 +353,9 @@ impl Actor for RingNode {
 }
 
 /// A token counts down round a ring of actors; whoever receives 0 reports its place.
-pub fn ring(p: &Params) -> Measurement {
+pub fn ring<const THREADS: usize>(p: &Params) -> Measurement {
     let (actors, hops) = (p.ring_actors as usize, p.ring_hops);
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
         let mut nodes = Vec::with_capacity(actors);
         for place in 0..actors {
@@ -369,9 +400,9 @@ impl Actor for Idle {
 
 /// Spawns `n` idle actors, counting live bytes once they are idle, and stops them; then again,
 /// timed (see [`spawn_stop` in `peers`](super)).
-pub fn spawn_stop(p: &Params) -> Measurement {
+pub fn spawn_stop<const THREADS: usize>(p: &Params) -> Measurement {
     let n = p.spawn_actors;
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let mut actors = Vec::with_capacity(n as usize);
         let window = BytesWindow::open();
         for _ in 0..n {
@@ -517,10 +548,10 @@ impl Actor for MallActor {
 
 /// Creatures meet in pairs through one mall actor; the mall reports once every creature has
 /// retired.
-pub fn chameneos(p: &Params) -> Measurement {
+pub fn chameneos<const THREADS: usize>(p: &Params) -> Measurement {
     let p = *p;
     let (creatures, meetings) = (p.chameneos_creatures, p.chameneos_meetings);
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let (done_tx, done_rx) = oneshot::channel();
         let state = MallState {
             mall: Mall::new(creatures, meetings),
@@ -619,10 +650,10 @@ impl Actor for BigNode {
 }
 
 /// Every actor pings random others, one ping at a time; each reports after its last pong.
-pub fn big(p: &Params) -> Measurement {
+pub fn big<const THREADS: usize>(p: &Params) -> Measurement {
     let p = *p;
     let (actors, pings) = (p.big_actors, p.big_pings);
-    on_workers(async move {
+    on_threads(THREADS, async move {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
         let mut nodes = Vec::with_capacity(actors as usize);
         for me in 0..actors as usize {

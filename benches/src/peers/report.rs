@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Bytes, GROUP, IMPLS, Params, Peer, Workload, is_peer};
+use super::{Bytes, GROUP, IMPLS, Params, Peer, Workload, is_peer, one_thread};
 use crate::median;
 use crate::report::{Machine, json_num, json_str, ns};
 use crate::workers;
@@ -44,6 +44,8 @@ pub struct PeerReport {
     pub machine: Machine,
     /// When it finished, as `YYYY-MM-DDTHH:MM:SSZ`.
     pub date: String,
+    /// The code it ran: the checkout's commit ([`git_commit`](crate::report::git_commit)).
+    pub commit: String,
     /// Rounds run (samples per cell).
     pub rounds: usize,
     /// The command line that produced it.
@@ -60,12 +62,13 @@ pub struct PeerReport {
 fn notes(workers: usize) -> String {
     format!(
         "Cells are the median over the rounds of nanoseconds per operation (lower is better), \
-         operations as each table's title says. `vs best peer` divides the median by the best \
+         operations as each table's title says. `impl / best peer` divides the median by the best \
          (lowest) peer's median: 1.00x is the best peer, and for actor12 below 1.00x means \
          faster than every peer. actor12 runs on its own runtime, and tokio, ractor and kameo \
-         on a tokio multi-threaded runtime, each with {workers} workers; tokio-1t runs on a \
-         tokio current-thread runtime, and actix every actor on its System's single thread, \
-         which spares them every cross-thread wake-up (their latency is that of one thread). \
+         on a tokio multi-threaded runtime, each with {workers} workers; tokio-1t, ractor-1t \
+         and kameo-1t run on a tokio current-thread runtime, and actix every actor on its \
+         System's single thread, all on the measuring thread, which spares them every \
+         cross-thread wake-up (their latency is that of one thread). \
          Bytes per actor: live heap growth while the idle actors are alive, divided by their \
          number, counted as the sizes asked of the allocator (not its own overhead per block): \
          first before any actor has had a message, then (`after a message`) once each has \
@@ -145,7 +148,7 @@ impl PeerReport {
             header.push("bytes per actor".to_owned());
             header.push("after a message".to_owned());
         }
-        header.push("vs best peer".to_owned());
+        header.push("impl / best peer".to_owned());
         let mut lines = vec![header];
         for r in cells {
             let m = r.median();
@@ -214,6 +217,7 @@ impl PeerReport {
         );
         let _ = writeln!(md, "- machine: {}", self.machine.summary());
         let _ = writeln!(md, "- date: {}", self.date);
+        let _ = writeln!(md, "- commit: {}", self.commit);
         if let Some(share) = self.others_cpu {
             let _ = writeln!(
                 md,
@@ -226,12 +230,7 @@ impl PeerReport {
             "- median of {} per cell, implementations interleaved round by round",
             crate::report::count(self.rounds, "run")
         );
-        let _ = writeln!(
-            md,
-            "- {} workers for every multi-threaded runtime; tokio-1t on a current-thread runtime, \
-             actix on its single-threaded System\n",
-            workers()
-        );
+        let _ = writeln!(md, "- {}\n", runtimes());
         md.push_str("![peers chart](peers.svg)\n\n## Summary (median ns per operation)\n\n");
         md.push_str(&self.summary());
         for w in self.workloads() {
@@ -255,10 +254,13 @@ impl PeerReport {
         let _ = writeln!(out, "  \"unit\": \"ns per operation (see each result's unit)\",");
         let _ = writeln!(out, "  \"ratio\": \"median divided by the best peer's median\",");
         let _ = writeln!(out, "  \"date\": {},", json_str(&self.date));
+        let _ = writeln!(out, "  \"commit\": {},", json_str(&self.commit));
         let _ = writeln!(out, "  \"command\": {},", json_str(&self.command));
         let _ = writeln!(out, "  \"rounds\": {},", self.rounds);
         let _ = writeln!(out, "  \"workers\": {},", workers());
-        let _ = writeln!(out, "  \"single_threaded\": [\"tokio-1t\", \"actix\"],");
+        let single: Vec<String> =
+            IMPLS.iter().filter(|&&imp| one_thread(imp)).map(|imp| json_str(imp)).collect();
+        let _ = writeln!(out, "  \"single_threaded\": [{}],", single.join(", "));
         let others = self.others_cpu.map_or("null".to_owned(), json_num);
         let _ = writeln!(out, "  \"others_cpu_share\": {others},");
         let _ = writeln!(out, "  \"machine\": {},", self.machine.json());
@@ -364,10 +366,13 @@ impl PeerReport {
         );
         let m = &self.machine;
         let lines = [
-            format!("{} threads (nproc), {}, {}; {}", m.nproc, m.cpu, m.os, self.date),
             format!(
-                "{} workers for actor12, tokio, ractor, kameo; tokio (1 thread), actix: one; \
-                 ratios to the best peer",
+                "{} threads (nproc), {}, {}; {}; commit {}",
+                m.nproc, m.cpu, m.os, self.date, self.commit
+            ),
+            format!(
+                "{} workers for actor12, tokio, ractor, kameo; one thread for those marked \
+                 (1 thread); ratios to the best peer",
                 workers()
             ),
         ];
@@ -419,13 +424,27 @@ impl PeerReport {
     }
 }
 
-/// The column name: the peers that run on one thread are marked so.
+/// The column name: the peers that run on one thread are marked so (`tokio-1t` is
+/// `tokio (1 thread)`).
 fn imp_label(imp: &str) -> String {
-    match imp {
-        "actix" => "actix (1 thread)".to_owned(),
-        "tokio-1t" => "tokio (1 thread)".to_owned(),
-        _ => imp.to_owned(),
+    match imp.strip_suffix("-1t") {
+        Some(base) => format!("{base} (1 thread)"),
+        None if one_thread(imp) => format!("{imp} (1 thread)"),
+        None => imp.to_owned(),
     }
+}
+
+/// Which runtime each column runs on, in one line (`peers.md`'s and the printed one).
+pub fn runtimes() -> String {
+    let (single, multi): (Vec<&str>, Vec<&str>) =
+        IMPLS.iter().copied().filter(|&imp| imp != "actix").partition(|&imp| one_thread(imp));
+    format!(
+        "{} workers for every multi-threaded runtime ({}); {} on a current-thread runtime, \
+         actix on its single-threaded System",
+        workers(),
+        multi.join(", "),
+        single.join(", ")
+    )
 }
 
 /// A fixed colour per implementation, so that charts compare across runs.
@@ -436,7 +455,9 @@ fn color(imp: &str) -> &'static str {
         "tokio" => "#1f77b4",
         "tokio-1t" => "#17becf",
         "ractor" => "#2ca02c",
+        "ractor-1t" => "#98df8a",
         "kameo" => "#9467bd",
+        "kameo-1t" => "#c5b0d5",
         "actix" => "#8c564b",
         _ => "#7f7f7f",
     }
@@ -477,6 +498,7 @@ mod tests {
                 load: None,
             },
             date: "2026-01-01T00:00:00Z".into(),
+            commit: "abc1234-dirty".into(),
             rounds: 3,
             command: "actor12-bench --filter peers".into(),
             others_cpu: None,
@@ -502,7 +524,7 @@ mod tests {
         assert!(ring[2].starts_with("| actor12 ") && ring[2].ends_with(" 0.50x |"), "{tables}");
         assert!(ring[3].starts_with("| tokio ") && ring[3].ends_with("1.00x (best) |"), "{tables}");
         assert!(ring[4].starts_with("| kameo ") && ring[4].ends_with(" 3.64x |"), "{tables}");
-        assert!(tables.contains("| bytes per actor | after a message |"), "{tables}");
+        assert!(tables.contains("| after a message | impl / best peer |"), "{tables}");
     }
 
     #[test]
@@ -512,6 +534,21 @@ mod tests {
         assert_eq!(header, ["", "workload", "actor12", "tokio", "kameo", ""], "{summary}");
         assert!(summary.contains("1000 / 1300 B, 1400 B"), "{summary}");
         assert_eq!(summary.lines().count(), 4, "{summary}");
+    }
+
+    #[test]
+    fn one_thread_columns_are_labelled_so() {
+        assert_eq!(imp_label("tokio-1t"), "tokio (1 thread)");
+        assert_eq!(imp_label("ractor-1t"), "ractor (1 thread)");
+        assert_eq!(imp_label("kameo-1t"), "kameo (1 thread)");
+        assert_eq!(imp_label("actix"), "actix (1 thread)");
+        assert_eq!(imp_label("kameo"), "kameo");
+        let colors: Vec<&str> = IMPLS.iter().map(|imp| color(imp)).collect();
+        for (i, c) in colors.iter().enumerate() {
+            assert!(!colors[..i].contains(c) && *c != "#7f7f7f", "{} shares {c}", IMPLS[i]);
+        }
+        let runtimes = runtimes();
+        assert!(runtimes.contains("; tokio-1t, ractor-1t, kameo-1t on a current-thread"));
     }
 
     #[test]
@@ -526,7 +563,13 @@ mod tests {
         let svg = r.svg();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
         assert!(svg.contains("cpu &lt;x&gt;"), "{svg}");
+        assert!(svg.contains("; commit abc1234-dirty</text>"), "{svg}");
         assert_eq!(svg.matches("<rect").count(), 1 + 3 + 2 + 2 + 2, "{svg}");
-        assert!(r.markdown().contains("![peers chart](peers.svg)"));
+        assert!(json.contains("\n  \"commit\": \"abc1234-dirty\",\n"), "{json}");
+        let single = r#""single_threaded": ["tokio-1t", "ractor-1t", "kameo-1t", "actix"],"#;
+        assert!(json.contains(single), "{json}");
+        let md = r.markdown();
+        assert!(md.contains("![peers chart](peers.svg)"));
+        assert!(md.contains("\n- commit: abc1234-dirty\n"), "{md}");
     }
 }
