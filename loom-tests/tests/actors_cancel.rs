@@ -12,7 +12,8 @@
 //! its last token freed for a race with the waiter that last locked it): the races that end
 //! with a node freed run for real, and under Miri, in `actors/tests/cancel.rs`: a waiter
 //! against the last token's drop, and a cancel against the drop of the tokens between the
-//! root and the ones kept.
+//! root and the ones kept. A reason whose drop writes a loom cell does show loom the free of
+//! a node whose last token goes while nothing else holds it (the last model but one).
 #![cfg(actor12_loom)]
 
 use actor12::cancel::CancelToken;
@@ -226,5 +227,69 @@ fn a_waiter_versus_cancel_reset_cancel() {
         let seen = *block_on(waiter).value();
         assert!(seen == 1 || seen == 2, "reason {seen}");
         canceller.join().unwrap();
+    });
+}
+
+/// A reason that makes its node's free visible to loom: its clone reads, its drop writes, a
+/// loom cell (the last token's drop frees the node, and the reason in it, without its lock).
+struct Reason(UnsafeCell<u32>);
+
+impl Clone for Reason {
+    fn clone(&self) -> Self {
+        // SAFETY: written only by the drop, of a reason nobody else holds.
+        Reason(UnsafeCell::new(self.0.with(|p| unsafe { *p })))
+    }
+}
+
+impl Drop for Reason {
+    fn drop(&mut self) {
+        // SAFETY: as above.
+        self.0.with_mut(|p| unsafe { *p = 0 });
+    }
+}
+
+/// What a token did with its node before its drop (here `reason()`, whose clone reads the
+/// stored reason) happens before the last token's drop frees the node: the release of the
+/// tokens' count in `CancelToken::drop` and the acquire of `drop_last`. Each weakened alone
+/// fails this model (a review of 2026-12-08; no model checked them before).
+#[test]
+fn a_tokens_use_of_the_node_versus_the_last_tokens_drop() {
+    loom::model(|| {
+        let root: CancelToken<Reason> = CancelToken::new();
+        root.cancel(Reason(UnsafeCell::new(7)));
+        let other = root.clone();
+        let user = thread::spawn(move || {
+            // SAFETY: reads a clone of our own.
+            let seen = other.reason().map(|r| r.value().0.with(|p| unsafe { *p }));
+            assert_eq!(seen, Some(7));
+            drop(other);
+        });
+        drop(root);
+        user.join().unwrap();
+    });
+}
+
+/// `cancelled_or_dropped` as an "all tokens gone" signal: the last token's holder writes, then
+/// drops it; a waiter that resolves to `None` reads the write. A waiter that polls after the
+/// count reached zero but before the dropper's `last_token_gone` takes the lock sees the drop
+/// only through the count: the acquire in `Wait::poll` against the drop's release.
+#[test]
+fn a_write_before_the_last_tokens_drop_is_seen_by_or_dropped() {
+    loom::model(|| {
+        let token = CancelToken::<u8>::new();
+        let waiter = token.cancelled_or_dropped();
+        let data = loom::sync::Arc::new(UnsafeCell::new(0u32));
+        let dropper = {
+            let data = data.clone();
+            thread::spawn(move || {
+                // SAFETY: the only access until the drop publishes it.
+                data.with_mut(|p| unsafe { *p = 7 });
+                drop(token);
+            })
+        };
+        assert!(actor12_loom_tests::block_on(waiter).is_none());
+        // SAFETY: the dropper wrote before its drop, which the waiter saw.
+        assert_eq!(data.with(|p| unsafe { *p }), 7);
+        dropper.join().unwrap();
     });
 }

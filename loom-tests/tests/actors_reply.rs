@@ -5,13 +5,14 @@
 //! is woken or dropped exactly once.
 #![cfg(actor12_loom)]
 
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::atomic::AtomicIsize as StdAtomicIsize;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use actor12::oneshot;
+use actor12::oneshot::{self, TryRecvError};
 use actor12_loom_tests::{Tracked, block_on, park_on};
+use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::thread;
@@ -301,5 +302,119 @@ fn closed_registration_versus_close_then_drop() {
         drop(tx);
         drop(waker);
         assert_eq!(counted.live(), 0, "the handler's waker leaked or was dropped twice");
+    });
+}
+
+// The acquire loads of the slot's word that no model above reaches: each model below writes
+// on one side and reads on the other once the slot says the first side is done.
+
+/// `try_recv` takes the value the sender wrote into the cell before its release.
+#[test]
+fn try_recv_versus_send() {
+    loom::model(|| {
+        let (tx, mut rx) = oneshot::channel::<u32>();
+        let sender = thread::spawn(move || {
+            let _ = tx.send(7);
+        });
+        match rx.try_recv() {
+            Ok(v) => assert_eq!(v, 7),
+            Err(TryRecvError::Empty) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+        drop(rx);
+        sender.join().unwrap();
+    });
+}
+
+/// The asker writes, then drops its receiver; a sender that sees `is_closed` reads the write.
+#[test]
+fn is_closed_orders_the_receivers_drop() {
+    loom::model(|| {
+        let data = Arc::new(UnsafeCell::new(0u32));
+        let (tx, rx) = oneshot::channel::<u32>();
+        let asker = {
+            let data = data.clone();
+            thread::spawn(move || {
+                // SAFETY: the only access until the drop publishes it.
+                data.with_mut(|p| unsafe { *p = 7 });
+                drop(rx);
+            })
+        };
+        // A loop, not one look: with one, loom never ran the drop before it.
+        while !tx.is_closed() {
+            thread::yield_now();
+        }
+        // SAFETY: the asker wrote before its drop, which we saw.
+        assert_eq!(data.with(|p| unsafe { *p }), 7);
+        drop(tx);
+        asker.join().unwrap();
+    });
+}
+
+/// The same through `closed`: a sender whose `closed` resolved reads the asker's write.
+/// `repoll`: a first poll registers a no-op waker, then `block_on` polls with its own, so the
+/// take-back of the old waker can be the step that sees the receiver gone.
+fn closed_orders_the_receivers_drop(repoll: bool) {
+    loom::model(move || {
+        let data = Arc::new(UnsafeCell::new(0u32));
+        let (mut tx, rx) = oneshot::channel::<u32>();
+        let asker = {
+            let data = data.clone();
+            thread::spawn(move || {
+                // SAFETY: the only access until the drop publishes it.
+                data.with_mut(|p| unsafe { *p = 7 });
+                drop(rx);
+            })
+        };
+        let first = if repoll {
+            tx.poll_closed(&mut Context::from_waker(Waker::noop()))
+        } else {
+            Poll::Pending
+        };
+        if first.is_pending() {
+            block_on(poll_fn(|cx| tx.poll_closed(cx)));
+        }
+        // SAFETY: `closed` resolved: the asker's drop, after its write, was seen.
+        assert_eq!(data.with(|p| unsafe { *p }), 7);
+        drop(tx);
+        asker.join().unwrap();
+    });
+}
+
+#[test]
+fn closed_orders_the_receivers_drop_first_poll() {
+    closed_orders_the_receivers_drop(false);
+}
+
+#[test]
+fn closed_orders_the_receivers_drop_after_a_new_waker() {
+    closed_orders_the_receivers_drop(true);
+}
+
+/// The handler writes, then answers; an asker that sees `is_terminated` reads the write.
+#[test]
+fn is_terminated_orders_the_answer() {
+    loom::model(|| {
+        let data = Arc::new(UnsafeCell::new(0u32));
+        let (tx, mut rx) = oneshot::channel::<u32>();
+        let handler = {
+            let data = data.clone();
+            thread::spawn(move || {
+                // SAFETY: the only access until the send publishes it.
+                data.with_mut(|p| unsafe { *p = 7 });
+                tx.send(1).unwrap();
+            })
+        };
+        while !rx.is_terminated() {
+            thread::yield_now();
+        }
+        // SAFETY: the handler wrote before its send, which we saw.
+        assert_eq!(data.with(|p| unsafe { *p }), 7);
+        assert_eq!(
+            Pin::new(&mut rx).poll(&mut Context::from_waker(Waker::noop())),
+            Poll::Ready(Ok(1))
+        );
+        drop(rx);
+        handler.join().unwrap();
     });
 }

@@ -396,3 +396,45 @@ fn abort_then_drop_vs_completion() {
         assert_eq!(drops.load(SeqCst), 1, "the output (or the future) dropped twice or never");
     });
 }
+
+/// Pending forever; each poll stores a clone of its waker for the waker thread.
+struct Parked(Arc<Mutex<Option<Waker>>>);
+
+impl Future for Parked {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        *self.0.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// The task word's CAS (`State::update`) compares against a value read earlier, and the word
+/// can come back to that value (a wake, a run, a poll that stores a new waker, the idle
+/// transition). An abort whose CAS succeeds after such a cycle must still acquire the poll's
+/// writes to the future it then drops: the success ordering's acquire, which no model checked
+/// before (a review of 2026-12-08; with it weakened to release, this model fails).
+#[test]
+fn abort_after_a_wake_run_idle_cycle() {
+    loom::model(|| {
+        let q = TestQueue::new();
+        let slot = Arc::new(Mutex::new(None));
+        let mut join = q.spawn(Parked(slot.clone()));
+        // The first poll, before the race: the task is idle, its waker in the slot.
+        q.run_all();
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                let waker = slot.lock().unwrap().take().expect("the first poll stored it");
+                waker.wake();
+                q.run_all();
+            })
+        };
+        join.abort();
+        worker.join().unwrap();
+        while !q.is_empty() {
+            q.run_all();
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(Pin::new(&mut join).poll(&mut cx), Poll::Ready(Err(_))));
+    });
+}
