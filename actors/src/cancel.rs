@@ -985,7 +985,8 @@ impl<T> Node<T> {
     ) {
         let (children, other_children) = {
             let mut inner = self.inner.lock();
-            // Acquire: pairs with the release of the last token's drop.
+            // Under the lock, which orders what is read below; the Acquire (the release of the
+            // last token's drop) only matches the count's other loads: nothing here needs it.
             if !matches!(inner.parent, Up::Root) || self.tokens.load(Acquire) != 0 {
                 return;
             }
@@ -1053,7 +1054,8 @@ impl<T> Node<T> {
         T: Clone,
     {
         // A second cancel changes nothing (the first reason stays): an actor's own stop cancels
-        // its token after a cancel by its link stopped it. Acquire: as in `is_cancelled`.
+        // its token after a cancel by its link stopped it. Acquire, as in `is_cancelled`,
+        // though a cancel that returns here reads nothing the first one wrote.
         if self.cancelled.load(Acquire) {
             return;
         }

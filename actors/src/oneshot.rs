@@ -480,7 +480,10 @@ impl<T> Sender<T> {
             // again: `finish` takes `RX_GONE` to mean the receiver holds no waker of ours. A
             // receiver that closed may meanwhile have left, its swap taking (and waking) the
             // waker: then the flag is clear already and the waker is not ours to drop.
-            // AcqRel: as for the swap's take-back in `poll` of the receiver.
+            // AcqRel, as the receiver's take-back in `poll`, though nothing here needs it (the
+            // loom models pass with it weakened either way): `register`'s add already read
+            // `RX_GONE` with an acquire, and a receiver that then sees the flag clear does not
+            // touch the waker's words.
             if s.state.fetch_and(!TX_WAITING, AcqRel) & TX_WAITING != 0 {
                 drop(waker);
             } else {

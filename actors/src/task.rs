@@ -1046,7 +1046,8 @@ impl<M, L> LinkRef<M, L> {
                 // links.
                 std::process::abort();
             }
-            // Acquire on success: pairs with the release of the decrements, as `Weak::upgrade`.
+            // Acquire on success, as `Weak::upgrade`, though nothing here needs it: a count above
+            // zero means the last link's drop has not run, and links only read the part by `&`.
             match core.links.compare_exchange_weak(links, links + 1, Acquire, Relaxed) {
                 // SAFETY: the count just taken is the new link's; it shares the links' reference.
                 Ok(_) => return Some(unsafe { Self::counted(core.task.as_ptr()) }),

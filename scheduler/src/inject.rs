@@ -81,8 +81,8 @@ impl Inject {
             return;
         }
         s.queue.push_back(task);
-        // Release: pairs with the acquire in `len`, so a worker that sees the length also sees
-        // the queue under the lock it is about to take.
+        // Release, paired with the acquire in `len`; the queue itself is read under the lock,
+        // which orders it: the length is the lock-free look of `is_empty` (parking's re-check).
         self.len.store(s.queue.len(), Release);
     }
 

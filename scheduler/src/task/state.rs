@@ -334,7 +334,7 @@ impl State {
     /// The runtime is about to call the vtable's `shutdown`: true the first time only, so that a
     /// task both queued and in the task list at shutdown is shut down once.
     pub(crate) fn claim_shutdown(&self) -> bool {
-        // AcqRel: the second claimer sees everything the first shutdown did before it.
+        // AcqRel, though nothing needs it: the second claimer returns false and does nothing.
         self.0.fetch_or(SHUTDOWN, AcqRel) & SHUTDOWN == 0
     }
 
