@@ -184,8 +184,10 @@ impl TailState {
 
     /// A producer queued for room (under the waiters' lock).
     ///
-    /// AcqRel: acquire pairs with the release of the consumer's idle transitions, so that a
-    /// producer ordered after one sees the head the consumer stored before it.
+    /// AcqRel, as every transition, though nothing relies on it (the loom models pass with it
+    /// weakened either way): the producer's retry after it sees the head the consumer stored
+    /// before an idle transition through the `SeqCst` fence that follows (`waiters.rs`), and a
+    /// consumer that sees `WAITING` wakes through the waiters' lock the producer holds here.
     pub(crate) fn flag_waiting(&self) {
         self.0.fetch_or(WAITING, AcqRel);
     }
