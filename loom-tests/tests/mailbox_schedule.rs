@@ -78,7 +78,20 @@ fn two_producers_and_an_idling_consumer() {
 /// it goes idle, or the signal's push schedules it.
 #[test]
 fn signal_versus_idle() {
-    loom::model(|| {
+    signal_versus_idle_model(false);
+}
+
+/// As [`signal_versus_idle`], with a consumer that does not offer to go idle before it has the
+/// signal: so it may take the signal from the lane before the signal's flag goes up, idle, and
+/// leave that flag's run to find nothing, a case the model above never reached (a review of
+/// 2026-12-08 counted it in 0 of its 7 executions, at three to five preemptions).
+#[test]
+fn a_signal_taken_before_its_flag_goes_up_versus_idle() {
+    signal_versus_idle_model(true);
+}
+
+fn signal_versus_idle_model(wait_for_signal: bool) {
+    loom::model(move || {
         let mailbox = Arc::new(Mailbox::<u32, u32>::unbounded());
         // The consumer holds the run token from this first push.
         assert_eq!(mailbox.try_push(1).unwrap(), Push::Schedule);
@@ -93,6 +106,7 @@ fn signal_versus_idle() {
                 Pop::System(7) => signals += 1,
                 Pop::User(1) => messages += 1,
                 Pop::Busy => thread::yield_now(),
+                Pop::Empty if wait_for_signal && signals == 0 => thread::yield_now(),
                 // SAFETY: as above.
                 Pop::Empty if unsafe { Mailbox::try_idle(&*mailbox) } => break,
                 Pop::Empty => {}

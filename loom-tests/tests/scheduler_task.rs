@@ -326,8 +326,11 @@ fn yield_vs_shutdown() {
 /// Rule 7: an idle task woken into an entry that holds RUNNING, while `abort` (or the task
 /// list's shutdown) comes from another thread; then the queue is run (abort) or drained as a
 /// worker leaving at shutdown drains its ring. The future is dropped exactly once; the handle
-/// reports the output or cancelled, never hangs.
-fn held_wake_vs_cancel(abort: bool) {
+/// reports the output or cancelled, never hangs. `run_on_waker`: the waking thread also runs
+/// the queue, racing the abort, so the task may complete before the abort takes effect (with
+/// the queue run only after the abort returns, the output case was never reached: a review of
+/// 2026-12-08 counted it in none of the model's 77 executions).
+fn held_wake_vs_cancel(abort: bool, run_on_waker: bool) {
     loom::model(move || {
         let q = TestQueue::holding();
         let signal = Arc::new(Signal::default());
@@ -340,7 +343,15 @@ fn held_wake_vs_cancel(abort: bool) {
         });
         // First poll: the task waits, in the task list.
         assert_eq!(q.run_all(), 1);
-        let waker = thread::spawn(move || signal.notify());
+        let waker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                signal.notify();
+                if run_on_waker {
+                    q.run_all();
+                }
+            })
+        };
         if abort {
             join.abort();
         } else {
@@ -363,12 +374,17 @@ fn held_wake_vs_cancel(abort: bool) {
 
 #[test]
 fn held_wake_vs_abort() {
-    held_wake_vs_cancel(true);
+    held_wake_vs_cancel(true, false);
+}
+
+#[test]
+fn held_wake_run_vs_abort() {
+    held_wake_vs_cancel(true, true);
 }
 
 #[test]
 fn held_wake_vs_shutdown() {
-    held_wake_vs_cancel(false);
+    held_wake_vs_cancel(false, false);
 }
 
 /// `abort` then the join handle's drop (what `actor12::DropHandle`'s drop does) racing the
