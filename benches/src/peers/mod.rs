@@ -43,6 +43,41 @@
 //! [`Workload`], chained into [`benches`], and its name in [`IMPLS`]. The binary, the tables,
 //! the files and the chart pick it up.
 
+/// The entries of an implementation that runs on both tokio runtimes ([`on_threads`]): its eight
+/// workload functions, each generic over `THREADS` (`0`: the workers, `1`: one thread), under
+/// `$multi` and `$one` (tokio, ractor and kameo).
+macro_rules! on_both_tokio_runtimes {
+    ($multi:expr, $one:expr) => {{
+        let mut all = super::entries(
+            $multi,
+            [
+                ping_pong::<0>,
+                ask::<0>,
+                fan_in::<0>,
+                ring::<0>,
+                spawn_stop::<0>,
+                fork_join::<0>,
+                chameneos::<0>,
+                big::<0>,
+            ],
+        );
+        all.extend(super::entries(
+            $one,
+            [
+                ping_pong::<1>,
+                ask::<1>,
+                fan_in::<1>,
+                ring::<1>,
+                spawn_stop::<1>,
+                fork_join::<1>,
+                chameneos::<1>,
+                big::<1>,
+            ],
+        ));
+        all
+    }};
+}
+
 pub mod actix_actors;
 pub mod actor12_envelope;
 pub mod actor12_handler;

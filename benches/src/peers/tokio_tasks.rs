@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     BigActor, BigStep, BytesWindow, Creature, Mall, MallStep, Measurement, Meet, Params, Peer,
-    Workload, all_poked, all_started, check_big, check_chameneos, entries, expect_starts,
+    Workload, all_poked, all_started, check_big, check_chameneos, expect_starts,
     fork_join_expected_sum, on_threads, poked, reported, reset_pokes, started, sum_below,
 };
 
@@ -27,33 +27,7 @@ pub const IMPL_ONE_THREAD: &str = "tokio-1t";
 
 /// The eight workloads, on each of the two runtimes.
 pub fn benches() -> Vec<Peer> {
-    let mut all = entries(
-        IMPL,
-        [
-            ping_pong::<0>,
-            ask::<0>,
-            fan_in::<0>,
-            ring::<0>,
-            spawn_stop::<0>,
-            fork_join::<0>,
-            chameneos::<0>,
-            big::<0>,
-        ],
-    );
-    all.extend(entries(
-        IMPL_ONE_THREAD,
-        [
-            ping_pong::<1>,
-            ask::<1>,
-            fan_in::<1>,
-            ring::<1>,
-            spawn_stop::<1>,
-            fork_join::<1>,
-            chameneos::<1>,
-            big::<1>,
-        ],
-    ));
-    all
+    on_both_tokio_runtimes!(IMPL, IMPL_ONE_THREAD)
 }
 
 /// Two tasks bounce a counter; the pinger reports after the last round trip.
