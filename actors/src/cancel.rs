@@ -362,11 +362,8 @@ impl<T> Drop for CancelToken<T> {
 impl<T> CancelToken<T> {
     #[inline(never)]
     fn drop_last(&mut self) {
-        // The Acquire: an acquire load of the count, not a fence, as `Arc` does under
-        // ThreadSanitizer: the same edge (it reads the release sequence the droppers' decrements
-        // form), at the cost of a load of a line this thread just wrote, once; and TSan, which
-        // ignores fences, sees it (a TSan run reported each last drop as a race with the other
-        // droppers' last use).
+        // The Acquire, by a load of the count rather than a fence, as `TaskRefs::put` says why
+        // (actor12-scheduler's `refs.rs`).
         self.node().tokens.load(Acquire);
         // SAFETY: the last token gives back the count the first one took (`from_node`).
         let node = unsafe { Arc::from_raw(self.node.as_ptr()) };

@@ -1095,11 +1095,8 @@ impl<M, L> Drop for LinkRef<M, L> {
         if self.core.links.fetch_sub(1, Release) != 1 {
             return;
         }
-        // The Acquire: an acquire load of the count, not a fence, as `Arc` does under
-        // ThreadSanitizer: the same edge (it reads the release sequence the droppers' decrements
-        // form), at the cost of a load of a line this thread just wrote, once; and TSan, which
-        // ignores fences, sees it (a TSan run reported each last drop as a race with the other
-        // droppers' last use).
+        // The Acquire, by a load of the count rather than a fence, as `TaskRefs::put` says why
+        // (actor12-scheduler's `refs.rs`).
         self.core.links.load(Acquire);
         // Releases the links' reference after the part, also when the part's drop panics
         // (the user's `State`): the panic goes on to the dropper, the allocation is not leaked.
