@@ -4,7 +4,7 @@
 
 use actor12_scheduler::loom_api::{GlobalQueue, Idle, LocalQueue, Parker, StealQueue, local_queue};
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicUsize, Ordering::*, fence};
+use loom::sync::atomic::{AtomicUsize, Ordering::*};
 use loom::thread;
 
 /// `unpark` before or during `park`: the parked thread returns, and sees what was written
@@ -88,11 +88,12 @@ impl Pool {
         }
     }
 
-    /// `Shared::notify_if_work_pending` (rule 2): after its fence, work in a ring or the global
-    /// queue gets a sleeper searching.
+    /// `Shared::notify_if_work_pending` (rule 2): after its fence (the runtime's own, in
+    /// `Idle::work_left_after_search`), work in a ring or the global queue gets a sleeper
+    /// searching.
     fn notify_if_work_pending(&self) {
-        fence(SeqCst);
-        if !self.global.is_empty() || self.steal.iter().any(|s| !s.is_empty()) {
+        let work_left = || !self.global.is_empty() || self.steal.iter().any(|s| !s.is_empty());
+        if self.idle.work_left_after_search(work_left) {
             self.notify();
         }
     }
@@ -143,8 +144,9 @@ fn worker(pool: &Pool, me: usize, local: LocalQueue, mut searching: bool) -> (us
 /// task waits in the global queue or in the busy worker's ring shows as a deadlock.
 ///
 /// Rule 2 wakes a sleeper only for work left in a ring or the global queue (since 2026-12-07;
-/// before, always). Planted, each fails with a deadlock: no fence before the checks, a check of
-/// the global queue only, a check of the rings only, and no wake at all.
+/// before, always). Planted, each fails with a deadlock: no fence before the checks (or an
+/// `AcqRel` one, in `Idle::work_left_after_search`, which the worker calls too: 2026-12-08), a
+/// check of the global queue only, a check of the rings only, and no wake at all.
 #[test]
 fn searcher_finds_work_while_parking() {
     loom::model(|| {

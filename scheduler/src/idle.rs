@@ -174,6 +174,19 @@ impl Idle {
         !self.unpark_self(worker, resume) || resume
     }
 
+    /// Rule 2 after the last searcher stopped searching: a `SeqCst` fence, then `work_left`
+    /// (whether a ring or the global queue holds work); true if a sleeper should search in its
+    /// place. The fence is the Dekker pair with rule 3's in
+    /// [`worker_to_notify`](Self::worker_to_notify): a notifier that saw the searcher, and so
+    /// woke nobody, published its work before that fence; the transition out of searching came
+    /// before this one, so `work_left`, after it, sees that work. Shared by the worker
+    /// (`Shared::notify_if_work_pending`) and its loom model
+    /// (`searcher_finds_work_while_parking`), so that the model checks this fence, not a copy.
+    pub(crate) fn work_left_after_search(&self, work_left: impl FnOnce() -> bool) -> bool {
+        fence(SeqCst);
+        work_left()
+    }
+
     /// Registered sleepers (a snapshot, for the loom models and tests).
     #[cfg(any(test, actor12_loom))]
     pub(crate) fn num_sleepers(&self) -> usize {

@@ -456,6 +456,11 @@ impl Idle {
         self.0.wake_up(worker, searched, found_work, global_has_work)
     }
 
+    /// Rule 2 after the last searcher stopped searching: the fence, then `work_left`.
+    pub fn work_left_after_search(&self, work_left: impl FnOnce() -> bool) -> bool {
+        self.0.work_left_after_search(work_left)
+    }
+
     /// Registered sleepers.
     pub fn num_sleepers(&self) -> usize {
         self.0.num_sleepers()

@@ -27,7 +27,7 @@ use crate::idle::Idle;
 use crate::inject::Inject;
 use std::sync::{Condvar, Mutex as StdMutex};
 
-use crate::loom::{AtomicBool, AtomicUsize, Ordering::*, fence, spin_loop};
+use crate::loom::{AtomicBool, AtomicUsize, Ordering::*, spin_loop};
 use crate::park::Parker;
 use crate::queue::{self, Local, Steal};
 use crate::refs::{BATCH, RuntimeRef, TaskRefs};
@@ -347,12 +347,7 @@ impl Shared {
     /// spins just as the answer's receiver woke; on two cores that made a lone ask from a plain
     /// thread take 60 to 80 us instead of about 13 (`docs/design/scheduler.md`, section 5).
     pub(crate) fn notify_if_work_pending(&self) {
-        // SeqCst fence: the Dekker pair with rule 3's fence in `worker_to_notify`. A notifier
-        // that saw this worker searching, and so woke nobody, published its work before that
-        // fence; the transition out of searching came before this one, so the checks below,
-        // after it, see that work.
-        fence(SeqCst);
-        // The global queue first: a share taken from it goes into the taker's ring before its
+        // The fence first (`Idle::work_left_after_search`), then the global queue first: a share taken from it goes into the taker's ring before its
         // length drops, so this order cannot miss tasks on their way from one to the other.
         // The rings include this worker's own, where what it stole or took waits. (A scan of
         // every ring, on the run path only when the last searcher finds work.)
@@ -361,7 +356,9 @@ impl Shared {
         // if it read a searcher still there just as the last one left, neither wakes anyone,
         // and the task waits for that worker's current poll, as `push_back` says. The old
         // unconditional wake here covered that race too.
-        if !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty()) {
+        let work_left =
+            || !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty());
+        if self.idle.work_left_after_search(work_left) {
             self.notify_parked();
         }
     }
