@@ -347,8 +347,9 @@ impl Shared {
     /// spins just as the answer's receiver woke; on two cores that made a lone ask from a plain
     /// thread take 60 to 80 us instead of about 13 (`docs/design/scheduler.md`, section 5).
     pub(crate) fn notify_if_work_pending(&self) {
-        // The fence first (`Idle::work_left_after_search`), then the global queue first: a share taken from it goes into the taker's ring before its
-        // length drops, so this order cannot miss tasks on their way from one to the other.
+        // The fence first (`Idle::work_left_after_search`), then the global queue first: a
+        // share taken from it goes into the taker's ring before its length drops, so this order
+        // cannot miss tasks on their way from one to the other.
         // The rings include this worker's own, where what it stole or took waits. (A scan of
         // every ring, on the run path only when the last searcher finds work.)
         //
